@@ -1,0 +1,95 @@
+/* nncl/context.h: OpenCL device enumeration and selection, and the context every call hangs off. */
+#ifndef NNCL_CONTEXT_H
+#define NNCL_CONTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nncl/export.h"
+#include "nncl/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nncl_context nncl_context;
+
+/* Facts about one device, read once when it is enumerated. */
+typedef struct nncl_device_info {
+  int platform_index, device_index;
+  char platform_name[128];
+  char platform_version[128];
+  char name[256];
+  char vendor[128];
+  char version[128];        /* CL_DEVICE_VERSION */
+  char driver_version[128];
+  char c_version[128];      /* CL_DEVICE_OPENCL_C_VERSION */
+  int is_gpu, is_cpu;
+  unsigned compute_units;
+  unsigned clock_mhz;
+  uint64_t global_mem_bytes;
+  uint64_t max_alloc_bytes;
+  uint64_t local_mem_bytes;
+  size_t max_work_group_size;
+  unsigned mem_base_addr_align_bytes;
+  int has_fp16;
+  int has_fp64;
+  int local_mem_is_global; /* CL_GLOBAL local memory type (CPUs) */
+} nncl_device_info;
+
+/* Enumerates every device of every platform. On success *out is a malloc'ed array the caller
+   frees with nncl_devices_free, and *count its length (NNCL_ERR_NO_PLATFORM when there is none). */
+NNCL_API nncl_status nncl_devices_list(nncl_device_info **out, int *count, char *msg, size_t msg_len);
+NNCL_API void nncl_devices_free(nncl_device_info *list);
+
+/* Index into the list that `spec` selects: "gpu", "cpu", "P:D", or a case-insensitive substring of
+   the device name; NULL or "" means $NNCL_DEVICE, else the first GPU, else the first device.
+   NNCL_ERR_NO_DEVICE with a message listing the available devices when nothing matches. */
+NNCL_API nncl_status nncl_device_select(const nncl_device_info *list, int count, const char *spec,
+                                        int *index, char *msg, size_t msg_len);
+
+/* Creates a context (OpenCL context plus one in-order, profiling-enabled queue) on the device that
+   `device_spec` selects (see nncl_device_select). On failure *out is NULL and, when msg is not
+   NULL, msg holds the reason. */
+NNCL_API nncl_status nncl_context_create(const char *device_spec, nncl_context **out, char *msg,
+                                         size_t msg_len);
+NNCL_API void nncl_context_destroy(nncl_context *ctx);
+
+NNCL_API const nncl_device_info *nncl_context_device(const nncl_context *ctx);
+/* Text of the last error on this context ("" when none). */
+NNCL_API const char *nncl_context_last_error(const nncl_context *ctx);
+/* The raw OpenCL error of the last failure (0 when it was not an OpenCL error). */
+NNCL_API int nncl_context_last_cl_error(const nncl_context *ctx);
+/* Name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
+NNCL_API const char *nncl_cl_error_name(int cl_error);
+
+/* Counters that show what the context did (tests use them to prove caching). */
+typedef struct nncl_stats {
+  uint64_t program_builds;      /* compiled from source */
+  uint64_t program_disk_hits;   /* loaded from the disk cache */
+  uint64_t program_memory_hits; /* found in the in-memory cache */
+  uint64_t disk_cache_rejects;  /* cache files found damaged or stale and replaced */
+  uint64_t kernel_launches;
+  uint64_t device_allocs;       /* device buffers created */
+  uint64_t device_alloc_bytes;
+  double build_seconds;         /* wall time spent compiling and loading programs */
+} nncl_stats;
+NNCL_API void nncl_context_stats(const nncl_context *ctx, nncl_stats *out);
+
+/* Directory of the on-disk program cache, or "" when disabled. */
+NNCL_API const char *nncl_context_cache_dir(const nncl_context *ctx);
+
+/* Log messages (program builds, cache misses) go to this callback; the library never prints. */
+typedef enum nncl_log_level { NNCL_LOG_DEBUG, NNCL_LOG_INFO, NNCL_LOG_WARN } nncl_log_level;
+typedef void (*nncl_log_fn)(void *user, nncl_log_level level, const char *message);
+NNCL_API void nncl_context_set_log(nncl_context *ctx, nncl_log_fn fn, void *user);
+
+/* Waits until every enqueued command has finished. */
+NNCL_API nncl_status nncl_context_finish(nncl_context *ctx);
+
+NNCL_API const char *nncl_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,8 @@
+/* nncl/nncl.h: the whole public API. */
+#ifndef NNCL_NNCL_H
+#define NNCL_NNCL_H
+#include "nncl/status.h"
+#include "nncl/context.h"
+#include "nncl/tensor.h"
+#include "nncl/selftest.h"
+#endif

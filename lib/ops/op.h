@@ -1,0 +1,154 @@
+/* op.h: the contract between the graph executor and the op families in lib/ops/. An op sees
+   shapes, attributes and device buffers, never the IR or protobuf. See ops.def for the table. */
+#ifndef NNCL_OP_H
+#define NNCL_OP_H
+
+#include "runtime.h"
+
+/* ---- attributes: a neutral representation the ONNX importer and the builder API both fill ---- */
+enum attr_type { ATTR_INT, ATTR_FLOAT, ATTR_STRING, ATTR_INTS, ATTR_FLOATS, ATTR_STRINGS, ATTR_TENSOR };
+
+struct nncl_attr {
+  char *name;
+  enum attr_type type;
+  int64_t i;
+  float f;
+  char *s;
+  int64_t *ints;
+  float *floats;
+  char **strs;
+  int n; /* element count of ints / floats / strs */
+  nncl_array *t;
+};
+
+/* Literal attributes for tests and typed builders: A_INTS("pads", 1, 1, 1, 1). */
+#define A_INT(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_INT, .i = (v)})
+#define A_FLOAT(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_FLOAT, .f = (v)})
+#define A_STR(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_STRING, .s = (char *)(v)})
+#define A_INTS(nm, ...)                                                           \
+  ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_INTS,                    \
+                      .ints = (int64_t[]){__VA_ARGS__},                           \
+                      .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))})
+#define A_FLOATS(nm, ...)                                                     \
+  ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_FLOATS,              \
+                      .floats = (float[]){__VA_ARGS__},                       \
+                      .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float))})
+
+/* ---- what an op sees ---- */
+struct op_tensor {
+  nncl_dtype dtype;  /* NNCL_UNDEFINED for an absent optional input */
+  nncl_shape shape;
+  cl_mem mem;        /* device data; set before enqueue (never during infer/plan) */
+  nncl_array *host;  /* host value when known at plan time (initializers, folded constants);
+                        infer may set it on outputs that depend only on shapes (Shape, Size):
+                        the executor then owns it */
+};
+
+/* Fused epilogue of Conv/ConvTranspose/Gemm/MatMul: y = act(acc + bias [+ res]) [+ res]. */
+enum op_act { OP_ACT_NONE, OP_ACT_RELU, OP_ACT_LEAKY_RELU, OP_ACT_CLIP, OP_ACT_SIGMOID, OP_ACT_TANH };
+struct op_epilogue {
+  enum op_act act;
+  float alpha, beta;  /* LeakyRelu slope in alpha; Clip min in alpha, max in beta */
+  int has_residual;   /* residual tensor is op_call.res */
+  int residual_after_act; /* 0: act(acc + res) as in ResNet; 1: act(acc) + res */
+};
+
+struct op_def;
+
+struct op_call {
+  nncl_context *ctx;
+  const struct op_def *def;
+  const char *op_type;   /* ONNX op type, e.g. "Conv" */
+  const char *node_name; /* for error messages; never NULL */
+  int opset;             /* default-domain opset the model imports */
+  const struct nncl_attr *attrs;
+  int n_attrs;
+  int n_in, n_out;
+  struct op_tensor *in, *out;
+  struct op_epilogue epi;
+  struct op_tensor *res; /* residual input when epi.has_residual */
+  void *state;           /* op-private: made by plan (or infer), freed by release */
+  const char *algo;      /* static name of the chosen algorithm, for info and the profiler */
+  cl_mem workspace;      /* scratch of the size plan asked for; valid during enqueue */
+};
+
+struct op_cost {
+  double flops; /* multiply-add counts as 2 */
+  double bytes; /* bytes read + written from device memory, ideal (each once) */
+};
+
+enum op_flags {
+  OP_VIEW = 1 << 0,     /* output 0 is input 0's data with another shape: no kernel runs */
+  OP_EPILOGUE = 1 << 1, /* accepts a fused epilogue (op_call.epi / res) */
+  OP_INPLACE = 1 << 2,  /* output 0 may share input 0's memory (same size, element-wise) */
+};
+
+struct op_def {
+  int min_in, max_in, min_out, max_out;
+  unsigned flags;
+  /* Sets out[i].dtype/shape from inputs and attributes; validates (clear error naming the node
+     and the shapes). Inputs' host values are available when constant. Must not touch the device. */
+  nncl_status (*infer)(struct op_call *c);
+  /* Optional, once per plan: parse attributes into c->state, choose the algorithm (c->algo),
+     upload or transform weights, report scratch bytes needed at enqueue. */
+  nncl_status (*plan)(struct op_call *c, size_t *workspace_bytes);
+  /* Launches the kernels. Must not allocate, build, or wait on the host (hot path). NULL only for
+     OP_VIEW ops. */
+  nncl_status (*enqueue)(struct op_call *c);
+  /* Optional: frees c->state. */
+  void (*release)(struct op_call *c);
+  /* Optional: FLOPs and bytes for the profiler; default counts inputs + outputs once. */
+  void (*cost)(const struct op_call *c, struct op_cost *out);
+};
+
+/* ---- the op table (ops.def) ---- */
+enum op_id {
+#define OP(id, name, def) OP_##id,
+#include "ops.def"
+#undef OP
+  OP_COUNT
+};
+
+/* ONNX op type -> id, or -1. */
+int op_lookup(const char *op_type);
+const struct op_def *op_get(int id);
+const char *op_name(int id);
+
+/* ---- helpers for op implementations (op_util.c) ---- */
+/* Error naming the op and node: "Conv node 'conv1': <message>". */
+nncl_status op_error(const struct op_call *c, nncl_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const struct nncl_attr *op_attr(const struct op_call *c, const char *name);
+int64_t op_attr_int(const struct op_call *c, const char *name, int64_t def);
+float op_attr_float(const struct op_call *c, const char *name, float def);
+const char *op_attr_str(const struct op_call *c, const char *name, const char *def);
+/* Element count, or -1 when absent; *v points into the attribute. */
+int op_attr_ints(const struct op_call *c, const char *name, const int64_t **v);
+int op_attr_floats(const struct op_call *c, const char *name, const float **v);
+/* True when input i is present (optional inputs may be absent). */
+static inline int op_has_input(const struct op_call *c, int i) {
+  return i < c->n_in && c->in[i].dtype != NNCL_UNDEFINED;
+}
+/* Host values of a constant int64 input (e.g. Reshape's shape); -1 when not constant. */
+int op_input_ints(const struct op_call *c, int i, const int64_t **v);
+/* "-D ACT=... -D HAS_RES=..." for kernels/common/epilogue.cl. */
+void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len);
+/* Shape text for messages; returns a static-per-call buffer owned by the caller's array. */
+#define OP_SHAPE_STR(shape, buf) nncl_shape_format((shape), (buf), sizeof(buf))
+/* NumPy/ONNX multidirectional broadcast of a and b into out; error when incompatible. */
+nncl_status op_broadcast_shape(const struct op_call *c, const nncl_shape *a, const nncl_shape *b,
+                               nncl_shape *out);
+/* Normalises a possibly negative axis against rank; error naming the attribute when out of range. */
+nncl_status op_axis(const struct op_call *c, int64_t axis, int rank, const char *what, int *out);
+/* Work-group size helper: a 1-D global size for n items with the context's preferred local size. */
+size_t op_local_1d(const struct op_call *c);
+static inline size_t op_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+/* ---- running one op on host arrays (op_exec.c): constant folding and op tests ---- */
+/* Uploads inputs (NULL entries are absent optional inputs), infers, plans, runs and downloads
+   every output into out[] (allocated here; the caller frees with nncl_array_free). */
+nncl_status op_run(nncl_context *ctx, const char *op_type, int opset, const struct nncl_attr *attrs,
+                   int n_attrs, int n_in, const nncl_array *const *in, int n_out, nncl_array *out,
+                   const struct op_epilogue *epi, const nncl_array *res);
+
+#endif

@@ -1,0 +1,160 @@
+/* tensor.c: dtypes, shapes, host arrays and device tensors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+struct nncl_tensor {
+  nncl_context *ctx;
+  nncl_dtype dtype;
+  nncl_shape shape;
+  size_t bytes;
+  cl_mem mem;
+};
+
+const char *nncl_dtype_name(nncl_dtype t) {
+  switch (t) {
+#define NNCL_X_CASE(id, name, size) \
+  case id:                          \
+    return name;
+    NNCL_DTYPE_LIST(NNCL_X_CASE)
+#undef NNCL_X_CASE
+    default:
+      return "invalid";
+  }
+}
+
+size_t nncl_dtype_size(nncl_dtype t) {
+  switch (t) {
+#define NNCL_X_CASE(id, name, size) \
+  case id:                          \
+    return size;
+    NNCL_DTYPE_LIST(NNCL_X_CASE)
+#undef NNCL_X_CASE
+    default:
+      return 0;
+  }
+}
+
+int64_t nncl_shape_numel(const nncl_shape *s) {
+  int64_t n = 1;
+  for (int i = 0; i < s->rank; i++) n *= s->dims[i];
+  return n;
+}
+
+char *nncl_shape_format(const nncl_shape *s, char *buf, size_t len) {
+  size_t used = 0;
+  if (!len) return buf;
+  buf[0] = 0;
+  int w = snprintf(buf, len, "[");
+  used = w > 0 ? (size_t)w : 0;
+  for (int i = 0; i < s->rank && used < len; i++) {
+    w = snprintf(buf + used, len - used, "%s%lld", i ? ", " : "", (long long)s->dims[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (used < len) snprintf(buf + used, len - used, "]");
+  return buf;
+}
+
+static int shape_valid(const nncl_shape *s) {
+  if (!s || s->rank < 0 || s->rank > NNCL_MAX_RANK) return 0;
+  for (int i = 0; i < s->rank; i++)
+    if (s->dims[i] < 0) return 0;
+  return 1;
+}
+
+nncl_status nncl_array_alloc(nncl_array *a, nncl_dtype dtype, const nncl_shape *shape) {
+  if (!a || !shape_valid(shape) || nncl_dtype_size(dtype) == 0) return NNCL_ERR_INVALID_ARGUMENT;
+  a->dtype = dtype;
+  a->shape = *shape;
+  size_t bytes = (size_t)nncl_shape_numel(shape) * nncl_dtype_size(dtype);
+  a->data = calloc(1, bytes ? bytes : 1);
+  return a->data ? NNCL_OK : NNCL_ERR_OUT_OF_HOST_MEMORY;
+}
+
+void nncl_array_free(nncl_array *a) {
+  if (!a) return;
+  free(a->data);
+  a->data = NULL;
+}
+
+size_t nncl_array_bytes(const nncl_array *a) {
+  return (size_t)nncl_shape_numel(&a->shape) * nncl_dtype_size(a->dtype);
+}
+
+nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_shape *shape,
+                               nncl_tensor **out) {
+  if (!out) return NNCL_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!shape_valid(shape))
+    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "tensor shape must have rank 0..%d and dims >= 0",
+                      NNCL_MAX_RANK);
+  if (nncl_dtype_size(dtype) == 0)
+    return nncl_error(ctx, NNCL_ERR_DTYPE, "tensor dtype %d is not a storable type", (int)dtype);
+  nncl_tensor *t = calloc(1, sizeof *t);
+  if (!t) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "tensor");
+  t->ctx = ctx;
+  t->dtype = dtype;
+  t->shape = *shape;
+  t->bytes = (size_t)nncl_shape_numel(shape) * nncl_dtype_size(dtype);
+  char sb[128];
+  char what[192];
+  snprintf(what, sizeof what, "tensor %s %s", nncl_dtype_name(dtype), nncl_shape_format(shape, sb, sizeof sb));
+  nncl_status st = nncl_buffer_create(ctx, t->bytes, what, &t->mem);
+  if (st != NNCL_OK) {
+    free(t);
+    return st;
+  }
+  *out = t;
+  return NNCL_OK;
+}
+
+void nncl_tensor_destroy(nncl_tensor *t) {
+  if (!t) return;
+  nncl_buffer_release(t->mem);
+  free(t);
+}
+
+nncl_status nncl_tensor_write(nncl_tensor *t, const void *host, size_t bytes) {
+  if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
+  if (bytes != t->bytes)
+    return nncl_error(t->ctx, NNCL_ERR_SHAPE, "tensor write of %zu bytes into a tensor of %zu bytes",
+                      bytes, t->bytes);
+  return nncl_buffer_upload(t->ctx, t->mem, 0, host, bytes);
+}
+
+nncl_status nncl_tensor_read(const nncl_tensor *t, void *host, size_t bytes) {
+  if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
+  if (bytes != t->bytes)
+    return nncl_error(t->ctx, NNCL_ERR_SHAPE, "tensor read of %zu bytes from a tensor of %zu bytes",
+                      bytes, t->bytes);
+  return nncl_buffer_download(t->ctx, t->mem, 0, host, bytes);
+}
+
+const nncl_shape *nncl_tensor_shape(const nncl_tensor *t) { return t ? &t->shape : NULL; }
+nncl_dtype nncl_tensor_dtype(const nncl_tensor *t) { return t ? t->dtype : NNCL_UNDEFINED; }
+size_t nncl_tensor_bytes(const nncl_tensor *t) { return t ? t->bytes : 0; }
+cl_mem nncl_tensor_mem(const nncl_tensor *t) { return t ? t->mem : NULL; }
+
+nncl_status nncl_tensor_from_array(nncl_context *ctx, const nncl_array *a, nncl_tensor **out) {
+  if (!a || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl_tensor_create(ctx, a->dtype, &a->shape, out));
+  nncl_status st = nncl_tensor_write(*out, a->data, nncl_array_bytes(a));
+  if (st != NNCL_OK) {
+    nncl_tensor_destroy(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+nncl_status nncl_tensor_to_array(const nncl_tensor *t, nncl_array *out) {
+  if (!t || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  if (nncl_array_alloc(out, t->dtype, &t->shape) != NNCL_OK)
+    return nncl_error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "host copy of a tensor");
+  nncl_status st = nncl_tensor_read(t, out->data, t->bytes);
+  if (st != NNCL_OK) nncl_array_free(out);
+  return st;
+}

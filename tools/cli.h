@@ -1,0 +1,28 @@
+/* cli.h: what the nncl subcommands share: the command table entry, option helpers, error output. */
+#ifndef NNCL_CLI_H
+#define NNCL_CLI_H
+
+#include <stdio.h>
+
+#include "nncl/nncl.h"
+
+struct cli_command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+  const char *usage;
+};
+
+/* True when argv[i] equals flag. */
+int cli_is(const char *arg, const char *flag);
+/* Value of "--flag VALUE" or "--flag=VALUE" at argv[*i] (advances *i); NULL otherwise. */
+const char *cli_value(int argc, char **argv, int *i, const char *flag);
+/* Opens the device named by --device (NULL: default); prints the reason and returns NULL on failure. */
+nncl_context *cli_open_context(const char *device);
+/* Prints "nncl: <what>: <status>: <last error>" to stderr; returns 1. */
+int cli_fail(nncl_context *ctx, nncl_status st, const char *what);
+/* Prints a cJSON tree to stdout and frees it. */
+struct cJSON;
+void cli_print_json(struct cJSON *root);
+
+#endif
