@@ -5,4 +5,7 @@
 #include "nncl/context.h"
 #include "nncl/tensor.h"
 #include "nncl/selftest.h"
+#include "nncl/graph.h"
+#include "nncl/onnx.h"
+#include "nncl/bench.h"
 #endif

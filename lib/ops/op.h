@@ -95,7 +95,7 @@ struct op_def {
   /* Launches the kernels. Must not allocate, build, or wait on the host (hot path). NULL only for
      OP_VIEW ops. */
   nncl_status (*enqueue)(struct op_call *c);
-  /* Optional: frees c->state. */
+  /* Optional: frees c->state; called even when infer or plan failed (state may be NULL). */
   void (*release)(struct op_call *c);
   /* Optional: FLOPs and bytes for the profiler; default counts inputs + outputs once. */
   void (*cost)(const struct op_call *c, struct op_cost *out);
@@ -144,7 +144,23 @@ nncl_status op_axis(const struct op_call *c, int64_t axis, int rank, const char 
 size_t op_local_1d(const struct op_call *c);
 static inline size_t op_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
-/* ---- running one op on host arrays (op_exec.c): constant folding and op tests ---- */
+/* ---- running one op on host arrays (op_exec.c): constant folding, op tests, benchmarks ---- */
+/* A planned op with its own device buffers, inputs uploaded: enqueue it as often as wanted. */
+struct op_instance;
+nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset,
+                               const struct nncl_attr *attrs, int n_attrs, int n_in,
+                               const nncl_array *const *in, int n_out,
+                               const struct op_epilogue *epi, const nncl_array *res,
+                               struct op_instance **out);
+nncl_status op_instance_enqueue(struct op_instance *oi);
+/* Median wall time of `runs` enqueue+finish rounds after `warmup` rounds, in seconds. */
+nncl_status op_instance_time(struct op_instance *oi, int warmup, int runs, double *median_s);
+/* The call (shapes, algo, buffers) behind the instance. */
+struct op_call *op_instance_call(struct op_instance *oi);
+/* Downloads every output into out[] (allocated here). */
+nncl_status op_instance_read(struct op_instance *oi, nncl_array *out);
+void op_instance_destroy(struct op_instance *oi);
+
 /* Uploads inputs (NULL entries are absent optional inputs), infers, plans, runs and downloads
    every output into out[] (allocated here; the caller frees with nncl_array_free). */
 nncl_status op_run(nncl_context *ctx, const char *op_type, int opset, const struct nncl_attr *attrs,

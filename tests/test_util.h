@@ -1,0 +1,53 @@
+/* test_util.h: what every Criterion test shares: a context on the test device (PoCL here),
+   random data, closeness checks with the worst element named, and one-op runs. */
+#ifndef NNCL_TEST_UTIL_H
+#define NNCL_TEST_UTIL_H
+
+#include <criterion/criterion.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "op.h"
+
+/* The context for this test process ($NNCL_DEVICE or the default device); created once, destroyed
+   at exit. Fails the test (never skips) when no device exists. */
+nncl_context *tu_ctx(void);
+
+/* Uniform random floats in [lo, hi) from a fixed seed (xorshift, reproducible everywhere). */
+void tu_fill(float *x, size_t n, uint32_t seed, float lo, float hi);
+/* A float32 host array of the given dims filled with tu_fill; free with nncl_array_free. */
+nncl_array tu_rand(uint32_t seed, int rank, const int64_t *dims);
+#define TU_RAND(seed, ...) \
+  tu_rand((seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+/* An array of the given dtype and dims, zeroed. */
+nncl_array tu_zeros(nncl_dtype dt, int rank, const int64_t *dims);
+#define TU_ZEROS(dt, ...) \
+  tu_zeros((dt), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+/* An int64 array holding the given values as a 1-D tensor. */
+nncl_array tu_i64(int n, const int64_t *v);
+#define TU_I64(...) tu_i64((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+
+/* Largest |got - want| / (atol + rtol * |want|) over n elements: <= 1 means close. *worst gets the
+   index of the worst element. NaN in either side counts as infinitely far unless both are NaN. */
+double tu_close_ratio(const float *got, const float *want, size_t n, double rtol, double atol,
+                      size_t *worst);
+/* Asserts that every element satisfies |got - want| <= atol + rtol * |want|, naming the worst. */
+#define tu_assert_close(got, want, n, rtol, atol, what)                                            \
+  do {                                                                                             \
+    size_t tu_w_ = 0;                                                                              \
+    double tu_r_ = tu_close_ratio((got), (want), (n), (rtol), (atol), &tu_w_);                     \
+    cr_assert(tu_r_ <= 1.0, "%s: element %zu is %.8g, expected %.8g (rtol %g, atol %g)", (what), \
+              tu_w_, (double)(got)[tu_w_], (double)(want)[tu_w_], (double)(rtol), (double)(atol));   \
+  } while (0)
+/* Max relative error max|g - w| / max(max|w|, tiny): one number to report in test messages. */
+double tu_max_rel_error(const float *got, const float *want, size_t n);
+
+/* Runs one op through op_run on the test context and asserts success, printing the context's
+   last error otherwise. */
+void tu_run_op(const char *op_type, int opset, const struct nncl_attr *attrs, int n_attrs, int n_in,
+               const nncl_array *const *in, int n_out, nncl_array *out);
+/* Like tu_run_op but returns the status instead of asserting (for error tests). */
+nncl_status tu_try_op(const char *op_type, int opset, const struct nncl_attr *attrs, int n_attrs,
+                      int n_in, const nncl_array *const *in, int n_out, nncl_array *out);
+
+#endif
