@@ -1,0 +1,201 @@
+/* exec.c: running a planned graph: inputs in, every kernel enqueued without host round trips,
+   outputs out; plus the planned-graph summaries that info and the profiler read. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+static int input_index(const nncl_graph *g, const char *name) {
+  for (int k = 0; k < g->n_inputs; k++)
+    if (strcmp(g->values[g->inputs[k]].name, name) == 0) return k;
+  return -1;
+}
+
+static nncl_status check_input(nncl_graph *g, int k, nncl_dtype dt, const nncl_shape *s) {
+  struct gvalue *x = &g->values[g->inputs[k]];
+  char a[128], b[128];
+  if (dt != x->dtype)
+    return nncl_error(g->ctx, NNCL_ERR_DTYPE, "input '%s' is %s, got %s", x->name,
+                      nncl_dtype_name(x->dtype), nncl_dtype_name(dt));
+  if (s->rank != x->shape.rank)
+    return nncl_error(g->ctx, NNCL_ERR_SHAPE, "input '%s' has rank %d (declared %s), got %s",
+                      x->name, x->shape.rank, nncl_shape_format(&x->shape, a, sizeof a),
+                      nncl_shape_format(s, b, sizeof b));
+  return NNCL_OK;
+}
+
+nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_array *value) {
+  if (!g || !name || !value) return NNCL_ERR_INVALID_ARGUMENT;
+  int k = input_index(g, name);
+  if (k < 0) return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
+  NNCL_TRY(check_input(g, k, value->dtype, &value->shape));
+  size_t bytes = nncl_array_bytes(value);
+  int same = memcmp(&g->input_shapes[k], &value->shape, sizeof value->shape) == 0;
+  if (g->plan && !g->needs_plan && same) {
+    NNCL_TRY(nncl_buffer_upload(g->ctx, g->plan->st[g->plan->input_storage[k]].mem, 0, value->data,
+                                bytes));
+    g->input_shape_set[k] = 1;
+    return NNCL_OK;
+  }
+  nncl_array_free(&g->pending[k]);
+  if (nncl_array_alloc(&g->pending[k], value->dtype, &value->shape) != NNCL_OK)
+    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "input '%s'", name);
+  if (bytes) memcpy(g->pending[k].data, value->data, bytes);
+  if (!same) {
+    g->input_shapes[k] = value->shape;
+    g->needs_plan = 1;
+  }
+  g->input_shape_set[k] = 1;
+  return NNCL_OK;
+}
+
+nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const nncl_tensor *t) {
+  if (!g || !name || !t) return NNCL_ERR_INVALID_ARGUMENT;
+  int k = input_index(g, name);
+  if (k < 0) return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
+  const nncl_shape *s = nncl_tensor_shape(t);
+  NNCL_TRY(check_input(g, k, nncl_tensor_dtype(t), s));
+  if (memcmp(&g->input_shapes[k], s, sizeof *s) != 0 || !g->plan || g->needs_plan) {
+    nncl_array a;
+    NNCL_TRY(nncl_tensor_to_array(t, &a));
+    nncl_status st = nncl_graph_set_input(g, name, &a);
+    nncl_array_free(&a);
+    return st;
+  }
+  NNCL_TRY(nncl_buffer_copy(g->ctx, nncl_tensor_mem(t), 0, g->plan->st[g->plan->input_storage[k]].mem,
+                            0, nncl_tensor_bytes(t)));
+  g->input_shape_set[k] = 1;
+  return NNCL_OK;
+}
+
+nncl_status nncl_graph_run(nncl_graph *g) {
+  if (!g) return NNCL_ERR_INVALID_ARGUMENT;
+  for (int k = 0; k < g->n_inputs; k++)
+    if (!g->input_shape_set[k])
+      return nncl_error(g->ctx, NNCL_ERR_STATE, "graph input '%s' was not set before run",
+                        g->values[g->inputs[k]].name);
+  NNCL_TRY(nncl_graph_plan(g));
+  struct plan *p = g->plan;
+  nncl_context *ctx = g->ctx;
+  nncl_status st = NNCL_OK;
+  for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
+    struct pnode *n = &p->n[p->order[k]];
+    if (!n->def->enqueue) continue;
+    ctx->current_node = k;
+    st = n->def->enqueue(&n->call);
+  }
+  ctx->current_node = -1;
+  if (st != NNCL_OK) return st;
+  return nncl_context_finish(ctx);
+}
+
+static nncl_status read_value(nncl_graph *g, int v, nncl_array *out) {
+  memset(out, 0, sizeof *out);
+  if (!g->plan || g->needs_plan)
+    return nncl_error(g->ctx, NNCL_ERR_STATE, "graph has not been run since it last changed");
+  struct pvalue *x = &g->plan->v[v];
+  if (nncl_array_alloc(out, x->dtype, &x->shape) != NNCL_OK)
+    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "output '%s'", g->values[v].name);
+  size_t bytes = nncl_array_bytes(out);
+  nncl_status st = NNCL_OK;
+  if (x->host)
+    memcpy(out->data, x->host->data, bytes);
+  else if (x->storage >= 0)
+    st = nncl_buffer_download(g->ctx, g->plan->st[x->storage].mem, 0, out->data, bytes);
+  else
+    st = nncl_error(g->ctx, NNCL_ERR_STATE, "output '%s' has no storage", g->values[v].name);
+  if (st != NNCL_OK) nncl_array_free(out);
+  return st;
+}
+
+nncl_status nncl_graph_get_output(nncl_graph *g, int i, nncl_array *out) {
+  if (!g || !out || i < 0 || i >= g->n_outputs) return NNCL_ERR_INVALID_ARGUMENT;
+  return read_value(g, g->outputs[i], out);
+}
+
+nncl_status nncl_graph_get_output_by_name(nncl_graph *g, const char *name, nncl_array *out) {
+  if (!g || !name || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  for (int i = 0; i < g->n_outputs; i++)
+    if (strcmp(g->values[g->outputs[i]].name, name) == 0) return read_value(g, g->outputs[i], out);
+  return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no output named '%s'", name);
+}
+
+static nncl_status value_info(const nncl_graph *g, int v, nncl_dtype *dt, nncl_shape *s) {
+  const struct pvalue *x = g->plan && !g->needs_plan ? &g->plan->v[v] : NULL;
+  if (dt) *dt = x ? x->dtype : g->values[v].dtype;
+  if (s) *s = x ? x->shape : g->values[v].shape;
+  return NNCL_OK;
+}
+
+nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtype *dtype, nncl_shape *shape) {
+  if (!g || i < 0 || i >= g->n_inputs) return NNCL_ERR_INVALID_ARGUMENT;
+  if (dtype) *dtype = g->values[g->inputs[i]].dtype;
+  if (shape) *shape = g->input_shapes[i];
+  return NNCL_OK;
+}
+
+nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype, nncl_shape *shape) {
+  if (!g || i < 0 || i >= g->n_outputs) return NNCL_ERR_INVALID_ARGUMENT;
+  return value_info(g, g->outputs[i], dtype, shape);
+}
+
+static void node_cost(const struct pnode *n, struct op_cost *c) {
+  memset(c, 0, sizeof *c);
+  if (n->def->cost) {
+    n->def->cost(&n->call, c);
+    return;
+  }
+  if (n->def->flags & OP_VIEW) return;
+  for (int i = 0; i < n->n_in + n->n_out; i++)
+    if (n->t[i].dtype != NNCL_UNDEFINED)
+      c->bytes += (double)nncl_shape_numel(&n->t[i].shape) * (double)nncl_dtype_size(n->t[i].dtype);
+}
+
+nncl_status nncl_graph_summarize(nncl_graph *g, nncl_graph_summary *out) {
+  if (!g || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  memset(out, 0, sizeof *out);
+  NNCL_TRY(nncl_graph_plan(g));
+  struct plan *p = g->plan;
+  out->n_nodes = g->n_nodes;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    if (n->def->enqueue) out->n_kernel_nodes++;
+    struct op_cost c;
+    node_cost(n, &c);
+    out->flops += c.flops;
+  }
+  out->n_fused = p->n_fused;
+  out->n_folded = p->n_folded;
+  for (int v = 0; v < g->n_values; v++)
+    if (g->values[v].constant.data) out->n_params += nncl_shape_numel(&g->values[v].constant.shape);
+  out->arena_bytes = p->arena_bytes;
+  out->intermediates_bytes = p->intermediates_bytes;
+  out->weight_bytes = p->weight_bytes;
+  out->workspace_bytes = p->workspace_bytes;
+  out->plan_seconds = p->plan_seconds;
+  return NNCL_OK;
+}
+
+int nncl_graph_num_planned_nodes(const nncl_graph *g) {
+  return g && g->plan && !g->needs_plan ? g->plan->n_order : 0;
+}
+
+nncl_status nncl_graph_planned_node(const nncl_graph *g, int i, nncl_node_info *out) {
+  if (!g || !out || !g->plan || g->needs_plan || i < 0 || i >= g->plan->n_order)
+    return NNCL_ERR_INVALID_ARGUMENT;
+  const struct pnode *n = &g->plan->n[g->plan->order[i]];
+  memset(out, 0, sizeof *out);
+  out->name = n->name;
+  out->op_type = n->op_type;
+  out->fused = n->fused;
+  out->algo = n->call.algo ? n->call.algo : (n->def->flags & OP_VIEW) ? "view" : "";
+  out->n_in = n->n_in < 4 ? n->n_in : 4;
+  out->n_out = n->n_out < 2 ? n->n_out : 2;
+  for (int k = 0; k < out->n_in; k++) out->in_shapes[k] = n->t[k].shape;
+  for (int k = 0; k < out->n_out; k++) out->out_shapes[k] = n->call.out[k].shape;
+  struct op_cost c;
+  node_cost(n, &c);
+  out->flops = c.flops;
+  out->bytes = c.bytes;
+  return NNCL_OK;
+}

@@ -1,0 +1,75 @@
+/* infer.c: shape and type inference over the plan in topological order, folding every node whose
+   inputs are all known at plan time (constants, shapes) by running it once on the device through
+   op_run, so shape subgraphs (Shape -> Gather -> Concat -> Reshape) become constants. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+static int all_inputs_constant(const struct plan *p, const struct pnode *n) {
+  for (int k = 0; k < n->n_in; k++)
+    if (n->in[k] >= 0 && !p->v[n->in[k]].host) return 0;
+  return 1;
+}
+
+static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
+  const nncl_array *in[16];
+  for (int k = 0; k < n->n_in; k++) in[k] = n->in[k] >= 0 ? p->v[n->in[k]].host : NULL;
+  nncl_array out[8];
+  nncl_status st = op_run(g->ctx, n->op_type, g->opset, n->attrs, n->n_attrs, n->n_in, in, n->n_out,
+                          out, NULL, NULL);
+  if (st != NNCL_OK) return st;
+  for (int k = 0; k < n->n_out; k++) {
+    if (n->out[k] < 0 || !out[k].data) {
+      nncl_array_free(&out[k]);
+      continue;
+    }
+    struct pvalue *v = &p->v[n->out[k]];
+    nncl_array *h = malloc(sizeof *h);
+    if (!h) {
+      for (int j = k; j < n->n_out; j++) nncl_array_free(&out[j]);
+      return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "folded constant");
+    }
+    *h = out[k];
+    v->host = h;
+    v->host_owned = 1;
+  }
+  return NNCL_OK;
+}
+
+nncl_status plan_infer_fold(nncl_graph *g, struct plan *p) {
+  for (int i = 0; i < p->n_n; i++) {
+    struct pnode *n = &p->n[i];
+    for (int k = 0; k < n->n_in; k++)
+      if (n->in[k] >= 0 && p->v[n->in[k]].dtype == NNCL_UNDEFINED)
+        return nncl_error(g->ctx, NNCL_ERR_DTYPE, "%s node '%s': input '%s' has no known type",
+                          n->op_type, n->name, g->values[n->in[k]].name);
+    plan_bind_call(g, p, i);
+    nncl_status st = n->def->infer(&n->call);
+    if (st != NNCL_OK) return st;
+    int outputs_known = 1;
+    for (int k = 0; k < n->n_out; k++) {
+      if (n->out[k] < 0) continue;
+      struct pvalue *v = &p->v[n->out[k]];
+      struct op_tensor *t = &n->call.out[k];
+      v->dtype = t->dtype;
+      v->shape = t->shape;
+      if (t->host) {
+        v->host = t->host;
+        v->host_owned = 1;
+        t->host = NULL;
+      } else {
+        outputs_known = 0;
+      }
+    }
+    if (n->def->release) n->def->release(&n->call);
+    n->call.state = NULL;
+    if (!outputs_known && all_inputs_constant(p, n)) NNCL_TRY(fold(g, p, n));
+    if (outputs_known || all_inputs_constant(p, n)) {
+      n->alive = 0;
+      n->folded = 1;
+      p->n_folded++;
+    }
+  }
+  return NNCL_OK;
+}

@@ -1,0 +1,224 @@
+/* memplan.c: places every intermediate tensor and workspace in one device arena by liveness
+   (greedy by size, first fit among tensors alive at the same time), aliases views and in-place
+   element-wise outputs onto their input, uploads constants once, and binds buffers to op calls.
+   Offsets honour CL_DEVICE_MEM_BASE_ADDR_ALIGN so each tensor is a valid sub-buffer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+static size_t value_bytes(const struct pvalue *v) {
+  return (size_t)nncl_shape_numel(&v->shape) * nncl_dtype_size(v->dtype);
+}
+
+static int add_storage(struct plan *p, enum storage_kind kind, size_t bytes, int first) {
+  if (p->n_st == p->cap_st) {
+    int cap = p->cap_st ? p->cap_st * 2 : 64;
+    struct storage *n = realloc(p->st, (size_t)cap * sizeof *n);
+    if (!n) return -1;
+    p->st = n;
+    p->cap_st = cap;
+  }
+  struct storage *s = &p->st[p->n_st];
+  memset(s, 0, sizeof *s);
+  s->kind = kind;
+  s->bytes = bytes;
+  s->first = first;
+  s->last = first;
+  return p->n_st++;
+}
+
+static int by_size_desc(const void *a, const void *b, void *ctx) {
+  const struct storage *st = ctx;
+  size_t x = st[*(const int *)a].bytes, y = st[*(const int *)b].bytes;
+  return (x < y) - (x > y);
+}
+
+/* qsort_r is not C11; a small insertion sort is plenty for a few thousand tensors. */
+static void sort_idx(int *idx, int n, struct storage *st) {
+  for (int i = 1; i < n; i++) {
+    int x = idx[i], j = i - 1;
+    while (j >= 0 && by_size_desc(&idx[j], &x, st) > 0) {
+      idx[j + 1] = idx[j];
+      j--;
+    }
+    idx[j + 1] = x;
+  }
+}
+
+static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+static void place_arena(struct plan *p, size_t align) {
+  int *idx = malloc(((size_t)p->n_st + 1) * sizeof *idx);
+  int *placed = malloc(((size_t)p->n_st + 1) * sizeof *placed);
+  int n = 0, np = 0;
+  if (!idx || !placed) {
+    free(idx);
+    free(placed);
+    /* fall back to no sharing: every tensor its own slot */
+    size_t off = 0;
+    for (int i = 0; i < p->n_st; i++)
+      if (p->st[i].kind == ST_ARENA) {
+        p->st[i].offset = off;
+        off = align_up(off + p->st[i].bytes, align);
+      }
+    p->arena_bytes = off;
+    return;
+  }
+  for (int i = 0; i < p->n_st; i++)
+    if (p->st[i].kind == ST_ARENA) idx[n++] = i;
+  sort_idx(idx, n, p->st);
+  size_t top = 0;
+  for (int a = 0; a < n; a++) {
+    struct storage *s = &p->st[idx[a]];
+    size_t off = 0;
+    /* retry until no overlapping placed tensor intersects [off, off + bytes) */
+    for (int moved = 1; moved;) {
+      moved = 0;
+      for (int b = 0; b < np; b++) {
+        struct storage *o = &p->st[placed[b]];
+        if (o->last < s->first || s->last < o->first) continue; /* not alive together */
+        size_t oend = o->offset + align_up(o->bytes, align);
+        if (off < oend && o->offset < off + align_up(s->bytes, align)) {
+          off = oend;
+          moved = 1;
+        }
+      }
+    }
+    s->offset = off;
+    placed[np++] = idx[a];
+    if (off + align_up(s->bytes, align) > top) top = off + align_up(s->bytes, align);
+  }
+  p->arena_bytes = top;
+  free(idx);
+  free(placed);
+}
+
+static int reads_value(const struct pnode *n, int v) {
+  if (n->res == v) return 1;
+  for (int k = 0; k < n->n_in; k++)
+    if (n->in[k] == v) return 1;
+  return 0;
+}
+
+nncl_status plan_memory(nncl_graph *g, struct plan *p) {
+  nncl_context *ctx = g->ctx;
+  size_t align = ctx->info.mem_base_addr_align_bytes ? ctx->info.mem_base_addr_align_bytes : 128;
+  if (align < 64) align = 64;
+  int *last = malloc(((size_t)p->n_v + 1) * sizeof *last);
+  p->input_storage = malloc(((size_t)g->n_inputs + 1) * sizeof *p->input_storage);
+  if (!last || !p->input_storage) {
+    free(last);
+    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+  }
+  /* last read position of every value (graph outputs live to the end) */
+  for (int v = 0; v < p->n_v; v++) last[v] = plan_is_graph_output(g, v) ? p->n_order : -1;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    for (int i = 0; i < n->n_in; i++)
+      if (n->in[i] >= 0 && last[n->in[i]] < k) last[n->in[i]] = k;
+    if (n->res >= 0 && last[n->res] < k) last[n->res] = k;
+  }
+  nncl_status st = NNCL_OK;
+  /* graph inputs: own buffers, so the caller's data never moves */
+  for (int k = 0; k < g->n_inputs && st == NNCL_OK; k++) {
+    int v = g->inputs[k];
+    int s = add_storage(p, ST_INPUT, value_bytes(&p->v[v]), -1);
+    if (s < 0) {
+      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+      break;
+    }
+    p->v[v].storage = s;
+    p->input_storage[k] = s;
+    st = nncl_buffer_create(ctx, p->st[s].bytes, g->values[v].name, &p->st[s].mem);
+  }
+  /* constants read by kernels: uploaded once */
+  p->weight_bytes = 0;
+  for (int v = 0; v < p->n_v && st == NNCL_OK; v++) {
+    struct pvalue *x = &p->v[v];
+    if (!x->host || x->storage >= 0 || last[v] < 0) continue;
+    int used = 0;
+    for (int k = 0; k < p->n_order && !used; k++) used = reads_value(&p->n[p->order[k]], v);
+    if (!used) continue;
+    int s = add_storage(p, ST_CONST, nncl_array_bytes(x->host), -1);
+    if (s < 0) {
+      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+      break;
+    }
+    x->storage = s;
+    p->weight_bytes += p->st[s].bytes;
+    st = nncl_buffer_from_host(ctx, x->host->data, p->st[s].bytes ? p->st[s].bytes : 4,
+                               v < g->n_values ? g->values[v].name : "folded weight", &p->st[s].mem);
+  }
+  /* node outputs and workspaces, in execution order */
+  p->intermediates_bytes = 0;
+  for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
+    struct pnode *n = &p->n[p->order[k]];
+    for (int i = 0; i < n->n_out && st == NNCL_OK; i++) {
+      int v = n->out[i];
+      if (v < 0) continue;
+      struct pvalue *x = &p->v[v];
+      int in0 = n->n_in > 0 ? n->in[0] : -1;
+      int s = -1;
+      if (i == 0 && in0 >= 0 && (n->def->flags & OP_VIEW)) {
+        s = p->v[in0].storage; /* same bytes, new shape */
+      } else if (i == 0 && in0 >= 0 && (n->def->flags & OP_INPLACE) && p->v[in0].storage >= 0 &&
+                 p->st[p->v[in0].storage].kind == ST_ARENA && p->st[p->v[in0].storage].last <= k &&
+                 last[in0] <= k && p->st[p->v[in0].storage].bytes == value_bytes(x) &&
+                 !getenv("NNCL_NO_INPLACE")) {
+        s = p->v[in0].storage;
+      }
+      if (!(n->def->flags & OP_VIEW) || i > 0) p->intermediates_bytes += value_bytes(x);
+      if (s < 0) {
+        s = add_storage(p, ST_ARENA, value_bytes(x), k);
+        if (s < 0) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+      }
+      if (s >= 0) {
+        x->storage = s;
+        if (last[v] > p->st[s].last) p->st[s].last = last[v];
+      }
+    }
+    n->ws_storage = -1;
+    if (st == NNCL_OK && n->ws_bytes) {
+      n->ws_storage = add_storage(p, ST_ARENA, n->ws_bytes, k);
+      if (n->ws_storage < 0) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+    }
+  }
+  free(last);
+  if (st != NNCL_OK) return st;
+  place_arena(p, align);
+  if (p->arena_bytes) {
+    char what[64];
+    snprintf(what, sizeof what, "the activation arena");
+    NNCL_TRY(nncl_buffer_create(ctx, p->arena_bytes, what, &p->arena));
+  }
+  for (int s = 0; s < p->n_st; s++) {
+    struct storage *x = &p->st[s];
+    if (x->kind != ST_ARENA) continue;
+    cl_buffer_region r = {x->offset, x->bytes ? x->bytes : 4};
+    if (r.origin + r.size > p->arena_bytes) r.size = p->arena_bytes - r.origin;
+    cl_int err;
+    if (!p->arena || r.size == 0) {
+      NNCL_TRY(nncl_buffer_create(ctx, 4, "empty tensor", &x->mem));
+      continue;
+    }
+    x->mem = clCreateSubBuffer(p->arena, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
+    if (err != CL_SUCCESS)
+      return nncl_cl_error(ctx, err, "sub-buffer at offset %zu (%zu bytes) of the arena", r.origin, r.size);
+  }
+  /* bind device buffers into every op call */
+  for (int k = 0; k < p->n_order; k++) {
+    int i = p->order[k];
+    struct pnode *n = &p->n[i];
+    plan_bind_call(g, p, i);
+    for (int j = 0; j < n->n_in; j++)
+      if (n->in[j] >= 0 && p->v[n->in[j]].storage >= 0) n->t[j].mem = p->st[p->v[n->in[j]].storage].mem;
+    for (int j = 0; j < n->n_out; j++)
+      if (n->out[j] >= 0 && p->v[n->out[j]].storage >= 0)
+        n->call.out[j].mem = p->st[p->v[n->out[j]].storage].mem;
+    if (n->res >= 0) n->call.res->mem = p->st[p->v[n->res].storage].mem;
+    n->call.workspace = n->ws_storage >= 0 ? p->st[n->ws_storage].mem : NULL;
+  }
+  return NNCL_OK;
+}

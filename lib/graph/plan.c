@@ -1,0 +1,300 @@
+/* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
+   (infer+fold, BatchNorm folding, epilogue fusion, scheduling, per-op planning, memory) and
+   uploads pending inputs. Re-planning frees the old plan and starts again from the IR. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+static void free_pvalue_host(struct pvalue *v) {
+  if (v->host_owned && v->host) {
+    nncl_array_free(v->host);
+    free(v->host);
+  }
+  v->host = NULL;
+  v->host_owned = 0;
+}
+
+static void plan_free(struct plan *p) {
+  if (!p) return;
+  for (int i = 0; i < p->n_n; i++) {
+    struct pnode *n = &p->n[i];
+    if (n->def && n->def->release && n->call.ctx) n->def->release(&n->call);
+  }
+  for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
+  for (int i = 0; i < p->n_st; i++) nncl_buffer_release(p->st[i].mem);
+  nncl_buffer_release(p->arena);
+  free(p->v);
+  free(p->n);
+  free(p->order);
+  free(p->st);
+  free(p->input_storage);
+  free(p);
+}
+
+void graph_plan_free(nncl_graph *g) {
+  plan_free(g->plan);
+  g->plan = NULL;
+}
+
+int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape) {
+  if (p->n_v == p->cap_v) {
+    int cap = p->cap_v ? p->cap_v * 2 : 64;
+    struct pvalue *n = realloc(p->v, (size_t)cap * sizeof *n);
+    if (!n) return -1;
+    p->v = n;
+    p->cap_v = cap;
+  }
+  struct pvalue *v = &p->v[p->n_v];
+  memset(v, 0, sizeof *v);
+  v->dtype = dt;
+  if (shape) v->shape = *shape;
+  v->producer = -1;
+  v->storage = -1;
+  return p->n_v++;
+}
+
+int plan_is_graph_output(const nncl_graph *g, int v) {
+  return v >= 0 && v < g->n_values && g->values[v].is_output;
+}
+
+int plan_sole_consumer(nncl_graph *g, struct plan *p, int v, int *input_slot) {
+  if (plan_is_graph_output(g, v)) return -1;
+  int found = -1;
+  for (int i = 0; i < p->n_n; i++) {
+    struct pnode *n = &p->n[i];
+    if (!n->alive) continue;
+    int uses = n->res == v;
+    for (int k = 0; k < n->n_in; k++)
+      if (n->in[k] == v) {
+        uses++;
+        if (input_slot) *input_slot = k;
+      }
+    if (!uses) continue;
+    if (found >= 0 || uses > 1) return -1;
+    found = i;
+  }
+  return found;
+}
+
+void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
+  struct pnode *n = &p->n[node];
+  struct op_call *c = &n->call;
+  void *state = c->state;
+  const char *algo = c->algo;
+  memset(n->t, 0, sizeof n->t);
+  *c = (struct op_call){.ctx = g->ctx, .def = n->def, .op_type = n->op_type, .node_name = n->name,
+                        .opset = g->opset, .attrs = n->attrs, .n_attrs = n->n_attrs,
+                        .n_in = n->n_in, .n_out = n->n_out, .in = n->t, .out = n->t + n->n_in,
+                        .epi = n->epi, .state = state, .algo = algo};
+  for (int i = 0; i < n->n_in; i++) {
+    if (n->in[i] < 0) continue;
+    struct pvalue *v = &p->v[n->in[i]];
+    n->t[i].dtype = v->dtype;
+    n->t[i].shape = v->shape;
+    n->t[i].host = v->host;
+  }
+  for (int i = 0; i < n->n_out; i++) {
+    if (n->out[i] < 0) continue;
+    struct pvalue *v = &p->v[n->out[i]];
+    c->out[i].dtype = v->dtype;
+    c->out[i].shape = v->shape;
+  }
+  if (n->res >= 0) {
+    struct op_tensor *r = &n->t[n->n_in + n->n_out];
+    r->dtype = p->v[n->res].dtype;
+    r->shape = p->v[n->res].shape;
+    r->host = p->v[n->res].host;
+    c->res = r;
+  }
+}
+
+/* Every unsupported op type once, with the opset and the first node using it. */
+static nncl_status check_ops(nncl_graph *g) {
+  char msg[3000];
+  size_t used = 0;
+  int bad = 0;
+  for (int i = 0; i < g->n_nodes; i++) {
+    struct nncl_node *n = g->nodes[i];
+    int seen = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = g->nodes[j]->op < 0 && strcmp(g->nodes[j]->op_type, n->op_type) == 0;
+    if (n->op >= 0 || seen) continue;
+    bad++;
+    if (used < sizeof msg - 200) {
+      int w = snprintf(msg + used, sizeof msg - used, "%s%s (opset %d, first used by node '%s')",
+                       bad > 1 ? ", " : "", n->op_type, g->opset, n->name);
+      if (w > 0) used += (size_t)w;
+    }
+  }
+  if (bad)
+    return nncl_error(g->ctx, NNCL_ERR_UNSUPPORTED, "%d unsupported op type%s: %s", bad,
+                      bad > 1 ? "s" : "", msg);
+  for (int i = 0; i < g->n_nodes; i++) {
+    struct nncl_node *n = g->nodes[i];
+    const struct op_def *d = op_get(n->op);
+    if (n->n_in < d->min_in || n->n_in > d->max_in || n->n_out < d->min_out || n->n_out > d->max_out ||
+        n->n_in > 16 || n->n_out > 8)
+      return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                        "%s node '%s' has %d inputs and %d outputs; the op takes %d..%d and %d..%d",
+                        n->op_type, n->name, n->n_in, n->n_out, d->min_in, d->max_in, d->min_out,
+                        d->max_out);
+  }
+  return NNCL_OK;
+}
+
+/* Plan values mirror IR values; plan nodes are the IR nodes in a topological order. */
+nncl_status plan_build(nncl_graph *g, struct plan *p) {
+  NNCL_TRY(check_ops(g));
+  for (int i = 0; i < g->n_values; i++) {
+    struct gvalue *x = &g->values[i];
+    if (plan_add_value(p, x->dtype, &x->shape) < 0)
+      return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan values");
+    if (x->constant.data) p->v[i].host = &x->constant;
+  }
+  for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].shape = g->input_shapes[k];
+  int *ready = calloc((size_t)g->n_values, sizeof *ready);
+  int *done = calloc((size_t)g->n_nodes + 1, sizeof *done);
+  p->n = calloc((size_t)g->n_nodes + 1, sizeof *p->n);
+  if (!ready || !done || !p->n) {
+    free(ready);
+    free(done);
+    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan nodes");
+  }
+  p->cap_n = g->n_nodes + 1;
+  for (int i = 0; i < g->n_values; i++) ready[i] = g->values[i].is_input || g->values[i].constant.data;
+  nncl_status st = NNCL_OK;
+  /* Kahn-style: repeatedly take the first node whose inputs are ready (keeps file order when the
+     file is already sorted, as ONNX requires). */
+  for (int placed = 0; placed < g->n_nodes && st == NNCL_OK;) {
+    int progress = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+      if (done[i]) continue;
+      struct nncl_node *n = g->nodes[i];
+      int ok = 1;
+      for (int k = 0; k < n->n_in && ok; k++) ok = n->in[k] < 0 || ready[n->in[k]];
+      if (!ok) continue;
+      done[i] = 1;
+      for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0) ready[n->out[k]] = 1;
+      struct pnode *pn = &p->n[p->n_n++];
+      pn->gnode = i;
+      pn->op_type = n->op_type;
+      pn->name = n->name;
+      pn->op = n->op;
+      pn->def = op_get(n->op);
+      pn->n_in = n->n_in;
+      pn->n_out = n->n_out;
+      for (int k = 0; k < n->n_in; k++) pn->in[k] = n->in[k];
+      for (int k = 0; k < n->n_out; k++) pn->out[k] = n->out[k];
+      pn->res = -1;
+      pn->alive = 1;
+      pn->attrs = n->attrs;
+      pn->n_attrs = n->n_attrs;
+      pn->ws_storage = -1;
+      placed++;
+      progress = 1;
+    }
+    if (!progress) {
+      /* name the first missing value */
+      for (int i = 0; i < g->n_nodes && st == NNCL_OK; i++) {
+        if (done[i]) continue;
+        struct nncl_node *n = g->nodes[i];
+        for (int k = 0; k < n->n_in; k++)
+          if (n->in[k] >= 0 && !ready[n->in[k]]) {
+            int prod = g->values[n->in[k]].producer;
+            st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                            prod < 0 ? "node '%s' (%s) reads '%s', which is not a graph input, a constant or any node's output"
+                                     : "node '%s' (%s) reads '%s', which depends on a cycle",
+                            n->name, n->op_type, g->values[n->in[k]].name);
+            break;
+          }
+      }
+      if (st == NNCL_OK) st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph has a cycle");
+    }
+  }
+  for (int i = 0; i < g->n_outputs && st == NNCL_OK; i++)
+    if (!ready[g->outputs[i]])
+      st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph output '%s' is never produced",
+                      g->values[g->outputs[i]].name);
+  for (int i = 0; i < g->n_values; i++) p->v[i].producer = -1;
+  for (int i = 0; i < p->n_n; i++)
+    for (int k = 0; k < p->n[i].n_out; k++)
+      if (p->n[i].out[k] >= 0) p->v[p->n[i].out[k]].producer = i;
+  free(ready);
+  free(done);
+  return st;
+}
+
+static nncl_status plan_ops(nncl_graph *g, struct plan *p) {
+  p->workspace_bytes = 0;
+  for (int k = 0; k < p->n_order; k++) {
+    int i = p->order[k];
+    struct pnode *n = &p->n[i];
+    plan_bind_call(g, p, i);
+    n->ws_bytes = 0;
+    if (n->def->plan) NNCL_TRY(n->def->plan(&n->call, &n->ws_bytes));
+    if (n->ws_bytes > p->workspace_bytes) p->workspace_bytes = n->ws_bytes;
+  }
+  return NNCL_OK;
+}
+
+static nncl_status check_inputs_known(nncl_graph *g) {
+  for (int k = 0; k < g->n_inputs; k++) {
+    const nncl_shape *s = &g->input_shapes[k];
+    for (int d = 0; d < s->rank; d++)
+      if (s->dims[d] < 0) {
+        char buf[128];
+        return nncl_error(g->ctx, NNCL_ERR_SHAPE,
+                          "graph input '%s' has shape %s with unknown dims; set the input (nncl_graph_set_input) before planning",
+                          g->values[g->inputs[k]].name, nncl_shape_format(s, buf, sizeof buf));
+      }
+  }
+  return NNCL_OK;
+}
+
+nncl_status nncl_graph_plan(nncl_graph *g) {
+  if (!g) return NNCL_ERR_INVALID_ARGUMENT;
+  if (g->plan && !g->needs_plan) return NNCL_OK;
+  /* Inputs set earlier whose shape is unchanged survive re-planning: fetch them back first. */
+  for (int k = 0; g->plan && k < g->n_inputs; k++) {
+    int s = g->plan->input_storage[k];
+    struct pvalue *v = &g->plan->v[g->inputs[k]];
+    if (g->pending[k].data || !g->input_shape_set[k] || s < 0 ||
+        memcmp(&v->shape, &g->input_shapes[k], sizeof v->shape) != 0)
+      continue;
+    if (nncl_array_alloc(&g->pending[k], v->dtype, &v->shape) != NNCL_OK)
+      return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "saving input '%s' for re-planning",
+                        g->values[g->inputs[k]].name);
+    NNCL_TRY(nncl_buffer_download(g->ctx, g->plan->st[s].mem, 0, g->pending[k].data,
+                                  nncl_array_bytes(&g->pending[k])));
+  }
+  graph_plan_free(g);
+  NNCL_TRY(check_inputs_known(g));
+  double t0 = nncl_now_ns();
+  struct plan *p = calloc(1, sizeof *p);
+  if (!p) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan");
+  nncl_status st = plan_build(g, p);
+  if (st == NNCL_OK) st = plan_infer_fold(g, p);
+  if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
+  if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
+  if (st == NNCL_OK) st = plan_schedule(g, p);
+  if (st == NNCL_OK) st = plan_ops(g, p);
+  if (st == NNCL_OK) st = plan_memory(g, p);
+  for (int k = 0; k < g->n_inputs && st == NNCL_OK; k++) {
+    nncl_array *a = &g->pending[k];
+    if (!a->data) continue;
+    int s = p->input_storage[k];
+    if (s >= 0) st = nncl_buffer_upload(g->ctx, p->st[s].mem, 0, a->data, nncl_array_bytes(a));
+    nncl_array_free(a);
+  }
+  if (st != NNCL_OK) {
+    plan_free(p);
+    return st;
+  }
+  p->plan_seconds = (nncl_now_ns() - t0) * 1e-9;
+  g->plan = p;
+  g->needs_plan = 0;
+  return NNCL_OK;
+}
