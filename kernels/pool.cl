@@ -1,0 +1,205 @@
+/* pool.cl: pooling kernels (MaxPool, AveragePool, LpPool, their Global forms, MaxUnpool) for
+   NCHW float32 tensors. Windowed kernels treat 1-D and 2-D pools as 3-D pools with leading unit
+   extents, so one kernel serves every spatial rank up to 3.
+
+   Windowed kernels: one work-item per output element, consecutive work-items along the output's
+   last axis, so a work-group reads neighbouring input rows (coalesced, each input read once per
+   output window that covers it). Valid kernel-tap ranges are computed once per output so the
+   inner loops carry no bounds tests.
+
+   Global kernels: one work-group per (n, c) row with a local-memory tree reduction; the group's
+   work-items stride through the row so loads are coalesced. The local size must be a power of
+   two (the op picks it).
+
+   No -D options: every kernel takes its geometry as arguments, so the file builds once.
+   POOL_LOCAL_MAX documents the largest local size the global kernels are launched with. */
+#include "common/index.cl"
+
+#ifndef POOL_LOCAL_MAX
+#define POOL_LOCAL_MAX 256
+#endif
+
+/* Window geometry along one axis: input extent n, kernel k, stride s, begin pad p, dilation d. */
+typedef struct {
+  int n, k, s, p, d;
+} pool_axis;
+
+/* First and one-past-last kernel tap of output position o whose input position lies in
+   [lo, hi). Taps are pos = o*s - p + t*d. */
+inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
+  const int start = o * s - p;
+  int t0 = 0, t1 = k;
+  if (start < lo) t0 = (lo - start + d - 1) / d;
+  const int last_ok = hi - 1 - start; /* largest t*d allowed */
+  if (last_ok < 0)
+    t1 = 0;
+  else if ((k - 1) * d > last_ok)
+    t1 = last_ok / d + 1;
+  return (int2)(t0, max(t0, t1));
+}
+
+/* Decodes flat output index o into (row, od, oh, ow). */
+#define POOL_DECODE(o, OD, OH, OW, row, od, oh, ow) \
+  const int ow = (int)((o) % (uint)(OW));           \
+  const uint t_1 = (o) / (uint)(OW);                \
+  const int oh = (int)(t_1 % (uint)(OH));           \
+  const uint t_2 = t_1 / (uint)(OH);                \
+  const int od = (int)(t_2 % (uint)(OD));           \
+  const uint row = t_2 / (uint)(OD)
+
+/* Max over the window. Indices (when has_idx) is the flattened NC(D)HW input position; with
+   col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
+   position in row-major scan order. A window with no valid tap yields -inf and index -1. */
+__kernel void pool_max(__global const float *x, __global float *y, __global long *idx,
+                       const uint total, const int has_idx, const int col_major,
+                       const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
+                       const int4 p, const int4 d) {
+  const uint o = get_global_id(0);
+  GUARD(o, total);
+  POOL_DECODE(o, out_dhw.x, out_dhw.y, out_dhw.z, row, od, oh, ow);
+  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
+  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
+  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
+  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
+  const size_t plane = (size_t)ID * IH * IW;
+  __global const float *xr = x + (size_t)row * plane;
+  float best = -INFINITY;
+  int bd = -1, bh = -1, bw = -1;
+  for (int td = rd.x; td < rd.y; td++) {
+    const int id = od * s.x - p.x + td * d.x;
+    for (int th = rh.x; th < rh.y; th++) {
+      const int ih = oh * s.y - p.y + th * d.y;
+      __global const float *xl = xr + ((size_t)id * IH + ih) * IW;
+      for (int tw = rw.x; tw < rw.y; tw++) {
+        const int iw = ow * s.z - p.z + tw * d.z;
+        const float v = xl[iw];
+        if (v > best || bd < 0) {
+          best = v;
+          bd = id;
+          bh = ih;
+          bw = iw;
+        }
+      }
+    }
+  }
+  y[o] = best;
+  if (has_idx) {
+    long pos = -1;
+    if (bd >= 0) {
+      const long sp = col_major ? ((long)bw * IH + bh) * ID + bd : ((long)bd * IH + bh) * IW + bw;
+      pos = (long)row * (long)plane + sp;
+    }
+    idx[o] = pos;
+  }
+}
+
+/* Average over the window. include_pad counts taps inside the padded extent [-p, n + pe)
+   (ONNX count_include_pad = 1, PyTorch semantics for ceil_mode overhang); otherwise only taps
+   inside the input count. pe holds the end pads. */
+__kernel void pool_avg(__global const float *x, __global float *y, const uint total,
+                       const int include_pad, const int4 in_dhw, const int4 out_dhw,
+                       const int4 k, const int4 s, const int4 p, const int4 d, const int4 pe) {
+  const uint o = get_global_id(0);
+  GUARD(o, total);
+  POOL_DECODE(o, out_dhw.x, out_dhw.y, out_dhw.z, row, od, oh, ow);
+  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
+  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
+  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
+  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
+  __global const float *xr = x + (size_t)row * ID * IH * IW;
+  float acc = 0.0f;
+  for (int td = rd.x; td < rd.y; td++) {
+    const int id = od * s.x - p.x + td * d.x;
+    for (int th = rh.x; th < rh.y; th++) {
+      const int ih = oh * s.y - p.y + th * d.y;
+      __global const float *xl = xr + ((size_t)id * IH + ih) * IW;
+      for (int tw = rw.x; tw < rw.y; tw++) acc += xl[ow * s.z - p.z + tw * d.z];
+    }
+  }
+  int cnt;
+  if (include_pad) {
+    const int2 qd = pool_taps(od, k.x, s.x, p.x, d.x, -p.x, ID + pe.x);
+    const int2 qh = pool_taps(oh, k.y, s.y, p.y, d.y, -p.y, IH + pe.y);
+    const int2 qw = pool_taps(ow, k.z, s.z, p.z, d.z, -p.z, IW + pe.z);
+    cnt = (qd.y - qd.x) * (qh.y - qh.x) * (qw.y - qw.x);
+  } else {
+    cnt = (rd.y - rd.x) * (rh.y - rh.x) * (rw.y - rw.x);
+  }
+  y[o] = cnt > 0 ? acc / (float)cnt : NAN;
+}
+
+/* Lp norm over the window: (sum |x|^p)^(1/p); padding contributes zero. */
+__kernel void pool_lp(__global const float *x, __global float *y, const uint total,
+                      const float pw, const int4 in_dhw, const int4 out_dhw, const int4 k,
+                      const int4 s, const int4 p, const int4 d) {
+  const uint o = get_global_id(0);
+  GUARD(o, total);
+  POOL_DECODE(o, out_dhw.x, out_dhw.y, out_dhw.z, row, od, oh, ow);
+  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
+  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
+  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
+  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
+  __global const float *xr = x + (size_t)row * ID * IH * IW;
+  float acc = 0.0f;
+  for (int td = rd.x; td < rd.y; td++) {
+    const int id = od * s.x - p.x + td * d.x;
+    for (int th = rh.x; th < rh.y; th++) {
+      const int ih = oh * s.y - p.y + th * d.y;
+      __global const float *xl = xr + ((size_t)id * IH + ih) * IW;
+      for (int tw = rw.x; tw < rw.y; tw++) {
+        const float v = fabs(xl[ow * s.z - p.z + tw * d.z]);
+        acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
+      }
+    }
+  }
+  y[o] = pw == 2.0f ? sqrt(acc) : pw == 1.0f ? acc : pow(acc, 1.0f / pw);
+}
+
+/* ---- global pools: one work-group per row of n elements ---- */
+#define POOL_OP_SUM 0
+#define POOL_OP_MAX 1
+#define POOL_OP_LP 2
+
+inline float pool_combine(int op, float a, float b) { return op == POOL_OP_MAX ? fmax(a, b) : a + b; }
+
+/* op: 0 mean, 1 max, 2 Lp norm with exponent pw. tmp holds get_local_size(0) floats. */
+__kernel void pool_global(__global const float *x, __global float *y, __local float *tmp,
+                          const uint n, const int op, const float pw) {
+  const uint row = get_group_id(0), l = get_local_id(0), ls = get_local_size(0);
+  __global const float *xr = x + (size_t)row * n;
+  float acc = op == POOL_OP_MAX ? -INFINITY : 0.0f;
+  if (op == POOL_OP_LP) {
+    for (uint i = l; i < n; i += ls) {
+      const float v = fabs(xr[i]);
+      acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
+    }
+  } else if (op == POOL_OP_MAX) {
+    for (uint i = l; i < n; i += ls) acc = fmax(acc, xr[i]);
+  } else {
+    for (uint i = l; i < n; i += ls) acc += xr[i];
+  }
+  tmp[l] = acc;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint s = ls / 2; s > 0; s >>= 1) {
+    if (l < s) tmp[l] = pool_combine(op, tmp[l], tmp[l + s]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (l == 0) {
+    const float r = tmp[0];
+    y[row] = op == POOL_OP_SUM   ? r / (float)n
+             : op == POOL_OP_MAX ? r
+             : pw == 2.0f        ? sqrt(r)
+             : pw == 1.0f        ? r
+                                 : pow(r, 1.0f / pw);
+  }
+}
+
+/* MaxUnpool scatter: y (zero-filled before) gets y[idx[i]] = x[i]; indices outside [0, ny) are
+   skipped (the op validates nothing on the device; duplicates keep one of the values). */
+__kernel void pool_unpool(__global const float *x, __global const long *idx, __global float *y,
+                          const uint n, const ulong ny) {
+  const uint i = get_global_id(0);
+  GUARD(i, n);
+  const long j = idx[i];
+  if (j >= 0 && (ulong)j < ny) y[j] = x[i];
+}
