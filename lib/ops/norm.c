@@ -1,0 +1,282 @@
+/* norm.c: BatchNormalization (inference), InstanceNormalization, LayerNormalization (opset 17,
+   optional Mean/InvStdDev outputs) and LRN on float32 tensors (kernels/norm.cl). Shapes and
+   parameters are checked in infer; plan fetches the kernel and sizes the launch. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+enum norm_kind { NORM_BATCH, NORM_INSTANCE, NORM_LAYER, NORM_LRN };
+
+struct norm_state {
+  enum norm_kind kind;
+  cl_kernel kernel;
+  cl_uint row_len, rows, np, channels;
+  cl_int per_row, lo, hi;
+  float eps, alpha_n, beta, bias;
+  size_t local;
+};
+
+static nncl_status check_float(const struct op_call *c, int i, const char *name) {
+  if (c->in[i].dtype != NNCL_FLOAT32)
+    return op_error(c, NNCL_ERR_DTYPE, "input %s must be float32, got %s", name,
+                    nncl_dtype_name(c->in[i].dtype));
+  return NNCL_OK;
+}
+
+static nncl_status check_numel(const struct op_call *c, int i, const char *name, int64_t want,
+                               const char *why) {
+  NNCL_TRY(check_float(c, i, name));
+  if (nncl_shape_numel(&c->in[i].shape) != want) {
+    char a[128], b[128];
+    return op_error(c, NNCL_ERR_SHAPE, "%s %s must have %lld elements (%s) for X %s", name,
+                    OP_SHAPE_STR(&c->in[i].shape, a), (long long)want, why,
+                    OP_SHAPE_STR(&c->in[0].shape, b));
+  }
+  return NNCL_OK;
+}
+
+/* Elements per (n, c) plane of an [N, C, ...] tensor. */
+static int64_t plane(const nncl_shape *s) {
+  int64_t p = 1;
+  for (int i = 2; i < s->rank; i++) p *= s->dims[i];
+  return p;
+}
+
+static nncl_status check_x(const struct op_call *c, int min_rank) {
+  char b[128];
+  NNCL_TRY(check_float(c, 0, "X"));
+  if (c->in[0].shape.rank < min_rank)
+    return op_error(c, NNCL_ERR_SHAPE, "input X %s must have rank >= %d", OP_SHAPE_STR(&c->in[0].shape, b),
+                    min_rank);
+  if (nncl_shape_numel(&c->in[0].shape) > UINT32_MAX)
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s is too large", OP_SHAPE_STR(&c->in[0].shape, b));
+  return NNCL_OK;
+}
+
+static nncl_status infer_batch(struct op_call *c) {
+  NNCL_TRY(check_x(c, 2));
+  if (c->n_out > 1 || op_attr_int(c, "training_mode", 0) != 0)
+    return op_error(c, NNCL_ERR_UNSUPPORTED,
+                    "training mode (training_mode=1 or the running/saved mean and variance outputs, "
+                    "%d outputs given) is not supported; only inference", c->n_out);
+  const nncl_shape *xs = &c->in[0].shape;
+  const int spatial = c->opset < 9 ? (int)op_attr_int(c, "spatial", 1) : 1;
+  const int64_t np = spatial ? xs->dims[1] : xs->dims[1] * plane(xs);
+  const char *why = spatial ? "one per channel" : "spatial=0: one per element of a sample";
+  NNCL_TRY(check_numel(c, 1, "scale", np, why));
+  NNCL_TRY(check_numel(c, 2, "B", np, why));
+  NNCL_TRY(check_numel(c, 3, "mean", np, why));
+  NNCL_TRY(check_numel(c, 4, "var", np, why));
+  c->out[0].dtype = NNCL_FLOAT32;
+  c->out[0].shape = *xs;
+  return NNCL_OK;
+}
+
+static nncl_status infer_instance(struct op_call *c) {
+  NNCL_TRY(check_x(c, 3));
+  NNCL_TRY(check_numel(c, 1, "scale", c->in[0].shape.dims[1], "one per channel"));
+  NNCL_TRY(check_numel(c, 2, "B", c->in[0].shape.dims[1], "one per channel"));
+  c->out[0].dtype = NNCL_FLOAT32;
+  c->out[0].shape = c->in[0].shape;
+  return NNCL_OK;
+}
+
+/* LayerNormalization: the normalized axes are [axis, rank); scale/bias must broadcast to them as a
+   trailing suffix (leading 1s allowed), so element i of a row uses parameter i % numel. */
+static nncl_status layer_params(const struct op_call *c, int i, const char *name, int axis) {
+  const nncl_shape *xs = &c->in[0].shape, *ps = &c->in[i].shape;
+  char a[128], b[128];
+  NNCL_TRY(check_float(c, i, name));
+  const int nr = xs->rank - axis;
+  int ok = ps->rank <= nr, matching = 0;
+  for (int k = 0; ok && k < ps->rank; k++) {
+    const int64_t pd = ps->dims[ps->rank - 1 - k], xd = xs->dims[xs->rank - 1 - k];
+    if (pd == xd && matching == k) matching++;
+    else if (pd != 1) ok = 0;
+  }
+  /* Every non-1 dim must sit in the matched trailing run. */
+  for (int k = matching; ok && k < ps->rank; k++)
+    if (ps->dims[ps->rank - 1 - k] != 1) ok = 0;
+  if (!ok)
+    return op_error(c, ps->rank <= nr ? NNCL_ERR_UNSUPPORTED : NNCL_ERR_SHAPE,
+                    "%s %s must broadcast to the normalized axes of X %s from axis %d as a trailing "
+                    "suffix", name, OP_SHAPE_STR(ps, a), OP_SHAPE_STR(xs, b), axis);
+  return NNCL_OK;
+}
+
+static nncl_status infer_layer(struct op_call *c) {
+  NNCL_TRY(check_x(c, 1));
+  const nncl_shape *xs = &c->in[0].shape;
+  int axis;
+  NNCL_TRY(op_axis(c, op_attr_int(c, "axis", -1), xs->rank, "axis", &axis));
+  NNCL_TRY(layer_params(c, 1, "Scale", axis));
+  if (op_has_input(c, 2)) NNCL_TRY(layer_params(c, 2, "B", axis));
+  int64_t stash = op_attr_int(c, "stash_type", 1);
+  if (stash != 1)
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "stash_type %lld is not supported (only 1, float)",
+                    (long long)stash);
+  c->out[0].dtype = NNCL_FLOAT32;
+  c->out[0].shape = *xs;
+  for (int i = 1; i < c->n_out; i++) {
+    c->out[i].dtype = NNCL_FLOAT32;
+    c->out[i].shape = *xs;
+    for (int k = axis; k < xs->rank; k++) c->out[i].shape.dims[k] = 1;
+  }
+  return NNCL_OK;
+}
+
+static nncl_status infer_lrn(struct op_call *c) {
+  NNCL_TRY(check_x(c, 3));
+  const struct nncl_attr *size = op_attr(c, "size");
+  if (!size || size->type != ATTR_INT || size->i < 1)
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute size is required and must be a positive int");
+  c->out[0].dtype = NNCL_FLOAT32;
+  c->out[0].shape = c->in[0].shape;
+  return NNCL_OK;
+}
+
+/* Power-of-two work-group size for rows of n elements: no larger than the row needs nor than the
+   device's preferred 1-D size. */
+static size_t row_local(const struct op_call *c, int64_t n) {
+  size_t cap = op_local_1d(c), l = 1;
+  while ((int64_t)l < n && l * 2 <= cap) l *= 2;
+  return l;
+}
+
+static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
+  struct norm_state *st = calloc(1, sizeof *st);
+  if (!st) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "norm state");
+  c->state = st;
+  st->kind = kind;
+  const nncl_shape *xs = &c->in[0].shape;
+  const int64_t numel = nncl_shape_numel(xs);
+  const char *kname = "norm_batch";
+  switch (kind) {
+    case NORM_BATCH: {
+      const int spatial = c->opset < 9 ? (int)op_attr_int(c, "spatial", 1) : 1;
+      st->eps = op_attr_float(c, "epsilon", 1e-5f);
+      st->per_row = spatial;
+      st->row_len = (cl_uint)(spatial ? plane(xs) : xs->dims[1] * plane(xs));
+      st->rows = (cl_uint)(spatial ? xs->dims[0] * xs->dims[1] : xs->dims[0]);
+      st->np = (cl_uint)xs->dims[1];
+      c->algo = "elementwise";
+      break;
+    }
+    case NORM_INSTANCE:
+      kname = "norm_instance";
+      st->eps = op_attr_float(c, "epsilon", 1e-5f);
+      st->row_len = (cl_uint)plane(xs);
+      st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
+      st->channels = (cl_uint)xs->dims[1];
+      st->local = row_local(c, st->row_len);
+      c->algo = "wg_welford";
+      break;
+    case NORM_LAYER: {
+      kname = "norm_layer";
+      int axis;
+      NNCL_TRY(op_axis(c, op_attr_int(c, "axis", -1), xs->rank, "axis", &axis));
+      int64_t n = 1;
+      for (int k = axis; k < xs->rank; k++) n *= xs->dims[k];
+      st->row_len = (cl_uint)n;
+      st->rows = (cl_uint)(n ? numel / n : 0);
+      st->np = (cl_uint)nncl_shape_numel(&c->in[1].shape);
+      if (op_has_input(c, 2) && (cl_uint)nncl_shape_numel(&c->in[2].shape) != st->np) {
+        char a[128], b[128];
+        return op_error(c, NNCL_ERR_UNSUPPORTED, "Scale %s and B %s must have the same element count",
+                        OP_SHAPE_STR(&c->in[1].shape, a), OP_SHAPE_STR(&c->in[2].shape, b));
+      }
+      st->eps = op_attr_float(c, "epsilon", 1e-5f);
+      st->local = row_local(c, n);
+      c->algo = "wg_welford";
+      break;
+    }
+    case NORM_LRN: {
+      kname = "norm_lrn";
+      const int64_t size = op_attr_int(c, "size", 1);
+      st->lo = (cl_int)((size - 1) / 2);
+      st->hi = (cl_int)(size - 1 - (size - 1) / 2);
+      st->alpha_n = op_attr_float(c, "alpha", 1e-4f) / (float)size;
+      st->beta = op_attr_float(c, "beta", 0.75f);
+      st->bias = op_attr_float(c, "bias", 1.0f);
+      st->row_len = (cl_uint)plane(xs);
+      st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
+      st->channels = (cl_uint)xs->dims[1];
+      c->algo = "direct";
+      break;
+    }
+  }
+  return nncl_kernel_get(c->ctx, "norm", NULL, kname, &st->kernel);
+}
+
+/* 2-D launch shape (row element, row) for the element-wise kernels. */
+static void grid_2d(const struct op_call *c, cl_uint row_len, cl_uint rows, size_t *g, size_t *l) {
+  const size_t l1 = op_local_1d(c);
+  l[0] = row_len >= l1 ? l1 : row_len >= 16 ? 16 : 1;
+  l[1] = rows >= l1 / l[0] ? l1 / l[0] : 1;
+  g[0] = op_round_up(row_len, l[0]);
+  g[1] = op_round_up(rows, l[1]);
+}
+
+static nncl_status enqueue(struct op_call *c) {
+  struct norm_state *st = c->state;
+  if (st->rows == 0 || st->row_len == 0) return NNCL_OK;
+  const struct op_tensor *in = c->in;
+  switch (st->kind) {
+    case NORM_BATCH: {
+      size_t g[2], l[2];
+      grid_2d(c, st->row_len, st->rows, g, l);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(in[3].mem),
+                         NNCL_ARG(in[4].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len),
+                         NNCL_ARG(st->rows), NNCL_ARG(st->np), NNCL_ARG(st->per_row),
+                         NNCL_ARG(st->eps));
+    }
+    case NORM_INSTANCE: {
+      size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->out[0].mem),
+                         NNCL_ARG(st->row_len), NNCL_ARG(st->channels), NNCL_ARG(st->eps),
+                         NNCL_LOCAL(lb), NNCL_LOCAL(lb), NNCL_LOCAL(lb));
+    }
+    case NORM_LAYER: {
+      size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
+      /* bit 0: Mean output wanted, bit 1: InvStdDev output wanted */
+      cl_int has_bias = op_has_input(c, 2), stats = (c->n_out > 1 ? 1 : 0) | (c->n_out > 2 ? 2 : 0);
+      cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
+      cl_mem mean = stats & 1 ? c->out[1].mem : c->out[0].mem, inv = stats & 2 ? c->out[2].mem : c->out[0].mem;
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem),
+                         NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np),
+                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb),
+                         NNCL_LOCAL(lb), NNCL_LOCAL(lb));
+    }
+    case NORM_LRN: {
+      size_t g[2], l[2];
+      grid_2d(c, st->row_len, st->rows, g, l);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len), NNCL_ARG(st->rows),
+                         NNCL_ARG(st->channels), NNCL_ARG(st->lo), NNCL_ARG(st->hi),
+                         NNCL_ARG(st->alpha_n), NNCL_ARG(st->beta), NNCL_ARG(st->bias));
+    }
+  }
+  return NNCL_OK;
+}
+
+static void release(struct op_call *c) {
+  free(c->state);
+  c->state = NULL;
+}
+
+#define NORM_DEF(name, kind, infer_fn, nin_min, nin_max, nout_max)                           \
+  static nncl_status plan_##name(struct op_call *c, size_t *ws) {                            \
+    (void)ws;                                                                                \
+    return plan_kind(c, kind);                                                               \
+  }                                                                                          \
+  const struct op_def name = {.min_in = nin_min, .max_in = nin_max, .min_out = 1,            \
+                              .max_out = nout_max, .infer = infer_fn, .plan = plan_##name,   \
+                              .enqueue = enqueue, .release = release}
+NORM_DEF(op_batch_normalization, NORM_BATCH, infer_batch, 5, 5, 5);
+NORM_DEF(op_instance_normalization, NORM_INSTANCE, infer_instance, 3, 3, 1);
+NORM_DEF(op_layer_normalization, NORM_LAYER, infer_layer, 2, 3, 3);
+NORM_DEF(op_lrn, NORM_LRN, infer_lrn, 1, 1, 1);

@@ -1,0 +1,189 @@
+/* test_norm.c: BatchNormalization, InstanceNormalization, LayerNormalization and LRN against the
+   double-precision references in tests/ref/norm_ref.c on awkward shapes (odd sizes, batch 3, 1x1
+   images, rows longer than a work-group, data far from zero mean, empty batch).
+   Tolerances: BatchNorm and LRN rtol 1e-5 atol 1e-6 (one rounding chain per element); instance and
+   layer norm rtol/atol 1e-4 with unit-variance data (float32 Welford statistics against two-pass
+   double), also for data offset by +100 where a naive sum-of-squares loses every digit. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref/norm_ref.h"
+#include "test_util.h"
+
+static nncl_array positive(uint32_t seed, int64_t n) {
+  nncl_array a = tu_rand(seed, 1, &n);
+  for (int64_t i = 0; i < n; i++) ((float *)a.data)[i] = 0.1f + fabsf(((float *)a.data)[i]);
+  return a;
+}
+
+static void batchnorm_case(int64_t n, int64_t c, int rank, const int64_t *sp, int opset, int spatial) {
+  int64_t dims[6] = {n, c}, s = 1;
+  for (int i = 2; i < rank; i++) s *= (dims[i] = sp[i - 2]);
+  const int64_t np = spatial ? c : c * s;
+  nncl_array x = tu_rand(10, rank, dims), sc = tu_rand(11, 1, &np), b = tu_rand(12, 1, &np),
+             m = tu_rand(13, 1, &np), v = positive(14, np), out;
+  const nncl_array *in[] = {&x, &sc, &b, &m, &v};
+  struct nncl_attr at[] = {A_FLOAT("epsilon", 1e-3f), A_INT("spatial", spatial)};
+  tu_run_op("BatchNormalization", opset, at, opset < 9 ? 2 : 1, 5, in, 1, &out);
+  int64_t total = n * c * s;
+  float *want = malloc((size_t)(total ? total : 1) * sizeof *want);
+  norm_ref_batch(x.data, n, c, s, sc.data, b.data, m.data, v.data, 1e-3f, spatial, want);
+  cr_assert_eq(out.shape.rank, rank);
+  tu_assert_close((float *)out.data, want, (size_t)total, 1e-5, 1e-6, "BatchNormalization");
+  free(want);
+  nncl_array_free(&x);
+  nncl_array_free(&sc);
+  nncl_array_free(&b);
+  nncl_array_free(&m);
+  nncl_array_free(&v);
+  nncl_array_free(&out);
+}
+
+Test(norm, batchnorm) {
+  batchnorm_case(3, 5, 4, (int64_t[]){7, 9}, 15, 1);
+  batchnorm_case(4, 6, 2, NULL, 9, 1);                 /* [N, C] */
+  batchnorm_case(2, 3, 3, (int64_t[]){37}, 14, 1);     /* 1-D spatial */
+  batchnorm_case(2, 3, 4, (int64_t[]){4, 5}, 7, 0);    /* opset 7 spatial=0 */
+  batchnorm_case(0, 3, 4, (int64_t[]){4, 5}, 15, 1);   /* empty batch */
+}
+
+Test(norm, batchnorm_errors) {
+  nncl_array x = TU_RAND(1, 2, 3, 4, 4), p3 = TU_RAND(2, 3), p4 = TU_RAND(3, 4), out;
+  const nncl_array *bad[] = {&x, &p4, &p3, &p3, &p3};
+  cr_assert_eq(tu_try_op("BatchNormalization", 15, NULL, 0, 5, bad, 1, &out), NNCL_ERR_SHAPE);
+  const char *msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "scale") && strstr(msg, "[4]") && strstr(msg, "[2, 3, 4, 4]"), "%s", msg);
+  const nncl_array *good[] = {&x, &p3, &p3, &p3, &p3};
+  struct nncl_attr train[] = {A_INT("training_mode", 1)};
+  cr_assert_eq(tu_try_op("BatchNormalization", 15, train, 1, 5, good, 1, &out), NNCL_ERR_UNSUPPORTED);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "training"));
+  nncl_array outs[3];
+  cr_assert_eq(tu_try_op("BatchNormalization", 15, NULL, 0, 5, good, 3, outs), NNCL_ERR_UNSUPPORTED);
+  nncl_array_free(&x);
+  nncl_array_free(&p3);
+  nncl_array_free(&p4);
+}
+
+static void instance_case(int64_t n, int64_t c, int rank, const int64_t *sp, float offset) {
+  int64_t dims[6] = {n, c}, s = 1;
+  for (int i = 2; i < rank; i++) s *= (dims[i] = sp[i - 2]);
+  nncl_array x = tu_rand(20, rank, dims), sc = tu_rand(21, 1, &c), b = tu_rand(22, 1, &c), out;
+  int64_t total = n * c * s;
+  for (int64_t i = 0; i < total; i++) ((float *)x.data)[i] += offset;
+  const nncl_array *in[] = {&x, &sc, &b};
+  struct nncl_attr at[] = {A_FLOAT("epsilon", 1e-5f)};
+  tu_run_op("InstanceNormalization", 6, at, 1, 3, in, 1, &out);
+  float *want = malloc((size_t)(total ? total : 1) * sizeof *want);
+  norm_ref_instance(x.data, n, c, s, sc.data, b.data, 1e-5f, want);
+  char what[96];
+  snprintf(what, sizeof what, "InstanceNormalization [%lld, %lld, s=%lld] offset %g", (long long)n,
+           (long long)c, (long long)s, (double)offset);
+  tu_assert_close((float *)out.data, want, (size_t)total, 1e-4, 1e-4, what);
+  free(want);
+  nncl_array_free(&x);
+  nncl_array_free(&sc);
+  nncl_array_free(&b);
+  nncl_array_free(&out);
+}
+
+Test(norm, instancenorm) {
+  instance_case(3, 4, 4, (int64_t[]){13, 17}, 0.0f);
+  instance_case(2, 3, 3, (int64_t[]){1000}, 0.0f);   /* rows longer than a work-group */
+  instance_case(2, 3, 4, (int64_t[]){1, 1}, 0.0f);   /* 1x1: variance 0, y = B */
+  instance_case(1, 2, 4, (int64_t[]){31, 33}, 100.0f); /* far from zero mean */
+  instance_case(0, 2, 4, (int64_t[]){3, 3}, 0.0f);   /* empty batch */
+}
+
+static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int with_bias, int n_out,
+                       float offset) {
+  int ax = axis < 0 ? axis + rank : axis;
+  int64_t rows = 1, len = 1, pdims[8], np = 1;
+  for (int i = 0; i < ax; i++) rows *= dims[i];
+  for (int i = ax; i < rank; i++) len *= dims[i];
+  for (int i = 0; i < p_rank; i++) np *= (pdims[i] = dims[rank - p_rank + i]);
+  nncl_array x = tu_rand(30, rank, dims), sc = tu_rand(31, p_rank, pdims), b = tu_rand(32, p_rank, pdims);
+  nncl_array out[3];
+  for (int64_t i = 0; i < rows * len; i++) ((float *)x.data)[i] += offset;
+  const nncl_array *in[] = {&x, &sc, &b};
+  struct nncl_attr at[] = {A_INT("axis", axis), A_FLOAT("epsilon", 1e-4f)};
+  tu_run_op("LayerNormalization", 17, at, 2, with_bias ? 3 : 2, in, n_out, out);
+  float *want = malloc((size_t)(rows * len + 1) * sizeof *want);
+  float *wm = malloc((size_t)(rows + 1) * sizeof *wm), *wi = malloc((size_t)(rows + 1) * sizeof *wi);
+  norm_ref_layer(x.data, rows, len, sc.data, with_bias ? b.data : NULL, np, 1e-4f, want, wm, wi);
+  char what[96];
+  snprintf(what, sizeof what, "LayerNormalization rank %d axis %d scale rank %d bias %d", rank, axis,
+           p_rank, with_bias);
+  tu_assert_close((float *)out[0].data, want, (size_t)(rows * len), 1e-4, 1e-4, what);
+  if (n_out > 1) {
+    cr_assert_eq(out[1].shape.rank, rank);
+    for (int i = 0; i < rank; i++) cr_assert_eq(out[1].shape.dims[i], i < ax ? dims[i] : 1);
+    tu_assert_close((float *)out[1].data, wm, (size_t)rows, 1e-5, 1e-5, "LayerNormalization Mean");
+  }
+  if (n_out > 2) tu_assert_close((float *)out[2].data, wi, (size_t)rows, 1e-4, 1e-5, "LayerNormalization InvStdDev");
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  free(want);
+  free(wm);
+  free(wi);
+  nncl_array_free(&x);
+  nncl_array_free(&sc);
+  nncl_array_free(&b);
+}
+
+Test(norm, layernorm) {
+  const int64_t d3[] = {3, 5, 7}, d4[] = {2, 3, 5, 67}, big[] = {3, 769}, empty[] = {0, 8};
+  layer_case(3, d3, -1, 1, 1, 1, 0.0f);
+  layer_case(3, d3, 1, 2, 1, 3, 0.0f);
+  layer_case(3, d3, 1, 1, 0, 2, 0.0f);   /* Scale [7] broadcast over [5, 7], no bias, Mean only */
+  layer_case(3, d3, 0, 3, 1, 3, 0.0f);   /* one row */
+  layer_case(4, d4, -2, 2, 1, 3, 50.0f); /* offset data */
+  layer_case(2, big, -1, 1, 1, 1, 0.0f); /* row longer than a work-group */
+  layer_case(2, empty, -1, 1, 1, 1, 0.0f);
+}
+
+Test(norm, layernorm_errors) {
+  nncl_array x = TU_RAND(1, 3, 5, 7), bad = TU_RAND(2, 5), out;
+  const nncl_array *in[] = {&x, &bad};
+  cr_assert_eq(tu_try_op("LayerNormalization", 17, NULL, 0, 2, in, 1, &out), NNCL_ERR_UNSUPPORTED);
+  const char *msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "Scale") && strstr(msg, "[5]") && strstr(msg, "[3, 5, 7]"), "%s", msg);
+  struct nncl_attr ax[] = {A_INT("axis", 3)};
+  cr_assert_eq(tu_try_op("LayerNormalization", 17, ax, 1, 2, in, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "axis"));
+  nncl_array_free(&x);
+  nncl_array_free(&bad);
+}
+
+Test(norm, lrn) {
+  const struct {
+    int64_t n, c, h, w, size;
+    float alpha, beta, bias;
+  } cases[] = {{2, 7, 5, 6, 5, 1e-4f, 0.75f, 1.0f},  /* ONNX defaults */
+               {3, 9, 4, 3, 4, 2e-2f, 0.6f, 2.0f},   /* even size: window lo 1, hi 2 */
+               {1, 3, 1, 1, 7, 1.0f, 0.75f, 2.0f},   /* window wider than the channels */
+               {2, 96, 11, 13, 5, 1e-4f, 0.75f, 2.0f}}; /* AlexNet (k = 2) */
+  for (int i = 0; i < 4; i++) {
+    nncl_array x = TU_RAND(40 + (uint32_t)i, cases[i].n, cases[i].c, cases[i].h, cases[i].w), out;
+    for (int64_t j = 0; j < nncl_shape_numel(&x.shape); j++) ((float *)x.data)[j] *= 5.0f;
+    const nncl_array *in[] = {&x};
+    struct nncl_attr at[] = {A_INT("size", cases[i].size), A_FLOAT("alpha", cases[i].alpha),
+                             A_FLOAT("beta", cases[i].beta), A_FLOAT("bias", cases[i].bias)};
+    tu_run_op("LRN", 13, at, 4, 1, in, 1, &out);
+    const int64_t total = nncl_shape_numel(&x.shape);
+    float *want = malloc((size_t)total * sizeof *want);
+    norm_ref_lrn(x.data, cases[i].n, cases[i].c, cases[i].h * cases[i].w, cases[i].size,
+                 cases[i].alpha, cases[i].beta, cases[i].bias, want);
+    char what[32];
+    snprintf(what, sizeof what, "LRN case %d", i);
+    tu_assert_close((float *)out.data, want, (size_t)total, 1e-5, 1e-6, what);
+    free(want);
+    nncl_array_free(&x);
+    nncl_array_free(&out);
+  }
+  nncl_array x = TU_RAND(1, 1, 3, 2, 2), out;
+  const nncl_array *in[] = {&x};
+  cr_assert_eq(tu_try_op("LRN", 13, NULL, 0, 1, in, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "size"));
+  nncl_array_free(&x);
+}
