@@ -1,0 +1,85 @@
+/* cast.c: Cast and CastLike between float32, int64, int32, int8, uint8 and bool, on the generic
+   unary kernel (C conversion: float to integer truncates toward zero, anything to bool is
+   x != 0). A cast to the same type is a buffer copy. */
+#include <stdlib.h>
+
+#include "elementwise_util.h"
+
+/* ONNX TensorProto.DataType codes of the types we convert. */
+static nncl_dtype from_onnx(int64_t code) {
+  switch (code) {
+  case 1: return NNCL_FLOAT32;
+  case 2: return NNCL_UINT8;
+  case 3: return NNCL_INT8;
+  case 6: return NNCL_INT32;
+  case 7: return NNCL_INT64;
+  case 9: return NNCL_BOOL;
+  default: return NNCL_UNDEFINED;
+  }
+}
+
+static nncl_status check_in(struct op_call *c) {
+  if (!ew_cl_type(c->in[0].dtype))
+    return op_error(c, NNCL_ERR_DTYPE, "input type %s is not supported",
+                    nncl_dtype_name(c->in[0].dtype));
+  return NNCL_OK;
+}
+
+static nncl_status infer_cast(struct op_call *c) {
+  NNCL_TRY(check_in(c));
+  int64_t to = op_attr_int(c, "to", -1);
+  nncl_dtype t = from_onnx(to);
+  if (to < 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute 'to' is missing");
+  if (t == NNCL_UNDEFINED)
+    return op_error(c, NNCL_ERR_UNSUPPORTED,
+                    "to=%lld is not supported (float32, uint8, int8, int32, int64, bool)",
+                    (long long)to);
+  c->out[0].dtype = t;
+  c->out[0].shape = c->in[0].shape;
+  return NNCL_OK;
+}
+
+static nncl_status infer_cast_like(struct op_call *c) {
+  NNCL_TRY(check_in(c));
+  if (!ew_cl_type(c->in[1].dtype))
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "target type %s is not supported",
+                    nncl_dtype_name(c->in[1].dtype));
+  c->out[0].dtype = c->in[1].dtype;
+  c->out[0].shape = c->in[0].shape;
+  return NNCL_OK;
+}
+
+static nncl_status plan(struct op_call *c, size_t *ws) {
+  (void)ws;
+  nncl_dtype ti = c->in[0].dtype, to = c->out[0].dtype;
+  if (ti == to) {
+    c->algo = "copy";
+    return NNCL_OK;
+  }
+  struct ew_unary *u = calloc(1, sizeof *u);
+  if (!u) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "cast state");
+  c->state = u;
+  c->algo = "elementwise_unary";
+  return ew_unary_plan(c, to == NNCL_BOOL ? "x!=0" : "x", ew_cl_type(ti), ew_cl_type(to), 0, 0, 0,
+                       (size_t)nncl_shape_numel(&c->out[0].shape), u);
+}
+
+static nncl_status enqueue(struct op_call *c) {
+  if (!c->state) {
+    size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
+    return bytes ? nncl_buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;
+  }
+  return ew_unary_enqueue(c, c->state, c->in[0].mem, c->out[0].mem, NULL, NULL);
+}
+
+static void release(struct op_call *c) {
+  free(c->state);
+  c->state = NULL;
+}
+
+const struct op_def op_cast = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+                               .infer = infer_cast, .plan = plan, .enqueue = enqueue,
+                               .release = release};
+const struct op_def op_cast_like = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+                                    .infer = infer_cast_like, .plan = plan, .enqueue = enqueue,
+                                    .release = release};

@@ -1,0 +1,140 @@
+/* elementwise_util.c: dtype names, the unary launch and broadcast collapsing shared by the
+   element-wise family (see elementwise_util.h). */
+#include "elementwise_util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *ew_cl_type(nncl_dtype t) {
+  switch (t) {
+  case NNCL_FLOAT32: return "float";
+  case NNCL_INT64: return "long";
+  case NNCL_INT32: return "int";
+  case NNCL_UINT8:
+  case NNCL_BOOL: return "uchar";
+  case NNCL_INT8: return "char";
+  default: return NULL;
+  }
+}
+
+int ew_is_int(nncl_dtype t) {
+  return t == NNCL_INT64 || t == NNCL_INT32 || t == NNCL_UINT8 || t == NNCL_BOOL || t == NNCL_INT8;
+}
+
+void ew_params_set(struct ew_params *p, int is_long, double alpha, double beta) {
+  p->is_long = is_long;
+  p->f[0] = (float)alpha;
+  p->f[1] = (float)beta;
+  p->l[0] = (cl_long)alpha;
+  p->l[1] = (cl_long)beta;
+}
+
+/* Kernels index with 32-bit unsigned ints: cheaper on GPUs, and 4G elements is 16 GiB of float. */
+static nncl_status check_fits(const struct op_call *c, size_t n) {
+  if (n >= (size_t)UINT32_MAX - 4)
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "%zu elements exceed the 32-bit index range", n);
+  return NNCL_OK;
+}
+
+nncl_status ew_unary_plan(struct op_call *c, const char *expr, const char *ti, const char *to,
+                          int tp_long, int dyn_lo, int dyn_hi, size_t n, struct ew_unary *u) {
+  NNCL_TRY(check_fits(c, n));
+  char opts[1024];
+  int len = snprintf(opts, sizeof opts, "-DTI=%s -DTO=%s -DTP=%s -DOP_EXPR=%s", ti, to,
+                     tp_long ? "long" : "float", expr);
+  if (dyn_lo || dyn_hi)
+    snprintf(opts + len, sizeof opts - (size_t)len, " -DDYN_LO=%d -DDYN_HI=%d", dyn_lo, dyn_hi);
+  u->n = (cl_uint)n;
+  u->p.is_long = tp_long;
+  return nncl_kernel_get(c->ctx, "elementwise", opts, "elementwise_unary", &u->k);
+}
+
+nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem x, cl_mem y,
+                             cl_mem lo, cl_mem hi) {
+  if (u->n == 0) return NNCL_OK;
+  size_t l = op_local_1d(c), g = op_round_up(((size_t)u->n + 3) / 4, l);
+  if (!lo) lo = x;
+  if (!hi) hi = x;
+  struct nncl_karg a0 = u->p.is_long ? NNCL_ARG(u->p.l[0]) : NNCL_ARG(u->p.f[0]);
+  struct nncl_karg a1 = u->p.is_long ? NNCL_ARG(u->p.l[1]) : NNCL_ARG(u->p.f[1]);
+  return NNCL_LAUNCH(c->ctx, u->k, c->op_type, 1, &g, &l, NNCL_ARG(x), NNCL_ARG(y), NNCL_ARG(u->n),
+                     a0, a1, NNCL_ARG(lo), NNCL_ARG(hi));
+}
+
+static size_t pow2_at_most(size_t n, size_t cap) {
+  size_t p = 1;
+  while (p < n && p < cap) p <<= 1;
+  return p;
+}
+
+nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
+                          const nncl_shape *const *in, struct ew_bcast *b) {
+  memset(b, 0, sizeof *b);
+  size_t numel = (size_t)nncl_shape_numel(out);
+  NNCL_TRY(check_fits(c, numel));
+  b->numel = numel;
+  /* Per-axis dims and input strides, innermost first, size-1 output axes dropped. */
+  int64_t d[NNCL_MAX_RANK], s[3][NNCL_MAX_RANK];
+  int64_t run[3] = {1, 1, 1};
+  int r = 0;
+  for (int k = out->rank - 1; k >= 0; k--) {
+    int64_t od = out->dims[k];
+    int64_t st[3] = {0, 0, 0};
+    for (int j = 0; j < n; j++) {
+      int ik = k - (out->rank - in[j]->rank);
+      int64_t id = ik >= 0 ? in[j]->dims[ik] : 1;
+      st[j] = id == 1 ? 0 : run[j];
+      run[j] *= id;
+    }
+    if (od == 1) continue;
+    /* Merge into the previous (inner) axis when every input walks both as one. */
+    int merge = r > 0;
+    for (int j = 0; merge && j < n; j++)
+      if (st[j] != s[j][r - 1] * d[r - 1]) merge = 0;
+    if (merge) {
+      d[r - 1] *= od;
+    } else {
+      d[r] = od;
+      for (int j = 0; j < n; j++) s[j][r] = st[j];
+      r++;
+    }
+  }
+  if (r == 0) { /* a single element */
+    d[0] = 1;
+    for (int j = 0; j < n; j++) s[j][0] = 0;
+    r = 1;
+  }
+  b->rank = (cl_uint)r;
+  size_t outer = 1;
+  for (int k = 0; k < r; k++) {
+    b->dims.s[k] = (cl_uint)d[k];
+    for (int j = 0; j < n; j++) b->s[j].s[k] = (cl_uint)s[j][k];
+    if (k >= 2) outer *= (size_t)d[k];
+  }
+  size_t g0 = ((size_t)d[0] + 3) / 4, g1 = r > 1 ? (size_t)d[1] : 1, g2 = outer;
+  size_t cap = op_local_1d(c);
+  size_t l0 = pow2_at_most(g0, cap);
+  size_t l1 = pow2_at_most(g1, cap / l0 < 64 ? cap / l0 : 64);
+  size_t l2 = pow2_at_most(g2, cap / (l0 * l1) < 64 ? cap / (l0 * l1) : 64);
+  b->local[0] = l0;
+  b->local[1] = l1;
+  b->local[2] = l2;
+  b->global[0] = op_round_up(g0, l0);
+  b->global[1] = op_round_up(g1, l1);
+  b->global[2] = op_round_up(g2, l2);
+  return NNCL_OK;
+}
+
+nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
+                             cl_mem A, cl_mem B, cl_mem C, cl_mem Y, const struct ew_params *p) {
+  if (b->numel == 0) return NNCL_OK;
+  struct nncl_karg a0 = p->is_long ? NNCL_ARG(p->l[0]) : NNCL_ARG(p->f[0]);
+  struct nncl_karg a1 = p->is_long ? NNCL_ARG(p->l[1]) : NNCL_ARG(p->f[1]);
+  if (n >= 3)
+    return NNCL_LAUNCH(c->ctx, k, c->op_type, 3, b->global, b->local, NNCL_ARG(A), NNCL_ARG(B),
+                       NNCL_ARG(C), NNCL_ARG(Y), NNCL_ARG(b->dims), NNCL_ARG(b->s[0]),
+                       NNCL_ARG(b->s[1]), NNCL_ARG(b->s[2]), NNCL_ARG(b->rank), a0, a1);
+  return NNCL_LAUNCH(c->ctx, k, c->op_type, 3, b->global, b->local, NNCL_ARG(A), NNCL_ARG(B),
+                     NNCL_ARG(Y), NNCL_ARG(b->dims), NNCL_ARG(b->s[0]), NNCL_ARG(b->s[1]),
+                     NNCL_ARG(b->s[2]), NNCL_ARG(b->rank), a0, a1);
+}

@@ -1,0 +1,51 @@
+/* elementwise_util.h: what the element-wise family (unary.c, binary.c, cast.c) shares: OpenCL
+   type names of dtypes, the unary launch, and broadcast planning (collapsing a NumPy broadcast
+   into the few dims kernels/elementwise.cl walks). */
+#ifndef NNCL_ELEMENTWISE_UTIL_H
+#define NNCL_ELEMENTWISE_UTIL_H
+
+#include "op.h"
+
+/* OpenCL C element type of a dtype ("float", "long", ...), NULL when kernels cannot take it. */
+const char *ew_cl_type(nncl_dtype t);
+/* True for the integer dtypes the kernels take (int8, uint8, bool, int32, int64). */
+int ew_is_int(nncl_dtype t);
+
+/* Scalar parameters alpha and beta: float for float kernels, int64 for integer ones (TP). */
+struct ew_params {
+  int is_long;
+  float f[2];
+  cl_long l[2];
+};
+
+/* elementwise_unary: kernel built in plan, launched in enqueue. */
+struct ew_unary {
+  cl_kernel k;
+  cl_uint n;
+  struct ew_params p;
+};
+/* Builds elementwise_unary for y = expr(x) with the given OpenCL types; dyn_lo/dyn_hi read alpha
+   and beta from device scalars at run time. Errors name the op when n does not fit 32 bits. */
+nncl_status ew_unary_plan(struct op_call *c, const char *expr, const char *ti, const char *to,
+                          int tp_long, int dyn_lo, int dyn_hi, size_t n, struct ew_unary *u);
+nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem x, cl_mem y,
+                             cl_mem lo, cl_mem hi);
+
+/* A broadcast collapsed for elementwise_bcast: dims and per-input strides, innermost first. */
+struct ew_bcast {
+  cl_uint8 dims, s[3];
+  cl_uint rank;
+  size_t numel;
+  size_t global[3], local[3];
+};
+/* Plans out = f(in[0..n-1]) (n <= 3) with each input broadcast to `out`. */
+nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
+                          const nncl_shape *const *in, struct ew_bcast *b);
+/* Launches elementwise_bcast (built with NIN = n) over the plan; C is ignored when n < 3. */
+nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
+                             cl_mem A, cl_mem B, cl_mem C, cl_mem Y, const struct ew_params *p);
+
+/* "-DTP=float" or "-DTP=long" etc. appended to build options. */
+void ew_params_set(struct ew_params *p, int is_long, double alpha, double beta);
+
+#endif
