@@ -1,0 +1,243 @@
+/* rnn.cl: the per-step gate kernels of ONNX RNN, LSTM and GRU. The input projection X.W^T and the
+   recurrent product H.R^T come from CLBlast; one launch here then finishes a whole time step for
+   every direction and batch row: biases, peepholes, clip, activations, the new cell and hidden
+   state (updated in place), and the Y slice. Past a sequence's end (sequence_lens) Y is zero
+   and the state is left untouched, so the final state is the one at the sequence's last step.
+   -D CELL=0|1|2        RNN, LSTM, GRU (default 1)
+   -D ACT_F0, ACT_G0, ACT_H0, ACT_F1, ACT_G1, ACT_H1
+                        activation codes of f, g, h for direction 0 and 1 (see rnn_act; defaults
+                        sigmoid, tanh, tanh); RNN uses only f (its one activation)
+   -D AF0_A, AF0_B ...  alpha / beta of each of those activations (AG0_A, AH1_B, ...; default 0)
+   -D HAS_CLIP=0|1      clip gate pre-activations to [-CLIP, CLIP] (default 0)
+   -D CLIP=f            the clip threshold (default 0.0f)
+   -D INPUT_FORGET=0|1  LSTM: couple the forget gate to the input gate, f = 1 - i (default 0)
+   -D LBR=0|1           GRU linear_before_reset (default 0) */
+#include "common/index.cl"
+
+#ifndef CELL
+#define CELL 1
+#endif
+#ifndef ACT_F0
+#define ACT_F0 2
+#endif
+#ifndef ACT_G0
+#define ACT_G0 1
+#endif
+#ifndef ACT_H0
+#define ACT_H0 1
+#endif
+#ifndef ACT_F1
+#define ACT_F1 2
+#endif
+#ifndef ACT_G1
+#define ACT_G1 1
+#endif
+#ifndef ACT_H1
+#define ACT_H1 1
+#endif
+#ifndef AF0_A
+#define AF0_A 0.0f
+#endif
+#ifndef AF0_B
+#define AF0_B 0.0f
+#endif
+#ifndef AG0_A
+#define AG0_A 0.0f
+#endif
+#ifndef AG0_B
+#define AG0_B 0.0f
+#endif
+#ifndef AH0_A
+#define AH0_A 0.0f
+#endif
+#ifndef AH0_B
+#define AH0_B 0.0f
+#endif
+#ifndef AF1_A
+#define AF1_A 0.0f
+#endif
+#ifndef AF1_B
+#define AF1_B 0.0f
+#endif
+#ifndef AG1_A
+#define AG1_A 0.0f
+#endif
+#ifndef AG1_B
+#define AG1_B 0.0f
+#endif
+#ifndef AH1_A
+#define AH1_A 0.0f
+#endif
+#ifndef AH1_B
+#define AH1_B 0.0f
+#endif
+#ifndef HAS_CLIP
+#define HAS_CLIP 0
+#endif
+#ifndef CLIP
+#define CLIP 0.0f
+#endif
+#ifndef INPUT_FORGET
+#define INPUT_FORGET 0
+#endif
+#ifndef LBR
+#define LBR 0
+#endif
+
+#if CELL == 0
+#define NGATES 1
+#elif CELL == 1
+#define NGATES 4
+#else
+#define NGATES 3
+#endif
+
+/* ONNX RNN activation list: 0 Relu, 1 Tanh, 2 Sigmoid, 3 Affine, 4 LeakyRelu, 5 ThresholdedRelu,
+   6 ScaledTanh, 7 HardSigmoid, 8 Elu, 9 Softsign, 10 Softplus. code is a compile-time constant at
+   every call, so the switch folds away. */
+inline float rnn_act(const int code, const float a, const float b, const float x) {
+  switch (code) {
+    case 0: return fmax(x, 0.0f);
+    case 1: return tanh(x);
+    case 2: return 1.0f / (1.0f + exp(-x));
+    case 3: return a * x + b;
+    case 4: return x >= 0.0f ? x : a * x;
+    case 5: return x > a ? x : 0.0f;
+    case 6: return a * tanh(b * x);
+    case 7: return fmax(0.0f, fmin(1.0f, a * x + b));
+    case 8: return x >= 0.0f ? x : a * (exp(x) - 1.0f);
+    case 9: return x / (1.0f + fabs(x));
+    default: return x > 20.0f ? x : log1p(exp(x));
+  }
+}
+
+#define ACT_F(d, x) ((d) == 0 ? rnn_act(ACT_F0, AF0_A, AF0_B, (x)) : rnn_act(ACT_F1, AF1_A, AF1_B, (x)))
+#define ACT_G(d, x) ((d) == 0 ? rnn_act(ACT_G0, AG0_A, AG0_B, (x)) : rnn_act(ACT_G1, AG1_A, AG1_B, (x)))
+#define ACT_H(d, x) ((d) == 0 ? rnn_act(ACT_H0, AH0_A, AH0_B, (x)) : rnn_act(ACT_H1, AH1_A, AH1_B, (x)))
+
+inline float rnn_clip(float x) {
+#if HAS_CLIP
+  return clamp(x, -CLIP, CLIP);
+#else
+  return x;
+#endif
+}
+
+/* Where everything of (direction d, batch row b, unit j) lives at this step. */
+struct rnn_at {
+  int live;    /* step < sequence length */
+  size_t xw;   /* gate 0 of the input projection row */
+  size_t hr;   /* gate 0 of the recurrent product row */
+  size_t st;   /* hidden / cell state (Y_h layout) */
+  size_t y;    /* Y element (valid when live), else the slot to zero */
+  size_t bias; /* Wb gate 0; Rb is NGATES * hidden further */
+};
+
+/* Buffers come with element offsets because they are regions of one workspace.
+   Shape parameters shared by every kernel here. dirs: number of directions; rev: bit d set when
+   direction d runs backwards; layout: ONNX layout attribute (0: time-major, 1: batch-major). */
+#define RNN_SHAPE_ARGS                                                                          \
+  const uint step, const uint seq, const uint batch, const uint hidden, const uint dirs,      \
+      const uint rev, const int layout, __global const int *lens, const int has_lens
+
+inline struct rnn_at rnn_locate(const uint d, const uint b, const uint j, RNN_SHAPE_ARGS) {
+  struct rnn_at a;
+  const uint len = has_lens ? min((uint)max(lens[b], 0), seq) : seq;
+  const uint gh = NGATES * hidden;
+  a.live = step < len;
+  const uint t = a.live ? (((rev >> d) & 1u) ? len - 1u - step : step) : step;
+  const size_t row = layout == 0 ? (size_t)t * batch + b : (size_t)b * seq + t;
+  a.xw = ((size_t)d * seq * batch + row) * gh + j;
+  a.hr = ((size_t)d * batch + b) * gh + j;
+  a.st = (layout == 0 ? ((size_t)d * batch + b) : ((size_t)b * dirs + d)) * hidden + j;
+  a.y = (layout == 0 ? (((size_t)t * dirs + d) * batch + b) : (((size_t)b * seq + t) * dirs + d)) *
+            hidden + j;
+  a.bias = (size_t)d * 2 * gh + j;
+  return a;
+}
+
+/* Pre-activation of gate g: projection + recurrent product + both biases. */
+#define PRE(g) (xw[a.xw + (g) * hidden] + hr[a.hr + (g) * hidden] + \
+                (has_bias ? bias[a.bias + (g) * hidden] + bias[a.bias + (NGATES + (g)) * hidden] : 0.0f))
+
+/* One time step for all directions: global (hidden, batch, dirs). For GRU without
+   linear_before_reset, hr's h gate must already hold (r * H_prev) . Rh^T (rnn_gru_reset and a
+   second GEMM ran before). */
+__kernel void rnn_step(__global const float *xw, const uint xw_off, __global const float *hr,
+                       const uint hr_off, __global const float *bias, const int has_bias,
+                       __global const float *peep, const int has_peep, __global float *h,
+                       const uint h_off, __global float *c, const uint c_off, __global float *y,
+                       const int has_y, RNN_SHAPE_ARGS) {
+  const uint j = get_global_id(0), b = get_global_id(1), d = get_global_id(2);
+  if (j >= hidden || b >= batch || d >= dirs) return;
+  xw += xw_off;
+  hr += hr_off;
+  h += h_off;
+  c += c_off;
+  const struct rnn_at a = rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens,
+                                     has_lens);
+  if (!a.live) {
+    if (has_y) y[a.y] = 0.0f;
+    return;
+  }
+  float hn;
+#if CELL == 0
+  hn = ACT_F(d, rnn_clip(PRE(0)));
+#elif CELL == 1
+  /* gate order i, o, f, c; peephole order i, o, f */
+  const float cp = c[a.st];
+  const size_t pb = (size_t)d * 3 * hidden + j;
+  const float pi = has_peep ? peep[pb] : 0.0f, po = has_peep ? peep[pb + hidden] : 0.0f,
+              pf = has_peep ? peep[pb + 2 * hidden] : 0.0f;
+  const float ig = ACT_F(d, rnn_clip(PRE(0) + pi * cp));
+#if INPUT_FORGET
+  const float fg = 1.0f - ig;
+  (void)pf;
+#else
+  const float fg = ACT_F(d, rnn_clip(PRE(2) + pf * cp));
+#endif
+  const float cg = ACT_G(d, rnn_clip(PRE(3)));
+  const float cn = fg * cp + ig * cg;
+  const float og = ACT_F(d, rnn_clip(PRE(1) + po * cn));
+  c[a.st] = cn;
+  hn = og * ACT_H(d, cn);
+#else
+  /* gate order z, r, h */
+  const float hp = h[a.st];
+  const float z = ACT_F(d, rnn_clip(PRE(0)));
+#if LBR
+  const float r = ACT_F(d, rnn_clip(PRE(1)));
+  const float rb = has_bias ? bias[a.bias + 5 * hidden] : 0.0f;
+  const float wb = has_bias ? bias[a.bias + 2 * hidden] : 0.0f;
+  const float ht = ACT_G(d, rnn_clip(xw[a.xw + 2 * hidden] + wb + r * (hr[a.hr + 2 * hidden] + rb)));
+#else
+  const float ht = ACT_G(d, rnn_clip(PRE(2)));
+#endif
+  hn = (1.0f - z) * ht + z * hp;
+#endif
+  h[a.st] = hn;
+  if (has_y) y[a.y] = hn;
+}
+
+/* GRU without linear_before_reset, first half of a step: rh = r * H_prev as a [dirs, batch,
+   hidden] matrix for the second recurrent GEMM. Global (hidden, batch, dirs). */
+__kernel void rnn_gru_reset(__global const float *xw, const uint xw_off,
+                            __global const float *hr, const uint hr_off,
+                            __global const float *bias, const int has_bias,
+                            __global const float *h, const uint h_off, __global float *rh,
+                            const uint rh_off, RNN_SHAPE_ARGS) {
+  const uint j = get_global_id(0), b = get_global_id(1), d = get_global_id(2);
+  if (j >= hidden || b >= batch || d >= dirs) return;
+  xw += xw_off;
+  hr += hr_off;
+  h += h_off;
+  rh += rh_off;
+  const struct rnn_at a = rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens,
+                                     has_lens);
+  const size_t o = ((size_t)d * batch + b) * hidden + j;
+  if (!a.live) {
+    rh[o] = 0.0f;
+    return;
+  }
+  rh[o] = ACT_F(d, rnn_clip(PRE(1))) * h[a.st];
+}

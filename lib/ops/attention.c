@@ -1,0 +1,126 @@
+/* attention.c: nncl.Attention, fused softmax(Q.K^T * scale + mask) . V (kernels/attention.cl).
+   The graph pass lib/graph/pass_attention.c rewrites the unfused MatMul / Mul / Add / Softmax /
+   MatMul chain into this op; tests call it directly.
+   Inputs: Q [..., Lq, Dk], K [..., Lk, Dk], V [..., Lk, Dv] with equal leading (batch) dims, at
+   most two of them; optional additive float mask broadcastable to [..., Lq, Lk].
+   Attributes: scale (default 1/sqrt(Dk)), causal (0/1, default 0). Output [..., Lq, Dv]. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "op.h"
+
+#define ATT_BQ 32
+#define ATT_TK 32
+
+struct att_state {
+  cl_kernel k;
+  cl_uint lq, lk, nb1, ms[4];
+  size_t batch;
+  float scale;
+};
+
+static void release(struct op_call *c) {
+  free(c->state);
+  c->state = NULL;
+}
+
+static nncl_status infer(struct op_call *c) {
+  char a[128], b[128], d[128];
+  for (int i = 0; i < c->n_in; i++)
+    if (op_has_input(c, i) && c->in[i].dtype != NNCL_FLOAT32)
+      return op_error(c, NNCL_ERR_DTYPE, "input %d is %s; only float32 is supported", i,
+                      nncl_dtype_name(c->in[i].dtype));
+  const nncl_shape *q = &c->in[0].shape, *k = &c->in[1].shape, *v = &c->in[2].shape;
+  int r = q->rank;
+  int ok = r >= 2 && r <= 4 && k->rank == r && v->rank == r;
+  for (int i = 0; ok && i < r - 2; i++) ok = q->dims[i] == k->dims[i] && q->dims[i] == v->dims[i];
+  if (ok) ok = q->dims[r - 1] == k->dims[r - 1] && k->dims[r - 2] == v->dims[r - 2];
+  if (!ok)
+    return op_error(c, NNCL_ERR_SHAPE,
+                    "Q %s, K %s, V %s must be [..., Lq, Dk], [..., Lk, Dk], [..., Lk, Dv] with the "
+                    "same batch dims (rank 2 to 4)",
+                    OP_SHAPE_STR(q, a), OP_SHAPE_STR(k, b), OP_SHAPE_STR(v, d));
+  if (q->dims[r - 1] > 256 || v->dims[r - 1] > 256)
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "head sizes Dk=%lld, Dv=%lld; at most 256 supported",
+                    (long long)q->dims[r - 1], (long long)v->dims[r - 1]);
+  if (op_has_input(c, 3)) {
+    const nncl_shape *m = &c->in[3].shape;
+    ok = m->rank <= r;
+    for (int i = 0; ok && i < m->rank; i++) {
+      int64_t want = i == m->rank - 1 ? k->dims[r - 2] : q->dims[r - m->rank + i];
+      ok = m->dims[i] == 1 || m->dims[i] == want;
+    }
+    if (!ok)
+      return op_error(c, NNCL_ERR_SHAPE, "mask %s does not broadcast to the scores of Q %s, K %s",
+                      OP_SHAPE_STR(m, a), OP_SHAPE_STR(q, b), OP_SHAPE_STR(k, d));
+  }
+  c->out[0].dtype = NNCL_FLOAT32;
+  c->out[0].shape = *q;
+  c->out[0].shape.dims[r - 1] = v->dims[r - 1];
+  return NNCL_OK;
+}
+
+static nncl_status plan(struct op_call *c, size_t *ws) {
+  (void)ws;
+  struct att_state *s = calloc(1, sizeof *s);
+  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
+  c->state = s;
+  const nncl_shape *q = &c->in[0].shape, *v = &c->in[2].shape;
+  int r = q->rank;
+  int64_t dk = q->dims[r - 1], dv = v->dims[r - 1];
+  s->lq = (cl_uint)q->dims[r - 2];
+  s->lk = (cl_uint)c->in[1].shape.dims[r - 2];
+  /* batch dims padded on the left to two: (b0, b1) */
+  int64_t bd[2] = {1, 1};
+  for (int i = 0; i < r - 2; i++) bd[2 - (r - 2) + i] = q->dims[i];
+  s->batch = (size_t)(bd[0] * bd[1]);
+  s->nb1 = (cl_uint)bd[1];
+  s->scale = op_attr_float(c, "scale", 1.0f / sqrtf((float)(dk > 0 ? dk : 1)));
+  int has_mask = op_has_input(c, 3);
+  if (has_mask) {
+    /* mask strides over the score axes (b0, b1, q, k), right-aligned; 0 on broadcast axes */
+    const nncl_shape *m = &c->in[3].shape;
+    int64_t full[4] = {bd[0], bd[1], s->lq, s->lk}, md[4] = {1, 1, 1, 1};
+    for (int i = 0; i < m->rank; i++) md[4 - m->rank + i] = m->dims[i];
+    int64_t stride = 1;
+    for (int i = 3; i >= 0; i--) {
+      s->ms[i] = (cl_uint)(md[i] == 1 && full[i] != 1 ? 0 : stride);
+      stride *= md[i];
+    }
+  }
+  char opts[200];
+  snprintf(opts, sizeof opts, "-DDK=%lld -DDV=%lld -DBQ=%d -DTK=%d -DHAS_MASK=%d -DCAUSAL=%d",
+           (long long)dk, (long long)dv, ATT_BQ, ATT_TK, has_mask,
+           op_attr_int(c, "causal", 0) != 0);
+  c->algo = "fused_online_softmax";
+  return nncl_kernel_get(c->ctx, "attention", opts, "attention_fwd", &s->k);
+}
+
+static nncl_status enqueue(struct op_call *c) {
+  const struct att_state *s = c->state;
+  cl_mem mask = op_has_input(c, 3) ? c->in[3].mem : c->in[0].mem;
+  size_t local[2] = {ATT_BQ, 1}, global[2] = {s->lq, s->batch};
+  if (s->lk == 0)
+    return nncl_buffer_fill_zero(c->ctx, c->out[0].mem, 0,
+                                 (size_t)nncl_shape_numel(&c->out[0].shape) * 4);
+  return NNCL_LAUNCH(c->ctx, s->k, "attention_fwd", 2, global, local, NNCL_ARG(c->in[0].mem),
+                     NNCL_ARG(c->in[1].mem), NNCL_ARG(c->in[2].mem), NNCL_ARG(mask),
+                     NNCL_ARG(c->out[0].mem), NNCL_ARG(s->lq), NNCL_ARG(s->lk),
+                     NNCL_ARG(s->scale), NNCL_ARG(s->nb1), NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]),
+                     NNCL_ARG(s->ms[2]), NNCL_ARG(s->ms[3]));
+}
+
+static void cost(const struct op_call *c, struct op_cost *o) {
+  const nncl_shape *q = &c->in[0].shape, *k = &c->in[1].shape, *v = &c->in[2].shape;
+  int r = q->rank;
+  double lk = (double)k->dims[r - 2];
+  o->flops = 2.0 * (double)nncl_shape_numel(q) * lk +
+             2.0 * (double)nncl_shape_numel(&c->out[0].shape) * lk;
+  o->bytes = 4.0 * ((double)nncl_shape_numel(q) + (double)nncl_shape_numel(k) +
+                    (double)nncl_shape_numel(v) + (double)nncl_shape_numel(&c->out[0].shape));
+}
+
+const struct op_def op_attention = {.min_in = 3, .max_in = 4, .min_out = 1, .max_out = 1,
+                                    .infer = infer, .plan = plan, .enqueue = enqueue,
+                                    .release = release, .cost = cost};
