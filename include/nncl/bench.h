@@ -23,7 +23,37 @@ NNCL_API nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, 
 
 /* ---- rnn (lib/bench/bench_rnn.c) ---- */
 
-/* ---- peak (lib/bench/bench_peak.c) ---- */
+/* ---- peak (lib/bench/bench_peak.c, lib/bench/peak_cache.c) ---- */
+/* What the device can do, measured by microkernels (kernels/peak.cl): the roofs the profiler
+   reads every layer against. Bandwidths are in GB/s (1e9 bytes/s). */
+typedef struct nncl_peak {
+  char device[256];          /* device name and driver the figures belong to */
+  char driver[128];
+  double fma_gflops;         /* best of the three below: the compute roof */
+  double fma_gflops_float, fma_gflops_float4, fma_gflops_float8; /* mad chains, 2 flops each */
+  double read_gbps;          /* global memory, kernel reading */
+  double write_gbps;         /* kernel writing */
+  double copy_gbps;          /* kernel copying, read + written bytes */
+  double mem_gbps;           /* the memory roof: best of read, write and copy */
+  double h2d_gbps, d2h_gbps; /* clEnqueueWrite/ReadBuffer from/to pageable host memory */
+  double launch_us;          /* one empty kernel, enqueue to clFinish return */
+  double launch_b2b_us;      /* per empty kernel when many are enqueued back to back */
+  double measure_seconds;    /* how long measuring took */
+  double measured_unix;      /* when (seconds since the epoch) */
+  int from_cache;            /* 1 when read from the cache file */
+} nncl_peak;
+
+/* Measures every figure now (a few seconds on a CPU device). */
+NNCL_API nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out);
+/* The figures for this device: read from the cache file next to the program cache
+   (nncl_context_cache_dir()/peak-<hash>.json, keyed by device name and driver) when present and
+   `refresh` is 0; otherwise measured and stored there (best effort; no cache when the cache is
+   off). */
+NNCL_API nncl_status nncl_bench_peak(nncl_context *ctx, int refresh, nncl_peak *out);
+/* Only the cache: NNCL_ERR_NOT_FOUND when this device has no valid cache file. */
+NNCL_API nncl_status nncl_bench_peak_load(nncl_context *ctx, nncl_peak *out);
+/* Path of this device's cache file into buf ("" when the cache is off); returns buf. */
+NNCL_API char *nncl_bench_peak_path(nncl_context *ctx, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -8,4 +8,5 @@
 #include "nncl/graph.h"
 #include "nncl/onnx.h"
 #include "nncl/bench.h"
+#include "nncl/profile.h"
 #endif

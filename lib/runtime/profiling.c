@@ -1,0 +1,65 @@
+/* profiling.c: starts and ends profiling sessions and turns the recorded events into timings. */
+#include <stdlib.h>
+
+#include "profiling.h"
+
+static void drop_records(nncl_context *ctx) {
+  for (size_t i = 0; i < ctx->prof_count; i++)
+    if (ctx->prof[i].event) clReleaseEvent(ctx->prof[i].event);
+  ctx->prof_count = 0;
+}
+
+nncl_status nncl_prof_begin(nncl_context *ctx) {
+  if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
+  if (ctx->prof_enabled) return nncl_error(ctx, NNCL_ERR_STATE, "a profiling session is already on");
+  drop_records(ctx);
+  ctx->prof_t0_ns = nncl_now_ns();
+  ctx->prof_enabled = true;
+  return NNCL_OK;
+}
+
+bool nncl_prof_active(const nncl_context *ctx) { return ctx && ctx->prof_enabled; }
+
+static nncl_status read_time(nncl_context *ctx, cl_event ev, cl_profiling_info what, double *out) {
+  cl_ulong t = 0;
+  cl_int err = clGetEventProfilingInfo(ev, what, sizeof t, &t, NULL);
+  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "reading a profiling event");
+  *out = (double)t;
+  return NNCL_OK;
+}
+
+nncl_status nncl_prof_end(nncl_context *ctx, struct prof_timing **out, size_t *count) {
+  if (!ctx || !out || !count) return NNCL_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  *count = 0;
+  if (!ctx->prof_enabled) return nncl_error(ctx, NNCL_ERR_STATE, "no profiling session is on");
+  ctx->prof_enabled = false;
+  nncl_status st = nncl_context_finish(ctx);
+  struct prof_timing *t = NULL;
+  if (st == NNCL_OK && ctx->prof_count) {
+    t = malloc(ctx->prof_count * sizeof *t);
+    if (!t)
+      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profiling: %zu records", ctx->prof_count);
+  }
+  for (size_t i = 0; st == NNCL_OK && i < ctx->prof_count; i++) {
+    const struct prof_record *r = &ctx->prof[i];
+    struct prof_timing *p = &t[i];
+    p->kernel = r->kernel;
+    p->node = r->node;
+    p->host_enqueue_ns = r->host_enqueue_ns;
+    p->host_enqueue_dur_ns = r->host_enqueue_dur_ns;
+    st = read_time(ctx, r->event, CL_PROFILING_COMMAND_QUEUED, &p->queued_ns);
+    if (st == NNCL_OK) st = read_time(ctx, r->event, CL_PROFILING_COMMAND_SUBMIT, &p->submit_ns);
+    if (st == NNCL_OK) st = read_time(ctx, r->event, CL_PROFILING_COMMAND_START, &p->start_ns);
+    if (st == NNCL_OK) st = read_time(ctx, r->event, CL_PROFILING_COMMAND_END, &p->end_ns);
+  }
+  size_t n = ctx->prof_count;
+  drop_records(ctx);
+  if (st != NNCL_OK) {
+    free(t);
+    return st;
+  }
+  *out = t;
+  *count = t ? n : 0;
+  return NNCL_OK;
+}
