@@ -194,12 +194,22 @@ __kernel void pool_global(__global const float *x, __global float *y, __local fl
   }
 }
 
-/* MaxUnpool scatter: y (zero-filled before) gets y[idx[i]] = x[i]; indices outside [0, ny) are
-   skipped (the op validates nothing on the device; duplicates keep one of the values). */
+/* MaxUnpool scatter. Indices are flat positions in the default unpooled shape [rows, dd] (what
+   MaxPool returned); ONNX places that shape at the origin of the output [rows, od], which may be
+   larger (output_shape), so each index is unravelled over dd and re-flattened over od. y was
+   zero-filled before; positions outside the output are skipped and duplicates keep one value. */
 __kernel void pool_unpool(__global const float *x, __global const long *idx, __global float *y,
-                          const uint n, const ulong ny) {
+                          const uint n, const ulong rows, const int4 dd, const int4 od) {
   const uint i = get_global_id(0);
   GUARD(i, n);
-  const long j = idx[i];
-  if (j >= 0 && (ulong)j < ny) y[j] = x[i];
+  long j = idx[i];
+  if (j < 0) return;
+  const long w = j % dd.z;
+  j /= dd.z;
+  const long h = j % dd.y;
+  j /= dd.y;
+  const long d = j % dd.x;
+  const long row = j / dd.x;
+  if ((ulong)row >= rows || d >= od.x || h >= od.y || w >= od.z) return;
+  y[((row * od.x + d) * od.y + h) * od.z + w] = x[i];
 }

@@ -212,39 +212,50 @@ Test(pool, empty_batch) {
   nncl_array_free(&x);
 }
 
-Test(pool, maxunpool_inverts_maxpool) {
-  /* DeconvNet unpooling: MaxPool indices fed back; with and without output_shape. */
-  nncl_array x = TU_RAND(400, 3, 2, 9, 7), pooled[2], out;
+/* MaxUnpool of MaxPool's outputs (DeconvNet unpooling). Indices are flat positions in the
+   default unpooled shape; output_shape pads that shape at the end of each axis (ONNX reference,
+   test_maxunpool_export_with_output_shape). */
+static void unpool_case(const int64_t *xd, const int64_t *out_hw) {
+  nncl_array x = tu_rand(400, 4, xd), pooled[2], out, shape;
   struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2)};
   const nncl_array *in[] = {&x};
   tu_run_op("MaxPool", 12, at, 2, 1, in, 2, pooled);
-  const int64_t ny_default = 3 * 2 * 8 * 6, ny_shape = 3 * 2 * 9 * 7;
-  float *want = malloc((size_t)ny_shape * sizeof *want);
-  const int64_t n = nncl_shape_numel(&pooled[0].shape);
-
-  const nncl_array *uin[] = {&pooled[0], &pooled[1]};
-  tu_run_op("MaxUnpool", 11, at, 2, 2, uin, 1, &out);
-  cr_assert_eq(out.shape.dims[2], 8);
-  cr_assert_eq(out.shape.dims[3], 6);
-  /* The indices address the 9x7 input, so they only match a 9x7 output; the default 8x6
-     output takes the same flat positions, as ONNX defines. */
-  pool_ref_unpool(pooled[0].data, pooled[1].data, n, want, ny_default);
-  tu_assert_close((float *)out.data, want, (size_t)ny_default, 0, 0, "MaxUnpool default shape");
-  nncl_array_free(&out);
-
-  nncl_array shape = TU_I64(3, 2, 9, 7);
-  const nncl_array *uin3[] = {&pooled[0], &pooled[1], &shape};
-  tu_run_op("MaxUnpool", 11, at, 2, 3, uin3, 1, &out);
-  cr_assert_eq(out.shape.dims[2], 9);
-  pool_ref_unpool(pooled[0].data, pooled[1].data, n, want, ny_shape);
-  tu_assert_close((float *)out.data, want, (size_t)ny_shape, 0, 0, "MaxUnpool output_shape");
-  nncl_array_free(&out);
-
+  const int64_t rows = xd[0] * xd[1], def[2] = {xd[2] / 2 * 2, xd[3] / 2 * 2};
+  const int64_t *oh = out_hw ? out_hw : def;
+  float *want = malloc((size_t)(rows * oh[0] * oh[1]) * sizeof *want);
+  const nncl_array *uin[] = {&pooled[0], &pooled[1], &shape};
+  if (out_hw) shape = TU_I64(xd[0], xd[1], out_hw[0], out_hw[1]);
+  tu_run_op("MaxUnpool", 11, at, 2, out_hw ? 3 : 2, uin, 1, &out);
+  cr_assert_eq(out.shape.dims[2], oh[0]);
+  cr_assert_eq(out.shape.dims[3], oh[1]);
+  pool_ref_unpool(pooled[0].data, pooled[1].data, nncl_shape_numel(&pooled[0].shape), rows, 2, def, oh, want);
+  char what[96];
+  snprintf(what, sizeof what, "MaxUnpool of [%lld, %lld, %lld, %lld] to %lldx%lld", (long long)xd[0],
+           (long long)xd[1], (long long)xd[2], (long long)xd[3], (long long)oh[0], (long long)oh[1]);
+  tu_assert_close((float *)out.data, want, (size_t)(rows * oh[0] * oh[1]), 0, 0, what);
+  if (xd[2] == def[0] && xd[3] == def[1] && !out_hw) {
+    /* even sizes: unpooling puts every window maximum back where it was */
+    int64_t kept = 0;
+    for (int64_t i = 0; i < nncl_shape_numel(&x.shape); i++)
+      if (((float *)out.data)[i] != 0.0f) {
+        cr_assert_eq(((float *)out.data)[i], ((float *)x.data)[i]);
+        kept++;
+      }
+    cr_assert_eq(kept, nncl_shape_numel(&pooled[0].shape));
+  }
   free(want);
-  nncl_array_free(&shape);
+  if (out_hw) nncl_array_free(&shape);
+  nncl_array_free(&out);
   nncl_array_free(&pooled[0]);
   nncl_array_free(&pooled[1]);
   nncl_array_free(&x);
+}
+
+Test(pool, maxunpool) {
+  unpool_case((int64_t[]){3, 2, 8, 6}, NULL);
+  unpool_case((int64_t[]){3, 2, 8, 6}, (int64_t[]){9, 7});
+  unpool_case((int64_t[]){2, 3, 9, 7}, NULL);            /* odd input: indices beyond 8x6 */
+  unpool_case((int64_t[]){2, 3, 9, 7}, (int64_t[]){9, 7});
 }
 
 Test(pool, errors_name_node_and_shapes) {

@@ -123,8 +123,9 @@ static nncl_status window_geom(const struct op_call *c, struct pool_geom *g) {
   return NNCL_OK;
 }
 
-/* MaxUnpool: output shape from output_shape (constant input 2) or from the pooling geometry. */
-static nncl_status unpool_shape(const struct op_call *c, nncl_shape *out) {
+/* MaxUnpool: the default unpooled shape from the pooling geometry, and the output shape (that one,
+   or output_shape from constant input 2, which must not be smaller). */
+static nncl_status unpool_shapes(const struct op_call *c, nncl_shape *def, nncl_shape *out) {
   const nncl_shape *xs = &c->in[0].shape;
   const int sr = xs->rank - 2;
   char b[128], b2[128];
@@ -134,35 +135,33 @@ static nncl_status unpool_shape(const struct op_call *c, nncl_shape *out) {
       memcmp(c->in[1].shape.dims, xs->dims, (size_t)xs->rank * sizeof xs->dims[0]))
     return op_error(c, NNCL_ERR_SHAPE, "indices I %s must have the shape of X %s",
                     OP_SHAPE_STR(&c->in[1].shape, b), OP_SHAPE_STR(xs, b2));
-  *out = *xs;
-  if (op_has_input(c, 2)) {
-    const int64_t *v;
-    int n = op_input_ints(c, 2, &v);
-    if (n < 0)
-      return op_error(c, NNCL_ERR_UNSUPPORTED, "output_shape must be a constant int64 tensor");
-    if (n != xs->rank)
-      return op_error(c, NNCL_ERR_SHAPE, "output_shape has %d values, X %s has rank %d", n,
-                      OP_SHAPE_STR(xs, b), xs->rank);
-    for (int i = 0; i < n; i++) {
-      if (v[i] < 0 || (i < 2 && v[i] != xs->dims[i]))
-        return op_error(c, NNCL_ERR_SHAPE, "output_shape[%d] = %lld does not fit X %s", i,
-                        (long long)v[i], OP_SHAPE_STR(xs, b));
-      out->dims[i] = v[i];
-    }
-    return NNCL_OK;
-  }
   int64_t k[3], s[3], pads[6];
   if (op_attr_ints(c, "kernel_shape", &(const int64_t *){NULL}) < 0)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute kernel_shape is required");
   NNCL_TRY(ints_attr(c, "kernel_shape", sr, 1, 1, k));
   NNCL_TRY(ints_attr(c, "strides", sr, 1, 1, s));
   NNCL_TRY(ints_attr(c, "pads", 2 * sr, 0, 0, pads));
+  *def = *xs;
   for (int i = 0; i < sr; i++) {
     int64_t o = (xs->dims[2 + i] - 1) * s[i] + k[i] - pads[i] - pads[i + sr];
-    if (o < 0)
-      return op_error(c, NNCL_ERR_SHAPE, "X %s with these kernel_shape/strides/pads gives a negative size on spatial axis %d",
-                      OP_SHAPE_STR(xs, b), i);
-    out->dims[2 + i] = o;
+    if (o < 0 || o > INT32_MAX)
+      return op_error(c, NNCL_ERR_SHAPE, "X %s with these kernel_shape/strides/pads gives size %lld on spatial axis %d",
+                      OP_SHAPE_STR(xs, b), (long long)o, i);
+    def->dims[2 + i] = o;
+  }
+  *out = *def;
+  if (!op_has_input(c, 2)) return NNCL_OK;
+  const int64_t *v;
+  int n = op_input_ints(c, 2, &v);
+  if (n < 0) return op_error(c, NNCL_ERR_UNSUPPORTED, "output_shape must be a constant int64 tensor");
+  if (n != xs->rank)
+    return op_error(c, NNCL_ERR_SHAPE, "output_shape has %d values, X %s has rank %d", n,
+                    OP_SHAPE_STR(xs, b), xs->rank);
+  for (int i = 0; i < n; i++) {
+    if (v[i] < def->dims[i] || v[i] > INT32_MAX || (i < 2 && v[i] != xs->dims[i]))
+      return op_error(c, NNCL_ERR_SHAPE, "output_shape[%d] = %lld: must match X %s on N and C and be at "
+                      "least the unpooled size %s", i, (long long)v[i], OP_SHAPE_STR(xs, b), OP_SHAPE_STR(def, b2));
+    out->dims[i] = v[i];
   }
   return NNCL_OK;
 }
@@ -177,7 +176,10 @@ static nncl_status infer_kind(struct op_call *c, enum pool_kind kind) {
     for (int i = 2; i < xs->rank; i++) c->out[0].shape.dims[i] = 1;
     return NNCL_OK;
   }
-  if (kind == POOL_UNPOOL) return unpool_shape(c, &c->out[0].shape);
+  if (kind == POOL_UNPOOL) {
+    nncl_shape def;
+    return unpool_shapes(c, &def, &c->out[0].shape);
+  }
   if (kind == POOL_LP && op_attr_float(c, "p", 2.0f) <= 0.0f)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute p = %g must be positive",
                     (double)op_attr_float(c, "p", 2.0f));
@@ -229,11 +231,21 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
       c->algo = "global_wg_reduce";
       break;
     }
-    case POOL_UNPOOL:
+    case POOL_UNPOOL: {
+      nncl_shape def, out;
+      NNCL_TRY(unpool_shapes(c, &def, &out));
+      const int sr = xs->rank - 2;
+      for (int a = 0; a < 3; a++) st->g.in[a] = st->g.out[a] = 1;
+      for (int i = 0; i < sr; i++) {
+        st->g.in[3 - sr + i] = (cl_int)def.dims[2 + i]; /* default unpooled extents */
+        st->g.out[3 - sr + i] = (cl_int)out.dims[2 + i];
+      }
+      st->g.rows = xs->dims[0] * xs->dims[1];
       st->local = op_local_1d(c);
       kname = "pool_unpool";
       c->algo = "scatter";
       break;
+    }
     default:
       NNCL_TRY(window_geom(c, &st->g));
       st->local = op_local_1d(c);
@@ -271,13 +283,14 @@ static nncl_status enqueue(struct op_call *c) {
     }
     case POOL_UNPOOL: {
       cl_uint n = (cl_uint)nncl_shape_numel(&c->in[0].shape);
-      cl_ulong ny = (cl_ulong)total;
+      cl_ulong rows = (cl_ulong)g->rows;
+      cl_int4 dd = v4(g->in), od = v4(g->out);
       NNCL_TRY(nncl_buffer_fill_zero(c->ctx, c->out[0].mem, 0, (size_t)total * sizeof(float)));
       if (n == 0) return NNCL_OK;
       size_t gsz = op_round_up(n, st->local);
       return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gsz, &st->local,
                          NNCL_ARG(c->in[0].mem), NNCL_ARG(c->in[1].mem), NNCL_ARG(c->out[0].mem),
-                         NNCL_ARG(n), NNCL_ARG(ny));
+                         NNCL_ARG(n), NNCL_ARG(rows), NNCL_ARG(dd), NNCL_ARG(od));
     }
     default:
       break;

@@ -2,6 +2,7 @@
 #include "pool_ref.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int pool_ref_geom_init(struct pool_ref_geom *g, const int64_t *pads, enum pool_ref_autopad ap,
@@ -154,8 +155,28 @@ void pool_ref_global(const float *x, int64_t rows, int64_t n, int op, double p, 
   }
 }
 
-void pool_ref_unpool(const float *x, const int64_t *idx, int64_t n, float *y, int64_t ny) {
-  memset(y, 0, (size_t)ny * sizeof *y);
+void pool_ref_unpool(const float *x, const int64_t *idx, int64_t n, int64_t rows, int sr,
+                     const int64_t *def, const int64_t *out, float *y) {
+  int64_t dplane = 1, oplane = 1;
+  for (int i = 0; i < sr; i++) {
+    dplane *= def[i];
+    oplane *= out[i];
+  }
+  float *tmp = calloc((size_t)(rows * dplane + 1), sizeof *tmp);
   for (int64_t i = 0; i < n; i++)
-    if (idx[i] >= 0 && idx[i] < ny) y[idx[i]] = x[i];
+    if (idx[i] >= 0 && idx[i] < rows * dplane) tmp[idx[i]] = x[i];
+  memset(y, 0, (size_t)(rows * oplane) * sizeof *y);
+  for (int64_t j = 0; j < rows * dplane; j++) {
+    int64_t t = j, o = 0, mul = 1, pos[3];
+    for (int i = sr - 1; i >= 0; i--) {
+      pos[i] = t % def[i];
+      t /= def[i];
+    }
+    for (int i = sr - 1; i >= 0; i--) {
+      o += pos[i] * mul;
+      mul *= out[i];
+    }
+    y[t * oplane + o] = tmp[j];
+  }
+  free(tmp);
 }

@@ -32,7 +32,10 @@ void pool_ref_avg(const float *x, const struct pool_ref_geom *g, int include_pad
 void pool_ref_lp(const float *x, const struct pool_ref_geom *g, double p, float *y);
 /* Global pools over rows of n elements: op 0 mean, 1 max, 2 Lp norm with exponent p. */
 void pool_ref_global(const float *x, int64_t rows, int64_t n, int op, double p, float *y);
-/* MaxUnpool: y (ny elements) zeroed, then y[idx[i]] = x[i]. */
-void pool_ref_unpool(const float *x, const int64_t *idx, int64_t n, float *y, int64_t ny);
+/* MaxUnpool as the ONNX reference does it: scatter into the default unpooled shape
+   [rows, def[0..sr)] (y[idx[i]] = x[i]), then zero-pad at the end of each spatial axis to
+   [rows, out[0..sr)]. y gets rows * prod(out) elements. */
+void pool_ref_unpool(const float *x, const int64_t *idx, int64_t n, int64_t rows, int sr,
+                     const int64_t *def, const int64_t *out, float *y);
 
 #endif
