@@ -1,0 +1,157 @@
+/* conv_direct.cl: direct convolution for any stride, padding, dilation and groups, written as an
+   implicit GEMM over a phase-packed input.
+
+   The pack kernel copies X into zero-padded planes split by stride phase: plane (py, px) holds
+   padded pixels (y*SH + py, x*SW + px). In that layout every filter tap (r, s) of every output
+   position q = oh*WPH + ow reads address q + off[tap] of one channel's planes: contiguous in q
+   for any stride and dilation, so a work-item loads 16-wide vectors without bounds checks and
+   keeps an MR x (16*NV) register tile of outputs (MR channels, 16*NV positions). Columns
+   ow >= OW of that padded grid are computed and dropped at the store (a few percent). A 1x1
+   stride-1 unpadded conv skips the pack and reads X in place.
+
+   Options:
+   -D MR=8        output channels per work-item (register tile rows)
+   -D NV=2        16-float vectors of positions per work-item (register tile columns / 16)
+   -D HAS_BIAS=0|1
+   plus the epilogue options of common/epilogue.cl (ACT, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
+#include "common/epilogue.cl"
+#include "common/index.cl"
+
+#ifndef MR
+#define MR 8
+#endif
+#ifndef NV
+#define NV 2
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+#define NR (16 * NV)
+
+/* xp[((n*C + c)*NPH + ph)*HPH*WPH + y*WPH + x] = padded X of image n0+n at phase codes[ph].
+   gid0 = x, gid1 = y, gid2 = (n*C + c)*NPH + ph. */
+__kernel void conv_direct_pack(__global const float *x, __global float *xp,
+                               __global const int *taps, const int NTAPS, const long xoff, const int C,
+                               const int H, const int W, const int SH, const int SW,
+                               const int PT, const int PL, const int NPH, const int HPH,
+                               const int WPH, const int planes) {
+  const int xx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
+  if (xx >= WPH || yy >= HPH || z >= planes) return;
+  const int ph = z % NPH, nc = z / NPH;
+  const int code = taps[NTAPS + ph]; /* phase codes follow the tap offsets */
+  const int py = code / SW, px = code % SW;
+  const int ih = yy * SH + py - PT, iw = xx * SW + px - PL;
+  float v = 0.0f;
+  if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = x[xoff + ((long)nc * H + ih) * W + iw];
+  xp[((long)z * HPH + yy) * WPH + xx] = v;
+}
+
+/* Weights [K][CG][NTAPS] -> wp[((g*KT + mt)*CG + c)*NTAPS + t][MR], rows past KG zero. Used when
+   W is not constant (constant W is packed on the host at plan time). gid0 over the packed size. */
+__kernel void conv_direct_pack_weights(__global const float *w, __global float *wp, const long woff,
+                                       const int KG, const int KT, const int CG, const int NTAPS,
+                                       const int total) {
+  const int i = get_global_id(0);
+  GUARD(i, total);
+  const int m = i % MR;
+  int rest = i / MR;
+  const int t = rest % NTAPS;
+  rest /= NTAPS;
+  const int c = rest % CG;
+  rest /= CG;
+  const int mt = rest % KT, g = rest / KT;
+  const int kk = mt * MR + m;
+  wp[woff + i] = kk < KG ? w[(((long)(g * KG + kk)) * CG + c) * NTAPS + t] : 0.0f;
+}
+
+/* One work-item: output channels [mt*MR, +MR) of group g, positions [qt*NR, +NR) of image n.
+   gid0 = g*KT + mt, gid1 = n*QT + qt.
+   taps[t] is the offset of tap t inside a channel's planes; CS is the channel stride in xp;
+   XLEN bounds every read (tiles near the end take a checked path). Output: y + YOFF, NCHW. */
+__kernel void conv_direct_main(__global const float *xp, __global const float *wp,
+                               __global const float *bias, __global const float *res,
+                               __global float *y, __global const int *taps, const long woff, const long xoff,
+                               const long xlen, const long yoff, const int NTAPS, const int MAXOFF,
+                               const int C, const int CG, const long CS, const int K, const int KG,
+                               const int KT, const int G, const int OH, const int OW,
+                               const int WPH, const int QT, const int NIMG) {
+  const int gm = get_global_id(0), gq = get_global_id(1);
+  if (gm >= G * KT || gq >= NIMG * QT) return;
+  const int g = gm / KT, mt = gm % KT, n = gq / QT, qt = gq % QT;
+  const int q0 = qt * NR;
+  const long xbase = xoff + ((long)n * C + (long)g * CG) * CS + q0;
+  __global const float *a = wp + woff + (long)gm * CG * NTAPS * MR;
+  float16 acc[MR][NV];
+#pragma unroll
+  for (int i = 0; i < MR; i++)
+#pragma unroll
+    for (int j = 0; j < NV; j++) acc[i][j] = (float16)0.0f;
+  const int fast = xbase + (long)(CG - 1) * CS + MAXOFF + NR <= xlen;
+  if (fast) {
+    for (int c = 0; c < CG; c++) {
+      __global const float *xc = xp + xbase + (long)c * CS;
+      for (int t = 0; t < NTAPS; t++) {
+        __global const float *xt = xc + taps[t];
+        float16 b[NV];
+#pragma unroll
+        for (int j = 0; j < NV; j++) b[j] = vload16(j, xt);
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+          const float16 ai = (float16)a[i];
+#pragma unroll
+          for (int j = 0; j < NV; j++) acc[i][j] = fma(ai, b[j], acc[i][j]);
+        }
+        a += MR;
+      }
+    }
+  } else {
+    for (int c = 0; c < CG; c++) {
+      const long xc = xbase + (long)c * CS;
+      for (int t = 0; t < NTAPS; t++) {
+        const long xt = xc + taps[t];
+        float bb[NR];
+        for (int j = 0; j < NR; j++) bb[j] = xt + j < xlen ? xp[xt + j] : 0.0f;
+        float16 b[NV];
+#pragma unroll
+        for (int j = 0; j < NV; j++) b[j] = vload16(j, bb);
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+          const float16 ai = (float16)a[i];
+#pragma unroll
+          for (int j = 0; j < NV; j++) acc[i][j] = fma(ai, b[j], acc[i][j]);
+        }
+        a += MR;
+      }
+    }
+  }
+  /* store: map each position back to (oh, ow), dropping the padded-grid columns */
+  int dst[NR];
+  for (int j = 0; j < NR; j++) {
+    const int q = q0 + j, oh = q / WPH, ow = q - oh * WPH;
+    dst[j] = (oh < OH && ow < OW) ? oh * OW + ow : -1;
+  }
+#pragma unroll
+  for (int i = 0; i < MR; i++) {
+    const int kk = mt * MR + i;
+    if (kk >= KG) break;
+    const int k = g * KG + kk;
+    const long ybase = yoff + ((long)n * K + k) * OH * OW;
+#if HAS_BIAS
+    const float bk = bias[k];
+#else
+    const float bk = 0.0f;
+#endif
+    float v[NR];
+#pragma unroll
+    for (int j = 0; j < NV; j++) vstore16(acc[i][j], j, v);
+    for (int j = 0; j < NR; j++) {
+      if (dst[j] < 0) continue;
+      const long o = ybase + dst[j];
+#if HAS_RES
+      y[o] = epi_apply(v[j] + bk, res[o]);
+#else
+      y[o] = epi_apply(v[j] + bk, 0.0f);
+#endif
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/* conv_winograd.c: Winograd F(2x2,3x3) and F(4x4,3x3) (kernels/conv_winograd.cl). The filter
+   transform U = G g G^T runs once at plan time on the host (in double precision) and stays on the
+   device with the node. Enqueue: input transform, ALPHA^2 batched products (own register-tiled
+   kernel, or CLBlast strided-batched SGEMM on GPUs), output transform with the fused epilogue.
+   The batch is processed in chunks so the workspace stays bounded. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "conv.h"
+
+static const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double g4[6][3] = {{1.0 / 4, 0, 0},
+                                {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                {0, 0, 1}};
+
+/* U for every (k, c), laid out for the gemm stage: packed [xi][KT][C][MR] for the own kernel,
+   row-major [xi][K][C] for CLBlast. */
+static float *filter_transform(const struct conv_state *s, const float *w, size_t *n_out) {
+  const struct conv_geom *g = &s->g;
+  int a = s->alpha, a2 = a * a;
+  int64_t kt = s->kpad / CONV_MR;
+  size_t n = (size_t)a2 * (size_t)(s->use_blas ? g->K : s->kpad) * (size_t)g->C;
+  float *u = calloc(n, sizeof *u);
+  if (!u) return NULL;
+  const double(*G)[3] = s->wm == 2 ? g2 : g4;
+  for (int64_t k = 0; k < g->K; k++)
+    for (int64_t c = 0; c < g->C; c++) {
+      const float *f = w + (k * g->C + c) * 9;
+      double t[6][3], r[6][6];
+      for (int i = 0; i < a; i++)
+        for (int j = 0; j < 3; j++)
+          t[i][j] = G[i][0] * f[0 * 3 + j] + G[i][1] * f[1 * 3 + j] + G[i][2] * f[2 * 3 + j];
+      for (int i = 0; i < a; i++)
+        for (int j = 0; j < a; j++) r[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+      for (int xi = 0; xi < a2; xi++) {
+        size_t idx = s->use_blas
+                         ? ((size_t)xi * (size_t)g->K + (size_t)k) * (size_t)g->C + (size_t)c
+                         : (((size_t)xi * (size_t)kt + (size_t)(k / CONV_MR)) * (size_t)g->C + (size_t)c) *
+                                   CONV_MR + (size_t)(k % CONV_MR);
+        u[idx] = (float)r[xi / a][xi % a];
+      }
+    }
+  *n_out = n;
+  return u;
+}
+
+nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
+  const struct conv_geom *g = &s->g;
+  const float *w = conv_host_weights(c);
+  if (!w) return op_error(c, NNCL_ERR_STATE, "Winograd needs constant weights");
+  s->wm = s->algo == CONV_WINOGRAD2 ? 2 : 4;
+  s->alpha = s->wm + 2;
+  s->th = (g->OH + s->wm - 1) / s->wm;
+  s->tw = (g->OW + s->wm - 1) / s->wm;
+  s->kpad = (g->K + CONV_MR - 1) / CONV_MR * CONV_MR;
+  char epi[256];
+  conv_epilogue_options(&c->epi, epi, sizeof epi);
+  snprintf(s->opts, sizeof s->opts, "-DWM=%d -DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->wm, CONV_MR,
+           CONV_NV, g->has_bias, epi);
+  NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_input", &s->k[0]));
+  if (!s->use_blas) NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_gemm", &s->k[1]));
+  NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_output", &s->k[2]));
+  size_t n;
+  float *u = filter_transform(s, w, &n);
+  if (!u) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "Winograd filter transform");
+  nncl_status st = conv_upload(c, u, n, "Winograd filter transform", &s->w);
+  free(u);
+  NNCL_TRY(st);
+  size_t a2 = (size_t)s->alpha * (size_t)s->alpha, tiles = (size_t)(s->th * s->tw);
+  size_t per_image = a2 * tiles * (size_t)(g->C + s->kpad) * 4;
+  s->chunk = conv_chunk(g->N, per_image);
+  s->ppad = (int64_t)op_round_up((size_t)s->chunk * tiles, CONV_NR);
+  size_t v_bytes = a2 * (size_t)g->C * (size_t)s->ppad * 4;
+  s->ws_off[1] = op_round_up(v_bytes, 256);
+  s->ws_bytes = s->ws_off[1] + a2 * (size_t)s->kpad * (size_t)s->ppad * 4;
+  return NNCL_OK;
+}
+
+nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
+  const struct conv_geom *g = &s->g;
+  int64_t tiles = s->th * s->tw;
+  size_t a2 = (size_t)s->alpha * (size_t)s->alpha;
+  cl_int C = (cl_int)g->C, H = (cl_int)g->H, W = (cl_int)g->W, PT = (cl_int)g->pt,
+         PL = (cl_int)g->pl, TH = (cl_int)s->th, TW = (cl_int)s->tw, PPAD = (cl_int)s->ppad,
+         K = (cl_int)g->K, KPAD = (cl_int)s->kpad, KT = (cl_int)(s->kpad / CONV_MR),
+         OH = (cl_int)g->OH, OW = (cl_int)g->OW;
+  cl_mem ws = c->workspace, bias = conv_bias_mem(c), res = conv_res_mem(c);
+  /* V at the front of the workspace, M behind it at element offset moff */
+  size_t moff = s->ws_off[1] / 4;
+  int gpu = c->ctx->info.is_gpu;
+  for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
+    int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
+    cl_int P = (cl_int)(nimg * tiles);
+    cl_long xoff = (cl_long)(n0 * g->C * g->H * g->W), yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
+    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {gpu ? 64 : 16, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 2, gi, li, NNCL_ARG(c->in[0].mem),
+                         NNCL_ARG(ws), NNCL_ARG(xoff), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
+                         NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P),
+                         NNCL_ARG(PPAD)));
+    if (s->use_blas) {
+      NNCL_TRY(nncl_sgemm_strided_batched(
+          c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C, 1.0f, s->w, 0, (size_t)C,
+          (size_t)K * (size_t)C, ws, 0, (size_t)PPAD, (size_t)C * (size_t)PPAD, 0.0f, ws, moff,
+          (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
+    } else {
+      cl_long mo = (cl_long)moff;
+      size_t gg[3] = {(size_t)KT, (size_t)PPAD / CONV_NR, a2}, lg[3] = {1, 1, 1};
+      NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_winograd_gemm", 3, gg, lg, NNCL_ARG(s->w),
+                           NNCL_ARG(ws), NNCL_ARG(ws), NNCL_ARG(C), NNCL_ARG(KT), NNCL_ARG(PPAD),
+                           NNCL_ARG(mo)));
+    }
+    cl_long mo = (cl_long)moff;
+    size_t go[2] = {(size_t)P, (size_t)K}, lo[2] = {gpu ? 64 : 16, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[2], "conv_winograd_output", 2, go, lo, NNCL_ARG(ws),
+                         NNCL_ARG(mo), NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(c->out[0].mem),
+                         NNCL_ARG(yoff), NNCL_ARG(K), NNCL_ARG(KPAD), NNCL_ARG(OH), NNCL_ARG(OW),
+                         NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P), NNCL_ARG(PPAD)));
+  }
+  return NNCL_OK;
+}
