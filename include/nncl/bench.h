@@ -22,6 +22,20 @@ NNCL_API nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, 
 /* ---- ops (lib/bench/bench_ops.c) ---- */
 
 /* ---- rnn (lib/bench/bench_rnn.c) ---- */
+/* One recurrent network: `layers` stacked LSTM or GRU layers (uni- or bidirectional) over a
+   sequence, timed as the ops run (CLBlast projections + per-step GEMM and fused gates). */
+typedef struct nncl_bench_rnn {
+  const char *cell;   /* "LSTM" or "GRU" (input) */
+  int input, hidden, seq, batch, layers, bidirectional; /* input */
+  double seconds;     /* median time of one whole sequence through every layer */
+  double gflops;      /* effective: 2 * gates * hidden * (in + hidden) * seq * batch * dirs, all layers */
+  double step_us;     /* seconds / seq: latency per time step */
+  double yardstick_gflops; /* CLBlast SGEMM m = seq*batch, n = dirs*gates*hidden, k = input+hidden,
+                              same run */
+  double ratio;       /* gflops / yardstick_gflops */
+} nncl_bench_rnn;
+/* Runs one configuration; fills the output fields of *r. */
+NNCL_API nncl_status nncl_bench_rnn_run(nncl_context *ctx, int runs, nncl_bench_rnn *r);
 
 /* ---- peak (lib/bench/bench_peak.c, lib/bench/peak_cache.c) ---- */
 /* What the device can do, measured by microkernels (kernels/peak.cl): the roofs the profiler
