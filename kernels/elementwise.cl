@@ -93,30 +93,28 @@ __kernel void elementwise_unary(__global const TI *x, __global TO *y,
 inline TO ew_nary_op(TA a, TB b, TC c, TP alpha, TP beta) { return (TO)(OP_EXPR); }
 
 /* Y = f(A, B[, C]) with NumPy broadcasting, on a shape the host has collapsed (adjacent dims
-   merged where every operand allows it, size-1 dims dropped). dims/strides are innermost first:
-   dims.s0 is the contiguous output dim, and each operand's stride there is 1 or 0 (broadcast),
-   so each work-item does 4 inner elements with a vector load or one broadcast scalar.
-   Global: (ceil(dims.s0 / 4), dims.s1, product of the outer dims); the outer index is split
+   merged where every operand allows it, size-1 dims dropped), described by meta[0..32]:
+   rank, then dims[8], and the strides of A, B and C [8 each], innermost first. dims[0] is the
+   contiguous output dim, and each operand's stride there is 1 or 0 (broadcast), so each
+   work-item does 4 inner elements with a vector load or one broadcast scalar.
+   Global: (ceil(dims[0] / 4), dims[1], product of the outer dims); the outer index is split
    by div/mod once per work-item, never per element. Y may alias A (in-place variadic chains:
    each work-item reads exactly the elements it writes). */
 __kernel void elementwise_bcast(__global const TA *A, __global const TB *B,
 #if NIN >= 3
                                 __global const TC *C,
 #endif
-                                __global TO *Y, const uint8 dims, const uint8 sa,
-                                const uint8 sb, const uint8 sc, const uint rank, const TP alpha,
+                                __global TO *Y, __constant uint *meta, const TP alpha,
                                 const TP beta) {
   const uint i0 = get_global_id(0) * 4u, i1 = get_global_id(1), i2 = get_global_id(2);
-  const uint d0 = dims.s0, d1 = dims.s1;
+  const uint rank = meta[0];
+  __constant uint *dd = meta + 1, *ta = meta + 9, *tb = meta + 17, *tc = meta + 25;
+  const uint d0 = dd[0], d1 = dd[1];
   if (i0 >= d0 || i1 >= d1) return;
-  uint oa = i1 * sa.s1, ob = i1 * sb.s1, oc = i1 * sc.s1;
+  uint oa = i1 * ta[1], ob = i1 * tb[1], oc = i1 * tc[1];
+  const uint sa0 = ta[0], sb0 = tb[0], sc0 = tc[0];
   uint rem = i2;
   if (rank > 2u) {
-    uint dd[8], ta[8], tb[8], tc[8];
-    vstore8(dims, 0, dd);
-    vstore8(sa, 0, ta);
-    vstore8(sb, 0, tb);
-    vstore8(sc, 0, tc);
     for (uint k = 2u; k < rank; k++) {
       const uint idx = rem % dd[k];
       rem /= dd[k];
@@ -131,13 +129,14 @@ __kernel void elementwise_bcast(__global const TA *A, __global const TB *B,
   const uint oy = (i2 * d1 + i1) * d0 + i0;
 #if NIN < 3
   (void)oc;
+  (void)sc0;
   const TC cv = (TC)0;
 #endif
   if (i0 + 4u <= d0) {
-    const ta4 a = sa.s0 ? vload4(0, A + oa + i0) : (ta4)(A[oa]);
-    const tb4 b = sb.s0 ? vload4(0, B + ob + i0) : (tb4)(B[ob]);
+    const ta4 a = sa0 ? vload4(0, A + oa + i0) : (ta4)(A[oa]);
+    const tb4 b = sb0 ? vload4(0, B + ob + i0) : (tb4)(B[ob]);
 #if NIN >= 3
-    const tc4 c = sc.s0 ? vload4(0, C + oc + i0) : (tc4)(C[oc]);
+    const tc4 c = sc0 ? vload4(0, C + oc + i0) : (tc4)(C[oc]);
 #else
     const tc4 c = (tc4)(cv);
 #endif
@@ -148,10 +147,10 @@ __kernel void elementwise_bcast(__global const TA *A, __global const TB *B,
     vstore4(r, 0, Y + oy);
   } else {
     for (uint j = 0; i0 + j < d0; j++) {
-      const TA a = A[oa + (sa.s0 ? i0 + j : 0u)];
-      const TB b = B[ob + (sb.s0 ? i0 + j : 0u)];
+      const TA a = A[oa + (sa0 ? i0 + j : 0u)];
+      const TB b = B[ob + (sb0 ? i0 + j : 0u)];
 #if NIN >= 3
-      const TC c = C[oc + (sc.s0 ? i0 + j : 0u)];
+      const TC c = C[oc + (sc0 ? i0 + j : 0u)];
 #else
       const TC c = cv;
 #endif

@@ -133,16 +133,16 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
                        : 1.0;
     ew_params_set(&st->p, is_int, alpha, 0.0);
   }
-  c->algo = s->steps[0].b.rank == 1 ? "elementwise_bcast_flat" : "elementwise_bcast";
+  c->algo = s->steps[0].b.meta[0] == 1 ? "elementwise_bcast_flat" : "elementwise_bcast";
   return NNCL_OK;
 }
 
 static nncl_status enqueue(struct op_call *c) {
   struct binary_state *s = c->state;
-  if (s->n_steps == 0)
-    return nncl_buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0,
-                            (size_t)nncl_shape_numel(&c->out[0].shape) *
-                                nncl_dtype_size(c->out[0].dtype));
+  if (s->n_steps == 0) {
+    size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
+    return bytes ? nncl_buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;
+  }
   int nin = is_where(row_of(c)) ? 3 : 2;
   for (int i = 0; i < s->n_steps; i++) {
     const struct step *st = &s->steps[i];
@@ -155,6 +155,8 @@ static nncl_status enqueue(struct op_call *c) {
 
 static void release(struct op_call *c) {
   struct binary_state *s = c->state;
+  if (s && s->steps)
+    for (int i = 0; i < s->n_steps; i++) ew_bcast_release(&s->steps[i].b);
   if (s) free(s->steps);
   free(s);
   c->state = NULL;

@@ -104,11 +104,12 @@ nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
     for (int j = 0; j < n; j++) s[j][0] = 0;
     r = 1;
   }
-  b->rank = (cl_uint)r;
+  b->meta[0] = (cl_uint)r;
+  for (int k = 0; k < 8; k++) b->meta[1 + k] = 1; /* the kernel reads dims[1] even at rank 1 */
   size_t outer = 1;
   for (int k = 0; k < r; k++) {
-    b->dims.s[k] = (cl_uint)d[k];
-    for (int j = 0; j < n; j++) b->s[j].s[k] = (cl_uint)s[j][k];
+    b->meta[1 + k] = (cl_uint)d[k];
+    for (int j = 0; j < n; j++) b->meta[9 + 8 * j + k] = (cl_uint)s[j][k];
     if (k >= 2) outer *= (size_t)d[k];
   }
   size_t g0 = ((size_t)d[0] + 3) / 4, g1 = r > 1 ? (size_t)d[1] : 1, g2 = outer;
@@ -122,7 +123,12 @@ nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
   b->global[0] = op_round_up(g0, l0);
   b->global[1] = op_round_up(g1, l1);
   b->global[2] = op_round_up(g2, l2);
-  return NNCL_OK;
+  return nncl_buffer_from_host(c->ctx, b->meta, sizeof b->meta, "broadcast strides", &b->meta_mem);
+}
+
+void ew_bcast_release(struct ew_bcast *b) {
+  nncl_buffer_release(b->meta_mem);
+  b->meta_mem = NULL;
 }
 
 nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
@@ -132,9 +138,7 @@ nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bca
   struct nncl_karg a1 = p->is_long ? NNCL_ARG(p->l[1]) : NNCL_ARG(p->f[1]);
   if (n >= 3)
     return NNCL_LAUNCH(c->ctx, k, c->op_type, 3, b->global, b->local, NNCL_ARG(A), NNCL_ARG(B),
-                       NNCL_ARG(C), NNCL_ARG(Y), NNCL_ARG(b->dims), NNCL_ARG(b->s[0]),
-                       NNCL_ARG(b->s[1]), NNCL_ARG(b->s[2]), NNCL_ARG(b->rank), a0, a1);
+                       NNCL_ARG(C), NNCL_ARG(Y), NNCL_ARG(b->meta_mem), a0, a1);
   return NNCL_LAUNCH(c->ctx, k, c->op_type, 3, b->global, b->local, NNCL_ARG(A), NNCL_ARG(B),
-                     NNCL_ARG(Y), NNCL_ARG(b->dims), NNCL_ARG(b->s[0]), NNCL_ARG(b->s[1]),
-                     NNCL_ARG(b->s[2]), NNCL_ARG(b->rank), a0, a1);
+                     NNCL_ARG(Y), NNCL_ARG(b->meta_mem), a0, a1);
 }

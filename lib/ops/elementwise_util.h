@@ -31,16 +31,20 @@ nncl_status ew_unary_plan(struct op_call *c, const char *expr, const char *ti, c
 nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem x, cl_mem y,
                              cl_mem lo, cl_mem hi);
 
-/* A broadcast collapsed for elementwise_bcast: dims and per-input strides, innermost first. */
+/* A broadcast collapsed for elementwise_bcast: meta = rank, dims[8], strides of A, B, C [8 each],
+   innermost first, kept on the device (kernel argument) and on the host (for messages). */
+#define EW_META_LEN 33
 struct ew_bcast {
-  cl_uint8 dims, s[3];
-  cl_uint rank;
+  cl_uint meta[EW_META_LEN];
+  cl_mem meta_mem;
   size_t numel;
   size_t global[3], local[3];
 };
-/* Plans out = f(in[0..n-1]) (n <= 3) with each input broadcast to `out`. */
+/* Plans out = f(in[0..n-1]) (n <= 3) with each input broadcast to `out`; uploads the meta
+   buffer (release it with ew_bcast_release). */
 nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
                           const nncl_shape *const *in, struct ew_bcast *b);
+void ew_bcast_release(struct ew_bcast *b);
 /* Launches elementwise_bcast (built with NIN = n) over the plan; C is ignored when n < 3. */
 nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
                              cl_mem A, cl_mem B, cl_mem C, cl_mem Y, const struct ew_params *p);
