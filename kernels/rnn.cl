@@ -156,13 +156,64 @@ inline struct rnn_at rnn_locate(const uint d, const uint b, const uint j, RNN_SH
   return a;
 }
 
-/* Pre-activation of gate g: projection + recurrent product + both biases. */
-#define PRE(g) (xw[a.xw + (g) * hidden] + hr[a.hr + (g) * hidden] + \
+/* Pre-activation of gate g: projection + recurrent product (hv) + both biases. */
+#define PRE(g) (xw[a.xw + (g) * hidden] + hv[g] + \
                 (has_bias ? bias[a.bias + (g) * hidden] + bias[a.bias + (NGATES + (g)) * hidden] : 0.0f))
 
-/* One time step for all directions: global (hidden, batch, dirs). For GRU without
-   linear_before_reset, hr's h gate must already hold (r * H_prev) . Rh^T (rnn_gru_reset and a
-   second GEMM ran before). */
+/* The cell equations for one unit given its recurrent products hv[g]; updates the LSTM cell in
+   place and returns the new hidden value. hp is the unit's previous hidden value. */
+inline float rnn_cell(const uint d, const struct rnn_at a, const uint j, const uint hidden,
+                      __global const float *xw, const float *hv, __global const float *bias,
+                      const int has_bias, __global const float *peep, const int has_peep,
+                      __global float *c, const float hp) {
+#if CELL == 0
+  (void)peep;
+  (void)has_peep;
+  (void)c;
+  (void)hp;
+  (void)j;
+  return ACT_F(d, rnn_clip(PRE(0)));
+#elif CELL == 1
+  /* gate order i, o, f, c; peephole order i, o, f */
+  (void)hp;
+  const float cp = c[a.st];
+  const size_t pb = (size_t)d * 3 * hidden + j;
+  const float pi = has_peep ? peep[pb] : 0.0f, po = has_peep ? peep[pb + hidden] : 0.0f,
+              pf = has_peep ? peep[pb + 2 * hidden] : 0.0f;
+  const float ig = ACT_F(d, rnn_clip(PRE(0) + pi * cp));
+#if INPUT_FORGET
+  const float fg = 1.0f - ig;
+  (void)pf;
+#else
+  const float fg = ACT_F(d, rnn_clip(PRE(2) + pf * cp));
+#endif
+  const float cg = ACT_G(d, rnn_clip(PRE(3)));
+  const float cn = fg * cp + ig * cg;
+  const float og = ACT_F(d, rnn_clip(PRE(1) + po * cn));
+  c[a.st] = cn;
+  return og * ACT_H(d, cn);
+#else
+  /* gate order z, r, h */
+  (void)peep;
+  (void)has_peep;
+  (void)c;
+  (void)j;
+  const float z = ACT_F(d, rnn_clip(PRE(0)));
+#if LBR
+  const float r = ACT_F(d, rnn_clip(PRE(1)));
+  const float rb = has_bias ? bias[a.bias + 5 * hidden] : 0.0f;
+  const float wb = has_bias ? bias[a.bias + 2 * hidden] : 0.0f;
+  const float ht = ACT_G(d, rnn_clip(xw[a.xw + 2 * hidden] + wb + r * (hv[2] + rb)));
+#else
+  const float ht = ACT_G(d, rnn_clip(PRE(2)));
+#endif
+  return (1.0f - z) * ht + z * hp;
+#endif
+}
+
+/* One time step for all directions: global (hidden, batch, dirs). hr holds H_prev . R^T from
+   CLBlast; for GRU without linear_before_reset its h gate must already hold (r * H_prev) . Rh^T
+   (rnn_gru_reset and a second GEMM ran before). */
 __kernel void rnn_step(__global const float *xw, const uint xw_off, __global const float *hr,
                        const uint hr_off, __global const float *bias, const int has_bias,
                        __global const float *peep, const int has_peep, __global float *h,
@@ -180,43 +231,60 @@ __kernel void rnn_step(__global const float *xw, const uint xw_off, __global con
     if (has_y) y[a.y] = 0.0f;
     return;
   }
-  float hn;
-#if CELL == 0
-  hn = ACT_F(d, rnn_clip(PRE(0)));
-#elif CELL == 1
-  /* gate order i, o, f, c; peephole order i, o, f */
-  const float cp = c[a.st];
-  const size_t pb = (size_t)d * 3 * hidden + j;
-  const float pi = has_peep ? peep[pb] : 0.0f, po = has_peep ? peep[pb + hidden] : 0.0f,
-              pf = has_peep ? peep[pb + 2 * hidden] : 0.0f;
-  const float ig = ACT_F(d, rnn_clip(PRE(0) + pi * cp));
-#if INPUT_FORGET
-  const float fg = 1.0f - ig;
-  (void)pf;
-#else
-  const float fg = ACT_F(d, rnn_clip(PRE(2) + pf * cp));
-#endif
-  const float cg = ACT_G(d, rnn_clip(PRE(3)));
-  const float cn = fg * cp + ig * cg;
-  const float og = ACT_F(d, rnn_clip(PRE(1) + po * cn));
-  c[a.st] = cn;
-  hn = og * ACT_H(d, cn);
-#else
-  /* gate order z, r, h */
-  const float hp = h[a.st];
-  const float z = ACT_F(d, rnn_clip(PRE(0)));
-#if LBR
-  const float r = ACT_F(d, rnn_clip(PRE(1)));
-  const float rb = has_bias ? bias[a.bias + 5 * hidden] : 0.0f;
-  const float wb = has_bias ? bias[a.bias + 2 * hidden] : 0.0f;
-  const float ht = ACT_G(d, rnn_clip(xw[a.xw + 2 * hidden] + wb + r * (hr[a.hr + 2 * hidden] + rb)));
-#else
-  const float ht = ACT_G(d, rnn_clip(PRE(2)));
-#endif
-  hn = (1.0f - z) * ht + z * hp;
-#endif
+  float hv[NGATES];
+  for (int g = 0; g < NGATES; g++) hv[g] = hr[a.hr + g * hidden];
+  const float hn = rnn_cell(d, a, j, hidden, xw, hv, bias, has_bias, peep, has_peep, c, h[a.st]);
   h[a.st] = hn;
   if (has_y) y[a.y] = hn;
+}
+
+/* Small batches: the recurrent product is a matrix-vector product per batch row, so the step
+   computes it itself (no CLBlast call, one launch per step). rt is R transposed per direction,
+   [dirs][hidden][NGATES * hidden], so neighbouring units read neighbouring floats. Every unit
+   reads all of H_prev, so the state is double-buffered: h_in -> h_out. Global (hidden, batch,
+   dirs). Not for GRU without linear_before_reset (its h-gate product needs r of every unit). */
+__kernel void rnn_step_gemv(__global const float *xw, const uint xw_off, __global const float *rt,
+                            const uint rt_off, __global const float *bias, const int has_bias,
+                            __global const float *peep, const int has_peep,
+                            __global const float *h_in, const uint h_in_off, __global float *h_out,
+                            const uint h_out_off, __global float *c, const uint c_off,
+                            __global float *y, const int has_y, RNN_SHAPE_ARGS) {
+  const uint j = get_global_id(0), b = get_global_id(1), d = get_global_id(2);
+  if (j >= hidden || b >= batch || d >= dirs) return;
+  xw += xw_off;
+  rt += rt_off;
+  h_in += h_in_off;
+  h_out += h_out_off;
+  c += c_off;
+  const struct rnn_at a = rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens,
+                                     has_lens);
+  if (!a.live) {
+    if (has_y) y[a.y] = 0.0f;
+    h_out[a.st] = h_in[a.st];
+    return;
+  }
+  const uint gh = NGATES * hidden;
+  __global const float *hp = h_in + (a.st - j);
+  __global const float *rc = rt + (size_t)d * hidden * gh + j;
+  float hv[NGATES];
+  for (int g = 0; g < NGATES; g++) hv[g] = 0.0f;
+  for (uint k = 0; k < hidden; k++) {
+    const float hk = hp[k];
+    __global const float *rk = rc + (size_t)k * gh;
+    for (int g = 0; g < NGATES; g++) hv[g] = fma(hk, rk[g * hidden], hv[g]);
+  }
+  const float hn = rnn_cell(d, a, j, hidden, xw, hv, bias, has_bias, peep, has_peep, c, h_in[a.st]);
+  h_out[a.st] = hn;
+  if (has_y) y[a.y] = hn;
+}
+
+/* rt[d][k][q] = r[d][q][k] for rnn_step_gemv. Global (NGATES * hidden, hidden, dirs). */
+__kernel void rnn_transpose_r(__global const float *r, __global float *rt, const uint rt_off,
+                              const uint hidden, const uint dirs) {
+  const uint q = get_global_id(0), k = get_global_id(1), d = get_global_id(2);
+  const uint gh = NGATES * hidden;
+  if (q >= gh || k >= hidden || d >= dirs) return;
+  rt[rt_off + ((size_t)d * hidden + k) * gh + q] = r[((size_t)d * gh + q) * hidden + k];
 }
 
 /* GRU without linear_before_reset, first half of a step: rh = r * H_prev as a [dirs, batch,
@@ -239,5 +307,7 @@ __kernel void rnn_gru_reset(__global const float *xw, const uint xw_off,
     rh[o] = 0.0f;
     return;
   }
+  float hv[NGATES];
+  for (int g = 0; g < NGATES; g++) hv[g] = hr[a.hr + g * hidden];
   rh[o] = ACT_F(d, rnn_clip(PRE(1))) * h[a.st];
 }

@@ -3,7 +3,10 @@
    then per time step one recurrent GEMM H.R^T (both directions in one strided-batched call) and
    one fused gate kernel (kernels/rnn.cl) that finishes the step in place. GRU without
    linear_before_reset needs r before its h-gate product, so its steps take two GEMMs and two
-   kernels. The cells differ only in gate count, default activations and the kernel's CELL. */
+   kernels. Small batches skip CLBlast inside the loop: the step kernel does the matrix-vector
+   product itself against a transposed R (one launch per step), which cuts the per-step latency
+   that dominates batch-1 inference. The cells differ only in gate count, default activations and
+   the kernel's CELL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +23,15 @@ struct rnn_state {
   size_t gates, seq, batch, in, hidden, dirs;
   unsigned rev;
   int layout, lbr;
-  cl_kernel step, reset;
+  cl_kernel step, reset, gemv, transpose;
   /* workspace layout, in floats */
-  size_t xw_off, hr_off, h_off, c_off, rh_off;
+  size_t xw_off, hr_off, h_off, c_off, rh_off, rt_off, h2_off;
 };
 
 static const int n_gates[] = {1, 4, 3};
+/* Largest batch that takes the fused matrix-vector step (rnn_step_gemv); above it CLBlast's GEMM
+   amortises its per-call cost over enough rows to win. */
+#define RNN_GEMV_MAX_BATCH 4
 static const int n_acts[] = {1, 3, 2};
 
 static void release(struct op_call *c) {
@@ -231,18 +237,28 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->lbr = s->cell == CELL_GRU && op_attr_int(c, "linear_before_reset", 0) != 0;
   char opts[1024];
   NNCL_TRY(kernel_options(c, s->cell, (int)s->dirs, opts, sizeof opts));
-  NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
-  if (s->cell == CELL_GRU && !s->lbr)
-    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
   const size_t gh = s->gates * s->hidden, state = s->dirs * s->batch * s->hidden;
+  int gemv = s->batch <= RNN_GEMV_MAX_BATCH && !(s->cell == CELL_GRU && !s->lbr) &&
+             !getenv("NNCL_RNN_NO_GEMV");
+  if (gemv) {
+    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_step_gemv", &s->gemv));
+    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_transpose_r", &s->transpose));
+  } else {
+    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
+  }
+  if (!gemv && s->cell == CELL_GRU && !s->lbr)
+    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
   s->xw_off = 0;
   s->hr_off = s->xw_off + s->dirs * s->seq * s->batch * gh;
   s->h_off = s->hr_off + s->dirs * s->batch * gh;
   s->c_off = s->h_off + state;
   s->rh_off = s->c_off + (s->cell == CELL_LSTM ? state : 0);
-  *ws = (s->rh_off + (s->reset ? state : 0)) * sizeof(float);
-  c->algo = s->reset ? "clblast_gemm+gates(2 per step)" : "clblast_gemm+fused_gates";
-  return warm_blas(c, s->dirs > 1);
+  s->rt_off = s->rh_off + (s->reset ? state : 0);
+  s->h2_off = s->rt_off + (gemv ? s->dirs * s->hidden * gh : 0);
+  *ws = (s->h2_off + (gemv ? state : 0)) * sizeof(float);
+  c->algo = gemv ? "clblast_projection+gemv_step" : s->reset ? "clblast_gemm+gates(2 per step)"
+                                                            : "clblast_gemm+fused_gates";
+  return warm_blas(c, !gemv && s->dirs > 1);
 }
 
 /* ---- enqueue ---- */
@@ -277,6 +293,18 @@ static nncl_status enqueue(struct op_call *c) {
   int has_yh = c->n_out > 1 && c->out[1].mem, has_yc = c->n_out > 2 && c->out[2].mem;
   cl_mem h = has_yh ? c->out[1].mem : ws, cst = has_yc ? c->out[2].mem : ws;
   cl_uint h_off = has_yh ? 0 : (cl_uint)s->h_off, c_off = has_yc ? 0 : (cl_uint)s->c_off;
+  /* gemv: double-buffered state, step t reads hb[t % 2]; the last step lands in Y_h when wanted */
+  cl_mem hb[2] = {h, h};
+  cl_uint hb_off[2] = {h_off, h_off};
+  if (s->gemv) {
+    int last = (int)(s->seq % 2);
+    hb[last] = h;
+    hb_off[last] = h_off;
+    hb[1 - last] = ws;
+    hb_off[1 - last] = (cl_uint)s->h2_off;
+    h = hb[0];
+    h_off = hb_off[0];
+  }
   NNCL_TRY(init_state(c, IN_H0, h, h_off, nstate));
   if (s->cell == CELL_LSTM) NNCL_TRY(init_state(c, IN_C0, cst, c_off, nstate));
   if (s->seq == 0 || s->batch == 0) return NNCL_OK;
@@ -296,6 +324,24 @@ static nncl_status enqueue(struct op_call *c) {
   cl_int layout = s->layout;
   size_t local[3] = {s->hidden < 64 ? s->hidden : 64, 1, 1};
   size_t global[3] = {s->hidden, s->batch, s->dirs};
+  if (s->gemv) {
+    cl_uint rt_off = (cl_uint)s->rt_off;
+    size_t tg[3] = {gh, s->hidden, s->dirs}, tl[3] = {gh < 64 ? gh : 64, 1, 1};
+    NNCL_TRY(NNCL_LAUNCH(ctx, s->transpose, "rnn_transpose_r", 3, tg, tl, NNCL_ARG(c->in[IN_R].mem),
+                         NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(hid), NNCL_ARG(dirs)));
+    for (cl_uint step = 0; step < seq; step++) {
+      int i = (int)(step % 2);
+      NNCL_TRY(NNCL_LAUNCH(ctx, s->gemv, "rnn_step_gemv", 3, global, local, NNCL_ARG(ws),
+                           NNCL_ARG(xw_off), NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(bias),
+                           NNCL_ARG(has_bias), NNCL_ARG(peep), NNCL_ARG(has_peep), NNCL_ARG(hb[i]),
+                           NNCL_ARG(hb_off[i]), NNCL_ARG(hb[1 - i]), NNCL_ARG(hb_off[1 - i]),
+                           NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
+                           NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid),
+                           NNCL_ARG(dirs), NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens),
+                           NNCL_ARG(has_lens)));
+    }
+    return NNCL_OK;
+  }
   for (cl_uint step = 0; step < seq; step++) {
     if (s->reset) {
       /* GRU, linear_before_reset = 0: z and r products, r * H, then the h-gate product. */
