@@ -18,6 +18,37 @@ NNCL_API nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, 
                                      double *gbps);
 
 /* ---- conv (lib/bench/bench_conv.c) ---- */
+/* One layer of the fixed convolution table (ResNet-18, VGG-16 at 224x224, AlexNet conv1,
+   MobileNetV2 depthwise 3x3, a DeconvNet-style stride-2 ConvTranspose). Square kernels' pads are
+   symmetric. */
+typedef struct nncl_bench_conv_layer {
+  const char *net, *name;
+  int transpose;          /* ConvTranspose */
+  int C, H, W, K, R, S, stride, pad, groups, output_padding;
+  int quick;              /* part of the default short run */
+} nncl_bench_conv_layer;
+/* The table; returns its length. */
+NNCL_API int nncl_bench_conv_layers(const nncl_bench_conv_layer **out);
+
+#define NNCL_BENCH_CONV_MAX_ALGOS 8
+typedef struct nncl_bench_conv_algo {
+  char name[32];
+  double seconds, gflops; /* -1 when the algorithm failed on this layer (e.g. out of memory) */
+} nncl_bench_conv_algo;
+typedef struct nncl_bench_conv_result {
+  int out_h, out_w;
+  double flops;           /* 2 * N * K * (C/groups) * R * S * OH * OW (input pixels for ConvTranspose) */
+  char picked[32];        /* the heuristic's choice (or the autotuner's, under NNCL_CONV_AUTOTUNE=1) */
+  double picked_seconds, picked_gflops;
+  int n_algos;            /* every eligible algorithm, each forced in turn */
+  nncl_bench_conv_algo algos[NNCL_BENCH_CONV_MAX_ALGOS];
+  double sgemm_seconds, sgemm_gflops; /* CLBlast SGEMM of the layer's implicit GEMM size, same run */
+} nncl_bench_conv_result;
+/* Times one layer at `batch` (median of `runs`, ReLU fused, bias on): the pick, and when
+   all_algos every eligible algorithm; then the SGEMM yardstick. */
+NNCL_API nncl_status nncl_bench_conv_run(nncl_context *ctx, const nncl_bench_conv_layer *layer,
+                                         int batch, int runs, int all_algos,
+                                         nncl_bench_conv_result *out);
 
 /* ---- ops (lib/bench/bench_ops.c) ---- */
 

@@ -303,8 +303,11 @@ static enum conv_algo heuristic(const struct op_call *c, const struct conv_geom 
   return CONV_DIRECT;
 }
 
+/* The internal attribute "nncl.algo" (benchmarks) or NNCL_CONV_ALGO forces an algorithm where it
+   is eligible; anything else leaves the choice to the heuristic or the autotuner. */
 static enum conv_algo forced(const struct op_call *c, const struct conv_geom *g) {
-  const char *e = getenv("NNCL_CONV_ALGO");
+  const char *e = op_attr_str(c, "nncl.algo", NULL);
+  if (!e) e = getenv("NNCL_CONV_ALGO");
   if (!e || !*e) return CONV_ALGO_COUNT;
   for (int a = 0; a < CONV_ALGO_COUNT; a++) {
     if ((a >= CONVT_DIRECT) != g->transpose) continue;
