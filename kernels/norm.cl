@@ -1,79 +1,71 @@
 /* norm.cl: normalization kernels for NCHW float32 tensors: BatchNormalization (inference),
    InstanceNormalization, LayerNormalization and LRN.
 
-   Row statistics (instance and layer norm) use one work-group per row: each work-item runs
-   Welford's update over a strided slice of the row (coalesced loads), then the group merges the
-   partial (count, mean, M2) triples pairwise (Chan et al.) in local memory. This is a one-read,
-   numerically stable reduction: no sum-of-squares cancellation. The row is then read a second
-   time to write the output. Local sizes must be powers of two (the op picks them).
+   Row statistics (instance and layer norm) use one work-group per row and the corrected two-pass
+   algorithm: a first pass sums the row for the mean, a second sums squared deviations from it
+   (minus the squared sum of deviations over n, which cancels the mean's rounding error), so
+   there is no sum-of-squares cancellation and no per-element division. Work-items stride through
+   the row (coalesced loads) and combine partial sums in local memory; the row is read three
+   times, the second and third time mostly from cache. Local sizes must be powers of two.
+
+   Element-wise kernels (batch norm, LRN) run on 3-D ranges (element, channel, batch) so no
+   work-item divides to find its channel.
 
    No -D options: everything is a kernel argument, so the file builds once. */
 #include "common/index.cl"
 
-/* y = (x - mean[p]) / sqrt(var[p] + eps) * scale[p] + bias[p]. Work-item (i, row) handles element
-   i of a row of s elements. per_row: parameter index is row % np (spatial BatchNorm: rows are
-   (n, c)); otherwise it is i (non-spatial BatchNorm of opset 7: rows are samples). */
+/* y = (x - mean[p]) / sqrt(var[p] + eps) * scale[p] + bias[p]. Work-item (i, c, n) handles element
+   i of the (n, c) plane of s elements. per_elem: parameter index is c * s + i (non-spatial
+   BatchNorm of opset 7), otherwise c. */
 __kernel void norm_batch(__global const float *x, __global const float *scale,
                          __global const float *bias, __global const float *mean,
                          __global const float *var, __global float *y, const uint s,
-                         const uint rows, const uint np, const int per_row, const float eps) {
-  const uint i = get_global_id(0), row = get_global_id(1);
-  if (i >= s || row >= rows) return;
-  const uint p = per_row ? row % np : i;
+                         const uint channels, const uint batch, const int per_elem, const float eps) {
+  const uint i = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
+  if (i >= s || c >= channels || n >= batch) return;
+  const uint p = per_elem ? c * s + i : c;
   const float a = scale[p] / sqrt(var[p] + eps);
-  const size_t o = (size_t)row * s + i;
+  const size_t o = ((size_t)n * channels + c) * s + i;
   y[o] = (x[o] - mean[p]) * a + bias[p];
 }
 
-/* Merges partial statistics (nb, mb, m2b) into (na, ma, m2a). */
-inline void norm_merge(float *na, float *ma, float *m2a, float nb, float mb, float m2b) {
-  const float n = *na + nb;
-  if (nb == 0.0f) return;
-  const float d = mb - *ma, f = nb / n;
-  *ma += d * f;
-  *m2a += m2b + d * d * *na * f;
-  *na = n;
-}
-
-/* Mean and population variance of xr[0..n) over the work-group; every work-item gets them. */
-inline float2 norm_row_stats(__global const float *xr, const uint n, __local float *ln,
-                             __local float *lm, __local float *lm2) {
-  const uint l = get_local_id(0), ls = get_local_size(0);
-  float cnt = 0.0f, m = 0.0f, m2 = 0.0f;
-  for (uint i = l; i < n; i += ls) {
-    const float v = xr[i];
-    cnt += 1.0f;
-    const float d = v - m;
-    m += d / cnt;
-    m2 += d * (v - m);
-  }
-  ln[l] = cnt;
-  lm[l] = m;
-  lm2[l] = m2;
+/* Sum of v over the work-group (every work-item gets it); tmp holds get_local_size(0) floats. */
+inline float norm_group_sum(float v, __local float *tmp) {
+  const uint l = get_local_id(0);
+  tmp[l] = v;
   barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint h = ls / 2; h > 0; h >>= 1) {
-    if (l < h) {
-      float a = ln[l], b = lm[l], c = lm2[l];
-      norm_merge(&a, &b, &c, ln[l + h], lm[l + h], lm2[l + h]);
-      ln[l] = a;
-      lm[l] = b;
-      lm2[l] = c;
-    }
+  for (uint h = get_local_size(0) / 2; h > 0; h >>= 1) {
+    if (l < h) tmp[l] += tmp[l + h];
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  const float2 r = (float2)(lm[0], n > 0 ? lm2[0] / (float)n : 0.0f);
-  barrier(CLK_LOCAL_MEM_FENCE); /* the locals may be reused by the caller */
+  const float r = tmp[0];
+  barrier(CLK_LOCAL_MEM_FENCE); /* tmp is reused by the next call */
   return r;
+}
+
+/* Mean and population variance of xr[0..n) over the work-group (corrected two-pass). */
+inline float2 norm_row_stats(__global const float *xr, const uint n, __local float *tmp) {
+  const uint l = get_local_id(0), ls = get_local_size(0);
+  float s = 0.0f;
+  for (uint i = l; i < n; i += ls) s += xr[i];
+  const float mean = norm_group_sum(s, tmp) / (float)n;
+  float d1 = 0.0f, d2 = 0.0f;
+  for (uint i = l; i < n; i += ls) {
+    const float d = xr[i] - mean;
+    d1 += d;
+    d2 += d * d;
+  }
+  const float sd1 = norm_group_sum(d1, tmp), sd2 = norm_group_sum(d2, tmp);
+  return (float2)(mean, fmax(0.0f, (sd2 - sd1 * sd1 / (float)n) / (float)n));
 }
 
 /* InstanceNormalization: one work-group per (n, c) row of n elements; parameters per channel. */
 __kernel void norm_instance(__global const float *x, __global const float *scale,
                             __global const float *bias, __global float *y, const uint n,
-                            const uint channels, const float eps, __local float *ln,
-                            __local float *lm, __local float *lm2) {
+                            const uint channels, const float eps, __local float *tmp) {
   const uint row = get_group_id(0), l = get_local_id(0), ls = get_local_size(0);
   __global const float *xr = x + (size_t)row * n;
-  const float2 st = norm_row_stats(xr, n, ln, lm, lm2);
+  const float2 st = norm_row_stats(xr, n, tmp);
   const uint ch = row % channels;
   const float a = scale[ch] / sqrt(st.y + eps), b = bias[ch];
   __global float *yr = y + (size_t)row * n;
@@ -86,11 +78,10 @@ __kernel void norm_instance(__global const float *x, __global const float *scale
 __kernel void norm_layer(__global const float *x, __global const float *scale,
                          __global const float *bias, __global float *y, __global float *mean,
                          __global float *invstd, const uint n, const uint np, const int has_bias,
-                         const int stats, const float eps, __local float *ln,
-                         __local float *lm, __local float *lm2) {
+                         const int stats, const float eps, __local float *tmp) {
   const uint row = get_group_id(0), l = get_local_id(0), ls = get_local_size(0);
   __global const float *xr = x + (size_t)row * n;
-  const float2 st = norm_row_stats(xr, n, ln, lm, lm2);
+  const float2 st = norm_row_stats(xr, n, tmp);
   const float inv = 1.0f / sqrt(st.y + eps);
   if (l == 0) {
     if (stats & 1) mean[row] = st.x;
@@ -112,16 +103,16 @@ __kernel void norm_layer(__global const float *x, __global const float *scale,
 }
 
 /* LRN across channels: y = x / (bias + alpha_n * sum_{c' in [c-lo, c+hi]} x[c']^2)^beta, with
-   alpha_n = alpha / size. Work-item (i, row): element i of the (n, c) row of hw elements;
+   alpha_n = alpha / size. Work-item (i, c, n): element i of the (n, c) plane of hw elements;
    neighbouring work-items read neighbouring addresses in every channel. */
-__kernel void norm_lrn(__global const float *x, __global float *y, const uint hw, const uint rows,
-                       const uint channels, const int lo, const int hi, const float alpha_n,
-                       const float beta, const float bias) {
-  const uint i = get_global_id(0), row = get_global_id(1);
-  if (i >= hw || row >= rows) return;
-  const int c = (int)(row % channels);
+__kernel void norm_lrn(__global const float *x, __global float *y, const uint hw,
+                       const uint channels, const uint batch, const int lo, const int hi,
+                       const float alpha_n, const float beta, const float bias) {
+  const uint i = get_global_id(0), cu = get_global_id(1), n = get_global_id(2);
+  if (i >= hw || cu >= channels || n >= batch) return;
+  const int c = (int)cu;
   const int c0 = max(0, c - lo), c1 = min((int)channels - 1, c + hi);
-  __global const float *xb = x + ((size_t)row - (size_t)c) * hw + i;
+  __global const float *xb = x + (size_t)n * channels * hw + i;
   float acc = 0.0f;
   for (int k = c0; k <= c1; k++) {
     const float v = xb[(size_t)k * hw];
@@ -129,5 +120,5 @@ __kernel void norm_lrn(__global const float *x, __global float *y, const uint hw
   }
   const float base = bias + alpha_n * acc;
   const float v = xb[(size_t)c * hw];
-  y[(size_t)row * hw + i] = beta == 0.75f ? v / (sqrt(base) * sqrt(sqrt(base))) : v / pow(base, beta);
+  y[((size_t)n * channels + c) * hw + i] = beta == 0.75f ? v / (sqrt(base) * sqrt(sqrt(base))) : v / pow(base, beta);
 }

@@ -2,14 +2,16 @@
    NCHW float32 tensors. Windowed kernels treat 1-D and 2-D pools as 3-D pools with leading unit
    extents, so one kernel serves every spatial rank up to 3.
 
-   Windowed kernels: one work-item per output element, consecutive work-items along the output's
-   last axis, so a work-group reads neighbouring input rows (coalesced, each input read once per
-   output window that covers it). Valid kernel-tap ranges are computed once per output so the
-   inner loops carry no bounds tests.
+   Windowed kernels: one work-item per output element on a 3-D range (ow, oh, row * OD + od), so
+   consecutive work-items run along the output's last axis and a work-group reads neighbouring
+   input rows (coalesced, each input read once per output window that covers it), and no
+   work-item divides to find its position. Valid kernel-tap ranges are computed once per output
+   so the inner loops carry no bounds tests.
 
-   Global kernels: one work-group per (n, c) row with a local-memory tree reduction; the group's
-   work-items stride through the row so loads are coalesced. The local size must be a power of
-   two (the op picks it).
+   Global kernels: `lanes` work-items (a power of two) share one (n, c) row, striding through it
+   so loads are coalesced, then combine through local memory; a work-group holds
+   get_local_size(0) / lanes rows. lanes = 1 (one work-item per row, no barrier) suits CPUs and
+   short rows; long rows on GPUs use a whole work-group per row.
 
    No -D options: every kernel takes its geometry as arguments, so the file builds once.
    POOL_LOCAL_MAX documents the largest local size the global kernels are launched with. */
@@ -38,25 +40,23 @@ inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
   return (int2)(t0, max(t0, t1));
 }
 
-/* Decodes flat output index o into (row, od, oh, ow). */
-#define POOL_DECODE(o, OD, OH, OW, row, od, oh, ow) \
-  const int ow = (int)((o) % (uint)(OW));           \
-  const uint t_1 = (o) / (uint)(OW);                \
-  const int oh = (int)(t_1 % (uint)(OH));           \
-  const uint t_2 = t_1 / (uint)(OH);                \
-  const int od = (int)(t_2 % (uint)(OD));           \
-  const uint row = t_2 / (uint)(OD)
+/* Position of this work-item: (ow, oh) from dims 0 and 1; dim 2 enumerates (row, od). */
+#define POOL_POSITION(out_dhw)                                                          \
+  const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);                    \
+  const uint z_ = (uint)get_global_id(2);                                               \
+  if (ow >= (out_dhw).z || oh >= (out_dhw).y || z_ >= zn) return;                        \
+  const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                   \
+  const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                       \
+  const size_t o = (((size_t)z_ * (out_dhw).y) + oh) * (out_dhw).z + ow
 
 /* Max over the window. Indices (when has_idx) is the flattened NC(D)HW input position; with
    col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
    position in row-major scan order. A window with no valid tap yields -inf and index -1. */
 __kernel void pool_max(__global const float *x, __global float *y, __global long *idx,
-                       const uint total, const int has_idx, const int col_major,
+                       const uint zn, const int has_idx, const int col_major,
                        const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                        const int4 p, const int4 d) {
-  const uint o = get_global_id(0);
-  GUARD(o, total);
-  POOL_DECODE(o, out_dhw.x, out_dhw.y, out_dhw.z, row, od, oh, ow);
+  POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
   const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
@@ -96,12 +96,10 @@ __kernel void pool_max(__global const float *x, __global float *y, __global long
 /* Average over the window. include_pad counts taps inside the padded extent [-p, n + pe)
    (ONNX count_include_pad = 1, PyTorch semantics for ceil_mode overhang); otherwise only taps
    inside the input count. pe holds the end pads. */
-__kernel void pool_avg(__global const float *x, __global float *y, const uint total,
+__kernel void pool_avg(__global const float *x, __global float *y, const uint zn,
                        const int include_pad, const int4 in_dhw, const int4 out_dhw,
                        const int4 k, const int4 s, const int4 p, const int4 d, const int4 pe) {
-  const uint o = get_global_id(0);
-  GUARD(o, total);
-  POOL_DECODE(o, out_dhw.x, out_dhw.y, out_dhw.z, row, od, oh, ow);
+  POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
   const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
@@ -129,12 +127,10 @@ __kernel void pool_avg(__global const float *x, __global float *y, const uint to
 }
 
 /* Lp norm over the window: (sum |x|^p)^(1/p); padding contributes zero. */
-__kernel void pool_lp(__global const float *x, __global float *y, const uint total,
+__kernel void pool_lp(__global const float *x, __global float *y, const uint zn,
                       const float pw, const int4 in_dhw, const int4 out_dhw, const int4 k,
                       const int4 s, const int4 p, const int4 d) {
-  const uint o = get_global_id(0);
-  GUARD(o, total);
-  POOL_DECODE(o, out_dhw.x, out_dhw.y, out_dhw.z, row, od, oh, ow);
+  POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
   const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
@@ -162,35 +158,52 @@ __kernel void pool_lp(__global const float *x, __global float *y, const uint tot
 
 inline float pool_combine(int op, float a, float b) { return op == POOL_OP_MAX ? fmax(a, b) : a + b; }
 
-/* op: 0 mean, 1 max, 2 Lp norm with exponent pw. tmp holds get_local_size(0) floats. */
+/* op: 0 mean, 1 max, 2 Lp norm with exponent pw. Rows of n elements, `lanes` work-items per row
+   (power of two dividing the local size). tmp holds get_local_size(0) floats. */
 __kernel void pool_global(__global const float *x, __global float *y, __local float *tmp,
-                          const uint n, const int op, const float pw) {
-  const uint row = get_group_id(0), l = get_local_id(0), ls = get_local_size(0);
-  __global const float *xr = x + (size_t)row * n;
+                          const uint n, const uint rows, const uint lanes, const int op,
+                          const float pw) {
+  const uint l = get_local_id(0), lane = l & (lanes - 1);
+  const uint row = get_group_id(0) * (get_local_size(0) / lanes) + l / lanes;
   float acc = op == POOL_OP_MAX ? -INFINITY : 0.0f;
-  if (op == POOL_OP_LP) {
-    for (uint i = l; i < n; i += ls) {
-      const float v = fabs(xr[i]);
-      acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
+  if (row < rows) {
+    __global const float *xr = x + (size_t)row * n;
+    if (op == POOL_OP_LP) {
+      for (uint i = lane; i < n; i += lanes) {
+        const float v = fabs(xr[i]);
+        acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
+      }
+    } else if (op == POOL_OP_MAX) {
+      for (uint i = lane; i < n; i += lanes) acc = fmax(acc, xr[i]);
+    } else {
+      /* four partial sums: independent adds pipeline (and vectorize on CPUs) */
+      float a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+      uint i = lane;
+      for (; i + 3 * lanes < n; i += 4 * lanes) {
+        acc += xr[i];
+        a1 += xr[i + lanes];
+        a2 += xr[i + 2 * lanes];
+        a3 += xr[i + 3 * lanes];
+      }
+      for (; i < n; i += lanes) acc += xr[i];
+      acc = (acc + a1) + (a2 + a3);
     }
-  } else if (op == POOL_OP_MAX) {
-    for (uint i = l; i < n; i += ls) acc = fmax(acc, xr[i]);
-  } else {
-    for (uint i = l; i < n; i += ls) acc += xr[i];
   }
-  tmp[l] = acc;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint s = ls / 2; s > 0; s >>= 1) {
-    if (l < s) tmp[l] = pool_combine(op, tmp[l], tmp[l + s]);
+  if (lanes > 1) {
+    tmp[l] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint s = lanes / 2; s > 0; s >>= 1) {
+      if (lane < s) tmp[l] = pool_combine(op, tmp[l], tmp[l + s]);
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    acc = tmp[l];
   }
-  if (l == 0) {
-    const float r = tmp[0];
-    y[row] = op == POOL_OP_SUM   ? r / (float)n
-             : op == POOL_OP_MAX ? r
-             : pw == 2.0f        ? sqrt(r)
-             : pw == 1.0f        ? r
-                                 : pow(r, 1.0f / pw);
+  if (lane == 0 && row < rows) {
+    y[row] = op == POOL_OP_SUM   ? acc / (float)n
+             : op == POOL_OP_MAX ? acc
+             : pw == 2.0f        ? sqrt(acc)
+             : pw == 1.0f        ? acc
+                                 : pow(acc, 1.0f / pw);
   }
 }
 

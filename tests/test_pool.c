@@ -169,12 +169,13 @@ Test(pool, averagepool_and_lppool) {
 }
 
 Test(pool, global_pools) {
-  /* rows shorter than, equal to and longer than a work-group; 1x1 images; 1-D and 3-D spatial */
-  const int64_t shapes[][5] = {{3, 7, 13, 17, 0}, {2, 3, 1, 1, 0}, {2, 5, 300, 0, 0},
-                               {1, 4, 8, 8, 0},   {2, 2, 3, 4, 5}};
-  const int ranks[] = {4, 4, 3, 4, 5};
+  /* rows shorter than, equal to and longer than a work-group; 1x1 images; 1-D and 3-D spatial;
+     few long rows (several and all work-items of a group share a row, also on CPUs) */
+  const int64_t shapes[][5] = {{3, 7, 13, 17, 0}, {2, 3, 1, 1, 0}, {2, 5, 300, 0, 0}, {1, 4, 8, 8, 0},
+                               {2, 2, 3, 4, 5},   {1, 3, 50, 90, 0}, {1, 1, 256, 300, 0}};
+  const int ranks[] = {4, 4, 3, 4, 5, 4, 4};
   const char *ops[] = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"};
-  for (int s = 0; s < 5; s++) {
+  for (int s = 0; s < 7; s++) {
     nncl_array x = tu_rand(300 + (uint32_t)s, ranks[s], shapes[s]), out;
     int64_t rows = shapes[s][0] * shapes[s][1], n = 1;
     for (int i = 2; i < ranks[s]; i++) n *= shapes[s][i];

@@ -11,8 +11,8 @@ enum norm_kind { NORM_BATCH, NORM_INSTANCE, NORM_LAYER, NORM_LRN };
 struct norm_state {
   enum norm_kind kind;
   cl_kernel kernel;
-  cl_uint row_len, rows, np, channels;
-  cl_int per_row, lo, hi;
+  cl_uint row_len, rows, np, channels, batch;
+  cl_int per_elem, lo, hi;
   float eps, alpha_n, beta, bias;
   size_t local;
 };
@@ -156,10 +156,11 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
     case NORM_BATCH: {
       const int spatial = c->opset < 9 ? (int)op_attr_int(c, "spatial", 1) : 1;
       st->eps = op_attr_float(c, "epsilon", 1e-5f);
-      st->per_row = spatial;
-      st->row_len = (cl_uint)(spatial ? plane(xs) : xs->dims[1] * plane(xs));
-      st->rows = (cl_uint)(spatial ? xs->dims[0] * xs->dims[1] : xs->dims[0]);
-      st->np = (cl_uint)xs->dims[1];
+      st->per_elem = !spatial;
+      st->row_len = (cl_uint)plane(xs);
+      st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
+      st->channels = (cl_uint)xs->dims[1];
+      st->batch = (cl_uint)xs->dims[0];
       c->algo = "elementwise";
       break;
     }
@@ -170,7 +171,7 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
       st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
       st->channels = (cl_uint)xs->dims[1];
       st->local = row_local(c, st->row_len);
-      c->algo = "wg_welford";
+      c->algo = "wg_two_pass";
       break;
     case NORM_LAYER: {
       kname = "norm_layer";
@@ -188,7 +189,7 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
       }
       st->eps = op_attr_float(c, "epsilon", 1e-5f);
       st->local = row_local(c, n);
-      c->algo = "wg_welford";
+      c->algo = "wg_two_pass";
       break;
     }
     case NORM_LRN: {
@@ -202,6 +203,7 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
       st->row_len = (cl_uint)plane(xs);
       st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
       st->channels = (cl_uint)xs->dims[1];
+      st->batch = (cl_uint)xs->dims[0];
       c->algo = "direct";
       break;
     }
@@ -209,13 +211,17 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
   return nncl_kernel_get(c->ctx, "norm", NULL, kname, &st->kernel);
 }
 
-/* 2-D launch shape (row element, row) for the element-wise kernels. */
-static void grid_2d(const struct op_call *c, cl_uint row_len, cl_uint rows, size_t *g, size_t *l) {
+/* 3-D launch shape (plane element, channel, batch) for the element-wise kernels. */
+static void grid_3d(const struct op_call *c, cl_uint len, cl_uint channels, cl_uint batch, size_t *g,
+                    size_t *l) {
   const size_t l1 = op_local_1d(c);
-  l[0] = row_len >= l1 ? l1 : row_len >= 16 ? 16 : 1;
-  l[1] = rows >= l1 / l[0] ? l1 / l[0] : 1;
-  g[0] = op_round_up(row_len, l[0]);
-  g[1] = op_round_up(rows, l[1]);
+  l[0] = len >= l1 ? l1 : len >= 16 ? 16 : 1;
+  l[1] = channels >= l1 / l[0] ? l1 / l[0] : 1;
+  if (l[1] > 64) l[1] = 64;
+  l[2] = 1;
+  g[0] = op_round_up(len, l[0]);
+  g[1] = op_round_up(channels, l[1]);
+  g[2] = batch;
 }
 
 static nncl_status enqueue(struct op_call *c) {
@@ -224,12 +230,12 @@ static nncl_status enqueue(struct op_call *c) {
   const struct op_tensor *in = c->in;
   switch (st->kind) {
     case NORM_BATCH: {
-      size_t g[2], l[2];
-      grid_2d(c, st->row_len, st->rows, g, l);
-      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(in[0].mem),
+      size_t g[3], l[3];
+      grid_3d(c, st->row_len, st->channels, st->batch, g, l);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
                          NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(in[3].mem),
                          NNCL_ARG(in[4].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len),
-                         NNCL_ARG(st->rows), NNCL_ARG(st->np), NNCL_ARG(st->per_row),
+                         NNCL_ARG(st->channels), NNCL_ARG(st->batch), NNCL_ARG(st->per_elem),
                          NNCL_ARG(st->eps));
     }
     case NORM_INSTANCE: {
@@ -237,7 +243,7 @@ static nncl_status enqueue(struct op_call *c) {
       return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
                          NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->out[0].mem),
                          NNCL_ARG(st->row_len), NNCL_ARG(st->channels), NNCL_ARG(st->eps),
-                         NNCL_LOCAL(lb), NNCL_LOCAL(lb), NNCL_LOCAL(lb));
+                         NNCL_LOCAL(lb));
     }
     case NORM_LAYER: {
       size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
@@ -248,15 +254,14 @@ static nncl_status enqueue(struct op_call *c) {
       return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
                          NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem),
                          NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np),
-                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb),
-                         NNCL_LOCAL(lb), NNCL_LOCAL(lb));
+                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb));
     }
     case NORM_LRN: {
-      size_t g[2], l[2];
-      grid_2d(c, st->row_len, st->rows, g, l);
-      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(in[0].mem),
-                         NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len), NNCL_ARG(st->rows),
-                         NNCL_ARG(st->channels), NNCL_ARG(st->lo), NNCL_ARG(st->hi),
+      size_t g[3], l[3];
+      grid_3d(c, st->row_len, st->channels, st->batch, g, l);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len), NNCL_ARG(st->channels),
+                         NNCL_ARG(st->batch), NNCL_ARG(st->lo), NNCL_ARG(st->hi),
                          NNCL_ARG(st->alpha_n), NNCL_ARG(st->beta), NNCL_ARG(st->bias));
     }
   }

@@ -23,8 +23,8 @@ struct pool_state {
   cl_kernel kernel;
   int include_pad, col_major, has_idx;
   float p;
-  size_t local;
-  cl_uint row_len; /* global pools: elements per (n, c) row */
+  size_t local, local3[3]; /* 1-D kernels; the windowed kernels' 3-D work-group */
+  cl_uint row_len, lanes;   /* global pools: elements per (n, c) row, work-items per row */
 };
 
 /* Checks X is float32 with shape [N, C, spatial...] of spatial rank 1..3. */
@@ -222,13 +222,19 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
       st->row_len = (cl_uint)n;
       st->g.rows = xs->dims[0] * xs->dims[1];
       st->p = st->kind == POOL_GLOBAL_LP ? op_attr_float(c, "p", 2.0f) : 2.0f;
-      /* Power-of-two group no larger than the row (rounded up) nor the device's preference. */
-      size_t cap = op_local_1d(c), l = 1;
-      while (l < (size_t)n && l < cap) l *= 2;
-      if (c->ctx->info.max_work_group_size) l = pow2_floor(l < c->ctx->info.max_work_group_size ? l : c->ctx->info.max_work_group_size);
+      /* lanes work-items per row: one on CPUs (a sequential, vectorizable sum per work-item, no
+         barriers) unless rows are too few to occupy the cores; on GPUs enough that each
+         work-item sums about 8 elements, up to a whole work-group for long rows. */
+      size_t l = op_local_1d(c), max_wg = c->ctx->info.max_work_group_size;
+      if (max_wg && l > max_wg) l = pow2_floor(max_wg);
+      size_t lanes = 1;
+      const size_t want = c->ctx->info.is_cpu ? (st->g.rows >= 8 * (int64_t)(c->ctx->info.compute_units + 1) ? 1 : (size_t)n / 1024)
+                                              : ((size_t)n + 7) / 8;
+      while (lanes < want && lanes < l) lanes *= 2;
+      st->lanes = (cl_uint)lanes;
       st->local = l;
       kname = "pool_global";
-      c->algo = "global_wg_reduce";
+      c->algo = lanes == 1 ? "global_row_per_item" : "global_lanes_reduce";
       break;
     }
     case POOL_UNPOOL: {
@@ -248,7 +254,16 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
     }
     default:
       NNCL_TRY(window_geom(c, &st->g));
-      st->local = op_local_1d(c);
+      {
+        /* 3-D work-group along (ow, oh): rows of up to 32 outputs, the rest stacked along oh */
+        const size_t l = op_local_1d(c), ow = (size_t)st->g.out[2], oh = (size_t)st->g.out[1];
+        size_t l0 = 1, l1 = 1;
+        while (l0 < ow && l0 < 32 && l0 < l) l0 *= 2;
+        while (l1 < oh && l0 * l1 * 2 <= l) l1 *= 2;
+        st->local3[0] = l0;
+        st->local3[1] = l1;
+        st->local3[2] = l / (l0 * l1) > 64 ? 64 : l / (l0 * l1); /* NVIDIA caps dim 2 at 64 */
+      }
       st->include_pad = (int)op_attr_int(c, "count_include_pad", 0) != 0;
       st->col_major = op_attr_int(c, "storage_order", 0) == 1;
       st->has_idx = c->n_out > 1 && c->out[1].dtype == NNCL_INT64;
@@ -275,11 +290,12 @@ static nncl_status enqueue(struct op_call *c) {
     case POOL_GLOBAL_MAX:
     case POOL_GLOBAL_LP: {
       cl_int op = st->kind == POOL_GLOBAL_AVG ? 0 : st->kind == POOL_GLOBAL_MAX ? 1 : 2;
-      size_t gsz = (size_t)g->rows * st->local;
+      cl_uint rows = (cl_uint)g->rows;
+      size_t gsz = op_round_up((size_t)g->rows * st->lanes, st->local);
       return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gsz, &st->local,
                          NNCL_ARG(c->in[0].mem), NNCL_ARG(c->out[0].mem),
-                         NNCL_LOCAL(st->local * sizeof(float)), NNCL_ARG(st->row_len),
-                         NNCL_ARG(op), NNCL_ARG(st->p));
+                         NNCL_LOCAL(st->local * sizeof(float)), NNCL_ARG(st->row_len), NNCL_ARG(rows),
+                         NNCL_ARG(st->lanes), NNCL_ARG(op), NNCL_ARG(st->p));
     }
     case POOL_UNPOOL: {
       cl_uint n = (cl_uint)nncl_shape_numel(&c->in[0].shape);
@@ -295,26 +311,28 @@ static nncl_status enqueue(struct op_call *c) {
     default:
       break;
   }
-  cl_uint n = (cl_uint)total;
-  size_t gsz = op_round_up(n, st->local);
+  cl_uint n = (cl_uint)(g->rows * g->out[0]); /* dim 2 of the range: (row, od) */
+  size_t gsz[3] = {op_round_up((size_t)g->out[2], st->local3[0]), op_round_up((size_t)g->out[1], st->local3[1]),
+                   op_round_up(n, st->local3[2])};
+  const size_t *lsz = st->local3;
   cl_int4 in = v4(g->in), out = v4(g->out), k = v4(g->k), s = v4(g->s), p = v4(g->pb),
           d = v4(g->d), pe = v4(g->pe);
   if (st->kind == POOL_MAX) {
     cl_int has_idx = st->has_idx, col = st->col_major;
     cl_mem idx = st->has_idx ? c->out[1].mem : c->out[0].mem; /* unused when !has_idx */
-    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gsz, &st->local,
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, gsz, lsz,
                        NNCL_ARG(c->in[0].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(idx), NNCL_ARG(n),
                        NNCL_ARG(has_idx), NNCL_ARG(col), NNCL_ARG(in), NNCL_ARG(out), NNCL_ARG(k),
                        NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d));
   }
   if (st->kind == POOL_AVG) {
     cl_int inc = st->include_pad;
-    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gsz, &st->local,
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, gsz, lsz,
                        NNCL_ARG(c->in[0].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(n), NNCL_ARG(inc),
                        NNCL_ARG(in), NNCL_ARG(out), NNCL_ARG(k), NNCL_ARG(s), NNCL_ARG(p),
                        NNCL_ARG(d), NNCL_ARG(pe));
   }
-  return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gsz, &st->local, NNCL_ARG(c->in[0].mem),
+  return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, gsz, lsz, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(n), NNCL_ARG(st->p), NNCL_ARG(in),
                      NNCL_ARG(out), NNCL_ARG(k), NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d));
 }

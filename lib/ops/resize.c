@@ -301,35 +301,39 @@ static nncl_status plan_resize(struct op_call *c, size_t *ws) {
                          &st->kernel);
 }
 
-/* 2-D launch (last axis, rows) for gather kernels. */
-static void grid_2d(const struct op_call *c, size_t cols, size_t rows, size_t *g, size_t *l) {
-  const size_t l1 = op_local_1d(c);
-  l[0] = cols >= l1 ? l1 : cols >= 32 ? 32 : cols >= 8 ? 8 : 1;
-  l[1] = rows >= l1 / l[0] ? l1 / l[0] : 1;
-  g[0] = op_round_up(cols, l[0]);
-  g[1] = op_round_up(rows, l[1]);
+/* 3-D launch (last axis, next-to-last axis, planes) for the gather kernels. */
+static void grid_3d(const struct op_call *c, size_t cols, size_t rows, size_t planes, size_t *g, size_t *l) {
+  const size_t lmax = op_local_1d(c);
+  size_t l0 = 1, l1 = 1;
+  while (l0 < cols && l0 < 32 && l0 < lmax) l0 *= 2;
+  while (l1 < rows && l0 * l1 * 2 <= lmax) l1 *= 2;
+  l[0] = l0;
+  l[1] = l1;
+  l[2] = 1;
+  g[0] = op_round_up(cols, l0);
+  g[1] = op_round_up(rows, l1);
+  g[2] = planes;
 }
 
 static nncl_status enqueue_resize(struct op_call *c) {
   struct rs_state *st = c->state;
   const struct rs_params *p = &st->p;
   if (nncl_shape_numel(&c->out[0].shape) == 0) return NNCL_OK;
-  size_t g[2], l[2];
+  size_t g[3], l[3];
+  cl_uint planes = (cl_uint)(p->out[0] * p->out[1]);
   if (p->mode == RS_NEAREST) {
-    cl_uint rows = (cl_uint)(p->out[0] * p->out[1] * p->out[2]);
     cl_int4 in = {{(cl_int)p->in[0], (cl_int)p->in[1], (cl_int)p->in[2], (cl_int)p->in[3]}};
     cl_int4 out = {{(cl_int)p->out[0], (cl_int)p->out[1], (cl_int)p->out[2], (cl_int)p->out[3]}};
-    grid_2d(c, (size_t)p->out[3], rows, g, l);
-    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
+    grid_3d(c, (size_t)p->out[3], (size_t)p->out[2], planes, g, l);
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
                        NNCL_ARG(c->out[0].mem), NNCL_ARG(st->itab), NNCL_ARG(in), NNCL_ARG(out),
-                       NNCL_ARG(rows), NNCL_ARG(p->extrapolation));
+                       NNCL_ARG(planes), NNCL_ARG(p->extrapolation));
   }
   cl_int ih = (cl_int)p->in[2], iw = (cl_int)p->in[3], oh = (cl_int)p->out[2], ow = (cl_int)p->out[3];
-  cl_uint rows = (cl_uint)(p->out[0] * p->out[1] * p->out[2]);
-  grid_2d(c, (size_t)ow, rows, g, l);
-  return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
+  grid_3d(c, (size_t)ow, (size_t)oh, planes, g, l);
+  return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(st->itab), NNCL_ARG(st->wtab), NNCL_ARG(ih),
-                     NNCL_ARG(iw), NNCL_ARG(oh), NNCL_ARG(ow), NNCL_ARG(rows), NNCL_ARG(st->taps),
+                     NNCL_ARG(iw), NNCL_ARG(oh), NNCL_ARG(ow), NNCL_ARG(planes), NNCL_ARG(st->taps),
                      NNCL_ARG(p->extrapolation));
 }
 
@@ -433,16 +437,16 @@ static nncl_status enqueue_block(struct op_call *c) {
   const int to_space = st->to_space;
   cl_int C = (cl_int)(to_space ? o->dims[1] : c->in[0].shape.dims[1]);
   cl_int H = (cl_int)o->dims[2], W = (cl_int)o->dims[3];
-  cl_uint rows = (cl_uint)(o->dims[0] * o->dims[1] * o->dims[2]);
-  size_t g[2], l[2];
-  grid_2d(c, (size_t)W, rows, g, l);
+  cl_uint planes = (cl_uint)(o->dims[0] * o->dims[1]);
+  size_t g[3], l[3];
+  grid_3d(c, (size_t)W, (size_t)H, planes, g, l);
   if (to_space)
-    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
                        NNCL_ARG(c->out[0].mem), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(st->b),
-                       NNCL_ARG(rows), NNCL_ARG(st->crd));
-  return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(planes), NNCL_ARG(st->crd));
+  return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(st->b),
-                     NNCL_ARG(rows));
+                     NNCL_ARG(planes));
 }
 
 static void release_block(struct op_call *c) {
