@@ -101,7 +101,8 @@ static nncl_status constant_infer(struct op_call *c) {
 
 const struct op_def op_constant = {.min_in = 0, .max_in = 0, .min_out = 1, .max_out = 1,
                                    .infer = constant_infer, .plan = upload_plan,
-                                   .enqueue = copy_enqueue, .release = release};
+                                   .enqueue = copy_enqueue, .release = release,
+                                   .cost = shape_cost_write_only};
 
 /* ---- ConstantOfShape ---- */
 static nncl_status cos_value(struct op_call *c, nncl_dtype *dt, uint64_t *bits) {
@@ -168,7 +169,8 @@ static nncl_status cos_enqueue(struct op_call *c) {
 
 const struct op_def op_constant_of_shape = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
                                             .infer = cos_infer, .plan = cos_plan,
-                                            .enqueue = cos_enqueue, .release = release};
+                                            .enqueue = cos_enqueue, .release = release,
+                                            .cost = shape_cost_write_only};
 
 /* ---- Shape ---- */
 static nncl_status shape_infer(struct op_call *c) {
@@ -188,7 +190,8 @@ static nncl_status shape_infer(struct op_call *c) {
 
 const struct op_def op_shape = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
                                 .infer = shape_infer, .plan = upload_plan,
-                                .enqueue = copy_enqueue, .release = release};
+                                .enqueue = copy_enqueue, .release = release,
+                                .cost = shape_cost_write_only};
 
 /* ---- Size ---- */
 static nncl_status size_infer(struct op_call *c) {
@@ -201,7 +204,8 @@ static nncl_status size_infer(struct op_call *c) {
 
 const struct op_def op_size = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
                                .infer = size_infer, .plan = upload_plan,
-                               .enqueue = copy_enqueue, .release = release};
+                               .enqueue = copy_enqueue, .release = release,
+                               .cost = shape_cost_write_only};
 
 /* ---- Range ---- */
 static int64_t int_at(const nncl_array *a) {
@@ -254,4 +258,5 @@ static nncl_status range_infer(struct op_call *c) {
 
 const struct op_def op_range = {.min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
                                 .infer = range_infer, .plan = upload_plan,
-                                .enqueue = copy_enqueue, .release = release};
+                                .enqueue = copy_enqueue, .release = release,
+                                .cost = shape_cost_write_only};

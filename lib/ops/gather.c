@@ -131,7 +131,8 @@ static nncl_status gather_enqueue(struct op_call *c) {
 
 const struct op_def op_gather = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
                                  .infer = gather_infer, .plan = gather_plan,
-                                 .enqueue = gather_enqueue, .release = release};
+                                 .enqueue = gather_enqueue, .release = release,
+                                 .cost = shape_cost_read_as_written};
 
 /* ---- GatherElements ---- */
 static nncl_status gel_infer(struct op_call *c) {
@@ -208,4 +209,5 @@ static nncl_status gel_enqueue(struct op_call *c) {
 
 const struct op_def op_gather_elements = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
                                           .infer = gel_infer, .plan = gel_plan,
-                                          .enqueue = gel_enqueue, .release = release};
+                                          .enqueue = gel_enqueue, .release = release,
+                                          .cost = shape_cost_read_as_written};

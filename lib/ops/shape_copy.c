@@ -268,6 +268,24 @@ nncl_status shape_fill_enqueue(const struct op_call *c, cl_kernel k, cl_mem out,
   return NNCL_LAUNCH(c->ctx, k, c->op_type, 1, &g, &l, NNCL_ARG(out), NNCL_ARG(nn), NNCL_ARG(v));
 }
 
+static double tensor_bytes(const struct op_tensor *t) {
+  return t->dtype == NNCL_UNDEFINED
+             ? 0.0
+             : (double)nncl_shape_numel(&t->shape) * (double)nncl_dtype_size(t->dtype);
+}
+
+void shape_cost_read_as_written(const struct op_call *c, struct op_cost *out) {
+  out->flops = 0;
+  out->bytes = 2.0 * tensor_bytes(&c->out[0]);
+  for (int i = 1; i < c->n_in; i++) out->bytes += tensor_bytes(&c->in[i]);
+}
+
+void shape_cost_write_only(const struct op_call *c, struct op_cost *out) {
+  out->flops = 0;
+  out->bytes = 0;
+  for (int i = 0; i < c->n_out; i++) out->bytes += tensor_bytes(&c->out[i]);
+}
+
 int shape_input_ints(const struct op_call *c, int i, int64_t *v, int max) {
   if (!op_has_input(c, i) || !c->in[i].host) return -1;
   const nncl_array *a = c->in[i].host;

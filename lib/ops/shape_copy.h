@@ -85,6 +85,12 @@ int shape_host_eligible(const struct op_call *c, int o, int n_in);
    returns NNCL_OK with *out NULL). */
 nncl_status shape_host_alloc(const struct op_call *c, int o, nncl_array **out);
 
+/* Profiler costs where the default (every input and output once) is wrong: ops that read only
+   what they write (Slice, Gather, GatherElements: output twice plus inputs 1..n), and ops that
+   read no input data (Shape, Size, constants: output once). */
+void shape_cost_read_as_written(const struct op_call *c, struct op_cost *out);
+void shape_cost_write_only(const struct op_call *c, struct op_cost *out);
+
 /* 2-D/3-D local sizes for a grid of n0 x n1 items (dim 2 gets 1). */
 void shape_local_2d(const struct op_call *c, size_t n0, size_t n1, size_t local[3]);
 

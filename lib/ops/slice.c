@@ -135,4 +135,4 @@ static void release(struct op_call *c) {
 
 const struct op_def op_slice = {.min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
                                 .infer = infer, .plan = plan, .enqueue = enqueue,
-                                .release = release};
+                                .release = release, .cost = shape_cost_read_as_written};
