@@ -106,5 +106,34 @@ __kernel void peak_copy(__global const float4 *src, __global float4 *dst, const 
   }
 }
 
+/* The same three with each work-item on PEAK_READS consecutive float4 (i = gid * PEAK_READS + k):
+   the pattern CPUs stream best, where one core runs a work-group's items one after another. The
+   benchmark times both layouts and keeps the faster. */
+__kernel void peak_read_blocked(__global const float4 *src, __global float *out, const uint n4,
+                                const float threshold) {
+  const uint gid = get_global_id(0), base = gid * PEAK_READS;
+  float4 acc = (float4)(0.0f);
+#pragma unroll
+  for (uint k = 0; k < PEAK_READS; k++)
+    if (base + k < n4) acc += src[base + k];
+  const float total = (acc.x + acc.y) + (acc.z + acc.w);
+  if (total > threshold) out[gid] = total;
+}
+
+__kernel void peak_write_blocked(__global float4 *dst, const uint n4, const float value) {
+  const uint gid = get_global_id(0), base = gid * PEAK_READS;
+  const float4 v = (float4)(value, value + 1.0f, value + 2.0f, value + 3.0f);
+#pragma unroll
+  for (uint k = 0; k < PEAK_READS; k++)
+    if (base + k < n4) dst[base + k] = v;
+}
+
+__kernel void peak_copy_blocked(__global const float4 *src, __global float4 *dst, const uint n4) {
+  const uint gid = get_global_id(0), base = gid * PEAK_READS;
+#pragma unroll
+  for (uint k = 0; k < PEAK_READS; k++)
+    if (base + k < n4) dst[base + k] = src[base + k];
+}
+
 /* Does nothing: launch latency and back-to-back launch cost. */
 __kernel void peak_empty(__global float *out) { (void)out; }

@@ -79,6 +79,9 @@ static void print_totals(FILE *f, const nncl_profile *p) {
   fprintf(f, "  wall time of nncl_graph_run       %12.3f ms  (host overhead and idle %.3f ms, %.1f%%)\n",
           p->wall_ns * 1e-6, (p->wall_ns - busy) * 1e-6,
           p->wall_ns > 0 ? 100.0 * (p->wall_ns - busy) / p->wall_ns : 0.0);
+  if (p->wall_plain_ns > 0)
+    fprintf(f, "  wall time without profiling       %12.3f ms  (events cost %+.3f ms per run)\n",
+            p->wall_plain_ns * 1e-6, (p->wall_ns - p->wall_plain_ns) * 1e-6);
   fprintf(f, "  work                              %12.4f GFLOP, %.2f MB moved; %.2f GFLOP/s, %.2f GB/s over the device time\n",
           p->flops * 1e-9, p->bytes * 1e-6, dev > 0 ? p->flops / dev : 0.0,
           dev > 0 ? p->bytes / dev : 0.0);

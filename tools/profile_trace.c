@@ -139,6 +139,7 @@ static cJSON *other_data(const nncl_profile *p, const char *title) {
   cJSON_AddNumberToObject(o, "busy_median_us", p->busy_median_ns * 1e-3);
   cJSON_AddNumberToObject(o, "span_us", p->span_ns * 1e-3);
   cJSON_AddNumberToObject(o, "wall_us", p->wall_ns * 1e-3);
+  cJSON_AddNumberToObject(o, "wall_plain_us", p->wall_plain_ns * 1e-3);
   cJSON_AddNumberToObject(o, "arena_bytes", (double)p->arena_bytes);
   cJSON_AddNumberToObject(o, "weight_bytes", (double)p->weight_bytes);
   if (p->have_peak) {

@@ -71,6 +71,8 @@ typedef struct nncl_profile {
                              of device_ns, which sums per-command medians) */
   double span_ns;         /* median over runs of first START to last END: busy plus idle gaps */
   double wall_ns;         /* median over runs of nncl_graph_run's host wall time */
+  double wall_plain_ns;   /* the same for as many runs without profiling, interleaved with the
+                             profiled ones: wall_ns - wall_plain_ns is what the events cost */
   double flops, bytes;    /* sum over nodes */
   double trace_ns;        /* length of the trace timeline */
   double run_start_ns, run_wall_ns; /* the median run's nncl_graph_run call on that timeline */
@@ -94,8 +96,9 @@ typedef struct nncl_profile {
 } nncl_profile;
 
 /* Plans g when needed (set inputs first), runs it `warmup` times unprofiled, then `runs` times
-   (at least 1) with profiling events, and fills *out (free with nncl_profile_free). Peaks come
-   from nncl_bench_peak (cached per device; measured and cached on first use). */
+   (at least 1) with profiling events, each followed by one run without, and fills *out (free
+   with nncl_profile_free). Peaks come from nncl_bench_peak (cached per device; measured and
+   cached on first use). */
 NNCL_API nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile *out);
 NNCL_API void nncl_profile_free(nncl_profile *p);
 

@@ -47,6 +47,16 @@ static nncl_status plan_measured(nncl_graph *g, nncl_profile *out) {
   return NNCL_OK;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /* One profiled run. */
 static nncl_status run_profiled(nncl_graph *g, struct profile_run *r) {
   nncl_context *ctx = nncl_graph_context(g);
@@ -114,8 +124,16 @@ nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile
 
   struct profile_run *rs = calloc((size_t)runs, sizeof *rs);
   if (!rs) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d runs", runs);
-  nncl_status st = NNCL_OK;
-  for (int r = 0; r < runs && st == NNCL_OK; r++) st = run_profiled(g, &rs[r]);
+  double *plain = malloc((size_t)runs * sizeof *plain);
+  nncl_status st = plain ? NNCL_OK : nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile");
+  for (int r = 0; r < runs && st == NNCL_OK; r++) {
+    st = run_profiled(g, &rs[r]);
+    double t0 = nncl_now_ns();
+    if (st == NNCL_OK) st = nncl_graph_run(g);
+    if (st == NNCL_OK) plain[r] = nncl_now_ns() - t0;
+  }
+  if (st == NNCL_OK) out->wall_plain_ns = median_of(plain, runs);
+  free(plain);
   nncl_node_info *nodes = NULL;
   int n_nodes = 0;
   if (st == NNCL_OK) st = collect_nodes(g, &nodes, &n_nodes);
