@@ -102,6 +102,64 @@ __kernel void norm_layer(__global const float *x, __global const float *scale,
   }
 }
 
+/* ---- split statistics: few long rows are spread over many work-groups in three launches ---- */
+
+/* Step 1: work-group (chunk, row) writes the mean and M2 (sum of squared deviations) of elements
+   [chunk_idx * chunk, + chunk) of its row to part[2 * (row * chunks + chunk_idx)]. */
+__kernel void norm_chunk_stats(__global const float *x, __global float *part, const uint n,
+                               const uint chunk, const uint chunks, __local float *tmp) {
+  const uint c = get_group_id(0), row = get_group_id(1);
+  const uint start = c * chunk, len = min(chunk, n - start);
+  const float2 st = norm_row_stats(x + (size_t)row * n + start, len, tmp);
+  if (get_local_id(0) == 0) {
+    part[2 * ((size_t)row * chunks + c)] = st.x;
+    part[2 * ((size_t)row * chunks + c) + 1] = st.y * (float)len;
+  }
+}
+
+/* Step 2: one work-item per row merges its chunks' statistics pairwise (Chan et al.) from
+   ws[0..) and writes (mean, 1 / sqrt(var + eps)) to ws[rowst_off + 2 * row]; bits 0 and 1 of
+   stats also write the mean and invstd outputs (LayerNormalization). */
+__kernel void norm_merge_stats(__global float *ws, const uint rowst_off, __global float *mean,
+                               __global float *invstd, const uint n, const uint chunk,
+                               const uint chunks, const uint rows, const int stats,
+                               const float eps) {
+  const uint row = get_global_id(0);
+  if (row >= rows) return;
+  __global const float *part = ws;
+  __global float *rowst = ws + rowst_off;
+  float cnt = 0.0f, m = 0.0f, m2 = 0.0f;
+  for (uint c = 0; c < chunks; c++) {
+    const float nb = (float)min(chunk, n - c * chunk);
+    const float mb = part[2 * ((size_t)row * chunks + c)], m2b = part[2 * ((size_t)row * chunks + c) + 1];
+    const float tot = cnt + nb, d = mb - m, f = nb / tot;
+    m += d * f;
+    m2 += m2b + d * d * cnt * f;
+    cnt = tot;
+  }
+  const float inv = 1.0f / sqrt(fmax(0.0f, m2 / (float)n) + eps);
+  rowst[2 * row] = m;
+  rowst[2 * row + 1] = inv;
+  if (stats & 1) mean[row] = m;
+  if (stats & 2) invstd[row] = inv;
+}
+
+/* Step 3: y = (x - mean) * invstd * scale[p] + bias[p] for work-item (i, row), with (mean, invstd)
+   at ws[rowst_off + 2 * row]; p = row % np for instance norm (per_row), i % np for layer norm.
+   has_bias = 0: no bias. */
+__kernel void norm_apply(__global const float *x, __global const float *scale,
+                         __global const float *bias, __global float *y, __global const float *ws,
+                         const uint rowst_off, const uint n, const uint rows, const uint np,
+                         const int per_row, const int has_bias) {
+  const uint i = get_global_id(0), row = get_global_id(1);
+  if (i >= n || row >= rows) return;
+  __global const float *rowst = ws + rowst_off;
+  const uint p = per_row ? row % np : i % np;
+  const size_t o = (size_t)row * n + i;
+  const float v = (x[o] - rowst[2 * row]) * rowst[2 * row + 1] * scale[p];
+  y[o] = has_bias ? v + bias[p] : v;
+}
+
 /* LRN across channels: y = x / (bias + alpha_n * sum_{c' in [c-lo, c+hi]} x[c']^2)^beta, with
    alpha_n = alpha / size. Work-item (i, c, n): element i of the (n, c) plane of hw elements;
    neighbouring work-items read neighbouring addresses in every channel. */

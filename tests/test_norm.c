@@ -93,6 +93,7 @@ Test(norm, instancenorm) {
   instance_case(2, 3, 3, (int64_t[]){1000}, 0.0f);   /* rows longer than a work-group */
   instance_case(2, 3, 4, (int64_t[]){1, 1}, 0.0f);   /* 1x1: variance 0, y = B */
   instance_case(1, 2, 4, (int64_t[]){31, 33}, 100.0f); /* far from zero mean */
+  instance_case(1, 3, 4, (int64_t[]){100, 101}, 20.0f); /* few long rows: split statistics */
   instance_case(0, 2, 4, (int64_t[]){3, 3}, 0.0f);   /* empty batch */
 }
 
@@ -139,6 +140,8 @@ Test(norm, layernorm) {
   layer_case(3, d3, 0, 3, 1, 3, 0.0f);   /* one row */
   layer_case(4, d4, -2, 2, 1, 3, 50.0f); /* offset data */
   layer_case(2, big, -1, 1, 1, 1, 0.0f); /* row longer than a work-group */
+  layer_case(2, (int64_t[]){2, 9001}, -1, 1, 1, 3, 30.0f); /* few long rows: split statistics */
+  layer_case(3, (int64_t[]){2, 90, 100}, 0, 1, 0, 2, 0.0f); /* one row of 18000, Scale [100] */
   layer_case(2, empty, -1, 1, 1, 1, 0.0f);
 }
 

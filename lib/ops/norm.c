@@ -11,6 +11,10 @@ enum norm_kind { NORM_BATCH, NORM_INSTANCE, NORM_LAYER, NORM_LRN };
 struct norm_state {
   enum norm_kind kind;
   cl_kernel kernel;
+  /* split statistics (few long rows): chunk stats, merge and apply kernels */
+  int split;
+  cl_uint chunk, chunks;
+  cl_kernel k_merge, k_apply;
   cl_uint row_len, rows, np, channels, batch;
   cl_int per_elem, lo, hi;
   float eps, alpha_n, beta, bias;
@@ -144,7 +148,23 @@ static size_t row_local(const struct op_call *c, int64_t n) {
   return l;
 }
 
-static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
+/* Few long rows leave most of the device idle with one work-group per row: split each row into
+   chunks of `chunk` elements whose statistics are merged afterwards. */
+static nncl_status plan_split(struct op_call *c, struct norm_state *st, size_t *ws) {
+  const size_t cu = c->ctx->info.compute_units ? c->ctx->info.compute_units : 1;
+  if (st->row_len < 8192 || st->rows >= 4 * cu) return NNCL_OK;
+  st->split = 1;
+  st->chunk = 4096;
+  st->chunks = (st->row_len + st->chunk - 1) / st->chunk;
+  st->local = row_local(c, st->chunk);
+  *ws = ((size_t)st->rows * st->chunks * 2 + (size_t)st->rows * 2) * sizeof(float);
+  c->algo = "split_two_pass";
+  NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_merge_stats", &st->k_merge));
+  NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_apply", &st->k_apply));
+  return nncl_kernel_get(c->ctx, "norm", NULL, "norm_chunk_stats", &st->kernel);
+}
+
+static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws) {
   struct norm_state *st = calloc(1, sizeof *st);
   if (!st) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "norm state");
   c->state = st;
@@ -171,7 +191,10 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
       st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
       st->channels = (cl_uint)xs->dims[1];
       st->local = row_local(c, st->row_len);
+      st->np = st->channels;
       c->algo = "wg_two_pass";
+      if (st->rows) NNCL_TRY(plan_split(c, st, ws));
+      if (st->split) return NNCL_OK;
       break;
     case NORM_LAYER: {
       kname = "norm_layer";
@@ -190,6 +213,8 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind) {
       st->eps = op_attr_float(c, "epsilon", 1e-5f);
       st->local = row_local(c, n);
       c->algo = "wg_two_pass";
+      if (st->rows) NNCL_TRY(plan_split(c, st, ws));
+      if (st->split) return NNCL_OK;
       break;
     }
     case NORM_LRN: {
@@ -224,9 +249,36 @@ static void grid_3d(const struct op_call *c, cl_uint len, cl_uint channels, cl_u
   g[2] = batch;
 }
 
+/* The three launches of split statistics (instance and layer norm). */
+static nncl_status enqueue_split(struct op_call *c, struct norm_state *st) {
+  const struct op_tensor *in = c->in;
+  const int layer = st->kind == NORM_LAYER;
+  cl_int stats = layer ? (c->n_out > 1 ? 1 : 0) | (c->n_out > 2 ? 2 : 0) : 0;
+  cl_int has_bias = layer ? op_has_input(c, 2) : 1, per_row = !layer;
+  cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
+  cl_mem mean = stats & 1 ? c->out[1].mem : c->workspace, inv = stats & 2 ? c->out[2].mem : c->workspace;
+  cl_mem ws = c->workspace;
+  /* workspace: chunk (mean, M2) pairs, then per-row (mean, invstd) from element rowst_off on */
+  cl_uint rowst_off = st->rows * st->chunks * 2;
+  size_t g[2] = {(size_t)st->chunks * st->local, st->rows}, l[2] = {st->local, 1};
+  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->kernel, "norm_chunk_stats", 2, g, l, NNCL_ARG(in[0].mem), NNCL_ARG(ws),
+                       NNCL_ARG(st->row_len), NNCL_ARG(st->chunk), NNCL_ARG(st->chunks),
+                       NNCL_LOCAL(st->local * sizeof(float))));
+  size_t l1 = op_local_1d(c), g1 = op_round_up(st->rows, l1);
+  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->k_merge, "norm_merge_stats", 1, &g1, &l1, NNCL_ARG(ws), NNCL_ARG(rowst_off),
+                       NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->chunk),
+                       NNCL_ARG(st->chunks), NNCL_ARG(st->rows), NNCL_ARG(stats), NNCL_ARG(st->eps)));
+  size_t ga[2] = {op_round_up(st->row_len, l1), st->rows}, la[2] = {l1, 1};
+  return NNCL_LAUNCH(c->ctx, st->k_apply, "norm_apply", 2, ga, la, NNCL_ARG(in[0].mem), NNCL_ARG(in[1].mem),
+                     NNCL_ARG(bias), NNCL_ARG(c->out[0].mem), NNCL_ARG(ws), NNCL_ARG(rowst_off),
+                     NNCL_ARG(st->row_len), NNCL_ARG(st->rows), NNCL_ARG(st->np), NNCL_ARG(per_row),
+                     NNCL_ARG(has_bias));
+}
+
 static nncl_status enqueue(struct op_call *c) {
   struct norm_state *st = c->state;
   if (st->rows == 0 || st->row_len == 0) return NNCL_OK;
+  if (st->split) return enqueue_split(c, st);
   const struct op_tensor *in = c->in;
   switch (st->kind) {
     case NORM_BATCH: {
@@ -275,8 +327,7 @@ static void release(struct op_call *c) {
 
 #define NORM_DEF(name, kind, infer_fn, nin_min, nin_max, nout_max)                           \
   static nncl_status plan_##name(struct op_call *c, size_t *ws) {                            \
-    (void)ws;                                                                                \
-    return plan_kind(c, kind);                                                               \
+    return plan_kind(c, kind, ws);                                                           \
   }                                                                                          \
   const struct op_def name = {.min_in = nin_min, .max_in = nin_max, .min_out = 1,            \
                               .max_out = nout_max, .infer = infer_fn, .plan = plan_##name,   \
