@@ -51,7 +51,8 @@ inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
 
 /* Max over the window. Indices (when has_idx) is the flattened NC(D)HW input position; with
    col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
-   position in row-major scan order. A window with no valid tap yields -inf and index -1. */
+   position in row-major scan order; NaN propagates (as numpy and PyTorch do). A window with no
+   valid tap yields -inf and index -1. */
 __kernel void pool_max(__global const float *x, __global float *y, __global long *idx,
                        const uint zn, const int has_idx, const int col_major,
                        const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
@@ -73,7 +74,7 @@ __kernel void pool_max(__global const float *x, __global float *y, __global long
       for (int tw = rw.x; tw < rw.y; tw++) {
         const int iw = ow * s.z - p.z + tw * d.z;
         const float v = xl[iw];
-        if (v > best || bd < 0) {
+        if (v > best || isnan(v) || bd < 0) {
           best = v;
           bd = id;
           bh = ih;
@@ -156,7 +157,9 @@ __kernel void pool_lp(__global const float *x, __global float *y, const uint zn,
 #define POOL_OP_MAX 1
 #define POOL_OP_LP 2
 
-inline float pool_combine(int op, float a, float b) { return op == POOL_OP_MAX ? fmax(a, b) : a + b; }
+/* max keeps NaN (fmax would drop it): ONNX follows numpy, where a NaN in the window wins */
+inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
+inline float pool_combine(int op, float a, float b) { return op == POOL_OP_MAX ? pool_max2(a, b) : a + b; }
 
 /* op: 0 mean, 1 max, 2 Lp norm with exponent pw. Rows of n elements, `lanes` work-items per row
    (power of two dividing the local size). tmp holds get_local_size(0) floats. */
@@ -174,7 +177,7 @@ __kernel void pool_global(__global const float *x, __global float *y, __local fl
         acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
       }
     } else if (op == POOL_OP_MAX) {
-      for (uint i = lane; i < n; i += lanes) acc = fmax(acc, xr[i]);
+      for (uint i = lane; i < n; i += lanes) acc = pool_max2(acc, xr[i]);
     } else {
       /* four partial sums: independent adds pipeline (and vectorize on CPUs) */
       float a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;

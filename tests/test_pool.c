@@ -197,6 +197,28 @@ Test(pool, global_pools) {
   }
 }
 
+Test(pool, ties_and_nan) {
+  /* equal values: the first position in scan order wins; a NaN in the window wins */
+  nncl_array x = TU_ZEROS(NNCL_FLOAT32, 1, 1, 4, 4), out[2];
+  float *v = x.data;
+  for (int i = 0; i < 16; i++) v[i] = 1.0f;
+  v[10] = NAN;
+  struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2)};
+  const nncl_array *in[] = {&x};
+  tu_run_op("MaxPool", 12, at, 2, 1, in, 2, out);
+  const float *y = out[0].data;
+  const int64_t *idx = out[1].data;
+  cr_assert(y[0] == 1.0f && y[1] == 1.0f && y[2] == 1.0f && isnan(y[3]));
+  cr_assert(idx[0] == 0 && idx[1] == 2 && idx[2] == 8 && idx[3] == 10, "%lld %lld %lld %lld",
+            (long long)idx[0], (long long)idx[1], (long long)idx[2], (long long)idx[3]);
+  nncl_array_free(&out[0]);
+  nncl_array_free(&out[1]);
+  tu_run_op("GlobalMaxPool", 1, NULL, 0, 1, in, 1, out);
+  cr_assert(isnan(((float *)out[0].data)[0]));
+  nncl_array_free(&out[0]);
+  nncl_array_free(&x);
+}
+
 Test(pool, empty_batch) {
   nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 3, 5, 5), out[2];
   const nncl_array *in[] = {&x};

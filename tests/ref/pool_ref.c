@@ -98,7 +98,7 @@ void pool_ref_max(const float *x, const struct pool_ref_geom *g, float *y, int64
     for (int t = 0; t < nt; t++) {
       if (g_taps[t].off < 0) continue;
       float v = x[row * plane + g_taps[t].off];
-      if (bi < 0 || v > best) {
+      if (bi < 0 || v > best || isnan(v)) {
         best = v;
         int64_t sp = 0;
         if (col_major)
@@ -147,9 +147,13 @@ void pool_ref_global(const float *x, int64_t rows, int64_t n, int op, double p, 
     const float *xr = x + r * n;
     double acc = op == 1 ? -INFINITY : 0;
     for (int64_t i = 0; i < n; i++) {
-      if (op == 0) acc += xr[i];
-      else if (op == 1) acc = xr[i] > acc ? xr[i] : acc;
-      else acc += pow(fabs((double)xr[i]), p);
+      if (op == 0) {
+        acc += xr[i];
+      } else if (op == 1) {
+        if (!isnan(acc) && (isnan(xr[i]) || xr[i] > acc)) acc = xr[i]; /* NaN wins */
+      } else {
+        acc += pow(fabs((double)xr[i]), p);
+      }
     }
     y[r] = (float)(op == 0 ? acc / (double)n : op == 1 ? acc : pow(acc, 1.0 / p));
   }
