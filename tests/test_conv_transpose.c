@@ -105,6 +105,15 @@ Test(conv_transpose, output_shape_and_same_upper) {
   double e = run_t(&want, "direct", &os, 1, NULL, &oh);
   cr_assert_eq(oh, 10);
   cr_assert(e <= 1e-4, "%g", e);
+  /* output_shape past the natural size (ONNX test_convtranspose_output_shape): the extra rows
+     and columns at the end get no input, only the bias */
+  struct tcase big = {1, 2, 3, 3, 4, 3, 3, 3, 2, 1, 1, 0, 0, -1, -1, 1, 0, 0, 1};
+  struct nncl_attr os2 = A_INTS("output_shape", 10, 8);
+  e = run_t(&big, "direct", &os2, 1, NULL, &oh);
+  cr_assert_eq(oh, 10);
+  cr_assert(e <= 1e-4, "%g", e);
+  e = run_t(&big, "gemm", &os2, 1, NULL, &oh);
+  cr_assert(e <= 1e-4, "%g", e);
   /* SAME_UPPER: output = input * stride, extra padding at the end */
   struct tcase s = {1, 3, 5, 5, 2, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0};
   struct nncl_attr ap = A_STR("auto_pad", "SAME_UPPER");

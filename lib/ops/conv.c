@@ -128,17 +128,16 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
       else if (same_upper || same_lower) want = in_sp[i] * s;
       if (valid) pads[i] = pads[i + nd] = 0;
       if (want >= 0) {
+        /* a negative total (output_shape beyond the natural size) pads the end with outputs
+           no input reaches, as the ONNX reference does (floor division) */
         int64_t total = s * (in_sp[i] - 1) + opad[i] + ext - want;
-        if (total < 0)
-          return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
-                          "output_shape %lld is larger than this ConvTranspose can produce",
-                          (long long)want);
+        int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
         if (same_upper) {
-          pads[i] = total / 2;
-          pads[i + nd] = total - total / 2;
+          pads[i] = half;
+          pads[i + nd] = total - half;
         } else {
-          pads[i] = total - total / 2;
-          pads[i + nd] = total / 2;
+          pads[i] = total - half;
+          pads[i + nd] = half;
         }
       }
       if (opad[i] >= s && opad[i] >= dil[i])
