@@ -60,7 +60,7 @@ int op_input_ints(const struct op_call *c, int i, const int64_t **v) {
 }
 
 void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len) {
-  snprintf(buf, len, "-DACT=%d -DACT_ALPHA=%.9gf -DACT_BETA=%.9gf -DHAS_RES=%d -DRES_AFTER_ACT=%d",
+  snprintf(buf, len, "-DACT=%d -DACT_ALPHA=%.9ef -DACT_BETA=%.9ef -DHAS_RES=%d -DRES_AFTER_ACT=%d",
            (int)e->act, (double)e->alpha, (double)e->beta, e->has_residual ? 1 : 0,
            e->residual_after_act ? 1 : 0);
 }
