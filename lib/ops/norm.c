@@ -115,7 +115,14 @@ static nncl_status infer_layer(struct op_call *c) {
   int axis;
   NNCL_TRY(op_axis(c, op_attr_int(c, "axis", -1), xs->rank, "axis", &axis));
   NNCL_TRY(layer_params(c, 1, "Scale", axis));
-  if (op_has_input(c, 2)) NNCL_TRY(layer_params(c, 2, "B", axis));
+  if (op_has_input(c, 2)) {
+    NNCL_TRY(layer_params(c, 2, "B", axis));
+    if (nncl_shape_numel(&c->in[2].shape) != nncl_shape_numel(&c->in[1].shape)) {
+      char a[128], b[128];
+      return op_error(c, NNCL_ERR_UNSUPPORTED, "Scale %s and B %s must have the same element count",
+                      OP_SHAPE_STR(&c->in[1].shape, a), OP_SHAPE_STR(&c->in[2].shape, b));
+    }
+  }
   int64_t stash = op_attr_int(c, "stash_type", 1);
   if (stash != 1)
     return op_error(c, NNCL_ERR_UNSUPPORTED, "stash_type %lld is not supported (only 1, float)",
@@ -205,11 +212,6 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
       st->row_len = (cl_uint)n;
       st->rows = (cl_uint)(n ? numel / n : 0);
       st->np = (cl_uint)nncl_shape_numel(&c->in[1].shape);
-      if (op_has_input(c, 2) && (cl_uint)nncl_shape_numel(&c->in[2].shape) != st->np) {
-        char a[128], b[128];
-        return op_error(c, NNCL_ERR_UNSUPPORTED, "Scale %s and B %s must have the same element count",
-                        OP_SHAPE_STR(&c->in[1].shape, a), OP_SHAPE_STR(&c->in[2].shape, b));
-      }
       st->eps = op_attr_float(c, "epsilon", 1e-5f);
       st->local = row_local(c, n);
       c->algo = "wg_two_pass";
