@@ -45,7 +45,8 @@
     }                                                                                             \
     int src = 0;                                                                                  \
     uint r = g;                                                                                   \
-    for (uint a = 0; a < rank; ++a) {                                                             \
+    _Pragma("unroll") for (uint a = 0; a < 8; ++a) {                                              \
+      if (a >= rank) break;                                                                       \
       const int c = (int)(r % d[a]);                                                              \
       r /= d[a];                                                                                  \
       src += (a == axis ? (int)k : c) * s[a];                                                     \

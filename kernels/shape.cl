@@ -29,7 +29,11 @@ inline void shape_outer(uint r, const uint8 rd, const int8 ris, const int8 ros, 
   vstore8(ris, 0, is);
   vstore8(ros, 0, os);
   int a = 0, b = 0;
-  for (uint k = 0; k < nr; ++k) {
+  /* Fixed trip count, unrolled: constant array indices keep d/is/os in registers on GPUs
+     (a variable index would spill them to private memory). */
+#pragma unroll
+  for (uint k = 0; k < 6; ++k) {
+    if (k >= nr) break;
     const int c = (int)(r % d[k]);
     r /= d[k];
     a += c * is[k];
@@ -125,7 +129,8 @@ inline int shape_pad_coord(int o, int pb, int n, int mode) {
     int src = x * s[0] + y * s[1], dst = (int)(i2 * od.s1 + i1) * (int)od.s0 + (int)i0;          \
     bool inside = x >= 0 && y >= 0;                                                               \
     uint r = i2;                                                                                  \
-    for (uint k = 2; k < rank; ++k) {                                                             \
+    _Pragma("unroll") for (uint k = 2; k < 8; ++k) {                                              \
+      if (k >= rank) break;                                                                       \
       const int c = shape_pad_coord((int)(r % d[k]), b[k], n[k], mode);                           \
       r /= d[k];                                                                                  \
       inside = inside && c >= 0;                                                                  \

@@ -40,23 +40,18 @@ void shape_copy_init(struct shape_copy *s, nncl_dtype dt, const nncl_shape *shap
   shape_strides(shape, s->os);
 }
 
-static int64_t pow2_at_least(int64_t n) {
-  int64_t p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 void shape_local_2d(const struct op_call *c, size_t n0, size_t n1, size_t local[3]) {
   /* 256 items for GPUs and CPUs alike: on PoCL a 64-item group of a copy moves too few bytes
-     to pay for its scheduling (measured 1.2x slower than 256 on [64, 512, 512] copies). */
+     to pay for its scheduling (measured 1.2x slower than 256 on [64, 512, 512] copies). Sizes
+     come from a short menu because PoCL compiles a kernel once per distinct group shape. */
   size_t l = 256, m = c->ctx->info.max_work_group_size;
-  if (m && l > m) l = m;
-  size_t l0 = (size_t)pow2_at_least((int64_t)n0);
+  while (m && l > m) l /= 2;
+  size_t l0 = n0 <= 8 ? 8 : n0 <= 64 ? 64 : 256;
   if (l0 > l) l0 = l;
-  size_t l1 = (size_t)pow2_at_least((int64_t)n1);
-  if (l1 > l / l0) l1 = l / l0;
+  size_t l1 = n1 <= 1 ? 1 : n1 <= 4 ? 4 : 32;
+  if (l1 > l / l0) l1 = l / l0 ? l / l0 : 1;
   local[0] = l0;
-  local[1] = l1 ? l1 : 1;
+  local[1] = l1;
   local[2] = 1;
 }
 
