@@ -1,0 +1,153 @@
+/* bench_model.c: `nncl bench model MODEL.onnx [--batch N] [--runs K] [--warmup W] [--json]`:
+   whole-model inference latency and throughput. Load, planning and the first run (which builds
+   the kernels) are reported apart from the steady state: the median (and min) of K timed runs
+   after W warm-up runs, each nncl_graph_run enqueuing the whole model and waiting once. Device
+   allocations and program builds during the timed runs are counted: both must be zero.
+   tools/torch_model_bench.py runs the same model in PyTorch in the same run and prints the ratio. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "model_io.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int bench_model_main(int argc, char **argv) {
+  const char *device = NULL, *model = NULL, *v;
+  int runs = 20, warmup = 2, json = 0;
+  int64_t batch = 1;
+  for (int i = 1; i < argc; i++) {
+    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--warmup"))) warmup = atoi(v);
+    else if (cli_is(argv[i], "--json")) json = 1;
+    else if (argv[i][0] == '-' && argv[i][1] == '-') {
+      fprintf(stderr, "nncl bench model: unknown option %s\n", argv[i]);
+      return 2;
+    } else if (!model) model = argv[i];
+  }
+  if (!model || batch < 1 || runs < 1 || warmup < 0) {
+    fprintf(stderr, "usage: nncl bench model MODEL.onnx [--batch N] [--runs K (20)] [--warmup W (2)] "
+                    "[--json] [--device D]\n");
+    return 2;
+  }
+  nncl_context *ctx = cli_open_context(device);
+  if (!ctx) return 1;
+  double *times = malloc((size_t)runs * sizeof *times);
+  double t0 = now_s();
+  nncl_graph *g = times ? mi_load_model(ctx, model) : NULL;
+  double t_load = now_s() - t0;
+  int rc = g ? 0 : 1;
+  /* Inputs at the requested batch: dim 0 of every input is the batch (it must be unknown, or
+     already equal to N). */
+  for (int i = 0; !rc && i < nncl_graph_num_inputs(g); i++) {
+    nncl_dtype dt;
+    nncl_shape s;
+    int guessed;
+    if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK || s.rank < 0) {
+      fprintf(stderr, "nncl bench model: input '%s' has an unknown rank\n", nncl_graph_input_name(g, i));
+      rc = 1;
+      break;
+    }
+    if (s.rank > 0 && s.dims[0] >= 0 && s.dims[0] != batch) {
+      fprintf(stderr, "nncl bench model: input '%s' has a fixed batch of %lld (re-export the model with a "
+                      "dynamic batch for --batch %lld)\n",
+              nncl_graph_input_name(g, i), (long long)s.dims[0], (long long)batch);
+      rc = 1;
+      break;
+    }
+    nncl_array a;
+    mi_input_shape(g, i, batch, &s, &guessed);
+    if (mi_generate(dt, &s, (uint32_t)i + 1, &a) != NNCL_OK) {
+      rc = 1;
+      break;
+    }
+    nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, i), &a);
+    nncl_array_free(&a);
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, i));
+  }
+  double t_plan = 0, t_first = 0;
+  nncl_stats s0, s1, s2;
+  if (!rc) {
+    nncl_context_stats(ctx, &s0);
+    t0 = now_s();
+    nncl_status st = nncl_graph_plan(g);
+    t_plan = now_s() - t0;
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, "plan");
+  }
+  if (!rc) {
+    t0 = now_s();
+    nncl_status st = nncl_graph_run(g);
+    t_first = now_s() - t0;
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, "first run");
+  }
+  for (int i = 0; !rc && i < warmup; i++) {
+    nncl_status st = nncl_graph_run(g);
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, "warm-up run");
+  }
+  if (!rc) nncl_context_stats(ctx, &s1);
+  for (int i = 0; !rc && i < runs; i++) {
+    t0 = now_s();
+    nncl_status st = nncl_graph_run(g);
+    times[i] = now_s() - t0;
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, "timed run");
+  }
+  nncl_graph_summary sum;
+  if (!rc) {
+    nncl_context_stats(ctx, &s2);
+    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    double med = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+    int have_sum = nncl_graph_summarize(g, &sum) == NNCL_OK;
+    double gflops = have_sum ? sum.flops / 1e9 : 0;
+    uint64_t allocs = s2.device_allocs - s1.device_allocs, builds = s2.program_builds - s1.program_builds;
+    if (json) {
+      cJSON *j = cJSON_CreateObject();
+      cJSON_AddStringToObject(j, "model", model);
+      cJSON_AddStringToObject(j, "device", nncl_context_device(ctx)->name);
+      cJSON_AddNumberToObject(j, "batch", (double)batch);
+      cJSON_AddNumberToObject(j, "runs", runs);
+      cJSON_AddNumberToObject(j, "load_ms", 1e3 * t_load);
+      cJSON_AddNumberToObject(j, "plan_ms", 1e3 * t_plan);
+      cJSON_AddNumberToObject(j, "first_run_ms", 1e3 * t_first);
+      cJSON_AddNumberToObject(j, "first_run_program_builds", (double)(s1.program_builds - s0.program_builds));
+      cJSON_AddNumberToObject(j, "median_ms", 1e3 * med);
+      cJSON_AddNumberToObject(j, "min_ms", 1e3 * times[0]);
+      cJSON_AddNumberToObject(j, "max_ms", 1e3 * times[runs - 1]);
+      cJSON_AddNumberToObject(j, "throughput_per_s", (double)batch / med);
+      cJSON_AddNumberToObject(j, "gflop_per_run", gflops);
+      cJSON_AddNumberToObject(j, "gflops", gflops / med);
+      cJSON_AddNumberToObject(j, "steady_device_allocs", (double)allocs);
+      cJSON_AddNumberToObject(j, "steady_program_builds", (double)builds);
+      cli_print_json(j);
+    } else {
+      printf("model      %s, batch %lld, device %s\n", model, (long long)batch, nncl_context_device(ctx)->name);
+      printf("load       %.1f ms\n", 1e3 * t_load);
+      printf("plan       %.1f ms\n", 1e3 * t_plan);
+      printf("first run  %.1f ms (%llu programs built)\n", 1e3 * t_first,
+             (unsigned long long)(s1.program_builds - s0.program_builds));
+      printf("latency    median %.3f ms, min %.3f ms, max %.3f ms over %d runs\n", 1e3 * med, 1e3 * times[0],
+             1e3 * times[runs - 1], runs);
+      printf("throughput %.1f inferences/s", (double)batch / med);
+      if (gflops > 0) printf(", %.2f GFLOP/s (%.3f GFLOP per run)", gflops / med, gflops);
+      printf("\nsteady     %llu device allocations, %llu program builds during the timed runs\n",
+             (unsigned long long)allocs, (unsigned long long)builds);
+    }
+  }
+  free(times);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(ctx);
+  return rc;
+}

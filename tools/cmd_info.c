@@ -1,0 +1,133 @@
+/* cmd_info.c: `nncl info MODEL.onnx [--batch N] [--nodes] [--device D]`: a model's inputs,
+   outputs, op counts, and (planned for batch N on the device) parameters, FLOPs, kernels after
+   folding and fusion, and the memory plan: the arena holding every intermediate next to the sum
+   of the intermediates. --nodes lists every planned node. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "model_io.h"
+
+static const char *human_bytes(double b, char *buf, size_t len) {
+  const char *unit[] = {"B", "KiB", "MiB", "GiB"};
+  int u = 0;
+  while (b >= 1024 && u < 3) b /= 1024, u++;
+  snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", b, unit[u]);
+  return buf;
+}
+
+static void print_nodes(const nncl_graph *g) {
+  int n = nncl_graph_num_planned_nodes(g);
+  printf("\nplanned nodes (%d):\n  %-4s %-28s %-20s %-14s %-14s %-22s %10s\n", n, "#", "name", "op",
+         "fused", "algo", "output", "MFLOP");
+  for (int i = 0; i < n; i++) {
+    nncl_node_info ni;
+    if (nncl_graph_planned_node(g, i, &ni) != NNCL_OK) continue;
+    char sb[128] = "";
+    if (ni.n_out > 0) nncl_shape_format(&ni.out_shapes[0], sb, sizeof sb);
+    printf("  %-4d %-28.28s %-20.20s %-14.14s %-14.14s %-22.22s %10.3f\n", i, ni.name ? ni.name : "",
+           ni.op_type ? ni.op_type : "", ni.fused && *ni.fused ? ni.fused : "-",
+           ni.algo && *ni.algo ? ni.algo : "-", sb, ni.flops / 1e6);
+  }
+}
+
+static int run(int argc, char **argv) {
+  const char *device = NULL, *model = NULL, *v;
+  int64_t batch = 1;
+  int nodes = 0;
+  for (int i = 1; i < argc; i++) {
+    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
+    else if (cli_is(argv[i], "--nodes")) nodes = 1;
+    else if (argv[i][0] == '-' && argv[i][1] == '-') {
+      fprintf(stderr, "nncl info: unknown option %s\n", argv[i]);
+      return 2;
+    } else if (!model) model = argv[i];
+    else {
+      fprintf(stderr, "usage: %s\n", cmd_info.usage);
+      return 2;
+    }
+  }
+  if (!model || batch < 1) {
+    fprintf(stderr, "usage: %s\n", cmd_info.usage);
+    return 2;
+  }
+  nncl_context *ctx = cli_open_context(device);
+  if (!ctx) return 1;
+  nncl_graph *g = mi_load_model(ctx, model);
+  if (!g) {
+    nncl_context_destroy(ctx);
+    return 1;
+  }
+  char sb[128], b1[32], b2[32];
+  printf("model    %s (opset %d)\n", model, nncl_graph_opset(g));
+  int rc = 0;
+  for (int i = 0; i < nncl_graph_num_inputs(g); i++) {
+    nncl_dtype dt = NNCL_UNDEFINED;
+    nncl_shape s = {0};
+    nncl_graph_input_info(g, i, &dt, &s);
+    printf("input    %-24s %-8s %s\n", nncl_graph_input_name(g, i), nncl_dtype_name(dt),
+           s.rank >= 0 ? nncl_shape_format(&s, sb, sizeof sb) : "(shape unknown)");
+  }
+  /* Plan at the given batch: inputs with unknown dims get zero data of the resolved shape. */
+  for (int i = 0; i < nncl_graph_num_inputs(g) && !rc; i++) {
+    nncl_dtype dt;
+    nncl_shape s;
+    int guessed = 0;
+    nncl_array a;
+    if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK || mi_input_shape(g, i, batch, &s, &guessed) != NNCL_OK) {
+      fprintf(stderr, "nncl info: input '%s' has an unknown rank; cannot plan\n", nncl_graph_input_name(g, i));
+      rc = 1;
+      break;
+    }
+    if (!guessed) continue;
+    if (nncl_array_alloc(&a, dt, &s) != NNCL_OK) {
+      rc = 1;
+      break;
+    }
+    nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, i), &a);
+    nncl_array_free(&a);
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, i));
+  }
+  nncl_status st = rc ? NNCL_OK : nncl_graph_plan(g);
+  int planned = !rc && st == NNCL_OK;
+  for (int i = 0; i < nncl_graph_num_outputs(g); i++) {
+    nncl_dtype dt = NNCL_UNDEFINED;
+    nncl_shape s = {0};
+    int known = nncl_graph_output_info(g, i, &dt, &s) == NNCL_OK && planned;
+    printf("output   %-24s %-8s %s\n", nncl_graph_output_name(g, i), known ? nncl_dtype_name(dt) : "?",
+           known ? nncl_shape_format(&s, sb, sizeof sb) : "(not planned)");
+  }
+  const char *types[512];
+  int counts[512], total = 0;
+  int nt = nncl_graph_op_counts(g, types, counts, 512);
+  for (int i = 0; i < nt; i++) total += counts[i];
+  printf("ops      %d nodes:", total);
+  for (int i = 0; i < nt; i++) printf("%s %s x%d", i ? "," : "", types[i], counts[i]);
+  printf("\n");
+  if (!rc && st != NNCL_OK) rc = cli_fail(ctx, st, "plan");
+  nncl_graph_summary sum;
+  if (planned && nncl_graph_summarize(g, &sum) == NNCL_OK) {
+    printf("batch    %lld\n", (long long)batch);
+    printf("params   %lld (%s of weights on the device)\n", (long long)sum.n_params,
+           human_bytes((double)sum.weight_bytes, b1, sizeof b1));
+    printf("flops    %.3f GFLOP per run\n", sum.flops / 1e9);
+    printf("kernels  %d nodes launch work (%d fused away, %d folded at plan time)\n", sum.n_kernel_nodes,
+           sum.n_fused, sum.n_folded);
+    printf("memory   arena %s for intermediates whose sum is %s (%.0f%%), workspace %s\n",
+           human_bytes((double)sum.arena_bytes, b1, sizeof b1),
+           human_bytes((double)sum.intermediates_bytes, b2, sizeof b2),
+           sum.intermediates_bytes ? 100.0 * (double)sum.arena_bytes / (double)sum.intermediates_bytes : 0.0,
+           human_bytes((double)sum.workspace_bytes, sb, sizeof sb));
+    printf("plan     %.1f ms\n", 1e3 * sum.plan_seconds);
+    if (nodes) print_nodes(g);
+  }
+  nncl_graph_destroy(g);
+  nncl_context_destroy(ctx);
+  return rc;
+}
+
+const struct cli_command cmd_info = {
+    "info", "an ONNX model's inputs, outputs, ops, parameters, FLOPs and memory plan", run,
+    "nncl info MODEL.onnx [--batch N (for unknown batch dims, default 1)] [--nodes] [--device D]"};
