@@ -242,6 +242,14 @@ Test(conv, winograd_error) {
   cr_assert(ed <= 1e-4 && e2 <= 1e-4 && e4 <= 1e-3, "direct %.3g F2 %.3g F4 %.3g", ed, e2, e4);
 }
 
+Test(conv, winograd_through_clblast) {
+  /* the GPU path of the Winograd products (CLBlast strided-batched SGEMM), forced on PoCL */
+  setenv("NNCL_CONV_BLAS", "1", 1);
+  struct ccase k = {2, 12, 9, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
+  check(&k, ALGOS("winograd2", "winograd4"), NULL);
+  unsetenv("NNCL_CONV_BLAS");
+}
+
 Test(conv, heuristic_picks) {
   struct { struct ccase k; const char *cpu; } cases[] = {
       {{1, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, NULL}, "winograd4"},

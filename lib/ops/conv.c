@@ -365,7 +365,10 @@ static nncl_status plan_one(struct op_call *c, const struct conv_geom *g, enum c
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "conv state");
   s->g = *g;
   s->algo = a;
-  s->use_blas = c->ctx->info.is_gpu;
+  /* GPUs run Winograd's products in CLBlast; NNCL_CONV_BLAS=0|1 overrides (tests use it to
+     cover the GPU path on PoCL) */
+  const char *blas = getenv("NNCL_CONV_BLAS");
+  s->use_blas = blas && *blas ? blas[0] == '1' : c->ctx->info.is_gpu;
   nncl_status st = plan_algo(c, s);
   if (st != NNCL_OK) {
     state_free(s);

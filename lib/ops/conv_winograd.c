@@ -58,8 +58,12 @@ nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
   s->kpad = (g->K + CONV_MR - 1) / CONV_MR * CONV_MR;
   char epi[256];
   conv_epilogue_options(&c->epi, epi, sizeof epi);
+  /* the gemm's column tile is 16*nv tiles: narrow it when padding to 32 would waste much of a
+     small layer (e.g. a 7x7 map has 16 F(2x2) tiles) */
+  size_t tiles1 = (size_t)(s->th * s->tw) * (size_t)g->N;
+  s->nv = op_round_up(tiles1, 32) * 100 > op_round_up(tiles1, 16) * 115 ? 1 : CONV_NV;
   snprintf(s->opts, sizeof s->opts, "-DWM=%d -DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->wm, CONV_MR,
-           CONV_NV, g->has_bias, epi);
+           s->nv, g->has_bias, epi);
   NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_input", &s->k[0]));
   if (!s->use_blas) NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_gemm", &s->k[1]));
   NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_output", &s->k[2]));
@@ -72,7 +76,7 @@ nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
   size_t a2 = (size_t)s->alpha * (size_t)s->alpha, tiles = (size_t)(s->th * s->tw);
   size_t per_image = a2 * tiles * (size_t)(g->C + s->kpad) * 4;
   s->chunk = conv_chunk(g->N, per_image);
-  s->ppad = (int64_t)op_round_up((size_t)s->chunk * tiles, CONV_NR);
+  s->ppad = (int64_t)op_round_up((size_t)s->chunk * tiles, 16 * (size_t)s->nv);
   size_t v_bytes = a2 * (size_t)g->C * (size_t)s->ppad * 4;
   s->ws_off[1] = op_round_up(v_bytes, 256);
   s->ws_bytes = s->ws_off[1] + a2 * (size_t)s->kpad * (size_t)s->ppad * 4;
@@ -107,7 +111,10 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
           (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
     } else {
       cl_long mo = (cl_long)moff;
-      size_t gg[3] = {(size_t)KT, (size_t)PPAD / CONV_NR, a2}, lg[3] = {1, 1, 1};
+      /* a few row tiles per work-group: each tile is only C deep, so one per group would spend
+         a large share of the time in work-group dispatch on CPU devices */
+      size_t l0 = KT % 8 == 0 ? 8 : KT % 4 == 0 ? 4 : KT % 2 == 0 ? 2 : 1;
+      size_t gg[3] = {(size_t)KT, (size_t)PPAD / (16 * (size_t)s->nv), a2}, lg[3] = {l0, 1, 1};
       NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_winograd_gemm", 3, gg, lg, NNCL_ARG(s->w),
                            NNCL_ARG(ws), NNCL_ARG(ws), NNCL_ARG(C), NNCL_ARG(KT), NNCL_ARG(PPAD),
                            NNCL_ARG(mo)));
