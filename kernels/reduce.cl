@@ -1,0 +1,270 @@
+/* reduce.cl: ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSumExp/SumSquare and ArgMax/ArgMin. The host
+   collapses the reduction to one of three layouts:
+     rows    [outer, R]        reduced elements contiguous: a work-group per row (or per chunk
+                               of a row, then reduce_partials), local-memory tree
+     cols    [outer, R, inner] reduced elements strided: a work-item per (outer, inner) column
+                               (or per chunk of it, then reduce_cols_partials), coalesced
+     general anything else     a work-item per output walking the reduced index space
+   Options:
+   -D RED=0..8       0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 L1, 6 L2, 7 log-sum-exp, 8 sum square
+   -D T=type         input element type (float, long, int; default float)
+   -D IS_INT=0|1     T is an integer type (accumulate in long, no NaN rules)
+   -D ARG=0|1        build the ArgMax/ArgMin kernels (1) or the Reduce* ones (0, default);
+                     one program never needs both, and each builds faster alone
+   -D ARG_MIN=0|1    arg kernels: ArgMin instead of ArgMax
+   -D SELECT_LAST=0|1  arg kernels: ties go to the last index instead of the first */
+#include "common/index.cl"
+
+#ifndef RED
+#define RED 0
+#endif
+#ifndef T
+#define T float
+#endif
+#ifndef IS_INT
+#define IS_INT 0
+#endif
+#ifndef ARG
+#define ARG 0
+#endif
+#ifndef ARG_MIN
+#define ARG_MIN 0
+#endif
+#ifndef SELECT_LAST
+#define SELECT_LAST 0
+#endif
+
+#if !ARG
+#if RED == 7
+/* log-sum-exp keeps (running max, sum of exp(x - max)) so large inputs do not overflow */
+typedef float2 acc_t;
+#define ACC_INIT ((float2)(-INFINITY, 0.0f))
+inline acc_t acc_merge(acc_t a, acc_t b) {
+  if (isnan(a.x) || isnan(b.x)) return (float2)(NAN, NAN);
+  const float m = fmax(a.x, b.x);
+  const float sa = a.x == -INFINITY ? 0.0f : a.y * exp(a.x - m);
+  const float sb = b.x == -INFINITY ? 0.0f : b.y * exp(b.x - m);
+  return (float2)(m, sa + sb);
+}
+inline acc_t acc_add(acc_t a, T x) { return acc_merge(a, (float2)(x, 1.0f)); }
+inline T acc_final(acc_t a, uint n) {
+  (void)n;
+  return a.x + log(a.y);
+}
+#else
+#if IS_INT
+typedef long acc_t;
+#define ACC_MAX LONG_MAX
+#define ACC_MIN LONG_MIN
+#else
+typedef float acc_t;
+#define ACC_MAX INFINITY
+#define ACC_MIN (-INFINITY)
+#endif
+#if RED == 2
+#define ACC_INIT ACC_MIN
+#elif RED == 3
+#define ACC_INIT ACC_MAX
+#elif RED == 4
+#define ACC_INIT ((acc_t)1)
+#else
+#define ACC_INIT ((acc_t)0)
+#endif
+inline acc_t acc_merge(acc_t a, acc_t b) {
+#if RED == 2 && IS_INT
+  return a > b ? a : b;
+#elif RED == 2
+  return (a > b || isnan(a)) ? a : b;
+#elif RED == 3 && IS_INT
+  return a < b ? a : b;
+#elif RED == 3
+  return (a < b || isnan(a)) ? a : b;
+#elif RED == 4
+  return a * b;
+#else
+  return a + b;
+#endif
+}
+inline acc_t acc_add(acc_t a, T x) {
+  const acc_t v = (acc_t)x;
+#if RED == 5
+  return a + fabs(v);
+#elif RED == 6 || RED == 8
+  return a + v * v;
+#else
+  return acc_merge(a, v);
+#endif
+}
+inline T acc_final(acc_t a, uint n) {
+#if RED == 1
+  return (T)(a / (acc_t)n);
+#elif RED == 6
+  return (T)sqrt(a);
+#else
+  (void)n;
+  return (T)a;
+#endif
+}
+#endif
+
+/* Tree-merges the work-group's accumulators; every work-item gets the result. */
+inline acc_t group_merge(acc_t acc, __local acc_t *tmp) {
+  const uint lid = get_local_id(0), lsz = get_local_size(0);
+  tmp[lid] = acc;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint off = lsz / 2u; off > 0u; off >>= 1) {
+    if (lid < off) tmp[lid] = acc_merge(tmp[lid], tmp[lid + off]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  return tmp[0];
+}
+
+/* Group gx reduces chunk (gx % G) of row (gx / G). With G == 1 it writes the final value to
+   y[row], else the accumulator to part[gx] for reduce_partials. Local size: a power of two. */
+__kernel void reduce_rows(__global const T *x, __global T *y, __global acc_t *part, const uint R,
+                          const uint chunk, const uint G, __local acc_t *tmp) {
+  const uint gx = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
+  const uint row = gx / G, g = gx - row * G;
+  const uint start = g * chunk, end = min(R, start + chunk);
+  __global const T *xr = x + (size_t)row * R;
+  acc_t acc = ACC_INIT;
+  for (uint i = start + lid; i < end; i += lsz) acc = acc_add(acc, xr[i]);
+  acc = group_merge(acc, tmp);
+  if (lid == 0) {
+    if (G == 1u) y[row] = acc_final(acc, R);
+    else part[gx] = acc;
+  }
+}
+
+/* A work-group per row merges the row's G partial accumulators. */
+__kernel void reduce_partials(__global const acc_t *part, __global T *y, const uint G,
+                              const uint R, __local acc_t *tmp) {
+  const uint row = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
+  acc_t acc = ACC_INIT;
+  for (uint i = lid; i < G; i += lsz) acc = acc_merge(acc, part[(size_t)row * G + i]);
+  acc = group_merge(acc, tmp);
+  if (lid == 0) y[row] = acc_final(acc, R);
+}
+
+/* Work-item (o, g, i) reduces chunk g of column (o, i) of [outer, R, inner]; items is
+   outer * G * inner. G == 1 writes y, else part[(o * G + g) * inner + i]. */
+__kernel void reduce_cols(__global const T *x, __global T *y, __global acc_t *part, const uint R,
+                          const uint inner, const uint chunk, const uint G, const uint items) {
+  const uint id = get_global_id(0);
+  GUARD(id, items);
+  const uint t = id / inner, i = id - t * inner, o = t / G, g = t - o * G;
+  const uint start = g * chunk, end = min(R, start + chunk);
+  __global const T *xc = x + (size_t)o * R * inner + i;
+  acc_t acc = ACC_INIT;
+  for (uint k = start; k < end; k++) acc = acc_add(acc, xc[(size_t)k * inner]);
+  if (G == 1u) y[(size_t)o * inner + i] = acc_final(acc, R);
+  else part[id] = acc;
+}
+
+/* Work-item (o, i) merges the G partials of its column; items is outer * inner. */
+__kernel void reduce_cols_partials(__global const acc_t *part, __global T *y, const uint G,
+                                   const uint R, const uint inner, const uint items) {
+  const uint id = get_global_id(0);
+  GUARD(id, items);
+  const uint o = id / inner, i = id - o * inner;
+  acc_t acc = ACC_INIT;
+  for (uint g = 0; g < G; g++) acc = acc_merge(acc, part[((size_t)o * G + g) * inner + i]);
+  y[id] = acc_final(acc, R);
+}
+
+/* One work-item per output. meta: kept rank, kept dims[8], kept input strides[8], reduced rank,
+   reduced dims[8], reduced input strides[8]; innermost first. */
+__kernel void reduce_general(__global const T *x, __global T *y, __constant uint *meta,
+                             const uint items, const uint R) {
+  const uint id = get_global_id(0);
+  GUARD(id, items);
+  const uint kr = meta[0], rr = meta[17];
+  uint rem = id, base = 0;
+  for (uint k = 0; k < kr; k++) {
+    const uint d = meta[1 + k];
+    base += (rem % d) * meta[9 + k];
+    rem /= d;
+  }
+  acc_t acc = ACC_INIT;
+  for (uint r = 0; r < R; r++) {
+    uint q = r, off = base;
+    for (uint k = 0; k < rr; k++) {
+      const uint d = meta[18 + k];
+      off += (q % d) * meta[26 + k];
+      q /= d;
+    }
+    acc = acc_add(acc, x[off]);
+  }
+  y[id] = acc_final(acc, R);
+}
+
+#else /* ARG */
+
+/* ---- ArgMax / ArgMin ---- */
+#define ARG_NONE 0xffffffffu
+
+/* Does (v, i) beat the current best (b, bi)? NaN beats numbers (NumPy returns the first NaN). */
+inline int arg_better(T v, uint i, T b, uint bi) {
+  if (bi == ARG_NONE) return 1;
+#if !IS_INT
+  if (isnan(v) || isnan(b)) {
+    if (!isnan(v)) return 0;
+    if (!isnan(b)) return 1;
+    return SELECT_LAST ? i > bi : i < bi;
+  }
+#endif
+#if ARG_MIN
+  if (v < b) return 1;
+#else
+  if (v > b) return 1;
+#endif
+  return v == b && (SELECT_LAST ? i > bi : i < bi);
+}
+
+/* A work-group per contiguous row of length R (R >= 1). Local size: a power of two. */
+__kernel void reduce_arg_rows(__global const T *x, __global long *y, const uint R,
+                              __local T *tv, __local uint *ti) {
+  const uint row = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
+  __global const T *xr = x + (size_t)row * R;
+  T best = (T)0;
+  uint bi = ARG_NONE;
+  for (uint i = lid; i < R; i += lsz) {
+    const T v = xr[i];
+    if (arg_better(v, i, best, bi)) {
+      best = v;
+      bi = i;
+    }
+  }
+  tv[lid] = best;
+  ti[lid] = bi;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint off = lsz / 2u; off > 0u; off >>= 1) {
+    if (lid < off && ti[lid + off] != ARG_NONE &&
+        arg_better(tv[lid + off], ti[lid + off], tv[lid], ti[lid])) {
+      tv[lid] = tv[lid + off];
+      ti[lid] = ti[lid + off];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) y[row] = (long)ti[0];
+}
+
+/* A work-item per (outer, inner) column of [outer, R, inner]. */
+__kernel void reduce_arg_cols(__global const T *x, __global long *y, const uint R,
+                              const uint inner, const uint items) {
+  const uint id = get_global_id(0);
+  GUARD(id, items);
+  const uint o = id / inner, i = id - o * inner;
+  __global const T *xc = x + (size_t)o * R * inner + i;
+  T best = (T)0;
+  uint bi = ARG_NONE;
+  for (uint k = 0; k < R; k++) {
+    const T v = xc[(size_t)k * inner];
+    if (arg_better(v, k, best, bi)) {
+      best = v;
+      bi = k;
+    }
+  }
+  y[id] = (long)bi;
+}
+#endif
