@@ -1,0 +1,83 @@
+/* cmd_profile.c: `nncl profile MODEL.onnx`: where a model's time goes on a device. Loads and
+   plans the model, profiles it (nncl_graph_profile) and prints the per-node table; --trace writes
+   a Chrome/Perfetto trace, --csv a spreadsheet. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "profile_inputs.h"
+#include "profile_write.h"
+
+#define MAX_SPECS 32
+
+static int run(int argc, char **argv) {
+  const char *device = NULL, *model = NULL, *trace = NULL, *csv = NULL, *v;
+  const char *inputs[MAX_SPECS], *shapes[MAX_SPECS];
+  int n_inputs = 0, n_shapes = 0, runs = 10, warmup = 2, quiet = 0;
+  for (int i = 1; i < argc; i++) {
+    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
+    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--warmup"))) warmup = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--trace"))) trace = v;
+    else if ((v = cli_value(argc, argv, &i, "--csv"))) csv = v;
+    else if ((v = cli_value(argc, argv, &i, "--input"))) {
+      if (n_inputs == MAX_SPECS) {
+        fprintf(stderr, "nncl profile: more than %d --input options\n", MAX_SPECS);
+        return 2;
+      }
+      inputs[n_inputs++] = v;
+    } else if ((v = cli_value(argc, argv, &i, "--shape"))) {
+      if (n_shapes == MAX_SPECS) {
+        fprintf(stderr, "nncl profile: more than %d --shape options\n", MAX_SPECS);
+        return 2;
+      }
+      shapes[n_shapes++] = v;
+    } else if (cli_is(argv[i], "--quiet")) quiet = 1;
+    else if (argv[i][0] == '-' || model) {
+      fprintf(stderr, "nncl profile: unexpected argument %s\n", argv[i]);
+      return 2;
+    } else model = argv[i];
+  }
+  if (!model) {
+    fprintf(stderr, "usage: %s\n", cmd_profile.usage);
+    return 2;
+  }
+  if (runs < 1 || warmup < 0) {
+    fprintf(stderr, "nncl profile: --runs must be at least 1 and --warmup at least 0\n");
+    return 2;
+  }
+  nncl_context *ctx = cli_open_context(device);
+  if (!ctx) return 1;
+  nncl_graph *g = NULL;
+  nncl_profile p;
+  int rc = 0;
+  nncl_status st = nncl_onnx_load(ctx, model, &g);
+  if (st != NNCL_OK) rc = cli_fail(ctx, st, model);
+  if (!rc) rc = profile_set_inputs(ctx, g, inputs, n_inputs, shapes, n_shapes, !quiet);
+  if (!rc && (st = nncl_graph_profile(g, runs, warmup, &p)) != NNCL_OK) rc = cli_fail(ctx, st, "profile");
+  if (!rc) {
+    char err[1400];
+    if (!quiet) profile_print_table(stdout, &p, model);
+    if (trace && profile_write_trace(&p, trace, model, err, sizeof err) != 0) {
+      fprintf(stderr, "nncl profile: cannot write the trace: %s\n", err);
+      rc = 1;
+    } else if (trace && !quiet) {
+      printf("\ntrace written to %s (open in https://ui.perfetto.dev or chrome://tracing)\n", trace);
+    }
+    if (csv && profile_write_csv(&p, csv, err, sizeof err) != 0) {
+      fprintf(stderr, "nncl profile: cannot write the CSV file: %s\n", err);
+      rc = 1;
+    } else if (csv && !quiet) {
+      printf("CSV written to %s\n", csv);
+    }
+    nncl_profile_free(&p);
+  }
+  nncl_graph_destroy(g);
+  nncl_context_destroy(ctx);
+  return rc;
+}
+
+const struct cli_command cmd_profile = {
+    "profile", "per-node device times, roofline figures and a Chrome/Perfetto trace", run,
+    "nncl profile MODEL.onnx [--runs N (10)] [--warmup K (2)] [--input [NAME=]FILE.npy|.pb]...\n"
+    "       [--shape NAME=D0,D1,...]... [--trace FILE.json] [--csv FILE] [--device D] [--quiet]"};
