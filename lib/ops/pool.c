@@ -225,8 +225,7 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
       /* lanes work-items per row: one on CPUs (a sequential, vectorizable sum per work-item, no
          barriers) unless rows are too few to occupy the cores; on GPUs enough that each
          work-item sums about 8 elements, up to a whole work-group for long rows. */
-      size_t l = op_local_1d(c), max_wg = c->ctx->info.max_work_group_size;
-      if (max_wg && l > max_wg) l = pow2_floor(max_wg);
+      const size_t l = pow2_floor(op_local_1d(c)); /* lanes must divide it */
       size_t lanes = 1;
       const size_t want = c->ctx->info.is_cpu ? (st->g.rows >= 8 * (int64_t)(c->ctx->info.compute_units + 1) ? 1 : (size_t)n / 1024)
                                               : ((size_t)n + 7) / 8;
