@@ -19,14 +19,14 @@ static const char *human_bytes(double b, char *buf, size_t len) {
 
 static void print_nodes(const nncl_graph *g) {
   int n = nncl_graph_num_planned_nodes(g);
-  printf("\nplanned nodes (%d):\n  %-4s %-28s %-20s %-14s %-14s %-22s %10s\n", n, "#", "name", "op",
+  printf("\nplanned nodes (%d):\n  %-4s %-28s %-20s %-24s %-14s %-22s %10s\n", n, "#", "name", "op",
          "fused", "algo", "output", "MFLOP");
   for (int i = 0; i < n; i++) {
     nncl_node_info ni;
     if (nncl_graph_planned_node(g, i, &ni) != NNCL_OK) continue;
     char sb[128] = "";
     if (ni.n_out > 0) nncl_shape_format(&ni.out_shapes[0], sb, sizeof sb);
-    printf("  %-4d %-28.28s %-20.20s %-14.14s %-14.14s %-22.22s %10.3f\n", i, ni.name ? ni.name : "",
+    printf("  %-4d %-28.28s %-20.20s %-24.24s %-14.14s %-22.22s %10.3f\n", i, ni.name ? ni.name : "",
            ni.op_type ? ni.op_type : "", ni.fused && *ni.fused ? ni.fused : "-",
            ni.algo && *ni.algo ? ni.algo : "-", sb, ni.flops / 1e6);
   }

@@ -176,6 +176,96 @@ def export(model, name, out_dir, inputs, dynamic_batch=True):
                                       'x'.join(map(str, y.shape[1:]))))
 
 
+def loader_cases(out_dir):
+    """Small hand-built models for the importer's own features, with outputs computed by NumPy:
+    typed-field initializers, a graph input that is also an initializer, Constant nodes of every
+    kind, external data next to the model, a dim_param batch, and unsupported ops."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(7)
+
+    def write(name, graph, opset, inputs, outputs, extra=None):
+        d = os.path.join(out_dir, name)
+        os.makedirs(d, exist_ok=True)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)] + (extra or []),
+                                  producer_name='nncl make_models.py')
+        model.ir_version = 7
+        with open(os.path.join(d, 'model.onnx'), 'wb') as f:
+            f.write(model.SerializeToString())
+        if inputs is None:
+            return d
+        ds = os.path.join(d, 'test_data_set_0')
+        os.makedirs(ds, exist_ok=True)
+        for k, (n, a) in enumerate(inputs):
+            save_tensor(os.path.join(ds, 'input_%d.pb' % k), a, n)
+        for k, (n, a) in enumerate(outputs):
+            save_tensor(os.path.join(ds, 'output_%d.pb' % k), a, n)
+        return d
+
+    # Typed fields, an initializer listed as a graph input, Constant nodes (tensor, floats, int).
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 4)).astype(np.float32)
+    b = rng.standard_normal((4,)).astype(np.float32)
+    w_init = helper.make_tensor('W', TensorProto.FLOAT, [3, 4], w.flatten().tolist())  # float_data
+    b_init = numpy_helper.from_array(b, 'B')  # raw_data
+    nodes = [
+        helper.make_node('MatMul', ['X', 'W'], ['xw']),
+        helper.make_node('Add', ['xw', 'B'], ['xwb']),
+        helper.make_node('Constant', [], ['c_floats'], value_floats=[0.5, -1.0, 2.0, 0.25]),
+        helper.make_node('Mul', ['xwb', 'c_floats'], ['scaled']),
+        helper.make_node('Constant', [], ['shape'], value=numpy_helper.from_array(np.array([4, 2], np.int64))),
+        helper.make_node('Reshape', ['scaled', 'shape'], ['reshaped']),
+        helper.make_node('Constant', [], ['c_float'], value_float=3.0),
+        helper.make_node('Add', ['reshaped', 'c_float'], ['Y']),
+    ]
+    y = ((x @ w + b) * np.array([0.5, -1.0, 2.0, 0.25], np.float32)).reshape(4, 2) + 3.0
+    g = helper.make_graph(nodes, 'typed_fields', [helper.make_tensor_value_info('X', TensorProto.FLOAT, [2, 3]),
+                                                  helper.make_tensor_value_info('W', TensorProto.FLOAT, [3, 4])],
+                          [helper.make_tensor_value_info('Y', TensorProto.FLOAT, [4, 2])], [w_init, b_init])
+    write('loader_typed_fields', g, 13, [('X', x)], [('Y', y.astype(np.float32))])
+
+    # External data: two initializers in one file next to the model, at offsets.
+    d = os.path.join(out_dir, 'loader_external')
+    os.makedirs(d, exist_ok=True)
+    scale = rng.standard_normal((3, 5)).astype(np.float32)
+    shift = rng.standard_normal((5,)).astype(np.float32)
+    with open(os.path.join(d, 'weights.bin'), 'wb') as f:
+        f.write(b'\0' * 16 + scale.tobytes() + shift.tobytes())
+
+    def external(name, arr, offset):
+        t = TensorProto()
+        t.name, t.data_type = name, TensorProto.FLOAT
+        t.dims.extend(arr.shape)
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (('location', 'weights.bin'), ('offset', str(offset)), ('length', str(arr.nbytes))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        return t
+
+    x = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    nodes = [helper.make_node('Mul', ['X', 'scale'], ['m']), helper.make_node('Add', ['m', 'shift'], ['Y'])]
+    g = helper.make_graph(nodes, 'external', [helper.make_tensor_value_info('X', TensorProto.FLOAT, [2, 3, 5])],
+                          [helper.make_tensor_value_info('Y', TensorProto.FLOAT, [2, 3, 5])],
+                          [external('scale', scale, 16), external('shift', shift, 16 + scale.nbytes)])
+    write('loader_external', g, 13, [('X', x)], [('Y', x * scale + shift)])
+
+    # A dim_param batch: the test data uses batch 3.
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    g = helper.make_graph([helper.make_node('Relu', ['X'], ['Y'])], 'dim_param',
+                          [helper.make_tensor_value_info('X', TensorProto.FLOAT, ['batch', 4])],
+                          [helper.make_tensor_value_info('Y', TensorProto.FLOAT, ['batch', 4])])
+    write('loader_dim_param', g, 13, [('X', x)], [('Y', np.maximum(x, 0))])
+
+    # Unsupported ops (no test data: loading works, planning names them all).
+    nodes = [helper.make_node('Relu', ['X'], ['a'], name='relu0'),
+             helper.make_node('FooBar', ['a'], ['b'], name='foo_first'),
+             helper.make_node('FooBar', ['b'], ['c'], name='foo_second'),
+             helper.make_node('Baz', ['c'], ['Y'], name='baz0', domain='com.example')]
+    g = helper.make_graph(nodes, 'unsupported', [helper.make_tensor_value_info('X', TensorProto.FLOAT, [2])],
+                          [helper.make_tensor_value_info('Y', TensorProto.FLOAT, [2])])
+    write('loader_unsupported', g, 11, None, None, [helper.make_opsetid('com.example', 1)])
+    print('loader cases written to', out_dir)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests',
@@ -204,6 +294,7 @@ def main():
         torch.manual_seed(4)
         export(LSTMClassifier(), 'lstm_mini', args.out,
                [rng.standard_normal((7, 2, 12)).astype(np.float32)], dynamic_batch=False)
+        loader_cases(args.out)
     if args.resnet18:
         torch.manual_seed(18)
         m = ResNet([64, 128, 256, 512], [2, 2, 2, 2], 1000, small=False)

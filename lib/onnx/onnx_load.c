@@ -13,6 +13,7 @@
 /* What one load needs to name things in messages and to find external data. */
 struct loader {
   nncl_context *ctx;
+  int opset;            /* default-domain opset, 0 when the model imports none */
   const char *file;     /* file name for messages ("<memory>" for in-memory models) */
   const char *base_dir; /* folder of external data, may be NULL */
   nncl_graph *g;
@@ -20,7 +21,8 @@ struct loader {
 
 static int is_default_domain(const char *d) { return !d || !*d || strcmp(d, "ai.onnx") == 0; }
 
-/* Default-domain opset of the model; 0 when the model names none. */
+/* Default-domain opset of the model; 0 when the model imports none (legal when every node
+   belongs to another domain). */
 static nncl_status model_opset(struct loader *L, const Onnx__ModelProto *m, int *opset) {
   *opset = 0;
   for (size_t i = 0; i < m->n_opset_import; i++) {
@@ -31,10 +33,7 @@ static nncl_status model_opset(struct loader *L, const Onnx__ModelProto *m, int 
                         L->file, o && o->has_version ? (long long)o->version : -1LL);
     *opset = (int)o->version;
   }
-  if (*opset == 0)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: the model imports no default-domain opset",
-                      L->file);
-  return NNCL_OK;
+  return NNCL_OK; /* 0 is fine as long as no default-domain node needs it (load_node checks) */
 }
 
 static int name_is_initializer(const Onnx__GraphProto *g, const char *name) {
@@ -283,6 +282,10 @@ static nncl_status load_node(struct loader *L, const Onnx__NodeProto *nd, size_t
   NNCL_TRY(check_names(L, desc, "output", nd->n_output, nd->output));
   if (nd->n_output == 0)
     return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s has no outputs", L->file, desc);
+  if (is_default_domain(nd->domain) && L->opset == 0)
+    return nncl_error(L->ctx, NNCL_ERR_FORMAT,
+                      "%s: %s is in the default domain, but the model imports no default-domain "
+                      "opset", L->file, desc);
   if (is_default_domain(nd->domain) && strcmp(nd->op_type, "Constant") == 0)
     return load_constant_node(L, nd, desc);
   nncl_node *n = NULL;
@@ -297,9 +300,8 @@ static nncl_status load_node(struct loader *L, const Onnx__NodeProto *nd, size_t
 static nncl_status load_graph(struct loader *L, const Onnx__ModelProto *m) {
   const Onnx__GraphProto *g = m->graph;
   if (!g) return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: the model has no graph", L->file);
-  int opset = 0;
-  NNCL_TRY(model_opset(L, m, &opset));
-  nncl_graph_set_opset(L->g, opset);
+  NNCL_TRY(model_opset(L, m, &L->opset));
+  if (L->opset) nncl_graph_set_opset(L->g, L->opset);
   NNCL_TRY(load_initializers(L, g));
   NNCL_TRY(load_inputs(L, g));
   for (size_t i = 0; i < g->n_node; i++) NNCL_TRY(load_node(L, g->node[i], i));
@@ -327,7 +329,7 @@ static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len, 
     return nncl_error(ctx, NNCL_ERR_FORMAT,
                       "%s: not a valid ONNX model (protobuf decoding failed: truncated or corrupt)",
                       file);
-  struct loader L = {ctx, file, base_dir, NULL};
+  struct loader L = {ctx, 0, file, base_dir, NULL};
   nncl_status st = nncl_graph_create(ctx, &L.g);
   if (st == NNCL_OK) st = load_graph(&L, m);
   onnx__model_proto__free_unpacked(m, NULL);
