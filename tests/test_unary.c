@@ -293,3 +293,33 @@ Test(cast, zero_size_scalar_and_errors) {
   nncl_array_free(&z);
   nncl_array_free(&s);
 }
+
+/* Clip whose min/max are computed on the device (no host value at plan time): the kernel reads
+   the bounds from device memory. Re-plans an instance with the host values hidden. */
+Test(unary, clip_bounds_read_on_device) {
+  nncl_array x = TU_RAND(8, 3, 101), lo = scalar(NNCL_FLOAT32), hi = scalar(NNCL_FLOAT32), y;
+  ((float *)lo.data)[0] = -0.3f;
+  ((float *)hi.data)[0] = 0.2f;
+  const nncl_array *in[] = {&x, &lo, &hi};
+  struct op_instance *oi;
+  cr_assert_eq(op_instance_create(tu_ctx(), "Clip", 13, NULL, 0, 3, in, 1, NULL, NULL, &oi), NNCL_OK);
+  struct op_call *c = op_instance_call(oi);
+  c->def->release(c);
+  c->in[1].host = c->in[2].host = NULL;
+  size_t ws = 0;
+  cr_assert_eq(c->def->plan(c, &ws), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(op_instance_enqueue(oi), NNCL_OK);
+  cr_assert_eq(op_instance_read(oi, &y), NNCL_OK);
+  float want[303];
+  for (int i = 0; i < 303; i++) {
+    double r;
+    ref_unary("Clip", ((float *)x.data)[i], -0.3f, 0.2f, &r);
+    want[i] = (float)r;
+  }
+  tu_assert_close((float *)y.data, want, 303, 0, 0, "Clip with device bounds");
+  op_instance_destroy(oi);
+  nncl_array_free(&y);
+  nncl_array_free(&x);
+  nncl_array_free(&lo);
+  nncl_array_free(&hi);
+}

@@ -51,6 +51,28 @@ NNCL_API nncl_status nncl_bench_conv_run(nncl_context *ctx, const nncl_bench_con
                                          nncl_bench_conv_result *out);
 
 /* ---- ops (lib/bench/bench_ops.c) ---- */
+/* Memory-bound ops (element-wise, broadcast, Softmax, reductions, pooling) on large tensors,
+   read against the device copy bandwidth (nncl_bench_copy) of the same run. Rows whose op is
+   not in this build's op table are reported unavailable, not run. */
+typedef struct nncl_bench_op {
+  const char *name; /* row label, e.g. "Add channel broadcast" */
+  const char *op;   /* ONNX op type, looked up in the op table at run time */
+} nncl_bench_op;
+/* The table; returns its length. */
+NNCL_API int nncl_bench_ops_table(const nncl_bench_op **out);
+
+typedef struct nncl_bench_op_result {
+  int available;   /* 0: the op is missing from the op table; nothing ran */
+  char shape[128]; /* the inputs, e.g. "[64, 256, 32, 32] + [1, 256, 1, 1]" */
+  char algo[32];   /* the algorithm the op picked */
+  double seconds;  /* median of runs */
+  double bytes;    /* bytes read + written, each once (inputs + outputs) */
+  double gbps;     /* bytes / seconds * 1e-9 */
+} nncl_bench_op_result;
+/* Times row `index` with its big input holding about `elements` floats (1 << 24 is the
+   reference size); median of `runs` after two warm-up runs. */
+NNCL_API nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elements, int runs,
+                                       nncl_bench_op_result *out);
 
 /* ---- rnn (lib/bench/bench_rnn.c) ---- */
 /* One recurrent network: `layers` stacked LSTM or GRU layers (uni- or bidirectional) over a
