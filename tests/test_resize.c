@@ -266,3 +266,23 @@ Test(resize, depth_to_space_and_back) {
     }
   }
 }
+
+Test(resize, empty_batch) {
+  nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 3, 4, 4), out;
+  int64_t four = 4;
+  nncl_array sc = tu_zeros(NNCL_FLOAT32, 1, &four);
+  const float v[4] = {1, 1, 2, 2};
+  memcpy(sc.data, v, sizeof v);
+  struct nncl_attr lin[] = {A_STR("mode", "linear")};
+  const nncl_array *in[] = {&x, NULL, &sc};
+  tu_run_op("Resize", 13, lin, 1, 3, in, 1, &out);
+  cr_assert(out.shape.dims[0] == 0 && out.shape.dims[2] == 8 && out.shape.dims[3] == 8);
+  nncl_array_free(&out);
+  struct nncl_attr b2[] = {A_INT("blocksize", 2)};
+  const nncl_array *in1[] = {&x};
+  tu_run_op("SpaceToDepth", 13, b2, 1, 1, in1, 1, &out);
+  cr_assert(out.shape.dims[0] == 0 && out.shape.dims[1] == 12 && out.shape.dims[2] == 2);
+  nncl_array_free(&out);
+  nncl_array_free(&sc);
+  nncl_array_free(&x);
+}
