@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "model_io.h"
 #include "profile_inputs.h"
 #include "profile_write.h"
 
@@ -14,12 +15,14 @@ static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *trace = NULL, *csv = NULL, *v;
   const char *inputs[MAX_SPECS], *shapes[MAX_SPECS];
   int n_inputs = 0, n_shapes = 0, runs = 10, warmup = 2, quiet = 0;
+  int64_t batch = 1;
   for (int i = 1; i < argc; i++) {
     if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
     else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--warmup"))) warmup = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--trace"))) trace = v;
     else if ((v = cli_value(argc, argv, &i, "--csv"))) csv = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
     else if ((v = cli_value(argc, argv, &i, "--input"))) {
       if (n_inputs == MAX_SPECS) {
         fprintf(stderr, "nncl profile: more than %d --input options\n", MAX_SPECS);
@@ -42,18 +45,17 @@ static int run(int argc, char **argv) {
     fprintf(stderr, "usage: %s\n", cmd_profile.usage);
     return 2;
   }
-  if (runs < 1 || warmup < 0) {
-    fprintf(stderr, "nncl profile: --runs must be at least 1 and --warmup at least 0\n");
+  if (runs < 1 || warmup < 0 || batch < 1) {
+    fprintf(stderr, "nncl profile: --runs and --batch must be at least 1, --warmup at least 0\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) return 1;
-  nncl_graph *g = NULL;
   nncl_profile p;
-  int rc = 0;
-  nncl_status st = nncl_onnx_load(ctx, model, &g);
-  if (st != NNCL_OK) rc = cli_fail(ctx, st, model);
-  if (!rc) rc = profile_set_inputs(ctx, g, inputs, n_inputs, shapes, n_shapes, !quiet);
+  nncl_status st;
+  nncl_graph *g = mi_load_model(ctx, model);
+  int rc = g ? 0 : 1;
+  if (!rc) rc = profile_set_inputs(ctx, g, inputs, n_inputs, shapes, n_shapes, batch, !quiet);
   if (!rc && (st = nncl_graph_profile(g, runs, warmup, &p)) != NNCL_OK) rc = cli_fail(ctx, st, "profile");
   if (!rc) {
     char err[1400];
@@ -80,4 +82,5 @@ static int run(int argc, char **argv) {
 const struct cli_command cmd_profile = {
     "profile", "per-node device times, roofline figures and a Chrome/Perfetto trace", run,
     "nncl profile MODEL.onnx [--runs N (10)] [--warmup K (2)] [--input [NAME=]FILE.npy|.pb]...\n"
-    "       [--shape NAME=D0,D1,...]... [--trace FILE.json] [--csv FILE] [--device D] [--quiet]"};
+    "       [--shape NAME=D0,D1,...]... [--batch N (1)] [--trace FILE.json] [--csv FILE]\n"
+    "       [--device D] [--quiet]"};
