@@ -40,6 +40,9 @@ inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
   return (int2)(t0, max(t0, t1));
 }
 
+/* max keeps NaN (fmax would drop it): ONNX follows numpy, where a NaN in the window wins */
+inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
+
 /* Position of this work-item: (ow, oh) from dims 0 and 1; dim 2 enumerates (row, od). */
 #define POOL_POSITION(out_dhw)                                                          \
   const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);                    \
@@ -92,6 +95,28 @@ __kernel void pool_max(__global const float *x, __global float *y, __global long
     }
     idx[o] = pos;
   }
+}
+
+/* Max over the window without indices: a branch-free running max (NaN still propagates). */
+__kernel void pool_max_noidx(__global const float *x, __global float *y, const uint zn,
+                             const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
+                             const int4 p, const int4 d) {
+  POOL_POSITION(out_dhw);
+  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
+  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
+  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
+  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
+  __global const float *xr = x + (size_t)row * ID * IH * IW;
+  float best = -INFINITY;
+  for (int td = rd.x; td < rd.y; td++) {
+    const int id = od * s.x - p.x + td * d.x;
+    for (int th = rh.x; th < rh.y; th++) {
+      const int ih = oh * s.y - p.y + th * d.y;
+      __global const float *xl = xr + ((size_t)id * IH + ih) * IW + (ow * s.z - p.z);
+      for (int tw = rw.x; tw < rw.y; tw++) best = pool_max2(best, xl[tw * d.z]);
+    }
+  }
+  y[o] = best;
 }
 
 /* Average over the window. include_pad counts taps inside the padded extent [-p, n + pe)
@@ -157,8 +182,6 @@ __kernel void pool_lp(__global const float *x, __global float *y, const uint zn,
 #define POOL_OP_MAX 1
 #define POOL_OP_LP 2
 
-/* max keeps NaN (fmax would drop it): ONNX follows numpy, where a NaN in the window wins */
-inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
 inline float pool_combine(int op, float a, float b) { return op == POOL_OP_MAX ? pool_max2(a, b) : a + b; }
 
 /* op: 0 mean, 1 max, 2 Lp norm with exponent pw. Rows of n elements, `lanes` work-items per row

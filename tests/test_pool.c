@@ -104,6 +104,12 @@ Test(pool, maxpool_with_indices) {
       int64_t *widx = malloc((size_t)n * sizeof *widx);
       pool_ref_max(x.data, &g, want, widx, so);
       tu_assert_close((float *)out[0].data, want, (size_t)n, 0, 0, what);
+      if (so == 0) { /* without the Indices output (another kernel) */
+        nncl_array y1;
+        tu_run_op("MaxPool", 12, at, na, 1, in, 1, &y1);
+        tu_assert_close((float *)y1.data, want, (size_t)n, 0, 0, "MaxPool without Indices");
+        nncl_array_free(&y1);
+      }
       cr_assert_eq(out[1].dtype, NNCL_INT64);
       for (int64_t j = 0; j < n; j++)
         cr_assert_eq(((int64_t *)out[1].data)[j], widx[j], "%s: index %lld is %lld, want %lld", what,
@@ -209,6 +215,10 @@ Test(pool, ties_and_nan) {
   const float *y = out[0].data;
   const int64_t *idx = out[1].data;
   cr_assert(y[0] == 1.0f && y[1] == 1.0f && y[2] == 1.0f && isnan(y[3]));
+  nncl_array y1;
+  tu_run_op("MaxPool", 12, at, 2, 1, in, 1, &y1);
+  cr_assert(isnan(((float *)y1.data)[3]) && ((float *)y1.data)[0] == 1.0f);
+  nncl_array_free(&y1);
   cr_assert(idx[0] == 0 && idx[1] == 2 && idx[2] == 8 && idx[3] == 10, "%lld %lld %lld %lld",
             (long long)idx[0], (long long)idx[1], (long long)idx[2], (long long)idx[3]);
   nncl_array_free(&out[0]);

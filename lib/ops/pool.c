@@ -267,7 +267,9 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
       st->col_major = op_attr_int(c, "storage_order", 0) == 1;
       st->has_idx = c->n_out > 1 && c->out[1].dtype == NNCL_INT64;
       st->p = op_attr_float(c, "p", 2.0f);
-      kname = st->kind == POOL_MAX ? "pool_max" : st->kind == POOL_AVG ? "pool_avg" : "pool_lp";
+      kname = st->kind == POOL_MAX ? (st->has_idx ? "pool_max" : "pool_max_noidx")
+              : st->kind == POOL_AVG ? "pool_avg"
+                                     : "pool_lp";
       c->algo = "direct";
       if (nncl_shape_numel(&c->out[0].shape) > UINT32_MAX)
         return op_error(c, NNCL_ERR_UNSUPPORTED, "output of %lld elements is too large",
@@ -316,6 +318,10 @@ static nncl_status enqueue(struct op_call *c) {
   const size_t *lsz = st->local3;
   cl_int4 in = v4(g->in), out = v4(g->out), k = v4(g->k), s = v4(g->s), p = v4(g->pb),
           d = v4(g->d), pe = v4(g->pe);
+  if (st->kind == POOL_MAX && !st->has_idx)
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, gsz, lsz, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(n), NNCL_ARG(in), NNCL_ARG(out), NNCL_ARG(k),
+                       NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d));
   if (st->kind == POOL_MAX) {
     cl_int has_idx = st->has_idx, col = st->col_major;
     cl_mem idx = st->has_idx ? c->out[1].mem : c->out[0].mem; /* unused when !has_idx */
