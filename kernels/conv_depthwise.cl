@@ -8,7 +8,6 @@
    -D NV=2        16-float vectors of positions per work-item
    -D HAS_BIAS=0|1
    plus the epilogue options of common/epilogue.cl. */
-#include "common/epilogue.cl"
 
 #ifndef NV
 #define NV 2
@@ -17,6 +16,7 @@
 #define HAS_BIAS 0
 #endif
 #define NR (16 * NV)
+#include "conv_common.cl"
 
 /* gid0 = position tile, gid1 = n*K + k (image within the chunk, output channel).
    W is [K][1][R][S] as given (taps are read straight from it). */
@@ -61,15 +61,5 @@ __kernel void conv_depthwise_main(__global const float *xp, __global const float
   float v[NR];
 #pragma unroll
   for (int j = 0; j < NV; j++) vstore16(acc[j], j, v);
-  const long ybase = yoff + ((long)n * K + k) * OH * OW;
-  for (int j = 0; j < NR; j++) {
-    const int q = q0 + j, oh = q / WPH, ow = q - oh * WPH;
-    if (oh >= OH || ow >= OW) continue;
-    const long o = ybase + oh * OW + ow;
-#if HAS_RES
-    y[o] = epi_apply(v[j] + bk, res[o]);
-#else
-    y[o] = epi_apply(v[j] + bk, 0.0f);
-#endif
-  }
+  conv_store_tile(y, res, yoff + ((long)n * K + k) * OH * OW, v, bk, q0, WPH, OW, OH);
 }

@@ -14,7 +14,6 @@
    -D NV=2        16-float vectors of positions per work-item (register tile columns / 16)
    -D HAS_BIAS=0|1
    plus the epilogue options of common/epilogue.cl (ACT, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
-#include "common/epilogue.cl"
 #include "common/index.cl"
 
 #ifndef MR
@@ -27,23 +26,40 @@
 #define HAS_BIAS 0
 #endif
 #define NR (16 * NV)
+#include "conv_common.cl"
 
 /* xp[((n*C + c)*NPH + ph)*HPH*WPH + y*WPH + x] = padded X of image n0+n at phase codes[ph].
-   gid0 = x, gid1 = y, gid2 = (n*C + c)*NPH + ph. */
+   One work-item copies one row (gid0 = y, gid1 = (n*C + c)*NPH + ph): whole rows keep the
+   work-group count low, which is what a pack costs on CPU devices. */
 __kernel void conv_direct_pack(__global const float *x, __global float *xp,
                                __global const int *taps, const int NTAPS, const long xoff, const int C,
                                const int H, const int W, const int SH, const int SW,
                                const int PT, const int PL, const int NPH, const int HPH,
                                const int WPH, const int planes) {
-  const int xx = get_global_id(0), yy = get_global_id(1), z = get_global_id(2);
-  if (xx >= WPH || yy >= HPH || z >= planes) return;
+  const int yy = get_global_id(0), z = get_global_id(1);
+  if (yy >= HPH || z >= planes) return;
   const int ph = z % NPH, nc = z / NPH;
   const int code = taps[NTAPS + ph]; /* phase codes follow the tap offsets */
   const int py = code / SW, px = code % SW;
-  const int ih = yy * SH + py - PT, iw = xx * SW + px - PL;
-  float v = 0.0f;
-  if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = x[xoff + ((long)nc * H + ih) * W + iw];
-  xp[((long)z * HPH + yy) * WPH + xx] = v;
+  const int ih = yy * SH + py - PT;
+  __global float *dst = xp + ((long)z * HPH + yy) * WPH;
+  if (ih < 0 || ih >= H) {
+    for (int xx = 0; xx < WPH; xx++) dst[xx] = 0.0f;
+    return;
+  }
+  __global const float *src = x + xoff + ((long)nc * H + ih) * W;
+  if (SW == 1) {
+    /* a shifted copy: zeros, the row, zeros */
+    const int lo = min(max(PL - px, 0), WPH), hi = min(max(W + PL - px, lo), WPH);
+    for (int xx = 0; xx < lo; xx++) dst[xx] = 0.0f;
+    for (int xx = lo; xx < hi; xx++) dst[xx] = src[xx + px - PL];
+    for (int xx = hi; xx < WPH; xx++) dst[xx] = 0.0f;
+    return;
+  }
+  for (int xx = 0; xx < WPH; xx++) {
+    const int iw = xx * SW + px - PL;
+    dst[xx] = iw >= 0 && iw < W ? src[iw] : 0.0f;
+  }
 }
 
 /* Weights [K][CG][NTAPS] -> wp[((g*KT + mt)*CG + c)*NTAPS + t][MR], rows past KG zero. Used when
@@ -124,18 +140,12 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
       }
     }
   }
-  /* store: map each position back to (oh, ow), dropping the padded-grid columns */
-  int dst[NR];
-  for (int j = 0; j < NR; j++) {
-    const int q = q0 + j, oh = q / WPH, ow = q - oh * WPH;
-    dst[j] = (oh < OH && ow < OW) ? oh * OW + ow : -1;
-  }
+  /* store, dropping the padded-grid columns */
 #pragma unroll
   for (int i = 0; i < MR; i++) {
     const int kk = mt * MR + i;
     if (kk >= KG) break;
     const int k = g * KG + kk;
-    const long ybase = yoff + ((long)n * K + k) * OH * OW;
 #if HAS_BIAS
     const float bk = bias[k];
 #else
@@ -144,14 +154,6 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
     float v[NR];
 #pragma unroll
     for (int j = 0; j < NV; j++) vstore16(acc[i][j], j, v);
-    for (int j = 0; j < NR; j++) {
-      if (dst[j] < 0) continue;
-      const long o = ybase + dst[j];
-#if HAS_RES
-      y[o] = epi_apply(v[j] + bk, res[o]);
-#else
-      y[o] = epi_apply(v[j] + bk, 0.0f);
-#endif
-    }
+    conv_store_tile(y, res, yoff + ((long)n * K + k) * OH * OW, v, bk, q0, WPH, OW, OH);
   }
 }

@@ -288,7 +288,8 @@ int conv_eligible(const struct op_call *c, const struct conv_geom *g, enum conv_
 /* Shape and device rules measured on PoCL (CPU) and chosen for GPUs from the CLBlast figures. */
 static enum conv_algo heuristic(const struct op_call *c, const struct conv_geom *g) {
   int gpu = c->ctx->info.is_gpu;
-  if (g->transpose) return gpu || !conv_eligible(c, g, CONVT_DIRECT) ? CONVT_GEMM : CONVT_DIRECT;
+  /* the gather recomputes every tap's address per output; the product form wins on a CPU too */
+  if (g->transpose) return CONVT_GEMM;
   if (conv_eligible(c, g, CONV_DEPTHWISE)) return CONV_DEPTHWISE;
   if (conv_eligible(c, g, CONV_WINOGRAD4) && g->Cg >= 16 && g->Kg >= 16) {
     /* F(4x4) needs enough tiles; tiny maps waste most of a 6x6 tile */

@@ -2,6 +2,7 @@
    kernels/conv_depthwise.cl on the phase-packed input of the direct algorithm. Reads W as given,
    so constant and computed weights take the same path. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "conv.h"
 
@@ -45,8 +46,9 @@ nncl_status conv_depthwise_enqueue(struct op_call *c, struct conv_state *s) {
     cl_long yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
     cl_int nim = (cl_int)nimg;
     size_t gs[2] = {(size_t)QT, (size_t)nim * (size_t)K};
-    size_t ls[2] = {1, 1};
-    if (c->ctx->info.is_gpu) ls[0] = 64;
+    /* several position tiles per work-group: one tile is only 9 vector FMAs deep, so single
+       work-item groups would be mostly dispatch overhead on CPU devices */
+    size_t ls[2] = {c->ctx->info.is_gpu ? 64 : 32, 1};
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_depthwise_main", 2, gs, ls, NNCL_ARG(xp),
                          NNCL_ARG(c->in[1].mem), NNCL_ARG(bias), NNCL_ARG(res),
                          NNCL_ARG(c->out[0].mem), NNCL_ARG(s->taps), NNCL_ARG(xoff),

@@ -52,9 +52,9 @@ nncl_status conv_pack_enqueue(struct op_call *c, struct conv_state *s, int64_t n
          SW = (cl_int)g->sw, PT = (cl_int)g->pt, PL = (cl_int)g->pl, NPH = (cl_int)s->nph,
          HPH = (cl_int)s->hph, WPH = (cl_int)s->wph, planes = (cl_int)(nimg * g->C * s->nph);
   cl_int ntaps = (cl_int)(g->R * g->S);
-  size_t gs[3] = {(size_t)WPH, (size_t)HPH, (size_t)planes};
-  size_t ls[3] = {c->ctx->info.is_gpu ? 32 : (size_t)(WPH < 64 ? WPH : 64), 1, 1};
-  return NNCL_LAUNCH(c->ctx, s->k[0], "conv_direct_pack", 3, gs, ls, NNCL_ARG(c->in[0].mem),
+  size_t gs[2] = {(size_t)HPH, (size_t)planes};
+  size_t ls[2] = {c->ctx->info.is_gpu ? 32 : 8, c->ctx->info.is_gpu ? 1 : 4};
+  return NNCL_LAUNCH(c->ctx, s->k[0], "conv_direct_pack", 2, gs, ls, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->workspace), NNCL_ARG(s->taps), NNCL_ARG(ntaps), NNCL_ARG(xoff), NNCL_ARG(C),
                      NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(SH), NNCL_ARG(SW), NNCL_ARG(PT),
                      NNCL_ARG(PL), NNCL_ARG(NPH), NNCL_ARG(HPH), NNCL_ARG(WPH), NNCL_ARG(planes));
@@ -151,8 +151,11 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
     cl_long yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
     cl_int nim = (cl_int)nimg;
     size_t gs[2] = {(size_t)(G * KT), (size_t)nim * (size_t)QT};
+    /* CPU: every row tile of one position tile in a work-group (they share the input strip
+       in cache, and fewer groups cost less dispatch); GPU: a wide group over positions */
     size_t ls[2] = {1, 1};
     if (c->ctx->info.is_gpu) ls[1] = 64;
+    else ls[0] = gs[0] % 8 == 0 ? 8 : gs[0] % 4 == 0 ? 4 : gs[0] % 2 == 0 ? 2 : 1;
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_direct_main", 2, gs, ls, NNCL_ARG(xp),
                          NNCL_ARG(wmem), NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(c->out[0].mem),
                          NNCL_ARG(s->taps), NNCL_ARG(woff), NNCL_ARG(xoff), NNCL_ARG(xlen), NNCL_ARG(yoff),

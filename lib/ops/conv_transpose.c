@@ -1,7 +1,9 @@
 /* conv_transpose.c: ConvTranspose. "direct": the gather kernel of kernels/conv_transpose.cl with
-   weights packed at plan time (constant W). "gemm": per group, columns = W_g^T X_g through CLBlast
-   (W read as given, so it also serves computed weights), then col2im gathers them with the bias
-   and epilogue (kernels/conv_im2col.cl). */
+   weights packed at plan time (constant W). "gemm": per group, columns = W_g^T X_g, then col2im
+   gathers them with the bias and epilogue (kernels/conv_im2col.cl). The product is a 1x1
+   convolution with K*R*S output channels, so on CPU devices it runs in the register-tiled
+   conv_direct_main kernel (W^T packed at plan time); on GPUs, or when W is computed at run time,
+   it runs in CLBlast, which reads W as given. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,6 +39,28 @@ nncl_status conv_transpose_plan(struct op_call *c, struct conv_state *s) {
     return st;
   }
   NNCL_TRY(conv_kernel(c, "conv_im2col", s->opts, "conv_im2col_col2im", &s->k[1]));
+  const float *w = conv_host_weights(c);
+  if (!w) s->use_blas = 1;
+  if (!s->use_blas) {
+    /* W^T of each group as MR-row panels: row (kk*R + r)*S + s, column c */
+    int64_t rows = g->Kg * g->R * g->S, kt = (rows + CONV_MR - 1) / CONV_MR;
+    size_t n = (size_t)(g->groups * kt * g->Cg * CONV_MR);
+    float *p = calloc(n ? n : 1, sizeof *p);
+    if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "packed ConvTranspose weights");
+    for (int64_t gg = 0; gg < g->groups; gg++)
+      for (int64_t row = 0; row < rows; row++)
+        for (int64_t cc = 0; cc < g->Cg; cc++)
+          p[((gg * kt + row / CONV_MR) * g->Cg + cc) * CONV_MR + row % CONV_MR] =
+              w[(gg * g->Cg + cc) * rows + row];
+    nncl_status st = conv_upload(c, p, n, "packed ConvTranspose weights", &s->w);
+    free(p);
+    NNCL_TRY(st);
+    const int taps[2] = {0, 0}; /* one tap at offset 0, phase code 0 */
+    NNCL_TRY(nncl_buffer_from_host(c->ctx, taps, sizeof taps, "conv taps", &s->taps));
+    char o[128];
+    snprintf(o, sizeof o, "-DMR=%d -DNV=%d -DHAS_BIAS=0", CONV_MR, CONV_NV);
+    NNCL_TRY(conv_kernel(c, "conv_direct", o, "conv_direct_main", &s->k[2]));
+  }
   size_t per_image = (size_t)(g->K * g->R * g->S * g->H * g->W) * 4;
   s->chunk = conv_chunk(g->N, per_image);
   s->ws_bytes = per_image * (size_t)s->chunk;
@@ -66,7 +90,22 @@ nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
   for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     /* col[n][g*Kg*RS + (kk*R + r)*S + s][hw] = sum_c W[g*Cg + c][kk][r][s] X[n][g*Cg + c][hw] */
-    for (int64_t gg = 0; gg < g->groups; gg++)
+    if (!s->use_blas) {
+      int64_t rows = (int64_t)krs, kt = (rows + CONV_MR - 1) / CONV_MR;
+      cl_int ntaps = 1, maxoff = 0, KC = (cl_int)(g->groups * rows), KGC = (cl_int)rows,
+             KT = (cl_int)kt, QT = (cl_int)((hw + CONV_NR - 1) / CONV_NR), nim = (cl_int)nimg;
+      cl_long woff = 0, xoff = (cl_long)((size_t)n0 * (size_t)g->C * hw),
+              xlen = (cl_long)((size_t)g->N * (size_t)g->C * hw), yoff = 0, cs = (cl_long)hw;
+      size_t gs[2] = {(size_t)(G * KT), (size_t)nim * (size_t)QT}, ls[2] = {1, 1};
+      NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[2], "conv_transpose_gemm", 2, gs, ls, NNCL_ARG(x),
+                           NNCL_ARG(s->w), NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(c->workspace),
+                           NNCL_ARG(s->taps), NNCL_ARG(woff), NNCL_ARG(xoff), NNCL_ARG(xlen),
+                           NNCL_ARG(yoff), NNCL_ARG(ntaps), NNCL_ARG(maxoff), NNCL_ARG(C),
+                           NNCL_ARG(CG), NNCL_ARG(cs), NNCL_ARG(KC), NNCL_ARG(KGC), NNCL_ARG(KT),
+                           NNCL_ARG(G), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(W), NNCL_ARG(QT),
+                           NNCL_ARG(nim)));
+    }
+    for (int64_t gg = 0; s->use_blas && gg < g->groups; gg++)
       NNCL_TRY(nncl_sgemm_strided_batched(
           c->ctx, true, false, krs, hw, (size_t)g->Cg, 1.0f, c->in[1].mem,
           (size_t)(gg * g->Cg) * krs, krs, 0, x, ((size_t)n0 * (size_t)g->C + (size_t)(gg * g->Cg)) * hw,

@@ -99,7 +99,8 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     cl_int P = (cl_int)(nimg * tiles);
     cl_long xoff = (cl_long)(n0 * g->C * g->H * g->W), yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
-    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {gpu ? 64 : 16, 1};
+    /* wide groups: the per-item work is small, and CPU devices pay per work-group */
+    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {PPAD % 64 == 0 ? 64 : PPAD % 32 == 0 ? 32 : 16, 1};
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 2, gi, li, NNCL_ARG(c->in[0].mem),
                          NNCL_ARG(ws), NNCL_ARG(xoff), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
                          NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P),
@@ -120,7 +121,7 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
                            NNCL_ARG(mo)));
     }
     cl_long mo = (cl_long)moff;
-    size_t go[2] = {(size_t)P, (size_t)K}, lo[2] = {gpu ? 64 : 16, 1};
+    size_t go[2] = {(size_t)P, (size_t)K}, lo[2] = {gpu || P >= 64 ? 64 : 16, 1};
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[2], "conv_winograd_output", 2, go, lo, NNCL_ARG(ws),
                          NNCL_ARG(mo), NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(c->out[0].mem),
                          NNCL_ARG(yoff), NNCL_ARG(K), NNCL_ARG(KPAD), NNCL_ARG(OH), NNCL_ARG(OW),
