@@ -4,8 +4,8 @@
 
    Windowed kernels: one work-item per output element on a 3-D range (ow, oh, row * OD + od), so
    consecutive work-items run along the output's last axis and a work-group reads neighbouring
-   input rows (coalesced, each input read once per output window that covers it), and no
-   work-item divides to find its position. Valid kernel-tap ranges are computed once per output
+   input rows (coalesced, each input read once per output window that covers it), and only 3-D
+   pools divide to find a work-item's position. Valid kernel-tap ranges are computed once per output
    so the inner loops carry no bounds tests.
 
    Global kernels: `lanes` work-items (a power of two) share one (n, c) row, striding through it
@@ -13,18 +13,8 @@
    get_local_size(0) / lanes rows. lanes = 1 (one work-item per row, no barrier) suits CPUs and
    short rows; long rows on GPUs use a whole work-group per row.
 
-   No -D options: every kernel takes its geometry as arguments, so the file builds once.
-   POOL_LOCAL_MAX documents the largest local size the global kernels are launched with. */
+   No -D options: every kernel takes its geometry as arguments, so the file builds once. */
 #include "common/index.cl"
-
-#ifndef POOL_LOCAL_MAX
-#define POOL_LOCAL_MAX 256
-#endif
-
-/* Window geometry along one axis: input extent n, kernel k, stride s, begin pad p, dilation d. */
-typedef struct {
-  int n, k, s, p, d;
-} pool_axis;
 
 /* First and one-past-last kernel tap of output position o whose input position lies in
    [lo, hi). Taps are pos = o*s - p + t*d. */
