@@ -386,10 +386,33 @@ Test(conv, autotune_remembers_winner) {
   nncl_context_destroy(ctx);
   unsetenv("NNCL_CONV_AUTOTUNE");
   remove(path);
+  rmdir(dir);
   nncl_array_free(&x);
   nncl_array_free(&w);
   nncl_array_free(&b);
   (void)all_algos;
+}
+
+Test(conv, empty_batch) {
+  struct ccase k = {0, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
+  const char *const algos[] = {"direct", "winograd4", "im2col"};
+  for (int i = 0; i < 3; i++) {
+    struct nncl_attr attrs[8];
+    int64_t store[16];
+    int na = make_attrs(&k, attrs, store);
+    nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 8, 6, 6), w = TU_RAND(2, 8, 8, 3, 3), b = TU_RAND(3, 8), out;
+    const nncl_array *in[] = {&x, &w, &b};
+    setenv("NNCL_CONV_ALGO", algos[i], 1);
+    tu_run_op("Conv", 17, attrs, na, 3, in, 1, &out);
+    unsetenv("NNCL_CONV_ALGO");
+    cr_assert_eq(out.shape.rank, 4);
+    cr_assert_eq(out.shape.dims[0], 0);
+    cr_assert_eq(out.shape.dims[1], 8);
+    nncl_array_free(&out);
+    nncl_array_free(&x);
+    nncl_array_free(&w);
+    nncl_array_free(&b);
+  }
 }
 
 static nncl_status try_conv(const struct ccase *k, int64_t wc) {

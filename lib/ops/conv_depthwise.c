@@ -2,7 +2,6 @@
    kernels/conv_depthwise.cl on the phase-packed input of the direct algorithm. Reads W as given,
    so constant and computed weights take the same path. */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "conv.h"
 
