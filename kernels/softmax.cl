@@ -1,7 +1,9 @@
 /* softmax.cl: Softmax and LogSoftmax over one axis of a tensor viewed as [outer, len, inner].
-   Numerically stable: a running maximum m and a sum s of exp(x - m), rescaled when m grows
-   ("online" softmax), so the input is read twice (statistics, then output) instead of three
-   times. -inf inputs (masks) contribute 0; a row of only -inf gives NaN like the reference.
+   Numerically stable (the row maximum is subtracted before exp). -inf inputs (masks)
+   contribute 0; a row of only -inf gives NaN like the reference. Contiguous rows take a
+   work-group each; strided columns a work-item each, with a running maximum m and sum s of
+   exp(x - m) rescaled when m grows ("online"), so strided memory is read twice, not three
+   times.
    Options:
    -D LOG_SOFTMAX=0|1  write x - m - log(s) instead of exp(x - m) / s (default 0) */
 #include "common/index.cl"
@@ -10,7 +12,7 @@
 #define LOG_SOFTMAX 0
 #endif
 
-/* Adds x to the running (m, s). NaN propagates through m (comparisons with NaN are false). */
+/* Adds x to the running (m, s) of the columns kernel. NaN propagates through m (comparisons with NaN are false). */
 inline void sm_add(float *m, float *s, float x) {
   if (x == -INFINITY) return;
   if (x <= *m) {
@@ -21,20 +23,6 @@ inline void sm_add(float *m, float *s, float x) {
   }
 }
 
-/* Merges (m2, s2) into (m, s). */
-inline void sm_merge(float *m, float *s, float m2, float s2) {
-  if (isnan(m2) || isnan(*m)) {
-    *m = NAN;
-    *s = NAN;
-    return;
-  }
-  const float mn = fmax(*m, m2);
-  const float a = *m == -INFINITY ? 0.0f : *s * exp(*m - mn);
-  const float b = m2 == -INFINITY ? 0.0f : s2 * exp(m2 - mn);
-  *m = mn;
-  *s = a + b;
-}
-
 inline float sm_out(float x, float m, float s) {
 #if LOG_SOFTMAX
   return x - m - log(s);
@@ -43,31 +31,55 @@ inline float sm_out(float x, float m, float s) {
 #endif
 }
 
-/* One work-group per contiguous row (inner == 1, long rows). Each work-item strides through the
-   row (coalesced), then the group merges its (m, s) pairs in local memory. Local size: a power
-   of two. */
+/* NaN-propagating maximum (fmax would drop NaN). */
+inline float sm_max(float a, float b) { return (a > b || isnan(a)) ? a : b; }
+
+/* One work-group per contiguous row (inner == 1, long rows): a max pass, a sum-of-exp pass and
+   the output pass, each striding through the row (coalesced) with a local-memory tree between.
+   float4 loads and branch-free loops vectorise on CPUs and halve GPU load instructions; the row (4 KiB for 1000 classes) is re-read from
+   cache, not memory. exp(-inf - m) is 0, so masks need no special case. Local size: a power of
+   two. */
 __kernel void softmax_rows(__global const float *x, __global float *y, const uint len,
-                           __local float *lm, __local float *ls) {
+                           __local float *tmp) {
   const uint row = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
   __global const float *xr = x + (size_t)row * len;
   __global float *yr = y + (size_t)row * len;
-  float m = -INFINITY, s = 0.0f;
-  for (uint i = lid; i < len; i += lsz) sm_add(&m, &s, xr[i]);
-  lm[lid] = m;
-  ls[lid] = s;
+  const uint n4 = len / 4u, tail = n4 * 4u;
+  float4 m4 = (float4)(-INFINITY);
+  for (uint i = lid; i < n4; i += lsz) {
+    const float4 v = vload4(i, xr);
+    m4 = select(m4, v, (v > m4) | isnan(v));
+  }
+  float m = sm_max(sm_max(m4.s0, m4.s1), sm_max(m4.s2, m4.s3));
+  for (uint i = tail + lid; i < len; i += lsz) m = sm_max(m, xr[i]);
+  tmp[lid] = m;
   barrier(CLK_LOCAL_MEM_FENCE);
   for (uint off = lsz / 2u; off > 0u; off >>= 1) {
-    if (lid < off) {
-      float a = lm[lid], b = ls[lid];
-      sm_merge(&a, &b, lm[lid + off], ls[lid + off]);
-      lm[lid] = a;
-      ls[lid] = b;
-    }
+    if (lid < off) tmp[lid] = sm_max(tmp[lid], tmp[lid + off]);
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  m = lm[0];
-  s = ls[0];
-  for (uint i = lid; i < len; i += lsz) yr[i] = sm_out(xr[i], m, s);
+  m = tmp[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  float4 s4 = (float4)(0.0f);
+  for (uint i = lid; i < n4; i += lsz) s4 += exp(vload4(i, xr) - m);
+  float s = (s4.s0 + s4.s1) + (s4.s2 + s4.s3);
+  for (uint i = tail + lid; i < len; i += lsz) s += exp(xr[i] - m);
+  tmp[lid] = s;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint off = lsz / 2u; off > 0u; off >>= 1) {
+    if (lid < off) tmp[lid] += tmp[lid + off];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  s = tmp[0];
+#if LOG_SOFTMAX
+  const float t = m + log(s);
+  for (uint i = lid; i < n4; i += lsz) vstore4(vload4(i, xr) - t, i, yr);
+  for (uint i = tail + lid; i < len; i += lsz) yr[i] = xr[i] - t;
+#else
+  const float inv = 1.0f / s;
+  for (uint i = lid; i < n4; i += lsz) vstore4(exp(vload4(i, xr) - m) * inv, i, yr);
+  for (uint i = tail + lid; i < len; i += lsz) yr[i] = exp(xr[i] - m) * inv;
+#endif
 }
 
 /* One work-item per (outer, inner) column: the softmax axis is strided (inner > 1) or short.

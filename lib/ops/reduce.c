@@ -106,8 +106,10 @@ static nncl_status infer(struct op_call *c) {
   return NNCL_OK;
 }
 
+/* A power of two with a few elements per work-item. CPUs run a work-group on one core and pay
+   per work-item at every barrier, so they get small groups. */
 static size_t pow2_local(const struct op_call *c, size_t work) {
-  size_t cap = c->ctx->info.is_gpu ? 256 : op_local_1d(c), l = 1;
+  size_t cap = c->ctx->info.is_gpu ? 256 : 8, l = 1;
   if (c->ctx->info.max_work_group_size && cap > c->ctx->info.max_work_group_size)
     cap = c->ctx->info.max_work_group_size;
   while (l * 2 <= cap && l * 4 < work) l *= 2;

@@ -53,11 +53,12 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   st->inner = (cl_uint)inner;
   st->rows = inner == 1 && len >= 64;
   if (st->rows) {
-    /* enough work-items for ~4 elements each, a power of two, at most the device's preference */
-    size_t cap = c->ctx->info.is_gpu ? 256 : op_local_1d(c), l = 1;
+    /* a power of two with ~4 float4 loads per work-item; CPUs run a work-group on one core and
+       pay per work-item at every barrier, so they get small groups (measured on PoCL) */
+    size_t cap = c->ctx->info.is_gpu ? 256 : 8, l = 1;
     if (c->ctx->info.max_work_group_size && cap > c->ctx->info.max_work_group_size)
       cap = c->ctx->info.max_work_group_size;
-    while (l * 2 <= cap && l * 4 < len) l *= 2;
+    while (l * 2 <= cap && l * 16 < len) l *= 2; /* ~4 float4 loads per work-item */
     st->local = l;
   } else {
     st->local = op_local_1d(c);
@@ -73,8 +74,7 @@ static nncl_status enqueue(struct op_call *c) {
   if (s->rows) {
     size_t g = (size_t)s->outer * s->local;
     return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &s->local, NNCL_ARG(c->in[0].mem),
-                       NNCL_ARG(c->out[0].mem), NNCL_ARG(s->len),
-                       NNCL_LOCAL(s->local * sizeof(float)), NNCL_LOCAL(s->local * sizeof(float)));
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(s->len), NNCL_LOCAL(s->local * sizeof(float)));
   }
   cl_uint columns = s->outer * s->inner;
   size_t g = op_round_up(columns, s->local);
