@@ -4,26 +4,38 @@
 
    -D PEAK_READS: float4 loads (or stores) per work-item in the bandwidth kernels (default 16);
                   work-item i touches elements i, i + G, i + 2G, ... (G = global size) so that
-                  neighbouring work-items touch neighbouring addresses on every iteration. */
+                  neighbouring work-items touch neighbouring addresses on every iteration.
+   -D PEAK_FMA:   1 when the device has hardware single-precision FMA (CL_FP_FMA): fma() is then
+                  one instruction, while mad() may become a multiply and an add (PoCL does that);
+                  0 (default) uses mad(), the fast choice where fma() is emulated in software. */
 #include "common/index.cl"
 
 #ifndef PEAK_READS
 #define PEAK_READS 16
 #endif
+#ifndef PEAK_FMA
+#define PEAK_FMA 0
+#endif
 
-/* Eight independent multiply-add chains per work-item: enough to hide FMA latency on CPUs (where
-   PoCL vectorises across work-items but each lane still needs several chains in flight) and on
-   GPUs (where many resident work-items hide it anyway). x = x * m + c cannot be folded without
-   reassociation, and m < 1 keeps the values bounded and away from denormals. */
-#define PEAK_MAD8()      \
-  x0 = mad(x0, m, c);     \
-  x1 = mad(x1, m, c);     \
-  x2 = mad(x2, m, c);     \
-  x3 = mad(x3, m, c);     \
-  x4 = mad(x4, m, c);     \
-  x5 = mad(x5, m, c);     \
-  x6 = mad(x6, m, c);     \
-  x7 = mad(x7, m, c)
+#if PEAK_FMA
+#define PEAK_MULADD(x, y, z) fma((x), (y), (z))
+#else
+#define PEAK_MULADD(x, y, z) mad((x), (y), (z))
+#endif
+
+/* Eight independent multiply-add chains per work-item: enough to hide FMA latency on CPUs (whose
+   cores run a work-group's items one after another, so the chains are the only parallelism in
+   flight) and on GPUs (where many resident work-items hide it anyway). x = x * m + c cannot be
+   folded without reassociation, and m < 1 keeps the values bounded and away from denormals. */
+#define PEAK_MAD8()                 \
+  x0 = PEAK_MULADD(x0, m, c); \
+  x1 = PEAK_MULADD(x1, m, c); \
+  x2 = PEAK_MULADD(x2, m, c); \
+  x3 = PEAK_MULADD(x3, m, c); \
+  x4 = PEAK_MULADD(x4, m, c); \
+  x5 = PEAK_MULADD(x5, m, c); \
+  x6 = PEAK_MULADD(x6, m, c); \
+  x7 = PEAK_MULADD(x7, m, c)
 
 /* 64 multiply-adds (8 per chain) per loop iteration: the loop counter costs nothing next to it. */
 #define PEAK_MAD64() \
@@ -68,6 +80,13 @@ __kernel void peak_fma_float4(__global float *out, const uint n, const uint iter
 __kernel void peak_fma_float8(__global float *out, const uint n, const uint iters,
                               const float mul, const float add, const float threshold) {
   PEAK_FMA_BODY(float8, ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7)));
+}
+
+/* The widest type: CPUs with 512-bit vectors (AVX-512) need it to fill their registers. */
+__kernel void peak_fma_float16(__global float *out, const uint n, const uint iters,
+                               const float mul, const float add, const float threshold) {
+  PEAK_FMA_BODY(float16, (((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7))) +
+                             (((s.s8 + s.s9) + (s.sa + s.sb)) + ((s.sc + s.sd) + (s.se + s.sf))));
 }
 
 /* Reads n4 float4 (n4 <= global size * PEAK_READS); the sum is stored only when it exceeds

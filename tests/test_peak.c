@@ -24,10 +24,10 @@ static float fma_reference(unsigned gid, unsigned iters, float m, float c, int w
   return s * (float)width;
 }
 
-static void check_fma(const char *kernel, int width) {
+static void check_fma_variant(const char *kernel, int width, const char *options) {
   nncl_context *ctx = tu_ctx();
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", NULL, kernel, &k), NNCL_OK, "%s",
+  cr_assert_eq(nncl_kernel_get(ctx, "peak", options, kernel, &k), NNCL_OK, "%s",
                nncl_context_last_error(ctx));
   enum { N = 100 }; /* not a multiple of the work-group size: the extra items must not write */
   cl_mem out;
@@ -47,9 +47,16 @@ static void check_fma(const char *kernel, int width) {
   nncl_buffer_release(out);
 }
 
+/* Both multiply-add flavours: fma() (devices with hardware FMA) and mad() (the others). */
+static void check_fma(const char *kernel, int width) {
+  for (int use_fma = 0; use_fma < 2; use_fma++)
+    check_fma_variant(kernel, width, use_fma ? "-D PEAK_FMA=1" : "-D PEAK_FMA=0");
+}
+
 Test(peak_kernels, fma_float_matches_c) { check_fma("peak_fma_float", 1); }
 Test(peak_kernels, fma_float4_matches_c) { check_fma("peak_fma_float4", 4); }
 Test(peak_kernels, fma_float8_matches_c) { check_fma("peak_fma_float8", 8); }
+Test(peak_kernels, fma_float16_matches_c) { check_fma("peak_fma_float16", 16); }
 
 /* Read, write and copy on an awkward length (not a multiple of the work per item) so the bounds
    checks are exercised. */
@@ -66,9 +73,9 @@ Test(peak_kernels, read_write_copy_touch_every_element) {
   cr_assert_eq(nncl_buffer_create(ctx, 64 * 4, "sums", &sums), NNCL_OK);
   cl_uint n4 = N4;
   cl_kernel kr, kw, kc;
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", NULL, "peak_read", &kr), NNCL_OK);
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", NULL, "peak_write", &kw), NNCL_OK);
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", NULL, "peak_copy", &kc), NNCL_OK);
+  cr_assert_eq(nncl_kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_read", &kr), NNCL_OK);
+  cr_assert_eq(nncl_kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_write", &kw), NNCL_OK);
+  cr_assert_eq(nncl_kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_copy", &kc), NNCL_OK);
 
   const float threshold = -FLT_MAX;
   cr_assert_eq(NNCL_LAUNCH(ctx, kr, NULL, 1, &global, &local, NNCL_ARG(src), NNCL_ARG(sums),
@@ -121,8 +128,9 @@ Test(peak, measure_cache_and_reject, .timeout = 240) {
   cr_assert_eq(nncl_bench_peak(ctx, 1, &p), NNCL_OK, "%s", nncl_context_last_error(ctx));
   cr_assert_eq(p.from_cache, 0);
   cr_assert(sane(p.fma_gflops_float, 0.01, 1e6) && sane(p.fma_gflops_float4, 0.01, 1e6) &&
-                sane(p.fma_gflops_float8, 0.01, 1e6),
-            "FMA %g %g %g", p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8);
+                sane(p.fma_gflops_float8, 0.01, 1e6) && sane(p.fma_gflops_float16, 0.01, 1e6),
+            "FMA %g %g %g %g", p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8,
+            p.fma_gflops_float16);
   cr_assert(sane(p.read_gbps, 0.01, 1e5) && sane(p.write_gbps, 0.01, 1e5) && sane(p.copy_gbps, 0.01, 1e5),
             "memory %g %g %g", p.read_gbps, p.write_gbps, p.copy_gbps);
   cr_assert(sane(p.h2d_gbps, 0.01, 1e5) && sane(p.d2h_gbps, 0.01, 1e5), "transfer %g %g",
@@ -130,12 +138,13 @@ Test(peak, measure_cache_and_reject, .timeout = 240) {
   cr_assert(sane(p.launch_us, 0, 1e6) && sane(p.launch_b2b_us, 0, 1e6), "launch %g %g",
             p.launch_us, p.launch_b2b_us);
   cr_assert(p.fma_gflops >= p.fma_gflops_float && p.fma_gflops >= p.fma_gflops_float4 &&
-            p.fma_gflops >= p.fma_gflops_float8);
+            p.fma_gflops >= p.fma_gflops_float8 && p.fma_gflops >= p.fma_gflops_float16);
   cr_assert(p.mem_gbps >= p.read_gbps && p.mem_gbps >= p.write_gbps && p.mem_gbps >= p.copy_gbps);
   cr_assert(strcmp(p.device, nncl_context_device(ctx)->name) == 0);
-  cr_log_info("peaks: FMA %.1f/%.1f/%.1f GFLOP/s, read %.2f write %.2f copy %.2f GB/s, h2d %.2f "
+  cr_log_info("peaks: FMA %.1f/%.1f/%.1f/%.1f GFLOP/s, read %.2f write %.2f copy %.2f GB/s, h2d %.2f "
               "d2h %.2f GB/s, launch %.1f us (%.1f back to back), %.2f s",
-              p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8, p.read_gbps,
+              p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8, p.fma_gflops_float16,
+              p.read_gbps,
               p.write_gbps, p.copy_gbps, p.h2d_gbps, p.d2h_gbps, p.launch_us, p.launch_b2b_us,
               p.measure_seconds);
 

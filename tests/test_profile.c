@@ -99,7 +99,7 @@ static void synthetic_runs(struct profile_run runs[3], struct prof_timing store[
       t->kernel = LABELS[i];
       t->node = NODE_OF[i];
       t->host_enqueue_ns = host;
-      t->host_enqueue_dur_ns = 800;
+      t->host_enqueue_dur_ns = 800 + 100 * r;
       t->queued_ns = dev - 1e6 + host + 100; /* device clock = host clock + dev - 1e6 */
       t->submit_ns = t->queued_ns + 50;
       t->start_ns = (i == 0 ? t->queued_ns + 3000 : store[r][i - 1].end_ns + GAP_US * 1e3);
@@ -172,6 +172,8 @@ Test(profile_build, medians_sums_timeline_roofline) {
   cr_assert_eq(p.nodes[0].n_kernels, 2);
   cr_assert_eq(p.nodes[1].n_kernels, 0);
   cr_assert_eq(p.nodes[1].device_ns, 0);
+  cr_assert_float_eq(p.kernels[0].host_ns, 900, 1e-6, "median of 800, 900, 1000");
+  cr_assert_float_eq(p.nodes[0].host_ns, 1800, 1e-6, "host time of both its enqueue calls");
   cr_assert_float_eq(p.other_ns, 2e3, 1e-6);
   cr_assert_float_eq(p.nodes_ns, 46e3 + 5e3 + 21e3, 1e-6);
   cr_assert_float_eq(p.device_ns, p.nodes_ns + p.other_ns, 1e-6);
@@ -340,6 +342,7 @@ Test(profile_writers, csv_one_quoted_row_per_node) {
   cr_assert(strstr(text, "\n0,\"conv, \"\"first\"\"\",Conv,Relu,im2col,conv_im2col sgemm,2,\"[1, 3, 8, 8]\",\"[1, 192]\",46.000,"),
             "%s", text);
   cr_assert(strstr(text, "\n1,flatten,Flatten,,,,0,"), "%s", text);
+  cr_assert(strstr(text, ",compute,43.478,1.800\n"), "node 0 ends with bound, %% of roof, host us: %s", text);
   free(text);
   nncl_profile_free(&p);
 }

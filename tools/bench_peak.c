@@ -37,6 +37,7 @@ int bench_peak_main(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "fma_gflops_float", p.fma_gflops_float);
     cJSON_AddNumberToObject(o, "fma_gflops_float4", p.fma_gflops_float4);
     cJSON_AddNumberToObject(o, "fma_gflops_float8", p.fma_gflops_float8);
+    cJSON_AddNumberToObject(o, "fma_gflops_float16", p.fma_gflops_float16);
     cJSON_AddNumberToObject(o, "read_gbps", p.read_gbps);
     cJSON_AddNumberToObject(o, "write_gbps", p.write_gbps);
     cJSON_AddNumberToObject(o, "copy_gbps", p.copy_gbps);
@@ -59,6 +60,7 @@ int bench_peak_main(int argc, char **argv) {
     printf("  %-34s %10.1f GFLOP/s\n", "FMA float", p.fma_gflops_float);
     printf("  %-34s %10.1f GFLOP/s\n", "FMA float4", p.fma_gflops_float4);
     printf("  %-34s %10.1f GFLOP/s\n", "FMA float8", p.fma_gflops_float8);
+    printf("  %-34s %10.1f GFLOP/s\n", "FMA float16", p.fma_gflops_float16);
     printf("  %-34s %10.1f GFLOP/s\n", "compute roof", p.fma_gflops);
     printf("  %-34s %10.2f GB/s\n", "global memory read", p.read_gbps);
     printf("  %-34s %10.2f GB/s\n", "global memory write", p.write_gbps);

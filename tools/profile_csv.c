@@ -34,7 +34,7 @@ int profile_write_csv(const nncl_profile *p, const char *path, char *err, size_t
     return -1;
   }
   fputs("index,name,op_type,fused,algo,kernels,n_kernels,inputs,outputs,device_us,share_pct,"
-        "flops,bytes,gflops,gbps,intensity,bound,roof_pct\n",
+        "flops,bytes,gflops,gbps,intensity,bound,roof_pct,host_us\n",
         f);
   for (int i = 0; i < p->n_nodes; i++) {
     const nncl_profile_node *n = &p->nodes[i];
@@ -63,7 +63,8 @@ int profile_write_csv(const nncl_profile *p, const char *path, char *err, size_t
     number(f, "%.4f", n->gbps);
     number(f, "%.4f", n->intensity);
     field(f, nncl_bound_name(n->bound), 0);
-    fprintf(f, "%.3f\n", n->roof_pct);
+    number(f, "%.3f", n->roof_pct);
+    fprintf(f, "%.3f\n", n->host_ns * 1e-3);
   }
   int saved = errno;
   int bad = ferror(f);

@@ -21,9 +21,9 @@ static const char *cut(const char *s, int width, char *buf, size_t len) {
 static double mib(uint64_t b) { return (double)b / (1024.0 * 1024.0); }
 
 static void print_nodes(FILE *f, const nncl_profile *p) {
-  fprintf(f, "%4s  %-24s %-20s %-12s %10s %6s %9s %9s %-7s %6s  %-28s %s\n", "#", "node",
-          "op (+fused)", "algo", "time us", "%", "GFLOP/s", "GB/s", "bound", "%roof", "kernels",
-          "inputs -> outputs");
+  fprintf(f, "%4s  %-24s %-20s %-14s %10s %6s %9s %9s %-7s %6s %9s  %-28s %s\n", "#", "node",
+          "op (+fused)", "algo", "time us", "%", "GFLOP/s", "GB/s", "bound", "%roof", "host us",
+          "kernels", "inputs -> outputs");
   for (int i = 0; i < p->n_nodes; i++) {
     const nncl_profile_node *n = &p->nodes[i];
     char name[64], op[160], opc[64], algo[64], kernels[512] = "", kc[64], in[512], out[256];
@@ -43,10 +43,10 @@ static void print_nodes(FILE *f, const nncl_profile *p) {
       snprintf(gf, sizeof gf, "%.2f", n->gflops);
       snprintf(gb, sizeof gb, "%.2f", n->gbps);
     }
-    fprintf(f, "%4d  %-24s %-20s %-12s %10.2f %6.2f %9s %9s %-7s %6s  %-28s %s -> %s\n", i,
+    fprintf(f, "%4d  %-24s %-20s %-14s %10.2f %6.2f %9s %9s %-7s %6s %9.2f  %-28s %s -> %s\n", i,
             cut(n->info.name, 24, name, sizeof name), cut(op, 20, opc, sizeof opc),
-            cut(n->info.algo, 12, algo, sizeof algo), n->device_ns * 1e-3, 100.0 * n->share, gf,
-            gb, nncl_bound_name(n->bound), roof, cut(kernels, 28, kc, sizeof kc),
+            cut(n->info.algo, 14, algo, sizeof algo), n->device_ns * 1e-3, 100.0 * n->share, gf,
+            gb, nncl_bound_name(n->bound), roof, n->host_ns * 1e-3, cut(kernels, 28, kc, sizeof kc),
             profile_shapes(&n->info, 0, in, sizeof in), profile_shapes(&n->info, 1, out, sizeof out));
   }
 }

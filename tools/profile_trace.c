@@ -74,6 +74,7 @@ static void add_kernels(cJSON *events, const nncl_profile *p) {
     cJSON_AddNumberToObject(args, "device_us", k->device_ns * 1e-3);
     cJSON_AddNumberToObject(args, "min_us", k->min_ns * 1e-3);
     cJSON_AddNumberToObject(args, "max_us", k->max_ns * 1e-3);
+    cJSON_AddNumberToObject(args, "host_us", k->host_ns * 1e-3);
     cJSON_AddNumberToObject(args, "command", i);
 
     /* The host enqueue call, and an arrow from it to the command it started. */
@@ -123,6 +124,7 @@ static void add_nodes(cJSON *events, const nncl_profile *p) {
     cJSON_AddNumberToObject(args, "intensity", n->intensity);
     cJSON_AddStringToObject(args, "bound", nncl_bound_name(n->bound));
     cJSON_AddNumberToObject(args, "roof_pct", n->roof_pct);
+    cJSON_AddNumberToObject(args, "host_us", n->host_ns * 1e-3);
   }
 }
 

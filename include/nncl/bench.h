@@ -96,8 +96,9 @@ NNCL_API nncl_status nncl_bench_rnn_run(nncl_context *ctx, int runs, nncl_bench_
 typedef struct nncl_peak {
   char device[256];          /* device name and driver the figures belong to */
   char driver[128];
-  double fma_gflops;         /* best of the three below: the compute roof */
-  double fma_gflops_float, fma_gflops_float4, fma_gflops_float8; /* mad chains, 2 flops each */
+  double fma_gflops;         /* best of the four below: the compute roof */
+  double fma_gflops_float, fma_gflops_float4, fma_gflops_float8, fma_gflops_float16;
+                             /* multiply-add chains (fma() with hardware FMA, else mad()) */
   double read_gbps;          /* global memory, kernel reading */
   double write_gbps;         /* kernel writing */
   double copy_gbps;          /* kernel copying, read + written bytes */

@@ -25,6 +25,7 @@ typedef struct nncl_profile_kernel {
   int node;                /* index into nncl_profile.nodes, -1 for work outside any node */
   double device_ns;        /* median over runs of END - START */
   double min_ns, max_ns;   /* fastest and slowest run */
+  double host_ns;          /* median over runs of the host enqueue call's duration */
   /* The trace timeline (ns from its zero), built from the median run: each command starts where it
      started in that run (later if the previous one has not ended) and lasts device_ns. */
   double start_ns;
@@ -38,6 +39,7 @@ typedef struct nncl_profile_node {
                               the graph's: valid while it lives and is not re-planned) */
   int n_kernels;           /* commands it enqueued per run */
   double device_ns;        /* the sum of its commands' device_ns */
+  double host_ns;          /* the sum of its commands' host_ns: host time spent enqueuing it */
   double share;            /* device_ns / nncl_profile.device_ns */
   double gflops, gbps;     /* achieved: info.flops / device_ns, info.bytes / device_ns */
   double intensity;        /* info.flops / info.bytes (0 when bytes is 0) */

@@ -19,6 +19,15 @@
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
+/* Every peak kernel comes from one program. Hardware FMA makes fma() the fastest multiply-add;
+   without it fma() is emulated and mad() is the fast one. */
+static nncl_status peak_kernel(nncl_context *ctx, const char *name, cl_kernel *k) {
+  cl_device_fp_config fp = 0;
+  clGetDeviceInfo(ctx->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
+  const char *options = (fp & CL_FP_FMA) && !(fp & CL_FP_SOFT_FLOAT) ? "-D PEAK_FMA=1" : "-D PEAK_FMA=0";
+  return nncl_kernel_get(ctx, PEAK_SOURCE, options, name, k);
+}
+
 /* Work-group size for a kernel: 256 or what the device and kernel allow. */
 static size_t group_size(nncl_context *ctx, cl_kernel k) {
   size_t wg = 256, kmax = 0;
@@ -73,7 +82,7 @@ static nncl_status fma_launch(nncl_context *ctx, void *p) {
 static nncl_status measure_fma(nncl_context *ctx, const char *kernel, int width, cl_mem out,
                                size_t items, double *gflops) {
   struct fma_args a = {NULL, out, 0, 0, (cl_uint)items, 8};
-  NNCL_TRY(nncl_kernel_get(ctx, PEAK_SOURCE, NULL, kernel, &a.k));
+  NNCL_TRY(peak_kernel(ctx, kernel, &a.k));
   a.local = group_size(ctx, a.k);
   a.global = round_up(items, a.local);
   double t = 0;
@@ -129,7 +138,7 @@ static nncl_status measure_mem(nncl_context *ctx, int which, cl_mem a, cl_mem b,
   *gbps = 0;
   for (int layout = 0; layout < 2; layout++) {
     struct mem_args m = {NULL, which, names[layout][which], a, b, (cl_uint)(bytes / 16), 0, 0};
-    NNCL_TRY(nncl_kernel_get(ctx, PEAK_SOURCE, NULL, names[layout][which], &m.k));
+    NNCL_TRY(peak_kernel(ctx, names[layout][which], &m.k));
     m.local = group_size(ctx, m.k);
     m.global = round_up((m.n4 + PEAK_READS - 1) / PEAK_READS, m.local);
     double best;
@@ -177,7 +186,7 @@ static int cmp_double(const void *a, const void *b) {
 static nncl_status measure_launch(nncl_context *ctx, cl_mem out, double *single_us,
                                   double *b2b_us) {
   struct empty_args e = {NULL, out, 1};
-  NNCL_TRY(nncl_kernel_get(ctx, PEAK_SOURCE, NULL, "peak_empty", &e.k));
+  NNCL_TRY(peak_kernel(ctx, "peak_empty", &e.k));
   enum { SINGLE = 101, BATCH = 256 };
   double t[SINGLE];
   NNCL_TRY(time_once(ctx, empty_launch, &e, &t[0])); /* warm-up */
@@ -223,6 +232,8 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
   if (st == NNCL_OK) st = measure_fma(ctx, "peak_fma_float", 1, small, items, &out->fma_gflops_float);
   if (st == NNCL_OK) st = measure_fma(ctx, "peak_fma_float4", 4, small, items, &out->fma_gflops_float4);
   if (st == NNCL_OK) st = measure_fma(ctx, "peak_fma_float8", 8, small, items, &out->fma_gflops_float8);
+  if (st == NNCL_OK)
+    st = measure_fma(ctx, "peak_fma_float16", 16, small, items, &out->fma_gflops_float16);
   if (st == NNCL_OK) st = measure_mem(ctx, 0, a, small, bytes, &out->read_gbps);
   if (st == NNCL_OK) st = measure_mem(ctx, 1, a, b, bytes, &out->write_gbps);
   if (st == NNCL_OK) st = measure_mem(ctx, 2, a, b, bytes, &out->copy_gbps);
@@ -246,6 +257,7 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
   out->fma_gflops = out->fma_gflops_float;
   if (out->fma_gflops_float4 > out->fma_gflops) out->fma_gflops = out->fma_gflops_float4;
   if (out->fma_gflops_float8 > out->fma_gflops) out->fma_gflops = out->fma_gflops_float8;
+  if (out->fma_gflops_float16 > out->fma_gflops) out->fma_gflops = out->fma_gflops_float16;
   out->mem_gbps = out->read_gbps;
   if (out->write_gbps > out->mem_gbps) out->mem_gbps = out->write_gbps;
   if (out->copy_gbps > out->mem_gbps) out->mem_gbps = out->copy_gbps;

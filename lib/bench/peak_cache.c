@@ -10,11 +10,12 @@
 #include "disk_cache.h"
 #include "peak_cache.h"
 
-#define PEAK_CACHE_FORMAT 1
+#define PEAK_CACHE_FORMAT 2
 
 /* The figures a cache file must hold, by name: one table for writing and reading. */
 #define PEAK_FIELDS(X)                                                                     \
-  X(fma_gflops) X(fma_gflops_float) X(fma_gflops_float4) X(fma_gflops_float8) X(read_gbps) \
+  X(fma_gflops) X(fma_gflops_float) X(fma_gflops_float4) X(fma_gflops_float8)            \
+  X(fma_gflops_float16) X(read_gbps)                                                       \
   X(write_gbps) X(copy_gbps) X(mem_gbps) X(h2d_gbps) X(d2h_gbps) X(launch_us)              \
   X(launch_b2b_us) X(measure_seconds) X(measured_unix)
 

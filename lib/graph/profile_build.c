@@ -111,6 +111,11 @@ static void command_times(const struct profile_run *runs, int n_runs, const stru
   k->device_ns = median(scratch, m); /* sorted now */
   k->min_ns = m ? scratch[0] : 0;
   k->max_ns = m ? scratch[m - 1] : 0;
+  m = 0;
+  for (int r = 0; r < n_runs; r++)
+    if (runs[r].n > i && same_command(&runs[r].t[i], ref))
+      scratch[m++] = runs[r].t[i].host_enqueue_dur_ns;
+  k->host_ns = median(scratch, m);
 }
 
 nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int n_runs,
@@ -194,6 +199,7 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
     if (n->n_kernels == 0 || prev_end > n->end_ns) n->end_ns = prev_end;
     n->n_kernels++;
     n->device_ns += k->device_ns;
+    n->host_ns += k->host_ns;
   }
   free(scratch);
   out->trace_ns = prev_end;
