@@ -3,7 +3,6 @@
    also the fallback. The phase-pack set-up is shared with the depthwise algorithm. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "conv.h"
 
@@ -16,7 +15,8 @@ nncl_status conv_pack_setup(struct op_call *c, struct conv_state *s) {
   s->pack_input = !(g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 && g->pr == 0);
   int *tab = malloc((size_t)(2 * ntaps + 1) * sizeof *tab);
   if (!tab) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "conv tap table");
-  /* phase of each tap, compacted so that only phases some tap reads are packed */
+  /* tab[0, ntaps): tap offsets; tab[ntaps, ntaps + nph): the phase codes (py*SW + px) some tap
+     reads, compacted so that only those phases are packed */
   int *codes = tab + ntaps, nph = 0;
   int64_t plane = s->hph * s->wph;
   for (int64_t r = 0; r < g->R; r++)
@@ -30,8 +30,6 @@ nncl_status conv_pack_setup(struct op_call *c, struct conv_state *s) {
   s->maxoff = 0;
   for (int64_t t = 0; t < ntaps; t++)
     if (tab[t] > s->maxoff) s->maxoff = tab[t];
-  /* taps index into [0, ntaps), phase codes follow them */
-  memmove(tab + ntaps, codes, (size_t)nph * sizeof *tab);
   s->nph = nph;
   s->cs = nph * plane;
   if (s->cs > INT32_MAX / 2 || g->OH * s->wph > INT32_MAX / 2) {
