@@ -6,7 +6,8 @@
                                (or per chunk of it, then reduce_cols_partials), coalesced
      general anything else     a work-item per output walking the reduced index space
    Options:
-   -D RED=0..8       0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 L1, 6 L2, 7 log-sum-exp, 8 sum square
+   -D RED=0..9       0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 L1, 6 L2, 7 log-sum-exp, 8 sum square,
+                     9 log-sum
    -D T=type         input element type (float, long, int; default float)
    -D IS_INT=0|1     T is an integer type (accumulate in long, no NaN rules)
    -D ARG=0|1        build the ArgMax/ArgMin kernels (1) or the Reduce* ones (0, default);
@@ -100,6 +101,8 @@ inline T acc_final(acc_t a, uint n) {
   return (T)(a / (acc_t)n);
 #elif RED == 6
   return (T)sqrt(a);
+#elif RED == 9
+  return (T)log(a);
 #else
   (void)n;
   return (T)a;

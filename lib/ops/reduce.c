@@ -1,4 +1,4 @@
-/* reduce.c: ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSumExp/SumSquare (axes as attribute, or as
+/* reduce.c: ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSumExp/SumSquare/LogSum (axes as attribute, or as
    input for ReduceSum >= 13, keepdims, noop_with_empty_axes) and ArgMax/ArgMin. plan collapses
    the reduction (size-1 dims dropped, neighbouring dims of the same kind merged) into rows,
    columns or the general walk of kernels/reduce.cl, and splits long reductions with few outputs
@@ -9,17 +9,20 @@
 
 #include "op.h"
 
-enum red { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LSE, R_SUMSQ, R_ARGMAX, R_ARGMIN };
+enum red {
+  R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LSE, R_SUMSQ, R_LOGSUM, /* = kernel RED */
+  R_ARGMAX, R_ARGMIN
+};
 
 extern const struct op_def op_reduce_sum, op_reduce_mean, op_reduce_max, op_reduce_min,
     op_reduce_prod, op_reduce_l1, op_reduce_l2, op_reduce_log_sum_exp, op_reduce_sum_square,
-    op_argmax, op_argmin;
+    op_reduce_log_sum, op_argmax, op_argmin;
 
 static enum red red_of(const struct op_call *c) {
   const struct op_def *defs[] = {&op_reduce_sum, &op_reduce_mean, &op_reduce_max, &op_reduce_min,
                                  &op_reduce_prod, &op_reduce_l1, &op_reduce_l2,
-                                 &op_reduce_log_sum_exp, &op_reduce_sum_square, &op_argmax,
-                                 &op_argmin};
+                                 &op_reduce_log_sum_exp, &op_reduce_sum_square,
+                                 &op_reduce_log_sum, &op_argmax, &op_argmin};
   for (int i = 0; i < (int)(sizeof defs / sizeof defs[0]); i++)
     if (c->def == defs[i]) return (enum red)i;
   return R_SUM;
@@ -332,5 +335,6 @@ REDUCE_DEF(op_reduce_l1, 1)
 REDUCE_DEF(op_reduce_l2, 1)
 REDUCE_DEF(op_reduce_log_sum_exp, 1)
 REDUCE_DEF(op_reduce_sum_square, 1)
+REDUCE_DEF(op_reduce_log_sum, 1)
 REDUCE_DEF(op_argmax, 1)
 REDUCE_DEF(op_argmin, 1)

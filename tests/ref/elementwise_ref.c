@@ -162,6 +162,7 @@ void ref_reduce(const char *op, const float *x, const nncl_shape *s, const int *
     if (IS("ReduceMean")) r /= (double)n_red;
     else if (IS("ReduceL2")) r = sqrt(r);
     else if (IS("ReduceLogSumExp")) r = isinf(mx[j]) ? log(r) : mx[j] + log(r);
+    else if (IS("ReduceLogSum")) r = log(r);
     y[j] = (float)r;
   }
   free(acc);

@@ -23,7 +23,7 @@ void ref_softmax(const float *x, float *y, size_t outer, size_t len, size_t inne
 
 /* Reduce over the axes with mask[axis] != 0 of x (shape s); y has the kept dims in order (as with
    keepdims=1 flattened). op: ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1,
-   ReduceL2, ReduceLogSumExp, ReduceSumSquare. */
+   ReduceL2, ReduceLogSumExp, ReduceSumSquare, ReduceLogSum. */
 void ref_reduce(const char *op, const float *x, const nncl_shape *s, const int *mask, float *y);
 /* Integer version (ReduceSum, ReduceMax, ReduceMin, ReduceProd). */
 void ref_reduce_i64(const char *op, const int64_t *x, const nncl_shape *s, const int *mask,
