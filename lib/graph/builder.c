@@ -51,8 +51,13 @@ void nncl_graph_destroy(nncl_graph *g) {
   free(g->values);
   for (int i = 0; i < g->n_nodes; i++) node_free(g->nodes[i]);
   free(g->nodes);
-  for (int i = 0; i < g->n_inputs; i++) nncl_array_free(&g->pending[i]);
+  for (int i = 0; i < g->n_inputs; i++) {
+    nncl_array_free(&g->pending[i]);
+    nncl_array_free(&g->input_values[i]);
+  }
   free(g->pending);
+  free(g->input_values);
+  free(g->input_is_value);
   free(g->input_shapes);
   free(g->input_shape_set);
   free(g->inputs);
@@ -121,8 +126,14 @@ nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dty
   if (shapes) g->input_shapes = shapes;
   int *set = realloc(g->input_shape_set, (size_t)(g->n_inputs + 1) * sizeof *set);
   if (set) g->input_shape_set = set;
-  if (!pending || !shapes || !set) return oom(g, "an input");
+  int *is_value = realloc(g->input_is_value, (size_t)(g->n_inputs + 1) * sizeof *is_value);
+  if (is_value) g->input_is_value = is_value;
+  nncl_array *values = realloc(g->input_values, (size_t)(g->n_inputs + 1) * sizeof *values);
+  if (values) g->input_values = values;
+  if (!pending || !shapes || !set || !is_value || !values) return oom(g, "an input");
   memset(&g->pending[g->n_inputs], 0, sizeof *g->pending);
+  memset(&g->input_values[g->n_inputs], 0, sizeof *g->input_values);
+  g->input_is_value[g->n_inputs] = 0;
   g->input_shapes[g->n_inputs] = *shape;
   g->input_shape_set[g->n_inputs] = 0;
   int n = g->n_inputs;

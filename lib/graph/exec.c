@@ -31,6 +31,10 @@ nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_arr
   NNCL_TRY(check_input(g, k, value->dtype, &value->shape));
   size_t bytes = nncl_array_bytes(value);
   int same = memcmp(&g->input_shapes[k], &value->shape, sizeof value->shape) == 0;
+  /* an input that sets shapes: a new value means a new plan */
+  if (g->input_is_value[k] && g->input_values[k].data &&
+      (!same || memcmp(g->input_values[k].data, value->data, bytes) != 0))
+    g->needs_plan = 1;
   if (g->plan && !g->needs_plan && same) {
     NNCL_TRY(nncl_buffer_upload(g->ctx, g->plan->st[g->plan->input_storage[k]].mem, 0, value->data,
                                 bytes));
@@ -55,7 +59,8 @@ nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const n
   if (k < 0) return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
   const nncl_shape *s = nncl_tensor_shape(t);
   NNCL_TRY(check_input(g, k, nncl_tensor_dtype(t), s));
-  if (memcmp(&g->input_shapes[k], s, sizeof *s) != 0 || !g->plan || g->needs_plan) {
+  if (memcmp(&g->input_shapes[k], s, sizeof *s) != 0 || !g->plan || g->needs_plan ||
+      g->input_is_value[k]) {
     nncl_array a;
     NNCL_TRY(nncl_tensor_to_array(t, &a));
     nncl_status st = nncl_graph_set_input(g, name, &a);

@@ -43,6 +43,8 @@ struct nncl_graph {
   nncl_array *pending; /* per graph input: host data set before planning (data NULL if none) */
   nncl_shape *input_shapes; /* per graph input: the shape the next plan uses */
   int *input_shape_set; /* per graph input: data has been set (pending or on the device) */
+  int *input_is_value;   /* per graph input: feeds an op's value input (see op_def.value_inputs) */
+  nncl_array *input_values; /* per graph input: the value the current plan was made with */
   struct plan *plan;
   int needs_plan;
 };
@@ -109,18 +111,23 @@ struct plan {
   int n_folded, n_fused;
   double plan_seconds;
   int *input_storage; /* per graph input */
+  struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };
 
 /* Pipeline steps (each in its own file). */
 nncl_status plan_build(nncl_graph *g, struct plan *p);      /* plan.c */
 nncl_status plan_infer_fold(nncl_graph *g, struct plan *p); /* infer.c */
 nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p); /* pass_bn.c */
+nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
 nncl_status plan_schedule(nncl_graph *g, struct plan *p);   /* schedule.c: dead nodes, order */
 nncl_status plan_memory(nncl_graph *g, struct plan *p);     /* memplan.c */
 
 /* Helpers shared by passes. */
 int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape);
+/* Zeroed memory that lives as long as the plan (attributes and names of nodes made by passes);
+   NULL when out of memory. */
+void *plan_alloc(struct plan *p, size_t bytes);
 /* Sets up pn->call/t from the plan's values (shapes, dtypes, host data; mem filled later). */
 void plan_bind_call(nncl_graph *g, struct plan *p, int node);
 /* The one consumer of value v among alive nodes, or -1 when it has none or several (or is a graph

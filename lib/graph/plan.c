@@ -1,6 +1,7 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
-   (infer+fold, BatchNorm folding, epilogue fusion, scheduling, per-op planning, memory) and
-   uploads pending inputs. Re-planning frees the old plan and starts again from the IR. */
+   (infer+fold, BatchNorm folding, attention fusion, epilogue fusion, scheduling, per-op planning,
+   memory) and uploads pending inputs. Re-planning frees the old plan and starts again from the IR. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,22 @@ static void free_pvalue_host(struct pvalue *v) {
   }
   v->host = NULL;
   v->host_owned = 0;
+}
+
+/* Header of a plan_alloc block; the union keeps the payload maximally aligned. */
+struct plan_mem {
+  union {
+    struct plan_mem *next;
+    max_align_t align;
+  } h;
+};
+
+void *plan_alloc(struct plan *p, size_t bytes) {
+  struct plan_mem *m = calloc(1, sizeof *m + bytes);
+  if (!m) return NULL;
+  m->h.next = p->mem;
+  p->mem = m;
+  return m + 1;
 }
 
 static void plan_free(struct plan *p) {
@@ -30,6 +47,11 @@ static void plan_free(struct plan *p) {
   free(p->order);
   free(p->st);
   free(p->input_storage);
+  while (p->mem) {
+    struct plan_mem *next = p->mem->h.next;
+    free(p->mem);
+    p->mem = next;
+  }
   free(p);
 }
 
@@ -144,6 +166,35 @@ static nncl_status check_ops(nncl_graph *g) {
   return NNCL_OK;
 }
 
+/* A graph input that feeds a value slot (Reshape's shape, Resize's scales, ...) is planned with
+   its current value as a constant; set_input re-plans when that value changes. */
+static nncl_status expose_value_inputs(nncl_graph *g, struct plan *p) {
+  for (int k = 0; k < g->n_inputs; k++) {
+    int v = g->inputs[k];
+    g->input_is_value[k] = 0;
+    for (int i = 0; i < g->n_nodes && !g->input_is_value[k]; i++) {
+      const struct nncl_node *n = g->nodes[i];
+      unsigned mask = op_get(n->op)->value_inputs;
+      for (int j = 0; j < n->n_in && j < 32; j++)
+        if (n->in[j] == v && (mask >> j & 1u)) g->input_is_value[k] = 1;
+    }
+    if (!g->input_is_value[k]) continue;
+    nncl_array *cur = &g->input_values[k], *pend = &g->pending[k];
+    if (pend->data) {
+      nncl_array_free(cur);
+      if (nncl_array_alloc(cur, pend->dtype, &pend->shape) != NNCL_OK)
+        return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "input '%s'", g->values[v].name);
+      memcpy(cur->data, pend->data, nncl_array_bytes(pend));
+    }
+    if (!cur->data)
+      return nncl_error(g->ctx, NNCL_ERR_STATE,
+                        "graph input '%s' sets a shape or axes; set its value before planning",
+                        g->values[v].name);
+    p->v[v].host = cur;
+  }
+  return NNCL_OK;
+}
+
 /* Plan values mirror IR values; plan nodes are the IR nodes in a topological order. */
 nncl_status plan_build(nncl_graph *g, struct plan *p) {
   NNCL_TRY(check_ops(g));
@@ -154,6 +205,7 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
     if (x->constant.data) p->v[i].host = &x->constant;
   }
   for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].shape = g->input_shapes[k];
+  NNCL_TRY(expose_value_inputs(g, p));
   int *ready = calloc((size_t)g->n_values, sizeof *ready);
   int *done = calloc((size_t)g->n_nodes + 1, sizeof *done);
   p->n = calloc((size_t)g->n_nodes + 1, sizeof *p->n);
@@ -278,6 +330,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   nncl_status st = plan_build(g, p);
   if (st == NNCL_OK) st = plan_infer_fold(g, p);
   if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
+  if (st == NNCL_OK) st = pass_fuse_attention(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
   if (st == NNCL_OK) st = plan_ops(g, p);

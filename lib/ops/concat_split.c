@@ -204,6 +204,6 @@ static nncl_status split_enqueue(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_split = {.min_in = 1, .max_in = 2, .min_out = 1, .max_out = 4096,
+const struct op_def op_split = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 4096,
                                 .infer = split_infer, .plan = split_plan,
                                 .enqueue = split_enqueue, .release = parts_release};

@@ -167,7 +167,7 @@ static nncl_status cos_enqueue(struct op_call *c) {
                             s->bits);
 }
 
-const struct op_def op_constant_of_shape = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+const struct op_def op_constant_of_shape = {.value_inputs = 1u << 0, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
                                             .infer = cos_infer, .plan = cos_plan,
                                             .enqueue = cos_enqueue, .release = release,
                                             .cost = shape_cost_write_only};
@@ -256,7 +256,7 @@ static nncl_status range_infer(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_range = {.min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
+const struct op_def op_range = {.value_inputs = 0x7u, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
                                 .infer = range_infer, .plan = upload_plan,
                                 .enqueue = copy_enqueue, .release = release,
                                 .cost = shape_cost_write_only};

@@ -67,7 +67,7 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_expand = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+const struct op_def op_expand = {.value_inputs = 1u << 1, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
                                  .infer = expand_infer, .plan = expand_plan,
                                  .enqueue = copy_enqueue, .release = release};
 
@@ -107,6 +107,6 @@ static nncl_status tile_enqueue(struct op_call *c) {
   return shape_pad_enqueue(c, c->state, c->in[0].mem, c->out[0].mem);
 }
 
-const struct op_def op_tile = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+const struct op_def op_tile = {.value_inputs = 1u << 1, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
                                .infer = tile_infer, .plan = tile_plan, .enqueue = tile_enqueue,
                                .release = release};

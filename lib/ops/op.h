@@ -86,6 +86,9 @@ enum op_flags {
 struct op_def {
   int min_in, max_in, min_out, max_out;
   unsigned flags;
+  /* Bit i set: infer needs input i's value at plan time (a shape, axes, pads, scales). A graph
+     input feeding such a slot is planned with its current value and re-planned when it changes. */
+  unsigned value_inputs;
   /* Sets out[i].dtype/shape from inputs and attributes; validates (clear error naming the node
      and the shapes). Inputs' host values are available when constant. Must not touch the device. */
   nncl_status (*infer)(struct op_call *c);

@@ -87,8 +87,10 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
     if (x->dtype == NNCL_UNDEFINED) continue;
     size_t bytes = (size_t)nncl_shape_numel(&x->shape) * nncl_dtype_size(x->dtype);
     int is_input = i < n_in || x == rt;
-    if (is_input)
-      st = nncl_buffer_from_host(ctx, x->host->data, bytes ? bytes : 4, "op input", &x->mem);
+    if (is_input) {
+      st = nncl_buffer_create(ctx, bytes, "op input", &x->mem);
+      if (st == NNCL_OK) st = nncl_buffer_upload(ctx, x->mem, 0, x->host->data, bytes);
+    }
     else if (!(def->flags & OP_VIEW) || i != n_in)
       st = nncl_buffer_create(ctx, bytes, "op output", &x->mem);
   }

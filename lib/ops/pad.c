@@ -125,6 +125,6 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_pad = {.min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
+const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3), .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
                               .infer = infer, .plan = plan, .enqueue = enqueue,
                               .release = release};

@@ -369,6 +369,7 @@ static void cost(const struct op_call *c, struct op_cost *out) {
     return plan_kind(c, kind);                                                                   \
   }                                                                                              \
   const struct op_def name = {.min_in = nin_min, .max_in = nin_max, .min_out = 1,                \
+                              .value_inputs = (kind) == POOL_UNPOOL ? 1u << 2 : 0u,              \
                               .max_out = nout_max, .infer = infer_##name, .plan = plan_##name,   \
                               .enqueue = enqueue, .release = release, .cost = cost}
 POOL_DEF(op_max_pool, POOL_MAX, 1, 1, 2);

@@ -324,6 +324,7 @@ static void cost(const struct op_call *c, struct op_cost *o) {
 
 #define REDUCE_DEF(sym, n_in_max)                                                                \
   const struct op_def sym = {.min_in = 1, .max_in = (n_in_max), .min_out = 1, .max_out = 1,        \
+                             .value_inputs = 1u << 1, /* ReduceSum-13 axes */                  \
                              .infer = infer, .plan = plan, .enqueue = enqueue,                 \
                              .release = release, .cost = cost};
 REDUCE_DEF(op_reduce_sum, 2)

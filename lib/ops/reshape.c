@@ -82,7 +82,7 @@ static nncl_status reshape_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_reshape = {.min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
+const struct op_def op_reshape = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
                                   .flags = OP_VIEW, .infer = reshape_infer};
 
 /* ---- Flatten ---- */
@@ -165,7 +165,7 @@ static nncl_status squeeze_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_squeeze = {.min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
+const struct op_def op_squeeze = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
                                   .flags = OP_VIEW, .infer = squeeze_infer};
 
 /* ---- Unsqueeze ---- */
@@ -189,7 +189,7 @@ static nncl_status unsqueeze_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_unsqueeze = {.min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
+const struct op_def op_unsqueeze = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
                                     .flags = OP_VIEW, .infer = unsqueeze_infer};
 
 /* ---- Identity ---- */
@@ -268,6 +268,6 @@ static void dropout_release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_dropout = {.min_in = 1, .max_in = 3, .min_out = 1, .max_out = 2,
+const struct op_def op_dropout = {.value_inputs = (1u << 1) | (1u << 2), .min_in = 1, .max_in = 3, .min_out = 1, .max_out = 2,
                                   .flags = OP_VIEW, .infer = dropout_infer, .plan = dropout_plan,
                                   .enqueue = dropout_enqueue, .release = dropout_release};

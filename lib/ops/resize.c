@@ -355,10 +355,10 @@ static void cost_resize(const struct op_call *c, struct op_cost *out) {
   out->bytes = 4.0 * ((double)nncl_shape_numel(&c->in[0].shape) + o);
 }
 
-const struct op_def op_resize = {.min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
+const struct op_def op_resize = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3), .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
                                  .infer = infer_resize, .plan = plan_resize, .enqueue = enqueue_resize,
                                  .release = release_resize, .cost = cost_resize};
-const struct op_def op_upsample = {.min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
+const struct op_def op_upsample = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
                                    .infer = infer_resize, .plan = plan_resize, .enqueue = enqueue_resize,
                                    .release = release_resize, .cost = cost_resize};
 

@@ -133,6 +133,6 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_slice = {.min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
+const struct op_def op_slice = {.value_inputs = 0x1eu, .min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
                                 .infer = infer, .plan = plan, .enqueue = enqueue,
                                 .release = release, .cost = shape_cost_read_as_written};
