@@ -58,7 +58,8 @@ struct conv_state {
   size_t xp_floats;          /* per-chunk floats of the packed input (with slack) */
   /* Winograd */
   int wm, alpha;             /* output tile m, alpha = m + 2 */
-  int nv;                    /* gemm column tile: 16*nv tile columns */
+  int mr, nv;                /* register tile of the direct and Winograd gemm kernels: mr rows,
+                                16*nv columns */
   int64_t th, tw;            /* tiles per image */
   int64_t ppad;              /* tile columns per chunk, padded to CONV_NR */
   int64_t kpad;              /* K padded to CONV_MR */

@@ -59,19 +59,19 @@ nncl_status conv_pack_enqueue(struct op_call *c, struct conv_state *s, int64_t n
 }
 
 /* Host packing of constant weights into the MR-row panels the main kernel reads. */
-static float *pack_weights_host(const struct conv_geom *g, const float *w, int64_t kt) {
+static float *pack_weights_host(const struct conv_geom *g, const float *w, int64_t kt, int mr) {
   int64_t ntaps = g->R * g->S;
-  size_t n = (size_t)(g->groups * kt * g->Cg * ntaps * CONV_MR);
+  size_t n = (size_t)(g->groups * kt * g->Cg * ntaps * mr);
   float *p = calloc(n ? n : 1, sizeof *p);
   if (!p) return NULL;
   for (int64_t gg = 0; gg < g->groups; gg++)
     for (int64_t mt = 0; mt < kt; mt++)
       for (int64_t cc = 0; cc < g->Cg; cc++)
         for (int64_t t = 0; t < ntaps; t++)
-          for (int64_t m = 0; m < CONV_MR; m++) {
-            int64_t kk = mt * CONV_MR + m;
+          for (int64_t m = 0; m < mr; m++) {
+            int64_t kk = mt * mr + m;
             if (kk >= g->Kg) continue;
-            p[(((gg * kt + mt) * g->Cg + cc) * ntaps + t) * CONV_MR + m] =
+            p[(((gg * kt + mt) * g->Cg + cc) * ntaps + t) * mr + m] =
                 w[((gg * g->Kg + kk) * g->Cg + cc) * ntaps + t];
           }
   return p;
@@ -82,15 +82,19 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
   NNCL_TRY(conv_pack_setup(c, s));
   char epi[256];
   conv_epilogue_options(&c->epi, epi, sizeof epi);
-  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d %s", CONV_MR, CONV_NV,
+  /* register tile: 8 x 32 fills a CPU's vector registers; a GPU work-item gets 4 x 16 so its
+     accumulators stay in registers */
+  s->mr = c->ctx->info.is_gpu ? 4 : CONV_MR;
+  s->nv = c->ctx->info.is_gpu ? 1 : CONV_NV;
+  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->mr, s->nv,
            g->has_bias, epi);
   NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_main", &s->k[1]));
   if (s->pack_input) NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_pack", &s->k[0]));
-  int64_t kt = (g->Kg + CONV_MR - 1) / CONV_MR;
-  size_t wfloats = (size_t)(g->groups * kt * g->Cg * g->R * g->S * CONV_MR);
+  int64_t kt = (g->Kg + s->mr - 1) / s->mr;
+  size_t wfloats = (size_t)(g->groups * kt * g->Cg * g->R * g->S * s->mr);
   const float *hw = conv_host_weights(c);
   if (hw) {
-    float *p = pack_weights_host(g, hw, kt);
+    float *p = pack_weights_host(g, hw, kt, s->mr);
     if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "packed weights");
     nncl_status st = conv_upload(c, p, wfloats, "conv packed weights", &s->w);
     free(p);
@@ -110,7 +114,7 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
 
 nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
-  int64_t kt = (g->Kg + CONV_MR - 1) / CONV_MR;
+  int64_t kt = (g->Kg + s->mr - 1) / s->mr;
   cl_int ntaps = (cl_int)(g->R * g->S);
   cl_mem wmem = s->w;
   cl_long woff = 0;
@@ -118,7 +122,7 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
     wmem = c->workspace;
     woff = (cl_long)(s->ws_off[1] / 4);
     cl_int KG = (cl_int)g->Kg, KT = (cl_int)kt, CG = (cl_int)g->Cg,
-           total = (cl_int)(g->groups * kt * g->Cg * ntaps * CONV_MR);
+           total = (cl_int)(g->groups * kt * g->Cg * ntaps * s->mr);
     size_t l = op_local_1d(c), gsz = (size_t)total;
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[2], "conv_direct_pack_weights", 1, &gsz, &l,
                          NNCL_ARG(c->in[1].mem), NNCL_ARG(c->workspace), NNCL_ARG(woff), NNCL_ARG(KG),
@@ -130,7 +134,8 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
          WPH = (cl_int)s->wph;
   cl_long cs = (cl_long)s->cs;
   int64_t q = g->OH * s->wph;
-  cl_int QT = (cl_int)((q + CONV_NR - 1) / CONV_NR);
+  int64_t nr = 16 * s->nv;
+  cl_int QT = (cl_int)((q + nr - 1) / nr);
   cl_mem bias = conv_bias_mem(c), res = conv_res_mem(c);
   for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
