@@ -56,10 +56,12 @@ __kernel void conv_direct_pack(__global const float *x, __global float *xp,
     for (int xx = hi; xx < WPH; xx++) dst[xx] = 0.0f;
     return;
   }
-  for (int xx = 0; xx < WPH; xx++) {
-    const int iw = xx * SW + px - PL;
-    dst[xx] = iw >= 0 && iw < W ? src[iw] : 0.0f;
-  }
+  /* strided: columns [lo, hi) come from the row (iw = xx*SW + px - PL in [0, W)), the rest are 0 */
+  const int lo = min(max((PL - px + SW - 1) / SW, 0), WPH);
+  const int hi = min(max((W + PL - px + SW - 1) / SW, lo), WPH);
+  for (int xx = 0; xx < lo; xx++) dst[xx] = 0.0f;
+  for (int xx = lo; xx < hi; xx++) dst[xx] = src[xx * SW + px - PL];
+  for (int xx = hi; xx < WPH; xx++) dst[xx] = 0.0f;
 }
 
 /* Weights [K][CG][NTAPS] -> wp[((g*KT + mt)*CG + c)*NTAPS + t][MR], rows past KG zero. Used when
