@@ -24,6 +24,7 @@ typedef struct demo_model {
   const char *label; /* progress bar and tables */
   demo_eval eval;
   double card_accuracy; /* percent from the model card, < 0 when unknown */
+  double flop_per_image; /* from the planned graph; 0 when unknown */
 } demo_model;
 
 /* The models folder: --models, else ./models, else next to the source tree the binary was built
@@ -188,7 +189,7 @@ done:
 
 static int run(int argc, char **argv) {
   const char *device = NULL, *data = DEFAULT_DATA, *out_dir = "demo-out", *models_opt = NULL;
-  int batch = 500;
+  int batch = 1000;
   for (int i = 1; i < argc; i++) {
     const char *v;
     if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
@@ -228,7 +229,8 @@ static int run(int argc, char **argv) {
   printf("Device: %s (%s)\n", nncl_context_device(ctx)->name, nncl_context_device(ctx)->platform_name);
   printf("Models: %s, batches of %d\n\n", models_dir, batch);
 
-  demo_model models[] = {{"fashion_cnn.onnx", "CNN", {0}, -1.0}, {"fashion_gru.onnx", "GRU", {0}, -1.0}};
+  demo_model models[] = {{"fashion_cnn.onnx", "CNN", {0}, -1.0, 0.0},
+                           {"fashion_gru.onnx", "GRU", {0}, -1.0, 0.0}};
   const int n_models = (int)(sizeof models / sizeof *models);
   int rc = 0, evaluated = 0;
   char path[PATH_MAX + 64];
@@ -242,12 +244,18 @@ static int run(int argc, char **argv) {
     } else if (demo_eval_run(g, &images, &labels, batch, models[m].label, &models[m].eval) != NNCL_OK) {
       rc = 1;
     } else {
+      /* The plan holds the last batch's shape. */
+      long last = (long)images.count - (long)(images.count - 1) / batch * batch;
+      nncl_graph_summary sum;
+      if (nncl_graph_summarize(g, &sum) == NNCL_OK && sum.flops > 0)
+        models[m].flop_per_image = sum.flops / (double)last;
       evaluated++;
     }
     nncl_graph_destroy(g);
   }
   if (evaluated > 0) {
-    printf("\n  %-5s %9s %9s %13s %13s\n", "model", "accuracy", "PyTorch", "images/s", "first batch");
+    printf("\n  %-5s %9s %9s %10s %10s %8s %12s\n", "model", "accuracy", "PyTorch", "images/s",
+           "MFLOP/img", "GFLOP/s", "first batch");
     for (int m = 0; m < evaluated; m++) {
       const demo_eval *e = &models[m].eval;
       double acc = 100.0 * (double)e->correct / (double)e->count;
@@ -255,7 +263,9 @@ static int run(int argc, char **argv) {
                                      : (double)e->count / e->first_batch_s;
       char card[32] = "no card";
       if (models[m].card_accuracy >= 0) snprintf(card, sizeof card, "%.2f%%", models[m].card_accuracy);
-      printf("  %-5s %8.2f%% %9s %13.0f %11.2f s\n", models[m].label, acc, card, rate, e->first_batch_s);
+      double mflop = models[m].flop_per_image * 1e-6;
+      printf("  %-5s %8.2f%% %9s %10.0f %10.2f %8.1f %10.2f s\n", models[m].label, acc, card, rate, mflop,
+             mflop * rate * 1e-3, e->first_batch_s);
       if (models[m].card_accuracy < 0) {
         fflush(stdout);
         fprintf(stderr, "nncl demo: %s has no model card with a \"PyTorch test accuracy:\" line\n",

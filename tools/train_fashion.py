@@ -150,6 +150,62 @@ def export(model, path, output_names):
           f"{sorted(set(n.op_type for n in m.graph.node))})")
 
 
+CARD = """# {file}
+
+{summary}
+
+- **Input** `input`: float32 [N, 1, 28, 28], Fashion-MNIST pixels / 255 (no other normalisation).
+- **Outputs**: {outputs}
+- **Classes**: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
+  7 Sneaker, 8 Bag, 9 Ankle boot.
+- **Architecture**: {arch}
+- **Parameters**: {params} ({size} bytes as ONNX opset 13, dynamic batch dimension).
+- **Ops**: {ops}.
+
+## How it was made
+
+`/usr/bin/python3 tools/train_fashion.py` (Debian's python3-torch {torch}, python3-onnx {onnx}):
+{epochs} epochs over the 60,000 training images, batches of {batch}, Adam with a one-cycle
+learning rate schedule peaking at {lr}, cross-entropy loss, seed {seed}, one CPU thread,
+deterministic algorithms; no augmentation. The settings were chosen once for a few minutes of
+training on a small shared machine, not tuned on the test set.
+
+## Accuracy
+
+PyTorch test accuracy: {acc:.2f}% ({correct}/10000 test images, argmax of the logits).
+
+`nncl demo` recomputes it on the device and fails when it differs by more than 0.1 points.
+"""
+
+MODEL_TEXT = {
+    "cnn": dict(
+        summary="LeNet-style CNN for Fashion-MNIST whose last conv block feeds global average pooling "
+                "and one linear layer, so class activation maps (Zhou et al. 2016) apply.",
+        outputs="`logits` [N, 10]; `features` [N, 64, 7, 7], the last conv block's ReLU output. "
+                "The linear layer's weight is the initializer `fc.weight` [10, 64]: the CAM of class "
+                "k is sum_c fc.weight[k, c] * features[:, c] (nncl demo computes it on the device).",
+        arch="conv 5x5 1->16 (pad 2), ReLU, max-pool 2; conv 5x5 16->32 (pad 2), ReLU, max-pool 2; "
+             "conv 3x3 32->64 (pad 1), ReLU; global average pool; linear 64->10."),
+    "gru": dict(
+        summary="GRU classifier for Fashion-MNIST that reads each image row by row: 28 steps of 28 pixels.",
+        outputs="`logits` [N, 10].",
+        arch="reshape to [N, 28, 28] and transpose to [28 rows, N, 28 pixels]; one GRU layer, hidden "
+             "size 64, PyTorch's gate formula (ONNX linear_before_reset=1), zero initial state; the "
+             "last hidden state feeds linear 64->10."),
+}
+
+
+def write_card(out_dir, name, params, epochs, batch, lr, correct):
+    path = os.path.join(out_dir, f"fashion_{name}.onnx")
+    m = onnx.load(path)
+    text = CARD.format(file=f"fashion_{name}.onnx", params=params, size=os.path.getsize(path),
+                       ops=", ".join(sorted(set(n.op_type for n in m.graph.node))),
+                       torch=torch.__version__, onnx=onnx.__version__, epochs=epochs, batch=batch,
+                       lr=lr, seed=SEED, acc=100.0 * correct / 10000, correct=correct, **MODEL_TEXT[name])
+    with open(os.path.join(out_dir, f"fashion_{name}.md"), "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -184,6 +240,7 @@ def main():
         print(f"{name}: test accuracy {correct}/{total} = {100.0 * correct / total:.2f}% "
               f"(trained in {time.time() - t0:.0f} s)", flush=True)
         export(model, os.path.join(args.out, f"fashion_{name}.onnx"), outputs)
+        write_card(args.out, name, params, epochs, batch, lr, correct)
 
 
 if __name__ == "__main__":
