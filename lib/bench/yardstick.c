@@ -1,37 +1,7 @@
 /* yardstick.c: the same-run references every benchmark is read against: CLBlast SGEMM throughput
    and device copy bandwidth, measured on the benchmark's own context. */
-#include <stdlib.h>
-
 #include "nncl/bench.h"
 #include "runtime.h"
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Median wall time of `runs` rounds of fn after one warm-up round (which also builds programs). */
-static nncl_status time_rounds(nncl_context *ctx, int runs, nncl_status (*fn)(void *), void *arg,
-                               double *median) {
-  if (runs < 1) runs = 1;
-  NNCL_TRY(fn(arg));
-  NNCL_TRY(nncl_context_finish(ctx));
-  double *t = malloc((size_t)runs * sizeof *t);
-  if (!t) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "timing");
-  nncl_status st = NNCL_OK;
-  for (int i = 0; i < runs && st == NNCL_OK; i++) {
-    double t0 = nncl_now_ns();
-    st = fn(arg);
-    if (st == NNCL_OK) st = nncl_context_finish(ctx);
-    t[i] = (nncl_now_ns() - t0) * 1e-9;
-  }
-  if (st == NNCL_OK) {
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    *median = t[runs / 2];
-  }
-  free(t);
-  return st;
-}
 
 struct gemm_args {
   nncl_context *ctx;
@@ -55,7 +25,7 @@ nncl_status nncl_bench_sgemm(nncl_context *ctx, size_t m, size_t n, size_t k, in
   if (st == NNCL_OK) st = nncl_buffer_fill_zero(ctx, g.a, 0, m * k * 4);
   if (st == NNCL_OK) st = nncl_buffer_fill_zero(ctx, g.b, 0, k * n * 4);
   double t = 0;
-  if (st == NNCL_OK) st = time_rounds(ctx, runs, gemm_once, &g, &t);
+  if (st == NNCL_OK) st = nncl_time_median(ctx, 1, runs, gemm_once, &g, &t);
   nncl_buffer_release(g.a);
   nncl_buffer_release(g.b);
   nncl_buffer_release(g.c);
@@ -83,7 +53,7 @@ nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, double *s
   if (st == NNCL_OK) st = nncl_buffer_create(ctx, bytes, "copy yardstick destination", &c.b);
   if (st == NNCL_OK) st = nncl_buffer_fill_zero(ctx, c.a, 0, bytes);
   double t = 0;
-  if (st == NNCL_OK) st = time_rounds(ctx, runs, copy_once, &c, &t);
+  if (st == NNCL_OK) st = nncl_time_median(ctx, 1, runs, copy_once, &c, &t);
   nncl_buffer_release(c.a);
   nncl_buffer_release(c.b);
   if (st != NNCL_OK) return st;

@@ -113,31 +113,10 @@ nncl_status op_instance_enqueue(struct op_instance *oi) {
   return oi->c.def->enqueue ? oi->c.def->enqueue(&oi->c) : NNCL_OK;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+static nncl_status enqueue_fn(void *oi) { return op_instance_enqueue(oi); }
 
 nncl_status op_instance_time(struct op_instance *oi, int warmup, int runs, double *median_s) {
-  nncl_context *ctx = oi->c.ctx;
-  if (runs < 1) runs = 1;
-  for (int i = 0; i < warmup; i++) NNCL_TRY(op_instance_enqueue(oi));
-  NNCL_TRY(nncl_context_finish(ctx));
-  double *t = malloc((size_t)runs * sizeof *t);
-  if (!t) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "timing");
-  nncl_status st = NNCL_OK;
-  for (int i = 0; i < runs && st == NNCL_OK; i++) {
-    double t0 = nncl_now_ns();
-    st = op_instance_enqueue(oi);
-    if (st == NNCL_OK) st = nncl_context_finish(ctx);
-    t[i] = (nncl_now_ns() - t0) * 1e-9;
-  }
-  if (st == NNCL_OK) {
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    *median_s = t[runs / 2];
-  }
-  free(t);
-  return st;
+  return nncl_time_median(oi->c.ctx, warmup, runs, enqueue_fn, oi, median_s);
 }
 
 nncl_status op_instance_read(struct op_instance *oi, nncl_array *out) {

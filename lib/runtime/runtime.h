@@ -100,6 +100,10 @@ nncl_status nncl_launch_args(nncl_context *ctx, cl_kernel k, const char *label, 
 cl_event *nncl_prof_slot(nncl_context *ctx, const char *label);
 void nncl_prof_commit(nncl_context *ctx, cl_event *slot, cl_int enqueue_status);
 double nncl_now_ns(void);
+/* Median wall time of `runs` rounds of fn, each waited for with clFinish, after `warmup` rounds
+   (timing.c). */
+nncl_status nncl_time_median(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
+                             void *arg, double *median_s);
 
 /* ---- buffers (buffer.c) ---- */
 nncl_status nncl_buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out);
