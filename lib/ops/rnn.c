@@ -232,7 +232,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->seq = (size_t)x->dims[s->layout ? 1 : 0];
   s->batch = (size_t)x->dims[s->layout ? 0 : 1];
   s->in = (size_t)x->dims[2];
-  s->hidden = (size_t)c->out[0].shape.dims[3];
+  s->hidden = (size_t)c->in[IN_R].shape.dims[2]; /* not Y's shape: Y may be absent */
   s->gates = (size_t)n_gates[s->cell];
   s->lbr = s->cell == CELL_GRU && op_attr_int(c, "linear_before_reset", 0) != 0;
   char opts[1024];
@@ -369,12 +369,17 @@ static nncl_status enqueue(struct op_call *c) {
 }
 
 static void cost(const struct op_call *c, struct op_cost *o) {
-  const nncl_shape *y = &c->out[0].shape, *w = &c->in[IN_W].shape;
-  /* Y numel = seq * dirs * batch * hidden; each unit does gates * (in + hidden) MACs per step */
-  double units = (double)nncl_shape_numel(y), gates = (double)n_gates[cell_of(c)];
-  o->flops = 2.0 * units * gates * (double)(w->dims[2] + y->dims[3]);
-  o->bytes = 4.0 * ((double)nncl_shape_numel(&c->in[IN_X].shape) + (double)nncl_shape_numel(w) +
-                    (double)nncl_shape_numel(&c->in[IN_R].shape) + units);
+  const nncl_shape *x = &c->in[IN_X].shape, *w = &c->in[IN_W].shape, *r = &c->in[IN_R].shape;
+  /* seq * batch * dirs * hidden units (Y's size, though Y may be absent); each does
+     gates * (in + hidden) MACs per step */
+  double units = (double)(x->dims[0] * x->dims[1] * r->dims[0] * r->dims[2]);
+  double gates = (double)n_gates[cell_of(c)];
+  o->flops = 2.0 * units * gates * (double)(w->dims[2] + r->dims[2]);
+  double written = 0;
+  for (int i = 0; i < c->n_out; i++)
+    if (c->out[i].dtype != NNCL_UNDEFINED) written += (double)nncl_shape_numel(&c->out[i].shape);
+  o->bytes = 4.0 * ((double)nncl_shape_numel(x) + (double)nncl_shape_numel(w) +
+                    (double)nncl_shape_numel(r) + written);
 }
 
 const struct op_def op_rnn = {.min_in = 3, .max_in = 6, .min_out = 1, .max_out = 2,
