@@ -1,8 +1,9 @@
 /* conv_depthwise.cl: depthwise convolution (groups == C, K = C * multiplier), MobileNet style.
    Reads the phase-packed input of conv_direct.cl (or X in place when stride 1 and no pads), so
-   every tap is a contiguous 16-wide vector load; one work-item computes 16*NV positions of one
-   output channel. There is no reuse across channels to block for: the kernel is bandwidth-bound
-   and this keeps it to one read of the packed input per tap row.
+   every tap is a contiguous 16-wide vector load; one work-item computes 16*NV consecutive
+   positions of one output row of one channel, so full tiles leave through vector stores with a
+   vectorized epilogue. There is no reuse across channels to block for: the kernel is
+   bandwidth-bound.
 
    Options:
    -D NV=2        16-float vectors of positions per work-item
@@ -18,20 +19,20 @@
 #define NR (16 * NV)
 #include "conv_common.cl"
 
-/* gid0 = position tile, gid1 = n*K + k (image within the chunk, output channel).
-   W is [K][1][R][S] as given (taps are read straight from it). */
+/* gid0 = tile (oh, ow block) with OWT blocks per row, gid1 = n*K + k (image within the chunk,
+   output channel). W is [K][1][R][S] as given (taps are read straight from it). */
 __kernel void conv_depthwise_main(__global const float *xp, __global const float *w,
                                   __global const float *bias, __global const float *res,
                                   __global float *y, __global const int *taps, const long xoff,
                                   const long xlen, const long yoff, const int NTAPS,
                                   const int MAXOFF, const int C, const long CS, const int K,
                                   const int MULT, const int OH, const int OW, const int WPH,
-                                  const int QT, const int NIMG) {
+                                  const int OWT, const int NIMG) {
   const int qt = get_global_id(0), nk = get_global_id(1);
-  if (qt >= QT || nk >= NIMG * K) return;
+  if (qt >= OH * OWT || nk >= NIMG * K) return;
   const int n = nk / K, k = nk % K, ci = k / MULT;
-  const int q0 = qt * NR;
-  const long xbase = xoff + ((long)n * C + ci) * CS + q0;
+  const int oh = qt / OWT, ow0 = (qt % OWT) * NR;
+  const long xbase = xoff + ((long)n * C + ci) * CS + (long)oh * WPH + ow0;
   __global const float *wk = w + (long)k * NTAPS;
   float16 acc[NV];
 #pragma unroll
@@ -58,8 +59,27 @@ __kernel void conv_depthwise_main(__global const float *xp, __global const float
 #else
   const float bk = 0.0f;
 #endif
+  const long o = yoff + (((long)n * K + k) * OH + oh) * OW + ow0;
+  if (ow0 + NR <= OW) {
+#pragma unroll
+    for (int j = 0; j < NV; j++) {
+#if HAS_RES
+      const float16 r = vload16(j, res + o);
+#else
+      const float16 r = (float16)0.0f;
+#endif
+      vstore16(conv_epi16(acc[j] + bk, r), j, y + o);
+    }
+    return;
+  }
   float v[NR];
 #pragma unroll
   for (int j = 0; j < NV; j++) vstore16(acc[j], j, v);
-  conv_store_tile(y, res, yoff + ((long)n * K + k) * OH * OW, v, bk, q0, WPH, OW, OH);
+  for (int j = 0; j < OW - ow0; j++) {
+#if HAS_RES
+    y[o + j] = epi_apply(v[j] + bk, res[o + j]);
+#else
+    y[o + j] = epi_apply(v[j] + bk, 0.0f);
+#endif
+  }
 }

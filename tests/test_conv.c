@@ -187,6 +187,22 @@ Test(conv, depthwise_and_multiplier) {
   check(&m, ALGOS("depthwise", "direct", "im2col"), NULL);
 }
 
+Test(conv, depthwise_vector_epilogues) {
+  /* rows of 40 and 20 outputs: full 32- and 16-wide tiles take the vector store with the
+     vectorized epilogue, the rest of each row the scalar one */
+  struct ccase k = {2, 4, 5, 40, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 1, 0, NULL};
+  struct ccase k16 = {1, 3, 4, 20, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 0, NULL};
+  struct op_epilogue e[] = {
+      {.act = OP_ACT_RELU, .has_residual = 1},
+      {.act = OP_ACT_LEAKY_RELU, .alpha = 0.2f, .has_residual = 1, .residual_after_act = 1},
+      {.act = OP_ACT_CLIP, .alpha = 0.0f, .beta = 6.0f},
+      {.act = OP_ACT_SIGMOID},
+      {.act = OP_ACT_TANH},
+  };
+  /* alternate the two widths to keep the number of kernel builds down */
+  for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) check(i % 2 ? &k16 : &k, ALGOS("depthwise"), &e[i]);
+}
+
 Test(conv, pointwise_1x1) {
   struct ccase k = {3, 17, 7, 9, 23, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, NULL};
   check(&k, ALGOS("direct", "gemm", "im2col"), NULL);

@@ -10,8 +10,9 @@ nncl_status conv_depthwise_plan(struct op_call *c, struct conv_state *s) {
   NNCL_TRY(conv_pack_setup(c, s));
   char epi[256];
   conv_epilogue_options(&c->epi, epi, sizeof epi);
-  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d %s", CONV_MR, CONV_NV,
-           g->has_bias, epi);
+  /* tiles are runs of one output row: 16 wide for narrow maps, 32 otherwise */
+  s->nv = g->OW > 16 ? CONV_NV : 1;
+  snprintf(s->opts, sizeof s->opts, "-DNV=%d -DHAS_BIAS=%d %s", s->nv, g->has_bias, epi);
   NNCL_TRY(conv_kernel(c, "conv_depthwise", s->opts, "conv_depthwise_main", &s->k[1]));
   if (s->pack_input) NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_pack", &s->k[0]));
   size_t per_image = s->pack_input ? (size_t)(g->C * s->cs) * 4 : 0;
@@ -26,7 +27,8 @@ nncl_status conv_depthwise_enqueue(struct op_call *c, struct conv_state *s) {
   cl_int ntaps = (cl_int)(g->R * g->S), maxoff = s->maxoff, C = (cl_int)g->C, K = (cl_int)g->K,
          mult = (cl_int)g->Kg, OH = (cl_int)g->OH, OW = (cl_int)g->OW, WPH = (cl_int)s->wph;
   cl_long cs = (cl_long)s->cs;
-  cl_int QT = (cl_int)((g->OH * s->wph + CONV_NR - 1) / CONV_NR);
+  int64_t nr = 16 * s->nv;
+  cl_int OWT = (cl_int)((g->OW + nr - 1) / nr), QT = (cl_int)(g->OH * OWT);
   cl_mem bias = conv_bias_mem(c), res = conv_res_mem(c);
   for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
@@ -53,7 +55,7 @@ nncl_status conv_depthwise_enqueue(struct op_call *c, struct conv_state *s) {
                          NNCL_ARG(c->out[0].mem), NNCL_ARG(s->taps), NNCL_ARG(xoff),
                          NNCL_ARG(xlen), NNCL_ARG(yoff), NNCL_ARG(ntaps), NNCL_ARG(maxoff),
                          NNCL_ARG(C), NNCL_ARG(cs), NNCL_ARG(K), NNCL_ARG(mult), NNCL_ARG(OH),
-                         NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(QT), NNCL_ARG(nim)));
+                         NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(OWT), NNCL_ARG(nim)));
   }
   return NNCL_OK;
 }
