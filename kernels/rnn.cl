@@ -135,7 +135,9 @@ struct rnn_at {
 
 /* Buffers come with element offsets because they are regions of one workspace.
    Shape parameters shared by every kernel here. dirs: number of directions; rev: bit d set when
-   direction d runs backwards; layout: ONNX layout attribute (0: time-major, 1: batch-major). */
+   direction d runs backwards; layout: 0 time-major and 1 batch-major (the ONNX layout attribute),
+   2 time-major with Y as [seq, batch, dirs, hidden] (nncl.y_layout: what the next layer of a
+   bidirectional stack reads, so no Transpose runs between layers). */
 #define RNN_SHAPE_ARGS                                                                          \
   const uint step, const uint seq, const uint batch, const uint hidden, const uint dirs,      \
       const uint rev, const int layout, __global const int *lens, const int has_lens
@@ -146,11 +148,13 @@ inline struct rnn_at rnn_locate(const uint d, const uint b, const uint j, RNN_SH
   const uint gh = NGATES * hidden;
   a.live = step < len;
   const uint t = a.live ? (((rev >> d) & 1u) ? len - 1u - step : step) : step;
-  const size_t row = layout == 0 ? (size_t)t * batch + b : (size_t)b * seq + t;
+  const size_t row = layout != 1 ? (size_t)t * batch + b : (size_t)b * seq + t;
   a.xw = ((size_t)d * seq * batch + row) * gh + j;
   a.hr = ((size_t)d * batch + b) * gh + j;
-  a.st = (layout == 0 ? ((size_t)d * batch + b) : ((size_t)b * dirs + d)) * hidden + j;
-  a.y = (layout == 0 ? (((size_t)t * dirs + d) * batch + b) : (((size_t)b * seq + t) * dirs + d)) *
+  a.st = (layout != 1 ? ((size_t)d * batch + b) : ((size_t)b * dirs + d)) * hidden + j;
+  a.y = (layout == 0   ? (((size_t)t * dirs + d) * batch + b)
+         : layout == 1 ? (((size_t)b * seq + t) * dirs + d)
+                       : (((size_t)t * batch + b) * dirs + d)) *
             hidden + j;
   a.bias = (size_t)d * 2 * gh + j;
   return a;

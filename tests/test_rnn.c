@@ -25,6 +25,7 @@ struct tc {
   int n_alpha, n_beta;
   float alpha[6], beta[6];
   int n_out; /* 0: all */
+  int y_sbd; /* nncl.y_layout = 1: Y as [seq, batch, dirs, hidden] */
 };
 
 static const char *cell_name[] = {"RNN", "LSTM", "GRU"};
@@ -61,6 +62,7 @@ static void run_case(const struct tc *t, uint32_t seed) {
   attrs[na++] = A_INT("hidden_size", H);
   attrs[na++] = A_STR("direction", t->dir);
   if (t->layout) attrs[na++] = A_INT("layout", 1);
+  if (t->y_sbd) attrs[na++] = A_INT("nncl.y_layout", 1);
   if (t->clip > 0) attrs[na++] = A_FLOAT("clip", t->clip);
   if (t->input_forget) attrs[na++] = A_INT("input_forget", 1);
   if (t->lbr) attrs[na++] = A_INT("linear_before_reset", 1);
@@ -110,13 +112,25 @@ static void run_case(const struct tc *t, uint32_t seed) {
   ref.yh = yh;
   ref.yc = t->cell == REF_LSTM ? yc : NULL;
   ref_rnn(&ref);
+  if (t->y_sbd) { /* [S, D, B, H] -> [S, B, D, H] */
+    float *p2 = malloc(ny * 4);
+    for (int64_t s_ = 0; s_ < S; s_++)
+      for (int64_t d = 0; d < D; d++)
+        for (int64_t b_ = 0; b_ < B; b_++)
+          memcpy(p2 + ((s_ * B + b_) * D + d) * H, y + ((s_ * D + d) * B + b_) * H, (size_t)H * 4);
+    free(y);
+    y = p2;
+  }
 
   char what[200];
-  snprintf(what, sizeof what, "%s %s layout=%d S=%d B=%d I=%d H=%d lens=%d", cell_name[t->cell], t->dir,
-           t->layout, (int)S, (int)B, (int)I, (int)H, t->lens != NULL);
+  snprintf(what, sizeof what, "%s %s layout=%d%s S=%d B=%d I=%d H=%d lens=%d", cell_name[t->cell],
+           t->dir, t->layout, t->y_sbd ? " y_layout=1" : "", (int)S, (int)B, (int)I, (int)H,
+           t->lens != NULL);
   cr_assert_eq((size_t)nncl_shape_numel(&out[0].shape), ny, "%s: Y size", what);
   if (t->layout)
     cr_assert(out[0].shape.dims[0] == B && out[0].shape.dims[1] == S && out[0].shape.dims[2] == D);
+  else if (t->y_sbd)
+    cr_assert(out[0].shape.dims[0] == S && out[0].shape.dims[1] == B && out[0].shape.dims[2] == D);
   else
     cr_assert(out[0].shape.dims[0] == S && out[0].shape.dims[1] == D && out[0].shape.dims[2] == B);
   tu_assert_close((float *)out[0].data, y, ny, RTOL, ATOL, what);
@@ -198,6 +212,28 @@ Test(rnn, shape_errors) {
   struct nncl_attr bad[] = {A_INT("hidden_size", 7), A_STR("direction", "sideways")};
   cr_assert_eq(tu_try_op("LSTM", 14, bad, 2, 3, in, 3, out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "sideways"));
+  nncl_array_free(&x);
+  nncl_array_free(&w);
+  nncl_array_free(&r);
+}
+
+/* nncl.y_layout = 1 (set by the graph pass for stacked bidirectional layers): the same numbers,
+   with Y stored [seq, batch, dirs, hidden]; every step path (GEMM, GEMV, GRU reset) and lengths. */
+Test(rnn, y_layout_seq_batch_dirs) {
+  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .seq = 4, .batch = 5, .in = 6,
+                        .hidden = 9, .bias = 1, .h0 = 1, .c0 = 1, .lens = lens5, .y_sbd = 1}, 400);
+  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .seq = 5, .batch = 2, .in = 3,
+                        .hidden = 7, .bias = 1, .y_sbd = 1}, 401);
+  run_case(&(struct tc){.cell = REF_GRU, .dir = "bidirectional", .seq = 4, .batch = 5, .in = 3,
+                        .hidden = 7, .bias = 1, .h0 = 1, .y_sbd = 1}, 402);
+  run_case(&(struct tc){.cell = REF_RNN, .dir = "forward", .seq = 3, .batch = 1, .in = 2,
+                        .hidden = 5, .bias = 1, .y_sbd = 1}, 403);
+  nncl_array x = TU_RAND(1, 2, 4, 3), w = TU_RAND(2, 1, 28, 3), r = TU_RAND(3, 1, 28, 7), out[3];
+  const nncl_array *in[] = {&x, &w, &r};
+  struct nncl_attr a[] = {A_INT("hidden_size", 7), A_INT("layout", 1), A_INT("nncl.y_layout", 1)};
+  cr_assert_eq(tu_try_op("LSTM", 14, a, 3, 3, in, 3, out), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "nncl.y_layout"), "%s",
+            nncl_context_last_error(tu_ctx()));
   nncl_array_free(&x);
   nncl_array_free(&w);
   nncl_array_free(&r);

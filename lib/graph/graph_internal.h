@@ -119,6 +119,7 @@ nncl_status plan_build(nncl_graph *g, struct plan *p);      /* plan.c */
 nncl_status plan_infer_fold(nncl_graph *g, struct plan *p); /* infer.c */
 nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p); /* pass_bn.c */
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
+nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p); /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
 nncl_status plan_schedule(nncl_graph *g, struct plan *p);   /* schedule.c: dead nodes, order */
 nncl_status plan_memory(nncl_graph *g, struct plan *p);     /* memplan.c */

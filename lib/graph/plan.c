@@ -1,6 +1,7 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
-   (infer+fold, BatchNorm folding, attention fusion, epilogue fusion, scheduling, per-op planning,
-   memory) and uploads pending inputs. Re-planning frees the old plan and starts again from the IR. */
+   (infer+fold, BatchNorm folding, attention fusion, RNN Y layout, epilogue fusion, scheduling,
+   per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
+   again from the IR. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   if (st == NNCL_OK) st = plan_infer_fold(g, p);
   if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
   if (st == NNCL_OK) st = pass_fuse_attention(g, p);
+  if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
   if (st == NNCL_OK) st = plan_ops(g, p);

@@ -6,7 +6,9 @@
    kernels. Small batches skip CLBlast inside the loop: the step kernel does the matrix-vector
    product itself against a transposed R (one launch per step), which cuts the per-step latency
    that dominates batch-1 inference. The cells differ only in gate count, default activations and
-   the kernel's CELL. */
+   the kernel's CELL. The internal attribute nncl.y_layout = 1 (set by lib/graph/pass_rnn.c, only
+   with layout 0) writes Y as [seq, batch, dirs, hidden], the order the next layer of a
+   bidirectional stack reads, instead of ONNX's [seq, dirs, batch, hidden]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct rnn_state {
   size_t gates, seq, batch, in, hidden, dirs;
   unsigned rev;
   int layout, lbr;
+  int kernel_layout; /* rnn.cl's layout: 0, 1 (ONNX) or 2 (nncl.y_layout) */
   cl_kernel step, reset, gemv, transpose;
   /* workspace layout, in floats */
   size_t xw_off, hr_off, h_off, c_off, rh_off, rt_off, h2_off;
@@ -159,6 +162,11 @@ static nncl_status infer(struct op_call *c) {
   int layout = (int)op_attr_int(c, "layout", 0);
   if (layout != 0 && layout != 1)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "layout must be 0 or 1, got %d", layout);
+  int64_t y_layout = op_attr_int(c, "nncl.y_layout", 0);
+  if (y_layout != 0 && (y_layout != 1 || layout != 0))
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "nncl.y_layout must be 0, or 1 with layout 0; got %lld with layout %d",
+                    (long long)y_layout, layout);
   for (int i = 0; i < c->n_in; i++) {
     if (!op_has_input(c, i)) continue;
     nncl_dtype want = i == IN_LENS ? NNCL_INT32 : NNCL_FLOAT32;
@@ -196,8 +204,9 @@ static nncl_status infer(struct op_call *c) {
                         (long long)b, (int)l32[b], (long long)seq);
   }
   c->out[0].dtype = NNCL_FLOAT32;
-  c->out[0].shape = layout ? (nncl_shape){.rank = 4, .dims = {batch, seq, dirs, hidden}}
-                           : (nncl_shape){.rank = 4, .dims = {seq, dirs, batch, hidden}};
+  c->out[0].shape = layout     ? (nncl_shape){.rank = 4, .dims = {batch, seq, dirs, hidden}}
+                    : y_layout ? (nncl_shape){.rank = 4, .dims = {seq, batch, dirs, hidden}}
+                               : (nncl_shape){.rank = 4, .dims = {seq, dirs, batch, hidden}};
   for (int i = 1; i < c->n_out; i++) {
     c->out[i].dtype = NNCL_FLOAT32;
     c->out[i].shape = (nncl_shape){.rank = 3, .dims = {st_dims[0], st_dims[1], st_dims[2]}};
@@ -228,6 +237,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->cell = cell_of(c);
   s->dirs = (size_t)dirs_of(c, &s->rev);
   s->layout = (int)op_attr_int(c, "layout", 0);
+  s->kernel_layout = s->layout ? 1 : op_attr_int(c, "nncl.y_layout", 0) ? 2 : 0;
   const nncl_shape *x = &c->in[IN_X].shape;
   s->seq = (size_t)x->dims[s->layout ? 1 : 0];
   s->batch = (size_t)x->dims[s->layout ? 0 : 1];
@@ -321,7 +331,7 @@ static nncl_status enqueue(struct op_call *c) {
   cl_uint seq = (cl_uint)s->seq, batch = (cl_uint)s->batch, hid = (cl_uint)s->hidden;
   cl_uint dirs = (cl_uint)s->dirs, rev = s->rev, xw_off = (cl_uint)s->xw_off;
   cl_uint hr_off = (cl_uint)s->hr_off, rh_off = (cl_uint)s->rh_off;
-  cl_int layout = s->layout;
+  cl_int layout = s->kernel_layout;
   size_t local[3] = {s->hidden < 64 ? s->hidden : 64, 1, 1};
   size_t global[3] = {s->hidden, s->batch, s->dirs};
   if (s->gemv) {
