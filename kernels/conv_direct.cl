@@ -13,6 +13,8 @@
    -D MR=8        output channels per work-item (register tile rows)
    -D NV=2        16-float vectors of positions per work-item (register tile columns / 16)
    -D HAS_BIAS=0|1
+   -D ROWTILE=0|1 tiles are runs of one output row (OWT per row) and full ones store whole vectors;
+                  0: tiles run through the flattened grid (less padding waste on small maps)
    plus the epilogue options of common/epilogue.cl (ACT, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
 #include "common/index.cl"
 
@@ -24,6 +26,9 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+#ifndef ROWTILE
+#define ROWTILE 0
 #endif
 #define NR (16 * NV)
 #include "conv_common.cl"
@@ -83,7 +88,7 @@ __kernel void conv_direct_pack_weights(__global const float *w, __global float *
 }
 
 /* One work-item: output channels [mt*MR, +MR) of group g, positions [qt*NR, +NR) of image n.
-   gid0 = g*KT + mt, gid1 = n*QT + qt.
+   gid0 = g*KT + mt, gid1 = n*QT + qt (ROWTILE: qt = oh*OWT + ow block).
    taps[t] is the offset of tap t inside a channel's planes; CS is the channel stride in xp;
    XLEN bounds every read (tiles near the end take a checked path). Output: y + YOFF, NCHW. */
 __kernel void conv_direct_main(__global const float *xp, __global const float *wp,
@@ -92,11 +97,15 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
                                const long xlen, const long yoff, const int NTAPS, const int MAXOFF,
                                const int C, const int CG, const long CS, const int K, const int KG,
                                const int KT, const int G, const int OH, const int OW,
-                               const int WPH, const int QT, const int NIMG) {
+                               const int WPH, const int QT, const int OWT, const int NIMG) {
   const int gm = get_global_id(0), gq = get_global_id(1);
   if (gm >= G * KT || gq >= NIMG * QT) return;
   const int g = gm / KT, mt = gm % KT, n = gq / QT, qt = gq % QT;
+#if ROWTILE
+  const int oh0 = qt / OWT, ow0 = (qt % OWT) * NR, q0 = oh0 * WPH + ow0;
+#else
   const int q0 = qt * NR;
+#endif
   const long xbase = xoff + ((long)n * C + (long)g * CG) * CS + q0;
   __global const float *a = wp + woff + (long)gm * CG * NTAPS * MR;
   float16 acc[MR][NV];
@@ -153,9 +162,35 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
 #else
     const float bk = 0.0f;
 #endif
+#if ROWTILE
+    const long o = yoff + (((long)n * K + k) * OH + oh0) * OW + ow0;
+    if (ow0 + NR <= OW) {
+#pragma unroll
+      for (int j = 0; j < NV; j++) {
+#if HAS_RES
+        const float16 r = vload16(j, res + o);
+#else
+        const float16 r = (float16)0.0f;
+#endif
+        vstore16(conv_epi16(acc[i][j] + bk, r), j, y + o);
+      }
+      continue;
+    }
+    float v[NR];
+#pragma unroll
+    for (int j = 0; j < NV; j++) vstore16(acc[i][j], j, v);
+    for (int j = 0; j < OW - ow0; j++) {
+#if HAS_RES
+      y[o + j] = epi_apply(v[j] + bk, res[o + j]);
+#else
+      y[o + j] = epi_apply(v[j] + bk, 0.0f);
+#endif
+    }
+#else
     float v[NR];
 #pragma unroll
     for (int j = 0; j < NV; j++) vstore16(acc[i][j], j, v);
     conv_store_tile(y, res, yoff + ((long)n * K + k) * OH * OW, v, bk, q0, WPH, OW, OH);
+#endif
   }
 }

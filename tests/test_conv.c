@@ -146,6 +146,19 @@ Test(conv, winograd_wide_channels) {
   check(&k, ALGOS("direct", "winograd2", "winograd4", "im2col"), NULL);
 }
 
+Test(conv, direct_row_tiles) {
+  /* rows of 30, 31 and 32 outputs: the direct kernel tiles by output row and stores full tiles
+     as vectors (with and without a residual), partial tiles element by element */
+  struct ccase a = {2, 5, 7, 30, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
+  struct op_epilogue relu_res = {.act = OP_ACT_RELU, .has_residual = 1};
+  check(&a, ALGOS("direct"), NULL);
+  check(&a, ALGOS("direct"), &relu_res);
+  struct ccase b = {1, 4, 9, 61, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
+  check(&b, ALGOS("direct"), NULL);
+  struct ccase c = {2, 6, 3, 32, 9, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, NULL};
+  check(&c, ALGOS("direct"), NULL);
+}
+
 Test(conv, one_by_one_image) {
   struct ccase k = {2, 5, 1, 1, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
   check(&k, ALGOS("direct", "winograd2", "winograd4", "im2col"), NULL);

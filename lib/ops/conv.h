@@ -54,6 +54,7 @@ struct conv_state {
   /* direct / depthwise: phase-packed input geometry */
   int64_t hph, wph, nph, cs; /* phase rows, columns, used phases, channel stride */
   int maxoff;                /* largest tap offset */
+  int rowtile;               /* direct: tiles are runs of one output row */
   int pack_input;            /* 0: the input is used in place (1x1, stride 1, no pads) */
   size_t xp_floats;          /* per-chunk floats of the packed input (with slack) */
   /* Winograd */

@@ -86,8 +86,12 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
      accumulators stay in registers */
   s->mr = c->ctx->info.is_gpu ? 4 : CONV_MR;
   s->nv = c->ctx->info.is_gpu ? 1 : CONV_NV;
-  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->mr, s->nv,
-           g->has_bias, epi);
+  /* Row tiles when rows are wide enough that rounding each up to the tile wastes little: their
+     full tiles store whole vectors, which matters most when C*R*S is small (first layers). */
+  int64_t nr = 16 * s->nv, owt = (g->OW + nr - 1) / nr;
+  s->rowtile = g->OW >= nr && (owt * nr - g->OW) * 8 <= owt * nr;
+  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d -DROWTILE=%d %s", s->mr, s->nv,
+           g->has_bias, s->rowtile, epi);
   NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_main", &s->k[1]));
   if (s->pack_input) NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_pack", &s->k[0]));
   int64_t kt = (g->Kg + s->mr - 1) / s->mr;
@@ -135,7 +139,8 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
   cl_long cs = (cl_long)s->cs;
   int64_t q = g->OH * s->wph;
   int64_t nr = 16 * s->nv;
-  cl_int QT = (cl_int)((q + nr - 1) / nr);
+  cl_int OWT = (cl_int)((g->OW + nr - 1) / nr);
+  cl_int QT = s->rowtile ? (cl_int)(g->OH * OWT) : (cl_int)((q + nr - 1) / nr);
   cl_mem bias = conv_bias_mem(c), res = conv_res_mem(c);
   for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
@@ -164,7 +169,8 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
                          NNCL_ARG(s->taps), NNCL_ARG(woff), NNCL_ARG(xoff), NNCL_ARG(xlen), NNCL_ARG(yoff),
                          NNCL_ARG(ntaps), NNCL_ARG(maxoff), NNCL_ARG(C), NNCL_ARG(CG),
                          NNCL_ARG(cs), NNCL_ARG(K), NNCL_ARG(KG), NNCL_ARG(KT), NNCL_ARG(G),
-                         NNCL_ARG(OH), NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(QT), NNCL_ARG(nim)));
+                         NNCL_ARG(OH), NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(QT), NNCL_ARG(OWT),
+                         NNCL_ARG(nim)));
   }
   return NNCL_OK;
 }

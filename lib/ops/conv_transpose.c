@@ -93,7 +93,8 @@ nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
     if (!s->use_blas) {
       int64_t rows = (int64_t)krs, kt = (rows + CONV_MR - 1) / CONV_MR;
       cl_int ntaps = 1, maxoff = 0, KC = (cl_int)(g->groups * rows), KGC = (cl_int)rows,
-             KT = (cl_int)kt, QT = (cl_int)((hw + CONV_NR - 1) / CONV_NR), nim = (cl_int)nimg;
+             KT = (cl_int)kt, QT = (cl_int)((hw + CONV_NR - 1) / CONV_NR), nim = (cl_int)nimg,
+             OWT = 1; /* flattened tiles (ROWTILE=0) */
       cl_long woff = 0, xoff = (cl_long)((size_t)n0 * (size_t)g->C * hw),
               xlen = (cl_long)((size_t)g->N * (size_t)g->C * hw), yoff = 0, cs = (cl_long)hw;
       size_t gs[2] = {(size_t)(G * KT), (size_t)nim * (size_t)QT}, ls[2] = {1, 1};
@@ -103,7 +104,7 @@ nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
                            NNCL_ARG(yoff), NNCL_ARG(ntaps), NNCL_ARG(maxoff), NNCL_ARG(C),
                            NNCL_ARG(CG), NNCL_ARG(cs), NNCL_ARG(KC), NNCL_ARG(KGC), NNCL_ARG(KT),
                            NNCL_ARG(G), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(W), NNCL_ARG(QT),
-                           NNCL_ARG(nim)));
+                           NNCL_ARG(OWT), NNCL_ARG(nim)));
     }
     for (int64_t gg = 0; s->use_blas && gg < g->groups; gg++)
       NNCL_TRY(nncl_sgemm_strided_batched(
