@@ -7,7 +7,10 @@
    -D BQ=n   query rows per work-group = local size (default 32)
    -D TK=n   keys per tile (default 32)
    -D HAS_MASK=0|1  an additive float mask is read through strides (default 0)
-   -D CAUSAL=0|1    key j is masked for query i when j > i + (lk - lq) (default 0) */
+   -D CAUSAL=0|1    key j is masked for query i when j > i + (lk - lq) (default 0)
+   -D SM_WG=n       work-group size of attention_softmax_rows, a power of two (default 64)
+   attention_softmax_rows is the middle of the other algorithm (attention.c): scores from a batched
+   SGEMM, mask and softmax per row in place, then a second SGEMM with V. */
 #ifndef DK
 #define DK 64
 #endif
@@ -25,6 +28,9 @@
 #endif
 #ifndef CAUSAL
 #define CAUSAL 0
+#endif
+#ifndef SM_WG
+#define SM_WG 64
 #endif
 
 /* Global (round_up(lq, BQ), batch), local (BQ, 1). q: [batch, lq, DK], k: [batch, lk, DK],
@@ -88,4 +94,63 @@ void attention_fwd(__global const float *q, __global const float *k, __global co
   __global float *op = out + ((size_t)b * lq + i) * DV;
   const float inv = 1.0f / sum; /* sum == 0 (all masked) gives NaN, like the unfused softmax */
   for (int d = 0; d < DV; d++) op[d] = acc[d] * inv;
+}
+
+/* Global (SM_WG, batch * lq), local (SM_WG, 1): one work-group per score row of s
+   [batch, lq, lk] (already scaled), adds the mask, applies the causal cut and normalises in place
+   with three passes over the row (max, exp and sum, scale), each strided across the group so
+   neighbouring work-items touch neighbouring scores. Mask addressing as in attention_fwd. */
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
+void attention_softmax_rows(__global float *s, __global const float *mask, const uint lq,
+                            const uint lk, const uint nb1, const uint ms0, const uint ms1,
+                            const uint msq, const uint msk) {
+  __local float red[SM_WG];
+  const uint l = get_local_id(0), row = get_group_id(1);
+  const uint b = row / lq, i = row % lq;
+  __global float *x = s + (size_t)row * lk;
+#if HAS_MASK
+  __global const float *mrow = mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
+#else
+  (void)mask;
+  (void)b;
+  (void)nb1;
+  (void)ms0;
+  (void)ms1;
+  (void)msq;
+  (void)msk;
+#endif
+  float m = -INFINITY;
+  for (uint j = l; j < lk; j += SM_WG) {
+    float v = x[j];
+#if HAS_MASK
+    v += mrow[(size_t)j * msk];
+#endif
+#if CAUSAL
+    if (j > i + (lk - lq)) v = -INFINITY;
+#endif
+    x[j] = v;
+    m = fmax(m, v);
+  }
+  red[l] = m;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint h = SM_WG / 2; h > 0; h >>= 1) {
+    if (l < h) red[l] = fmax(red[l], red[l + h]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  m = red[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  float sum = 0.0f;
+  for (uint j = l; j < lk; j += SM_WG) {
+    const float e = exp(x[j] - m); /* every key masked: -inf - -inf = NaN, as the unfused softmax */
+    x[j] = e;
+    sum += e;
+  }
+  red[l] = sum;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint h = SM_WG / 2; h > 0; h >>= 1) {
+    if (l < h) red[l] += red[l + h];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  const float inv = 1.0f / red[0];
+  for (uint j = l; j < lk; j += SM_WG) x[j] *= inv;
 }

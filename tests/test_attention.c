@@ -1,7 +1,8 @@
 /* test_attention.c: nncl.Attention (fused online-softmax attention) against the unfused math in
    C: scores = Q.K^T * scale + mask, a numerically stable softmax over keys, then . V. Covers long
    key sequences that span many tiles, odd sizes, batch/head dims, broadcast masks, -inf masks,
-   causal masking and shape errors. Tolerance: rtol 1e-4, atol 1e-5. */
+   causal masking and shape errors, for both algorithms (fused online softmax; SGEMM, softmax rows,
+   SGEMM). Tolerance: rtol 1e-4, atol 1e-5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,26 +53,31 @@ static void check(int64_t b0, int64_t b1, int64_t lq, int64_t lk, int64_t dk, in
   nncl_array v = TU_RAND(seed + 2, b0, b1, lk, dv), out;
   const nncl_array *in[] = {&q, &k, &v, mask};
   float scale = with_scale ? 0.7f : 1.0f / sqrtf((float)dk);
-  struct nncl_attr attrs[2];
-  int na = 0;
-  if (with_scale) attrs[na++] = A_FLOAT("scale", 0.7f);
-  if (causal) attrs[na++] = A_INT("causal", 1);
-  tu_run_op("nncl.Attention", 17, attrs, na, mask ? 4 : 3, in, 1, &out);
   size_t n = (size_t)(b0 * b1 * lq * dv);
-  cr_assert_eq((size_t)nncl_shape_numel(&out.shape), n);
   float *want = malloc(n * sizeof *want);
   ref_attention(q.data, k.data, v.data, mask, want, b0, b1, lq, lk, dk, dv, scale, causal);
-  char what[160];
-  snprintf(what, sizeof what, "Attention [%lld,%lld] lq=%lld lk=%lld dk=%lld dv=%lld mask=%d causal=%d",
-           (long long)b0, (long long)b1, (long long)lq, (long long)lk, (long long)dk, (long long)dv,
-           mask != NULL, causal);
-  tu_assert_close((float *)out.data, want, n, 1e-4, 1e-5, what);
-  cr_log_info("%s: max rel error %.2e", what, tu_max_rel_error(out.data, want, n));
+  static const char *algos[] = {"fused", "gemm"};
+  for (int a = 0; a < 2; a++) {
+    struct nncl_attr attrs[3];
+    int na = 0;
+    attrs[na++] = A_STR("nncl.algo", algos[a]);
+    if (with_scale) attrs[na++] = A_FLOAT("scale", 0.7f);
+    if (causal) attrs[na++] = A_INT("causal", 1);
+    tu_run_op("nncl.Attention", 17, attrs, na, mask ? 4 : 3, in, 1, &out);
+    cr_assert_eq((size_t)nncl_shape_numel(&out.shape), n);
+    char what[180];
+    snprintf(what, sizeof what,
+             "Attention %s [%lld,%lld] lq=%lld lk=%lld dk=%lld dv=%lld mask=%d causal=%d", algos[a],
+             (long long)b0, (long long)b1, (long long)lq, (long long)lk, (long long)dk,
+             (long long)dv, mask != NULL, causal);
+    tu_assert_close((float *)out.data, want, n, 1e-4, 1e-5, what);
+    cr_log_info("%s: max rel error %.2e", what, tu_max_rel_error(out.data, want, n));
+    nncl_array_free(&out);
+  }
   free(want);
   nncl_array_free(&q);
   nncl_array_free(&k);
   nncl_array_free(&v);
-  nncl_array_free(&out);
 }
 
 Test(attention, no_mask_long_and_odd) {
