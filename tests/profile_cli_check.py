@@ -98,15 +98,17 @@ def check(nncl, model, work, attempt):
             fail(model, f"node {row['index']} names differ")
     other_data = t["otherData"]
     total = sum(per_node) + other
-    busy = other_data["busy_median_us"]
+    busy, fastest = other_data["busy_median_us"], other_data["busy_min_us"]
     if abs(total - other_data["device_us"]) > 1e-3 * max(1.0, total):
         fail(model, f"slices add to {total} us, the report says {other_data['device_us']} us")
     if busy <= 0:
         fail(model, "no device time")
-    if abs(total - busy) / busy > 0.05:
-        # Per-command medians shed the preemptions a busy shared CPU inflicts on single commands;
-        # the median run keeps its share of them. Past 5% on four profiles is not noise.
-        msg = f"per-node times {total:.1f} us vs run device time {busy:.1f} us: more than 5% apart"
+    # Within 5% of the runs' device time: between the fastest and the median run. Per-command
+    # medians shed the preemptions a busy shared CPU inflicts on single commands; the median run
+    # keeps its share of them. Outside on four profiles is not noise.
+    if total < fastest * 0.95 or total > busy * 1.05:
+        msg = (f"per-node times {total:.1f} us vs run device time {fastest:.1f}-{busy:.1f} us: "
+               "more than 5% outside")
         if attempt == 3:
             fail(model, msg)
         print(f"retrying: {msg}")

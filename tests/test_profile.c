@@ -179,6 +179,7 @@ Test(profile_build, medians_sums_timeline_roofline) {
   cr_assert_float_eq(p.device_ns, p.nodes_ns + p.other_ns, 1e-6);
   /* Busy per run: 76, 75, 78 -> median 76 us; the per-command medians add to 74 us. */
   cr_assert_float_eq(p.busy_median_ns, 76e3, 1e-6);
+  cr_assert_float_eq(p.busy_min_ns, 75e3, 1e-6);
   cr_assert(fabs(p.device_ns - p.busy_median_ns) / p.busy_median_ns < 0.05);
   cr_assert_float_eq(p.span_ns, 76e3 + 4 * GAP_US * 1e3, 1e-6);
   cr_assert_float_eq(p.wall_ns, 201e3, 1e-6);
@@ -393,24 +394,34 @@ static nncl_graph *small_net(void) {
   return g;
 }
 
+/* How far (relative) the table's total lies outside [fastest run, median run] device busy time. */
+static double outside_runs(const nncl_profile *p) {
+  double total = p->nodes_ns + p->other_ns;
+  if (total < p->busy_min_ns) return (p->busy_min_ns - total) / p->busy_min_ns;
+  if (total > p->busy_median_ns) return (total - p->busy_median_ns) / p->busy_median_ns;
+  return 0;
+}
+
 Test(graph_profile, small_net_adds_up_and_traces, .timeout = 300) {
   nncl_context *ctx = tu_ctx();
   nncl_graph *g = small_net();
   nncl_profile p;
   nncl_status st = nncl_graph_profile(g, 5, 1, &p);
   cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
-  /* The per-node times add up to the run's device time within 5%. Per-command medians shed the
-     preemptions a loaded shared CPU inflicts on single commands while the median run keeps its
-     share, so a noisy profile is retried; three in a row past 5% are not noise. */
-  double err = fabs(p.nodes_ns + p.other_ns - p.busy_median_ns) / p.busy_median_ns;
+  /* The per-node times add up to the run's device time within 5%: between the fastest and the
+     median run (per-command medians shed the preemptions a loaded shared CPU inflicts on single
+     commands, the median run keeps its share). A noisy profile is retried; three in a row
+     outside are not noise. */
+  double err = outside_runs(&p);
   for (int attempt = 1; attempt < 3 && err > 0.05; attempt++) {
     cr_log_info("profile %d: %.2f%% apart, profiling again", attempt, 100 * err);
     nncl_profile_free(&p);
     cr_assert_eq(nncl_graph_profile(g, 9, 0, &p), NNCL_OK, "%s", nncl_context_last_error(ctx));
-    err = fabs(p.nodes_ns + p.other_ns - p.busy_median_ns) / p.busy_median_ns;
+    err = outside_runs(&p);
   }
-  cr_assert(err <= 0.05, "nodes %.1f us + other %.1f us against %.1f us busy: %.2f%%",
-            p.nodes_ns * 1e-3, p.other_ns * 1e-3, p.busy_median_ns * 1e-3, 100 * err);
+  cr_assert(err <= 0.05, "nodes %.1f us + other %.1f us against %.1f-%.1f us busy: %.2f%% outside",
+            p.nodes_ns * 1e-3, p.other_ns * 1e-3, p.busy_min_ns * 1e-3, p.busy_median_ns * 1e-3,
+            100 * err);
   cr_assert(!nncl_prof_active(ctx));
   cr_assert_eq(p.n_nodes, nncl_graph_num_planned_nodes(g));
   cr_assert(p.n_nodes >= 3, "conv, pool and fc at least: %d", p.n_nodes);

@@ -74,6 +74,7 @@ static void print_totals(FILE *f, const nncl_profile *p) {
           dev * 1e-6, p->nodes_ns * 1e-6, p->other_ns * 1e-6);
   fprintf(f, "  device busy, median run           %12.3f ms  (rows differ by %+.2f%%)\n",
           busy * 1e-6, busy > 0 ? 100.0 * (dev - busy) / busy : 0.0);
+  fprintf(f, "  device busy, fastest run          %12.3f ms\n", p->busy_min_ns * 1e-6);
   fprintf(f, "  device span, first start to end   %12.3f ms  (idle gaps %.3f ms)\n",
           p->span_ns * 1e-6, (p->span_ns - busy) * 1e-6);
   fprintf(f, "  wall time of nncl_graph_run       %12.3f ms  (host overhead and idle %.3f ms, %.1f%%)\n",

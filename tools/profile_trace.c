@@ -139,6 +139,7 @@ static cJSON *other_data(const nncl_profile *p, const char *title) {
   cJSON_AddNumberToObject(o, "nodes_us", p->nodes_ns * 1e-3);
   cJSON_AddNumberToObject(o, "other_us", p->other_ns * 1e-3);
   cJSON_AddNumberToObject(o, "busy_median_us", p->busy_median_ns * 1e-3);
+  cJSON_AddNumberToObject(o, "busy_min_us", p->busy_min_ns * 1e-3);
   cJSON_AddNumberToObject(o, "span_us", p->span_ns * 1e-3);
   cJSON_AddNumberToObject(o, "wall_us", p->wall_ns * 1e-3);
   cJSON_AddNumberToObject(o, "wall_plain_us", p->wall_plain_ns * 1e-3);

@@ -71,6 +71,9 @@ typedef struct nncl_profile {
   double other_ns;        /* commands outside any node */
   double busy_median_ns;  /* median over runs of the run's summed command time (a cross-check
                              of device_ns, which sums per-command medians) */
+  double busy_min_ns;     /* the same for the fastest run. A loaded machine preempts single
+                             commands: per-command medians shed that, the median run keeps its
+                             share, so device_ns lies between busy_min_ns and busy_median_ns */
   double span_ns;         /* median over runs of first START to last END: busy plus idle gaps */
   double wall_ns;         /* median over runs of nncl_graph_run's host wall time */
   double wall_plain_ns;   /* the same for as many runs without profiling, interleaved with the

@@ -143,6 +143,7 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
   int ref = 0;
   while (ref < n_runs - 1 && busy[ref] != scratch[n_runs / 2]) ref++;
   out->busy_median_ns = median(busy, n_runs);
+  out->busy_min_ns = busy[0]; /* sorted by median() */
   for (int r = 0; r < n_runs; r++) busy[r] = run_span(&runs[r]);
   out->span_ns = median(busy, n_runs);
   for (int r = 0; r < n_runs; r++) busy[r] = runs[r].wall_ns;
