@@ -46,8 +46,9 @@ static nncl_status fold_one(nncl_graph *g, struct plan *p, struct pnode *bn, str
   float eps = attr_f(bn, "epsilon", 1e-5f);
   int is_gemm = strcmp(prod->op_type, "Gemm") == 0;
   int wv = prod->in[1];
-  const nncl_shape *ws = &p->v[wv].shape;
-  const float *w = const_f32(p, wv);
+  /* copies: new_const() may move p->v */
+  const nncl_shape wshape = p->v[wv].shape, *ws = &wshape;
+  const float *w = const_f32(p, wv); /* host arrays do not move with p->v */
   const float *b = prod->n_in > 2 ? const_f32(p, prod->in[2]) : NULL;
   int trans_b = is_gemm ? (int)attr_i(prod, "transB", 0) : 0;
   float *s = malloc((size_t)K * sizeof *s);
