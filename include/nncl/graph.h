@@ -101,7 +101,7 @@ typedef struct nncl_graph_summary {
   uint64_t arena_bytes; /* device arena holding every intermediate */
   uint64_t intermediates_bytes; /* sum of all intermediates, as if each had its own buffer */
   uint64_t weight_bytes;
-  uint64_t workspace_bytes;
+  uint64_t workspace_bytes;     /* one scratch buffer shared by all nodes, outside the arena */
   double plan_seconds;
 } nncl_graph_summary;
 NNCL_API nncl_status nncl_graph_summarize(nncl_graph *g, nncl_graph_summary *out);

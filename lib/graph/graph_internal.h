@@ -56,7 +56,7 @@ int graph_value(nncl_graph *g, const char *name);
 void graph_plan_free(nncl_graph *g);
 
 /* ---- plan ---- */
-enum storage_kind { ST_ARENA, ST_INPUT, ST_CONST };
+enum storage_kind { ST_ARENA, ST_INPUT, ST_CONST, ST_SCRATCH };
 
 struct storage {
   enum storage_kind kind;

@@ -1,6 +1,7 @@
-/* memplan.c: places every intermediate tensor and workspace in one device arena by liveness
+/* memplan.c: places every intermediate tensor in one device arena by liveness
    (greedy by size, first fit among tensors alive at the same time), aliases views and in-place
-   element-wise outputs onto their input, uploads constants once, and binds buffers to op calls.
+   element-wise outputs onto their input, uploads constants once, gives all nodes one shared
+   scratch buffer, and binds buffers to op calls.
    Offsets honour CL_DEVICE_MEM_BASE_ADDR_ALIGN so each tensor is a valid sub-buffer. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,10 +181,15 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
       }
     }
     n->ws_storage = -1;
-    if (st == NNCL_OK && n->ws_bytes) {
-      n->ws_storage = add_storage(p, ST_ARENA, n->ws_bytes, k);
-      if (n->ws_storage < 0) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
-    }
+  }
+  /* Nodes run one at a time, so one scratch buffer of the largest request serves them all;
+     keeping it out of the arena makes the arena the activations' footprint alone. */
+  if (st == NNCL_OK && p->workspace_bytes) {
+    int ws = add_storage(p, ST_SCRATCH, p->workspace_bytes, 0);
+    if (ws < 0) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+    if (ws >= 0) st = nncl_buffer_create(ctx, p->workspace_bytes, "op workspace", &p->st[ws].mem);
+    for (int k = 0; k < p->n_order && st == NNCL_OK; k++)
+      if (p->n[p->order[k]].ws_bytes) p->n[p->order[k]].ws_storage = ws;
   }
   free(last);
   if (st != NNCL_OK) return st;

@@ -86,8 +86,8 @@ struct nncl_karg {
 #define NNCL_ARG(x) ((struct nncl_karg){sizeof(x), &(x)})
 #define NNCL_LOCAL(bytes) ((struct nncl_karg){(bytes), NULL})
 /* Sets all arguments and enqueues. Global sizes are rounded up to multiples of local sizes (kernels
-   bound-check), so no OpenCL 2.0 non-uniform work-groups are needed. local may be NULL. `label` names
-   the launch in errors and profiles; NULL uses the kernel's function name. */
+   bound-check), so no OpenCL 2.0 non-uniform work-groups are needed. local may be NULL. `label` (a
+   static string) names the launch in errors and profiles; NULL records it as "kernel". */
 nncl_status nncl_launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
                              const size_t *global, const size_t *local, size_t nargs,
                              const struct nncl_karg *args);
