@@ -308,6 +308,17 @@ Test(onnx_tensor, external_data) {
   assert_error(load_external("/etc/passwd", NULL, NULL, &a), NNCL_ERR_FORMAT, "leaves");
   assert_error(load_external(NULL, NULL, NULL, &a), NNCL_ERR_FORMAT, "without a location");
   assert_error(load_external("missing.bin", NULL, NULL, &a), NNCL_ERR_IO, "missing.bin");
+  /* A huge shape is checked against the file before anything is allocated. */
+  int64_t huge[] = {1LL << 20, 1LL << 20, 1LL << 10};
+  Onnx__StringStringEntryProto e, *ep = &e;
+  onnx__string_string_entry_proto__init(&e);
+  e.key = "location", e.value = "weights.bin";
+  Onnx__TensorProto t;
+  onnx__tensor_proto__init(&t);
+  t.n_dims = 3, t.dims = huge, t.has_data_type = 1, t.data_type = 1;
+  t.has_data_location = 1, t.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  t.n_external_data = 1, t.external_data = &ep;
+  assert_error(load(write_proto(&t, "ext.pb"), &a), NNCL_ERR_FORMAT, "holds 32 bytes");
   cr_assert_null(a.data);
 }
 

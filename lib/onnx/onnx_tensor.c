@@ -124,9 +124,12 @@ static int parse_u64(const char *s, uint64_t *out) {
   return 1;
 }
 
-/* Reads `bytes` bytes of an external-data tensor into dst. */
-static nncl_status read_external(nncl_context *ctx, const Onnx__TensorProto *t, const char *base_dir,
-                                 const char *where, void *dst, size_t bytes) {
+/* Opens the file of an external-data tensor positioned at its data, after checking the location,
+   offset and length against the tensor's `bytes` and the file's real size (so nothing is
+   allocated for data the file does not hold). */
+static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t, const char *base_dir,
+                                 const char *where, size_t bytes, FILE **out) {
+  *out = NULL;
   const char *location = NULL, *offset_s = NULL, *length_s = NULL;
   for (size_t i = 0; i < t->n_external_data; i++) {
     const Onnx__StringStringEntryProto *e = t->external_data[i];
@@ -140,10 +143,6 @@ static nncl_status read_external(nncl_context *ctx, const Onnx__TensorProto *t, 
   if (!location_is_safe(location))
     return nncl_error(ctx, NNCL_ERR_FORMAT,
                       "%s: external data location \"%s\" leaves the model's folder", where, location);
-  if (!base_dir)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT,
-                      "%s: external data \"%s\" needs the model's folder (base_dir is NULL)", where,
-                      location);
   uint64_t offset = 0, length = bytes;
   if (offset_s && !parse_u64(offset_s, &offset))
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data offset \"%s\" is not a number", where,
@@ -154,6 +153,10 @@ static nncl_status read_external(nncl_context *ctx, const Onnx__TensorProto *t, 
   if (length != bytes)
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data length %llu, expected %zu bytes",
                       where, (unsigned long long)length, bytes);
+  if (!base_dir)
+    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT,
+                      "%s: external data \"%s\" needs the model's folder (base_dir is NULL)", where,
+                      location);
   size_t plen = strlen(base_dir) + strlen(location) + 2;
   char *path = malloc(plen);
   if (!path) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: external data path", where);
@@ -170,12 +173,16 @@ static nncl_status read_external(nncl_context *ctx, const Onnx__TensorProto *t, 
     st = nncl_error(ctx, NNCL_ERR_FORMAT,
                     "%s: external data %s holds %lld bytes, the tensor needs %zu at offset %llu",
                     where, path, (long long)sb.st_size, bytes, (unsigned long long)offset);
-  } else if (fseeko(f, (off_t)offset, SEEK_SET) != 0 || fread(dst, 1, bytes, f) != bytes) {
-    st = nncl_error(ctx, NNCL_ERR_IO, "%s: reading external data %s failed", where, path);
+  } else if (fseeko(f, (off_t)offset, SEEK_SET) != 0) {
+    st = nncl_error(ctx, NNCL_ERR_IO, "%s: seeking in external data %s failed", where, path);
   }
-  if (f) fclose(f);
   free(path);
-  return st;
+  if (st != NNCL_OK) {
+    if (f) fclose(f);
+    return st;
+  }
+  *out = f;
+  return NNCL_OK;
 }
 
 nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t, const char *base_dir,
@@ -220,12 +227,18 @@ nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t, 
                       nncl_shape_format(&shape, (char[96]){0}, 96), numel);
   }
 
-  if (nncl_array_alloc(out, dt, &shape) != NNCL_OK)
+  FILE *ext = NULL;
+  if (external) NNCL_TRY(open_external(ctx, t, base_dir, where, bytes, &ext));
+  if (nncl_array_alloc(out, dt, &shape) != NNCL_OK) {
+    if (ext) fclose(ext);
     return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", where, bytes);
+  }
   nncl_status st = NNCL_OK;
-  if (external) {
-    st = read_external(ctx, t, base_dir, where, out->data, bytes);
-    if (st == NNCL_OK) le_to_host(out->data, numel, esize);
+  if (ext) {
+    if (fread(out->data, 1, bytes, ext) != bytes)
+      st = nncl_error(ctx, NNCL_ERR_IO, "%s: reading external data failed", where);
+    fclose(ext);
+    le_to_host(out->data, numel, esize);
   } else if (t->has_raw_data) {
     if (bytes) memcpy(out->data, t->raw_data.data, bytes);
     le_to_host(out->data, numel, esize);
