@@ -345,6 +345,12 @@ Test(onnx_tensor, sparse_tensors_densify) {
     cr_assert_eq(memcmp(a.data, want, sizeof want), 0, "layout %d", k);
     nncl_array_free(&a);
   }
+  int64_t huge[] = {1LL << 30, 1LL << 30};
+  s.dims = huge;
+  nncl_array big;
+  assert_error(onnx_sparse_to_array(tu_ctx(), &s, NULL, "sparse", &big), NNCL_ERR_UNSUPPORTED, "exceeds");
+  cr_assert_null(big.data);
+  s.dims = dims;
   lin[2] = 12; /* out of range */
   onnx__tensor_proto__init(&ix);
   ix.n_dims = 1, ix.dims = ldims, ix.has_data_type = 1, ix.data_type = 7, ix.n_int64_data = 3, ix.int64_data = lin;

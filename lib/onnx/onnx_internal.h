@@ -12,6 +12,9 @@
    bigger weights must use external data). */
 #define ONNX_MAX_FILE_BYTES ((size_t)1 << 31)
 
+/* Largest dense tensor a sparse one may expand to (its size is not bounded by the file's). */
+#define ONNX_MAX_SPARSE_DENSE_BYTES ((size_t)1 << 30)
+
 /* Deepest message nesting accepted (GraphProto in AttributeProto in NodeProto ...); protobuf-c's
    unpacker recurses once per level, so a hostile file could otherwise exhaust the stack. */
 #define ONNX_MAX_NESTING 64

@@ -289,6 +289,10 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
       st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse indices shape does not match %lld values",
                       where, (long long)nnz);
   }
+  /* The dense size is not bounded by the file: cap it so a tiny file cannot demand terabytes. */
+  if (st == NNCL_OK && numel > ONNX_MAX_SPARSE_DENSE_BYTES / (esize ? esize : 1))
+    st = nncl_error(ctx, NNCL_ERR_UNSUPPORTED, "%s: the dense form of this sparse tensor exceeds %zu bytes",
+                    where, (size_t)ONNX_MAX_SPARSE_DENSE_BYTES);
   if (st == NNCL_OK && nncl_array_alloc(out, values.dtype, &shape) != NNCL_OK)
     st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: dense copy of a sparse tensor", where);
   const int64_t *idx = indices.data;
