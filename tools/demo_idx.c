@@ -91,8 +91,9 @@ int demo_idx_read_split(const char *dir, const char *prefix, demo_idx *images, d
   char path[4096];
   snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
   if (demo_idx_read(path, images, err, err_len) != 0) return -1;
-  if (images->rank != 3 || images->dims[1] != 28 || images->dims[2] != 28) {
-    snprintf(err, err_len, "%s: expected images [n, 28, 28], got rank %d", path, images->rank);
+  if (images->rank != 3 || images->dims[1] != 28 || images->dims[2] != 28 || images->count == 0) {
+    snprintf(err, err_len, "%s: expected images [n > 0, 28, 28], got rank %d, %zu items", path,
+             images->rank, images->count);
     demo_idx_free(images);
     return -1;
   }
