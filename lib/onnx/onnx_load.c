@@ -97,26 +97,26 @@ static nncl_status load_inputs(struct loader *L, const Onnx__GraphProto *g) {
                         "%s: graph input '%s' has element type %s (%d), which nncl does not support",
                         L->file, v->name, onnx_dtype_name(et), (int)et);
     nncl_shape shape = {0};
-    const nncl_shape *sp = NULL; /* NULL: rank unknown until an input is set */
-    if (tt->shape) {
-      if (tt->shape->n_dim > NNCL_MAX_RANK)
-        return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)",
-                          L->file, v->name, tt->shape->n_dim, NNCL_MAX_RANK);
-      shape.rank = (int)tt->shape->n_dim;
-      for (size_t d = 0; d < tt->shape->n_dim; d++) {
-        const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
-        int64_t val = -1; /* dim_param ("batch") or unset: known when an input is set */
-        if (dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
-          if (dim->dim_value < 0)
-            return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input '%s' dim %zu is %lld",
-                              L->file, v->name, d, (long long)dim->dim_value);
-          val = dim->dim_value;
-        }
-        shape.dims[d] = val;
+    if (!tt->shape)
+      return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED,
+                        "%s: graph input '%s' declares no shape; nncl needs at least its rank", L->file,
+                        v->name);
+    if (tt->shape->n_dim > NNCL_MAX_RANK)
+      return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)",
+                        L->file, v->name, tt->shape->n_dim, NNCL_MAX_RANK);
+    shape.rank = (int)tt->shape->n_dim;
+    for (size_t d = 0; d < tt->shape->n_dim; d++) {
+      const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
+      int64_t val = -1; /* dim_param ("batch") or unset: known when an input is set */
+      if (dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+        if (dim->dim_value < 0)
+          return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input '%s' dim %zu is %lld",
+                            L->file, v->name, d, (long long)dim->dim_value);
+        val = dim->dim_value;
       }
-      sp = &shape;
+      shape.dims[d] = val;
     }
-    NNCL_TRY(nncl_graph_add_input(L->g, v->name, dt, sp));
+    NNCL_TRY(nncl_graph_add_input(L->g, v->name, dt, &shape));
   }
   return NNCL_OK;
 }
