@@ -14,7 +14,6 @@
 
 struct opts {
   double rtol, atol;
-  int verbose;
 };
 
 struct tally {
@@ -216,7 +215,7 @@ static void test_model(nncl_context *ctx, const char *dir, const struct opts *o,
 }
 
 static int run(int argc, char **argv) {
-  struct opts o = {1e-3, 1e-5, 0};
+  struct opts o = {1e-3, 1e-5};
   const char *device = NULL, *v;
   int n_dirs = 0;
   char **dirs = calloc((size_t)argc, sizeof *dirs);
