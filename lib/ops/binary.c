@@ -130,7 +130,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     NNCL_TRY(ew_bcast_plan(c, &c->out[0].shape, nin_kernel, in, &st->b));
     double alpha = r->variadic && strcmp(r->name, "Mean") == 0 && i == s->n_steps - 1
                        ? 1.0 / (double)n_in
-                       : 1.0;
+                       : strcmp(r->name, "Mod") == 0 ? (double)op_attr_int(c, "fmod", 0)
+                                                      : 1.0;
     ew_params_set(&st->p, is_int, alpha, 0.0);
   }
   c->algo = s->steps[0].b.meta[0] == 1 ? "elementwise_bcast_flat" : "elementwise_bcast";

@@ -70,7 +70,13 @@
   X(ACOSH, "Acosh", "acosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                \
   X(ATANH, "Atanh", "atanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                \
   X(NOT, "Not", NULL, "x==0", EWK_BOOL, NULL, 0, NULL, 0)                                         \
-  X(ISNAN, "IsNaN", "isnan(x)", NULL, EWK_PRED, NULL, 0, NULL, 0)
+  X(ISNAN, "IsNaN", "isnan(x)", NULL, EWK_PRED, NULL, 0, NULL, 0)                                \
+  /* IsInf: alpha = detect_positive, beta = detect_negative */                                    \
+  X(ISINF, "IsInf", "isinf(x)&&(x>0.0f?alpha!=0.0f:beta!=0.0f)", NULL, EWK_PRED,                 \
+    "detect_positive", 1.0f, "detect_negative", 1.0f)                                             \
+  /* Shrink: alpha = lambd, beta = bias */                                                        \
+  X(SHRINK, "Shrink", "x<-alpha?x+beta:(x>alpha?x-beta:0.0f)", NULL, EWK_FLOAT, "lambd", 0.5f,   \
+    "bias", 0.0f)
 
 /* Variadic rows (Sum, Mean, Max, Min) take 1..N inputs and chain the expression; Mean's
    expression scales by alpha, which binary.c sets to 1/N on the last step and 1 before. */
@@ -93,6 +99,12 @@
   X(GREATER_OR_EQUAL, "GreaterOrEqual", "a>=b", "a>=b", EWK_CMP, 0)                               \
   X(AND, "And", NULL, "a&&b", EWK_BOOL, 0)                                                        \
   X(OR, "Or", NULL, "a||b", EWK_BOOL, 0)                                                          \
-  X(XOR, "Xor", NULL, "(a!=0)!=(b!=0)", EWK_BOOL, 0)
+  X(XOR, "Xor", NULL, "(a!=0)!=(b!=0)", EWK_BOOL, 0)                                             \
+  /* Mod: alpha = fmod attribute (binary.c); fmod 0 takes the divisor's sign (Python), 1 the     \
+     dividend's (C fmod); integer x % 0 gives 0 instead of trapping */                            \
+  X(MOD, "Mod",                                                                                   \
+    "(alpha!=0.0f||fmod(a,b)==0.0f||(fmod(a,b)<0.0f)==(b<0.0f))?fmod(a,b):fmod(a,b)+b",         \
+    "(b==0||(b<0&&b==(TB)-1))?(TA)0:((alpha==0&&a%b!=0&&((a%b<0)!=(b<0)))?(TA)(a%b+b):(TA)(a%b))",      \
+    EWK_NUM, 0)
 
 #endif
