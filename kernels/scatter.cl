@@ -1,0 +1,130 @@
+/* scatter.cl: GatherND, ScatterElements/Scatter and ScatterND (lib/ops/scatter_gather_nd.c).
+   Index types: _i32 (int) and _i64 (long); negative indices count from the end; an index still
+   out of range reads zero bits (GatherND) or is skipped (scatters): the host rejects constant
+   out-of-range indices, and a device cannot report an error without a host round trip.
+   Element types: moves without arithmetic use raw element sizes (_b1/_b2/_b4/_b8), reductions
+   use _f32/_i32/_i64.
+   Determinism: scatters never use atomics. The output is first a copy of data, then every
+   work-item owns one "lane" of output elements that no other work-item can touch and applies its
+   updates serially in index order, so duplicate indices give the same result on every run and
+   device: with reduction none the last update in index order wins, add/mul fold in index order.
+   No -D parameters. */
+#include "common/index.cl"
+
+#define OP_NONE(a, b) (b)
+#define OP_ADD(a, b) ((a) + (b))
+#define OP_MUL(a, b) ((a) * (b))
+
+/* GatherND: out[j, i] = data[batch(j) * bstride + sum_t idx[j, t] * ds[t] + i] for j over the
+   nidx index tuples of k entries and i over the slice of `slice` elements; tuples come in
+   per_batch groups that share one batch offset. dd holds the k indexed dims (bounds). */
+#define GATHER_ND(SUF, T, ISUF, IT)                                                               \
+  __kernel void scatter_gather_nd_##SUF##_##ISUF(                                                 \
+      __global const T *data, __global const IT *idx, __global T *out, const ulong n,             \
+      const ulong slice, const ulong per_batch, const ulong bstride, const uint k,                \
+      const long8 ds, const long8 dd) {                                                           \
+    const ulong g = get_global_id(0);                                                             \
+    GUARD(g, n);                                                                                  \
+    const ulong j = g / slice, i = g - j * slice;                                                 \
+    long s[8], d[8];                                                                              \
+    vstore8(ds, 0, s);                                                                            \
+    vstore8(dd, 0, d);                                                                            \
+    long off = (long)((j / per_batch) * bstride + i);                                             \
+    for (uint t = 0; t < k; ++t) {                                                                \
+      long v = (long)idx[j * k + t];                                                              \
+      if (v < 0) v += d[t];                                                                       \
+      if (v < 0 || v >= d[t]) {                                                                   \
+        out[g] = (T)0;                                                                            \
+        return;                                                                                   \
+      }                                                                                           \
+      off += v * s[t];                                                                            \
+    }                                                                                             \
+    out[g] = data[off];                                                                           \
+  }
+
+/* ScatterElements: one work-item per line of the updates tensor along the axis (nlines lines;
+   ud = updates dims innermost first with the axis dim counted as 1, ds = output strides, axis
+   counted innermost first); it walks the line in order so duplicates are applied serially. */
+#define SCATTER_ELEMENTS(RED, OPF, SUF, T, ISUF, IT)                                              \
+  __kernel void scatter_elements_##RED##_##SUF##_##ISUF(                                          \
+      __global const IT *idx, __global const T *upd, __global T *out, const uint nlines,          \
+      const uint8 ud, const int8 ds, const uint rank, const uint axis, const uint ulen,           \
+      const int axis_dim) {                                                                       \
+    const uint g = get_global_id(0);                                                              \
+    GUARD(g, nlines);                                                                             \
+    uint d[8];                                                                                    \
+    int s[8];                                                                                     \
+    vstore8(ud, 0, d);                                                                            \
+    vstore8(ds, 0, s);                                                                            \
+    int obase = 0, ubase = 0, ustride = 1, uaxis = 1;                                             \
+    uint r = g;                                                                                   \
+    for (uint a = 0; a < rank; ++a) {                                                             \
+      if (a == axis) {                                                                            \
+        uaxis = ustride;                                                                          \
+        ustride *= (int)ulen;                                                                     \
+        continue;                                                                                 \
+      }                                                                                           \
+      const int c = (int)(r % d[a]);                                                              \
+      r /= d[a];                                                                                  \
+      obase += c * s[a];                                                                          \
+      ubase += c * ustride;                                                                       \
+      ustride *= (int)d[a];                                                                       \
+    }                                                                                             \
+    const int oaxis = s[axis];                                                                    \
+    for (uint j = 0; j < ulen; ++j) {                                                             \
+      const int u = ubase + (int)j * uaxis;                                                       \
+      long v = (long)idx[u];                                                                      \
+      if (v < 0) v += axis_dim;                                                                   \
+      if (v < 0 || v >= axis_dim) continue;                                                       \
+      const int o = obase + (int)v * oaxis;                                                       \
+      out[o] = OPF(out[o], upd[u]);                                                               \
+    }                                                                                             \
+  }
+
+/* ScatterND: one work-item per slice element i; it applies the nidx update slices serially:
+   out[sum_t idx[j, t] * ds[t] + i] = op(that, upd[j * slice + i]). Slices of different tuples
+   only collide at the same i, which one work-item owns. */
+#define SCATTER_ND(RED, OPF, SUF, T, ISUF, IT)                                                    \
+  __kernel void scatter_nd_##RED##_##SUF##_##ISUF(                                                \
+      __global const IT *idx, __global const T *upd, __global T *out, const ulong slice,          \
+      const ulong nidx, const uint k, const long8 ds, const long8 dd) {                           \
+    const ulong i = get_global_id(0);                                                             \
+    GUARD(i, slice);                                                                              \
+    long s[8], d[8];                                                                              \
+    vstore8(ds, 0, s);                                                                            \
+    vstore8(dd, 0, d);                                                                            \
+    for (ulong j = 0; j < nidx; ++j) {                                                            \
+      long off = (long)i;                                                                         \
+      bool ok = true;                                                                             \
+      for (uint t = 0; t < k; ++t) {                                                              \
+        long v = (long)idx[j * k + t];                                                            \
+        if (v < 0) v += d[t];                                                                     \
+        ok = ok && v >= 0 && v < d[t];                                                            \
+        off += v * s[t];                                                                          \
+      }                                                                                           \
+      if (ok) out[off] = OPF(out[off], upd[j * slice + i]);                                       \
+    }                                                                                             \
+  }
+
+#define SCATTER_RED(RED, OPF, SUF, T, ISUF, IT) \
+  SCATTER_ELEMENTS(RED, OPF, SUF, T, ISUF, IT)  \
+  SCATTER_ND(RED, OPF, SUF, T, ISUF, IT)
+
+#define SCATTER_ALL(ISUF, IT)                           \
+  GATHER_ND(b1, uchar, ISUF, IT)                        \
+  GATHER_ND(b2, ushort, ISUF, IT)                       \
+  GATHER_ND(b4, uint, ISUF, IT)                         \
+  GATHER_ND(b8, ulong, ISUF, IT)                        \
+  SCATTER_RED(none, OP_NONE, b1, uchar, ISUF, IT)       \
+  SCATTER_RED(none, OP_NONE, b2, ushort, ISUF, IT)      \
+  SCATTER_RED(none, OP_NONE, b4, uint, ISUF, IT)        \
+  SCATTER_RED(none, OP_NONE, b8, ulong, ISUF, IT)       \
+  SCATTER_RED(add, OP_ADD, f32, float, ISUF, IT)        \
+  SCATTER_RED(add, OP_ADD, i32, int, ISUF, IT)          \
+  SCATTER_RED(add, OP_ADD, i64, long, ISUF, IT)         \
+  SCATTER_RED(mul, OP_MUL, f32, float, ISUF, IT)        \
+  SCATTER_RED(mul, OP_MUL, i32, int, ISUF, IT)          \
+  SCATTER_RED(mul, OP_MUL, i64, long, ISUF, IT)
+
+SCATTER_ALL(i32, int)
+SCATTER_ALL(i64, long)
