@@ -149,7 +149,9 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     }
     x->storage = s;
     p->weight_bytes += p->st[s].bytes;
-    st = nncl_buffer_from_host(ctx, x->host->data, p->st[s].bytes ? p->st[s].bytes : 4,
+    /* an empty value's host block is 1 byte: upload exactly its bytes (none); the buffer itself
+       gets its minimum size in nncl_buffer_create */
+    st = nncl_buffer_from_host(ctx, x->host->data, p->st[s].bytes,
                                v < g->n_values ? g->values[v].name : "folded weight", &p->st[s].mem);
   }
   /* node outputs and workspaces, in execution order */
