@@ -13,7 +13,8 @@
    -D ARG=0|1        build the ArgMax/ArgMin kernels (1) or the Reduce* ones (0, default);
                      one program never needs both, and each builds faster alone
    -D ARG_MIN=0|1    arg kernels: ArgMin instead of ArgMax
-   -D SELECT_LAST=0|1  arg kernels: ties go to the last index instead of the first */
+   -D SELECT_LAST=0|1  arg kernels: ties go to the last index instead of the first
+   -D COL_SPAN=n     columns per work-item of reduce_cols_span (default 512) */
 #include "common/index.cl"
 
 #ifndef RED
@@ -33,6 +34,9 @@
 #endif
 #ifndef SELECT_LAST
 #define SELECT_LAST 0
+#endif
+#ifndef COL_SPAN
+#define COL_SPAN 512
 #endif
 
 #if !ARG
@@ -162,6 +166,34 @@ __kernel void reduce_cols(__global const T *x, __global T *y, __global acc_t *pa
   for (uint k = start; k < end; k++) acc = acc_add(acc, xc[(size_t)k * inner]);
   if (G == 1u) y[(size_t)o * inner + i] = acc_final(acc, R);
   else part[id] = acc;
+}
+
+/* CPU form of reduce_cols. Work-item (o, g, b) reduces chunk g of the rows of columns
+   [b * COL_SPAN, + COL_SPAN) of [outer, R, inner] into private accumulators, so it streams
+   through memory row by row (reduce_cols walks one column with a stride of inner elements,
+   which defeats the CPU's prefetchers: each access lands on a new page for wide rows). nb is
+   the number of spans per row; items is outer * G * nb. G == 1 writes y, else part as
+   reduce_cols does. Meant for work-groups of one item. */
+__kernel void reduce_cols_span(__global const T *x, __global T *y, __global acc_t *part,
+                               const uint R, const uint inner, const uint chunk, const uint G,
+                               const uint nb, const uint items) {
+  const uint id = get_global_id(0);
+  GUARD(id, items);
+  const uint t = id / nb, b = id - t * nb, o = t / G, g = t - o * G;
+  const uint c0 = b * COL_SPAN, cn = min((uint)COL_SPAN, inner - c0);
+  const uint start = g * chunk, end = min(R, start + chunk);
+  acc_t acc[COL_SPAN];
+  for (uint j = 0; j < cn; j++) acc[j] = ACC_INIT;
+  __global const T *xr = x + ((size_t)o * R + start) * inner + c0;
+  for (uint k = start; k < end; k++, xr += inner)
+    for (uint j = 0; j < cn; j++) acc[j] = acc_add(acc[j], xr[j]);
+  if (G == 1u) {
+    __global T *yo = y + (size_t)o * inner + c0;
+    for (uint j = 0; j < cn; j++) yo[j] = acc_final(acc[j], R);
+  } else {
+    __global acc_t *po = part + ((size_t)o * G + g) * inner + c0;
+    for (uint j = 0; j < cn; j++) po[j] = acc[j];
+  }
 }
 
 /* Work-item (o, i) merges the G partials of its column; items is outer * inner. */

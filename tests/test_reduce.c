@@ -1,7 +1,7 @@
 /* test_reduce.c: the Reduce* ops and ArgMax/ArgMin against tests/ref/elementwise_ref.c on every
    layout plan can pick (rows, columns, general, each split into chunks + a partials pass when
    outputs are few), keepdims 0/1, rank 0..4, size-1 and zero-size axes (empty reductions give
-   the identity: 0, 1, -inf, NaN for Mean), int64, axes as input (ReduceSum >= 13) and
+   the identity: 0, 1, -inf, NaN for Mean), both column kernels, int64, axes as input (ReduceSum >= 13) and
    noop_with_empty_axes. Tolerance: rtol 1e-5 plus atol 1e-6 * sqrt(reduced count) for the
    float accumulations (float sums against a double reference), 1e-4 for LogSumExp; exact for
    Max/Min, integers and arg indices. */
@@ -96,6 +96,40 @@ Test(reduce, float_ops_every_layout) {
       }
     cr_log_info("%-16s max relative error %.3g", op, worst);
   }
+}
+
+/* Column reductions through both column kernels (nncl.algo): the GPU's column-per-item
+   reduce_cols and the CPU's reduce_cols_span, whose spans are 512 columns (a partial last span
+   at 1100 columns) and whose rows split into chunks plus a partials pass when outputs are few. */
+Test(reduce, column_kernels_both_algos) {
+  static const struct rcase cc[] = {
+      {2, {6, 5}, 1, {0}}, {2, {3000, 2}, 1, {0}}, {3, {3, 70, 1100}, 1, {1}},
+      {2, {300, 1100}, 1, {0}}, {3, {2, 0, 7}, 1, {1}}};
+  static const char *const cops[] = {"ReduceSum", "ReduceMax", "ReduceMean", "ReduceLogSumExp"};
+  static const char *const algos[] = {"reduce_cols", "reduce_cols_span"};
+  for (size_t oi = 0; oi < sizeof cops / sizeof cops[0]; oi++)
+    for (size_t ci = 0; ci < sizeof cc / sizeof cc[0]; ci++)
+      for (int a = 0; a < 2; a++) {
+        const struct rcase *rc = &cc[ci];
+        nncl_array x = rand_shape((uint32_t)(oi * 10 + ci + 7), rc->rank, rc->dims, -2, 2), y;
+        struct nncl_attr attrs[] = {
+            {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
+            A_STR("nncl.algo", algos[a])};
+        const nncl_array *in[] = {&x};
+        tu_run_op(cops[oi], 11, attrs, 2, 1, in, 1, &y);
+        int mask[8] = {0};
+        mask[rc->axes[0]] = 1;
+        size_t n = (size_t)nncl_shape_numel(&y.shape);
+        float *want = malloc((n + 1) * sizeof *want);
+        ref_reduce(cops[oi], x.data, &x.shape, mask, want);
+        char what[96];
+        snprintf(what, sizeof what, "%s %s case %zu", cops[oi], algos[a], ci);
+        tu_assert_close((float *)y.data, want, n, oi == 3 ? 1e-4 : 1e-5,
+                        1e-6 * sqrt((double)rc->dims[rc->axes[0]]) + 1e-7, what);
+        free(want);
+        nncl_array_free(&x);
+        nncl_array_free(&y);
+      }
 }
 
 Test(reduce, empty_reduction_identities) {

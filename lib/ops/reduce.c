@@ -2,7 +2,10 @@
    input for ReduceSum >= 13, keepdims, noop_with_empty_axes) and ArgMax/ArgMin. plan collapses
    the reduction (size-1 dims dropped, neighbouring dims of the same kind merged) into rows,
    columns or the general walk of kernels/reduce.cl, and splits long reductions with few outputs
-   into chunks plus a second pass so the whole device works. */
+   into chunks plus a second pass so the whole device works. Column reductions on CPUs use
+   reduce_cols_span (each work-item streams whole row spans) instead of the column-per-item
+   kernel GPUs want; the internal attribute nncl.algo ("reduce_cols", "reduce_cols_span")
+   forces one for tests and benchmarks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +33,15 @@ static enum red red_of(const struct op_call *c) {
 
 static int is_arg(enum red r) { return r == R_ARGMAX || r == R_ARGMIN; }
 
-enum layout { L_COPY, L_ROWS, L_COLS, L_GENERAL, L_ARG_ROWS, L_ARG_COLS };
+enum layout { L_COPY, L_ROWS, L_COLS, L_GENERAL, L_ARG_ROWS, L_ARG_COLS, L_COLS_SPAN };
+
+/* Columns per work-item of reduce_cols_span: private accumulators of 2-4 KiB stay in L1. */
+#define COL_SPAN 512
 
 struct reduce_state {
   enum layout layout;
   cl_kernel k, k2; /* k2: the partials pass when G > 1 */
-  cl_uint outer, R, inner, chunk, G, items;
+  cl_uint outer, R, inner, chunk, G, items, nb; /* nb: column spans per row (span layout) */
   size_t local, local2, acc_size;
   cl_mem meta;
 };
@@ -187,6 +193,10 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     for (int i = 0; i < n; i++)
       if (red[i]) R *= size[i];
   }
+  if (layout == L_COLS && !is_arg(r)) {
+    const char *f = op_attr_str(c, "nncl.algo", NULL);
+    if (f ? strcmp(f, "reduce_cols_span") == 0 : c->ctx->info.is_cpu) layout = L_COLS_SPAN;
+  }
   if (is_arg(r)) {
     if (layout == L_GENERAL) return op_error(c, NNCL_ERR_STATE, "single-axis arg cannot be general");
     layout = layout == L_ROWS ? L_ARG_ROWS : L_ARG_COLS;
@@ -221,6 +231,18 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     }
     s->local = op_local_1d(c);
     if (s->G > 1) *ws = outer * s->G * inner * s->acc_size;
+  } else if (layout == L_COLS_SPAN) {
+    size_t nb = ceil_div(inner, COL_SPAN), base = outer * nb, want = (size_t)cu * 4;
+    if (base < want && R >= 128) {
+      size_t G = ceil_div(R, 64), fill = ceil_div(want, base);
+      if (G > fill) G = fill;
+      s->chunk = (cl_uint)ceil_div(R, G);
+      s->G = (cl_uint)ceil_div(R, s->chunk);
+    }
+    s->nb = (cl_uint)nb;
+    s->local = 1; /* one item per group: private spans, no work-item loop to vectorize */
+    s->local2 = op_local_1d(c);
+    if (s->G > 1) *ws = outer * s->G * inner * s->acc_size;
   } else if (layout == L_GENERAL) {
     cl_uint meta[34] = {0};
     int kr = 0, rr = 0;
@@ -246,13 +268,14 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   }
   s->items = (cl_uint)items;
   static const char *const names[] = {"", "reduce_rows", "reduce_cols", "reduce_general",
-                                      "reduce_arg_rows", "reduce_arg_cols"};
+                                      "reduce_arg_rows", "reduce_arg_cols", "reduce_cols_span"};
   c->algo = names[layout];
   nncl_dtype t = c->in[0].dtype;
   char opts[256];
-  snprintf(opts, sizeof opts, "-DARG=%d -DRED=%d -DT=%s -DIS_INT=%d -DARG_MIN=%d -DSELECT_LAST=%d",
+  snprintf(opts, sizeof opts,
+           "-DARG=%d -DRED=%d -DT=%s -DIS_INT=%d -DARG_MIN=%d -DSELECT_LAST=%d -DCOL_SPAN=%d",
            is_arg(r), is_arg(r) ? 0 : (int)r, t == NNCL_FLOAT32 ? "float" : t == NNCL_INT64 ? "long" : "int",
-           t != NNCL_FLOAT32, r == R_ARGMIN, (int)op_attr_int(c, "select_last_index", 0) != 0);
+           t != NNCL_FLOAT32, r == R_ARGMIN, (int)op_attr_int(c, "select_last_index", 0) != 0, COL_SPAN);
   NNCL_TRY(nncl_kernel_get(c->ctx, "reduce", opts, c->algo, &s->k));
   if (s->G > 1)
     NNCL_TRY(nncl_kernel_get(c->ctx, "reduce", opts,
@@ -287,6 +310,18 @@ static nncl_status enqueue(struct op_call *c) {
                          NNCL_ARG(part), NNCL_ARG(s->R), NNCL_ARG(s->inner), NNCL_ARG(s->chunk),
                          NNCL_ARG(s->G), NNCL_ARG(items)));
     if (s->G == 1) return NNCL_OK;
+    g = op_round_up(s->items, l);
+    return NNCL_LAUNCH(c->ctx, s->k2, c->op_type, 1, &g, &l, NNCL_ARG(part), NNCL_ARG(y),
+                       NNCL_ARG(s->G), NNCL_ARG(s->R), NNCL_ARG(s->inner), NNCL_ARG(s->items));
+  }
+  case L_COLS_SPAN: {
+    cl_uint items = s->outer * s->G * s->nb;
+    g = items;
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &l, NNCL_ARG(x), NNCL_ARG(y),
+                         NNCL_ARG(part), NNCL_ARG(s->R), NNCL_ARG(s->inner), NNCL_ARG(s->chunk),
+                         NNCL_ARG(s->G), NNCL_ARG(s->nb), NNCL_ARG(items)));
+    if (s->G == 1) return NNCL_OK;
+    l = s->local2;
     g = op_round_up(s->items, l);
     return NNCL_LAUNCH(c->ctx, s->k2, c->op_type, 1, &g, &l, NNCL_ARG(part), NNCL_ARG(y),
                        NNCL_ARG(s->G), NNCL_ARG(s->R), NNCL_ARG(s->inner), NNCL_ARG(s->items));
