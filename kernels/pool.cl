@@ -109,6 +109,57 @@ __kernel void pool_max_noidx(__global const float *x, __global float *y, const u
   y[o] = best;
 }
 
+/* CPU form of pool_max_noidx: a work-item per output row (z, oh), z enumerating (row, od) as
+   above; items is zn * OH. The work-item walks its row in order, so loads are contiguous and
+   tap ranges cost no per-output division along the width. Windows of width 2, stride 2, no
+   dilation and no left pad (the usual 2x2/2) take eight outputs per step from one 16-float load
+   per tap row; the rest of the row goes through the scalar loop. */
+__kernel void pool_max_rows(__global const float *x, __global float *y, const uint items,
+                            const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
+                            const int4 p, const int4 d) {
+  const uint id = get_global_id(0);
+  GUARD(id, items);
+  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z, OH = out_dhw.y, OW = out_dhw.z;
+  const uint z_ = id / (uint)OH;
+  const int oh = (int)(id - z_ * (uint)OH);
+  const int od = out_dhw.x == 1 ? 0 : (int)(z_ % (uint)out_dhw.x);
+  const uint row = out_dhw.x == 1 ? z_ : z_ / (uint)out_dhw.x;
+  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
+  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
+  __global const float *xr = x + (size_t)row * ID * IH * IW;
+  __global float *yo = y + (size_t)id * OW;
+  int ow = 0;
+  if (k.z == 2 && s.z == 2 && d.z == 1 && p.z == 0) {
+    const int nv = min(OW, IW / 2) / 8 * 8; /* outputs whose taps all lie inside the row */
+    for (; ow < nv; ow += 8) {
+      float8 best = (float8)(-INFINITY);
+      for (int td = rd.x; td < rd.y; td++) {
+        const int id_ = od * s.x - p.x + td * d.x;
+        for (int th = rh.x; th < rh.y; th++) {
+          const int ih = oh * s.y - p.y + th * d.y;
+          const float16 v = vload16(0, xr + ((size_t)id_ * IH + ih) * IW + 2 * ow);
+          const float8 m = select(v.odd, v.even, isnan(v.even) || v.even > v.odd);
+          best = select(m, best, isnan(best) || best > m);
+        }
+      }
+      vstore8(best, 0, yo + ow);
+    }
+  }
+  for (; ow < OW; ow++) {
+    const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
+    float best = -INFINITY;
+    for (int td = rd.x; td < rd.y; td++) {
+      const int id_ = od * s.x - p.x + td * d.x;
+      for (int th = rh.x; th < rh.y; th++) {
+        const int ih = oh * s.y - p.y + th * d.y;
+        __global const float *xl = xr + ((size_t)id_ * IH + ih) * IW + (ow * s.z - p.z);
+        for (int tw = rw.x; tw < rw.y; tw++) best = pool_max2(best, xl[tw * d.z]);
+      }
+    }
+    yo[ow] = best;
+  }
+}
+
 /* Average over the window. include_pad counts taps inside the padded extent [-p, n + pe)
    (ONNX count_include_pad = 1, PyTorch semantics for ceil_mode overhang); otherwise only taps
    inside the input count. pe holds the end pads. */

@@ -1,6 +1,6 @@
 /* test_pool.c: MaxPool (+Indices), AveragePool, LpPool, Global*Pool and MaxUnpool against the
    naive references in tests/ref/pool_ref.c on awkward shapes: odd sizes, stride 2, asymmetric
-   pads, dilation, ceil_mode, SAME/VALID auto_pad, 1-D and 3-D, batch 3, 1x1 images, empty batch.
+   pads, dilation, ceil_mode, SAME/VALID auto_pad, 1-D and 3-D, batch 3, 1x1 images, empty batch; MaxPool through both of its kernels.
    Tolerances: max and unpool exact; averages rtol 1e-5; Lp norms rtol 1e-5 (float accumulation
    against double). */
 #include <math.h>
@@ -121,6 +121,47 @@ Test(pool, maxpool_with_indices) {
       nncl_array_free(&out[1]);
     }
   }
+}
+
+/* MaxPool without Indices through both of its kernels (nncl.algo): the per-output 3-D grid
+   (GPUs) and the row-per-work-item kernel (CPUs), on the shared cases plus 2x2/2 windows whose
+   rows take the eight-wide path, with a scalar tail (odd widths, ceil_mode overhang) and NaNs
+   at both lanes of a pair. */
+Test(pool, maxpool_both_kernels) {
+  static struct pcase wide[] = {
+      {2, 2, 3, {6, 37}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+      {2, 1, 2, {4, 32}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+      {2, 1, 3, {5, 17}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 1, 0, 0, 0},
+      {1, 2, 2, {40}, {2}, {2}, {1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+  };
+  static const char *const algos[] = {"direct", "rows"};
+  for (int i = 0; i < N_CASES + 4; i++)
+    for (int a = 0; a < 2; a++) {
+      struct pcase *t = i < N_CASES ? &cases[i] : &wide[i - N_CASES];
+      struct nncl_attr at[9];
+      int na = case_attrs(t, at, 0);
+      at[na++] = A_STR("nncl.algo", algos[a]);
+      nncl_array x = case_input(t, 300 + (uint32_t)i), y;
+      if (i >= N_CASES) { /* NaN at an even and at an odd position of a row */
+        ((float *)x.data)[3] = NAN;
+        ((float *)x.data)[t->in[t->sr - 1] + 4] = NAN;
+      }
+      const nncl_array *in[] = {&x};
+      tu_run_op("MaxPool", 12, at, na, 1, in, 1, &y);
+      struct pool_ref_geom g = case_geom(t);
+      char what[64];
+      snprintf(what, sizeof what, "MaxPool %s case %d", algos[a], i);
+      check_shape(&y, &g, what);
+      int64_t n = pool_ref_out_numel(&g);
+      float *want = malloc((size_t)n * sizeof *want);
+      int64_t *widx = malloc((size_t)n * sizeof *widx);
+      pool_ref_max(x.data, &g, want, widx, 0);
+      tu_assert_close((float *)y.data, want, (size_t)n, 0, 0, what);
+      free(want);
+      free(widx);
+      nncl_array_free(&x);
+      nncl_array_free(&y);
+    }
 }
 
 Test(pool, maxpool_single_output_and_onnx_example) {

@@ -24,6 +24,7 @@ struct pool_state {
   int include_pad, col_major, has_idx;
   float p;
   size_t local, local3[3]; /* 1-D kernels; the windowed kernels' 3-D work-group */
+  int rows_kernel;          /* MaxPool without indices through pool_max_rows (CPUs) */
   cl_uint row_len, lanes;   /* global pools: elements per (n, c) row, work-items per row */
 };
 
@@ -271,6 +272,17 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
               : st->kind == POOL_AVG ? "pool_avg"
                                      : "pool_lp";
       c->algo = "direct";
+      if (st->kind == POOL_MAX && !st->has_idx) {
+        /* CPUs: a work-item per output row reads contiguously (pool_max_rows); the 3-D
+           per-output grid suits GPUs. nncl.algo ("direct", "rows") forces one. */
+        const char *f = op_attr_str(c, "nncl.algo", NULL);
+        st->rows_kernel = f ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu;
+        if (st->rows_kernel) {
+          kname = "pool_max_rows";
+          c->algo = "rows";
+          st->local = op_local_1d(c);
+        }
+      }
       if (nncl_shape_numel(&c->out[0].shape) > UINT32_MAX)
         return op_error(c, NNCL_ERR_UNSUPPORTED, "output of %lld elements is too large",
                         (long long)nncl_shape_numel(&c->out[0].shape));
@@ -318,6 +330,13 @@ static nncl_status enqueue(struct op_call *c) {
   const size_t *lsz = st->local3;
   cl_int4 in = v4(g->in), out = v4(g->out), k = v4(g->k), s = v4(g->s), p = v4(g->pb),
           d = v4(g->d), pe = v4(g->pe);
+  if (st->rows_kernel) {
+    cl_uint items = n * (cl_uint)g->out[1];
+    size_t g1 = op_round_up(items, st->local);
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g1, &st->local, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(items), NNCL_ARG(in), NNCL_ARG(out),
+                       NNCL_ARG(k), NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d));
+  }
   if (st->kind == POOL_MAX && !st->has_idx)
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, gsz, lsz, NNCL_ARG(c->in[0].mem),
                        NNCL_ARG(c->out[0].mem), NNCL_ARG(n), NNCL_ARG(in), NNCL_ARG(out), NNCL_ARG(k),
