@@ -1,0 +1,394 @@
+/* test_ops2a.c: Mod, IsInf, Shrink (element-wise table rows) and the indexing family (Trilu,
+   EyeLike, OneHot, CumSum, Hardmax, TopK) against tests/ref/ops2a_ref.c on random shapes with
+   awkward sizes (1, primes, empty), every axis, negative k / axes / indices and ties.
+   Tolerances: exact for integer, selection and pattern ops; CumSum float 1e-5 relative + 1e-5
+   absolute (the kernel accumulates in float, the reference in double); Mod/Shrink float 1e-6. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref/ops2a_ref.h"
+#include "test_util.h"
+
+static uint32_t rnd(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+static int64_t rnd_int(uint32_t *s, int64_t lo, int64_t hi) { /* [lo, hi] */
+  return lo + (int64_t)(rnd(s) % (uint32_t)(hi - lo + 1));
+}
+static nncl_shape rnd_shape(uint32_t *s, int rank, int64_t lo, int64_t hi) {
+  nncl_shape sh = {.rank = rank};
+  static const int64_t awkward[] = {1, 2, 3, 5, 7, 13, 17, 31, 33};
+  for (int d = 0; d < rank; d++) {
+    int64_t v = awkward[rnd(s) % 9];
+    sh.dims[d] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return sh;
+}
+static void split(const nncl_shape *s, int axis, int64_t *outer, int64_t *n, int64_t *inner) {
+  *outer = *n = *inner = 1;
+  for (int d = 0; d < s->rank; d++) *(d < axis ? outer : d == axis ? n : inner) *= s->dims[d];
+}
+/* Random floats rounded to quarters in [-4, 4): many ties for Hardmax and TopK. */
+static nncl_array rand_quantized(uint32_t seed, const nncl_shape *s) {
+  nncl_array a = tu_rand(seed, s->rank, s->dims);
+  float *x = a.data;
+  for (int64_t i = 0; i < nncl_shape_numel(s); i++) x[i] = floorf(x[i] * 16.0f) / 4.0f;
+  return a;
+}
+static nncl_array scalar_i64(int64_t v) { return tu_i64(1, &v); }
+static nncl_array int_array(nncl_dtype dt, const nncl_shape *s) {
+  return tu_zeros(dt, s->rank, s->dims);
+}
+static void assert_equal_f(const nncl_array *got, const float *want, const char *what) {
+  int64_t n = nncl_shape_numel(&got->shape);
+  const float *g = got->data;
+  for (int64_t i = 0; i < n; i++)
+    cr_assert(g[i] == want[i] || (isnan(g[i]) && isnan(want[i])),
+              "%s: element %lld is %g, expected %g", what, (long long)i, (double)g[i],
+              (double)want[i]);
+}
+
+/* ---- Mod ---- */
+Test(mod, int64_both_modes_with_zero_and_minus_one_divisors) {
+  uint32_t st = 7;
+  for (int t = 0; t < 4; t++) {
+    nncl_shape s = rnd_shape(&st, 1 + t % 3, 1, 33);
+    nncl_array a = int_array(NNCL_INT64, &s), b = int_array(NNCL_INT64, &s), out;
+    int64_t n = nncl_shape_numel(&s), *pa = a.data, *pb = b.data;
+    for (int64_t i = 0; i < n; i++) {
+      pa[i] = rnd_int(&st, -1000, 1000);
+      pb[i] = i % 11 == 0 ? 0 : i % 13 == 0 ? -1 : rnd_int(&st, -37, 37);
+    }
+    for (int fm = 0; fm < 2; fm++) {
+      struct nncl_attr at[] = {A_INT("fmod", fm)};
+      const nncl_array *in[] = {&a, &b};
+      tu_run_op("Mod", 13, at, 1, 2, in, 1, &out);
+      cr_assert_eq(out.dtype, NNCL_INT64);
+      const int64_t *g = out.data;
+      for (int64_t i = 0; i < n; i++)
+        cr_assert_eq(g[i], ref_mod_i64(pa[i], pb[i], fm), "Mod fmod=%d: %lld %% %lld gave %lld", fm,
+                     (long long)pa[i], (long long)pb[i], (long long)g[i]);
+      nncl_array_free(&out);
+    }
+    nncl_array_free(&a);
+    nncl_array_free(&b);
+  }
+}
+
+Test(mod, int32_broadcast_divisor) {
+  uint32_t st = 11;
+  nncl_shape s = {.rank = 3, .dims = {3, 5, 7}}, sb = {.rank = 2, .dims = {1, 7}};
+  nncl_array a = int_array(NNCL_INT32, &s), b = int_array(NNCL_INT32, &sb), out;
+  int32_t *pa = a.data, *pb = b.data;
+  for (int64_t i = 0; i < 105; i++) pa[i] = (int32_t)rnd_int(&st, -500, 500);
+  for (int i = 0; i < 7; i++) pb[i] = (int32_t)(i % 2 ? -(i + 2) : i + 2);
+  const nncl_array *in[] = {&a, &b};
+  tu_run_op("Mod", 13, NULL, 0, 2, in, 1, &out);
+  const int32_t *g = out.data;
+  for (int64_t i = 0; i < 105; i++)
+    cr_assert_eq(g[i], (int32_t)ref_mod_i64(pa[i], pb[i % 7], 0), "element %lld", (long long)i);
+  nncl_array_free(&out);
+  nncl_array_free(&a);
+  nncl_array_free(&b);
+}
+
+Test(mod, float32_fmod_and_python_modes) {
+  nncl_array a = TU_RAND(3, 4, 9, 17), b = TU_RAND(4, 4, 9, 17), out;
+  int64_t n = 4 * 9 * 17;
+  float *pa = a.data, *pb = b.data, *want = malloc((size_t)n * sizeof *want);
+  for (int64_t i = 0; i < n; i++) {
+    pa[i] *= 20.0f;
+    pb[i] = pb[i] < 0 ? pb[i] * 3.0f - 0.25f : pb[i] * 3.0f + 0.25f;
+  }
+  for (int fm = 0; fm < 2; fm++) {
+    struct nncl_attr at[] = {A_INT("fmod", fm)};
+    const nncl_array *in[] = {&a, &b};
+    tu_run_op("Mod", 13, at, 1, 2, in, 1, &out);
+    for (int64_t i = 0; i < n; i++) want[i] = ref_mod_f32(pa[i], pb[i], fm);
+    tu_assert_close((const float *)out.data, want, (size_t)n, 1e-6, 1e-6, "Mod float32");
+    nncl_array_free(&out);
+  }
+  free(want);
+  nncl_array_free(&a);
+  nncl_array_free(&b);
+}
+
+/* ---- IsInf, Shrink ---- */
+Test(isinf, detect_flags) {
+  nncl_array x = TU_RAND(5, 3, 41), out;
+  float *px = x.data;
+  for (int i = 0; i < 123; i += 5) px[i] = (i / 5) % 3 == 0 ? INFINITY : (i / 5) % 3 == 1 ? -INFINITY : NAN;
+  for (int f = 0; f < 4; f++) {
+    struct nncl_attr at[] = {A_INT("detect_positive", f & 1), A_INT("detect_negative", f >> 1)};
+    const nncl_array *in[] = {&x};
+    tu_run_op("IsInf", 10, at, 2, 1, in, 1, &out);
+    cr_assert_eq(out.dtype, NNCL_BOOL);
+    const uint8_t *g = out.data;
+    for (int i = 0; i < 123; i++)
+      cr_assert_eq(g[i] != 0, ref_isinf(px[i], f & 1, f >> 1), "IsInf flags %d element %d (%g)", f,
+                   i, (double)px[i]);
+    nncl_array_free(&out);
+  }
+  nncl_array_free(&x);
+}
+
+Test(shrink, hard_and_soft) {
+  nncl_array x = TU_RAND(6, 2, 3, 37), out;
+  const float *px = x.data;
+  float want[222];
+  const float params[][2] = {{0.5f, 0.0f}, {0.3f, 0.3f}, {0.0f, 0.1f}};
+  for (int t = 0; t < 3; t++) {
+    struct nncl_attr at[] = {A_FLOAT("lambd", params[t][0]), A_FLOAT("bias", params[t][1])};
+    const nncl_array *in[] = {&x};
+    tu_run_op("Shrink", 9, at, 2, 1, in, 1, &out);
+    for (int i = 0; i < 222; i++) want[i] = ref_shrink(px[i], params[t][0], params[t][1]);
+    tu_assert_close((const float *)out.data, want, 222, 1e-6, 1e-7, "Shrink");
+    nncl_array_free(&out);
+  }
+  nncl_array_free(&x);
+}
+
+/* ---- Trilu ---- */
+Test(trilu, random_shapes_k_and_both_triangles) {
+  uint32_t st = 21;
+  for (int t = 0; t < 12; t++) {
+    nncl_shape s = rnd_shape(&st, 2 + t % 3, 1, 33);
+    nncl_array x = tu_rand(100 + (uint32_t)t, s.rank, s.dims), out;
+    int64_t rows = s.dims[s.rank - 2], cols = s.dims[s.rank - 1], n = nncl_shape_numel(&s);
+    int64_t k = t % 4 == 3 ? 0 : rnd_int(&st, -rows - 2, cols + 2);
+    int upper = t % 2;
+    struct nncl_attr at[] = {A_INT("upper", upper)};
+    nncl_array kk = scalar_i64(k);
+    const nncl_array *in[] = {&x, &kk};
+    tu_run_op("Trilu", 14, at, 1, t % 4 == 3 ? 1 : 2, in, 1, &out);
+    float *want = malloc((size_t)n * sizeof *want);
+    ref_trilu(x.data, n / (rows * cols), rows, cols, k, upper, want);
+    char what[96];
+    snprintf(what, sizeof what, "Trilu upper=%d k=%lld rank %d", upper, (long long)k, s.rank);
+    assert_equal_f(&out, want, what);
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&kk);
+    nncl_array_free(&x);
+  }
+}
+
+Test(trilu, int64_and_empty) {
+  nncl_shape s = {.rank = 3, .dims = {2, 5, 3}};
+  nncl_array x = int_array(NNCL_INT64, &s), out, kk = scalar_i64(-1);
+  int64_t *px = x.data;
+  for (int i = 0; i < 30; i++) px[i] = i * 1000003LL - 7;
+  const nncl_array *in[] = {&x, &kk};
+  tu_run_op("Trilu", 14, NULL, 0, 2, in, 1, &out);
+  const int64_t *g = out.data;
+  for (int i = 0; i < 30; i++) {
+    int r = (i / 3) % 5, c = i % 3;
+    cr_assert_eq(g[i], c - r >= -1 ? px[i] : 0, "element %d", i);
+  }
+  nncl_array_free(&out);
+  nncl_array_free(&x);
+  nncl_shape e = {.rank = 2, .dims = {0, 5}};
+  nncl_array xe = int_array(NNCL_FLOAT32, &e);
+  const nncl_array *ine[] = {&xe};
+  tu_run_op("Trilu", 14, NULL, 0, 1, ine, 1, &out);
+  cr_assert_eq(nncl_shape_numel(&out.shape), 0);
+  nncl_array_free(&out);
+  nncl_array_free(&xe);
+  nncl_array_free(&kk);
+}
+
+/* ---- EyeLike ---- */
+Test(eyelike, k_and_dtype) {
+  const int64_t shapes[][2] = {{4, 5}, {7, 3}, {1, 1}, {33, 17}};
+  for (int t = 0; t < 4; t++) {
+    nncl_shape s = {.rank = 2, .dims = {shapes[t][0], shapes[t][1]}};
+    nncl_array x = int_array(t % 2 ? NNCL_INT32 : NNCL_FLOAT32, &s), out;
+    int64_t k = t - 1, n = s.dims[0] * s.dims[1];
+    struct nncl_attr at[] = {A_INT("k", k), A_INT("dtype", 1)};
+    const nncl_array *in[] = {&x};
+    tu_run_op("EyeLike", 9, at, t == 1 ? 1 : 2, 1, in, 1, &out);
+    float *want = malloc((size_t)n * sizeof *want);
+    ref_eyelike(s.dims[0], s.dims[1], k, want);
+    if (t == 1) { /* no dtype: the input's int32 */
+      cr_assert_eq(out.dtype, NNCL_INT32);
+      for (int64_t i = 0; i < n; i++)
+        cr_assert_eq(((const int32_t *)out.data)[i], (int32_t)want[i], "element %lld", (long long)i);
+    } else {
+      cr_assert_eq(out.dtype, NNCL_FLOAT32);
+      assert_equal_f(&out, want, "EyeLike");
+    }
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&x);
+  }
+}
+
+/* ---- OneHot ---- */
+Test(onehot, axes_negative_and_out_of_range_indices) {
+  uint32_t st = 31;
+  for (int t = 0; t < 8; t++) {
+    nncl_shape s = rnd_shape(&st, 1 + t % 3, 1, 13);
+    int64_t depth = rnd_int(&st, 1, 12), n = nncl_shape_numel(&s);
+    int float_idx = t % 3 == 2;
+    nncl_array idx = int_array(float_idx ? NNCL_FLOAT32 : NNCL_INT64, &s), out;
+    int64_t *ref_idx = malloc((size_t)n * sizeof *ref_idx);
+    for (int64_t i = 0; i < n; i++) {
+      ref_idx[i] = rnd_int(&st, -depth - 1, depth);
+      if (float_idx) ((float *)idx.data)[i] = (float)ref_idx[i];
+      else ((int64_t *)idx.data)[i] = ref_idx[i];
+    }
+    nncl_array dep = TU_ZEROS(NNCL_FLOAT32, 1), vals = TU_ZEROS(NNCL_FLOAT32, 2);
+    ((float *)dep.data)[0] = (float)depth;
+    ((float *)vals.data)[0] = -0.5f;
+    ((float *)vals.data)[1] = 3.0f;
+    int axis = (int)rnd_int(&st, -s.rank - 1, s.rank);
+    struct nncl_attr at[] = {A_INT("axis", axis)};
+    const nncl_array *in[] = {&idx, &dep, &vals};
+    tu_run_op("OneHot", 11, at, 1, 3, in, 1, &out);
+    int ax = axis < 0 ? axis + s.rank + 1 : axis;
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < s.rank; d++) *(d < ax ? &outer : &inner) *= s.dims[d];
+    cr_assert_eq(out.shape.rank, s.rank + 1);
+    cr_assert_eq(out.shape.dims[ax], depth);
+    float *want = malloc((size_t)(n * depth) * sizeof *want);
+    ref_onehot(ref_idx, outer, inner, depth, -0.5f, 3.0f, want);
+    char what[64];
+    snprintf(what, sizeof what, "OneHot axis %d depth %lld", axis, (long long)depth);
+    assert_equal_f(&out, want, what);
+    free(want);
+    free(ref_idx);
+    nncl_array_free(&out);
+    nncl_array_free(&idx);
+    nncl_array_free(&dep);
+    nncl_array_free(&vals);
+  }
+}
+
+/* ---- CumSum ---- */
+Test(cumsum, every_axis_exclusive_reverse) {
+  uint32_t st = 41;
+  for (int t = 0; t < 12; t++) {
+    nncl_shape s = rnd_shape(&st, 1 + t % 4, 1, 33);
+    nncl_array x = tu_rand(200 + (uint32_t)t, s.rank, s.dims), out;
+    int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), ex = t & 1, rev = (t >> 1) & 1;
+    nncl_array ax = scalar_i64(axis);
+    if (t % 3 == 0) { /* int32 axis */
+      nncl_array a32 = TU_ZEROS(NNCL_INT32, 1);
+      ((int32_t *)a32.data)[0] = axis;
+      nncl_array_free(&ax);
+      ax = a32;
+    }
+    struct nncl_attr at[] = {A_INT("exclusive", ex), A_INT("reverse", rev)};
+    const nncl_array *in[] = {&x, &ax};
+    tu_run_op("CumSum", 14, at, 2, 2, in, 1, &out);
+    int64_t outer, n, inner, total = nncl_shape_numel(&s);
+    split(&s, axis < 0 ? axis + s.rank : axis, &outer, &n, &inner);
+    float *want = malloc((size_t)total * sizeof *want);
+    ref_cumsum(x.data, outer, n, inner, ex, rev, want);
+    char what[96];
+    snprintf(what, sizeof what, "CumSum axis %d exclusive %d reverse %d", axis, ex, rev);
+    tu_assert_close((const float *)out.data, want, (size_t)total, 1e-5, 1e-5, what);
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&ax);
+    nncl_array_free(&x);
+  }
+}
+
+Test(cumsum, int64_exact) {
+  nncl_shape s = {.rank = 2, .dims = {5, 7}};
+  nncl_array x = int_array(NNCL_INT64, &s), out, ax = scalar_i64(0);
+  int64_t *px = x.data, want[35];
+  for (int i = 0; i < 35; i++) px[i] = (i * 7919) % 101 - 50 + ((int64_t)1 << 40);
+  for (int j = 0; j < 7; j++) {
+    int64_t acc = 0;
+    for (int i = 4; i >= 0; i--) { /* reverse exclusive */
+      want[i * 7 + j] = acc;
+      acc += px[i * 7 + j];
+    }
+  }
+  struct nncl_attr at[] = {A_INT("exclusive", 1), A_INT("reverse", 1)};
+  const nncl_array *in[] = {&x, &ax};
+  tu_run_op("CumSum", 14, at, 2, 2, in, 1, &out);
+  for (int i = 0; i < 35; i++)
+    cr_assert_eq(((const int64_t *)out.data)[i], want[i], "element %d", i);
+  nncl_array_free(&out);
+  nncl_array_free(&x);
+  nncl_array_free(&ax);
+}
+
+/* ---- Hardmax ---- */
+Test(hardmax, opset13_axis_and_opset11_flattening_with_ties) {
+  uint32_t st = 51;
+  for (int t = 0; t < 10; t++) {
+    nncl_shape s = rnd_shape(&st, 1 + t % 4, 1, 17);
+    nncl_array x = rand_quantized(300 + (uint32_t)t, &s), out;
+    int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), opset = t % 2 ? 11 : 13;
+    struct nncl_attr at[] = {A_INT("axis", axis)};
+    const nncl_array *in[] = {&x};
+    tu_run_op("Hardmax", opset, at, 1, 1, in, 1, &out);
+    int64_t outer, n, inner, total = nncl_shape_numel(&s);
+    int a = axis < 0 ? axis + s.rank : axis;
+    split(&s, a, &outer, &n, &inner);
+    if (opset < 13) { /* 2-D [outer, rest] */
+      n *= inner;
+      inner = 1;
+    }
+    float *want = malloc((size_t)total * sizeof *want);
+    ref_hardmax(x.data, outer, n, inner, want);
+    char what[64];
+    snprintf(what, sizeof what, "Hardmax opset %d axis %d rank %d", opset, axis, s.rank);
+    assert_equal_f(&out, want, what);
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&x);
+  }
+}
+
+/* ---- TopK ---- */
+Test(topk, axes_largest_smallest_with_ties) {
+  uint32_t st = 61;
+  for (int t = 0; t < 12; t++) {
+    nncl_shape s = rnd_shape(&st, 1 + t % 3, 1, 33);
+    nncl_array x = rand_quantized(400 + (uint32_t)t, &s), out[2];
+    int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), a = axis < 0 ? axis + s.rank : axis;
+    int largest = t % 2 == 0;
+    int64_t k = rnd_int(&st, t % 5 == 4 ? 0 : 1, s.dims[a]);
+    nncl_array kk = scalar_i64(k);
+    struct nncl_attr at[] = {A_INT("axis", axis), A_INT("largest", largest), A_INT("sorted", 1)};
+    const nncl_array *in[] = {&x, &kk};
+    tu_run_op("TopK", 11, at, 3, 2, in, 2, out);
+    int64_t outer, n, inner;
+    split(&s, a, &outer, &n, &inner);
+    size_t m = (size_t)(outer * k * inner);
+    float *wv = malloc(m * sizeof *wv + 1);
+    int64_t *wi = malloc(m * sizeof *wi + 1);
+    ref_topk(x.data, outer, n, inner, k, largest, wv, wi);
+    cr_assert_eq(out[0].shape.dims[a], k);
+    cr_assert_eq(out[1].dtype, NNCL_INT64);
+    char what[64];
+    snprintf(what, sizeof what, "TopK axis %d k %lld largest %d", axis, (long long)k, largest);
+    assert_equal_f(&out[0], wv, what);
+    for (size_t i = 0; i < m; i++)
+      cr_assert_eq(((const int64_t *)out[1].data)[i], wi[i], "%s: index %zu", what, i);
+    free(wv);
+    free(wi);
+    nncl_array_free(&out[0]);
+    nncl_array_free(&out[1]);
+    nncl_array_free(&kk);
+    nncl_array_free(&x);
+  }
+}
+
+Test(topk, k_larger_than_axis_is_an_error) {
+  nncl_array x = TU_RAND(9, 3, 4), out[2], kk = scalar_i64(5);
+  const nncl_array *in[] = {&x, &kk};
+  cr_assert_neq(tu_try_op("TopK", 11, NULL, 0, 2, in, 2, out), NNCL_OK);
+  nncl_array_free(&kk);
+  nncl_array_free(&x);
+}
