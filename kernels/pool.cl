@@ -13,8 +13,27 @@
    get_local_size(0) / lanes rows. lanes = 1 (one work-item per row, no barrier) suits CPUs and
    short rows; long rows on GPUs use a whole work-group per row.
 
-   No -D options: every kernel takes its geometry as arguments, so the file builds once. */
+   Every kernel takes its geometry as arguments, so the file builds once per element type.
+   -D T: element type of pool_max / pool_max_noidx (MaxPool on uint8 / int8); default float.
+      With T set, also -D T_LOWEST (the type's smallest value) and -D T_IS_FLOAT=0. The other
+      kernels are float32 only. */
 #include "common/index.cl"
+
+#ifndef T
+#define T float
+#define T_LOWEST (-INFINITY)
+#define T_IS_FLOAT 1
+#endif
+#ifndef T_IS_FLOAT
+#define T_IS_FLOAT 0
+#endif
+#if T_IS_FLOAT
+#define T_ISNAN(v) isnan(v)
+#define T_MAX2(a, b) pool_max2((a), (b))
+#else
+#define T_ISNAN(v) 0
+#define T_MAX2(a, b) max((a), (b))
+#endif
 
 /* First and one-past-last kernel tap of output position o whose input position lies in
    [lo, hi). Taps are pos = o*s - p + t*d. */
@@ -46,7 +65,7 @@ inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
    col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
    position in row-major scan order; NaN propagates (as numpy and PyTorch do). A window with no
    valid tap yields -inf and index -1. */
-__kernel void pool_max(__global const float *x, __global float *y, __global long *idx,
+__kernel void pool_max(__global const T *x, __global T *y, __global long *idx,
                        const uint zn, const int has_idx, const int col_major,
                        const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                        const int4 p, const int4 d) {
@@ -56,18 +75,18 @@ __kernel void pool_max(__global const float *x, __global float *y, __global long
   const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
   const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
   const size_t plane = (size_t)ID * IH * IW;
-  __global const float *xr = x + (size_t)row * plane;
-  float best = -INFINITY;
+  __global const T *xr = x + (size_t)row * plane;
+  T best = T_LOWEST;
   int bd = -1, bh = -1, bw = -1;
   for (int td = rd.x; td < rd.y; td++) {
     const int id = od * s.x - p.x + td * d.x;
     for (int th = rh.x; th < rh.y; th++) {
       const int ih = oh * s.y - p.y + th * d.y;
-      __global const float *xl = xr + ((size_t)id * IH + ih) * IW;
+      __global const T *xl = xr + ((size_t)id * IH + ih) * IW;
       for (int tw = rw.x; tw < rw.y; tw++) {
         const int iw = ow * s.z - p.z + tw * d.z;
-        const float v = xl[iw];
-        if (v > best || isnan(v) || bd < 0) {
+        const T v = xl[iw];
+        if (v > best || T_ISNAN(v) || bd < 0) {
           best = v;
           bd = id;
           bh = ih;
@@ -88,7 +107,7 @@ __kernel void pool_max(__global const float *x, __global float *y, __global long
 }
 
 /* Max over the window without indices: a branch-free running max (NaN still propagates). */
-__kernel void pool_max_noidx(__global const float *x, __global float *y, const uint zn,
+__kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn,
                              const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                              const int4 p, const int4 d) {
   POOL_POSITION(out_dhw);
@@ -96,14 +115,14 @@ __kernel void pool_max_noidx(__global const float *x, __global float *y, const u
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
   const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
   const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
-  __global const float *xr = x + (size_t)row * ID * IH * IW;
-  float best = -INFINITY;
+  __global const T *xr = x + (size_t)row * ID * IH * IW;
+  T best = T_LOWEST;
   for (int td = rd.x; td < rd.y; td++) {
     const int id = od * s.x - p.x + td * d.x;
     for (int th = rh.x; th < rh.y; th++) {
       const int ih = oh * s.y - p.y + th * d.y;
-      __global const float *xl = xr + ((size_t)id * IH + ih) * IW + (ow * s.z - p.z);
-      for (int tw = rw.x; tw < rw.y; tw++) best = pool_max2(best, xl[tw * d.z]);
+      __global const T *xl = xr + ((size_t)id * IH + ih) * IW + (ow * s.z - p.z);
+      for (int tw = rw.x; tw < rw.y; tw++) best = T_MAX2(best, xl[tw * d.z]);
     }
   }
   y[o] = best;

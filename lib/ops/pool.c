@@ -28,12 +28,15 @@ struct pool_state {
   cl_uint row_len, lanes;   /* global pools: elements per (n, c) row, work-items per row */
 };
 
-/* Checks X is float32 with shape [N, C, spatial...] of spatial rank 1..3. */
-static nncl_status check_x(const struct op_call *c, int allow_any_rank) {
+/* Checks X is float32 (MaxPool: also uint8 / int8) with shape [N, C, spatial...] of spatial
+   rank 1..3. */
+static nncl_status check_x(const struct op_call *c, int allow_any_rank, int allow_int8) {
   const struct op_tensor *x = &c->in[0];
   char b[128];
-  if (x->dtype != NNCL_FLOAT32)
-    return op_error(c, NNCL_ERR_DTYPE, "input X must be float32, got %s", nncl_dtype_name(x->dtype));
+  if (x->dtype != NNCL_FLOAT32 &&
+      !(allow_int8 && (x->dtype == NNCL_UINT8 || x->dtype == NNCL_INT8)))
+    return op_error(c, NNCL_ERR_DTYPE, "input X must be float32%s, got %s",
+                    allow_int8 ? ", uint8 or int8" : "", nncl_dtype_name(x->dtype));
   if (x->shape.rank < 3 || (!allow_any_rank && x->shape.rank > 5))
     return op_error(c, x->shape.rank > 5 ? NNCL_ERR_UNSUPPORTED : NNCL_ERR_SHAPE,
                     "input X %s must be [N, C, D1 (, D2 (, D3))] with 1 to 3 spatial axes",
@@ -169,9 +172,9 @@ static nncl_status unpool_shapes(const struct op_call *c, nncl_shape *def, nncl_
 
 static nncl_status infer_kind(struct op_call *c, enum pool_kind kind) {
   const int global = kind == POOL_GLOBAL_AVG || kind == POOL_GLOBAL_MAX || kind == POOL_GLOBAL_LP;
-  NNCL_TRY(check_x(c, global));
+  NNCL_TRY(check_x(c, global, kind == POOL_MAX));
   const nncl_shape *xs = &c->in[0].shape;
-  c->out[0].dtype = NNCL_FLOAT32;
+  c->out[0].dtype = c->in[0].dtype;
   c->out[0].shape = *xs;
   if (global) {
     for (int i = 2; i < xs->rank; i++) c->out[0].shape.dims[i] = 1;
@@ -276,7 +279,8 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
         /* CPUs: a work-item per output row reads contiguously (pool_max_rows); the 3-D
            per-output grid suits GPUs. nncl.algo ("direct", "rows") forces one. */
         const char *f = op_attr_str(c, "nncl.algo", NULL);
-        st->rows_kernel = f ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu;
+        st->rows_kernel = c->in[0].dtype == NNCL_FLOAT32 &&
+                          (f ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu);
         if (st->rows_kernel) {
           kname = "pool_max_rows";
           c->algo = "rows";
@@ -288,7 +292,11 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
                         (long long)nncl_shape_numel(&c->out[0].shape));
       break;
   }
-  return nncl_kernel_get(c->ctx, "pool", NULL, kname, &st->kernel);
+  /* integer MaxPool: the max kernels built for that element type (see pool.cl) */
+  const char *opt = c->in[0].dtype == NNCL_UINT8  ? "-D T=uchar -D T_LOWEST=0"
+                    : c->in[0].dtype == NNCL_INT8 ? "-D T=char -D T_LOWEST=(-128)"
+                                                  : NULL;
+  return nncl_kernel_get(c->ctx, "pool", opt, kname, &st->kernel);
 }
 
 static cl_int4 v4(const cl_int *a) { return (cl_int4){{a[0], a[1], a[2], 0}}; }

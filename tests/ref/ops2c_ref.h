@@ -1,6 +1,6 @@
 /* ops2c_ref.h: naive C references for the quantization family (QuantizeLinear, DequantizeLinear,
    DynamicQuantizeLinear, MatMulInteger / QLinearMatMul, ConvInteger / QLinearConv), written from
-   the ONNX definitions, for tests/test_ops2c.c. Integer tensors travel as int32 arrays here. */
+   the ONNX definitions, and integer MaxPool, for tests/test_ops2c.c. Integer tensors travel as int32 arrays here. */
 #ifndef NNCL_OPS2C_REF_H
 #define NNCL_OPS2C_REF_H
 
@@ -36,5 +36,11 @@ struct ref_qconv {
 void ref_qconv(const int32_t *x, const int32_t *w, const struct ref_qconv *g, int32_t zx,
                const int32_t *zw, int64_t zw_n, const int32_t *bias, const struct ref_requant *rq,
                int32_t *y);
+
+/* MaxPool 2-D (no dilation) over rows = N * C planes of integers; idx (may be NULL) gets the
+   flattened row-major input position of the first maximum. */
+void ref_maxpool2d_int(const int32_t *x, int64_t rows, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                       int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t oh, int64_t ow,
+                       int32_t lowest, int32_t *y, int64_t *idx);
 
 #endif
