@@ -1,8 +1,9 @@
 /* test_ops2a.c: Mod, IsInf, Shrink (element-wise table rows) and the indexing family (Trilu,
-   EyeLike, OneHot, CumSum, Hardmax, TopK) against tests/ref/ops2a_ref.c on random shapes with
+   EyeLike, OneHot, CumSum, Hardmax, TopK, MeanVarianceNormalization) against tests/ref/ops2a_ref.c on random shapes with
    awkward sizes (1, primes, empty), every axis, negative k / axes / indices and ties.
    Tolerances: exact for integer, selection and pattern ops; CumSum float 1e-5 relative + 1e-5
-   absolute (the kernel accumulates in float, the reference in double); Mod/Shrink float 1e-6. */
+   absolute (the kernel accumulates in float, the reference in double); Mod/Shrink float 1e-6;
+   MeanVarianceNormalization 1e-4 relative + 1e-4 absolute (float two-pass vs double). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,4 +392,36 @@ Test(topk, k_larger_than_axis_is_an_error) {
   cr_assert_neq(tu_try_op("TopK", 11, NULL, 0, 2, in, 2, out), NNCL_OK);
   nncl_array_free(&kk);
   nncl_array_free(&x);
+}
+
+/* ---- MeanVarianceNormalization ---- */
+Test(mvn, default_and_random_axes) {
+  uint32_t st = 71;
+  for (int t = 0; t < 8; t++) {
+    nncl_shape s = rnd_shape(&st, t == 0 ? 4 : 1 + t % 4, 1, 33);
+    nncl_array x = tu_rand(500 + (uint32_t)t, s.rank, s.dims), out;
+    float *px = x.data;
+    int64_t n = nncl_shape_numel(&s);
+    for (int64_t i = 0; i < n; i++) px[i] = px[i] * 3.0f + 10.0f; /* a mean far from 0 */
+    unsigned mask = 0;
+    int64_t axes[NNCL_MAX_RANK];
+    int na = 0;
+    for (int d = 0; d < s.rank; d++)
+      if (rnd(&st) % 2 || (d == s.rank - 1 && na == 0)) {
+        axes[na++] = d - (d % 2 ? s.rank : 0); /* some negative */
+        mask |= 1u << d;
+      }
+    struct nncl_attr at[] = {{.name = "axes", .type = ATTR_INTS, .ints = axes, .n = na}};
+    if (t == 0) mask = 1u | 4u | 8u; /* default axes [0, 2, 3] */
+    const nncl_array *in[] = {&x};
+    tu_run_op("MeanVarianceNormalization", 13, at, t == 0 ? 0 : 1, 1, in, 1, &out);
+    float *want = malloc((size_t)n * sizeof *want);
+    ref_mvn(px, s.rank, s.dims, mask, want);
+    char what[64];
+    snprintf(what, sizeof what, "MVN rank %d axes mask %#x", s.rank, mask);
+    tu_assert_close((const float *)out.data, want, (size_t)n, 1e-4, 1e-4, what);
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&x);
+  }
 }

@@ -108,3 +108,36 @@ void ref_topk(const float *x, int64_t outer, int64_t n, int64_t inner, int64_t k
     }
   free(used);
 }
+
+/* Key of an element: its offset with the reduced coordinates set to zero. */
+static int64_t mvn_key(int64_t e, int rank, const int64_t *dims, unsigned mask) {
+  int64_t key = 0, stride = 1;
+  for (int d = rank - 1; d >= 0; d--) {
+    int64_t c = e % dims[d];
+    e /= dims[d];
+    if (!(mask & (1u << d))) key += c * stride;
+    stride *= dims[d];
+  }
+  return key;
+}
+
+void ref_mvn(const float *x, int rank, const int64_t *dims, unsigned mask, float *y) {
+  int64_t n = 1, cnt = 1;
+  for (int d = 0; d < rank; d++) {
+    n *= dims[d];
+    if (mask & (1u << d)) cnt *= dims[d];
+  }
+  double *sum = calloc((size_t)n + 1, sizeof *sum), *sq = calloc((size_t)n + 1, sizeof *sq);
+  for (int64_t e = 0; e < n; e++) sum[mvn_key(e, rank, dims, mask)] += x[e];
+  for (int64_t e = 0; e < n; e++) {
+    int64_t k = mvn_key(e, rank, dims, mask);
+    double dv = x[e] - sum[k] / (double)cnt;
+    sq[k] += dv * dv;
+  }
+  for (int64_t e = 0; e < n; e++) {
+    int64_t k = mvn_key(e, rank, dims, mask);
+    y[e] = (float)((x[e] - sum[k] / (double)cnt) / (sqrt(sq[k] / (double)cnt) + 1e-9));
+  }
+  free(sum);
+  free(sq);
+}

@@ -26,4 +26,8 @@ void ref_hardmax(const float *x, int64_t outer, int64_t n, int64_t inner, float 
 void ref_topk(const float *x, int64_t outer, int64_t n, int64_t inner, int64_t k, int largest,
               float *vals, int64_t *idx);
 
+/* MeanVarianceNormalization over the axes in `mask` (bit d = dim d) of a tensor of `rank` dims:
+   y = (x - mean) / (sqrt(mean((x - mean)^2)) + 1e-9), in double. */
+void ref_mvn(const float *x, int rank, const int64_t *dims, unsigned mask, float *y);
+
 #endif
