@@ -81,6 +81,37 @@ inline void shape_outer(uint r, const uint8 rd, const int8 ris, const int8 ros, 
     }                                                                                             \
   }
 
+/* CPU form of shape_transpose: work-item (x, y, z) moves the 8x8 block of dims a (contiguous in
+   the input) and b (contiguous in the output) at (8x, 8y) of outer slice z through registers:
+   eight 8-element row loads, eight 8-element column stores. No local memory and no barrier (a
+   barrier costs a CPU work-group a pass over all its work-items); edge blocks go element by
+   element. */
+#define SHAPE_TRANSPOSE8(SUF, T)                                                                  \
+  __kernel void shape_transpose8_##SUF(__global const T *in, __global T *out, const int ioff,    \
+                                       const int ooff, const uint na, const uint nb,              \
+                                       const int isb, const int osa, const uint8 rd,              \
+                                       const int8 ris, const int8 ros, const uint nr) {           \
+    const uint a0 = get_global_id(0) * 8u, b0 = get_global_id(1) * 8u;                         \
+    if (a0 >= na || b0 >= nb) return;                                                             \
+    int io = ioff, oo = ooff;                                                                     \
+    shape_outer(get_global_id(2), rd, ris, ros, nr, &io, &oo);                                    \
+    __global const T *src = in + io + (int)b0 * isb + (int)a0;                                    \
+    __global T *dst = out + oo + (int)a0 * osa + (int)b0;                                         \
+    if (a0 + 8u <= na && b0 + 8u <= nb) {                                                         \
+      T v[8][8];                                                                                  \
+      _Pragma("unroll") for (int j = 0; j < 8; j++) vstore8(vload8(0, src + j * isb), 0, v[j]);  \
+      _Pragma("unroll") for (int i = 0; i < 8; i++) {                                            \
+        const T##8 col = (T##8)(v[0][i], v[1][i], v[2][i], v[3][i], v[4][i], v[5][i], v[6][i],  \
+                                v[7][i]);                                                         \
+        vstore8(col, 0, dst + i * osa);                                                           \
+      }                                                                                           \
+    } else {                                                                                      \
+      const uint ma = min(8u, na - a0), mb = min(8u, nb - b0);                                    \
+      for (uint i = 0; i < ma; i++)                                                               \
+        for (uint j = 0; j < mb; j++) dst[(int)i * osa + (int)j] = src[(int)j * isb + (int)i];   \
+    }                                                                                             \
+  }
+
 /* out[i] = value for i < n; value holds the element's bit pattern in its low bytes. */
 #define SHAPE_FILL(SUF, T)                                                                        \
   __kernel void shape_fill_##SUF(__global T *out, const uint n, const ulong value) {             \
@@ -149,6 +180,11 @@ SHAPE_TRANSPOSE(b1, uchar)
 SHAPE_TRANSPOSE(b2, ushort)
 SHAPE_TRANSPOSE(b4, uint)
 SHAPE_TRANSPOSE(b8, ulong)
+
+SHAPE_TRANSPOSE8(b1, uchar)
+SHAPE_TRANSPOSE8(b2, ushort)
+SHAPE_TRANSPOSE8(b4, uint)
+SHAPE_TRANSPOSE8(b8, ulong)
 
 SHAPE_FILL(b1, uchar)
 SHAPE_FILL(b2, ushort)

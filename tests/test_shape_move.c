@@ -12,21 +12,26 @@ static const nncl_dtype kDtypes[] = {NNCL_FLOAT32, NNCL_INT64, NNCL_UINT8, NNCL_
 #define N_DTYPES ((int)(sizeof kDtypes / sizeof kDtypes[0]))
 
 /* ---- Transpose ---- */
-static void check_transpose(nncl_dtype dt, const nncl_shape *s, const int *perm, uint32_t seed) {
+/* algo: NULL for the device's pick, else forced through nncl.algo ("tiled" is the local-memory
+   tile GPUs use, "blocked" the 8x8 register blocks CPUs use). */
+static void check_transpose(nncl_dtype dt, const nncl_shape *s, const int *perm, uint32_t seed,
+                            const char *algo) {
   nncl_array x = sh_rand_array(dt, seed, s), out;
   int64_t p64[NNCL_MAX_RANK];
   for (int d = 0; d < s->rank; d++) p64[d] = perm[d];
-  struct nncl_attr a = {.name = "perm", .type = ATTR_INTS, .ints = p64, .n = s->rank};
+  struct nncl_attr a[2] = {{.name = "perm", .type = ATTR_INTS, .ints = p64, .n = s->rank},
+                           A_STR("nncl.algo", algo)};
   const nncl_array *in[] = {&x};
-  sh_run("Transpose", 13, &a, 1, 1, in, 1, &out, NULL);
+  sh_run("Transpose", 13, a, algo ? 2 : 1, 1, in, 1, &out, NULL);
   nncl_shape os = {.rank = s->rank};
   for (int d = 0; d < s->rank; d++) os.dims[d] = s->dims[perm[d]];
   size_t es = nncl_dtype_size(dt);
   void *want = malloc((size_t)nncl_shape_numel(&os) * es + 1);
   ref_transpose(x.data, s, perm, es, want);
   char sa[128], what[256];
-  snprintf(what, sizeof what, "Transpose %s %s perm [%d %d %d %d %d]", nncl_dtype_name(dt),
-           nncl_shape_format(s, sa, sizeof sa), perm[0], perm[1], perm[2], perm[3], perm[4]);
+  snprintf(what, sizeof what, "Transpose %s %s perm [%d %d %d %d %d] %s", nncl_dtype_name(dt),
+           nncl_shape_format(s, sa, sizeof sa), perm[0], perm[1], perm[2], perm[3], perm[4],
+           algo ? algo : "");
   sh_assert_equal(&out, want, &os, what);
   free(want);
   nncl_array_free(&x);
@@ -45,7 +50,7 @@ Test(transpose, random_ranks_perms_dtypes) {
       perm[d] = perm[j];
       perm[j] = tmp;
     }
-    check_transpose(kDtypes[t % N_DTYPES], &s, perm, (uint32_t)t + 1);
+    check_transpose(kDtypes[t % N_DTYPES], &s, perm, (uint32_t)t + 1, NULL);
   }
 }
 
@@ -62,10 +67,14 @@ Test(transpose, tiled_and_awkward_cases) {
       {SH_SHAPE(20, 1, 33), {2, 1, 0}},          /* size-1 dim dropped, then tiled */
       {SH_SHAPE(17, 19, 3, 5, 2), {4, 3, 2, 1, 0}},
       {SH_SHAPE(0, 5, 7), {2, 0, 1}},            /* empty */
+      {SH_SHAPE(2, 24, 40), {0, 2, 1}},          /* whole 8x8 blocks only */
   };
+  static const char *const algos[] = {"tiled", "blocked"};
   nncl_dtype dts[] = {NNCL_FLOAT32, NNCL_INT64, NNCL_UINT8, NNCL_FLOAT16};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    for (int k = 0; k < 4; k++) check_transpose(dts[k], &cases[i].s, cases[i].perm, (uint32_t)(i * 4 + k));
+    for (int k = 0; k < 4; k++)
+      for (int a = 0; a < 2; a++)
+        check_transpose(dts[k], &cases[i].s, cases[i].perm, (uint32_t)(i * 4 + k), algos[a]);
 }
 
 Test(transpose, default_reverses_and_rank0) {

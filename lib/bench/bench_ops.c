@@ -19,6 +19,7 @@ static const nncl_bench_op table[] = {
     {"ArgMax 1000 classes", "ArgMax"},
     {"MaxPool 2x2/2", "MaxPool"},
     {"GlobalAveragePool", "GlobalAveragePool"},
+    {"Transpose NCHW to NHWC", "Transpose"},
 };
 #define N_ROWS ((int)(sizeof table / sizeof table[0]))
 
@@ -89,6 +90,13 @@ static void setup(int index, size_t n, struct row_setup *r) {
     r->attrs[1] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = r->ints[1], .n = 2};
     r->n_attrs = 2;
     break;
+  case 10: {
+    static int64_t nhwc[4] = {0, 2, 3, 1};
+    r->shape[0] = img;
+    r->attrs[0] = (struct nncl_attr){.name = "perm", .type = ATTR_INTS, .ints = nhwc, .n = 4};
+    r->n_attrs = 1;
+    break;
+  }
   default: r->shape[0] = img; break;
   }
   if (index == 7) {

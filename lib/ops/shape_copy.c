@@ -105,6 +105,7 @@ nncl_status shape_copy_plan(const struct op_call *c, struct shape_copy *s, int64
                             int64_t out_numel) {
   s->empty = 0;
   s->tiled = 0;
+  s->blocked = 0;
   for (int d = 0; d < s->rank; d++)
     if (s->dims[d] == 0) s->empty = 1;
   if (s->empty) return NNCL_OK;
@@ -127,8 +128,12 @@ nncl_status shape_copy_plan(const struct op_call *c, struct shape_copy *s, int64
   }
   const char *suf = shape_esize_suffix(s->esize);
   if (!suf) return op_error(c, NNCL_ERR_UNSUPPORTED, "no copy kernel for %zu-byte elements", s->esize);
+  /* CPUs: register blocks, no barrier (shape.cl). nncl.algo ("tiled", "blocked") forces one. */
+  const char *f = op_attr_str(c, "nncl.algo", NULL);
+  s->blocked = s->tiled && (f ? strcmp(f, "blocked") == 0 : c->ctx->info.is_cpu);
   char name[64];
-  snprintf(name, sizeof name, "%s_%s", s->tiled ? "shape_transpose" : "shape_copy", suf);
+  snprintf(name, sizeof name, "%s_%s",
+           s->blocked ? "shape_transpose8" : s->tiled ? "shape_transpose" : "shape_copy", suf);
   return nncl_kernel_get(c->ctx, "shape", NULL, name, &s->k);
 }
 
@@ -165,6 +170,12 @@ nncl_status shape_copy_enqueue(const struct op_call *c, const struct shape_copy 
     cl_int isb = (cl_int)s->is[last], osa = (cl_int)s->os[s->ta];
     size_t local[3] = {32, 8, 1};
     size_t global[3] = {op_round_up(na, 32), op_round_up(nb, 32) / 4, n2};
+    if (s->blocked) { /* a work-item per 8x8 block, work-groups along a */
+      local[0] = 8;
+      local[1] = 1;
+      global[0] = op_round_up((na + 7) / 8, 8);
+      global[1] = (nb + 7) / 8;
+    }
     return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 3, global, local, NNCL_ARG(in), NNCL_ARG(out),
                        NNCL_ARG(ioff), NNCL_ARG(ooff), NNCL_ARG(na), NNCL_ARG(nb), NNCL_ARG(isb),
                        NNCL_ARG(osa), NNCL_ARG(rd), NNCL_ARG(ris), NNCL_ARG(ros), NNCL_ARG(nr));

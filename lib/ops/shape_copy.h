@@ -28,6 +28,7 @@ struct shape_copy {
   int empty;       /* nothing to copy */
   int tiled;       /* local-memory transpose of dims ta (input-contiguous) and rank-1 */
   int ta;
+  int blocked;     /* tiled on a CPU: 8x8 register blocks (shape_transpose8) instead of a tile */
   cl_kernel k;
 };
 

@@ -70,7 +70,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(make_copy(c, s));
   int64_t n = nncl_shape_numel(&c->in[0].shape);
   NNCL_TRY(shape_copy_plan(c, s, n, n));
-  c->algo = s->tiled ? "tiled" : "copy";
+  c->algo = s->blocked ? "blocked" : s->tiled ? "tiled" : "copy";
   return NNCL_OK;
 }
 
