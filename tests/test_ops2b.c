@@ -1,8 +1,9 @@
 /* test_ops2b.c: GatherND, ScatterElements/Scatter, ScatterND, ReverseSequence,
-   NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss against tests/ref/ops2b_ref.c on random
-   shapes (rank 1-4, batch_dims 0-2, duplicate and negative indices, int32 and int64 indices,
+   NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss and Einsum against tests/ref/ops2b_ref.c on
+   random shapes (rank 1-4, batch_dims 0-2, duplicate and negative indices, int32 and int64 indices,
    every reduction, optional weights and outputs). Data movement and scatters are compared
-   exactly (the kernels apply duplicates in the reference's order); losses with rtol 1e-5. */
+   exactly (the kernels apply duplicates in the reference's order); losses with rtol 1e-5, Einsum
+   (GEMM and general paths, the chosen one checked) with rtol/atol 1e-5. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,9 @@ static int64_t rnd(uint32_t *s, int64_t lo, int64_t hi) {
   return lo + (int64_t)(*s % (uint32_t)(hi - lo + 1));
 }
 
-static nncl_array rand_f32(uint32_t seed, const nncl_shape *s) { return tu_rand(seed, s->rank, s->dims); }
+static nncl_array rand_f32(uint32_t seed, const nncl_shape *s) {
+  return tu_rand(seed, s->rank, s->dims);
+}
 
 /* int64 or int32 array of shape s holding v. */
 static nncl_array ints(nncl_dtype it, const nncl_shape *s, const int64_t *v) {
@@ -48,7 +51,8 @@ Test(ops2b, gather_nd) {
       int64_t d = xs.dims[b + i % k];
       idx[i] = rnd(&st, -d, d - 1);
     }
-    nncl_array x = rand_f32((uint32_t)t + 1, &xs), q = ints(t % 3 ? NNCL_INT64 : NNCL_INT32, &qs, idx), out;
+    nncl_array x = rand_f32((uint32_t)t + 1, &xs),
+               q = ints(t % 3 ? NNCL_INT64 : NNCL_INT32, &qs, idx), out;
     struct nncl_attr a = A_INT("batch_dims", b);
     const nncl_array *in[] = {&x, &q};
     tu_run_op("GatherND", 13, &a, 1, 2, in, 1, &out);
@@ -126,7 +130,8 @@ Test(ops2b, scatter_nd) {
 
 /* Duplicate indices with reduction add: the same bits on every run (no atomics). */
 Test(ops2b, scatter_deterministic) {
-  nncl_array x = TU_RAND(5, 3, 1), u = TU_RAND(6, 3, 4096), q = TU_ZEROS(NNCL_INT64, 3, 4096), o1, o2;
+  nncl_array x = TU_RAND(5, 3, 1), u = TU_RAND(6, 3, 4096), q = TU_ZEROS(NNCL_INT64, 3, 4096), o1,
+             o2;
   for (int i = 0; i < 3 * 4096; i++) ((int64_t *)q.data)[i] = 0;
   x.shape.dims[1] = 1;
   struct nncl_attr a[2] = {A_INT("axis", 1), A_STR("reduction", "add")};
@@ -148,7 +153,8 @@ Test(ops2b, scatter_index_out_of_range) {
   nncl_array x = TU_RAND(1, 4, 3), u = TU_RAND(2, 1, 3), q = TU_ZEROS(NNCL_INT64, 1, 3), out;
   ((int64_t *)q.data)[1] = 4;
   const nncl_array *in[] = {&x, &q, &u};
-  cr_assert_eq(tu_try_op("ScatterElements", 13, NULL, 0, 3, in, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(tu_try_op("ScatterElements", 13, NULL, 0, 3, in, 1, &out),
+               NNCL_ERR_INVALID_ARGUMENT);
   nncl_array_free(&x);
   nncl_array_free(&u);
   nncl_array_free(&q);
@@ -163,7 +169,8 @@ Test(ops2b, reverse_sequence) {
     ls.dims[0] = xs.dims[ba];
     int64_t lens[8];
     for (int i = 0; i < ls.dims[0]; i++) lens[i] = rnd(&st, 0, xs.dims[1 - ba]);
-    nncl_array x = rand_f32((uint32_t)t + 500, &xs), l = ints(t % 3 ? NNCL_INT64 : NNCL_INT32, &ls, lens), out;
+    nncl_array x = rand_f32((uint32_t)t + 500, &xs),
+               l = ints(t % 3 ? NNCL_INT64 : NNCL_INT32, &ls, lens), out;
     struct nncl_attr a[2] = {A_INT("batch_axis", ba), A_INT("time_axis", 1 - ba)};
     const nncl_array *in[] = {&x, &l};
     tu_run_op("ReverseSequence", 10, a, 2, 2, in, 1, &out);
@@ -194,7 +201,8 @@ static void check_loss(int sce) {
       if (ii == -1 && rnd(&st, 0, 3) == 0) tg[i] = -1;
     }
     if (red == 2 && ii != INT64_MIN && tg[0] == ii) tg[0] = (ii + 1) % C; /* keep a weight > 0 */
-    nncl_array x = tu_rand((uint32_t)t + 600, xs.rank, xs.dims), w = tu_rand((uint32_t)t + 700, 1, ws.dims);
+    nncl_array x = tu_rand((uint32_t)t + 600, xs.rank, xs.dims),
+               w = tu_rand((uint32_t)t + 700, 1, ws.dims);
     for (int64_t c = 0; c < C; c++) ((float *)w.data)[c] += 0.5f; /* positive weights */
     nncl_array tgt = ints(t % 5 ? NNCL_INT64 : NNCL_INT32, &ts, tg), out[2];
     struct nncl_attr a[2] = {A_STR("reduction", kRed[0])};
@@ -203,12 +211,14 @@ static void check_loss(int sce) {
     int na = 1;
     if (ii != INT64_MIN) a[na++] = A_INT("ignore_index", ii);
     const nncl_array *in[] = {&x, &tgt, &w};
-    tu_run_op(sce ? "SoftmaxCrossEntropyLoss" : "NegativeLogLikelihoodLoss", 13, a, na, has_w ? 3 : 2,
-              in, n_out, out);
+    tu_run_op(sce ? "SoftmaxCrossEntropyLoss" : "NegativeLogLikelihoodLoss", 13, a, na,
+              has_w ? 3 : 2, in, n_out, out);
     int64_t nx = nncl_shape_numel(&xs);
     float *lp = malloc((size_t)nx * sizeof *lp), *want = malloc((size_t)np * sizeof *want);
-    if (sce) ref_log_softmax_axis1(x.data, &xs, lp);
-    else memcpy(lp, x.data, (size_t)nx * sizeof *lp);
+    if (sce)
+      ref_log_softmax_axis1(x.data, &xs, lp);
+    else
+      memcpy(lp, x.data, (size_t)nx * sizeof *lp);
     ref_nll_loss(lp, &xs, tg, has_w ? w.data : NULL, red, ii, want);
     cr_assert_eq(nncl_shape_numel(&out[0].shape), red ? 1 : np);
     tu_assert_close((const float *)out[0].data, want, red ? 1 : (size_t)np, 1e-5, 1e-6, rn[red]);
@@ -242,4 +252,77 @@ Test(ops2b, nll_loss_large_mean) {
   nncl_array_free(&x);
   nncl_array_free(&tgt);
   nncl_array_free(&out);
+}
+
+/* ---- Einsum ---- */
+struct ein_case {
+  const char *eq;           /* what the op gets */
+  const char *la, *lb, *lo; /* the same with one letter per dim for the reference */
+  int ra, rb;
+  int64_t da[4], db[4];
+  const char *algo; /* expected algorithm */
+};
+
+static const struct ein_case kEin[] = {
+    {"ij,jk->ik", "ij", "jk", "ik", 2, 2, {5, 7}, {7, 3}, "gemm"},
+    {"bij, bjk -> bik", "bij", "bjk", "bik", 3, 3, {3, 5, 7}, {3, 7, 4}, "gemm"},
+    {"ij,kj->ik", "ij", "kj", "ik", 2, 2, {6, 9}, {5, 9}, "gemm"},
+    {"ji,jk->ik", "ji", "jk", "ik", 2, 2, {9, 6}, {9, 5}, "gemm"},
+    {"ji,kj->ki", "ji", "kj", "ki", 2, 2, {9, 6}, {5, 9}, "gemm"},
+    {"bhqd,bhkd->bhqk", "bhqd", "bhkd", "bhqk", 4, 4, {2, 3, 5, 8}, {2, 3, 7, 8}, "gemm"},
+    {"ij,jk", "ij", "jk", "ik", 2, 2, {4, 3}, {3, 6}, "gemm"},
+    {"i,i", "i", "i", "", 1, 1, {17}, {17}, "gemm"},
+    {"i,j->ij", "i", "j", "ij", 1, 1, {5}, {3}, "gemm"},
+    {"ij,j->i", "ij", "j", "i", 2, 1, {7, 11}, {11}, "gemm"},
+    {"...ij,jk->...ik", "xyij", "jk", "xyik", 4, 2, {2, 3, 4, 5}, {5, 6}, "gemm"},
+    {"bij,jk->bik", "bij", "jk", "bik", 3, 2, {3, 4, 5}, {5, 2}, "gemm"},
+    {"bij,bjk->bki", "bij", "bjk", "bki", 3, 3, {3, 5, 7}, {3, 7, 4}, "gemm"}, /* swapped */
+    {"bij,bjk->ikb", "bij", "bjk", "ikb", 3, 3, {3, 5, 7}, {3, 7, 4}, "generic"},
+    {"bij,bkj->", "bij", "bkj", "", 3, 3, {2, 3, 4}, {2, 5, 4}, "generic"},
+    {"ij,jk->k", "ij", "jk", "k", 2, 2, {3, 4}, {4, 5}, "generic"},
+    {"ij->i", "ij", NULL, "i", 2, 0, {3, 13}, {0}, "generic"},
+    {"ij->ji", "ij", NULL, "ji", 2, 0, {3, 4}, {0}, "generic"},
+    {"ij->", "ij", NULL, "", 2, 0, {31, 7}, {0}, "generic"},
+    {"ii->i", "ii", NULL, "i", 2, 0, {5, 5}, {0}, "generic"},
+    {"...ii ->...i", "xii", NULL, "xi", 3, 0, {3, 5, 5}, {0}, "generic"},
+    {"bii,bi->b", "bii", "bi", "b", 3, 2, {2, 4, 4}, {2, 4}, "generic"},
+    {"ji", "ji", NULL, "ij", 2, 0, {3, 4}, {0}, "generic"},
+};
+
+Test(ops2b, einsum) {
+  for (size_t t = 0; t < sizeof kEin / sizeof kEin[0]; t++) {
+    const struct ein_case *e = &kEin[t];
+    nncl_array a = tu_rand((uint32_t)t + 800, e->ra, e->da), b = {0}, out;
+    if (e->lb) b = tu_rand((uint32_t)t + 900, e->rb, e->db);
+    struct nncl_attr at = A_STR("equation", e->eq);
+    const nncl_array *in[] = {&a, &b};
+    struct op_instance *oi;
+    nncl_status st =
+        op_instance_create(tu_ctx(), "Einsum", 12, &at, 1, e->lb ? 2 : 1, in, 1, NULL, NULL, &oi);
+    cr_assert_eq(st, NNCL_OK, "%s: %s", e->eq, nncl_context_last_error(tu_ctx()));
+    cr_assert_str_eq(op_instance_call(oi)->algo, e->algo, "%s", e->eq);
+    cr_assert_eq(op_instance_enqueue(oi), NNCL_OK);
+    cr_assert_eq(op_instance_read(oi, &out), NNCL_OK);
+    op_instance_destroy(oi);
+    int64_t n = nncl_shape_numel(&out.shape);
+    float *want = malloc((size_t)n * sizeof *want);
+    ref_einsum(e->la, a.data, &a.shape, e->lb, e->lb ? b.data : NULL, &b.shape, e->lo, want);
+    tu_assert_close((const float *)out.data, want, (size_t)n, 1e-5, 1e-5, e->eq);
+    free(want);
+    nncl_array_free(&a);
+    nncl_array_free(&b);
+    nncl_array_free(&out);
+  }
+}
+
+Test(ops2b, einsum_errors) {
+  nncl_array a = TU_RAND(1, 3, 4), b = TU_RAND(2, 5, 6), out;
+  const char *bad[] = {"ij,jk->ik", "ij,jk->iz", "i.j,jk->ik", "ijk,jk->ik", "ij,jk->ii"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct nncl_attr at = A_STR("equation", bad[i]);
+    const nncl_array *in[] = {&a, &b};
+    cr_assert_neq(tu_try_op("Einsum", 12, &at, 1, 2, in, 1, &out), NNCL_OK, "%s", bad[i]);
+  }
+  nncl_array_free(&a);
+  nncl_array_free(&b);
 }

@@ -28,10 +28,14 @@ static void release(struct op_call *c) {
 /* 0 none, 1 sum, 2 mean. */
 static nncl_status reduction(const struct op_call *c, int *out) {
   const char *r = op_attr_str(c, "reduction", "mean");
-  if (!strcmp(r, "none")) *out = 0;
-  else if (!strcmp(r, "sum")) *out = 1;
-  else if (!strcmp(r, "mean")) *out = 2;
-  else return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "reduction '%s' is not none, sum or mean", r);
+  if (!strcmp(r, "none"))
+    *out = 0;
+  else if (!strcmp(r, "sum"))
+    *out = 1;
+  else if (!strcmp(r, "mean"))
+    *out = 2;
+  else
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "reduction '%s' is not none, sum or mean", r);
   return NNCL_OK;
 }
 
@@ -39,14 +43,16 @@ static nncl_status loss_infer(struct op_call *c) {
   const nncl_shape *x = &c->in[0].shape, *t = &c->in[1].shape;
   char sa[128], sb[128];
   if (c->in[0].dtype != NNCL_FLOAT32)
-    return op_error(c, NNCL_ERR_DTYPE, "input must be float32, not %s", nncl_dtype_name(c->in[0].dtype));
+    return op_error(c, NNCL_ERR_DTYPE, "input must be float32, not %s",
+                    nncl_dtype_name(c->in[0].dtype));
   if (c->in[1].dtype != NNCL_INT64 && c->in[1].dtype != NNCL_INT32)
     return op_error(c, NNCL_ERR_DTYPE, "target must be int32 or int64, not %s",
                     nncl_dtype_name(c->in[1].dtype));
   int ok = x->rank >= 2 && t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
   for (int i = 2; ok && i < x->rank; i++) ok = t->dims[i - 1] == x->dims[i];
   if (!ok)
-    return op_error(c, NNCL_ERR_SHAPE, "target %s does not match input %s ([N, C, d...] and [N, d...])",
+    return op_error(c, NNCL_ERR_SHAPE,
+                    "target %s does not match input %s ([N, C, d...] and [N, d...])",
                     OP_SHAPE_STR(t, sa), OP_SHAPE_STR(x, sb));
   if (op_has_input(c, 2)) {
     const nncl_shape *w = &c->in[2].shape;
@@ -114,8 +120,8 @@ static nncl_status loss_enqueue(struct op_call *c) {
     if (!p->npos) return NNCL_OK;
     size_t l = op_local_1d(c), g = p->npos;
     return NNCL_LAUNCH(c->ctx, p->nll, c->op_type, 1, &g, &l, NNCL_ARG(x), NNCL_ARG(c->in[1].mem),
-                       NNCL_ARG(w), NNCL_ARG(c->out[0].mem), NNCL_ARG(p->has_w),
-                       NNCL_ARG(p->npos), NNCL_ARG(p->C), NNCL_ARG(p->D), NNCL_ARG(p->ii));
+                       NNCL_ARG(w), NNCL_ARG(c->out[0].mem), NNCL_ARG(p->has_w), NNCL_ARG(p->npos),
+                       NNCL_ARG(p->C), NNCL_ARG(p->D), NNCL_ARG(p->ii));
   }
   size_t g = p->ls;
   return NNCL_LAUNCH(c->ctx, p->nll, c->op_type, 1, &g, &p->ls, NNCL_ARG(x), NNCL_ARG(c->in[1].mem),
@@ -125,15 +131,28 @@ static nncl_status loss_enqueue(struct op_call *c) {
 }
 
 static void loss_cost(const struct op_call *c, struct op_cost *out) {
-  double n = (double)nncl_shape_numel(&c->in[0].shape), pos = (double)nncl_shape_numel(&c->in[1].shape);
+  double n = (double)nncl_shape_numel(&c->in[0].shape),
+         pos = (double)nncl_shape_numel(&c->in[1].shape);
   int sce = !strcmp(c->op_type, "SoftmaxCrossEntropyLoss");
   out->flops = sce ? 4.0 * n + 2.0 * pos : 2.0 * pos;
   out->bytes = (sce ? 3.0 * n : 0.0) + pos * (4.0 + (double)nncl_dtype_size(c->in[1].dtype)) * 2.0;
 }
 
-const struct op_def op_nll_loss = {.min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                                   .infer = loss_infer, .plan = loss_plan, .enqueue = loss_enqueue,
-                                   .release = release, .cost = loss_cost};
-const struct op_def op_softmax_cross_entropy_loss = {
-    .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2, .infer = loss_infer, .plan = loss_plan,
-    .enqueue = loss_enqueue, .release = release, .cost = loss_cost};
+const struct op_def op_nll_loss = {.min_in = 2,
+                                   .max_in = 3,
+                                   .min_out = 1,
+                                   .max_out = 1,
+                                   .infer = loss_infer,
+                                   .plan = loss_plan,
+                                   .enqueue = loss_enqueue,
+                                   .release = release,
+                                   .cost = loss_cost};
+const struct op_def op_softmax_cross_entropy_loss = {.min_in = 2,
+                                                     .max_in = 3,
+                                                     .min_out = 1,
+                                                     .max_out = 2,
+                                                     .infer = loss_infer,
+                                                     .plan = loss_plan,
+                                                     .enqueue = loss_enqueue,
+                                                     .release = release,
+                                                     .cost = loss_cost};

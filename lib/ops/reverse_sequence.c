@@ -20,8 +20,9 @@ static void release(struct op_call *c) {
 static nncl_status axes(struct op_call *c, int *batch, int *time) {
   int64_t b = op_attr_int(c, "batch_axis", 1), t = op_attr_int(c, "time_axis", 0);
   if (!((b == 0 && t == 1) || (b == 1 && t == 0)))
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "batch_axis %lld and time_axis %lld must be 0 and 1",
-                    (long long)b, (long long)t);
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "batch_axis %lld and time_axis %lld must be 0 and 1", (long long)b,
+                    (long long)t);
   *batch = (int)b;
   *time = (int)t;
   return NNCL_OK;
@@ -37,14 +38,17 @@ static nncl_status revseq_infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_DTYPE, "sequence_lens must be int32 or int64, not %s",
                     nncl_dtype_name(c->in[1].dtype));
   if (x->rank < 2 || l->rank != 1 || l->dims[0] != x->dims[b])
-    return op_error(c, NNCL_ERR_SHAPE, "sequence_lens %s must be [batch] for input %s (batch_axis %d)",
+    return op_error(c, NNCL_ERR_SHAPE,
+                    "sequence_lens %s must be [batch] for input %s (batch_axis %d)",
                     OP_SHAPE_STR(l, sa), OP_SHAPE_STR(x, sb), b);
   const nncl_array *h = c->in[1].host;
   for (int64_t i = 0; h && i < l->dims[0]; i++) {
-    int64_t v = h->dtype == NNCL_INT64 ? ((const int64_t *)h->data)[i] : ((const int32_t *)h->data)[i];
+    int64_t v =
+        h->dtype == NNCL_INT64 ? ((const int64_t *)h->data)[i] : ((const int32_t *)h->data)[i];
     if (v < 0 || v > x->dims[t])
-      return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "sequence_lens[%lld] = %lld is outside [0, %lld]",
-                      (long long)i, (long long)v, (long long)x->dims[t]);
+      return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                      "sequence_lens[%lld] = %lld is outside [0, %lld]", (long long)i, (long long)v,
+                      (long long)x->dims[t]);
   }
   c->out[0].dtype = c->in[0].dtype;
   c->out[0].shape = *x;
@@ -84,6 +88,11 @@ static nncl_status revseq_enqueue(struct op_call *c) {
                      NNCL_ARG(p->d1), NNCL_ARG(p->d0), NNCL_ARG(p->bt));
 }
 
-const struct op_def op_reverse_sequence = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                           .infer = revseq_infer, .plan = revseq_plan,
-                                           .enqueue = revseq_enqueue, .release = release};
+const struct op_def op_reverse_sequence = {.min_in = 2,
+                                           .max_in = 2,
+                                           .min_out = 1,
+                                           .max_out = 1,
+                                           .infer = revseq_infer,
+                                           .plan = revseq_plan,
+                                           .enqueue = revseq_enqueue,
+                                           .release = release};

@@ -59,7 +59,8 @@ static nncl_status check_tuples(struct op_call *c, const int64_t *dims, int k, c
 static nncl_status check_size(struct op_call *c) {
   for (int i = 0; i < c->n_in; i++)
     if (nncl_shape_numel(&c->in[i].shape) >= INT32_MAX)
-      return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+      return op_error(c, NNCL_ERR_UNSUPPORTED,
+                      "tensors of 2^31 elements or more are not supported");
   return NNCL_OK;
 }
 
@@ -137,9 +138,15 @@ static nncl_status gnd_enqueue(struct op_call *c) {
                      NNCL_ARG(p->kk), NNCL_ARG(p->ds), NNCL_ARG(p->dd));
 }
 
-const struct op_def op_gather_nd = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                    .infer = gnd_infer, .plan = gnd_plan, .enqueue = gnd_enqueue,
-                                    .release = release, .cost = shape_cost_read_as_written};
+const struct op_def op_gather_nd = {.min_in = 2,
+                                    .max_in = 2,
+                                    .min_out = 1,
+                                    .max_out = 1,
+                                    .infer = gnd_infer,
+                                    .plan = gnd_plan,
+                                    .enqueue = gnd_enqueue,
+                                    .release = release,
+                                    .cost = shape_cost_read_as_written};
 
 /* ---- shared by the scatters ---- */
 /* Kernel name part for the reduction and element type: "none_b4", "add_f32", ... */
@@ -152,11 +159,16 @@ static nncl_status red_suffix(struct op_call *c, char *buf, size_t len) {
     return NNCL_OK;
   }
   if (strcmp(red, "add") && strcmp(red, "mul"))
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "reduction '%s' is not supported (none, add, mul)", red);
-  const char *t = dt == NNCL_FLOAT32 ? "f32" : dt == NNCL_INT32 ? "i32" : dt == NNCL_INT64 ? "i64" : NULL;
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "reduction '%s' is not supported (none, add, mul)",
+                    red);
+  const char *t = dt == NNCL_FLOAT32 ? "f32"
+                  : dt == NNCL_INT32 ? "i32"
+                  : dt == NNCL_INT64 ? "i64"
+                                     : NULL;
   if (!t)
-    return op_error(c, NNCL_ERR_DTYPE, "reduction '%s' supports float32, int32 and int64 data, not %s",
-                    red, nncl_dtype_name(dt));
+    return op_error(c, NNCL_ERR_DTYPE,
+                    "reduction '%s' supports float32, int32 and int64 data, not %s", red,
+                    nncl_dtype_name(dt));
   snprintf(buf, len, "%s_%s", red, t);
   return NNCL_OK;
 }
@@ -234,9 +246,14 @@ static nncl_status sel_enqueue(struct op_call *c) {
                      NNCL_ARG(p->ulen), NNCL_ARG(p->axis_dim));
 }
 
-const struct op_def op_scatter_elements = {.min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-                                           .infer = sel_infer, .plan = sel_plan,
-                                           .enqueue = sel_enqueue, .release = release};
+const struct op_def op_scatter_elements = {.min_in = 3,
+                                           .max_in = 3,
+                                           .min_out = 1,
+                                           .max_out = 1,
+                                           .infer = sel_infer,
+                                           .plan = sel_plan,
+                                           .enqueue = sel_enqueue,
+                                           .release = release};
 
 /* ---- ScatterND ---- */
 static nncl_status snd_infer(struct op_call *c) {
@@ -275,7 +292,8 @@ static nncl_status snd_plan(struct op_call *c, size_t *ws) {
   }
   char suf[32], name[80];
   NNCL_TRY(red_suffix(c, suf, sizeof suf));
-  snprintf(name, sizeof name, "scatter_nd_%s_%s", suf, c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
+  snprintf(name, sizeof name, "scatter_nd_%s_%s", suf,
+           c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
   return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
 }
 
@@ -289,6 +307,11 @@ static nncl_status snd_enqueue(struct op_call *c) {
                      NNCL_ARG(p->nidx), NNCL_ARG(p->kk), NNCL_ARG(p->ds), NNCL_ARG(p->dd));
 }
 
-const struct op_def op_scatter_nd = {.min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-                                     .infer = snd_infer, .plan = snd_plan, .enqueue = snd_enqueue,
+const struct op_def op_scatter_nd = {.min_in = 3,
+                                     .max_in = 3,
+                                     .min_out = 1,
+                                     .max_out = 1,
+                                     .infer = snd_infer,
+                                     .plan = snd_plan,
+                                     .enqueue = snd_enqueue,
                                      .release = release};
