@@ -163,3 +163,55 @@ __kernel void indexing_mvn(__global const float *x, __global float *y, const uin
     y[p] = (x[p] - mean) * inv;
   }
 }
+
+/* TopK order: (w, m) ranks before (v, j) when its value is better, ties to the lower index. */
+#define INDEXING_BETTER(w, m, v, j, largest) \
+  ((largest) ? ((w) > (v) || ((w) == (v) && (m) < (j))) : ((w) < (v) || ((w) == (v) && (m) < (j))))
+
+/* TopK for long lines, where indexing_topk's n reads per element cost too much: one work-group
+   per line picks the k winners in k rounds. Round r takes the best element ranked after round
+   r-1's pick in the total order above, so nothing needs marking and ties come out by index.
+   Work O(k * n / local size) per work-item. Grid: local size x lines (local size a power of 2). */
+__kernel void indexing_topk_rounds(__global const T *x, __global T *vals, __global long *inds,
+                                   const uint inner, const uint n, const uint outer, const uint k,
+                                   const int largest, __local T *sv, __local uint *si) {
+  const uint lid = get_local_id(0), ls = get_local_size(0), line = get_group_id(0);
+  if (line >= inner * outer) return; /* whole groups only: the barrier below stays uniform */
+  const uint o = line / inner, i = line % inner;
+  const size_t base = (size_t)o * n * inner + i;
+  T pv = (T)0;
+  uint pi = UINT_MAX; /* no pick yet */
+  for (uint r = 0; r < k; ++r) {
+    T bv = (T)0;
+    uint bi = UINT_MAX;
+    for (uint m = lid; m < n; m += ls) {
+      const T w = x[base + (size_t)m * inner];
+      if (pi != UINT_MAX && !INDEXING_BETTER(pv, pi, w, m, largest)) continue;
+      if (bi == UINT_MAX || INDEXING_BETTER(w, m, bv, bi, largest)) {
+        bv = w;
+        bi = m;
+      }
+    }
+    sv[lid] = bv;
+    si[lid] = bi;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint h = ls / 2; h > 0; h /= 2) {
+      if (lid < h) {
+        const uint oi = si[lid + h];
+        if (oi != UINT_MAX && (si[lid] == UINT_MAX || INDEXING_BETTER(sv[lid + h], oi, sv[lid], si[lid], largest))) {
+          sv[lid] = sv[lid + h];
+          si[lid] = oi;
+        }
+      }
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    pv = sv[0];
+    pi = si[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid == 0) {
+      const size_t p = (size_t)o * k * inner + (size_t)r * inner + i;
+      vals[p] = pv;
+      inds[p] = (long)pi;
+    }
+  }
+}

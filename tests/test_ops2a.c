@@ -1,6 +1,7 @@
 /* test_ops2a.c: Mod, IsInf, Shrink (element-wise table rows) and the indexing family (Trilu,
-   EyeLike, OneHot, CumSum, Hardmax, TopK, MeanVarianceNormalization) against tests/ref/ops2a_ref.c on random shapes with
-   awkward sizes (1, primes, empty), every axis, negative k / axes / indices and ties.
+   EyeLike, OneHot, CumSum, Hardmax, TopK both kernels, MeanVarianceNormalization) against
+   tests/ref/ops2a_ref.c on random shapes with awkward sizes (1, primes, empty), every axis,
+   negative k / axes / indices and ties.
    Tolerances: exact for integer, selection and pattern ops; CumSum float 1e-5 relative + 1e-5
    absolute (the kernel accumulates in float, the reference in double); Mod/Shrink float 1e-6;
    MeanVarianceNormalization 1e-4 relative + 1e-4 absolute (float two-pass vs double). */
@@ -374,6 +375,35 @@ Test(topk, axes_largest_smallest_with_ties) {
     cr_assert_eq(out[1].dtype, NNCL_INT64);
     char what[64];
     snprintf(what, sizeof what, "TopK axis %d k %lld largest %d", axis, (long long)k, largest);
+    assert_equal_f(&out[0], wv, what);
+    for (size_t i = 0; i < m; i++)
+      cr_assert_eq(((const int64_t *)out[1].data)[i], wi[i], "%s: index %zu", what, i);
+    free(wv);
+    free(wi);
+    nncl_array_free(&out[0]);
+    nncl_array_free(&out[1]);
+    nncl_array_free(&kk);
+    nncl_array_free(&x);
+  }
+}
+
+/* Lines longer than 512 take the k-rounds kernel. */
+Test(topk, long_lines_rounds_kernel) {
+  const int64_t shapes[][3] = {{3, 1000, 1}, {2, 701, 3}, {1, 4099, 1}};
+  const int64_t ks[] = {7, 701, 1};
+  for (int t = 0; t < 3; t++) {
+    nncl_shape s = {.rank = 3, .dims = {shapes[t][0], shapes[t][1], shapes[t][2]}};
+    nncl_array x = rand_quantized(600 + (uint32_t)t, &s), out[2], kk = scalar_i64(ks[t]);
+    int largest = t != 1;
+    struct nncl_attr at[] = {A_INT("axis", 1), A_INT("largest", largest)};
+    const nncl_array *in[] = {&x, &kk};
+    tu_run_op("TopK", 11, at, 2, 2, in, 2, out);
+    size_t m = (size_t)(s.dims[0] * ks[t] * s.dims[2]);
+    float *wv = malloc(m * sizeof *wv);
+    int64_t *wi = malloc(m * sizeof *wi);
+    ref_topk(x.data, s.dims[0], s.dims[1], s.dims[2], ks[t], largest, wv, wi);
+    char what[64];
+    snprintf(what, sizeof what, "TopK rounds n %lld k %lld", (long long)s.dims[1], (long long)ks[t]);
     assert_equal_f(&out[0], wv, what);
     for (size_t i = 0; i < m; i++)
       cr_assert_eq(((const int64_t *)out[1].data)[i], wi[i], "%s: index %zu", what, i);

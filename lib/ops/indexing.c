@@ -16,7 +16,12 @@ struct idx_plan {
   cl_long kk;                /* Trilu / EyeLike diagonal offset */
   cl_int f0, f1;             /* flags: upper; exclusive, reverse; largest */
   size_t numel;              /* 0: nothing to launch */
+  size_t local;              /* TopK rounds: work-group size (0: rank kernel) */
 };
+
+/* TopK lines longer than this use indexing_topk_rounds (k passes of a group arg-best) instead of
+   ranking every element against its whole line (n reads each). */
+#define TOPK_RANK_MAX_N 512
 
 static void release(struct op_call *c) {
   free(c->state);
@@ -348,12 +353,28 @@ static nncl_status topk_plan(struct op_call *c, size_t *ws) {
   p->k_out = (cl_uint)c->out[0].shape.dims[axis];
   p->f0 = op_attr_int(c, "largest", 1) != 0;
   p->numel = p->k_out ? (size_t)nncl_shape_numel(&c->in[0].shape) : 0;
+  if (p->d1 > TOPK_RANK_MAX_N) {
+    size_t l = op_local_1d(c), pow2 = 1;
+    while (pow2 * 2 <= l) pow2 *= 2;
+    p->local = pow2;
+    c->algo = "topk_rounds";
+    return get_kernel(c, ew_cl_type(c->in[0].dtype), NULL, "indexing_topk_rounds", &p->k);
+  }
+  c->algo = "topk_rank";
   return get_kernel(c, ew_cl_type(c->in[0].dtype), NULL, "indexing_topk", &p->k);
 }
 
 static nncl_status topk_enqueue(struct op_call *c) {
   const struct idx_plan *p = c->state;
   if (!p->numel) return NNCL_OK;
+  if (p->local) {
+    size_t g = (size_t)p->d0 * p->d2 * p->local, l = p->local;
+    size_t es = nncl_dtype_size(c->in[0].dtype);
+    return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(c->out[1].mem), NNCL_ARG(p->d0),
+                       NNCL_ARG(p->d1), NNCL_ARG(p->d2), NNCL_ARG(p->k_out), NNCL_ARG(p->f0),
+                       NNCL_LOCAL(p->local * es), NNCL_LOCAL(p->local * sizeof(cl_uint)));
+  }
   size_t g[3] = {p->d1, (size_t)p->d0 * p->d2, 1}, l[3];
   local_2d(p->d1, l);
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
