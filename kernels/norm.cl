@@ -1,4 +1,5 @@
-/* norm.cl: normalization kernels for NCHW float32 tensors: BatchNormalization (inference),
+/* norm.cl: normalization kernels for NCHW float32 tensors: BatchNormalization (inference and
+   training mode),
    InstanceNormalization, LayerNormalization and LRN.
 
    Row statistics (instance and layer norm) use one work-group per row and the corrected two-pass
@@ -158,6 +159,58 @@ __kernel void norm_apply(__global const float *x, __global const float *scale,
   const size_t o = (size_t)row * n + i;
   const float v = (x[o] - rowst[2 * row]) * rowst[2 * row + 1] * scale[p];
   y[o] = has_bias ? v + bias[p] : v;
+}
+
+/* ---- BatchNormalization training mode (training_mode = 1) ---- */
+
+/* One work-group per channel c: mean and population variance over the batch and the plane
+   (corrected two-pass, as norm_row_stats) into stats[c] and stats[channels + c]. Bits 0 / 1 of
+   has_running ask for running_mean / running_var = input * momentum + batch statistic *
+   (1 - momentum). */
+__kernel void norm_batch_train_stats(__global const float *x, __global const float *in_mean,
+                                     __global const float *in_var, __global float *stats,
+                                     __global float *run_mean, __global float *run_var,
+                                     const uint s, const uint channels, const uint batch,
+                                     const int has_running, const float momentum,
+                                     __local float *tmp) {
+  const uint c = get_group_id(0), l = get_local_id(0), ls = get_local_size(0);
+  const float cnt = (float)s * (float)batch;
+  float sum = 0.0f;
+  for (uint n = 0; n < batch; n++) {
+    __global const float *xr = x + ((size_t)n * channels + c) * s;
+    for (uint i = l; i < s; i += ls) sum += xr[i];
+  }
+  const float mean = norm_group_sum(sum, tmp) / cnt;
+  float d1 = 0.0f, d2 = 0.0f;
+  for (uint n = 0; n < batch; n++) {
+    __global const float *xr = x + ((size_t)n * channels + c) * s;
+    for (uint i = l; i < s; i += ls) {
+      const float d = xr[i] - mean;
+      d1 += d;
+      d2 += d * d;
+    }
+  }
+  const float sd1 = norm_group_sum(d1, tmp), sd2 = norm_group_sum(d2, tmp);
+  const float var = fmax(0.0f, (sd2 - sd1 * sd1 / cnt) / cnt);
+  if (l == 0) {
+    stats[c] = mean;
+    stats[channels + c] = var;
+    if (has_running & 1) run_mean[c] = in_mean[c] * momentum + mean * (1.0f - momentum);
+    if (has_running & 2) run_var[c] = in_var[c] * momentum + var * (1.0f - momentum);
+  }
+}
+
+/* y = (x - mean) / sqrt(var + eps) * scale[c] + bias[c] with the batch statistics of
+   norm_batch_train_stats; work-items as in norm_batch. */
+__kernel void norm_batch_train_apply(__global const float *x, __global const float *scale,
+                                     __global const float *bias, __global const float *stats,
+                                     __global float *y, const uint s, const uint channels,
+                                     const uint batch, const float eps) {
+  const uint i = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
+  if (i >= s || c >= channels || n >= batch) return;
+  const float a = scale[c] / sqrt(stats[channels + c] + eps);
+  const size_t o = ((size_t)n * channels + c) * s + i;
+  y[o] = (x[o] - stats[c]) * a + bias[c];
 }
 
 /* LRN across channels: y = x / (bias + alpha_n * sum_{c' in [c-lo, c+hi]} x[c']^2)^beta, with

@@ -313,3 +313,35 @@ static void maxpool_int_case(nncl_dtype t, int with_idx, uint32_t seed) {
 
 Test(maxpool_int, uint8) { maxpool_int_case(NNCL_UINT8, 0, 81); }
 Test(maxpool_int, int8_with_indices) { maxpool_int_case(NNCL_INT8, 1, 82); }
+
+/* BatchNormalization training_mode = 1 vs the double-precision reference: rtol 1e-4, atol 1e-5
+   (float accumulation over up to n * plane elements per channel). */
+static void bn_train_case(int64_t n, int64_t c, int64_t h, int64_t w, int n_out, float momentum,
+                          uint32_t seed) {
+  nncl_array x = TU_RAND(seed, n, c, h, w);
+  tu_fill(x.data, (size_t)(n * c * h * w), seed, -3.0f, 5.0f); /* mean far from 0 */
+  nncl_array sc = TU_RAND(seed + 1, c), b = TU_RAND(seed + 2, c), m = TU_RAND(seed + 3, c);
+  nncl_array v = TU_RAND(seed + 4, c);
+  tu_fill(v.data, (size_t)c, seed + 4, 0.5f, 2.0f);
+  const struct nncl_attr at[] = {A_INT("training_mode", 1), A_FLOAT("momentum", momentum),
+                                 A_FLOAT("epsilon", 1e-3f)};
+  const nncl_array *in[] = {&x, &sc, &b, &m, &v};
+  nncl_array out[3];
+  tu_run_op("BatchNormalization", 15, at, 3, 5, in, n_out, out);
+  int64_t total = n * c * h * w;
+  float *y = malloc(sizeof(float) * (size_t)total), *rm = malloc(sizeof(float) * (size_t)c);
+  float *rv = malloc(sizeof(float) * (size_t)c);
+  ref_batchnorm_train(x.data, n, c, h * w, sc.data, b.data, m.data, v.data, 1e-3f, momentum, y,
+                      rm, rv);
+  tu_assert_close((float *)out[0].data, y, (size_t)total, 1e-4, 1e-5, "BatchNormalization Y");
+  if (n_out > 1) tu_assert_close((float *)out[1].data, rm, (size_t)c, 1e-4, 1e-5, "running_mean");
+  if (n_out > 2) tu_assert_close((float *)out[2].data, rv, (size_t)c, 1e-4, 1e-5, "running_var");
+  free(y), free(rm), free(rv);
+  nncl_array_free(&x), nncl_array_free(&sc), nncl_array_free(&b), nncl_array_free(&m),
+      nncl_array_free(&v);
+  for (int i = 0; i < n_out; ++i) nncl_array_free(&out[i]);
+}
+
+Test(batchnorm_train, odd_shape_three_outputs) { bn_train_case(3, 5, 7, 9, 3, 0.9f, 91); }
+Test(batchnorm_train, large_plane_y_and_mean_only) { bn_train_case(2, 3, 61, 67, 2, 0.5f, 92); }
+Test(batchnorm_train, one_by_one_planes) { bn_train_case(17, 4, 1, 1, 3, 0.99f, 93); }

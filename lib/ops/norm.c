@@ -1,4 +1,4 @@
-/* norm.c: BatchNormalization (inference), InstanceNormalization, LayerNormalization (opset 17,
+/* norm.c: BatchNormalization (inference and training mode), InstanceNormalization, LayerNormalization (opset 17,
    optional Mean/InvStdDev outputs) and LRN on float32 tensors (kernels/norm.cl). Shapes and
    parameters are checked in infer; plan fetches the kernel and sizes the launch. */
 #include <stdlib.h>
@@ -13,6 +13,7 @@ struct norm_state {
   cl_kernel kernel;
   /* split statistics (few long rows): chunk stats, merge and apply kernels */
   int split;
+  int training; /* BatchNormalization training_mode: k_merge is norm_batch_train_stats */
   cl_uint chunk, chunks;
   cl_kernel k_merge, k_apply;
   cl_uint row_len, rows, np, channels, batch;
@@ -60,12 +61,16 @@ static nncl_status check_x(const struct op_call *c, int min_rank) {
 
 static nncl_status infer_batch(struct op_call *c) {
   NNCL_TRY(check_x(c, 2));
-  if (c->n_out > 1 || op_attr_int(c, "training_mode", 0) != 0)
-    return op_error(c, NNCL_ERR_UNSUPPORTED,
-                    "training mode (training_mode=1 or the running/saved mean and variance outputs, "
-                    "%d outputs given) is not supported; only inference", c->n_out);
-  const nncl_shape *xs = &c->in[0].shape;
+  const int training = op_attr_int(c, "training_mode", 0) != 0;
   const int spatial = c->opset < 9 ? (int)op_attr_int(c, "spatial", 1) : 1;
+  /* training: opset 14+ outputs running_mean and running_var; the older saved statistics
+     outputs (opset 7-13) are not produced */
+  if (c->n_out > 3 || (c->n_out > 1 && (!training || c->opset < 14)) || (training && !spatial))
+    return op_error(c, NNCL_ERR_UNSUPPORTED,
+                    "%d outputs with training_mode=%d at opset %d (spatial=%d): only inference, or "
+                    "training mode (opset 14+) with Y, running_mean, running_var",
+                    c->n_out, training, c->opset, spatial);
+  const nncl_shape *xs = &c->in[0].shape;
   const int64_t np = spatial ? xs->dims[1] : xs->dims[1] * plane(xs);
   const char *why = spatial ? "one per channel" : "spatial=0: one per element of a sample";
   NNCL_TRY(check_numel(c, 1, "scale", np, why));
@@ -74,6 +79,10 @@ static nncl_status infer_batch(struct op_call *c) {
   NNCL_TRY(check_numel(c, 4, "var", np, why));
   c->out[0].dtype = NNCL_FLOAT32;
   c->out[0].shape = *xs;
+  for (int i = 1; i < c->n_out; i++) {
+    c->out[i].dtype = NNCL_FLOAT32;
+    c->out[i].shape = c->in[3].shape;
+  }
   return NNCL_OK;
 }
 
@@ -189,6 +198,16 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
       st->channels = (cl_uint)xs->dims[1];
       st->batch = (cl_uint)xs->dims[0];
       c->algo = "elementwise";
+      if (op_attr_int(c, "training_mode", 0) != 0) {
+        /* batch statistics: one work-group per channel, then the element-wise apply */
+        st->training = 1;
+        st->beta = op_attr_float(c, "momentum", 0.9f);
+        st->local = row_local(c, (int64_t)st->row_len * st->batch);
+        *ws = 2 * (size_t)st->channels * sizeof(float);
+        c->algo = "batch_stats";
+        NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_batch_train_stats", &st->k_merge));
+        kname = "norm_batch_train_apply";
+      }
       break;
     }
     case NORM_INSTANCE:
@@ -277,6 +296,27 @@ static nncl_status enqueue_split(struct op_call *c, struct norm_state *st) {
                      NNCL_ARG(has_bias));
 }
 
+/* Training-mode BatchNormalization: batch statistics into the workspace (and the running
+   statistics outputs), then normalisation with them. */
+static nncl_status enqueue_batch_train(struct op_call *c, struct norm_state *st, const size_t *g,
+                                       const size_t *l) {
+  const struct op_tensor *in = c->in;
+  /* bit 0: running_mean wanted, bit 1: running_var wanted (absent ones point anywhere) */
+  cl_int has_running = (c->n_out > 1 ? 1 : 0) | (c->n_out > 2 ? 2 : 0);
+  cl_mem rm = c->n_out > 1 ? c->out[1].mem : c->workspace;
+  cl_mem rv = c->n_out > 2 ? c->out[2].mem : c->workspace;
+  size_t gs = (size_t)st->channels * st->local;
+  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->k_merge, "norm_batch_train_stats", 1, &gs, &st->local,
+                       NNCL_ARG(in[0].mem), NNCL_ARG(in[3].mem), NNCL_ARG(in[4].mem),
+                       NNCL_ARG(c->workspace), NNCL_ARG(rm), NNCL_ARG(rv), NNCL_ARG(st->row_len),
+                       NNCL_ARG(st->channels), NNCL_ARG(st->batch), NNCL_ARG(has_running),
+                       NNCL_ARG(st->beta), NNCL_LOCAL(st->local * sizeof(float))));
+  return NNCL_LAUNCH(c->ctx, st->kernel, "norm_batch_train_apply", 3, g, l, NNCL_ARG(in[0].mem),
+                     NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->workspace),
+                     NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len), NNCL_ARG(st->channels),
+                     NNCL_ARG(st->batch), NNCL_ARG(st->eps));
+}
+
 static nncl_status enqueue(struct op_call *c) {
   struct norm_state *st = c->state;
   if (st->rows == 0 || st->row_len == 0) return NNCL_OK;
@@ -286,6 +326,7 @@ static nncl_status enqueue(struct op_call *c) {
     case NORM_BATCH: {
       size_t g[3], l[3];
       grid_3d(c, st->row_len, st->channels, st->batch, g, l);
+      if (st->training) return enqueue_batch_train(c, st, g, l);
       return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
                          NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(in[3].mem),
                          NNCL_ARG(in[4].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len),

@@ -99,3 +99,27 @@ void ref_maxpool2d_int(const int32_t *x, int64_t rows, int64_t h, int64_t w, int
         if (idx) idx[(r * oh + oy) * ow + ox] = bi;
       }
 }
+
+void ref_batchnorm_train(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
+                         const float *bias, const float *in_mean, const float *in_var, float eps,
+                         float momentum, float *y, float *run_mean, float *run_var) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double sum = 0, sq = 0, cnt = (double)(n * s);
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < s; ++i) sum += x[(b * c + ch) * s + i];
+    double mean = sum / cnt;
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < s; ++i) {
+        double d = x[(b * c + ch) * s + i] - mean;
+        sq += d * d;
+      }
+    double var = sq / cnt, a = scale[ch] / sqrt(var + eps);
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < s; ++i) {
+        int64_t o = (b * c + ch) * s + i;
+        y[o] = (float)((x[o] - mean) * a + bias[ch]);
+      }
+    run_mean[ch] = (float)(in_mean[ch] * momentum + mean * (1.0 - momentum));
+    run_var[ch] = (float)(in_var[ch] * momentum + var * (1.0 - momentum));
+  }
+}
