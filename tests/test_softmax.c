@@ -1,6 +1,6 @@
 /* test_softmax.c: Softmax and LogSoftmax against tests/ref/elementwise_ref.c for both ONNX
-   semantics (opset < 13 flattens at axis, >= 13 one axis), both kernels (a work-group per long
-   contiguous row, a work-item per strided or short column), ranks 1..5, zero-size dims, large
+   semantics (opset < 13 flattens at axis, >= 13 one axis), every kernel (a work-group or a
+   work-item per long contiguous row, a work-item per strided or short column), ranks 1..5, zero-size dims, large
    values, -inf masks and fully masked rows. Tolerance: rtol 1e-5, atol 1e-7 (Softmax) / 1e-6
    (LogSoftmax, whose outputs cross zero). */
 #include <math.h>
@@ -32,14 +32,17 @@ static const struct scase cases[] = {
     {2, {0, 5}, -1, 13},          /* zero-size */
 };
 
-static void check(const struct scase *sc, int log_, float scale, uint32_t seed) {
+/* algo: NULL for the device's pick, else the rows kernel forced through nncl.algo (the
+   work-group-per-row softmax_rows GPUs use or the work-item-per-row softmax_rows_item CPUs use;
+   column cases ignore it). */
+static void check(const struct scase *sc, int log_, float scale, uint32_t seed, const char *algo) {
   nncl_array x = tu_rand(seed, sc->rank, sc->dims), y;
   size_t n = (size_t)nncl_shape_numel(&x.shape);
   for (size_t i = 0; i < n; i++) ((float *)x.data)[i] *= scale;
-  struct nncl_attr a = A_INT("axis", sc->axis);
+  struct nncl_attr a[2] = {A_INT("axis", sc->axis), A_STR("nncl.algo", algo)};
   const nncl_array *in[] = {&x};
   const char *op = log_ ? "LogSoftmax" : "Softmax";
-  tu_run_op(op, sc->opset, &a, 1, 1, in, 1, &y);
+  tu_run_op(op, sc->opset, a, algo ? 2 : 1, 1, in, 1, &y);
   cr_assert_eq(y.shape.rank, sc->rank);
   int axis = sc->axis < 0 ? sc->axis + sc->rank : sc->axis;
   size_t outer = 1, len = 1, inner = 1;
@@ -51,7 +54,8 @@ static void check(const struct scase *sc, int log_, float scale, uint32_t seed) 
   float *want = malloc((n + 1) * sizeof *want);
   ref_softmax(x.data, want, outer, len, inner, log_);
   char what[96];
-  snprintf(what, sizeof what, "%s opset %d axis %d scale %g", op, sc->opset, sc->axis, (double)scale);
+  snprintf(what, sizeof what, "%s opset %d axis %d scale %g %s", op, sc->opset, sc->axis,
+           (double)scale, algo ? algo : "");
   tu_assert_close((float *)y.data, want, n, 1e-5, log_ ? 1e-6 : 1e-7, what);
   cr_log_info("%s: max relative error %.3g", what, tu_max_rel_error(y.data, want, n));
   free(want);
@@ -61,13 +65,15 @@ static void check(const struct scase *sc, int log_, float scale, uint32_t seed) 
 
 Test(softmax, matches_reference_both_semantics) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    for (int log_ = 0; log_ < 2; log_++) check(&cases[i], log_, 4.0f, (uint32_t)(i + 1));
+    for (int log_ = 0; log_ < 2; log_++)
+      for (int a = 0; a < 2; a++)
+        check(&cases[i], log_, 4.0f, (uint32_t)(i + 1), a ? "softmax_rows_item" : "softmax_rows");
 }
 
 Test(softmax, large_values_are_stable) {
   for (int log_ = 0; log_ < 2; log_++) {
-    check(&cases[0], log_, 1e4f, 7);
-    check(&cases[3], log_, 1e4f, 8);
+    check(&cases[0], log_, 1e4f, 7, NULL);
+    check(&cases[3], log_, 1e4f, 8, NULL);
   }
 }
 

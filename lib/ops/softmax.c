@@ -1,14 +1,17 @@
 /* softmax.c: Softmax and LogSoftmax with both ONNX semantics: opset < 13 flattens the input to
    2-D at `axis` (default 1) and normalises each row; opset >= 13 normalises along the single
    axis (default -1). Either way the input is a view [outer, len, inner]; contiguous long rows
-   get a work-group each (softmax_rows), strided or short ones a work-item each (softmax_cols). */
+   get a work-group each (softmax_rows) on GPUs and a work-item each (softmax_rows_item) on
+   CPUs, strided or short ones a work-item each (softmax_cols). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "op.h"
 
 struct softmax_state {
   cl_kernel k;
-  int rows; /* 1: softmax_rows, 0: softmax_cols */
+  int rows;     /* 1: softmax_rows, 0: softmax_cols */
+  int per_item; /* rows through softmax_rows_item (CPUs) */
   cl_uint outer, len, inner;
   size_t local;
 };
@@ -64,6 +67,17 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     st->local = op_local_1d(c);
   }
   c->algo = st->rows ? "softmax_rows" : "softmax_cols";
+  if (st->rows) {
+    /* CPUs: a work-item per row, no barriers (softmax_rows_item); nncl.algo forces either */
+    const char *f = op_attr_str(c, "nncl.algo", NULL);
+    st->per_item = f ? strcmp(f, "softmax_rows_item") == 0 : c->ctx->info.is_cpu;
+    if (st->per_item) {
+      c->algo = "softmax_rows_item";
+      st->local = 16; /* rows per work-group: enough to amortise PoCL's per-group cost */
+      if (c->ctx->info.max_work_group_size && st->local > c->ctx->info.max_work_group_size)
+        st->local = c->ctx->info.max_work_group_size;
+    }
+  }
   return nncl_kernel_get(c->ctx, "softmax", is_log(c) ? "-DLOG_SOFTMAX=1" : "-DLOG_SOFTMAX=0",
                          c->algo, &st->k);
 }
@@ -71,6 +85,11 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
 static nncl_status enqueue(struct op_call *c) {
   struct softmax_state *s = c->state;
   if ((uint64_t)s->outer * s->len * s->inner == 0) return NNCL_OK;
+  if (s->per_item) {
+    size_t g = op_round_up(s->outer, s->local);
+    return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &s->local, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(s->len), NNCL_ARG(s->outer));
+  }
   if (s->rows) {
     size_t g = (size_t)s->outer * s->local;
     return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &s->local, NNCL_ARG(c->in[0].mem),
