@@ -8,6 +8,8 @@
    work-item owns one "lane" of output elements that no other work-item can touch and applies its
    updates serially in index order, so duplicate indices give the same result on every run and
    device: with reduction none the last update in index order wins, add/mul fold in index order.
+   ScatterND with reduction none and short slices instead claims rows with integer atomic_max
+   (scatter_nd_owner_*), which picks the same last tuple whatever the execution order.
    No -D parameters. */
 #include "common/index.cl"
 
@@ -106,11 +108,66 @@
     }                                                                                             \
   }
 
+/* ScatterND, reduction none, many index tuples and short slices (the serial lanes above would
+   leave the device idle): the last tuple in index order that targets a row of `slice` elements
+   claims it with an integer atomic_max (order independent, so deterministic), then every tuple
+   writes only the rows it owns. rs = row strides (ds / slice); owner holds nrows ints. */
+__kernel void scatter_nd_owner_init(__global int *owner, const uint nrows) {
+  const uint r = get_global_id(0);
+  GUARD(r, nrows);
+  owner[r] = -1;
+}
+
+#define SCATTER_ND_ROW(ISUF, IT)                                                                  \
+  static inline long scatter_nd_row_##IT(__global const IT *idx, const uint j, const uint k,      \
+                                         const long *s, const long *d) {                          \
+    long row = 0;                                                                                 \
+    for (uint t = 0; t < k; ++t) {                                                                \
+      long v = (long)idx[(ulong)j * k + t];                                                       \
+      if (v < 0) v += d[t];                                                                       \
+      if (v < 0 || v >= d[t]) return -1;                                                          \
+      row += v * s[t];                                                                            \
+    }                                                                                             \
+    return row;                                                                                   \
+  }                                                                                               \
+  __kernel void scatter_nd_owner_claim_##ISUF(__global const IT *idx, __global int *owner,        \
+                                            const uint nidx, const uint k, const long8 rs,        \
+                                            const long8 dd) {                                     \
+    const uint j = get_global_id(0);                                                              \
+    GUARD(j, nidx);                                                                               \
+    long s[8], d[8];                                                                              \
+    vstore8(rs, 0, s);                                                                            \
+    vstore8(dd, 0, d);                                                                            \
+    const long row = scatter_nd_row_##IT(idx, j, k, s, d);                                        \
+    if (row >= 0) atomic_max(&owner[row], (int)j);                                                \
+  }
+
+/* Grid: slice x nidx. */
+#define SCATTER_ND_OWNED(SUF, T, ISUF, IT)                                                        \
+  __kernel void scatter_nd_owner_apply_##SUF##_##ISUF(                                            \
+      __global const IT *idx, __global const T *upd, __global T *out,                             \
+      __global const int *owner, const uint slice, const uint nidx, const uint k, const long8 rs, \
+      const long8 dd) {                                                                           \
+    const uint i = get_global_id(0), j = get_global_id(1);                                        \
+    if (i >= slice || j >= nidx) return;                                                          \
+    long s[8], d[8];                                                                              \
+    vstore8(rs, 0, s);                                                                            \
+    vstore8(dd, 0, d);                                                                            \
+    const long row = scatter_nd_row_##IT(idx, j, k, s, d);                                        \
+    if (row >= 0 && owner[row] == (int)j)                                                         \
+      out[row * slice + i] = upd[(ulong)j * slice + i];                                           \
+  }
+
 #define SCATTER_RED(RED, OPF, SUF, T, ISUF, IT) \
   SCATTER_ELEMENTS(RED, OPF, SUF, T, ISUF, IT)  \
   SCATTER_ND(RED, OPF, SUF, T, ISUF, IT)
 
 #define SCATTER_ALL(ISUF, IT)                           \
+  SCATTER_ND_ROW(ISUF, IT)                              \
+  SCATTER_ND_OWNED(b1, uchar, ISUF, IT)                 \
+  SCATTER_ND_OWNED(b2, ushort, ISUF, IT)                \
+  SCATTER_ND_OWNED(b4, uint, ISUF, IT)                  \
+  SCATTER_ND_OWNED(b8, ulong, ISUF, IT)                 \
   GATHER_ND(b1, uchar, ISUF, IT)                        \
   GATHER_ND(b2, ushort, ISUF, IT)                       \
   GATHER_ND(b4, uint, ISUF, IT)                         \

@@ -326,3 +326,39 @@ Test(ops2b, einsum_errors) {
   nncl_array_free(&a);
   nncl_array_free(&b);
 }
+
+/* ScatterND with many tuples and short rows takes the row-claiming path: still last wins. */
+Test(ops2b, scatter_nd_owner) {
+  const int64_t rows[2] = {50, 7}, cols[2] = {3, 9}, ntup[2] = {600, 400};
+  uint32_t st = 77;
+  for (int t = 0; t < 2; t++) {
+    int k = t + 1;
+    nncl_shape xs = {.rank = 2, .dims = {rows[t], cols[t]}}, qs = {.rank = 2, .dims = {ntup[t], k}};
+    nncl_shape us = {.rank = t ? 1 : 2, .dims = {ntup[t], cols[t]}};
+    int64_t idx[800];
+    for (int64_t i = 0; i < ntup[t] * k; i++) {
+      int64_t d = xs.dims[i % k];
+      idx[i] = rnd(&st, -d, d - 1);
+    }
+    nncl_array x = rand_f32(1000u + (uint32_t)t, &xs), u = rand_f32(1100u + (uint32_t)t, &us), out;
+    nncl_array q = ints(t ? NNCL_INT32 : NNCL_INT64, &qs, idx);
+    const nncl_array *in[] = {&x, &q, &u};
+    struct op_instance *oi;
+    cr_assert_eq(op_instance_create(tu_ctx(), "ScatterND", 13, NULL, 0, 3, in, 1, NULL, NULL, &oi),
+                 NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+    cr_assert_str_eq(op_instance_call(oi)->algo, "owner");
+    cr_assert_eq(op_instance_enqueue(oi), NNCL_OK);
+    cr_assert_eq(op_instance_enqueue(oi), NNCL_OK); /* the claim buffer is reset every run */
+    cr_assert_eq(op_instance_read(oi, &out), NNCL_OK);
+    op_instance_destroy(oi);
+    int64_t n = nncl_shape_numel(&xs);
+    float *want = malloc((size_t)n * sizeof *want);
+    ref_scatter_nd(x.data, &xs, idx, &qs, u.data, REF_RED_NONE, want);
+    tu_assert_close((const float *)out.data, want, (size_t)n, 0.0, 0.0, "owner path");
+    free(want);
+    nncl_array_free(&x);
+    nncl_array_free(&u);
+    nncl_array_free(&q);
+    nncl_array_free(&out);
+  }
+}

@@ -3,7 +3,9 @@
    negative ones counting from the end; constant indices are range-checked at plan time.
    Scatters copy data into the output, then apply updates without atomics (see scatter.cl):
    duplicate indices are applied serially in index order, so with reduction none the last
-   duplicate wins and add/mul results are bit-identical run to run. */
+   duplicate wins and add/mul results are bit-identical run to run. ScatterND with reduction none,
+   short rows and many tuples ("owner" algorithm) lets the last tuple claim each row through an
+   integer atomic_max in the workspace instead, so it runs in parallel with the same result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,10 @@ struct sgnd_plan {
   cl_int8 eds;
   cl_int axis_dim;
   size_t bytes;
+  /* ScatterND rows claimed by their last tuple (reduction none, short slices, many tuples) */
+  cl_kernel init, claim;
+  cl_uint nrows;
+  cl_long8 rs;
 };
 
 static void release(struct op_call *c) {
@@ -273,7 +279,6 @@ static nncl_status snd_infer(struct op_call *c) {
 }
 
 static nncl_status snd_plan(struct op_call *c, size_t *ws) {
-  (void)ws;
   struct sgnd_plan *p = calloc(1, sizeof *p);
   if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "ScatterND plan");
   c->state = p;
@@ -291,9 +296,23 @@ static nncl_status snd_plan(struct op_call *c, size_t *ws) {
     p->dd.s[t] = d->dims[t];
   }
   char suf[32], name[80];
+  const char *isuf = c->in[1].dtype == NNCL_INT64 ? "i64" : "i32";
   NNCL_TRY(red_suffix(c, suf, sizeof suf));
-  snprintf(name, sizeof name, "scatter_nd_%s_%s", suf,
-           c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
+  /* One serial lane per slice element leaves most of the device idle when slices are short and
+     tuples many; reduction none then claims rows instead (same last-wins result). */
+  if (!strncmp(suf, "none", 4) && p->slice < 64 && p->nidx >= 256) {
+    p->nrows = (cl_uint)(nncl_shape_numel(d) / (int64_t)p->slice);
+    for (int t = 0; t < k; t++) p->rs.s[t] = st[t] / (int64_t)p->slice;
+    *ws = (size_t)p->nrows * sizeof(cl_int);
+    c->algo = "owner";
+    snprintf(name, sizeof name, "scatter_nd_owner_claim_%s", isuf);
+    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, "scatter_nd_owner_init", &p->init));
+    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->claim));
+    snprintf(name, sizeof name, "scatter_nd_owner_apply_%s_%s", suf + 5, isuf);
+    return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+  }
+  c->algo = "lanes";
+  snprintf(name, sizeof name, "scatter_nd_%s_%s", suf, isuf);
   return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
 }
 
@@ -302,6 +321,20 @@ static nncl_status snd_enqueue(struct op_call *c) {
   NNCL_TRY(scatter_copy(c, p));
   if (!p->nidx || !p->slice) return NNCL_OK;
   size_t l = op_local_1d(c), g = (size_t)p->slice;
+  if (p->claim) {
+    cl_uint slice = (cl_uint)p->slice, nidx = (cl_uint)p->nidx;
+    size_t gr = p->nrows, gi = nidx, local[3], global[3] = {slice, nidx, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, p->init, c->op_type, 1, &gr, &l, NNCL_ARG(c->workspace),
+                         NNCL_ARG(p->nrows)));
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, p->claim, c->op_type, 1, &gi, &l, NNCL_ARG(c->in[1].mem),
+                         NNCL_ARG(c->workspace), NNCL_ARG(nidx), NNCL_ARG(p->kk), NNCL_ARG(p->rs),
+                         NNCL_ARG(p->dd)));
+    shape_local_2d(c, slice, nidx, local);
+    return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 3, global, local, NNCL_ARG(c->in[1].mem),
+                       NNCL_ARG(c->in[2].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(c->workspace),
+                       NNCL_ARG(slice), NNCL_ARG(nidx), NNCL_ARG(p->kk), NNCL_ARG(p->rs),
+                       NNCL_ARG(p->dd));
+  }
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[1].mem),
                      NNCL_ARG(c->in[2].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(p->slice),
                      NNCL_ARG(p->nidx), NNCL_ARG(p->kk), NNCL_ARG(p->ds), NNCL_ARG(p->dd));
