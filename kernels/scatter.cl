@@ -4,7 +4,7 @@
    out-of-range indices, and a device cannot report an error without a host round trip.
    Element types: moves without arithmetic use raw element sizes (_b1/_b2/_b4/_b8), reductions
    use _f32/_i32/_i64.
-   Determinism: scatters never use atomics. The output is first a copy of data, then every
+   Determinism: scatters never use float atomics. The output is first a copy of data, then every
    work-item owns one "lane" of output elements that no other work-item can touch and applies its
    updates serially in index order, so duplicate indices give the same result on every run and
    device: with reduction none the last update in index order wins, add/mul fold in index order.

@@ -1,7 +1,7 @@
 /* scatter_gather_nd.c: GatherND (batch_dims), ScatterElements (and its opset 9-10 name Scatter)
    and ScatterND, with reduction none/add/mul (kernels/scatter.cl). int32 or int64 indices,
    negative ones counting from the end; constant indices are range-checked at plan time.
-   Scatters copy data into the output, then apply updates without atomics (see scatter.cl):
+   Scatters copy data into the output, then apply updates without float atomics (scatter.cl):
    duplicate indices are applied serially in index order, so with reduction none the last
    duplicate wins and add/mul results are bit-identical run to run. ScatterND with reduction none,
    short rows and many tuples ("owner" algorithm) lets the last tuple claim each row through an
