@@ -1,7 +1,10 @@
-/* test_ops2c.c: the quantization family (lib/ops/quant.c) against tests/ref/ops2c_ref.c on random
-   shapes, odd sizes, int8 and uint8, per-tensor and per-axis parameters. Integer results must be
-   exact (tolerance 0): accumulation is int32 on both sides, and the float steps (x / scale, the
-   requantization multiplier) are the same IEEE operations in the same order. */
+/* test_ops2c.c: the quantization family (lib/ops/quant.c), integer MaxPool, training-mode
+   BatchNormalization and GridSample against tests/ref/ops2c_ref.c on random shapes, odd sizes,
+   int8 and uint8, per-tensor and per-axis parameters. Integer results must be exact (tolerance
+   0): accumulation is int32 on both sides, and the float steps (x / scale, the requantization
+   multiplier) are the same IEEE operations in the same order. Float tolerances are stated where
+   used. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,3 +348,44 @@ static void bn_train_case(int64_t n, int64_t c, int64_t h, int64_t w, int n_out,
 Test(batchnorm_train, odd_shape_three_outputs) { bn_train_case(3, 5, 7, 9, 3, 0.9f, 91); }
 Test(batchnorm_train, large_plane_y_and_mean_only) { bn_train_case(2, 3, 61, 67, 2, 0.5f, 92); }
 Test(batchnorm_train, one_by_one_planes) { bn_train_case(17, 4, 1, 1, 3, 0.99f, 93); }
+
+/* GridSample: every mode x padding x align_corners on odd shapes, grid points reaching 30% past
+   the borders. Grid values are multiples of 1/64 so pixel coordinates are exact in float and
+   double alike (nearest ties round the same on both sides); rtol 1e-4, atol 1e-5. */
+Test(grid_sample, all_modes_paddings_alignments) {
+  const int64_t n = 2, c = 3, h = 5, w = 7, oh = 4, ow = 9;
+  static const char *const modes[] = {"nearest", "bilinear", "bicubic"};
+  static const char *const pads[] = {"zeros", "border", "reflection"};
+  nncl_array x = TU_RAND(101, n, c, h, w), g = TU_RAND(102, n, oh, ow, 2);
+  uint32_t s = 103;
+  for (int64_t i = 0; i < n * oh * ow * 2; ++i)
+    ((float *)g.data)[i] = (float)((int)(rng(&s) % 167) - 83) / 64.0f;
+  float *want = malloc(sizeof(float) * (size_t)(n * c * oh * ow));
+  for (int m = 0; m < 3; ++m)
+    for (int p = 0; p < 3; ++p)
+      for (int al = 0; al < 2; ++al) {
+        const struct nncl_attr at[] = {A_STR("mode", modes[m]), A_STR("padding_mode", pads[p]),
+                                       A_INT("align_corners", al)};
+        const nncl_array *in[] = {&x, &g};
+        nncl_array y;
+        tu_run_op("GridSample", 16, at, 3, 2, in, 1, &y);
+        cr_assert_eq(y.shape.rank, 4);
+        cr_assert(y.shape.dims[2] == oh && y.shape.dims[3] == ow);
+        ref_grid_sample(x.data, g.data, n, c, h, w, oh, ow, m, p, al, want);
+        char what[96];
+        snprintf(what, sizeof(what), "GridSample %s %s align_corners=%d", modes[m], pads[p], al);
+        tu_assert_close((float *)y.data, want, (size_t)(n * c * oh * ow), 1e-4, 1e-5, what);
+        nncl_array_free(&y);
+      }
+  free(want);
+  nncl_array_free(&x), nncl_array_free(&g);
+}
+
+Test(grid_sample, rejects_bad_grid) {
+  nncl_array x = TU_RAND(111, 1, 2, 3, 3), g = TU_RAND(112, 1, 4, 4, 3);
+  const nncl_array *in[] = {&x, &g};
+  nncl_array y;
+  cr_assert_eq(tu_try_op("GridSample", 16, NULL, 0, 2, in, 1, &y), NNCL_ERR_SHAPE);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "Grid"));
+  nncl_array_free(&x), nncl_array_free(&g);
+}

@@ -1,6 +1,6 @@
 /* ops2c_ref.h: naive C references for the quantization family (QuantizeLinear, DequantizeLinear,
    DynamicQuantizeLinear, MatMulInteger / QLinearMatMul, ConvInteger / QLinearConv), written from
-   the ONNX definitions, integer MaxPool and training-mode BatchNormalization, for tests/test_ops2c.c. Integer tensors travel as int32 arrays here. */
+   the ONNX definitions, integer MaxPool and training-mode BatchNormalization and GridSample, for tests/test_ops2c.c. Integer tensors travel as int32 arrays here. */
 #ifndef NNCL_OPS2C_REF_H
 #define NNCL_OPS2C_REF_H
 
@@ -48,5 +48,10 @@ void ref_maxpool2d_int(const int32_t *x, int64_t rows, int64_t h, int64_t w, int
 void ref_batchnorm_train(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
                          const float *bias, const float *in_mean, const float *in_var, float eps,
                          float momentum, float *y, float *run_mean, float *run_var);
+
+/* GridSample (opset 16, 2-D) in double: mode 0 nearest, 1 bilinear, 2 bicubic; pad 0 zeros,
+   1 border, 2 reflection. */
+void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, int64_t h,
+                     int64_t w, int64_t oh, int64_t ow, int mode, int pad, int align, float *y);
 
 #endif
