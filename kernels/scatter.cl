@@ -8,8 +8,9 @@
    work-item owns one "lane" of output elements that no other work-item can touch and applies its
    updates serially in index order, so duplicate indices give the same result on every run and
    device: with reduction none the last update in index order wins, add/mul fold in index order.
-   ScatterND with reduction none and short slices instead claims rows with integer atomic_max
-   (scatter_nd_owner_*), which picks the same last tuple whatever the execution order.
+   ScatterND / ScatterElements with reduction none and too little parallelism in those lanes
+   instead claim rows / elements with integer atomic_max (scatter_*_owner_*), which picks the
+   same last update whatever the execution order.
    No -D parameters. */
 #include "common/index.cl"
 
@@ -158,12 +159,61 @@ __kernel void scatter_nd_owner_init(__global int *owner, const uint nrows) {
       out[row * slice + i] = upd[(ulong)j * slice + i];                                           \
   }
 
+/* ScatterElements, reduction none, few lines along a long axis: the same claim scheme per output
+   element. Update element g (C order, so within a line a later g is a later index) claims its
+   target with atomic_max; ud = updates dims innermost first (axis dim included), ds = output
+   strides. Returns -1 for an index out of range. */
+#define SCATTER_EL_TARGET(ISUF, IT)                                                               \
+  static inline int scatter_el_target_##IT(__global const IT *idx, const uint g, const uint8 ud,  \
+                                           const int8 ds, const uint rank, const uint axis,       \
+                                           const int axis_dim) {                                  \
+    uint d[8];                                                                                    \
+    int s[8];                                                                                     \
+    vstore8(ud, 0, d);                                                                            \
+    vstore8(ds, 0, s);                                                                            \
+    long v = (long)idx[g];                                                                        \
+    if (v < 0) v += axis_dim;                                                                     \
+    if (v < 0 || v >= axis_dim) return -1;                                                        \
+    int o = 0;                                                                                    \
+    uint r = g;                                                                                   \
+    for (uint a = 0; a < rank; ++a) {                                                             \
+      const int c = (int)(r % d[a]);                                                              \
+      r /= d[a];                                                                                  \
+      o += (a == axis ? (int)v : c) * s[a];                                                       \
+    }                                                                                             \
+    return o;                                                                                     \
+  }                                                                                               \
+  __kernel void scatter_elements_owner_claim_##ISUF(                                              \
+      __global const IT *idx, __global int *owner, const uint n, const uint8 ud, const int8 ds,   \
+      const uint rank, const uint axis, const int axis_dim) {                                     \
+    const uint g = get_global_id(0);                                                              \
+    GUARD(g, n);                                                                                  \
+    const int o = scatter_el_target_##IT(idx, g, ud, ds, rank, axis, axis_dim);                   \
+    if (o >= 0) atomic_max(&owner[o], (int)g);                                                    \
+  }
+
+#define SCATTER_EL_OWNED(SUF, T, ISUF, IT)                                                        \
+  __kernel void scatter_elements_owner_apply_##SUF##_##ISUF(                                      \
+      __global const IT *idx, __global const T *upd, __global T *out,                             \
+      __global const int *owner, const uint n, const uint8 ud, const int8 ds, const uint rank,    \
+      const uint axis, const int axis_dim) {                                                      \
+    const uint g = get_global_id(0);                                                              \
+    GUARD(g, n);                                                                                  \
+    const int o = scatter_el_target_##IT(idx, g, ud, ds, rank, axis, axis_dim);                   \
+    if (o >= 0 && owner[o] == (int)g) out[o] = upd[g];                                            \
+  }
+
 #define SCATTER_RED(RED, OPF, SUF, T, ISUF, IT) \
   SCATTER_ELEMENTS(RED, OPF, SUF, T, ISUF, IT)  \
   SCATTER_ND(RED, OPF, SUF, T, ISUF, IT)
 
 #define SCATTER_ALL(ISUF, IT)                           \
   SCATTER_ND_ROW(ISUF, IT)                              \
+  SCATTER_EL_TARGET(ISUF, IT)                           \
+  SCATTER_EL_OWNED(b1, uchar, ISUF, IT)                 \
+  SCATTER_EL_OWNED(b2, ushort, ISUF, IT)                \
+  SCATTER_EL_OWNED(b4, uint, ISUF, IT)                  \
+  SCATTER_EL_OWNED(b8, ulong, ISUF, IT)                 \
   SCATTER_ND_OWNED(b1, uchar, ISUF, IT)                 \
   SCATTER_ND_OWNED(b2, ushort, ISUF, IT)                \
   SCATTER_ND_OWNED(b4, uint, ISUF, IT)                  \

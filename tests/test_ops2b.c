@@ -362,3 +362,37 @@ Test(ops2b, scatter_nd_owner) {
     nncl_array_free(&out);
   }
 }
+
+/* ScatterElements with few lines along a long axis takes the element-claiming path. */
+Test(ops2b, scatter_elements_owner) {
+  const nncl_shape xs[2] = {{.rank = 2, .dims = {3, 40}}, {.rank = 3, .dims = {30, 2, 3}}};
+  const nncl_shape us[2] = {{.rank = 2, .dims = {2, 300}}, {.rank = 3, .dims = {200, 2, 2}}};
+  const int axes[2] = {1, 0};
+  uint32_t st = 91;
+  for (int t = 0; t < 2; t++) {
+    int64_t nu = nncl_shape_numel(&us[t]), idx[800], d = xs[t].dims[axes[t]];
+    for (int64_t i = 0; i < nu; i++) idx[i] = rnd(&st, -d, d - 1);
+    nncl_array x = rand_f32(1200u + (uint32_t)t, &xs[t]), u = rand_f32(1300u + (uint32_t)t, &us[t]);
+    nncl_array q = ints(t ? NNCL_INT32 : NNCL_INT64, &us[t], idx), out;
+    struct nncl_attr a = A_INT("axis", axes[t]);
+    const nncl_array *in[] = {&x, &q, &u};
+    struct op_instance *oi;
+    cr_assert_eq(
+        op_instance_create(tu_ctx(), "ScatterElements", 13, &a, 1, 3, in, 1, NULL, NULL, &oi),
+        NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+    cr_assert_str_eq(op_instance_call(oi)->algo, "owner");
+    cr_assert_eq(op_instance_enqueue(oi), NNCL_OK);
+    cr_assert_eq(op_instance_enqueue(oi), NNCL_OK);
+    cr_assert_eq(op_instance_read(oi, &out), NNCL_OK);
+    op_instance_destroy(oi);
+    int64_t n = nncl_shape_numel(&xs[t]);
+    float *want = malloc((size_t)n * sizeof *want);
+    ref_scatter_elements(x.data, &xs[t], idx, u.data, &us[t], axes[t], REF_RED_NONE, want);
+    tu_assert_close((const float *)out.data, want, (size_t)n, 0.0, 0.0, "owner path");
+    free(want);
+    nncl_array_free(&x);
+    nncl_array_free(&u);
+    nncl_array_free(&q);
+    nncl_array_free(&out);
+  }
+}

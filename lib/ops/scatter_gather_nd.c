@@ -3,9 +3,10 @@
    negative ones counting from the end; constant indices are range-checked at plan time.
    Scatters copy data into the output, then apply updates without float atomics (scatter.cl):
    duplicate indices are applied serially in index order, so with reduction none the last
-   duplicate wins and add/mul results are bit-identical run to run. ScatterND with reduction none,
-   short rows and many tuples ("owner" algorithm) lets the last tuple claim each row through an
-   integer atomic_max in the workspace instead, so it runs in parallel with the same result. */
+   duplicate wins and add/mul results are bit-identical run to run. With reduction none and too
+   little parallelism in those lanes (ScatterND: short rows, many tuples; ScatterElements: few
+   lines along a long axis) the "owner" algorithm lets the last update claim each target through
+   an integer atomic_max in the workspace instead: parallel, same result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ struct sgnd_plan {
   cl_kernel init, claim;
   cl_uint nrows;
   cl_long8 rs;
+  cl_uint nupd;
+  cl_uint8 ud_full;
 };
 
 static void release(struct op_call *c) {
@@ -214,7 +217,6 @@ static nncl_status sel_infer(struct op_call *c) {
 }
 
 static nncl_status sel_plan(struct op_call *c, size_t *ws) {
-  (void)ws;
   struct sgnd_plan *p = calloc(1, sizeof *p);
   if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "ScatterElements plan");
   c->state = p;
@@ -235,9 +237,24 @@ static nncl_status sel_plan(struct op_call *c, size_t *ws) {
     p->eds.s[k] = (cl_int)st[d->rank - 1 - k];
   }
   char suf[32], name[80];
+  const char *isuf = c->in[1].dtype == NNCL_INT64 ? "i64" : "i32";
   NNCL_TRY(red_suffix(c, suf, sizeof suf));
-  snprintf(name, sizeof name, "scatter_elements_%s_%s", suf,
-           c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
+  /* Few lines along a long axis leave the serial lanes idle: reduction none then lets each
+     output element be claimed by its last update (same result, fully parallel). */
+  if (!strncmp(suf, "none", 4) && p->nlines < 256 && p->ulen >= 64) {
+    p->nupd = (cl_uint)nncl_shape_numel(u);
+    p->nrows = (cl_uint)nncl_shape_numel(d);
+    for (int k = 0; k < d->rank; k++) p->ud_full.s[k] = (cl_uint)u->dims[d->rank - 1 - k];
+    *ws = (size_t)p->nrows * sizeof(cl_int);
+    c->algo = "owner";
+    snprintf(name, sizeof name, "scatter_elements_owner_claim_%s", isuf);
+    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, "scatter_nd_owner_init", &p->init));
+    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->claim));
+    snprintf(name, sizeof name, "scatter_elements_owner_apply_%s_%s", suf + 5, isuf);
+    return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+  }
+  c->algo = "lanes";
+  snprintf(name, sizeof name, "scatter_elements_%s_%s", suf, isuf);
   return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
 }
 
@@ -246,6 +263,19 @@ static nncl_status sel_enqueue(struct op_call *c) {
   NNCL_TRY(scatter_copy(c, p));
   if (!p->nlines) return NNCL_OK;
   size_t l = op_local_1d(c), g = p->nlines;
+  if (p->claim) {
+    size_t gr = p->nrows, gu = p->nupd;
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, p->init, c->op_type, 1, &gr, &l, NNCL_ARG(c->workspace),
+                         NNCL_ARG(p->nrows)));
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, p->claim, c->op_type, 1, &gu, &l, NNCL_ARG(c->in[1].mem),
+                         NNCL_ARG(c->workspace), NNCL_ARG(p->nupd), NNCL_ARG(p->ud_full),
+                         NNCL_ARG(p->eds), NNCL_ARG(p->rank), NNCL_ARG(p->axis),
+                         NNCL_ARG(p->axis_dim)));
+    return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &gu, &l, NNCL_ARG(c->in[1].mem),
+                       NNCL_ARG(c->in[2].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(c->workspace),
+                       NNCL_ARG(p->nupd), NNCL_ARG(p->ud_full), NNCL_ARG(p->eds),
+                       NNCL_ARG(p->rank), NNCL_ARG(p->axis), NNCL_ARG(p->axis_dim));
+  }
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[1].mem),
                      NNCL_ARG(c->in[2].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nlines),
                      NNCL_ARG(p->ud), NNCL_ARG(p->eds), NNCL_ARG(p->rank), NNCL_ARG(p->axis),
