@@ -1,8 +1,9 @@
 /* indexing.cl: ops whose output depends on element positions: Trilu, EyeLike, OneHot (pattern
-   fills), the along-one-axis ops CumSum, Hardmax, TopK, and MeanVarianceNormalization. Along-axis ops view their input as
-   [outer, n, inner] with the axis in the middle, so one kernel serves every axis and rank; a
-   work-item owns one line (CumSum, Hardmax) or one element of a line (TopK), and neighbouring
-   work-items take neighbouring `inner` positions so loads along a line coalesce.
+   fills), the along-one-axis ops CumSum, Hardmax, TopK, and MeanVarianceNormalization.
+   Along-axis ops view their input as [outer, n, inner] with the axis in the middle, so one
+   kernel serves every axis and rank; a work-item owns one line (CumSum, Hardmax) or one element
+   of a line (TopK), and neighbouring work-items take neighbouring `inner` positions so loads
+   along a line coalesce. Long lines go to one work-group each (CumSum with few lines, TopK).
    Options:
    -D T=type    element type of data / output (float, long, int, uchar, char; default float)
    -D TI=type   OneHot index type (float, long, int; default long) */
@@ -34,7 +35,8 @@ __kernel void indexing_eyelike(__global T *y, const uint cols, const uint rows, 
 }
 
 /* OneHot: indices [outer, inner], output [outer, depth, inner]; values = {off, on}. Negative
-   indices count from the end; out-of-range ones give an all-off line. Grid: inner x depth x outer. */
+   indices count from the end; out-of-range ones give an all-off line.
+   Grid: inner x depth x outer. */
 __kernel void indexing_onehot(__global const TI *idx, __global const T *values, __global T *y,
                               const uint inner, const uint depth, const uint outer) {
   const uint i = get_global_id(0), d = get_global_id(1), o = get_global_id(2);
@@ -62,6 +64,36 @@ __kernel void indexing_cumsum(__global const T *x, __global T *y, const uint inn
       acc += v;
       y[p] = acc;
     }
+  }
+}
+
+/* CumSum for few long lines: one work-group per line walks it in chunks of the local size, each
+   chunk scanned in local memory (Hillis-Steele, log2(local) steps) and offset by the running
+   total of the chunks before. Grid: local size x lines (local size a power of 2). */
+__kernel void indexing_cumsum_group(__global const T *x, __global T *y, const uint inner,
+                                    const uint n, const uint outer, const int exclusive,
+                                    const int reverse, __local T *scan) {
+  const uint lid = get_local_id(0), ls = get_local_size(0), line = get_group_id(0);
+  if (line >= inner * outer) return; /* whole groups only: the barriers stay uniform */
+  const uint o = line / inner, i = line % inner;
+  const size_t base = (size_t)o * n * inner + i;
+  T carry = (T)0;
+  for (uint c0 = 0; c0 < n; c0 += ls) {
+    const uint t = c0 + lid;
+    const size_t p = base + (size_t)(reverse ? n - 1 - t : t) * inner;
+    const T v = t < n ? x[p] : (T)0;
+    scan[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint h = 1; h < ls; h *= 2) {
+      const T add = lid >= h ? scan[lid - h] : (T)0;
+      barrier(CLK_LOCAL_MEM_FENCE);
+      scan[lid] += add;
+      barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const T incl = scan[lid], total = scan[ls - 1];
+    if (t < n) y[p] = carry + (exclusive ? incl - v : incl);
+    carry += total;
+    barrier(CLK_LOCAL_MEM_FENCE);
   }
 }
 
@@ -120,7 +152,8 @@ inline uint indexing_offset(uint e, const uint *d, const uint *s, const uint r) 
   return off;
 }
 
-/* Sum of the work-group's v through local memory (local size a power of two); every item gets it. */
+/* Sum of the work-group's v through local memory (local size a power of two); every item gets
+   it. */
 inline float indexing_group_sum(float v, __local float *scratch) {
   const uint lid = get_local_id(0), ls = get_local_size(0);
   scratch[lid] = v;
@@ -198,7 +231,9 @@ __kernel void indexing_topk_rounds(__global const T *x, __global T *vals, __glob
     for (uint h = ls / 2; h > 0; h /= 2) {
       if (lid < h) {
         const uint oi = si[lid + h];
-        if (oi != UINT_MAX && (si[lid] == UINT_MAX || INDEXING_BETTER(sv[lid + h], oi, sv[lid], si[lid], largest))) {
+        if (oi != UINT_MAX &&
+            (si[lid] == UINT_MAX ||
+             INDEXING_BETTER(sv[lid + h], oi, sv[lid], si[lid], largest))) {
           sv[lid] = sv[lid + h];
           si[lid] = oi;
         }

@@ -124,7 +124,8 @@ Test(mod, float32_fmod_and_python_modes) {
 Test(isinf, detect_flags) {
   nncl_array x = TU_RAND(5, 3, 41), out;
   float *px = x.data;
-  for (int i = 0; i < 123; i += 5) px[i] = (i / 5) % 3 == 0 ? INFINITY : (i / 5) % 3 == 1 ? -INFINITY : NAN;
+  for (int i = 0; i < 123; i += 5)
+    px[i] = (i / 5) % 3 == 0 ? INFINITY : (i / 5) % 3 == 1 ? -INFINITY : NAN;
   for (int f = 0; f < 4; f++) {
     struct nncl_attr at[] = {A_INT("detect_positive", f & 1), A_INT("detect_negative", f >> 1)};
     const nncl_array *in[] = {&x};
@@ -219,7 +220,8 @@ Test(eyelike, k_and_dtype) {
     if (t == 1) { /* no dtype: the input's int32 */
       cr_assert_eq(out.dtype, NNCL_INT32);
       for (int64_t i = 0; i < n; i++)
-        cr_assert_eq(((const int32_t *)out.data)[i], (int32_t)want[i], "element %lld", (long long)i);
+        cr_assert_eq(((const int32_t *)out.data)[i], (int32_t)want[i], "element %lld",
+                     (long long)i);
     } else {
       cr_assert_eq(out.dtype, NNCL_FLOAT32);
       assert_equal_f(&out, want, "EyeLike");
@@ -300,6 +302,44 @@ Test(cumsum, every_axis_exclusive_reverse) {
     nncl_array_free(&ax);
     nncl_array_free(&x);
   }
+}
+
+/* Few lines of 1024+ elements take the work-group scan kernel. The float tolerance is wider:
+   thousands of float additions in a different order than the double reference. */
+Test(cumsum, long_lines_group_kernel) {
+  const int64_t shapes[][3] = {{2, 3000, 1}, {1, 1500, 3}};
+  for (int t = 0; t < 4; t++) {
+    const int64_t *d = shapes[t % 2];
+    nncl_array x = tu_rand(700 + (uint32_t)t, 3, d), out, ax = scalar_i64(1);
+    int ex = t & 1, rev = t >> 1;
+    struct nncl_attr at[] = {A_INT("exclusive", ex), A_INT("reverse", rev)};
+    const nncl_array *in[] = {&x, &ax};
+    tu_run_op("CumSum", 14, at, 2, 2, in, 1, &out);
+    int64_t total = d[0] * d[1] * d[2];
+    float *want = malloc((size_t)total * sizeof *want);
+    ref_cumsum(x.data, d[0], d[1], d[2], ex, rev, want);
+    char what[96];
+    snprintf(what, sizeof what, "CumSum n %lld exclusive %d reverse %d", (long long)d[1], ex, rev);
+    tu_assert_close((const float *)out.data, want, (size_t)total, 1e-4, 1e-3, what);
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&ax);
+    nncl_array_free(&x);
+  }
+  /* int64 through the group kernel: exact */
+  nncl_shape s = {.rank = 1, .dims = {2048}};
+  nncl_array xi = tu_zeros(NNCL_INT64, 1, s.dims), out, ax = scalar_i64(0);
+  int64_t *px = xi.data, acc = 0;
+  for (int i = 0; i < 2048; i++) px[i] = (i * 7919) % 1001 - 500;
+  const nncl_array *in[] = {&xi, &ax};
+  tu_run_op("CumSum", 14, NULL, 0, 2, in, 1, &out);
+  for (int i = 0; i < 2048; i++) {
+    acc += px[i];
+    cr_assert_eq(((const int64_t *)out.data)[i], acc, "int64 element %d", i);
+  }
+  nncl_array_free(&out);
+  nncl_array_free(&ax);
+  nncl_array_free(&xi);
 }
 
 Test(cumsum, int64_exact) {
@@ -403,7 +443,8 @@ Test(topk, long_lines_rounds_kernel) {
     int64_t *wi = malloc(m * sizeof *wi);
     ref_topk(x.data, s.dims[0], s.dims[1], s.dims[2], ks[t], largest, wv, wi);
     char what[64];
-    snprintf(what, sizeof what, "TopK rounds n %lld k %lld", (long long)s.dims[1], (long long)ks[t]);
+    snprintf(what, sizeof what, "TopK rounds n %lld k %lld", (long long)s.dims[1],
+             (long long)ks[t]);
     assert_equal_f(&out[0], wv, what);
     for (size_t i = 0; i < m; i++)
       cr_assert_eq(((const int64_t *)out[1].data)[i], wi[i], "%s: index %zu", what, i);

@@ -1,9 +1,10 @@
 /* indexing.c: ops whose output depends on element positions (kernels/indexing.cl): Trilu,
    EyeLike and OneHot fill a pattern; CumSum, Hardmax and TopK work along one axis, seeing the
    input as [outer, n, inner]. MeanVarianceNormalization (a per-group mean / deviation over any
-   set of axes) lives here too: one small kernel, no reduction family machinery needed. Scalar inputs that shape the output or pick the axis (Trilu's k,
-   CumSum's axis, TopK's k, OneHot's depth) are read at plan time (value_inputs), so a graph
-   input feeding them re-plans the node when its value changes. */
+   set of axes) lives here too: one small kernel, no reduction family machinery needed.
+   Scalar inputs that shape the output or pick the axis (Trilu's k, CumSum's axis, TopK's k,
+   OneHot's depth) are read at plan time (value_inputs), so a graph input feeding them re-plans
+   the node when its value changes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,15 @@ struct idx_plan {
   cl_long kk;                /* Trilu / EyeLike diagonal offset */
   cl_int f0, f1;             /* flags: upper; exclusive, reverse; largest */
   size_t numel;              /* 0: nothing to launch */
-  size_t local;              /* TopK rounds: work-group size (0: rank kernel) */
+  size_t local;              /* TopK rounds / CumSum group: work-group size (0: per-item kernel) */
 };
 
 /* TopK lines longer than this use indexing_topk_rounds (k passes of a group arg-best) instead of
    ranking every element against its whole line (n reads each). */
 #define TOPK_RANK_MAX_N 512
+/* CumSum with few long lines scans each line with a work-group instead of one work-item. */
+#define CUMSUM_GROUP_MIN_N 1024
+#define CUMSUM_GROUP_MAX_LINES 256
 
 static void release(struct op_call *c) {
   free(c->state);
@@ -212,7 +216,8 @@ static nncl_status onehot_infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_UNSUPPORTED, "output rank exceeds %d", NNCL_MAX_RANK);
   int64_t depth;
   NNCL_TRY(scalar_input(c, 1, "depth", &depth));
-  if (depth < 1) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "depth %lld must be >= 1", (long long)depth);
+  if (depth < 1)
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "depth %lld must be >= 1", (long long)depth);
   int axis;
   NNCL_TRY(op_axis(c, op_attr_int(c, "axis", -1), s->rank + 1, "axis", &axis));
   nncl_shape out = {.rank = s->rank + 1};
@@ -288,6 +293,14 @@ static nncl_status line_plan(struct op_call *c, size_t *ws) {
   p->f0 = op_attr_int(c, "exclusive", 0) != 0;
   p->f1 = op_attr_int(c, "reverse", 0) != 0;
   p->numel = (size_t)nncl_shape_numel(&c->in[0].shape);
+  if (!is_hardmax(c) && p->d1 >= CUMSUM_GROUP_MIN_N &&
+      (size_t)p->d0 * p->d2 <= CUMSUM_GROUP_MAX_LINES) {
+    size_t l = op_local_1d(c), pow2 = 1;
+    while (pow2 * 2 <= l) pow2 *= 2;
+    p->local = pow2;
+    c->algo = "cumsum_group";
+    return get_kernel(c, ew_cl_type(c->in[0].dtype), NULL, "indexing_cumsum_group", &p->k);
+  }
   return get_kernel(c, ew_cl_type(c->in[0].dtype), NULL,
                     is_hardmax(c) ? "indexing_hardmax" : "indexing_cumsum", &p->k);
 }
@@ -301,6 +314,13 @@ static nncl_status line_enqueue(struct op_call *c) {
     return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
                        NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1),
                        NNCL_ARG(p->d2));
+  if (p->local) {
+    size_t gg = (size_t)p->d0 * p->d2 * p->local, ll = p->local;
+    return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &gg, &ll, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1),
+                       NNCL_ARG(p->d2), NNCL_ARG(p->f0), NNCL_ARG(p->f1),
+                       NNCL_LOCAL(p->local * nncl_dtype_size(c->in[0].dtype)));
+  }
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1), NNCL_ARG(p->d2),
                      NNCL_ARG(p->f0), NNCL_ARG(p->f1));
@@ -333,7 +353,8 @@ static nncl_status topk_infer(struct op_call *c) {
   int64_t k;
   NNCL_TRY(topk_k(c, &k));
   if (k < 0 || k > s->dims[axis])
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "k %lld is outside [0, %lld] for input %s axis %d",
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "k %lld is outside [0, %lld] for input %s axis %d",
                     (long long)k, (long long)s->dims[axis], OP_SHAPE_STR(s, sa), axis);
   nncl_shape out = *s;
   out.dims[axis] = k;
