@@ -143,6 +143,23 @@ __kernel void reduce_rows(__global const T *x, __global T *y, __global acc_t *pa
   }
 }
 
+/* CPU form of reduce_rows for many rows: a work-item per row (rows of them), no barriers. Eight
+   interleaved accumulators make the loop vectorisable without reassociating any one of them. */
+__kernel void reduce_rows_item(__global const T *x, __global T *y, const uint R, const uint rows) {
+  const uint row = get_global_id(0);
+  GUARD(row, rows);
+  __global const T *xr = x + (size_t)row * R;
+  acc_t a[8];
+  for (uint j = 0; j < 8u; j++) a[j] = ACC_INIT;
+  const uint n8 = R / 8u * 8u;
+  for (uint i = 0; i < n8; i += 8u)
+    for (uint j = 0; j < 8u; j++) a[j] = acc_add(a[j], xr[i + j]);
+  for (uint i = n8; i < R; i++) a[0] = acc_add(a[0], xr[i]);
+  acc_t acc = a[0];
+  for (uint j = 1; j < 8u; j++) acc = acc_merge(acc, a[j]);
+  y[row] = acc_final(acc, R);
+}
+
 /* A work-group per row merges the row's G partial accumulators. */
 __kernel void reduce_partials(__global const acc_t *part, __global T *y, const uint G,
                               const uint R, __local acc_t *tmp) {
@@ -282,6 +299,46 @@ __kernel void reduce_arg_rows(__global const T *x, __global long *y, const uint 
     barrier(CLK_LOCAL_MEM_FENCE);
   }
   if (lid == 0) y[row] = (long)ti[0];
+}
+
+/* CPU form of reduce_arg_rows for many rows: a work-item per row (rows of them) keeps eight
+   interleaved (best, index) lanes, merged at the end; arg_better's index rule settles ties
+   whatever the lane order. */
+__kernel void reduce_arg_rows_item(__global const T *x, __global long *y, const uint R,
+                                   const uint rows) {
+  const uint row = get_global_id(0);
+  GUARD(row, rows);
+  __global const T *xr = x + (size_t)row * R;
+  T best[8];
+  uint bi[8];
+  for (uint j = 0; j < 8u; j++) {
+    best[j] = (T)0;
+    bi[j] = ARG_NONE;
+  }
+  const uint n8 = R / 8u * 8u;
+  for (uint i = 0; i < n8; i += 8u)
+    for (uint j = 0; j < 8u; j++) {
+      const T v = xr[i + j];
+      if (arg_better(v, i + j, best[j], bi[j])) {
+        best[j] = v;
+        bi[j] = i + j;
+      }
+    }
+  for (uint i = n8; i < R; i++) {
+    const T v = xr[i];
+    if (arg_better(v, i, best[0], bi[0])) {
+      best[0] = v;
+      bi[0] = i;
+    }
+  }
+  T b = best[0];
+  uint bb = bi[0];
+  for (uint j = 1; j < 8u; j++)
+    if (bi[j] != ARG_NONE && arg_better(best[j], bi[j], b, bb)) {
+      b = best[j];
+      bb = bi[j];
+    }
+  y[row] = (long)bb;
 }
 
 /* A work-item per (outer, inner) column of [outer, R, inner]. */

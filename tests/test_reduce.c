@@ -1,7 +1,7 @@
 /* test_reduce.c: the Reduce* ops and ArgMax/ArgMin against tests/ref/elementwise_ref.c on every
    layout plan can pick (rows, columns, general, each split into chunks + a partials pass when
    outputs are few), keepdims 0/1, rank 0..4, size-1 and zero-size axes (empty reductions give
-   the identity: 0, 1, -inf, NaN for Mean), both column kernels, int64, axes as input (ReduceSum >= 13) and
+   the identity: 0, 1, -inf, NaN for Mean), both rows and both column kernels, int64, axes as input (ReduceSum >= 13) and
    noop_with_empty_axes. Tolerance: rtol 1e-5 plus atol 1e-6 * sqrt(reduced count) for the
    float accumulations (float sums against a double reference), 1e-4 for LogSumExp; exact for
    Max/Min, integers and arg indices. */
@@ -132,6 +132,46 @@ Test(reduce, column_kernels_both_algos) {
       }
 }
 
+/* Contiguous-row reductions through both rows kernels (nncl.algo): a work-group per row
+   (reduce_rows) and a work-item per row with eight interleaved lanes (reduce_rows_item), on rows
+   shorter than the lanes, with a tail, and long. */
+Test(reduce, row_kernels_both_algos) {
+  static const struct rcase rc_[] = {
+      {2, {5, 37}, 1, {1}}, {2, {9, 5}, 1, {1}}, {2, {40, 1003}, 1, {1}}, {3, {3, 4, 9}, 2, {1, 2}}};
+  static const char *const rops[] = {"ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
+                                     "ReduceMean", "ReduceLogSumExp"};
+  for (size_t oi = 0; oi < sizeof rops / sizeof rops[0]; oi++)
+    for (size_t ci = 0; ci < sizeof rc_ / sizeof rc_[0]; ci++)
+      for (int a = 0; a < 2; a++) {
+        const struct rcase *rc = &rc_[ci];
+        const char *algo = a ? "reduce_rows_item" : "reduce_rows";
+        int prod = oi == 3;
+        nncl_array x = rand_shape((uint32_t)(oi * 10 + ci + 3), rc->rank, rc->dims,
+                                  prod ? 0.999f : -2, prod ? 1.001f : 2), y;
+        struct nncl_attr attrs[] = {
+            {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
+            A_STR("nncl.algo", algo)};
+        const nncl_array *in[] = {&x};
+        tu_run_op(rops[oi], 11, attrs, 2, 1, in, 1, &y);
+        int mask[8] = {0};
+        size_t red = 1;
+        for (int k = 0; k < rc->n_axes; k++) {
+          mask[rc->axes[k]] = 1;
+          red *= (size_t)rc->dims[rc->axes[k]];
+        }
+        size_t n = (size_t)nncl_shape_numel(&y.shape);
+        float *want = malloc((n + 1) * sizeof *want);
+        ref_reduce(rops[oi], x.data, &x.shape, mask, want);
+        char what[96];
+        snprintf(what, sizeof what, "%s %s case %zu", rops[oi], algo, ci);
+        tu_assert_close((float *)y.data, want, n, oi == 5 ? 1e-4 : 1e-5,
+                        1e-6 * sqrt((double)red) + 1e-7, what);
+        free(want);
+        nncl_array_free(&x);
+        nncl_array_free(&y);
+      }
+}
+
 Test(reduce, empty_reduction_identities) {
   const int64_t d[] = {2, 0, 3};
   nncl_array x = tu_zeros(NNCL_FLOAT32, 3, d), y;
@@ -219,16 +259,17 @@ Test(reduce, noop_with_empty_axes) {
   nncl_array_free(&empty);
 }
 
+/* algo: NULL for the device's pick, else forced through nncl.algo. */
 static void check_arg(const int64_t *dims, int axis, int keep, int is_min, int last, int quant,
-                      uint32_t seed) {
+                      uint32_t seed, const char *algo) {
   nncl_array x = TU_RAND(seed, dims[0], dims[1], dims[2]), y;
   if (quant)
     for (int64_t i = 0; i < nncl_shape_numel(&x.shape); i++)
       ((float *)x.data)[i] = floorf(((float *)x.data)[i] * 2);
   struct nncl_attr attrs[] = {A_INT("axis", axis), A_INT("keepdims", keep),
-                              A_INT("select_last_index", last)};
+                              A_INT("select_last_index", last), A_STR("nncl.algo", algo)};
   const nncl_array *in[] = {&x};
-  tu_run_op(is_min ? "ArgMin" : "ArgMax", 13, attrs, 3, 1, in, 1, &y);
+  tu_run_op(is_min ? "ArgMin" : "ArgMax", 13, attrs, algo ? 4 : 3, 1, in, 1, &y);
   cr_assert_eq(y.dtype, NNCL_INT64);
   cr_assert_eq(y.shape.rank, keep ? 3 : 2);
   int a = axis < 0 ? axis + 3 : axis;
@@ -239,8 +280,8 @@ static void check_arg(const int64_t *dims, int axis, int keep, int is_min, int l
   int64_t *want = malloc(n * sizeof *want);
   ref_arg(x.data, want, outer, (size_t)dims[a], inner, is_min, last);
   for (size_t i = 0; i < n; i++)
-    cr_assert_eq(((int64_t *)y.data)[i], want[i], "%s axis %d last %d element %zu",
-                 is_min ? "ArgMin" : "ArgMax", axis, last, i);
+    cr_assert_eq(((int64_t *)y.data)[i], want[i], "%s axis %d last %d %s element %zu",
+                 is_min ? "ArgMin" : "ArgMax", axis, last, algo ? algo : "", i);
   free(want);
   nncl_array_free(&x);
   nncl_array_free(&y);
@@ -251,9 +292,13 @@ Test(reduce, argmax_argmin) {
   for (int is_min = 0; is_min < 2; is_min++)
     for (int last = 0; last < 2; last++) {
       for (int axis = -1; axis < 3; axis++)
-        check_arg(small, axis, axis != 1, is_min, last, 1, (uint32_t)(axis + 5));
-      check_arg(long_rows, 2, 1, is_min, last, 1, 11); /* rows kernel with ties */
-      check_arg(long_rows, 2, 0, is_min, last, 0, 12);
+        check_arg(small, axis, axis != 1, is_min, last, 1, (uint32_t)(axis + 5), NULL);
+      for (int a = 0; a < 2; a++) { /* both rows kernels, with ties */
+        const char *algo = a ? "reduce_arg_rows_item" : "reduce_arg_rows";
+        check_arg(long_rows, 2, 1, is_min, last, 1, 11, algo);
+        check_arg(long_rows, 2, 0, is_min, last, 0, 12, algo);
+        check_arg(small, 2, 1, is_min, last, 1, 13, algo); /* rows shorter than 8 lanes */
+      }
     }
 }
 

@@ -33,7 +33,10 @@ static enum red red_of(const struct op_call *c) {
 
 static int is_arg(enum red r) { return r == R_ARGMAX || r == R_ARGMIN; }
 
-enum layout { L_COPY, L_ROWS, L_COLS, L_GENERAL, L_ARG_ROWS, L_ARG_COLS, L_COLS_SPAN };
+enum layout {
+  L_COPY, L_ROWS, L_COLS, L_GENERAL, L_ARG_ROWS, L_ARG_COLS, L_COLS_SPAN, L_ROWS_ITEM,
+  L_ARG_ROWS_ITEM
+};
 
 /* Columns per work-item of reduce_cols_span: private accumulators of 2-4 KiB stay in L1. */
 #define COL_SPAN 512
@@ -193,13 +196,19 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     for (int i = 0; i < n; i++)
       if (red[i]) R *= size[i];
   }
-  if (layout == L_COLS && !is_arg(r)) {
-    const char *f = op_attr_str(c, "nncl.algo", NULL);
-    if (f ? strcmp(f, "reduce_cols_span") == 0 : c->ctx->info.is_cpu) layout = L_COLS_SPAN;
-  }
+  unsigned cu = c->ctx->info.compute_units ? c->ctx->info.compute_units : 1;
+  const char *force = op_attr_str(c, "nncl.algo", NULL);
+  if (layout == L_COLS && !is_arg(r) &&
+      (force ? strcmp(force, "reduce_cols_span") == 0 : c->ctx->info.is_cpu))
+    layout = L_COLS_SPAN;
+  /* rows: a work-item per row on CPUs when rows alone fill the cores (no chunking needed) */
+  int rows_item = layout == L_ROWS && (force ? strstr(force, "rows_item") != NULL
+                                             : c->ctx->info.is_cpu && outer >= (size_t)cu * 4);
   if (is_arg(r)) {
     if (layout == L_GENERAL) return op_error(c, NNCL_ERR_STATE, "single-axis arg cannot be general");
-    layout = layout == L_ROWS ? L_ARG_ROWS : L_ARG_COLS;
+    layout = layout == L_ROWS ? (rows_item ? L_ARG_ROWS_ITEM : L_ARG_ROWS) : L_ARG_COLS;
+  } else if (rows_item) {
+    layout = L_ROWS_ITEM;
   }
   s->layout = (enum layout)layout;
   s->outer = (cl_uint)outer;
@@ -208,7 +217,6 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->G = 1;
   s->chunk = (cl_uint)R;
   s->acc_size = r == R_LSE ? 8 : c->in[0].dtype == NNCL_FLOAT32 ? 4 : 8;
-  unsigned cu = c->ctx->info.compute_units ? c->ctx->info.compute_units : 1;
   int gpu = c->ctx->info.is_gpu;
   if (layout == L_ROWS) {
     size_t want = (size_t)cu * (gpu ? 8 : 4); /* work-groups that fill the device */
@@ -261,6 +269,10 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     meta[17] = (cl_uint)rr;
     s->local = op_local_1d(c);
     NNCL_TRY(nncl_buffer_from_host(c->ctx, meta, sizeof meta, "reduce strides", &s->meta));
+  } else if (layout == L_ROWS_ITEM || layout == L_ARG_ROWS_ITEM) {
+    s->local = 16; /* rows per work-group: enough to amortise PoCL's per-group cost */
+    if (c->ctx->info.max_work_group_size && s->local > c->ctx->info.max_work_group_size)
+      s->local = c->ctx->info.max_work_group_size;
   } else if (layout == L_ARG_ROWS) {
     s->local = pow2_local(c, R);
   } else {
@@ -268,7 +280,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   }
   s->items = (cl_uint)items;
   static const char *const names[] = {"", "reduce_rows", "reduce_cols", "reduce_general",
-                                      "reduce_arg_rows", "reduce_arg_cols", "reduce_cols_span"};
+                                      "reduce_arg_rows", "reduce_arg_cols", "reduce_cols_span",
+                                      "reduce_rows_item", "reduce_arg_rows_item"};
   c->algo = names[layout];
   nncl_dtype t = c->in[0].dtype;
   char opts[256];
@@ -326,6 +339,11 @@ static nncl_status enqueue(struct op_call *c) {
     return NNCL_LAUNCH(c->ctx, s->k2, c->op_type, 1, &g, &l, NNCL_ARG(part), NNCL_ARG(y),
                        NNCL_ARG(s->G), NNCL_ARG(s->R), NNCL_ARG(s->inner), NNCL_ARG(s->items));
   }
+  case L_ROWS_ITEM:
+  case L_ARG_ROWS_ITEM:
+    g = op_round_up(s->outer, l);
+    return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &l, NNCL_ARG(x), NNCL_ARG(y),
+                       NNCL_ARG(s->R), NNCL_ARG(s->outer));
   case L_GENERAL:
     g = op_round_up(s->items, l);
     return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &l, NNCL_ARG(x), NNCL_ARG(y),
