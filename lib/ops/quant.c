@@ -36,6 +36,14 @@ static uint32_t numel_u32(const struct op_tensor *t) {
   return (uint32_t)nncl_shape_numel(&t->shape);
 }
 
+/* Kernels index with 32-bit counts. */
+static nncl_status check_size(const struct op_call *c, const nncl_shape *s, const char *what) {
+  char b[128];
+  if (nncl_shape_numel(s) > (int64_t)UINT32_MAX)
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "%s %s is too large", what, OP_SHAPE_STR(s, b));
+  return NNCL_OK;
+}
+
 static void release(struct op_call *c) {
   free(c->state);
   c->state = NULL;
@@ -71,7 +79,8 @@ static nncl_status scale_layout(struct op_call *c, struct quant_state *s) {
   if (op_has_input(c, 2) && nncl_shape_numel(&c->in[2].shape) != ns)
     return op_error(c, NNCL_ERR_SHAPE, "zero point %s and scale %s differ",
                     OP_SHAPE_STR(&c->in[2].shape, a), OP_SHAPE_STR(sc, b));
-  if (sc->rank == 0 || (ns == 1 && c->opset < 13)) return NNCL_OK;
+  /* one element is per-tensor whatever its rank (as onnxruntime reads it) */
+  if (ns == 1) return NNCL_OK;
   int axis;
   NNCL_TRY(op_axis(c, op_attr_int(c, "axis", 1), x->rank, "axis", &axis));
   if (x->dims[axis] != ns)
@@ -90,6 +99,7 @@ static nncl_status quantize_infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_DTYPE, "y_zero_point must be uint8 or int8, not %s",
                     nncl_dtype_name(qt));
   struct quant_state s;
+  NNCL_TRY(check_size(c, &c->in[0].shape, "x"));
   NNCL_TRY(scale_layout(c, &s));
   c->out[0].dtype = qt;
   c->out[0].shape = c->in[0].shape;
@@ -121,6 +131,7 @@ static nncl_status dequantize_infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_DTYPE, "x_zero_point is %s but x is %s",
                     nncl_dtype_name(c->in[2].dtype), nncl_dtype_name(c->in[0].dtype));
   struct quant_state s;
+  NNCL_TRY(check_size(c, &c->in[0].shape, "x"));
   NNCL_TRY(scale_layout(c, &s));
   c->out[0].dtype = NNCL_FLOAT32;
   c->out[0].shape = c->in[0].shape;
@@ -147,6 +158,7 @@ static nncl_status dequantize_enqueue(struct op_call *c) {
 
 static nncl_status dynamic_infer(struct op_call *c) {
   if (c->in[0].dtype != NNCL_FLOAT32) return op_error(c, NNCL_ERR_DTYPE, "x must be float32");
+  NNCL_TRY(check_size(c, &c->in[0].shape, "x"));
   c->out[0].dtype = NNCL_UINT8;
   c->out[0].shape = c->in[0].shape;
   for (int i = 1; i < c->n_out; ++i) c->out[i].shape.rank = 0;
@@ -170,7 +182,9 @@ static nncl_status dynamic_enqueue(struct op_call *c) {
   cl_mem zp = c->n_out > 2 ? c->out[2].mem : c->workspace;
   cl_uint zp_off = c->n_out > 2 ? 0 : 4;
   cl_uint n = numel_u32(&c->in[0]);
-  size_t l = 256, g = 256;
+  size_t l = 1; /* one work-group: the largest power of two the device prefers, up to 256 */
+  while (l * 2 <= op_local_1d(c) && l < 256) l *= 2;
+  size_t g = l;
   nncl_status st = NNCL_LAUNCH(c->ctx, s->k, "quant_dynamic_range", 1, &g, &l,
                                NNCL_ARG(c->in[0].mem), NNCL_ARG(scale), NNCL_ARG(zp), NNCL_ARG(zp_off), NNCL_ARG(n),
                                NNCL_LOCAL(l * sizeof(float)), NNCL_LOCAL(l * sizeof(float)));
@@ -283,6 +297,9 @@ static nncl_status matmul_shapes(struct op_call *c, struct quant_state *s, nncl_
   *y = bo;
   if (a->rank > 1) y->dims[y->rank++] = m;
   if (b->rank > 1) y->dims[y->rank++] = n;
+  NNCL_TRY(check_size(c, a, "A"));
+  NNCL_TRY(check_size(c, b, "B"));
+  NNCL_TRY(check_size(c, y, "output"));
   if (s) {
     s->m = (uint32_t)m;
     s->n = (uint32_t)n;
@@ -401,6 +418,7 @@ static nncl_status conv_shapes(struct op_call *c, struct quant_state *s, nncl_sh
   y->dims[1] = w->dims[0];
   if (sp == 2) y->dims[2] = o[0];
   y->dims[x->rank - 1] = o[1];
+  NNCL_TRY(check_size(c, y, "output"));
   if (r->bias >= 0 && op_has_input(c, r->bias) &&
       (c->in[r->bias].dtype != NNCL_INT32 ||
        nncl_shape_numel(&c->in[r->bias].shape) != w->dims[0]))
