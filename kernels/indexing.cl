@@ -67,9 +67,11 @@ __kernel void indexing_cumsum(__global const T *x, __global T *y, const uint inn
   }
 }
 
-/* CumSum for few long lines: one work-group per line walks it in chunks of the local size, each
-   chunk scanned in local memory (Hillis-Steele, log2(local) steps) and offset by the running
-   total of the chunks before. Grid: local size x lines (local size a power of 2). */
+/* CumSum for few long lines: one work-group per line; each work-item owns a contiguous chunk of
+   about n / local elements. Pass 1 sums the chunks, the chunk sums are scanned in local memory
+   (Hillis-Steele, log2(local) steps), pass 2 rescans each chunk from its offset: x is read
+   twice and only a handful of barriers run, which keeps CPUs (where a barrier is costly) fast.
+   Grid: local size x lines (local size a power of 2). */
 __kernel void indexing_cumsum_group(__global const T *x, __global T *y, const uint inner,
                                     const uint n, const uint outer, const int exclusive,
                                     const int reverse, __local T *scan) {
@@ -77,23 +79,28 @@ __kernel void indexing_cumsum_group(__global const T *x, __global T *y, const ui
   if (line >= inner * outer) return; /* whole groups only: the barriers stay uniform */
   const uint o = line / inner, i = line % inner;
   const size_t base = (size_t)o * n * inner + i;
-  T carry = (T)0;
-  for (uint c0 = 0; c0 < n; c0 += ls) {
-    const uint t = c0 + lid;
+  const uint per = (n + ls - 1) / ls, t0 = min(n, lid * per), t1 = min(n, t0 + per);
+  T s = (T)0;
+  for (uint t = t0; t < t1; ++t) s += x[base + (size_t)(reverse ? n - 1 - t : t) * inner];
+  scan[lid] = s;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (uint h = 1; h < ls; h *= 2) {
+    const T add = lid >= h ? scan[lid - h] : (T)0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    scan[lid] += add;
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  T acc = scan[lid] - s; /* sum of the chunks before this one */
+  for (uint t = t0; t < t1; ++t) {
     const size_t p = base + (size_t)(reverse ? n - 1 - t : t) * inner;
-    const T v = t < n ? x[p] : (T)0;
-    scan[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint h = 1; h < ls; h *= 2) {
-      const T add = lid >= h ? scan[lid - h] : (T)0;
-      barrier(CLK_LOCAL_MEM_FENCE);
-      scan[lid] += add;
-      barrier(CLK_LOCAL_MEM_FENCE);
+    const T v = x[p];
+    if (exclusive) {
+      y[p] = acc;
+      acc += v;
+    } else {
+      acc += v;
+      y[p] = acc;
     }
-    const T incl = scan[lid], total = scan[ls - 1];
-    if (t < n) y[p] = carry + (exclusive ? incl - v : incl);
-    carry += total;
-    barrier(CLK_LOCAL_MEM_FENCE);
   }
 }
 
@@ -144,6 +151,7 @@ __kernel void indexing_topk(__global const T *x, __global T *vals, __global long
 
 /* Offset of element `e` of a sub-tensor with dims d and strides s (innermost first, rank r). */
 inline uint indexing_offset(uint e, const uint *d, const uint *s, const uint r) {
+  if (r == 1) return e * s[0]; /* the usual case once the host merged contiguous dims */
   uint off = 0;
   for (uint a = 0; a < r; ++a) {
     off += (e % d[a]) * s[a];

@@ -462,8 +462,17 @@ static nncl_status mvn_plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(mvn_axes(c, &mask));
   int64_t stride = 1;
   p->nred = p->nkeep = 1;
-  for (int d = s->rank - 1; d >= 0; d--) { /* innermost first */
-    if (mask & (1u << d)) {
+  for (int d = s->rank - 1; d >= 0; d--) { /* innermost first; contiguous neighbours merge */
+    int red = (mask >> d) & 1;
+    if (s->dims[d] == 1) continue;
+    if (red && p->rr && p->rs.s[p->rr - 1] * p->rd.s[p->rr - 1] == (cl_uint)stride) {
+      p->rd.s[p->rr - 1] *= (cl_uint)s->dims[d];
+      p->nred *= (cl_uint)s->dims[d];
+    } else if (!red && p->kr &&
+               p->ks.s[p->kr - 1] * p->kd.s[p->kr - 1] == (cl_uint)stride) {
+      p->kd.s[p->kr - 1] *= (cl_uint)s->dims[d];
+      p->nkeep *= (cl_uint)s->dims[d];
+    } else if (red) {
       p->rd.s[p->rr] = (cl_uint)s->dims[d];
       p->rs.s[p->rr++] = (cl_uint)stride;
       p->nred *= (cl_uint)s->dims[d];
