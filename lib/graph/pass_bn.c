@@ -94,8 +94,8 @@ nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p) {
   for (int i = 0; i < p->n_n; i++) {
     struct pnode *bn = &p->n[i];
     if (!bn->alive || strcmp(bn->op_type, "BatchNormalization") != 0 || bn->n_out != 1 ||
-        bn->n_in != 5)
-      continue;
+        bn->n_in != 5 || attr_i(bn, "training_mode", 0) != 0)
+      continue; /* training mode normalises with batch statistics: nothing to fold */
     int x = bn->in[0];
     int pi = p->v[x].producer;
     if (pi < 0 || !p->n[pi].alive || p->n[pi].out[0] != x || p->v[x].dtype != NNCL_FLOAT32) continue;
