@@ -170,11 +170,14 @@ nncl_status shape_copy_enqueue(const struct op_call *c, const struct shape_copy 
     cl_int isb = (cl_int)s->is[last], osa = (cl_int)s->os[s->ta];
     size_t local[3] = {32, 8, 1};
     size_t global[3] = {op_round_up(na, 32), op_round_up(nb, 32) / 4, n2};
-    if (s->blocked) { /* a work-item per 8x8 block, work-groups along a */
-      local[0] = 8;
-      local[1] = 1;
-      global[0] = op_round_up((na + 7) / 8, 8);
-      global[1] = (nb + 7) / 8;
+    if (s->blocked) {
+      /* a work-item per 8x8 block; a work-group's eight blocks run along b, so together they
+         write 64 contiguous output elements per row (measured on PoCL: about 2x faster than
+         groups along a) */
+      local[0] = 1;
+      local[1] = 8;
+      global[0] = (na + 7) / 8;
+      global[1] = op_round_up((nb + 7) / 8, 8);
     }
     return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 3, global, local, NNCL_ARG(in), NNCL_ARG(out),
                        NNCL_ARG(ioff), NNCL_ARG(ooff), NNCL_ARG(na), NNCL_ARG(nb), NNCL_ARG(isb),
