@@ -46,33 +46,4 @@ inline void conv_store_tile(__global float *y, __global const float *res, const 
   }
 }
 
-/* The epilogue of common/epilogue.cl on 16 lanes, for kernels that store whole vectors. Same
-   order of operations: act(v + r) or act(v) + r. */
-inline float16 conv_act16(float16 v) {
-#if ACT == 1
-  return fmax(v, (float16)0.0f);
-#elif ACT == 2
-  return select(v * ACT_ALPHA, v, v >= (float16)0.0f);
-#elif ACT == 3
-  return fmin(fmax(v, (float16)ACT_ALPHA), (float16)ACT_BETA);
-#elif ACT == 4
-  return 1.0f / (1.0f + exp(-v));
-#elif ACT == 5
-  return tanh(v);
-#else
-  return v;
-#endif
-}
-
-inline float16 conv_epi16(float16 v, float16 r) {
-#if HAS_RES && !RES_AFTER_ACT
-  v += r;
-#endif
-  v = conv_act16(v);
-#if HAS_RES && RES_AFTER_ACT
-  v += r;
-#endif
-  return v;
-}
-
 #endif

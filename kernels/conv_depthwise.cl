@@ -68,7 +68,7 @@ __kernel void conv_depthwise_main(__global const float *xp, __global const float
 #else
       const float16 r = (float16)0.0f;
 #endif
-      vstore16(conv_epi16(acc[j] + bk, r), j, y + o);
+      vstore16(epi_apply16(acc[j] + bk, r), j, y + o);
     }
     return;
   }

@@ -172,7 +172,7 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
 #else
         const float16 r = (float16)0.0f;
 #endif
-        vstore16(conv_epi16(acc[i][j] + bk, r), j, y + o);
+        vstore16(epi_apply16(acc[i][j] + bk, r), j, y + o);
       }
       continue;
     }

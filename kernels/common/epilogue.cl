@@ -24,32 +24,35 @@
 #define RES_AFTER_ACT 0
 #endif
 
-inline float epi_act(float v) {
+/* One activation expression for scalars and vectors (T = float, float16, ...). */
 #if ACT == 1
-  return fmax(v, 0.0f);
+#define EPI_ACT_EXPR(T, v) fmax((v), (T)0.0f)
 #elif ACT == 2
-  return v >= 0.0f ? v : v * ACT_ALPHA;
+#define EPI_ACT_EXPR(T, v) select((v) * ACT_ALPHA, (v), (v) >= (T)0.0f)
 #elif ACT == 3
-  return fmin(fmax(v, ACT_ALPHA), ACT_BETA);
+#define EPI_ACT_EXPR(T, v) fmin(fmax((v), (T)ACT_ALPHA), (T)ACT_BETA)
 #elif ACT == 4
-  return 1.0f / (1.0f + exp(-v));
+#define EPI_ACT_EXPR(T, v) (1.0f / (1.0f + exp(-(v))))
 #elif ACT == 5
-  return tanh(v);
+#define EPI_ACT_EXPR(T, v) tanh(v)
 #else
-  return v;
+#define EPI_ACT_EXPR(T, v) (v)
 #endif
-}
+
+#if HAS_RES && !RES_AFTER_ACT
+#define EPI_APPLY_EXPR(T, v, r) EPI_ACT_EXPR(T, (v) + (r))
+#elif HAS_RES
+#define EPI_APPLY_EXPR(T, v, r) (EPI_ACT_EXPR(T, v) + (r))
+#else
+#define EPI_APPLY_EXPR(T, v, r) EPI_ACT_EXPR(T, v)
+#endif
+
+inline float epi_act(float v) { return EPI_ACT_EXPR(float, v); }
 
 /* v already holds acc + bias; r is the residual value (ignored when HAS_RES == 0). */
-inline float epi_apply(float v, float r) {
-#if HAS_RES && !RES_AFTER_ACT
-  v += r;
-#endif
-  v = epi_act(v);
-#if HAS_RES && RES_AFTER_ACT
-  v += r;
-#endif
-  return v;
-}
+inline float epi_apply(float v, float r) { return EPI_APPLY_EXPR(float, v, r); }
+
+/* The same on 16 lanes, for kernels that store whole vectors. */
+inline float16 epi_apply16(float16 v, float16 r) { return EPI_APPLY_EXPR(float16, v, r); }
 
 #endif

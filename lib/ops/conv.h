@@ -74,8 +74,6 @@ struct conv_state {
 nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g);
 
 /* Shared helpers (conv.c). */
-/* -D options of common/epilogue.cl for e (exact hex-float literals). */
-void conv_epilogue_options(const struct op_epilogue *e, char *buf, size_t len);
 /* Host copy of the weights (constant W), or NULL. */
 const float *conv_host_weights(const struct op_call *c);
 /* Device buffer from host floats into *out. */

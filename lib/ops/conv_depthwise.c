@@ -9,7 +9,7 @@ nncl_status conv_depthwise_plan(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   NNCL_TRY(conv_pack_setup(c, s));
   char epi[256];
-  conv_epilogue_options(&c->epi, epi, sizeof epi);
+  op_epilogue_options(&c->epi, epi, sizeof epi);
   /* tiles are runs of one output row: 16 wide for narrow maps, 32 otherwise */
   s->nv = g->OW > 16 ? CONV_NV : 1;
   snprintf(s->opts, sizeof s->opts, "-DNV=%d -DHAS_BIAS=%d %s", s->nv, g->has_bias, epi);

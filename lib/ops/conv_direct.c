@@ -81,7 +81,7 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   NNCL_TRY(conv_pack_setup(c, s));
   char epi[256];
-  conv_epilogue_options(&c->epi, epi, sizeof epi);
+  op_epilogue_options(&c->epi, epi, sizeof epi);
   /* register tile: 8 x 32 fills a CPU's vector registers; a GPU work-item gets 4 x 16 so its
      accumulators stay in registers */
   s->mr = c->ctx->info.is_gpu ? 4 : CONV_MR;

@@ -14,7 +14,7 @@ static int needs_epilogue(const struct op_call *c, const struct conv_geom *g) {
 nncl_status conv_gemm_plan(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   char epi[256];
-  conv_epilogue_options(&c->epi, epi, sizeof epi);
+  op_epilogue_options(&c->epi, epi, sizeof epi);
   snprintf(s->opts, sizeof s->opts, "-DHAS_BIAS=%d %s", g->has_bias, epi);
   if (needs_epilogue(c, g))
     NNCL_TRY(conv_kernel(c, "conv_im2col", s->opts, "conv_im2col_epilogue", &s->k[1]));

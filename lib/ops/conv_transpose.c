@@ -14,7 +14,7 @@
 nncl_status conv_transpose_plan(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   char epi[256];
-  conv_epilogue_options(&c->epi, epi, sizeof epi);
+  op_epilogue_options(&c->epi, epi, sizeof epi);
   snprintf(s->opts, sizeof s->opts, "-DMT=%d -DHAS_BIAS=%d %s", MT, g->has_bias, epi);
   if (s->algo == CONVT_DIRECT) {
     const float *w = conv_host_weights(c);

@@ -57,7 +57,7 @@ nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
   s->tw = (g->OW + s->wm - 1) / s->wm;
   s->kpad = (g->K + CONV_MR - 1) / CONV_MR * CONV_MR;
   char epi[256];
-  conv_epilogue_options(&c->epi, epi, sizeof epi);
+  op_epilogue_options(&c->epi, epi, sizeof epi);
   /* the gemm's column tile is 16*nv tiles: narrow it when padding to 32 would waste much of a
      small layer (e.g. a 7x7 map has 16 F(2x2) tiles) */
   size_t tiles1 = (size_t)(s->th * s->tw) * (size_t)g->N;
