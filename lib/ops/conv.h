@@ -92,6 +92,9 @@ cl_mem conv_res_mem(const struct op_call *c);
    and the pack launch for images [n0, n0 + nimg) into the front of the workspace. */
 nncl_status conv_pack_setup(struct op_call *c, struct conv_state *s);
 nncl_status conv_pack_enqueue(struct op_call *c, struct conv_state *s, int64_t n0, int64_t nimg);
+/* The chunk of input images the direct/depthwise kernels read (packed planes or the input). */
+nncl_status conv_chunk_input(struct op_call *c, struct conv_state *s, int64_t n0,
+                             int64_t nimg, cl_mem *xp, cl_long *xoff, cl_long *xlen);
 
 /* Eligibility of each algorithm for the geometry (and for constant weights where needed). */
 int conv_eligible(const struct op_call *c, const struct conv_geom *g, enum conv_algo a);

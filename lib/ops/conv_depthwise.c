@@ -34,16 +34,7 @@ nncl_status conv_depthwise_enqueue(struct op_call *c, struct conv_state *s) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     cl_mem xp;
     cl_long xoff, xlen;
-    if (s->pack_input) {
-      NNCL_TRY(conv_pack_enqueue(c, s, n0, nimg));
-      xp = c->workspace;
-      xoff = 0;
-      xlen = (cl_long)(nimg * g->C * s->cs);
-    } else {
-      xp = c->in[0].mem;
-      xoff = (cl_long)(n0 * g->C * s->cs);
-      xlen = (cl_long)(g->N * g->C * s->cs);
-    }
+    NNCL_TRY(conv_chunk_input(c, s, n0, nimg, &xp, &xoff, &xlen));
     cl_long yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
     cl_int nim = (cl_int)nimg;
     size_t gs[2] = {(size_t)QT, (size_t)nim * (size_t)K};

@@ -116,6 +116,24 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
   return NNCL_OK;
 }
 
+/* The input images n0 .. n0+nimg-1 as the direct and depthwise kernels read them: packed into
+   phase planes in the workspace, or the input itself when no packing is needed. */
+nncl_status conv_chunk_input(struct op_call *c, struct conv_state *s, int64_t n0,
+                             int64_t nimg, cl_mem *xp, cl_long *xoff, cl_long *xlen) {
+  const struct conv_geom *g = &s->g;
+  if (s->pack_input) {
+    NNCL_TRY(conv_pack_enqueue(c, s, n0, nimg));
+    *xp = c->workspace;
+    *xoff = 0;
+    *xlen = (cl_long)(nimg * g->C * s->cs);
+  } else {
+    *xp = c->in[0].mem;
+    *xoff = (cl_long)(n0 * g->C * s->cs);
+    *xlen = (cl_long)(g->N * g->C * s->cs);
+  }
+  return NNCL_OK;
+}
+
 nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   int64_t kt = (g->Kg + s->mr - 1) / s->mr;
@@ -146,16 +164,7 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     cl_mem xp;
     cl_long xoff, xlen;
-    if (s->pack_input) {
-      NNCL_TRY(conv_pack_enqueue(c, s, n0, nimg));
-      xp = c->workspace;
-      xoff = 0;
-      xlen = (cl_long)(nimg * g->C * s->cs);
-    } else {
-      xp = c->in[0].mem;
-      xoff = (cl_long)(n0 * g->C * s->cs);
-      xlen = (cl_long)(g->N * g->C * s->cs);
-    }
+    NNCL_TRY(conv_chunk_input(c, s, n0, nimg, &xp, &xoff, &xlen));
     cl_long yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
     cl_int nim = (cl_int)nimg;
     size_t gs[2] = {(size_t)(G * KT), (size_t)nim * (size_t)QT};
