@@ -37,11 +37,11 @@
    v: [batch, lk, DV], out: [batch, lq, DV], all contiguous. The flat batch index is b0 * nb1 + b1;
    the mask element of (b0, b1, i, j) is mask[b0*ms0 + b1*ms1 + i*msq + j*msk] (0 strides
    broadcast). */
-__kernel __attribute__((reqd_work_group_size(BQ, 1, 1)))
-void attention_fwd(__global const float *q, __global const float *k, __global const float *v,
-                   __global const float *mask, __global float *out, const uint lq, const uint lk,
-                   const float scale, const uint nb1, const uint ms0, const uint ms1,
-                   const uint msq, const uint msk) {
+__kernel __attribute__((reqd_work_group_size(BQ, 1, 1))) void
+attention_fwd(__global const float *q, __global const float *k, __global const float *v,
+              __global const float *mask, __global float *out, const uint lq, const uint lk,
+              const float scale, const uint nb1, const uint ms0, const uint ms1, const uint msq,
+              const uint msk) {
   __local float ks[TK][DK];
   __local float vs[TK][DV];
   const uint i = get_global_id(0), b = get_global_id(1), l = get_local_id(0);
@@ -53,7 +53,8 @@ void attention_fwd(__global const float *q, __global const float *k, __global co
   for (int d = 0; d < DV; d++) acc[d] = 0.0f;
   float m = -INFINITY, sum = 0.0f;
 #if HAS_MASK
-  __global const float *mrow = mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)iq * msq;
+  __global const float *mrow =
+      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)iq * msq;
 #endif
   __global const float *kb = k + (size_t)b * lk * DK, *vb = v + (size_t)b * lk * DV;
   for (uint j0 = 0; j0 < lk; j0 += TK) {
@@ -100,16 +101,17 @@ void attention_fwd(__global const float *q, __global const float *k, __global co
    [batch, lq, lk] (already scaled), adds the mask, applies the causal cut and normalises in place
    with three passes over the row (max, exp and sum, scale), each strided across the group so
    neighbouring work-items touch neighbouring scores. Mask addressing as in attention_fwd. */
-__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1)))
-void attention_softmax_rows(__global float *s, __global const float *mask, const uint lq,
-                            const uint lk, const uint nb1, const uint ms0, const uint ms1,
-                            const uint msq, const uint msk) {
+__kernel __attribute__((reqd_work_group_size(SM_WG, 1, 1))) void
+attention_softmax_rows(__global float *s, __global const float *mask, const uint lq, const uint lk,
+                       const uint nb1, const uint ms0, const uint ms1, const uint msq,
+                       const uint msk) {
   __local float red[SM_WG];
   const uint l = get_local_id(0), row = get_group_id(1);
   const uint b = row / lq, i = row % lq;
   __global float *x = s + (size_t)row * lk;
 #if HAS_MASK
-  __global const float *mrow = mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
+  __global const float *mrow =
+      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
 #else
   (void)mask;
   (void)b;

@@ -37,8 +37,8 @@
    One work-item copies one row (gid0 = y, gid1 = (n*C + c)*NPH + ph): whole rows keep the
    work-group count low, which is what a pack costs on CPU devices. */
 __kernel void conv_direct_pack(__global const float *x, __global float *xp,
-                               __global const int *taps, const int NTAPS, const long xoff, const int C,
-                               const int H, const int W, const int SH, const int SW,
+                               __global const int *taps, const int NTAPS, const long xoff,
+                               const int C, const int H, const int W, const int SH, const int SW,
                                const int PT, const int PL, const int NPH, const int HPH,
                                const int WPH, const int planes) {
   const int yy = get_global_id(0), z = get_global_id(1);
@@ -93,11 +93,12 @@ __kernel void conv_direct_pack_weights(__global const float *w, __global float *
    XLEN bounds every read (tiles near the end take a checked path). Output: y + YOFF, NCHW. */
 __kernel void conv_direct_main(__global const float *xp, __global const float *wp,
                                __global const float *bias, __global const float *res,
-                               __global float *y, __global const int *taps, const long woff, const long xoff,
-                               const long xlen, const long yoff, const int NTAPS, const int MAXOFF,
-                               const int C, const int CG, const long CS, const int K, const int KG,
-                               const int KT, const int G, const int OH, const int OW,
-                               const int WPH, const int QT, const int OWT, const int NIMG) {
+                               __global float *y, __global const int *taps, const long woff,
+                               const long xoff, const long xlen, const long yoff, const int NTAPS,
+                               const int MAXOFF, const int C, const int CG, const long CS,
+                               const int K, const int KG, const int KT, const int G, const int OH,
+                               const int OW, const int WPH, const int QT, const int OWT,
+                               const int NIMG) {
   const int gm = get_global_id(0), gq = get_global_id(1);
   if (gm >= G * KT || gq >= NIMG * QT) return;
   const int g = gm / KT, mt = gm % KT, n = gq / QT, qt = gq % QT;

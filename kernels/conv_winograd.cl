@@ -66,9 +66,8 @@ inline void wino_at(float *m, const int st) {
 /* gid0 = p in [0, PPAD), gid1 = c. Tiles p >= P (padding of the gemm width) are written as 0.
    X is image-chunk relative through xoff. */
 __kernel void conv_winograd_input(__global const float *x, __global float *v, const long xoff,
-                                  const int C, const int H, const int W, const int PT,
-                                  const int PL, const int TH, const int TW, const int P,
-                                  const int PPAD) {
+                                  const int C, const int H, const int W, const int PT, const int PL,
+                                  const int TH, const int TW, const int P, const int PPAD) {
   const int p = get_global_id(0), c = get_global_id(1);
   if (p >= PPAD || c >= C) return;
   float d[ALPHA * ALPHA];
@@ -136,10 +135,10 @@ __kernel void conv_winograd_gemm(__global const float *u, __global const float *
 /* gid0 = p < P, gid1 = k. Reads M[xi][k][p], writes the WM x WM output tile of image n0 + n
    (through yoff) with bias and epilogue, cropped to OH x OW. */
 __kernel void conv_winograd_output(__global const float *m, const long moff,
-                                   __global const float *bias,
-                                   __global const float *res, __global float *y, const long yoff,
-                                   const int K, const int KPAD, const int OH, const int OW,
-                                   const int TH, const int TW, const int P, const int PPAD) {
+                                   __global const float *bias, __global const float *res,
+                                   __global float *y, const long yoff, const int K, const int KPAD,
+                                   const int OH, const int OW, const int TH, const int TW,
+                                   const int P, const int PPAD) {
   const int p = get_global_id(0), k = get_global_id(1);
   if (p >= P || k >= K) return;
   float t[ALPHA * ALPHA];

@@ -9,43 +9,42 @@
    No -D parameters. */
 #include "common/index.cl"
 
-#define EINSUM_GENERIC(SUF, T)                                                                    \
-  __kernel void einsum_generic_##SUF(__global const T *a, __global const T *b, __global T *out,   \
-                                     const uint n, const uint two, const uint ro, const uint8 od, \
-                                     const long8 oa, const long8 ob, const uint rc,                \
-                                     const uint8 cd, const long8 ca, const long8 cb,               \
-                                     const uint nc) {                                             \
-    const uint g = get_global_id(0);                                                              \
-    GUARD(g, n);                                                                                  \
-    uint d[8], e[8];                                                                              \
-    long sa[8], sb[8], ta[8], tb[8];                                                              \
-    vstore8(od, 0, d);                                                                            \
-    vstore8(oa, 0, sa);                                                                           \
-    vstore8(ob, 0, sb);                                                                           \
-    vstore8(cd, 0, e);                                                                            \
-    vstore8(ca, 0, ta);                                                                           \
-    vstore8(cb, 0, tb);                                                                           \
-    long pa = 0, pb = 0;                                                                          \
-    uint r = g;                                                                                   \
-    for (uint i = 0; i < ro; ++i) {                                                               \
-      const uint c = r % d[i];                                                                    \
-      r /= d[i];                                                                                  \
-      pa += (long)c * sa[i];                                                                      \
-      pb += (long)c * sb[i];                                                                      \
-    }                                                                                             \
-    T acc = (T)0;                                                                                 \
-    for (uint j = 0; j < nc; ++j) {                                                               \
-      long qa = pa, qb = pb;                                                                      \
-      uint s = j;                                                                                 \
-      for (uint i = 0; i < rc; ++i) {                                                             \
-        const uint c = s % e[i];                                                                  \
-        s /= e[i];                                                                                \
-        qa += (long)c * ta[i];                                                                    \
-        qb += (long)c * tb[i];                                                                    \
-      }                                                                                           \
-      acc += two ? a[qa] * b[qb] : a[qa];                                                         \
-    }                                                                                             \
-    out[g] = acc;                                                                                 \
+#define EINSUM_GENERIC(SUF, T)                                                                     \
+  __kernel void einsum_generic_##SUF(                                                              \
+      __global const T *a, __global const T *b, __global T *out, const uint n, const uint two,     \
+      const uint ro, const uint8 od, const long8 oa, const long8 ob, const uint rc,                \
+      const uint8 cd, const long8 ca, const long8 cb, const uint nc) {                             \
+    const uint g = get_global_id(0);                                                               \
+    GUARD(g, n);                                                                                   \
+    uint d[8], e[8];                                                                               \
+    long sa[8], sb[8], ta[8], tb[8];                                                               \
+    vstore8(od, 0, d);                                                                             \
+    vstore8(oa, 0, sa);                                                                            \
+    vstore8(ob, 0, sb);                                                                            \
+    vstore8(cd, 0, e);                                                                             \
+    vstore8(ca, 0, ta);                                                                            \
+    vstore8(cb, 0, tb);                                                                            \
+    long pa = 0, pb = 0;                                                                           \
+    uint r = g;                                                                                    \
+    for (uint i = 0; i < ro; ++i) {                                                                \
+      const uint c = r % d[i];                                                                     \
+      r /= d[i];                                                                                   \
+      pa += (long)c * sa[i];                                                                       \
+      pb += (long)c * sb[i];                                                                       \
+    }                                                                                              \
+    T acc = (T)0;                                                                                  \
+    for (uint j = 0; j < nc; ++j) {                                                                \
+      long qa = pa, qb = pb;                                                                       \
+      uint s = j;                                                                                  \
+      for (uint i = 0; i < rc; ++i) {                                                              \
+        const uint c = s % e[i];                                                                   \
+        s /= e[i];                                                                                 \
+        qa += (long)c * ta[i];                                                                     \
+        qb += (long)c * tb[i];                                                                     \
+      }                                                                                            \
+      acc += two ? a[qa] * b[qb] : a[qa];                                                          \
+    }                                                                                              \
+    out[g] = acc;                                                                                  \
   }
 
 EINSUM_GENERIC(f32, float)

@@ -67,9 +67,8 @@ inline TO ew_unary_op(TI x, TP alpha, TP beta) { return (TO)(OP_EXPR); }
 
 /* y[i] = f(x[i]) over n elements; each work-item does 4 with vector loads and stores, the last
    one finishes the tail. x may alias y (the planner runs unary ops in place). lo/hi are only read with DYN_LO/DYN_HI (pass any buffer otherwise). */
-__kernel void elementwise_unary(__global const TI *x, __global TO *y,
-                                const uint n, TP alpha, TP beta, __global const TI *lo,
-                                __global const TI *hi) {
+__kernel void elementwise_unary(__global const TI *x, __global TO *y, const uint n, TP alpha,
+                                TP beta, __global const TI *lo, __global const TI *hi) {
   const uint i = get_global_id(0) * 4u;
   if (i >= n) return;
 #if DYN_LO
@@ -140,10 +139,9 @@ __kernel void elementwise_bcast(__global const TA *A, __global const TB *B,
 #else
     const tc4 c = (tc4)(cv);
 #endif
-    const to4 r = (to4)(ew_nary_op(a.s0, b.s0, c.s0, alpha, beta),
-                        ew_nary_op(a.s1, b.s1, c.s1, alpha, beta),
-                        ew_nary_op(a.s2, b.s2, c.s2, alpha, beta),
-                        ew_nary_op(a.s3, b.s3, c.s3, alpha, beta));
+    const to4 r =
+        (to4)(ew_nary_op(a.s0, b.s0, c.s0, alpha, beta), ew_nary_op(a.s1, b.s1, c.s1, alpha, beta),
+              ew_nary_op(a.s2, b.s2, c.s2, alpha, beta), ew_nary_op(a.s3, b.s3, c.s3, alpha, beta));
     vstore4(r, 0, Y + oy);
   } else {
     for (uint j = 0; i0 + j < d0; j++) {

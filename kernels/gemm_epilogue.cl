@@ -11,8 +11,8 @@
 #endif
 
 /* Global size (cols, rows); y is [rows, cols] row-major and so is res when HAS_RES. */
-__kernel void gemm_epilogue_apply(__global float *y, __global const float *c, const int c_row_stride,
-                                  const int c_col_stride, const float beta,
+__kernel void gemm_epilogue_apply(__global float *y, __global const float *c,
+                                  const int c_row_stride, const int c_col_stride, const float beta,
                                   __global const float *res, const uint rows, const uint cols) {
   const uint j = get_global_id(0), i = get_global_id(1);
   if (j >= cols || i >= rows) return;

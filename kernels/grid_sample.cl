@@ -49,8 +49,10 @@ inline float gs_coord(float n, int d, int align, int mode, int pad, float lo, fl
   float x = align ? (n + 1.0f) * 0.5f * (float)(d - 1) : ((n + 1.0f) * (float)d - 1.0f) * 0.5f;
   if (mode == GS_NEAREST) x = rint(x);
   if (x < lo || x > hi) {
-    if (pad == GS_BORDER) x = clamp(x, 0.0f, (float)(d - 1));
-    else if (pad == GS_REFLECTION) x = gs_reflect(x, lo, hi);
+    if (pad == GS_BORDER)
+      x = clamp(x, 0.0f, (float)(d - 1));
+    else if (pad == GS_REFLECTION)
+      x = gs_reflect(x, lo, hi);
   }
   return x;
 }
@@ -90,10 +92,9 @@ inline void gs_axis(float x, int d, int mode, int pad, float lo, float hi, int4 
   }
 }
 
-__kernel void grid_sample_2d(__global const float *x, __global const float *grid,
-                             __global float *y, const int C, const int H, const int W,
-                             const int OH, const int OW, const int N, const int mode,
-                             const int pad, const int align) {
+__kernel void grid_sample_2d(__global const float *x, __global const float *grid, __global float *y,
+                             const int C, const int H, const int W, const int OH, const int OW,
+                             const int N, const int mode, const int pad, const int align) {
   const int wo = (int)get_global_id(0), ho = (int)get_global_id(1), n = (int)get_global_id(2);
   if (wo >= OW || ho >= OH || n >= N) return;
   __global const float *g = grid + (((size_t)n * OH + ho) * OW + wo) * 2;

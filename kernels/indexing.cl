@@ -206,7 +206,7 @@ __kernel void indexing_mvn(__global const float *x, __global float *y, const uin
 }
 
 /* TopK order: (w, m) ranks before (v, j) when its value is better, ties to the lower index. */
-#define INDEXING_BETTER(w, m, v, j, largest) \
+#define INDEXING_BETTER(w, m, v, j, largest)                                                       \
   ((largest) ? ((w) > (v) || ((w) == (v) && (m) < (j))) : ((w) < (v) || ((w) == (v) && (m) < (j))))
 
 /* TopK for long lines, where indexing_topk's n reads per element cost too much: one work-group
@@ -240,8 +240,7 @@ __kernel void indexing_topk_rounds(__global const T *x, __global T *vals, __glob
       if (lid < h) {
         const uint oi = si[lid + h];
         if (oi != UINT_MAX &&
-            (si[lid] == UINT_MAX ||
-             INDEXING_BETTER(sv[lid + h], oi, sv[lid], si[lid], largest))) {
+            (si[lid] == UINT_MAX || INDEXING_BETTER(sv[lid + h], oi, sv[lid], si[lid], largest))) {
           sv[lid] = sv[lid + h];
           si[lid] = oi;
         }

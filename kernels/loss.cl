@@ -25,55 +25,53 @@ __kernel void loss_log_softmax(__global const float *x, __global float *y, const
 }
 
 /* Loss and weight of position p: loss = -w[t] * x[n, t, d]. */
-#define LOSS_AT(IT)                                                                               \
-  static inline float2 loss_at_##IT(__global const float *x, __global const IT *t,                \
-                                    __global const float *w, const int has_w, const uint p,       \
-                                    const uint C, const uint D, const long ii) {                  \
-    const long tc = (long)t[p];                                                                   \
-    if (tc == ii) return (float2)(0.0f, 0.0f);                                                    \
-    if (tc < 0 || tc >= (long)C) return (float2)(NAN, 0.0f);                                      \
-    const uint n = p / D, d = p - n * D;                                                          \
-    const float wt = has_w ? w[tc] : 1.0f;                                                        \
-    return (float2)(-wt * x[((ulong)n * C + (ulong)tc) * D + d], wt);                             \
+#define LOSS_AT(IT)                                                                                \
+  static inline float2 loss_at_##IT(__global const float *x, __global const IT *t,                 \
+                                    __global const float *w, const int has_w, const uint p,        \
+                                    const uint C, const uint D, const long ii) {                   \
+    const long tc = (long)t[p];                                                                    \
+    if (tc == ii) return (float2)(0.0f, 0.0f);                                                     \
+    if (tc < 0 || tc >= (long)C) return (float2)(NAN, 0.0f);                                       \
+    const uint n = p / D, d = p - n * D;                                                           \
+    const float wt = has_w ? w[tc] : 1.0f;                                                         \
+    return (float2)(-wt * x[((ulong)n * C + (ulong)tc) * D + d], wt);                              \
   }
 
 /* reduction none: out[p] for each of the npos positions. */
-#define LOSS_NONE(ISUF, IT)                                                                       \
-  __kernel void loss_nll_none_##ISUF(__global const float *x, __global const IT *t,               \
-                                     __global const float *w, __global float *out,                \
-                                     const int has_w, const uint npos, const uint C,              \
-                                     const uint D, const long ii) {                               \
-    const uint p = get_global_id(0);                                                              \
-    GUARD(p, npos);                                                                               \
-    out[p] = loss_at_##IT(x, t, w, has_w, p, C, D, ii).x;                                         \
+#define LOSS_NONE(ISUF, IT)                                                                        \
+  __kernel void loss_nll_none_##ISUF(                                                              \
+      __global const float *x, __global const IT *t, __global const float *w, __global float *out, \
+      const int has_w, const uint npos, const uint C, const uint D, const long ii) {               \
+    const uint p = get_global_id(0);                                                               \
+    GUARD(p, npos);                                                                                \
+    out[p] = loss_at_##IT(x, t, w, has_w, p, C, D, ii).x;                                          \
   }
 
 /* reduction sum (mean = 0) or mean (mean = 1): one work-group of ls work-items (a power of two,
    scratch holds 2 * ls floats). */
-#define LOSS_REDUCE(ISUF, IT)                                                                     \
-  __kernel void loss_nll_reduce_##ISUF(__global const float *x, __global const IT *t,             \
-                                       __global const float *w, __global float *out,              \
-                                       const int has_w, const uint npos, const uint C,            \
-                                       const uint D, const long ii, const int mean,               \
-                                       __local float *scratch) {                                  \
-    const uint l = get_local_id(0), ls = get_local_size(0);                                       \
-    float s = 0.0f, sw = 0.0f;                                                                    \
-    for (uint p = l; p < npos; p += ls) {                                                         \
-      const float2 v = loss_at_##IT(x, t, w, has_w, p, C, D, ii);                                 \
-      s += v.x;                                                                                   \
-      sw += v.y;                                                                                  \
-    }                                                                                             \
-    scratch[l] = s;                                                                               \
-    scratch[ls + l] = sw;                                                                         \
-    barrier(CLK_LOCAL_MEM_FENCE);                                                                 \
-    for (uint h = ls / 2; h > 0; h /= 2) {                                                        \
-      if (l < h) {                                                                                \
-        scratch[l] += scratch[l + h];                                                             \
-        scratch[ls + l] += scratch[ls + l + h];                                                   \
-      }                                                                                           \
-      barrier(CLK_LOCAL_MEM_FENCE);                                                               \
-    }                                                                                             \
-    if (l == 0) out[0] = mean ? scratch[0] / scratch[ls] : scratch[0];                            \
+#define LOSS_REDUCE(ISUF, IT)                                                                      \
+  __kernel void loss_nll_reduce_##ISUF(                                                            \
+      __global const float *x, __global const IT *t, __global const float *w, __global float *out, \
+      const int has_w, const uint npos, const uint C, const uint D, const long ii, const int mean, \
+      __local float *scratch) {                                                                    \
+    const uint l = get_local_id(0), ls = get_local_size(0);                                        \
+    float s = 0.0f, sw = 0.0f;                                                                     \
+    for (uint p = l; p < npos; p += ls) {                                                          \
+      const float2 v = loss_at_##IT(x, t, w, has_w, p, C, D, ii);                                  \
+      s += v.x;                                                                                    \
+      sw += v.y;                                                                                   \
+    }                                                                                              \
+    scratch[l] = s;                                                                                \
+    scratch[ls + l] = sw;                                                                          \
+    barrier(CLK_LOCAL_MEM_FENCE);                                                                  \
+    for (uint h = ls / 2; h > 0; h /= 2) {                                                         \
+      if (l < h) {                                                                                 \
+        scratch[l] += scratch[l + h];                                                              \
+        scratch[ls + l] += scratch[ls + l + h];                                                    \
+      }                                                                                            \
+      barrier(CLK_LOCAL_MEM_FENCE);                                                                \
+    }                                                                                              \
+    if (l == 0) out[0] = mean ? scratch[0] / scratch[ls] : scratch[0];                             \
   }
 
 LOSS_AT(int)

@@ -21,7 +21,8 @@
 __kernel void norm_batch(__global const float *x, __global const float *scale,
                          __global const float *bias, __global const float *mean,
                          __global const float *var, __global float *y, const uint s,
-                         const uint channels, const uint batch, const int per_elem, const float eps) {
+                         const uint channels, const uint batch, const int per_elem,
+                         const float eps) {
   const uint i = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
   if (i >= s || c >= channels || n >= batch) return;
   const uint p = per_elem ? c * s + i : c;
@@ -132,7 +133,8 @@ __kernel void norm_merge_stats(__global float *ws, const uint rowst_off, __globa
   float cnt = 0.0f, m = 0.0f, m2 = 0.0f;
   for (uint c = 0; c < chunks; c++) {
     const float nb = (float)min(chunk, n - c * chunk);
-    const float mb = part[2 * ((size_t)row * chunks + c)], m2b = part[2 * ((size_t)row * chunks + c) + 1];
+    const float mb = part[2 * ((size_t)row * chunks + c)],
+                m2b = part[2 * ((size_t)row * chunks + c) + 1];
     const float tot = cnt + nb, d = mb - m, f = nb / tot;
     m += d * f;
     m2 += m2b + d * d * cnt * f;
@@ -231,5 +233,6 @@ __kernel void norm_lrn(__global const float *x, __global float *y, const uint hw
   }
   const float base = bias + alpha_n * acc;
   const float v = xb[(size_t)c * hw];
-  y[((size_t)n * channels + c) * hw + i] = beta == 0.75f ? v / (sqrt(base) * sqrt(sqrt(base))) : v / pow(base, beta);
+  y[((size_t)n * channels + c) * hw + i] =
+      beta == 0.75f ? v / (sqrt(base) * sqrt(sqrt(base))) : v / pow(base, beta);
 }

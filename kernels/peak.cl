@@ -27,25 +27,25 @@
    cores run a work-group's items one after another, so the chains are the only parallelism in
    flight) and on GPUs (where many resident work-items hide it anyway). x = x * m + c cannot be
    folded without reassociation, and m < 1 keeps the values bounded and away from denormals. */
-#define PEAK_MAD8()                 \
-  x0 = PEAK_MULADD(x0, m, c); \
-  x1 = PEAK_MULADD(x1, m, c); \
-  x2 = PEAK_MULADD(x2, m, c); \
-  x3 = PEAK_MULADD(x3, m, c); \
-  x4 = PEAK_MULADD(x4, m, c); \
-  x5 = PEAK_MULADD(x5, m, c); \
-  x6 = PEAK_MULADD(x6, m, c); \
+#define PEAK_MAD8()                                                                                \
+  x0 = PEAK_MULADD(x0, m, c);                                                                      \
+  x1 = PEAK_MULADD(x1, m, c);                                                                      \
+  x2 = PEAK_MULADD(x2, m, c);                                                                      \
+  x3 = PEAK_MULADD(x3, m, c);                                                                      \
+  x4 = PEAK_MULADD(x4, m, c);                                                                      \
+  x5 = PEAK_MULADD(x5, m, c);                                                                      \
+  x6 = PEAK_MULADD(x6, m, c);                                                                      \
   x7 = PEAK_MULADD(x7, m, c)
 
 /* 64 multiply-adds (8 per chain) per loop iteration: the loop counter costs nothing next to it. */
-#define PEAK_MAD64() \
-  PEAK_MAD8();       \
-  PEAK_MAD8();       \
-  PEAK_MAD8();       \
-  PEAK_MAD8();       \
-  PEAK_MAD8();       \
-  PEAK_MAD8();       \
-  PEAK_MAD8();       \
+#define PEAK_MAD64()                                                                               \
+  PEAK_MAD8();                                                                                     \
+  PEAK_MAD8();                                                                                     \
+  PEAK_MAD8();                                                                                     \
+  PEAK_MAD8();                                                                                     \
+  PEAK_MAD8();                                                                                     \
+  PEAK_MAD8();                                                                                     \
+  PEAK_MAD8();                                                                                     \
   PEAK_MAD8()
 
 /* One body per vector type: `iters` loop iterations of 64 multiply-adds of type T, i.e.
@@ -54,37 +54,37 @@
    the work cannot be dropped yet no memory traffic enters the measurement; tests pass -FLT_MAX
    to read every result. Items past n (the grid is rounded up to the work-group size) compute but
    never store. */
-#define PEAK_FMA_BODY(T, SUM)                                                       \
-  const uint gid = get_global_id(0);                                                \
-  T m = (T)(mul), c = (T)(add);                                                     \
-  T x0 = (T)((float)(gid & 7u) * 0.125f), x1 = x0 + (T)(0.01f), x2 = x0 + (T)(0.02f), \
-    x3 = x0 + (T)(0.03f), x4 = x0 + (T)(0.04f), x5 = x0 + (T)(0.05f),               \
-    x6 = x0 + (T)(0.06f), x7 = x0 + (T)(0.07f);                                     \
-  for (uint it = 0; it < iters; it++) {                                             \
-    PEAK_MAD64();                                                                   \
-  }                                                                                 \
-  T s = ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7));                          \
-  float total = SUM;                                                                \
+#define PEAK_FMA_BODY(T, SUM)                                                                      \
+  const uint gid = get_global_id(0);                                                               \
+  T m = (T)(mul), c = (T)(add);                                                                    \
+  T x0 = (T)((float)(gid & 7u) * 0.125f), x1 = x0 + (T)(0.01f), x2 = x0 + (T)(0.02f),              \
+    x3 = x0 + (T)(0.03f), x4 = x0 + (T)(0.04f), x5 = x0 + (T)(0.05f), x6 = x0 + (T)(0.06f),        \
+    x7 = x0 + (T)(0.07f);                                                                          \
+  for (uint it = 0; it < iters; it++) {                                                            \
+    PEAK_MAD64();                                                                                  \
+  }                                                                                                \
+  T s = ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7));                                         \
+  float total = SUM;                                                                               \
   if (total > threshold && gid < n) out[gid] = total
 
-__kernel void peak_fma_float(__global float *out, const uint n, const uint iters,
-                             const float mul, const float add, const float threshold) {
+__kernel void peak_fma_float(__global float *out, const uint n, const uint iters, const float mul,
+                             const float add, const float threshold) {
   PEAK_FMA_BODY(float, s);
 }
 
-__kernel void peak_fma_float4(__global float *out, const uint n, const uint iters,
-                              const float mul, const float add, const float threshold) {
+__kernel void peak_fma_float4(__global float *out, const uint n, const uint iters, const float mul,
+                              const float add, const float threshold) {
   PEAK_FMA_BODY(float4, (s.x + s.y) + (s.z + s.w));
 }
 
-__kernel void peak_fma_float8(__global float *out, const uint n, const uint iters,
-                              const float mul, const float add, const float threshold) {
+__kernel void peak_fma_float8(__global float *out, const uint n, const uint iters, const float mul,
+                              const float add, const float threshold) {
   PEAK_FMA_BODY(float8, ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7)));
 }
 
 /* The widest type: CPUs with 512-bit vectors (AVX-512) need it to fill their registers. */
-__kernel void peak_fma_float16(__global float *out, const uint n, const uint iters,
-                               const float mul, const float add, const float threshold) {
+__kernel void peak_fma_float16(__global float *out, const uint n, const uint iters, const float mul,
+                               const float add, const float threshold) {
   PEAK_FMA_BODY(float16, (((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7))) +
                              (((s.s8 + s.s9) + (s.sa + s.sb)) + ((s.sc + s.sd) + (s.se + s.sf))));
 }

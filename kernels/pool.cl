@@ -53,22 +53,21 @@ inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
 inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
 
 /* Position of this work-item: (ow, oh) from dims 0 and 1; dim 2 enumerates (row, od). */
-#define POOL_POSITION(out_dhw)                                                          \
-  const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);                    \
-  const uint z_ = (uint)get_global_id(2);                                               \
-  if (ow >= (out_dhw).z || oh >= (out_dhw).y || z_ >= zn) return;                        \
-  const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                   \
-  const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                       \
+#define POOL_POSITION(out_dhw)                                                                     \
+  const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);                                \
+  const uint z_ = (uint)get_global_id(2);                                                          \
+  if (ow >= (out_dhw).z || oh >= (out_dhw).y || z_ >= zn) return;                                  \
+  const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                             \
+  const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                                 \
   const size_t o = (((size_t)z_ * (out_dhw).y) + oh) * (out_dhw).z + ow
 
 /* Max over the window. Indices (when has_idx) is the flattened NC(D)HW input position; with
    col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
    position in row-major scan order; NaN propagates (as numpy and PyTorch do). A window with no
    valid tap yields -inf and index -1. */
-__kernel void pool_max(__global const T *x, __global T *y, __global long *idx,
-                       const uint zn, const int has_idx, const int col_major,
-                       const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
-                       const int4 p, const int4 d) {
+__kernel void pool_max(__global const T *x, __global T *y, __global long *idx, const uint zn,
+                       const int has_idx, const int col_major, const int4 in_dhw,
+                       const int4 out_dhw, const int4 k, const int4 s, const int4 p, const int4 d) {
   POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
@@ -107,9 +106,9 @@ __kernel void pool_max(__global const T *x, __global T *y, __global long *idx,
 }
 
 /* Max over the window without indices: a branch-free running max (NaN still propagates). */
-__kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn,
-                             const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
-                             const int4 p, const int4 d) {
+__kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn, const int4 in_dhw,
+                             const int4 out_dhw, const int4 k, const int4 s, const int4 p,
+                             const int4 d) {
   POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
@@ -183,8 +182,8 @@ __kernel void pool_max_rows(__global const float *x, __global float *y, const ui
    (ONNX count_include_pad = 1, PyTorch semantics for ceil_mode overhang); otherwise only taps
    inside the input count. pe holds the end pads. */
 __kernel void pool_avg(__global const float *x, __global float *y, const uint zn,
-                       const int include_pad, const int4 in_dhw, const int4 out_dhw,
-                       const int4 k, const int4 s, const int4 p, const int4 d, const int4 pe) {
+                       const int include_pad, const int4 in_dhw, const int4 out_dhw, const int4 k,
+                       const int4 s, const int4 p, const int4 d, const int4 pe) {
   POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
@@ -213,9 +212,9 @@ __kernel void pool_avg(__global const float *x, __global float *y, const uint zn
 }
 
 /* Lp norm over the window: (sum |x|^p)^(1/p); padding contributes zero. */
-__kernel void pool_lp(__global const float *x, __global float *y, const uint zn,
-                      const float pw, const int4 in_dhw, const int4 out_dhw, const int4 k,
-                      const int4 s, const int4 p, const int4 d) {
+__kernel void pool_lp(__global const float *x, __global float *y, const uint zn, const float pw,
+                      const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
+                      const int4 p, const int4 d) {
   POOL_POSITION(out_dhw);
   const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
   const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
@@ -242,7 +241,9 @@ __kernel void pool_lp(__global const float *x, __global float *y, const uint zn,
 #define POOL_OP_MAX 1
 #define POOL_OP_LP 2
 
-inline float pool_combine(int op, float a, float b) { return op == POOL_OP_MAX ? pool_max2(a, b) : a + b; }
+inline float pool_combine(int op, float a, float b) {
+  return op == POOL_OP_MAX ? pool_max2(a, b) : a + b;
+}
 
 /* op: 0 mean, 1 max, 2 Lp norm with exponent pw. Rows of n elements, `lanes` work-items per row
    (power of two dividing the local size). tmp holds get_local_size(0) floats. */

@@ -41,8 +41,8 @@ inline QT quant_saturate(float v) { return (QT)clamp(rint(v), (float)QMIN, (floa
 /* y = saturate(rint(x / scale) + zp); scale and zp indexed by (i / inner) % axis_n (1 for
    per-tensor). has_zp = 0: zero point 0. */
 __kernel void quant_quantize(__global const float *x, __global const float *scale,
-                             __global const QT *zp, __global QT *y, const uint n,
-                             const uint inner, const uint axis_n, const int has_zp) {
+                             __global const QT *zp, __global QT *y, const uint n, const uint inner,
+                             const uint axis_n, const int has_zp) {
   const uint i = get_global_id(0);
   GUARD(i, n);
   const uint a = (i / inner) % axis_n;
@@ -65,8 +65,7 @@ __kernel void quant_dequantize(__global const XT *x, __global const float *scale
    scale = (max - min) / 255, zp = saturate(rint(-min / scale)). */
 __kernel void quant_dynamic_range(__global const float *x, __global float *scale,
                                   __global uchar *zp, const uint zp_off, const uint n,
-                                  __local float *lmin,
-                                  __local float *lmax) {
+                                  __local float *lmin, __local float *lmax) {
   const uint l = get_local_id(0), ls = get_local_size(0);
   float mn = 0.0f, mx = 0.0f;
   for (uint i = l; i < n; i += ls) {
@@ -116,12 +115,12 @@ __kernel void quant_dynamic_apply(__global const float *x, __global const float 
    per-tensor or per-column of B. TILE x TILE output tiles; A and B tiles staged in local memory
    as zero-point-corrected ints. Requantization (REQUANT): sc = {a_scale, b_scale, y_scale}
    scalars, b_scale may be per-column (bs_n N), yz the output zero point. */
-__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1))) void quant_matmul(
-    __global const XT *A, __global const WT *B, __global OUT_T *C, const uint M, const uint N,
-    const uint K, const uint a_bs, const uint b_bs, __global const XT *za, const uint za_n,
-    __global const WT *zb, const uint zb_n, __global const float *a_scale,
-    __global const float *b_scale, const uint bs_n, __global const float *y_scale,
-    __global const QT *yz, const int has_yz) {
+__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1))) void
+quant_matmul(__global const XT *A, __global const WT *B, __global OUT_T *C, const uint M,
+             const uint N, const uint K, const uint a_bs, const uint b_bs, __global const XT *za,
+             const uint za_n, __global const WT *zb, const uint zb_n, __global const float *a_scale,
+             __global const float *b_scale, const uint bs_n, __global const float *y_scale,
+             __global const QT *yz, const int has_yz) {
   __local int ta[TILE][TILE + 1];
   __local int tb[TILE][TILE + 1];
   const uint tx = get_local_id(0), ty = get_local_id(1);
@@ -135,7 +134,8 @@ __kernel __attribute__((reqd_work_group_size(TILE, TILE, 1))) void quant_matmul(
     const uint ka = k0 + tx, kb = k0 + ty;
     ta[ty][tx] = (row < M && ka < K) ? (int)A[(size_t)row * K + ka] - zar : 0;
     int vb = 0;
-    if (kb < K && col < N) vb = (int)B[(size_t)kb * N + col] - (zb_n > 1 ? (int)zb[col] : (zb_n ? (int)zb[0] : 0));
+    if (kb < K && col < N)
+      vb = (int)B[(size_t)kb * N + col] - (zb_n > 1 ? (int)zb[col] : (zb_n ? (int)zb[0] : 0));
     tb[ty][tx] = vb;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint k = 0; k < TILE; ++k) acc += ta[ty][k] * tb[k][tx];
@@ -157,11 +157,11 @@ __kernel __attribute__((reqd_work_group_size(TILE, TILE, 1))) void quant_matmul(
    zero point (contribute 0). zw per-tensor (zw_n 1) or per output channel. d packs
    {C, H, W, M, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw, group}. */
 __kernel void quant_conv(__global const XT *x, __global const WT *w, __global OUT_T *y,
-                         const uint total, const int16 d, __global const XT *zx,
-                         const int has_zx, __global const WT *zw, const uint zw_n,
-                         __global const int *bias, __global const float *x_scale,
-                         __global const float *w_scale, const uint ws_n,
-                         __global const float *y_scale, __global const QT *yz, const int has_yz) {
+                         const uint total, const int16 d, __global const XT *zx, const int has_zx,
+                         __global const WT *zw, const uint zw_n, __global const int *bias,
+                         __global const float *x_scale, __global const float *w_scale,
+                         const uint ws_n, __global const float *y_scale, __global const QT *yz,
+                         const int has_yz) {
   const uint i = get_global_id(0);
   GUARD(i, total);
   const int C = d.s0, H = d.s1, W = d.s2, M = d.s3, OH = d.s4, OW = d.s5;

@@ -138,8 +138,10 @@ __kernel void reduce_rows(__global const T *x, __global T *y, __global acc_t *pa
   for (uint i = start + lid; i < end; i += lsz) acc = acc_add(acc, xr[i]);
   acc = group_merge(acc, tmp);
   if (lid == 0) {
-    if (G == 1u) y[row] = acc_final(acc, R);
-    else part[gx] = acc;
+    if (G == 1u)
+      y[row] = acc_final(acc, R);
+    else
+      part[gx] = acc;
   }
 }
 
@@ -161,8 +163,8 @@ __kernel void reduce_rows_item(__global const T *x, __global T *y, const uint R,
 }
 
 /* A work-group per row merges the row's G partial accumulators. */
-__kernel void reduce_partials(__global const acc_t *part, __global T *y, const uint G,
-                              const uint R, __local acc_t *tmp) {
+__kernel void reduce_partials(__global const acc_t *part, __global T *y, const uint G, const uint R,
+                              __local acc_t *tmp) {
   const uint row = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
   acc_t acc = ACC_INIT;
   for (uint i = lid; i < G; i += lsz) acc = acc_merge(acc, part[(size_t)row * G + i]);
@@ -181,8 +183,10 @@ __kernel void reduce_cols(__global const T *x, __global T *y, __global acc_t *pa
   __global const T *xc = x + (size_t)o * R * inner + i;
   acc_t acc = ACC_INIT;
   for (uint k = start; k < end; k++) acc = acc_add(acc, xc[(size_t)k * inner]);
-  if (G == 1u) y[(size_t)o * inner + i] = acc_final(acc, R);
-  else part[id] = acc;
+  if (G == 1u)
+    y[(size_t)o * inner + i] = acc_final(acc, R);
+  else
+    part[id] = acc;
 }
 
 /* CPU form of reduce_cols. Work-item (o, g, b) reduces chunk g of the rows of columns
@@ -274,8 +278,8 @@ inline int arg_better(T v, uint i, T b, uint bi) {
 }
 
 /* A work-group per contiguous row of length R (R >= 1). Local size: a power of two. */
-__kernel void reduce_arg_rows(__global const T *x, __global long *y, const uint R,
-                              __local T *tv, __local uint *ti) {
+__kernel void reduce_arg_rows(__global const T *x, __global long *y, const uint R, __local T *tv,
+                              __local uint *ti) {
   const uint row = get_group_id(0), lid = get_local_id(0), lsz = get_local_size(0);
   __global const T *xr = x + (size_t)row * R;
   T best = (T)0;
@@ -342,8 +346,8 @@ __kernel void reduce_arg_rows_item(__global const T *x, __global long *y, const 
 }
 
 /* A work-item per (outer, inner) column of [outer, R, inner]. */
-__kernel void reduce_arg_cols(__global const T *x, __global long *y, const uint R,
-                              const uint inner, const uint items) {
+__kernel void reduce_arg_cols(__global const T *x, __global long *y, const uint R, const uint inner,
+                              const uint items) {
   const uint id = get_global_id(0);
   GUARD(id, items);
   const uint o = id / inner, i = id - o * inner;

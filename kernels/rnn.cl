@@ -97,23 +97,26 @@
    every call, so the switch folds away. */
 inline float rnn_act(const int code, const float a, const float b, const float x) {
   switch (code) {
-    case 0: return fmax(x, 0.0f);
-    case 1: return tanh(x);
-    case 2: return 1.0f / (1.0f + exp(-x));
-    case 3: return a * x + b;
-    case 4: return x >= 0.0f ? x : a * x;
-    case 5: return x > a ? x : 0.0f;
-    case 6: return a * tanh(b * x);
-    case 7: return fmax(0.0f, fmin(1.0f, a * x + b));
-    case 8: return x >= 0.0f ? x : a * (exp(x) - 1.0f);
-    case 9: return x / (1.0f + fabs(x));
-    default: return x > 20.0f ? x : log1p(exp(x));
+  case 0: return fmax(x, 0.0f);
+  case 1: return tanh(x);
+  case 2: return 1.0f / (1.0f + exp(-x));
+  case 3: return a * x + b;
+  case 4: return x >= 0.0f ? x : a * x;
+  case 5: return x > a ? x : 0.0f;
+  case 6: return a * tanh(b * x);
+  case 7: return fmax(0.0f, fmin(1.0f, a * x + b));
+  case 8: return x >= 0.0f ? x : a * (exp(x) - 1.0f);
+  case 9: return x / (1.0f + fabs(x));
+  default: return x > 20.0f ? x : log1p(exp(x));
   }
 }
 
-#define ACT_F(d, x) ((d) == 0 ? rnn_act(ACT_F0, AF0_A, AF0_B, (x)) : rnn_act(ACT_F1, AF1_A, AF1_B, (x)))
-#define ACT_G(d, x) ((d) == 0 ? rnn_act(ACT_G0, AG0_A, AG0_B, (x)) : rnn_act(ACT_G1, AG1_A, AG1_B, (x)))
-#define ACT_H(d, x) ((d) == 0 ? rnn_act(ACT_H0, AH0_A, AH0_B, (x)) : rnn_act(ACT_H1, AH1_A, AH1_B, (x)))
+#define ACT_F(d, x)                                                                                \
+  ((d) == 0 ? rnn_act(ACT_F0, AF0_A, AF0_B, (x)) : rnn_act(ACT_F1, AF1_A, AF1_B, (x)))
+#define ACT_G(d, x)                                                                                \
+  ((d) == 0 ? rnn_act(ACT_G0, AG0_A, AG0_B, (x)) : rnn_act(ACT_G1, AG1_A, AG1_B, (x)))
+#define ACT_H(d, x)                                                                                \
+  ((d) == 0 ? rnn_act(ACT_H0, AH0_A, AH0_B, (x)) : rnn_act(ACT_H1, AH1_A, AH1_B, (x)))
 
 inline float rnn_clip(float x) {
 #if HAS_CLIP
@@ -138,8 +141,8 @@ struct rnn_at {
    direction d runs backwards; layout: 0 time-major and 1 batch-major (the ONNX layout attribute),
    2 time-major with Y as [seq, batch, dirs, hidden] (nncl.y_layout: what the next layer of a
    bidirectional stack reads, so no Transpose runs between layers). */
-#define RNN_SHAPE_ARGS                                                                          \
-  const uint step, const uint seq, const uint batch, const uint hidden, const uint dirs,      \
+#define RNN_SHAPE_ARGS                                                                             \
+  const uint step, const uint seq, const uint batch, const uint hidden, const uint dirs,           \
       const uint rev, const int layout, __global const int *lens, const int has_lens
 
 inline struct rnn_at rnn_locate(const uint d, const uint b, const uint j, RNN_SHAPE_ARGS) {
@@ -155,14 +158,16 @@ inline struct rnn_at rnn_locate(const uint d, const uint b, const uint j, RNN_SH
   a.y = (layout == 0   ? (((size_t)t * dirs + d) * batch + b)
          : layout == 1 ? (((size_t)b * seq + t) * dirs + d)
                        : (((size_t)t * batch + b) * dirs + d)) *
-            hidden + j;
+            hidden +
+        j;
   a.bias = (size_t)d * 2 * gh + j;
   return a;
 }
 
 /* Pre-activation of gate g: projection + recurrent product (hv) + both biases. */
-#define PRE(g) (xw[a.xw + (g) * hidden] + hv[g] + \
-                (has_bias ? bias[a.bias + (g) * hidden] + bias[a.bias + (NGATES + (g)) * hidden] : 0.0f))
+#define PRE(g)                                                                                     \
+  (xw[a.xw + (g)*hidden] + hv[g] +                                                                 \
+   (has_bias ? bias[a.bias + (g)*hidden] + bias[a.bias + (NGATES + (g)) * hidden] : 0.0f))
 
 /* The cell equations for one unit given its recurrent products hv[g]; updates the LSTM cell in
    place and returns the new hidden value. hp is the unit's previous hidden value. */
@@ -229,8 +234,8 @@ __kernel void rnn_step(__global const float *xw, const uint xw_off, __global con
   hr += hr_off;
   h += h_off;
   c += c_off;
-  const struct rnn_at a = rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens,
-                                     has_lens);
+  const struct rnn_at a =
+      rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens, has_lens);
   if (!a.live) {
     if (has_y) y[a.y] = 0.0f;
     return;
@@ -260,8 +265,8 @@ __kernel void rnn_step_gemv(__global const float *xw, const uint xw_off, __globa
   h_in += h_in_off;
   h_out += h_out_off;
   c += c_off;
-  const struct rnn_at a = rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens,
-                                     has_lens);
+  const struct rnn_at a =
+      rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens, has_lens);
   if (!a.live) {
     if (has_y) y[a.y] = 0.0f;
     h_out[a.st] = h_in[a.st];
@@ -293,9 +298,8 @@ __kernel void rnn_transpose_r(__global const float *r, __global float *rt, const
 
 /* GRU without linear_before_reset, first half of a step: rh = r * H_prev as a [dirs, batch,
    hidden] matrix for the second recurrent GEMM. Global (hidden, batch, dirs). */
-__kernel void rnn_gru_reset(__global const float *xw, const uint xw_off,
-                            __global const float *hr, const uint hr_off,
-                            __global const float *bias, const int has_bias,
+__kernel void rnn_gru_reset(__global const float *xw, const uint xw_off, __global const float *hr,
+                            const uint hr_off, __global const float *bias, const int has_bias,
                             __global const float *h, const uint h_off, __global float *rh,
                             const uint rh_off, RNN_SHAPE_ARGS) {
   const uint j = get_global_id(0), b = get_global_id(1), d = get_global_id(2);
@@ -304,8 +308,8 @@ __kernel void rnn_gru_reset(__global const float *xw, const uint xw_off,
   hr += hr_off;
   h += h_off;
   rh += rh_off;
-  const struct rnn_at a = rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens,
-                                     has_lens);
+  const struct rnn_at a =
+      rnn_locate(d, b, j, step, seq, batch, hidden, dirs, rev, layout, lens, has_lens);
   const size_t o = ((size_t)d * batch + b) * hidden + j;
   if (!a.live) {
     rh[o] = 0.0f;

@@ -142,5 +142,6 @@ __kernel void softmax_cols(__global const float *x, __global float *y, const uin
   const size_t base = (size_t)o * len * inner + i;
   float m = -INFINITY, s = 0.0f;
   for (uint k = 0; k < len; k++) sm_add(&m, &s, x[base + (size_t)k * inner]);
-  for (uint k = 0; k < len; k++) y[base + (size_t)k * inner] = sm_out(x[base + (size_t)k * inner], m, s);
+  for (uint k = 0; k < len; k++)
+    y[base + (size_t)k * inner] = sm_out(x[base + (size_t)k * inner], m, s);
 }

@@ -25,7 +25,8 @@ static void ref_attention(const float *q, const float *k, const float *v, const 
         double mx = -INFINITY;
         for (int64_t j = 0; j < lk; j++) {
           double x = 0;
-          for (int64_t d = 0; d < dk; d++) x += (double)q[(b * lq + i) * dk + d] * k[(b * lk + j) * dk + d];
+          for (int64_t d = 0; d < dk; d++)
+            x += (double)q[(b * lq + i) * dk + d] * k[(b * lk + j) * dk + d];
           x *= scale;
           if (mask) {
             int64_t ix[4] = {a, h, i, j}, off = 0;
@@ -81,8 +82,8 @@ static void check(int64_t b0, int64_t b1, int64_t lq, int64_t lk, int64_t dk, in
 }
 
 Test(attention, no_mask_long_and_odd) {
-  check(2, 3, 7, 200, 16, 8, NULL, 0, 0, 1);   /* keys span 7 tiles, last one partial */
-  check(1, 1, 33, 5, 3, 5, NULL, 0, 1, 2);     /* fewer keys than a tile; 2 query groups */
+  check(2, 3, 7, 200, 16, 8, NULL, 0, 0, 1); /* keys span 7 tiles, last one partial */
+  check(1, 1, 33, 5, 3, 5, NULL, 0, 1, 2);   /* fewer keys than a tile; 2 query groups */
   check(1, 2, 1, 1, 1, 1, NULL, 0, 0, 3);
 }
 
@@ -91,7 +92,7 @@ Test(attention, masks_and_causal) {
   float *p = pad.data;
   for (int i = 0; i < 140; i++) p[i] = (i % 70) >= 60 + (i / 70) * 5 ? -INFINITY : p[i];
   check(2, 3, 9, 70, 8, 16, &pad, 0, 0, 20);
-  nncl_array full = TU_RAND(11, 9, 70);      /* [lq, lk] additive mask */
+  nncl_array full = TU_RAND(11, 9, 70); /* [lq, lk] additive mask */
   check(2, 3, 9, 70, 8, 16, &full, 0, 0, 21);
   check(2, 1, 40, 40, 8, 8, NULL, 1, 0, 22); /* causal self-attention */
   nncl_array row = TU_RAND(12, 1, 37);       /* [1, lk] with causal and an explicit scale */

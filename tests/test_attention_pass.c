@@ -24,8 +24,9 @@ static void input(nncl_graph *g, const char *name, int rank, const int64_t *dims
   for (int i = 0; i < rank; i++) s.dims[i] = dims[i];
   cr_assert_eq(nncl_graph_add_input(g, name, NNCL_FLOAT32, &s), NNCL_OK);
 }
-#define INPUT(g, name, ...) \
-  input((g), (name), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+#define INPUT(g, name, ...)                                                                        \
+  input((g), (name), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),                    \
+        (int64_t[]){__VA_ARGS__})
 
 static void scalar(nncl_graph *g, const char *name, float v) {
   nncl_array a;
@@ -48,11 +49,13 @@ static nncl_node *node(nncl_graph *g, const char *op, const char *a, const char 
   return n;
 }
 
-static void transpose(nncl_graph *g, const char *in, const char *out, int rank, const int64_t *perm) {
-  cr_assert_eq(nncl_node_set_ints(g, node(g, "Transpose", in, NULL, out), "perm", perm, rank), NNCL_OK);
+static void transpose(nncl_graph *g, const char *in, const char *out, int rank,
+                      const int64_t *perm) {
+  cr_assert_eq(nncl_node_set_ints(g, node(g, "Transpose", in, NULL, out), "perm", perm, rank),
+               NNCL_OK);
 }
-#define TRANSPOSE(g, in, out, ...)                                                    \
-  transpose((g), (in), (out), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
+#define TRANSPOSE(g, in, out, ...)                                                                 \
+  transpose((g), (in), (out), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),           \
             (int64_t[]){__VA_ARGS__})
 
 static void softmax(nncl_graph *g, const char *in, const char *out, int64_t axis) {
@@ -68,7 +71,7 @@ static nncl_array mask(uint32_t seed, int rank, const int64_t *dims) {
     if (i % lk != 0 && (i * 7) % 5 == 0) x[i] = -1e4f;
   return m;
 }
-#define MASK(seed, ...) \
+#define MASK(seed, ...)                                                                            \
   mask((seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
 /* ---- the graphs ---- */
@@ -262,8 +265,9 @@ static void check(const char *what, nncl_graph *(*make)(void), int want_attentio
   cr_assert_eq(u.n_attention, 0, "%s: unfused plan has nncl.Attention", what);
   cr_assert_eq(f.n_attention, want_attention, "%s: %d nncl.Attention nodes, expected %d", what,
                f.n_attention, want_attention);
-  cr_assert_eq(f.sum.n_kernel_nodes, want_kernels, "%s: %d kernel nodes fused, expected %d (%d unfused)",
-               what, f.sum.n_kernel_nodes, want_kernels, u.sum.n_kernel_nodes);
+  cr_assert_eq(f.sum.n_kernel_nodes, want_kernels,
+               "%s: %d kernel nodes fused, expected %d (%d unfused)", what, f.sum.n_kernel_nodes,
+               want_kernels, u.sum.n_kernel_nodes);
   if (want_attention) {
     cr_assert_lt(f.sum.n_kernel_nodes, u.sum.n_kernel_nodes, "%s", what);
     cr_assert(strstr(f.fused, "Softmax") != NULL, "%s: fused note '%s'", what, f.fused);

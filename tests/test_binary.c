@@ -20,16 +20,11 @@ struct pair {
 };
 
 static const struct pair pairs[] = {
-    {1, {1037}, 1, {1037}},
-    {0, {0}, 5, {2, 3, 1, 4, 5}},
-    {5, {2, 3, 1, 4, 5}, 0, {0}},
-    {3, {3, 1, 5}, 3, {1, 4, 1}},
-    {4, {2, 3, 4, 5}, 3, {3, 1, 1}},
-    {2, {4, 9}, 1, {9}},
-    {2, {7, 1}, 2, {7, 6}},
-    {6, {2, 1, 3, 1, 2, 1}, 6, {1, 4, 1, 5, 1, 3}},
-    {2, {0, 3}, 2, {1, 3}},
-    {0, {0}, 0, {0}},
+    {1, {1037}, 1, {1037}},          {0, {0}, 5, {2, 3, 1, 4, 5}},
+    {5, {2, 3, 1, 4, 5}, 0, {0}},    {3, {3, 1, 5}, 3, {1, 4, 1}},
+    {4, {2, 3, 4, 5}, 3, {3, 1, 1}}, {2, {4, 9}, 1, {9}},
+    {2, {7, 1}, 2, {7, 6}},          {6, {2, 1, 3, 1, 2, 1}, 6, {1, 4, 1, 5, 1, 3}},
+    {2, {0, 3}, 2, {1, 3}},          {0, {0}, 0, {0}},
 };
 #define N_PAIRS (sizeof pairs / sizeof pairs[0])
 
@@ -67,12 +62,18 @@ struct bcase {
 };
 
 static const struct bcase bcases[] = {
-    {"Add", -3, 3, -3, 3, 0, 0, 1e-6},        {"Sub", -3, 3, -3, 3, 0, 0, 1e-6},
-    {"Mul", -3, 3, -3, 3, 0, 0, 1e-6},        {"Div", -3, 3, 0.5f, 2, 0, 0, 1e-6},
-    {"Pow", 0.1f, 3, -2, 2, 0, 0, 1e-5},      {"Max", -3, 3, -3, 3, 0, 0, 0},
-    {"Min", -3, 3, -3, 3, 0, 0, 0},           {"Sum", -3, 3, -3, 3, 0, 0, 1e-6},
-    {"Equal", -1, 1, -1, 1, 1, 1, 0},         {"Less", -1, 1, -1, 1, 1, 1, 0},
-    {"Greater", -1, 1, -1, 1, 1, 1, 0},       {"LessOrEqual", -1, 1, -1, 1, 1, 1, 0},
+    {"Add", -3, 3, -3, 3, 0, 0, 1e-6},
+    {"Sub", -3, 3, -3, 3, 0, 0, 1e-6},
+    {"Mul", -3, 3, -3, 3, 0, 0, 1e-6},
+    {"Div", -3, 3, 0.5f, 2, 0, 0, 1e-6},
+    {"Pow", 0.1f, 3, -2, 2, 0, 0, 1e-5},
+    {"Max", -3, 3, -3, 3, 0, 0, 0},
+    {"Min", -3, 3, -3, 3, 0, 0, 0},
+    {"Sum", -3, 3, -3, 3, 0, 0, 1e-6},
+    {"Equal", -1, 1, -1, 1, 1, 1, 0},
+    {"Less", -1, 1, -1, 1, 1, 1, 0},
+    {"Greater", -1, 1, -1, 1, 1, 1, 0},
+    {"LessOrEqual", -1, 1, -1, 1, 1, 1, 0},
     {"GreaterOrEqual", -1, 1, -1, 1, 1, 1, 0},
 };
 
@@ -157,7 +158,7 @@ Test(binary, int64_ops) {
     const char *op;
     int64_t (*f)(int64_t, int64_t);
     int b;
-  } ops[] = {{"Add", f_add, 0}, {"Sub", f_sub, 0}, {"Mul", f_mul, 0},    {"Div", f_div, 0},
+  } ops[] = {{"Add", f_add, 0},  {"Sub", f_sub, 0}, {"Mul", f_mul, 0}, {"Div", f_div, 0},
              {"Equal", f_eq, 1}, {"Max", f_max, 0}, {"Min", f_min, 0}, {"Less", f_less, 1}};
   for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
     run_i64(ops[k].op, 3, s1, 3, s2, ops[k].f, ops[k].b);
@@ -227,7 +228,8 @@ Test(binary, where_float_and_int64) {
   cr_assert_eq(nncl_shape_numel(&y.shape), 60);
   for (size_t i = 0; i < 60; i++) {
     int cv = ((uint8_t *)c.data)[ref_bcast_index(&y.shape, &c.shape, i)];
-    float want = cv ? ((float *)x.data)[ref_bcast_index(&y.shape, &x.shape, i)] : ((float *)s.data)[0];
+    float want =
+        cv ? ((float *)x.data)[ref_bcast_index(&y.shape, &x.shape, i)] : ((float *)s.data)[0];
     cr_assert_eq(((float *)y.data)[i], want, "%zu", i);
   }
   nncl_array_free(&y);

@@ -20,12 +20,12 @@ struct ccase {
   const char *auto_pad; /* NULL: explicit pads */
 };
 
-static const char *const all_algos[] = {"direct", "winograd2", "winograd4", "gemm", "im2col",
-                                        "depthwise"};
+static const char *const all_algos[] = {"direct", "winograd2", "winograd4",
+                                        "gemm",   "im2col",    "depthwise"};
 
 static struct conv_ref_geom ref_geom(const struct ccase *k) {
-  struct conv_ref_geom g = {k->N, k->C, k->H, k->W, k->K, k->R, k->S, k->sh, k->sw, k->dh,
-                            k->dw, k->pt, k->pl, k->pb, k->pr, k->groups, 0, 0};
+  struct conv_ref_geom g = {k->N,  k->C,  k->H,  k->W,  k->K,  k->R,  k->S,      k->sh, k->sw,
+                            k->dh, k->dw, k->pt, k->pl, k->pb, k->pr, k->groups, 0,     0};
   if (k->auto_pad && strcmp(k->auto_pad, "VALID") == 0) g.pt = g.pl = g.pb = g.pr = 0;
   if (k->auto_pad && strncmp(k->auto_pad, "SAME", 4) == 0) {
     int64_t oh = (k->H + k->sh - 1) / k->sh, ow = (k->W + k->sw - 1) / k->sw;
@@ -47,16 +47,37 @@ static int make_attrs(const struct ccase *k, struct nncl_attr *a, int64_t *store
   int n = 0;
   int64_t *p = store;
   if (k->one_d) {
-    p[0] = k->S; a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 1}; p += 1;
-    p[0] = k->sw; a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 1}; p += 1;
-    p[0] = k->dw; a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 1}; p += 1;
-    p[0] = k->pl; p[1] = k->pr; a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 2}; p += 2;
+    p[0] = k->S;
+    a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 1};
+    p += 1;
+    p[0] = k->sw;
+    a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 1};
+    p += 1;
+    p[0] = k->dw;
+    a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 1};
+    p += 1;
+    p[0] = k->pl;
+    p[1] = k->pr;
+    a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 2};
+    p += 2;
   } else {
-    p[0] = k->R; p[1] = k->S; a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 2}; p += 2;
-    p[0] = k->sh; p[1] = k->sw; a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 2}; p += 2;
-    p[0] = k->dh; p[1] = k->dw; a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 2}; p += 2;
+    p[0] = k->R;
+    p[1] = k->S;
+    a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 2};
+    p += 2;
+    p[0] = k->sh;
+    p[1] = k->sw;
+    a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 2};
+    p += 2;
+    p[0] = k->dh;
+    p[1] = k->dw;
+    a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 2};
+    p += 2;
     if (!k->auto_pad) {
-      p[0] = k->pt; p[1] = k->pl; p[2] = k->pb; p[3] = k->pr;
+      p[0] = k->pt;
+      p[1] = k->pl;
+      p[2] = k->pb;
+      p[3] = k->pr;
       a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 4};
     }
   }
@@ -121,10 +142,12 @@ static double tol(const char *algo) { return strcmp(algo, "winograd4") == 0 ? 1e
 static void check(const struct ccase *k, const char *const *algos, const struct op_epilogue *epi) {
   for (int i = 0; algos[i]; i++) {
     double e = run_case(k, algos[i], epi, 11 + (uint32_t)i);
-    cr_assert(e <= tol(algos[i]), "%s: max rel error %.3g > %.0e (N%lld C%lld %lldx%lld K%lld %lldx%lld s%lld d%lld g%lld)",
-              algos[i], e, tol(algos[i]), (long long)k->N, (long long)k->C, (long long)k->H,
-              (long long)k->W, (long long)k->K, (long long)k->R, (long long)k->S,
-              (long long)k->sh, (long long)k->dh, (long long)k->groups);
+    cr_assert(
+        e <= tol(algos[i]),
+        "%s: max rel error %.3g > %.0e (N%lld C%lld %lldx%lld K%lld %lldx%lld s%lld d%lld g%lld)",
+        algos[i], e, tol(algos[i]), (long long)k->N, (long long)k->C, (long long)k->H,
+        (long long)k->W, (long long)k->K, (long long)k->R, (long long)k->S, (long long)k->sh,
+        (long long)k->dh, (long long)k->groups);
   }
 }
 
@@ -213,7 +236,8 @@ Test(conv, depthwise_vector_epilogues) {
       {.act = OP_ACT_TANH},
   };
   /* alternate the two widths to keep the number of kernel builds down */
-  for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) check(i % 2 ? &k16 : &k, ALGOS("depthwise"), &e[i]);
+  for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+    check(i % 2 ? &k16 : &k, ALGOS("depthwise"), &e[i]);
 }
 
 Test(conv, pointwise_1x1) {
@@ -267,7 +291,8 @@ Test(conv, winograd_error) {
   struct ccase k = {1, 64, 16, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
   double e2 = run_case(&k, "winograd2", NULL, 5), e4 = run_case(&k, "winograd4", NULL, 5),
          ed = run_case(&k, "direct", NULL, 5);
-  cr_log_info("max rel error, C=K=64 16x16: direct %.2e, F(2x2,3x3) %.2e, F(4x4,3x3) %.2e", ed, e2, e4);
+  cr_log_info("max rel error, C=K=64 16x16: direct %.2e, F(2x2,3x3) %.2e, F(4x4,3x3) %.2e", ed, e2,
+              e4);
   cr_assert(ed <= 1e-4 && e2 <= 1e-4 && e4 <= 1e-3, "direct %.3g F2 %.3g F4 %.3g", ed, e2, e4);
 }
 
@@ -280,7 +305,10 @@ Test(conv, winograd_through_clblast) {
 }
 
 Test(conv, heuristic_picks) {
-  struct { struct ccase k; const char *cpu; } cases[] = {
+  struct {
+    struct ccase k;
+    const char *cpu;
+  } cases[] = {
       {{1, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, NULL}, "winograd4"},
       {{1, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 0, 0, NULL}, "depthwise"},
       {{1, 3, 16, 16, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, 0, 0, NULL}, "direct"},
@@ -291,10 +319,12 @@ Test(conv, heuristic_picks) {
     struct nncl_attr attrs[8];
     int64_t store[16];
     int na = make_attrs(k, attrs, store);
-    nncl_array x = TU_RAND(1, k->N, k->C, k->H, k->W), w = TU_RAND(2, k->K, k->C / k->groups, k->R, k->S);
+    nncl_array x = TU_RAND(1, k->N, k->C, k->H, k->W),
+               w = TU_RAND(2, k->K, k->C / k->groups, k->R, k->S);
     const nncl_array *in[] = {&x, &w};
     struct op_instance *oi;
-    cr_assert_eq(op_instance_create(tu_ctx(), "Conv", 17, attrs, na, 2, in, 1, NULL, NULL, &oi), NNCL_OK);
+    cr_assert_eq(op_instance_create(tu_ctx(), "Conv", 17, attrs, na, 2, in, 1, NULL, NULL, &oi),
+                 NNCL_OK);
     if (nncl_context_device(tu_ctx())->is_cpu)
       cr_assert_str_eq(op_instance_call(oi)->algo, cases[i].cpu);
     op_instance_destroy(oi);
@@ -305,7 +335,8 @@ Test(conv, heuristic_picks) {
 
 /* Weights that are not constant at plan time (computed by an upstream node): the call is driven
    by hand with no host values, as the executor does for such a node. */
-static void run_nonconst(const char *op_type, const char *algo, const struct ccase *k, int transpose) {
+static void run_nonconst(const char *op_type, const char *algo, const struct ccase *k,
+                         int transpose) {
   struct nncl_attr attrs[8];
   int64_t store[16];
   int na = make_attrs(k, attrs, store);
@@ -320,9 +351,17 @@ static void run_nonconst(const char *op_type, const char *algo, const struct cca
     t[i].shape = arr[i]->shape;
   }
   const struct op_def *def = op_get(op_lookup(op_type));
-  struct op_call c = {.ctx = tu_ctx(), .def = def, .op_type = op_type, .node_name = "nonconst",
-                      .opset = 17, .attrs = attrs, .n_attrs = na, .n_in = 3, .n_out = 1,
-                      .in = t, .out = t + 3};
+  struct op_call c = {.ctx = tu_ctx(),
+                      .def = def,
+                      .op_type = op_type,
+                      .node_name = "nonconst",
+                      .opset = 17,
+                      .attrs = attrs,
+                      .n_attrs = na,
+                      .n_in = 3,
+                      .n_out = 1,
+                      .in = t,
+                      .out = t + 3};
   setenv("NNCL_CONV_ALGO", algo, 1);
   size_t ws = 0;
   cr_assert_eq(def->infer(&c), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
@@ -330,7 +369,9 @@ static void run_nonconst(const char *op_type, const char *algo, const struct cca
   unsetenv("NNCL_CONV_ALGO");
   cr_assert_str_eq(c.algo, algo);
   for (int i = 0; i < 3; i++)
-    cr_assert_eq(nncl_buffer_from_host(tu_ctx(), arr[i]->data, nncl_array_bytes(arr[i]), "in", &t[i].mem), NNCL_OK);
+    cr_assert_eq(
+        nncl_buffer_from_host(tu_ctx(), arr[i]->data, nncl_array_bytes(arr[i]), "in", &t[i].mem),
+        NNCL_OK);
   size_t ny = (size_t)nncl_shape_numel(&t[3].shape);
   cr_assert_eq(nncl_buffer_create(tu_ctx(), ny * 4, "out", &t[3].mem), NNCL_OK);
   if (ws) cr_assert_eq(nncl_buffer_create(tu_ctx(), ws, "ws", &c.workspace), NNCL_OK);
@@ -429,7 +470,8 @@ Test(conv, empty_batch) {
     struct nncl_attr attrs[8];
     int64_t store[16];
     int na = make_attrs(&k, attrs, store);
-    nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 8, 6, 6), w = TU_RAND(2, 8, 8, 3, 3), b = TU_RAND(3, 8), out;
+    nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 8, 6, 6), w = TU_RAND(2, 8, 8, 3, 3),
+               b = TU_RAND(3, 8), out;
     const nncl_array *in[] = {&x, &w, &b};
     setenv("NNCL_CONV_ALGO", algos[i], 1);
     tu_run_op("Conv", 17, attrs, na, 3, in, 1, &out);
@@ -460,13 +502,16 @@ static nncl_status try_conv(const struct ccase *k, int64_t wc) {
 Test(conv, bad_parameters) {
   struct ccase neg = {1, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, -1, 0, 0, 0, 1, 0, 0, NULL};
   cr_assert_eq(try_conv(&neg, 4), NNCL_ERR_INVALID_ARGUMENT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "negative pads"), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "negative pads"), "%s",
+            nncl_context_last_error(tu_ctx()));
   struct ccase grp = {1, 6, 8, 8, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 4, 0, 0, NULL};
   cr_assert_eq(try_conv(&grp, 1), NNCL_ERR_INVALID_ARGUMENT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "divisible by group"), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "divisible by group"), "%s",
+            nncl_context_last_error(tu_ctx()));
   struct ccase small = {1, 2, 3, 3, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, NULL};
   cr_assert_eq(try_conv(&small, 2), NNCL_ERR_SHAPE);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "output size"), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "output size"), "%s",
+            nncl_context_last_error(tu_ctx()));
   struct ccase wc = {1, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, NULL};
   cr_assert_eq(try_conv(&wc, 3), NNCL_ERR_SHAPE);
   /* 3-D convolution is reported as unsupported, naming the input */

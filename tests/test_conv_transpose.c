@@ -24,7 +24,8 @@ static double run_t(const struct tcase *k, const char *algo, const struct nncl_a
   int has_pads = 1;
   for (int i = 0; i < n_extra; i++) {
     a[n++] = extra[i];
-    if (strcmp(extra[i].name, "output_shape") == 0 || strcmp(extra[i].name, "auto_pad") == 0) has_pads = 0;
+    if (strcmp(extra[i].name, "output_shape") == 0 || strcmp(extra[i].name, "auto_pad") == 0)
+      has_pads = 0;
   }
   /* compound literals live to the end of their block: make them at function scope */
   struct nncl_attr pads = A_INTS("pads", k->pt, k->pl, k->pb, k->pr),
@@ -33,10 +34,10 @@ static double run_t(const struct tcase *k, const char *algo, const struct nncl_a
     a[n++] = pads;
     a[n++] = opad;
   }
-  nncl_array x = TU_RAND(7, k->N, k->C, k->H, k->W), w = TU_RAND(8, k->C, k->K / k->groups, k->R, k->S),
-             b = TU_RAND(9, k->K), res = {0};
-  struct conv_ref_geom g = {k->N, k->C, k->H, k->W, k->K, k->R, k->S, k->sh, k->sw, k->dh, k->dw,
-                            k->pt, k->pl, k->pb, k->pr, k->groups, k->oph, k->opw};
+  nncl_array x = TU_RAND(7, k->N, k->C, k->H, k->W),
+             w = TU_RAND(8, k->C, k->K / k->groups, k->R, k->S), b = TU_RAND(9, k->K), res = {0};
+  struct conv_ref_geom g = {k->N,  k->C,  k->H,  k->W,  k->K,  k->R,  k->S,      k->sh,  k->sw,
+                            k->dh, k->dw, k->pt, k->pl, k->pb, k->pr, k->groups, k->oph, k->opw};
   int64_t oh, ow;
   conv_ref_out_size(&g, 1, &oh, &ow);
   if (oh_out) *oh_out = oh;
@@ -73,8 +74,8 @@ static void check_t(const struct tcase *k, const struct nncl_attr *extra, int n_
   const char *algos[] = {"direct", "gemm"};
   for (int i = 0; i < 2; i++) {
     double e = run_t(k, algos[i], extra, n_extra, epi, NULL);
-    cr_assert(e <= 1e-4, "ConvTranspose %s: max rel error %.3g (C%lld K%lld s%lld g%lld)", algos[i], e,
-              (long long)k->C, (long long)k->K, (long long)k->sh, (long long)k->groups);
+    cr_assert(e <= 1e-4, "ConvTranspose %s: max rel error %.3g (C%lld K%lld s%lld g%lld)", algos[i],
+              e, (long long)k->C, (long long)k->K, (long long)k->sh, (long long)k->groups);
   }
 }
 
@@ -99,7 +100,10 @@ Test(conv_transpose, output_shape_and_same_upper) {
   struct tcase k = {1, 3, 5, 5, 2, 3, 3, 2, 2, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0};
   struct tcase want = k;
   /* ONNX: pads begin = total - total/2, end = total/2 (not SAME_UPPER) */
-  want.pt = 1; want.pb = 0; want.pl = 0; want.pr = 0;
+  want.pt = 1;
+  want.pb = 0;
+  want.pl = 0;
+  want.pr = 0;
   struct nncl_attr os = A_INTS("output_shape", 10, 11);
   int64_t oh;
   double e = run_t(&want, "direct", &os, 1, NULL, &oh);

@@ -49,7 +49,8 @@ static void cam_reference(const float *feat, int C, int h, int w, const float *w
   float lo = INFINITY, hi = -INFINITY;
   for (int p = 0; p < h * w; p++) {
     double acc = 0.0;
-    for (int c = 0; c < C; c++) acc += (double)weight[k * C + c] * (double)feat[(size_t)c * h * w + p];
+    for (int c = 0; c < C; c++)
+      acc += (double)weight[k * C + c] * (double)feat[(size_t)c * h * w + p];
     float v = acc > 0.0 ? (float)acc : 0.0f;
     map[p] = v;
     lo = v < lo ? v : lo;
@@ -88,25 +89,29 @@ Test(demo, cam_matches_c_reference_on_known_images) {
   cr_assert_eq(images.count, 10000);
 
   nncl_graph *g = NULL;
-  cr_assert_eq(nncl_onnx_load(ctx, path, &g), NNCL_OK, "%s: %s", path, nncl_context_last_error(ctx));
+  cr_assert_eq(nncl_onnx_load(ctx, path, &g), NNCL_OK, "%s: %s", path,
+               nncl_context_last_error(ctx));
   cr_assert_eq(demo_cam_add(g, "features", "fc.weight", 4.0f, "cam"), NNCL_OK, "%s",
                nncl_context_last_error(ctx));
   /* The weights the maps were computed with, read back through the same graph. */
   const char *w_in = "fc.weight", *w_out = "test/fc_weight";
-  cr_assert_eq(nncl_graph_add_node(g, "Identity", "test/fc_weight", 1, &w_in, 1, &w_out, NULL), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_node(g, "Identity", "test/fc_weight", 1, &w_in, 1, &w_out, NULL),
+               NNCL_OK);
   cr_assert_eq(nncl_graph_add_output(g, w_out), NNCL_OK);
 
   nncl_array in;
   nncl_shape shape = {4, {N_IMAGES, 1, SIDE, SIDE}};
   cr_assert_eq(nncl_array_alloc(&in, NNCL_FLOAT32, &shape), NNCL_OK);
-  for (size_t i = 0; i < (size_t)N_IMAGES * SIDE * SIDE; i++) ((float *)in.data)[i] = images.data[i] / 255.0f;
+  for (size_t i = 0; i < (size_t)N_IMAGES * SIDE * SIDE; i++)
+    ((float *)in.data)[i] = images.data[i] / 255.0f;
   cr_assert_eq(nncl_graph_set_input(g, nncl_graph_input_name(g, 0), &in), NNCL_OK);
   cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(ctx));
 
   nncl_array logits, feat, weight, cam;
   cr_assert_eq(nncl_graph_get_output_by_name(g, "logits", &logits), NNCL_OK);
   cr_assert_eq(nncl_graph_get_output_by_name(g, "features", &feat), NNCL_OK);
-  cr_assert_eq(nncl_graph_get_output_by_name(g, w_out, &weight), NNCL_OK, "%s", nncl_context_last_error(ctx));
+  cr_assert_eq(nncl_graph_get_output_by_name(g, w_out, &weight), NNCL_OK, "%s",
+               nncl_context_last_error(ctx));
   cr_assert_eq(nncl_graph_get_output_by_name(g, "cam", &cam), NNCL_OK);
   cr_assert_eq(feat.shape.rank, 4);
   cr_assert_eq(feat.shape.dims[0], N_IMAGES);
@@ -123,7 +128,8 @@ Test(demo, cam_matches_c_reference_on_known_images) {
   double worst = 0.0;
   for (int n = 0; n < N_IMAGES; n++)
     for (int k = 0; k < K; k++) {
-      cam_reference((const float *)feat.data + (size_t)n * C * h * w, C, h, w, weight.data, k, 4, want);
+      cam_reference((const float *)feat.data + (size_t)n * C * h * w, C, h, w, weight.data, k, 4,
+                    want);
       const float *got = (const float *)cam.data + ((size_t)n * K + k) * SIDE * SIDE;
       char what[64];
       snprintf(what, sizeof what, "CAM of image %d, class %d", n, k);
@@ -131,10 +137,12 @@ Test(demo, cam_matches_c_reference_on_known_images) {
       for (int p = 0; p < SIDE * SIDE; p++) {
         double d = fabs((double)got[p] - (double)want[p]);
         worst = d > worst ? d : worst;
-        cr_assert(got[p] >= -1e-6f && got[p] <= 1.0f + 1e-6f, "%s: %g outside [0, 1]", what, (double)got[p]);
+        cr_assert(got[p] >= -1e-6f && got[p] <= 1.0f + 1e-6f, "%s: %g outside [0, 1]", what,
+                  (double)got[p]);
       }
     }
-  cr_log_info("CAM: max |device - reference| = %.3g over %d images x %d classes", worst, N_IMAGES, K);
+  cr_log_info("CAM: max |device - reference| = %.3g over %d images x %d classes", worst, N_IMAGES,
+              K);
 
   /* The first test image is an ankle boot that the committed CNN recognises. */
   const float *l = logits.data;
@@ -156,7 +164,8 @@ Test(demo, cam_matches_c_reference_on_known_images) {
 Test(demo, idx_reader_reads_the_test_set_and_rejects_bad_files) {
   demo_idx images, labels;
   read_test_split(&images, &labels);
-  cr_assert(images.rank == 3 && images.dims[1] == 28 && images.dims[2] == 28 && images.item_size == 784);
+  cr_assert(images.rank == 3 && images.dims[1] == 28 && images.dims[2] == 28 &&
+            images.item_size == 784);
   cr_assert_eq(labels.count, 10000);
   /* The well-known first labels of the Fashion-MNIST test set. */
   static const uint8_t first[8] = {9, 2, 1, 1, 6, 1, 4, 6};

@@ -40,7 +40,8 @@ static void check_gemm(int64_t m, int64_t n, int64_t k, int ta, int tb, float al
 
 Test(gemm, transposes_and_scalars) {
   for (int ta = 0; ta < 2; ta++)
-    for (int tb = 0; tb < 2; tb++) check_gemm(7, 33, 13, ta, tb, 0.5f, 1.0f, -1, NULL, 10 + ta * 2 + tb);
+    for (int tb = 0; tb < 2; tb++)
+      check_gemm(7, 33, 13, ta, tb, 0.5f, 1.0f, -1, NULL, 10 + ta * 2 + tb);
   check_gemm(1, 1, 1, 0, 0, 1.0f, 1.0f, -1, NULL, 3);
   check_gemm(64, 65, 70, 1, 0, -1.5f, 1.0f, -1, NULL, 4);
 }
@@ -58,7 +59,8 @@ Test(gemm, bias_broadcasts) {
 
 Test(gemm, fused_relu_and_residual) {
   const int64_t m = 6, n = 10, k = 8;
-  nncl_array a = TU_RAND(30, m, k), b = TU_RAND(31, n, k), bias = TU_RAND(32, n), res = TU_RAND(33, m, n);
+  nncl_array a = TU_RAND(30, m, k), b = TU_RAND(31, n, k), bias = TU_RAND(32, n),
+             res = TU_RAND(33, m, n);
   const nncl_array *in[] = {&a, &b, &bias};
   struct nncl_attr attrs[] = {A_INT("transB", 1)};
   for (int after = 0; after < 2; after++) {
@@ -115,10 +117,11 @@ static void check_matmul(int ra, const int64_t *da, int rb, const int64_t *db, u
   nncl_array_free(&out);
   nncl_array_free(&want);
 }
-#define MM(seed, A, B)                                                                        \
-  check_matmul((int)(sizeof((int64_t[])A) / sizeof(int64_t)), (int64_t[])A,                  \
+#define MM(seed, A, B)                                                                             \
+  check_matmul((int)(sizeof((int64_t[])A) / sizeof(int64_t)), (int64_t[])A,                        \
                (int)(sizeof((int64_t[])B) / sizeof(int64_t)), (int64_t[])B, (seed))
-#define D(...) {__VA_ARGS__}
+#define D(...)                                                                                     \
+  { __VA_ARGS__ }
 
 Test(matmul, promotions_and_plain) {
   MM(40, D(7, 5), D(5, 33));

@@ -17,8 +17,8 @@ static nncl_graph *new_graph(void) {
 
 static void add(nncl_graph *g, const char *a, const char *b, const char *out) {
   const char *in[] = {a, b};
-  cr_assert_eq(nncl_graph_add_node(g, "nncl.SelftestAdd", NULL, 2, in, 1, &out, NULL), NNCL_OK, "%s",
-               nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(nncl_graph_add_node(g, "nncl.SelftestAdd", NULL, 2, in, 1, &out, NULL), NNCL_OK,
+               "%s", nncl_context_last_error(tu_ctx()));
 }
 
 static void set(nncl_graph *g, const char *name, const nncl_array *a) {
@@ -114,11 +114,13 @@ Test(graph, arena_reuses_memory_along_a_chain) {
   nncl_graph_summary sum;
   cr_assert_eq(nncl_graph_summarize(g, &sum), NNCL_OK);
   cr_assert_eq(sum.intermediates_bytes, 12 * 4096 * 4);
-  cr_assert_leq(sum.arena_bytes, 2 * 4096 * 4, "arena %llu bytes for a chain", (unsigned long long)sum.arena_bytes);
+  cr_assert_leq(sum.arena_bytes, 2 * 4096 * 4, "arena %llu bytes for a chain",
+                (unsigned long long)sum.arena_bytes);
   nncl_array out;
   cr_assert_eq(nncl_graph_get_output_by_name(g, prev, &out), NNCL_OK);
   const float *xv = x.data;
-  for (int i = 0; i < 4096; i++) cr_assert_float_eq(((float *)out.data)[i], xv[i] * 4096.0f, fabsf(xv[i]) * 1e-5f);
+  for (int i = 0; i < 4096; i++)
+    cr_assert_float_eq(((float *)out.data)[i], xv[i] * 4096.0f, fabsf(xv[i]) * 1e-5f);
   nncl_array_free(&out);
   nncl_array_free(&x);
   nncl_graph_destroy(g);
@@ -131,9 +133,9 @@ Test(graph, constants_fold_and_dead_nodes_vanish) {
   nncl_array c1 = TU_RAND(11, 8), c2 = TU_RAND(12, 8);
   cr_assert_eq(nncl_graph_add_constant(g, "c1", &c1), NNCL_OK);
   cr_assert_eq(nncl_graph_add_constant(g, "c2", &c2), NNCL_OK);
-  add(g, "c1", "c2", "k");     /* folded at plan time */
-  add(g, "x", "k", "out");     /* the only kernel */
-  add(g, "x", "x", "unused");  /* dead */
+  add(g, "c1", "c2", "k");    /* folded at plan time */
+  add(g, "x", "k", "out");    /* the only kernel */
+  add(g, "x", "x", "unused"); /* dead */
   cr_assert_eq(nncl_graph_add_output(g, "out"), NNCL_OK);
   nncl_array x = TU_RAND(13, 8);
   set(g, "x", &x);
@@ -150,7 +152,8 @@ Test(graph, constants_fold_and_dead_nodes_vanish) {
   cr_assert_eq(nncl_graph_get_output(g, 0, &out), NNCL_OK);
   for (int i = 0; i < 8; i++)
     cr_assert_float_eq(((float *)out.data)[i],
-                       ((float *)x.data)[i] + (((float *)c1.data)[i] + ((float *)c2.data)[i]), 1e-6);
+                       ((float *)x.data)[i] + (((float *)c1.data)[i] + ((float *)c2.data)[i]),
+                       1e-6);
   nncl_array_free(&out);
   nncl_array_free(&x);
   nncl_array_free(&c1);
@@ -172,8 +175,9 @@ Test(graph, unsupported_ops_are_listed_together) {
   set(g, "x", &x);
   cr_assert_eq(nncl_graph_run(g), NNCL_ERR_UNSUPPORTED);
   const char *msg = nncl_context_last_error(tu_ctx());
-  cr_assert(strstr(msg, "2 unsupported op types") && strstr(msg, "FancyOp") && strstr(msg, "first_fancy") &&
-                !strstr(msg, "second_fancy") && strstr(msg, "com.acme::Other") && strstr(msg, "opset 17"),
+  cr_assert(strstr(msg, "2 unsupported op types") && strstr(msg, "FancyOp") &&
+                strstr(msg, "first_fancy") && !strstr(msg, "second_fancy") &&
+                strstr(msg, "com.acme::Other") && strstr(msg, "opset 17"),
             "%s", msg);
   nncl_array_free(&x);
   nncl_graph_destroy(g);
@@ -186,7 +190,8 @@ Test(graph, structural_errors_are_named) {
   cr_assert_eq(nncl_graph_add_input(g, "x", NNCL_FLOAT32, &s), NNCL_ERR_INVALID_ARGUMENT);
   add(g, "x", "ghost", "out");
   const char *in[] = {"x", "x"}, *out[] = {"out"};
-  cr_assert_eq(nncl_graph_add_node(g, "nncl.SelftestAdd", "dup", 2, in, 1, out, NULL), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(nncl_graph_add_node(g, "nncl.SelftestAdd", "dup", 2, in, 1, out, NULL),
+               NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "already produced"));
   cr_assert_eq(nncl_graph_add_output(g, "out"), NNCL_OK);
   /* input not set */
@@ -198,7 +203,8 @@ Test(graph, structural_errors_are_named) {
   cr_assert_eq(nncl_graph_set_input(g, "nope", &x), NNCL_ERR_NOT_FOUND);
   set(g, "x", &x);
   cr_assert_eq(nncl_graph_run(g), NNCL_ERR_INVALID_ARGUMENT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "ghost"), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "ghost"), "%s",
+            nncl_context_last_error(tu_ctx()));
   nncl_array_free(&x);
   nncl_array_free(&bad);
   nncl_array_free(&i64);

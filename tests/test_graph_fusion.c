@@ -41,7 +41,8 @@ static void bn(nncl_graph *g, const char *prefix, const char *in, const char *ou
 static void add_block(nncl_graph *g, int b, const char *in, const char *out) {
   char n[16][64];
   for (int i = 0; i < 16; i++) snprintf(n[i], sizeof n[i], "b%d.%d", b, i);
-  nncl_array w1 = TU_RAND(101 + 10 * (uint32_t)b, C, C, 3, 3), w2 = TU_RAND(102 + 10 * (uint32_t)b, C, C, 3, 3),
+  nncl_array w1 = TU_RAND(101 + 10 * (uint32_t)b, C, C, 3, 3),
+             w2 = TU_RAND(102 + 10 * (uint32_t)b, C, C, 3, 3),
              b1 = TU_RAND(103 + 10 * (uint32_t)b, C);
   for (int i = 0; i < C * C * 9; i++) {
     ((float *)w1.data)[i] *= 0.3f;

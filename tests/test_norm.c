@@ -18,7 +18,8 @@ static nncl_array positive(uint32_t seed, int64_t n) {
   return a;
 }
 
-static void batchnorm_case(int64_t n, int64_t c, int rank, const int64_t *sp, int opset, int spatial) {
+static void batchnorm_case(int64_t n, int64_t c, int rank, const int64_t *sp, int opset,
+                           int spatial) {
   int64_t dims[6] = {n, c}, s = 1;
   for (int i = 2; i < rank; i++) s *= (dims[i] = sp[i - 2]);
   const int64_t np = spatial ? c : c * s;
@@ -43,10 +44,10 @@ static void batchnorm_case(int64_t n, int64_t c, int rank, const int64_t *sp, in
 
 Test(norm, batchnorm) {
   batchnorm_case(3, 5, 4, (int64_t[]){7, 9}, 15, 1);
-  batchnorm_case(4, 6, 2, NULL, 9, 1);                 /* [N, C] */
-  batchnorm_case(2, 3, 3, (int64_t[]){37}, 14, 1);     /* 1-D spatial */
-  batchnorm_case(2, 3, 4, (int64_t[]){4, 5}, 7, 0);    /* opset 7 spatial=0 */
-  batchnorm_case(0, 3, 4, (int64_t[]){4, 5}, 15, 1);   /* empty batch */
+  batchnorm_case(4, 6, 2, NULL, 9, 1);               /* [N, C] */
+  batchnorm_case(2, 3, 3, (int64_t[]){37}, 14, 1);   /* 1-D spatial */
+  batchnorm_case(2, 3, 4, (int64_t[]){4, 5}, 7, 0);  /* opset 7 spatial=0 */
+  batchnorm_case(0, 3, 4, (int64_t[]){4, 5}, 15, 1); /* empty batch */
 }
 
 Test(norm, batchnorm_errors) {
@@ -60,9 +61,11 @@ Test(norm, batchnorm_errors) {
      outputs are not */
   struct nncl_attr train[] = {A_INT("training_mode", 1)};
   nncl_array outs[3];
-  cr_assert_eq(tu_try_op("BatchNormalization", 9, train, 1, 5, good, 3, outs), NNCL_ERR_UNSUPPORTED);
+  cr_assert_eq(tu_try_op("BatchNormalization", 9, train, 1, 5, good, 3, outs),
+               NNCL_ERR_UNSUPPORTED);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "training"));
-  cr_assert_eq(tu_try_op("BatchNormalization", 15, NULL, 0, 5, good, 3, outs), NNCL_ERR_UNSUPPORTED);
+  cr_assert_eq(tu_try_op("BatchNormalization", 15, NULL, 0, 5, good, 3, outs),
+               NNCL_ERR_UNSUPPORTED);
   nncl_array_free(&x);
   nncl_array_free(&p3);
   nncl_array_free(&p4);
@@ -92,39 +95,43 @@ static void instance_case(int64_t n, int64_t c, int rank, const int64_t *sp, flo
 
 Test(norm, instancenorm) {
   instance_case(3, 4, 4, (int64_t[]){13, 17}, 0.0f);
-  instance_case(2, 3, 3, (int64_t[]){1000}, 0.0f);   /* rows longer than a work-group */
-  instance_case(2, 3, 4, (int64_t[]){1, 1}, 0.0f);   /* 1x1: variance 0, y = B */
-  instance_case(1, 2, 4, (int64_t[]){31, 33}, 100.0f); /* far from zero mean */
+  instance_case(2, 3, 3, (int64_t[]){1000}, 0.0f);      /* rows longer than a work-group */
+  instance_case(2, 3, 4, (int64_t[]){1, 1}, 0.0f);      /* 1x1: variance 0, y = B */
+  instance_case(1, 2, 4, (int64_t[]){31, 33}, 100.0f);  /* far from zero mean */
   instance_case(1, 3, 4, (int64_t[]){100, 101}, 20.0f); /* few long rows: split statistics */
-  instance_case(0, 2, 4, (int64_t[]){3, 3}, 0.0f);   /* empty batch */
+  instance_case(0, 2, 4, (int64_t[]){3, 3}, 0.0f);      /* empty batch */
 }
 
-static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int with_bias, int n_out,
-                       float offset) {
+static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int with_bias,
+                       int n_out, float offset) {
   int ax = axis < 0 ? axis + rank : axis;
   int64_t rows = 1, len = 1, pdims[8], np = 1;
   for (int i = 0; i < ax; i++) rows *= dims[i];
   for (int i = ax; i < rank; i++) len *= dims[i];
   for (int i = 0; i < p_rank; i++) np *= (pdims[i] = dims[rank - p_rank + i]);
-  nncl_array x = tu_rand(30, rank, dims), sc = tu_rand(31, p_rank, pdims), b = tu_rand(32, p_rank, pdims);
+  nncl_array x = tu_rand(30, rank, dims), sc = tu_rand(31, p_rank, pdims),
+             b = tu_rand(32, p_rank, pdims);
   nncl_array out[3];
   for (int64_t i = 0; i < rows * len; i++) ((float *)x.data)[i] += offset;
   const nncl_array *in[] = {&x, &sc, &b};
   struct nncl_attr at[] = {A_INT("axis", axis), A_FLOAT("epsilon", 1e-4f)};
   tu_run_op("LayerNormalization", 17, at, 2, with_bias ? 3 : 2, in, n_out, out);
   float *want = malloc((size_t)(rows * len + 1) * sizeof *want);
-  float *wm = malloc((size_t)(rows + 1) * sizeof *wm), *wi = malloc((size_t)(rows + 1) * sizeof *wi);
+  float *wm = malloc((size_t)(rows + 1) * sizeof *wm),
+        *wi = malloc((size_t)(rows + 1) * sizeof *wi);
   norm_ref_layer(x.data, rows, len, sc.data, with_bias ? b.data : NULL, np, 1e-4f, want, wm, wi);
   char what[96];
-  snprintf(what, sizeof what, "LayerNormalization rank %d axis %d scale rank %d bias %d", rank, axis,
-           p_rank, with_bias);
+  snprintf(what, sizeof what, "LayerNormalization rank %d axis %d scale rank %d bias %d", rank,
+           axis, p_rank, with_bias);
   tu_assert_close((float *)out[0].data, want, (size_t)(rows * len), 1e-4, 1e-4, what);
   if (n_out > 1) {
     cr_assert_eq(out[1].shape.rank, rank);
     for (int i = 0; i < rank; i++) cr_assert_eq(out[1].shape.dims[i], i < ax ? dims[i] : 1);
     tu_assert_close((float *)out[1].data, wm, (size_t)rows, 1e-5, 1e-5, "LayerNormalization Mean");
   }
-  if (n_out > 2) tu_assert_close((float *)out[2].data, wi, (size_t)rows, 1e-4, 1e-5, "LayerNormalization InvStdDev");
+  if (n_out > 2)
+    tu_assert_close((float *)out[2].data, wi, (size_t)rows, 1e-4, 1e-5,
+                    "LayerNormalization InvStdDev");
   for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
   free(want);
   free(wm);
@@ -142,7 +149,7 @@ Test(norm, layernorm) {
   layer_case(3, d3, 0, 3, 1, 3, 0.0f);   /* one row */
   layer_case(4, d4, -2, 2, 1, 3, 50.0f); /* offset data */
   layer_case(2, big, -1, 1, 1, 1, 0.0f); /* row longer than a work-group */
-  layer_case(2, (int64_t[]){2, 9001}, -1, 1, 1, 3, 30.0f); /* few long rows: split statistics */
+  layer_case(2, (int64_t[]){2, 9001}, -1, 1, 1, 3, 30.0f);  /* few long rows: split statistics */
   layer_case(3, (int64_t[]){2, 90, 100}, 0, 1, 0, 2, 0.0f); /* one row of 18000, Scale [100] */
   layer_case(2, empty, -1, 1, 1, 1, 0.0f);
 }
@@ -154,7 +161,8 @@ Test(norm, layernorm_errors) {
   const char *msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "Scale") && strstr(msg, "[5]") && strstr(msg, "[3, 5, 7]"), "%s", msg);
   struct nncl_attr ax[] = {A_INT("axis", 3)};
-  cr_assert_eq(tu_try_op("LayerNormalization", 17, ax, 1, 2, in, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(tu_try_op("LayerNormalization", 17, ax, 1, 2, in, 1, &out),
+               NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "axis"));
   nncl_array_free(&x);
   nncl_array_free(&bad);
@@ -164,9 +172,9 @@ Test(norm, lrn) {
   const struct {
     int64_t n, c, h, w, size;
     float alpha, beta, bias;
-  } cases[] = {{2, 7, 5, 6, 5, 1e-4f, 0.75f, 1.0f},  /* ONNX defaults */
-               {3, 9, 4, 3, 4, 2e-2f, 0.6f, 2.0f},   /* even size: window lo 1, hi 2 */
-               {1, 3, 1, 1, 7, 1.0f, 0.75f, 2.0f},   /* window wider than the channels */
+  } cases[] = {{2, 7, 5, 6, 5, 1e-4f, 0.75f, 1.0f},     /* ONNX defaults */
+               {3, 9, 4, 3, 4, 2e-2f, 0.6f, 2.0f},      /* even size: window lo 1, hi 2 */
+               {1, 3, 1, 1, 7, 1.0f, 0.75f, 2.0f},      /* window wider than the channels */
                {2, 96, 11, 13, 5, 1e-4f, 0.75f, 2.0f}}; /* AlexNet (k = 2) */
   for (int i = 0; i < 4; i++) {
     nncl_array x = TU_RAND(40 + (uint32_t)i, cases[i].n, cases[i].c, cases[i].h, cases[i].w), out;

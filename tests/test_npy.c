@@ -61,20 +61,27 @@ Test(npy, malformed_and_unsupported_files_are_named_errors) {
   nncl_context *ctx = tu_ctx();
   cr_assert_eq(nncl_npy_parse(ctx, "hello world", 11, &a), NNCL_ERR_FORMAT);
   cr_assert(strstr(nncl_context_last_error(ctx), "magic"));
-  cr_assert_eq(parse_text("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n", 16, &a), NNCL_ERR_FORMAT);
-  cr_assert(strstr(nncl_context_last_error(ctx), "<f8"), "%s", nncl_context_last_error(ctx));
-  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }\n", 16, &a), NNCL_ERR_FORMAT);
-  cr_assert(strstr(nncl_context_last_error(ctx), "Fortran"));
-  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\n", 15, &a), NNCL_ERR_FORMAT);
-  cr_assert(strstr(nncl_context_last_error(ctx), "truncated"));
-  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }\n", 16, &a), NNCL_ERR_FORMAT);
-  cr_assert_eq(parse_text("{'descr': '<f4', 'shape': (2,), }\n", 8, &a), NNCL_ERR_FORMAT);
-  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }\n", 4, &a),
+  cr_assert_eq(parse_text("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n", 16, &a),
                NNCL_ERR_FORMAT);
+  cr_assert(strstr(nncl_context_last_error(ctx), "<f8"), "%s", nncl_context_last_error(ctx));
+  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }\n", 16, &a),
+               NNCL_ERR_FORMAT);
+  cr_assert(strstr(nncl_context_last_error(ctx), "Fortran"));
+  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\n", 15, &a),
+               NNCL_ERR_FORMAT);
+  cr_assert(strstr(nncl_context_last_error(ctx), "truncated"));
+  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }\n", 16, &a),
+               NNCL_ERR_FORMAT);
+  cr_assert_eq(parse_text("{'descr': '<f4', 'shape': (2,), }\n", 8, &a), NNCL_ERR_FORMAT);
+  cr_assert_eq(
+      parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }\n", 4,
+                 &a),
+      NNCL_ERR_FORMAT);
   cr_assert_eq(nncl_npy_load(ctx, "/nonexistent/x.npy", &a), NNCL_ERR_IO);
   cr_assert(strstr(nncl_context_last_error(ctx), "/nonexistent/x.npy"));
   /* a valid one parses */
-  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\n", 16, &a), NNCL_OK);
+  cr_assert_eq(parse_text("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }\n", 16, &a),
+               NNCL_OK);
   cr_assert_eq(a.shape.rank, 2);
   nncl_array_free(&a);
 }
@@ -89,7 +96,8 @@ Test(npy, every_truncation_of_a_valid_file_fails_cleanly) {
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
   unlink(path);
-  for (size_t len = 0; len < n; len++) cr_assert_neq(nncl_npy_parse(NULL, buf, len, &b), NNCL_OK, "len %zu", len);
+  for (size_t len = 0; len < n; len++)
+    cr_assert_neq(nncl_npy_parse(NULL, buf, len, &b), NNCL_OK, "len %zu", len);
   cr_assert_eq(nncl_npy_parse(NULL, buf, n, &b), NNCL_OK);
   nncl_array_free(&a);
   nncl_array_free(&b);

@@ -49,8 +49,8 @@ static void check_data_set(nncl_graph *g, const char *dir, int k, double rtol, d
   cr_assert_eq(nncl_graph_get_output(g, 0, &got), NNCL_OK);
   cr_assert_eq(got.shape.rank, want.shape.rank);
   for (int d = 0; d < got.shape.rank; d++) cr_assert_eq(got.shape.dims[d], want.shape.dims[d]);
-  tu_assert_close((float *)got.data, (float *)want.data, (size_t)nncl_shape_numel(&want.shape), rtol,
-                  atol, dir);
+  tu_assert_close((float *)got.data, (float *)want.data, (size_t)nncl_shape_numel(&want.shape),
+                  rtol, atol, dir);
   nncl_array_free(&x);
   nncl_array_free(&want);
   nncl_array_free(&got);
@@ -144,10 +144,11 @@ Test(onnx_load, external_data) {
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
   cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), buf, n, NULL, &g), NNCL_ERR_INVALID_ARGUMENT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "weights.bin"), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "weights.bin"), "%s",
+            nncl_context_last_error(tu_ctx()));
   cr_assert_null(g);
-  cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), buf, n, model_path("loader_external"), &g), NNCL_OK, "%s",
-               nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), buf, n, model_path("loader_external"), &g), NNCL_OK,
+               "%s", nncl_context_last_error(tu_ctx()));
   check_data_set(g, "loader_external", 0, 1e-6, 1e-7);
   nncl_graph_destroy(g);
 }
@@ -223,7 +224,8 @@ Test(onnx_load, truncated_files_are_format_errors) {
   fwrite(b, 1, len / 2, f);
   fclose(f);
   cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &g), NNCL_ERR_FORMAT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), path), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), path), "%s",
+            nncl_context_last_error(tu_ctx()));
   remove(path);
   free(b);
   cr_assert_eq(nncl_onnx_load(tu_ctx(), "/nonexistent/model.onnx", &g), NNCL_ERR_IO);
@@ -262,7 +264,8 @@ Test(onnx_load, hostile_structure) {
   static uint8_t buf[1 << 14];
   size_t len = 0;
   for (int i = 0; i < 100; i++) {
-    const unsigned fields[] = {6, 5, 1}; /* AttributeProto.g, NodeProto.attribute, GraphProto.node */
+    const unsigned fields[] = {6, 5,
+                               1}; /* AttributeProto.g, NodeProto.attribute, GraphProto.node */
     for (int f = 0; f < 3; f++) {
       uint8_t hdr[8];
       size_t h = 0;
@@ -283,12 +286,15 @@ Test(onnx_load, hostile_structure) {
   cr_assert_lt(len, 1 << 14);
   nncl_graph *g = NULL;
   cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), buf, len, NULL, &g), NNCL_ERR_FORMAT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "nested"), "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "nested"), "%s",
+            nncl_context_last_error(tu_ctx()));
   /* ModelProto { graph { node { input "x" output "y" op_type "Relu" } } } with no opset_import. */
-  const uint8_t no_opset[] = {0x3a, 0x0e, 0x0a, 0x0c, 0x0a, 0x01, 'x', 0x12, 0x01, 'y',
-                              0x22, 0x04, 'R',  'e',  'l',  'u'};
-  cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), no_opset, sizeof no_opset, NULL, &g), NNCL_ERR_FORMAT);
-  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "opset"), "%s", nncl_context_last_error(tu_ctx()));
+  const uint8_t no_opset[] = {0x3a, 0x0e, 0x0a, 0x0c, 0x0a, 0x01, 'x', 0x12,
+                              0x01, 'y',  0x22, 0x04, 'R',  'e',  'l', 'u'};
+  cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), no_opset, sizeof no_opset, NULL, &g),
+               NNCL_ERR_FORMAT);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "opset"), "%s",
+            nncl_context_last_error(tu_ctx()));
   cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), "", 0, NULL, &g), NNCL_ERR_FORMAT);
   cr_assert_eq(nncl_onnx_load_memory(tu_ctx(), NULL, 0, NULL, NULL), NNCL_ERR_INVALID_ARGUMENT);
 }

@@ -75,8 +75,8 @@ Test(onnx_tensor, save_load_roundtrip_every_dtype) {
       for (size_t i = 0; i < nncl_array_bytes(&a); i++) p[i] &= 1;
     char path[256];
     snprintf(path, sizeof path, "%s/t%zu.pb", tmpdir(), k);
-    cr_assert_eq(nncl_onnx_save_tensor(tu_ctx(), path, &a, "x_name"), NNCL_OK,
-                 "%s", nncl_context_last_error(tu_ctx()));
+    cr_assert_eq(nncl_onnx_save_tensor(tu_ctx(), path, &a, "x_name"), NNCL_OK, "%s",
+                 nncl_context_last_error(tu_ctx()));
     nncl_array b;
     char *name = NULL;
     cr_assert_eq(nncl_onnx_load_tensor(tu_ctx(), path, &b, &name), NNCL_OK, "%s",
@@ -119,11 +119,13 @@ Test(onnx_tensor, scalar_and_empty_tensors) {
 Test(onnx_tensor, reads_onnx_node_test_data) {
   nncl_array x, y;
   char *name = NULL;
-  cr_assert_eq(nncl_onnx_load_tensor(tu_ctx(), NODE_DATA "/test_abs/test_data_set_0/input_0.pb", &x,
-                                     &name), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(
+      nncl_onnx_load_tensor(tu_ctx(), NODE_DATA "/test_abs/test_data_set_0/input_0.pb", &x, &name),
+      NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
   cr_assert_eq(load(NODE_DATA "/test_abs/test_data_set_0/output_0.pb", &y), NNCL_OK);
   cr_assert_eq(x.dtype, NNCL_FLOAT32);
-  cr_assert(x.shape.rank == 3 && x.shape.dims[0] == 3 && x.shape.dims[1] == 4 && x.shape.dims[2] == 5);
+  cr_assert(x.shape.rank == 3 && x.shape.dims[0] == 3 && x.shape.dims[1] == 4 &&
+            x.shape.dims[2] == 5);
   cr_assert_str_eq(name, "x");
   free(name);
   int64_t n = nncl_shape_numel(&x.shape);
@@ -154,7 +156,8 @@ Test(onnx_tensor, typed_fields) {
   /* float_data */
   float f[] = {1.5f, -2, 3, 4};
   onnx__tensor_proto__init(&t);
-  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 1, t.n_float_data = 4, t.float_data = f;
+  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 1, t.n_float_data = 4,
+  t.float_data = f;
   cr_assert_eq(load(write_proto(&t, "f.pb"), &a), NNCL_OK);
   cr_assert_eq(a.dtype, NNCL_FLOAT32);
   cr_assert_eq(memcmp(a.data, f, sizeof f), 0);
@@ -162,7 +165,8 @@ Test(onnx_tensor, typed_fields) {
   /* int64_data */
   int64_t l[] = {-1, 1LL << 40, 0, 7};
   onnx__tensor_proto__init(&t);
-  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 7, t.n_int64_data = 4, t.int64_data = l;
+  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 7, t.n_int64_data = 4,
+  t.int64_data = l;
   cr_assert_eq(load(write_proto(&t, "l.pb"), &a), NNCL_OK);
   cr_assert_eq(a.dtype, NNCL_INT64);
   cr_assert_eq(memcmp(a.data, l, sizeof l), 0);
@@ -174,7 +178,8 @@ Test(onnx_tensor, typed_fields) {
     onnx__tensor_proto__init(&t);
     t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = types[k];
     t.n_int32_data = 4, t.int32_data = i32;
-    cr_assert_eq(load(write_proto(&t, "i.pb"), &a), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+    cr_assert_eq(load(write_proto(&t, "i.pb"), &a), NNCL_OK, "%s",
+                 nncl_context_last_error(tu_ctx()));
     if (types[k] == 10) {
       const uint16_t *h = a.data;
       cr_assert(h[0] == 0x3c00 && h[1] == 0xc000 && h[3] == 1);
@@ -197,7 +202,8 @@ Test(onnx_tensor, malformed_tensors_are_named_errors) {
   nncl_array a;
   /* value count does not match the shape */
   onnx__tensor_proto__init(&t);
-  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 1, t.n_float_data = 5, t.float_data = f;
+  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 1, t.n_float_data = 5,
+  t.float_data = f;
   assert_error(load(write_proto(&t, "bad.pb"), &a), NNCL_ERR_FORMAT, "float_data holds 5 values");
   cr_assert_null(a.data);
   /* raw_data size mismatch */
@@ -207,7 +213,8 @@ Test(onnx_tensor, malformed_tensors_are_named_errors) {
   assert_error(load(write_proto(&t, "bad.pb"), &a), NNCL_ERR_FORMAT, "raw_data holds 20 bytes");
   /* raw and typed at once */
   t.raw_data.len = 24, t.n_float_data = 6, t.float_data = f;
-  assert_error(load(write_proto(&t, "bad.pb"), &a), NNCL_ERR_FORMAT, "both raw_data and float_data");
+  assert_error(load(write_proto(&t, "bad.pb"), &a), NNCL_ERR_FORMAT,
+               "both raw_data and float_data");
   /* negative dim */
   int64_t neg[] = {2, -3};
   onnx__tensor_proto__init(&t);
@@ -224,7 +231,8 @@ Test(onnx_tensor, malformed_tensors_are_named_errors) {
   /* unsupported and undefined element types */
   double d[6] = {0};
   onnx__tensor_proto__init(&t);
-  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 11, t.n_double_data = 6, t.double_data = d;
+  t.n_dims = 2, t.dims = dims, t.has_data_type = 1, t.data_type = 11, t.n_double_data = 6,
+  t.double_data = d;
   assert_error(load(write_proto(&t, "bad.pb"), &a), NNCL_ERR_DTYPE, "double");
   t.data_type = 8;
   assert_error(load(write_proto(&t, "bad.pb"), &a), NNCL_ERR_DTYPE, "string");
@@ -303,7 +311,8 @@ Test(onnx_tensor, external_data) {
   assert_error(load_external("weights.bin", "12", NULL, &a), NNCL_ERR_FORMAT, "holds 32 bytes");
   assert_error(load_external("weights.bin", "0", "20", &a), NNCL_ERR_FORMAT, "length 20");
   assert_error(load_external("weights.bin", "-4", NULL, &a), NNCL_ERR_FORMAT, "offset");
-  assert_error(load_external("../weights.bin", NULL, NULL, &a), NNCL_ERR_FORMAT, "leaves the model's folder");
+  assert_error(load_external("../weights.bin", NULL, NULL, &a), NNCL_ERR_FORMAT,
+               "leaves the model's folder");
   assert_error(load_external("a/../../etc/passwd", NULL, NULL, &a), NNCL_ERR_FORMAT, "leaves");
   assert_error(load_external("/etc/passwd", NULL, NULL, &a), NNCL_ERR_FORMAT, "leaves");
   assert_error(load_external(NULL, NULL, NULL, &a), NNCL_ERR_FORMAT, "without a location");
@@ -329,15 +338,18 @@ Test(onnx_tensor, sparse_tensors_densify) {
   int64_t vdims[] = {3}, ldims[] = {3}, cdims[] = {3, 2}, dims[] = {3, 4};
   Onnx__TensorProto v, ix;
   onnx__tensor_proto__init(&v);
-  v.n_dims = 1, v.dims = vdims, v.has_data_type = 1, v.data_type = 1, v.n_float_data = 3, v.float_data = vals;
+  v.n_dims = 1, v.dims = vdims, v.has_data_type = 1, v.data_type = 1, v.n_float_data = 3,
+  v.float_data = vals;
   Onnx__SparseTensorProto s;
   onnx__sparse_tensor_proto__init(&s);
   s.values = &v, s.indices = &ix, s.n_dims = 2, s.dims = dims;
   for (int k = 0; k < 2; k++) {
     onnx__tensor_proto__init(&ix);
     ix.has_data_type = 1, ix.data_type = 7;
-    if (k == 0) ix.n_dims = 1, ix.dims = ldims, ix.n_int64_data = 3, ix.int64_data = lin;
-    else ix.n_dims = 2, ix.dims = cdims, ix.n_int64_data = 6, ix.int64_data = coords;
+    if (k == 0)
+      ix.n_dims = 1, ix.dims = ldims, ix.n_int64_data = 3, ix.int64_data = lin;
+    else
+      ix.n_dims = 2, ix.dims = cdims, ix.n_int64_data = 6, ix.int64_data = coords;
     nncl_array a;
     cr_assert_eq(onnx_sparse_to_array(tu_ctx(), &s, NULL, "sparse", &a), NNCL_OK, "%s",
                  nncl_context_last_error(tu_ctx()));
@@ -348,14 +360,17 @@ Test(onnx_tensor, sparse_tensors_densify) {
   int64_t huge[] = {1LL << 30, 1LL << 30};
   s.dims = huge;
   nncl_array big;
-  assert_error(onnx_sparse_to_array(tu_ctx(), &s, NULL, "sparse", &big), NNCL_ERR_UNSUPPORTED, "exceeds");
+  assert_error(onnx_sparse_to_array(tu_ctx(), &s, NULL, "sparse", &big), NNCL_ERR_UNSUPPORTED,
+               "exceeds");
   cr_assert_null(big.data);
   s.dims = dims;
   lin[2] = 12; /* out of range */
   onnx__tensor_proto__init(&ix);
-  ix.n_dims = 1, ix.dims = ldims, ix.has_data_type = 1, ix.data_type = 7, ix.n_int64_data = 3, ix.int64_data = lin;
+  ix.n_dims = 1, ix.dims = ldims, ix.has_data_type = 1, ix.data_type = 7, ix.n_int64_data = 3,
+  ix.int64_data = lin;
   nncl_array a;
-  assert_error(onnx_sparse_to_array(tu_ctx(), &s, NULL, "sparse", &a), NNCL_ERR_FORMAT, "out of range");
+  assert_error(onnx_sparse_to_array(tu_ctx(), &s, NULL, "sparse", &a), NNCL_ERR_FORMAT,
+               "out of range");
   cr_assert_null(a.data);
 }
 
@@ -402,7 +417,8 @@ Test(onnx_tensor, wire_check_rejects_deep_nesting_and_truncation) {
       cr_assert(strstr(msg, "nested deeper"), "%s", msg);
     }
     /* Cutting the outer length makes every level claim too much. */
-    cr_assert_neq(onnx_wire_check(&onnx__model_proto__descriptor, buf, len - 1, msg, sizeof msg), 0);
+    cr_assert_neq(onnx_wire_check(&onnx__model_proto__descriptor, buf, len - 1, msg, sizeof msg),
+                  0);
   }
   const uint8_t bad_wire[] = {0x0b}; /* field 1, wire type 3 (groups) */
   cr_assert_neq(onnx_wire_check(&onnx__model_proto__descriptor, bad_wire, 1, msg, sizeof msg), 0);

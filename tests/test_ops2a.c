@@ -243,8 +243,10 @@ Test(onehot, axes_negative_and_out_of_range_indices) {
     int64_t *ref_idx = malloc((size_t)n * sizeof *ref_idx);
     for (int64_t i = 0; i < n; i++) {
       ref_idx[i] = rnd_int(&st, -depth - 1, depth);
-      if (float_idx) ((float *)idx.data)[i] = (float)ref_idx[i];
-      else ((int64_t *)idx.data)[i] = ref_idx[i];
+      if (float_idx)
+        ((float *)idx.data)[i] = (float)ref_idx[i];
+      else
+        ((int64_t *)idx.data)[i] = ref_idx[i];
     }
     nncl_array dep = TU_ZEROS(NNCL_FLOAT32, 1), vals = TU_ZEROS(NNCL_FLOAT32, 2);
     ((float *)dep.data)[0] = (float)depth;

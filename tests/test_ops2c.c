@@ -19,20 +19,24 @@ static uint32_t rng(uint32_t *s) {
 }
 
 /* Random integers in [lo, hi] as an array of dtype dt. */
-static nncl_array qrand(nncl_dtype dt, uint32_t seed, int rank, const int64_t *dims, int lo, int hi) {
+static nncl_array qrand(nncl_dtype dt, uint32_t seed, int rank, const int64_t *dims, int lo,
+                        int hi) {
   nncl_array a = tu_zeros(dt, rank, dims);
   int64_t n = nncl_shape_numel(&a.shape);
   uint32_t s = seed * 2654435761u + 1;
   for (int64_t i = 0; i < n; ++i) {
     int v = lo + (int)(rng(&s) % (uint32_t)(hi - lo + 1));
-    if (dt == NNCL_UINT8) ((uint8_t *)a.data)[i] = (uint8_t)v;
-    else if (dt == NNCL_INT8) ((int8_t *)a.data)[i] = (int8_t)v;
-    else ((int32_t *)a.data)[i] = v;
+    if (dt == NNCL_UINT8)
+      ((uint8_t *)a.data)[i] = (uint8_t)v;
+    else if (dt == NNCL_INT8)
+      ((int8_t *)a.data)[i] = (int8_t)v;
+    else
+      ((int32_t *)a.data)[i] = v;
   }
   return a;
 }
-#define QRAND(dt, seed, lo, hi, ...)                                                          \
-  qrand((dt), (seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),            \
+#define QRAND(dt, seed, lo, hi, ...)                                                               \
+  qrand((dt), (seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),                   \
         (int64_t[]){__VA_ARGS__}, (lo), (hi))
 
 /* A uint8 / int8 / int32 array widened to int32 (malloc'd). */
@@ -41,7 +45,7 @@ static int32_t *widen(const nncl_array *a) {
   int32_t *v = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
   cr_assert(v);
   for (int64_t i = 0; i < n; ++i)
-    v[i] = a->dtype == NNCL_UINT8 ? ((const uint8_t *)a->data)[i]
+    v[i] = a->dtype == NNCL_UINT8  ? ((const uint8_t *)a->data)[i]
            : a->dtype == NNCL_INT8 ? ((const int8_t *)a->data)[i]
                                    : ((const int32_t *)a->data)[i];
   return v;
@@ -97,7 +101,9 @@ static void quant_roundtrip(nncl_dtype qt, int axis, int with_zp, uint32_t seed)
 
 Test(quant, quantize_dequantize_uint8_per_tensor) { quant_roundtrip(NNCL_UINT8, 99, 1, 11); }
 Test(quant, quantize_dequantize_int8_axis1) { quant_roundtrip(NNCL_INT8, 1, 1, 12); }
-Test(quant, quantize_dequantize_uint8_last_axis_negative) { quant_roundtrip(NNCL_UINT8, -1, 1, 13); }
+Test(quant, quantize_dequantize_uint8_last_axis_negative) {
+  quant_roundtrip(NNCL_UINT8, -1, 1, 13);
+}
 Test(quant, quantize_without_zero_point_is_uint8) { quant_roundtrip(NNCL_UINT8, 2, 0, 14); }
 
 Test(quant, dequantize_int32) {
@@ -164,7 +170,9 @@ static void matmul_int_case(nncl_dtype ta, nncl_dtype tb, int64_t batch_a, int64
       nncl_array_free(&y);
 }
 
-Test(quant, matmul_integer_uint8_2d) { matmul_int_case(NNCL_UINT8, NNCL_UINT8, 0, 0, 17, 33, 19, 0, 41); }
+Test(quant, matmul_integer_uint8_2d) {
+  matmul_int_case(NNCL_UINT8, NNCL_UINT8, 0, 0, 17, 33, 19, 0, 41);
+}
 Test(quant, matmul_integer_uint8_int8_per_channel) {
   matmul_int_case(NNCL_UINT8, NNCL_INT8, 0, 0, 31, 70, 9, 1, 42);
 }
@@ -185,7 +193,8 @@ static void qlinear_matmul_case(nncl_dtype t, int64_t batch, int64_t m, int64_t 
   tu_fill(as.data, 1, seed + 2, 0.005f, 0.01f);
   tu_fill(bs.data, (size_t)(per_col ? n : 1), seed + 3, 0.005f, 0.01f);
   tu_fill(ys.data, 1, seed + 4, 0.05f, 0.2f);
-  nncl_array az = QRAND(t, seed + 5, qmin(t), qmax(t), 1), bz = QRAND(t, seed + 6, qmin(t), qmax(t), 1);
+  nncl_array az = QRAND(t, seed + 5, qmin(t), qmax(t), 1),
+             bz = QRAND(t, seed + 6, qmin(t), qmax(t), 1);
   nncl_array yz = qrand(t, seed + 7, 0, NULL, qmin(t) / 2, qmax(t) / 2);
   const nncl_array *in[] = {&a, &as, &az, &b, &bs, &bz, &ys, &yz};
   nncl_array y;
@@ -202,7 +211,9 @@ static void qlinear_matmul_case(nncl_dtype t, int64_t batch, int64_t m, int64_t 
 }
 
 Test(quant, qlinear_matmul_uint8) { qlinear_matmul_case(NNCL_UINT8, 2, 13, 29, 21, 0, 51); }
-Test(quant, qlinear_matmul_int8_per_column_scale) { qlinear_matmul_case(NNCL_INT8, 1, 16, 64, 33, 1, 52); }
+Test(quant, qlinear_matmul_int8_per_column_scale) {
+  qlinear_matmul_case(NNCL_INT8, 1, 16, 64, 33, 1, 52);
+}
 
 /* ConvInteger / QLinearConv on x [n, c, h, w] (1-D when h == 0). */
 struct conv_case {
@@ -212,21 +223,37 @@ struct conv_case {
 static void qconv_case(const struct conv_case *cc, nncl_dtype tx, nncl_dtype tw, int qlinear,
                        int per_channel, int with_bias, uint32_t seed) {
   int one_d = cc->h == 0;
-  struct ref_qconv g = {cc->n, cc->c, one_d ? 1 : cc->h, cc->w, cc->m, one_d ? 1 : cc->kh, cc->kw,
-                        0, 0, one_d ? 1 : cc->sh, cc->sw, one_d ? 0 : cc->pads[0],
-                        one_d ? cc->pads[0] : cc->pads[1], one_d ? 1 : cc->dh, cc->dw, cc->group};
+  struct ref_qconv g = {cc->n,
+                        cc->c,
+                        one_d ? 1 : cc->h,
+                        cc->w,
+                        cc->m,
+                        one_d ? 1 : cc->kh,
+                        cc->kw,
+                        0,
+                        0,
+                        one_d ? 1 : cc->sh,
+                        cc->sw,
+                        one_d ? 0 : cc->pads[0],
+                        one_d ? cc->pads[0] : cc->pads[1],
+                        one_d ? 1 : cc->dh,
+                        cc->dw,
+                        cc->group};
   int64_t pe_h = one_d ? 0 : cc->pads[2], pe_w = one_d ? cc->pads[1] : cc->pads[3];
   g.oh = (g.h + g.ph + pe_h - (g.kh - 1) * g.dh - 1) / g.sh + 1;
   g.ow = (g.w + g.pw + pe_w - (g.kw - 1) * g.dw - 1) / g.sw + 1;
   nncl_array x = one_d ? QRAND(tx, seed, qmin(tx), qmax(tx), cc->n, cc->c, cc->w)
                        : QRAND(tx, seed, qmin(tx), qmax(tx), cc->n, cc->c, cc->h, cc->w);
-  nncl_array w = one_d ? QRAND(tw, seed + 1, qmin(tw), qmax(tw), cc->m, cc->c / cc->group, cc->kw)
-                       : QRAND(tw, seed + 1, qmin(tw), qmax(tw), cc->m, cc->c / cc->group, cc->kh, cc->kw);
+  nncl_array w =
+      one_d ? QRAND(tw, seed + 1, qmin(tw), qmax(tw), cc->m, cc->c / cc->group, cc->kw)
+            : QRAND(tw, seed + 1, qmin(tw), qmax(tw), cc->m, cc->c / cc->group, cc->kh, cc->kw);
   nncl_array zx = qrand(tx, seed + 2, 0, NULL, qmin(tx), qmax(tx));
   nncl_array zw = per_channel ? QRAND(tw, seed + 3, qmin(tw) / 4, qmax(tw) / 4, cc->m)
                               : QRAND(tw, seed + 3, qmin(tw) / 4, qmax(tw) / 4, 1);
-  nncl_array xs = TU_RAND(seed + 4, 1), ws = per_channel ? TU_RAND(seed + 5, cc->m) : TU_RAND(seed + 5, 1);
-  nncl_array ys = TU_RAND(seed + 6, 1), yz = qrand(tx, seed + 7, 0, NULL, qmin(tx) / 2, qmax(tx) / 2);
+  nncl_array xs = TU_RAND(seed + 4, 1),
+             ws = per_channel ? TU_RAND(seed + 5, cc->m) : TU_RAND(seed + 5, 1);
+  nncl_array ys = TU_RAND(seed + 6, 1),
+             yz = qrand(tx, seed + 7, 0, NULL, qmin(tx) / 2, qmax(tx) / 2);
   nncl_array bias = QRAND(NNCL_INT32, seed + 8, -5000, 5000, cc->m);
   tu_fill(xs.data, 1, seed + 4, 0.005f, 0.01f);
   tu_fill(ws.data, (size_t)(per_channel ? cc->m : 1), seed + 5, 0.005f, 0.01f);
@@ -249,8 +276,8 @@ static void qconv_case(const struct conv_case *cc, nncl_dtype tx, nncl_dtype tw,
   if (qlinear) {
     const nncl_array *in[] = {&x, &xs, &zx, &w, &ws, &zw, &ys, &yz, &bias};
     tu_run_op("QLinearConv", 10, at, na, with_bias ? 9 : 8, in, 1, &y);
-    struct ref_requant rq = {xs.data, ws.data, ys.data, per_channel ? cc->m : 1, yzi[0], qmin(tx),
-                             qmax(tx)};
+    struct ref_requant rq = {xs.data, ws.data,  ys.data, per_channel ? cc->m : 1,
+                             yzi[0],  qmin(tx), qmax(tx)};
     ref_qconv(xi, wi, &g, zxi[0], zwi, per_channel ? cc->m : 1, with_bias ? bi : NULL, &rq, want);
     assert_ints(&y, tx, want, ny, "QLinearConv");
   } else {
@@ -270,10 +297,16 @@ static const struct conv_case grouped = {2, 4, 9, 11, 6, 3, 2, 2, 2, 1, 1, 2, {1
 static const struct conv_case plain = {1, 3, 8, 8, 5, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}};
 static const struct conv_case conv1d = {2, 3, 0, 19, 4, 0, 5, 1, 0, 2, 0, 2, {2, 3, 0, 0}};
 
-Test(quant, conv_integer_grouped_strided_dilated) { qconv_case(&grouped, NNCL_UINT8, NNCL_UINT8, 0, 0, 0, 61); }
-Test(quant, conv_integer_int8_per_channel) { qconv_case(&plain, NNCL_INT8, NNCL_INT8, 0, 1, 0, 62); }
+Test(quant, conv_integer_grouped_strided_dilated) {
+  qconv_case(&grouped, NNCL_UINT8, NNCL_UINT8, 0, 0, 0, 61);
+}
+Test(quant, conv_integer_int8_per_channel) {
+  qconv_case(&plain, NNCL_INT8, NNCL_INT8, 0, 1, 0, 62);
+}
 Test(quant, conv_integer_1d) { qconv_case(&conv1d, NNCL_UINT8, NNCL_INT8, 0, 1, 0, 63); }
-Test(quant, qlinear_conv_uint8_bias_per_channel) { qconv_case(&plain, NNCL_UINT8, NNCL_INT8, 1, 1, 1, 64); }
+Test(quant, qlinear_conv_uint8_bias_per_channel) {
+  qconv_case(&plain, NNCL_UINT8, NNCL_INT8, 1, 1, 1, 64);
+}
 Test(quant, qlinear_conv_int8_grouped) { qconv_case(&grouped, NNCL_INT8, NNCL_INT8, 1, 0, 0, 65); }
 
 Test(quant, errors_name_the_problem) {
@@ -334,8 +367,8 @@ static void bn_train_case(int64_t n, int64_t c, int64_t h, int64_t w, int n_out,
   int64_t total = n * c * h * w;
   float *y = malloc(sizeof(float) * (size_t)total), *rm = malloc(sizeof(float) * (size_t)c);
   float *rv = malloc(sizeof(float) * (size_t)c);
-  ref_batchnorm_train(x.data, n, c, h * w, sc.data, b.data, m.data, v.data, 1e-3f, momentum, y,
-                      rm, rv);
+  ref_batchnorm_train(x.data, n, c, h * w, sc.data, b.data, m.data, v.data, 1e-3f, momentum, y, rm,
+                      rv);
   tu_assert_close((float *)out[0].data, y, (size_t)total, 1e-4, 1e-5, "BatchNormalization Y");
   if (n_out > 1) tu_assert_close((float *)out[1].data, rm, (size_t)c, 1e-4, 1e-5, "running_mean");
   if (n_out > 2) tu_assert_close((float *)out[2].data, rv, (size_t)c, 1e-4, 1e-5, "running_var");

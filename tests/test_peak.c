@@ -36,14 +36,15 @@ static void check_fma_variant(const char *kernel, int width, const char *options
   const cl_uint n = N, iters = 5;
   const float m = 0.999f, c = 0.001f, threshold = -FLT_MAX;
   size_t global = N, local = 32;
-  cr_assert_eq(NNCL_LAUNCH(ctx, k, kernel, 1, &global, &local, NNCL_ARG(out), NNCL_ARG(n), NNCL_ARG(iters),
-                           NNCL_ARG(m), NNCL_ARG(c), NNCL_ARG(threshold)),
+  cr_assert_eq(NNCL_LAUNCH(ctx, k, kernel, 1, &global, &local, NNCL_ARG(out), NNCL_ARG(n),
+                           NNCL_ARG(iters), NNCL_ARG(m), NNCL_ARG(c), NNCL_ARG(threshold)),
                NNCL_OK, "%s", nncl_context_last_error(ctx));
   float got[128], want[N];
   cr_assert_eq(nncl_buffer_download(ctx, out, 0, got, sizeof got), NNCL_OK);
   for (unsigned i = 0; i < N; i++) want[i] = fma_reference(i, iters, m, c, width);
   tu_assert_close(got, want, N, 1e-5, 1e-6, kernel);
-  for (int i = N; i < 128; i++) cr_assert_eq(got[i], 0.0f, "%s: item %d past the end stored", kernel, i);
+  for (int i = N; i < 128; i++)
+    cr_assert_eq(got[i], 0.0f, "%s: item %d past the end stored", kernel, i);
   nncl_buffer_release(out);
 }
 
@@ -79,7 +80,8 @@ Test(peak_kernels, read_write_copy_touch_every_element) {
 
   const float threshold = -FLT_MAX;
   cr_assert_eq(NNCL_LAUNCH(ctx, kr, NULL, 1, &global, &local, NNCL_ARG(src), NNCL_ARG(sums),
-                           NNCL_ARG(n4), NNCL_ARG(threshold)), NNCL_OK);
+                           NNCL_ARG(n4), NNCL_ARG(threshold)),
+               NNCL_OK);
   float got[64], want[64] = {0};
   cr_assert_eq(nncl_buffer_download(ctx, sums, 0, got, sizeof got), NNCL_OK);
   /* Item g of the rounded grid (G = 64) sums float4 elements g, g + G, ... below N4. */
@@ -94,20 +96,23 @@ Test(peak_kernels, read_write_copy_touch_every_element) {
   }
   tu_assert_close(got, want, 64, 1e-5, 1e-5, "peak_read sums");
 
-  cr_assert_eq(NNCL_LAUNCH(ctx, kc, NULL, 1, &global, &local, NNCL_ARG(src), NNCL_ARG(dst),
-                           NNCL_ARG(n4)), NNCL_OK);
+  cr_assert_eq(
+      NNCL_LAUNCH(ctx, kc, NULL, 1, &global, &local, NNCL_ARG(src), NNCL_ARG(dst), NNCL_ARG(n4)),
+      NNCL_OK);
   static float copy[N4 * 4 + 16];
   cr_assert_eq(nncl_buffer_download(ctx, dst, 0, copy, sizeof host + 64), NNCL_OK);
   tu_assert_close(copy, host, N4 * 4, 0, 0, "peak_copy");
   for (int i = 0; i < 16; i++) cr_assert_eq(copy[N4 * 4 + i], 0.0f, "peak_copy wrote past the end");
 
   const float value = 2.0f;
-  cr_assert_eq(NNCL_LAUNCH(ctx, kw, NULL, 1, &global, &local, NNCL_ARG(dst), NNCL_ARG(n4),
-                           NNCL_ARG(value)), NNCL_OK);
+  cr_assert_eq(
+      NNCL_LAUNCH(ctx, kw, NULL, 1, &global, &local, NNCL_ARG(dst), NNCL_ARG(n4), NNCL_ARG(value)),
+      NNCL_OK);
   cr_assert_eq(nncl_buffer_download(ctx, dst, 0, copy, sizeof host + 64), NNCL_OK);
   for (int i = 0; i < N4 * 4; i++)
     cr_assert_eq(copy[i], value + (float)(i % 4), "peak_write element %d is %g", i, copy[i]);
-  for (int i = 0; i < 16; i++) cr_assert_eq(copy[N4 * 4 + i], 0.0f, "peak_write wrote past the end");
+  for (int i = 0; i < 16; i++)
+    cr_assert_eq(copy[N4 * 4 + i], 0.0f, "peak_write wrote past the end");
   nncl_buffer_release(src);
   nncl_buffer_release(dst);
   nncl_buffer_release(sums);
@@ -131,22 +136,23 @@ Test(peak, measure_cache_and_reject, .timeout = 240) {
                 sane(p.fma_gflops_float8, 0.01, 1e6) && sane(p.fma_gflops_float16, 0.01, 1e6),
             "FMA %g %g %g %g", p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8,
             p.fma_gflops_float16);
-  cr_assert(sane(p.read_gbps, 0.01, 1e5) && sane(p.write_gbps, 0.01, 1e5) && sane(p.copy_gbps, 0.01, 1e5),
+  cr_assert(sane(p.read_gbps, 0.01, 1e5) && sane(p.write_gbps, 0.01, 1e5) &&
+                sane(p.copy_gbps, 0.01, 1e5),
             "memory %g %g %g", p.read_gbps, p.write_gbps, p.copy_gbps);
   cr_assert(sane(p.h2d_gbps, 0.01, 1e5) && sane(p.d2h_gbps, 0.01, 1e5), "transfer %g %g",
             p.h2d_gbps, p.d2h_gbps);
-  cr_assert(sane(p.launch_us, 0, 1e6) && sane(p.launch_b2b_us, 0, 1e6), "launch %g %g",
-            p.launch_us, p.launch_b2b_us);
+  cr_assert(sane(p.launch_us, 0, 1e6) && sane(p.launch_b2b_us, 0, 1e6), "launch %g %g", p.launch_us,
+            p.launch_b2b_us);
   cr_assert(p.fma_gflops >= p.fma_gflops_float && p.fma_gflops >= p.fma_gflops_float4 &&
             p.fma_gflops >= p.fma_gflops_float8 && p.fma_gflops >= p.fma_gflops_float16);
   cr_assert(p.mem_gbps >= p.read_gbps && p.mem_gbps >= p.write_gbps && p.mem_gbps >= p.copy_gbps);
   cr_assert(strcmp(p.device, nncl_context_device(ctx)->name) == 0);
-  cr_log_info("peaks: FMA %.1f/%.1f/%.1f/%.1f GFLOP/s, read %.2f write %.2f copy %.2f GB/s, h2d %.2f "
-              "d2h %.2f GB/s, launch %.1f us (%.1f back to back), %.2f s",
-              p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8, p.fma_gflops_float16,
-              p.read_gbps,
-              p.write_gbps, p.copy_gbps, p.h2d_gbps, p.d2h_gbps, p.launch_us, p.launch_b2b_us,
-              p.measure_seconds);
+  cr_log_info(
+      "peaks: FMA %.1f/%.1f/%.1f/%.1f GFLOP/s, read %.2f write %.2f copy %.2f GB/s, h2d %.2f "
+      "d2h %.2f GB/s, launch %.1f us (%.1f back to back), %.2f s",
+      p.fma_gflops_float, p.fma_gflops_float4, p.fma_gflops_float8, p.fma_gflops_float16,
+      p.read_gbps, p.write_gbps, p.copy_gbps, p.h2d_gbps, p.d2h_gbps, p.launch_us, p.launch_b2b_us,
+      p.measure_seconds);
 
   /* The file was written and reads back the same figures. */
   nncl_peak c;

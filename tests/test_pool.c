@@ -19,7 +19,10 @@ struct pcase {
 };
 
 static const char *ap_name(enum pool_ref_autopad ap) {
-  return ap == REF_SAME_UPPER ? "SAME_UPPER" : ap == REF_SAME_LOWER ? "SAME_LOWER" : ap == REF_VALID ? "VALID" : "NOTSET";
+  return ap == REF_SAME_UPPER   ? "SAME_UPPER"
+         : ap == REF_SAME_LOWER ? "SAME_LOWER"
+         : ap == REF_VALID      ? "VALID"
+                                : "NOTSET";
 }
 
 /* Attributes of a case; returns the count. */
@@ -27,8 +30,10 @@ static int case_attrs(struct pcase *t, struct nncl_attr *a, int storage_order) {
   int n = 0;
   a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = t->k, .n = t->sr};
   a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = t->s, .n = t->sr};
-  if (t->with_dil) a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = t->d, .n = t->sr};
-  if (t->with_pads) a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = t->pads, .n = 2 * t->sr};
+  if (t->with_dil)
+    a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = t->d, .n = t->sr};
+  if (t->with_pads)
+    a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = t->pads, .n = 2 * t->sr};
   a[n++] = A_STR("auto_pad", ap_name(t->ap));
   a[n++] = A_INT("ceil_mode", t->ceil_mode);
   a[n++] = A_INT("count_include_pad", t->include_pad);
@@ -80,7 +85,19 @@ static struct pcase cases[] = {
     /* 1-D with ceil_mode overhang */
     {1, 2, 3, {13}, {4}, {3}, {1}, {1, 2}, REF_NOTSET, 1, 1, 1, 0},
     /* 3-D */
-    {3, 2, 2, {5, 6, 7}, {2, 3, 2}, {2, 1, 2}, {1, 1, 1}, {0, 1, 1, 1, 0, 0}, REF_NOTSET, 0, 0, 1, 0},
+    {3,
+     2,
+     2,
+     {5, 6, 7},
+     {2, 3, 2},
+     {2, 1, 2},
+     {1, 1, 1},
+     {0, 1, 1, 1, 0, 0},
+     REF_NOTSET,
+     0,
+     0,
+     1,
+     0},
     /* AlexNet-style 3x3/2 with ceil (last window starts in the end pad on some axes) */
     {2, 1, 2, {13, 12}, {3, 3}, {2, 2}, {1, 1}, {0, 0, 1, 1}, REF_NOTSET, 1, 0, 1, 0},
 };
@@ -112,8 +129,9 @@ Test(pool, maxpool_with_indices) {
       }
       cr_assert_eq(out[1].dtype, NNCL_INT64);
       for (int64_t j = 0; j < n; j++)
-        cr_assert_eq(((int64_t *)out[1].data)[j], widx[j], "%s: index %lld is %lld, want %lld", what,
-                     (long long)j, (long long)((int64_t *)out[1].data)[j], (long long)widx[j]);
+        cr_assert_eq(((int64_t *)out[1].data)[j], widx[j], "%s: index %lld is %lld, want %lld",
+                     what, (long long)j, (long long)((int64_t *)out[1].data)[j],
+                     (long long)widx[j]);
       free(want);
       free(widx);
       nncl_array_free(&x);
@@ -168,7 +186,8 @@ Test(pool, maxpool_single_output_and_onnx_example) {
   /* ONNX test_maxpool_with_argmax_2d_precomputed_strides: 5x5 ramp, 2x2/2, column-major. */
   nncl_array x = TU_ZEROS(NNCL_FLOAT32, 1, 1, 5, 5), out[2];
   for (int i = 0; i < 25; i++) ((float *)x.data)[i] = (float)(i + 1);
-  struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2), A_INT("storage_order", 1)};
+  struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2),
+                           A_INT("storage_order", 1)};
   const nncl_array *in[] = {&x};
   tu_run_op("MaxPool", 12, at, 3, 1, in, 2, out);
   const float wy[] = {7, 9, 17, 19};
@@ -218,8 +237,9 @@ Test(pool, averagepool_and_lppool) {
 Test(pool, global_pools) {
   /* rows shorter than, equal to and longer than a work-group; 1x1 images; 1-D and 3-D spatial;
      few long rows (several and all work-items of a group share a row, also on CPUs) */
-  const int64_t shapes[][5] = {{3, 7, 13, 17, 0}, {2, 3, 1, 1, 0}, {2, 5, 300, 0, 0}, {1, 4, 8, 8, 0},
-                               {2, 2, 3, 4, 5},   {1, 3, 50, 90, 0}, {1, 1, 256, 300, 0}};
+  const int64_t shapes[][5] = {{3, 7, 13, 17, 0},  {2, 3, 1, 1, 0}, {2, 5, 300, 0, 0},
+                               {1, 4, 8, 8, 0},    {2, 2, 3, 4, 5}, {1, 3, 50, 90, 0},
+                               {1, 1, 256, 300, 0}};
   const int ranks[] = {4, 4, 3, 4, 5, 4, 4};
   const char *ops[] = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"};
   for (int s = 0; s < 7; s++) {
@@ -236,7 +256,8 @@ Test(pool, global_pools) {
       pool_ref_global(x.data, rows, n, op, 3.0, want);
       char what[64];
       snprintf(what, sizeof what, "%s shape %d", ops[op], s);
-      tu_assert_close((float *)out.data, want, (size_t)rows, op == 1 ? 0 : 1e-5, op == 1 ? 0 : 1e-6, what);
+      tu_assert_close((float *)out.data, want, (size_t)rows, op == 1 ? 0 : 1e-5, op == 1 ? 0 : 1e-6,
+                      what);
       nncl_array_free(&out);
     }
     free(want);
@@ -302,10 +323,12 @@ static void unpool_case(const int64_t *xd, const int64_t *out_hw) {
   tu_run_op("MaxUnpool", 11, at, 2, out_hw ? 3 : 2, uin, 1, &out);
   cr_assert_eq(out.shape.dims[2], oh[0]);
   cr_assert_eq(out.shape.dims[3], oh[1]);
-  pool_ref_unpool(pooled[0].data, pooled[1].data, nncl_shape_numel(&pooled[0].shape), rows, 2, def, oh, want);
+  pool_ref_unpool(pooled[0].data, pooled[1].data, nncl_shape_numel(&pooled[0].shape), rows, 2, def,
+                  oh, want);
   char what[96];
-  snprintf(what, sizeof what, "MaxUnpool of [%lld, %lld, %lld, %lld] to %lldx%lld", (long long)xd[0],
-           (long long)xd[1], (long long)xd[2], (long long)xd[3], (long long)oh[0], (long long)oh[1]);
+  snprintf(what, sizeof what, "MaxUnpool of [%lld, %lld, %lld, %lld] to %lldx%lld",
+           (long long)xd[0], (long long)xd[1], (long long)xd[2], (long long)xd[3], (long long)oh[0],
+           (long long)oh[1]);
   tu_assert_close((float *)out.data, want, (size_t)(rows * oh[0] * oh[1]), 0, 0, what);
   if (xd[2] == def[0] && xd[3] == def[1] && !out_hw) {
     /* even sizes: unpooling puts every window maximum back where it was */
@@ -328,7 +351,7 @@ static void unpool_case(const int64_t *xd, const int64_t *out_hw) {
 Test(pool, maxunpool) {
   unpool_case((int64_t[]){3, 2, 8, 6}, NULL);
   unpool_case((int64_t[]){3, 2, 8, 6}, (int64_t[]){9, 7});
-  unpool_case((int64_t[]){2, 3, 9, 7}, NULL);            /* odd input: indices beyond 8x6 */
+  unpool_case((int64_t[]){2, 3, 9, 7}, NULL); /* odd input: indices beyond 8x6 */
   unpool_case((int64_t[]){2, 3, 9, 7}, (int64_t[]){9, 7});
 }
 

@@ -138,10 +138,10 @@ static void synthetic_profile(nncl_profile *p) {
   peak.fma_gflops = 100;
   peak.mem_gbps = 10;
   nncl_node_info nodes[4] = {
-      synth_node("conv, \"first\"", "Conv", 2e6, 1e5),   /* 20 FLOP/B: compute-bound */
-      synth_node("flatten", "Flatten", 0, 0),            /* a view: no time, no roof */
-      synth_node("relu", "Relu", 1e3, 8e3),              /* memory-bound */
-      synth_node("fc", "Gemm", 4e5, 1e5),                /* 4 FLOP/B: memory-bound */
+      synth_node("conv, \"first\"", "Conv", 2e6, 1e5), /* 20 FLOP/B: compute-bound */
+      synth_node("flatten", "Flatten", 0, 0),          /* a view: no time, no roof */
+      synth_node("relu", "Relu", 1e3, 8e3),            /* memory-bound */
+      synth_node("fc", "Gemm", 4e5, 1e5),              /* 4 FLOP/B: memory-bound */
   };
   memset(p, 0, sizeof *p);
   snprintf(p->device, sizeof p->device, "synthetic device");
@@ -149,9 +149,7 @@ static void synthetic_profile(nncl_profile *p) {
   cr_assert_eq(profile_build(NULL, runs, 3, nodes, 4, &peak, p), NNCL_OK);
 }
 
-static double med3(double a, double b, double c) {
-  return fmax(fmin(a, b), fmin(fmax(a, b), c));
-}
+static double med3(double a, double b, double c) { return fmax(fmin(a, b), fmin(fmax(a, b), c)); }
 
 Test(profile_build, medians_sums_timeline_roofline) {
   nncl_profile p;
@@ -164,8 +162,10 @@ Test(profile_build, medians_sums_timeline_roofline) {
     cr_assert_eq(p.kernels[i].node, NODE_OF[i]);
     cr_assert_float_eq(p.kernels[i].min_ns,
                        fmin(DUR_US[0][i], fmin(DUR_US[1][i], DUR_US[2][i])) * 1e3, 1e-6);
-    if (i) cr_assert(p.kernels[i].start_ns >= p.kernels[i - 1].start_ns + p.kernels[i - 1].device_ns - 1e-6,
-                     "commands do not overlap on the timeline");
+    if (i)
+      cr_assert(p.kernels[i].start_ns >=
+                    p.kernels[i - 1].start_ns + p.kernels[i - 1].device_ns - 1e-6,
+                "commands do not overlap on the timeline");
   }
   /* Node 0 holds commands 0 and 2: medians 11 + 35 us. */
   cr_assert_float_eq(p.nodes[0].device_ns, 46e3, 1e-6);
@@ -194,7 +194,8 @@ Test(profile_build, medians_sums_timeline_roofline) {
   cr_assert_float_eq(p.kernels[0].host_enqueue_ns, 500, 1e-6);
   cr_assert_float_eq(p.kernels[0].start_ns, 500 + 3000, 1e-6);
   cr_assert_float_eq(p.kernels[1].host_enqueue_ns, 1500, 1e-6);
-  cr_assert(p.kernels[0].start_ns > p.kernels[0].host_enqueue_ns, "a command starts after its enqueue");
+  cr_assert(p.kernels[0].start_ns > p.kernels[0].host_enqueue_ns,
+            "a command starts after its enqueue");
   cr_assert(p.trace_ns >= p.kernels[4].start_ns + p.kernels[4].device_ns);
 
   /* Roofline: conv 2e6 FLOP in 46 us = 43.5 GFLOP/s of 100 (compute), relu 8e3 B in 5 us =
@@ -270,8 +271,8 @@ static void check_trace(const char *path, const nncl_profile *p) {
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(e, "args");
     const char *cat = cJSON_GetObjectItemCaseSensitive(e, "cat")->valuestring;
     if (tid == 2 || tid == 3) {
-      cr_assert(ts >= last_end[tid] - 1e-6, "track %d: slice at %g us starts before %g us", tid,
-                ts, last_end[tid]);
+      cr_assert(ts >= last_end[tid] - 1e-6, "track %d: slice at %g us starts before %g us", tid, ts,
+                last_end[tid]);
       last_end[tid] = ts + dur;
     }
     if (tid == 2) {
@@ -284,12 +285,15 @@ static void check_trace(const char *path, const nncl_profile *p) {
       cr_assert_eq(node, next_node, "nodes track out of order: %d after %d", node, next_node - 1);
       next_node++;
       node_seen[node + 1]++;
-      cr_assert(fabs(num(args, "device_us") - p->nodes[node].device_ns * 1e-3) <= 1e-9 * (1 + p->nodes[node].device_ns));
+      cr_assert(fabs(num(args, "device_us") - p->nodes[node].device_ns * 1e-3) <=
+                1e-9 * (1 + p->nodes[node].device_ns));
       const cJSON *op = cJSON_GetObjectItemCaseSensitive(args, "op");
       cr_assert(cJSON_IsString(op) && strcmp(op->valuestring, p->nodes[node].info.op_type) == 0);
     } else if (tid == 1) {
-      if (strcmp(cat, "run") == 0) n_run++;
-      else n_enqueue++;
+      if (strcmp(cat, "run") == 0)
+        n_run++;
+      else
+        n_enqueue++;
     }
   }
   cr_assert_eq(n_queue, p->n_kernels, "one slice per command");
@@ -300,7 +304,8 @@ static void check_trace(const char *path, const nncl_profile *p) {
     cr_assert_eq(node_seen[i + 1], 1);
     double want = p->nodes[i].device_ns * 1e-3;
     cr_assert(fabs(node_sum[i + 1] - want) <= 1e-6 * (1 + want),
-              "node %d: trace slices add to %.6f us, the table says %.6f us", i, node_sum[i + 1], want);
+              "node %d: trace slices add to %.6f us, the table says %.6f us", i, node_sum[i + 1],
+              want);
   }
   cr_assert(fabs(node_sum[0] - p->other_ns * 1e-3) <= 1e-6 * (1 + p->other_ns * 1e-3));
   const cJSON *other = cJSON_GetObjectItemCaseSensitive(root, "otherData");
@@ -311,8 +316,8 @@ static void check_trace(const char *path, const nncl_profile *p) {
 }
 
 static void temp_path(char *buf, size_t len, const char *name) {
-  snprintf(buf, len, "%s/profile-test-%ld-%s", getenv("NNCL_CACHE_DIR") ? getenv("NNCL_CACHE_DIR") : "/tmp",
-           (long)getpid(), name);
+  snprintf(buf, len, "%s/profile-test-%ld-%s",
+           getenv("NNCL_CACHE_DIR") ? getenv("NNCL_CACHE_DIR") : "/tmp", (long)getpid(), name);
 }
 
 Test(profile_writers, trace_matches_table) {
@@ -320,7 +325,8 @@ Test(profile_writers, trace_matches_table) {
   synthetic_profile(&p);
   char path[1200], err[1400];
   temp_path(path, sizeof path, "trace.json");
-  cr_assert_eq(profile_write_trace(&p, path, "synthetic \"model\"\n", err, sizeof err), 0, "%s", err);
+  cr_assert_eq(profile_write_trace(&p, path, "synthetic \"model\"\n", err, sizeof err), 0, "%s",
+               err);
   check_trace(path, &p);
   remove(path);
   cr_assert_neq(profile_write_trace(&p, "/nonexistent-dir/x.json", "t", err, sizeof err), 0);
@@ -340,10 +346,12 @@ Test(profile_writers, csv_one_quoted_row_per_node) {
   for (const char *c = text; *c; c++) lines += *c == '\n';
   cr_assert_eq(lines, 1 + p.n_nodes, "%s", text);
   cr_assert(strncmp(text, "index,name,op_type,", 19) == 0);
-  cr_assert(strstr(text, "\n0,\"conv, \"\"first\"\"\",Conv,Relu,im2col,conv_im2col sgemm,2,\"[1, 3, 8, 8]\",\"[1, 192]\",46.000,"),
+  cr_assert(strstr(text, "\n0,\"conv, \"\"first\"\"\",Conv,Relu,im2col,conv_im2col sgemm,2,\"[1, "
+                         "3, 8, 8]\",\"[1, 192]\",46.000,"),
             "%s", text);
   cr_assert(strstr(text, "\n1,flatten,Flatten,,,,0,"), "%s", text);
-  cr_assert(strstr(text, ",compute,43.478,1.800\n"), "node 0 ends with bound, %% of roof, host us: %s", text);
+  cr_assert(strstr(text, ",compute,43.478,1.800\n"),
+            "node 0 ends with bound, %% of roof, host us: %s", text);
   free(text);
   nncl_profile_free(&p);
 }
@@ -376,8 +384,8 @@ static nncl_graph *small_net(void) {
   cr_assert_eq(nncl_graph_add_input(g, "x", NNCL_FLOAT32, &in), NNCL_OK);
   nncl_array w = TU_RAND(11, 8, 3, 3, 3), b = TU_RAND(12, 8), fw = TU_RAND(13, 10, 8 * 8 * 8),
              fb = TU_RAND(14, 10);
-  cr_assert_eq(nncl_graph_conv2d(g, "conv1", "x", "c1", &w, &b, 1, 0, 1, 1), NNCL_OK,
-               "%s", nncl_context_last_error(ctx));
+  cr_assert_eq(nncl_graph_conv2d(g, "conv1", "x", "c1", &w, &b, 1, 0, 1, 1), NNCL_OK, "%s",
+               nncl_context_last_error(ctx));
   cr_assert_eq(nncl_graph_activation(g, "relu1", "Relu", "c1", "r1"), NNCL_OK);
   cr_assert_eq(nncl_graph_pool2d(g, "pool1", "MaxPool", "r1", "p1", 2, 2, 0), NNCL_OK);
   const char *fin[] = {"p1"}, *fout[] = {"f1"};
@@ -441,14 +449,16 @@ Test(graph_profile, small_net_adds_up_and_traces, .timeout = 300) {
   for (int k = 0; k < p.n_kernels; k++) cr_assert(p.kernels[k].device_ns > 0);
   cr_assert(p.span_ns >= p.busy_median_ns * 0.999);
   cr_assert(p.wall_ns > 0 && p.wall_plain_ns > 0);
-  cr_log_info("small net: %d nodes, %d commands, device %.1f us (busy %.1f, span %.1f), wall %.1f us "
-              "(%.1f us without profiling)",
-              p.n_nodes, p.n_kernels, p.device_ns * 1e-3, p.busy_median_ns * 1e-3, p.span_ns * 1e-3,
-              p.wall_ns * 1e-3, p.wall_plain_ns * 1e-3);
+  cr_log_info(
+      "small net: %d nodes, %d commands, device %.1f us (busy %.1f, span %.1f), wall %.1f us "
+      "(%.1f us without profiling)",
+      p.n_nodes, p.n_kernels, p.device_ns * 1e-3, p.busy_median_ns * 1e-3, p.span_ns * 1e-3,
+      p.wall_ns * 1e-3, p.wall_plain_ns * 1e-3);
 
   char path[1200], err_text[1400];
   temp_path(path, sizeof path, "graph-trace.json");
-  cr_assert_eq(profile_write_trace(&p, path, "small net", err_text, sizeof err_text), 0, "%s", err_text);
+  cr_assert_eq(profile_write_trace(&p, path, "small net", err_text, sizeof err_text), 0, "%s",
+               err_text);
   check_trace(path, &p);
   remove(path);
 

@@ -35,8 +35,8 @@ static const struct rcase rcases[] = {
     {2, {0, 3}, 1, {1}},           /* empty output */
 };
 
-static const char *const ops[] = {"ReduceSum",  "ReduceMean", "ReduceMax",       "ReduceMin",
-                                  "ReduceProd", "ReduceL1",   "ReduceL2",        "ReduceLogSumExp",
+static const char *const ops[] = {"ReduceSum",       "ReduceMean",  "ReduceMax", "ReduceMin",
+                                  "ReduceProd",      "ReduceL1",    "ReduceL2",  "ReduceLogSumExp",
                                   "ReduceSumSquare", "ReduceLogSum"};
 
 static nncl_array rand_shape(uint32_t seed, int rank, const int64_t *dims, float lo, float hi) {
@@ -54,12 +54,15 @@ Test(reduce, float_ops_every_layout) {
         const struct rcase *rc = &rcases[ci];
         int prod = strcmp(op, "ReduceProd") == 0, logsum = strcmp(op, "ReduceLogSum") == 0;
         nncl_array x = rand_shape((uint32_t)(oi * 100 + ci + 1), rc->rank, rc->dims,
-                                  prod ? 0.999f : logsum ? 0.01f : -2, prod ? 1.001f : 2);
+                                  prod     ? 0.999f
+                                  : logsum ? 0.01f
+                                           : -2,
+                                  prod ? 1.001f : 2);
         struct nncl_attr attrs[2] = {A_INT("keepdims", keep)};
         int n_attrs = 1;
         if (rc->n_axes >= 0)
-          attrs[n_attrs++] = (struct nncl_attr){.name = "axes", .type = ATTR_INTS,
-                                                .ints = (int64_t *)rc->axes, .n = rc->n_axes};
+          attrs[n_attrs++] = (struct nncl_attr){
+              .name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes};
         const nncl_array *in[] = {&x};
         nncl_array y;
         tu_run_op(op, 11, attrs, n_attrs, 1, in, 1, &y);
@@ -76,7 +79,8 @@ Test(reduce, float_ops_every_layout) {
         int r = 0;
         for (int k = 0; k < rc->rank; k++) {
           if (mask[k] && !keep) continue;
-          cr_assert_eq(y.shape.dims[r], mask[k] ? 1 : rc->dims[k], "%s case %zu axis %d", op, ci, k);
+          cr_assert_eq(y.shape.dims[r], mask[k] ? 1 : rc->dims[k], "%s case %zu axis %d", op, ci,
+                       k);
           r++;
         }
         cr_assert_eq(y.shape.rank, r, "%s case %zu rank", op, ci);
@@ -86,8 +90,8 @@ Test(reduce, float_ops_every_layout) {
         char what[96];
         snprintf(what, sizeof what, "%s case %zu keepdims %d", op, ci, keep);
         int lse = strcmp(op, "ReduceLogSumExp") == 0 || logsum;
-        tu_assert_close((float *)y.data, want, n, lse ? 1e-4 : 1e-5, 1e-6 * sqrt((double)red) + 1e-7,
-                        what);
+        tu_assert_close((float *)y.data, want, n, lse ? 1e-4 : 1e-5,
+                        1e-6 * sqrt((double)red) + 1e-7, what);
         double e = tu_max_rel_error(y.data, want, n);
         if (e > worst) worst = e;
         free(want);
@@ -102,9 +106,11 @@ Test(reduce, float_ops_every_layout) {
    reduce_cols and the CPU's reduce_cols_span, whose spans are 512 columns (a partial last span
    at 1100 columns) and whose rows split into chunks plus a partials pass when outputs are few. */
 Test(reduce, column_kernels_both_algos) {
-  static const struct rcase cc[] = {
-      {2, {6, 5}, 1, {0}}, {2, {3000, 2}, 1, {0}}, {3, {3, 70, 1100}, 1, {1}},
-      {2, {300, 1100}, 1, {0}}, {3, {2, 0, 7}, 1, {1}}};
+  static const struct rcase cc[] = {{2, {6, 5}, 1, {0}},
+                                    {2, {3000, 2}, 1, {0}},
+                                    {3, {3, 70, 1100}, 1, {1}},
+                                    {2, {300, 1100}, 1, {0}},
+                                    {3, {2, 0, 7}, 1, {1}}};
   static const char *const cops[] = {"ReduceSum", "ReduceMax", "ReduceMean", "ReduceLogSumExp"};
   static const char *const algos[] = {"reduce_cols", "reduce_cols_span"};
   for (size_t oi = 0; oi < sizeof cops / sizeof cops[0]; oi++)
@@ -136,10 +142,12 @@ Test(reduce, column_kernels_both_algos) {
    (reduce_rows) and a work-item per row with eight interleaved lanes (reduce_rows_item), on rows
    shorter than the lanes, with a tail, and long. */
 Test(reduce, row_kernels_both_algos) {
-  static const struct rcase rc_[] = {
-      {2, {5, 37}, 1, {1}}, {2, {9, 5}, 1, {1}}, {2, {40, 1003}, 1, {1}}, {3, {3, 4, 9}, 2, {1, 2}}};
-  static const char *const rops[] = {"ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
-                                     "ReduceMean", "ReduceLogSumExp"};
+  static const struct rcase rc_[] = {{2, {5, 37}, 1, {1}},
+                                     {2, {9, 5}, 1, {1}},
+                                     {2, {40, 1003}, 1, {1}},
+                                     {3, {3, 4, 9}, 2, {1, 2}}};
+  static const char *const rops[] = {"ReduceSum",  "ReduceMax",  "ReduceMin",
+                                     "ReduceProd", "ReduceMean", "ReduceLogSumExp"};
   for (size_t oi = 0; oi < sizeof rops / sizeof rops[0]; oi++)
     for (size_t ci = 0; ci < sizeof rc_ / sizeof rc_[0]; ci++)
       for (int a = 0; a < 2; a++) {
@@ -147,7 +155,8 @@ Test(reduce, row_kernels_both_algos) {
         const char *algo = a ? "reduce_rows_item" : "reduce_rows";
         int prod = oi == 3;
         nncl_array x = rand_shape((uint32_t)(oi * 10 + ci + 3), rc->rank, rc->dims,
-                                  prod ? 0.999f : -2, prod ? 1.001f : 2), y;
+                                  prod ? 0.999f : -2, prod ? 1.001f : 2),
+                   y;
         struct nncl_attr attrs[] = {
             {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
             A_STR("nncl.algo", algo)};
@@ -221,8 +230,9 @@ Test(reduce, int64_and_axes_input) {
         const nncl_array *in[] = {&x, &axes};
         tu_run_op(names[k], 13, &keep, 1, 2, in, 1, &y);
       } else {
-        struct nncl_attr attrs[] = {keep, {.name = "axes", .type = ATTR_INTS,
-                                           .ints = axes.data, .n = (int)axes.shape.dims[0]}};
+        struct nncl_attr attrs[] = {
+            keep,
+            {.name = "axes", .type = ATTR_INTS, .ints = axes.data, .n = (int)axes.shape.dims[0]}};
         const nncl_array *in[] = {&x};
         tu_run_op(names[k], 13, attrs, 2, 1, in, 1, &y);
       }

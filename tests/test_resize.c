@@ -12,9 +12,11 @@
 #include "ref/resize_ref.h"
 #include "test_util.h"
 
-static const char *const coord_names[] = {"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+static const char *const coord_names[] = {"half_pixel",           "asymmetric",
+                                          "align_corners",        "pytorch_half_pixel",
                                           "tf_half_pixel_for_nn", "tf_crop_and_resize"};
-static const char *const round_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+static const char *const round_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                          "ceil"};
 static const char *const mode_names[] = {"nearest", "linear", "cubic"};
 
 struct rcase {
@@ -39,18 +41,23 @@ static void run_case(const struct rcase *t, int id) {
   nncl_array sizes = tu_i64(t->rank, t->sizes);
   memcpy(roi.data, t->roi, (size_t)two_rk * sizeof(float));
   memcpy(scales.data, t->scales, (size_t)rk * sizeof(float));
-  const nncl_array *in[] = {&x, t->coord == RREF_TF_CROP ? &roi : NULL, t->use_sizes ? NULL : &scales,
-                            t->use_sizes ? &sizes : NULL};
-  struct nncl_attr at[] = {A_STR("mode", mode_names[t->mode]),
-                           A_STR("coordinate_transformation_mode", coord_names[t->coord]),
-                           A_STR("nearest_mode", round_names[t->round < RREF_SIMPLE ? t->round : 0]),
-                           A_FLOAT("cubic_coeff_a", t->cubic_a ? t->cubic_a : -0.75f),
-                           A_INT("exclude_outside", t->exclude_outside),
-                           A_FLOAT("extrapolation_value", 10.0f)};
+  const nncl_array *in[] = {&x, t->coord == RREF_TF_CROP ? &roi : NULL,
+                            t->use_sizes ? NULL : &scales, t->use_sizes ? &sizes : NULL};
+  struct nncl_attr at[] = {
+      A_STR("mode", mode_names[t->mode]),
+      A_STR("coordinate_transformation_mode", coord_names[t->coord]),
+      A_STR("nearest_mode", round_names[t->round < RREF_SIMPLE ? t->round : 0]),
+      A_FLOAT("cubic_coeff_a", t->cubic_a ? t->cubic_a : -0.75f),
+      A_INT("exclude_outside", t->exclude_outside),
+      A_FLOAT("extrapolation_value", 10.0f)};
   tu_run_op("Resize", 13, at, 6, 4, in, 1, &out);
 
-  struct resize_ref r = {.rank = t->rank, .mode = t->mode, .coord = t->coord, .round = t->round,
-                         .cubic_a = t->cubic_a ? t->cubic_a : -0.75f, .extrapolation = 10.0,
+  struct resize_ref r = {.rank = t->rank,
+                         .mode = t->mode,
+                         .coord = t->coord,
+                         .round = t->round,
+                         .cubic_a = t->cubic_a ? t->cubic_a : -0.75f,
+                         .extrapolation = 10.0,
                          .exclude_outside = t->exclude_outside,
                          .roi = t->coord == RREF_TF_CROP ? t->roi : NULL};
   int64_t total = 1;
@@ -65,8 +72,8 @@ static void run_case(const struct rcase *t, int id) {
   float *want = malloc((size_t)(total ? total : 1) * sizeof *want);
   resize_ref_run(&r, x.data, want);
   char what[160];
-  snprintf(what, sizeof what, "Resize case %d (%s, %s, %s)", id, mode_names[t->mode], coord_names[t->coord],
-           round_names[t->round < RREF_SIMPLE ? t->round : 0]);
+  snprintf(what, sizeof what, "Resize case %d (%s, %s, %s)", id, mode_names[t->mode],
+           coord_names[t->coord], round_names[t->round < RREF_SIMPLE ? t->round : 0]);
   const double tol = t->mode == RREF_NEAREST ? 0 : 1e-5;
   tu_assert_close((float *)out.data, want, (size_t)total, tol, tol, what);
   free(want);
@@ -82,53 +89,92 @@ Test(resize, nearest_every_transform_and_rounding) {
   for (int coord = 0; coord < 5; coord++)
     for (int round = 0; round < 4; round++) {
       /* upsample by fractional scales, odd sizes, batch 3 */
-      struct rcase up = {4, {3, 2, 5, 7}, 0, {1, 1, 2.5f, 1.75f}, {0}, RREF_NEAREST, coord, round, 0, 0, {0}};
+      struct rcase up = {
+          4, {3, 2, 5, 7}, 0, {1, 1, 2.5f, 1.75f}, {0}, RREF_NEAREST, coord, round, 0, 0, {0}};
       run_case(&up, id++);
       /* downsample to given sizes */
-      struct rcase down = {4, {2, 3, 9, 11}, 1, {0}, {2, 3, 4, 6}, RREF_NEAREST, coord, round, 0, 0, {0}};
+      struct rcase down = {4,     {2, 3, 9, 11}, 1, {0}, {2, 3, 4, 6}, RREF_NEAREST,
+                           coord, round,         0, 0,   {0}};
       run_case(&down, id++);
     }
   /* nearest also scales the leading axes; rank 3 and rank 1 */
-  struct rcase lead = {4, {2, 3, 4, 5}, 0, {2, 1.5f, 1, 0.6f}, {0}, RREF_NEAREST, RREF_ASYMMETRIC, RREF_FLOOR, 0, 0, {0}};
+  struct rcase lead = {
+      4, {2, 3, 4, 5}, 0, {2, 1.5f, 1, 0.6f}, {0}, RREF_NEAREST, RREF_ASYMMETRIC, RREF_FLOOR, 0,
+      0, {0}};
   run_case(&lead, id++);
-  struct rcase r3 = {3, {2, 3, 7}, 1, {0}, {2, 3, 12}, RREF_NEAREST, RREF_HALF_PIXEL, RREF_PREFER_CEIL, 0, 0, {0}};
+  struct rcase r3 = {
+      3, {2, 3, 7}, 1, {0}, {2, 3, 12}, RREF_NEAREST, RREF_HALF_PIXEL, RREF_PREFER_CEIL, 0, 0, {0}};
   run_case(&r3, id++);
-  struct rcase r1 = {1, {9}, 0, {1.7f}, {0}, RREF_NEAREST, RREF_ALIGN_CORNERS, RREF_PREFER_FLOOR, 0, 0, {0}};
+  struct rcase r1 = {1, {9}, 0,  {1.7f}, {0}, RREF_NEAREST, RREF_ALIGN_CORNERS, RREF_PREFER_FLOOR,
+                     0, 0,   {0}};
   run_case(&r1, id++);
 }
 
 Test(resize, linear_and_cubic) {
   int id = 100;
   for (int coord = 0; coord < 4; coord++) {
-    struct rcase up = {4, {3, 2, 5, 7}, 0, {1, 1, 2.0f, 1.6f}, {0}, RREF_LINEAR, coord, 0, 0, 0, {0}};
+    struct rcase up = {4, {3, 2, 5, 7}, 0, {1, 1, 2.0f, 1.6f}, {0}, RREF_LINEAR, coord, 0, 0,
+                       0, {0}};
     run_case(&up, id++);
     struct rcase down = {4, {2, 3, 9, 11}, 1, {0}, {2, 3, 4, 6}, RREF_LINEAR, coord, 0, 0, 0, {0}};
     run_case(&down, id++);
-    struct rcase cup = {4, {1, 2, 6, 5}, 0, {1, 1, 1.5f, 2.0f}, {0}, RREF_CUBIC, coord, 0, 0, 0, {0}};
+    struct rcase cup = {4, {1, 2, 6, 5}, 0, {1, 1, 1.5f, 2.0f}, {0}, RREF_CUBIC, coord, 0, 0,
+                        0, {0}};
     run_case(&cup, id++);
-    struct rcase cdown = {4, {1, 2, 9, 8}, 1, {0}, {1, 2, 5, 3}, RREF_CUBIC, coord, 0, -0.5f, 1, {0}};
+    struct rcase cdown = {4, {1, 2, 9, 8}, 1, {0}, {1, 2, 5, 3}, RREF_CUBIC, coord,
+                          0, -0.5f,        1, {0}};
     run_case(&cdown, id++);
   }
   /* the ONNX reference's float output length in align_corners (scale 0.6 on 4 columns) */
-  struct rcase ac = {4, {1, 1, 2, 4}, 0, {1, 1, 0.6f, 0.6f}, {0}, RREF_LINEAR, RREF_ALIGN_CORNERS, 0, 0, 0, {0}};
+  struct rcase ac = {
+      4, {1, 1, 2, 4}, 0, {1, 1, 0.6f, 0.6f}, {0}, RREF_LINEAR, RREF_ALIGN_CORNERS, 0, 0, 0, {0}};
   run_case(&ac, id++);
   /* 1x1 image up, single-pixel output, rank 2 */
-  struct rcase one = {4, {2, 2, 1, 1}, 0, {1, 1, 3, 2}, {0}, RREF_LINEAR, RREF_HALF_PIXEL, 0, 0, 0, {0}};
+  struct rcase one = {4, {2, 2, 1, 1}, 0, {1, 1, 3, 2}, {0}, RREF_LINEAR, RREF_HALF_PIXEL, 0, 0,
+                      0, {0}};
   run_case(&one, id++);
-  struct rcase single = {4, {1, 3, 5, 4}, 1, {0}, {1, 3, 1, 1}, RREF_CUBIC, RREF_PYTORCH_HALF_PIXEL, 0, 0, 0, {0}};
+  struct rcase single = {
+      4, {1, 3, 5, 4}, 1, {0}, {1, 3, 1, 1}, RREF_CUBIC, RREF_PYTORCH_HALF_PIXEL, 0, 0, 0, {0}};
   run_case(&single, id++);
   struct rcase r2 = {2, {5, 6}, 1, {0}, {7, 4}, RREF_LINEAR, RREF_HALF_PIXEL, 0, 0, 0, {0}};
   run_case(&r2, id++);
 }
 
 Test(resize, tf_crop_and_resize) {
-  struct rcase lin = {4, {1, 2, 6, 7}, 1, {0}, {1, 2, 4, 5}, RREF_LINEAR, RREF_TF_CROP, 0, 0, 0,
+  struct rcase lin = {4,
+                      {1, 2, 6, 7},
+                      1,
+                      {0},
+                      {1, 2, 4, 5},
+                      RREF_LINEAR,
+                      RREF_TF_CROP,
+                      0,
+                      0,
+                      0,
                       {0, 0, 0.2f, 0.1f, 1, 1, 0.9f, 1.3f}};
   run_case(&lin, 200);
-  struct rcase nn = {4, {1, 2, 6, 7}, 1, {0}, {1, 2, 5, 3}, RREF_NEAREST, RREF_TF_CROP, RREF_PREFER_CEIL, 0, 0,
+  struct rcase nn = {4,
+                     {1, 2, 6, 7},
+                     1,
+                     {0},
+                     {1, 2, 5, 3},
+                     RREF_NEAREST,
+                     RREF_TF_CROP,
+                     RREF_PREFER_CEIL,
+                     0,
+                     0,
                      {0, 0, -0.3f, 0.4f, 1, 1, 0.8f, 0.6f}};
   run_case(&nn, 201);
-  struct rcase cub = {4, {1, 1, 8, 8}, 1, {0}, {1, 1, 3, 3}, RREF_CUBIC, RREF_TF_CROP, 0, 0, 0,
+  struct rcase cub = {4,
+                      {1, 1, 8, 8},
+                      1,
+                      {0},
+                      {1, 1, 3, 3},
+                      RREF_CUBIC,
+                      RREF_TF_CROP,
+                      0,
+                      0,
+                      0,
                       {0, 0, 0.4f, 0.6f, 1, 1, 0.6f, 0.8f}};
   run_case(&cub, 202);
 }
@@ -140,8 +186,12 @@ Test(resize, upsample_and_resize10) {
   int64_t four = 4;
   nncl_array scales = tu_zeros(NNCL_FLOAT32, 1, &four);
   memcpy(scales.data, sc, sizeof sc);
-  struct resize_ref r = {.rank = 4, .in = {3, 2, 4, 5}, .out = {3, 2, 8, 15}, .scale = {1, 1, 2, 3},
-                         .coord = RREF_ASYMMETRIC, .round = RREF_SIMPLE};
+  struct resize_ref r = {.rank = 4,
+                         .in = {3, 2, 4, 5},
+                         .out = {3, 2, 8, 15},
+                         .scale = {1, 1, 2, 3},
+                         .coord = RREF_ASYMMETRIC,
+                         .round = RREF_SIMPLE};
   float *want = malloc(3 * 2 * 8 * 15 * sizeof *want);
 
   struct nncl_attr a7[] = {A_FLOATS("scales", 1, 1, 2, 3), A_STR("mode", "nearest")};
@@ -165,8 +215,13 @@ Test(resize, upsample_and_resize10) {
   memcpy(scales.data, dn, sizeof dn);
   struct nncl_attr a10[] = {A_STR("mode", "nearest")};
   tu_run_op("Resize", 10, a10, 1, 2, in2, 1, &out);
-  struct resize_ref d = {.rank = 4, .in = {3, 2, 4, 5}, .out = {3, 2, 2, 2}, .scale = {1, 1, 0.6f, 0.5f},
-                         .coord = RREF_ASYMMETRIC, .round = RREF_SIMPLE, .mode = RREF_NEAREST};
+  struct resize_ref d = {.rank = 4,
+                         .in = {3, 2, 4, 5},
+                         .out = {3, 2, 2, 2},
+                         .scale = {1, 1, 0.6f, 0.5f},
+                         .coord = RREF_ASYMMETRIC,
+                         .round = RREF_SIMPLE,
+                         .mode = RREF_NEAREST};
   cr_assert_eq(out.shape.dims[2], 2);
   cr_assert_eq(out.shape.dims[3], 2);
   resize_ref_run(&d, x.data, want);
@@ -201,7 +256,8 @@ Test(resize, errors) {
   const nncl_array *in[] = {&x, NULL, &sc};
   cr_assert_eq(tu_try_op("Resize", 13, lin, 1, 3, in, 1, &out), NNCL_ERR_UNSUPPORTED);
   const char *msg = nncl_context_last_error(tu_ctx());
-  cr_assert(strstr(msg, "Resize") && strstr(msg, "[1, 3, 4, 4]") && strstr(msg, "axis 1"), "%s", msg);
+  cr_assert(strstr(msg, "Resize") && strstr(msg, "[1, 3, 4, 4]") && strstr(msg, "axis 1"), "%s",
+            msg);
 
   const nncl_array *in3[] = {&x, NULL, &sc3};
   cr_assert_eq(tu_try_op("Resize", 13, NULL, 0, 3, in3, 1, &out), NNCL_ERR_SHAPE);
@@ -239,7 +295,8 @@ Test(resize, depth_to_space_and_back) {
   } cases[] = {{2, 12, 3, 5, 2}, {1, 18, 2, 2, 3}, {3, 4, 1, 1, 2}};
   for (int i = 0; i < 3; i++) {
     for (int crd = 0; crd < 2; crd++) {
-      nncl_array x = TU_RAND(700 + (uint32_t)i, cases[i].n, cases[i].c, cases[i].h, cases[i].w), y, back;
+      nncl_array x = TU_RAND(700 + (uint32_t)i, cases[i].n, cases[i].c, cases[i].h, cases[i].w), y,
+                 back;
       struct nncl_attr at[] = {A_INT("blocksize", cases[i].b), A_STR("mode", crd ? "CRD" : "DCR")};
       const nncl_array *in[] = {&x};
       tu_run_op("DepthToSpace", 13, at, 2, 1, in, 1, &y);
@@ -247,18 +304,20 @@ Test(resize, depth_to_space_and_back) {
       cr_assert_eq(y.shape.dims[1], cases[i].c / (cases[i].b * cases[i].b));
       cr_assert_eq(y.shape.dims[3], cases[i].w * cases[i].b);
       float *want = malloc(n * sizeof *want);
-      resize_ref_depth_to_space(x.data, cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].b, crd, want);
+      resize_ref_depth_to_space(x.data, cases[i].n, cases[i].c, cases[i].h, cases[i].w, cases[i].b,
+                                crd, want);
       char what[64];
       snprintf(what, sizeof what, "DepthToSpace case %d %s", i, crd ? "CRD" : "DCR");
       tu_assert_close((float *)y.data, want, n, 0, 0, what);
       /* SpaceToDepth inverts DCR DepthToSpace */
       const nncl_array *yin[] = {&y};
       tu_run_op("SpaceToDepth", 13, at, 1, 1, yin, 1, &back);
-      resize_ref_space_to_depth(y.data, y.shape.dims[0], y.shape.dims[1], y.shape.dims[2], y.shape.dims[3],
-                                cases[i].b, want);
+      resize_ref_space_to_depth(y.data, y.shape.dims[0], y.shape.dims[1], y.shape.dims[2],
+                                y.shape.dims[3], cases[i].b, want);
       snprintf(what, sizeof what, "SpaceToDepth case %d", i);
       tu_assert_close((float *)back.data, want, n, 0, 0, what);
-      if (!crd) tu_assert_close((float *)back.data, (float *)x.data, n, 0, 0, "SpaceToDepth(DepthToSpace)");
+      if (!crd)
+        tu_assert_close((float *)back.data, (float *)x.data, n, 0, 0, "SpaceToDepth(DepthToSpace)");
       free(want);
       nncl_array_free(&x);
       nncl_array_free(&y);

@@ -29,8 +29,9 @@ struct tc {
 };
 
 static const char *cell_name[] = {"RNN", "LSTM", "GRU"};
-static const char *act_names[] = {"Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu",
-                                  "ScaledTanh", "HardSigmoid", "Elu", "Softsign", "Softplus"};
+static const char *act_names[] = {
+    "Relu",       "Tanh",        "Sigmoid", "Affine",   "LeakyRelu", "ThresholdedRelu",
+    "ScaledTanh", "HardSigmoid", "Elu",     "Softsign", "Softplus"};
 
 static nncl_array rnd(uint32_t seed, float lo, float hi, int rank, const int64_t *dims) {
   nncl_array a = tu_rand(seed, rank, dims);
@@ -43,7 +44,8 @@ static void run_case(const struct tc *t, uint32_t seed) {
   const int per = t->cell == REF_LSTM ? 3 : t->cell == REF_GRU ? 2 : 1;
   const int D = strcmp(t->dir, "bidirectional") == 0 ? 2 : 1;
   const int64_t S = t->seq, B = t->batch, I = t->in, H = t->hidden;
-  nncl_array x = t->layout ? rnd(seed, -1, 1, 3, (int64_t[]){B, S, I}) : rnd(seed, -1, 1, 3, (int64_t[]){S, B, I});
+  nncl_array x = t->layout ? rnd(seed, -1, 1, 3, (int64_t[]){B, S, I})
+                           : rnd(seed, -1, 1, 3, (int64_t[]){S, B, I});
   nncl_array w = rnd(seed + 1, -0.6f, 0.6f, 3, (int64_t[]){D, G * H, I});
   nncl_array r = rnd(seed + 2, -0.6f, 0.6f, 3, (int64_t[]){D, G * H, H});
   nncl_array b = rnd(seed + 3, -0.5f, 0.5f, 2, (int64_t[]){D, 2 * G * H});
@@ -52,8 +54,14 @@ static void run_case(const struct tc *t, uint32_t seed) {
   nncl_array p = rnd(seed + 6, -0.5f, 0.5f, 2, (int64_t[]){D, 3 * H});
   nncl_array lens = tu_zeros(NNCL_INT32, 1, (int64_t[]){B});
   if (t->lens) memcpy(lens.data, t->lens, (size_t)B * 4);
-  const nncl_array *in[8] = {&x, &w, &r, t->bias ? &b : NULL, t->lens ? &lens : NULL,
-                             t->h0 ? &h0 : NULL, t->c0 ? &c0 : NULL, t->peep ? &p : NULL};
+  const nncl_array *in[8] = {&x,
+                             &w,
+                             &r,
+                             t->bias ? &b : NULL,
+                             t->lens ? &lens : NULL,
+                             t->h0 ? &h0 : NULL,
+                             t->c0 ? &c0 : NULL,
+                             t->peep ? &p : NULL};
   int n_in = t->cell == REF_LSTM ? 8 : 6;
   while (n_in > 3 && !in[n_in - 1]) n_in--;
 
@@ -67,28 +75,43 @@ static void run_case(const struct tc *t, uint32_t seed) {
   if (t->input_forget) attrs[na++] = A_INT("input_forget", 1);
   if (t->lbr) attrs[na++] = A_INT("linear_before_reset", 1);
   if (t->n_acts)
-    attrs[na++] = (struct nncl_attr){.name = "activations", .type = ATTR_STRINGS,
-                                     .strs = (char **)t->acts, .n = t->n_acts};
+    attrs[na++] = (struct nncl_attr){
+        .name = "activations", .type = ATTR_STRINGS, .strs = (char **)t->acts, .n = t->n_acts};
   if (t->n_alpha)
-    attrs[na++] = (struct nncl_attr){.name = "activation_alpha", .type = ATTR_FLOATS,
-                                     .floats = (float *)t->alpha, .n = t->n_alpha};
+    attrs[na++] = (struct nncl_attr){.name = "activation_alpha",
+                                     .type = ATTR_FLOATS,
+                                     .floats = (float *)t->alpha,
+                                     .n = t->n_alpha};
   if (t->n_beta)
-    attrs[na++] = (struct nncl_attr){.name = "activation_beta", .type = ATTR_FLOATS,
-                                     .floats = (float *)t->beta, .n = t->n_beta};
+    attrs[na++] = (struct nncl_attr){
+        .name = "activation_beta", .type = ATTR_FLOATS, .floats = (float *)t->beta, .n = t->n_beta};
 
   int n_out = t->n_out ? t->n_out : t->cell == REF_LSTM ? 3 : 2;
   nncl_array out[3];
   tu_run_op(cell_name[t->cell], 14, attrs, na, n_in, in, n_out, out);
 
   /* reference */
-  struct rnn_ref ref = {.cell = t->cell, .dirs = D, .reverse_only = strcmp(t->dir, "reverse") == 0,
-                        .layout = t->layout, .seq = (int)S, .batch = (int)B, .in = (int)I,
-                        .hidden = (int)H, .x = x.data, .w = w.data, .r = r.data,
-                        .b = t->bias ? b.data : NULL, .h0 = t->h0 ? h0.data : NULL,
-                        .c0 = t->c0 ? c0.data : NULL, .p = t->peep ? p.data : NULL,
-                        .lens = t->lens, .clip = t->clip, .input_forget = t->input_forget,
+  struct rnn_ref ref = {.cell = t->cell,
+                        .dirs = D,
+                        .reverse_only = strcmp(t->dir, "reverse") == 0,
+                        .layout = t->layout,
+                        .seq = (int)S,
+                        .batch = (int)B,
+                        .in = (int)I,
+                        .hidden = (int)H,
+                        .x = x.data,
+                        .w = w.data,
+                        .r = r.data,
+                        .b = t->bias ? b.data : NULL,
+                        .h0 = t->h0 ? h0.data : NULL,
+                        .c0 = t->c0 ? c0.data : NULL,
+                        .p = t->peep ? p.data : NULL,
+                        .lens = t->lens,
+                        .clip = t->clip,
+                        .input_forget = t->input_forget,
                         .lbr = t->lbr};
-  static const int defaults[3][3] = {{RA_TANH}, {RA_SIGMOID, RA_TANH, RA_TANH}, {RA_SIGMOID, RA_TANH}};
+  static const int defaults[3][3] = {
+      {RA_TANH}, {RA_SIGMOID, RA_TANH, RA_TANH}, {RA_SIGMOID, RA_TANH}};
   static const float dalpha[] = {0, 0, 0, 1, 0.01f, 1, 1, 0.2f, 1, 0, 0};
   static const float dbeta[] = {0, 0, 0, 0, 0, 0, 1, 0.5f, 0, 0, 0};
   int ai = 0, bi = 0;
@@ -148,56 +171,225 @@ static void run_case(const struct tc *t, uint32_t seed) {
 static const int32_t lens5[] = {4, 1, 3, 2, 4};
 
 Test(lstm, directions_layouts_lengths) {
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "forward", .layout = 0, .seq = 4, .batch = 5, .in = 3, .hidden = 7, .bias = 1, .h0 = 1, .c0 = 1, .peep = 1}, 100);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "reverse", .layout = 0, .seq = 5, .batch = 5, .in = 4, .hidden = 1}, 101);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .layout = 1, .seq = 4, .batch = 5, .in = 6, .hidden = 33, .bias = 1, .h0 = 1, .c0 = 1, .peep = 1, .lens = lens5}, 102);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .layout = 0, .seq = 3, .batch = 1, .in = 2, .hidden = 7, .bias = 1, .h0 = 0, .c0 = 1, .peep = 0}, 103);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "reverse", .layout = 1, .seq = 4, .batch = 5, .in = 3, .hidden = 7, .bias = 1, .h0 = 1, .c0 = 0, .peep = 1, .lens = lens5}, 104);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "forward",
+                        .layout = 0,
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .peep = 1},
+           100);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "reverse",
+                        .layout = 0,
+                        .seq = 5,
+                        .batch = 5,
+                        .in = 4,
+                        .hidden = 1},
+           101);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .layout = 1,
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 6,
+                        .hidden = 33,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .peep = 1,
+                        .lens = lens5},
+           102);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .layout = 0,
+                        .seq = 3,
+                        .batch = 1,
+                        .in = 2,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 0,
+                        .c0 = 1,
+                        .peep = 0},
+           103);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "reverse",
+                        .layout = 1,
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 0,
+                        .peep = 1,
+                        .lens = lens5},
+           104);
 }
 
 Test(lstm, clip_input_forget_and_outputs) {
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "forward", .layout = 0, .seq = 4, .batch = 5, .in = 3, .hidden = 7, .bias = 1, .h0 = 1, .c0 = 1, .peep = 1, .lens = NULL, .clip = 0.3f, .input_forget = 1}, 110);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "forward", .seq = 3, .batch = 2, .in = 3,
-                        .hidden = 7, .bias = 1, .n_out = 1}, 111);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .seq = 3, .batch = 2, .in = 3,
-                        .hidden = 7, .bias = 1, .n_out = 2}, 112);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "forward",
+                        .layout = 0,
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .peep = 1,
+                        .lens = NULL,
+                        .clip = 0.3f,
+                        .input_forget = 1},
+           110);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "forward",
+                        .seq = 3,
+                        .batch = 2,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .n_out = 1},
+           111);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .seq = 3,
+                        .batch = 2,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .n_out = 2},
+           112);
 }
 
 Test(lstm, activation_lists) {
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .seq = 3, .batch = 5, .in = 4,
-                        .hidden = 7, .bias = 1, .h0 = 1, .c0 = 1,
-                        .n_acts = 6,
-                        .acts = {"HardSigmoid", "ScaledTanh", "Softsign", "Sigmoid", "Affine", "Elu"},
-                        .n_alpha = 4, .alpha = {0.3f, 0.9f, 1.5f, 0.7f},
-                        .n_beta = 3, .beta = {0.45f, 1.1f, 0.1f}},
-           120);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "forward", .seq = 3, .batch = 5, .in = 4,
-                        .hidden = 7, .bias = 1, .n_acts = 3, .acts = {"Sigmoid", "Softplus", "Tanh"}},
+  run_case(
+      &(struct tc){.cell = REF_LSTM,
+                   .dir = "bidirectional",
+                   .seq = 3,
+                   .batch = 5,
+                   .in = 4,
+                   .hidden = 7,
+                   .bias = 1,
+                   .h0 = 1,
+                   .c0 = 1,
+                   .n_acts = 6,
+                   .acts = {"HardSigmoid", "ScaledTanh", "Softsign", "Sigmoid", "Affine", "Elu"},
+                   .n_alpha = 4,
+                   .alpha = {0.3f, 0.9f, 1.5f, 0.7f},
+                   .n_beta = 3,
+                   .beta = {0.45f, 1.1f, 0.1f}},
+      120);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "forward",
+                        .seq = 3,
+                        .batch = 5,
+                        .in = 4,
+                        .hidden = 7,
+                        .bias = 1,
+                        .n_acts = 3,
+                        .acts = {"Sigmoid", "Softplus", "Tanh"}},
            121);
 }
 
 Test(gru, both_reset_modes) {
-  run_case(&(struct tc){.cell = REF_GRU, .dir = "forward", .layout = 0, .seq = 4, .batch = 5, .in = 3, .hidden = 7, .bias = 1, .h0 = 1}, 200);
-  run_case(&(struct tc){.cell = REF_GRU, .dir = "bidirectional", .layout = 1, .seq = 4, .batch = 5,
-                        .in = 6, .hidden = 33, .bias = 1, .h0 = 1, .lens = lens5, .lbr = 1}, 201);
-  run_case(&(struct tc){.cell = REF_GRU, .dir = "reverse", .seq = 5, .batch = 5, .in = 3, .hidden = 1,
-                        .bias = 1, .lens = lens5}, 202);
-  run_case(&(struct tc){.cell = REF_GRU, .dir = "bidirectional", .seq = 4, .batch = 1, .in = 5,
-                        .hidden = 33, .bias = 1, .h0 = 1}, 203);
-  run_case(&(struct tc){.cell = REF_GRU, .dir = "forward", .seq = 4, .batch = 5, .in = 3, .hidden = 7,
-                        .lbr = 1, .clip = 0.4f, .n_acts = 2, .acts = {"HardSigmoid", "LeakyRelu"},
-                        .n_alpha = 2, .alpha = {0.25f, 0.2f}, .n_beta = 1, .beta = {0.4f}},
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "forward",
+                        .layout = 0,
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 1},
+           200);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "bidirectional",
+                        .layout = 1,
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 6,
+                        .hidden = 33,
+                        .bias = 1,
+                        .h0 = 1,
+                        .lens = lens5,
+                        .lbr = 1},
+           201);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "reverse",
+                        .seq = 5,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 1,
+                        .bias = 1,
+                        .lens = lens5},
+           202);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "bidirectional",
+                        .seq = 4,
+                        .batch = 1,
+                        .in = 5,
+                        .hidden = 33,
+                        .bias = 1,
+                        .h0 = 1},
+           203);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "forward",
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 7,
+                        .lbr = 1,
+                        .clip = 0.4f,
+                        .n_acts = 2,
+                        .acts = {"HardSigmoid", "LeakyRelu"},
+                        .n_alpha = 2,
+                        .alpha = {0.25f, 0.2f},
+                        .n_beta = 1,
+                        .beta = {0.4f}},
            204);
 }
 
 Test(rnn, simple) {
-  run_case(&(struct tc){.cell = REF_RNN, .dir = "forward", .layout = 0, .seq = 4, .batch = 1, .in = 3, .hidden = 33, .bias = 1, .h0 = 1}, 300);
-  run_case(&(struct tc){.cell = REF_RNN, .dir = "bidirectional", .layout = 1, .seq = 5, .batch = 5,
-                        .in = 2, .hidden = 7, .bias = 1, .h0 = 1, .lens = lens5, .n_acts = 2,
-                        .acts = {"Relu", "ThresholdedRelu"}, .n_alpha = 1, .alpha = {0.1f}},
+  run_case(&(struct tc){.cell = REF_RNN,
+                        .dir = "forward",
+                        .layout = 0,
+                        .seq = 4,
+                        .batch = 1,
+                        .in = 3,
+                        .hidden = 33,
+                        .bias = 1,
+                        .h0 = 1},
+           300);
+  run_case(&(struct tc){.cell = REF_RNN,
+                        .dir = "bidirectional",
+                        .layout = 1,
+                        .seq = 5,
+                        .batch = 5,
+                        .in = 2,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 1,
+                        .lens = lens5,
+                        .n_acts = 2,
+                        .acts = {"Relu", "ThresholdedRelu"},
+                        .n_alpha = 1,
+                        .alpha = {0.1f}},
            301);
-  run_case(&(struct tc){.cell = REF_RNN, .dir = "reverse", .seq = 3, .batch = 5, .in = 2,
-                        .hidden = 1, .bias = 1, .clip = 0.5f}, 302);
+  run_case(&(struct tc){.cell = REF_RNN,
+                        .dir = "reverse",
+                        .seq = 3,
+                        .batch = 5,
+                        .in = 2,
+                        .hidden = 1,
+                        .bias = 1,
+                        .clip = 0.5f},
+           302);
 }
 
 Test(rnn, shape_errors) {
@@ -220,14 +412,46 @@ Test(rnn, shape_errors) {
 /* nncl.y_layout = 1 (set by the graph pass for stacked bidirectional layers): the same numbers,
    with Y stored [seq, batch, dirs, hidden]; every step path (GEMM, GEMV, GRU reset) and lengths. */
 Test(rnn, y_layout_seq_batch_dirs) {
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .seq = 4, .batch = 5, .in = 6,
-                        .hidden = 9, .bias = 1, .h0 = 1, .c0 = 1, .lens = lens5, .y_sbd = 1}, 400);
-  run_case(&(struct tc){.cell = REF_LSTM, .dir = "bidirectional", .seq = 5, .batch = 2, .in = 3,
-                        .hidden = 7, .bias = 1, .y_sbd = 1}, 401);
-  run_case(&(struct tc){.cell = REF_GRU, .dir = "bidirectional", .seq = 4, .batch = 5, .in = 3,
-                        .hidden = 7, .bias = 1, .h0 = 1, .y_sbd = 1}, 402);
-  run_case(&(struct tc){.cell = REF_RNN, .dir = "forward", .seq = 3, .batch = 1, .in = 2,
-                        .hidden = 5, .bias = 1, .y_sbd = 1}, 403);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 6,
+                        .hidden = 9,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .lens = lens5,
+                        .y_sbd = 1},
+           400);
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .seq = 5,
+                        .batch = 2,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .y_sbd = 1},
+           401);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "bidirectional",
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 3,
+                        .hidden = 7,
+                        .bias = 1,
+                        .h0 = 1,
+                        .y_sbd = 1},
+           402);
+  run_case(&(struct tc){.cell = REF_RNN,
+                        .dir = "forward",
+                        .seq = 3,
+                        .batch = 1,
+                        .in = 2,
+                        .hidden = 5,
+                        .bias = 1,
+                        .y_sbd = 1},
+           403);
   nncl_array x = TU_RAND(1, 2, 4, 3), w = TU_RAND(2, 1, 28, 3), r = TU_RAND(3, 1, 28, 7), out[3];
   const nncl_array *in[] = {&x, &w, &r};
   struct nncl_attr a[] = {A_INT("hidden_size", 7), A_INT("layout", 1), A_INT("nncl.y_layout", 1)};

@@ -33,7 +33,8 @@ static void layer(nncl_graph *g, const char *op, int k, const char *in, int in_s
   snprintf(yt, sizeof yt, "l%d.yt", k);
   snprintf(name, sizeof name, "l%d", k);
   nncl_array wa = TU_RAND(10 + (uint32_t)k, 2, gates * H, in_size);
-  nncl_array ra = TU_RAND(20 + (uint32_t)k, 2, gates * H, H), ba = TU_RAND(30 + (uint32_t)k, 2, 2 * gates * H);
+  nncl_array ra = TU_RAND(20 + (uint32_t)k, 2, gates * H, H),
+             ba = TU_RAND(30 + (uint32_t)k, 2, 2 * gates * H);
   constant(g, w, wa);
   constant(g, r, ra);
   constant(g, b, ba);
@@ -43,7 +44,8 @@ static void layer(nncl_graph *g, const char *op, int k, const char *in, int in_s
   cr_assert_eq(nncl_node_set_int(g, n, "hidden_size", H), NNCL_OK);
   cr_assert_eq(nncl_node_set_string(g, n, "direction", "bidirectional"), NNCL_OK);
   const char *tin = y;
-  cr_assert_eq(nncl_graph_add_node(g, "Transpose", NULL, 1, &tin, 1, (const char *[]){yt}, &n), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_node(g, "Transpose", NULL, 1, &tin, 1, (const char *[]){yt}, &n),
+               NNCL_OK);
   cr_assert_eq(nncl_node_set_ints(g, n, "perm", (const int64_t[]){0, 2, 1, 3}, 4), NNCL_OK);
   const char *rin[] = {yt, "merged_shape"};
   cr_assert_eq(nncl_graph_add_node(g, "Reshape", NULL, 2, rin, 1, &out, NULL), NNCL_OK);
@@ -98,7 +100,8 @@ static struct result run(const char *op, int y_also_output, int fuse) {
 static void check(const char *op, int y_also_output, int want_kernels, int want_transposes) {
   struct result f = run(op, y_also_output, 1), u = run(op, y_also_output, 0);
   char what[96];
-  snprintf(what, sizeof what, "3 bidirectional %s layers%s", op, y_also_output ? ", Y also output" : "");
+  snprintf(what, sizeof what, "3 bidirectional %s layers%s", op,
+           y_also_output ? ", Y also output" : "");
   cr_assert_eq(u.transposes, 3, "%s: unfused has %d Transposes", what, u.transposes);
   cr_assert_eq(f.transposes, want_transposes, "%s: %d Transposes left, expected %d", what,
                f.transposes, want_transposes);

@@ -56,17 +56,20 @@ Test(devices, selection_strings) {
     if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 32);
   cr_assert_eq(nncl_device_select(list, n, sub, &idx, msg, sizeof msg), NNCL_OK, "%s", sub);
   /* bad strings: clear error listing what exists */
-  cr_assert_eq(nncl_device_select(list, n, "no-such-device-xyz", &idx, msg, sizeof msg), NNCL_ERR_NO_DEVICE);
+  cr_assert_eq(nncl_device_select(list, n, "no-such-device-xyz", &idx, msg, sizeof msg),
+               NNCL_ERR_NO_DEVICE);
   cr_assert(strstr(msg, "no-such-device-xyz") && strstr(msg, list[0].name), "%s", msg);
   cr_assert_eq(nncl_device_select(list, n, "99:99", &idx, msg, sizeof msg), NNCL_ERR_NO_DEVICE);
-  if (!has_gpu) cr_assert_eq(nncl_device_select(list, n, "gpu", &idx, msg, sizeof msg), NNCL_ERR_NO_DEVICE);
+  if (!has_gpu)
+    cr_assert_eq(nncl_device_select(list, n, "gpu", &idx, msg, sizeof msg), NNCL_ERR_NO_DEVICE);
   nncl_devices_free(list);
 }
 
 Test(devices, context_on_unknown_device_fails_cleanly) {
   nncl_context *ctx = (nncl_context *)1;
   char msg[2048];
-  cr_assert_eq(nncl_context_create("definitely-not-a-device", &ctx, msg, sizeof msg), NNCL_ERR_NO_DEVICE);
+  cr_assert_eq(nncl_context_create("definitely-not-a-device", &ctx, msg, sizeof msg),
+               NNCL_ERR_NO_DEVICE);
   cr_assert_null(ctx);
   cr_assert(strstr(msg, "available"), "%s", msg);
 }
@@ -77,8 +80,8 @@ static char cache_dir[512];
 
 static void fresh_cache_dir(const char *tag) {
   const char *base = getenv("NNCL_CACHE_DIR");
-  snprintf(cache_dir, sizeof cache_dir, "%s/%s-%ld", base && *base && strcmp(base, "off") ? base : "/tmp",
-           tag, (long)getpid());
+  snprintf(cache_dir, sizeof cache_dir, "%s/%s-%ld",
+           base && *base && strcmp(base, "off") ? base : "/tmp", tag, (long)getpid());
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
   cr_assert_eq(system(cmd), 0);
@@ -106,8 +109,9 @@ static void vadd_check(nncl_context *ctx) {
                nncl_context_last_error(ctx));
   cl_uint n = N;
   size_t g = N, l = 64; /* 1000 is not a multiple of 64: exercises rounding + bounds check */
-  cr_assert_eq(NNCL_LAUNCH(ctx, k, "vadd", 1, &g, &l, NNCL_ARG(ma), NNCL_ARG(mb), NNCL_ARG(mc), NNCL_ARG(n)),
-               NNCL_OK);
+  cr_assert_eq(
+      NNCL_LAUNCH(ctx, k, "vadd", 1, &g, &l, NNCL_ARG(ma), NNCL_ARG(mb), NNCL_ARG(mc), NNCL_ARG(n)),
+      NNCL_OK);
   cr_assert_eq(nncl_buffer_download(ctx, mc, 0, c, sizeof c), NNCL_OK);
   for (int i = 0; i < N; i++) cr_assert_eq(c[i], a[i] + b[i], "element %d", i);
   nncl_buffer_release(ma);
@@ -134,7 +138,8 @@ Test(programs, second_context_loads_from_disk_with_zero_builds) {
   ctx = new_ctx();
   vadd_check(ctx);
   nncl_context_stats(ctx, &s);
-  cr_assert_eq(s.program_builds, 0, "second start compiled %llu programs", (unsigned long long)s.program_builds);
+  cr_assert_eq(s.program_builds, 0, "second start compiled %llu programs",
+               (unsigned long long)s.program_builds);
   cr_assert_eq(s.program_disk_hits, 1);
   nncl_context_destroy(ctx);
 }
@@ -142,13 +147,17 @@ Test(programs, second_context_loads_from_disk_with_zero_builds) {
 static void damage_all(const char *how) {
   char cmd[1024];
   if (strcmp(how, "truncate") == 0)
-    snprintf(cmd, sizeof cmd, "for f in '%s'/*.clbin; do head -c 100 \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done", cache_dir);
+    snprintf(cmd, sizeof cmd,
+             "for f in '%s'/*.clbin; do head -c 100 \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done",
+             cache_dir);
   else if (strcmp(how, "flip") == 0)
     snprintf(cmd, sizeof cmd,
-             "for f in '%s'/*.clbin; do s=$(stat -c %%s \"$f\"); printf '\\xff\\x00\\xff' | dd of=\"$f\" bs=1 seek=$((s-200)) conv=notrunc 2>/dev/null; done",
+             "for f in '%s'/*.clbin; do s=$(stat -c %%s \"$f\"); printf '\\xff\\x00\\xff' | dd "
+             "of=\"$f\" bs=1 seek=$((s-200)) conv=notrunc 2>/dev/null; done",
              cache_dir);
   else
-    snprintf(cmd, sizeof cmd, "for f in '%s'/*.clbin; do printf 'garbage' > \"$f\"; done", cache_dir);
+    snprintf(cmd, sizeof cmd, "for f in '%s'/*.clbin; do printf 'garbage' > \"$f\"; done",
+             cache_dir);
   cr_assert_eq(system(cmd), 0);
 }
 
@@ -213,7 +222,8 @@ Test(programs, missing_source_and_kernel_are_named) {
   cl_kernel k;
   cr_assert_eq(nncl_kernel_get(ctx, "no_such_family", NULL, "x", &k), NNCL_ERR_KERNEL_NOT_FOUND);
   cr_assert(strstr(nncl_context_last_error(ctx), "no_such_family"));
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", NULL, "no_such_kernel", &k), NNCL_ERR_KERNEL_NOT_FOUND);
+  cr_assert_eq(nncl_kernel_get(ctx, "selftest", NULL, "no_such_kernel", &k),
+               NNCL_ERR_KERNEL_NOT_FOUND);
   cr_assert(strstr(nncl_context_last_error(ctx), "no_such_kernel"));
 }
 
@@ -284,7 +294,8 @@ Test(errors, names_and_strings) {
   cr_assert_str_eq(nncl_cl_error_name(-5), "CL_OUT_OF_RESOURCES");
   cr_assert_str_eq(nncl_cl_error_name(-11), "CL_BUILD_PROGRAM_FAILURE");
   cr_assert_str_eq(nncl_cl_error_name(12345), "CL_UNKNOWN_ERROR");
-  for (int s = 0; s < NNCL_STATUS_COUNT; s++) cr_assert_gt(strlen(nncl_status_string((nncl_status)s)), 1);
+  for (int s = 0; s < NNCL_STATUS_COUNT; s++)
+    cr_assert_gt(strlen(nncl_status_string((nncl_status)s)), 1);
 }
 
 static int log_calls;

@@ -23,7 +23,8 @@ Test(op_path, shape_mismatch_names_node_and_shapes) {
   nncl_status st = tu_try_op("nncl.SelftestAdd", 17, NULL, 0, 2, in, 1, &out);
   cr_assert_eq(st, NNCL_ERR_SHAPE);
   const char *msg = nncl_context_last_error(tu_ctx());
-  cr_assert(strstr(msg, "[2, 3]") && strstr(msg, "[3, 3]") && strstr(msg, "SelftestAdd"), "%s", msg);
+  cr_assert(strstr(msg, "[2, 3]") && strstr(msg, "[3, 3]") && strstr(msg, "SelftestAdd"), "%s",
+            msg);
   nncl_array_free(&a);
   nncl_array_free(&b);
 }

@@ -7,8 +7,8 @@
 
 #include "test_shape_util.h"
 
-static const nncl_dtype kDtypes[] = {NNCL_FLOAT32, NNCL_INT64, NNCL_UINT8, NNCL_FLOAT16,
-                                     NNCL_INT32, NNCL_BOOL};
+static const nncl_dtype kDtypes[] = {NNCL_FLOAT32, NNCL_INT64, NNCL_UINT8,
+                                     NNCL_FLOAT16, NNCL_INT32, NNCL_BOOL};
 #define N_DTYPES ((int)(sizeof kDtypes / sizeof kDtypes[0]))
 
 /* ---- Transpose ---- */
@@ -59,15 +59,15 @@ Test(transpose, tiled_and_awkward_cases) {
     nncl_shape s;
     int perm[5];
   } cases[] = {
-      {SH_SHAPE(128, 96), {1, 0}},               /* plain 2-D, tiled */
-      {SH_SHAPE(3, 67, 45), {0, 2, 1}},          /* batched, ragged tiles */
-      {SH_SHAPE(2, 32, 9, 17), {0, 2, 3, 1}},    /* NCHW -> NHWC, tiled after merging */
-      {SH_SHAPE(2, 9, 17, 3), {0, 3, 1, 2}},     /* NHWC -> NCHW with C = 3: copy path */
-      {SH_SHAPE(4, 5, 6, 8), {0, 2, 1, 3}},      /* inner dim kept: widened copy */
-      {SH_SHAPE(20, 1, 33), {2, 1, 0}},          /* size-1 dim dropped, then tiled */
+      {SH_SHAPE(128, 96), {1, 0}},            /* plain 2-D, tiled */
+      {SH_SHAPE(3, 67, 45), {0, 2, 1}},       /* batched, ragged tiles */
+      {SH_SHAPE(2, 32, 9, 17), {0, 2, 3, 1}}, /* NCHW -> NHWC, tiled after merging */
+      {SH_SHAPE(2, 9, 17, 3), {0, 3, 1, 2}},  /* NHWC -> NCHW with C = 3: copy path */
+      {SH_SHAPE(4, 5, 6, 8), {0, 2, 1, 3}},   /* inner dim kept: widened copy */
+      {SH_SHAPE(20, 1, 33), {2, 1, 0}},       /* size-1 dim dropped, then tiled */
       {SH_SHAPE(17, 19, 3, 5, 2), {4, 3, 2, 1, 0}},
-      {SH_SHAPE(0, 5, 7), {2, 0, 1}},            /* empty */
-      {SH_SHAPE(2, 24, 40), {0, 2, 1}},          /* whole 8x8 blocks only */
+      {SH_SHAPE(0, 5, 7), {2, 0, 1}},   /* empty */
+      {SH_SHAPE(2, 24, 40), {0, 2, 1}}, /* whole 8x8 blocks only */
   };
   static const char *const algos[] = {"tiled", "blocked"};
   nncl_dtype dts[] = {NNCL_FLOAT32, NNCL_INT64, NNCL_UINT8, NNCL_FLOAT16};
@@ -102,7 +102,8 @@ Test(transpose, bad_perm_names_node_and_shape) {
   struct nncl_attr a = A_INTS("perm", 0, 2, 2);
   sh_expect_error("Transpose", 13, &a, 1, 1, in, 1, NNCL_ERR_INVALID_ARGUMENT, "[2, 3, 4]", "perm");
   struct nncl_attr b = A_INTS("perm", 0, 1);
-  sh_expect_error("Transpose", 13, &b, 1, 1, in, 1, NNCL_ERR_INVALID_ARGUMENT, "[2, 3, 4]", "rank 3");
+  sh_expect_error("Transpose", 13, &b, 1, 1, in, 1, NNCL_ERR_INVALID_ARGUMENT, "[2, 3, 4]",
+                  "rank 3");
   nncl_array_free(&x);
 }
 
@@ -169,7 +170,8 @@ static void check_split(const nncl_array *x, int axis, int n, const int64_t *len
     in[1] = &lens;
     n_in = 2;
   } else if (len) {
-    attrs[na++] = (struct nncl_attr){.name = "split", .type = ATTR_INTS, .ints = (int64_t *)len, .n = n};
+    attrs[na++] =
+        (struct nncl_attr){.name = "split", .type = ATTR_INTS, .ints = (int64_t *)len, .n = n};
   }
   nncl_array out[4];
   sh_run("Split", opset, attrs, na, n_in, in, n, out, NULL);
@@ -238,9 +240,10 @@ static void check_slice(const nncl_array *x, int n, const int64_t *starts, const
     const nncl_array *in[] = {x, &s, &e, axes ? &a : NULL, steps ? &p : NULL};
     sh_run("Slice", opset, NULL, 0, steps ? 5 : axes ? 4 : 3, in, 1, &out, NULL);
   } else {
-    struct nncl_attr at[] = {{.name = "starts", .type = ATTR_INTS, .ints = (int64_t *)starts, .n = n},
-                             {.name = "ends", .type = ATTR_INTS, .ints = (int64_t *)ends, .n = n},
-                             {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)axes, .n = n}};
+    struct nncl_attr at[] = {
+        {.name = "starts", .type = ATTR_INTS, .ints = (int64_t *)starts, .n = n},
+        {.name = "ends", .type = ATTR_INTS, .ints = (int64_t *)ends, .n = n},
+        {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)axes, .n = n}};
     const nncl_array *in[] = {x};
     sh_run("Slice", opset, at, axes ? 3 : 2, 1, in, 1, &out, NULL);
   }
@@ -249,7 +252,8 @@ static void check_slice(const nncl_array *x, int n, const int64_t *starts, const
   nncl_shape ws;
   ref_slice(x->data, &x->shape, starts, ends, axes, steps, n, es, want, &ws);
   char what[256], sh[128];
-  snprintf(what, sizeof what, "Slice of %s %s (opset %d, %d axes, first start %lld end %lld step %lld)",
+  snprintf(what, sizeof what,
+           "Slice of %s %s (opset %d, %d axes, first start %lld end %lld step %lld)",
            nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, sh, sizeof sh), opset, n,
            (long long)starts[0], (long long)ends[0], steps ? (long long)steps[0] : 1LL);
   sh_assert_equal(&out, want, &ws, what);
@@ -294,7 +298,8 @@ Test(slice, attributes_defaults_and_widened_runs) {
   nncl_array x = sh_rand_array(NNCL_FLOAT32, 8, &s);
   check_slice(&x, 2, (int64_t[]){1, 0}, (int64_t[]){3, -1}, (int64_t[]){0, 1}, NULL, 9, 0);
   check_slice(&x, 1, (int64_t[]){4}, (int64_t[]){12}, (int64_t[]){-1}, NULL, 1, 0);
-  check_slice(&x, 2, (int64_t[]){0, 1}, (int64_t[]){10, 1000}, NULL, NULL, 10, 0); /* default axes */
+  check_slice(&x, 2, (int64_t[]){0, 1}, (int64_t[]){10, 1000}, NULL, NULL, 10,
+              0); /* default axes */
   check_slice(&x, 3, (int64_t[]){-1, 4, 15}, (int64_t[]){-100, -1, 0}, (int64_t[]){0, 1, 2},
               (int64_t[]){-1, 1, -1}, 13, 0); /* full reversal */
   nncl_array_free(&x);
@@ -321,7 +326,8 @@ static void check_expand(nncl_dtype dt, const nncl_shape *s, int n, const int64_
   void *want = malloc((size_t)nncl_shape_numel(want_shape) * es + 1);
   ref_expand(x.data, s, want_shape, es, want);
   char sa[128], what[200];
-  snprintf(what, sizeof what, "Expand %s %s", nncl_dtype_name(dt), nncl_shape_format(s, sa, sizeof sa));
+  snprintf(what, sizeof what, "Expand %s %s", nncl_dtype_name(dt),
+           nncl_shape_format(s, sa, sizeof sa));
   sh_assert_equal(&out, want, want_shape, what);
   free(want);
   nncl_array_free(&x);

@@ -27,8 +27,8 @@ static void check_pad(const nncl_array *x, const int64_t *pads, const char *mode
     sh_run("Pad", opset, attrs, na, value ? 3 : 2, in, 1, &out, NULL);
     if (value) memcpy(vbytes, value->data, es);
   } else {
-    attrs[na++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = (int64_t *)pads,
-                                     .n = 2 * r};
+    attrs[na++] =
+        (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = (int64_t *)pads, .n = 2 * r};
     fv = 2.5f;
     attrs[na++] = A_FLOAT("value", fv);
     memcpy(vbytes, &fv, 4); /* only float32 data is used with the attribute form */
@@ -211,7 +211,8 @@ Test(gather_elements, random) {
     nncl_shape s = sh_rand_shape(&st, r, 1, 6);
     int axis = (int)sh_rand_int(&st, 0, r - 1);
     nncl_shape q = s;
-    for (int d = 0; d < r; d++) q.dims[d] = d == axis ? sh_rand_int(&st, 1, 7) : sh_rand_int(&st, 1, s.dims[d]);
+    for (int d = 0; d < r; d++)
+      q.dims[d] = d == axis ? sh_rand_int(&st, 1, 7) : sh_rand_int(&st, 1, s.dims[d]);
     int64_t nq = nncl_shape_numel(&q);
     int64_t *idx = malloc((size_t)nq * sizeof *idx);
     for (int64_t i = 0; i < nq; i++) idx[i] = sh_rand_int(&st, -s.dims[axis], s.dims[axis] - 1);

@@ -53,7 +53,8 @@ void sh_run(const char *op, int opset, const struct nncl_attr *attrs, int n_attr
             const nncl_array *const *in, int n_out, nncl_array *out, int *had_host) {
   nncl_context *ctx = tu_ctx();
   struct op_instance *oi;
-  nncl_status st = op_instance_create(ctx, op, opset, attrs, n_attrs, n_in, in, n_out, NULL, NULL, &oi);
+  nncl_status st =
+      op_instance_create(ctx, op, opset, attrs, n_attrs, n_in, in, n_out, NULL, NULL, &oi);
   cr_assert_eq(st, NNCL_OK, "%s: %s", op, nncl_context_last_error(ctx));
   st = op_instance_enqueue(oi);
   cr_assert_eq(st, NNCL_OK, "%s enqueue: %s", op, nncl_context_last_error(ctx));

@@ -14,7 +14,7 @@ int64_t sh_rand_int(uint32_t *state, int64_t lo, int64_t hi);
 /* An array of dtype dt filled with random bits (float32: values in [-1, 1)). */
 nncl_array sh_rand_array(nncl_dtype dt, uint32_t seed, const nncl_shape *s);
 nncl_shape sh_shape(int rank, const int64_t *dims);
-#define SH_SHAPE(...) \
+#define SH_SHAPE(...)                                                                              \
   sh_shape((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 /* A random shape of rank r with dims in [lo, hi]. */
 nncl_shape sh_rand_shape(uint32_t *state, int r, int64_t lo, int64_t hi);

@@ -65,8 +65,8 @@ Test(flatten, axes) {
   nncl_shape s = SH_SHAPE(2, 3, 4, 5);
   nncl_array x = sh_rand_array(NNCL_UINT8, 3, &s);
   int64_t axes[] = {0, 1, 2, 4, -1, -4};
-  nncl_shape want[] = {SH_SHAPE(1, 120), SH_SHAPE(2, 60), SH_SHAPE(6, 20), SH_SHAPE(120, 1),
-                       SH_SHAPE(24, 5), SH_SHAPE(1, 120)};
+  nncl_shape want[] = {SH_SHAPE(1, 120), SH_SHAPE(2, 60), SH_SHAPE(6, 20),
+                       SH_SHAPE(120, 1), SH_SHAPE(24, 5), SH_SHAPE(1, 120)};
   for (int i = 0; i < 6; i++) {
     struct nncl_attr a = A_INT("axis", axes[i]);
     check_view("Flatten", 13, &a, 1, &x, NULL, want[i]);
@@ -328,8 +328,14 @@ Test(subgraph, non_constant_shape_input_is_refused) {
   nncl_array x = TU_RAND(1, 2, 3);
   struct op_tensor t[3] = {{.dtype = NNCL_FLOAT32, .shape = x.shape},
                            {.dtype = NNCL_INT64, .shape = SH_SHAPE(2)}};
-  struct op_call c = {.ctx = tu_ctx(), .op_type = "Reshape", .node_name = "view_1", .opset = 13,
-                      .n_in = 2, .n_out = 1, .in = t, .out = t + 2};
+  struct op_call c = {.ctx = tu_ctx(),
+                      .op_type = "Reshape",
+                      .node_name = "view_1",
+                      .opset = 13,
+                      .n_in = 2,
+                      .n_out = 1,
+                      .in = t,
+                      .out = t + 2};
   c.def = op_get(op_lookup("Reshape"));
   cr_assert_eq(c.def->infer(&c), NNCL_ERR_UNSUPPORTED);
   const char *msg = nncl_context_last_error(tu_ctx());

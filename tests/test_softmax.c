@@ -47,9 +47,12 @@ static void check(const struct scase *sc, int log_, float scale, uint32_t seed, 
   int axis = sc->axis < 0 ? sc->axis + sc->rank : sc->axis;
   size_t outer = 1, len = 1, inner = 1;
   for (int k = 0; k < sc->rank; k++) {
-    if (k < axis) outer *= (size_t)sc->dims[k];
-    else if (k == axis || sc->opset < 13) len *= (size_t)sc->dims[k];
-    else inner *= (size_t)sc->dims[k];
+    if (k < axis)
+      outer *= (size_t)sc->dims[k];
+    else if (k == axis || sc->opset < 13)
+      len *= (size_t)sc->dims[k];
+    else
+      inner *= (size_t)sc->dims[k];
   }
   float *want = malloc((n + 1) * sizeof *want);
   ref_softmax(x.data, want, outer, len, inner, log_);

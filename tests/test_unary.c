@@ -13,8 +13,7 @@
 
 static const int64_t shapes[][6] = {
     /* rank, dims... */
-    {0},          {1, 1037},       {3, 3, 5, 7},          {4, 2, 3, 1, 5},
-    {5, 2, 1, 3, 2, 5}, {2, 0, 3},
+    {0}, {1, 1037}, {3, 3, 5, 7}, {4, 2, 3, 1, 5}, {5, 2, 1, 3, 2, 5}, {2, 0, 3},
 };
 #define N_SHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -189,7 +188,10 @@ Test(unary, int64_ops) {
     cr_assert_eq(y.dtype, NNCL_INT64);
     for (int i = 0; i < 21; i++) {
       int64_t v = ((int64_t *)x.data)[i];
-      int64_t w = k == 0 ? (v > 0 ? v : 0) : k == 1 ? -v : k == 2 ? (v < 0 ? -v : v) : (v > 0) - (v < 0);
+      int64_t w = k == 0   ? (v > 0 ? v : 0)
+                  : k == 1 ? -v
+                  : k == 2 ? (v < 0 ? -v : v)
+                           : (v > 0) - (v < 0);
       cr_assert_eq(((int64_t *)y.data)[i], w, "%s element %d", ops[k], i);
     }
     nncl_array_free(&y);
@@ -264,7 +266,8 @@ Test(cast, float_int_bool_round_trips) {
   tu_assert_close((float *)same.data, xf, n, 0, 0, "Cast to the same type");
   nncl_array u8 = cast(&l, 2);
   cr_assert_eq(u8.dtype, NNCL_UINT8);
-  for (size_t i = 0; i < n; i++) cr_assert_eq(((uint8_t *)u8.data)[i], (uint8_t)((int64_t *)l.data)[i]);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(((uint8_t *)u8.data)[i], (uint8_t)((int64_t *)l.data)[i]);
   /* CastLike takes the second input's type */
   const nncl_array *cl_in[] = {&l, &x};
   nncl_array lf;
@@ -302,7 +305,8 @@ Test(unary, clip_bounds_read_on_device) {
   ((float *)hi.data)[0] = 0.2f;
   const nncl_array *in[] = {&x, &lo, &hi};
   struct op_instance *oi;
-  cr_assert_eq(op_instance_create(tu_ctx(), "Clip", 13, NULL, 0, 3, in, 1, NULL, NULL, &oi), NNCL_OK);
+  cr_assert_eq(op_instance_create(tu_ctx(), "Clip", 13, NULL, 0, 3, in, 1, NULL, NULL, &oi),
+               NNCL_OK);
   struct op_call *c = op_instance_call(oi);
   c->def->release(c);
   c->in[1].host = c->in[2].host = NULL;

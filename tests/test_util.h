@@ -17,15 +17,18 @@ nncl_context *tu_ctx(void);
 void tu_fill(float *x, size_t n, uint32_t seed, float lo, float hi);
 /* A float32 host array of the given dims filled with tu_fill; free with nncl_array_free. */
 nncl_array tu_rand(uint32_t seed, int rank, const int64_t *dims);
-#define TU_RAND(seed, ...) \
-  tu_rand((seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+#define TU_RAND(seed, ...)                                                                         \
+  tu_rand((seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),                       \
+          (int64_t[]){__VA_ARGS__})
 /* An array of the given dtype and dims, zeroed. */
 nncl_array tu_zeros(nncl_dtype dt, int rank, const int64_t *dims);
-#define TU_ZEROS(dt, ...) \
-  tu_zeros((dt), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+#define TU_ZEROS(dt, ...)                                                                          \
+  tu_zeros((dt), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),                        \
+           (int64_t[]){__VA_ARGS__})
 /* An int64 array holding the given values as a 1-D tensor. */
 nncl_array tu_i64(int n, const int64_t *v);
-#define TU_I64(...) tu_i64((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+#define TU_I64(...)                                                                                \
+  tu_i64((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
 /* Largest |got - want| / (atol + rtol * |want|) over n elements: <= 1 means close. *worst gets the
    index of the worst element. NaN in either side counts as infinitely far unless both are NaN. */
@@ -36,8 +39,8 @@ double tu_close_ratio(const float *got, const float *want, size_t n, double rtol
   do {                                                                                             \
     size_t tu_w_ = 0;                                                                              \
     double tu_r_ = tu_close_ratio((got), (want), (n), (rtol), (atol), &tu_w_);                     \
-    cr_assert(tu_r_ <= 1.0, "%s: element %zu is %.8g, expected %.8g (rtol %g, atol %g)", (what), \
-              tu_w_, (double)(got)[tu_w_], (double)(want)[tu_w_], (double)(rtol), (double)(atol));   \
+    cr_assert(tu_r_ <= 1.0, "%s: element %zu is %.8g, expected %.8g (rtol %g, atol %g)", (what),   \
+              tu_w_, (double)(got)[tu_w_], (double)(want)[tu_w_], (double)(rtol), (double)(atol)); \
   } while (0)
 /* Max relative error max|g - w| / max(max|w|, tiny): one number to report in test messages. */
 double tu_max_rel_error(const float *got, const float *want, size_t n);

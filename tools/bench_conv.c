@@ -19,12 +19,13 @@ static int run_torch(const char *script, const nncl_bench_conv_layer *const *sel
   size_t cap = 64 + (size_t)n * 64 + strlen(script);
   char *cmd = malloc(cap);
   if (!cmd) return -1;
-  int off = snprintf(cmd, cap, "/usr/bin/python3 '%s' --batch %d --runs %d --layers '", script, batch, runs);
+  int off = snprintf(cmd, cap, "/usr/bin/python3 '%s' --batch %d --runs %d --layers '", script,
+                     batch, runs);
   for (int i = 0; i < n; i++) {
     const nncl_bench_conv_layer *l = sel[i];
-    off += snprintf(cmd + off, cap - (size_t)off, "%s%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d", i ? ";" : "",
-                    l->C, l->H, l->W, l->K, l->R, l->S, l->stride, l->pad, l->groups, l->transpose,
-                    l->output_padding);
+    off += snprintf(cmd + off, cap - (size_t)off, "%s%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d",
+                    i ? ";" : "", l->C, l->H, l->W, l->K, l->R, l->S, l->stride, l->pad, l->groups,
+                    l->transpose, l->output_padding);
   }
   snprintf(cmd + off, cap - (size_t)off, "'");
   FILE *p = popen(cmd, "r");
@@ -75,16 +76,26 @@ int bench_conv_main(int argc, char **argv) {
   const char *device = NULL, *net = NULL, *script = NULL, *v;
   int all = 0, json = 0, runs = 3, batch = 1, pick_only = 0, torch = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--net"))) net = v;
-    else if ((v = cli_value(argc, argv, &i, "--torch-script"))) script = v;
-    else if (cli_is(argv[i], "--all")) all = 1;
-    else if (cli_is(argv[i], "--quick")) all = 0;
-    else if (cli_is(argv[i], "--pick-only")) pick_only = 1;
-    else if (cli_is(argv[i], "--compare-torch")) torch = 1;
-    else if (cli_is(argv[i], "--json")) json = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--runs")))
+      runs = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--net")))
+      net = v;
+    else if ((v = cli_value(argc, argv, &i, "--torch-script")))
+      script = v;
+    else if (cli_is(argv[i], "--all"))
+      all = 1;
+    else if (cli_is(argv[i], "--quick"))
+      all = 0;
+    else if (cli_is(argv[i], "--pick-only"))
+      pick_only = 1;
+    else if (cli_is(argv[i], "--compare-torch"))
+      torch = 1;
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else {
       fprintf(stderr, "nncl bench conv: unknown option %s\n", argv[i]);
       return 2;
@@ -104,11 +115,14 @@ int bench_conv_main(int argc, char **argv) {
     return 1;
   }
   for (int i = 0; i < nt; i++)
-    if ((all || table[i].quick || net) && (!net || strcmp(net, table[i].net) == 0)) sel[n++] = &table[i];
+    if ((all || table[i].quick || net) && (!net || strcmp(net, table[i].net) == 0))
+      sel[n++] = &table[i];
   for (int i = 0; i < n; i++) tgf[i] = -1;
   char tver[64] = "";
-  if (torch && run_torch(script ? script : default_script(), sel, n, batch, runs, tgf, tver, sizeof tver) != 0)
-    fprintf(stderr, "nncl bench conv: PyTorch comparison failed (is /usr/bin/python3 with torch there? --torch-script PATH)\n");
+  if (torch && run_torch(script ? script : default_script(), sel, n, batch, runs, tgf, tver,
+                         sizeof tver) != 0)
+    fprintf(stderr, "nncl bench conv: PyTorch comparison failed (is /usr/bin/python3 with torch "
+                    "there? --torch-script PATH)\n");
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) {
     free(sel);
@@ -117,8 +131,8 @@ int bench_conv_main(int argc, char **argv) {
   }
   cJSON *rows = json ? cJSON_CreateArray() : NULL;
   if (!json) {
-    printf("device %s, batch %d, median of %d, bias + ReLU fused%s%s\n", nncl_context_device(ctx)->name,
-           batch, runs, torch ? ", PyTorch " : "", tver);
+    printf("device %s, batch %d, median of %d, bias + ReLU fused%s%s\n",
+           nncl_context_device(ctx)->name, batch, runs, torch ? ", PyTorch " : "", tver);
     printf("%-11s %-28s %-10s %9s %8s %8s%s  %s\n", "net", "layer", "picked", "ms", "GFLOP/s",
            "SGEMM", torch ? "   torch" : "", pick_only ? "" : "every eligible algorithm: GFLOP/s");
   }
@@ -153,8 +167,7 @@ int bench_conv_main(int argc, char **argv) {
              r.picked_seconds * 1e3, r.picked_gflops, r.sgemm_gflops);
       if (torch) printf(" %7.1f", tgf[i]);
       printf(" ");
-      for (int a = 0; a < r.n_algos; a++)
-        printf(" %s %.1f", r.algos[a].name, r.algos[a].gflops);
+      for (int a = 0; a < r.n_algos; a++) printf(" %s %.1f", r.algos[a].name, r.algos[a].gflops);
       printf("\n");
       fflush(stdout);
     }

@@ -11,13 +11,20 @@ int bench_gemm_main(int argc, char **argv) {
   size_t m = 1024, n = 1024, k = 1024, copy = 64u << 20;
   int runs = 5, json = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--size"))) m = n = k = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--m"))) m = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--n"))) n = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--k"))) k = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
-    else if (cli_is(argv[i], "--json")) json = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--size")))
+      m = n = k = (size_t)atol(v);
+    else if ((v = cli_value(argc, argv, &i, "--m")))
+      m = (size_t)atol(v);
+    else if ((v = cli_value(argc, argv, &i, "--n")))
+      n = (size_t)atol(v);
+    else if ((v = cli_value(argc, argv, &i, "--k")))
+      k = (size_t)atol(v);
+    else if ((v = cli_value(argc, argv, &i, "--runs")))
+      runs = atoi(v);
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else {
       fprintf(stderr, "nncl bench gemm: unknown option %s\n", argv[i]);
       return 2;

@@ -29,19 +29,26 @@ int bench_model_main(int argc, char **argv) {
   int runs = 20, warmup = 2, json = 0;
   int64_t batch = 1;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--warmup"))) warmup = atoi(v);
-    else if (cli_is(argv[i], "--json")) json = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--runs")))
+      runs = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--warmup")))
+      warmup = atoi(v);
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
       fprintf(stderr, "nncl bench model: unknown option %s\n", argv[i]);
       return 2;
-    } else if (!model) model = argv[i];
+    } else if (!model)
+      model = argv[i];
   }
   if (!model || batch < 1 || runs < 1 || warmup < 0) {
-    fprintf(stderr, "usage: nncl bench model MODEL.onnx [--batch N] [--runs K (20)] [--warmup W (2)] "
-                    "[--json] [--device D]\n");
+    fprintf(stderr,
+            "usage: nncl bench model MODEL.onnx [--batch N] [--runs K (20)] [--warmup W (2)] "
+            "[--json] [--device D]\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);
@@ -58,13 +65,15 @@ int bench_model_main(int argc, char **argv) {
     nncl_shape s;
     int guessed;
     if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK || s.rank < 0) {
-      fprintf(stderr, "nncl bench model: input '%s' has an unknown rank\n", nncl_graph_input_name(g, i));
+      fprintf(stderr, "nncl bench model: input '%s' has an unknown rank\n",
+              nncl_graph_input_name(g, i));
       rc = 1;
       break;
     }
     if (s.rank > 0 && s.dims[0] >= 0 && s.dims[0] != batch) {
-      fprintf(stderr, "nncl bench model: input '%s' has a fixed batch of %lld (re-export the model with a "
-                      "dynamic batch for --batch %lld)\n",
+      fprintf(stderr,
+              "nncl bench model: input '%s' has a fixed batch of %lld (re-export the model with a "
+              "dynamic batch for --batch %lld)\n",
               nncl_graph_input_name(g, i), (long long)s.dims[0], (long long)batch);
       rc = 1;
       break;
@@ -112,7 +121,8 @@ int bench_model_main(int argc, char **argv) {
     double med = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
     int have_sum = nncl_graph_summarize(g, &sum) == NNCL_OK;
     double gflops = have_sum ? sum.flops / 1e9 : 0;
-    uint64_t allocs = s2.device_allocs - s1.device_allocs, builds = s2.program_builds - s1.program_builds;
+    uint64_t allocs = s2.device_allocs - s1.device_allocs,
+             builds = s2.program_builds - s1.program_builds;
     if (json) {
       cJSON *j = cJSON_CreateObject();
       cJSON_AddStringToObject(j, "model", model);
@@ -122,8 +132,10 @@ int bench_model_main(int argc, char **argv) {
       cJSON_AddNumberToObject(j, "load_ms", 1e3 * t_load);
       cJSON_AddNumberToObject(j, "plan_ms", 1e3 * t_plan);
       cJSON_AddNumberToObject(j, "first_run_ms", 1e3 * t_first);
-      cJSON_AddNumberToObject(j, "setup_program_builds", (double)(s1.program_builds - s0.program_builds));
-      cJSON_AddNumberToObject(j, "setup_program_disk_hits", (double)(s1.program_disk_hits - s0.program_disk_hits));
+      cJSON_AddNumberToObject(j, "setup_program_builds",
+                              (double)(s1.program_builds - s0.program_builds));
+      cJSON_AddNumberToObject(j, "setup_program_disk_hits",
+                              (double)(s1.program_disk_hits - s0.program_disk_hits));
       cJSON_AddNumberToObject(j, "median_ms", 1e3 * med);
       cJSON_AddNumberToObject(j, "min_ms", 1e3 * times[0]);
       cJSON_AddNumberToObject(j, "max_ms", 1e3 * times[runs - 1]);
@@ -134,14 +146,16 @@ int bench_model_main(int argc, char **argv) {
       cJSON_AddNumberToObject(j, "steady_program_builds", (double)builds);
       cli_print_json(j);
     } else {
-      printf("model      %s, batch %lld, device %s\n", model, (long long)batch, nncl_context_device(ctx)->name);
+      printf("model      %s, batch %lld, device %s\n", model, (long long)batch,
+             nncl_context_device(ctx)->name);
       printf("load       %.1f ms\n", 1e3 * t_load);
       printf("plan       %.1f ms\n", 1e3 * t_plan);
-      printf("first run  %.1f ms (plan and first run: %llu programs compiled, %llu from the disk cache)\n",
+      printf("first run  %.1f ms (plan and first run: %llu programs compiled, %llu from the disk "
+             "cache)\n",
              1e3 * t_first, (unsigned long long)(s1.program_builds - s0.program_builds),
              (unsigned long long)(s1.program_disk_hits - s0.program_disk_hits));
-      printf("latency    median %.3f ms, min %.3f ms, max %.3f ms over %d runs\n", 1e3 * med, 1e3 * times[0],
-             1e3 * times[runs - 1], runs);
+      printf("latency    median %.3f ms, min %.3f ms, max %.3f ms over %d runs\n", 1e3 * med,
+             1e3 * times[0], 1e3 * times[runs - 1], runs);
       printf("throughput %.1f inferences/s", (double)batch / med);
       if (gflops > 0) printf(", %.2f GFLOP/s (%.3f GFLOP per run)", gflops / med, gflops);
       printf("\nsteady     %llu device allocations, %llu program builds during the timed runs\n",

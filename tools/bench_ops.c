@@ -13,10 +13,14 @@ int bench_ops_main(int argc, char **argv) {
   size_t elements = (size_t)1 << 24;
   int runs = 10, json = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--elements"))) elements = (size_t)atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
-    else if (cli_is(argv[i], "--json")) json = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--elements")))
+      elements = (size_t)atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--runs")))
+      runs = atoi(v);
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else {
       fprintf(stderr, "nncl bench ops: unknown option %s\n", argv[i]);
       return 2;

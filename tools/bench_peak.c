@@ -10,9 +10,12 @@ int bench_peak_main(int argc, char **argv) {
   const char *device = NULL, *v;
   int json = 0, refresh = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if (cli_is(argv[i], "--json")) json = 1;
-    else if (cli_is(argv[i], "--refresh")) refresh = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
+    else if (cli_is(argv[i], "--refresh"))
+      refresh = 1;
     else {
       fprintf(stderr, "nncl bench peak: unknown option %s\n", argv[i]);
       return 2;
@@ -53,8 +56,7 @@ int bench_peak_main(int argc, char **argv) {
     cli_print_json(o);
   } else {
     printf("device %s (driver %s)\n", p.device, p.driver);
-    printf("%s\n", p.from_cache ? "from the cache (--refresh measures again)"
-                                : "measured now");
+    printf("%s\n", p.from_cache ? "from the cache (--refresh measures again)" : "measured now");
     if (path[0]) printf("cache file %s\n", path);
     printf("\n");
     printf("  %-34s %10.1f GFLOP/s\n", "FMA float", p.fma_gflops_float);

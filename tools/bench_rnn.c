@@ -13,14 +13,22 @@ int bench_rnn_main(int argc, char **argv) {
   const char *device = NULL, *v;
   int all = 0, json = 0, runs = 3, seq = -1, input = 512, hidden = 512;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--seq"))) seq = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--input"))) input = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--hidden"))) hidden = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
-    else if (cli_is(argv[i], "--all")) all = 1;
-    else if (cli_is(argv[i], "--quick")) all = 0;
-    else if (cli_is(argv[i], "--json")) json = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--seq")))
+      seq = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--input")))
+      input = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--hidden")))
+      hidden = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--runs")))
+      runs = atoi(v);
+    else if (cli_is(argv[i], "--all"))
+      all = 1;
+    else if (cli_is(argv[i], "--quick"))
+      all = 0;
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else {
       fprintf(stderr, "nncl bench rnn: unknown option %s\n", argv[i]);
       return 2;
@@ -33,16 +41,21 @@ int bench_rnn_main(int argc, char **argv) {
   static const int batches[] = {1, 64};
   cJSON *rows = json ? cJSON_CreateArray() : NULL;
   if (!json)
-    printf("device %s\n%-5s %5s %6s %4s %5s %12s %10s %9s %12s %6s\n", nncl_context_device(ctx)->name,
-           "cell", "batch", "layers", "dirs", "seq", "ms/sequence", "us/step", "GFLOP/s",
-           "SGEMM GF/s", "ratio");
+    printf("device %s\n%-5s %5s %6s %4s %5s %12s %10s %9s %12s %6s\n",
+           nncl_context_device(ctx)->name, "cell", "batch", "layers", "dirs", "seq", "ms/sequence",
+           "us/step", "GFLOP/s", "SGEMM GF/s", "ratio");
   int rc = 0;
   for (int ci = 0; ci < 2 && !rc; ci++)
     for (int bi = 0; bi < 2 && !rc; bi++)
       for (int layers = 1; layers <= (all ? 2 : 1) && !rc; layers++)
         for (int bidir = 0; bidir <= (all ? 1 : 0) && !rc; bidir++) {
-          nncl_bench_rnn r = {.cell = cells[ci], .input = input, .hidden = hidden, .seq = seq,
-                              .batch = batches[bi], .layers = layers, .bidirectional = bidir};
+          nncl_bench_rnn r = {.cell = cells[ci],
+                              .input = input,
+                              .hidden = hidden,
+                              .seq = seq,
+                              .batch = batches[bi],
+                              .layers = layers,
+                              .bidirectional = bidir};
           nncl_status st = nncl_bench_rnn_run(ctx, runs, &r);
           if (st != NNCL_OK) {
             rc = cli_fail(ctx, st, "bench rnn");

@@ -25,7 +25,8 @@ static const struct bench_table tables[] = {
 static int run(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: nncl bench WHAT [options]\n");
-    for (int i = 0; tables[i].name; i++) fprintf(stderr, "  %-8s %s\n", tables[i].name, tables[i].summary);
+    for (int i = 0; tables[i].name; i++)
+      fprintf(stderr, "  %-8s %s\n", tables[i].name, tables[i].summary);
     return 2;
   }
   for (int i = 0; tables[i].name; i++)
@@ -34,5 +35,6 @@ static int run(int argc, char **argv) {
   return 2;
 }
 
-const struct cli_command cmd_bench = {"bench", "benchmarks against same-run yardsticks", run,
-                                      "nncl bench gemm|conv|ops|rnn|peak|model [--device D] [--json] ..."};
+const struct cli_command cmd_bench = {
+    "bench", "benchmarks against same-run yardsticks", run,
+    "nncl bench gemm|conv|ops|rnn|peak|model [--device D] [--json] ..."};

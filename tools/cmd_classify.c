@@ -23,9 +23,12 @@ static int run(int argc, char **argv) {
     if ((v = cli_value(argc, argv, &i, "--device"))) {
       device = v;
     } else if ((v = cli_value(argc, argv, &i, "--invert"))) {
-      if (strcmp(v, "auto") == 0) invert = -1;
-      else if (strcmp(v, "yes") == 0) invert = 1;
-      else if (strcmp(v, "no") == 0) invert = 0;
+      if (strcmp(v, "auto") == 0)
+        invert = -1;
+      else if (strcmp(v, "yes") == 0)
+        invert = 1;
+      else if (strcmp(v, "no") == 0)
+        invert = 0;
       else {
         fprintf(stderr, "nncl classify: --invert takes auto, yes or no, not \"%s\"\n", v);
         free(paths);
@@ -80,7 +83,8 @@ static int run(int argc, char **argv) {
   }
   demo_pixels_to_input(pixels, (size_t)n_images * SIDE * SIDE, in.data);
   if ((st = nncl_graph_set_input(g, nncl_graph_input_name(g, 0), &in)) != NNCL_OK ||
-      (st = nncl_graph_run(g)) != NNCL_OK || (st = nncl_graph_get_output(g, 0, &logits)) != NNCL_OK) {
+      (st = nncl_graph_run(g)) != NNCL_OK ||
+      (st = nncl_graph_get_output(g, 0, &logits)) != NNCL_OK) {
     cli_fail(ctx, st, model);
     goto done;
   }
@@ -132,6 +136,7 @@ done:
 const struct cli_command cmd_classify = {
     "classify", "top-3 Fashion-MNIST classes of your own pictures", run,
     "nncl classify MODEL.onnx IMAGE... [--device D] [--invert auto|yes|no]\n"
-    "  Reads each picture as grey, pads it to a square, scales it to 28x28 and, with --invert auto\n"
+    "  Reads each picture as grey, pads it to a square, scales it to 28x28 and, with --invert "
+    "auto\n"
     "  (default), inverts it when its border is light (the data set has light clothes on black).\n"
     "  Prints the model's three most likely classes with their softmax probabilities."};

@@ -23,7 +23,7 @@ typedef struct demo_model {
   const char *file;  /* under the models folder */
   const char *label; /* progress bar and tables */
   demo_eval eval;
-  double card_accuracy; /* percent from the model card, < 0 when unknown */
+  double card_accuracy;  /* percent from the model card, < 0 when unknown */
   double flop_per_image; /* from the planned graph; 0 when unknown */
 } demo_model;
 
@@ -58,7 +58,8 @@ static int find_models(const char *given, char *dir, size_t len) {
 /* The "PyTorch test accuracy: 90.12%" line of MODEL.md next to MODEL.onnx; -1 when absent. */
 static double card_accuracy(const char *dir, const char *onnx_file) {
   char path[PATH_MAX + 64], line[512];
-  snprintf(path, sizeof path, "%s/%.*s.md", dir, (int)(strlen(onnx_file) - strlen(".onnx")), onnx_file);
+  snprintf(path, sizeof path, "%s/%.*s.md", dir, (int)(strlen(onnx_file) - strlen(".onnx")),
+           onnx_file);
   FILE *f = fopen(path, "r");
   if (!f) return -1.0;
   double acc = -1.0;
@@ -86,7 +87,9 @@ static void print_confusion(demo_model *models, int n_models, const demo_idx *la
   for (int c = 0; c < DEMO_NUM_CLASSES; c++) {
     printf("  %-12s", demo_class_names[c]);
     for (int m = 0; m < n_models; m++)
-      printf(" %7.1f", per_class[c] ? 100.0 * (double)models[m].eval.confusion[c][c] / (double)per_class[c] : 0.0);
+      printf(" %7.1f", per_class[c]
+                           ? 100.0 * (double)models[m].eval.confusion[c][c] / (double)per_class[c]
+                           : 0.0);
     printf("\n");
   }
   for (int m = 0; m < n_models; m++) {
@@ -140,7 +143,8 @@ static int write_cams(nncl_context *ctx, const char *model_path, const demo_idx 
   if ((st = nncl_array_alloc(&in, NNCL_FLOAT32, &shape)) != NNCL_OK) goto done;
   demo_pixels_to_input(images->data, (size_t)n * images->item_size, in.data);
   if ((st = nncl_graph_set_input(g, nncl_graph_input_name(g, 0), &in)) != NNCL_OK ||
-      (st = nncl_graph_run(g)) != NNCL_OK || (st = nncl_graph_get_output(g, 0, &logits)) != NNCL_OK ||
+      (st = nncl_graph_run(g)) != NNCL_OK ||
+      (st = nncl_graph_get_output(g, 0, &logits)) != NNCL_OK ||
       (st = nncl_graph_get_output_by_name(g, "cam", &cams)) != NNCL_OK) {
     cli_fail(ctx, st, "computing class activation maps");
     goto done;
@@ -149,18 +153,24 @@ static int write_cams(nncl_context *ctx, const char *model_path, const demo_idx 
       cams.shape.dims[2] != DEMO_SIDE || cams.shape.dims[3] != DEMO_SIDE) {
     char got[96];
     fprintf(stderr, "nncl demo: class activation maps are %s, expected [%d, %d, %d, %d]\n",
-            nncl_shape_format(&cams.shape, got, sizeof got), n, DEMO_NUM_CLASSES, DEMO_SIDE, DEMO_SIDE);
+            nncl_shape_format(&cams.shape, got, sizeof got), n, DEMO_NUM_CLASSES, DEMO_SIDE,
+            DEMO_SIDE);
     goto done;
   }
   demo_tile tiles[NUM_CAMS];
   const size_t map = DEMO_SIDE * DEMO_SIDE;
   for (int i = 0; i < n; i++) {
     float conf;
-    int pred = demo_argmax_softmax((const float *)logits.data + i * DEMO_NUM_CLASSES, DEMO_NUM_CLASSES, &conf);
+    int pred = demo_argmax_softmax((const float *)logits.data + i * DEMO_NUM_CLASSES,
+                                   DEMO_NUM_CLASSES, &conf);
     int label = labels->data[i];
-    tiles[i] = (demo_tile){images->data + (size_t)i * map,
-                           (const float *)cams.data + ((size_t)i * DEMO_NUM_CLASSES + (size_t)pred) * map,
-                           demo_class_names[label], demo_class_names[pred], conf, pred == label};
+    tiles[i] =
+        (demo_tile){images->data + (size_t)i * map,
+                    (const float *)cams.data + ((size_t)i * DEMO_NUM_CLASSES + (size_t)pred) * map,
+                    demo_class_names[label],
+                    demo_class_names[pred],
+                    conf,
+                    pred == label};
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/cam_%02d.png", out_dir, i);
     if (demo_write_cam_png(path, &tiles[i], 8) != 0) {
@@ -170,11 +180,13 @@ static int write_cams(nncl_context *ctx, const char *model_path, const demo_idx 
   }
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/contact_sheet.png", out_dir);
-  if (demo_write_contact_sheet(path, tiles, n, 4, "nncl: class activation maps, fashion_cnn") != 0) {
+  if (demo_write_contact_sheet(path, tiles, n, 4, "nncl: class activation maps, fashion_cnn") !=
+      0) {
     fprintf(stderr, "nncl demo: cannot write %s\n", path);
     goto done;
   }
-  printf("\nClass activation maps of the first %d test images (predicted class, computed on the device):\n"
+  printf("\nClass activation maps of the first %d test images (predicted class, computed on the "
+         "device):\n"
          "  %s/cam_00.png ... cam_%02d.png (image | map over image | map) and %s\n",
          n, out_dir, n - 1, path);
   rc = 0;
@@ -192,10 +204,14 @@ static int run(int argc, char **argv) {
   int batch = 1000;
   for (int i = 1; i < argc; i++) {
     const char *v;
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--data"))) data = v;
-    else if ((v = cli_value(argc, argv, &i, "--out"))) out_dir = v;
-    else if ((v = cli_value(argc, argv, &i, "--models"))) models_opt = v;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--data")))
+      data = v;
+    else if ((v = cli_value(argc, argv, &i, "--out")))
+      out_dir = v;
+    else if ((v = cli_value(argc, argv, &i, "--models")))
+      models_opt = v;
     else if ((v = cli_value(argc, argv, &i, "--batch"))) {
       batch = atoi(v);
       if (batch < 1) {
@@ -216,7 +232,9 @@ static int run(int argc, char **argv) {
   demo_idx images, labels;
   char err[4096];
   if (demo_idx_read_split(data, "t10k", &images, &labels, err, sizeof err) != 0) {
-    fprintf(stderr, "nncl demo: %s\n(Debian: apt install dataset-fashion-mnist, or give --data DIR)\n", err);
+    fprintf(stderr,
+            "nncl demo: %s\n(Debian: apt install dataset-fashion-mnist, or give --data DIR)\n",
+            err);
     return 1;
   }
   nncl_context *ctx = cli_open_context(device);
@@ -226,11 +244,12 @@ static int run(int argc, char **argv) {
     return 1;
   }
   printf("Fashion-MNIST test set: %zu images of 28x28 from %s\n", images.count, data);
-  printf("Device: %s (%s)\n", nncl_context_device(ctx)->name, nncl_context_device(ctx)->platform_name);
+  printf("Device: %s (%s)\n", nncl_context_device(ctx)->name,
+         nncl_context_device(ctx)->platform_name);
   printf("Models: %s, batches of %d\n\n", models_dir, batch);
 
   demo_model models[] = {{"fashion_cnn.onnx", "CNN", {0}, -1.0, 0.0},
-                           {"fashion_gru.onnx", "GRU", {0}, -1.0, 0.0}};
+                         {"fashion_gru.onnx", "GRU", {0}, -1.0, 0.0}};
   const int n_models = (int)(sizeof models / sizeof *models);
   int rc = 0, evaluated = 0;
   char path[PATH_MAX + 64];
@@ -241,7 +260,8 @@ static int run(int argc, char **argv) {
     nncl_status st = nncl_onnx_load(ctx, path, &g);
     if (st != NNCL_OK) {
       rc = cli_fail(ctx, st, path);
-    } else if (demo_eval_run(g, &images, &labels, batch, models[m].label, &models[m].eval) != NNCL_OK) {
+    } else if (demo_eval_run(g, &images, &labels, batch, models[m].label, &models[m].eval) !=
+               NNCL_OK) {
       rc = 1;
     } else {
       /* The plan holds the last batch's shape. */
@@ -262,10 +282,11 @@ static int run(int argc, char **argv) {
       double rate = e->steady_images ? (double)e->steady_images / e->steady_s
                                      : (double)e->count / e->first_batch_s;
       char card[32] = "no card";
-      if (models[m].card_accuracy >= 0) snprintf(card, sizeof card, "%.2f%%", models[m].card_accuracy);
+      if (models[m].card_accuracy >= 0)
+        snprintf(card, sizeof card, "%.2f%%", models[m].card_accuracy);
       double mflop = models[m].flop_per_image * 1e-6;
-      printf("  %-5s %8.2f%% %9s %10.0f %10.2f %8.1f %10.2f s\n", models[m].label, acc, card, rate, mflop,
-             mflop * rate * 1e-3, e->first_batch_s);
+      printf("  %-5s %8.2f%% %9s %10.0f %10.2f %8.1f %10.2f s\n", models[m].label, acc, card, rate,
+             mflop, mflop * rate * 1e-3, e->first_batch_s);
       if (models[m].card_accuracy < 0) {
         fflush(stdout);
         fprintf(stderr, "nncl demo: %s has no model card with a \"PyTorch test accuracy:\" line\n",
@@ -274,13 +295,16 @@ static int run(int argc, char **argv) {
       } else if (acc - models[m].card_accuracy > CARD_TOLERANCE ||
                  models[m].card_accuracy - acc > CARD_TOLERANCE) {
         fflush(stdout);
-        fprintf(stderr, "nncl demo: %s: accuracy %.2f%% differs from the model card's %.2f%% by more than %.1f points\n",
+        fprintf(stderr,
+                "nncl demo: %s: accuracy %.2f%% differs from the model card's %.2f%% by more than "
+                "%.1f points\n",
                 models[m].file, acc, models[m].card_accuracy, CARD_TOLERANCE);
         rc = 1;
       }
     }
-    printf("  (images/s over all batches after the first; the first includes planning, weight upload\n"
-           "   and kernel compilation)\n");
+    printf(
+        "  (images/s over all batches after the first; the first includes planning, weight upload\n"
+        "   and kernel compilation)\n");
     print_confusion(models, evaluated, &labels);
   }
   /* The maps are worth drawing even when an accuracy is off: they help to see why. */
@@ -298,8 +322,10 @@ static int run(int argc, char **argv) {
 const struct cli_command cmd_demo = {
     "demo", "Fashion-MNIST: CNN and GRU accuracy, throughput, class activation maps", run,
     "nncl demo [--device D] [--data DIR] [--out DIR] [--batch N] [--models DIR]\n"
-    "  Classifies the 10,000 Fashion-MNIST test images (IDX files in DIR, default " DEFAULT_DATA ")\n"
+    "  Classifies the 10,000 Fashion-MNIST test images (IDX files in DIR, default " DEFAULT_DATA
+    ")\n"
     "  with models/fashion_cnn.onnx and models/fashion_gru.onnx, prints accuracy (checked against\n"
     "  the model cards), throughput and confusions, and writes class activation maps of the first\n"
-    "  16 images as PNG files to --out (default ./demo-out). Exit status 1 when an accuracy differs\n"
+    "  16 images as PNG files to --out (default ./demo-out). Exit status 1 when an accuracy "
+    "differs\n"
     "  from its model card by more than 0.1 points."};

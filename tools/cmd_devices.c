@@ -34,7 +34,8 @@ static cJSON *device_json(const nncl_device_info *d, int is_default) {
 static int run(int argc, char **argv) {
   int json = 0;
   for (int i = 1; i < argc; i++) {
-    if (cli_is(argv[i], "--json")) json = 1;
+    if (cli_is(argv[i], "--json"))
+      json = 1;
     else {
       fprintf(stderr, "nncl devices: unknown option %s\n", argv[i]);
       return 2;
@@ -65,9 +66,13 @@ static int run(int argc, char **argv) {
         last_platform = d->platform_index;
       }
       printf("  %s %d:%d %s\n", i == def ? "*" : " ", d->platform_index, d->device_index, d->name);
-      printf("      type %s, vendor %s, %s, driver %s, %s\n", d->is_gpu ? "GPU" : d->is_cpu ? "CPU" : "other",
+      printf("      type %s, vendor %s, %s, driver %s, %s\n",
+             d->is_gpu   ? "GPU"
+             : d->is_cpu ? "CPU"
+                         : "other",
              d->vendor, d->version, d->driver_version, d->c_version);
-      printf("      %u compute units at %u MHz, global memory %.2f GiB (max buffer %.2f GiB), local memory %llu KiB%s\n",
+      printf("      %u compute units at %u MHz, global memory %.2f GiB (max buffer %.2f GiB), "
+             "local memory %llu KiB%s\n",
              d->compute_units, d->clock_mhz, (double)d->global_mem_bytes / (1 << 30),
              (double)d->max_alloc_bytes / (1 << 30), (unsigned long long)d->local_mem_bytes / 1024,
              d->local_mem_is_global ? " (emulated in global)" : "");

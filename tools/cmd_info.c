@@ -26,9 +26,10 @@ static void print_nodes(const nncl_graph *g) {
     if (nncl_graph_planned_node(g, i, &ni) != NNCL_OK) continue;
     char sb[128] = "";
     if (ni.n_out > 0) nncl_shape_format(&ni.out_shapes[0], sb, sizeof sb);
-    printf("  %-4d %-28.28s %-20.20s %-24.24s %-14.14s %-22.22s %10.3f\n", i, ni.name ? ni.name : "",
-           ni.op_type ? ni.op_type : "", ni.fused && *ni.fused ? ni.fused : "-",
-           ni.algo && *ni.algo ? ni.algo : "-", sb, ni.flops / 1e6);
+    printf("  %-4d %-28.28s %-20.20s %-24.24s %-14.14s %-22.22s %10.3f\n", i,
+           ni.name ? ni.name : "", ni.op_type ? ni.op_type : "",
+           ni.fused && *ni.fused ? ni.fused : "-", ni.algo && *ni.algo ? ni.algo : "-", sb,
+           ni.flops / 1e6);
   }
 }
 
@@ -37,13 +38,17 @@ static int run(int argc, char **argv) {
   int64_t batch = 1;
   int nodes = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
-    else if (cli_is(argv[i], "--nodes")) nodes = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoll(v);
+    else if (cli_is(argv[i], "--nodes"))
+      nodes = 1;
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
       fprintf(stderr, "nncl info: unknown option %s\n", argv[i]);
       return 2;
-    } else if (!model) model = argv[i];
+    } else if (!model)
+      model = argv[i];
     else {
       fprintf(stderr, "usage: %s\n", cmd_info.usage);
       return 2;
@@ -76,8 +81,10 @@ static int run(int argc, char **argv) {
     nncl_shape s;
     int guessed = 0;
     nncl_array a;
-    if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK || mi_input_shape(g, i, batch, &s, &guessed) != NNCL_OK) {
-      fprintf(stderr, "nncl info: input '%s' has an unknown rank; cannot plan\n", nncl_graph_input_name(g, i));
+    if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK ||
+        mi_input_shape(g, i, batch, &s, &guessed) != NNCL_OK) {
+      fprintf(stderr, "nncl info: input '%s' has an unknown rank; cannot plan\n",
+              nncl_graph_input_name(g, i));
       rc = 1;
       break;
     }
@@ -96,7 +103,8 @@ static int run(int argc, char **argv) {
     nncl_dtype dt = NNCL_UNDEFINED;
     nncl_shape s = {0};
     int known = nncl_graph_output_info(g, i, &dt, &s) == NNCL_OK && planned;
-    printf("output   %-24s %-8s %s\n", nncl_graph_output_name(g, i), known ? nncl_dtype_name(dt) : "?",
+    printf("output   %-24s %-8s %s\n", nncl_graph_output_name(g, i),
+           known ? nncl_dtype_name(dt) : "?",
            known ? nncl_shape_format(&s, sb, sizeof sb) : "(not planned)");
   }
   const char *types[512];
@@ -113,12 +121,14 @@ static int run(int argc, char **argv) {
     printf("params   %lld (%s of weights on the device)\n", (long long)sum.n_params,
            human_bytes((double)sum.weight_bytes, b1, sizeof b1));
     printf("flops    %.3f GFLOP per run\n", sum.flops / 1e9);
-    printf("kernels  %d nodes launch work (%d fused away, %d folded at plan time)\n", sum.n_kernel_nodes,
-           sum.n_fused, sum.n_folded);
+    printf("kernels  %d nodes launch work (%d fused away, %d folded at plan time)\n",
+           sum.n_kernel_nodes, sum.n_fused, sum.n_folded);
     printf("memory   arena %s for intermediates whose sum is %s (%.0f%%), workspace %s\n",
            human_bytes((double)sum.arena_bytes, b1, sizeof b1),
            human_bytes((double)sum.intermediates_bytes, b2, sizeof b2),
-           sum.intermediates_bytes ? 100.0 * (double)sum.arena_bytes / (double)sum.intermediates_bytes : 0.0,
+           sum.intermediates_bytes
+               ? 100.0 * (double)sum.arena_bytes / (double)sum.intermediates_bytes
+               : 0.0,
            human_bytes((double)sum.workspace_bytes, sb, sizeof sb));
     printf("plan     %.1f ms\n", 1e3 * sum.plan_seconds);
     if (nodes) print_nodes(g);

@@ -17,12 +17,18 @@ static int run(int argc, char **argv) {
   int n_inputs = 0, n_shapes = 0, runs = 10, warmup = 2, quiet = 0;
   int64_t batch = 1;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--runs"))) runs = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--warmup"))) warmup = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--trace"))) trace = v;
-    else if ((v = cli_value(argc, argv, &i, "--csv"))) csv = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--runs")))
+      runs = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--warmup")))
+      warmup = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--trace")))
+      trace = v;
+    else if ((v = cli_value(argc, argv, &i, "--csv")))
+      csv = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoll(v);
     else if ((v = cli_value(argc, argv, &i, "--input"))) {
       if (n_inputs == MAX_SPECS) {
         fprintf(stderr, "nncl profile: more than %d --input options\n", MAX_SPECS);
@@ -35,11 +41,13 @@ static int run(int argc, char **argv) {
         return 2;
       }
       shapes[n_shapes++] = v;
-    } else if (cli_is(argv[i], "--quiet")) quiet = 1;
+    } else if (cli_is(argv[i], "--quiet"))
+      quiet = 1;
     else if (argv[i][0] == '-' || model) {
       fprintf(stderr, "nncl profile: unexpected argument %s\n", argv[i]);
       return 2;
-    } else model = argv[i];
+    } else
+      model = argv[i];
   }
   if (!model) {
     fprintf(stderr, "usage: %s\n", cmd_profile.usage);
@@ -56,7 +64,8 @@ static int run(int argc, char **argv) {
   nncl_graph *g = mi_load_model(ctx, model);
   int rc = g ? 0 : 1;
   if (!rc) rc = profile_set_inputs(ctx, g, inputs, n_inputs, shapes, n_shapes, batch, !quiet);
-  if (!rc && (st = nncl_graph_profile(g, runs, warmup, &p)) != NNCL_OK) rc = cli_fail(ctx, st, "profile");
+  if (!rc && (st = nncl_graph_profile(g, runs, warmup, &p)) != NNCL_OK)
+    rc = cli_fail(ctx, st, "profile");
   if (!rc) {
     char err[1400];
     if (!quiet) profile_print_table(stdout, &p, model);
@@ -64,7 +73,8 @@ static int run(int argc, char **argv) {
       fprintf(stderr, "nncl profile: cannot write the trace: %s\n", err);
       rc = 1;
     } else if (trace && !quiet) {
-      printf("\ntrace written to %s (open in https://ui.perfetto.dev or chrome://tracing)\n", trace);
+      printf("\ntrace written to %s (open in https://ui.perfetto.dev or chrome://tracing)\n",
+             trace);
     }
     if (csv && profile_write_csv(&p, csv, err, sizeof err) != 0) {
       fprintf(stderr, "nncl profile: cannot write the CSV file: %s\n", err);

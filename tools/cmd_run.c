@@ -38,12 +38,15 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
     if (eq) {
       for (int i = 0; i < n_in; i++) {
         const char *nm = nncl_graph_input_name(g, i);
-        if (strlen(nm) == (size_t)(eq - specs[s]) && strncmp(nm, specs[s], (size_t)(eq - specs[s])) == 0)
+        if (strlen(nm) == (size_t)(eq - specs[s]) &&
+            strncmp(nm, specs[s], (size_t)(eq - specs[s])) == 0)
           slot = i;
       }
-      if (slot >= 0) file = eq + 1;
+      if (slot >= 0)
+        file = eq + 1;
       else if (!strchr(eq, '.')) { /* NAME=FILE with an unknown name */
-        fprintf(stderr, "nncl run: the model has no input named \"%.*s\"\n", (int)(eq - specs[s]), specs[s]);
+        fprintf(stderr, "nncl run: the model has no input named \"%.*s\"\n", (int)(eq - specs[s]),
+                specs[s]);
         rc = 1;
         break;
       }
@@ -123,7 +126,8 @@ static void summarize(const nncl_array *a) {
   printf("       min %.6g  mean %.6g  max %.6g", lo, n > nans ? sum / (double)(n - nans) : NAN, hi);
   if (nans) printf("  (%zu NaN)", nans);
   printf("\n");
-  if (a->shape.rank != 2 || a->shape.dims[1] < 2 || (a->dtype != NNCL_FLOAT32 && a->dtype != NNCL_FLOAT16))
+  if (a->shape.rank != 2 || a->shape.dims[1] < 2 ||
+      (a->dtype != NNCL_FLOAT32 && a->dtype != NNCL_FLOAT16))
     return;
   int64_t rows = a->shape.dims[0], cols = a->shape.dims[1];
   for (int64_t r = 0; r < rows && r < 4; r++) {
@@ -139,7 +143,8 @@ static void summarize(const nncl_array *a) {
       }
     }
     printf("       row %lld top-%d:", (long long)r, k);
-    for (int t = 0; t < k; t++) printf("  %d (%.4g)", top[t], mi_get(a, (size_t)(r * cols + top[t])));
+    for (int t = 0; t < k; t++)
+      printf("  %d (%.4g)", top[t], mi_get(a, (size_t)(r * cols + top[t])));
     printf("\n");
   }
   if (rows > 4) printf("       ... %lld more rows\n", (long long)(rows - 4));
@@ -150,8 +155,8 @@ static void npy_path(char *buf, size_t len, const char *dir, const char *name) {
   int off = snprintf(buf, len, "%s/", dir);
   for (const char *p = name; *p && (size_t)off + 5 < len; p++) {
     char c = *p;
-    int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '-' || c == '.';
+    int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.';
     buf[off++] = safe ? c : '_';
   }
   snprintf(buf + off, len - (size_t)off, ".npy");
@@ -166,8 +171,10 @@ static nncl_status save_npy(nncl_context *ctx, const char *path, const nncl_arra
   if (st != NNCL_OK) return st;
   size_t n = (size_t)nncl_shape_numel(&a->shape);
   for (size_t i = 0; i < n; i++) {
-    if (to_float) ((float *)w.data)[i] = (float)mi_get(a, i);
-    else ((int64_t *)w.data)[i] = (int64_t)mi_get(a, i);
+    if (to_float)
+      ((float *)w.data)[i] = (float)mi_get(a, i);
+    else
+      ((int64_t *)w.data)[i] = (int64_t)mi_get(a, i);
   }
   st = nncl_npy_save(ctx, path, &w);
   nncl_array_free(&w);
@@ -181,16 +188,22 @@ static int run(int argc, char **argv) {
   char **specs = calloc((size_t)argc, sizeof *specs);
   if (!specs) return 1;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--input"))) specs[n_specs++] = (char *)v;
-    else if ((v = cli_value(argc, argv, &i, "--output-dir"))) outdir = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--input")))
+      specs[n_specs++] = (char *)v;
+    else if ((v = cli_value(argc, argv, &i, "--output-dir")))
+      outdir = v;
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoll(v);
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
       fprintf(stderr, "nncl run: unknown option %s\n", argv[i]);
       free(specs);
       return 2;
-    } else if (!model) model = argv[i];
-    else specs[n_specs++] = argv[i]; /* bare input files after the model */
+    } else if (!model)
+      model = argv[i];
+    else
+      specs[n_specs++] = argv[i]; /* bare input files after the model */
   }
   if (!model || batch < 1) {
     fprintf(stderr, "usage: %s\n", cmd_run.usage);
@@ -257,7 +270,8 @@ static int run(int argc, char **argv) {
     nncl_array_free(&a);
   }
   if (!rc) {
-    printf("time   %.2f ms per run (load %.1f ms, plan %.1f ms, first run %.1f ms with kernel builds)\n",
+    printf("time   %.2f ms per run (load %.1f ms, plan %.1f ms, first run %.1f ms with kernel "
+           "builds)\n",
            1e3 * t_again, 1e3 * t_load, 1e3 * t_plan, 1e3 * t_run);
     if (outdir) printf("wrote  %s/output_K.pb and NAME.npy\n", outdir);
   }

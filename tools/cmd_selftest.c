@@ -8,8 +8,10 @@ static int run(int argc, char **argv) {
   const char *device = NULL, *v;
   int json = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if (cli_is(argv[i], "--json")) json = 1;
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else {
       fprintf(stderr, "nncl selftest: unknown option %s\n", argv[i]);
       return 2;
@@ -57,5 +59,5 @@ static int run(int argc, char **argv) {
   return r.passed == r.count ? 0 : 1;
 }
 
-const struct cli_command cmd_selftest = {"selftest", "build and check a few kernels on a device", run,
-                                         "nncl selftest [--device D] [--json]"};
+const struct cli_command cmd_selftest = {"selftest", "build and check a few kernels on a device",
+                                         run, "nncl selftest [--device D] [--json]"};

@@ -17,7 +17,7 @@ struct opts {
 };
 
 struct tally {
-  int passed, failed;            /* data sets */
+  int passed, failed; /* data sets */
   int models, models_passed;
 };
 
@@ -37,7 +37,8 @@ static int cmp_str(const void *a, const void *b) {
 
 /* Number after "test_data_set_" (data sets sort numerically: 2 before 10). */
 static int cmp_data_set(const void *a, const void *b) {
-  long x = strtol(*(const char *const *)a + 14, NULL, 10), y = strtol(*(const char *const *)b + 14, NULL, 10);
+  long x = strtol(*(const char *const *)a + 14, NULL, 10),
+       y = strtol(*(const char *const *)b + 14, NULL, 10);
   return x < y ? -1 : x > y;
 }
 
@@ -164,10 +165,11 @@ static int run_data_set(nncl_context *ctx, nncl_graph *g, const char *ds, const 
       return 0;
     }
     if (!r.ok) {
-      snprintf(line, line_len,
-               "output '%s': %zu elements outside rtol %g atol %g; worst [%zu] is %.9g, expected %.9g "
-               "(max abs err %.3g)",
-               oname, r.n_bad, o->rtol, o->atol, r.worst, r.got_worst, r.want_worst, r.max_abs);
+      snprintf(
+          line, line_len,
+          "output '%s': %zu elements outside rtol %g atol %g; worst [%zu] is %.9g, expected %.9g "
+          "(max abs err %.3g)",
+          oname, r.n_bad, o->rtol, o->atol, r.worst, r.got_worst, r.want_worst, r.max_abs);
       return 0;
     }
     if (r.max_abs > max_abs) max_abs = r.max_abs;
@@ -177,7 +179,8 @@ static int run_data_set(nncl_context *ctx, nncl_graph *g, const char *ds, const 
     snprintf(line, line_len, "no output_K.pb files");
     return 0;
   }
-  snprintf(line, line_len, "%d output%s, max abs err %.3g", checked, checked == 1 ? "" : "s", max_abs);
+  snprintf(line, line_len, "%d output%s, max abs err %.3g", checked, checked == 1 ? "" : "s",
+           max_abs);
   return 1;
 }
 
@@ -204,8 +207,10 @@ static void test_model(nncl_context *ctx, const char *dir, const struct opts *o,
       int ok = run_data_set(ctx, g, ds, o, line, sizeof line);
       printf("%s %s: %s\n", ok ? "PASS" : "FAIL", ds, line);
       fflush(stdout);
-      if (ok) t->passed++;
-      else t->failed++, model_ok = 0;
+      if (ok)
+        t->passed++;
+      else
+        t->failed++, model_ok = 0;
     }
   }
   nncl_graph_destroy(g);
@@ -221,14 +226,18 @@ static int run(int argc, char **argv) {
   char **dirs = calloc((size_t)argc, sizeof *dirs);
   if (!dirs) return 1;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--rtol"))) o.rtol = atof(v);
-    else if ((v = cli_value(argc, argv, &i, "--atol"))) o.atol = atof(v);
+    if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--rtol")))
+      o.rtol = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--atol")))
+      o.atol = atof(v);
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
       fprintf(stderr, "nncl test: unknown option %s\n", argv[i]);
       free(dirs);
       return 2;
-    } else dirs[n_dirs++] = argv[i];
+    } else
+      dirs[n_dirs++] = argv[i];
   }
   if (n_dirs == 0 || !(o.rtol >= 0) || !(o.atol >= 0)) {
     fprintf(stderr, "usage: %s\n", cmd_test.usage);

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-static nncl_status add_const(nncl_graph *g, const char *name, nncl_dtype dt, int rank,
-                             int64_t len, const void *values) {
+static nncl_status add_const(nncl_graph *g, const char *name, nncl_dtype dt, int rank, int64_t len,
+                             const void *values) {
   nncl_array a;
   memset(&a, 0, sizeof a);
   a.dtype = dt;
@@ -30,10 +30,9 @@ nncl_status demo_cam_add(nncl_graph *g, const char *features, const char *fc_wei
   const float scales[4] = {1.0f, 1.0f, scale, scale};
   nncl_node *n = NULL;
   nncl_status st;
-#define TRY(x)                 \
-  do {                         \
-    if ((st = (x)) != NNCL_OK) \
-      return st;               \
+#define TRY(x)                                                                                     \
+  do {                                                                                             \
+    if ((st = (x)) != NNCL_OK) return st;                                                          \
   } while (0)
   TRY(add_const(g, "cam/filter_shape", NNCL_INT64, 1, 4, filter_shape));
   TRY(add_const(g, "cam/eps", NNCL_FLOAT32, 0, 1, &eps));
@@ -50,7 +49,8 @@ nncl_status demo_cam_add(nncl_graph *g, const char *features, const char *fc_wei
   TRY(node(g, "ReduceMin", "cam/min", 1, (const char *[]){"cam/relu"}, "cam/min", &n));
   TRY(nncl_node_set_ints(g, n, "axes", spatial, 2));
   TRY(nncl_node_set_int(g, n, "keepdims", 1));
-  TRY(node(g, "Sub", "cam/shifted", 2, (const char *[]){"cam/relu", "cam/min"}, "cam/shifted", NULL));
+  TRY(node(g, "Sub", "cam/shifted", 2, (const char *[]){"cam/relu", "cam/min"}, "cam/shifted",
+           NULL));
   TRY(node(g, "Sub", "cam/range", 2, (const char *[]){"cam/max", "cam/min"}, "cam/range", NULL));
   TRY(node(g, "Add", "cam/range_eps", 2, (const char *[]){"cam/range", "cam/eps"}, "cam/range_eps",
            NULL));

@@ -43,7 +43,8 @@ nncl_status demo_eval_run(nncl_graph *g, const demo_idx *images, const demo_idx 
   out->count = n;
   out->pred = malloc((size_t)n);
   out->confidence = malloc((size_t)n * sizeof(float));
-  if (!out->pred || !out->confidence || (st = nncl_array_alloc(&in, NNCL_FLOAT32, &shape)) != NNCL_OK) {
+  if (!out->pred || !out->confidence ||
+      (st = nncl_array_alloc(&in, NNCL_FLOAT32, &shape)) != NNCL_OK) {
     demo_eval_free(out);
     return st != NNCL_OK ? st : NNCL_ERR_OUT_OF_HOST_MEMORY;
   }
@@ -55,7 +56,8 @@ nncl_status demo_eval_run(nncl_graph *g, const demo_idx *images, const demo_idx 
     double t0 = demo_now();
     in.shape.dims[0] = b; /* the last batch may be short; the buffer holds a full one */
     demo_pixels_to_input(images->data + (size_t)start * item, (size_t)b * item, in.data);
-    if ((st = nncl_graph_set_input(g, input, &in)) != NNCL_OK || (st = nncl_graph_run(g)) != NNCL_OK ||
+    if ((st = nncl_graph_set_input(g, input, &in)) != NNCL_OK ||
+        (st = nncl_graph_run(g)) != NNCL_OK ||
         (st = nncl_graph_get_output(g, 0, &logits)) != NNCL_OK) {
       demo_progress_end(&bar);
       fprintf(stderr, "nncl: %s, images %ld-%ld: %s: %s\n", label, start, start + b - 1,

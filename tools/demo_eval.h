@@ -10,8 +10,8 @@
 
 typedef struct demo_eval {
   long count;
-  uint8_t *pred;      /* [count] predicted class */
-  float *confidence;  /* [count] softmax probability of the prediction */
+  uint8_t *pred;     /* [count] predicted class */
+  float *confidence; /* [count] softmax probability of the prediction */
   long correct;
   long confusion[DEMO_NUM_CLASSES][DEMO_NUM_CLASSES]; /* [label][prediction] */
   double first_batch_s; /* includes planning, weight upload and kernel builds */

@@ -41,7 +41,8 @@ int demo_idx_read(const char *path, demo_idx *out, char *err, size_t err_len) {
     goto done;
   }
   if (head[2] != 0x08) {
-    snprintf(err, err_len, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path, head[2]);
+    snprintf(err, err_len, "%s: IDX element type 0x%02x, expected 0x08 (unsigned byte)", path,
+             head[2]);
     goto done;
   }
   out->rank = head[3];
@@ -103,7 +104,8 @@ int demo_idx_read_split(const char *dir, const char *prefix, demo_idx *images, d
     return -1;
   }
   const char *bad = NULL;
-  if (labels->rank != 1 || labels->count != images->count) bad = "label count differs from image count";
+  if (labels->rank != 1 || labels->count != images->count)
+    bad = "label count differs from image count";
   for (size_t i = 0; !bad && i < labels->count; i++)
     if (labels->data[i] >= DEMO_NUM_CLASSES) bad = "label out of range 0-9";
   if (bad) {

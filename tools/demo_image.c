@@ -44,7 +44,8 @@ void demo_draw_overlay(demo_rgb *dst, int x, int y, const uint8_t *grey, const f
       if (cam) {
         unsigned char heat[3];
         demo_heat_colour(cam[r * side + c], heat);
-        for (int k = 0; k < 3; k++) out[k] = (unsigned char)((1.0f - alpha) * g + alpha * heat[k] + 0.5f);
+        for (int k = 0; k < 3; k++)
+          out[k] = (unsigned char)((1.0f - alpha) * g + alpha * heat[k] + 0.5f);
       }
       for (int dy = 0; dy < zoom; dy++) {
         int py = y + r * zoom + dy;

@@ -26,7 +26,8 @@ void demo_draw_overlay(demo_rgb *dst, int x, int y, const uint8_t *grey, const f
 
 /* Draws text (ASCII) with its top-left corner at (x, y), glyphs `scale` pixels per font unit
    (stb_easy_font: about 6 units per character, 7 per line). Returns the text's width in pixels. */
-int demo_draw_text(demo_rgb *dst, int x, int y, const char *text, int scale, const unsigned char rgb[3]);
+int demo_draw_text(demo_rgb *dst, int x, int y, const char *text, int scale,
+                   const unsigned char rgb[3]);
 /* Width in pixels that demo_draw_text would draw. */
 int demo_text_width(const char *text, int scale);
 

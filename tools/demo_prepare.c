@@ -18,7 +18,8 @@ static double border_mean(const uint8_t *src, int w, int h) {
   return n ? sum / (double)n : 0.0;
 }
 
-void demo_prepare_image(const uint8_t *src, int w, int h, int invert, uint8_t out[SIDE * SIDE], int *inverted) {
+void demo_prepare_image(const uint8_t *src, int w, int h, int invert, uint8_t out[SIDE * SIDE],
+                        int *inverted) {
   const double bg = border_mean(src, w, h);
   const int side = w > h ? w : h, ox = (side - w) / 2, oy = (side - h) / 2;
   if (invert < 0) invert = bg > 127.5;

@@ -8,6 +8,7 @@
    repeats pixels up) to 28 x 28, and inverts it when asked: invert 1 always, 0 never, -1 when
    the border is brighter than mid-grey (Fashion-MNIST shows light clothes on black, photos are
    usually dark things on white). *inverted (may be NULL) tells whether it did. */
-void demo_prepare_image(const uint8_t *src, int w, int h, int invert, uint8_t out[28 * 28], int *inverted);
+void demo_prepare_image(const uint8_t *src, int w, int h, int invert, uint8_t out[28 * 28],
+                        int *inverted);
 
 #endif

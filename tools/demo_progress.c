@@ -30,8 +30,8 @@ void demo_progress_update(demo_progress *p, long done) {
     int fill = (int)(WIDTH * done / p->total);
     for (int i = 0; i < WIDTH; i++) bar[i] = i < fill ? '#' : '.';
     bar[WIDTH] = 0;
-    fprintf(p->f, "\r  %-6s [%s] %3d%% %6ld/%ld  %7.0f images/s", p->label, bar, pct, done, p->total,
-            rate);
+    fprintf(p->f, "\r  %-6s [%s] %3d%% %6ld/%ld  %7.0f images/s", p->label, bar, pct, done,
+            p->total, rate);
   } else {
     int quarter = (int)(4 * done / p->total);
     if (quarter <= p->last_quarter) return;

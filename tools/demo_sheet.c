@@ -20,7 +20,8 @@ int demo_write_cam_png(const char *path, const demo_tile *t, int zoom) {
   return rc;
 }
 
-int demo_write_contact_sheet(const char *path, const demo_tile *tiles, int n, int cols, const char *title) {
+int demo_write_contact_sheet(const char *path, const demo_tile *tiles, int n, int cols,
+                             const char *title) {
   enum { ZOOM = 5, PAD = 10, LINE = 11, TITLE_H = 28 };
   const int tile_w = DEMO_SIDE * ZOOM, tile_h = DEMO_SIDE * ZOOM + 2 * LINE + 6;
   const int rows = (n + cols - 1) / cols;
@@ -38,8 +39,7 @@ int demo_write_contact_sheet(const char *path, const demo_tile *tiles, int n, in
     snprintf(line, sizeof line, "label: %s", t->label);
     demo_draw_text(&img, x, y + DEMO_SIDE * ZOOM + 4, line, 1, white);
     snprintf(line, sizeof line, "pred: %s %.0f%%", t->pred, 100.0 * t->confidence);
-    demo_draw_text(&img, x, y + DEMO_SIDE * ZOOM + 4 + LINE, line, 1,
-                   t->correct ? good : bad);
+    demo_draw_text(&img, x, y + DEMO_SIDE * ZOOM + 4 + LINE, line, 1, t->correct ? good : bad);
   }
   int rc = demo_rgb_write_png(&img, path);
   demo_rgb_free(&img);

@@ -20,6 +20,7 @@ typedef struct demo_tile {
    `zoom` times larger. Returns 0 or -1. */
 int demo_write_cam_png(const char *path, const demo_tile *t, int zoom);
 /* Writes n tiles in rows of `cols` under a title line. Returns 0 or -1. */
-int demo_write_contact_sheet(const char *path, const demo_tile *tiles, int n, int cols, const char *title);
+int demo_write_contact_sheet(const char *path, const demo_tile *tiles, int n, int cols,
+                             const char *title);
 
 #endif

@@ -21,7 +21,8 @@ int demo_text_width(const char *text, int scale) {
   return stb_easy_font_width(buf) * scale;
 }
 
-int demo_draw_text(demo_rgb *dst, int x, int y, const char *text, int scale, const unsigned char rgb[3]) {
+int demo_draw_text(demo_rgb *dst, int x, int y, const char *text, int scale,
+                   const unsigned char rgb[3]) {
   /* One quad is 4 vertices of 16 bytes; 270 bytes of vertices per character is the font's bound. */
   static char quads[256 * 270];
   char buf[256];

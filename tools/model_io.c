@@ -27,7 +27,8 @@ nncl_status mi_read_array(nncl_context *ctx, const char *path, nncl_array *out, 
   return nncl_onnx_load_tensor(ctx, path, out, name);
 }
 
-nncl_status mi_input_shape(const nncl_graph *g, int i, int64_t batch, nncl_shape *shape, int *guessed) {
+nncl_status mi_input_shape(const nncl_graph *g, int i, int64_t batch, nncl_shape *shape,
+                           int *guessed) {
   nncl_dtype dt;
   *guessed = 0;
   nncl_status st = nncl_graph_input_info(g, i, &dt, shape);
@@ -59,22 +60,25 @@ nncl_status mi_generate(nncl_dtype dt, const nncl_shape *shape, uint32_t seed, n
 static float half_to_float(uint16_t h) {
   int sign = h >> 15, exp = (h >> 10) & 31, man = h & 1023;
   float v;
-  if (exp == 0) v = ldexpf((float)man, -24);
-  else if (exp == 31) v = man ? NAN : INFINITY;
-  else v = ldexpf((float)(man | 1024), exp - 25);
+  if (exp == 0)
+    v = ldexpf((float)man, -24);
+  else if (exp == 31)
+    v = man ? NAN : INFINITY;
+  else
+    v = ldexpf((float)(man | 1024), exp - 25);
   return sign ? -v : v;
 }
 
 double mi_get(const nncl_array *a, size_t i) {
   switch (a->dtype) {
-    case NNCL_FLOAT32: return ((const float *)a->data)[i];
-    case NNCL_FLOAT16: return half_to_float(((const uint16_t *)a->data)[i]);
-    case NNCL_INT8: return ((const int8_t *)a->data)[i];
-    case NNCL_UINT8:
-    case NNCL_BOOL: return ((const uint8_t *)a->data)[i];
-    case NNCL_INT32: return ((const int32_t *)a->data)[i];
-    case NNCL_INT64: return (double)((const int64_t *)a->data)[i];
-    default: return NAN;
+  case NNCL_FLOAT32: return ((const float *)a->data)[i];
+  case NNCL_FLOAT16: return half_to_float(((const uint16_t *)a->data)[i]);
+  case NNCL_INT8: return ((const int8_t *)a->data)[i];
+  case NNCL_UINT8:
+  case NNCL_BOOL: return ((const uint8_t *)a->data)[i];
+  case NNCL_INT32: return ((const int32_t *)a->data)[i];
+  case NNCL_INT64: return (double)((const int64_t *)a->data)[i];
+  default: return NAN;
   }
 }
 
@@ -88,10 +92,12 @@ void mi_compare(const nncl_array *got, const nncl_array *want, double rtol, doub
     return;
   }
   int same = got->shape.rank == want->shape.rank;
-  for (int d = 0; same && d < got->shape.rank; d++) same = got->shape.dims[d] == want->shape.dims[d];
+  for (int d = 0; same && d < got->shape.rank; d++)
+    same = got->shape.dims[d] == want->shape.dims[d];
   if (!same) {
     snprintf(r->problem, sizeof r->problem, "shape %s, expected %s",
-             nncl_shape_format(&got->shape, a, sizeof a), nncl_shape_format(&want->shape, b, sizeof b));
+             nncl_shape_format(&got->shape, a, sizeof a),
+             nncl_shape_format(&want->shape, b, sizeof b));
     return;
   }
   int exact = got->dtype != NNCL_FLOAT32 && got->dtype != NNCL_FLOAT16;

@@ -15,7 +15,8 @@ nncl_status mi_read_array(nncl_context *ctx, const char *path, nncl_array *out, 
 
 /* Graph input i's shape with unknown dims resolved: dim 0 -> batch, others -> 1 (*guessed set
    when any dim was unknown). NNCL_ERR_UNSUPPORTED when the rank itself is unknown. */
-nncl_status mi_input_shape(const nncl_graph *g, int i, int64_t batch, nncl_shape *shape, int *guessed);
+nncl_status mi_input_shape(const nncl_graph *g, int i, int64_t batch, nncl_shape *shape,
+                           int *guessed);
 
 /* A generated input: uniform floats in [-1, 1) from `seed` for float types, zeros otherwise. */
 nncl_status mi_generate(nncl_dtype dt, const nncl_shape *shape, uint32_t seed, nncl_array *out);
@@ -25,10 +26,10 @@ double mi_get(const nncl_array *a, size_t i);
 
 /* Comparison of a result against an expected array with |got - want| <= atol + rtol * |want|. */
 typedef struct mi_compare_result {
-  int ok;               /* shapes, dtypes and every element agree */
-  char problem[256];    /* why not, when it is not a value mismatch (shape, dtype) */
+  int ok;            /* shapes, dtypes and every element agree */
+  char problem[256]; /* why not, when it is not a value mismatch (shape, dtype) */
   double max_abs, max_rel;
-  size_t worst;         /* index of the element furthest outside the tolerance (or largest error) */
+  size_t worst; /* index of the element furthest outside the tolerance (or largest error) */
   double got_worst, want_worst;
   size_t n_bad;
 } mi_compare_result;

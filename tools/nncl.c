@@ -12,11 +12,15 @@ static const struct cli_command *commands[] = {
 };
 
 static void usage(FILE *f) {
-  fprintf(f, "nncl %s: deep-learning inference on any OpenCL device\n\nusage: nncl COMMAND [options]\n\n",
-          nncl_version());
+  fprintf(
+      f,
+      "nncl %s: deep-learning inference on any OpenCL device\n\nusage: nncl COMMAND [options]\n\n",
+      nncl_version());
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-  fprintf(f, "\nnncl COMMAND --help shows a command's options. NNCL_DEVICE picks the default device.\n");
+  fprintf(
+      f,
+      "\nnncl COMMAND --help shows a command's options. NNCL_DEVICE picks the default device.\n");
 }
 
 int main(int argc, char **argv) {

@@ -28,8 +28,10 @@ static int parse_dims(const char *text, nncl_shape *s) {
     if (end == p || v < 0 || rank >= NNCL_MAX_RANK) return -1;
     s->dims[rank++] = v;
     p = end;
-    if (*p == ',' || *p == 'x') p++;
-    else if (*p) return -1;
+    if (*p == ',' || *p == 'x')
+      p++;
+    else if (*p)
+      return -1;
   }
   s->rank = rank;
   return 0;

@@ -45,9 +45,10 @@ static void print_nodes(FILE *f, const nncl_profile *p) {
     }
     fprintf(f, "%4d  %-24s %-20s %-14s %10.2f %6.2f %9s %9s %-7s %6s %9.2f  %-28s %s -> %s\n", i,
             cut(n->info.name, 24, name, sizeof name), cut(op, 20, opc, sizeof opc),
-            cut(n->info.algo, 14, algo, sizeof algo), n->device_ns * 1e-3, 100.0 * n->share, gf,
-            gb, nncl_bound_name(n->bound), roof, n->host_ns * 1e-3, cut(kernels, 28, kc, sizeof kc),
-            profile_shapes(&n->info, 0, in, sizeof in), profile_shapes(&n->info, 1, out, sizeof out));
+            cut(n->info.algo, 14, algo, sizeof algo), n->device_ns * 1e-3, 100.0 * n->share, gf, gb,
+            nncl_bound_name(n->bound), roof, n->host_ns * 1e-3, cut(kernels, 28, kc, sizeof kc),
+            profile_shapes(&n->info, 0, in, sizeof in),
+            profile_shapes(&n->info, 1, out, sizeof out));
   }
 }
 
@@ -58,9 +59,9 @@ static void print_ops(FILE *f, const nncl_profile *p) {
     const nncl_profile_op *o = &p->ops[j];
     char name[64];
     double t = o->device_ns;
-    fprintf(f, "%-24s %6d %12.2f %7.2f %12.4f %10.2f %10.2f\n", cut(o->op_type, 24, name, sizeof name),
-            o->nodes, t * 1e-3, 100.0 * o->share, o->flops * 1e-9, t > 0 ? o->flops / t : 0.0,
-            t > 0 ? o->bytes / t : 0.0);
+    fprintf(f, "%-24s %6d %12.2f %7.2f %12.4f %10.2f %10.2f\n",
+            cut(o->op_type, 24, name, sizeof name), o->nodes, t * 1e-3, 100.0 * o->share,
+            o->flops * 1e-9, t > 0 ? o->flops / t : 0.0, t > 0 ? o->bytes / t : 0.0);
   }
   if (p->other_ns > 0)
     fprintf(f, "%-24s %6s %12.2f %7.2f\n", "(outside nodes)", "-", p->other_ns * 1e-3,
@@ -70,25 +71,33 @@ static void print_ops(FILE *f, const nncl_profile *p) {
 static void print_totals(FILE *f, const nncl_profile *p) {
   double busy = p->busy_median_ns, dev = p->device_ns;
   fprintf(f, "\ntime per run (median of %d runs after %d warm-up)\n", p->runs, p->warmup);
-  fprintf(f, "  device time, sum of the rows      %12.3f ms  (nodes %.3f ms, outside nodes %.3f ms)\n",
+  fprintf(f,
+          "  device time, sum of the rows      %12.3f ms  (nodes %.3f ms, outside nodes %.3f ms)\n",
           dev * 1e-6, p->nodes_ns * 1e-6, p->other_ns * 1e-6);
   fprintf(f, "  device busy, median run           %12.3f ms  (rows differ by %+.2f%%)\n",
           busy * 1e-6, busy > 0 ? 100.0 * (dev - busy) / busy : 0.0);
   fprintf(f, "  device busy, fastest run          %12.3f ms\n", p->busy_min_ns * 1e-6);
   fprintf(f, "  device span, first start to end   %12.3f ms  (idle gaps %.3f ms)\n",
           p->span_ns * 1e-6, (p->span_ns - busy) * 1e-6);
-  fprintf(f, "  wall time of nncl_graph_run       %12.3f ms  (host overhead and idle %.3f ms, %.1f%%)\n",
-          p->wall_ns * 1e-6, (p->wall_ns - busy) * 1e-6,
-          p->wall_ns > 0 ? 100.0 * (p->wall_ns - busy) / p->wall_ns : 0.0);
+  fprintf(
+      f,
+      "  wall time of nncl_graph_run       %12.3f ms  (host overhead and idle %.3f ms, %.1f%%)\n",
+      p->wall_ns * 1e-6, (p->wall_ns - busy) * 1e-6,
+      p->wall_ns > 0 ? 100.0 * (p->wall_ns - busy) / p->wall_ns : 0.0);
   if (p->wall_plain_ns > 0)
     fprintf(f, "  wall time without profiling       %12.3f ms  (events cost %+.3f ms per run)\n",
             p->wall_plain_ns * 1e-6, (p->wall_ns - p->wall_plain_ns) * 1e-6);
-  fprintf(f, "  work                              %12.4f GFLOP, %.2f MB moved; %.2f GFLOP/s, %.2f GB/s over the device time\n",
+  fprintf(f,
+          "  work                              %12.4f GFLOP, %.2f MB moved; %.2f GFLOP/s, %.2f "
+          "GB/s over the device time\n",
           p->flops * 1e-9, p->bytes * 1e-6, dev > 0 ? p->flops / dev : 0.0,
           dev > 0 ? p->bytes / dev : 0.0);
-  fprintf(f, "\nmemory\n  arena (every intermediate)        %12.2f MiB  (%.2f MiB without sharing)\n",
+  fprintf(f,
+          "\nmemory\n  arena (every intermediate)        %12.2f MiB  (%.2f MiB without sharing)\n",
           mib(p->arena_bytes), mib(p->intermediates_bytes));
-  fprintf(f, "  weights                           %12.2f MiB\n  workspace                         %12.2f MiB\n",
+  fprintf(f,
+          "  weights                           %12.2f MiB\n  workspace                         "
+          "%12.2f MiB\n",
           mib(p->weight_bytes), mib(p->workspace_bytes));
   fprintf(f, "\none-time costs\n");
   if (!p->one_time) {

@@ -69,8 +69,10 @@ static void add_kernels(cJSON *events, const nncl_profile *p) {
                      k->device_ns);
     if (!e) continue;
     cJSON *args = cJSON_AddObjectToObject(e, "args");
-    if (k->node >= 0) node_args(args, p, k->node);
-    else cJSON_AddNumberToObject(args, "node", -1);
+    if (k->node >= 0)
+      node_args(args, p, k->node);
+    else
+      cJSON_AddNumberToObject(args, "node", -1);
     cJSON_AddNumberToObject(args, "device_us", k->device_ns * 1e-3);
     cJSON_AddNumberToObject(args, "min_us", k->min_ns * 1e-3);
     cJSON_AddNumberToObject(args, "max_us", k->max_ns * 1e-3);
@@ -100,8 +102,8 @@ static void add_nodes(cJSON *events, const nncl_profile *p) {
   for (int i = 0; i < p->n_nodes; i++) {
     const nncl_profile_node *n = &p->nodes[i];
     const char *name = n->info.name && n->info.name[0] ? n->info.name : n->info.op_type;
-    cJSON *e = slice(events, name ? name : "?", "node", TID_NODES, n->start_ns,
-                     n->end_ns - n->start_ns);
+    cJSON *e =
+        slice(events, name ? name : "?", "node", TID_NODES, n->start_ns, n->end_ns - n->start_ns);
     if (!e) continue;
     cJSON *args = cJSON_AddObjectToObject(e, "args");
     node_args(args, p, i);
@@ -168,8 +170,9 @@ int profile_write_trace(const nncl_profile *p, const char *path, const char *tit
   metadata(events, "thread_name", TID_QUEUE, "device queue 0", 1);
   metadata(events, "thread_name", TID_NODES, "graph nodes", 2);
   cJSON *run = slice(events, "nncl_graph_run", "run", TID_HOST, p->run_start_ns, p->run_wall_ns);
-  if (run) cJSON_AddNumberToObject(cJSON_AddObjectToObject(run, "args"), "wall_us_median",
-                                   p->wall_ns * 1e-3);
+  if (run)
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(run, "args"), "wall_us_median",
+                            p->wall_ns * 1e-3);
   add_kernels(events, p);
   add_nodes(events, p);
   cJSON_AddStringToObject(root, "displayTimeUnit", "ns");

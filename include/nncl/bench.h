@@ -23,9 +23,9 @@ NNCL_API nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, 
    symmetric. */
 typedef struct nncl_bench_conv_layer {
   const char *net, *name;
-  int transpose;          /* ConvTranspose */
+  int transpose; /* ConvTranspose */
   int C, H, W, K, R, S, stride, pad, groups, output_padding;
-  int quick;              /* part of the default short run */
+  int quick; /* part of the default short run */
 } nncl_bench_conv_layer;
 /* The table; returns its length. */
 NNCL_API int nncl_bench_conv_layers(const nncl_bench_conv_layer **out);
@@ -37,12 +37,13 @@ typedef struct nncl_bench_conv_algo {
 } nncl_bench_conv_algo;
 typedef struct nncl_bench_conv_result {
   int out_h, out_w;
-  double flops;           /* 2 * N * K * (C/groups) * R * S * OH * OW (input pixels for ConvTranspose) */
-  char picked[32];        /* the heuristic's choice (or the autotuner's, under NNCL_CONV_AUTOTUNE=1) */
+  double flops;    /* 2 * N * K * (C/groups) * R * S * OH * OW (input pixels for ConvTranspose) */
+  char picked[32]; /* the heuristic's choice (or the autotuner's, under NNCL_CONV_AUTOTUNE=1) */
   double picked_seconds, picked_gflops;
-  int n_algos;            /* every eligible algorithm, each forced in turn */
+  int n_algos; /* every eligible algorithm, each forced in turn */
   nncl_bench_conv_algo algos[NNCL_BENCH_CONV_MAX_ALGOS];
-  double sgemm_seconds, sgemm_gflops; /* CLBlast SGEMM of the layer's implicit GEMM size, same run */
+  double sgemm_seconds,
+      sgemm_gflops; /* CLBlast SGEMM of the layer's implicit GEMM size, same run */
 } nncl_bench_conv_result;
 /* Times one layer at `batch` (median of `runs`, ReLU fused, bias on): the pick, and when
    all_algos every eligible algorithm; then the SGEMM yardstick. */
@@ -78,14 +79,15 @@ NNCL_API nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elem
 /* One recurrent network: `layers` stacked LSTM or GRU layers (uni- or bidirectional) over a
    sequence, timed as the ops run (CLBlast projections + per-step GEMM and fused gates). */
 typedef struct nncl_bench_rnn {
-  const char *cell;   /* "LSTM" or "GRU" (input) */
+  const char *cell;                                     /* "LSTM" or "GRU" (input) */
   int input, hidden, seq, batch, layers, bidirectional; /* input */
-  double seconds;     /* median time of one whole sequence through every layer */
-  double gflops;      /* effective: 2 * gates * hidden * (in + hidden) * seq * batch * dirs, all layers */
-  double step_us;     /* seconds / seq: latency per time step */
+  double seconds; /* median time of one whole sequence through every layer */
+  double
+      gflops; /* effective: 2 * gates * hidden * (in + hidden) * seq * batch * dirs, all layers */
+  double step_us;          /* seconds / seq: latency per time step */
   double yardstick_gflops; /* CLBlast SGEMM m = seq*batch, n = dirs*gates*hidden, k = input+hidden,
                               same run */
-  double ratio;       /* gflops / yardstick_gflops */
+  double ratio;            /* gflops / yardstick_gflops */
 } nncl_bench_rnn;
 /* Runs one configuration; fills the output fields of *r. */
 NNCL_API nncl_status nncl_bench_rnn_run(nncl_context *ctx, int runs, nncl_bench_rnn *r);
@@ -94,11 +96,11 @@ NNCL_API nncl_status nncl_bench_rnn_run(nncl_context *ctx, int runs, nncl_bench_
 /* What the device can do, measured by microkernels (kernels/peak.cl): the roofs the profiler
    reads every layer against. Bandwidths are in GB/s (1e9 bytes/s). */
 typedef struct nncl_peak {
-  char device[256];          /* device name and driver the figures belong to */
+  char device[256]; /* device name and driver the figures belong to */
   char driver[128];
-  double fma_gflops;         /* best of the four below: the compute roof */
+  double fma_gflops; /* best of the four below: the compute roof */
   double fma_gflops_float, fma_gflops_float4, fma_gflops_float8, fma_gflops_float16;
-                             /* multiply-add chains (fma() with hardware FMA, else mad()) */
+  /* multiply-add chains (fma() with hardware FMA, else mad()) */
   double read_gbps;          /* global memory, kernel reading */
   double write_gbps;         /* kernel writing */
   double copy_gbps;          /* kernel copying, read + written bytes */

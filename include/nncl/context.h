@@ -21,9 +21,9 @@ typedef struct nncl_device_info {
   char platform_version[128];
   char name[256];
   char vendor[128];
-  char version[128];        /* CL_DEVICE_VERSION */
+  char version[128]; /* CL_DEVICE_VERSION */
   char driver_version[128];
-  char c_version[128];      /* CL_DEVICE_OPENCL_C_VERSION */
+  char c_version[128]; /* CL_DEVICE_OPENCL_C_VERSION */
   int is_gpu, is_cpu;
   unsigned compute_units;
   unsigned clock_mhz;
@@ -39,7 +39,8 @@ typedef struct nncl_device_info {
 
 /* Enumerates every device of every platform. On success *out is a malloc'ed array the caller
    frees with nncl_devices_free, and *count its length (NNCL_ERR_NO_PLATFORM when there is none). */
-NNCL_API nncl_status nncl_devices_list(nncl_device_info **out, int *count, char *msg, size_t msg_len);
+NNCL_API nncl_status nncl_devices_list(nncl_device_info **out, int *count, char *msg,
+                                       size_t msg_len);
 NNCL_API void nncl_devices_free(nncl_device_info *list);
 
 /* Index into the list that `spec` selects: "gpu", "cpu", "P:D", or a case-insensitive substring of
@@ -70,9 +71,9 @@ typedef struct nncl_stats {
   uint64_t program_memory_hits; /* found in the in-memory cache */
   uint64_t disk_cache_rejects;  /* cache files found damaged or stale and replaced */
   uint64_t kernel_launches;
-  uint64_t device_allocs;       /* device buffers created */
+  uint64_t device_allocs; /* device buffers created */
   uint64_t device_alloc_bytes;
-  double build_seconds;         /* wall time spent compiling and loading programs */
+  double build_seconds; /* wall time spent compiling and loading programs */
 } nncl_stats;
 NNCL_API void nncl_context_stats(const nncl_context *ctx, nncl_stats *out);
 

@@ -25,9 +25,11 @@ NNCL_API int nncl_graph_opset(const nncl_graph *g);
 NNCL_API nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dtype,
                                           const nncl_shape *shape);
 /* A constant (weights): copied into the graph. */
-NNCL_API nncl_status nncl_graph_add_constant(nncl_graph *g, const char *name, const nncl_array *value);
+NNCL_API nncl_status nncl_graph_add_constant(nncl_graph *g, const char *name,
+                                             const nncl_array *value);
 /* Same, taking ownership of value->data (value is left empty). */
-NNCL_API nncl_status nncl_graph_add_constant_move(nncl_graph *g, const char *name, nncl_array *value);
+NNCL_API nncl_status nncl_graph_add_constant_move(nncl_graph *g, const char *name,
+                                                  nncl_array *value);
 /* A node by ONNX op type (default domain; "domain::Type" for others). inputs[i] may be "" for an
    absent optional input. Unknown op types are accepted here and reported, all at once, by
    nncl_graph_plan. *out (may be NULL) receives the node for setting attributes. */
@@ -36,7 +38,8 @@ NNCL_API nncl_status nncl_graph_add_node(nncl_graph *g, const char *op_type, con
                                          const char *const *outputs, nncl_node **out);
 NNCL_API nncl_status nncl_node_set_int(nncl_graph *g, nncl_node *n, const char *attr, int64_t v);
 NNCL_API nncl_status nncl_node_set_float(nncl_graph *g, nncl_node *n, const char *attr, float v);
-NNCL_API nncl_status nncl_node_set_string(nncl_graph *g, nncl_node *n, const char *attr, const char *v);
+NNCL_API nncl_status nncl_node_set_string(nncl_graph *g, nncl_node *n, const char *attr,
+                                          const char *v);
 NNCL_API nncl_status nncl_node_set_ints(nncl_graph *g, nncl_node *n, const char *attr,
                                         const int64_t *v, int count);
 NNCL_API nncl_status nncl_node_set_floats(nncl_graph *g, nncl_node *n, const char *attr,
@@ -53,7 +56,8 @@ NNCL_API nncl_status nncl_graph_conv2d(nncl_graph *g, const char *name, const ch
                                        const char *output, const nncl_array *weight,
                                        const nncl_array *bias, int stride, int pad, int dilation,
                                        int groups);
-NNCL_API nncl_status nncl_graph_pool2d(nncl_graph *g, const char *name, const char *op_type /* "MaxPool", "AveragePool" */,
+NNCL_API nncl_status nncl_graph_pool2d(nncl_graph *g, const char *name,
+                                       const char *op_type /* "MaxPool", "AveragePool" */,
                                        const char *input, const char *output, int kernel,
                                        int stride, int pad);
 /* y = x W^T + b with W [out_features, in_features] (PyTorch nn.Linear layout). */
@@ -74,8 +78,10 @@ NNCL_API int nncl_graph_num_outputs(const nncl_graph *g);
 /* Name, dtype and (current, possibly partly unknown) shape of input/output i. */
 NNCL_API const char *nncl_graph_input_name(const nncl_graph *g, int i);
 NNCL_API const char *nncl_graph_output_name(const nncl_graph *g, int i);
-NNCL_API nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtype *dtype, nncl_shape *shape);
-NNCL_API nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype, nncl_shape *shape);
+NNCL_API nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtype *dtype,
+                                           nncl_shape *shape);
+NNCL_API nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype,
+                                            nncl_shape *shape);
 
 /* ---- planning and running ---- */
 /* Infers shapes, folds constants, fuses, chooses algorithms, plans the memory arena and uploads
@@ -83,25 +89,27 @@ NNCL_API nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dty
 NNCL_API nncl_status nncl_graph_plan(nncl_graph *g);
 /* Copies host data into input `name`. A new shape re-plans at the next run. */
 NNCL_API nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_array *value);
-NNCL_API nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const nncl_tensor *t);
+NNCL_API nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name,
+                                                 const nncl_tensor *t);
 /* Enqueues every kernel of the plan and waits for them. */
 NNCL_API nncl_status nncl_graph_run(nncl_graph *g);
 /* Reads output i (graph-output order) into a newly allocated host array. */
 NNCL_API nncl_status nncl_graph_get_output(nncl_graph *g, int i, nncl_array *out);
-NNCL_API nncl_status nncl_graph_get_output_by_name(nncl_graph *g, const char *name, nncl_array *out);
+NNCL_API nncl_status nncl_graph_get_output_by_name(nncl_graph *g, const char *name,
+                                                   nncl_array *out);
 
 /* Summary of a planned graph (nncl info). */
 typedef struct nncl_graph_summary {
-  int n_nodes;          /* nodes as loaded */
-  int n_kernel_nodes;   /* nodes left after folding/fusion that launch work */
-  int n_fused;          /* nodes absorbed by fusion */
-  int n_folded;         /* nodes evaluated at plan time */
-  int64_t n_params;     /* elements of constant tensors */
-  double flops;         /* per run */
-  uint64_t arena_bytes; /* device arena holding every intermediate */
+  int n_nodes;                  /* nodes as loaded */
+  int n_kernel_nodes;           /* nodes left after folding/fusion that launch work */
+  int n_fused;                  /* nodes absorbed by fusion */
+  int n_folded;                 /* nodes evaluated at plan time */
+  int64_t n_params;             /* elements of constant tensors */
+  double flops;                 /* per run */
+  uint64_t arena_bytes;         /* device arena holding every intermediate */
   uint64_t intermediates_bytes; /* sum of all intermediates, as if each had its own buffer */
   uint64_t weight_bytes;
-  uint64_t workspace_bytes;     /* one scratch buffer shared by all nodes, outside the arena */
+  uint64_t workspace_bytes; /* one scratch buffer shared by all nodes, outside the arena */
   double plan_seconds;
 } nncl_graph_summary;
 NNCL_API nncl_status nncl_graph_summarize(nncl_graph *g, nncl_graph_summary *out);
@@ -113,8 +121,8 @@ NNCL_API int nncl_graph_op_counts(const nncl_graph *g, const char **op_types, in
 typedef struct nncl_node_info {
   const char *name;
   const char *op_type;
-  const char *fused;  /* "Relu", "Add+Relu", "" */
-  const char *algo;   /* chosen algorithm or "" */
+  const char *fused; /* "Relu", "Add+Relu", "" */
+  const char *algo;  /* chosen algorithm or "" */
   int n_in, n_out;
   nncl_shape in_shapes[4];
   nncl_shape out_shapes[2];

@@ -21,11 +21,11 @@ NNCL_API const char *nncl_bound_name(nncl_bound b); /* "", "memory", "compute" *
 /* One command (kernel, CLBlast call or transfer) a run enqueues, in enqueue order. Every run of a
    planned graph enqueues the same sequence, so each command is the same position across runs. */
 typedef struct nncl_profile_kernel {
-  const char *name;        /* launch label: kernel function or CLBlast routine (static string) */
-  int node;                /* index into nncl_profile.nodes, -1 for work outside any node */
-  double device_ns;        /* median over runs of END - START */
-  double min_ns, max_ns;   /* fastest and slowest run */
-  double host_ns;          /* median over runs of the host enqueue call's duration */
+  const char *name;      /* launch label: kernel function or CLBlast routine (static string) */
+  int node;              /* index into nncl_profile.nodes, -1 for work outside any node */
+  double device_ns;      /* median over runs of END - START */
+  double min_ns, max_ns; /* fastest and slowest run */
+  double host_ns;        /* median over runs of the host enqueue call's duration */
   /* The trace timeline (ns from its zero), built from the median run: each command starts where it
      started in that run (later if the previous one has not ended) and lasts device_ns. */
   double start_ns;
@@ -66,20 +66,20 @@ typedef struct nncl_profile {
   int n_ops;
 
   /* Per run. device_ns is what the table adds up: every node's device_ns plus other_ns. */
-  double device_ns;       /* sum of every command's device_ns */
-  double nodes_ns;        /* sum over nodes */
-  double other_ns;        /* commands outside any node */
-  double busy_median_ns;  /* median over runs of the run's summed command time (a cross-check
+  double device_ns;      /* sum of every command's device_ns */
+  double nodes_ns;       /* sum over nodes */
+  double other_ns;       /* commands outside any node */
+  double busy_median_ns; /* median over runs of the run's summed command time (a cross-check
                              of device_ns, which sums per-command medians) */
-  double busy_min_ns;     /* the same for the fastest run. A loaded machine preempts single
+  double busy_min_ns;    /* the same for the fastest run. A loaded machine preempts single
                              commands: per-command medians shed that, the median run keeps its
                              share, so device_ns lies between busy_min_ns and busy_median_ns */
-  double span_ns;         /* median over runs of first START to last END: busy plus idle gaps */
-  double wall_ns;         /* median over runs of nncl_graph_run's host wall time */
-  double wall_plain_ns;   /* the same for as many runs without profiling, interleaved with the
+  double span_ns;        /* median over runs of first START to last END: busy plus idle gaps */
+  double wall_ns;        /* median over runs of nncl_graph_run's host wall time */
+  double wall_plain_ns;  /* the same for as many runs without profiling, interleaved with the
                              profiled ones: wall_ns - wall_plain_ns is what the events cost */
-  double flops, bytes;    /* sum over nodes */
-  double trace_ns;        /* length of the trace timeline */
+  double flops, bytes;   /* sum over nodes */
+  double trace_ns;       /* length of the trace timeline */
   double run_start_ns, run_wall_ns; /* the median run's nncl_graph_run call on that timeline */
 
   /* Memory (nncl_graph_summarize). */
@@ -93,10 +93,10 @@ typedef struct nncl_profile {
   uint64_t program_builds, program_disk_hits;
   double build_seconds;
   int uploads;
-  double upload_ns;       /* device time of the transfers made while planning */
-  double first_run_ns;    /* wall time of the first warm-up run (0 without warm-up) */
+  double upload_ns;    /* device time of the transfers made while planning */
+  double first_run_ns; /* wall time of the first warm-up run (0 without warm-up) */
 
-  int have_peak;          /* roofs below are valid */
+  int have_peak; /* roofs below are valid */
   nncl_peak peak;
 } nncl_profile;
 

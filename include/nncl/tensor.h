@@ -16,21 +16,21 @@ extern "C" {
 #define NNCL_MAX_RANK 8
 
 /* X-macro: id, name, element size. Room is kept for float16 and int8. */
-#define NNCL_DTYPE_LIST(X)        \
-  X(NNCL_UNDEFINED, "undefined", 0) \
-  X(NNCL_FLOAT32, "float32", 4)   \
-  X(NNCL_FLOAT16, "float16", 2)   \
-  X(NNCL_INT8, "int8", 1)         \
-  X(NNCL_UINT8, "uint8", 1)       \
-  X(NNCL_BOOL, "bool", 1)         \
-  X(NNCL_INT32, "int32", 4)       \
+#define NNCL_DTYPE_LIST(X)                                                                         \
+  X(NNCL_UNDEFINED, "undefined", 0)                                                                \
+  X(NNCL_FLOAT32, "float32", 4)                                                                    \
+  X(NNCL_FLOAT16, "float16", 2)                                                                    \
+  X(NNCL_INT8, "int8", 1)                                                                          \
+  X(NNCL_UINT8, "uint8", 1)                                                                        \
+  X(NNCL_BOOL, "bool", 1)                                                                          \
+  X(NNCL_INT32, "int32", 4)                                                                        \
   X(NNCL_INT64, "int64", 8)
 
 typedef enum nncl_dtype {
 #define NNCL_X_ENUM(id, name, size) id,
   NNCL_DTYPE_LIST(NNCL_X_ENUM)
 #undef NNCL_X_ENUM
-  NNCL_DTYPE_COUNT
+      NNCL_DTYPE_COUNT
 } nncl_dtype;
 
 NNCL_API const char *nncl_dtype_name(nncl_dtype t);

@@ -28,7 +28,7 @@
 #if ACT == 1
 #define EPI_ACT_EXPR(T, v) fmax((v), (T)0.0f)
 #elif ACT == 2
-#define EPI_ACT_EXPR(T, v) select((v) * ACT_ALPHA, (v), (v) >= (T)0.0f)
+#define EPI_ACT_EXPR(T, v) select((v)*ACT_ALPHA, (v), (v) >= (T)0.0f)
 #elif ACT == 3
 #define EPI_ACT_EXPR(T, v) fmin(fmax((v), (T)ACT_ALPHA), (T)ACT_BETA)
 #elif ACT == 4

@@ -4,7 +4,7 @@
 #define NNCL_COMMON_INDEX_CL
 
 /* Global sizes are rounded up to the work-group size, so kernels return early past the end. */
-#define GUARD(i, n) \
+#define GUARD(i, n)                                                                                \
   if ((i) >= (n)) return
 
 #endif

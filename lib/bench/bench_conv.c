@@ -66,8 +66,9 @@ static nncl_status time_layer(nncl_context *ctx, const nncl_bench_conv_layer *l,
                               double *seconds) {
   nncl_array x = {0}, w = {0}, b = {0};
   nncl_shape xs = {4, {batch, l->C, l->H, l->W}};
-  nncl_shape ws = {4, {l->transpose ? l->C : l->K, l->transpose ? l->K / l->groups : l->C / l->groups,
-                       l->R, l->S}};
+  nncl_shape ws = {
+      4,
+      {l->transpose ? l->C : l->K, l->transpose ? l->K / l->groups : l->C / l->groups, l->R, l->S}};
   nncl_shape bs = {1, {l->K}};
   nncl_status st = nncl_array_alloc(&x, NNCL_FLOAT32, &xs);
   if (st == NNCL_OK) st = nncl_array_alloc(&w, NNCL_FLOAT32, &ws);
@@ -78,8 +79,10 @@ static nncl_status time_layer(nncl_context *ctx, const nncl_bench_conv_layer *l,
     return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "bench conv arrays");
   }
   /* small deterministic values: timing does not depend on them, but NaNs or denormals would */
-  for (int64_t i = 0, n = nncl_shape_numel(&xs); i < n; i++) ((float *)x.data)[i] = (float)(i % 7) * 0.1f;
-  for (int64_t i = 0, n = nncl_shape_numel(&ws); i < n; i++) ((float *)w.data)[i] = (float)(i % 5) * 0.01f;
+  for (int64_t i = 0, n = nncl_shape_numel(&xs); i < n; i++)
+    ((float *)x.data)[i] = (float)(i % 7) * 0.1f;
+  for (int64_t i = 0, n = nncl_shape_numel(&ws); i < n; i++)
+    ((float *)w.data)[i] = (float)(i % 5) * 0.01f;
   for (int64_t i = 0; i < l->K; i++) ((float *)b.data)[i] = 0.1f;
   struct nncl_attr attrs[8];
   int na = 0;
@@ -112,7 +115,8 @@ nncl_status nncl_bench_conv_run(nncl_context *ctx, const nncl_bench_conv_layer *
   memset(r, 0, sizeof *r);
   int oh, ow;
   out_size(l, &oh, &ow);
-  double cg = (double)(l->C / l->groups), kk = l->transpose ? (double)(l->K / l->groups) : (double)l->K;
+  double cg = (double)(l->C / l->groups),
+         kk = l->transpose ? (double)(l->K / l->groups) : (double)l->K;
   double spatial = l->transpose ? (double)l->H * l->W : (double)oh * ow;
   double cin = l->transpose ? (double)l->C : cg;
   r->flops = 2.0 * batch * kk * cin * l->R * l->S * spatial;
@@ -120,7 +124,8 @@ nncl_status nncl_bench_conv_run(nncl_context *ctx, const nncl_bench_conv_layer *
   r->out_w = ow;
   NNCL_TRY(time_layer(ctx, l, batch, NULL, runs, r->picked, sizeof r->picked, &r->picked_seconds));
   r->picked_gflops = r->flops / r->picked_seconds * 1e-9;
-  static const char *const conv_algos[] = {"direct", "winograd2", "winograd4", "gemm", "im2col", "depthwise"};
+  static const char *const conv_algos[] = {"direct", "winograd2", "winograd4",
+                                           "gemm",   "im2col",    "depthwise"};
   static const char *const convt_algos[] = {"direct", "gemm"};
   const char *const *names = l->transpose ? convt_algos : conv_algos;
   int n_names = l->transpose ? 2 : 6;

@@ -86,8 +86,10 @@ static void setup(int index, size_t n, struct row_setup *r) {
     r->shape[0] = img;
     r->ints[0][0] = r->ints[0][1] = 2;
     r->ints[1][0] = r->ints[1][1] = 2;
-    r->attrs[0] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
-    r->attrs[1] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = r->ints[1], .n = 2};
+    r->attrs[0] =
+        (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
+    r->attrs[1] =
+        (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = r->ints[1], .n = 2};
     r->n_attrs = 2;
     break;
   case 10: {

@@ -13,9 +13,9 @@
 #include "runtime.h"
 
 #define PEAK_SOURCE "peak"
-#define PEAK_READS 16   /* must match the kernel's default */
-#define ROUNDS 5        /* timed rounds per figure, after one warm-up */
-#define TARGET_NS 20e6  /* each throughput launch is calibrated to run about this long */
+#define PEAK_READS 16  /* must match the kernel's default */
+#define ROUNDS 5       /* timed rounds per figure, after one warm-up */
+#define TARGET_NS 20e6 /* each throughput launch is calibrated to run about this long */
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
@@ -24,7 +24,8 @@ static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 static nncl_status peak_kernel(nncl_context *ctx, const char *name, cl_kernel *k) {
   cl_device_fp_config fp = 0;
   clGetDeviceInfo(ctx->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
-  const char *options = (fp & CL_FP_FMA) && !(fp & CL_FP_SOFT_FLOAT) ? "-D PEAK_FMA=1" : "-D PEAK_FMA=0";
+  const char *options =
+      (fp & CL_FP_FMA) && !(fp & CL_FP_SOFT_FLOAT) ? "-D PEAK_FMA=1" : "-D PEAK_FMA=0";
   return nncl_kernel_get(ctx, PEAK_SOURCE, options, name, k);
 }
 
@@ -74,7 +75,8 @@ static nncl_status fma_launch(nncl_context *ctx, void *p) {
   struct fma_args *a = p;
   const float mul = 0.999f, add = 0.001f, threshold = FLT_MAX; /* chains stay below 1: no store */
   return NNCL_LAUNCH(ctx, a->k, "peak_fma", 1, &a->global, &a->local, NNCL_ARG(a->out),
-                     NNCL_ARG(a->n), NNCL_ARG(a->iters), NNCL_ARG(mul), NNCL_ARG(add), NNCL_ARG(threshold));
+                     NNCL_ARG(a->n), NNCL_ARG(a->iters), NNCL_ARG(mul), NNCL_ARG(add),
+                     NNCL_ARG(threshold));
 }
 
 /* GFLOP/s of one peak_fma_<type> kernel: iterations are doubled until a launch lasts about
@@ -117,24 +119,24 @@ static nncl_status mem_launch(nncl_context *ctx, void *p) {
   struct mem_args *m = p;
   const float threshold = FLT_MAX, value = 1.0f; /* no store */
   switch (m->which) {
-    case 0:
-      return NNCL_LAUNCH(ctx, m->k, m->label, 1, &m->global, &m->local, NNCL_ARG(m->a),
-                         NNCL_ARG(m->b), NNCL_ARG(m->n4), NNCL_ARG(threshold));
-    case 1:
-      return NNCL_LAUNCH(ctx, m->k, m->label, 1, &m->global, &m->local, NNCL_ARG(m->b),
-                         NNCL_ARG(m->n4), NNCL_ARG(value));
-    default:
-      return NNCL_LAUNCH(ctx, m->k, m->label, 1, &m->global, &m->local, NNCL_ARG(m->a),
-                         NNCL_ARG(m->b), NNCL_ARG(m->n4));
+  case 0:
+    return NNCL_LAUNCH(ctx, m->k, m->label, 1, &m->global, &m->local, NNCL_ARG(m->a),
+                       NNCL_ARG(m->b), NNCL_ARG(m->n4), NNCL_ARG(threshold));
+  case 1:
+    return NNCL_LAUNCH(ctx, m->k, m->label, 1, &m->global, &m->local, NNCL_ARG(m->b),
+                       NNCL_ARG(m->n4), NNCL_ARG(value));
+  default:
+    return NNCL_LAUNCH(ctx, m->k, m->label, 1, &m->global, &m->local, NNCL_ARG(m->a),
+                       NNCL_ARG(m->b), NNCL_ARG(m->n4));
   }
 }
 
 /* Best of the interleaved layout (GPUs coalesce it) and the blocked one (CPUs stream it). */
 static nncl_status measure_mem(nncl_context *ctx, int which, cl_mem a, cl_mem b, size_t bytes,
                                double *gbps) {
-  static const char *const names[2][3] = {{"peak_read", "peak_write", "peak_copy"},
-                                          {"peak_read_blocked", "peak_write_blocked",
-                                           "peak_copy_blocked"}};
+  static const char *const names[2][3] = {
+      {"peak_read", "peak_write", "peak_copy"},
+      {"peak_read_blocked", "peak_write_blocked", "peak_copy_blocked"}};
   *gbps = 0;
   for (int layout = 0; layout < 2; layout++) {
     struct mem_args m = {NULL, which, names[layout][which], a, b, (cl_uint)(bytes / 16), 0, 0};
@@ -229,9 +231,12 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
     st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "peak: %zu bytes of host memory", bytes);
   if (st == NNCL_OK) memset(host, 1, bytes); /* touch every page before timing transfers */
 
-  if (st == NNCL_OK) st = measure_fma(ctx, "peak_fma_float", 1, small, items, &out->fma_gflops_float);
-  if (st == NNCL_OK) st = measure_fma(ctx, "peak_fma_float4", 4, small, items, &out->fma_gflops_float4);
-  if (st == NNCL_OK) st = measure_fma(ctx, "peak_fma_float8", 8, small, items, &out->fma_gflops_float8);
+  if (st == NNCL_OK)
+    st = measure_fma(ctx, "peak_fma_float", 1, small, items, &out->fma_gflops_float);
+  if (st == NNCL_OK)
+    st = measure_fma(ctx, "peak_fma_float4", 4, small, items, &out->fma_gflops_float4);
+  if (st == NNCL_OK)
+    st = measure_fma(ctx, "peak_fma_float8", 8, small, items, &out->fma_gflops_float8);
   if (st == NNCL_OK)
     st = measure_fma(ctx, "peak_fma_float16", 16, small, items, &out->fma_gflops_float16);
   if (st == NNCL_OK) st = measure_mem(ctx, 0, a, small, bytes, &out->read_gbps);

@@ -12,7 +12,8 @@ static nncl_status one_layer(nncl_context *ctx, const nncl_bench_rnn *r, int in_
   const int gates = strcmp(r->cell, "GRU") == 0 ? 3 : 4, dirs = r->bidirectional ? 2 : 1;
   nncl_array x = {0}, w = {0}, rr = {0}, b = {0};
   nncl_shape sx = {3, {r->seq, r->batch, in_size}}, sw = {3, {dirs, gates * r->hidden, in_size}};
-  nncl_shape sr = {3, {dirs, gates * r->hidden, r->hidden}}, sb = {2, {dirs, 2 * gates * r->hidden}};
+  nncl_shape sr = {3, {dirs, gates * r->hidden, r->hidden}},
+             sb = {2, {dirs, 2 * gates * r->hidden}};
   nncl_status st = nncl_array_alloc(&x, NNCL_FLOAT32, &sx);
   if (st == NNCL_OK) st = nncl_array_alloc(&w, NNCL_FLOAT32, &sw);
   if (st == NNCL_OK) st = nncl_array_alloc(&rr, NNCL_FLOAT32, &sr);
@@ -56,8 +57,9 @@ nncl_status nncl_bench_rnn_run(nncl_context *ctx, int runs, nncl_bench_rnn *r) {
   r->seconds = total;
   r->gflops = flops / total * 1e-9;
   r->step_us = total / r->seq * 1e6;
-  NNCL_TRY(nncl_bench_sgemm(ctx, (size_t)r->seq * (size_t)r->batch, (size_t)(dirs * gates * r->hidden),
-                            (size_t)(r->input + r->hidden), runs, NULL, &r->yardstick_gflops));
+  NNCL_TRY(nncl_bench_sgemm(ctx, (size_t)r->seq * (size_t)r->batch,
+                            (size_t)(dirs * gates * r->hidden), (size_t)(r->input + r->hidden),
+                            runs, NULL, &r->yardstick_gflops));
   r->ratio = r->gflops / r->yardstick_gflops;
   return NNCL_OK;
 }

@@ -13,11 +13,13 @@
 #define PEAK_CACHE_FORMAT 2
 
 /* The figures a cache file must hold, by name: one table for writing and reading. */
+/* clang-format off */
 #define PEAK_FIELDS(X)                                                                     \
   X(fma_gflops) X(fma_gflops_float) X(fma_gflops_float4) X(fma_gflops_float8)            \
   X(fma_gflops_float16) X(read_gbps)                                                       \
   X(write_gbps) X(copy_gbps) X(mem_gbps) X(h2d_gbps) X(d2h_gbps) X(launch_us)              \
   X(launch_b2b_us) X(measure_seconds) X(measured_unix)
+/* clang-format on */
 
 static void cache_key(const nncl_context *ctx, char *out, size_t n) {
   const nncl_device_info *d = &ctx->info;
@@ -70,11 +72,13 @@ nncl_status peak_cache_load(nncl_context *ctx, nncl_peak *out) {
   int ok = cJSON_IsString(k) && strcmp(k->valuestring, key) == 0;
   nncl_peak p;
   memset(&p, 0, sizeof p);
-#define READ_FIELD(f)                                                   \
-  if (ok) {                                                             \
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, #f);        \
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0) p.f = v->valuedouble; \
-    else ok = 0;                                                        \
+#define READ_FIELD(f)                                                                              \
+  if (ok) {                                                                                        \
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, #f);                                   \
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0)                                                  \
+      p.f = v->valuedouble;                                                                        \
+    else                                                                                           \
+      ok = 0;                                                                                      \
   }
   PEAK_FIELDS(READ_FIELD)
 #undef READ_FIELD

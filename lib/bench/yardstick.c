@@ -11,8 +11,8 @@ struct gemm_args {
 
 static nncl_status gemm_once(void *p) {
   struct gemm_args *g = p;
-  return nncl_sgemm(g->ctx, false, false, g->m, g->n, g->k, 1.0f, g->a, 0, g->k, g->b, 0, g->n, 0.0f,
-                    g->c, 0, g->n);
+  return nncl_sgemm(g->ctx, false, false, g->m, g->n, g->k, 1.0f, g->a, 0, g->k, g->b, 0, g->n,
+                    0.0f, g->c, 0, g->n);
 }
 
 nncl_status nncl_bench_sgemm(nncl_context *ctx, size_t m, size_t n, size_t k, int runs,
@@ -46,7 +46,8 @@ static nncl_status copy_once(void *p) {
   return nncl_buffer_copy(c->ctx, c->a, 0, c->b, 0, c->bytes);
 }
 
-nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, double *seconds, double *gbps) {
+nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, double *seconds,
+                            double *gbps) {
   if (!ctx || !bytes) return NNCL_ERR_INVALID_ARGUMENT;
   struct copy_args c = {ctx, bytes, NULL, NULL};
   nncl_status st = nncl_buffer_create(ctx, bytes, "copy yardstick source", &c.a);

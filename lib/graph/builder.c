@@ -113,11 +113,13 @@ static int push_int(int **arr, int *n, int v) {
 nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dtype,
                                  const nncl_shape *shape) {
   if (!g || !name || !*name || !shape || shape->rank < 0 || shape->rank > NNCL_MAX_RANK)
-    return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph input needs a name and a shape of rank 0..8")
+    return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                          "graph input needs a name and a shape of rank 0..8")
              : NNCL_ERR_INVALID_ARGUMENT;
   int v = graph_find_value(g, name);
   if (v >= 0 && (g->values[v].is_input || g->values[v].constant.data || g->values[v].producer >= 0))
-    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph input '%s' is already defined", name);
+    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph input '%s' is already defined",
+                      name);
   v = graph_value(g, name);
   if (v < 0) return oom(g, "an input");
   nncl_array *pending = realloc(g->pending, (size_t)(g->n_inputs + 1) * sizeof *pending);
@@ -186,8 +188,8 @@ nncl_status nncl_graph_add_node(nncl_graph *g, const char *op_type, const char *
   if (out) *out = NULL;
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
   if (!op_type || !*op_type || n_in < 0 || n_out < 1 || (n_in && !inputs) || !outputs)
-    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "node '%s' needs an op type and at least one output",
-                      name ? name : "");
+    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                      "node '%s' needs an op type and at least one output", name ? name : "");
   if (g->n_nodes == g->cap_nodes) {
     int cap = g->cap_nodes ? g->cap_nodes * 2 : 64;
     struct nncl_node **n = realloc(g->nodes, (size_t)cap * sizeof *n);
@@ -242,7 +244,8 @@ nncl_status nncl_graph_add_node(nncl_graph *g, const char *op_type, const char *
   }
   if (st != NNCL_OK) {
     for (int i = 0; i < n_out; i++)
-      if (n->out[i] > 0 && g->values[n->out[i]].producer == g->n_nodes) g->values[n->out[i]].producer = -1;
+      if (n->out[i] > 0 && g->values[n->out[i]].producer == g->n_nodes)
+        g->values[n->out[i]].producer = -1;
     node_free(n);
     return st;
   }
@@ -291,14 +294,16 @@ nncl_status nncl_node_set_float(nncl_graph *g, nncl_node *n, const char *attr, f
 
 nncl_status nncl_node_set_string(nncl_graph *g, nncl_node *n, const char *attr, const char *v) {
   struct nncl_attr *a = new_attr(g, n, attr, ATTR_STRING);
-  if (!a || !v || !(a->s = strdup(v))) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
+  if (!a || !v || !(a->s = strdup(v)))
+    return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   return NNCL_OK;
 }
 
 nncl_status nncl_node_set_ints(nncl_graph *g, nncl_node *n, const char *attr, const int64_t *v,
                                int count) {
   struct nncl_attr *a = new_attr(g, n, attr, ATTR_INTS);
-  if (!a || count < 0 || (count && !v)) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
+  if (!a || count < 0 || (count && !v))
+    return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->ints = malloc((size_t)count * sizeof *v + 1);
   if (!a->ints) return oom(g, "an attribute");
   if (count) memcpy(a->ints, v, (size_t)count * sizeof *v);
@@ -309,7 +314,8 @@ nncl_status nncl_node_set_ints(nncl_graph *g, nncl_node *n, const char *attr, co
 nncl_status nncl_node_set_floats(nncl_graph *g, nncl_node *n, const char *attr, const float *v,
                                  int count) {
   struct nncl_attr *a = new_attr(g, n, attr, ATTR_FLOATS);
-  if (!a || count < 0 || (count && !v)) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
+  if (!a || count < 0 || (count && !v))
+    return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->floats = malloc((size_t)count * sizeof *v + 1);
   if (!a->floats) return oom(g, "an attribute");
   if (count) memcpy(a->floats, v, (size_t)count * sizeof *v);
@@ -320,7 +326,8 @@ nncl_status nncl_node_set_floats(nncl_graph *g, nncl_node *n, const char *attr, 
 nncl_status nncl_node_set_strings(nncl_graph *g, nncl_node *n, const char *attr,
                                   const char *const *v, int count) {
   struct nncl_attr *a = new_attr(g, n, attr, ATTR_STRINGS);
-  if (!a || count < 0 || (count && !v)) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
+  if (!a || count < 0 || (count && !v))
+    return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->strs = calloc((size_t)count + 1, sizeof *a->strs);
   if (!a->strs) return oom(g, "an attribute");
   a->n = count;
@@ -329,11 +336,13 @@ nncl_status nncl_node_set_strings(nncl_graph *g, nncl_node *n, const char *attr,
   return NNCL_OK;
 }
 
-nncl_status nncl_node_set_tensor(nncl_graph *g, nncl_node *n, const char *attr, const nncl_array *v) {
+nncl_status nncl_node_set_tensor(nncl_graph *g, nncl_node *n, const char *attr,
+                                 const nncl_array *v) {
   struct nncl_attr *a = new_attr(g, n, attr, ATTR_TENSOR);
   if (!a || !v) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->t = calloc(1, sizeof *a->t);
-  if (!a->t || nncl_array_alloc(a->t, v->dtype, &v->shape) != NNCL_OK) return oom(g, "an attribute");
+  if (!a->t || nncl_array_alloc(a->t, v->dtype, &v->shape) != NNCL_OK)
+    return oom(g, "an attribute");
   if (nncl_array_bytes(v)) memcpy(a->t->data, v->data, nncl_array_bytes(v));
   return NNCL_OK;
 }

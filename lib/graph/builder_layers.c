@@ -13,14 +13,16 @@ static const char *sub(char *buf, size_t n, const char *layer, const char *suffi
 
 static nncl_status need(nncl_graph *g, int ok, const char *layer, const char *what) {
   if (ok) return NNCL_OK;
-  return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "layer '%s': %s", layer ? layer : "", what)
+  return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "layer '%s': %s", layer ? layer : "",
+                        what)
            : NNCL_ERR_INVALID_ARGUMENT;
 }
 
-nncl_status nncl_graph_conv2d(nncl_graph *g, const char *name, const char *input, const char *output,
-                              const nncl_array *weight, const nncl_array *bias, int stride, int pad,
-                              int dilation, int groups) {
-  NNCL_TRY(need(g, g && name && input && output && weight, name, "needs a name, input, output and weight"));
+nncl_status nncl_graph_conv2d(nncl_graph *g, const char *name, const char *input,
+                              const char *output, const nncl_array *weight, const nncl_array *bias,
+                              int stride, int pad, int dilation, int groups) {
+  NNCL_TRY(need(g, g && name && input && output && weight, name,
+                "needs a name, input, output and weight"));
   NNCL_TRY(need(g, weight->shape.rank == 4, name, "conv2d weight must be [K, C/groups, R, S]"));
   char wn[512], bn[512];
   NNCL_TRY(nncl_graph_add_constant(g, sub(wn, sizeof wn, name, "weight"), weight));
@@ -37,8 +39,9 @@ nncl_status nncl_graph_conv2d(nncl_graph *g, const char *name, const char *input
   return nncl_node_set_int(g, n, "group", groups);
 }
 
-nncl_status nncl_graph_pool2d(nncl_graph *g, const char *name, const char *op_type, const char *input,
-                              const char *output, int kernel, int stride, int pad) {
+nncl_status nncl_graph_pool2d(nncl_graph *g, const char *name, const char *op_type,
+                              const char *input, const char *output, int kernel, int stride,
+                              int pad) {
   NNCL_TRY(need(g, g && op_type && input && output, name, "needs an op type, input and output"));
   nncl_node *n;
   NNCL_TRY(nncl_graph_add_node(g, op_type, name, 1, &input, 1, &output, &n));
@@ -51,8 +54,10 @@ nncl_status nncl_graph_pool2d(nncl_graph *g, const char *name, const char *op_ty
 
 nncl_status nncl_graph_dense(nncl_graph *g, const char *name, const char *input, const char *output,
                              const nncl_array *weight, const nncl_array *bias) {
-  NNCL_TRY(need(g, g && name && input && output && weight, name, "needs a name, input, output and weight"));
-  NNCL_TRY(need(g, weight->shape.rank == 2, name, "dense weight must be [out_features, in_features]"));
+  NNCL_TRY(need(g, g && name && input && output && weight, name,
+                "needs a name, input, output and weight"));
+  NNCL_TRY(
+      need(g, weight->shape.rank == 2, name, "dense weight must be [out_features, in_features]"));
   char wn[512], bn[512];
   NNCL_TRY(nncl_graph_add_constant(g, sub(wn, sizeof wn, name, "weight"), weight));
   if (bias) NNCL_TRY(nncl_graph_add_constant(g, sub(bn, sizeof bn, name, "bias"), bias));

@@ -67,8 +67,8 @@ nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const n
     nncl_array_free(&a);
     return st;
   }
-  NNCL_TRY(nncl_buffer_copy(g->ctx, nncl_tensor_mem(t), 0, g->plan->st[g->plan->input_storage[k]].mem,
-                            0, nncl_tensor_bytes(t)));
+  NNCL_TRY(nncl_buffer_copy(g->ctx, nncl_tensor_mem(t), 0,
+                            g->plan->st[g->plan->input_storage[k]].mem, 0, nncl_tensor_bytes(t)));
   g->input_shape_set[k] = 1;
   return NNCL_OK;
 }
@@ -132,14 +132,16 @@ static nncl_status value_info(const nncl_graph *g, int v, nncl_dtype *dt, nncl_s
   return NNCL_OK;
 }
 
-nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtype *dtype, nncl_shape *shape) {
+nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtype *dtype,
+                                  nncl_shape *shape) {
   if (!g || i < 0 || i >= g->n_inputs) return NNCL_ERR_INVALID_ARGUMENT;
   if (dtype) *dtype = g->values[g->inputs[i]].dtype;
   if (shape) *shape = g->input_shapes[i];
   return NNCL_OK;
 }
 
-nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype, nncl_shape *shape) {
+nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype,
+                                   nncl_shape *shape) {
   if (!g || i < 0 || i >= g->n_outputs) return NNCL_ERR_INVALID_ARGUMENT;
   return value_info(g, g->outputs[i], dtype, shape);
 }

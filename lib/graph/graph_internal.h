@@ -10,23 +10,23 @@
 /* ---- IR ---- */
 struct gvalue {
   char *name;
-  nncl_dtype dtype;     /* NNCL_UNDEFINED until known */
-  nncl_shape shape;     /* declared; dims < 0 unknown */
+  nncl_dtype dtype; /* NNCL_UNDEFINED until known */
+  nncl_shape shape; /* declared; dims < 0 unknown */
   int has_shape;
-  nncl_array constant;  /* data != NULL for constants (initializers) */
-  int producer;         /* node index, -1 for inputs/constants */
+  nncl_array constant; /* data != NULL for constants (initializers) */
+  int producer;        /* node index, -1 for inputs/constants */
   int is_input, is_output;
 };
 
 struct nncl_node {
   char *name;
   char *op_type;
-  int op;               /* enum op_id, -1 when unsupported */
+  int op; /* enum op_id, -1 when unsupported */
   int n_in, n_out;
-  int *in, *out;        /* value indices; -1 for an absent optional input */
+  int *in, *out; /* value indices; -1 for an absent optional input */
   struct nncl_attr *attrs;
   int n_attrs;
-  int device;           /* placement (multi-device later); 0 = the graph's context */
+  int device; /* placement (multi-device later); 0 = the graph's context */
 };
 
 struct plan;
@@ -40,10 +40,10 @@ struct nncl_graph {
   int n_nodes, cap_nodes;
   int *inputs, n_inputs;
   int *outputs, n_outputs;
-  nncl_array *pending; /* per graph input: host data set before planning (data NULL if none) */
+  nncl_array *pending;      /* per graph input: host data set before planning (data NULL if none) */
   nncl_shape *input_shapes; /* per graph input: the shape the next plan uses */
-  int *input_shape_set; /* per graph input: data has been set (pending or on the device) */
-  int *input_is_value;   /* per graph input: feeds an op's value input (see op_def.value_inputs) */
+  int *input_shape_set;     /* per graph input: data has been set (pending or on the device) */
+  int *input_is_value; /* per graph input: feeds an op's value input (see op_def.value_inputs) */
   nncl_array *input_values; /* per graph input: the value the current plan was made with */
   struct plan *plan;
   int needs_plan;
@@ -61,23 +61,23 @@ enum storage_kind { ST_ARENA, ST_INPUT, ST_CONST, ST_SCRATCH };
 struct storage {
   enum storage_kind kind;
   size_t bytes;
-  int first, last;   /* schedule positions of first write and last read */
-  size_t offset;     /* in the arena */
-  cl_mem mem;        /* sub-buffer of the arena, or own buffer */
+  int first, last; /* schedule positions of first write and last read */
+  size_t offset;   /* in the arena */
+  cl_mem mem;      /* sub-buffer of the arena, or own buffer */
 };
 
 struct pvalue {
   nncl_dtype dtype;
   nncl_shape shape;
-  nncl_array *host;  /* constant value (IR-owned or plan-owned), NULL otherwise */
+  nncl_array *host; /* constant value (IR-owned or plan-owned), NULL otherwise */
   int host_owned;
-  int producer;      /* pnode index, -1 */
-  int n_uses;        /* alive consumers */
-  int storage;       /* storage index, -1 */
+  int producer; /* pnode index, -1 */
+  int n_uses;   /* alive consumers */
+  int storage;  /* storage index, -1 */
 };
 
 struct pnode {
-  int gnode;         /* IR node index, -1 for nodes made by passes */
+  int gnode; /* IR node index, -1 for nodes made by passes */
   const char *op_type;
   const char *name;
   int op;
@@ -86,8 +86,8 @@ struct pnode {
   int in[16], out[8]; /* pvalue indices (-1 absent); nodes with more are split or rejected */
   int res;            /* residual pvalue or -1 */
   struct op_epilogue epi;
-  char fused[64];     /* "Relu", "Add+Relu", "BatchNormalization" */
-  int alive;          /* 0 when folded, fused away or dead */
+  char fused[64]; /* "Relu", "Add+Relu", "BatchNormalization" */
+  int alive;      /* 0 when folded, fused away or dead */
   int folded;
   struct op_call call;
   struct op_tensor t[16 + 8 + 1];
@@ -102,7 +102,7 @@ struct plan {
   int n_v, cap_v;
   struct pnode *n;
   int n_n, cap_n;
-  int *order;        /* alive kernel and view nodes in execution order */
+  int *order; /* alive kernel and view nodes in execution order */
   int n_order;
   struct storage *st;
   int n_st, cap_st;
@@ -110,19 +110,19 @@ struct plan {
   size_t arena_bytes, intermediates_bytes, weight_bytes, workspace_bytes;
   int n_folded, n_fused;
   double plan_seconds;
-  int *input_storage; /* per graph input */
+  int *input_storage;   /* per graph input */
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };
 
 /* Pipeline steps (each in its own file). */
-nncl_status plan_build(nncl_graph *g, struct plan *p);      /* plan.c */
-nncl_status plan_infer_fold(nncl_graph *g, struct plan *p); /* infer.c */
+nncl_status plan_build(nncl_graph *g, struct plan *p);          /* plan.c */
+nncl_status plan_infer_fold(nncl_graph *g, struct plan *p);     /* infer.c */
 nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p); /* pass_bn.c */
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
-nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p); /* pass_rnn.c */
+nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
-nncl_status plan_schedule(nncl_graph *g, struct plan *p);   /* schedule.c: dead nodes, order */
-nncl_status plan_memory(nncl_graph *g, struct plan *p);     /* memplan.c */
+nncl_status plan_schedule(nncl_graph *g, struct plan *p);       /* schedule.c: dead nodes, order */
+nncl_status plan_memory(nncl_graph *g, struct plan *p);         /* memplan.c */
 
 /* Helpers shared by passes. */
 int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape);

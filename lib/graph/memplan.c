@@ -151,8 +151,9 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     p->weight_bytes += p->st[s].bytes;
     /* an empty value's host block is 1 byte: upload exactly its bytes (none); the buffer itself
        gets its minimum size in nncl_buffer_create */
-    st = nncl_buffer_from_host(ctx, x->host->data, p->st[s].bytes,
-                               v < g->n_values ? g->values[v].name : "folded weight", &p->st[s].mem);
+    st =
+        nncl_buffer_from_host(ctx, x->host->data, p->st[s].bytes,
+                              v < g->n_values ? g->values[v].name : "folded weight", &p->st[s].mem);
   }
   /* node outputs and workspaces, in execution order */
   p->intermediates_bytes = 0;
@@ -213,7 +214,8 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     }
     x->mem = clCreateSubBuffer(p->arena, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
     if (err != CL_SUCCESS)
-      return nncl_cl_error(ctx, err, "sub-buffer at offset %zu (%zu bytes) of the arena", r.origin, r.size);
+      return nncl_cl_error(ctx, err, "sub-buffer at offset %zu (%zu bytes) of the arena", r.origin,
+                           r.size);
   }
   /* bind device buffers into every op call */
   for (int k = 0; k < p->n_order; k++) {
@@ -221,7 +223,8 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     struct pnode *n = &p->n[i];
     plan_bind_call(g, p, i);
     for (int j = 0; j < n->n_in; j++)
-      if (n->in[j] >= 0 && p->v[n->in[j]].storage >= 0) n->t[j].mem = p->st[p->v[n->in[j]].storage].mem;
+      if (n->in[j] >= 0 && p->v[n->in[j]].storage >= 0)
+        n->t[j].mem = p->st[p->v[n->in[j]].storage].mem;
     for (int j = 0; j < n->n_out; j++)
       if (n->out[j] >= 0 && p->v[n->out[j]].storage >= 0)
         n->call.out[j].mem = p->st[p->v[n->out[j]].storage].mem;

@@ -16,9 +16,9 @@
 #define MAX_CHAIN 24
 
 struct match {
-  int sm, pv, qk;            /* Softmax, P.V MatMul, Q.K^T MatMul (pnode indices) */
-  int q, k, v, mask;         /* operands of the fused node (pvalue indices; mask -1 if none) */
-  int kt;                    /* >= 0: K is this value transposed by kperm (a node or a constant) */
+  int sm, pv, qk;    /* Softmax, P.V MatMul, Q.K^T MatMul (pnode indices) */
+  int q, k, v, mask; /* operands of the fused node (pvalue indices; mask -1 if none) */
+  int kt;            /* >= 0: K is this value transposed by kperm (a node or a constant) */
   int kperm[NNCL_MAX_RANK];
   float scale;
   int kill[MAX_CHAIN], n_kill; /* nodes absorbed into the fused one (qk and pv not listed) */
@@ -174,7 +174,8 @@ static int match(nncl_graph *g, struct plan *p, int sm, struct match *m) {
   if (axis != -1 && axis != r - 1) return 0;
   /* P . V */
   int slot = -1, pv = plan_sole_consumer(g, p, s->out[0], &slot);
-  if (pv < 0 || slot != 0 || strcmp(p->n[pv].op_type, "MatMul") != 0 || p->n[pv].in[1] < 0) return 0;
+  if (pv < 0 || slot != 0 || strcmp(p->n[pv].op_type, "MatMul") != 0 || p->n[pv].in[1] < 0)
+    return 0;
   m->pv = pv;
   m->v = p->n[pv].in[1];
   /* back from the scores: [Add mask] then [Mul/Div by scalars]*, up to the Q.K^T MatMul. A scale
@@ -301,8 +302,8 @@ static nncl_status check_node(nncl_graph *g, struct plan *p, int i) {
   n->call.state = NULL;
   if (st != NNCL_OK) return st;
   if (!same)
-    return nncl_error(g->ctx, NNCL_ERR_STATE, "internal: attention fusion changed the shape at node '%s'",
-                      n->name);
+    return nncl_error(g->ctx, NNCL_ERR_STATE,
+                      "internal: attention fusion changed the shape at node '%s'", n->name);
   return NNCL_OK;
 }
 
@@ -314,7 +315,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
     struct nncl_attr att[1], tr[1];
     int64_t perm[NNCL_MAX_RANK];
     char name[];
-  } *o;
+  } * o;
   const char *qk_name = p->n[m->qk].name;
   size_t name_len = strlen(qk_name) + sizeof "/k_transpose";
   o = plan_alloc(p, sizeof *o + name_len);
@@ -331,7 +332,8 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
       m->k = plan_add_value(p, NNCL_FLOAT32, &ks);
       if (m->k < 0) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
       for (int d = 0; d < r; d++) o->perm[d] = m->kperm[d];
-      o->tr[0] = (struct nncl_attr){.name = (char *)"perm", .type = ATTR_INTS, .ints = o->perm, .n = r};
+      o->tr[0] =
+          (struct nncl_attr){.name = (char *)"perm", .type = ATTR_INTS, .ints = o->perm, .n = r};
       snprintf(o->name, name_len, "%s/k_transpose", qk_name);
       remake(p, m->qk, "Transpose", o->name, &m->kt, 1, m->k, o->tr, 1);
       reuse_qk = 1;
@@ -352,8 +354,10 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
   pv->fused[0] = 0;
   size_t used = 0;
   for (int i = 0; i < m->n_pre + 1 + m->n_post + 1; i++) {
-    const char *t = i < m->n_pre ? m->pre[i] : i == m->n_pre ? "MatMul"
-                  : i <= m->n_pre + m->n_post ? m->post[i - m->n_pre - 1] : "MatMul";
+    const char *t = i < m->n_pre                ? m->pre[i]
+                    : i == m->n_pre             ? "MatMul"
+                    : i <= m->n_pre + m->n_post ? m->post[i - m->n_pre - 1]
+                                                : "MatMul";
     int w = snprintf(pv->fused + used, sizeof pv->fused - used, "%s%s", used ? "+" : "", t);
     if (w < 0 || (size_t)w >= sizeof pv->fused - used) break;
     used += (size_t)w;

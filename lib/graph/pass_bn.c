@@ -98,13 +98,15 @@ nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p) {
       continue; /* training mode normalises with batch statistics: nothing to fold */
     int x = bn->in[0];
     int pi = p->v[x].producer;
-    if (pi < 0 || !p->n[pi].alive || p->n[pi].out[0] != x || p->v[x].dtype != NNCL_FLOAT32) continue;
+    if (pi < 0 || !p->n[pi].alive || p->n[pi].out[0] != x || p->v[x].dtype != NNCL_FLOAT32)
+      continue;
     struct pnode *prod = &p->n[pi];
     int is_conv = strcmp(prod->op_type, "Conv") == 0, is_gemm = strcmp(prod->op_type, "Gemm") == 0;
     if (!is_conv && !is_gemm) continue;
     if (prod->fused[0] || prod->epi.act != OP_ACT_NONE) continue;
     if (plan_sole_consumer(g, p, x, NULL) != i) continue;
-    if (!const_f32(p, prod->in[1]) || (prod->n_in > 2 && prod->in[2] >= 0 && !const_f32(p, prod->in[2])))
+    if (!const_f32(p, prod->in[1]) ||
+        (prod->n_in > 2 && prod->in[2] >= 0 && !const_f32(p, prod->in[2])))
       continue;
     int ok = 1;
     for (int k = 1; k < 5; k++) ok = ok && const_f32(p, bn->in[k]);

@@ -78,7 +78,8 @@ nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p) {
     struct pnode *n = &p->n[i];
     if (!n->alive || !is_rnn(n) || n->n_out < 1 || n->out[0] < 0) continue;
     const struct nncl_attr *layout = attr(n, "layout");
-    if ((layout && (layout->type != ATTR_INT || layout->i != 0)) || attr(n, "nncl.y_layout")) continue;
+    if ((layout && (layout->type != ATTR_INT || layout->i != 0)) || attr(n, "nncl.y_layout"))
+      continue;
     int ti = plan_sole_consumer(g, p, n->out[0], NULL);
     if (ti < 0 || !swaps_dirs_batch(p, &p->n[ti])) continue;
     NNCL_TRY(rewrite(g, p, i, ti));

@@ -107,10 +107,20 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
   void *state = c->state;
   const char *algo = c->algo;
   memset(n->t, 0, sizeof n->t);
-  *c = (struct op_call){.ctx = g->ctx, .def = n->def, .op_type = n->op_type, .node_name = n->name,
-                        .opset = g->opset, .attrs = n->attrs, .n_attrs = n->n_attrs,
-                        .n_in = n->n_in, .n_out = n->n_out, .in = n->t, .out = n->t + n->n_in,
-                        .epi = n->epi, .state = state, .algo = algo};
+  *c = (struct op_call){.ctx = g->ctx,
+                        .def = n->def,
+                        .op_type = n->op_type,
+                        .node_name = n->name,
+                        .opset = g->opset,
+                        .attrs = n->attrs,
+                        .n_attrs = n->n_attrs,
+                        .n_in = n->n_in,
+                        .n_out = n->n_out,
+                        .in = n->t,
+                        .out = n->t + n->n_in,
+                        .epi = n->epi,
+                        .state = state,
+                        .algo = algo};
   for (int i = 0; i < n->n_in; i++) {
     if (n->in[i] < 0) continue;
     struct pvalue *v = &p->v[n->in[i]];
@@ -157,8 +167,8 @@ static nncl_status check_ops(nncl_graph *g) {
   for (int i = 0; i < g->n_nodes; i++) {
     struct nncl_node *n = g->nodes[i];
     const struct op_def *d = op_get(n->op);
-    if (n->n_in < d->min_in || n->n_in > d->max_in || n->n_out < d->min_out || n->n_out > d->max_out ||
-        n->n_in > 16 || n->n_out > 8)
+    if (n->n_in < d->min_in || n->n_in > d->max_in || n->n_out < d->min_out ||
+        n->n_out > d->max_out || n->n_in > 16 || n->n_out > 8)
       return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
                         "%s node '%s' has %d inputs and %d outputs; the op takes %d..%d and %d..%d",
                         n->op_type, n->name, n->n_in, n->n_out, d->min_in, d->max_in, d->min_out,
@@ -216,7 +226,8 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
     return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan nodes");
   }
   p->cap_n = g->n_nodes + 1;
-  for (int i = 0; i < g->n_values; i++) ready[i] = g->values[i].is_input || g->values[i].constant.data;
+  for (int i = 0; i < g->n_values; i++)
+    ready[i] = g->values[i].is_input || g->values[i].constant.data;
   nncl_status st = NNCL_OK;
   /* Kahn-style: repeatedly take the first node whose inputs are ready (keeps file order when the
      file is already sorted, as ONNX requires). */
@@ -258,7 +269,8 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
           if (n->in[k] >= 0 && !ready[n->in[k]]) {
             int prod = g->values[n->in[k]].producer;
             st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                            prod < 0 ? "node '%s' (%s) reads '%s', which is not a graph input, a constant or any node's output"
+                            prod < 0 ? "node '%s' (%s) reads '%s', which is not a graph input, a "
+                                       "constant or any node's output"
                                      : "node '%s' (%s) reads '%s', which depends on a cycle",
                             n->name, n->op_type, g->values[n->in[k]].name);
             break;
@@ -300,7 +312,8 @@ static nncl_status check_inputs_known(nncl_graph *g) {
       if (s->dims[d] < 0) {
         char buf[128];
         return nncl_error(g->ctx, NNCL_ERR_SHAPE,
-                          "graph input '%s' has shape %s with unknown dims; set the input (nncl_graph_set_input) before planning",
+                          "graph input '%s' has shape %s with unknown dims; set the input "
+                          "(nncl_graph_set_input) before planning",
                           g->values[g->inputs[k]].name, nncl_shape_format(s, buf, sizeof buf));
       }
   }

@@ -9,9 +9,9 @@
 
 const char *nncl_bound_name(nncl_bound b) {
   switch (b) {
-    case NNCL_BOUND_MEMORY: return "memory";
-    case NNCL_BOUND_COMPUTE: return "compute";
-    default: return "";
+  case NNCL_BOUND_MEMORY: return "memory";
+  case NNCL_BOUND_COMPUTE: return "compute";
+  default: return "";
   }
 }
 
@@ -49,8 +49,8 @@ static double run_span(const struct profile_run *r) {
 
 /* Same command in another run: same position, label and node. */
 static int same_command(const struct prof_timing *a, const struct prof_timing *b) {
-  return a->node == b->node && (a->kernel == b->kernel || (a->kernel && b->kernel &&
-                                                           strcmp(a->kernel, b->kernel) == 0));
+  return a->node == b->node &&
+         (a->kernel == b->kernel || (a->kernel && b->kernel && strcmp(a->kernel, b->kernel) == 0));
 }
 
 /* Roofline: the attainable throughput at intensity I is min(P, I * B). Below the ridge point
@@ -213,8 +213,10 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
   out->flops = out->bytes = 0;
   for (int i = 0; i < n_nodes; i++) {
     nncl_profile_node *n = &out->nodes[i];
-    if (n->n_kernels == 0) n->start_ns = n->end_ns = at;
-    else at = n->end_ns;
+    if (n->n_kernels == 0)
+      n->start_ns = n->end_ns = at;
+    else
+      at = n->end_ns;
     out->nodes_ns += n->device_ns;
     out->flops += n->info.flops;
     out->bytes += n->info.bytes;

@@ -30,8 +30,8 @@ const char *onnx_dtype_name(int32_t onnx_type);
    locates external files and may be NULL, which makes external data an error). `where` names
    the tensor in messages, e.g. "m.onnx: initializer 'w'". Errors: NNCL_ERR_FORMAT (malformed),
    NNCL_ERR_DTYPE (type nncl lacks), NNCL_ERR_IO (external file). On error *out is empty. */
-nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t, const char *base_dir,
-                                 const char *where, nncl_array *out);
+nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t,
+                                 const char *base_dir, const char *where, nncl_array *out);
 /* Densifies a SparseTensorProto (Constant's sparse_value, sparse initializers). */
 nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProto *s,
                                  const char *base_dir, const char *where, nncl_array *out);

@@ -69,7 +69,8 @@ static nncl_status load_initializers(struct loader *L, const Onnx__GraphProto *g
     const Onnx__SparseTensorProto *s = g->sparse_initializer[i];
     const char *name = s && s->values ? s->values->name : NULL;
     if (!name || !*name)
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: sparse initializer %zu has no name", L->file, i);
+      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: sparse initializer %zu has no name", L->file,
+                        i);
     snprintf(where, sizeof where, "%s: sparse initializer '%s'", L->file, name);
     nncl_array a;
     NNCL_TRY(onnx_sparse_to_array(L->ctx, s, L->base_dir, where, &a));
@@ -88,19 +89,21 @@ static nncl_status load_inputs(struct loader *L, const Onnx__GraphProto *g) {
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
       return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED,
                         "%s: graph input '%s' is not a tensor (sequences, maps and optionals are "
-                        "not supported)", L->file, v->name);
+                        "not supported)",
+                        L->file, v->name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     int32_t et = tt->has_elem_type ? tt->elem_type : 0;
     nncl_dtype dt = onnx_dtype_to_nncl(et);
     if (dt == NNCL_UNDEFINED)
-      return nncl_error(L->ctx, et ? NNCL_ERR_DTYPE : NNCL_ERR_FORMAT,
-                        "%s: graph input '%s' has element type %s (%d), which nncl does not support",
-                        L->file, v->name, onnx_dtype_name(et), (int)et);
+      return nncl_error(
+          L->ctx, et ? NNCL_ERR_DTYPE : NNCL_ERR_FORMAT,
+          "%s: graph input '%s' has element type %s (%d), which nncl does not support", L->file,
+          v->name, onnx_dtype_name(et), (int)et);
     nncl_shape shape = {0};
     if (!tt->shape)
       return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED,
-                        "%s: graph input '%s' declares no shape; nncl needs at least its rank", L->file,
-                        v->name);
+                        "%s: graph input '%s' declares no shape; nncl needs at least its rank",
+                        L->file, v->name);
     if (tt->shape->n_dim > NNCL_MAX_RANK)
       return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)",
                         L->file, v->name, tt->shape->n_dim, NNCL_MAX_RANK);
@@ -147,7 +150,8 @@ static char *binary_to_cstr(const ProtobufCBinaryData *b) {
 static nncl_status set_attribute(struct loader *L, nncl_node *n, const char *node_desc,
                                  const Onnx__AttributeProto *a) {
   if (!a || !a->name || !*a->name)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute without a name", L->file, node_desc);
+    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute without a name", L->file,
+                      node_desc);
   if (a->ref_attr_name && *a->ref_attr_name)
     return nncl_error(L->ctx, NNCL_ERR_FORMAT,
                       "%s: %s: attribute '%s' refers to a function attribute outside a function",
@@ -155,69 +159,69 @@ static nncl_status set_attribute(struct loader *L, nncl_node *n, const char *nod
   nncl_graph *g = L->g;
   char where[1100];
   switch (attr_type(a)) {
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
-      return nncl_node_set_float(g, n, a->name, a->f);
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
-      return nncl_node_set_int(g, n, a->name, a->i);
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
-      char *s = binary_to_cstr(&a->s);
-      if (!s) return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: attribute string", L->file);
-      nncl_status st = nncl_node_set_string(g, n, a->name, s);
-      free(s);
-      return st;
-    }
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
-      if (a->n_floats > 0x7fffffff) break;
-      return nncl_node_set_floats(g, n, a->name, a->floats, (int)a->n_floats);
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
-      if (a->n_ints > 0x7fffffff) break;
-      return nncl_node_set_ints(g, n, a->name, a->ints, (int)a->n_ints);
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: {
-      if (a->n_strings > 0x7fffffff) break;
-      char **v = calloc(a->n_strings ? a->n_strings : 1, sizeof *v);
-      nncl_status st = v ? NNCL_OK : NNCL_ERR_OUT_OF_HOST_MEMORY;
-      for (size_t i = 0; st == NNCL_OK && i < a->n_strings; i++)
-        if (!(v[i] = binary_to_cstr(&a->strings[i]))) st = NNCL_ERR_OUT_OF_HOST_MEMORY;
-      if (st == NNCL_OK)
-        st = nncl_node_set_strings(g, n, a->name, (const char *const *)v, (int)a->n_strings);
-      else
-        st = nncl_error(L->ctx, st, "%s: attribute strings", L->file);
-      for (size_t i = 0; v && i < a->n_strings; i++) free(v[i]);
-      free(v);
-      return st;
-    }
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR: {
-      snprintf(where, sizeof where, "%.200s: %s: attribute '%.200s'", L->file, node_desc, a->name);
-      nncl_array t;
-      if (attr_type(a) == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR)
-        NNCL_TRY(onnx_tensor_to_array(L->ctx, a->t, L->base_dir, where, &t));
-      else
-        NNCL_TRY(onnx_sparse_to_array(L->ctx, a->sparse_tensor, L->base_dir, where, &t));
-      nncl_status st = nncl_node_set_tensor(g, n, a->name, &t);
-      nncl_array_free(&t);
-      return st;
-    }
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
-      /* Only control flow (If, Loop, Scan) and sequence ops take these, and nncl runs none of
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+    return nncl_node_set_float(g, n, a->name, a->f);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return nncl_node_set_int(g, n, a->name, a->i);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
+    char *s = binary_to_cstr(&a->s);
+    if (!s) return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: attribute string", L->file);
+    nncl_status st = nncl_node_set_string(g, n, a->name, s);
+    free(s);
+    return st;
+  }
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+    if (a->n_floats > 0x7fffffff) break;
+    return nncl_node_set_floats(g, n, a->name, a->floats, (int)a->n_floats);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+    if (a->n_ints > 0x7fffffff) break;
+    return nncl_node_set_ints(g, n, a->name, a->ints, (int)a->n_ints);
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: {
+    if (a->n_strings > 0x7fffffff) break;
+    char **v = calloc(a->n_strings ? a->n_strings : 1, sizeof *v);
+    nncl_status st = v ? NNCL_OK : NNCL_ERR_OUT_OF_HOST_MEMORY;
+    for (size_t i = 0; st == NNCL_OK && i < a->n_strings; i++)
+      if (!(v[i] = binary_to_cstr(&a->strings[i]))) st = NNCL_ERR_OUT_OF_HOST_MEMORY;
+    if (st == NNCL_OK)
+      st = nncl_node_set_strings(g, n, a->name, (const char *const *)v, (int)a->n_strings);
+    else
+      st = nncl_error(L->ctx, st, "%s: attribute strings", L->file);
+    for (size_t i = 0; v && i < a->n_strings; i++) free(v[i]);
+    free(v);
+    return st;
+  }
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR: {
+    snprintf(where, sizeof where, "%.200s: %s: attribute '%.200s'", L->file, node_desc, a->name);
+    nncl_array t;
+    if (attr_type(a) == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR)
+      NNCL_TRY(onnx_tensor_to_array(L->ctx, a->t, L->base_dir, where, &t));
+    else
+      NNCL_TRY(onnx_sparse_to_array(L->ctx, a->sparse_tensor, L->base_dir, where, &t));
+    nncl_status st = nncl_node_set_tensor(g, n, a->name, &t);
+    nncl_array_free(&t);
+    return st;
+  }
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
+    /* Only control flow (If, Loop, Scan) and sequence ops take these, and nncl runs none of
          them: planning reports such a node as unsupported, so the attribute is not needed. */
-      return NNCL_OK;
-    default:
-      break;
+    return NNCL_OK;
+  default: break;
   }
   return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute '%s' has an invalid type or size",
                     L->file, node_desc, a->name);
 }
 
 /* A Constant node becomes a graph constant named after its output. */
-static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *nd, const char *desc) {
+static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *nd,
+                                      const char *desc) {
   if (nd->n_output != 1 || !nd->output[0] || !*nd->output[0])
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one named output", L->file, desc);
+    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one named output", L->file,
+                      desc);
   if (nd->n_attribute != 1 || !nd->attribute[0] || !nd->attribute[0]->name)
     return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one value attribute", L->file,
                       desc);
@@ -235,8 +239,10 @@ static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *n
     int is_f = name[6] == 'f';
     if (nncl_array_alloc(&v, is_f ? NNCL_FLOAT32 : NNCL_INT64, &shape) != NNCL_OK)
       return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", where);
-    if (is_f) *(float *)v.data = a->f;
-    else *(int64_t *)v.data = a->i;
+    if (is_f)
+      *(float *)v.data = a->f;
+    else
+      *(int64_t *)v.data = a->i;
   } else if (strcmp(name, "value_floats") == 0 || strcmp(name, "value_ints") == 0) {
     int is_f = name[6] == 'f';
     size_t n = is_f ? a->n_floats : a->n_ints;
@@ -244,7 +250,8 @@ static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *n
     shape.dims[0] = (int64_t)n;
     if (nncl_array_alloc(&v, is_f ? NNCL_FLOAT32 : NNCL_INT64, &shape) != NNCL_OK)
       return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", where);
-    if (n) memcpy(v.data, is_f ? (const void *)a->floats : (const void *)a->ints, n * (is_f ? 4 : 8));
+    if (n)
+      memcpy(v.data, is_f ? (const void *)a->floats : (const void *)a->ints, n * (is_f ? 4 : 8));
   } else if (strcmp(name, "value_string") == 0 || strcmp(name, "value_strings") == 0) {
     return nncl_error(L->ctx, NNCL_ERR_DTYPE, "%s: string constants are not supported", where);
   } else {
@@ -259,7 +266,8 @@ static nncl_status check_names(struct loader *L, const char *desc, const char *w
     return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s has too many %ss", L->file, desc, what);
   for (size_t i = 0; i < n; i++)
     if (!names[i])
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: %s %zu is missing", L->file, desc, what, i);
+      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: %s %zu is missing", L->file, desc, what,
+                        i);
   return NNCL_OK;
 }
 
@@ -285,7 +293,8 @@ static nncl_status load_node(struct loader *L, const Onnx__NodeProto *nd, size_t
   if (is_default_domain(nd->domain) && L->opset == 0)
     return nncl_error(L->ctx, NNCL_ERR_FORMAT,
                       "%s: %s is in the default domain, but the model imports no default-domain "
-                      "opset", L->file, desc);
+                      "opset",
+                      L->file, desc);
   if (is_default_domain(nd->domain) && strcmp(nd->op_type, "Constant") == 0)
     return load_constant_node(L, nd, desc);
   nncl_node *n = NULL;
@@ -316,11 +325,10 @@ static nncl_status load_graph(struct loader *L, const Onnx__ModelProto *m) {
   return NNCL_OK;
 }
 
-static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len, const char *base_dir,
-                              const char *file, nncl_graph **out) {
+static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len,
+                              const char *base_dir, const char *file, nncl_graph **out) {
   char why[256];
-  if (len == 0)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: empty file (not an ONNX model)", file);
+  if (len == 0) return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: empty file (not an ONNX model)", file);
   if (onnx_wire_check(&onnx__model_proto__descriptor, bytes, len, why, sizeof why) != 0)
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: not a valid ONNX model (truncated or corrupt): %s",
                       file, why);

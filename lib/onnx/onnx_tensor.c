@@ -14,41 +14,56 @@
 /* ONNX TensorProto.DataType values (onnx.proto); named here because the generated enum covers
    only the proto's own spelling. */
 enum {
-  OT_UNDEFINED = 0, OT_FLOAT = 1, OT_UINT8 = 2, OT_INT8 = 3, OT_UINT16 = 4, OT_INT16 = 5,
-  OT_INT32 = 6, OT_INT64 = 7, OT_STRING = 8, OT_BOOL = 9, OT_FLOAT16 = 10, OT_DOUBLE = 11,
-  OT_UINT32 = 12, OT_UINT64 = 13, OT_COMPLEX64 = 14, OT_COMPLEX128 = 15, OT_BFLOAT16 = 16
+  OT_UNDEFINED = 0,
+  OT_FLOAT = 1,
+  OT_UINT8 = 2,
+  OT_INT8 = 3,
+  OT_UINT16 = 4,
+  OT_INT16 = 5,
+  OT_INT32 = 6,
+  OT_INT64 = 7,
+  OT_STRING = 8,
+  OT_BOOL = 9,
+  OT_FLOAT16 = 10,
+  OT_DOUBLE = 11,
+  OT_UINT32 = 12,
+  OT_UINT64 = 13,
+  OT_COMPLEX64 = 14,
+  OT_COMPLEX128 = 15,
+  OT_BFLOAT16 = 16
 };
 
 nncl_dtype onnx_dtype_to_nncl(int32_t t) {
   switch (t) {
-    case OT_FLOAT: return NNCL_FLOAT32;
-    case OT_FLOAT16: return NNCL_FLOAT16;
-    case OT_INT8: return NNCL_INT8;
-    case OT_UINT8: return NNCL_UINT8;
-    case OT_BOOL: return NNCL_BOOL;
-    case OT_INT32: return NNCL_INT32;
-    case OT_INT64: return NNCL_INT64;
-    default: return NNCL_UNDEFINED;
+  case OT_FLOAT: return NNCL_FLOAT32;
+  case OT_FLOAT16: return NNCL_FLOAT16;
+  case OT_INT8: return NNCL_INT8;
+  case OT_UINT8: return NNCL_UINT8;
+  case OT_BOOL: return NNCL_BOOL;
+  case OT_INT32: return NNCL_INT32;
+  case OT_INT64: return NNCL_INT64;
+  default: return NNCL_UNDEFINED;
   }
 }
 
 int32_t onnx_dtype_from_nncl(nncl_dtype dt) {
   switch (dt) {
-    case NNCL_FLOAT32: return OT_FLOAT;
-    case NNCL_FLOAT16: return OT_FLOAT16;
-    case NNCL_INT8: return OT_INT8;
-    case NNCL_UINT8: return OT_UINT8;
-    case NNCL_BOOL: return OT_BOOL;
-    case NNCL_INT32: return OT_INT32;
-    case NNCL_INT64: return OT_INT64;
-    default: return OT_UNDEFINED;
+  case NNCL_FLOAT32: return OT_FLOAT;
+  case NNCL_FLOAT16: return OT_FLOAT16;
+  case NNCL_INT8: return OT_INT8;
+  case NNCL_UINT8: return OT_UINT8;
+  case NNCL_BOOL: return OT_BOOL;
+  case NNCL_INT32: return OT_INT32;
+  case NNCL_INT64: return OT_INT64;
+  default: return OT_UNDEFINED;
   }
 }
 
 const char *onnx_dtype_name(int32_t t) {
-  static const char *const names[] = {"undefined", "float", "uint8", "int8", "uint16", "int16",
-                                      "int32", "int64", "string", "bool", "float16", "double",
-                                      "uint32", "uint64", "complex64", "complex128", "bfloat16"};
+  static const char *const names[] = {"undefined",  "float",   "uint8",  "int8",   "uint16",
+                                      "int16",      "int32",   "int64",  "string", "bool",
+                                      "float16",    "double",  "uint32", "uint64", "complex64",
+                                      "complex128", "bfloat16"};
   if (t >= 0 && t < (int32_t)(sizeof names / sizeof *names)) return names[t];
   return "unknown";
 }
@@ -73,8 +88,9 @@ static void le_to_host(void *data, size_t n, size_t esize) {
 }
 
 /* Shape from TensorProto dims with rank, sign and overflow checks; *numel gets the element count. */
-static nncl_status dims_to_shape(nncl_context *ctx, const int64_t *dims, size_t n_dims, size_t esize,
-                                 const char *where, nncl_shape *shape, size_t *numel) {
+static nncl_status dims_to_shape(nncl_context *ctx, const int64_t *dims, size_t n_dims,
+                                 size_t esize, const char *where, nncl_shape *shape,
+                                 size_t *numel) {
   if (n_dims > NNCL_MAX_RANK)
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: rank %zu exceeds nncl's maximum %d", where, n_dims,
                       NNCL_MAX_RANK);
@@ -93,7 +109,8 @@ static nncl_status dims_to_shape(nncl_context *ctx, const int64_t *dims, size_t 
   if (n) {
     for (size_t i = 0; i < n_dims; i++) {
       if ((uint64_t)dims[i] > (SIZE_MAX / esize) / n)
-        return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: element count overflows (dims too large)", where);
+        return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: element count overflows (dims too large)",
+                          where);
       n *= (size_t)dims[i];
     }
   }
@@ -127,29 +144,34 @@ static int parse_u64(const char *s, uint64_t *out) {
 /* Opens the file of an external-data tensor positioned at its data, after checking the location,
    offset and length against the tensor's `bytes` and the file's real size (so nothing is
    allocated for data the file does not hold). */
-static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t, const char *base_dir,
-                                 const char *where, size_t bytes, FILE **out) {
+static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t,
+                                 const char *base_dir, const char *where, size_t bytes,
+                                 FILE **out) {
   *out = NULL;
   const char *location = NULL, *offset_s = NULL, *length_s = NULL;
   for (size_t i = 0; i < t->n_external_data; i++) {
     const Onnx__StringStringEntryProto *e = t->external_data[i];
     if (!e || !e->key) continue;
-    if (strcmp(e->key, "location") == 0) location = e->value;
-    else if (strcmp(e->key, "offset") == 0) offset_s = e->value;
-    else if (strcmp(e->key, "length") == 0) length_s = e->value;
+    if (strcmp(e->key, "location") == 0)
+      location = e->value;
+    else if (strcmp(e->key, "offset") == 0)
+      offset_s = e->value;
+    else if (strcmp(e->key, "length") == 0)
+      length_s = e->value;
   }
   if (!location)
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data without a location", where);
   if (!location_is_safe(location))
     return nncl_error(ctx, NNCL_ERR_FORMAT,
-                      "%s: external data location \"%s\" leaves the model's folder", where, location);
+                      "%s: external data location \"%s\" leaves the model's folder", where,
+                      location);
   uint64_t offset = 0, length = bytes;
   if (offset_s && !parse_u64(offset_s, &offset))
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data offset \"%s\" is not a number", where,
-                      offset_s);
+    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data offset \"%s\" is not a number",
+                      where, offset_s);
   if (length_s && !parse_u64(length_s, &length))
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data length \"%s\" is not a number", where,
-                      length_s);
+    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data length \"%s\" is not a number",
+                      where, length_s);
   if (length != bytes)
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data length %llu, expected %zu bytes",
                       where, (unsigned long long)length, bytes);
@@ -185,42 +207,54 @@ static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t, 
   return NNCL_OK;
 }
 
-nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t, const char *base_dir,
-                                 const char *where, nncl_array *out) {
+nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t,
+                                 const char *base_dir, const char *where, nncl_array *out) {
   memset(out, 0, sizeof *out);
   if (!t) return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: missing tensor", where);
   int32_t ot = t->has_data_type ? t->data_type : OT_UNDEFINED;
   nncl_dtype dt = onnx_dtype_to_nncl(ot);
   if (dt == NNCL_UNDEFINED)
     return nncl_error(ctx, ot == OT_UNDEFINED ? NNCL_ERR_FORMAT : NNCL_ERR_DTYPE,
-                      "%s: element type %s (%d) is not supported", where, onnx_dtype_name(ot), (int)ot);
+                      "%s: element type %s (%d) is not supported", where, onnx_dtype_name(ot),
+                      (int)ot);
   if (t->segment)
     return nncl_error(ctx, NNCL_ERR_UNSUPPORTED, "%s: segmented tensors are not supported", where);
   size_t esize = nncl_dtype_size(dt), numel = 0;
   nncl_shape shape;
   NNCL_TRY(dims_to_shape(ctx, t->dims, t->n_dims, esize, where, &shape, &numel));
   size_t bytes = numel * esize;
-  int external = t->has_data_location &&
-                 t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  int external =
+      t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
 
   /* Decide where the data is and check its size before allocating. */
   size_t typed_n = 0;
   const char *typed_name = NULL;
   switch (dt) {
-    case NNCL_FLOAT32: typed_n = t->n_float_data; typed_name = "float_data"; break;
-    case NNCL_INT64: typed_n = t->n_int64_data; typed_name = "int64_data"; break;
-    default: typed_n = t->n_int32_data; typed_name = "int32_data"; break;
+  case NNCL_FLOAT32:
+    typed_n = t->n_float_data;
+    typed_name = "float_data";
+    break;
+  case NNCL_INT64:
+    typed_n = t->n_int64_data;
+    typed_name = "int64_data";
+    break;
+  default:
+    typed_n = t->n_int32_data;
+    typed_name = "int32_data";
+    break;
   }
   if (external) {
     if (t->has_raw_data || typed_n)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external tensor also carries inline data", where);
+      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external tensor also carries inline data",
+                        where);
   } else if (t->has_raw_data) {
     if (typed_n)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: both raw_data and %s are set", where, typed_name);
+      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: both raw_data and %s are set", where,
+                        typed_name);
     if (t->raw_data.len != bytes)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: raw_data holds %zu bytes, %s %s needs %zu", where,
-                        t->raw_data.len, nncl_dtype_name(dt), nncl_shape_format(&shape, (char[96]){0}, 96),
-                        bytes);
+      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: raw_data holds %zu bytes, %s %s needs %zu",
+                        where, t->raw_data.len, nncl_dtype_name(dt),
+                        nncl_shape_format(&shape, (char[96]){0}, 96), bytes);
   } else if (typed_n != numel) {
     return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: %s holds %zu values, %s %s needs %zu", where,
                       typed_name, typed_n, nncl_dtype_name(dt),
@@ -273,7 +307,8 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
   if (st == NNCL_OK) st = onnx_tensor_to_array(ctx, s->indices, base_dir, where, &indices);
   nncl_shape shape;
   size_t numel = 0, esize = nncl_dtype_size(values.dtype);
-  if (st == NNCL_OK) st = dims_to_shape(ctx, s->dims, s->n_dims, esize ? esize : 1, where, &shape, &numel);
+  if (st == NNCL_OK)
+    st = dims_to_shape(ctx, s->dims, s->n_dims, esize ? esize : 1, where, &shape, &numel);
   int64_t nnz = values.data ? nncl_shape_numel(&values.shape) : 0;
   if (st == NNCL_OK && values.shape.rank != 1)
     st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse values must be 1-D", where);
@@ -282,8 +317,10 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
   /* Indices are either [NNZ] linear positions or [NNZ, rank] coordinates. */
   int coords = 0;
   if (st == NNCL_OK) {
-    if (indices.shape.rank == 1 && indices.shape.dims[0] == nnz) coords = 0;
-    else if (indices.shape.rank == 2 && indices.shape.dims[0] == nnz && indices.shape.dims[1] == shape.rank)
+    if (indices.shape.rank == 1 && indices.shape.dims[0] == nnz)
+      coords = 0;
+    else if (indices.shape.rank == 2 && indices.shape.dims[0] == nnz &&
+             indices.shape.dims[1] == shape.rank)
       coords = 1;
     else
       st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse indices shape does not match %lld values",
@@ -291,8 +328,9 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
   }
   /* The dense size is not bounded by the file: cap it so a tiny file cannot demand terabytes. */
   if (st == NNCL_OK && numel > ONNX_MAX_SPARSE_DENSE_BYTES / (esize ? esize : 1))
-    st = nncl_error(ctx, NNCL_ERR_UNSUPPORTED, "%s: the dense form of this sparse tensor exceeds %zu bytes",
-                    where, (size_t)ONNX_MAX_SPARSE_DENSE_BYTES);
+    st = nncl_error(ctx, NNCL_ERR_UNSUPPORTED,
+                    "%s: the dense form of this sparse tensor exceeds %zu bytes", where,
+                    (size_t)ONNX_MAX_SPARSE_DENSE_BYTES);
   if (st == NNCL_OK && nncl_array_alloc(out, values.dtype, &shape) != NNCL_OK)
     st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: dense copy of a sparse tensor", where);
   const int64_t *idx = indices.data;
@@ -301,7 +339,10 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
     if (coords) {
       for (int d = 0; d < shape.rank; d++) {
         int64_t c = idx[i * shape.rank + d];
-        if (c < 0 || c >= shape.dims[d]) { lin = -1; break; }
+        if (c < 0 || c >= shape.dims[d]) {
+          lin = -1;
+          break;
+        }
         lin = lin * shape.dims[d] + c;
       }
     } else {
@@ -365,9 +406,11 @@ static char *dir_of(const char *path) {
   return d;
 }
 
-nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_array *out, char **name) {
+nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_array *out,
+                                  char **name) {
   if (name) *name = NULL;
-  if (!path || !out) return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load_tensor: NULL argument");
+  if (!path || !out)
+    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load_tensor: NULL argument");
   memset(out, 0, sizeof *out);
   void *bytes = NULL;
   size_t len = 0;
@@ -379,7 +422,9 @@ nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_arra
     st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: not a valid TensorProto: %s", path, why);
   } else {
     t = onnx__tensor_proto__unpack(NULL, len, bytes);
-    if (!t) st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: not a valid TensorProto (protobuf decoding failed)", path);
+    if (!t)
+      st = nncl_error(ctx, NNCL_ERR_FORMAT,
+                      "%s: not a valid TensorProto (protobuf decoding failed)", path);
   }
   char *dir = st == NNCL_OK ? dir_of(path) : NULL;
   if (st == NNCL_OK && !dir) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
@@ -413,7 +458,8 @@ nncl_status nncl_onnx_save_tensor(nncl_context *ctx, const char *path, const nnc
     return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_save_tensor: NULL argument");
   int32_t ot = onnx_dtype_from_nncl(a->dtype);
   if (ot == OT_UNDEFINED)
-    return nncl_error(ctx, NNCL_ERR_DTYPE, "%s: cannot save dtype %s", path, nncl_dtype_name(a->dtype));
+    return nncl_error(ctx, NNCL_ERR_DTYPE, "%s: cannot save dtype %s", path,
+                      nncl_dtype_name(a->dtype));
   if (a->shape.rank < 0 || a->shape.rank > NNCL_MAX_RANK)
     return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "%s: rank %d", path, a->shape.rank);
   Onnx__TensorProto t;
@@ -450,7 +496,8 @@ nncl_status nncl_onnx_save_tensor(nncl_context *ctx, const char *path, const nnc
     st = nncl_error(ctx, NNCL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
   } else {
     if (fwrite(buf, 1, n, f) != n) st = nncl_error(ctx, NNCL_ERR_IO, "%s: write failed", path);
-    if (fclose(f) != 0 && st == NNCL_OK) st = nncl_error(ctx, NNCL_ERR_IO, "%s: write failed", path);
+    if (fclose(f) != 0 && st == NNCL_OK)
+      st = nncl_error(ctx, NNCL_ERR_IO, "%s: write failed", path);
   }
   free(buf);
   return st;

@@ -44,42 +44,42 @@ static int walk(const ProtobufCMessageDescriptor *desc, const uint8_t *b, size_t
       return -1;
     }
     switch (wire) {
-      case 0:
-        if (!read_varint(b, len, &pos, &v)) {
-          snprintf(msg, msg_len, "truncated varint in field %llu of a %s", (unsigned long long)field,
-                   desc->name);
-          return -1;
-        }
-        break;
-      case 1:
-      case 5: {
-        size_t n = wire == 1 ? 8 : 4;
-        if (len - pos < n) {
-          snprintf(msg, msg_len, "truncated fixed-size field %llu of a %s", (unsigned long long)field,
-                   desc->name);
-          return -1;
-        }
-        pos += n;
-        break;
+    case 0:
+      if (!read_varint(b, len, &pos, &v)) {
+        snprintf(msg, msg_len, "truncated varint in field %llu of a %s", (unsigned long long)field,
+                 desc->name);
+        return -1;
       }
-      case 2: {
-        if (!read_varint(b, len, &pos, &v) || v > len - pos) {
-          snprintf(msg, msg_len, "field %llu of a %s claims more bytes than the data holds",
-                   (unsigned long long)field, desc->name);
-          return -1;
-        }
-        const ProtobufCFieldDescriptor *fd =
-            protobuf_c_message_descriptor_get_field(desc, (unsigned)field);
-        if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
-            walk(fd->descriptor, b + pos, (size_t)v, depth + 1, msg, msg_len) != 0)
-          return -1;
-        pos += (size_t)v;
-        break;
+      break;
+    case 1:
+    case 5: {
+      size_t n = wire == 1 ? 8 : 4;
+      if (len - pos < n) {
+        snprintf(msg, msg_len, "truncated fixed-size field %llu of a %s", (unsigned long long)field,
+                 desc->name);
+        return -1;
       }
-      default:
-        snprintf(msg, msg_len, "unsupported wire type %u (field %llu of a %s)", wire,
+      pos += n;
+      break;
+    }
+    case 2: {
+      if (!read_varint(b, len, &pos, &v) || v > len - pos) {
+        snprintf(msg, msg_len, "field %llu of a %s claims more bytes than the data holds",
                  (unsigned long long)field, desc->name);
         return -1;
+      }
+      const ProtobufCFieldDescriptor *fd =
+          protobuf_c_message_descriptor_get_field(desc, (unsigned)field);
+      if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+          walk(fd->descriptor, b + pos, (size_t)v, depth + 1, msg, msg_len) != 0)
+        return -1;
+      pos += (size_t)v;
+      break;
+    }
+    default:
+      snprintf(msg, msg_len, "unsupported wire type %u (field %llu of a %s)", wire,
+               (unsigned long long)field, desc->name);
+      return -1;
     }
   }
   return 0;

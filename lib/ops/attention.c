@@ -33,7 +33,7 @@ static const char *const algo_names[] = {"fused", "gemm"};
 
 struct att_state {
   enum att_algo algo;
-  cl_kernel k;       /* attention_fwd or attention_softmax_rows */
+  cl_kernel k; /* attention_fwd or attention_softmax_rows */
   cl_uint lq, lk, nb1, ms[4];
   size_t batch, dk, dv;
   float scale;
@@ -81,7 +81,8 @@ static nncl_status infer(struct op_call *c) {
 }
 
 /* nncl.algo / NNCL_ATTENTION_ALGO when set, else the device and shape rule. */
-static enum att_algo choose(const struct op_call *c, const struct att_state *s, size_t score_bytes) {
+static enum att_algo choose(const struct op_call *c, const struct att_state *s,
+                            size_t score_bytes) {
   const char *e = op_attr_str(c, "nncl.algo", NULL);
   if (!e) e = getenv("NNCL_ATTENTION_ALGO");
   if (e && *e)
@@ -140,7 +141,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   char opts[200];
   if (s->algo == ATT_GEMM) {
     /* DK and DV do not matter to the row kernel: one program per mask/causal variant */
-    snprintf(opts, sizeof opts, "-DHAS_MASK=%d -DCAUSAL=%d -DSM_WG=%d", has_mask, causal, ATT_SM_WG);
+    snprintf(opts, sizeof opts, "-DHAS_MASK=%d -DCAUSAL=%d -DSM_WG=%d", has_mask, causal,
+             ATT_SM_WG);
     c->algo = "gemm_softmax_gemm";
     *ws = score_bytes;
     NNCL_TRY(nncl_kernel_get(c->ctx, "attention", opts, "attention_softmax_rows", &s->k));
@@ -180,9 +182,9 @@ static nncl_status enqueue(struct op_call *c) {
   if (s->algo == ATT_GEMM) return enqueue_gemm(c, s, mask);
   return NNCL_LAUNCH(c->ctx, s->k, "attention_fwd", 2, global, local, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->in[1].mem), NNCL_ARG(c->in[2].mem), NNCL_ARG(mask),
-                     NNCL_ARG(c->out[0].mem), NNCL_ARG(s->lq), NNCL_ARG(s->lk),
-                     NNCL_ARG(s->scale), NNCL_ARG(s->nb1), NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]),
-                     NNCL_ARG(s->ms[2]), NNCL_ARG(s->ms[3]));
+                     NNCL_ARG(c->out[0].mem), NNCL_ARG(s->lq), NNCL_ARG(s->lk), NNCL_ARG(s->scale),
+                     NNCL_ARG(s->nb1), NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]), NNCL_ARG(s->ms[2]),
+                     NNCL_ARG(s->ms[3]));
 }
 
 static void cost(const struct op_call *c, struct op_cost *o) {
@@ -195,6 +197,12 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                     (double)nncl_shape_numel(v) + (double)nncl_shape_numel(&c->out[0].shape));
 }
 
-const struct op_def op_attention = {.min_in = 3, .max_in = 4, .min_out = 1, .max_out = 1,
-                                    .infer = infer, .plan = plan, .enqueue = enqueue,
-                                    .release = release, .cost = cost};
+const struct op_def op_attention = {.min_in = 3,
+                                    .max_in = 4,
+                                    .min_out = 1,
+                                    .max_out = 1,
+                                    .infer = infer,
+                                    .plan = plan,
+                                    .enqueue = enqueue,
+                                    .release = release,
+                                    .cost = cost};

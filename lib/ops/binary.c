@@ -63,9 +63,7 @@ static nncl_status check_types(struct op_call *c, const struct binary_row *r) {
   switch (r->kind) {
   case EWK_BOOL: ok = t == NNCL_BOOL; break;
   case EWK_CMP: ok = ew_cl_type(t) != NULL; break;
-  case EWK_NUM:
-    ok = t == NNCL_FLOAT32 || (ew_is_int(t) && (t != NNCL_BOOL || is_where(r)));
-    break;
+  case EWK_NUM: ok = t == NNCL_FLOAT32 || (ew_is_int(t) && (t != NNCL_BOOL || is_where(r))); break;
   default: ok = t == NNCL_FLOAT32; break;
   }
   if (!ok)
@@ -115,9 +113,10 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   int is_int = ew_is_int(is_where(r) ? tb : ta);
   const char *expr = is_int ? r->iexpr : r->fexpr;
   char opts[1024];
-  snprintf(opts, sizeof opts, "-DEW_BCAST=1 -DNIN=%d -DTA=%s -DTB=%s -DTC=%s -DTO=%s -DTP=%s -DOP_EXPR=%s",
-           nin_kernel, ew_cl_type(ta), ew_cl_type(tb), ew_cl_type(tc),
-           ew_cl_type(c->out[0].dtype), is_int ? "long" : "float", expr);
+  snprintf(opts, sizeof opts,
+           "-DEW_BCAST=1 -DNIN=%d -DTA=%s -DTB=%s -DTC=%s -DTO=%s -DTP=%s -DOP_EXPR=%s", nin_kernel,
+           ew_cl_type(ta), ew_cl_type(tb), ew_cl_type(tc), ew_cl_type(c->out[0].dtype),
+           is_int ? "long" : "float", expr);
   NNCL_TRY(nncl_kernel_get(c->ctx, "elementwise", opts, "elementwise_bcast", &s->k));
   for (int i = 0; i < s->n_steps; i++) {
     struct step *st = &s->steps[i];
@@ -130,8 +129,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     NNCL_TRY(ew_bcast_plan(c, &c->out[0].shape, nin_kernel, in, &st->b));
     double alpha = r->variadic && strcmp(r->name, "Mean") == 0 && i == s->n_steps - 1
                        ? 1.0 / (double)n_in
-                       : strcmp(r->name, "Mod") == 0 ? (double)op_attr_int(c, "fmod", 0)
-                                                      : 1.0;
+                   : strcmp(r->name, "Mod") == 0 ? (double)op_attr_int(c, "fmod", 0)
+                                                 : 1.0;
     ew_params_set(&st->p, is_int, alpha, 0.0);
   }
   c->algo = s->steps[0].b.meta[0] == 1 ? "elementwise_bcast_flat" : "elementwise_bcast";
@@ -171,19 +170,25 @@ static void cost(const struct op_call *c, struct op_cost *o) {
     o->bytes += (double)nncl_shape_numel(&c->in[i].shape) * (double)nncl_dtype_size(c->in[i].dtype);
 }
 
-#define DEF(id, name, fe, ie, kind, variadic)                                                     \
-  const struct op_def op_ew_##id = {.min_in = (variadic) ? 1 : 2,                                 \
-                                    .max_in = (variadic) ? 1 << 16 : 2,                           \
-                                    .min_out = 1,                                                 \
-                                    .max_out = 1,                                                 \
-                                    .infer = infer,                                               \
-                                    .plan = plan,                                                 \
-                                    .enqueue = enqueue,                                           \
-                                    .release = release,                                           \
+#define DEF(id, name, fe, ie, kind, variadic)                                                      \
+  const struct op_def op_ew_##id = {.min_in = (variadic) ? 1 : 2,                                  \
+                                    .max_in = (variadic) ? 1 << 16 : 2,                            \
+                                    .min_out = 1,                                                  \
+                                    .max_out = 1,                                                  \
+                                    .infer = infer,                                                \
+                                    .plan = plan,                                                  \
+                                    .enqueue = enqueue,                                            \
+                                    .release = release,                                            \
                                     .cost = cost};
 EW_BINARY_TABLE(DEF)
 #undef DEF
 
-const struct op_def op_where = {.min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-                                .infer = infer, .plan = plan, .enqueue = enqueue,
-                                .release = release, .cost = cost};
+const struct op_def op_where = {.min_in = 3,
+                                .max_in = 3,
+                                .min_out = 1,
+                                .max_out = 1,
+                                .infer = infer,
+                                .plan = plan,
+                                .enqueue = enqueue,
+                                .release = release,
+                                .cost = cost};

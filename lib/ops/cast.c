@@ -77,9 +77,19 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_cast = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                               .infer = infer_cast, .plan = plan, .enqueue = enqueue,
+const struct op_def op_cast = {.min_in = 1,
+                               .max_in = 1,
+                               .min_out = 1,
+                               .max_out = 1,
+                               .infer = infer_cast,
+                               .plan = plan,
+                               .enqueue = enqueue,
                                .release = release};
-const struct op_def op_cast_like = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                    .infer = infer_cast_like, .plan = plan, .enqueue = enqueue,
+const struct op_def op_cast_like = {.min_in = 2,
+                                    .max_in = 2,
+                                    .min_out = 1,
+                                    .max_out = 1,
+                                    .infer = infer_cast_like,
+                                    .plan = plan,
+                                    .enqueue = enqueue,
                                     .release = release};

@@ -109,9 +109,14 @@ static nncl_status concat_enqueue(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_concat = {.min_in = 1, .max_in = 4096, .min_out = 1, .max_out = 1,
-                                 .infer = concat_infer, .plan = concat_plan,
-                                 .enqueue = concat_enqueue, .release = parts_release};
+const struct op_def op_concat = {.min_in = 1,
+                                 .max_in = 4096,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .infer = concat_infer,
+                                 .plan = concat_plan,
+                                 .enqueue = concat_enqueue,
+                                 .release = parts_release};
 
 /* ---- Split ---- */
 /* Lengths of the parts: the split attribute before opset 13, the (constant) input from 13 on,
@@ -136,8 +141,9 @@ static nncl_status split_lengths(struct op_call *c, int axis, int64_t *len) {
                       c->n_out);
   } else {
     if (dim % c->n_out)
-      return op_error(c, NNCL_ERR_SHAPE, "axis %d of input %s (size %lld) does not split into %d equal parts",
-                      axis, OP_SHAPE_STR(in, sa), (long long)dim, c->n_out);
+      return op_error(c, NNCL_ERR_SHAPE,
+                      "axis %d of input %s (size %lld) does not split into %d equal parts", axis,
+                      OP_SHAPE_STR(in, sa), (long long)dim, c->n_out);
     for (int i = 0; i < c->n_out; i++) len[i] = dim / c->n_out;
     return NNCL_OK;
   }
@@ -204,6 +210,12 @@ static nncl_status split_enqueue(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_split = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 4096,
-                                .infer = split_infer, .plan = split_plan,
-                                .enqueue = split_enqueue, .release = parts_release};
+const struct op_def op_split = {.value_inputs = 1u << 1,
+                                .min_in = 1,
+                                .max_in = 2,
+                                .min_out = 1,
+                                .max_out = 4096,
+                                .infer = split_infer,
+                                .plan = split_plan,
+                                .enqueue = split_enqueue,
+                                .release = parts_release};

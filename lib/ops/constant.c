@@ -99,9 +99,14 @@ static nncl_status constant_infer(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_constant = {.min_in = 0, .max_in = 0, .min_out = 1, .max_out = 1,
-                                   .infer = constant_infer, .plan = upload_plan,
-                                   .enqueue = copy_enqueue, .release = release,
+const struct op_def op_constant = {.min_in = 0,
+                                   .max_in = 0,
+                                   .min_out = 1,
+                                   .max_out = 1,
+                                   .infer = constant_infer,
+                                   .plan = upload_plan,
+                                   .enqueue = copy_enqueue,
+                                   .release = release,
                                    .cost = shape_cost_write_only};
 
 /* ---- ConstantOfShape ---- */
@@ -115,10 +120,10 @@ static nncl_status cos_value(struct op_call *c, nncl_dtype *dt, uint64_t *bits) 
   *dt = t->t->dtype;
   NNCL_TRY(shape_check_dtype(c, *dt, "value"));
   switch (nncl_dtype_size(*dt)) { /* the fill kernel takes the low bytes of the pattern */
-    case 1: *bits = *(const uint8_t *)t->t->data; break;
-    case 2: *bits = *(const uint16_t *)t->t->data; break;
-    case 4: *bits = *(const uint32_t *)t->t->data; break;
-    default: *bits = *(const uint64_t *)t->t->data; break;
+  case 1: *bits = *(const uint8_t *)t->t->data; break;
+  case 2: *bits = *(const uint16_t *)t->t->data; break;
+  case 4: *bits = *(const uint32_t *)t->t->data; break;
+  default: *bits = *(const uint64_t *)t->t->data; break;
   }
   return NNCL_OK;
 }
@@ -131,8 +136,8 @@ static nncl_status cos_infer(struct op_call *c) {
   int n = shape_input_ints(c, 0, v, NNCL_MAX_RANK);
   if (n == -1) return op_error(c, NNCL_ERR_UNSUPPORTED, "the shape input must be a constant");
   if (n < 0)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "the shape input must be int64 with at most %d values",
-                    NNCL_MAX_RANK);
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "the shape input must be int64 with at most %d values", NNCL_MAX_RANK);
   nncl_shape s = {.rank = n};
   for (int i = 0; i < n; i++) {
     if (v[i] < 0)
@@ -163,13 +168,18 @@ static nncl_status cos_plan(struct op_call *c, size_t *ws) {
 
 static nncl_status cos_enqueue(struct op_call *c) {
   const struct const_state *s = c->state;
-  return shape_fill_enqueue(c, s->fill, c->out[0].mem, nncl_shape_numel(&c->out[0].shape),
-                            s->bits);
+  return shape_fill_enqueue(c, s->fill, c->out[0].mem, nncl_shape_numel(&c->out[0].shape), s->bits);
 }
 
-const struct op_def op_constant_of_shape = {.value_inputs = 1u << 0, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                            .infer = cos_infer, .plan = cos_plan,
-                                            .enqueue = cos_enqueue, .release = release,
+const struct op_def op_constant_of_shape = {.value_inputs = 1u << 0,
+                                            .min_in = 1,
+                                            .max_in = 1,
+                                            .min_out = 1,
+                                            .max_out = 1,
+                                            .infer = cos_infer,
+                                            .plan = cos_plan,
+                                            .enqueue = cos_enqueue,
+                                            .release = release,
                                             .cost = shape_cost_write_only};
 
 /* ---- Shape ---- */
@@ -188,9 +198,14 @@ static nncl_status shape_infer(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_shape = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                .infer = shape_infer, .plan = upload_plan,
-                                .enqueue = copy_enqueue, .release = release,
+const struct op_def op_shape = {.min_in = 1,
+                                .max_in = 1,
+                                .min_out = 1,
+                                .max_out = 1,
+                                .infer = shape_infer,
+                                .plan = upload_plan,
+                                .enqueue = copy_enqueue,
+                                .release = release,
                                 .cost = shape_cost_write_only};
 
 /* ---- Size ---- */
@@ -202,9 +217,14 @@ static nncl_status size_infer(struct op_call *c) {
   return NNCL_OK;
 }
 
-const struct op_def op_size = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                               .infer = size_infer, .plan = upload_plan,
-                               .enqueue = copy_enqueue, .release = release,
+const struct op_def op_size = {.min_in = 1,
+                               .max_in = 1,
+                               .min_out = 1,
+                               .max_out = 1,
+                               .infer = size_infer,
+                               .plan = upload_plan,
+                               .enqueue = copy_enqueue,
+                               .release = release,
                                .cost = shape_cost_write_only};
 
 /* ---- Range ---- */
@@ -249,14 +269,21 @@ static nncl_status range_infer(struct op_call *c) {
     if (dt == NNCL_FLOAT32)
       ((float *)a->data)[i] = *(const float *)hs->data + (float)i * *(const float *)hd->data;
     else if (dt == NNCL_INT32)
-      ((int32_t *)a->data)[i] = (int32_t)(*(const int32_t *)hs->data + i * *(const int32_t *)hd->data);
+      ((int32_t *)a->data)[i] =
+          (int32_t)(*(const int32_t *)hs->data + i * *(const int32_t *)hd->data);
     else
       ((int64_t *)a->data)[i] = *(const int64_t *)hs->data + i * *(const int64_t *)hd->data;
   }
   return NNCL_OK;
 }
 
-const struct op_def op_range = {.value_inputs = 0x7u, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-                                .infer = range_infer, .plan = upload_plan,
-                                .enqueue = copy_enqueue, .release = release,
+const struct op_def op_range = {.value_inputs = 0x7u,
+                                .min_in = 3,
+                                .max_in = 3,
+                                .min_out = 1,
+                                .max_out = 1,
+                                .infer = range_infer,
+                                .plan = upload_plan,
+                                .enqueue = copy_enqueue,
+                                .release = release,
                                 .cost = shape_cost_write_only};

@@ -68,31 +68,35 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
       return op_error(c, NNCL_ERR_SHAPE, "kernel_shape does not match weights %s",
                       OP_SHAPE_STR(&w->shape, sw));
     if (strides[i] < 1 || dil[i] < 1)
-      return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "strides and dilations must be >= 1 (got %lld, %lld)",
-                      (long long)strides[i], (long long)dil[i]);
+      return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                      "strides and dilations must be >= 1 (got %lld, %lld)", (long long)strides[i],
+                      (long long)dil[i]);
     if (pads[i] < 0 || pads[i + nd] < 0)
       return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "negative pads (%lld, %lld) are not allowed",
                       (long long)pads[i], (long long)pads[i + nd]);
-    if (opad[i] < 0)
-      return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "negative output_padding");
+    if (opad[i] < 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "negative output_padding");
     if (k_sp[i] < 1 || in_sp[i] < 1)
-      return op_error(c, NNCL_ERR_SHAPE, "empty input %s or weights %s", OP_SHAPE_STR(&x->shape, sx),
-                      OP_SHAPE_STR(&w->shape, sw));
+      return op_error(c, NNCL_ERR_SHAPE, "empty input %s or weights %s",
+                      OP_SHAPE_STR(&x->shape, sx), OP_SHAPE_STR(&w->shape, sw));
   }
   if (g->groups < 1)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "group must be >= 1, got %lld", (long long)g->groups);
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "group must be >= 1, got %lld",
+                    (long long)g->groups);
   g->N = x->shape.dims[0];
   g->C = x->shape.dims[1];
   if (g->C % g->groups)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "input channels %lld are not divisible by group %lld",
-                    (long long)g->C, (long long)g->groups);
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "input channels %lld are not divisible by group %lld", (long long)g->C,
+                    (long long)g->groups);
   g->Cg = g->C / g->groups;
   if (!g->transpose) {
     g->K = w->shape.dims[0];
     if (w->shape.dims[1] != g->Cg || g->K % g->groups)
       return op_error(c, NNCL_ERR_SHAPE,
-                      "weights %s do not fit input %s with group %lld (need [K, C/group, ...], K divisible by group)",
-                      OP_SHAPE_STR(&w->shape, sw), OP_SHAPE_STR(&x->shape, sx), (long long)g->groups);
+                      "weights %s do not fit input %s with group %lld (need [K, C/group, ...], K "
+                      "divisible by group)",
+                      OP_SHAPE_STR(&w->shape, sw), OP_SHAPE_STR(&x->shape, sx),
+                      (long long)g->groups);
   } else {
     if (w->shape.dims[0] != g->C)
       return op_error(c, NNCL_ERR_SHAPE, "weights %s do not fit input %s (need [C, K/group, ...])",
@@ -124,8 +128,10 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
       out_sp[i] = span < 0 ? 0 : span / s + 1;
     } else {
       int64_t want = -1;
-      if (n_oshape >= nd) want = oshape[n_oshape - nd + i];
-      else if (same_upper || same_lower) want = in_sp[i] * s;
+      if (n_oshape >= nd)
+        want = oshape[n_oshape - nd + i];
+      else if (same_upper || same_lower)
+        want = in_sp[i] * s;
       if (valid) pads[i] = pads[i + nd] = 0;
       if (want >= 0) {
         /* a negative total (output_shape beyond the natural size) pads the end with outputs
@@ -142,14 +148,17 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
       }
       if (opad[i] >= s && opad[i] >= dil[i])
         return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
-                        "output_padding %lld must be smaller than stride or dilation", (long long)opad[i]);
+                        "output_padding %lld must be smaller than stride or dilation",
+                        (long long)opad[i]);
       out_sp[i] = s * (in_sp[i] - 1) + opad[i] + ext - pads[i] - pads[i + nd];
     }
     if (out_sp[i] < 1)
       return op_error(c, NNCL_ERR_SHAPE,
-                      "output size %lld < 1 along spatial axis %d (input %s, weights %s, pads %lld+%lld, stride %lld, dilation %lld)",
-                      (long long)out_sp[i], i, OP_SHAPE_STR(&x->shape, sx), OP_SHAPE_STR(&w->shape, sw),
-                      (long long)pads[i], (long long)pads[i + nd], (long long)s, (long long)dil[i]);
+                      "output size %lld < 1 along spatial axis %d (input %s, weights %s, pads "
+                      "%lld+%lld, stride %lld, dilation %lld)",
+                      (long long)out_sp[i], i, OP_SHAPE_STR(&x->shape, sx),
+                      OP_SHAPE_STR(&w->shape, sw), (long long)pads[i], (long long)pads[i + nd],
+                      (long long)s, (long long)dil[i]);
   }
   if (nd == 1) {
     g->H = g->OH = g->R = 1;
@@ -181,7 +190,8 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
   if (op_has_input(c, 2)) {
     const nncl_shape *b = &c->in[2].shape;
     if (b->rank != 1 || b->dims[0] != g->K)
-      return op_error(c, NNCL_ERR_SHAPE, "bias %s must be [%lld]", OP_SHAPE_STR(b, sx), (long long)g->K);
+      return op_error(c, NNCL_ERR_SHAPE, "bias %s must be [%lld]", OP_SHAPE_STR(b, sx),
+                      (long long)g->K);
     g->has_bias = 1;
   }
   return NNCL_OK;
@@ -255,17 +265,17 @@ int conv_eligible(const struct op_call *c, const struct conv_geom *g, enum conv_
   int constw = conv_host_weights(c) != NULL;
   if (g->transpose) return (a == CONVT_DIRECT && constw) || a == CONVT_GEMM;
   switch (a) {
-    case CONV_DIRECT: return 1;
-    case CONV_IM2COL: return 1;
-    case CONV_WINOGRAD2:
-    case CONV_WINOGRAD4:
-      return constw && g->R == 3 && g->S == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 &&
-             g->dw == 1 && g->groups == 1;
-    case CONV_GEMM:
-      return g->R == 1 && g->S == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
-             g->pb == 0 && g->pr == 0;
-    case CONV_DEPTHWISE: return g->groups == g->C && g->Cg == 1 && g->groups > 1;
-    default: return 0;
+  case CONV_DIRECT: return 1;
+  case CONV_IM2COL: return 1;
+  case CONV_WINOGRAD2:
+  case CONV_WINOGRAD4:
+    return constw && g->R == 3 && g->S == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 &&
+           g->dw == 1 && g->groups == 1;
+  case CONV_GEMM:
+    return g->R == 1 && g->S == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+           g->pb == 0 && g->pr == 0;
+  case CONV_DEPTHWISE: return g->groups == g->C && g->Cg == 1 && g->groups > 1;
+  default: return 0;
   }
 }
 
@@ -303,15 +313,15 @@ static enum conv_algo forced(const struct op_call *c, const struct conv_geom *g)
 
 static nncl_status plan_algo(struct op_call *c, struct conv_state *s) {
   switch (s->algo) {
-    case CONV_DIRECT: return conv_direct_plan(c, s);
-    case CONV_DEPTHWISE: return conv_depthwise_plan(c, s);
-    case CONV_WINOGRAD2:
-    case CONV_WINOGRAD4: return conv_winograd_plan(c, s);
-    case CONV_GEMM:
-    case CONV_IM2COL: return conv_gemm_plan(c, s);
-    case CONVT_DIRECT:
-    case CONVT_GEMM: return conv_transpose_plan(c, s);
-    default: return op_error(c, NNCL_ERR_STATE, "no algorithm chosen");
+  case CONV_DIRECT: return conv_direct_plan(c, s);
+  case CONV_DEPTHWISE: return conv_depthwise_plan(c, s);
+  case CONV_WINOGRAD2:
+  case CONV_WINOGRAD4: return conv_winograd_plan(c, s);
+  case CONV_GEMM:
+  case CONV_IM2COL: return conv_gemm_plan(c, s);
+  case CONVT_DIRECT:
+  case CONVT_GEMM: return conv_transpose_plan(c, s);
+  default: return op_error(c, NNCL_ERR_STATE, "no algorithm chosen");
   }
 }
 
@@ -319,15 +329,15 @@ static nncl_status enqueue(struct op_call *c) {
   struct conv_state *s = c->state;
   if (!s) return op_error(c, NNCL_ERR_STATE, "enqueue before plan");
   switch (s->algo) {
-    case CONV_DIRECT: return conv_direct_enqueue(c, s);
-    case CONV_DEPTHWISE: return conv_depthwise_enqueue(c, s);
-    case CONV_WINOGRAD2:
-    case CONV_WINOGRAD4: return conv_winograd_enqueue(c, s);
-    case CONV_GEMM:
-    case CONV_IM2COL: return conv_gemm_enqueue(c, s);
-    case CONVT_DIRECT:
-    case CONVT_GEMM: return conv_transpose_enqueue(c, s);
-    default: return op_error(c, NNCL_ERR_STATE, "no algorithm chosen");
+  case CONV_DIRECT: return conv_direct_enqueue(c, s);
+  case CONV_DEPTHWISE: return conv_depthwise_enqueue(c, s);
+  case CONV_WINOGRAD2:
+  case CONV_WINOGRAD4: return conv_winograd_enqueue(c, s);
+  case CONV_GEMM:
+  case CONV_IM2COL: return conv_gemm_enqueue(c, s);
+  case CONVT_DIRECT:
+  case CONVT_GEMM: return conv_transpose_enqueue(c, s);
+  default: return op_error(c, NNCL_ERR_STATE, "no algorithm chosen");
   }
 }
 
@@ -391,7 +401,8 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
     if (op_has_input(c, i) && bufs[i]) {
       c->in[i].mem = bufs[i];
       if (st == NNCL_OK)
-        st = nncl_buffer_fill_zero(c->ctx, bufs[i], 0, (size_t)nncl_shape_numel(&c->in[i].shape) * 4);
+        st = nncl_buffer_fill_zero(c->ctx, bufs[i], 0,
+                                   (size_t)nncl_shape_numel(&c->in[i].shape) * 4);
     }
   }
   c->out[0].mem = bufs[3];
@@ -404,8 +415,9 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
     struct conv_state *s = NULL;
     if (plan_one(c, g, (enum conv_algo)a, &s) != NNCL_OK) continue; /* e.g. too large here */
     cl_mem ws = NULL;
-    nncl_status ts = s->ws_bytes ? nncl_buffer_create(c->ctx, s->ws_bytes, "conv autotune workspace", &ws)
-                                 : NNCL_OK;
+    nncl_status ts = s->ws_bytes
+                         ? nncl_buffer_create(c->ctx, s->ws_bytes, "conv autotune workspace", &ws)
+                         : NNCL_OK;
     c->workspace = ws;
     c->state = s;
     double t = 0;
@@ -473,9 +485,23 @@ static void cost(const struct op_call *c, struct op_cost *out) {
                       (double)g.N * g.K * g.OH * g.OW * (c->epi.has_residual ? 2 : 1));
 }
 
-const struct op_def op_conv = {.min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                               .flags = OP_EPILOGUE, .infer = infer, .plan = plan,
-                               .enqueue = enqueue, .release = release, .cost = cost};
-const struct op_def op_conv_transpose = {.min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                                         .flags = OP_EPILOGUE, .infer = infer, .plan = plan,
-                                         .enqueue = enqueue, .release = release, .cost = cost};
+const struct op_def op_conv = {.min_in = 2,
+                               .max_in = 3,
+                               .min_out = 1,
+                               .max_out = 1,
+                               .flags = OP_EPILOGUE,
+                               .infer = infer,
+                               .plan = plan,
+                               .enqueue = enqueue,
+                               .release = release,
+                               .cost = cost};
+const struct op_def op_conv_transpose = {.min_in = 2,
+                                         .max_in = 3,
+                                         .min_out = 1,
+                                         .max_out = 1,
+                                         .flags = OP_EPILOGUE,
+                                         .infer = infer,
+                                         .plan = plan,
+                                         .enqueue = enqueue,
+                                         .release = release,
+                                         .cost = cost};

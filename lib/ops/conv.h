@@ -7,21 +7,21 @@
 #include "op.h"
 
 /* Algorithms. The names are what NNCL_CONV_ALGO, c->algo and the autotune file use. */
-#define CONV_ALGO_LIST(X)                                                      \
-  X(CONV_DIRECT, "direct")          /* implicit GEMM over a phase-packed input */ \
-  X(CONV_WINOGRAD2, "winograd2")    /* F(2x2,3x3) */                              \
-  X(CONV_WINOGRAD4, "winograd4")    /* F(4x4,3x3) */                              \
-  X(CONV_GEMM, "gemm")              /* 1x1: CLBlast SGEMM straight on the input */ \
-  X(CONV_IM2COL, "im2col")          /* im2col + CLBlast SGEMM */                  \
-  X(CONV_DEPTHWISE, "depthwise")    /* groups == C */                             \
-  X(CONVT_DIRECT, "direct")         /* ConvTranspose: gather, no atomics */       \
-  X(CONVT_GEMM, "gemm")             /* ConvTranspose: GEMM + col2im */
+#define CONV_ALGO_LIST(X)                                                                          \
+  X(CONV_DIRECT, "direct")       /* implicit GEMM over a phase-packed input */                     \
+  X(CONV_WINOGRAD2, "winograd2") /* F(2x2,3x3) */                                                  \
+  X(CONV_WINOGRAD4, "winograd4") /* F(4x4,3x3) */                                                  \
+  X(CONV_GEMM, "gemm")           /* 1x1: CLBlast SGEMM straight on the input */                    \
+  X(CONV_IM2COL, "im2col")       /* im2col + CLBlast SGEMM */                                      \
+  X(CONV_DEPTHWISE, "depthwise") /* groups == C */                                                 \
+  X(CONVT_DIRECT, "direct")      /* ConvTranspose: gather, no atomics */                           \
+  X(CONVT_GEMM, "gemm")          /* ConvTranspose: GEMM + col2im */
 
 enum conv_algo {
 #define CONV_X(id, name) id,
   CONV_ALGO_LIST(CONV_X)
 #undef CONV_X
-  CONV_ALGO_COUNT
+      CONV_ALGO_COUNT
 };
 const char *conv_algo_name(enum conv_algo a);
 
@@ -30,9 +30,9 @@ const char *conv_algo_name(enum conv_algo a);
 struct conv_geom {
   int transpose;
   int64_t N, C, H, W, K, R, S, OH, OW;
-  int64_t sh, sw, dh, dw;         /* stride, dilation */
-  int64_t pt, pl, pb, pr;         /* pads: top, left, bottom, right */
-  int64_t groups, Cg, Kg;         /* per-group channel counts */
+  int64_t sh, sw, dh, dw; /* stride, dilation */
+  int64_t pt, pl, pb, pr; /* pads: top, left, bottom, right */
+  int64_t groups, Cg, Kg; /* per-group channel counts */
   int has_bias;
 };
 
@@ -45,12 +45,12 @@ struct conv_geom {
 struct conv_state {
   struct conv_geom g;
   enum conv_algo algo;
-  int use_blas;         /* Winograd / ConvTranspose GEMM stage through CLBlast (GPU) */
-  char opts[512];       /* -D options of the main kernels (epilogue and tile sizes) */
-  cl_kernel k[4];       /* kernels fetched in plan, meaning per algorithm */
-  cl_mem w;             /* packed / transformed weights (NULL when packed in enqueue) */
-  cl_mem taps;          /* direct/depthwise: tap offsets + phase codes */
-  int wprepacked;       /* w holds packed weights made in plan */
+  int use_blas;   /* Winograd / ConvTranspose GEMM stage through CLBlast (GPU) */
+  char opts[512]; /* -D options of the main kernels (epilogue and tile sizes) */
+  cl_kernel k[4]; /* kernels fetched in plan, meaning per algorithm */
+  cl_mem w;       /* packed / transformed weights (NULL when packed in enqueue) */
+  cl_mem taps;    /* direct/depthwise: tap offsets + phase codes */
+  int wprepacked; /* w holds packed weights made in plan */
   /* direct / depthwise: phase-packed input geometry */
   int64_t hph, wph, nph, cs; /* phase rows, columns, used phases, channel stride */
   int maxoff;                /* largest tap offset */
@@ -58,15 +58,15 @@ struct conv_state {
   int pack_input;            /* 0: the input is used in place (1x1, stride 1, no pads) */
   size_t xp_floats;          /* per-chunk floats of the packed input (with slack) */
   /* Winograd */
-  int wm, alpha;             /* output tile m, alpha = m + 2 */
-  int mr, nv;                /* register tile of the direct and Winograd gemm kernels: mr rows,
+  int wm, alpha;  /* output tile m, alpha = m + 2 */
+  int mr, nv;     /* register tile of the direct and Winograd gemm kernels: mr rows,
                                 16*nv columns */
-  int64_t th, tw;            /* tiles per image */
-  int64_t ppad;              /* tile columns per chunk, padded to CONV_NR */
-  int64_t kpad;              /* K padded to CONV_MR */
+  int64_t th, tw; /* tiles per image */
+  int64_t ppad;   /* tile columns per chunk, padded to CONV_NR */
+  int64_t kpad;   /* K padded to CONV_MR */
   /* chunking over the batch (workspace bound) */
-  int64_t chunk;             /* images per chunk */
-  size_t ws_off[3];          /* workspace offsets in bytes */
+  int64_t chunk;    /* images per chunk */
+  size_t ws_off[3]; /* workspace offsets in bytes */
   size_t ws_bytes;
 };
 
@@ -93,8 +93,8 @@ cl_mem conv_res_mem(const struct op_call *c);
 nncl_status conv_pack_setup(struct op_call *c, struct conv_state *s);
 nncl_status conv_pack_enqueue(struct op_call *c, struct conv_state *s, int64_t n0, int64_t nimg);
 /* The chunk of input images the direct/depthwise kernels read (packed planes or the input). */
-nncl_status conv_chunk_input(struct op_call *c, struct conv_state *s, int64_t n0,
-                             int64_t nimg, cl_mem *xp, cl_long *xoff, cl_long *xlen);
+nncl_status conv_chunk_input(struct op_call *c, struct conv_state *s, int64_t n0, int64_t nimg,
+                             cl_mem *xp, cl_long *xoff, cl_long *xlen);
 
 /* Eligibility of each algorithm for the geometry (and for constant weights where needed). */
 int conv_eligible(const struct op_call *c, const struct conv_geom *g, enum conv_algo a);

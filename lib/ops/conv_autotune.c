@@ -20,7 +20,9 @@ void conv_autotune_key(const struct op_call *c, const struct conv_geom *g, char 
   snprintf(dev, sizeof dev, "%.255s|%.127s|%.127s", d->name, d->version, d->driver_version);
   for (char *p = dev; *p; p++)
     if (*p == ' ' || *p == '\t' || *p == '\n') *p = '_';
-  snprintf(buf, len, "%s|%s|n%lld_c%lld_h%lld_w%lld_k%lld_r%lld_s%lld_st%lldx%lld_d%lldx%lld_p%lld.%lld.%lld.%lld_g%lld_w%d",
+  snprintf(buf, len,
+           "%s|%s|n%lld_c%lld_h%lld_w%lld_k%lld_r%lld_s%lld_st%lldx%lld_d%lldx%lld_p%lld.%lld.%lld."
+           "%lld_g%lld_w%d",
            dev, g->transpose ? "convT" : "conv", (long long)g->N, (long long)g->C, (long long)g->H,
            (long long)g->W, (long long)g->K, (long long)g->R, (long long)g->S, (long long)g->sh,
            (long long)g->sw, (long long)g->dh, (long long)g->dw, (long long)g->pt, (long long)g->pl,

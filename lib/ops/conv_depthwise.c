@@ -43,10 +43,10 @@ nncl_status conv_depthwise_enqueue(struct op_call *c, struct conv_state *s) {
     size_t ls[2] = {c->ctx->info.is_gpu ? 64 : 32, 1};
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_depthwise_main", 2, gs, ls, NNCL_ARG(xp),
                          NNCL_ARG(c->in[1].mem), NNCL_ARG(bias), NNCL_ARG(res),
-                         NNCL_ARG(c->out[0].mem), NNCL_ARG(s->taps), NNCL_ARG(xoff),
-                         NNCL_ARG(xlen), NNCL_ARG(yoff), NNCL_ARG(ntaps), NNCL_ARG(maxoff),
-                         NNCL_ARG(C), NNCL_ARG(cs), NNCL_ARG(K), NNCL_ARG(mult), NNCL_ARG(OH),
-                         NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(OWT), NNCL_ARG(nim)));
+                         NNCL_ARG(c->out[0].mem), NNCL_ARG(s->taps), NNCL_ARG(xoff), NNCL_ARG(xlen),
+                         NNCL_ARG(yoff), NNCL_ARG(ntaps), NNCL_ARG(maxoff), NNCL_ARG(C),
+                         NNCL_ARG(cs), NNCL_ARG(K), NNCL_ARG(mult), NNCL_ARG(OH), NNCL_ARG(OW),
+                         NNCL_ARG(WPH), NNCL_ARG(OWT), NNCL_ARG(nim)));
   }
   return NNCL_OK;
 }

@@ -12,7 +12,8 @@ nncl_status conv_pack_setup(struct op_call *c, struct conv_state *s) {
   int64_t hp = g->H + g->pt + g->pb, wp = g->W + g->pl + g->pr;
   s->hph = (hp + g->sh - 1) / g->sh;
   s->wph = (wp + g->sw - 1) / g->sw;
-  s->pack_input = !(g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 && g->pr == 0);
+  s->pack_input =
+      !(g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 && g->pr == 0);
   int *tab = malloc((size_t)(2 * ntaps + 1) * sizeof *tab);
   if (!tab) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "conv tap table");
   /* tab[0, ntaps): tap offsets; tab[ntaps, ntaps + nph): the phase codes (py*SW + px) some tap
@@ -53,9 +54,10 @@ nncl_status conv_pack_enqueue(struct op_call *c, struct conv_state *s, int64_t n
   size_t gs[2] = {(size_t)HPH, (size_t)planes};
   size_t ls[2] = {c->ctx->info.is_gpu ? 32 : 8, c->ctx->info.is_gpu ? 1 : 4};
   return NNCL_LAUNCH(c->ctx, s->k[0], "conv_direct_pack", 2, gs, ls, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(c->workspace), NNCL_ARG(s->taps), NNCL_ARG(ntaps), NNCL_ARG(xoff), NNCL_ARG(C),
-                     NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(SH), NNCL_ARG(SW), NNCL_ARG(PT),
-                     NNCL_ARG(PL), NNCL_ARG(NPH), NNCL_ARG(HPH), NNCL_ARG(WPH), NNCL_ARG(planes));
+                     NNCL_ARG(c->workspace), NNCL_ARG(s->taps), NNCL_ARG(ntaps), NNCL_ARG(xoff),
+                     NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(SH), NNCL_ARG(SW),
+                     NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(NPH), NNCL_ARG(HPH), NNCL_ARG(WPH),
+                     NNCL_ARG(planes));
 }
 
 /* Host packing of constant weights into the MR-row panels the main kernel reads. */
@@ -118,8 +120,8 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
 
 /* The input images n0 .. n0+nimg-1 as the direct and depthwise kernels read them: packed into
    phase planes in the workspace, or the input itself when no packing is needed. */
-nncl_status conv_chunk_input(struct op_call *c, struct conv_state *s, int64_t n0,
-                             int64_t nimg, cl_mem *xp, cl_long *xoff, cl_long *xlen) {
+nncl_status conv_chunk_input(struct op_call *c, struct conv_state *s, int64_t n0, int64_t nimg,
+                             cl_mem *xp, cl_long *xoff, cl_long *xlen) {
   const struct conv_geom *g = &s->g;
   if (s->pack_input) {
     NNCL_TRY(conv_pack_enqueue(c, s, n0, nimg));
@@ -147,8 +149,9 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
            total = (cl_int)(g->groups * kt * g->Cg * ntaps * s->mr);
     size_t l = op_local_1d(c), gsz = (size_t)total;
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[2], "conv_direct_pack_weights", 1, &gsz, &l,
-                         NNCL_ARG(c->in[1].mem), NNCL_ARG(c->workspace), NNCL_ARG(woff), NNCL_ARG(KG),
-                         NNCL_ARG(KT), NNCL_ARG(CG), NNCL_ARG(ntaps), NNCL_ARG(total)));
+                         NNCL_ARG(c->in[1].mem), NNCL_ARG(c->workspace), NNCL_ARG(woff),
+                         NNCL_ARG(KG), NNCL_ARG(KT), NNCL_ARG(CG), NNCL_ARG(ntaps),
+                         NNCL_ARG(total)));
   }
   cl_int maxoff = s->maxoff;
   cl_int C = (cl_int)g->C, CG = (cl_int)g->Cg, K = (cl_int)g->K, KG = (cl_int)g->Kg,
@@ -171,15 +174,17 @@ nncl_status conv_direct_enqueue(struct op_call *c, struct conv_state *s) {
     /* CPU: every row tile of one position tile in a work-group (they share the input strip
        in cache, and fewer groups cost less dispatch); GPU: a wide group over positions */
     size_t ls[2] = {1, 1};
-    if (c->ctx->info.is_gpu) ls[1] = 64;
-    else ls[0] = gs[0] % 8 == 0 ? 8 : gs[0] % 4 == 0 ? 4 : gs[0] % 2 == 0 ? 2 : 1;
+    if (c->ctx->info.is_gpu)
+      ls[1] = 64;
+    else
+      ls[0] = gs[0] % 8 == 0 ? 8 : gs[0] % 4 == 0 ? 4 : gs[0] % 2 == 0 ? 2 : 1;
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_direct_main", 2, gs, ls, NNCL_ARG(xp),
                          NNCL_ARG(wmem), NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(c->out[0].mem),
-                         NNCL_ARG(s->taps), NNCL_ARG(woff), NNCL_ARG(xoff), NNCL_ARG(xlen), NNCL_ARG(yoff),
-                         NNCL_ARG(ntaps), NNCL_ARG(maxoff), NNCL_ARG(C), NNCL_ARG(CG),
-                         NNCL_ARG(cs), NNCL_ARG(K), NNCL_ARG(KG), NNCL_ARG(KT), NNCL_ARG(G),
-                         NNCL_ARG(OH), NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(QT), NNCL_ARG(OWT),
-                         NNCL_ARG(nim)));
+                         NNCL_ARG(s->taps), NNCL_ARG(woff), NNCL_ARG(xoff), NNCL_ARG(xlen),
+                         NNCL_ARG(yoff), NNCL_ARG(ntaps), NNCL_ARG(maxoff), NNCL_ARG(C),
+                         NNCL_ARG(CG), NNCL_ARG(cs), NNCL_ARG(K), NNCL_ARG(KG), NNCL_ARG(KT),
+                         NNCL_ARG(G), NNCL_ARG(OH), NNCL_ARG(OW), NNCL_ARG(WPH), NNCL_ARG(QT),
+                         NNCL_ARG(OWT), NNCL_ARG(nim)));
   }
   return NNCL_OK;
 }

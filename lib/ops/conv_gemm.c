@@ -34,16 +34,14 @@ nncl_status conv_gemm_enqueue(struct op_call *c, struct conv_state *s) {
   cl_mem x = c->in[0].mem, w = c->in[1].mem, y = c->out[0].mem;
   if (s->algo == CONV_GEMM) {
     for (int64_t gg = 0; gg < g->groups; gg++)
-      NNCL_TRY(nncl_sgemm_strided_batched(c->ctx, false, false, kg, npix, crs, 1.0f, w,
-                                          (size_t)gg * kg * crs, crs, 0, x,
-                                          (size_t)(gg * g->Cg) * npix, npix,
-                                          (size_t)g->C * npix, 0.0f, y, (size_t)gg * kg * npix,
-                                          npix, K * npix, (size_t)g->N));
+      NNCL_TRY(nncl_sgemm_strided_batched(
+          c->ctx, false, false, kg, npix, crs, 1.0f, w, (size_t)gg * kg * crs, crs, 0, x,
+          (size_t)(gg * g->Cg) * npix, npix, (size_t)g->C * npix, 0.0f, y, (size_t)gg * kg * npix,
+          npix, K * npix, (size_t)g->N));
   } else {
-    cl_int C = (cl_int)g->C, H = (cl_int)g->H, W = (cl_int)g->W, R = (cl_int)g->R,
-           S = (cl_int)g->S, SH = (cl_int)g->sh, SW = (cl_int)g->sw, DH = (cl_int)g->dh,
-           DW = (cl_int)g->dw, PT = (cl_int)g->pt, PL = (cl_int)g->pl, OH = (cl_int)g->OH,
-           OW = (cl_int)g->OW;
+    cl_int C = (cl_int)g->C, H = (cl_int)g->H, W = (cl_int)g->W, R = (cl_int)g->R, S = (cl_int)g->S,
+           SH = (cl_int)g->sh, SW = (cl_int)g->sw, DH = (cl_int)g->dh, DW = (cl_int)g->dw,
+           PT = (cl_int)g->pt, PL = (cl_int)g->pl, OH = (cl_int)g->OH, OW = (cl_int)g->OW;
     size_t ctot = (size_t)g->C * (size_t)(g->R * g->S);
     for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
       int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;

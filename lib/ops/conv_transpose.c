@@ -69,11 +69,11 @@ nncl_status conv_transpose_plan(struct op_call *c, struct conv_state *s) {
 
 nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
-  cl_int C = (cl_int)g->C, CG = (cl_int)g->Cg, H = (cl_int)g->H, W = (cl_int)g->W,
-         K = (cl_int)g->K, KG = (cl_int)g->Kg, G = (cl_int)g->groups, R = (cl_int)g->R,
-         S = (cl_int)g->S, SH = (cl_int)g->sh, SW = (cl_int)g->sw, DH = (cl_int)g->dh,
-         DW = (cl_int)g->dw, PT = (cl_int)g->pt, PL = (cl_int)g->pl, OH = (cl_int)g->OH,
-         OW = (cl_int)g->OW, N = (cl_int)g->N;
+  cl_int C = (cl_int)g->C, CG = (cl_int)g->Cg, H = (cl_int)g->H, W = (cl_int)g->W, K = (cl_int)g->K,
+         KG = (cl_int)g->Kg, G = (cl_int)g->groups, R = (cl_int)g->R, S = (cl_int)g->S,
+         SH = (cl_int)g->sh, SW = (cl_int)g->sw, DH = (cl_int)g->dh, DW = (cl_int)g->dw,
+         PT = (cl_int)g->pt, PL = (cl_int)g->pl, OH = (cl_int)g->OH, OW = (cl_int)g->OW,
+         N = (cl_int)g->N;
   cl_mem bias = conv_bias_mem(c), res = conv_res_mem(c), x = c->in[0].mem, y = c->out[0].mem;
   size_t npix = (size_t)(g->OH * g->OW), lx = c->ctx->info.is_gpu ? 64 : 16;
   if (s->algo == CONVT_DIRECT) {
@@ -109,16 +109,16 @@ nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
     for (int64_t gg = 0; s->use_blas && gg < g->groups; gg++)
       NNCL_TRY(nncl_sgemm_strided_batched(
           c->ctx, true, false, krs, hw, (size_t)g->Cg, 1.0f, c->in[1].mem,
-          (size_t)(gg * g->Cg) * krs, krs, 0, x, ((size_t)n0 * (size_t)g->C + (size_t)(gg * g->Cg)) * hw,
-          hw, (size_t)g->C * hw, 0.0f, c->workspace, (size_t)gg * krs * hw, hw,
-          (size_t)g->groups * krs * hw, (size_t)nimg));
+          (size_t)(gg * g->Cg) * krs, krs, 0, x,
+          ((size_t)n0 * (size_t)g->C + (size_t)(gg * g->Cg)) * hw, hw, (size_t)g->C * hw, 0.0f,
+          c->workspace, (size_t)gg * krs * hw, hw, (size_t)g->groups * krs * hw, (size_t)nimg));
     cl_long yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
     size_t gs[3] = {npix, (size_t)K, (size_t)nimg}, ls[3] = {lx, 1, 1};
-    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_im2col_col2im", 3, gs, ls,
-                         NNCL_ARG(c->workspace), NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(y),
-                         NNCL_ARG(yoff), NNCL_ARG(K), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(R),
-                         NNCL_ARG(S), NNCL_ARG(SH), NNCL_ARG(SW), NNCL_ARG(DH), NNCL_ARG(DW),
-                         NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(OH), NNCL_ARG(OW)));
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_im2col_col2im", 3, gs, ls, NNCL_ARG(c->workspace),
+                         NNCL_ARG(bias), NNCL_ARG(res), NNCL_ARG(y), NNCL_ARG(yoff), NNCL_ARG(K),
+                         NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(R), NNCL_ARG(S), NNCL_ARG(SH),
+                         NNCL_ARG(SW), NNCL_ARG(DH), NNCL_ARG(DW), NNCL_ARG(PT), NNCL_ARG(PL),
+                         NNCL_ARG(OH), NNCL_ARG(OW)));
   }
   return NNCL_OK;
 }

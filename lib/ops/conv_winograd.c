@@ -34,12 +34,15 @@ static float *filter_transform(const struct conv_state *s, const float *w, size_
         for (int j = 0; j < 3; j++)
           t[i][j] = G[i][0] * f[0 * 3 + j] + G[i][1] * f[1 * 3 + j] + G[i][2] * f[2 * 3 + j];
       for (int i = 0; i < a; i++)
-        for (int j = 0; j < a; j++) r[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+        for (int j = 0; j < a; j++)
+          r[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
       for (int xi = 0; xi < a2; xi++) {
-        size_t idx = s->use_blas
-                         ? ((size_t)xi * (size_t)g->K + (size_t)k) * (size_t)g->C + (size_t)c
-                         : (((size_t)xi * (size_t)kt + (size_t)(k / CONV_MR)) * (size_t)g->C + (size_t)c) *
-                                   CONV_MR + (size_t)(k % CONV_MR);
+        size_t idx =
+            s->use_blas
+                ? ((size_t)xi * (size_t)g->K + (size_t)k) * (size_t)g->C + (size_t)c
+                : (((size_t)xi * (size_t)kt + (size_t)(k / CONV_MR)) * (size_t)g->C + (size_t)c) *
+                          CONV_MR +
+                      (size_t)(k % CONV_MR);
         u[idx] = (float)r[xi / a][xi % a];
       }
     }
@@ -65,7 +68,8 @@ nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
   snprintf(s->opts, sizeof s->opts, "-DWM=%d -DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->wm, CONV_MR,
            s->nv, g->has_bias, epi);
   NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_input", &s->k[0]));
-  if (!s->use_blas) NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_gemm", &s->k[1]));
+  if (!s->use_blas)
+    NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_gemm", &s->k[1]));
   NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_output", &s->k[2]));
   size_t n;
   float *u = filter_transform(s, w, &n);
@@ -100,16 +104,19 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
     cl_int P = (cl_int)(nimg * tiles);
     cl_long xoff = (cl_long)(n0 * g->C * g->H * g->W), yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
     /* wide groups: the per-item work is small, and CPU devices pay per work-group */
-    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {PPAD % 64 == 0 ? 64 : PPAD % 32 == 0 ? 32 : 16, 1};
+    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {PPAD % 64 == 0   ? 64
+                                                       : PPAD % 32 == 0 ? 32
+                                                                        : 16,
+                                                       1};
     NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 2, gi, li, NNCL_ARG(c->in[0].mem),
                          NNCL_ARG(ws), NNCL_ARG(xoff), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
                          NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P),
                          NNCL_ARG(PPAD)));
     if (s->use_blas) {
-      NNCL_TRY(nncl_sgemm_strided_batched(
-          c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C, 1.0f, s->w, 0, (size_t)C,
-          (size_t)K * (size_t)C, ws, 0, (size_t)PPAD, (size_t)C * (size_t)PPAD, 0.0f, ws, moff,
-          (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
+      NNCL_TRY(nncl_sgemm_strided_batched(c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C,
+                                          1.0f, s->w, 0, (size_t)C, (size_t)K * (size_t)C, ws, 0,
+                                          (size_t)PPAD, (size_t)C * (size_t)PPAD, 0.0f, ws, moff,
+                                          (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
     } else {
       cl_long mo = (cl_long)moff;
       /* a few row tiles per work-group: each tile is only C deep, so one per group would spend

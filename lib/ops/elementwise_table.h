@@ -22,89 +22,90 @@
 #define EWK_POW 5   /* float32 base, float32 or integer exponent, float32 out */
 #define EWK_CLIP 6  /* as EWK_NUM, plus optional scalar min and max inputs (Clip >= 11) */
 
-#define EW_UNARY_TABLE(X)                                                                        \
-  X(RELU, "Relu", "x<0.0f?0.0f:x", "x<0?(TI)0:x", EWK_NUM, NULL, 0, NULL, 0)                      \
-  X(LEAKY_RELU, "LeakyRelu", "x<0.0f?x*alpha:x", NULL, EWK_FLOAT, "alpha", 0.01f, NULL, 0)        \
-  X(ELU, "Elu", "x<0.0f?alpha*expm1(x):x", NULL, EWK_FLOAT, "alpha", 1.0f, NULL, 0)               \
-  X(SELU, "Selu", "beta*(x>0.0f?x:alpha*expm1(x))", NULL, EWK_FLOAT, "alpha",                     \
-    1.67326319217681884765625f, "gamma", 1.05070102214813232421875f)                              \
-  X(CELU, "Celu", "x>0.0f?x:alpha*expm1(x/alpha)", NULL, EWK_FLOAT, "alpha", 1.0f, NULL, 0)       \
-  X(SIGMOID, "Sigmoid", "1.0f/(1.0f+exp(-x))", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                 \
-  X(HARD_SIGMOID, "HardSigmoid", "fmin(fmax(alpha*x+beta,0.0f),1.0f)", NULL, EWK_FLOAT, "alpha",  \
-    0.2f, "beta", 0.5f)                                                                           \
-  X(HARD_SWISH, "HardSwish", "x*fmin(fmax(x*(1.0f/6.0f)+0.5f,0.0f),1.0f)", NULL, EWK_FLOAT, NULL, \
-    0, NULL, 0)                                                                                   \
-  X(TANH, "Tanh", "tanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(SOFTPLUS, "Softplus", "x>0.0f?x+log1p(exp(-x)):log1p(exp(x))", NULL, EWK_FLOAT, NULL, 0,     \
-    NULL, 0)                                                                                      \
-  X(SOFTSIGN, "Softsign", "x/(1.0f+fabs(x))", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                  \
-  /* Clip: alpha/beta come from attributes (< 11) or inputs 1 and 2 (>= 11); see unary.c */       \
-  X(CLIP, "Clip", "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)", "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)", \
-    EWK_CLIP, NULL, 0, NULL, 0)                                                                    \
-  X(THRESHOLDED_RELU, "ThresholdedRelu", "x>alpha?x:0.0f", NULL, EWK_FLOAT, "alpha", 1.0f, NULL,  \
-    0)                                                                                            \
-  /* Gelu: alpha is 1 for approximate="tanh" (unary.c sets it) */                                 \
-  X(GELU, "Gelu",                                                                                 \
-    "alpha!=0.0f?0.5f*x*(1.0f+tanh(0.7978845608f*(x+0.044715f*x*x*x))):0.5f*x*(1.0f+erf(x*0.70710678118654752f))", \
-    NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                                            \
-  X(EXP, "Exp", "exp(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                      \
-  X(LOG, "Log", "log(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                      \
-  X(SQRT, "Sqrt", "sqrt(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(RECIPROCAL, "Reciprocal", "1.0f/x", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                        \
-  X(NEG, "Neg", "-x", "-x", EWK_NUM, NULL, 0, NULL, 0)                                            \
-  X(ABS, "Abs", "fabs(x)", "x<0?-x:x", EWK_NUM, NULL, 0, NULL, 0)                                 \
-  X(SIGN, "Sign", "x>0.0f?1.0f:(x<0.0f?-1.0f:x)", "(TI)((x>0)-(x<0))", EWK_NUM, NULL, 0, NULL, 0) \
-  X(ERF, "Erf", "erf(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                      \
-  X(FLOOR, "Floor", "floor(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                \
-  X(CEIL, "Ceil", "ceil(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(ROUND, "Round", "rint(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
-  X(SIN, "Sin", "sin(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                      \
-  X(COS, "Cos", "cos(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                      \
-  X(TAN, "Tan", "tan(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                      \
-  X(ASIN, "Asin", "asin(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(ACOS, "Acos", "acos(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(ATAN, "Atan", "atan(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(SINH, "Sinh", "sinh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(COSH, "Cosh", "cosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                   \
-  X(ASINH, "Asinh", "asinh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                \
-  X(ACOSH, "Acosh", "acosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                \
-  X(ATANH, "Atanh", "atanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                \
-  X(NOT, "Not", NULL, "x==0", EWK_BOOL, NULL, 0, NULL, 0)                                         \
-  X(ISNAN, "IsNaN", "isnan(x)", NULL, EWK_PRED, NULL, 0, NULL, 0)                                \
-  /* IsInf: alpha = detect_positive, beta = detect_negative */                                    \
-  X(ISINF, "IsInf", "isinf(x)&&(x>0.0f?alpha!=0.0f:beta!=0.0f)", NULL, EWK_PRED,                 \
-    "detect_positive", 1.0f, "detect_negative", 1.0f)                                             \
-  /* Shrink: alpha = lambd, beta = bias */                                                        \
-  X(SHRINK, "Shrink", "x<-alpha?x+beta:(x>alpha?x-beta:0.0f)", NULL, EWK_FLOAT, "lambd", 0.5f,   \
+#define EW_UNARY_TABLE(X)                                                                          \
+  X(RELU, "Relu", "x<0.0f?0.0f:x", "x<0?(TI)0:x", EWK_NUM, NULL, 0, NULL, 0)                       \
+  X(LEAKY_RELU, "LeakyRelu", "x<0.0f?x*alpha:x", NULL, EWK_FLOAT, "alpha", 0.01f, NULL, 0)         \
+  X(ELU, "Elu", "x<0.0f?alpha*expm1(x):x", NULL, EWK_FLOAT, "alpha", 1.0f, NULL, 0)                \
+  X(SELU, "Selu", "beta*(x>0.0f?x:alpha*expm1(x))", NULL, EWK_FLOAT, "alpha",                      \
+    1.67326319217681884765625f, "gamma", 1.05070102214813232421875f)                               \
+  X(CELU, "Celu", "x>0.0f?x:alpha*expm1(x/alpha)", NULL, EWK_FLOAT, "alpha", 1.0f, NULL, 0)        \
+  X(SIGMOID, "Sigmoid", "1.0f/(1.0f+exp(-x))", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                  \
+  X(HARD_SIGMOID, "HardSigmoid", "fmin(fmax(alpha*x+beta,0.0f),1.0f)", NULL, EWK_FLOAT, "alpha",   \
+    0.2f, "beta", 0.5f)                                                                            \
+  X(HARD_SWISH, "HardSwish", "x*fmin(fmax(x*(1.0f/6.0f)+0.5f,0.0f),1.0f)", NULL, EWK_FLOAT, NULL,  \
+    0, NULL, 0)                                                                                    \
+  X(TANH, "Tanh", "tanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(SOFTPLUS, "Softplus", "x>0.0f?x+log1p(exp(-x)):log1p(exp(x))", NULL, EWK_FLOAT, NULL, 0, NULL, \
+    0)                                                                                             \
+  X(SOFTSIGN, "Softsign", "x/(1.0f+fabs(x))", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                   \
+  /* Clip: alpha/beta come from attributes (< 11) or inputs 1 and 2 (>= 11); see unary.c */        \
+  X(CLIP, "Clip", "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)",                                         \
+    "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)", EWK_CLIP, NULL, 0, NULL, 0)                           \
+  X(THRESHOLDED_RELU, "ThresholdedRelu", "x>alpha?x:0.0f", NULL, EWK_FLOAT, "alpha", 1.0f, NULL,   \
+    0)                                                                                             \
+  /* Gelu: alpha is 1 for approximate="tanh" (unary.c sets it) */                                  \
+  X(GELU, "Gelu",                                                                                  \
+    "alpha!=0.0f?0.5f*x*(1.0f+tanh(0.7978845608f*(x+0.044715f*x*x*x))):0.5f*x*(1.0f+erf(x*0."      \
+    "70710678118654752f))",                                                                        \
+    NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                                             \
+  X(EXP, "Exp", "exp(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
+  X(LOG, "Log", "log(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
+  X(SQRT, "Sqrt", "sqrt(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(RECIPROCAL, "Reciprocal", "1.0f/x", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                         \
+  X(NEG, "Neg", "-x", "-x", EWK_NUM, NULL, 0, NULL, 0)                                             \
+  X(ABS, "Abs", "fabs(x)", "x<0?-x:x", EWK_NUM, NULL, 0, NULL, 0)                                  \
+  X(SIGN, "Sign", "x>0.0f?1.0f:(x<0.0f?-1.0f:x)", "(TI)((x>0)-(x<0))", EWK_NUM, NULL, 0, NULL, 0)  \
+  X(ERF, "Erf", "erf(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
+  X(FLOOR, "Floor", "floor(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
+  X(CEIL, "Ceil", "ceil(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(ROUND, "Round", "rint(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                  \
+  X(SIN, "Sin", "sin(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
+  X(COS, "Cos", "cos(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
+  X(TAN, "Tan", "tan(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
+  X(ASIN, "Asin", "asin(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(ACOS, "Acos", "acos(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(ATAN, "Atan", "atan(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(SINH, "Sinh", "sinh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(COSH, "Cosh", "cosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
+  X(ASINH, "Asinh", "asinh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
+  X(ACOSH, "Acosh", "acosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
+  X(ATANH, "Atanh", "atanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
+  X(NOT, "Not", NULL, "x==0", EWK_BOOL, NULL, 0, NULL, 0)                                          \
+  X(ISNAN, "IsNaN", "isnan(x)", NULL, EWK_PRED, NULL, 0, NULL, 0)                                  \
+  /* IsInf: alpha = detect_positive, beta = detect_negative */                                     \
+  X(ISINF, "IsInf", "isinf(x)&&(x>0.0f?alpha!=0.0f:beta!=0.0f)", NULL, EWK_PRED,                   \
+    "detect_positive", 1.0f, "detect_negative", 1.0f)                                              \
+  /* Shrink: alpha = lambd, beta = bias */                                                         \
+  X(SHRINK, "Shrink", "x<-alpha?x+beta:(x>alpha?x-beta:0.0f)", NULL, EWK_FLOAT, "lambd", 0.5f,     \
     "bias", 0.0f)
 
 /* Variadic rows (Sum, Mean, Max, Min) take 1..N inputs and chain the expression; Mean's
    expression scales by alpha, which binary.c sets to 1/N on the last step and 1 before. */
-#define EW_BINARY_TABLE(X)                                                                        \
-  X(ADD, "Add", "a+b", "a+b", EWK_NUM, 0)                                                         \
-  X(SUB, "Sub", "a-b", "a-b", EWK_NUM, 0)                                                         \
-  X(MUL, "Mul", "a*b", "a*b", EWK_NUM, 0)                                                         \
-  /* integer division truncates (C, and ONNX's reference); /0 gives 0 instead of trapping */      \
-  X(DIV, "Div", "a/b", "b==0?(TA)0:(b==-1?(TA)(-a):(TA)(a/b))", EWK_NUM, 0)                       \
-  X(POW, "Pow", "pow(a,(float)b)", NULL, EWK_POW, 0)                                              \
-  X(PRELU, "PRelu", "a<0.0f?a*b:a", NULL, EWK_FLOAT, 0)                                           \
-  X(MAX, "Max", "(a>b||isnan(a))?a:b", "a>b?a:b", EWK_NUM, 1)                                     \
-  X(MIN, "Min", "(a<b||isnan(a))?a:b", "a<b?a:b", EWK_NUM, 1)                                     \
-  X(SUM, "Sum", "a+b", "a+b", EWK_NUM, 1)                                                         \
-  X(MEAN, "Mean", "(a+b)*alpha", NULL, EWK_FLOAT, 1)                                              \
-  X(EQUAL, "Equal", "a==b", "a==b", EWK_CMP, 0)                                                   \
-  X(LESS, "Less", "a<b", "a<b", EWK_CMP, 0)                                                       \
-  X(GREATER, "Greater", "a>b", "a>b", EWK_CMP, 0)                                                 \
-  X(LESS_OR_EQUAL, "LessOrEqual", "a<=b", "a<=b", EWK_CMP, 0)                                     \
-  X(GREATER_OR_EQUAL, "GreaterOrEqual", "a>=b", "a>=b", EWK_CMP, 0)                               \
-  X(AND, "And", NULL, "a&&b", EWK_BOOL, 0)                                                        \
-  X(OR, "Or", NULL, "a||b", EWK_BOOL, 0)                                                          \
-  X(XOR, "Xor", NULL, "(a!=0)!=(b!=0)", EWK_BOOL, 0)                                             \
+#define EW_BINARY_TABLE(X)                                                                         \
+  X(ADD, "Add", "a+b", "a+b", EWK_NUM, 0)                                                          \
+  X(SUB, "Sub", "a-b", "a-b", EWK_NUM, 0)                                                          \
+  X(MUL, "Mul", "a*b", "a*b", EWK_NUM, 0)                                                          \
+  /* integer division truncates (C, and ONNX's reference); /0 gives 0 instead of trapping */       \
+  X(DIV, "Div", "a/b", "b==0?(TA)0:(b==-1?(TA)(-a):(TA)(a/b))", EWK_NUM, 0)                        \
+  X(POW, "Pow", "pow(a,(float)b)", NULL, EWK_POW, 0)                                               \
+  X(PRELU, "PRelu", "a<0.0f?a*b:a", NULL, EWK_FLOAT, 0)                                            \
+  X(MAX, "Max", "(a>b||isnan(a))?a:b", "a>b?a:b", EWK_NUM, 1)                                      \
+  X(MIN, "Min", "(a<b||isnan(a))?a:b", "a<b?a:b", EWK_NUM, 1)                                      \
+  X(SUM, "Sum", "a+b", "a+b", EWK_NUM, 1)                                                          \
+  X(MEAN, "Mean", "(a+b)*alpha", NULL, EWK_FLOAT, 1)                                               \
+  X(EQUAL, "Equal", "a==b", "a==b", EWK_CMP, 0)                                                    \
+  X(LESS, "Less", "a<b", "a<b", EWK_CMP, 0)                                                        \
+  X(GREATER, "Greater", "a>b", "a>b", EWK_CMP, 0)                                                  \
+  X(LESS_OR_EQUAL, "LessOrEqual", "a<=b", "a<=b", EWK_CMP, 0)                                      \
+  X(GREATER_OR_EQUAL, "GreaterOrEqual", "a>=b", "a>=b", EWK_CMP, 0)                                \
+  X(AND, "And", NULL, "a&&b", EWK_BOOL, 0)                                                         \
+  X(OR, "Or", NULL, "a||b", EWK_BOOL, 0)                                                           \
+  X(XOR, "Xor", NULL, "(a!=0)!=(b!=0)", EWK_BOOL, 0)                                               \
   /* Mod: alpha = fmod attribute (binary.c); fmod 0 takes the divisor's sign (Python), 1 the     \
-     dividend's (C fmod); integer x % 0 gives 0 instead of trapping */                            \
-  X(MOD, "Mod",                                                                                   \
-    "(alpha!=0.0f||fmod(a,b)==0.0f||(fmod(a,b)<0.0f)==(b<0.0f))?fmod(a,b):fmod(a,b)+b",         \
-    "(b==0||(b<0&&b==(TB)-1))?(TA)0:((alpha==0&&a%b!=0&&((a%b<0)!=(b<0)))?(TA)(a%b+b):(TA)(a%b))",      \
+     dividend's (C fmod); integer x % 0 gives 0 instead of trapping */ \
+  X(MOD, "Mod",                                                                                    \
+    "(alpha!=0.0f||fmod(a,b)==0.0f||(fmod(a,b)<0.0f)==(b<0.0f))?fmod(a,b):fmod(a,b)+b",            \
+    "(b==0||(b<0&&b==(TB)-1))?(TA)0:((alpha==0&&a%b!=0&&((a%b<0)!=(b<0)))?(TA)(a%b+b):(TA)(a%b))", \
     EWK_NUM, 0)
 
 #endif

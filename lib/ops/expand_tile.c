@@ -13,8 +13,8 @@ static nncl_status expand_shape(struct op_call *c, nncl_shape *out) {
   int n = shape_input_ints(c, 1, v, NNCL_MAX_RANK);
   if (n == -1) return op_error(c, NNCL_ERR_UNSUPPORTED, "the shape input must be a constant");
   if (n < 0)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "the shape input must be int64 with at most %d values",
-                    NNCL_MAX_RANK);
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "the shape input must be int64 with at most %d values", NNCL_MAX_RANK);
   nncl_shape want = {.rank = n};
   memcpy(want.dims, v, (size_t)n * sizeof *v);
   return op_broadcast_shape(c, &c->in[0].shape, &want, out);
@@ -67,9 +67,15 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_expand = {.value_inputs = 1u << 1, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                 .infer = expand_infer, .plan = expand_plan,
-                                 .enqueue = copy_enqueue, .release = release};
+const struct op_def op_expand = {.value_inputs = 1u << 1,
+                                 .min_in = 2,
+                                 .max_in = 2,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .infer = expand_infer,
+                                 .plan = expand_plan,
+                                 .enqueue = copy_enqueue,
+                                 .release = release};
 
 /* ---- Tile ---- */
 static nncl_status tile_infer(struct op_call *c) {
@@ -81,7 +87,8 @@ static nncl_status tile_infer(struct op_call *c) {
   char sa[128];
   if (n != in->rank)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
-                    "repeats must be int64 with one entry per dim of input %s", OP_SHAPE_STR(in, sa));
+                    "repeats must be int64 with one entry per dim of input %s",
+                    OP_SHAPE_STR(in, sa));
   c->out[0].dtype = c->in[0].dtype;
   c->out[0].shape = *in;
   for (int d = 0; d < in->rank; d++) {
@@ -107,6 +114,12 @@ static nncl_status tile_enqueue(struct op_call *c) {
   return shape_pad_enqueue(c, c->state, c->in[0].mem, c->out[0].mem);
 }
 
-const struct op_def op_tile = {.value_inputs = 1u << 1, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                               .infer = tile_infer, .plan = tile_plan, .enqueue = tile_enqueue,
+const struct op_def op_tile = {.value_inputs = 1u << 1,
+                               .min_in = 2,
+                               .max_in = 2,
+                               .min_out = 1,
+                               .max_out = 1,
+                               .infer = tile_infer,
+                               .plan = tile_plan,
+                               .enqueue = tile_enqueue,
                                .release = release};

@@ -29,8 +29,8 @@ static nncl_status check_indices(struct op_call *c, int64_t axis_dim, int axis) 
   int64_t n = nncl_shape_numel(&h->shape);
   char sa[128];
   for (int64_t i = 0; i < n; i++) {
-    int64_t v = h->dtype == NNCL_INT64 ? ((const int64_t *)h->data)[i]
-                                       : ((const int32_t *)h->data)[i];
+    int64_t v =
+        h->dtype == NNCL_INT64 ? ((const int64_t *)h->data)[i] : ((const int32_t *)h->data)[i];
     if (v < -axis_dim || v >= axis_dim)
       return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
                       "index %lld (element %lld) is out of range for axis %d of data %s",
@@ -40,7 +40,8 @@ static nncl_status check_indices(struct op_call *c, int64_t axis_dim, int axis) 
 }
 
 static int64_t index_at(const nncl_array *h, int64_t i, int64_t axis_dim) {
-  int64_t v = h->dtype == NNCL_INT64 ? ((const int64_t *)h->data)[i] : ((const int32_t *)h->data)[i];
+  int64_t v =
+      h->dtype == NNCL_INT64 ? ((const int64_t *)h->data)[i] : ((const int32_t *)h->data)[i];
   return v < 0 ? v + axis_dim : v;
 }
 
@@ -101,7 +102,8 @@ static nncl_status gather_plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(op_axis(c, op_attr_int(c, "axis", 0), c->in[0].shape.rank, "axis", &axis));
   int64_t outer, inner, nidx = nncl_shape_numel(&c->in[1].shape);
   gather_dims(c, axis, &outer, &inner);
-  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX || nncl_shape_numel(&c->out[0].shape) >= INT32_MAX)
+  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX ||
+      nncl_shape_numel(&c->out[0].shape) >= INT32_MAX)
     return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
   size_t es = nncl_dtype_size(c->in[0].dtype);
   for (size_t w = 16; w > es; w /= 2)
@@ -129,9 +131,14 @@ static nncl_status gather_enqueue(struct op_call *c) {
                      NNCL_ARG(p->nidx), NNCL_ARG(p->outer), NNCL_ARG(p->axis_dim));
 }
 
-const struct op_def op_gather = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                 .infer = gather_infer, .plan = gather_plan,
-                                 .enqueue = gather_enqueue, .release = release,
+const struct op_def op_gather = {.min_in = 2,
+                                 .max_in = 2,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .infer = gather_infer,
+                                 .plan = gather_plan,
+                                 .enqueue = gather_enqueue,
+                                 .release = release,
                                  .cost = shape_cost_read_as_written};
 
 /* ---- GatherElements ---- */
@@ -193,7 +200,8 @@ static nncl_status gel_plan(struct op_call *c, size_t *ws) {
     p->ds.s[k] = (cl_int)st[d->rank - 1 - k];
   }
   char name[64];
-  snprintf(name, sizeof name, "gather_elements_%s_%s", shape_esize_suffix(nncl_dtype_size(c->in[0].dtype)),
+  snprintf(name, sizeof name, "gather_elements_%s_%s",
+           shape_esize_suffix(nncl_dtype_size(c->in[0].dtype)),
            c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
   return nncl_kernel_get(c->ctx, "gather", NULL, name, &p->k);
 }
@@ -207,7 +215,12 @@ static nncl_status gel_enqueue(struct op_call *c) {
                      NNCL_ARG(p->axis_dim));
 }
 
-const struct op_def op_gather_elements = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                          .infer = gel_infer, .plan = gel_plan,
-                                          .enqueue = gel_enqueue, .release = release,
+const struct op_def op_gather_elements = {.min_in = 2,
+                                          .max_in = 2,
+                                          .min_out = 1,
+                                          .max_out = 1,
+                                          .infer = gel_infer,
+                                          .plan = gel_plan,
+                                          .enqueue = gel_enqueue,
+                                          .release = release,
                                           .cost = shape_cost_read_as_written};

@@ -47,8 +47,7 @@ static nncl_status check_f32(const struct op_call *c) {
 static nncl_status check_residual(const struct op_call *c) {
   if (!c->epi.has_residual) return NNCL_OK;
   char a[128], b[128];
-  if (!c->res || c->res->dtype != NNCL_FLOAT32 ||
-      c->res->shape.rank != c->out[0].shape.rank ||
+  if (!c->res || c->res->dtype != NNCL_FLOAT32 || c->res->shape.rank != c->out[0].shape.rank ||
       nncl_shape_numel(&c->res->shape) != nncl_shape_numel(&c->out[0].shape))
     return op_error(c, NNCL_ERR_SHAPE, "fused residual %s must be float32 of the output shape %s",
                     c->res ? OP_SHAPE_STR(&c->res->shape, a) : "(none)",
@@ -118,7 +117,8 @@ static nncl_status gemm_infer(struct op_call *c) {
   int64_t m = a->dims[ta ? 1 : 0], ka = a->dims[ta ? 0 : 1];
   int64_t kb = b->dims[tb ? 1 : 0], n = b->dims[tb ? 0 : 1];
   if (ka != kb)
-    return op_error(c, NNCL_ERR_SHAPE, "inner dimensions differ: A %s (transA=%d), B %s (transB=%d)",
+    return op_error(c, NNCL_ERR_SHAPE,
+                    "inner dimensions differ: A %s (transA=%d), B %s (transB=%d)",
                     OP_SHAPE_STR(a, sa), ta, OP_SHAPE_STR(b, sb), tb);
   if (op_has_input(c, 2)) {
     const nncl_shape *cs = &c->in[2].shape;
@@ -181,9 +181,16 @@ static void gemm_cost(const struct op_call *c, struct op_cost *o) {
                     (double)nncl_shape_numel(y) * (op_has_input(c, 2) ? 2 : 1));
 }
 
-const struct op_def op_gemm = {.min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                               .flags = OP_EPILOGUE, .infer = gemm_infer, .plan = gemm_plan,
-                               .enqueue = gemm_enqueue, .release = release, .cost = gemm_cost};
+const struct op_def op_gemm = {.min_in = 2,
+                               .max_in = 3,
+                               .min_out = 1,
+                               .max_out = 1,
+                               .flags = OP_EPILOGUE,
+                               .infer = gemm_infer,
+                               .plan = gemm_plan,
+                               .enqueue = gemm_enqueue,
+                               .release = release,
+                               .cost = gemm_cost};
 
 /* --------------------------------- MatMul --------------------------------- */
 
@@ -329,7 +336,13 @@ static void matmul_cost(const struct op_call *c, struct op_cost *o) {
                     (double)nncl_shape_numel(&c->out[0].shape));
 }
 
-const struct op_def op_matmul = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                 .flags = OP_EPILOGUE, .infer = matmul_infer, .plan = matmul_plan,
-                                 .enqueue = matmul_enqueue, .release = release,
+const struct op_def op_matmul = {.min_in = 2,
+                                 .max_in = 2,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .flags = OP_EPILOGUE,
+                                 .infer = matmul_infer,
+                                 .plan = matmul_plan,
+                                 .enqueue = matmul_enqueue,
+                                 .release = release,
                                  .cost = matmul_cost};

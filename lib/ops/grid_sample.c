@@ -13,13 +13,21 @@ struct gs_state {
 static nncl_status parse(const struct op_call *c, cl_int *mode, cl_int *pad, cl_int *align) {
   const char *m = op_attr_str(c, "mode", "bilinear"), *p = op_attr_str(c, "padding_mode", "zeros");
   /* opset 20 renamed the modes linear / cubic; accept both spellings */
-  if (!strcmp(m, "nearest")) *mode = 0;
-  else if (!strcmp(m, "bilinear") || !strcmp(m, "linear")) *mode = 1;
-  else if (!strcmp(m, "bicubic") || !strcmp(m, "cubic")) *mode = 2;
-  else return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "mode '%s' is not nearest, bilinear or bicubic", m);
-  if (!strcmp(p, "zeros")) *pad = 0;
-  else if (!strcmp(p, "border")) *pad = 1;
-  else if (!strcmp(p, "reflection")) *pad = 2;
+  if (!strcmp(m, "nearest"))
+    *mode = 0;
+  else if (!strcmp(m, "bilinear") || !strcmp(m, "linear"))
+    *mode = 1;
+  else if (!strcmp(m, "bicubic") || !strcmp(m, "cubic"))
+    *mode = 2;
+  else
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "mode '%s' is not nearest, bilinear or bicubic",
+                    m);
+  if (!strcmp(p, "zeros"))
+    *pad = 0;
+  else if (!strcmp(p, "border"))
+    *pad = 1;
+  else if (!strcmp(p, "reflection"))
+    *pad = 2;
   else
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
                     "padding_mode '%s' is not zeros, border or reflection", p);
@@ -90,6 +98,12 @@ static void cost(const struct op_call *c, struct op_cost *o) {
   o->bytes = 4.0 * (ny * (1.0 + taps[k]) + (double)nncl_shape_numel(&c->in[1].shape));
 }
 
-const struct op_def op_grid_sample = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                      .infer = infer, .plan = plan, .enqueue = enqueue,
-                                      .release = release, .cost = cost};
+const struct op_def op_grid_sample = {.min_in = 2,
+                                      .max_in = 2,
+                                      .min_out = 1,
+                                      .max_out = 1,
+                                      .infer = infer,
+                                      .plan = plan,
+                                      .enqueue = enqueue,
+                                      .release = release,
+                                      .cost = cost};

@@ -50,7 +50,7 @@ static nncl_status scalar_input(const struct op_call *c, int i, const char *what
   switch (h->dtype) {
   case NNCL_INT64: *v = *(const int64_t *)h->data; break;
   case NNCL_INT32: *v = *(const int32_t *)h->data; break;
-  case NNCL_FLOAT32: *v = (int64_t)*(const float *)h->data; break;
+  case NNCL_FLOAT32: *v = (int64_t) * (const float *)h->data; break;
   default:
     return op_error(c, NNCL_ERR_DTYPE, "%s has type %s (int32, int64 or float32 expected)", what,
                     nncl_dtype_name(h->dtype));
@@ -69,9 +69,12 @@ static void axis_view(const nncl_shape *s, int axis, int flatten, cl_uint *outer
                       cl_uint *inner) {
   int64_t o = 1, m = 1, i = 1;
   for (int d = 0; d < s->rank; d++) {
-    if (d < axis) o *= s->dims[d];
-    else if (d == axis || flatten) m *= s->dims[d];
-    else i *= s->dims[d];
+    if (d < axis)
+      o *= s->dims[d];
+    else if (d == axis || flatten)
+      m *= s->dims[d];
+    else
+      i *= s->dims[d];
   }
   *outer = (cl_uint)o;
   *n = (cl_uint)m;
@@ -135,9 +138,15 @@ static nncl_status trilu_enqueue(struct op_call *c) {
                      NNCL_ARG(p->kk), NNCL_ARG(p->f0));
 }
 
-const struct op_def op_trilu = {.min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-                                .value_inputs = 1u << 1, .infer = trilu_infer,
-                                .plan = trilu_plan, .enqueue = trilu_enqueue, .release = release};
+const struct op_def op_trilu = {.min_in = 1,
+                                .max_in = 2,
+                                .min_out = 1,
+                                .max_out = 1,
+                                .value_inputs = 1u << 1,
+                                .infer = trilu_infer,
+                                .plan = trilu_plan,
+                                .enqueue = trilu_enqueue,
+                                .release = release};
 
 /* ---- EyeLike ---- */
 static nncl_dtype from_onnx(int64_t t) {
@@ -194,9 +203,14 @@ static void cost_write_only(const struct op_call *c, struct op_cost *o) {
   o->bytes = (double)nncl_shape_numel(&c->out[0].shape) * (double)nncl_dtype_size(c->out[0].dtype);
 }
 
-const struct op_def op_eyelike = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                  .infer = eyelike_infer, .plan = eyelike_plan,
-                                  .enqueue = eyelike_enqueue, .release = release,
+const struct op_def op_eyelike = {.min_in = 1,
+                                  .max_in = 1,
+                                  .min_out = 1,
+                                  .max_out = 1,
+                                  .infer = eyelike_infer,
+                                  .plan = eyelike_plan,
+                                  .enqueue = eyelike_enqueue,
+                                  .release = release,
                                   .cost = cost_write_only};
 
 /* ---- OneHot ---- */
@@ -250,10 +264,16 @@ static nncl_status onehot_enqueue(struct op_call *c) {
                      NNCL_ARG(p->d1), NNCL_ARG(p->d2));
 }
 
-const struct op_def op_onehot = {.min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-                                 .value_inputs = 1u << 1, .infer = onehot_infer,
-                                 .plan = onehot_plan, .enqueue = onehot_enqueue,
-                                 .release = release, .cost = cost_write_only};
+const struct op_def op_onehot = {.min_in = 3,
+                                 .max_in = 3,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .value_inputs = 1u << 1,
+                                 .infer = onehot_infer,
+                                 .plan = onehot_plan,
+                                 .enqueue = onehot_enqueue,
+                                 .release = release,
+                                 .cost = cost_write_only};
 
 /* ---- CumSum and Hardmax ---- */
 static nncl_status check_numeric(const struct op_call *c, int float_only) {
@@ -267,8 +287,10 @@ static int is_hardmax(const struct op_call *c) { return strcmp(c->op_type, "Hard
 
 static nncl_status line_axis(const struct op_call *c, int *axis) {
   int64_t a;
-  if (is_hardmax(c)) a = op_attr_int(c, "axis", c->opset >= 13 ? -1 : 1);
-  else NNCL_TRY(scalar_input(c, 1, "axis", &a));
+  if (is_hardmax(c))
+    a = op_attr_int(c, "axis", c->opset >= 13 ? -1 : 1);
+  else
+    NNCL_TRY(scalar_input(c, 1, "axis", &a));
   return op_axis(c, a, c->in[0].shape.rank, "axis", axis);
 }
 
@@ -312,13 +334,12 @@ static nncl_status line_enqueue(struct op_call *c) {
   local_2d(p->d0, l);
   if (is_hardmax(c))
     return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
-                       NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1),
-                       NNCL_ARG(p->d2));
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1), NNCL_ARG(p->d2));
   if (p->local) {
     size_t gg = (size_t)p->d0 * p->d2 * p->local, ll = p->local;
     return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &gg, &ll, NNCL_ARG(c->in[0].mem),
-                       NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1),
-                       NNCL_ARG(p->d2), NNCL_ARG(p->f0), NNCL_ARG(p->f1),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(p->d0), NNCL_ARG(p->d1), NNCL_ARG(p->d2),
+                       NNCL_ARG(p->f0), NNCL_ARG(p->f1),
                        NNCL_LOCAL(p->local * nncl_dtype_size(c->in[0].dtype)));
   }
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 2, g, l, NNCL_ARG(c->in[0].mem),
@@ -326,12 +347,23 @@ static nncl_status line_enqueue(struct op_call *c) {
                      NNCL_ARG(p->f0), NNCL_ARG(p->f1));
 }
 
-const struct op_def op_cumsum = {.min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-                                 .value_inputs = 1u << 1, .infer = line_infer, .plan = line_plan,
-                                 .enqueue = line_enqueue, .release = release};
-const struct op_def op_hardmax = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                  .infer = line_infer, .plan = line_plan,
-                                  .enqueue = line_enqueue, .release = release};
+const struct op_def op_cumsum = {.min_in = 2,
+                                 .max_in = 2,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .value_inputs = 1u << 1,
+                                 .infer = line_infer,
+                                 .plan = line_plan,
+                                 .enqueue = line_enqueue,
+                                 .release = release};
+const struct op_def op_hardmax = {.min_in = 1,
+                                  .max_in = 1,
+                                  .min_out = 1,
+                                  .max_out = 1,
+                                  .infer = line_infer,
+                                  .plan = line_plan,
+                                  .enqueue = line_enqueue,
+                                  .release = release};
 
 /* ---- TopK ---- */
 static nncl_status topk_k(const struct op_call *c, int64_t *k) {
@@ -354,8 +386,8 @@ static nncl_status topk_infer(struct op_call *c) {
   NNCL_TRY(topk_k(c, &k));
   if (k < 0 || k > s->dims[axis])
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
-                    "k %lld is outside [0, %lld] for input %s axis %d",
-                    (long long)k, (long long)s->dims[axis], OP_SHAPE_STR(s, sa), axis);
+                    "k %lld is outside [0, %lld] for input %s axis %d", (long long)k,
+                    (long long)s->dims[axis], OP_SHAPE_STR(s, sa), axis);
   nncl_shape out = *s;
   out.dims[axis] = k;
   c->out[0] = (struct op_tensor){.dtype = c->in[0].dtype, .shape = out};
@@ -414,9 +446,16 @@ static void topk_cost(const struct op_call *c, struct op_cost *o) {
              (double)nncl_shape_numel(&c->out[0].shape) * (nncl_dtype_size(c->in[0].dtype) + 8.0);
 }
 
-const struct op_def op_topk = {.min_in = 1, .max_in = 2, .min_out = 2, .max_out = 2,
-                               .value_inputs = 1u << 1, .infer = topk_infer, .plan = topk_plan,
-                               .enqueue = topk_enqueue, .release = release, .cost = topk_cost};
+const struct op_def op_topk = {.min_in = 1,
+                               .max_in = 2,
+                               .min_out = 2,
+                               .max_out = 2,
+                               .value_inputs = 1u << 1,
+                               .infer = topk_infer,
+                               .plan = topk_plan,
+                               .enqueue = topk_enqueue,
+                               .release = release,
+                               .cost = topk_cost};
 
 /* ---- MeanVarianceNormalization ---- */
 struct mvn_plan {
@@ -468,8 +507,7 @@ static nncl_status mvn_plan(struct op_call *c, size_t *ws) {
     if (red && p->rr && p->rs.s[p->rr - 1] * p->rd.s[p->rr - 1] == (cl_uint)stride) {
       p->rd.s[p->rr - 1] *= (cl_uint)s->dims[d];
       p->nred *= (cl_uint)s->dims[d];
-    } else if (!red && p->kr &&
-               p->ks.s[p->kr - 1] * p->kd.s[p->kr - 1] == (cl_uint)stride) {
+    } else if (!red && p->kr && p->ks.s[p->kr - 1] * p->kd.s[p->kr - 1] == (cl_uint)stride) {
       p->kd.s[p->kr - 1] *= (cl_uint)s->dims[d];
       p->nkeep *= (cl_uint)s->dims[d];
     } else if (red) {
@@ -496,11 +534,16 @@ static nncl_status mvn_enqueue(struct op_call *c) {
   if (!p->nkeep) return NNCL_OK;
   size_t g = (size_t)p->nkeep * p->local, l = p->local;
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nred), NNCL_ARG(p->kd),
-                     NNCL_ARG(p->ks), NNCL_ARG(p->kr), NNCL_ARG(p->rd), NNCL_ARG(p->rs),
-                     NNCL_ARG(p->rr), NNCL_LOCAL(p->local * sizeof(float)));
+                     NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nred), NNCL_ARG(p->kd), NNCL_ARG(p->ks),
+                     NNCL_ARG(p->kr), NNCL_ARG(p->rd), NNCL_ARG(p->rs), NNCL_ARG(p->rr),
+                     NNCL_LOCAL(p->local * sizeof(float)));
 }
 
-const struct op_def op_mvn = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                              .infer = mvn_infer, .plan = mvn_plan, .enqueue = mvn_enqueue,
+const struct op_def op_mvn = {.min_in = 1,
+                              .max_in = 1,
+                              .min_out = 1,
+                              .max_out = 1,
+                              .infer = mvn_infer,
+                              .plan = mvn_plan,
+                              .enqueue = mvn_enqueue,
                               .release = release};

@@ -52,10 +52,11 @@ static nncl_status check_x(const struct op_call *c, int min_rank) {
   char b[128];
   NNCL_TRY(check_float(c, 0, "X"));
   if (c->in[0].shape.rank < min_rank)
-    return op_error(c, NNCL_ERR_SHAPE, "input X %s must have rank >= %d", OP_SHAPE_STR(&c->in[0].shape, b),
-                    min_rank);
+    return op_error(c, NNCL_ERR_SHAPE, "input X %s must have rank >= %d",
+                    OP_SHAPE_STR(&c->in[0].shape, b), min_rank);
   if (nncl_shape_numel(&c->in[0].shape) > UINT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s is too large", OP_SHAPE_STR(&c->in[0].shape, b));
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s is too large",
+                    OP_SHAPE_STR(&c->in[0].shape, b));
   return NNCL_OK;
 }
 
@@ -105,16 +106,20 @@ static nncl_status layer_params(const struct op_call *c, int i, const char *name
   int ok = ps->rank <= nr, matching = 0;
   for (int k = 0; ok && k < ps->rank; k++) {
     const int64_t pd = ps->dims[ps->rank - 1 - k], xd = xs->dims[xs->rank - 1 - k];
-    if (pd == xd && matching == k) matching++;
-    else if (pd != 1) ok = 0;
+    if (pd == xd && matching == k)
+      matching++;
+    else if (pd != 1)
+      ok = 0;
   }
   /* Every non-1 dim must sit in the matched trailing run. */
   for (int k = matching; ok && k < ps->rank; k++)
     if (ps->dims[ps->rank - 1 - k] != 1) ok = 0;
   if (!ok)
-    return op_error(c, ps->rank <= nr ? NNCL_ERR_UNSUPPORTED : NNCL_ERR_SHAPE,
-                    "%s %s must broadcast to the normalized axes of X %s from axis %d as a trailing "
-                    "suffix", name, OP_SHAPE_STR(ps, a), OP_SHAPE_STR(xs, b), axis);
+    return op_error(
+        c, ps->rank <= nr ? NNCL_ERR_UNSUPPORTED : NNCL_ERR_SHAPE,
+        "%s %s must broadcast to the normalized axes of X %s from axis %d as a trailing "
+        "suffix",
+        name, OP_SHAPE_STR(ps, a), OP_SHAPE_STR(xs, b), axis);
   return NNCL_OK;
 }
 
@@ -150,7 +155,8 @@ static nncl_status infer_lrn(struct op_call *c) {
   NNCL_TRY(check_x(c, 3));
   const struct nncl_attr *size = op_attr(c, "size");
   if (!size || size->type != ATTR_INT || size->i < 1)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute size is required and must be a positive int");
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "attribute size is required and must be a positive int");
   c->out[0].dtype = NNCL_FLOAT32;
   c->out[0].shape = c->in[0].shape;
   return NNCL_OK;
@@ -189,77 +195,77 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
   const int64_t numel = nncl_shape_numel(xs);
   const char *kname = "norm_batch";
   switch (kind) {
-    case NORM_BATCH: {
-      const int spatial = c->opset < 9 ? (int)op_attr_int(c, "spatial", 1) : 1;
-      st->eps = op_attr_float(c, "epsilon", 1e-5f);
-      st->per_elem = !spatial;
-      st->row_len = (cl_uint)plane(xs);
-      st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
-      st->channels = (cl_uint)xs->dims[1];
-      st->batch = (cl_uint)xs->dims[0];
-      c->algo = "elementwise";
-      if (op_attr_int(c, "training_mode", 0) != 0) {
-        /* batch statistics: one work-group per channel, then the element-wise apply */
-        st->training = 1;
-        st->beta = op_attr_float(c, "momentum", 0.9f);
-        st->local = row_local(c, (int64_t)st->row_len * st->batch);
-        *ws = 2 * (size_t)st->channels * sizeof(float);
-        c->algo = "batch_stats";
-        NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_batch_train_stats", &st->k_merge));
-        kname = "norm_batch_train_apply";
-      }
-      break;
+  case NORM_BATCH: {
+    const int spatial = c->opset < 9 ? (int)op_attr_int(c, "spatial", 1) : 1;
+    st->eps = op_attr_float(c, "epsilon", 1e-5f);
+    st->per_elem = !spatial;
+    st->row_len = (cl_uint)plane(xs);
+    st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
+    st->channels = (cl_uint)xs->dims[1];
+    st->batch = (cl_uint)xs->dims[0];
+    c->algo = "elementwise";
+    if (op_attr_int(c, "training_mode", 0) != 0) {
+      /* batch statistics: one work-group per channel, then the element-wise apply */
+      st->training = 1;
+      st->beta = op_attr_float(c, "momentum", 0.9f);
+      st->local = row_local(c, (int64_t)st->row_len * st->batch);
+      *ws = 2 * (size_t)st->channels * sizeof(float);
+      c->algo = "batch_stats";
+      NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_batch_train_stats", &st->k_merge));
+      kname = "norm_batch_train_apply";
     }
-    case NORM_INSTANCE:
-      kname = "norm_instance";
-      st->eps = op_attr_float(c, "epsilon", 1e-5f);
-      st->row_len = (cl_uint)plane(xs);
-      st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
-      st->channels = (cl_uint)xs->dims[1];
-      st->local = row_local(c, st->row_len);
-      st->np = st->channels;
-      c->algo = "wg_two_pass";
-      if (st->rows) NNCL_TRY(plan_split(c, st, ws));
-      if (st->split) return NNCL_OK;
-      break;
-    case NORM_LAYER: {
-      kname = "norm_layer";
-      int axis;
-      NNCL_TRY(op_axis(c, op_attr_int(c, "axis", -1), xs->rank, "axis", &axis));
-      int64_t n = 1;
-      for (int k = axis; k < xs->rank; k++) n *= xs->dims[k];
-      st->row_len = (cl_uint)n;
-      st->rows = (cl_uint)(n ? numel / n : 0);
-      st->np = (cl_uint)nncl_shape_numel(&c->in[1].shape);
-      st->eps = op_attr_float(c, "epsilon", 1e-5f);
-      st->local = row_local(c, n);
-      c->algo = "wg_two_pass";
-      if (st->rows) NNCL_TRY(plan_split(c, st, ws));
-      if (st->split) return NNCL_OK;
-      break;
-    }
-    case NORM_LRN: {
-      kname = "norm_lrn";
-      const int64_t size = op_attr_int(c, "size", 1);
-      st->lo = (cl_int)((size - 1) / 2);
-      st->hi = (cl_int)(size - 1 - (size - 1) / 2);
-      st->alpha_n = op_attr_float(c, "alpha", 1e-4f) / (float)size;
-      st->beta = op_attr_float(c, "beta", 0.75f);
-      st->bias = op_attr_float(c, "bias", 1.0f);
-      st->row_len = (cl_uint)plane(xs);
-      st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
-      st->channels = (cl_uint)xs->dims[1];
-      st->batch = (cl_uint)xs->dims[0];
-      c->algo = "direct";
-      break;
-    }
+    break;
+  }
+  case NORM_INSTANCE:
+    kname = "norm_instance";
+    st->eps = op_attr_float(c, "epsilon", 1e-5f);
+    st->row_len = (cl_uint)plane(xs);
+    st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
+    st->channels = (cl_uint)xs->dims[1];
+    st->local = row_local(c, st->row_len);
+    st->np = st->channels;
+    c->algo = "wg_two_pass";
+    if (st->rows) NNCL_TRY(plan_split(c, st, ws));
+    if (st->split) return NNCL_OK;
+    break;
+  case NORM_LAYER: {
+    kname = "norm_layer";
+    int axis;
+    NNCL_TRY(op_axis(c, op_attr_int(c, "axis", -1), xs->rank, "axis", &axis));
+    int64_t n = 1;
+    for (int k = axis; k < xs->rank; k++) n *= xs->dims[k];
+    st->row_len = (cl_uint)n;
+    st->rows = (cl_uint)(n ? numel / n : 0);
+    st->np = (cl_uint)nncl_shape_numel(&c->in[1].shape);
+    st->eps = op_attr_float(c, "epsilon", 1e-5f);
+    st->local = row_local(c, n);
+    c->algo = "wg_two_pass";
+    if (st->rows) NNCL_TRY(plan_split(c, st, ws));
+    if (st->split) return NNCL_OK;
+    break;
+  }
+  case NORM_LRN: {
+    kname = "norm_lrn";
+    const int64_t size = op_attr_int(c, "size", 1);
+    st->lo = (cl_int)((size - 1) / 2);
+    st->hi = (cl_int)(size - 1 - (size - 1) / 2);
+    st->alpha_n = op_attr_float(c, "alpha", 1e-4f) / (float)size;
+    st->beta = op_attr_float(c, "beta", 0.75f);
+    st->bias = op_attr_float(c, "bias", 1.0f);
+    st->row_len = (cl_uint)plane(xs);
+    st->rows = (cl_uint)(xs->dims[0] * xs->dims[1]);
+    st->channels = (cl_uint)xs->dims[1];
+    st->batch = (cl_uint)xs->dims[0];
+    c->algo = "direct";
+    break;
+  }
   }
   return nncl_kernel_get(c->ctx, "norm", NULL, kname, &st->kernel);
 }
 
 /* 3-D launch shape (plane element, channel, batch) for the element-wise kernels. */
-static void grid_3d(const struct op_call *c, cl_uint len, cl_uint channels, cl_uint batch, size_t *g,
-                    size_t *l) {
+static void grid_3d(const struct op_call *c, cl_uint len, cl_uint channels, cl_uint batch,
+                    size_t *g, size_t *l) {
   const size_t l1 = op_local_1d(c);
   l[0] = len >= l1 ? l1 : len >= 16 ? 16 : 1;
   l[1] = channels >= l1 / l[0] ? l1 / l[0] : 1;
@@ -277,23 +283,25 @@ static nncl_status enqueue_split(struct op_call *c, struct norm_state *st) {
   cl_int stats = layer ? (c->n_out > 1 ? 1 : 0) | (c->n_out > 2 ? 2 : 0) : 0;
   cl_int has_bias = layer ? op_has_input(c, 2) : 1, per_row = !layer;
   cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
-  cl_mem mean = stats & 1 ? c->out[1].mem : c->workspace, inv = stats & 2 ? c->out[2].mem : c->workspace;
+  cl_mem mean = stats & 1 ? c->out[1].mem : c->workspace,
+         inv = stats & 2 ? c->out[2].mem : c->workspace;
   cl_mem ws = c->workspace;
   /* workspace: chunk (mean, M2) pairs, then per-row (mean, invstd) from element rowst_off on */
   cl_uint rowst_off = st->rows * st->chunks * 2;
   size_t g[2] = {(size_t)st->chunks * st->local, st->rows}, l[2] = {st->local, 1};
-  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->kernel, "norm_chunk_stats", 2, g, l, NNCL_ARG(in[0].mem), NNCL_ARG(ws),
-                       NNCL_ARG(st->row_len), NNCL_ARG(st->chunk), NNCL_ARG(st->chunks),
-                       NNCL_LOCAL(st->local * sizeof(float))));
+  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->kernel, "norm_chunk_stats", 2, g, l, NNCL_ARG(in[0].mem),
+                       NNCL_ARG(ws), NNCL_ARG(st->row_len), NNCL_ARG(st->chunk),
+                       NNCL_ARG(st->chunks), NNCL_LOCAL(st->local * sizeof(float))));
   size_t l1 = op_local_1d(c), g1 = op_round_up(st->rows, l1);
-  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->k_merge, "norm_merge_stats", 1, &g1, &l1, NNCL_ARG(ws), NNCL_ARG(rowst_off),
-                       NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->chunk),
-                       NNCL_ARG(st->chunks), NNCL_ARG(st->rows), NNCL_ARG(stats), NNCL_ARG(st->eps)));
+  NNCL_TRY(NNCL_LAUNCH(c->ctx, st->k_merge, "norm_merge_stats", 1, &g1, &l1, NNCL_ARG(ws),
+                       NNCL_ARG(rowst_off), NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len),
+                       NNCL_ARG(st->chunk), NNCL_ARG(st->chunks), NNCL_ARG(st->rows),
+                       NNCL_ARG(stats), NNCL_ARG(st->eps)));
   size_t ga[2] = {op_round_up(st->row_len, l1), st->rows}, la[2] = {l1, 1};
-  return NNCL_LAUNCH(c->ctx, st->k_apply, "norm_apply", 2, ga, la, NNCL_ARG(in[0].mem), NNCL_ARG(in[1].mem),
-                     NNCL_ARG(bias), NNCL_ARG(c->out[0].mem), NNCL_ARG(ws), NNCL_ARG(rowst_off),
-                     NNCL_ARG(st->row_len), NNCL_ARG(st->rows), NNCL_ARG(st->np), NNCL_ARG(per_row),
-                     NNCL_ARG(has_bias));
+  return NNCL_LAUNCH(c->ctx, st->k_apply, "norm_apply", 2, ga, la, NNCL_ARG(in[0].mem),
+                     NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem), NNCL_ARG(ws),
+                     NNCL_ARG(rowst_off), NNCL_ARG(st->row_len), NNCL_ARG(st->rows),
+                     NNCL_ARG(st->np), NNCL_ARG(per_row), NNCL_ARG(has_bias));
 }
 
 /* Training-mode BatchNormalization: batch statistics into the workspace (and the running
@@ -323,42 +331,43 @@ static nncl_status enqueue(struct op_call *c) {
   if (st->split) return enqueue_split(c, st);
   const struct op_tensor *in = c->in;
   switch (st->kind) {
-    case NORM_BATCH: {
-      size_t g[3], l[3];
-      grid_3d(c, st->row_len, st->channels, st->batch, g, l);
-      if (st->training) return enqueue_batch_train(c, st, g, l);
-      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
-                         NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(in[3].mem),
-                         NNCL_ARG(in[4].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len),
-                         NNCL_ARG(st->channels), NNCL_ARG(st->batch), NNCL_ARG(st->per_elem),
-                         NNCL_ARG(st->eps));
-    }
-    case NORM_INSTANCE: {
-      size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
-      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
-                         NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->out[0].mem),
-                         NNCL_ARG(st->row_len), NNCL_ARG(st->channels), NNCL_ARG(st->eps),
-                         NNCL_LOCAL(lb));
-    }
-    case NORM_LAYER: {
-      size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
-      /* bit 0: Mean output wanted, bit 1: InvStdDev output wanted */
-      cl_int has_bias = op_has_input(c, 2), stats = (c->n_out > 1 ? 1 : 0) | (c->n_out > 2 ? 2 : 0);
-      cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
-      cl_mem mean = stats & 1 ? c->out[1].mem : c->out[0].mem, inv = stats & 2 ? c->out[2].mem : c->out[0].mem;
-      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
-                         NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem),
-                         NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np),
-                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb));
-    }
-    case NORM_LRN: {
-      size_t g[3], l[3];
-      grid_3d(c, st->row_len, st->channels, st->batch, g, l);
-      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
-                         NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len), NNCL_ARG(st->channels),
-                         NNCL_ARG(st->batch), NNCL_ARG(st->lo), NNCL_ARG(st->hi),
-                         NNCL_ARG(st->alpha_n), NNCL_ARG(st->beta), NNCL_ARG(st->bias));
-    }
+  case NORM_BATCH: {
+    size_t g[3], l[3];
+    grid_3d(c, st->row_len, st->channels, st->batch, g, l);
+    if (st->training) return enqueue_batch_train(c, st, g, l);
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
+                       NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(in[3].mem),
+                       NNCL_ARG(in[4].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len),
+                       NNCL_ARG(st->channels), NNCL_ARG(st->batch), NNCL_ARG(st->per_elem),
+                       NNCL_ARG(st->eps));
+  }
+  case NORM_INSTANCE: {
+    size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
+                       NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->out[0].mem),
+                       NNCL_ARG(st->row_len), NNCL_ARG(st->channels), NNCL_ARG(st->eps),
+                       NNCL_LOCAL(lb));
+  }
+  case NORM_LAYER: {
+    size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
+    /* bit 0: Mean output wanted, bit 1: InvStdDev output wanted */
+    cl_int has_bias = op_has_input(c, 2), stats = (c->n_out > 1 ? 1 : 0) | (c->n_out > 2 ? 2 : 0);
+    cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
+    cl_mem mean = stats & 1 ? c->out[1].mem : c->out[0].mem,
+           inv = stats & 2 ? c->out[2].mem : c->out[0].mem;
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
+                       NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem), NNCL_ARG(mean),
+                       NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np), NNCL_ARG(has_bias),
+                       NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb));
+  }
+  case NORM_LRN: {
+    size_t g[3], l[3];
+    grid_3d(c, st->row_len, st->channels, st->batch, g, l);
+    return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len), NNCL_ARG(st->channels),
+                       NNCL_ARG(st->batch), NNCL_ARG(st->lo), NNCL_ARG(st->hi),
+                       NNCL_ARG(st->alpha_n), NNCL_ARG(st->beta), NNCL_ARG(st->bias));
+  }
   }
   return NNCL_OK;
 }
@@ -368,13 +377,16 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-#define NORM_DEF(name, kind, infer_fn, nin_min, nin_max, nout_max)                           \
-  static nncl_status plan_##name(struct op_call *c, size_t *ws) {                            \
-    return plan_kind(c, kind, ws);                                                           \
-  }                                                                                          \
-  const struct op_def name = {.min_in = nin_min, .max_in = nin_max, .min_out = 1,            \
-                              .max_out = nout_max, .infer = infer_fn, .plan = plan_##name,   \
-                              .enqueue = enqueue, .release = release}
+#define NORM_DEF(name, kind, infer_fn, nin_min, nin_max, nout_max)                                 \
+  static nncl_status plan_##name(struct op_call *c, size_t *ws) { return plan_kind(c, kind, ws); } \
+  const struct op_def name = {.min_in = nin_min,                                                   \
+                              .max_in = nin_max,                                                   \
+                              .min_out = 1,                                                        \
+                              .max_out = nout_max,                                                 \
+                              .infer = infer_fn,                                                   \
+                              .plan = plan_##name,                                                 \
+                              .enqueue = enqueue,                                                  \
+                              .release = release}
 NORM_DEF(op_batch_normalization, NORM_BATCH, infer_batch, 5, 5, 5);
 NORM_DEF(op_instance_normalization, NORM_INSTANCE, infer_instance, 3, 3, 1);
 NORM_DEF(op_layer_normalization, NORM_LAYER, infer_layer, 2, 3, 3);

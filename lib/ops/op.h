@@ -6,7 +6,15 @@
 #include "runtime.h"
 
 /* ---- attributes: a neutral representation the ONNX importer and the builder API both fill ---- */
-enum attr_type { ATTR_INT, ATTR_FLOAT, ATTR_STRING, ATTR_INTS, ATTR_FLOATS, ATTR_STRINGS, ATTR_TENSOR };
+enum attr_type {
+  ATTR_INT,
+  ATTR_FLOAT,
+  ATTR_STRING,
+  ATTR_INTS,
+  ATTR_FLOATS,
+  ATTR_STRINGS,
+  ATTR_TENSOR
+};
 
 struct nncl_attr {
   char *name;
@@ -24,32 +32,42 @@ struct nncl_attr {
 /* Literal attributes for tests and typed builders: A_INTS("pads", 1, 1, 1, 1). */
 #define A_INT(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_INT, .i = (v)})
 #define A_FLOAT(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_FLOAT, .f = (v)})
-#define A_STR(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_STRING, .s = (char *)(v)})
-#define A_INTS(nm, ...)                                                           \
-  ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_INTS,                    \
-                      .ints = (int64_t[]){__VA_ARGS__},                           \
+#define A_STR(nm, v)                                                                               \
+  ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_STRING, .s = (char *)(v)})
+#define A_INTS(nm, ...)                                                                            \
+  ((struct nncl_attr){.name = (char *)(nm),                                                        \
+                      .type = ATTR_INTS,                                                           \
+                      .ints = (int64_t[]){__VA_ARGS__},                                            \
                       .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))})
-#define A_FLOATS(nm, ...)                                                     \
-  ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_FLOATS,              \
-                      .floats = (float[]){__VA_ARGS__},                       \
+#define A_FLOATS(nm, ...)                                                                          \
+  ((struct nncl_attr){.name = (char *)(nm),                                                        \
+                      .type = ATTR_FLOATS,                                                         \
+                      .floats = (float[]){__VA_ARGS__},                                            \
                       .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float))})
 
 /* ---- what an op sees ---- */
 struct op_tensor {
-  nncl_dtype dtype;  /* NNCL_UNDEFINED for an absent optional input */
+  nncl_dtype dtype; /* NNCL_UNDEFINED for an absent optional input */
   nncl_shape shape;
-  cl_mem mem;        /* device data; set before enqueue (never during infer/plan) */
-  nncl_array *host;  /* host value when known at plan time (initializers, folded constants);
+  cl_mem mem;       /* device data; set before enqueue (never during infer/plan) */
+  nncl_array *host; /* host value when known at plan time (initializers, folded constants);
                         infer may set it on outputs that depend only on shapes (Shape, Size):
                         the executor then owns it */
 };
 
 /* Fused epilogue of Conv/ConvTranspose/Gemm/MatMul: y = act(acc + bias [+ res]) [+ res]. */
-enum op_act { OP_ACT_NONE, OP_ACT_RELU, OP_ACT_LEAKY_RELU, OP_ACT_CLIP, OP_ACT_SIGMOID, OP_ACT_TANH };
+enum op_act {
+  OP_ACT_NONE,
+  OP_ACT_RELU,
+  OP_ACT_LEAKY_RELU,
+  OP_ACT_CLIP,
+  OP_ACT_SIGMOID,
+  OP_ACT_TANH
+};
 struct op_epilogue {
   enum op_act act;
-  float alpha, beta;  /* LeakyRelu slope in alpha; Clip min in alpha, max in beta */
-  int has_residual;   /* residual tensor is op_call.res */
+  float alpha, beta;      /* LeakyRelu slope in alpha; Clip min in alpha, max in beta */
+  int has_residual;       /* residual tensor is op_call.res */
   int residual_after_act; /* 0: act(acc + res) as in ResNet; 1: act(acc) + res */
 };
 

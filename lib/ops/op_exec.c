@@ -40,8 +40,14 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
   struct op_instance *oi = calloc(1, sizeof *oi);
   if (!oi) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "op instance");
   struct op_call *c = &oi->c;
-  *c = (struct op_call){.ctx = ctx, .def = def, .op_type = op_type, .node_name = op_type,
-                        .opset = opset, .attrs = attrs, .n_attrs = n_attrs, .n_in = n_in,
+  *c = (struct op_call){.ctx = ctx,
+                        .def = def,
+                        .op_type = op_type,
+                        .node_name = op_type,
+                        .opset = opset,
+                        .attrs = attrs,
+                        .n_attrs = n_attrs,
+                        .n_in = n_in,
                         .n_out = n_out};
   if (n_in < def->min_in || n_in > def->max_in || n_out < def->min_out || n_out > def->max_out) {
     nncl_status st = op_error(c, NNCL_ERR_INVALID_ARGUMENT,
@@ -90,8 +96,7 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
     if (is_input) {
       st = nncl_buffer_create(ctx, bytes, "op input", &x->mem);
       if (st == NNCL_OK) st = nncl_buffer_upload(ctx, x->mem, 0, x->host->data, bytes);
-    }
-    else if (!(def->flags & OP_VIEW) || i != n_in)
+    } else if (!(def->flags & OP_VIEW) || i != n_in)
       st = nncl_buffer_create(ctx, bytes, "op output", &x->mem);
   }
   if (st == NNCL_OK && ws) st = nncl_buffer_create(ctx, ws, "op workspace", &c->workspace);
@@ -107,7 +112,9 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
   return NNCL_OK;
 }
 
-struct op_call *op_instance_call(struct op_instance *oi) { return &oi->c; }
+struct op_call *op_instance_call(struct op_instance *oi) {
+  return &oi->c;
+}
 
 nncl_status op_instance_enqueue(struct op_instance *oi) {
   return oi->c.def->enqueue ? oi->c.def->enqueue(&oi->c) : NNCL_OK;

@@ -88,7 +88,8 @@ nncl_status op_broadcast_shape(const struct op_call *c, const nncl_shape *a, con
     int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
     if (da != db && da != 1 && db != 1) {
       char sa[128], sb[128];
-      return op_error(c, NNCL_ERR_SHAPE, "shapes %s and %s do not broadcast (axis %d: %lld vs %lld)",
+      return op_error(c, NNCL_ERR_SHAPE,
+                      "shapes %s and %s do not broadcast (axis %d: %lld vs %lld)",
                       OP_SHAPE_STR(a, sa), OP_SHAPE_STR(b, sb), i, (long long)da, (long long)db);
     }
     o.dims[i] = da == 1 ? db : da;

@@ -18,23 +18,23 @@ struct pad_args {
 static uint64_t float_bits(nncl_dtype dt, float v) {
   uint32_t u;
   switch (dt) {
-    case NNCL_FLOAT32: memcpy(&u, &v, 4); return u;
-    case NNCL_BOOL: return v != 0.0f;
-    case NNCL_UINT8: return (uint8_t)v;
-    case NNCL_INT8: return (uint8_t)(int8_t)v;
-    case NNCL_INT32: return (uint32_t)(int32_t)v;
-    case NNCL_INT64: return (uint64_t)(int64_t)v;
-    default: return 0; /* float16 from a float attribute is not produced by exporters */
+  case NNCL_FLOAT32: memcpy(&u, &v, 4); return u;
+  case NNCL_BOOL: return v != 0.0f;
+  case NNCL_UINT8: return (uint8_t)v;
+  case NNCL_INT8: return (uint8_t)(int8_t)v;
+  case NNCL_INT32: return (uint32_t)(int32_t)v;
+  case NNCL_INT64: return (uint64_t)(int64_t)v;
+  default: return 0; /* float16 from a float attribute is not produced by exporters */
   }
 }
 
 /* Bit pattern of element 0 of a host array, zero-extended from its size. */
 static uint64_t elem_bits(const nncl_array *a) {
   switch (nncl_dtype_size(a->dtype)) {
-    case 1: return *(const uint8_t *)a->data;
-    case 2: return *(const uint16_t *)a->data;
-    case 4: return *(const uint32_t *)a->data;
-    default: return *(const uint64_t *)a->data;
+  case 1: return *(const uint8_t *)a->data;
+  case 2: return *(const uint16_t *)a->data;
+  case 4: return *(const uint32_t *)a->data;
+  default: return *(const uint64_t *)a->data;
   }
 }
 
@@ -50,8 +50,10 @@ static nncl_status resolve(struct op_call *c, struct pad_args *p, nncl_shape *ou
     n = op_attr_ints(c, "pads", &a);
     if (n < 0) n = op_attr_ints(c, "paddings", &a);
     if (n < 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "the pads attribute is required");
-    if (n > 2 * NNCL_MAX_RANK) n = 2 * NNCL_MAX_RANK + 1;
-    else memcpy(pads, a, (size_t)n * sizeof *pads);
+    if (n > 2 * NNCL_MAX_RANK)
+      n = 2 * NNCL_MAX_RANK + 1;
+    else
+      memcpy(pads, a, (size_t)n * sizeof *pads);
     p->value = float_bits(dt, op_attr_float(c, "value", 0.0f));
   } else {
     n = shape_input_ints(c, 1, pads, 2 * NNCL_MAX_RANK);
@@ -125,6 +127,12 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3), .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
-                              .infer = infer, .plan = plan, .enqueue = enqueue,
+const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3),
+                              .min_in = 1,
+                              .max_in = 4,
+                              .min_out = 1,
+                              .max_out = 1,
+                              .infer = infer,
+                              .plan = plan,
+                              .enqueue = enqueue,
                               .release = release};

@@ -10,24 +10,26 @@
 
 struct quant_state {
   cl_kernel k, k2;
-  uint32_t inner, axis_n;           /* (De)QuantizeLinear: scale index (i / inner) % axis_n */
+  uint32_t inner, axis_n;               /* (De)QuantizeLinear: scale index (i / inner) % axis_n */
   uint32_t m, n, kk, batch, a_bs, b_bs; /* matmul: sizes and batch strides (0: broadcast) */
-  cl_int16 dims;                    /* conv geometry, see quant_conv */
+  cl_int16 dims;                        /* conv geometry, see quant_conv */
 };
 
 static const char *cl_type(nncl_dtype t) {
   switch (t) {
-    case NNCL_UINT8: return "uchar";
-    case NNCL_INT8: return "char";
-    case NNCL_INT32: return "int";
-    default: return NULL;
+  case NNCL_UINT8: return "uchar";
+  case NNCL_INT8: return "char";
+  case NNCL_INT32: return "int";
+  default: return NULL;
   }
 }
 
 /* "-D QT=uchar -D QMIN=0 -D QMAX=255" for a quantized type. */
 static void qt_options(nncl_dtype t, char *buf, size_t len) {
-  if (t == NNCL_INT8) snprintf(buf, len, "-D QT=char -D QMIN=-128 -D QMAX=127");
-  else snprintf(buf, len, "-D QT=uchar -D QMIN=0 -D QMAX=255");
+  if (t == NNCL_INT8)
+    snprintf(buf, len, "-D QT=char -D QMIN=-128 -D QMAX=127");
+  else
+    snprintf(buf, len, "-D QT=uchar -D QMIN=0 -D QMAX=255");
 }
 
 static int is_q8(nncl_dtype t) { return t == NNCL_UINT8 || t == NNCL_INT8; }
@@ -185,14 +187,16 @@ static nncl_status dynamic_enqueue(struct op_call *c) {
   size_t l = 1; /* one work-group: the largest power of two the device prefers, up to 256 */
   while (l * 2 <= op_local_1d(c) && l < 256) l *= 2;
   size_t g = l;
-  nncl_status st = NNCL_LAUNCH(c->ctx, s->k, "quant_dynamic_range", 1, &g, &l,
-                               NNCL_ARG(c->in[0].mem), NNCL_ARG(scale), NNCL_ARG(zp), NNCL_ARG(zp_off), NNCL_ARG(n),
-                               NNCL_LOCAL(l * sizeof(float)), NNCL_LOCAL(l * sizeof(float)));
+  nncl_status st =
+      NNCL_LAUNCH(c->ctx, s->k, "quant_dynamic_range", 1, &g, &l, NNCL_ARG(c->in[0].mem),
+                  NNCL_ARG(scale), NNCL_ARG(zp), NNCL_ARG(zp_off), NNCL_ARG(n),
+                  NNCL_LOCAL(l * sizeof(float)), NNCL_LOCAL(l * sizeof(float)));
   if (st == NNCL_OK) {
     l = op_local_1d(c);
     g = op_round_up(n ? n : 1, l);
     st = NNCL_LAUNCH(c->ctx, s->k2, "quant_dynamic_apply", 1, &g, &l, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(scale), NNCL_ARG(zp), NNCL_ARG(zp_off), NNCL_ARG(c->out[0].mem), NNCL_ARG(n));
+                     NNCL_ARG(scale), NNCL_ARG(zp), NNCL_ARG(zp_off), NNCL_ARG(c->out[0].mem),
+                     NNCL_ARG(n));
   }
   return st;
 }
@@ -236,8 +240,9 @@ static nncl_status check_quant_inputs(struct op_call *c, int64_t rows, int64_t c
       return op_error(c, NNCL_ERR_DTYPE, "zero point input %d is %s, its operand %s", zs[j],
                       nncl_dtype_name(c->in[zs[j]].dtype), nncl_dtype_name(zt[j]));
     if (n != 1 && n != lim[j])
-      return op_error(c, NNCL_ERR_SHAPE, "zero point input %d has %lld elements, expected 1 or %lld",
-                      zs[j], (long long)n, (long long)lim[j]);
+      return op_error(c, NNCL_ERR_SHAPE,
+                      "zero point input %d has %lld elements, expected 1 or %lld", zs[j],
+                      (long long)n, (long long)lim[j]);
   }
   if (r->as < 0) return NNCL_OK;
   const int fs[3] = {r->as, r->bs, r->ys};
@@ -420,14 +425,13 @@ static nncl_status conv_shapes(struct op_call *c, struct quant_state *s, nncl_sh
   y->dims[x->rank - 1] = o[1];
   NNCL_TRY(check_size(c, y, "output"));
   if (r->bias >= 0 && op_has_input(c, r->bias) &&
-      (c->in[r->bias].dtype != NNCL_INT32 ||
-       nncl_shape_numel(&c->in[r->bias].shape) != w->dims[0]))
+      (c->in[r->bias].dtype != NNCL_INT32 || nncl_shape_numel(&c->in[r->bias].shape) != w->dims[0]))
     return op_error(c, NNCL_ERR_SHAPE, "bias must be int32 with %lld elements",
                     (long long)w->dims[0]);
   if (op_has_input(c, r->za) && nncl_shape_numel(&c->in[r->za].shape) != 1)
     return op_error(c, NNCL_ERR_SHAPE, "x_zero_point must be a scalar");
   if (s) {
-    const int64_t d[15] = {x->dims[1], in[0], in[1], w->dims[0], o[0], o[1], ks[0], ks[1],
+    const int64_t d[15] = {x->dims[1], in[0], in[1], w->dims[0], o[0],  o[1],  ks[0], ks[1],
                            st[0],      st[1], pb[0], pb[1],      dl[0], dl[1], g};
     for (int i = 0; i < 15; ++i) s->dims.s[i] = (cl_int)d[i];
     s->dims.s[15] = 0;
@@ -483,24 +487,63 @@ static void conv_cost(const struct op_call *c, struct op_cost *o) {
              ny * (double)nncl_dtype_size(c->out[0].dtype);
 }
 
-const struct op_def op_quantize_linear = {
-    .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1, .infer = quantize_infer,
-    .plan = quantize_plan, .enqueue = quantize_enqueue, .release = release};
-const struct op_def op_dequantize_linear = {
-    .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1, .infer = dequantize_infer,
-    .plan = dequantize_plan, .enqueue = dequantize_enqueue, .release = release};
-const struct op_def op_dynamic_quantize_linear = {
-    .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 3, .infer = dynamic_infer,
-    .plan = dynamic_plan, .enqueue = dynamic_enqueue, .release = release};
-const struct op_def op_matmul_integer = {
-    .min_in = 2, .max_in = 4, .min_out = 1, .max_out = 1, .infer = matmul_infer,
-    .plan = matmul_plan, .enqueue = matmul_enqueue, .release = release, .cost = matmul_cost};
-const struct op_def op_qlinear_matmul = {
-    .min_in = 8, .max_in = 8, .min_out = 1, .max_out = 1, .infer = matmul_infer,
-    .plan = matmul_plan, .enqueue = matmul_enqueue, .release = release, .cost = matmul_cost};
-const struct op_def op_conv_integer = {
-    .min_in = 2, .max_in = 4, .min_out = 1, .max_out = 1, .infer = conv_infer,
-    .plan = conv_plan, .enqueue = conv_enqueue, .release = release, .cost = conv_cost};
-const struct op_def op_qlinear_conv = {
-    .min_in = 8, .max_in = 9, .min_out = 1, .max_out = 1, .infer = conv_infer,
-    .plan = conv_plan, .enqueue = conv_enqueue, .release = release, .cost = conv_cost};
+const struct op_def op_quantize_linear = {.min_in = 2,
+                                          .max_in = 3,
+                                          .min_out = 1,
+                                          .max_out = 1,
+                                          .infer = quantize_infer,
+                                          .plan = quantize_plan,
+                                          .enqueue = quantize_enqueue,
+                                          .release = release};
+const struct op_def op_dequantize_linear = {.min_in = 2,
+                                            .max_in = 3,
+                                            .min_out = 1,
+                                            .max_out = 1,
+                                            .infer = dequantize_infer,
+                                            .plan = dequantize_plan,
+                                            .enqueue = dequantize_enqueue,
+                                            .release = release};
+const struct op_def op_dynamic_quantize_linear = {.min_in = 1,
+                                                  .max_in = 1,
+                                                  .min_out = 1,
+                                                  .max_out = 3,
+                                                  .infer = dynamic_infer,
+                                                  .plan = dynamic_plan,
+                                                  .enqueue = dynamic_enqueue,
+                                                  .release = release};
+const struct op_def op_matmul_integer = {.min_in = 2,
+                                         .max_in = 4,
+                                         .min_out = 1,
+                                         .max_out = 1,
+                                         .infer = matmul_infer,
+                                         .plan = matmul_plan,
+                                         .enqueue = matmul_enqueue,
+                                         .release = release,
+                                         .cost = matmul_cost};
+const struct op_def op_qlinear_matmul = {.min_in = 8,
+                                         .max_in = 8,
+                                         .min_out = 1,
+                                         .max_out = 1,
+                                         .infer = matmul_infer,
+                                         .plan = matmul_plan,
+                                         .enqueue = matmul_enqueue,
+                                         .release = release,
+                                         .cost = matmul_cost};
+const struct op_def op_conv_integer = {.min_in = 2,
+                                       .max_in = 4,
+                                       .min_out = 1,
+                                       .max_out = 1,
+                                       .infer = conv_infer,
+                                       .plan = conv_plan,
+                                       .enqueue = conv_enqueue,
+                                       .release = release,
+                                       .cost = conv_cost};
+const struct op_def op_qlinear_conv = {.min_in = 8,
+                                       .max_in = 9,
+                                       .min_out = 1,
+                                       .max_out = 1,
+                                       .infer = conv_infer,
+                                       .plan = conv_plan,
+                                       .enqueue = conv_enqueue,
+                                       .release = release,
+                                       .cost = conv_cost};

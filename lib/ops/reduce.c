@@ -13,8 +13,18 @@
 #include "op.h"
 
 enum red {
-  R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LSE, R_SUMSQ, R_LOGSUM, /* = kernel RED */
-  R_ARGMAX, R_ARGMIN
+  R_SUM,
+  R_MEAN,
+  R_MAX,
+  R_MIN,
+  R_PROD,
+  R_L1,
+  R_L2,
+  R_LSE,
+  R_SUMSQ,
+  R_LOGSUM, /* = kernel RED */
+  R_ARGMAX,
+  R_ARGMIN
 };
 
 extern const struct op_def op_reduce_sum, op_reduce_mean, op_reduce_max, op_reduce_min,
@@ -22,10 +32,10 @@ extern const struct op_def op_reduce_sum, op_reduce_mean, op_reduce_max, op_redu
     op_reduce_log_sum, op_argmax, op_argmin;
 
 static enum red red_of(const struct op_call *c) {
-  const struct op_def *defs[] = {&op_reduce_sum, &op_reduce_mean, &op_reduce_max, &op_reduce_min,
-                                 &op_reduce_prod, &op_reduce_l1, &op_reduce_l2,
-                                 &op_reduce_log_sum_exp, &op_reduce_sum_square,
-                                 &op_reduce_log_sum, &op_argmax, &op_argmin};
+  const struct op_def *defs[] = {
+      &op_reduce_sum,        &op_reduce_mean,    &op_reduce_max, &op_reduce_min,
+      &op_reduce_prod,       &op_reduce_l1,      &op_reduce_l2,  &op_reduce_log_sum_exp,
+      &op_reduce_sum_square, &op_reduce_log_sum, &op_argmax,     &op_argmin};
   for (int i = 0; i < (int)(sizeof defs / sizeof defs[0]); i++)
     if (c->def == defs[i]) return (enum red)i;
   return R_SUM;
@@ -34,7 +44,14 @@ static enum red red_of(const struct op_call *c) {
 static int is_arg(enum red r) { return r == R_ARGMAX || r == R_ARGMIN; }
 
 enum layout {
-  L_COPY, L_ROWS, L_COLS, L_GENERAL, L_ARG_ROWS, L_ARG_COLS, L_COLS_SPAN, L_ROWS_ITEM,
+  L_COPY,
+  L_ROWS,
+  L_COLS,
+  L_GENERAL,
+  L_ARG_ROWS,
+  L_ARG_COLS,
+  L_COLS_SPAN,
+  L_ROWS_ITEM,
   L_ARG_ROWS_ITEM
 };
 
@@ -43,7 +60,7 @@ enum layout {
 
 struct reduce_state {
   enum layout layout;
-  cl_kernel k, k2; /* k2: the partials pass when G > 1 */
+  cl_kernel k, k2;                              /* k2: the partials pass when G > 1 */
   cl_uint outer, R, inner, chunk, G, items, nb; /* nb: column spans per row (span layout) */
   size_t local, local2, acc_size;
   cl_mem meta;
@@ -75,7 +92,8 @@ static nncl_status reduced_axes(const struct op_call *c, int *mask, int *noop) {
     n = op_attr_ints(c, "axes", &axes);
   }
   if (n <= 0) {
-    if (op_attr_int(c, "noop_with_empty_axes", 0)) *noop = 1;
+    if (op_attr_int(c, "noop_with_empty_axes", 0))
+      *noop = 1;
     else
       for (int k = 0; k < rank; k++) mask[k] = 1;
     return NNCL_OK;
@@ -103,8 +121,10 @@ static nncl_status infer(struct op_call *c) {
   nncl_shape o = {.rank = 0};
   int64_t kept = 1;
   for (int k = 0; k < in->rank; k++) {
-    if (!mask[k]) o.dims[o.rank++] = in->dims[k];
-    else if (keep) o.dims[o.rank++] = 1;
+    if (!mask[k])
+      o.dims[o.rank++] = in->dims[k];
+    else if (keep)
+      o.dims[o.rank++] = 1;
     if (!mask[k]) kept *= in->dims[k];
   }
   for (int k = 0; k < in->rank; k++)
@@ -205,7 +225,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   int rows_item = layout == L_ROWS && (force ? strstr(force, "rows_item") != NULL
                                              : c->ctx->info.is_cpu && outer >= (size_t)cu * 4);
   if (is_arg(r)) {
-    if (layout == L_GENERAL) return op_error(c, NNCL_ERR_STATE, "single-axis arg cannot be general");
+    if (layout == L_GENERAL)
+      return op_error(c, NNCL_ERR_STATE, "single-axis arg cannot be general");
     layout = layout == L_ROWS ? (rows_item ? L_ARG_ROWS_ITEM : L_ARG_ROWS) : L_ARG_COLS;
   } else if (rows_item) {
     layout = L_ROWS_ITEM;
@@ -279,20 +300,31 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     s->local = op_local_1d(c);
   }
   s->items = (cl_uint)items;
-  static const char *const names[] = {"", "reduce_rows", "reduce_cols", "reduce_general",
-                                      "reduce_arg_rows", "reduce_arg_cols", "reduce_cols_span",
-                                      "reduce_rows_item", "reduce_arg_rows_item"};
+  static const char *const names[] = {"",
+                                      "reduce_rows",
+                                      "reduce_cols",
+                                      "reduce_general",
+                                      "reduce_arg_rows",
+                                      "reduce_arg_cols",
+                                      "reduce_cols_span",
+                                      "reduce_rows_item",
+                                      "reduce_arg_rows_item"};
   c->algo = names[layout];
   nncl_dtype t = c->in[0].dtype;
   char opts[256];
   snprintf(opts, sizeof opts,
            "-DARG=%d -DRED=%d -DT=%s -DIS_INT=%d -DARG_MIN=%d -DSELECT_LAST=%d -DCOL_SPAN=%d",
-           is_arg(r), is_arg(r) ? 0 : (int)r, t == NNCL_FLOAT32 ? "float" : t == NNCL_INT64 ? "long" : "int",
-           t != NNCL_FLOAT32, r == R_ARGMIN, (int)op_attr_int(c, "select_last_index", 0) != 0, COL_SPAN);
+           is_arg(r), is_arg(r) ? 0 : (int)r,
+           t == NNCL_FLOAT32 ? "float"
+           : t == NNCL_INT64 ? "long"
+                             : "int",
+           t != NNCL_FLOAT32, r == R_ARGMIN, (int)op_attr_int(c, "select_last_index", 0) != 0,
+           COL_SPAN);
   NNCL_TRY(nncl_kernel_get(c->ctx, "reduce", opts, c->algo, &s->k));
   if (s->G > 1)
     NNCL_TRY(nncl_kernel_get(c->ctx, "reduce", opts,
-                             layout == L_ROWS ? "reduce_partials" : "reduce_cols_partials", &s->k2));
+                             layout == L_ROWS ? "reduce_partials" : "reduce_cols_partials",
+                             &s->k2));
   return NNCL_OK;
 }
 
@@ -375,11 +407,17 @@ static void cost(const struct op_call *c, struct op_cost *o) {
              (double)nncl_shape_numel(&c->out[0].shape) * (double)nncl_dtype_size(c->out[0].dtype);
 }
 
-#define REDUCE_DEF(sym, n_in_max)                                                                \
-  const struct op_def sym = {.min_in = 1, .max_in = (n_in_max), .min_out = 1, .max_out = 1,        \
-                             .value_inputs = 1u << 1, /* ReduceSum-13 axes */                  \
-                             .infer = infer, .plan = plan, .enqueue = enqueue,                 \
-                             .release = release, .cost = cost};
+#define REDUCE_DEF(sym, n_in_max)                                                                  \
+  const struct op_def sym = {.min_in = 1,                                                          \
+                             .max_in = (n_in_max),                                                 \
+                             .min_out = 1,                                                         \
+                             .max_out = 1,                                                         \
+                             .value_inputs = 1u << 1, /* ReduceSum-13 axes */                      \
+                             .infer = infer,                                                       \
+                             .plan = plan,                                                         \
+                             .enqueue = enqueue,                                                   \
+                             .release = release,                                                   \
+                             .cost = cost};
 REDUCE_DEF(op_reduce_sum, 2)
 REDUCE_DEF(op_reduce_mean, 1)
 REDUCE_DEF(op_reduce_max, 1)

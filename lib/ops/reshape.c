@@ -82,8 +82,13 @@ static nncl_status reshape_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_reshape = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-                                  .flags = OP_VIEW, .infer = reshape_infer};
+const struct op_def op_reshape = {.value_inputs = 1u << 1,
+                                  .min_in = 1,
+                                  .max_in = 2,
+                                  .min_out = 1,
+                                  .max_out = 1,
+                                  .flags = OP_VIEW,
+                                  .infer = reshape_infer};
 
 /* ---- Flatten ---- */
 static nncl_status flatten_infer(struct op_call *c) {
@@ -99,8 +104,8 @@ static nncl_status flatten_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_flatten = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                  .flags = OP_VIEW, .infer = flatten_infer};
+const struct op_def op_flatten = {
+    .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .flags = OP_VIEW, .infer = flatten_infer};
 
 /* Axes of Squeeze/Unsqueeze: the attribute before opset 13, the (constant) input from 13 on.
    Returns the count, or -1 when none were given; errors go through *st. */
@@ -110,8 +115,8 @@ static int read_axes(struct op_call *c, int64_t *v, nncl_status *st) {
   int n = op_attr_ints(c, "axes", &a);
   if (n >= 0) {
     if (n > NNCL_MAX_RANK) {
-      *st = op_error(c, NNCL_ERR_INVALID_ARGUMENT, "%d axes, at most %d supported", n,
-                     NNCL_MAX_RANK);
+      *st =
+          op_error(c, NNCL_ERR_INVALID_ARGUMENT, "%d axes, at most %d supported", n, NNCL_MAX_RANK);
       return -1;
     }
     memcpy(v, a, (size_t)n * sizeof *v);
@@ -121,8 +126,8 @@ static int read_axes(struct op_call *c, int64_t *v, nncl_status *st) {
   if (n == -1 && op_has_input(c, 1))
     *st = op_error(c, NNCL_ERR_UNSUPPORTED, "the axes input must be a constant");
   else if (n == -2)
-    *st = op_error(c, NNCL_ERR_INVALID_ARGUMENT, "the axes input must be int64 with at most %d values",
-                   NNCL_MAX_RANK);
+    *st = op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                   "the axes input must be int64 with at most %d values", NNCL_MAX_RANK);
   return n < 0 ? -1 : n;
 }
 
@@ -165,8 +170,13 @@ static nncl_status squeeze_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_squeeze = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-                                  .flags = OP_VIEW, .infer = squeeze_infer};
+const struct op_def op_squeeze = {.value_inputs = 1u << 1,
+                                  .min_in = 1,
+                                  .max_in = 2,
+                                  .min_out = 1,
+                                  .max_out = 1,
+                                  .flags = OP_VIEW,
+                                  .infer = squeeze_infer};
 
 /* ---- Unsqueeze ---- */
 static nncl_status unsqueeze_infer(struct op_call *c) {
@@ -189,8 +199,13 @@ static nncl_status unsqueeze_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_unsqueeze = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-                                    .flags = OP_VIEW, .infer = unsqueeze_infer};
+const struct op_def op_unsqueeze = {.value_inputs = 1u << 1,
+                                    .min_in = 1,
+                                    .max_in = 2,
+                                    .min_out = 1,
+                                    .max_out = 1,
+                                    .flags = OP_VIEW,
+                                    .infer = unsqueeze_infer};
 
 /* ---- Identity ---- */
 static nncl_status identity_infer(struct op_call *c) {
@@ -198,8 +213,12 @@ static nncl_status identity_infer(struct op_call *c) {
   return view_common(c, &c->in[0].shape);
 }
 
-const struct op_def op_identity = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                   .flags = OP_VIEW, .infer = identity_infer};
+const struct op_def op_identity = {.min_in = 1,
+                                   .max_in = 1,
+                                   .min_out = 1,
+                                   .max_out = 1,
+                                   .flags = OP_VIEW,
+                                   .infer = identity_infer};
 
 /* ---- Dropout: identity at inference; the mask says every element was kept ---- */
 struct dropout_state {
@@ -218,8 +237,7 @@ static nncl_status dropout_infer(struct op_call *c) {
   }
   if (op_has_input(c, 2)) {
     const nncl_array *t = c->in[2].host;
-    if (!t)
-      return op_error(c, NNCL_ERR_UNSUPPORTED, "training_mode must be a constant");
+    if (!t) return op_error(c, NNCL_ERR_UNSUPPORTED, "training_mode must be a constant");
     if (*(const uint8_t *)t->data && ratio != 0.0f)
       return op_error(c, NNCL_ERR_UNSUPPORTED,
                       "training mode (random dropout, ratio %g) is not supported", (double)ratio);
@@ -237,12 +255,12 @@ static uint64_t one_bits(nncl_dtype dt) {
   float f = 1.0f;
   uint32_t u;
   switch (dt) {
-    case NNCL_FLOAT32:
-      memcpy(&u, &f, 4);
-      b = u;
-      break;
-    case NNCL_FLOAT16: b = 0x3c00; break;
-    default: b = 1; break;
+  case NNCL_FLOAT32:
+    memcpy(&u, &f, 4);
+    b = u;
+    break;
+  case NNCL_FLOAT16: b = 0x3c00; break;
+  default: b = 1; break;
   }
   return b;
 }
@@ -268,6 +286,13 @@ static void dropout_release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_dropout = {.value_inputs = (1u << 1) | (1u << 2), .min_in = 1, .max_in = 3, .min_out = 1, .max_out = 2,
-                                  .flags = OP_VIEW, .infer = dropout_infer, .plan = dropout_plan,
-                                  .enqueue = dropout_enqueue, .release = dropout_release};
+const struct op_def op_dropout = {.value_inputs = (1u << 1) | (1u << 2),
+                                  .min_in = 1,
+                                  .max_in = 3,
+                                  .min_out = 1,
+                                  .max_out = 2,
+                                  .flags = OP_VIEW,
+                                  .infer = dropout_infer,
+                                  .plan = dropout_plan,
+                                  .enqueue = dropout_enqueue,
+                                  .release = dropout_release};

@@ -15,7 +15,14 @@
 #include "op.h"
 
 enum rs_mode { RS_NEAREST, RS_LINEAR, RS_CUBIC };
-enum rs_coord { RS_HALF_PIXEL, RS_ASYMMETRIC, RS_ALIGN_CORNERS, RS_PYTORCH_HALF_PIXEL, RS_TF_HALF_PIXEL_NN, RS_TF_CROP };
+enum rs_coord {
+  RS_HALF_PIXEL,
+  RS_ASYMMETRIC,
+  RS_ALIGN_CORNERS,
+  RS_PYTORCH_HALF_PIXEL,
+  RS_TF_HALF_PIXEL_NN,
+  RS_TF_CROP
+};
 enum rs_round { RS_PREFER_FLOOR, RS_PREFER_CEIL, RS_FLOOR, RS_CEIL, RS_SIMPLE };
 
 /* Everything the tables are built from, resolved in infer and again in plan. */
@@ -40,9 +47,11 @@ struct rs_state {
   cl_int taps;
 };
 
-static const char *const coord_names[] = {"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+static const char *const coord_names[] = {"half_pixel",           "asymmetric",
+                                          "align_corners",        "pytorch_half_pixel",
                                           "tf_half_pixel_for_nn", "tf_crop_and_resize"};
-static const char *const round_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+static const char *const round_names[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                          "ceil"};
 
 static int lookup(const char *s, const char *const *names, int n) {
   for (int i = 0; i < n; i++)
@@ -68,23 +77,31 @@ static nncl_status resize_params(const struct op_call *c, struct rs_params *p) {
   char b[128];
   memset(p, 0, sizeof *p);
   if (c->in[0].dtype != NNCL_FLOAT32)
-    return op_error(c, NNCL_ERR_DTYPE, "input X must be float32, got %s", nncl_dtype_name(c->in[0].dtype));
+    return op_error(c, NNCL_ERR_DTYPE, "input X must be float32, got %s",
+                    nncl_dtype_name(c->in[0].dtype));
   if (xs->rank < 1 || xs->rank > 4)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s: only ranks 1 to 4 are supported", OP_SHAPE_STR(xs, b));
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s: only ranks 1 to 4 are supported",
+                    OP_SHAPE_STR(xs, b));
   p->rank = xs->rank;
 
   const char *mode = op_attr_str(c, "mode", "nearest");
-  if (!strcmp(mode, "nearest")) p->mode = RS_NEAREST;
-  else if (!strcmp(mode, "linear") || (upsample && !strcmp(mode, "bilinear"))) p->mode = RS_LINEAR;
-  else if (!strcmp(mode, "cubic") && !legacy) p->mode = RS_CUBIC;
-  else return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "mode '%s' is not supported", mode);
+  if (!strcmp(mode, "nearest"))
+    p->mode = RS_NEAREST;
+  else if (!strcmp(mode, "linear") || (upsample && !strcmp(mode, "bilinear")))
+    p->mode = RS_LINEAR;
+  else if (!strcmp(mode, "cubic") && !legacy)
+    p->mode = RS_CUBIC;
+  else
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "mode '%s' is not supported", mode);
   if (legacy) {
     p->coord = RS_ASYMMETRIC;
     p->round = RS_SIMPLE;
   } else {
     const char *cm = op_attr_str(c, "coordinate_transformation_mode", "half_pixel");
     int ci = lookup(cm, coord_names, 6);
-    if (ci < 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "coordinate_transformation_mode '%s' is unknown", cm);
+    if (ci < 0)
+      return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                      "coordinate_transformation_mode '%s' is unknown", cm);
     p->coord = (enum rs_coord)ci;
     const char *nm = op_attr_str(c, "nearest_mode", "round_prefer_floor");
     int ni = lookup(nm, round_names, 4);
@@ -104,11 +121,13 @@ static nncl_status resize_params(const struct op_call *c, struct rs_params *p) {
     if (ns < 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute scales is required");
   } else if (legacy) {
     ns = const_floats(c, 1, &scales);
-    if (ns == -2) return op_error(c, NNCL_ERR_UNSUPPORTED, "scales must be a constant float tensor");
+    if (ns == -2)
+      return op_error(c, NNCL_ERR_UNSUPPORTED, "scales must be a constant float tensor");
   } else {
     nr = const_floats(c, 1, &roi);
     ns = const_floats(c, 2, &scales);
-    if (ns == -2) return op_error(c, NNCL_ERR_UNSUPPORTED, "scales must be a constant float tensor");
+    if (ns == -2)
+      return op_error(c, NNCL_ERR_UNSUPPORTED, "scales must be a constant float tensor");
     if (op_has_input(c, 3) && nncl_shape_numel(&c->in[3].shape) > 0) {
       nz = op_input_ints(c, 3, &sizes);
       if (nz < 0) return op_error(c, NNCL_ERR_UNSUPPORTED, "sizes must be a constant int64 tensor");
@@ -117,14 +136,16 @@ static nncl_status resize_params(const struct op_call *c, struct rs_params *p) {
       return op_error(c, NNCL_ERR_UNSUPPORTED, "roi must be a constant float tensor");
   }
   if ((ns >= 0) == (nz >= 0))
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "exactly one of scales and sizes must be given (scales: %d values, sizes: %d)",
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "exactly one of scales and sizes must be given (scales: %d values, sizes: %d)",
                     ns < 0 ? 0 : ns, nz < 0 ? 0 : nz);
   if ((ns >= 0 && ns != xs->rank) || (nz >= 0 && nz != xs->rank))
-    return op_error(c, NNCL_ERR_SHAPE, "%s has %d values, input X %s has rank %d", ns >= 0 ? "scales" : "sizes",
-                    ns >= 0 ? ns : nz, OP_SHAPE_STR(xs, b), xs->rank);
+    return op_error(c, NNCL_ERR_SHAPE, "%s has %d values, input X %s has rank %d",
+                    ns >= 0 ? "scales" : "sizes", ns >= 0 ? ns : nz, OP_SHAPE_STR(xs, b), xs->rank);
   if (p->coord == RS_TF_CROP && nr != 2 * xs->rank)
-    return op_error(c, NNCL_ERR_SHAPE, "tf_crop_and_resize needs a constant roi of %d values, got %d",
-                    2 * xs->rank, nr < 0 ? 0 : nr);
+    return op_error(c, NNCL_ERR_SHAPE,
+                    "tf_crop_and_resize needs a constant roi of %d values, got %d", 2 * xs->rank,
+                    nr < 0 ? 0 : nr);
 
   const int pad = 4 - xs->rank;
   for (int a = 0; a < 4; a++) {
@@ -139,12 +160,14 @@ static nncl_status resize_params(const struct op_call *c, struct rs_params *p) {
     p->in[a] = n;
     if (sizes) {
       if (sizes[i] < 0)
-        return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "sizes[%d] = %lld is negative", i, (long long)sizes[i]);
+        return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "sizes[%d] = %lld is negative", i,
+                        (long long)sizes[i]);
       p->out[a] = sizes[i];
       p->scale[a] = n > 0 ? (double)sizes[i] / (double)n : 1.0;
     } else {
       if (!(scales[i] > 0.0f) || !isfinite(scales[i]))
-        return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "scales[%d] = %g must be positive", i, (double)scales[i]);
+        return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "scales[%d] = %g must be positive", i,
+                        (double)scales[i]);
       p->scale[a] = (double)scales[i];
       p->out[a] = (int64_t)floor((double)scales[i] * (double)n);
     }
@@ -153,7 +176,8 @@ static nncl_status resize_params(const struct op_call *c, struct rs_params *p) {
       p->roi_hi[a] = roi[i + xs->rank];
     }
     if (p->out[a] > INT32_MAX || n > INT32_MAX)
-      return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s: axis %d is too large", OP_SHAPE_STR(xs, b), i);
+      return op_error(c, NNCL_ERR_UNSUPPORTED, "input X %s: axis %d is too large",
+                      OP_SHAPE_STR(xs, b), i);
   }
   return NNCL_OK;
 }
@@ -164,17 +188,17 @@ static double source_coord(const struct rs_params *p, int a, int64_t o, int *out
   double x;
   *outside = 0;
   switch (p->coord) {
-    case RS_ALIGN_CORNERS: x = len == 1.0 ? 0.0 : (double)o * (n - 1) / (len - 1); break;
-    case RS_ASYMMETRIC: x = (double)o / s; break;
-    case RS_PYTORCH_HALF_PIXEL: x = len > 1.0 ? ((double)o + 0.5) / s - 0.5 : 0.0; break;
-    case RS_TF_HALF_PIXEL_NN: x = ((double)o + 0.5) / s; break;
-    case RS_TF_CROP:
-      x = len == 1.0 ? (p->roi_hi[a] - p->roi_lo[a]) * (n - 1) / 2
-                     : (double)o * (p->roi_hi[a] - p->roi_lo[a]) * (n - 1) / (len - 1);
-      x += p->roi_lo[a] * (n - 1);
-      *outside = x < 0 || x > n - 1;
-      break;
-    default: x = ((double)o + 0.5) / s - 0.5; break;
+  case RS_ALIGN_CORNERS: x = len == 1.0 ? 0.0 : (double)o * (n - 1) / (len - 1); break;
+  case RS_ASYMMETRIC: x = (double)o / s; break;
+  case RS_PYTORCH_HALF_PIXEL: x = len > 1.0 ? ((double)o + 0.5) / s - 0.5 : 0.0; break;
+  case RS_TF_HALF_PIXEL_NN: x = ((double)o + 0.5) / s; break;
+  case RS_TF_CROP:
+    x = len == 1.0 ? (p->roi_hi[a] - p->roi_lo[a]) * (n - 1) / 2
+                   : (double)o * (p->roi_hi[a] - p->roi_lo[a]) * (n - 1) / (len - 1);
+    x += p->roi_lo[a] * (n - 1);
+    *outside = x < 0 || x > n - 1;
+    break;
+  default: x = ((double)o + 0.5) / s - 0.5; break;
   }
   return x;
 }
@@ -184,20 +208,23 @@ static int64_t clamp_idx(int64_t i, int64_t n) { return i < 0 ? 0 : i >= n ? n -
 static int64_t nearest_idx(const struct rs_params *p, int a, double x) {
   const double f = floor(x), r = x - f;
   int64_t i;
-  if (r == 0.0) i = (int64_t)f;
-  else switch (p->round) {
-      case RS_PREFER_FLOOR: i = (int64_t)f + (r > 0.5); break;
-      case RS_PREFER_CEIL: i = (int64_t)f + (r >= 0.5); break;
-      case RS_FLOOR: i = (int64_t)f; break;
-      case RS_SIMPLE: i = (int64_t)f + (p->scale[a] < 1.0); break;
-      default: i = (int64_t)f + 1; break;
+  if (r == 0.0)
+    i = (int64_t)f;
+  else
+    switch (p->round) {
+    case RS_PREFER_FLOOR: i = (int64_t)f + (r > 0.5); break;
+    case RS_PREFER_CEIL: i = (int64_t)f + (r >= 0.5); break;
+    case RS_FLOOR: i = (int64_t)f; break;
+    case RS_SIMPLE: i = (int64_t)f + (p->scale[a] < 1.0); break;
+    default: i = (int64_t)f + 1; break;
     }
   return clamp_idx(i, p->in[a]);
 }
 
 /* taps source indices and weights of output position o along axis a; returns 0 when the
    coordinate extrapolates (tf_crop_and_resize). */
-static int interp_taps(const struct rs_params *p, int a, int64_t o, int taps, cl_int *idx, float *w) {
+static int interp_taps(const struct rs_params *p, int a, int64_t o, int taps, cl_int *idx,
+                       float *w) {
   int outside;
   const double x = source_coord(p, a, o, &outside), f = floor(x), r = x - f;
   if (outside) return 0;
@@ -246,10 +273,12 @@ static nncl_status infer_resize(struct op_call *c) {
       }
       if (!ok) {
         char b[128], b2[128];
-        return op_error(c, NNCL_ERR_UNSUPPORTED,
-                        "%s interpolation of %s to %s changes axis %d; only the last two axes may be "
-                        "interpolated", p.mode == RS_CUBIC ? "cubic" : "linear",
-                        OP_SHAPE_STR(&c->in[0].shape, b), OP_SHAPE_STR(&c->out[0].shape, b2), a - (4 - p.rank));
+        return op_error(
+            c, NNCL_ERR_UNSUPPORTED,
+            "%s interpolation of %s to %s changes axis %d; only the last two axes may be "
+            "interpolated",
+            p.mode == RS_CUBIC ? "cubic" : "linear", OP_SHAPE_STR(&c->in[0].shape, b),
+            OP_SHAPE_STR(&c->out[0].shape, b2), a - (4 - p.rank));
       }
     }
   }
@@ -291,18 +320,20 @@ static nncl_status plan_resize(struct op_call *c, size_t *ws) {
         if (!interp_taps(p, a, o, st->taps, itab + k, wtab + k)) itab[k] = -1;
   }
   if (s == NNCL_OK)
-    s = nncl_buffer_from_host(c->ctx, itab, (n_idx + 1) * sizeof *itab, "resize index table", &st->itab);
+    s = nncl_buffer_from_host(c->ctx, itab, (n_idx + 1) * sizeof *itab, "resize index table",
+                              &st->itab);
   if (s == NNCL_OK && n_w)
     s = nncl_buffer_from_host(c->ctx, wtab, n_w * sizeof *wtab, "resize weight table", &st->wtab);
   free(itab);
   free(wtab);
   NNCL_TRY(s);
-  return nncl_kernel_get(c->ctx, "resize", NULL, p->mode == RS_NEAREST ? "resize_nearest" : "resize_interp",
-                         &st->kernel);
+  return nncl_kernel_get(c->ctx, "resize", NULL,
+                         p->mode == RS_NEAREST ? "resize_nearest" : "resize_interp", &st->kernel);
 }
 
 /* 3-D launch (last axis, next-to-last axis, planes) for the gather kernels. */
-static void grid_3d(const struct op_call *c, size_t cols, size_t rows, size_t planes, size_t *g, size_t *l) {
+static void grid_3d(const struct op_call *c, size_t cols, size_t rows, size_t planes, size_t *g,
+                    size_t *l) {
   const size_t lmax = op_local_1d(c);
   size_t l0 = 1, l1 = 1;
   while (l0 < cols && l0 < 32 && l0 < lmax) l0 *= 2;
@@ -329,7 +360,8 @@ static nncl_status enqueue_resize(struct op_call *c) {
                        NNCL_ARG(c->out[0].mem), NNCL_ARG(st->itab), NNCL_ARG(in), NNCL_ARG(out),
                        NNCL_ARG(planes), NNCL_ARG(p->extrapolation));
   }
-  cl_int ih = (cl_int)p->in[2], iw = (cl_int)p->in[3], oh = (cl_int)p->out[2], ow = (cl_int)p->out[3];
+  cl_int ih = (cl_int)p->in[2], iw = (cl_int)p->in[3], oh = (cl_int)p->out[2],
+         ow = (cl_int)p->out[3];
   grid_3d(c, (size_t)ow, (size_t)oh, planes, g, l);
   return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(st->itab), NNCL_ARG(st->wtab), NNCL_ARG(ih),
@@ -355,12 +387,26 @@ static void cost_resize(const struct op_call *c, struct op_cost *out) {
   out->bytes = 4.0 * ((double)nncl_shape_numel(&c->in[0].shape) + o);
 }
 
-const struct op_def op_resize = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3), .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
-                                 .infer = infer_resize, .plan = plan_resize, .enqueue = enqueue_resize,
-                                 .release = release_resize, .cost = cost_resize};
-const struct op_def op_upsample = {.value_inputs = 1u << 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-                                   .infer = infer_resize, .plan = plan_resize, .enqueue = enqueue_resize,
-                                   .release = release_resize, .cost = cost_resize};
+const struct op_def op_resize = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3),
+                                 .min_in = 1,
+                                 .max_in = 4,
+                                 .min_out = 1,
+                                 .max_out = 1,
+                                 .infer = infer_resize,
+                                 .plan = plan_resize,
+                                 .enqueue = enqueue_resize,
+                                 .release = release_resize,
+                                 .cost = cost_resize};
+const struct op_def op_upsample = {.value_inputs = 1u << 1,
+                                   .min_in = 1,
+                                   .max_in = 2,
+                                   .min_out = 1,
+                                   .max_out = 1,
+                                   .infer = infer_resize,
+                                   .plan = plan_resize,
+                                   .enqueue = enqueue_resize,
+                                   .release = release_resize,
+                                   .cost = cost_resize};
 
 /* ---- DepthToSpace / SpaceToDepth ---- */
 struct d2s_state {
@@ -373,12 +419,14 @@ static nncl_status infer_block(struct op_call *c, int to_space) {
   const nncl_shape *xs = &c->in[0].shape;
   char b[128];
   if (c->in[0].dtype != NNCL_FLOAT32)
-    return op_error(c, NNCL_ERR_DTYPE, "input must be float32, got %s", nncl_dtype_name(c->in[0].dtype));
+    return op_error(c, NNCL_ERR_DTYPE, "input must be float32, got %s",
+                    nncl_dtype_name(c->in[0].dtype));
   if (xs->rank != 4)
     return op_error(c, NNCL_ERR_SHAPE, "input %s must be 4-D [N, C, H, W]", OP_SHAPE_STR(xs, b));
   const struct nncl_attr *bs = op_attr(c, "blocksize");
   if (!bs || bs->type != ATTR_INT || bs->i < 1 || bs->i > 4096)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute blocksize is required and must be a positive int");
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "attribute blocksize is required and must be a positive int");
   const int64_t k = bs->i;
   if (to_space) {
     const char *mode = op_attr_str(c, "mode", "DCR");
@@ -418,8 +466,8 @@ static nncl_status plan_block(struct op_call *c, int to_space) {
   st->b = (cl_int)op_attr_int(c, "blocksize", 1);
   st->crd = to_space && !strcmp(op_attr_str(c, "mode", "DCR"), "CRD");
   c->algo = "gather";
-  return nncl_kernel_get(c->ctx, "resize", NULL, to_space ? "resize_depth_to_space" : "resize_space_to_depth",
-                         &st->kernel);
+  return nncl_kernel_get(c->ctx, "resize", NULL,
+                         to_space ? "resize_depth_to_space" : "resize_space_to_depth", &st->kernel);
 }
 static nncl_status plan_d2s(struct op_call *c, size_t *ws) {
   (void)ws;
@@ -442,11 +490,11 @@ static nncl_status enqueue_block(struct op_call *c) {
   grid_3d(c, (size_t)W, (size_t)H, planes, g, l);
   if (to_space)
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
-                       NNCL_ARG(c->out[0].mem), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(st->b),
-                       NNCL_ARG(planes), NNCL_ARG(st->crd));
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
+                       NNCL_ARG(st->b), NNCL_ARG(planes), NNCL_ARG(st->crd));
   return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(c->out[0].mem), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W), NNCL_ARG(st->b),
-                     NNCL_ARG(planes));
+                     NNCL_ARG(c->out[0].mem), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
+                     NNCL_ARG(st->b), NNCL_ARG(planes));
 }
 
 static void release_block(struct op_call *c) {
@@ -454,9 +502,19 @@ static void release_block(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_depth_to_space = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                         .infer = infer_d2s, .plan = plan_d2s,
-                                         .enqueue = enqueue_block, .release = release_block};
-const struct op_def op_space_to_depth = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                         .infer = infer_s2d, .plan = plan_s2d,
-                                         .enqueue = enqueue_block, .release = release_block};
+const struct op_def op_depth_to_space = {.min_in = 1,
+                                         .max_in = 1,
+                                         .min_out = 1,
+                                         .max_out = 1,
+                                         .infer = infer_d2s,
+                                         .plan = plan_d2s,
+                                         .enqueue = enqueue_block,
+                                         .release = release_block};
+const struct op_def op_space_to_depth = {.min_in = 1,
+                                         .max_in = 1,
+                                         .min_out = 1,
+                                         .max_out = 1,
+                                         .infer = infer_s2d,
+                                         .plan = plan_s2d,
+                                         .enqueue = enqueue_block,
+                                         .release = release_block};

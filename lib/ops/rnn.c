@@ -43,7 +43,9 @@ static void release(struct op_call *c) {
 }
 
 static enum rnn_cell cell_of(const struct op_call *c) {
-  return strcmp(c->op_type, "LSTM") == 0 ? CELL_LSTM : strcmp(c->op_type, "GRU") == 0 ? CELL_GRU : CELL_RNN;
+  return strcmp(c->op_type, "LSTM") == 0  ? CELL_LSTM
+         : strcmp(c->op_type, "GRU") == 0 ? CELL_GRU
+                                          : CELL_RNN;
 }
 
 /* ---- attributes ---- */
@@ -70,11 +72,16 @@ static const struct {
   const char *name;
   float alpha, beta;
   int uses_alpha, uses_beta;
-} acts[] = {{"Relu", 0, 0, 0, 0},         {"Tanh", 0, 0, 0, 0},
-            {"Sigmoid", 0, 0, 0, 0},      {"Affine", 1.0f, 0.0f, 1, 1},
-            {"LeakyRelu", 0.01f, 0, 1, 0}, {"ThresholdedRelu", 1.0f, 0, 1, 0},
-            {"ScaledTanh", 1.0f, 1.0f, 1, 1}, {"HardSigmoid", 0.2f, 0.5f, 1, 1},
-            {"Elu", 1.0f, 0, 1, 0},       {"Softsign", 0, 0, 0, 0},
+} acts[] = {{"Relu", 0, 0, 0, 0},
+            {"Tanh", 0, 0, 0, 0},
+            {"Sigmoid", 0, 0, 0, 0},
+            {"Affine", 1.0f, 0.0f, 1, 1},
+            {"LeakyRelu", 0.01f, 0, 1, 0},
+            {"ThresholdedRelu", 1.0f, 0, 1, 0},
+            {"ScaledTanh", 1.0f, 1.0f, 1, 1},
+            {"HardSigmoid", 0.2f, 0.5f, 1, 1},
+            {"Elu", 1.0f, 0, 1, 0},
+            {"Softsign", 0, 0, 0, 0},
             {"Softplus", 0, 0, 0, 0}};
 
 /* Writes the kernel's -D options for every attribute that shapes the code. */
@@ -85,7 +92,8 @@ static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, i
   float alpha[6], beta[6];
   const struct nncl_attr *names = op_attr(c, "activations");
   const float *av = NULL, *bv = NULL;
-  int na = op_attr_floats(c, "activation_alpha", &av), nb = op_attr_floats(c, "activation_beta", &bv);
+  int na = op_attr_floats(c, "activation_alpha", &av),
+      nb = op_attr_floats(c, "activation_beta", &bv);
   int ai = 0, bi = 0;
   if (names && names->type != ATTR_STRINGS)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "activations must be a list of strings");
@@ -102,7 +110,8 @@ static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, i
       for (int a = 0; a < (int)(sizeof acts / sizeof acts[0]); a++)
         if (same_ci(nm, acts[a].name)) code[i] = a;
       if (code[i] < 0)
-        return op_error(c, NNCL_ERR_UNSUPPORTED, "activation \"%s\" is not an ONNX RNN activation", nm);
+        return op_error(c, NNCL_ERR_UNSUPPORTED, "activation \"%s\" is not an ONNX RNN activation",
+                        nm);
     }
     alpha[i] = acts[code[i]].alpha;
     beta[i] = acts[code[i]].beta;
@@ -157,7 +166,8 @@ static nncl_status infer(struct op_call *c) {
   unsigned rev;
   int dirs = dirs_of(c, &rev);
   if (!dirs)
-    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "direction \"%s\" is not forward, reverse or bidirectional",
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                    "direction \"%s\" is not forward, reverse or bidirectional",
                     op_attr_str(c, "direction", ""));
   int layout = (int)op_attr_int(c, "layout", 0);
   if (layout != 0 && layout != 1)
@@ -180,7 +190,8 @@ static nncl_status infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_SHAPE, "X has shape %s, expected rank 3", OP_SHAPE_STR(x, sx));
   int64_t seq = x->dims[layout ? 1 : 0], batch = x->dims[layout ? 0 : 1], in = x->dims[2];
   int64_t hidden = op_attr_int(c, "hidden_size", r->rank == 3 ? r->dims[2] : -1);
-  if (hidden <= 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "hidden_size is missing or not positive");
+  if (hidden <= 0)
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "hidden_size is missing or not positive");
   int64_t g = n_gates[cell];
   NNCL_TRY(expect(c, IN_W, "W", 3, (int64_t[]){dirs, g * hidden, in}));
   NNCL_TRY(expect(c, IN_R, "R", 3, (int64_t[]){dirs, g * hidden, hidden}));
@@ -200,8 +211,9 @@ static nncl_status infer(struct op_call *c) {
     const int32_t *l32 = c->in[IN_LENS].host->data;
     for (int64_t b = 0; b < batch; b++)
       if (l32[b] < 0 || l32[b] > seq)
-        return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "sequence_lens[%lld] = %d is outside [0, %lld]",
-                        (long long)b, (int)l32[b], (long long)seq);
+        return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
+                        "sequence_lens[%lld] = %d is outside [0, %lld]", (long long)b, (int)l32[b],
+                        (long long)seq);
   }
   c->out[0].dtype = NNCL_FLOAT32;
   c->out[0].shape = layout     ? (nncl_shape){.rank = 4, .dims = {batch, seq, dirs, hidden}}
@@ -266,16 +278,16 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->rt_off = s->rh_off + (s->reset ? state : 0);
   s->h2_off = s->rt_off + (gemv ? s->dirs * s->hidden * gh : 0);
   *ws = (s->h2_off + (gemv ? state : 0)) * sizeof(float);
-  c->algo = gemv ? "clblast_projection+gemv_step" : s->reset ? "clblast_gemm+gates(2 per step)"
-                                                            : "clblast_gemm+fused_gates";
+  c->algo = gemv       ? "clblast_projection+gemv_step"
+            : s->reset ? "clblast_gemm+gates(2 per step)"
+                       : "clblast_gemm+fused_gates";
   return warm_blas(c, !gemv && s->dirs > 1);
 }
 
 /* ---- enqueue ---- */
 
 static nncl_status init_state(struct op_call *c, int in, cl_mem dst, size_t off, size_t n) {
-  if (op_has_input(c, in))
-    return nncl_buffer_copy(c->ctx, c->in[in].mem, 0, dst, off * 4, n * 4);
+  if (op_has_input(c, in)) return nncl_buffer_copy(c->ctx, c->in[in].mem, 0, dst, off * 4, n * 4);
   return nncl_buffer_fill_zero(c->ctx, dst, off * 4, n * 4);
 }
 
@@ -286,8 +298,8 @@ static nncl_status recurrent_gemm(struct op_call *c, const struct rnn_state *s, 
   cl_mem r = c->in[IN_R].mem, ws = c->workspace;
   const size_t gh = s->gates * s->hidden, h = s->hidden;
   if (s->dirs == 1)
-    return nncl_sgemm(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda, r, row0 * h, h, 0.0f,
-                      ws, out_off, ldo);
+    return nncl_sgemm(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda, r, row0 * h, h,
+                      0.0f, ws, out_off, ldo);
   return nncl_sgemm_strided_batched(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda,
                                     a_stride, r, row0 * h, h, gh * h, 0.0f, ws, out_off, ldo,
                                     s->batch * gh, s->dirs);
@@ -324,7 +336,8 @@ static nncl_status enqueue(struct op_call *c) {
                         gh));
   const size_t lda = s->layout ? s->dirs * s->hidden : s->hidden;
   const size_t a_stride = s->layout ? s->hidden : s->batch * s->hidden;
-  const int has_bias = op_has_input(c, IN_B), has_peep = s->cell == CELL_LSTM && op_has_input(c, IN_P);
+  const int has_bias = op_has_input(c, IN_B),
+            has_peep = s->cell == CELL_LSTM && op_has_input(c, IN_P);
   const int has_lens = op_has_input(c, IN_LENS), has_y = c->out[0].mem != NULL;
   cl_mem bias = has_bias ? c->in[IN_B].mem : ws, peep = has_peep ? c->in[IN_P].mem : ws;
   cl_mem lens = has_lens ? c->in[IN_LENS].mem : ws, y = has_y ? c->out[0].mem : ws;
@@ -341,14 +354,13 @@ static nncl_status enqueue(struct op_call *c) {
                          NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(hid), NNCL_ARG(dirs)));
     for (cl_uint step = 0; step < seq; step++) {
       int i = (int)(step % 2);
-      NNCL_TRY(NNCL_LAUNCH(ctx, s->gemv, "rnn_step_gemv", 3, global, local, NNCL_ARG(ws),
-                           NNCL_ARG(xw_off), NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(bias),
-                           NNCL_ARG(has_bias), NNCL_ARG(peep), NNCL_ARG(has_peep), NNCL_ARG(hb[i]),
-                           NNCL_ARG(hb_off[i]), NNCL_ARG(hb[1 - i]), NNCL_ARG(hb_off[1 - i]),
-                           NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
-                           NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid),
-                           NNCL_ARG(dirs), NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens),
-                           NNCL_ARG(has_lens)));
+      NNCL_TRY(NNCL_LAUNCH(
+          ctx, s->gemv, "rnn_step_gemv", 3, global, local, NNCL_ARG(ws), NNCL_ARG(xw_off),
+          NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(bias), NNCL_ARG(has_bias), NNCL_ARG(peep),
+          NNCL_ARG(has_peep), NNCL_ARG(hb[i]), NNCL_ARG(hb_off[i]), NNCL_ARG(hb[1 - i]),
+          NNCL_ARG(hb_off[1 - i]), NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
+          NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid), NNCL_ARG(dirs),
+          NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens), NNCL_ARG(has_lens)));
     }
     return NNCL_OK;
   }
@@ -367,13 +379,12 @@ static nncl_status enqueue(struct op_call *c) {
     } else {
       NNCL_TRY(recurrent_gemm(c, s, h, h_off, lda, a_stride, 0, gh, s->hr_off, gh));
     }
-    NNCL_TRY(NNCL_LAUNCH(ctx, s->step, "rnn_step", 3, global, local, NNCL_ARG(ws), NNCL_ARG(xw_off),
-                         NNCL_ARG(ws), NNCL_ARG(hr_off), NNCL_ARG(bias), NNCL_ARG(has_bias),
-                         NNCL_ARG(peep), NNCL_ARG(has_peep), NNCL_ARG(h), NNCL_ARG(h_off),
-                         NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
-                         NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid),
-                         NNCL_ARG(dirs), NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens),
-                         NNCL_ARG(has_lens)));
+    NNCL_TRY(NNCL_LAUNCH(
+        ctx, s->step, "rnn_step", 3, global, local, NNCL_ARG(ws), NNCL_ARG(xw_off), NNCL_ARG(ws),
+        NNCL_ARG(hr_off), NNCL_ARG(bias), NNCL_ARG(has_bias), NNCL_ARG(peep), NNCL_ARG(has_peep),
+        NNCL_ARG(h), NNCL_ARG(h_off), NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
+        NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid), NNCL_ARG(dirs),
+        NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens), NNCL_ARG(has_lens)));
   }
   return NNCL_OK;
 }
@@ -392,12 +403,30 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                     (double)nncl_shape_numel(r) + written);
 }
 
-const struct op_def op_rnn = {.min_in = 3, .max_in = 6, .min_out = 1, .max_out = 2,
-                              .infer = infer, .plan = plan, .enqueue = enqueue,
-                              .release = release, .cost = cost};
-const struct op_def op_lstm = {.min_in = 3, .max_in = 8, .min_out = 1, .max_out = 3,
-                               .infer = infer, .plan = plan, .enqueue = enqueue,
-                               .release = release, .cost = cost};
-const struct op_def op_gru = {.min_in = 3, .max_in = 6, .min_out = 1, .max_out = 2,
-                              .infer = infer, .plan = plan, .enqueue = enqueue,
-                              .release = release, .cost = cost};
+const struct op_def op_rnn = {.min_in = 3,
+                              .max_in = 6,
+                              .min_out = 1,
+                              .max_out = 2,
+                              .infer = infer,
+                              .plan = plan,
+                              .enqueue = enqueue,
+                              .release = release,
+                              .cost = cost};
+const struct op_def op_lstm = {.min_in = 3,
+                               .max_in = 8,
+                               .min_out = 1,
+                               .max_out = 3,
+                               .infer = infer,
+                               .plan = plan,
+                               .enqueue = enqueue,
+                               .release = release,
+                               .cost = cost};
+const struct op_def op_gru = {.min_in = 3,
+                              .max_in = 6,
+                              .min_out = 1,
+                              .max_out = 2,
+                              .infer = infer,
+                              .plan = plan,
+                              .enqueue = enqueue,
+                              .release = release,
+                              .cost = cost};

@@ -273,8 +273,8 @@ static nncl_status sel_enqueue(struct op_call *c) {
                          NNCL_ARG(p->axis_dim)));
     return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &gu, &l, NNCL_ARG(c->in[1].mem),
                        NNCL_ARG(c->in[2].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(c->workspace),
-                       NNCL_ARG(p->nupd), NNCL_ARG(p->ud_full), NNCL_ARG(p->eds),
-                       NNCL_ARG(p->rank), NNCL_ARG(p->axis), NNCL_ARG(p->axis_dim));
+                       NNCL_ARG(p->nupd), NNCL_ARG(p->ud_full), NNCL_ARG(p->eds), NNCL_ARG(p->rank),
+                       NNCL_ARG(p->axis), NNCL_ARG(p->axis_dim));
   }
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[1].mem),
                      NNCL_ARG(c->in[2].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nlines),

@@ -8,12 +8,12 @@
 
 const char *shape_esize_suffix(size_t esize) {
   switch (esize) {
-    case 1: return "b1";
-    case 2: return "b2";
-    case 4: return "b4";
-    case 8: return "b8";
-    case 16: return "b16";
-    default: return NULL;
+  case 1: return "b1";
+  case 2: return "b2";
+  case 4: return "b4";
+  case 8: return "b8";
+  case 16: return "b16";
+  default: return NULL;
   }
 }
 
@@ -127,13 +127,17 @@ nncl_status shape_copy_plan(const struct op_call *c, struct shape_copy *s, int64
       }
   }
   const char *suf = shape_esize_suffix(s->esize);
-  if (!suf) return op_error(c, NNCL_ERR_UNSUPPORTED, "no copy kernel for %zu-byte elements", s->esize);
+  if (!suf)
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "no copy kernel for %zu-byte elements", s->esize);
   /* CPUs: register blocks, no barrier (shape.cl). nncl.algo ("tiled", "blocked") forces one. */
   const char *f = op_attr_str(c, "nncl.algo", NULL);
   s->blocked = s->tiled && (f ? strcmp(f, "blocked") == 0 : c->ctx->info.is_cpu);
   char name[64];
   snprintf(name, sizeof name, "%s_%s",
-           s->blocked ? "shape_transpose8" : s->tiled ? "shape_transpose" : "shape_copy", suf);
+           s->blocked ? "shape_transpose8"
+           : s->tiled ? "shape_transpose"
+                      : "shape_copy",
+           suf);
   return nncl_kernel_get(c->ctx, "shape", NULL, name, &s->k);
 }
 

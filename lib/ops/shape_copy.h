@@ -25,10 +25,10 @@ struct shape_copy {
   int64_t ioff, ooff;
   size_t esize;
   /* set by shape_copy_plan */
-  int empty;       /* nothing to copy */
-  int tiled;       /* local-memory transpose of dims ta (input-contiguous) and rank-1 */
+  int empty; /* nothing to copy */
+  int tiled; /* local-memory transpose of dims ta (input-contiguous) and rank-1 */
   int ta;
-  int blocked;     /* tiled on a CPU: 8x8 register blocks (shape_transpose8) instead of a tile */
+  int blocked; /* tiled on a CPU: 8x8 register blocks (shape_transpose8) instead of a tile */
   cl_kernel k;
 };
 

@@ -45,7 +45,8 @@ static nncl_status slice_resolve(struct op_call *c, struct slice_plan *p, nncl_s
   if (c->opset >= 10) NNCL_TRY(read_param(c, "steps", 4, steps, &nt, 0));
   if (ne != ns || (na >= 0 && na != ns) || (nt >= 0 && nt != ns))
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
-                    "starts, ends, axes and steps differ in length (%d, %d, %d, %d)", ns, ne, na, nt);
+                    "starts, ends, axes and steps differ in length (%d, %d, %d, %d)", ns, ne, na,
+                    nt);
   *out = *in;
   for (int d = 0; d < in->rank; d++) {
     p->start[d] = 0;
@@ -133,6 +134,13 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_slice = {.value_inputs = 0x1eu, .min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
-                                .infer = infer, .plan = plan, .enqueue = enqueue,
-                                .release = release, .cost = shape_cost_read_as_written};
+const struct op_def op_slice = {.value_inputs = 0x1eu,
+                                .min_in = 1,
+                                .max_in = 5,
+                                .min_out = 1,
+                                .max_out = 1,
+                                .infer = infer,
+                                .plan = plan,
+                                .enqueue = enqueue,
+                                .release = release,
+                                .cost = shape_cost_read_as_written};

@@ -39,9 +39,12 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   uint64_t outer = 1, len = 1, inner = 1;
   for (int k = 0; k < sh->rank; k++) {
     uint64_t d = (uint64_t)sh->dims[k];
-    if (k < axis) outer *= d;
-    else if (k == axis || c->opset < 13) len *= d;
-    else inner *= d;
+    if (k < axis)
+      outer *= d;
+    else if (k == axis || c->opset < 13)
+      len *= d;
+    else
+      inner *= d;
   }
   if (outer * len * inner >= UINT32_MAX) {
     char s[128];
@@ -93,7 +96,8 @@ static nncl_status enqueue(struct op_call *c) {
   if (s->rows) {
     size_t g = (size_t)s->outer * s->local;
     return NNCL_LAUNCH(c->ctx, s->k, c->op_type, 1, &g, &s->local, NNCL_ARG(c->in[0].mem),
-                       NNCL_ARG(c->out[0].mem), NNCL_ARG(s->len), NNCL_LOCAL(s->local * sizeof(float)));
+                       NNCL_ARG(c->out[0].mem), NNCL_ARG(s->len),
+                       NNCL_LOCAL(s->local * sizeof(float)));
   }
   cl_uint columns = s->outer * s->inner;
   size_t g = op_round_up(columns, s->local);
@@ -113,11 +117,25 @@ static void cost(const struct op_call *c, struct op_cost *o) {
   o->bytes = 8 * n;
 }
 
-const struct op_def op_softmax = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                  .flags = OP_INPLACE, .infer = infer, .plan = plan,
-                                  .enqueue = enqueue, .release = release, .cost = cost};
-const struct op_def op_log_softmax = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                      .flags = OP_INPLACE, .infer = infer, .plan = plan,
-                                      .enqueue = enqueue, .release = release, .cost = cost};
+const struct op_def op_softmax = {.min_in = 1,
+                                  .max_in = 1,
+                                  .min_out = 1,
+                                  .max_out = 1,
+                                  .flags = OP_INPLACE,
+                                  .infer = infer,
+                                  .plan = plan,
+                                  .enqueue = enqueue,
+                                  .release = release,
+                                  .cost = cost};
+const struct op_def op_log_softmax = {.min_in = 1,
+                                      .max_in = 1,
+                                      .min_out = 1,
+                                      .max_out = 1,
+                                      .flags = OP_INPLACE,
+                                      .infer = infer,
+                                      .plan = plan,
+                                      .enqueue = enqueue,
+                                      .release = release,
+                                      .cost = cost};
 
 static int is_log(const struct op_call *c) { return c->def == &op_log_softmax; }

@@ -83,6 +83,11 @@ static void release(struct op_call *c) {
   c->state = NULL;
 }
 
-const struct op_def op_transpose = {.min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                    .infer = infer, .plan = plan, .enqueue = enqueue,
+const struct op_def op_transpose = {.min_in = 1,
+                                    .max_in = 1,
+                                    .min_out = 1,
+                                    .max_out = 1,
+                                    .infer = infer,
+                                    .plan = plan,
+                                    .enqueue = enqueue,
                                     .release = release};

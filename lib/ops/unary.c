@@ -23,7 +23,8 @@ struct unary_row {
 };
 
 static const struct unary_row rows[] = {
-#define ROW(id, name, fe, ie, kind, an, ad, bn, bd) {name, fe, ie, kind, an, bn, ad, bd, &op_ew_##id},
+#define ROW(id, name, fe, ie, kind, an, ad, bn, bd)                                                \
+  {name, fe, ie, kind, an, bn, ad, bd, &op_ew_##id},
     EW_UNARY_TABLE(ROW)
 #undef ROW
 };
@@ -54,8 +55,9 @@ static nncl_status infer(struct op_call *c) {
   }
   if (!ok)
     return op_error(c, NNCL_ERR_DTYPE, "input type %s is not supported (%s)", nncl_dtype_name(t),
-                    r->kind == EWK_BOOL ? "takes bool" : r->iexpr ? "takes float32 or integers"
-                                                                  : "takes float32");
+                    r->kind == EWK_BOOL ? "takes bool"
+                    : r->iexpr          ? "takes float32 or integers"
+                                        : "takes float32");
   for (int i = 1; i < c->n_in; i++) { /* Clip's min and max */
     if (!op_has_input(c, i)) continue;
     char s[128];
@@ -100,11 +102,15 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   double alpha = r->an ? op_attr_float(c, r->an, r->ad) : r->ad;
   double beta = r->bn ? op_attr_float(c, r->bn, r->bd) : r->bd;
   if (is_clip(r)) {
-    double lo = is_int ? (t == NNCL_UINT8 ? 0 : t == NNCL_INT8 ? INT8_MIN : t == NNCL_INT32 ? INT32_MIN
-                                                                                             : (double)INT64_MIN)
+    double lo = is_int ? (t == NNCL_UINT8   ? 0
+                          : t == NNCL_INT8  ? INT8_MIN
+                          : t == NNCL_INT32 ? INT32_MIN
+                                            : (double)INT64_MIN)
                        : -INFINITY;
-    double hi = is_int ? (t == NNCL_UINT8 ? 255 : t == NNCL_INT8 ? INT8_MAX : t == NNCL_INT32 ? INT32_MAX
-                                                                                              : 9.2e18)
+    double hi = is_int ? (t == NNCL_UINT8   ? 255
+                          : t == NNCL_INT8  ? INT8_MAX
+                          : t == NNCL_INT32 ? INT32_MAX
+                                            : 9.2e18)
                        : INFINITY;
     if (c->opset < 11) {
       alpha = op_attr_float(c, "min", -FLT_MAX);
@@ -116,7 +122,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   } else if (strcmp(r->name, "Gelu") == 0) {
     const char *ap = op_attr_str(c, "approximate", "none");
     if (strcmp(ap, "none") != 0 && strcmp(ap, "tanh") != 0)
-      return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "approximate=\"%s\" (expects none or tanh)", ap);
+      return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "approximate=\"%s\" (expects none or tanh)",
+                      ap);
     alpha = strcmp(ap, "tanh") == 0;
   } else if (strcmp(r->name, "Celu") == 0 && alpha == 0) {
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "alpha must not be 0");
@@ -131,8 +138,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
 
 static nncl_status enqueue(struct op_call *c) {
   struct unary_state *s = c->state;
-  return ew_unary_enqueue(c, &s->u, c->in[0].mem, c->out[0].mem,
-                          s->dyn_lo ? c->in[1].mem : NULL, s->dyn_hi ? c->in[2].mem : NULL);
+  return ew_unary_enqueue(c, &s->u, c->in[0].mem, c->out[0].mem, s->dyn_lo ? c->in[1].mem : NULL,
+                          s->dyn_hi ? c->in[2].mem : NULL);
 }
 
 static void release(struct op_call *c) {
@@ -146,10 +153,16 @@ static void cost(const struct op_call *c, struct op_cost *o) {
   o->bytes = n * (double)(nncl_dtype_size(c->in[0].dtype) + nncl_dtype_size(c->out[0].dtype));
 }
 
-#define DEF(id, name, fe, ie, kind, an, ad, bn, bd)                                               \
-  const struct op_def op_ew_##id = {                                                              \
-      .min_in = 1, .max_in = (kind) == EWK_CLIP ? 3 : 1, .min_out = 1, .max_out = 1,                 \
-      .flags = (kind) == EWK_PRED ? 0u : (unsigned)OP_INPLACE, .infer = infer, .plan = plan,      \
-      .enqueue = enqueue, .release = release, .cost = cost};
+#define DEF(id, name, fe, ie, kind, an, ad, bn, bd)                                                \
+  const struct op_def op_ew_##id = {.min_in = 1,                                                   \
+                                    .max_in = (kind) == EWK_CLIP ? 3 : 1,                          \
+                                    .min_out = 1,                                                  \
+                                    .max_out = 1,                                                  \
+                                    .flags = (kind) == EWK_PRED ? 0u : (unsigned)OP_INPLACE,       \
+                                    .infer = infer,                                                \
+                                    .plan = plan,                                                  \
+                                    .enqueue = enqueue,                                            \
+                                    .release = release,                                            \
+                                    .cost = cost};
 EW_UNARY_TABLE(DEF)
 #undef DEF

@@ -10,8 +10,8 @@ static nncl_status blas_status(nncl_context *ctx, CLBlastStatusCode s, const cha
   if (s == CLBlastSuccess) return NNCL_OK;
   if (s == CLBlastOpenCLOutOfResources || s == CLBlastTempBufferAllocFailure ||
       s == CLBlastOpenCLOutOfHostMemory)
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_DEVICE_MEMORY, "CLBlast %s (m=%zu n=%zu k=%zu): out of memory (%d)",
-                      what, m, n, k, (int)s);
+    return nncl_error(ctx, NNCL_ERR_OUT_OF_DEVICE_MEMORY,
+                      "CLBlast %s (m=%zu n=%zu k=%zu): out of memory (%d)", what, m, n, k, (int)s);
   ctx->last_cl_error = (cl_int)s;
   return nncl_error(ctx, NNCL_ERR_BLAS, "CLBlast %s (m=%zu n=%zu k=%zu) failed with status %d%s%s",
                     what, m, n, k, (int)s, s > -1024 ? " " : "",
@@ -23,11 +23,10 @@ nncl_status nncl_sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, 
                        size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
   if (m == 0 || n == 0) return NNCL_OK;
   cl_event *ev = nncl_prof_slot(ctx, "clblast_sgemm");
-  CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor,
-                                     trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                     trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k,
-                                     alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc,
-                                     &ctx->queue, ev);
+  CLBlastStatusCode s =
+      CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                   trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
+                   lda, b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, ev);
   nncl_prof_commit(ctx, ev, s == CLBlastSuccess ? CL_SUCCESS : -1);
   if (s == CLBlastSuccess) ctx->stats.kernel_launches++;
   return blas_status(ctx, s, "Sgemm", m, n, k);
@@ -70,8 +69,8 @@ nncl_status nncl_sgemm_batched(nncl_context *ctx, bool trans_a, bool trans_b, si
   cl_event *ev = nncl_prof_slot(ctx, "clblast_sgemm_batched");
   CLBlastStatusCode s = CLBlastSgemmBatched(
       CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, a_offs, lda, b, b_offs,
-      ldb, betas, c, c_offs, ldc, batch, &ctx->queue, ev);
+      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, a_offs, lda, b,
+      b_offs, ldb, betas, c, c_offs, ldc, batch, &ctx->queue, ev);
   nncl_prof_commit(ctx, ev, s == CLBlastSuccess ? CL_SUCCESS : -1);
   free(alphas);
   free(betas);

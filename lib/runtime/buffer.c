@@ -3,7 +3,8 @@
 
 nncl_status nncl_buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out) {
   *out = NULL;
-  if (bytes == 0) bytes = 4; /* OpenCL forbids empty buffers; zero-size tensors still need a handle */
+  if (bytes == 0)
+    bytes = 4; /* OpenCL forbids empty buffers; zero-size tensors still need a handle */
   if (bytes > ctx->info.max_alloc_bytes && ctx->info.max_alloc_bytes)
     return nncl_error(ctx, NNCL_ERR_OUT_OF_DEVICE_MEMORY,
                       "%s needs %zu bytes, more than the largest buffer %s allows (%llu bytes)",
@@ -12,8 +13,8 @@ nncl_status nncl_buffer_create(nncl_context *ctx, size_t bytes, const char *what
   cl_int err;
   cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
   if (err != CL_SUCCESS)
-    return nncl_cl_error(ctx, err, "allocating %zu bytes for %s on %s", bytes, what ? what : "buffer",
-                         ctx->info.name);
+    return nncl_cl_error(ctx, err, "allocating %zu bytes for %s on %s", bytes,
+                         what ? what : "buffer", ctx->info.name);
   ctx->stats.device_allocs++;
   ctx->stats.device_alloc_bytes += bytes;
   *out = m;

@@ -64,13 +64,17 @@ nncl_status nncl_context_create(const char *device_spec, nncl_context **out, cha
   cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ctx->platform, 0};
   ctx->cl = clCreateContext(props, 1, &ctx->device, NULL, NULL, &err);
   if (err != CL_SUCCESS) {
-    if (msg) snprintf(msg, msg_len, "clCreateContext on %s failed: %s (%d)", ctx->info.name, nncl_cl_error_name(err), err);
+    if (msg)
+      snprintf(msg, msg_len, "clCreateContext on %s failed: %s (%d)", ctx->info.name,
+               nncl_cl_error_name(err), err);
     free(ctx);
     return NNCL_ERR_OPENCL;
   }
   ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, CL_QUEUE_PROFILING_ENABLE, &err);
   if (err != CL_SUCCESS) {
-    if (msg) snprintf(msg, msg_len, "clCreateCommandQueue on %s failed: %s (%d)", ctx->info.name, nncl_cl_error_name(err), err);
+    if (msg)
+      snprintf(msg, msg_len, "clCreateCommandQueue on %s failed: %s (%d)", ctx->info.name,
+               nncl_cl_error_name(err), err);
     clReleaseContext(ctx->cl);
     free(ctx);
     return NNCL_ERR_OPENCL;

@@ -75,11 +75,15 @@ static nncl_status visit_devices(device_visit_fn fn, void *user, char *msg, size
   cl_uint np = 0;
   cl_int err = clGetPlatformIDs(0, NULL, &np);
   if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0)) {
-    if (msg) snprintf(msg, msg_len, "no OpenCL platform found (is an ICD such as pocl-opencl-icd installed and registered in /etc/OpenCL/vendors?)");
+    if (msg)
+      snprintf(msg, msg_len,
+               "no OpenCL platform found (is an ICD such as pocl-opencl-icd installed and "
+               "registered in /etc/OpenCL/vendors?)");
     return NNCL_ERR_NO_PLATFORM;
   }
   if (err != CL_SUCCESS) {
-    if (msg) snprintf(msg, msg_len, "clGetPlatformIDs failed: %s (%d)", nncl_cl_error_name(err), err);
+    if (msg)
+      snprintf(msg, msg_len, "clGetPlatformIDs failed: %s (%d)", nncl_cl_error_name(err), err);
     return NNCL_ERR_OPENCL;
   }
   cl_platform_id *ps = calloc(np, sizeof *ps);
@@ -154,7 +158,8 @@ static int icontains(const char *hay, const char *needle) {
   size_t n = strlen(needle);
   for (; *hay; hay++) {
     size_t i = 0;
-    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+      i++;
     if (i == n) return 1;
   }
   return n == 0;
@@ -163,9 +168,12 @@ static int icontains(const char *hay, const char *needle) {
 static void list_available(const nncl_device_info *list, int count, char *msg, size_t msg_len,
                            size_t used) {
   for (int i = 0; i < count && used < msg_len; i++) {
-    int w = snprintf(msg + used, msg_len - used, "%s  %d:%d %s (%s, %s)", i ? ";" : "",
-                     list[i].platform_index, list[i].device_index, list[i].name,
-                     list[i].platform_name, list[i].is_gpu ? "gpu" : list[i].is_cpu ? "cpu" : "other");
+    int w =
+        snprintf(msg + used, msg_len - used, "%s  %d:%d %s (%s, %s)", i ? ";" : "",
+                 list[i].platform_index, list[i].device_index, list[i].name, list[i].platform_name,
+                 list[i].is_gpu   ? "gpu"
+                 : list[i].is_cpu ? "cpu"
+                                  : "other");
     if (w < 0) break;
     used += (size_t)w;
   }
@@ -190,7 +198,7 @@ nncl_status nncl_device_select(const nncl_device_info *list, int count, const ch
   int is_pd = sscanf(spec, "%d:%d%c", &p, &d, &tail) == 2;
   for (int i = 0; i < count; i++) {
     const nncl_device_info *x = &list[i];
-    int ok = want_gpu ? x->is_gpu
+    int ok = want_gpu   ? x->is_gpu
              : want_cpu ? x->is_cpu
              : is_pd    ? (x->platform_index == p && x->device_index == d)
                         : icontains(x->name, spec);

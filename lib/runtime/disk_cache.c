@@ -23,9 +23,9 @@ char *disk_cache_key(nncl_context *ctx, const char *source_text, const char *opt
   const char *fmt =
       "nncl program cache format %d\nlibrary %s\nplatform %s | %s\ndevice %s | %s\ndriver %s\n"
       "options %s" SOURCE_MARK "%s";
-  int n = snprintf(NULL, 0, fmt, CACHE_FORMAT, NNCL_VERSION_STRING, d->platform_name,
-                   d->platform_version, d->name, d->version, d->driver_version, options,
-                   source_text);
+  int n =
+      snprintf(NULL, 0, fmt, CACHE_FORMAT, NNCL_VERSION_STRING, d->platform_name,
+               d->platform_version, d->name, d->version, d->driver_version, options, source_text);
   char *key = n > 0 ? malloc((size_t)n + 1) : NULL;
   if (!key) return NULL;
   snprintf(key, (size_t)n + 1, fmt, CACHE_FORMAT, NNCL_VERSION_STRING, d->platform_name,
@@ -143,7 +143,8 @@ nncl_status disk_cache_load(nncl_context *ctx, const char *key, cl_program *out)
 void disk_cache_store(nncl_context *ctx, const char *key, cl_program prog) {
   if (!ctx->cache_dir[0]) return;
   size_t bin_len = 0;
-  if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bin_len, &bin_len, NULL) != CL_SUCCESS ||
+  if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bin_len, &bin_len, NULL) !=
+          CL_SUCCESS ||
       bin_len == 0)
     return;
   uint64_t klen = strlen(key), blen = bin_len;

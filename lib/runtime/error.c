@@ -6,33 +6,29 @@
 
 const char *nncl_status_string(nncl_status s) {
   switch (s) {
-#define NNCL_X_CASE(id, text) \
-  case id:                    \
-    return text;
+#define NNCL_X_CASE(id, text)                                                                      \
+  case id: return text;
     NNCL_STATUS_LIST(NNCL_X_CASE)
 #undef NNCL_X_CASE
-    default:
-      return "unknown status";
+  default: return "unknown status";
   }
 }
 
 const char *nncl_status_name(nncl_status s) {
   switch (s) {
-#define NNCL_X_CASE(id, text) \
-  case id:                    \
-    return #id;
+#define NNCL_X_CASE(id, text)                                                                      \
+  case id: return #id;
     NNCL_STATUS_LIST(NNCL_X_CASE)
 #undef NNCL_X_CASE
-    default:
-      return "NNCL_STATUS_UNKNOWN";
+  default: return "NNCL_STATUS_UNKNOWN";
   }
 }
 
 const char *nncl_cl_error_name(int e) {
   switch (e) {
-#define C(x) \
-  case x:    \
-    return #x;
+#define C(x)                                                                                       \
+  case x: return #x;
+    /* clang-format off */
     C(CL_SUCCESS) C(CL_DEVICE_NOT_FOUND) C(CL_DEVICE_NOT_AVAILABLE) C(CL_COMPILER_NOT_AVAILABLE)
     C(CL_MEM_OBJECT_ALLOCATION_FAILURE) C(CL_OUT_OF_RESOURCES) C(CL_OUT_OF_HOST_MEMORY)
     C(CL_PROFILING_INFO_NOT_AVAILABLE) C(CL_MEM_COPY_OVERLAP) C(CL_IMAGE_FORMAT_MISMATCH)
@@ -53,10 +49,9 @@ const char *nncl_cl_error_name(int e) {
     C(CL_INVALID_IMAGE_DESCRIPTOR) C(CL_INVALID_COMPILER_OPTIONS) C(CL_INVALID_LINKER_OPTIONS)
     C(CL_INVALID_DEVICE_PARTITION_COUNT)
 #undef C
-    case -1001:
-      return "CL_PLATFORM_NOT_FOUND_KHR";
-    default:
-      return "CL_UNKNOWN_ERROR";
+        /* clang-format on */
+        case -1001 : return "CL_PLATFORM_NOT_FOUND_KHR";
+  default: return "CL_UNKNOWN_ERROR";
   }
 }
 

@@ -54,7 +54,8 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   nncl_dtype dt = NNCL_UNDEFINED;
   nncl_shape sh = {0};
   if (!descr || !order || !shape) {
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: header lacks descr, fortran_order or shape: %s", hdr);
+    st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: header lacks descr, fortran_order or shape: %s",
+                    hdr);
   } else if (strncmp(descr, "'<f4'", 5) == 0) {
     dt = NNCL_FLOAT32;
   } else if (strncmp(descr, "'<i8'", 5) == 0) {
@@ -62,10 +63,12 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   } else {
     char d[16] = {0};
     sscanf(descr, "'%15[^']", d);
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: dtype '%s' unsupported (float32 '<f4' or int64 '<i8' only)", d);
+    st = nncl_error(ctx, NNCL_ERR_FORMAT,
+                    ".npy: dtype '%s' unsupported (float32 '<f4' or int64 '<i8' only)", d);
   }
   if (st == NNCL_OK && strncmp(order, "False", 5) != 0)
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: Fortran-order arrays are unsupported; save with C order");
+    st = nncl_error(ctx, NNCL_ERR_FORMAT,
+                    ".npy: Fortran-order arrays are unsupported; save with C order");
   if (st == NNCL_OK) {
     const char *p = shape;
     if (*p != '(') st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: malformed shape in header");
@@ -89,7 +92,8 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   if (st != NNCL_OK) return st;
   size_t need = (size_t)nncl_shape_numel(&sh) * nncl_dtype_size(dt);
   if (len - pos < need)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: data truncated (%zu of %zu bytes)", len - pos, need);
+    return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: data truncated (%zu of %zu bytes)", len - pos,
+                      need);
   if (nncl_array_alloc(out, dt, &sh) != NNCL_OK)
     return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, ".npy data of %zu bytes", need);
   memcpy(out->data, b + pos, need);
@@ -125,13 +129,15 @@ nncl_status nncl_npy_save(nncl_context *ctx, const char *path, const nncl_array 
   if (!path || !a) return NNCL_ERR_INVALID_ARGUMENT;
   const char *descr = a->dtype == NNCL_FLOAT32 ? "<f4" : a->dtype == NNCL_INT64 ? "<i8" : NULL;
   if (!descr)
-    return nncl_error(ctx, NNCL_ERR_DTYPE, "%s: .npy output supports float32 and int64, not %s", path,
-                      nncl_dtype_name(a->dtype));
+    return nncl_error(ctx, NNCL_ERR_DTYPE, "%s: .npy output supports float32 and int64, not %s",
+                      path, nncl_dtype_name(a->dtype));
   char dict[512];
   int w = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < a->shape.rank; i++)
     w += snprintf(dict + w, sizeof dict - (size_t)w, "%lld%s", (long long)a->shape.dims[i],
-                  a->shape.rank == 1 ? "," : i + 1 < a->shape.rank ? ", " : "");
+                  a->shape.rank == 1      ? ","
+                  : i + 1 < a->shape.rank ? ", "
+                                          : "");
   w += snprintf(dict + w, sizeof dict - (size_t)w, "), }");
   /* Pad with spaces so magic + header is a multiple of 64 bytes, ending in '\n'. */
   size_t total = 10 + (size_t)w + 1;
@@ -139,7 +145,15 @@ nncl_status nncl_npy_save(nncl_context *ctx, const char *path, const nncl_array 
   size_t hlen = (size_t)w + pad + 1;
   FILE *f = fopen(path, "wb");
   if (!f) return nncl_error(ctx, NNCL_ERR_IO, "cannot create %s", path);
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+  unsigned char pre[10] = {0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           1,
+                           0,
+                           (unsigned char)(hlen & 0xff),
                            (unsigned char)(hlen >> 8)};
   int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)w, f) == (size_t)w;
   for (size_t i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;

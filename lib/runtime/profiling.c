@@ -11,7 +11,8 @@ static void drop_records(nncl_context *ctx) {
 
 nncl_status nncl_prof_begin(nncl_context *ctx) {
   if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
-  if (ctx->prof_enabled) return nncl_error(ctx, NNCL_ERR_STATE, "a profiling session is already on");
+  if (ctx->prof_enabled)
+    return nncl_error(ctx, NNCL_ERR_STATE, "a profiling session is already on");
   drop_records(ctx);
   ctx->prof_t0_ns = nncl_now_ns();
   ctx->prof_enabled = true;

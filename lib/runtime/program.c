@@ -101,11 +101,12 @@ static nncl_status expand(nncl_context *ctx, const char *name, struct text *out,
   for (int i = 0; i < *n_seen; i++)
     if (strcmp(seen[i], name) == 0) return NNCL_OK;
   if (depth > 8 || *n_seen >= 32)
-    return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernels/%s: includes nested too deeply", name);
+    return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernels/%s: includes nested too deeply",
+                      name);
   char *src = raw_source(ctx, name);
   if (!src)
-    return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernel source kernels/%s not found%s%s", name,
-                      ctx->kernel_dir[0] ? " in NNCL_KERNEL_DIR=" : "", ctx->kernel_dir);
+    return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernel source kernels/%s not found%s%s",
+                      name, ctx->kernel_dir[0] ? " in NNCL_KERNEL_DIR=" : "", ctx->kernel_dir);
   seen[(*n_seen)++] = strdup(name);
   nncl_status st = NNCL_OK;
   char *line = src;
@@ -164,7 +165,8 @@ static nncl_status compile(nncl_context *ctx, const char *source, const char *te
   cl_int err;
   const char *srcs[] = {text};
   cl_program prog = clCreateProgramWithSource(ctx->cl, 1, srcs, NULL, &err);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "clCreateProgramWithSource(kernels/%s.cl)", source);
+  if (err != CL_SUCCESS)
+    return nncl_cl_error(ctx, err, "clCreateProgramWithSource(kernels/%s.cl)", source);
   err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
   if (err != CL_SUCCESS) {
     nncl_status st = build_log_error(ctx, prog, err, source, options);

@@ -32,7 +32,7 @@ struct nncl_context {
   cl_device_id device;
   cl_context cl;
   cl_command_queue queue;
-  char cache_dir[1024]; /* "" when the disk cache is off */
+  char cache_dir[1024];  /* "" when the disk cache is off */
   char kernel_dir[1024]; /* $NNCL_KERNEL_DIR, read .cl files from disk when set */
   struct program_cache *programs;
   nncl_stats stats;
@@ -49,7 +49,8 @@ struct nncl_context {
 };
 
 /* cl ids of the device at `index` in nncl_devices_list order (device.c). */
-nncl_status nncl_device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg, size_t msg_len);
+nncl_status nncl_device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,
+                            size_t msg_len);
 
 /* ---- errors (error.c) ---- */
 /* Records the message as the context's last error and returns status. ctx may be NULL. */
@@ -61,10 +62,10 @@ nncl_status nncl_cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void nncl_log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-#define NNCL_TRY(expr)                  \
-  do {                                  \
-    nncl_status nncl_try_s_ = (expr);   \
-    if (nncl_try_s_ != NNCL_OK) return nncl_try_s_; \
+#define NNCL_TRY(expr)                                                                             \
+  do {                                                                                             \
+    nncl_status nncl_try_s_ = (expr);                                                              \
+    if (nncl_try_s_ != NNCL_OK) return nncl_try_s_;                                                \
   } while (0)
 
 /* ---- programs and kernels (program.c, cache.c, embed) ---- */
@@ -91,9 +92,9 @@ struct nncl_karg {
 nncl_status nncl_launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
                              const size_t *global, const size_t *local, size_t nargs,
                              const struct nncl_karg *args);
-#define NNCL_LAUNCH(ctx, k, label, dims, global, local, ...)                                  \
-  nncl_launch_args((ctx), (k), (label), (dims), (global), (local),                           \
-                   sizeof((const struct nncl_karg[]){__VA_ARGS__}) / sizeof(struct nncl_karg), \
+#define NNCL_LAUNCH(ctx, k, label, dims, global, local, ...)                                       \
+  nncl_launch_args((ctx), (k), (label), (dims), (global), (local),                                 \
+                   sizeof((const struct nncl_karg[]){__VA_ARGS__}) / sizeof(struct nncl_karg),     \
                    (const struct nncl_karg[]){__VA_ARGS__})
 /* Returns the event slot for an enqueue made outside nncl_launch_args (CLBlast, copies): NULL when
    not profiling, else a slot the caller passes as the event argument. Call nncl_prof_commit after. */

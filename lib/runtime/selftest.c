@@ -24,7 +24,8 @@ static nncl_selftest_check *begin(nncl_selftest_report *r, const char *name, dou
   return c;
 }
 
-static void finish(nncl_selftest_report *r, nncl_selftest_check *c, double t0, double err, double tol) {
+static void finish(nncl_selftest_report *r, nncl_selftest_check *c, double t0, double err,
+                   double tol) {
   c->seconds = (nncl_now_ns() - t0) * 1e-9;
   c->max_abs_error = err;
   c->passed = err <= tol;
@@ -52,7 +53,8 @@ static nncl_status run_checks(nncl_context *ctx, nncl_selftest_report *r, struct
   b->ha = malloc(bytes);
   b->hb = malloc(bytes);
   b->hc = malloc(bytes);
-  if (!b->ha || !b->hb || !b->hc) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "selftest buffers");
+  if (!b->ha || !b->hb || !b->hc)
+    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "selftest buffers");
   unsigned seed = 12345;
   for (cl_uint i = 0; i < n; i++) {
     b->ha[i] = frand(&seed);
@@ -80,8 +82,8 @@ static nncl_status run_checks(nncl_context *ctx, nncl_selftest_report *r, struct
   NNCL_TRY(nncl_kernel_get(ctx, "selftest", "-DSCALE=2.0f", "selftest_axpby", &k));
   NNCL_TRY(nncl_buffer_copy(ctx, b->b, 0, b->c, 0, bytes));
   float alpha = 0.5f;
-  NNCL_TRY(NNCL_LAUNCH(ctx, k, "selftest_axpby", 1, &global, &local, NNCL_ARG(alpha), NNCL_ARG(b->a),
-                       NNCL_ARG(b->c), NNCL_ARG(n)));
+  NNCL_TRY(NNCL_LAUNCH(ctx, k, "selftest_axpby", 1, &global, &local, NNCL_ARG(alpha),
+                       NNCL_ARG(b->a), NNCL_ARG(b->c), NNCL_ARG(n)));
   NNCL_TRY(nncl_buffer_download(ctx, b->c, 0, b->hc, bytes));
   err = 0;
   for (cl_uint i = 0; i < n; i++)

@@ -15,25 +15,21 @@ struct nncl_tensor {
 
 const char *nncl_dtype_name(nncl_dtype t) {
   switch (t) {
-#define NNCL_X_CASE(id, name, size) \
-  case id:                          \
-    return name;
+#define NNCL_X_CASE(id, name, size)                                                                \
+  case id: return name;
     NNCL_DTYPE_LIST(NNCL_X_CASE)
 #undef NNCL_X_CASE
-    default:
-      return "invalid";
+  default: return "invalid";
   }
 }
 
 size_t nncl_dtype_size(nncl_dtype t) {
   switch (t) {
-#define NNCL_X_CASE(id, name, size) \
-  case id:                          \
-    return size;
+#define NNCL_X_CASE(id, name, size)                                                                \
+  case id: return size;
     NNCL_DTYPE_LIST(NNCL_X_CASE)
 #undef NNCL_X_CASE
-    default:
-      return 0;
+  default: return 0;
   }
 }
 
@@ -90,8 +86,8 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
   *out = NULL;
   if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
   if (!shape_valid(shape))
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "tensor shape must have rank 0..%d and dims >= 0",
-                      NNCL_MAX_RANK);
+    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT,
+                      "tensor shape must have rank 0..%d and dims >= 0", NNCL_MAX_RANK);
   if (nncl_dtype_size(dtype) == 0)
     return nncl_error(ctx, NNCL_ERR_DTYPE, "tensor dtype %d is not a storable type", (int)dtype);
   nncl_tensor *t = calloc(1, sizeof *t);
@@ -102,7 +98,8 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
   t->bytes = (size_t)nncl_shape_numel(shape) * nncl_dtype_size(dtype);
   char sb[128];
   char what[192];
-  snprintf(what, sizeof what, "tensor %s %s", nncl_dtype_name(dtype), nncl_shape_format(shape, sb, sizeof sb));
+  snprintf(what, sizeof what, "tensor %s %s", nncl_dtype_name(dtype),
+           nncl_shape_format(shape, sb, sizeof sb));
   nncl_status st = nncl_buffer_create(ctx, t->bytes, what, &t->mem);
   if (st != NNCL_OK) {
     free(t);
@@ -121,8 +118,8 @@ void nncl_tensor_destroy(nncl_tensor *t) {
 nncl_status nncl_tensor_write(nncl_tensor *t, const void *host, size_t bytes) {
   if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
   if (bytes != t->bytes)
-    return nncl_error(t->ctx, NNCL_ERR_SHAPE, "tensor write of %zu bytes into a tensor of %zu bytes",
-                      bytes, t->bytes);
+    return nncl_error(t->ctx, NNCL_ERR_SHAPE,
+                      "tensor write of %zu bytes into a tensor of %zu bytes", bytes, t->bytes);
   return nncl_buffer_upload(t->ctx, t->mem, 0, host, bytes);
 }
 

@@ -17,12 +17,12 @@ void conv_ref_out_size(const struct conv_ref_geom *g, int transpose, int64_t *oh
 
 static double act(const struct op_epilogue *e, double v) {
   switch (e ? e->act : OP_ACT_NONE) {
-    case OP_ACT_RELU: return v > 0 ? v : 0;
-    case OP_ACT_LEAKY_RELU: return v >= 0 ? v : v * e->alpha;
-    case OP_ACT_CLIP: return v < e->alpha ? e->alpha : (v > e->beta ? e->beta : v);
-    case OP_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
-    case OP_ACT_TANH: return tanh(v);
-    default: return v;
+  case OP_ACT_RELU: return v > 0 ? v : 0;
+  case OP_ACT_LEAKY_RELU: return v >= 0 ? v : v * e->alpha;
+  case OP_ACT_CLIP: return v < e->alpha ? e->alpha : (v > e->beta ? e->beta : v);
+  case OP_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
+  case OP_ACT_TANH: return tanh(v);
+  default: return v;
   }
 }
 

@@ -4,8 +4,8 @@
 #include <math.h>
 
 void norm_ref_batch(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
-                    const float *bias, const float *mean, const float *var, double eps,
-                    int spatial, float *y) {
+                    const float *bias, const float *mean, const float *var, double eps, int spatial,
+                    float *y) {
   for (int64_t b = 0; b < n; b++)
     for (int64_t ch = 0; ch < c; ch++)
       for (int64_t i = 0; i < s; i++) {
@@ -36,7 +36,8 @@ void norm_ref_instance(const float *x, int64_t n, int64_t c, int64_t s, const fl
 }
 
 void norm_ref_layer(const float *x, int64_t rows, int64_t len, const float *scale,
-                    const float *bias, int64_t np, double eps, float *y, float *mean, float *invstd) {
+                    const float *bias, int64_t np, double eps, float *y, float *mean,
+                    float *invstd) {
   for (int64_t r = 0; r < rows; r++) {
     double m, v;
     stats(x + r * len, len, &m, &v);
@@ -44,7 +45,8 @@ void norm_ref_layer(const float *x, int64_t rows, int64_t len, const float *scal
     if (mean) mean[r] = (float)m;
     if (invstd) invstd[r] = (float)inv;
     for (int64_t i = 0; i < len; i++)
-      y[r * len + i] = (float)(((double)x[r * len + i] - m) * inv * scale[i % np] + (bias ? bias[i % np] : 0.0));
+      y[r * len + i] =
+          (float)(((double)x[r * len + i] - m) * inv * scale[i % np] + (bias ? bias[i % np] : 0.0));
   }
 }
 

@@ -8,15 +8,16 @@
 /* BatchNormalization (inference) of [n, c, s] data. spatial: parameters per channel; otherwise
    per element of a sample (c * s parameters, opset 7 spatial=0). */
 void norm_ref_batch(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
-                    const float *bias, const float *mean, const float *var, double eps,
-                    int spatial, float *y);
+                    const float *bias, const float *mean, const float *var, double eps, int spatial,
+                    float *y);
 /* InstanceNormalization of [n, c, s] data, parameters per channel. */
 void norm_ref_instance(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
                        const float *bias, double eps, float *y);
 /* LayerNormalization over rows of len elements; scale/bias (bias may be NULL) have np elements
    used at i % np. mean/invstd (may be NULL) get one value per row. */
 void norm_ref_layer(const float *x, int64_t rows, int64_t len, const float *scale,
-                    const float *bias, int64_t np, double eps, float *y, float *mean, float *invstd);
+                    const float *bias, int64_t np, double eps, float *y, float *mean,
+                    float *invstd);
 /* LRN across channels of [n, c, s] data. */
 void norm_ref_lrn(const float *x, int64_t n, int64_t c, int64_t s, int64_t size, double alpha,
                   double beta, double bias, float *y);

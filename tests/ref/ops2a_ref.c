@@ -95,7 +95,8 @@ void ref_topk(const float *x, int64_t outer, int64_t n, int64_t inner, int64_t k
         for (int64_t t = 0; t < n; t++) {
           if (used[t]) continue;
           float v = x[(o * n + t) * inner + i];
-          if (best < 0) best = t;
+          if (best < 0)
+            best = t;
           else {
             float bv = x[(o * n + best) * inner + i];
             if (largest ? v > bv : v < bv) best = t;

@@ -51,7 +51,8 @@ void ref_qmatmul(const int32_t *a, const int32_t *b, int64_t batch, int64_t na, 
       for (int64_t j = 0; j < n; ++j) {
         int64_t acc = 0;
         int32_t zai = za ? za[za_n > 1 ? i : 0] : 0, zbj = zb ? zb[zb_n > 1 ? j : 0] : 0;
-        for (int64_t p = 0; p < k; ++p) acc += (int64_t)(ap[i * k + p] - zai) * (bp[p * n + j] - zbj);
+        for (int64_t p = 0; p < k; ++p)
+          acc += (int64_t)(ap[i * k + p] - zai) * (bp[p * n + j] - zbj);
         c[(t * m + i) * n + j] = finish(acc, rq, j);
       }
   }
@@ -151,8 +152,10 @@ static double gs_pixel(const float *p, int64_t h, int64_t w, int64_t r, int64_t 
   for (int a = 0; a < 2; ++a) {
     if (i[a] >= 0 && i[a] < d[a]) continue;
     if (pad == 0) return 0.0;
-    if (pad == 1) i[a] = i[a] < 0 ? 0 : d[a] - 1;
-    else i[a] = (int64_t)gs_reflect_ref((double)i[a], lo[a], hi[a]);
+    if (pad == 1)
+      i[a] = i[a] < 0 ? 0 : d[a] - 1;
+    else
+      i[a] = (int64_t)gs_reflect_ref((double)i[a], lo[a], hi[a]);
   }
   return p[i[0] * w + i[1]];
 }
@@ -165,8 +168,8 @@ static void gs_cubic_ref(double t, double *cf) {
   cf[3] = ((a * x3 - 5 * a) * x3 + 8 * a) * x3 - 4 * a;
 }
 
-void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, int64_t h,
-                     int64_t w, int64_t oh, int64_t ow, int mode, int pad, int align, float *y) {
+void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, int64_t h, int64_t w,
+                     int64_t oh, int64_t ow, int mode, int pad, int align, float *y) {
   const int64_t d[2] = {h, w};
   double lo[2], hi[2];
   for (int a = 0; a < 2; ++a) {
@@ -185,8 +188,10 @@ void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, in
             q[a] = align ? (nv + 1) / 2 * (double)(d[a] - 1) : ((nv + 1) * (double)d[a] - 1) / 2;
             if (mode == 0) q[a] = nearbyint(q[a]);
             if (q[a] < lo[a] || q[a] > hi[a]) {
-              if (pad == 1) q[a] = q[a] < 0 ? 0 : q[a] > (double)(d[a] - 1) ? (double)(d[a] - 1) : q[a];
-              else if (pad == 2) q[a] = gs_reflect_ref(q[a], lo[a], hi[a]);
+              if (pad == 1)
+                q[a] = q[a] < 0 ? 0 : q[a] > (double)(d[a] - 1) ? (double)(d[a] - 1) : q[a];
+              else if (pad == 2)
+                q[a] = gs_reflect_ref(q[a], lo[a], hi[a]);
             }
           }
           double v = 0;

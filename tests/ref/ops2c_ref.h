@@ -51,7 +51,7 @@ void ref_batchnorm_train(const float *x, int64_t n, int64_t c, int64_t s, const 
 
 /* GridSample (opset 16, 2-D) in double: mode 0 nearest, 1 bilinear, 2 bicubic; pad 0 zeros,
    1 border, 2 reflection. */
-void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, int64_t h,
-                     int64_t w, int64_t oh, int64_t ow, int mode, int pad, int align, float *y);
+void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, int64_t h, int64_t w,
+                     int64_t oh, int64_t ow, int mode, int pad, int align, float *y);
 
 #endif

@@ -87,7 +87,8 @@ static int64_t decode(const struct pool_ref_geom *g, int64_t oi, int64_t *o) {
 
 static struct tap g_taps[4096];
 
-void pool_ref_max(const float *x, const struct pool_ref_geom *g, float *y, int64_t *idx, int col_major) {
+void pool_ref_max(const float *x, const struct pool_ref_geom *g, float *y, int64_t *idx,
+                  int col_major) {
   const int64_t plane = plane_size(g);
   for (int64_t oi = 0; oi < pool_ref_out_numel(g); oi++) {
     int64_t o[3];

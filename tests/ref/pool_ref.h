@@ -10,10 +10,10 @@ enum pool_ref_autopad { REF_NOTSET, REF_SAME_UPPER, REF_SAME_LOWER, REF_VALID };
 /* Window geometry over sr (1..3) spatial axes. */
 struct pool_ref_geom {
   int sr;
-  int64_t n, c;              /* batch, channels */
-  int64_t in[3], out[3];     /* spatial extents */
-  int64_t k[3], s[3], d[3];  /* kernel, stride, dilation */
-  int64_t pb[3], pe[3];      /* begin / end pads actually used */
+  int64_t n, c;             /* batch, channels */
+  int64_t in[3], out[3];    /* spatial extents */
+  int64_t k[3], s[3], d[3]; /* kernel, stride, dilation */
+  int64_t pb[3], pe[3];     /* begin / end pads actually used */
 };
 
 /* Fills g->out, g->pb and g->pe from in, k, s, d, the pads attribute (2*sr values, begin then
@@ -25,7 +25,8 @@ int64_t pool_ref_out_numel(const struct pool_ref_geom *g);
 
 /* MaxPool; idx (may be NULL) gets the flattened input index, spatial part column-major when
    col_major. */
-void pool_ref_max(const float *x, const struct pool_ref_geom *g, float *y, int64_t *idx, int col_major);
+void pool_ref_max(const float *x, const struct pool_ref_geom *g, float *y, int64_t *idx,
+                  int col_major);
 /* AveragePool; include_pad counts taps inside the padded extent. */
 void pool_ref_avg(const float *x, const struct pool_ref_geom *g, int include_pad, float *y);
 /* LpPool: (sum |x|^p)^(1/p) over the window. */

@@ -8,13 +8,15 @@
 static int coeffs(const struct resize_ref *r, int axis, double ratio, int integer, double *c) {
   if (r->mode == RREF_NEAREST) {
     int take_second;
-    if (integer) take_second = 1;
-    else switch (r->round) {
-        case RREF_PREFER_FLOOR: take_second = ratio > 0.5; break;
-        case RREF_PREFER_CEIL: take_second = ratio >= 0.5; break;
-        case RREF_FLOOR: take_second = 0; break;
-        case RREF_CEIL: take_second = 1; break;
-        default: take_second = r->scale[axis] < 1.0; break;
+    if (integer)
+      take_second = 1;
+    else
+      switch (r->round) {
+      case RREF_PREFER_FLOOR: take_second = ratio > 0.5; break;
+      case RREF_PREFER_CEIL: take_second = ratio >= 0.5; break;
+      case RREF_FLOOR: take_second = 0; break;
+      case RREF_CEIL: take_second = 1; break;
+      default: take_second = r->scale[axis] < 1.0; break;
       }
     c[0] = !take_second;
     c[1] = take_second;
@@ -34,23 +36,25 @@ static int coeffs(const struct resize_ref *r, int axis, double ratio, int intege
 }
 
 /* interpolate_1d_with_x of the ONNX reference, over data[0..n). */
-static double interp_1d(const struct resize_ref *r, int axis, const double *data, int64_t n, int64_t xo) {
+static double interp_1d(const struct resize_ref *r, int axis, const double *data, int64_t n,
+                        int64_t xo) {
   const double s = r->scale[axis], len = s * (double)n;
   double x;
   switch (r->coord) {
-    case RREF_ALIGN_CORNERS: x = len == 1 ? 0 : (double)xo * (double)(n - 1) / (len - 1); break;
-    case RREF_ASYMMETRIC: x = (double)xo / s; break;
-    case RREF_TF_CROP: {
-      const double lo = r->roi[axis], hi = r->roi[axis + r->rank];
-      x = len == 1 ? (hi - lo) * (double)(n - 1) / 2 : (double)xo * (hi - lo) * (double)(n - 1) / (len - 1);
-      x += lo * (double)(n - 1);
-      if (x < 0 || x > (double)(n - 1)) return r->extrapolation;
-      break;
-    }
-    /* The ONNX text gives 0 for a single output; its Python reference uses -0.5. */
-    case RREF_PYTORCH_HALF_PIXEL: x = len > 1 ? ((double)xo + 0.5) / s - 0.5 : 0; break;
-    case RREF_TF_HALF_PIXEL_NN: x = ((double)xo + 0.5) / s; break;
-    default: x = ((double)xo + 0.5) / s - 0.5; break;
+  case RREF_ALIGN_CORNERS: x = len == 1 ? 0 : (double)xo * (double)(n - 1) / (len - 1); break;
+  case RREF_ASYMMETRIC: x = (double)xo / s; break;
+  case RREF_TF_CROP: {
+    const double lo = r->roi[axis], hi = r->roi[axis + r->rank];
+    x = len == 1 ? (hi - lo) * (double)(n - 1) / 2
+                 : (double)xo * (hi - lo) * (double)(n - 1) / (len - 1);
+    x += lo * (double)(n - 1);
+    if (x < 0 || x > (double)(n - 1)) return r->extrapolation;
+    break;
+  }
+  /* The ONNX text gives 0 for a single output; its Python reference uses -0.5. */
+  case RREF_PYTORCH_HALF_PIXEL: x = len > 1 ? ((double)xo + 0.5) / s - 0.5 : 0; break;
+  case RREF_TF_HALF_PIXEL_NN: x = ((double)xo + 0.5) / s; break;
+  default: x = ((double)xo + 0.5) / s - 0.5; break;
   }
   const double fl = floor(x);
   const int integer = x == fl;
@@ -118,8 +122,8 @@ void resize_ref_run(const struct resize_ref *r, const float *x, float *y) {
   }
 }
 
-void resize_ref_depth_to_space(const float *x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t b,
-                               int crd, float *y) {
+void resize_ref_depth_to_space(const float *x, int64_t n, int64_t c, int64_t h, int64_t w,
+                               int64_t b, int crd, float *y) {
   const int64_t oc = c / (b * b);
   /* DCR: view [n, b, b, oc, h, w] -> [n, oc, h, b, w, b]; CRD: view [n, oc, b, b, h, w]. */
   for (int64_t in = 0; in < n; in++)
@@ -134,8 +138,8 @@ void resize_ref_depth_to_space(const float *x, int64_t n, int64_t c, int64_t h, 
             }
 }
 
-void resize_ref_space_to_depth(const float *x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t b,
-                               float *y) {
+void resize_ref_space_to_depth(const float *x, int64_t n, int64_t c, int64_t h, int64_t w,
+                               int64_t b, float *y) {
   const int64_t oh = h / b, ow = w / b;
   /* view [n, c, oh, b, ow, b] -> [n, b, b, c, oh, ow] */
   for (int64_t in = 0; in < n; in++)

@@ -7,17 +7,17 @@
 
 static double act(int code, double a, double b, double x) {
   switch (code) {
-    case RA_RELU: return x > 0 ? x : 0;
-    case RA_TANH: return tanh(x);
-    case RA_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    case RA_AFFINE: return a * x + b;
-    case RA_LEAKY: return x >= 0 ? x : a * x;
-    case RA_THRESH: return x > a ? x : 0;
-    case RA_STANH: return a * tanh(b * x);
-    case RA_HSIG: return fmax(0.0, fmin(1.0, a * x + b));
-    case RA_ELU: return x >= 0 ? x : a * (exp(x) - 1.0);
-    case RA_SOFTSIGN: return x / (1.0 + fabs(x));
-    default: return log(1.0 + exp(x));
+  case RA_RELU: return x > 0 ? x : 0;
+  case RA_TANH: return tanh(x);
+  case RA_SIGMOID: return 1.0 / (1.0 + exp(-x));
+  case RA_AFFINE: return a * x + b;
+  case RA_LEAKY: return x >= 0 ? x : a * x;
+  case RA_THRESH: return x > a ? x : 0;
+  case RA_STANH: return a * tanh(b * x);
+  case RA_HSIG: return fmax(0.0, fmin(1.0, a * x + b));
+  case RA_ELU: return x >= 0 ? x : a * (exp(x) - 1.0);
+  case RA_SOFTSIGN: return x / (1.0 + fabs(x));
+  default: return log(1.0 + exp(x));
   }
 }
 
@@ -72,7 +72,8 @@ void ref_rnn(const struct rnn_ref *c) {
         } else if (c->cell == REF_LSTM) {
           for (int j = 0; j < H; j++) {
             double i = F(clipv(c, g[j] + (P ? P[j] * cc[j] : 0)));
-            double f = c->input_forget ? 1 - i : F(clipv(c, g[2 * H + j] + (P ? P[2 * H + j] * cc[j] : 0)));
+            double f = c->input_forget ? 1 - i
+                                       : F(clipv(c, g[2 * H + j] + (P ? P[2 * H + j] * cc[j] : 0)));
             double ct = GA(clipv(c, g[3 * H + j]));
             double cn = f * cc[j] + i * ct;
             double o = F(clipv(c, g[H + j] + (P ? P[H + j] * cn : 0)));
@@ -98,7 +99,8 @@ void ref_rnn(const struct rnn_ref *c) {
         }
         for (int j = 0; j < H; j++) {
           h[j] = hn[j];
-          size_t yi = c->layout ? (((size_t)b * S + t) * D + d) * H + j : (((size_t)t * D + d) * B + b) * H + j;
+          size_t yi = c->layout ? (((size_t)b * S + t) * D + d) * H + j
+                                : (((size_t)t * D + d) * B + b) * H + j;
           c->y[yi] = (float)h[j];
         }
       }

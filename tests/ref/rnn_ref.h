@@ -8,15 +8,26 @@
 enum { REF_RNN, REF_LSTM, REF_GRU };
 /* Activation codes in the order of the ONNX list: Relu, Tanh, Sigmoid, Affine, LeakyRelu,
    ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus. */
-enum { RA_RELU, RA_TANH, RA_SIGMOID, RA_AFFINE, RA_LEAKY, RA_THRESH, RA_STANH, RA_HSIG, RA_ELU,
-       RA_SOFTSIGN, RA_SOFTPLUS };
+enum {
+  RA_RELU,
+  RA_TANH,
+  RA_SIGMOID,
+  RA_AFFINE,
+  RA_LEAKY,
+  RA_THRESH,
+  RA_STANH,
+  RA_HSIG,
+  RA_ELU,
+  RA_SOFTSIGN,
+  RA_SOFTPLUS
+};
 
 struct rnn_ref {
   int cell, dirs, reverse_only, layout; /* reverse_only: direction = "reverse" */
   int seq, batch, in, hidden;
   const float *x, *w, *r, *b, *h0, *c0, *p; /* ONNX layouts; b, h0, c0, p may be NULL */
-  const int32_t *lens;                     /* may be NULL */
-  int act[6];                              /* per direction: f, g, h (cell's count) */
+  const int32_t *lens;                      /* may be NULL */
+  int act[6];                               /* per direction: f, g, h (cell's count) */
   float alpha[6], beta[6];
   float clip; /* <= 0: none */
   int input_forget, lbr;
