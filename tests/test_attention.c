@@ -59,7 +59,7 @@ static void check(int64_t b0, int64_t b1, int64_t lq, int64_t lk, int64_t dk, in
   ref_attention(q.data, k.data, v.data, mask, want, b0, b1, lq, lk, dk, dv, scale, causal);
   static const char *algos[] = {"fused", "gemm"};
   for (int a = 0; a < 2; a++) {
-    struct nncl_attr attrs[3];
+    struct nncl__attr attrs[3];
     int na = 0;
     attrs[na++] = A_STR("nncl.algo", algos[a]);
     if (with_scale) attrs[na++] = A_FLOAT("scale", 0.7f);

@@ -43,42 +43,42 @@ static struct conv_ref_geom ref_geom(const struct ccase *k) {
 }
 
 /* Attributes of a case (2-D, or 1-D along W). */
-static int make_attrs(const struct ccase *k, struct nncl_attr *a, int64_t *store) {
+static int make_attrs(const struct ccase *k, struct nncl__attr *a, int64_t *store) {
   int n = 0;
   int64_t *p = store;
   if (k->one_d) {
     p[0] = k->S;
-    a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 1};
+    a[n++] = (struct nncl__attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 1};
     p += 1;
     p[0] = k->sw;
-    a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 1};
+    a[n++] = (struct nncl__attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 1};
     p += 1;
     p[0] = k->dw;
-    a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 1};
+    a[n++] = (struct nncl__attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 1};
     p += 1;
     p[0] = k->pl;
     p[1] = k->pr;
-    a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 2};
+    a[n++] = (struct nncl__attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 2};
     p += 2;
   } else {
     p[0] = k->R;
     p[1] = k->S;
-    a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 2};
+    a[n++] = (struct nncl__attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = p, .n = 2};
     p += 2;
     p[0] = k->sh;
     p[1] = k->sw;
-    a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 2};
+    a[n++] = (struct nncl__attr){.name = "strides", .type = ATTR_INTS, .ints = p, .n = 2};
     p += 2;
     p[0] = k->dh;
     p[1] = k->dw;
-    a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 2};
+    a[n++] = (struct nncl__attr){.name = "dilations", .type = ATTR_INTS, .ints = p, .n = 2};
     p += 2;
     if (!k->auto_pad) {
       p[0] = k->pt;
       p[1] = k->pl;
       p[2] = k->pb;
       p[3] = k->pr;
-      a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 4};
+      a[n++] = (struct nncl__attr){.name = "pads", .type = ATTR_INTS, .ints = p, .n = 4};
     }
   }
   if (k->auto_pad) a[n++] = A_STR("auto_pad", k->auto_pad);
@@ -90,7 +90,7 @@ static int make_attrs(const struct ccase *k, struct nncl_attr *a, int64_t *store
    max relative error against the reference. */
 static double run_case(const struct ccase *k, const char *algo, const struct op_epilogue *epi,
                        uint32_t seed) {
-  struct nncl_attr attrs[8];
+  struct nncl__attr attrs[8];
   int64_t store[16];
   int na = make_attrs(k, attrs, store);
   nncl_array x, w, b = {0}, res = {0};
@@ -316,7 +316,7 @@ Test(conv, heuristic_picks) {
   unsetenv("NNCL_CONV_ALGO");
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const struct ccase *k = &cases[i].k;
-    struct nncl_attr attrs[8];
+    struct nncl__attr attrs[8];
     int64_t store[16];
     int na = make_attrs(k, attrs, store);
     nncl_array x = TU_RAND(1, k->N, k->C, k->H, k->W),
@@ -337,7 +337,7 @@ Test(conv, heuristic_picks) {
    by hand with no host values, as the executor does for such a node. */
 static void run_nonconst(const char *op_type, const char *algo, const struct ccase *k,
                          int transpose) {
-  struct nncl_attr attrs[8];
+  struct nncl__attr attrs[8];
   int64_t store[16];
   int na = make_attrs(k, attrs, store);
   nncl_array x = TU_RAND(3, k->N, k->C, k->H, k->W);
@@ -370,14 +370,14 @@ static void run_nonconst(const char *op_type, const char *algo, const struct cca
   cr_assert_str_eq(c.algo, algo);
   for (int i = 0; i < 3; i++)
     cr_assert_eq(
-        nncl_buffer_from_host(tu_ctx(), arr[i]->data, nncl_array_bytes(arr[i]), "in", &t[i].mem),
+        nncl__buffer_from_host(tu_ctx(), arr[i]->data, nncl_array_bytes(arr[i]), "in", &t[i].mem),
         NNCL_OK);
   size_t ny = (size_t)nncl_shape_numel(&t[3].shape);
-  cr_assert_eq(nncl_buffer_create(tu_ctx(), ny * 4, "out", &t[3].mem), NNCL_OK);
-  if (ws) cr_assert_eq(nncl_buffer_create(tu_ctx(), ws, "ws", &c.workspace), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(tu_ctx(), ny * 4, "out", &t[3].mem), NNCL_OK);
+  if (ws) cr_assert_eq(nncl__buffer_create(tu_ctx(), ws, "ws", &c.workspace), NNCL_OK);
   cr_assert_eq(def->enqueue(&c), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
   float *got = malloc(ny * 4), *want = malloc(ny * 4);
-  cr_assert_eq(nncl_buffer_download(tu_ctx(), t[3].mem, 0, got, ny * 4), NNCL_OK);
+  cr_assert_eq(nncl__buffer_download(tu_ctx(), t[3].mem, 0, got, ny * 4), NNCL_OK);
   struct conv_ref_geom g = ref_geom(k);
   if (transpose)
     conv_transpose_ref(&g, x.data, w.data, b.data, NULL, NULL, want);
@@ -386,8 +386,8 @@ static void run_nonconst(const char *op_type, const char *algo, const struct cca
   double e = tu_max_rel_error(got, want, ny);
   cr_assert(e <= 1e-4, "%s %s with computed weights: max rel error %.3g", op_type, algo, e);
   def->release(&c);
-  for (int i = 0; i < 4; i++) nncl_buffer_release(t[i].mem);
-  nncl_buffer_release(c.workspace);
+  for (int i = 0; i < 4; i++) nncl__buffer_release(t[i].mem);
+  nncl__buffer_release(c.workspace);
   free(got);
   free(want);
   nncl_array_free(&x);
@@ -416,7 +416,7 @@ Test(conv, autotune_remembers_winner) {
   char msg[512];
   cr_assert_eq(nncl_context_create(NULL, &ctx, msg, sizeof msg), NNCL_OK, "%s", msg);
   struct ccase k = {1, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
-  struct nncl_attr attrs[8];
+  struct nncl__attr attrs[8];
   int64_t store[16];
   int na = make_attrs(&k, attrs, store);
   nncl_array x = TU_RAND(1, 1, 16, 10, 10), w = TU_RAND(2, 16, 16, 3, 3), b = TU_RAND(3, 16);
@@ -467,7 +467,7 @@ Test(conv, empty_batch) {
   struct ccase k = {0, 8, 6, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
   const char *const algos[] = {"direct", "winograd4", "im2col"};
   for (int i = 0; i < 3; i++) {
-    struct nncl_attr attrs[8];
+    struct nncl__attr attrs[8];
     int64_t store[16];
     int na = make_attrs(&k, attrs, store);
     nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 8, 6, 6), w = TU_RAND(2, 8, 8, 3, 3),
@@ -487,7 +487,7 @@ Test(conv, empty_batch) {
 }
 
 static nncl_status try_conv(const struct ccase *k, int64_t wc) {
-  struct nncl_attr attrs[8];
+  struct nncl__attr attrs[8];
   int64_t store[16];
   int na = make_attrs(k, attrs, store);
   nncl_array x = TU_RAND(1, k->N, k->C, k->H, k->W), w = TU_RAND(2, k->K, wc, k->R, k->S), out;

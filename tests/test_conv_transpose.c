@@ -13,9 +13,9 @@ struct tcase {
   int bias;
 };
 
-static double run_t(const struct tcase *k, const char *algo, const struct nncl_attr *extra,
+static double run_t(const struct tcase *k, const char *algo, const struct nncl__attr *extra,
                     int n_extra, const struct op_epilogue *epi, int64_t *oh_out) {
-  struct nncl_attr a[12];
+  struct nncl__attr a[12];
   int n = 0;
   a[n++] = A_INTS("kernel_shape", k->R, k->S);
   a[n++] = A_INTS("strides", k->sh, k->sw);
@@ -28,8 +28,8 @@ static double run_t(const struct tcase *k, const char *algo, const struct nncl_a
       has_pads = 0;
   }
   /* compound literals live to the end of their block: make them at function scope */
-  struct nncl_attr pads = A_INTS("pads", k->pt, k->pl, k->pb, k->pr),
-                   opad = A_INTS("output_padding", k->oph, k->opw);
+  struct nncl__attr pads = A_INTS("pads", k->pt, k->pl, k->pb, k->pr),
+                    opad = A_INTS("output_padding", k->oph, k->opw);
   if (has_pads) {
     a[n++] = pads;
     a[n++] = opad;
@@ -69,7 +69,7 @@ static double run_t(const struct tcase *k, const char *algo, const struct nncl_a
   return e;
 }
 
-static void check_t(const struct tcase *k, const struct nncl_attr *extra, int n_extra,
+static void check_t(const struct tcase *k, const struct nncl__attr *extra, int n_extra,
                     const struct op_epilogue *epi) {
   const char *algos[] = {"direct", "gemm"};
   for (int i = 0; i < 2; i++) {
@@ -104,7 +104,7 @@ Test(conv_transpose, output_shape_and_same_upper) {
   want.pb = 0;
   want.pl = 0;
   want.pr = 0;
-  struct nncl_attr os = A_INTS("output_shape", 10, 11);
+  struct nncl__attr os = A_INTS("output_shape", 10, 11);
   int64_t oh;
   double e = run_t(&want, "direct", &os, 1, NULL, &oh);
   cr_assert_eq(oh, 10);
@@ -112,7 +112,7 @@ Test(conv_transpose, output_shape_and_same_upper) {
   /* output_shape past the natural size (ONNX test_convtranspose_output_shape): the extra rows
      and columns at the end get no input, only the bias */
   struct tcase big = {1, 2, 3, 3, 4, 3, 3, 3, 2, 1, 1, 0, 0, -1, -1, 1, 0, 0, 1};
-  struct nncl_attr os2 = A_INTS("output_shape", 10, 8);
+  struct nncl__attr os2 = A_INTS("output_shape", 10, 8);
   e = run_t(&big, "direct", &os2, 1, NULL, &oh);
   cr_assert_eq(oh, 10);
   cr_assert(e <= 1e-4, "%g", e);
@@ -120,7 +120,7 @@ Test(conv_transpose, output_shape_and_same_upper) {
   cr_assert(e <= 1e-4, "%g", e);
   /* SAME_UPPER: output = input * stride, extra padding at the end */
   struct tcase s = {1, 3, 5, 5, 2, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0};
-  struct nncl_attr ap = A_STR("auto_pad", "SAME_UPPER");
+  struct nncl__attr ap = A_STR("auto_pad", "SAME_UPPER");
   s.oph = s.opw = 0;
   /* total = 2*4 + 0 + 3 - 10 = 1 -> begin 0, end 1 */
   e = run_t(&s, "gemm", &ap, 1, NULL, &oh);
@@ -136,7 +136,7 @@ Test(conv_transpose, deconvnet_upsampling) {
 Test(conv_transpose, bad_output_padding) {
   nncl_array x = TU_RAND(1, 1, 2, 3, 3), w = TU_RAND(2, 2, 2, 3, 3), out;
   const nncl_array *in[] = {&x, &w};
-  struct nncl_attr a[] = {A_INTS("strides", 2, 2), A_INTS("output_padding", 2, 0)};
+  struct nncl__attr a[] = {A_INTS("strides", 2, 2), A_INTS("output_padding", 2, 0)};
   cr_assert_eq(tu_try_op("ConvTranspose", 17, a, 2, 2, in, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "output_padding"));
   nncl_array_free(&x);

@@ -19,8 +19,8 @@ static void check_gemm(int64_t m, int64_t n, int64_t k, int ta, int tb, float al
   nncl_array cc = {0};
   if (c_rank >= 0) cc = tu_rand(seed + 2, c_rank, c_dims);
   const nncl_array *in[] = {&a, &b, c_rank >= 0 ? &cc : NULL};
-  struct nncl_attr attrs[] = {A_INT("transA", ta), A_INT("transB", tb), A_FLOAT("alpha", alpha),
-                              A_FLOAT("beta", beta)};
+  struct nncl__attr attrs[] = {A_INT("transA", ta), A_INT("transB", tb), A_FLOAT("alpha", alpha),
+                               A_FLOAT("beta", beta)};
   nncl_array out;
   tu_run_op("Gemm", 13, attrs, 4, c_rank >= 0 ? 3 : 2, in, 1, &out);
   cr_assert_eq(out.shape.rank, 2);
@@ -62,7 +62,7 @@ Test(gemm, fused_relu_and_residual) {
   nncl_array a = TU_RAND(30, m, k), b = TU_RAND(31, n, k), bias = TU_RAND(32, n),
              res = TU_RAND(33, m, n);
   const nncl_array *in[] = {&a, &b, &bias};
-  struct nncl_attr attrs[] = {A_INT("transB", 1)};
+  struct nncl__attr attrs[] = {A_INT("transB", 1)};
   for (int after = 0; after < 2; after++) {
     struct op_epilogue epi = {.act = OP_ACT_RELU, .has_residual = 1, .residual_after_act = after};
     nncl_array out;

@@ -26,7 +26,7 @@ static void batchnorm_case(int64_t n, int64_t c, int rank, const int64_t *sp, in
   nncl_array x = tu_rand(10, rank, dims), sc = tu_rand(11, 1, &np), b = tu_rand(12, 1, &np),
              m = tu_rand(13, 1, &np), v = positive(14, np), out;
   const nncl_array *in[] = {&x, &sc, &b, &m, &v};
-  struct nncl_attr at[] = {A_FLOAT("epsilon", 1e-3f), A_INT("spatial", spatial)};
+  struct nncl__attr at[] = {A_FLOAT("epsilon", 1e-3f), A_INT("spatial", spatial)};
   tu_run_op("BatchNormalization", opset, at, opset < 9 ? 2 : 1, 5, in, 1, &out);
   int64_t total = n * c * s;
   float *want = malloc((size_t)(total ? total : 1) * sizeof *want);
@@ -59,7 +59,7 @@ Test(norm, batchnorm_errors) {
   const nncl_array *good[] = {&x, &p3, &p3, &p3, &p3};
   /* training mode is supported at opset 14+ (tests/test_ops2c.c); the opset 9-13 saved-statistics
      outputs are not */
-  struct nncl_attr train[] = {A_INT("training_mode", 1)};
+  struct nncl__attr train[] = {A_INT("training_mode", 1)};
   nncl_array outs[3];
   cr_assert_eq(tu_try_op("BatchNormalization", 9, train, 1, 5, good, 3, outs),
                NNCL_ERR_UNSUPPORTED);
@@ -78,7 +78,7 @@ static void instance_case(int64_t n, int64_t c, int rank, const int64_t *sp, flo
   int64_t total = n * c * s;
   for (int64_t i = 0; i < total; i++) ((float *)x.data)[i] += offset;
   const nncl_array *in[] = {&x, &sc, &b};
-  struct nncl_attr at[] = {A_FLOAT("epsilon", 1e-5f)};
+  struct nncl__attr at[] = {A_FLOAT("epsilon", 1e-5f)};
   tu_run_op("InstanceNormalization", 6, at, 1, 3, in, 1, &out);
   float *want = malloc((size_t)(total ? total : 1) * sizeof *want);
   norm_ref_instance(x.data, n, c, s, sc.data, b.data, 1e-5f, want);
@@ -114,7 +114,7 @@ static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int 
   nncl_array out[3];
   for (int64_t i = 0; i < rows * len; i++) ((float *)x.data)[i] += offset;
   const nncl_array *in[] = {&x, &sc, &b};
-  struct nncl_attr at[] = {A_INT("axis", axis), A_FLOAT("epsilon", 1e-4f)};
+  struct nncl__attr at[] = {A_INT("axis", axis), A_FLOAT("epsilon", 1e-4f)};
   tu_run_op("LayerNormalization", 17, at, 2, with_bias ? 3 : 2, in, n_out, out);
   float *want = malloc((size_t)(rows * len + 1) * sizeof *want);
   float *wm = malloc((size_t)(rows + 1) * sizeof *wm),
@@ -160,7 +160,7 @@ Test(norm, layernorm_errors) {
   cr_assert_eq(tu_try_op("LayerNormalization", 17, NULL, 0, 2, in, 1, &out), NNCL_ERR_UNSUPPORTED);
   const char *msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "Scale") && strstr(msg, "[5]") && strstr(msg, "[3, 5, 7]"), "%s", msg);
-  struct nncl_attr ax[] = {A_INT("axis", 3)};
+  struct nncl__attr ax[] = {A_INT("axis", 3)};
   cr_assert_eq(tu_try_op("LayerNormalization", 17, ax, 1, 2, in, 1, &out),
                NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "axis"));
@@ -180,8 +180,8 @@ Test(norm, lrn) {
     nncl_array x = TU_RAND(40 + (uint32_t)i, cases[i].n, cases[i].c, cases[i].h, cases[i].w), out;
     for (int64_t j = 0; j < nncl_shape_numel(&x.shape); j++) ((float *)x.data)[j] *= 5.0f;
     const nncl_array *in[] = {&x};
-    struct nncl_attr at[] = {A_INT("size", cases[i].size), A_FLOAT("alpha", cases[i].alpha),
-                             A_FLOAT("beta", cases[i].beta), A_FLOAT("bias", cases[i].bias)};
+    struct nncl__attr at[] = {A_INT("size", cases[i].size), A_FLOAT("alpha", cases[i].alpha),
+                              A_FLOAT("beta", cases[i].beta), A_FLOAT("bias", cases[i].bias)};
     tu_run_op("LRN", 13, at, 4, 1, in, 1, &out);
     const int64_t total = nncl_shape_numel(&x.shape);
     float *want = malloc((size_t)total * sizeof *want);

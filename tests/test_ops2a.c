@@ -67,7 +67,7 @@ Test(mod, int64_both_modes_with_zero_and_minus_one_divisors) {
       pb[i] = i % 11 == 0 ? 0 : i % 13 == 0 ? -1 : rnd_int(&st, -37, 37);
     }
     for (int fm = 0; fm < 2; fm++) {
-      struct nncl_attr at[] = {A_INT("fmod", fm)};
+      struct nncl__attr at[] = {A_INT("fmod", fm)};
       const nncl_array *in[] = {&a, &b};
       tu_run_op("Mod", 13, at, 1, 2, in, 1, &out);
       cr_assert_eq(out.dtype, NNCL_INT64);
@@ -108,7 +108,7 @@ Test(mod, float32_fmod_and_python_modes) {
     pb[i] = pb[i] < 0 ? pb[i] * 3.0f - 0.25f : pb[i] * 3.0f + 0.25f;
   }
   for (int fm = 0; fm < 2; fm++) {
-    struct nncl_attr at[] = {A_INT("fmod", fm)};
+    struct nncl__attr at[] = {A_INT("fmod", fm)};
     const nncl_array *in[] = {&a, &b};
     tu_run_op("Mod", 13, at, 1, 2, in, 1, &out);
     for (int64_t i = 0; i < n; i++) want[i] = ref_mod_f32(pa[i], pb[i], fm);
@@ -127,7 +127,7 @@ Test(isinf, detect_flags) {
   for (int i = 0; i < 123; i += 5)
     px[i] = (i / 5) % 3 == 0 ? INFINITY : (i / 5) % 3 == 1 ? -INFINITY : NAN;
   for (int f = 0; f < 4; f++) {
-    struct nncl_attr at[] = {A_INT("detect_positive", f & 1), A_INT("detect_negative", f >> 1)};
+    struct nncl__attr at[] = {A_INT("detect_positive", f & 1), A_INT("detect_negative", f >> 1)};
     const nncl_array *in[] = {&x};
     tu_run_op("IsInf", 10, at, 2, 1, in, 1, &out);
     cr_assert_eq(out.dtype, NNCL_BOOL);
@@ -146,7 +146,7 @@ Test(shrink, hard_and_soft) {
   float want[222];
   const float params[][2] = {{0.5f, 0.0f}, {0.3f, 0.3f}, {0.0f, 0.1f}};
   for (int t = 0; t < 3; t++) {
-    struct nncl_attr at[] = {A_FLOAT("lambd", params[t][0]), A_FLOAT("bias", params[t][1])};
+    struct nncl__attr at[] = {A_FLOAT("lambd", params[t][0]), A_FLOAT("bias", params[t][1])};
     const nncl_array *in[] = {&x};
     tu_run_op("Shrink", 9, at, 2, 1, in, 1, &out);
     for (int i = 0; i < 222; i++) want[i] = ref_shrink(px[i], params[t][0], params[t][1]);
@@ -165,7 +165,7 @@ Test(trilu, random_shapes_k_and_both_triangles) {
     int64_t rows = s.dims[s.rank - 2], cols = s.dims[s.rank - 1], n = nncl_shape_numel(&s);
     int64_t k = t % 4 == 3 ? 0 : rnd_int(&st, -rows - 2, cols + 2);
     int upper = t % 2;
-    struct nncl_attr at[] = {A_INT("upper", upper)};
+    struct nncl__attr at[] = {A_INT("upper", upper)};
     nncl_array kk = scalar_i64(k);
     const nncl_array *in[] = {&x, &kk};
     tu_run_op("Trilu", 14, at, 1, t % 4 == 3 ? 1 : 2, in, 1, &out);
@@ -212,7 +212,7 @@ Test(eyelike, k_and_dtype) {
     nncl_shape s = {.rank = 2, .dims = {shapes[t][0], shapes[t][1]}};
     nncl_array x = int_array(t % 2 ? NNCL_INT32 : NNCL_FLOAT32, &s), out;
     int64_t k = t - 1, n = s.dims[0] * s.dims[1];
-    struct nncl_attr at[] = {A_INT("k", k), A_INT("dtype", 1)};
+    struct nncl__attr at[] = {A_INT("k", k), A_INT("dtype", 1)};
     const nncl_array *in[] = {&x};
     tu_run_op("EyeLike", 9, at, t == 1 ? 1 : 2, 1, in, 1, &out);
     float *want = malloc((size_t)n * sizeof *want);
@@ -253,7 +253,7 @@ Test(onehot, axes_negative_and_out_of_range_indices) {
     ((float *)vals.data)[0] = -0.5f;
     ((float *)vals.data)[1] = 3.0f;
     int axis = (int)rnd_int(&st, -s.rank - 1, s.rank);
-    struct nncl_attr at[] = {A_INT("axis", axis)};
+    struct nncl__attr at[] = {A_INT("axis", axis)};
     const nncl_array *in[] = {&idx, &dep, &vals};
     tu_run_op("OneHot", 11, at, 1, 3, in, 1, &out);
     int ax = axis < 0 ? axis + s.rank + 1 : axis;
@@ -289,7 +289,7 @@ Test(cumsum, every_axis_exclusive_reverse) {
       nncl_array_free(&ax);
       ax = a32;
     }
-    struct nncl_attr at[] = {A_INT("exclusive", ex), A_INT("reverse", rev)};
+    struct nncl__attr at[] = {A_INT("exclusive", ex), A_INT("reverse", rev)};
     const nncl_array *in[] = {&x, &ax};
     tu_run_op("CumSum", 14, at, 2, 2, in, 1, &out);
     int64_t outer, n, inner, total = nncl_shape_numel(&s);
@@ -314,7 +314,7 @@ Test(cumsum, long_lines_group_kernel) {
     const int64_t *d = shapes[t % 2];
     nncl_array x = tu_rand(700 + (uint32_t)t, 3, d), out, ax = scalar_i64(1);
     int ex = t & 1, rev = t >> 1;
-    struct nncl_attr at[] = {A_INT("exclusive", ex), A_INT("reverse", rev)};
+    struct nncl__attr at[] = {A_INT("exclusive", ex), A_INT("reverse", rev)};
     const nncl_array *in[] = {&x, &ax};
     tu_run_op("CumSum", 14, at, 2, 2, in, 1, &out);
     int64_t total = d[0] * d[1] * d[2];
@@ -356,7 +356,7 @@ Test(cumsum, int64_exact) {
       acc += px[i * 7 + j];
     }
   }
-  struct nncl_attr at[] = {A_INT("exclusive", 1), A_INT("reverse", 1)};
+  struct nncl__attr at[] = {A_INT("exclusive", 1), A_INT("reverse", 1)};
   const nncl_array *in[] = {&x, &ax};
   tu_run_op("CumSum", 14, at, 2, 2, in, 1, &out);
   for (int i = 0; i < 35; i++)
@@ -373,7 +373,7 @@ Test(hardmax, opset13_axis_and_opset11_flattening_with_ties) {
     nncl_shape s = rnd_shape(&st, 1 + t % 4, 1, 17);
     nncl_array x = rand_quantized(300 + (uint32_t)t, &s), out;
     int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), opset = t % 2 ? 11 : 13;
-    struct nncl_attr at[] = {A_INT("axis", axis)};
+    struct nncl__attr at[] = {A_INT("axis", axis)};
     const nncl_array *in[] = {&x};
     tu_run_op("Hardmax", opset, at, 1, 1, in, 1, &out);
     int64_t outer, n, inner, total = nncl_shape_numel(&s);
@@ -404,7 +404,7 @@ Test(topk, axes_largest_smallest_with_ties) {
     int largest = t % 2 == 0;
     int64_t k = rnd_int(&st, t % 5 == 4 ? 0 : 1, s.dims[a]);
     nncl_array kk = scalar_i64(k);
-    struct nncl_attr at[] = {A_INT("axis", axis), A_INT("largest", largest), A_INT("sorted", 1)};
+    struct nncl__attr at[] = {A_INT("axis", axis), A_INT("largest", largest), A_INT("sorted", 1)};
     const nncl_array *in[] = {&x, &kk};
     tu_run_op("TopK", 11, at, 3, 2, in, 2, out);
     int64_t outer, n, inner;
@@ -437,7 +437,7 @@ Test(topk, long_lines_rounds_kernel) {
     nncl_shape s = {.rank = 3, .dims = {shapes[t][0], shapes[t][1], shapes[t][2]}};
     nncl_array x = rand_quantized(600 + (uint32_t)t, &s), out[2], kk = scalar_i64(ks[t]);
     int largest = t != 1;
-    struct nncl_attr at[] = {A_INT("axis", 1), A_INT("largest", largest)};
+    struct nncl__attr at[] = {A_INT("axis", 1), A_INT("largest", largest)};
     const nncl_array *in[] = {&x, &kk};
     tu_run_op("TopK", 11, at, 2, 2, in, 2, out);
     size_t m = (size_t)(s.dims[0] * ks[t] * s.dims[2]);
@@ -484,7 +484,7 @@ Test(mvn, default_and_random_axes) {
         axes[na++] = d - (d % 2 ? s.rank : 0); /* some negative */
         mask |= 1u << d;
       }
-    struct nncl_attr at[] = {{.name = "axes", .type = ATTR_INTS, .ints = axes, .n = na}};
+    struct nncl__attr at[] = {{.name = "axes", .type = ATTR_INTS, .ints = axes, .n = na}};
     if (t == 0) mask = 1u | 4u | 8u; /* default axes [0, 2, 3] */
     const nncl_array *in[] = {&x};
     tu_run_op("MeanVarianceNormalization", 13, at, t == 0 ? 0 : 1, 1, in, 1, &out);

@@ -53,7 +53,7 @@ Test(ops2b, gather_nd) {
     }
     nncl_array x = rand_f32((uint32_t)t + 1, &xs),
                q = ints(t % 3 ? NNCL_INT64 : NNCL_INT32, &qs, idx), out;
-    struct nncl_attr a = A_INT("batch_dims", b);
+    struct nncl__attr a = A_INT("batch_dims", b);
     const nncl_array *in[] = {&x, &q};
     tu_run_op("GatherND", 13, &a, 1, 2, in, 1, &out);
     int64_t n = nncl_shape_numel(&out.shape);
@@ -81,7 +81,8 @@ Test(ops2b, scatter_elements) {
     for (int64_t i = 0; i < nu; i++) idx[i] = rnd(&st, -d, d - 1); /* duplicates are common */
     nncl_array x = rand_f32((uint32_t)t + 100, &xs), u = rand_f32((uint32_t)t + 200, &us), out;
     nncl_array q = ints(t % 4 ? NNCL_INT64 : NNCL_INT32, &us, idx);
-    struct nncl_attr a[2] = {A_INT("axis", t % 2 ? axis - r : axis), A_STR("reduction", kRed[red])};
+    struct nncl__attr a[2] = {A_INT("axis", t % 2 ? axis - r : axis),
+                              A_STR("reduction", kRed[red])};
     const nncl_array *in[] = {&x, &q, &u};
     int old = red == 0 && t % 2;
     tu_run_op(old ? "Scatter" : "ScatterElements", old ? 9 : 16, a, old ? 1 : 2, 3, in, 1, &out);
@@ -113,7 +114,7 @@ Test(ops2b, scatter_nd) {
     }
     nncl_array x = rand_f32((uint32_t)t + 300, &xs), u = rand_f32((uint32_t)t + 400, &us), out;
     nncl_array q = ints(t % 4 ? NNCL_INT64 : NNCL_INT32, &qs, idx);
-    struct nncl_attr a = A_STR("reduction", kRed[red]);
+    struct nncl__attr a = A_STR("reduction", kRed[red]);
     const nncl_array *in[] = {&x, &q, &u};
     tu_run_op("ScatterND", 16, &a, 1, 3, in, 1, &out);
     int64_t n = nncl_shape_numel(&xs);
@@ -134,7 +135,7 @@ Test(ops2b, scatter_deterministic) {
              o2;
   for (int i = 0; i < 3 * 4096; i++) ((int64_t *)q.data)[i] = 0;
   x.shape.dims[1] = 1;
-  struct nncl_attr a[2] = {A_INT("axis", 1), A_STR("reduction", "add")};
+  struct nncl__attr a[2] = {A_INT("axis", 1), A_STR("reduction", "add")};
   const nncl_array *in[] = {&x, &q, &u};
   tu_run_op("ScatterElements", 16, a, 2, 3, in, 1, &o1);
   tu_run_op("ScatterElements", 16, a, 2, 3, in, 1, &o2);
@@ -171,7 +172,7 @@ Test(ops2b, reverse_sequence) {
     for (int i = 0; i < ls.dims[0]; i++) lens[i] = rnd(&st, 0, xs.dims[1 - ba]);
     nncl_array x = rand_f32((uint32_t)t + 500, &xs),
                l = ints(t % 3 ? NNCL_INT64 : NNCL_INT32, &ls, lens), out;
-    struct nncl_attr a[2] = {A_INT("batch_axis", ba), A_INT("time_axis", 1 - ba)};
+    struct nncl__attr a[2] = {A_INT("batch_axis", ba), A_INT("time_axis", 1 - ba)};
     const nncl_array *in[] = {&x, &l};
     tu_run_op("ReverseSequence", 10, a, 2, 2, in, 1, &out);
     int64_t n = nncl_shape_numel(&xs);
@@ -205,7 +206,7 @@ static void check_loss(int sce) {
                w = tu_rand((uint32_t)t + 700, 1, ws.dims);
     for (int64_t c = 0; c < C; c++) ((float *)w.data)[c] += 0.5f; /* positive weights */
     nncl_array tgt = ints(t % 5 ? NNCL_INT64 : NNCL_INT32, &ts, tg), out[2];
-    struct nncl_attr a[2] = {A_STR("reduction", kRed[0])};
+    struct nncl__attr a[2] = {A_STR("reduction", kRed[0])};
     const char *rn[] = {"none", "sum", "mean"};
     a[0] = A_STR("reduction", rn[red]);
     int na = 1;
@@ -243,7 +244,7 @@ Test(ops2b, nll_loss_large_mean) {
   nncl_array x = TU_RAND(9, 3, 10, 777), tgt = TU_ZEROS(NNCL_INT64, 3, 777), out;
   int64_t *tg = tgt.data;
   for (int i = 0; i < 3 * 777; i++) tg[i] = (i * 7) % 10;
-  struct nncl_attr a = A_STR("reduction", "mean");
+  struct nncl__attr a = A_STR("reduction", "mean");
   const nncl_array *in[] = {&x, &tgt};
   tu_run_op("NegativeLogLikelihoodLoss", 13, &a, 1, 2, in, 1, &out);
   float want;
@@ -294,7 +295,7 @@ Test(ops2b, einsum) {
     const struct ein_case *e = &kEin[t];
     nncl_array a = tu_rand((uint32_t)t + 800, e->ra, e->da), b = {0}, out;
     if (e->lb) b = tu_rand((uint32_t)t + 900, e->rb, e->db);
-    struct nncl_attr at = A_STR("equation", e->eq);
+    struct nncl__attr at = A_STR("equation", e->eq);
     const nncl_array *in[] = {&a, &b};
     struct op_instance *oi;
     nncl_status st =
@@ -319,7 +320,7 @@ Test(ops2b, einsum_errors) {
   nncl_array a = TU_RAND(1, 3, 4), b = TU_RAND(2, 5, 6), out;
   const char *bad[] = {"ij,jk->ik", "ij,jk->iz", "i.j,jk->ik", "ijk,jk->ik", "ij,jk->ii"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    struct nncl_attr at = A_STR("equation", bad[i]);
+    struct nncl__attr at = A_STR("equation", bad[i]);
     const nncl_array *in[] = {&a, &b};
     cr_assert_neq(tu_try_op("Einsum", 12, &at, 1, 2, in, 1, &out), NNCL_OK, "%s", bad[i]);
   }
@@ -374,7 +375,7 @@ Test(ops2b, scatter_elements_owner) {
     for (int64_t i = 0; i < nu; i++) idx[i] = rnd(&st, -d, d - 1);
     nncl_array x = rand_f32(1200u + (uint32_t)t, &xs[t]), u = rand_f32(1300u + (uint32_t)t, &us[t]);
     nncl_array q = ints(t ? NNCL_INT32 : NNCL_INT64, &us[t], idx), out;
-    struct nncl_attr a = A_INT("axis", axes[t]);
+    struct nncl__attr a = A_INT("axis", axes[t]);
     const nncl_array *in[] = {&x, &q, &u};
     struct op_instance *oi;
     cr_assert_eq(

@@ -77,7 +77,7 @@ static void quant_roundtrip(nncl_dtype qt, int axis, int with_zp, uint32_t seed)
   tu_fill(sc.data, (size_t)axis_n, seed + 1, 0.002f, 0.02f);
   nncl_array zp = axis == 99 ? qrand(qt, seed + 2, 0, NULL, qmin(qt) / 2, qmax(qt) / 2)
                              : QRAND(qt, seed + 2, qmin(qt) / 2, qmax(qt) / 2, axis_n);
-  const struct nncl_attr at[] = {A_INT("axis", axis == 99 ? 1 : axis)};
+  const struct nncl__attr at[] = {A_INT("axis", axis == 99 ? 1 : axis)};
   const nncl_array *in[] = {&x, &sc, &zp};
   int n_in = with_zp ? 3 : 2;
   nncl_array y;
@@ -110,7 +110,7 @@ Test(quant, dequantize_int32) {
   nncl_array x = QRAND(NNCL_INT32, 21, -100000, 100000, 3, 37);
   nncl_array sc = TU_RAND(22, 37);
   nncl_array zp = QRAND(NNCL_INT32, 23, -50, 50, 37);
-  const struct nncl_attr at[] = {A_INT("axis", -1)};
+  const struct nncl__attr at[] = {A_INT("axis", -1)};
   const nncl_array *in[] = {&x, &sc, &zp};
   nncl_array y;
   tu_run_op("DequantizeLinear", 13, at, 1, 3, in, 1, &y);
@@ -262,7 +262,7 @@ static void qconv_case(const struct conv_case *cc, nncl_dtype tx, nncl_dtype tw,
   const int64_t st2[2] = {cc->sh, cc->sw}, dl2[2] = {cc->dh, cc->dw};
   const int64_t *st = one_d ? st2 + 1 : st2, *dl = one_d ? dl2 + 1 : dl2;
   int sp = one_d ? 1 : 2;
-  struct nncl_attr at[4] = {
+  struct nncl__attr at[4] = {
       A_INT("group", cc->group),
       {.name = "strides", .type = ATTR_INTS, .ints = (int64_t *)st, .n = sp},
       {.name = "dilations", .type = ATTR_INTS, .ints = (int64_t *)dl, .n = sp},
@@ -312,7 +312,7 @@ Test(quant, qlinear_conv_int8_grouped) { qconv_case(&grouped, NNCL_INT8, NNCL_IN
 Test(quant, errors_name_the_problem) {
   nncl_array x = TU_RAND(71, 2, 3), sc = TU_RAND(72, 4);
   const nncl_array *in[] = {&x, &sc};
-  const struct nncl_attr at[] = {A_INT("axis", 1)};
+  const struct nncl__attr at[] = {A_INT("axis", 1)};
   nncl_array y;
   cr_assert_eq(tu_try_op("QuantizeLinear", 13, at, 1, 2, in, 1, &y), NNCL_ERR_SHAPE);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "axis"));
@@ -328,8 +328,8 @@ static void maxpool_int_case(nncl_dtype t, int with_idx, uint32_t seed) {
   const int64_t n = 2, c = 3, h = 13, w = 10, kh = 3, kw = 2, sh = 2, sw = 1, ph = 1, pw = 0;
   const int64_t oh = (h + 2 * ph - kh) / sh + 1, ow = (w + 2 * pw - kw) / sw + 1;
   nncl_array x = QRAND(t, seed, qmin(t), qmax(t), n, c, h, w);
-  const struct nncl_attr at[] = {A_INTS("kernel_shape", kh, kw), A_INTS("strides", sh, sw),
-                                 A_INTS("pads", ph, pw, ph, pw)};
+  const struct nncl__attr at[] = {A_INTS("kernel_shape", kh, kw), A_INTS("strides", sh, sw),
+                                  A_INTS("pads", ph, pw, ph, pw)};
   const nncl_array *in[] = {&x};
   nncl_array y[2];
   tu_run_op("MaxPool", 12, at, 3, 1, in, with_idx ? 2 : 1, y);
@@ -359,8 +359,8 @@ static void bn_train_case(int64_t n, int64_t c, int64_t h, int64_t w, int n_out,
   nncl_array sc = TU_RAND(seed + 1, c), b = TU_RAND(seed + 2, c), m = TU_RAND(seed + 3, c);
   nncl_array v = TU_RAND(seed + 4, c);
   tu_fill(v.data, (size_t)c, seed + 4, 0.5f, 2.0f);
-  const struct nncl_attr at[] = {A_INT("training_mode", 1), A_FLOAT("momentum", momentum),
-                                 A_FLOAT("epsilon", 1e-3f)};
+  const struct nncl__attr at[] = {A_INT("training_mode", 1), A_FLOAT("momentum", momentum),
+                                  A_FLOAT("epsilon", 1e-3f)};
   const nncl_array *in[] = {&x, &sc, &b, &m, &v};
   nncl_array out[3];
   tu_run_op("BatchNormalization", 15, at, 3, 5, in, n_out, out);
@@ -397,8 +397,8 @@ Test(grid_sample, all_modes_paddings_alignments) {
   for (int m = 0; m < 3; ++m)
     for (int p = 0; p < 3; ++p)
       for (int al = 0; al < 2; ++al) {
-        const struct nncl_attr at[] = {A_STR("mode", modes[m]), A_STR("padding_mode", pads[p]),
-                                       A_INT("align_corners", al)};
+        const struct nncl__attr at[] = {A_STR("mode", modes[m]), A_STR("padding_mode", pads[p]),
+                                        A_INT("align_corners", al)};
         const nncl_array *in[] = {&x, &g};
         nncl_array y;
         tu_run_op("GridSample", 16, at, 3, 2, in, 1, &y);

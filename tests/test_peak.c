@@ -27,12 +27,12 @@ static float fma_reference(unsigned gid, unsigned iters, float m, float c, int w
 static void check_fma_variant(const char *kernel, int width, const char *options) {
   nncl_context *ctx = tu_ctx();
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", options, kernel, &k), NNCL_OK, "%s",
+  cr_assert_eq(nncl__kernel_get(ctx, "peak", options, kernel, &k), NNCL_OK, "%s",
                nncl_context_last_error(ctx));
   enum { N = 100 }; /* not a multiple of the work-group size: the extra items must not write */
   cl_mem out;
-  cr_assert_eq(nncl_buffer_create(ctx, 128 * 4, "fma out", &out), NNCL_OK);
-  cr_assert_eq(nncl_buffer_fill_zero(ctx, out, 0, 128 * 4), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, 128 * 4, "fma out", &out), NNCL_OK);
+  cr_assert_eq(nncl__buffer_fill_zero(ctx, out, 0, 128 * 4), NNCL_OK);
   const cl_uint n = N, iters = 5;
   const float m = 0.999f, c = 0.001f, threshold = -FLT_MAX;
   size_t global = N, local = 32;
@@ -40,12 +40,12 @@ static void check_fma_variant(const char *kernel, int width, const char *options
                            NNCL_ARG(iters), NNCL_ARG(m), NNCL_ARG(c), NNCL_ARG(threshold)),
                NNCL_OK, "%s", nncl_context_last_error(ctx));
   float got[128], want[N];
-  cr_assert_eq(nncl_buffer_download(ctx, out, 0, got, sizeof got), NNCL_OK);
+  cr_assert_eq(nncl__buffer_download(ctx, out, 0, got, sizeof got), NNCL_OK);
   for (unsigned i = 0; i < N; i++) want[i] = fma_reference(i, iters, m, c, width);
   tu_assert_close(got, want, N, 1e-5, 1e-6, kernel);
   for (int i = N; i < 128; i++)
     cr_assert_eq(got[i], 0.0f, "%s: item %d past the end stored", kernel, i);
-  nncl_buffer_release(out);
+  nncl__buffer_release(out);
 }
 
 /* Both multiply-add flavours: fma() (devices with hardware FMA) and mad() (the others). */
@@ -68,22 +68,22 @@ Test(peak_kernels, read_write_copy_touch_every_element) {
   float host[N4 * 4];
   tu_fill(host, N4 * 4, 7, -1, 1);
   cl_mem src, dst, sums;
-  cr_assert_eq(nncl_buffer_from_host(ctx, host, sizeof host, "src", &src), NNCL_OK);
-  cr_assert_eq(nncl_buffer_create(ctx, sizeof host + 64, "dst", &dst), NNCL_OK);
-  cr_assert_eq(nncl_buffer_fill_zero(ctx, dst, 0, sizeof host + 64), NNCL_OK);
-  cr_assert_eq(nncl_buffer_create(ctx, 64 * 4, "sums", &sums), NNCL_OK);
+  cr_assert_eq(nncl__buffer_from_host(ctx, host, sizeof host, "src", &src), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, sizeof host + 64, "dst", &dst), NNCL_OK);
+  cr_assert_eq(nncl__buffer_fill_zero(ctx, dst, 0, sizeof host + 64), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, 64 * 4, "sums", &sums), NNCL_OK);
   cl_uint n4 = N4;
   cl_kernel kr, kw, kc;
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_read", &kr), NNCL_OK);
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_write", &kw), NNCL_OK);
-  cr_assert_eq(nncl_kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_copy", &kc), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_read", &kr), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_write", &kw), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "peak", "-D PEAK_FMA=1", "peak_copy", &kc), NNCL_OK);
 
   const float threshold = -FLT_MAX;
   cr_assert_eq(NNCL_LAUNCH(ctx, kr, NULL, 1, &global, &local, NNCL_ARG(src), NNCL_ARG(sums),
                            NNCL_ARG(n4), NNCL_ARG(threshold)),
                NNCL_OK);
   float got[64], want[64] = {0};
-  cr_assert_eq(nncl_buffer_download(ctx, sums, 0, got, sizeof got), NNCL_OK);
+  cr_assert_eq(nncl__buffer_download(ctx, sums, 0, got, sizeof got), NNCL_OK);
   /* Item g of the rounded grid (G = 64) sums float4 elements g, g + G, ... below N4. */
   for (unsigned g = 0; g < 64; g++) {
     float acc[4] = {0, 0, 0, 0};
@@ -100,7 +100,7 @@ Test(peak_kernels, read_write_copy_touch_every_element) {
       NNCL_LAUNCH(ctx, kc, NULL, 1, &global, &local, NNCL_ARG(src), NNCL_ARG(dst), NNCL_ARG(n4)),
       NNCL_OK);
   static float copy[N4 * 4 + 16];
-  cr_assert_eq(nncl_buffer_download(ctx, dst, 0, copy, sizeof host + 64), NNCL_OK);
+  cr_assert_eq(nncl__buffer_download(ctx, dst, 0, copy, sizeof host + 64), NNCL_OK);
   tu_assert_close(copy, host, N4 * 4, 0, 0, "peak_copy");
   for (int i = 0; i < 16; i++) cr_assert_eq(copy[N4 * 4 + i], 0.0f, "peak_copy wrote past the end");
 
@@ -108,14 +108,14 @@ Test(peak_kernels, read_write_copy_touch_every_element) {
   cr_assert_eq(
       NNCL_LAUNCH(ctx, kw, NULL, 1, &global, &local, NNCL_ARG(dst), NNCL_ARG(n4), NNCL_ARG(value)),
       NNCL_OK);
-  cr_assert_eq(nncl_buffer_download(ctx, dst, 0, copy, sizeof host + 64), NNCL_OK);
+  cr_assert_eq(nncl__buffer_download(ctx, dst, 0, copy, sizeof host + 64), NNCL_OK);
   for (int i = 0; i < N4 * 4; i++)
     cr_assert_eq(copy[i], value + (float)(i % 4), "peak_write element %d is %g", i, copy[i]);
   for (int i = 0; i < 16; i++)
     cr_assert_eq(copy[N4 * 4 + i], 0.0f, "peak_write wrote past the end");
-  nncl_buffer_release(src);
-  nncl_buffer_release(dst);
-  nncl_buffer_release(sums);
+  nncl__buffer_release(src);
+  nncl__buffer_release(dst);
+  nncl__buffer_release(sums);
 }
 
 static int sane(double v, double lo, double hi) { return isfinite(v) && v > lo && v < hi; }

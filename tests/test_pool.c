@@ -26,14 +26,15 @@ static const char *ap_name(enum pool_ref_autopad ap) {
 }
 
 /* Attributes of a case; returns the count. */
-static int case_attrs(struct pcase *t, struct nncl_attr *a, int storage_order) {
+static int case_attrs(struct pcase *t, struct nncl__attr *a, int storage_order) {
   int n = 0;
-  a[n++] = (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = t->k, .n = t->sr};
-  a[n++] = (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = t->s, .n = t->sr};
+  a[n++] = (struct nncl__attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = t->k, .n = t->sr};
+  a[n++] = (struct nncl__attr){.name = "strides", .type = ATTR_INTS, .ints = t->s, .n = t->sr};
   if (t->with_dil)
-    a[n++] = (struct nncl_attr){.name = "dilations", .type = ATTR_INTS, .ints = t->d, .n = t->sr};
+    a[n++] = (struct nncl__attr){.name = "dilations", .type = ATTR_INTS, .ints = t->d, .n = t->sr};
   if (t->with_pads)
-    a[n++] = (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = t->pads, .n = 2 * t->sr};
+    a[n++] =
+        (struct nncl__attr){.name = "pads", .type = ATTR_INTS, .ints = t->pads, .n = 2 * t->sr};
   a[n++] = A_STR("auto_pad", ap_name(t->ap));
   a[n++] = A_INT("ceil_mode", t->ceil_mode);
   a[n++] = A_INT("count_include_pad", t->include_pad);
@@ -107,7 +108,7 @@ Test(pool, maxpool_with_indices) {
   for (int i = 0; i < N_CASES; i++) {
     for (int so = 0; so < 2; so++) {
       struct pcase *t = &cases[i];
-      struct nncl_attr at[8];
+      struct nncl__attr at[8];
       int na = case_attrs(t, at, so);
       nncl_array x = case_input(t, 100 + (uint32_t)i), out[2];
       const nncl_array *in[] = {&x};
@@ -156,7 +157,7 @@ Test(pool, maxpool_both_kernels) {
   for (int i = 0; i < N_CASES + 4; i++)
     for (int a = 0; a < 2; a++) {
       struct pcase *t = i < N_CASES ? &cases[i] : &wide[i - N_CASES];
-      struct nncl_attr at[9];
+      struct nncl__attr at[9];
       int na = case_attrs(t, at, 0);
       at[na++] = A_STR("nncl.algo", algos[a]);
       nncl_array x = case_input(t, 300 + (uint32_t)i), y;
@@ -186,8 +187,8 @@ Test(pool, maxpool_single_output_and_onnx_example) {
   /* ONNX test_maxpool_with_argmax_2d_precomputed_strides: 5x5 ramp, 2x2/2, column-major. */
   nncl_array x = TU_ZEROS(NNCL_FLOAT32, 1, 1, 5, 5), out[2];
   for (int i = 0; i < 25; i++) ((float *)x.data)[i] = (float)(i + 1);
-  struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2),
-                           A_INT("storage_order", 1)};
+  struct nncl__attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2),
+                            A_INT("storage_order", 1)};
   const nncl_array *in[] = {&x};
   tu_run_op("MaxPool", 12, at, 3, 1, in, 2, out);
   const float wy[] = {7, 9, 17, 19};
@@ -205,7 +206,7 @@ Test(pool, maxpool_single_output_and_onnx_example) {
 Test(pool, averagepool_and_lppool) {
   for (int i = 0; i < N_CASES; i++) {
     struct pcase *t = &cases[i];
-    struct nncl_attr at[9];
+    struct nncl__attr at[9];
     int na = case_attrs(t, at, 0);
     nncl_array x = case_input(t, 200 + (uint32_t)i), out;
     const nncl_array *in[] = {&x};
@@ -249,7 +250,7 @@ Test(pool, global_pools) {
     float *want = malloc((size_t)rows * sizeof *want);
     for (int op = 0; op < 3; op++) {
       const nncl_array *in[] = {&x};
-      struct nncl_attr at[] = {A_INT("p", 3)};
+      struct nncl__attr at[] = {A_INT("p", 3)};
       tu_run_op(ops[op], 2, at, op == 2 ? 1 : 0, 1, in, 1, &out);
       cr_assert_eq(out.shape.rank, ranks[s]);
       for (int i = 2; i < ranks[s]; i++) cr_assert_eq(out.shape.dims[i], 1);
@@ -271,7 +272,7 @@ Test(pool, ties_and_nan) {
   float *v = x.data;
   for (int i = 0; i < 16; i++) v[i] = 1.0f;
   v[10] = NAN;
-  struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2)};
+  struct nncl__attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2)};
   const nncl_array *in[] = {&x};
   tu_run_op("MaxPool", 12, at, 2, 1, in, 2, out);
   const float *y = out[0].data;
@@ -294,7 +295,7 @@ Test(pool, ties_and_nan) {
 Test(pool, empty_batch) {
   nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 3, 5, 5), out[2];
   const nncl_array *in[] = {&x};
-  struct nncl_attr at[] = {A_INTS("kernel_shape", 3, 3), A_INTS("strides", 2, 2)};
+  struct nncl__attr at[] = {A_INTS("kernel_shape", 3, 3), A_INTS("strides", 2, 2)};
   tu_run_op("MaxPool", 12, at, 2, 1, in, 2, out);
   cr_assert_eq(out[0].shape.dims[0], 0);
   cr_assert_eq(out[0].shape.dims[2], 2);
@@ -312,7 +313,7 @@ Test(pool, empty_batch) {
    test_maxunpool_export_with_output_shape). */
 static void unpool_case(const int64_t *xd, const int64_t *out_hw) {
   nncl_array x = tu_rand(400, 4, xd), pooled[2], out, shape;
-  struct nncl_attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2)};
+  struct nncl__attr at[] = {A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2)};
   const nncl_array *in[] = {&x};
   tu_run_op("MaxPool", 12, at, 2, 1, in, 2, pooled);
   const int64_t rows = xd[0] * xd[1], def[2] = {xd[2] / 2 * 2, xd[3] / 2 * 2};
@@ -358,7 +359,7 @@ Test(pool, maxunpool) {
 Test(pool, errors_name_node_and_shapes) {
   nncl_array x = TU_RAND(1, 1, 2, 3, 3), out[2];
   const nncl_array *in[] = {&x};
-  struct nncl_attr big[] = {A_INTS("kernel_shape", 5, 5)};
+  struct nncl__attr big[] = {A_INTS("kernel_shape", 5, 5)};
   cr_assert_eq(tu_try_op("MaxPool", 12, big, 1, 1, in, 1, out), NNCL_ERR_SHAPE);
   const char *msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "MaxPool") && strstr(msg, "[1, 2, 3, 3]"), "%s", msg);
@@ -366,22 +367,22 @@ Test(pool, errors_name_node_and_shapes) {
   cr_assert_eq(tu_try_op("AveragePool", 11, NULL, 0, 1, in, 1, out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "kernel_shape"));
 
-  struct nncl_attr wrong[] = {A_INTS("kernel_shape", 2, 2, 2)};
+  struct nncl__attr wrong[] = {A_INTS("kernel_shape", 2, 2, 2)};
   cr_assert_eq(tu_try_op("MaxPool", 12, wrong, 1, 1, in, 1, out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "kernel_shape"));
 
-  struct nncl_attr bad_pad[] = {A_INTS("kernel_shape", 2, 2), A_STR("auto_pad", "SAME")};
+  struct nncl__attr bad_pad[] = {A_INTS("kernel_shape", 2, 2), A_STR("auto_pad", "SAME")};
   cr_assert_eq(tu_try_op("MaxPool", 12, bad_pad, 2, 1, in, 1, out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "auto_pad"));
 
   nncl_array r6 = TU_RAND(2, 1, 1, 2, 2, 2, 2);
   const nncl_array *in6[] = {&r6};
-  struct nncl_attr k4[] = {A_INTS("kernel_shape", 1, 1, 1, 1)};
+  struct nncl__attr k4[] = {A_INTS("kernel_shape", 1, 1, 1, 1)};
   cr_assert_eq(tu_try_op("MaxPool", 12, k4, 1, 1, in6, 1, out), NNCL_ERR_UNSUPPORTED);
 
   nncl_array i32 = TU_ZEROS(NNCL_INT32, 1, 2, 3, 3);
   const nncl_array *ini[] = {&i32};
-  struct nncl_attr k2[] = {A_INTS("kernel_shape", 2, 2)};
+  struct nncl__attr k2[] = {A_INTS("kernel_shape", 2, 2)};
   cr_assert_eq(tu_try_op("MaxPool", 12, k2, 1, 1, ini, 1, out), NNCL_ERR_DTYPE);
 
   nncl_array idx_bad = TU_ZEROS(NNCL_INT64, 1, 2, 2, 2);

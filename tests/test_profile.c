@@ -18,7 +18,7 @@
 
 static void launch_vadd(nncl_context *ctx, cl_mem a, cl_mem b, cl_mem c, cl_uint n) {
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", NULL, "selftest_vadd", &k), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "selftest", NULL, "selftest_vadd", &k), NNCL_OK);
   size_t global = n, local = 64;
   cr_assert_eq(NNCL_LAUNCH(ctx, k, "vadd", 1, &global, &local, NNCL_ARG(a), NNCL_ARG(b),
                            NNCL_ARG(c), NNCL_ARG(n)),
@@ -29,27 +29,27 @@ Test(profiling, session_records_only_while_on) {
   nncl_context *ctx = tu_ctx();
   const cl_uint n = 4096;
   cl_mem a, b, c;
-  cr_assert_eq(nncl_buffer_create(ctx, n * 4, "a", &a), NNCL_OK);
-  cr_assert_eq(nncl_buffer_create(ctx, n * 4, "b", &b), NNCL_OK);
-  cr_assert_eq(nncl_buffer_create(ctx, n * 4, "c", &c), NNCL_OK);
-  cr_assert_eq(nncl_buffer_fill_zero(ctx, a, 0, n * 4), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, n * 4, "a", &a), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, n * 4, "b", &b), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, n * 4, "c", &c), NNCL_OK);
+  cr_assert_eq(nncl__buffer_fill_zero(ctx, a, 0, n * 4), NNCL_OK);
 
   /* Off: no event is requested at all. */
   launch_vadd(ctx, a, b, c, n);
   cr_assert_eq(nncl_context_finish(ctx), NNCL_OK);
-  cr_assert(!nncl_prof_active(ctx));
+  cr_assert(!nncl__prof_active(ctx));
   cr_assert_eq(ctx->prof_count, 0, "profiling off recorded %zu events", ctx->prof_count);
 
-  cr_assert_eq(nncl_prof_begin(ctx), NNCL_OK);
-  cr_assert_eq(nncl_prof_begin(ctx), NNCL_ERR_STATE, "a second session is refused");
+  cr_assert_eq(nncl__prof_begin(ctx), NNCL_OK);
+  cr_assert_eq(nncl__prof_begin(ctx), NNCL_ERR_STATE, "a second session is refused");
   ctx->current_node = 7;
   launch_vadd(ctx, a, b, c, n);
   ctx->current_node = -1;
   launch_vadd(ctx, a, b, c, n);
-  cr_assert_eq(nncl_buffer_copy(ctx, a, 0, b, 0, n * 4), NNCL_OK);
+  cr_assert_eq(nncl__buffer_copy(ctx, a, 0, b, 0, n * 4), NNCL_OK);
   struct prof_timing *t = NULL;
   size_t count = 0;
-  cr_assert_eq(nncl_prof_end(ctx, &t, &count), NNCL_OK, "%s", nncl_context_last_error(ctx));
+  cr_assert_eq(nncl__prof_end(ctx, &t, &count), NNCL_OK, "%s", nncl_context_last_error(ctx));
   cr_assert_eq(count, 3);
   cr_assert_str_eq(t[0].kernel, "vadd");
   cr_assert_eq(t[0].node, 7);
@@ -65,17 +65,17 @@ Test(profiling, session_records_only_while_on) {
     if (i) cr_assert(t[i].host_enqueue_ns >= t[i - 1].host_enqueue_ns);
   }
   free(t);
-  cr_assert(!nncl_prof_active(ctx));
+  cr_assert(!nncl__prof_active(ctx));
   cr_assert_eq(ctx->prof_count, 0, "events are released when the session ends");
-  cr_assert_eq(nncl_prof_end(ctx, &t, &count), NNCL_ERR_STATE);
+  cr_assert_eq(nncl__prof_end(ctx, &t, &count), NNCL_ERR_STATE);
 
   /* Off again: nothing recorded. */
   launch_vadd(ctx, a, b, c, n);
   cr_assert_eq(nncl_context_finish(ctx), NNCL_OK);
   cr_assert_eq(ctx->prof_count, 0);
-  nncl_buffer_release(a);
-  nncl_buffer_release(b);
-  nncl_buffer_release(c);
+  nncl__buffer_release(a);
+  nncl__buffer_release(b);
+  nncl__buffer_release(c);
 }
 
 /* ---- the builder on synthetic runs ---- */
@@ -430,7 +430,7 @@ Test(graph_profile, small_net_adds_up_and_traces, .timeout = 300) {
   cr_assert(err <= 0.05, "nodes %.1f us + other %.1f us against %.1f-%.1f us busy: %.2f%% outside",
             p.nodes_ns * 1e-3, p.other_ns * 1e-3, p.busy_min_ns * 1e-3, p.busy_median_ns * 1e-3,
             100 * err);
-  cr_assert(!nncl_prof_active(ctx));
+  cr_assert(!nncl__prof_active(ctx));
   cr_assert_eq(p.n_nodes, nncl_graph_num_planned_nodes(g));
   cr_assert(p.n_nodes >= 3, "conv, pool and fc at least: %d", p.n_nodes);
   cr_assert(p.n_kernels >= 3);

@@ -58,10 +58,10 @@ Test(reduce, float_ops_every_layout) {
                                   : logsum ? 0.01f
                                            : -2,
                                   prod ? 1.001f : 2);
-        struct nncl_attr attrs[2] = {A_INT("keepdims", keep)};
+        struct nncl__attr attrs[2] = {A_INT("keepdims", keep)};
         int n_attrs = 1;
         if (rc->n_axes >= 0)
-          attrs[n_attrs++] = (struct nncl_attr){
+          attrs[n_attrs++] = (struct nncl__attr){
               .name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes};
         const nncl_array *in[] = {&x};
         nncl_array y;
@@ -118,7 +118,7 @@ Test(reduce, column_kernels_both_algos) {
       for (int a = 0; a < 2; a++) {
         const struct rcase *rc = &cc[ci];
         nncl_array x = rand_shape((uint32_t)(oi * 10 + ci + 7), rc->rank, rc->dims, -2, 2), y;
-        struct nncl_attr attrs[] = {
+        struct nncl__attr attrs[] = {
             {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
             A_STR("nncl.algo", algos[a])};
         const nncl_array *in[] = {&x};
@@ -157,7 +157,7 @@ Test(reduce, row_kernels_both_algos) {
         nncl_array x = rand_shape((uint32_t)(oi * 10 + ci + 3), rc->rank, rc->dims,
                                   prod ? 0.999f : -2, prod ? 1.001f : 2),
                    y;
-        struct nncl_attr attrs[] = {
+        struct nncl__attr attrs[] = {
             {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
             A_STR("nncl.algo", algo)};
         const nncl_array *in[] = {&x};
@@ -184,7 +184,7 @@ Test(reduce, row_kernels_both_algos) {
 Test(reduce, empty_reduction_identities) {
   const int64_t d[] = {2, 0, 3};
   nncl_array x = tu_zeros(NNCL_FLOAT32, 3, d), y;
-  struct nncl_attr ax = A_INTS("axes", 1);
+  struct nncl__attr ax = A_INTS("axes", 1);
   const nncl_array *in[] = {&x};
   const char *names[] = {"ReduceSum", "ReduceProd", "ReduceMax", "ReduceMin", "ReduceMean"};
   const float want[] = {0, 1, -INFINITY, INFINITY, NAN};
@@ -203,7 +203,7 @@ Test(reduce, log_sum_exp_large_values) {
   nncl_array x = TU_RAND(9, 4, 700), y;
   for (int i = 0; i < 2800; i++) ((float *)x.data)[i] *= 200.0f;
   for (int i = 0; i < 700; i++) ((float *)x.data)[700 + i] = -INFINITY; /* row 1 empty of mass */
-  struct nncl_attr ax = A_INTS("axes", 1);
+  struct nncl__attr ax = A_INTS("axes", 1);
   const nncl_array *in[] = {&x};
   tu_run_op("ReduceLogSumExp", 13, &ax, 1, 1, in, 1, &y);
   float want[4];
@@ -225,12 +225,12 @@ Test(reduce, int64_and_axes_input) {
     for (int variant = 0; variant < 3; variant++) {
       int mask[3] = {variant == 0, variant == 1 || variant == 2, variant == 2};
       nncl_array axes = variant == 0 ? TU_I64(0) : variant == 1 ? TU_I64(1) : TU_I64(-1, 1);
-      struct nncl_attr keep = A_INT("keepdims", 0);
+      struct nncl__attr keep = A_INT("keepdims", 0);
       if (k == 0) { /* ReduceSum 13: axes as an input */
         const nncl_array *in[] = {&x, &axes};
         tu_run_op(names[k], 13, &keep, 1, 2, in, 1, &y);
       } else {
-        struct nncl_attr attrs[] = {
+        struct nncl__attr attrs[] = {
             keep,
             {.name = "axes", .type = ATTR_INTS, .ints = axes.data, .n = (int)axes.shape.dims[0]}};
         const nncl_array *in[] = {&x};
@@ -251,7 +251,7 @@ Test(reduce, int64_and_axes_input) {
 Test(reduce, noop_with_empty_axes) {
   nncl_array x = TU_RAND(4, 3, 4), empty = tu_zeros(NNCL_INT64, 1, (int64_t[]){0}), y;
   const nncl_array *in[] = {&x, &empty};
-  struct nncl_attr noop = A_INT("noop_with_empty_axes", 1);
+  struct nncl__attr noop = A_INT("noop_with_empty_axes", 1);
   tu_run_op("ReduceSum", 13, &noop, 1, 2, in, 1, &y);
   cr_assert_eq(y.shape.rank, 2);
   tu_assert_close((float *)y.data, (float *)x.data, 12, 0, 0, "noop ReduceSum");
@@ -276,8 +276,8 @@ static void check_arg(const int64_t *dims, int axis, int keep, int is_min, int l
   if (quant)
     for (int64_t i = 0; i < nncl_shape_numel(&x.shape); i++)
       ((float *)x.data)[i] = floorf(((float *)x.data)[i] * 2);
-  struct nncl_attr attrs[] = {A_INT("axis", axis), A_INT("keepdims", keep),
-                              A_INT("select_last_index", last), A_STR("nncl.algo", algo)};
+  struct nncl__attr attrs[] = {A_INT("axis", axis), A_INT("keepdims", keep),
+                               A_INT("select_last_index", last), A_STR("nncl.algo", algo)};
   const nncl_array *in[] = {&x};
   tu_run_op(is_min ? "ArgMin" : "ArgMax", 13, attrs, algo ? 4 : 3, 1, in, 1, &y);
   cr_assert_eq(y.dtype, NNCL_INT64);
@@ -314,12 +314,12 @@ Test(reduce, argmax_argmin) {
 
 Test(reduce, errors) {
   nncl_array x = TU_RAND(1, 2, 3), y;
-  struct nncl_attr dup = A_INTS("axes", 1, -1);
+  struct nncl__attr dup = A_INTS("axes", 1, -1);
   const nncl_array *in[] = {&x};
   cr_assert_eq(tu_try_op("ReduceMean", 11, &dup, 1, 1, in, 1, &y), NNCL_ERR_INVALID_ARGUMENT);
   const char *msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "ReduceMean") && strstr(msg, "twice"), "%s", msg);
-  struct nncl_attr far = A_INTS("axes", 2);
+  struct nncl__attr far = A_INTS("axes", 2);
   cr_assert_eq(tu_try_op("ReduceMax", 11, &far, 1, 1, in, 1, &y), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "axis 2"));
   nncl_array l = TU_ZEROS(NNCL_INT64, 4);
@@ -329,7 +329,7 @@ Test(reduce, errors) {
   const int64_t d[] = {2, 0};
   nncl_array e = tu_zeros(NNCL_FLOAT32, 2, d);
   const nncl_array *ei[] = {&e};
-  struct nncl_attr ax = A_INT("axis", 1);
+  struct nncl__attr ax = A_INT("axis", 1);
   cr_assert_eq(tu_try_op("ArgMax", 13, &ax, 1, 1, ei, 1, &y), NNCL_ERR_SHAPE);
   nncl_array_free(&x);
   nncl_array_free(&l);

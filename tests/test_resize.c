@@ -43,7 +43,7 @@ static void run_case(const struct rcase *t, int id) {
   memcpy(scales.data, t->scales, (size_t)rk * sizeof(float));
   const nncl_array *in[] = {&x, t->coord == RREF_TF_CROP ? &roi : NULL,
                             t->use_sizes ? NULL : &scales, t->use_sizes ? &sizes : NULL};
-  struct nncl_attr at[] = {
+  struct nncl__attr at[] = {
       A_STR("mode", mode_names[t->mode]),
       A_STR("coordinate_transformation_mode", coord_names[t->coord]),
       A_STR("nearest_mode", round_names[t->round < RREF_SIMPLE ? t->round : 0]),
@@ -194,7 +194,7 @@ Test(resize, upsample_and_resize10) {
                          .round = RREF_SIMPLE};
   float *want = malloc(3 * 2 * 8 * 15 * sizeof *want);
 
-  struct nncl_attr a7[] = {A_FLOATS("scales", 1, 1, 2, 3), A_STR("mode", "nearest")};
+  struct nncl__attr a7[] = {A_FLOATS("scales", 1, 1, 2, 3), A_STR("mode", "nearest")};
   const nncl_array *in1[] = {&x};
   tu_run_op("Upsample", 7, a7, 2, 1, in1, 1, &out);
   r.mode = RREF_NEAREST;
@@ -202,7 +202,7 @@ Test(resize, upsample_and_resize10) {
   tu_assert_close((float *)out.data, want, 720, 0, 0, "Upsample-7 nearest");
   nncl_array_free(&out);
 
-  struct nncl_attr a9[] = {A_STR("mode", "linear")};
+  struct nncl__attr a9[] = {A_STR("mode", "linear")};
   const nncl_array *in2[] = {&x, &scales};
   tu_run_op("Upsample", 9, a9, 1, 2, in2, 1, &out);
   r.mode = RREF_LINEAR;
@@ -213,7 +213,7 @@ Test(resize, upsample_and_resize10) {
   /* Resize-10 downsampling nearest: onnxruntime rounds up */
   const float dn[4] = {1, 1, 0.6f, 0.5f};
   memcpy(scales.data, dn, sizeof dn);
-  struct nncl_attr a10[] = {A_STR("mode", "nearest")};
+  struct nncl__attr a10[] = {A_STR("mode", "nearest")};
   tu_run_op("Resize", 10, a10, 1, 2, in2, 1, &out);
   struct resize_ref d = {.rank = 4,
                          .in = {3, 2, 4, 5},
@@ -237,7 +237,7 @@ Test(resize, onnx_example_upsample_nearest) {
   /* test_upsample_nearest: [[1, 2], [3, 4]] by (2, 3) */
   nncl_array x = TU_ZEROS(NNCL_FLOAT32, 1, 1, 2, 2), out;
   for (int i = 0; i < 4; i++) ((float *)x.data)[i] = (float)(i + 1);
-  struct nncl_attr a7[] = {A_FLOATS("scales", 1, 1, 2, 3), A_STR("mode", "nearest")};
+  struct nncl__attr a7[] = {A_FLOATS("scales", 1, 1, 2, 3), A_STR("mode", "nearest")};
   const nncl_array *in[] = {&x};
   tu_run_op("Upsample", 7, a7, 2, 1, in, 1, &out);
   const float want[] = {1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4};
@@ -252,7 +252,7 @@ Test(resize, errors) {
   nncl_array sc = tu_zeros(NNCL_FLOAT32, 1, &four), sc3 = tu_zeros(NNCL_FLOAT32, 1, &three);
   const float v[4] = {1, 2, 2, 2};
   memcpy(sc.data, v, sizeof v);
-  struct nncl_attr lin[] = {A_STR("mode", "linear")};
+  struct nncl__attr lin[] = {A_STR("mode", "linear")};
   const nncl_array *in[] = {&x, NULL, &sc};
   cr_assert_eq(tu_try_op("Resize", 13, lin, 1, 3, in, 1, &out), NNCL_ERR_UNSUPPORTED);
   const char *msg = nncl_context_last_error(tu_ctx());
@@ -267,16 +267,16 @@ Test(resize, errors) {
   const nncl_array *both[] = {&x, NULL, &sc, &sizes};
   cr_assert_eq(tu_try_op("Resize", 13, NULL, 0, 4, both, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
 
-  struct nncl_attr bad[] = {A_STR("coordinate_transformation_mode", "corners")};
+  struct nncl__attr bad[] = {A_STR("coordinate_transformation_mode", "corners")};
   const nncl_array *ok[] = {&x, NULL, &sc};
   cr_assert_eq(tu_try_op("Resize", 13, bad, 1, 3, ok, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "corners"));
 
-  struct nncl_attr cubic[] = {A_STR("mode", "cubic")};
+  struct nncl__attr cubic[] = {A_STR("mode", "cubic")};
   const nncl_array *up[] = {&x, &sc};
   cr_assert_eq(tu_try_op("Upsample", 9, cubic, 1, 2, up, 1, &out), NNCL_ERR_INVALID_ARGUMENT);
 
-  struct nncl_attr b3[] = {A_INT("blocksize", 3)};
+  struct nncl__attr b3[] = {A_INT("blocksize", 3)};
   const nncl_array *in1[] = {&x};
   cr_assert_eq(tu_try_op("DepthToSpace", 13, b3, 1, 1, in1, 1, &out), NNCL_ERR_SHAPE);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "[1, 3, 4, 4]"));
@@ -297,7 +297,7 @@ Test(resize, depth_to_space_and_back) {
     for (int crd = 0; crd < 2; crd++) {
       nncl_array x = TU_RAND(700 + (uint32_t)i, cases[i].n, cases[i].c, cases[i].h, cases[i].w), y,
                  back;
-      struct nncl_attr at[] = {A_INT("blocksize", cases[i].b), A_STR("mode", crd ? "CRD" : "DCR")};
+      struct nncl__attr at[] = {A_INT("blocksize", cases[i].b), A_STR("mode", crd ? "CRD" : "DCR")};
       const nncl_array *in[] = {&x};
       tu_run_op("DepthToSpace", 13, at, 2, 1, in, 1, &y);
       const size_t n = (size_t)nncl_shape_numel(&x.shape);
@@ -332,12 +332,12 @@ Test(resize, empty_batch) {
   nncl_array sc = tu_zeros(NNCL_FLOAT32, 1, &four);
   const float v[4] = {1, 1, 2, 2};
   memcpy(sc.data, v, sizeof v);
-  struct nncl_attr lin[] = {A_STR("mode", "linear")};
+  struct nncl__attr lin[] = {A_STR("mode", "linear")};
   const nncl_array *in[] = {&x, NULL, &sc};
   tu_run_op("Resize", 13, lin, 1, 3, in, 1, &out);
   cr_assert(out.shape.dims[0] == 0 && out.shape.dims[2] == 8 && out.shape.dims[3] == 8);
   nncl_array_free(&out);
-  struct nncl_attr b2[] = {A_INT("blocksize", 2)};
+  struct nncl__attr b2[] = {A_INT("blocksize", 2)};
   const nncl_array *in1[] = {&x};
   tu_run_op("SpaceToDepth", 13, b2, 1, 1, in1, 1, &out);
   cr_assert(out.shape.dims[0] == 0 && out.shape.dims[1] == 12 && out.shape.dims[2] == 2);

@@ -65,7 +65,7 @@ static void run_case(const struct tc *t, uint32_t seed) {
   int n_in = t->cell == REF_LSTM ? 8 : 6;
   while (n_in > 3 && !in[n_in - 1]) n_in--;
 
-  struct nncl_attr attrs[12];
+  struct nncl__attr attrs[12];
   int na = 0;
   attrs[na++] = A_INT("hidden_size", H);
   attrs[na++] = A_STR("direction", t->dir);
@@ -75,15 +75,15 @@ static void run_case(const struct tc *t, uint32_t seed) {
   if (t->input_forget) attrs[na++] = A_INT("input_forget", 1);
   if (t->lbr) attrs[na++] = A_INT("linear_before_reset", 1);
   if (t->n_acts)
-    attrs[na++] = (struct nncl_attr){
+    attrs[na++] = (struct nncl__attr){
         .name = "activations", .type = ATTR_STRINGS, .strs = (char **)t->acts, .n = t->n_acts};
   if (t->n_alpha)
-    attrs[na++] = (struct nncl_attr){.name = "activation_alpha",
-                                     .type = ATTR_FLOATS,
-                                     .floats = (float *)t->alpha,
-                                     .n = t->n_alpha};
+    attrs[na++] = (struct nncl__attr){.name = "activation_alpha",
+                                      .type = ATTR_FLOATS,
+                                      .floats = (float *)t->alpha,
+                                      .n = t->n_alpha};
   if (t->n_beta)
-    attrs[na++] = (struct nncl_attr){
+    attrs[na++] = (struct nncl__attr){
         .name = "activation_beta", .type = ATTR_FLOATS, .floats = (float *)t->beta, .n = t->n_beta};
 
   int n_out = t->n_out ? t->n_out : t->cell == REF_LSTM ? 3 : 2;
@@ -395,13 +395,13 @@ Test(rnn, simple) {
 Test(rnn, shape_errors) {
   nncl_array x = TU_RAND(1, 4, 2, 3), w = TU_RAND(2, 1, 28, 4), r = TU_RAND(3, 1, 28, 7), out[3];
   const nncl_array *in[] = {&x, &w, &r};
-  struct nncl_attr a[] = {A_INT("hidden_size", 7)};
+  struct nncl__attr a[] = {A_INT("hidden_size", 7)};
   cr_assert_eq(tu_try_op("LSTM", 14, a, 1, 3, in, 3, out), NNCL_ERR_SHAPE);
   const char *msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "LSTM") && strstr(msg, "W") && strstr(msg, "[1, 28, 4]") &&
                 strstr(msg, "[1, 28, 3]"),
             "%s", msg);
-  struct nncl_attr bad[] = {A_INT("hidden_size", 7), A_STR("direction", "sideways")};
+  struct nncl__attr bad[] = {A_INT("hidden_size", 7), A_STR("direction", "sideways")};
   cr_assert_eq(tu_try_op("LSTM", 14, bad, 2, 3, in, 3, out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "sideways"));
   nncl_array_free(&x);
@@ -454,7 +454,7 @@ Test(rnn, y_layout_seq_batch_dirs) {
            403);
   nncl_array x = TU_RAND(1, 2, 4, 3), w = TU_RAND(2, 1, 28, 3), r = TU_RAND(3, 1, 28, 7), out[3];
   const nncl_array *in[] = {&x, &w, &r};
-  struct nncl_attr a[] = {A_INT("hidden_size", 7), A_INT("layout", 1), A_INT("nncl.y_layout", 1)};
+  struct nncl__attr a[] = {A_INT("hidden_size", 7), A_INT("layout", 1), A_INT("nncl.y_layout", 1)};
   cr_assert_eq(tu_try_op("LSTM", 14, a, 3, 3, in, 3, out), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "nncl.y_layout"), "%s",
             nncl_context_last_error(tu_ctx()));
@@ -488,7 +488,7 @@ static void node_case(const char *test, const char *op, int hidden, int layout, 
     snprintf(path, sizeof path, "%s/rnn_node/%s/out%d.npy", root, test, i);
     cr_assert_eq(nncl_npy_load(NULL, path, &want[i]), NNCL_OK, "cannot load %s", path);
   }
-  struct nncl_attr a[] = {A_INT("hidden_size", hidden), A_INT("layout", layout)};
+  struct nncl__attr a[] = {A_INT("hidden_size", hidden), A_INT("layout", layout)};
   nncl_array out[2];
   tu_run_op(op, 14, a, 2, n_in, inp, 2, out);
   const nncl_array *yh = y_given ? &want[1] : &want[0];

@@ -101,22 +101,22 @@ static void vadd_check(nncl_context *ctx) {
   tu_fill(a, N, 1, -1, 1);
   tu_fill(b, N, 2, -1, 1);
   cl_mem ma, mb, mc;
-  cr_assert_eq(nncl_buffer_from_host(ctx, a, sizeof a, "a", &ma), NNCL_OK);
-  cr_assert_eq(nncl_buffer_from_host(ctx, b, sizeof b, "b", &mb), NNCL_OK);
-  cr_assert_eq(nncl_buffer_create(ctx, sizeof c, "c", &mc), NNCL_OK);
+  cr_assert_eq(nncl__buffer_from_host(ctx, a, sizeof a, "a", &ma), NNCL_OK);
+  cr_assert_eq(nncl__buffer_from_host(ctx, b, sizeof b, "b", &mb), NNCL_OK);
+  cr_assert_eq(nncl__buffer_create(ctx, sizeof c, "c", &mc), NNCL_OK);
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", NULL, "selftest_vadd", &k), NNCL_OK, "%s",
+  cr_assert_eq(nncl__kernel_get(ctx, "selftest", NULL, "selftest_vadd", &k), NNCL_OK, "%s",
                nncl_context_last_error(ctx));
   cl_uint n = N;
   size_t g = N, l = 64; /* 1000 is not a multiple of 64: exercises rounding + bounds check */
   cr_assert_eq(
       NNCL_LAUNCH(ctx, k, "vadd", 1, &g, &l, NNCL_ARG(ma), NNCL_ARG(mb), NNCL_ARG(mc), NNCL_ARG(n)),
       NNCL_OK);
-  cr_assert_eq(nncl_buffer_download(ctx, mc, 0, c, sizeof c), NNCL_OK);
+  cr_assert_eq(nncl__buffer_download(ctx, mc, 0, c, sizeof c), NNCL_OK);
   for (int i = 0; i < N; i++) cr_assert_eq(c[i], a[i] + b[i], "element %d", i);
-  nncl_buffer_release(ma);
-  nncl_buffer_release(mb);
-  nncl_buffer_release(mc);
+  nncl__buffer_release(ma);
+  nncl__buffer_release(mb);
+  nncl__buffer_release(mc);
 }
 
 Test(programs, second_context_loads_from_disk_with_zero_builds) {
@@ -129,7 +129,7 @@ Test(programs, second_context_loads_from_disk_with_zero_builds) {
   cr_assert_eq(s.program_disk_hits, 0);
   /* same program again: memory hit */
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", NULL, "selftest_axpby", &k), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "selftest", NULL, "selftest_axpby", &k), NNCL_OK);
   nncl_context_stats(ctx, &s);
   cr_assert_eq(s.program_builds, 1);
   cr_assert_eq(s.program_memory_hits, 1);
@@ -193,8 +193,8 @@ Test(programs, options_are_part_of_the_key) {
   fresh_cache_dir("options");
   nncl_context *ctx = new_ctx();
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", "-DSCALE=2.0f", "selftest_axpby", &k), NNCL_OK);
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", "-DSCALE=3.0f", "selftest_axpby", &k), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "selftest", "-DSCALE=2.0f", "selftest_axpby", &k), NNCL_OK);
+  cr_assert_eq(nncl__kernel_get(ctx, "selftest", "-DSCALE=3.0f", "selftest_axpby", &k), NNCL_OK);
   nncl_stats s;
   nncl_context_stats(ctx, &s);
   cr_assert_eq(s.program_builds, 2);
@@ -205,7 +205,7 @@ Test(programs, build_failure_carries_log_and_options) {
   fresh_cache_dir("broken");
   nncl_context *ctx = new_ctx();
   cl_kernel k;
-  nncl_status st = nncl_kernel_get(ctx, "selftest", "-DSELFTEST_BREAK", "selftest_broken", &k);
+  nncl_status st = nncl__kernel_get(ctx, "selftest", "-DSELFTEST_BREAK", "selftest_broken", &k);
   cr_assert_eq(st, NNCL_ERR_BUILD_FAILED);
   const char *msg = nncl_context_last_error(ctx);
   cr_assert(strstr(msg, "kernels/selftest.cl") && strstr(msg, "-DSELFTEST_BREAK") &&
@@ -220,9 +220,9 @@ Test(programs, build_failure_carries_log_and_options) {
 Test(programs, missing_source_and_kernel_are_named) {
   nncl_context *ctx = tu_ctx();
   cl_kernel k;
-  cr_assert_eq(nncl_kernel_get(ctx, "no_such_family", NULL, "x", &k), NNCL_ERR_KERNEL_NOT_FOUND);
+  cr_assert_eq(nncl__kernel_get(ctx, "no_such_family", NULL, "x", &k), NNCL_ERR_KERNEL_NOT_FOUND);
   cr_assert(strstr(nncl_context_last_error(ctx), "no_such_family"));
-  cr_assert_eq(nncl_kernel_get(ctx, "selftest", NULL, "no_such_kernel", &k),
+  cr_assert_eq(nncl__kernel_get(ctx, "selftest", NULL, "no_such_kernel", &k),
                NNCL_ERR_KERNEL_NOT_FOUND);
   cr_assert(strstr(nncl_context_last_error(ctx), "no_such_kernel"));
 }

@@ -19,8 +19,8 @@ static void check_transpose(nncl_dtype dt, const nncl_shape *s, const int *perm,
   nncl_array x = sh_rand_array(dt, seed, s), out;
   int64_t p64[NNCL_MAX_RANK];
   for (int d = 0; d < s->rank; d++) p64[d] = perm[d];
-  struct nncl_attr a[2] = {{.name = "perm", .type = ATTR_INTS, .ints = p64, .n = s->rank},
-                           A_STR("nncl.algo", algo)};
+  struct nncl__attr a[2] = {{.name = "perm", .type = ATTR_INTS, .ints = p64, .n = s->rank},
+                            A_STR("nncl.algo", algo)};
   const nncl_array *in[] = {&x};
   sh_run("Transpose", 13, a, algo ? 2 : 1, 1, in, 1, &out, NULL);
   nncl_shape os = {.rank = s->rank};
@@ -99,9 +99,9 @@ Test(transpose, default_reverses_and_rank0) {
 Test(transpose, bad_perm_names_node_and_shape) {
   nncl_array x = TU_RAND(1, 2, 3, 4);
   const nncl_array *in[] = {&x};
-  struct nncl_attr a = A_INTS("perm", 0, 2, 2);
+  struct nncl__attr a = A_INTS("perm", 0, 2, 2);
   sh_expect_error("Transpose", 13, &a, 1, 1, in, 1, NNCL_ERR_INVALID_ARGUMENT, "[2, 3, 4]", "perm");
-  struct nncl_attr b = A_INTS("perm", 0, 1);
+  struct nncl__attr b = A_INTS("perm", 0, 1);
   sh_expect_error("Transpose", 13, &b, 1, 1, in, 1, NNCL_ERR_INVALID_ARGUMENT, "[2, 3, 4]",
                   "rank 3");
   nncl_array_free(&x);
@@ -128,7 +128,7 @@ Test(concat, random_axes_counts_dtypes) {
       ptr[i] = x[i].data;
     }
     int64_t attr_axis = t % 2 ? axis - r : axis; /* negative axes too */
-    struct nncl_attr a = A_INT("axis", attr_axis);
+    struct nncl__attr a = A_INT("axis", attr_axis);
     nncl_array out;
     sh_run("Concat", 13, &a, 1, n, in, 1, &out, NULL);
     nncl_shape os = base;
@@ -149,9 +149,9 @@ Test(concat, random_axes_counts_dtypes) {
 Test(concat, mismatch_names_node_and_shapes) {
   nncl_array a = TU_RAND(1, 2, 3), b = TU_RAND(2, 3, 3);
   const nncl_array *in[] = {&a, &b};
-  struct nncl_attr ax = A_INT("axis", 1);
+  struct nncl__attr ax = A_INT("axis", 1);
   sh_expect_error("Concat", 13, &ax, 1, 2, in, 1, NNCL_ERR_SHAPE, "[2, 3]", "[3, 3]");
-  struct nncl_attr bad = A_INT("axis", 2);
+  struct nncl__attr bad = A_INT("axis", 2);
   sh_expect_error("Concat", 13, &bad, 1, 2, in, 1, NNCL_ERR_INVALID_ARGUMENT, "axis 2", "rank 2");
   nncl_array_free(&a);
   nncl_array_free(&b);
@@ -160,7 +160,7 @@ Test(concat, mismatch_names_node_and_shapes) {
 /* ---- Split ---- */
 static void check_split(const nncl_array *x, int axis, int n, const int64_t *len, int opset,
                         int via_input) {
-  struct nncl_attr attrs[2] = {A_INT("axis", axis)};
+  struct nncl__attr attrs[2] = {A_INT("axis", axis)};
   int na = 1;
   nncl_array lens = {0};
   const nncl_array *in[2] = {x, NULL};
@@ -171,7 +171,7 @@ static void check_split(const nncl_array *x, int axis, int n, const int64_t *len
     n_in = 2;
   } else if (len) {
     attrs[na++] =
-        (struct nncl_attr){.name = "split", .type = ATTR_INTS, .ints = (int64_t *)len, .n = n};
+        (struct nncl__attr){.name = "split", .type = ATTR_INTS, .ints = (int64_t *)len, .n = n};
   }
   nncl_array out[4];
   sh_run("Split", opset, attrs, na, n_in, in, n, out, NULL);
@@ -209,9 +209,9 @@ Test(split, equal_variable_attr_and_input) {
 Test(split, bad_lengths_name_node_and_shape) {
   nncl_array x = TU_RAND(1, 4, 5);
   const nncl_array *in[] = {&x};
-  struct nncl_attr a = A_INT("axis", 1);
+  struct nncl__attr a = A_INT("axis", 1);
   sh_expect_error("Split", 13, &a, 1, 1, in, 2, NNCL_ERR_SHAPE, "[4, 5]", "2 equal parts");
-  struct nncl_attr b[] = {A_INT("axis", 0), A_INTS("split", 1, 2)};
+  struct nncl__attr b[] = {A_INT("axis", 0), A_INTS("split", 1, 2)};
   sh_expect_error("Split", 11, b, 2, 1, in, 2, NNCL_ERR_SHAPE, "[4, 5]", "add up to 3");
   nncl_array_free(&x);
 }
@@ -240,7 +240,7 @@ static void check_slice(const nncl_array *x, int n, const int64_t *starts, const
     const nncl_array *in[] = {x, &s, &e, axes ? &a : NULL, steps ? &p : NULL};
     sh_run("Slice", opset, NULL, 0, steps ? 5 : axes ? 4 : 3, in, 1, &out, NULL);
   } else {
-    struct nncl_attr at[] = {
+    struct nncl__attr at[] = {
         {.name = "starts", .type = ATTR_INTS, .ints = (int64_t *)starts, .n = n},
         {.name = "ends", .type = ATTR_INTS, .ints = (int64_t *)ends, .n = n},
         {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)axes, .n = n}};

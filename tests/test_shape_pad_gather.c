@@ -18,7 +18,7 @@ static void check_pad(const nncl_array *x, const int64_t *pads, const char *mode
   int r = x->shape.rank;
   size_t es = nncl_dtype_size(x->dtype);
   nncl_array out, p = tu_i64(2 * r, pads);
-  struct nncl_attr attrs[3] = {A_STR("mode", mode)};
+  struct nncl__attr attrs[3] = {A_STR("mode", mode)};
   int na = 1;
   float fv = 0.0f;
   unsigned char vbytes[8] = {0};
@@ -28,7 +28,7 @@ static void check_pad(const nncl_array *x, const int64_t *pads, const char *mode
     if (value) memcpy(vbytes, value->data, es);
   } else {
     attrs[na++] =
-        (struct nncl_attr){.name = "pads", .type = ATTR_INTS, .ints = (int64_t *)pads, .n = 2 * r};
+        (struct nncl__attr){.name = "pads", .type = ATTR_INTS, .ints = (int64_t *)pads, .n = 2 * r};
     fv = 2.5f;
     attrs[na++] = A_FLOAT("value", fv);
     memcpy(vbytes, &fv, 4); /* only float32 data is used with the attribute form */
@@ -151,7 +151,7 @@ Test(gather, random_axes_indices_dtypes) {
     int64_t nq = nncl_shape_numel(&q), idx[64];
     for (int64_t i = 0; i < nq; i++) idx[i] = sh_rand_int(&st, -s.dims[axis], s.dims[axis] - 1);
     nncl_array x = sh_rand_array(dt, (uint32_t)t, &s), ix = make_indices(it, &q, idx), out;
-    struct nncl_attr a = A_INT("axis", t % 2 ? axis - r : axis);
+    struct nncl__attr a = A_INT("axis", t % 2 ? axis - r : axis);
     const nncl_array *in[] = {&x, &ix};
     sh_run("Gather", 13, &a, 1, 2, in, 1, &out, NULL);
     nncl_shape ws = {.rank = r + qr - 1};
@@ -196,7 +196,7 @@ Test(gather, out_of_range_index_names_node_and_shape) {
   nncl_array x = TU_RAND(1, 4, 5), ix = TU_I64(0, 4);
   const nncl_array *in[] = {&x, &ix};
   sh_expect_error("Gather", 13, NULL, 0, 2, in, 1, NNCL_ERR_INVALID_ARGUMENT, "index 4", "[4, 5]");
-  struct nncl_attr a = A_INT("axis", 2);
+  struct nncl__attr a = A_INT("axis", 2);
   sh_expect_error("Gather", 13, &a, 1, 2, in, 1, NNCL_ERR_INVALID_ARGUMENT, "axis 2", "rank 2");
   nncl_array_free(&x);
   nncl_array_free(&ix);
@@ -217,7 +217,7 @@ Test(gather_elements, random) {
     int64_t *idx = malloc((size_t)nq * sizeof *idx);
     for (int64_t i = 0; i < nq; i++) idx[i] = sh_rand_int(&st, -s.dims[axis], s.dims[axis] - 1);
     nncl_array x = sh_rand_array(dt, (uint32_t)t, &s), ix = make_indices(it, &q, idx), out;
-    struct nncl_attr a = A_INT("axis", t % 3 ? axis : axis - r);
+    struct nncl__attr a = A_INT("axis", t % 3 ? axis : axis - r);
     const nncl_array *in[] = {&x, &ix};
     sh_run("GatherElements", 13, &a, 1, 2, in, 1, &out, NULL);
     size_t es = nncl_dtype_size(dt);

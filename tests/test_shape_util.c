@@ -49,7 +49,7 @@ nncl_array sh_i64_scalar(int64_t v) {
   return a;
 }
 
-void sh_run(const char *op, int opset, const struct nncl_attr *attrs, int n_attrs, int n_in,
+void sh_run(const char *op, int opset, const struct nncl__attr *attrs, int n_attrs, int n_in,
             const nncl_array *const *in, int n_out, nncl_array *out, int *had_host) {
   nncl_context *ctx = tu_ctx();
   struct op_instance *oi;
@@ -63,7 +63,7 @@ void sh_run(const char *op, int opset, const struct nncl_attr *attrs, int n_attr
   for (int i = 0; i < n_out; i++) {
     cr_assert_eq(nncl_array_alloc(&out[i], c->out[i].dtype, &c->out[i].shape), NNCL_OK);
     size_t bytes = nncl_array_bytes(&out[i]);
-    st = nncl_buffer_download(ctx, c->out[i].mem, 0, out[i].data, bytes);
+    st = nncl__buffer_download(ctx, c->out[i].mem, 0, out[i].data, bytes);
     cr_assert_eq(st, NNCL_OK, "%s download: %s", op, nncl_context_last_error(ctx));
     if (c->out[i].host)
       cr_assert(memcmp(c->out[i].host->data, out[i].data, bytes) == 0,
@@ -86,7 +86,7 @@ void sh_assert_equal(const nncl_array *got, const void *want, const nncl_shape *
                      nncl_shape_format(ws, a, sizeof a), nncl_dtype_name(got->dtype));
 }
 
-void sh_expect_error(const char *op, int opset, const struct nncl_attr *attrs, int n_attrs,
+void sh_expect_error(const char *op, int opset, const struct nncl__attr *attrs, int n_attrs,
                      int n_in, const nncl_array *const *in, int n_out, nncl_status st,
                      const char *needle1, const char *needle2) {
   nncl_array out[8];

@@ -24,13 +24,13 @@ nncl_array sh_i64_scalar(int64_t v);
 /* Runs the op through op_instance (infer, plan, enqueue) and downloads every output from the
    device into out[]. Where infer also set a host value, asserts it equals the device result.
    *had_host (may be NULL) reports whether output 0 had a host value. */
-void sh_run(const char *op, int opset, const struct nncl_attr *attrs, int n_attrs, int n_in,
+void sh_run(const char *op, int opset, const struct nncl__attr *attrs, int n_attrs, int n_in,
             const nncl_array *const *in, int n_out, nncl_array *out, int *had_host);
 /* Asserts byte equality of out against want (dtype and shape too), naming the first difference. */
 void sh_assert_equal(const nncl_array *got, const void *want, const nncl_shape *want_shape,
                      const char *what);
 /* Expects the op to fail with status st and a message containing every non-NULL needle. */
-void sh_expect_error(const char *op, int opset, const struct nncl_attr *attrs, int n_attrs,
+void sh_expect_error(const char *op, int opset, const struct nncl__attr *attrs, int n_attrs,
                      int n_in, const nncl_array *const *in, int n_out, nncl_status st,
                      const char *needle1, const char *needle2);
 void sh_free(nncl_array *a, int n);

@@ -9,7 +9,7 @@
 #include "test_shape_util.h"
 
 /* Runs a view op on x and checks the output shape and that the data is unchanged. */
-static void check_view(const char *op, int opset, const struct nncl_attr *attrs, int n_attrs,
+static void check_view(const char *op, int opset, const struct nncl__attr *attrs, int n_attrs,
                        const nncl_array *x, const nncl_array *second, nncl_shape want) {
   const nncl_array *in[] = {x, second};
   nncl_array out;
@@ -40,7 +40,7 @@ Test(reshape, zero_minus_one_allowzero) {
   /* allowzero: a 0 stays 0 (needs an empty input) */
   nncl_shape es = SH_SHAPE(0, 3);
   nncl_array e = sh_rand_array(NNCL_INT64, 2, &es), sh = TU_I64(3, 0);
-  struct nncl_attr az = A_INT("allowzero", 1);
+  struct nncl__attr az = A_INT("allowzero", 1);
   check_view("Reshape", 14, &az, 1, &e, &sh, SH_SHAPE(3, 0));
   nncl_array_free(&sh);
   nncl_array_free(&e);
@@ -68,12 +68,12 @@ Test(flatten, axes) {
   nncl_shape want[] = {SH_SHAPE(1, 120), SH_SHAPE(2, 60), SH_SHAPE(6, 20),
                        SH_SHAPE(120, 1), SH_SHAPE(24, 5), SH_SHAPE(1, 120)};
   for (int i = 0; i < 6; i++) {
-    struct nncl_attr a = A_INT("axis", axes[i]);
+    struct nncl__attr a = A_INT("axis", axes[i]);
     check_view("Flatten", 13, &a, 1, &x, NULL, want[i]);
   }
   check_view("Flatten", 13, NULL, 0, &x, NULL, SH_SHAPE(2, 60));
   const nncl_array *in[] = {&x};
-  struct nncl_attr bad = A_INT("axis", 5);
+  struct nncl__attr bad = A_INT("axis", 5);
   sh_expect_error("Flatten", 13, &bad, 1, 1, in, 1, NNCL_ERR_INVALID_ARGUMENT, "axis 5", "rank 4");
   nncl_array_free(&x);
 }
@@ -81,12 +81,12 @@ Test(flatten, axes) {
 Test(squeeze_unsqueeze, attribute_and_input_forms) {
   nncl_shape s = SH_SHAPE(1, 3, 1, 5);
   nncl_array x = sh_rand_array(NNCL_FLOAT32, 4, &s);
-  struct nncl_attr a = A_INTS("axes", 0, -2);
+  struct nncl__attr a = A_INTS("axes", 0, -2);
   check_view("Squeeze", 11, &a, 1, &x, NULL, SH_SHAPE(3, 5));
   check_view("Squeeze", 13, NULL, 0, &x, NULL, SH_SHAPE(3, 5));
   nncl_array ax = TU_I64(2);
   check_view("Squeeze", 13, NULL, 0, &x, &ax, SH_SHAPE(1, 3, 5));
-  struct nncl_attr u = A_INTS("axes", 0, 5);
+  struct nncl__attr u = A_INTS("axes", 0, 5);
   check_view("Unsqueeze", 11, &u, 1, &x, NULL, SH_SHAPE(1, 1, 3, 1, 5, 1));
   nncl_array ux = TU_I64(-1, 1);
   check_view("Unsqueeze", 13, NULL, 0, &x, &ux, SH_SHAPE(1, 1, 3, 1, 5, 1));
@@ -124,7 +124,7 @@ Test(identity_dropout, passthrough_and_mask) {
   for (int i = 0; i < 21; i++) cr_assert_eq(((uint8_t *)out[1].data)[i], 1, "mask element %d", i);
   sh_free(out, 2);
   /* opset 7: mask in the data type */
-  struct nncl_attr r = A_FLOAT("ratio", 0.3f);
+  struct nncl__attr r = A_FLOAT("ratio", 0.3f);
   sh_run("Dropout", 7, &r, 1, 1, in, 2, out, NULL);
   cr_assert_eq(out[1].dtype, NNCL_FLOAT32);
   for (int i = 0; i < 21; i++) cr_assert_eq(((float *)out[1].data)[i], 1.0f);
@@ -148,28 +148,28 @@ Test(constant, all_attribute_forms) {
   int had_host = 0;
   nncl_shape s = SH_SHAPE(2, 3);
   nncl_array v = sh_rand_array(NNCL_FLOAT32, 9, &s);
-  struct nncl_attr t = {.name = "value", .type = ATTR_TENSOR, .t = &v};
+  struct nncl__attr t = {.name = "value", .type = ATTR_TENSOR, .t = &v};
   sh_run("Constant", 13, &t, 1, 0, NULL, 1, &out, &had_host);
   cr_assert(had_host, "Constant must be known at plan time");
   sh_assert_equal(&out, v.data, &s, "Constant value");
   nncl_array_free(&out);
   nncl_array_free(&v);
-  struct nncl_attr f = A_FLOAT("value_float", 1.5f);
+  struct nncl__attr f = A_FLOAT("value_float", 1.5f);
   sh_run("Constant", 13, &f, 1, 0, NULL, 1, &out, NULL);
   nncl_shape s0 = {.rank = 0};
   sh_assert_equal(&out, (float[]){1.5f}, &s0, "value_float");
   nncl_array_free(&out);
-  struct nncl_attr is = A_INTS("value_ints", 4, -5, 6);
+  struct nncl__attr is = A_INTS("value_ints", 4, -5, 6);
   sh_run("Constant", 13, &is, 1, 0, NULL, 1, &out, NULL);
   nncl_shape s3 = SH_SHAPE(3);
   sh_assert_equal(&out, (int64_t[]){4, -5, 6}, &s3, "value_ints");
   nncl_array_free(&out);
-  struct nncl_attr fs = A_FLOATS("value_floats", 0.25f, -2.0f);
+  struct nncl__attr fs = A_FLOATS("value_floats", 0.25f, -2.0f);
   sh_run("Constant", 13, &fs, 1, 0, NULL, 1, &out, NULL);
   nncl_shape s2 = SH_SHAPE(2);
   sh_assert_equal(&out, (float[]){0.25f, -2.0f}, &s2, "value_floats");
   nncl_array_free(&out);
-  struct nncl_attr i1 = A_INT("value_int", -9);
+  struct nncl__attr i1 = A_INT("value_int", -9);
   sh_run("Constant", 13, &i1, 1, 0, NULL, 1, &out, NULL);
   sh_assert_equal(&out, (int64_t[]){-9}, &s0, "value_int");
   nncl_array_free(&out);
@@ -192,7 +192,7 @@ Test(constant_of_shape, small_large_and_empty) {
   nncl_array v;
   nncl_array_alloc(&v, NNCL_INT64, &one);
   *(int64_t *)v.data = -3;
-  struct nncl_attr a = {.name = "value", .type = ATTR_TENSOR, .t = &v};
+  struct nncl__attr a = {.name = "value", .type = ATTR_TENSOR, .t = &v};
   sh = TU_I64(40, 50);
   sh_run("ConstantOfShape", 13, &a, 1, 1, in, 1, &out, &had_host);
   cr_assert(!had_host, "a 2000-element ConstantOfShape should not be materialised on the host");
@@ -228,7 +228,7 @@ Test(shape_size, start_end_and_size) {
     int64_t want[4];
   } cases[] = {{1, 3, 2, {3, 4}}, {-1, 100, 1, {5}}, {-10, -2, 2, {2, 3}}, {3, 1, 0, {0}}};
   for (int i = 0; i < 4; i++) {
-    struct nncl_attr a[] = {A_INT("start", cases[i].start), A_INT("end", cases[i].end)};
+    struct nncl__attr a[] = {A_INT("start", cases[i].start), A_INT("end", cases[i].end)};
     sh_run("Shape", 15, a, 2, 1, in, 1, &out, NULL);
     nncl_shape ws = SH_SHAPE(cases[i].n);
     sh_assert_equal(&out, cases[i].want, &ws, "Shape start/end");
@@ -304,7 +304,7 @@ Test(subgraph, shape_gather_unsqueeze_concat_reshape) {
   sh_run("Unsqueeze", 13, NULL, 0, 2, u1, 1, &cu, &had_host);
   sh_assert_equal(&cu, (int64_t[]){3}, &s1, "Unsqueeze");
   minus1 = TU_I64(-1);
-  struct nncl_attr axis = A_INT("axis", 0);
+  struct nncl__attr axis = A_INT("axis", 0);
   const nncl_array *cc[] = {&nu, &cu, &minus1};
   sh_run("Concat", 13, &axis, 1, 3, cc, 1, &cat, &had_host);
   cr_assert(had_host, "Concat of constant int64 must resolve in infer");

@@ -39,7 +39,7 @@ static void check(const struct scase *sc, int log_, float scale, uint32_t seed, 
   nncl_array x = tu_rand(seed, sc->rank, sc->dims), y;
   size_t n = (size_t)nncl_shape_numel(&x.shape);
   for (size_t i = 0; i < n; i++) ((float *)x.data)[i] *= scale;
-  struct nncl_attr a[2] = {A_INT("axis", sc->axis), A_STR("nncl.algo", algo)};
+  struct nncl__attr a[2] = {A_INT("axis", sc->axis), A_STR("nncl.algo", algo)};
   const nncl_array *in[] = {&x};
   const char *op = log_ ? "LogSoftmax" : "Softmax";
   tu_run_op(op, sc->opset, a, algo ? 2 : 1, 1, in, 1, &y);
@@ -114,7 +114,7 @@ Test(softmax, masked_rows) {
 
 Test(softmax, errors) {
   nncl_array x = TU_RAND(1, 2, 3), y;
-  struct nncl_attr a = A_INT("axis", 2);
+  struct nncl__attr a = A_INT("axis", 2);
   const nncl_array *in[] = {&x};
   cr_assert_eq(tu_try_op("Softmax", 13, &a, 1, 1, in, 1, &y), NNCL_ERR_INVALID_ARGUMENT);
   const char *msg = nncl_context_last_error(tu_ctx());

@@ -30,7 +30,7 @@ struct ucase {
   float lo, hi;
   double rtol;
   int n_attrs;
-  struct nncl_attr attrs[2];
+  struct nncl__attr attrs[2];
   double alpha, beta; /* reference parameters */
 };
 
@@ -220,7 +220,7 @@ Test(unary, errors_name_op_and_types) {
   cr_assert_eq(tu_try_op("Clip", 13, NULL, 0, 2, ci, 1, &y), NNCL_ERR_SHAPE);
   msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "Clip") && strstr(msg, "min") && strstr(msg, "[2]"), "%s", msg);
-  struct nncl_attr ap = A_STR("approximate", "cubic");
+  struct nncl__attr ap = A_STR("approximate", "cubic");
   const nncl_array *xi[] = {&x};
   cr_assert_eq(tu_try_op("Gelu", 20, &ap, 1, 1, xi, 1, &y), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "cubic"));
@@ -232,7 +232,7 @@ Test(unary, errors_name_op_and_types) {
 /* ---- Cast ---- */
 
 static nncl_array cast(const nncl_array *x, int to) {
-  struct nncl_attr a = A_INT("to", to);
+  struct nncl__attr a = A_INT("to", to);
   const nncl_array *in[] = {x};
   nncl_array y;
   tu_run_op("Cast", 13, &a, 1, 1, in, 1, &y);
@@ -289,7 +289,7 @@ Test(cast, zero_size_scalar_and_errors) {
   cr_assert_eq(y.shape.rank, 0);
   cr_assert_eq(((float *)y.data)[0], -7.0f);
   nncl_array_free(&y);
-  struct nncl_attr a = A_INT("to", 11);
+  struct nncl__attr a = A_INT("to", 11);
   const nncl_array *in[] = {&z};
   cr_assert_eq(tu_try_op("Cast", 13, &a, 1, 1, in, 1, &y), NNCL_ERR_UNSUPPORTED);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "to=11"));

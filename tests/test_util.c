@@ -85,13 +85,13 @@ double tu_max_rel_error(const float *got, const float *want, size_t n) {
   return num / den;
 }
 
-nncl_status tu_try_op(const char *op_type, int opset, const struct nncl_attr *attrs, int n_attrs,
+nncl_status tu_try_op(const char *op_type, int opset, const struct nncl__attr *attrs, int n_attrs,
                       int n_in, const nncl_array *const *in, int n_out, nncl_array *out) {
   return op_run(tu_ctx(), op_type, opset, attrs, n_attrs, n_in, in, n_out, out, NULL, NULL);
 }
 
-void tu_run_op(const char *op_type, int opset, const struct nncl_attr *attrs, int n_attrs, int n_in,
-               const nncl_array *const *in, int n_out, nncl_array *out) {
+void tu_run_op(const char *op_type, int opset, const struct nncl__attr *attrs, int n_attrs,
+               int n_in, const nncl_array *const *in, int n_out, nncl_array *out) {
   nncl_status st = tu_try_op(op_type, opset, attrs, n_attrs, n_in, in, n_out, out);
   cr_assert_eq(st, NNCL_OK, "%s failed: %s: %s", op_type, nncl_status_string(st),
                nncl_context_last_error(tu_ctx()));

@@ -47,10 +47,10 @@ double tu_max_rel_error(const float *got, const float *want, size_t n);
 
 /* Runs one op through op_run on the test context and asserts success, printing the context's
    last error otherwise. */
-void tu_run_op(const char *op_type, int opset, const struct nncl_attr *attrs, int n_attrs, int n_in,
-               const nncl_array *const *in, int n_out, nncl_array *out);
+void tu_run_op(const char *op_type, int opset, const struct nncl__attr *attrs, int n_attrs,
+               int n_in, const nncl_array *const *in, int n_out, nncl_array *out);
 /* Like tu_run_op but returns the status instead of asserting (for error tests). */
-nncl_status tu_try_op(const char *op_type, int opset, const struct nncl_attr *attrs, int n_attrs,
+nncl_status tu_try_op(const char *op_type, int opset, const struct nncl__attr *attrs, int n_attrs,
                       int n_in, const nncl_array *const *in, int n_out, nncl_array *out);
 
 #endif

@@ -76,7 +76,7 @@ static nncl_status time_layer(nncl_context *ctx, const nncl_bench_conv_layer *l,
   if (st != NNCL_OK) {
     nncl_array_free(&x);
     nncl_array_free(&w);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "bench conv arrays");
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "bench conv arrays");
   }
   /* small deterministic values: timing does not depend on them, but NaNs or denormals would */
   for (int64_t i = 0, n = nncl_shape_numel(&xs); i < n; i++)
@@ -84,13 +84,13 @@ static nncl_status time_layer(nncl_context *ctx, const nncl_bench_conv_layer *l,
   for (int64_t i = 0, n = nncl_shape_numel(&ws); i < n; i++)
     ((float *)w.data)[i] = (float)(i % 5) * 0.01f;
   for (int64_t i = 0; i < l->K; i++) ((float *)b.data)[i] = 0.1f;
-  struct nncl_attr attrs[8];
+  struct nncl__attr attrs[8];
   int na = 0;
   attrs[na++] = A_INTS("kernel_shape", l->R, l->S);
   attrs[na++] = A_INTS("strides", l->stride, l->stride);
   attrs[na++] = A_INTS("pads", l->pad, l->pad, l->pad, l->pad);
   attrs[na++] = A_INT("group", l->groups);
-  struct nncl_attr opad = A_INTS("output_padding", l->output_padding, l->output_padding);
+  struct nncl__attr opad = A_INTS("output_padding", l->output_padding, l->output_padding);
   if (l->transpose) attrs[na++] = opad;
   if (algo) attrs[na++] = A_STR("nncl.algo", algo);
   const nncl_array *in[] = {&x, &w, &b};

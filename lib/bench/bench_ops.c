@@ -33,7 +33,7 @@ struct row_setup {
   int n_in, opset, n_attrs;
   nncl_shape shape[2];
   nncl_dtype dtype[2];
-  struct nncl_attr attrs[2];
+  struct nncl__attr attrs[2];
   int64_t ints[2][2];
 };
 
@@ -73,7 +73,8 @@ static void setup(int index, size_t n, struct row_setup *r) {
     r->shape[0] = img;
     r->ints[0][0] = 2;
     r->ints[0][1] = 3;
-    r->attrs[0] = (struct nncl_attr){.name = "axes", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
+    r->attrs[0] =
+        (struct nncl__attr){.name = "axes", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
     r->n_attrs = 1;
     break;
   case 6:
@@ -87,22 +88,22 @@ static void setup(int index, size_t n, struct row_setup *r) {
     r->ints[0][0] = r->ints[0][1] = 2;
     r->ints[1][0] = r->ints[1][1] = 2;
     r->attrs[0] =
-        (struct nncl_attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
+        (struct nncl__attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
     r->attrs[1] =
-        (struct nncl_attr){.name = "strides", .type = ATTR_INTS, .ints = r->ints[1], .n = 2};
+        (struct nncl__attr){.name = "strides", .type = ATTR_INTS, .ints = r->ints[1], .n = 2};
     r->n_attrs = 2;
     break;
   case 10: {
     static int64_t nhwc[4] = {0, 2, 3, 1};
     r->shape[0] = img;
-    r->attrs[0] = (struct nncl_attr){.name = "perm", .type = ATTR_INTS, .ints = nhwc, .n = 4};
+    r->attrs[0] = (struct nncl__attr){.name = "perm", .type = ATTR_INTS, .ints = nhwc, .n = 4};
     r->n_attrs = 1;
     break;
   }
   default: r->shape[0] = img; break;
   }
   if (index == 7) {
-    r->attrs[0] = (struct nncl_attr){.name = "axis", .type = ATTR_INT, .i = 1};
+    r->attrs[0] = (struct nncl__attr){.name = "axis", .type = ATTR_INT, .i = 1};
     r->n_attrs = 1;
   }
 }
@@ -124,7 +125,7 @@ nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elements, int
   for (int i = 0; i < r.n_in && st == NNCL_OK; i++) {
     st = nncl_array_alloc(&arrays[i], r.dtype[i], &r.shape[i]);
     if (st != NNCL_OK) {
-      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "bench ops: host input %d", i);
+      st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "bench ops: host input %d", i);
       break;
     }
     in[i] = &arrays[i];

@@ -26,7 +26,7 @@ static nncl_status peak_kernel(nncl_context *ctx, const char *name, cl_kernel *k
   clGetDeviceInfo(ctx->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
   const char *options =
       (fp & CL_FP_FMA) && !(fp & CL_FP_SOFT_FLOAT) ? "-D PEAK_FMA=1" : "-D PEAK_FMA=0";
-  return nncl_kernel_get(ctx, PEAK_SOURCE, options, name, k);
+  return nncl__kernel_get(ctx, PEAK_SOURCE, options, name, k);
 }
 
 /* Work-group size for a kernel: 256 or what the device and kernel allow. */
@@ -44,10 +44,10 @@ static size_t group_size(nncl_context *ctx, cl_kernel k) {
 /* Wall time of one launch-and-wait, in ns. */
 typedef nncl_status (*launch_fn)(nncl_context *ctx, void *arg);
 static nncl_status time_once(nncl_context *ctx, launch_fn fn, void *arg, double *ns) {
-  double t0 = nncl_now_ns();
+  double t0 = nncl__now_ns();
   NNCL_TRY(fn(ctx, arg));
   NNCL_TRY(nncl_context_finish(ctx));
-  *ns = nncl_now_ns() - t0;
+  *ns = nncl__now_ns() - t0;
   return NNCL_OK;
 }
 
@@ -161,8 +161,8 @@ struct xfer_args {
 
 static nncl_status xfer_launch(nncl_context *ctx, void *p) {
   struct xfer_args *x = p;
-  return x->to_device ? nncl_buffer_upload(ctx, x->dev, 0, x->host, x->bytes)
-                      : nncl_buffer_download(ctx, x->dev, 0, x->host, x->bytes);
+  return x->to_device ? nncl__buffer_upload(ctx, x->dev, 0, x->host, x->bytes)
+                      : nncl__buffer_download(ctx, x->dev, 0, x->host, x->bytes);
 }
 
 /* ---- launch latency ---- */
@@ -207,7 +207,7 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
   memset(out, 0, sizeof *out);
   snprintf(out->device, sizeof out->device, "%s", ctx->info.name);
   snprintf(out->driver, sizeof out->driver, "%s", ctx->info.driver_version);
-  double t0 = nncl_now_ns();
+  double t0 = nncl__now_ns();
 
   /* Buffers: 64 MiB each (well past any CPU's last-level cache), less when the device's largest
      allocation is smaller. */
@@ -219,16 +219,16 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
 
   cl_mem a = NULL, b = NULL, small = NULL;
   void *host = NULL;
-  nncl_status st = nncl_buffer_create(ctx, bytes, "peak buffer A", &a);
-  if (st == NNCL_OK) st = nncl_buffer_create(ctx, bytes, "peak buffer B", &b);
+  nncl_status st = nncl__buffer_create(ctx, bytes, "peak buffer A", &a);
+  if (st == NNCL_OK) st = nncl__buffer_create(ctx, bytes, "peak buffer B", &b);
   /* One float per work-item of the FMA and read grids (stored only by tests, never here). */
   size_t outs = round_up(items, 256);
   if (outs < bytes / (16 * PEAK_READS) + 256) outs = bytes / (16 * PEAK_READS) + 256;
-  if (st == NNCL_OK) st = nncl_buffer_create(ctx, outs * 4, "peak output", &small);
-  if (st == NNCL_OK) st = nncl_buffer_fill_zero(ctx, a, 0, bytes);
-  if (st == NNCL_OK) st = nncl_buffer_fill_zero(ctx, b, 0, bytes);
+  if (st == NNCL_OK) st = nncl__buffer_create(ctx, outs * 4, "peak output", &small);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(ctx, a, 0, bytes);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(ctx, b, 0, bytes);
   if (st == NNCL_OK && !(host = malloc(bytes)))
-    st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "peak: %zu bytes of host memory", bytes);
+    st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "peak: %zu bytes of host memory", bytes);
   if (st == NNCL_OK) memset(host, 1, bytes); /* touch every page before timing transfers */
 
   if (st == NNCL_OK)
@@ -254,9 +254,9 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
   if (st == NNCL_OK) st = measure_launch(ctx, small, &out->launch_us, &out->launch_b2b_us);
 
   free(host);
-  nncl_buffer_release(a);
-  nncl_buffer_release(b);
-  nncl_buffer_release(small);
+  nncl__buffer_release(a);
+  nncl__buffer_release(b);
+  nncl__buffer_release(small);
   if (st != NNCL_OK) return st;
 
   out->fma_gflops = out->fma_gflops_float;
@@ -266,7 +266,7 @@ nncl_status nncl_bench_peak_measure(nncl_context *ctx, nncl_peak *out) {
   out->mem_gbps = out->read_gbps;
   if (out->write_gbps > out->mem_gbps) out->mem_gbps = out->write_gbps;
   if (out->copy_gbps > out->mem_gbps) out->mem_gbps = out->copy_gbps;
-  out->measure_seconds = (nncl_now_ns() - t0) * 1e-9;
+  out->measure_seconds = (nncl__now_ns() - t0) * 1e-9;
   out->measured_unix = (double)time(NULL);
   return NNCL_OK;
 }

@@ -30,8 +30,9 @@ static nncl_status one_layer(nncl_context *ctx, const nncl_bench_rnn *r, int in_
   }
   struct op_instance *oi = NULL;
   if (st == NNCL_OK) {
-    struct nncl_attr attrs[] = {A_INT("hidden_size", r->hidden),
-                                A_STR("direction", r->bidirectional ? "bidirectional" : "forward")};
+    struct nncl__attr attrs[] = {
+        A_INT("hidden_size", r->hidden),
+        A_STR("direction", r->bidirectional ? "bidirectional" : "forward")};
     const nncl_array *in[] = {&x, &w, &rr, &b};
     st = op_instance_create(ctx, r->cell, 14, attrs, 2, 4, in, 1, NULL, NULL, &oi);
   }
@@ -44,7 +45,7 @@ static nncl_status one_layer(nncl_context *ctx, const nncl_bench_rnn *r, int in_
 nncl_status nncl_bench_rnn_run(nncl_context *ctx, int runs, nncl_bench_rnn *r) {
   if (!ctx || !r || !r->cell || (strcmp(r->cell, "LSTM") != 0 && strcmp(r->cell, "GRU") != 0) ||
       r->input <= 0 || r->hidden <= 0 || r->seq <= 0 || r->batch <= 0 || r->layers <= 0)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "bench rnn: bad configuration");
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "bench rnn: bad configuration");
   const int gates = strcmp(r->cell, "GRU") == 0 ? 3 : 4, dirs = r->bidirectional ? 2 : 1;
   double total = 0, flops = 0;
   for (int l = 0; l < r->layers; l++) {

@@ -34,7 +34,7 @@ char *nncl_bench_peak_path(nncl_context *ctx, char *buf, size_t len) {
   if (!ctx || !ctx->cache_dir[0]) return buf;
   char key[1024], hex[33];
   cache_key(ctx, key, sizeof key);
-  nncl_hash_hex(key, strlen(key), hex);
+  nncl__hash_hex(key, strlen(key), hex);
   snprintf(buf, len, "%s/peak-%s.json", ctx->cache_dir, hex);
   return buf;
 }
@@ -84,7 +84,7 @@ nncl_status peak_cache_load(nncl_context *ctx, nncl_peak *out) {
 #undef READ_FIELD
   cJSON_Delete(root);
   if (!ok || p.fma_gflops <= 0 || p.mem_gbps <= 0) {
-    nncl_log(ctx, NNCL_LOG_INFO, "peak cache %s is stale or damaged; measuring again", path);
+    nncl__log(ctx, NNCL_LOG_INFO, "peak cache %s is stale or damaged; measuring again", path);
     return NNCL_ERR_NOT_FOUND;
   }
   snprintf(p.device, sizeof p.device, "%s", ctx->info.name);
@@ -110,14 +110,14 @@ void peak_cache_store(nncl_context *ctx, const nncl_peak *p) {
   cJSON_Delete(root);
   if (!text) return;
   snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-  ok = nncl_mkdirs(ctx->cache_dir) == 0;
+  ok = nncl__mkdirs(ctx->cache_dir) == 0;
   FILE *f = ok ? fopen(tmp, "wb") : NULL;
   ok = f && fputs(text, f) >= 0;
   if (f && fclose(f) != 0) ok = 0;
   if (ok && rename(tmp, path) != 0) ok = 0;
   if (!ok) {
     remove(tmp);
-    nncl_log(ctx, NNCL_LOG_WARN, "cannot write the peak cache file %s", path);
+    nncl__log(ctx, NNCL_LOG_WARN, "cannot write the peak cache file %s", path);
   }
   free(text);
 }

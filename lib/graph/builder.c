@@ -6,7 +6,7 @@
 
 #include "graph_internal.h"
 
-static void attr_free(struct nncl_attr *a) {
+static void attr_free(struct nncl__attr *a) {
   free(a->name);
   free(a->s);
   free(a->ints);
@@ -34,7 +34,7 @@ static void node_free(struct nncl_node *n) {
 nncl_status nncl_graph_create(nncl_context *ctx, nncl_graph **out) {
   if (!ctx || !out) return NNCL_ERR_INVALID_ARGUMENT;
   *out = calloc(1, sizeof **out);
-  if (!*out) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "graph");
+  if (!*out) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "graph");
   (*out)->ctx = ctx;
   (*out)->opset = 17;
   (*out)->needs_plan = 1;
@@ -99,7 +99,7 @@ int graph_value(nncl_graph *g, const char *name) {
 }
 
 static nncl_status oom(nncl_graph *g, const char *what) {
-  return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "out of host memory adding %s", what);
+  return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "out of host memory adding %s", what);
 }
 
 static int push_int(int **arr, int *n, int v) {
@@ -113,13 +113,13 @@ static int push_int(int **arr, int *n, int v) {
 nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dtype,
                                  const nncl_shape *shape) {
   if (!g || !name || !*name || !shape || shape->rank < 0 || shape->rank > NNCL_MAX_RANK)
-    return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                          "graph input needs a name and a shape of rank 0..8")
+    return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                           "graph input needs a name and a shape of rank 0..8")
              : NNCL_ERR_INVALID_ARGUMENT;
   int v = graph_find_value(g, name);
   if (v >= 0 && (g->values[v].is_input || g->values[v].constant.data || g->values[v].producer >= 0))
-    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph input '%s' is already defined",
-                      name);
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph input '%s' is already defined",
+                       name);
   v = graph_value(g, name);
   if (v < 0) return oom(g, "an input");
   nncl_array *pending = realloc(g->pending, (size_t)(g->n_inputs + 1) * sizeof *pending);
@@ -151,11 +151,11 @@ nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dty
 
 nncl_status nncl_graph_add_constant_move(nncl_graph *g, const char *name, nncl_array *value) {
   if (!g || !name || !*name || !value || (!value->data && nncl_array_bytes(value)))
-    return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant needs a name and data")
+    return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant needs a name and data")
              : NNCL_ERR_INVALID_ARGUMENT;
   int v = graph_find_value(g, name);
   if (v >= 0 && (g->values[v].is_input || g->values[v].constant.data || g->values[v].producer >= 0))
-    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant '%s' is already defined", name);
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant '%s' is already defined", name);
   v = graph_value(g, name);
   if (v < 0) return oom(g, "a constant");
   struct gvalue *x = &g->values[v];
@@ -188,8 +188,8 @@ nncl_status nncl_graph_add_node(nncl_graph *g, const char *op_type, const char *
   if (out) *out = NULL;
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
   if (!op_type || !*op_type || n_in < 0 || n_out < 1 || (n_in && !inputs) || !outputs)
-    return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                      "node '%s' needs an op type and at least one output", name ? name : "");
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                       "node '%s' needs an op type and at least one output", name ? name : "");
   if (g->n_nodes == g->cap_nodes) {
     int cap = g->cap_nodes ? g->cap_nodes * 2 : 64;
     struct nncl_node **n = realloc(g->nodes, (size_t)cap * sizeof *n);
@@ -234,9 +234,9 @@ nncl_status nncl_graph_add_node(nncl_graph *g, const char *op_type, const char *
     if (v < 0) {
       st = oom(g, "a node output");
     } else if (g->values[v].producer >= 0 || g->values[v].is_input || g->values[v].constant.data) {
-      st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                      "node '%s' (%s) writes '%s', which is already produced elsewhere", n->name,
-                      op_type, outputs[i]);
+      st = nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                       "node '%s' (%s) writes '%s', which is already produced elsewhere", n->name,
+                       op_type, outputs[i]);
     } else {
       g->values[v].producer = g->n_nodes;
       n->out[i] = v;
@@ -255,7 +255,8 @@ nncl_status nncl_graph_add_node(nncl_graph *g, const char *op_type, const char *
   return NNCL_OK;
 }
 
-static struct nncl_attr *new_attr(nncl_graph *g, nncl_node *n, const char *name, enum attr_type t) {
+static struct nncl__attr *new_attr(nncl_graph *g, nncl_node *n, const char *name,
+                                   enum attr_type t) {
   if (!g || !n || !name) return NULL;
   for (int i = 0; i < n->n_attrs; i++)
     if (strcmp(n->attrs[i].name, name) == 0) {
@@ -265,10 +266,10 @@ static struct nncl_attr *new_attr(nncl_graph *g, nncl_node *n, const char *name,
       n->attrs[i].type = t;
       return n->attrs[i].name ? &n->attrs[i] : NULL;
     }
-  struct nncl_attr *a = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *a);
+  struct nncl__attr *a = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *a);
   if (!a) return NULL;
   n->attrs = a;
-  struct nncl_attr *x = &a[n->n_attrs];
+  struct nncl__attr *x = &a[n->n_attrs];
   memset(x, 0, sizeof *x);
   x->name = strdup(name);
   if (!x->name) return NULL;
@@ -279,21 +280,21 @@ static struct nncl_attr *new_attr(nncl_graph *g, nncl_node *n, const char *name,
 }
 
 nncl_status nncl_node_set_int(nncl_graph *g, nncl_node *n, const char *attr, int64_t v) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_INT);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_INT);
   if (!a) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->i = v;
   return NNCL_OK;
 }
 
 nncl_status nncl_node_set_float(nncl_graph *g, nncl_node *n, const char *attr, float v) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_FLOAT);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_FLOAT);
   if (!a) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->f = v;
   return NNCL_OK;
 }
 
 nncl_status nncl_node_set_string(nncl_graph *g, nncl_node *n, const char *attr, const char *v) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_STRING);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_STRING);
   if (!a || !v || !(a->s = strdup(v)))
     return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   return NNCL_OK;
@@ -301,7 +302,7 @@ nncl_status nncl_node_set_string(nncl_graph *g, nncl_node *n, const char *attr, 
 
 nncl_status nncl_node_set_ints(nncl_graph *g, nncl_node *n, const char *attr, const int64_t *v,
                                int count) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_INTS);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_INTS);
   if (!a || count < 0 || (count && !v))
     return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->ints = malloc((size_t)count * sizeof *v + 1);
@@ -313,7 +314,7 @@ nncl_status nncl_node_set_ints(nncl_graph *g, nncl_node *n, const char *attr, co
 
 nncl_status nncl_node_set_floats(nncl_graph *g, nncl_node *n, const char *attr, const float *v,
                                  int count) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_FLOATS);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_FLOATS);
   if (!a || count < 0 || (count && !v))
     return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->floats = malloc((size_t)count * sizeof *v + 1);
@@ -325,7 +326,7 @@ nncl_status nncl_node_set_floats(nncl_graph *g, nncl_node *n, const char *attr, 
 
 nncl_status nncl_node_set_strings(nncl_graph *g, nncl_node *n, const char *attr,
                                   const char *const *v, int count) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_STRINGS);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_STRINGS);
   if (!a || count < 0 || (count && !v))
     return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->strs = calloc((size_t)count + 1, sizeof *a->strs);
@@ -338,7 +339,7 @@ nncl_status nncl_node_set_strings(nncl_graph *g, nncl_node *n, const char *attr,
 
 nncl_status nncl_node_set_tensor(nncl_graph *g, nncl_node *n, const char *attr,
                                  const nncl_array *v) {
-  struct nncl_attr *a = new_attr(g, n, attr, ATTR_TENSOR);
+  struct nncl__attr *a = new_attr(g, n, attr, ATTR_TENSOR);
   if (!a || !v) return g ? oom(g, "an attribute") : NNCL_ERR_INVALID_ARGUMENT;
   a->t = calloc(1, sizeof *a->t);
   if (!a->t || nncl_array_alloc(a->t, v->dtype, &v->shape) != NNCL_OK)

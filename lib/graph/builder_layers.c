@@ -13,8 +13,8 @@ static const char *sub(char *buf, size_t n, const char *layer, const char *suffi
 
 static nncl_status need(nncl_graph *g, int ok, const char *layer, const char *what) {
   if (ok) return NNCL_OK;
-  return g ? nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "layer '%s': %s", layer ? layer : "",
-                        what)
+  return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "layer '%s': %s", layer ? layer : "",
+                         what)
            : NNCL_ERR_INVALID_ARGUMENT;
 }
 

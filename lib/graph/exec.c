@@ -15,19 +15,19 @@ static nncl_status check_input(nncl_graph *g, int k, nncl_dtype dt, const nncl_s
   struct gvalue *x = &g->values[g->inputs[k]];
   char a[128], b[128];
   if (dt != x->dtype)
-    return nncl_error(g->ctx, NNCL_ERR_DTYPE, "input '%s' is %s, got %s", x->name,
-                      nncl_dtype_name(x->dtype), nncl_dtype_name(dt));
+    return nncl__error(g->ctx, NNCL_ERR_DTYPE, "input '%s' is %s, got %s", x->name,
+                       nncl_dtype_name(x->dtype), nncl_dtype_name(dt));
   if (s->rank != x->shape.rank)
-    return nncl_error(g->ctx, NNCL_ERR_SHAPE, "input '%s' has rank %d (declared %s), got %s",
-                      x->name, x->shape.rank, nncl_shape_format(&x->shape, a, sizeof a),
-                      nncl_shape_format(s, b, sizeof b));
+    return nncl__error(g->ctx, NNCL_ERR_SHAPE, "input '%s' has rank %d (declared %s), got %s",
+                       x->name, x->shape.rank, nncl_shape_format(&x->shape, a, sizeof a),
+                       nncl_shape_format(s, b, sizeof b));
   return NNCL_OK;
 }
 
 nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_array *value) {
   if (!g || !name || !value) return NNCL_ERR_INVALID_ARGUMENT;
   int k = input_index(g, name);
-  if (k < 0) return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
+  if (k < 0) return nncl__error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
   NNCL_TRY(check_input(g, k, value->dtype, &value->shape));
   size_t bytes = nncl_array_bytes(value);
   int same = memcmp(&g->input_shapes[k], &value->shape, sizeof value->shape) == 0;
@@ -36,14 +36,14 @@ nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_arr
       (!same || memcmp(g->input_values[k].data, value->data, bytes) != 0))
     g->needs_plan = 1;
   if (g->plan && !g->needs_plan && same) {
-    NNCL_TRY(nncl_buffer_upload(g->ctx, g->plan->st[g->plan->input_storage[k]].mem, 0, value->data,
-                                bytes));
+    NNCL_TRY(nncl__buffer_upload(g->ctx, g->plan->st[g->plan->input_storage[k]].mem, 0, value->data,
+                                 bytes));
     g->input_shape_set[k] = 1;
     return NNCL_OK;
   }
   nncl_array_free(&g->pending[k]);
   if (nncl_array_alloc(&g->pending[k], value->dtype, &value->shape) != NNCL_OK)
-    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "input '%s'", name);
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "input '%s'", name);
   if (bytes) memcpy(g->pending[k].data, value->data, bytes);
   if (!same) {
     g->input_shapes[k] = value->shape;
@@ -56,7 +56,7 @@ nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_arr
 nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const nncl_tensor *t) {
   if (!g || !name || !t) return NNCL_ERR_INVALID_ARGUMENT;
   int k = input_index(g, name);
-  if (k < 0) return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
+  if (k < 0) return nncl__error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
   const nncl_shape *s = nncl_tensor_shape(t);
   NNCL_TRY(check_input(g, k, nncl_tensor_dtype(t), s));
   if (memcmp(&g->input_shapes[k], s, sizeof *s) != 0 || !g->plan || g->needs_plan ||
@@ -67,8 +67,8 @@ nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const n
     nncl_array_free(&a);
     return st;
   }
-  NNCL_TRY(nncl_buffer_copy(g->ctx, nncl_tensor_mem(t), 0,
-                            g->plan->st[g->plan->input_storage[k]].mem, 0, nncl_tensor_bytes(t)));
+  NNCL_TRY(nncl__buffer_copy(g->ctx, nncl__tensor_mem(t), 0,
+                             g->plan->st[g->plan->input_storage[k]].mem, 0, nncl_tensor_bytes(t)));
   g->input_shape_set[k] = 1;
   return NNCL_OK;
 }
@@ -77,8 +77,8 @@ nncl_status nncl_graph_run(nncl_graph *g) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
   for (int k = 0; k < g->n_inputs; k++)
     if (!g->input_shape_set[k])
-      return nncl_error(g->ctx, NNCL_ERR_STATE, "graph input '%s' was not set before run",
-                        g->values[g->inputs[k]].name);
+      return nncl__error(g->ctx, NNCL_ERR_STATE, "graph input '%s' was not set before run",
+                         g->values[g->inputs[k]].name);
   NNCL_TRY(nncl_graph_plan(g));
   struct plan *p = g->plan;
   nncl_context *ctx = g->ctx;
@@ -97,18 +97,18 @@ nncl_status nncl_graph_run(nncl_graph *g) {
 static nncl_status read_value(nncl_graph *g, int v, nncl_array *out) {
   memset(out, 0, sizeof *out);
   if (!g->plan || g->needs_plan)
-    return nncl_error(g->ctx, NNCL_ERR_STATE, "graph has not been run since it last changed");
+    return nncl__error(g->ctx, NNCL_ERR_STATE, "graph has not been run since it last changed");
   struct pvalue *x = &g->plan->v[v];
   if (nncl_array_alloc(out, x->dtype, &x->shape) != NNCL_OK)
-    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "output '%s'", g->values[v].name);
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "output '%s'", g->values[v].name);
   size_t bytes = nncl_array_bytes(out);
   nncl_status st = NNCL_OK;
   if (x->host)
     memcpy(out->data, x->host->data, bytes);
   else if (x->storage >= 0)
-    st = nncl_buffer_download(g->ctx, g->plan->st[x->storage].mem, 0, out->data, bytes);
+    st = nncl__buffer_download(g->ctx, g->plan->st[x->storage].mem, 0, out->data, bytes);
   else
-    st = nncl_error(g->ctx, NNCL_ERR_STATE, "output '%s' has no storage", g->values[v].name);
+    st = nncl__error(g->ctx, NNCL_ERR_STATE, "output '%s' has no storage", g->values[v].name);
   if (st != NNCL_OK) nncl_array_free(out);
   return st;
 }
@@ -122,7 +122,7 @@ nncl_status nncl_graph_get_output_by_name(nncl_graph *g, const char *name, nncl_
   if (!g || !name || !out) return NNCL_ERR_INVALID_ARGUMENT;
   for (int i = 0; i < g->n_outputs; i++)
     if (strcmp(g->values[g->outputs[i]].name, name) == 0) return read_value(g, g->outputs[i], out);
-  return nncl_error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no output named '%s'", name);
+  return nncl__error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no output named '%s'", name);
 }
 
 static nncl_status value_info(const nncl_graph *g, int v, nncl_dtype *dt, nncl_shape *s) {

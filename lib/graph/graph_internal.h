@@ -24,7 +24,7 @@ struct nncl_node {
   int op; /* enum op_id, -1 when unsupported */
   int n_in, n_out;
   int *in, *out; /* value indices; -1 for an absent optional input */
-  struct nncl_attr *attrs;
+  struct nncl__attr *attrs;
   int n_attrs;
   int device; /* placement (multi-device later); 0 = the graph's context */
 };
@@ -93,7 +93,7 @@ struct pnode {
   struct op_tensor t[16 + 8 + 1];
   size_t ws_bytes;
   int ws_storage;
-  const struct nncl_attr *attrs;
+  const struct nncl__attr *attrs;
   int n_attrs;
 };
 

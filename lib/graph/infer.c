@@ -28,7 +28,7 @@ static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
     nncl_array *h = malloc(sizeof *h);
     if (!h) {
       for (int j = k; j < n->n_out; j++) nncl_array_free(&out[j]);
-      return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "folded constant");
+      return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "folded constant");
     }
     *h = out[k];
     v->host = h;
@@ -42,8 +42,8 @@ nncl_status plan_infer_fold(nncl_graph *g, struct plan *p) {
     struct pnode *n = &p->n[i];
     for (int k = 0; k < n->n_in; k++)
       if (n->in[k] >= 0 && p->v[n->in[k]].dtype == NNCL_UNDEFINED)
-        return nncl_error(g->ctx, NNCL_ERR_DTYPE, "%s node '%s': input '%s' has no known type",
-                          n->op_type, n->name, g->values[n->in[k]].name);
+        return nncl__error(g->ctx, NNCL_ERR_DTYPE, "%s node '%s': input '%s' has no known type",
+                           n->op_type, n->name, g->values[n->in[k]].name);
     plan_bind_call(g, p, i);
     nncl_status st = n->def->infer(&n->call);
     if (st != NNCL_OK) return st;

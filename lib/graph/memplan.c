@@ -111,7 +111,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
   p->input_storage = malloc(((size_t)g->n_inputs + 1) * sizeof *p->input_storage);
   if (!last || !p->input_storage) {
     free(last);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
   }
   /* last read position of every value (graph outputs live to the end) */
   for (int v = 0; v < p->n_v; v++) last[v] = plan_is_graph_output(g, v) ? p->n_order : -1;
@@ -127,12 +127,12 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     int v = g->inputs[k];
     int s = add_storage(p, ST_INPUT, value_bytes(&p->v[v]), -1);
     if (s < 0) {
-      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+      st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
       break;
     }
     p->v[v].storage = s;
     p->input_storage[k] = s;
-    st = nncl_buffer_create(ctx, p->st[s].bytes, g->values[v].name, &p->st[s].mem);
+    st = nncl__buffer_create(ctx, p->st[s].bytes, g->values[v].name, &p->st[s].mem);
   }
   /* constants read by kernels: uploaded once */
   p->weight_bytes = 0;
@@ -144,16 +144,16 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     if (!used) continue;
     int s = add_storage(p, ST_CONST, nncl_array_bytes(x->host), -1);
     if (s < 0) {
-      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+      st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
       break;
     }
     x->storage = s;
     p->weight_bytes += p->st[s].bytes;
     /* an empty value's host block is 1 byte: upload exactly its bytes (none); the buffer itself
-       gets its minimum size in nncl_buffer_create */
-    st =
-        nncl_buffer_from_host(ctx, x->host->data, p->st[s].bytes,
-                              v < g->n_values ? g->values[v].name : "folded weight", &p->st[s].mem);
+       gets its minimum size in nncl__buffer_create */
+    st = nncl__buffer_from_host(ctx, x->host->data, p->st[s].bytes,
+                                v < g->n_values ? g->values[v].name : "folded weight",
+                                &p->st[s].mem);
   }
   /* node outputs and workspaces, in execution order */
   p->intermediates_bytes = 0;
@@ -176,7 +176,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
       if (!(n->def->flags & OP_VIEW) || i > 0) p->intermediates_bytes += value_bytes(x);
       if (s < 0) {
         s = add_storage(p, ST_ARENA, value_bytes(x), k);
-        if (s < 0) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+        if (s < 0) st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
       }
       if (s >= 0) {
         x->storage = s;
@@ -189,8 +189,8 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
      keeping it out of the arena makes the arena the activations' footprint alone. */
   if (st == NNCL_OK && p->workspace_bytes) {
     int ws = add_storage(p, ST_SCRATCH, p->workspace_bytes, 0);
-    if (ws < 0) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
-    if (ws >= 0) st = nncl_buffer_create(ctx, p->workspace_bytes, "op workspace", &p->st[ws].mem);
+    if (ws < 0) st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+    if (ws >= 0) st = nncl__buffer_create(ctx, p->workspace_bytes, "op workspace", &p->st[ws].mem);
     for (int k = 0; k < p->n_order && st == NNCL_OK; k++)
       if (p->n[p->order[k]].ws_bytes) p->n[p->order[k]].ws_storage = ws;
   }
@@ -200,7 +200,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
   if (p->arena_bytes) {
     char what[64];
     snprintf(what, sizeof what, "the activation arena");
-    NNCL_TRY(nncl_buffer_create(ctx, p->arena_bytes, what, &p->arena));
+    NNCL_TRY(nncl__buffer_create(ctx, p->arena_bytes, what, &p->arena));
   }
   for (int s = 0; s < p->n_st; s++) {
     struct storage *x = &p->st[s];
@@ -209,13 +209,13 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     if (r.origin + r.size > p->arena_bytes) r.size = p->arena_bytes - r.origin;
     cl_int err;
     if (!p->arena || r.size == 0) {
-      NNCL_TRY(nncl_buffer_create(ctx, 4, "empty tensor", &x->mem));
+      NNCL_TRY(nncl__buffer_create(ctx, 4, "empty tensor", &x->mem));
       continue;
     }
     x->mem = clCreateSubBuffer(p->arena, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
     if (err != CL_SUCCESS)
-      return nncl_cl_error(ctx, err, "sub-buffer at offset %zu (%zu bytes) of the arena", r.origin,
-                           r.size);
+      return nncl__cl_error(ctx, err, "sub-buffer at offset %zu (%zu bytes) of the arena", r.origin,
+                            r.size);
   }
   /* bind device buffers into every op call */
   for (int k = 0; k < p->n_order; k++) {

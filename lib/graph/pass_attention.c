@@ -27,7 +27,7 @@ struct match {
   int n_pre, n_post;
 };
 
-static const struct nncl_attr *attr(const struct pnode *n, const char *name) {
+static const struct nncl__attr *attr(const struct pnode *n, const char *name) {
   for (int i = 0; i < n->n_attrs; i++)
     if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
   return NULL;
@@ -112,7 +112,7 @@ static int reaches_matmul(struct plan *p, int v) {
 /* Transpose's permutation (default: reversed), or 0 when malformed. */
 static int transpose_perm(const struct plan *p, const struct pnode *n, int *perm) {
   int r = p->v[n->in[0]].shape.rank;
-  const struct nncl_attr *a = attr(n, "perm");
+  const struct nncl__attr *a = attr(n, "perm");
   if (!a) {
     for (int d = 0; d < r; d++) perm[d] = r - 1 - d;
     return 1;
@@ -169,7 +169,7 @@ static int match(nncl_graph *g, struct plan *p, int sm, struct match *m) {
   if (s->n_in != 1 || s->n_out != 1 || s->in[0] < 0 || !is_f32(p, s->in[0])) return 0;
   int r = p->v[s->in[0]].shape.rank;
   if (r < 2 || r > 4) return 0;
-  const struct nncl_attr *ax = attr(s, "axis");
+  const struct nncl__attr *ax = attr(s, "axis");
   int64_t axis = ax && ax->type == ATTR_INT ? ax->i : g->opset < 13 ? 1 : -1;
   if (axis != -1 && axis != r - 1) return 0;
   /* P . V */
@@ -271,7 +271,7 @@ static int const_k(struct plan *p, const struct match *m, const nncl_shape *ks) 
 
 /* Turns plan node i into a pass-made node of op type `type` reading in[] and writing out. */
 static void remake(struct plan *p, int i, const char *type, const char *name, const int *in,
-                   int n_in, int out, const struct nncl_attr *attrs, int n_attrs) {
+                   int n_in, int out, const struct nncl__attr *attrs, int n_attrs) {
   struct pnode *n = &p->n[i];
   int op = op_lookup(type);
   n->gnode = -1;
@@ -302,8 +302,8 @@ static nncl_status check_node(nncl_graph *g, struct plan *p, int i) {
   n->call.state = NULL;
   if (st != NNCL_OK) return st;
   if (!same)
-    return nncl_error(g->ctx, NNCL_ERR_STATE,
-                      "internal: attention fusion changed the shape at node '%s'", n->name);
+    return nncl__error(g->ctx, NNCL_ERR_STATE,
+                       "internal: attention fusion changed the shape at node '%s'", n->name);
   return NNCL_OK;
 }
 
@@ -312,14 +312,14 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
   int r = qs->rank;
   /* plan-owned attributes: scale for the fused node, perm for a K transpose */
   struct owned {
-    struct nncl_attr att[1], tr[1];
+    struct nncl__attr att[1], tr[1];
     int64_t perm[NNCL_MAX_RANK];
     char name[];
   } * o;
   const char *qk_name = p->n[m->qk].name;
   size_t name_len = strlen(qk_name) + sizeof "/k_transpose";
   o = plan_alloc(p, sizeof *o + name_len);
-  if (!o) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
+  if (!o) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
   o->att[0] = A_FLOAT("scale", m->scale);
   int reuse_qk = 0;
   if (m->kt >= 0) {
@@ -327,13 +327,13 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
     for (int d = 0; d < r; d++) ks.dims[d] = p->v[m->kt].shape.dims[m->kperm[d]];
     if (p->v[m->kt].host && !producer(p, m->kt)) {
       m->k = const_k(p, m, &ks);
-      if (m->k < 0) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
+      if (m->k < 0) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
     } else {
       m->k = plan_add_value(p, NNCL_FLOAT32, &ks);
-      if (m->k < 0) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
+      if (m->k < 0) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
       for (int d = 0; d < r; d++) o->perm[d] = m->kperm[d];
       o->tr[0] =
-          (struct nncl_attr){.name = (char *)"perm", .type = ATTR_INTS, .ints = o->perm, .n = r};
+          (struct nncl__attr){.name = (char *)"perm", .type = ATTR_INTS, .ints = o->perm, .n = r};
       snprintf(o->name, name_len, "%s/k_transpose", qk_name);
       remake(p, m->qk, "Transpose", o->name, &m->kt, 1, m->k, o->tr, 1);
       reuse_qk = 1;

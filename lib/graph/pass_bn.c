@@ -52,7 +52,7 @@ static nncl_status fold_one(nncl_graph *g, struct plan *p, struct pnode *bn, str
   const float *b = prod->n_in > 2 ? const_f32(p, prod->in[2]) : NULL;
   int trans_b = is_gemm ? (int)attr_i(prod, "transB", 0) : 0;
   float *s = malloc((size_t)K * sizeof *s);
-  if (!s) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "BatchNorm folding");
+  if (!s) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "BatchNorm folding");
   for (int64_t k = 0; k < K; k++) s[k] = gamma[k] / sqrtf(var[k] + eps);
   float *nw, *nb;
   nncl_shape bshape = {.rank = 1, .dims = {K}};
@@ -60,7 +60,7 @@ static nncl_status fold_one(nncl_graph *g, struct plan *p, struct pnode *bn, str
   int nbv = nwv >= 0 ? new_const(p, &bshape, &nb) : -1;
   if (nwv < 0 || nbv < 0) {
     free(s);
-    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "BatchNorm folding");
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "BatchNorm folding");
   }
   int64_t total = nncl_shape_numel(ws);
   if (!is_gemm) { /* Conv W [K, C/g, kh, kw] */

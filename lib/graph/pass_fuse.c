@@ -8,7 +8,7 @@
 
 #include "graph_internal.h"
 
-static const struct nncl_attr *attr(const struct pnode *n, const char *name) {
+static const struct nncl__attr *attr(const struct pnode *n, const char *name) {
   for (int i = 0; i < n->n_attrs; i++)
     if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
   return NULL;
@@ -32,12 +32,12 @@ static int activation_of(const struct plan *p, const struct pnode *c, struct op_
   } else if (strcmp(t, "Tanh") == 0) {
     e->act = OP_ACT_TANH;
   } else if (strcmp(t, "LeakyRelu") == 0) {
-    const struct nncl_attr *a = attr(c, "alpha");
+    const struct nncl__attr *a = attr(c, "alpha");
     e->act = OP_ACT_LEAKY_RELU;
     e->alpha = a ? (a->type == ATTR_FLOAT ? a->f : (float)a->i) : 0.01f;
   } else if (strcmp(t, "Clip") == 0) {
     float lo = -FLT_MAX, hi = FLT_MAX;
-    const struct nncl_attr *a;
+    const struct nncl__attr *a;
     if ((a = attr(c, "min")) && a->type == ATTR_FLOAT) lo = a->f;
     if ((a = attr(c, "max")) && a->type == ATTR_FLOAT) hi = a->f;
     if (c->n_in > 1 && !const_scalar(p, c->in[1], &lo)) return 0;

@@ -8,7 +8,7 @@
 
 #include "graph_internal.h"
 
-static const struct nncl_attr *attr(const struct pnode *n, const char *name) {
+static const struct nncl__attr *attr(const struct pnode *n, const char *name) {
   for (int i = 0; i < n->n_attrs; i++)
     if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
   return NULL;
@@ -24,7 +24,7 @@ static int swaps_dirs_batch(const struct plan *p, const struct pnode *t) {
   if (strcmp(t->op_type, "Transpose") != 0 || t->n_in != 1 || t->n_out != 1 || t->in[0] < 0 ||
       p->v[t->in[0]].shape.rank != 4)
     return 0;
-  const struct nncl_attr *a = attr(t, "perm");
+  const struct nncl__attr *a = attr(t, "perm");
   static const int64_t want[4] = {0, 2, 1, 3};
   if (!a || a->type != ATTR_INTS || a->n != 4) return 0;
   for (int d = 0; d < 4; d++)
@@ -41,12 +41,12 @@ static int same_shape(const nncl_shape *a, const nncl_shape *b) {
 
 static nncl_status rewrite(nncl_graph *g, struct plan *p, int i, int ti) {
   struct pnode *n = &p->n[i], *t = &p->n[ti];
-  struct nncl_attr *attrs = plan_alloc(p, ((size_t)n->n_attrs + 1) * sizeof *attrs);
-  if (!attrs) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "RNN layout pass");
+  struct nncl__attr *attrs = plan_alloc(p, ((size_t)n->n_attrs + 1) * sizeof *attrs);
+  if (!attrs) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "RNN layout pass");
   /* shallow copies: the IR owns the attribute data and outlives the plan */
   if (n->n_attrs) memcpy(attrs, n->attrs, (size_t)n->n_attrs * sizeof *attrs);
   attrs[n->n_attrs] = A_INT("nncl.y_layout", 1);
-  const struct nncl_attr *old_attrs = n->attrs;
+  const struct nncl__attr *old_attrs = n->attrs;
   int old_n = n->n_attrs, old_y = n->out[0];
   n->attrs = attrs;
   n->n_attrs++;
@@ -77,7 +77,7 @@ nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p) {
   for (int i = 0; i < p->n_n; i++) {
     struct pnode *n = &p->n[i];
     if (!n->alive || !is_rnn(n) || n->n_out < 1 || n->out[0] < 0) continue;
-    const struct nncl_attr *layout = attr(n, "layout");
+    const struct nncl__attr *layout = attr(n, "layout");
     if ((layout && (layout->type != ATTR_INT || layout->i != 0)) || attr(n, "nncl.y_layout"))
       continue;
     int ti = plan_sole_consumer(g, p, n->out[0], NULL);

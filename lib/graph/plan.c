@@ -41,8 +41,8 @@ static void plan_free(struct plan *p) {
     if (n->def && n->def->release && n->call.ctx) n->def->release(&n->call);
   }
   for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
-  for (int i = 0; i < p->n_st; i++) nncl_buffer_release(p->st[i].mem);
-  nncl_buffer_release(p->arena);
+  for (int i = 0; i < p->n_st; i++) nncl__buffer_release(p->st[i].mem);
+  nncl__buffer_release(p->arena);
   free(p->v);
   free(p->n);
   free(p->order);
@@ -162,17 +162,17 @@ static nncl_status check_ops(nncl_graph *g) {
     }
   }
   if (bad)
-    return nncl_error(g->ctx, NNCL_ERR_UNSUPPORTED, "%d unsupported op type%s: %s", bad,
-                      bad > 1 ? "s" : "", msg);
+    return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED, "%d unsupported op type%s: %s", bad,
+                       bad > 1 ? "s" : "", msg);
   for (int i = 0; i < g->n_nodes; i++) {
     struct nncl_node *n = g->nodes[i];
     const struct op_def *d = op_get(n->op);
     if (n->n_in < d->min_in || n->n_in > d->max_in || n->n_out < d->min_out ||
         n->n_out > d->max_out || n->n_in > 16 || n->n_out > 8)
-      return nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                        "%s node '%s' has %d inputs and %d outputs; the op takes %d..%d and %d..%d",
-                        n->op_type, n->name, n->n_in, n->n_out, d->min_in, d->max_in, d->min_out,
-                        d->max_out);
+      return nncl__error(
+          g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+          "%s node '%s' has %d inputs and %d outputs; the op takes %d..%d and %d..%d", n->op_type,
+          n->name, n->n_in, n->n_out, d->min_in, d->max_in, d->min_out, d->max_out);
   }
   return NNCL_OK;
 }
@@ -194,13 +194,13 @@ static nncl_status expose_value_inputs(nncl_graph *g, struct plan *p) {
     if (pend->data) {
       nncl_array_free(cur);
       if (nncl_array_alloc(cur, pend->dtype, &pend->shape) != NNCL_OK)
-        return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "input '%s'", g->values[v].name);
+        return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "input '%s'", g->values[v].name);
       memcpy(cur->data, pend->data, nncl_array_bytes(pend));
     }
     if (!cur->data)
-      return nncl_error(g->ctx, NNCL_ERR_STATE,
-                        "graph input '%s' sets a shape or axes; set its value before planning",
-                        g->values[v].name);
+      return nncl__error(g->ctx, NNCL_ERR_STATE,
+                         "graph input '%s' sets a shape or axes; set its value before planning",
+                         g->values[v].name);
     p->v[v].host = cur;
   }
   return NNCL_OK;
@@ -212,7 +212,7 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
   for (int i = 0; i < g->n_values; i++) {
     struct gvalue *x = &g->values[i];
     if (plan_add_value(p, x->dtype, &x->shape) < 0)
-      return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan values");
+      return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan values");
     if (x->constant.data) p->v[i].host = &x->constant;
   }
   for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].shape = g->input_shapes[k];
@@ -223,7 +223,7 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
   if (!ready || !done || !p->n) {
     free(ready);
     free(done);
-    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan nodes");
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan nodes");
   }
   p->cap_n = g->n_nodes + 1;
   for (int i = 0; i < g->n_values; i++)
@@ -268,21 +268,21 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
         for (int k = 0; k < n->n_in; k++)
           if (n->in[k] >= 0 && !ready[n->in[k]]) {
             int prod = g->values[n->in[k]].producer;
-            st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                            prod < 0 ? "node '%s' (%s) reads '%s', which is not a graph input, a "
-                                       "constant or any node's output"
-                                     : "node '%s' (%s) reads '%s', which depends on a cycle",
-                            n->name, n->op_type, g->values[n->in[k]].name);
+            st = nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                             prod < 0 ? "node '%s' (%s) reads '%s', which is not a graph input, a "
+                                        "constant or any node's output"
+                                      : "node '%s' (%s) reads '%s', which depends on a cycle",
+                             n->name, n->op_type, g->values[n->in[k]].name);
             break;
           }
       }
-      if (st == NNCL_OK) st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph has a cycle");
+      if (st == NNCL_OK) st = nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph has a cycle");
     }
   }
   for (int i = 0; i < g->n_outputs && st == NNCL_OK; i++)
     if (!ready[g->outputs[i]])
-      st = nncl_error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph output '%s' is never produced",
-                      g->values[g->outputs[i]].name);
+      st = nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "graph output '%s' is never produced",
+                       g->values[g->outputs[i]].name);
   for (int i = 0; i < g->n_values; i++) p->v[i].producer = -1;
   for (int i = 0; i < p->n_n; i++)
     for (int k = 0; k < p->n[i].n_out; k++)
@@ -311,10 +311,10 @@ static nncl_status check_inputs_known(nncl_graph *g) {
     for (int d = 0; d < s->rank; d++)
       if (s->dims[d] < 0) {
         char buf[128];
-        return nncl_error(g->ctx, NNCL_ERR_SHAPE,
-                          "graph input '%s' has shape %s with unknown dims; set the input "
-                          "(nncl_graph_set_input) before planning",
-                          g->values[g->inputs[k]].name, nncl_shape_format(s, buf, sizeof buf));
+        return nncl__error(g->ctx, NNCL_ERR_SHAPE,
+                           "graph input '%s' has shape %s with unknown dims; set the input "
+                           "(nncl_graph_set_input) before planning",
+                           g->values[g->inputs[k]].name, nncl_shape_format(s, buf, sizeof buf));
       }
   }
   return NNCL_OK;
@@ -331,16 +331,16 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
         memcmp(&v->shape, &g->input_shapes[k], sizeof v->shape) != 0)
       continue;
     if (nncl_array_alloc(&g->pending[k], v->dtype, &v->shape) != NNCL_OK)
-      return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "saving input '%s' for re-planning",
-                        g->values[g->inputs[k]].name);
-    NNCL_TRY(nncl_buffer_download(g->ctx, g->plan->st[s].mem, 0, g->pending[k].data,
-                                  nncl_array_bytes(&g->pending[k])));
+      return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "saving input '%s' for re-planning",
+                         g->values[g->inputs[k]].name);
+    NNCL_TRY(nncl__buffer_download(g->ctx, g->plan->st[s].mem, 0, g->pending[k].data,
+                                   nncl_array_bytes(&g->pending[k])));
   }
   graph_plan_free(g);
   NNCL_TRY(check_inputs_known(g));
-  double t0 = nncl_now_ns();
+  double t0 = nncl__now_ns();
   struct plan *p = calloc(1, sizeof *p);
-  if (!p) return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan");
+  if (!p) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan");
   nncl_status st = plan_build(g, p);
   if (st == NNCL_OK) st = plan_infer_fold(g, p);
   if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
@@ -354,14 +354,14 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
     nncl_array *a = &g->pending[k];
     if (!a->data) continue;
     int s = p->input_storage[k];
-    if (s >= 0) st = nncl_buffer_upload(g->ctx, p->st[s].mem, 0, a->data, nncl_array_bytes(a));
+    if (s >= 0) st = nncl__buffer_upload(g->ctx, p->st[s].mem, 0, a->data, nncl_array_bytes(a));
     nncl_array_free(a);
   }
   if (st != NNCL_OK) {
     plan_free(p);
     return st;
   }
-  p->plan_seconds = (nncl_now_ns() - t0) * 1e-9;
+  p->plan_seconds = (nncl__now_ns() - t0) * 1e-9;
   g->plan = p;
   g->needs_plan = 0;
   return NNCL_OK;

@@ -19,13 +19,13 @@ static nncl_status plan_measured(nncl_graph *g, nncl_profile *out) {
   nncl_context *ctx = nncl_graph_context(g);
   nncl_stats s0;
   nncl_context_stats(ctx, &s0);
-  NNCL_TRY(nncl_prof_begin(ctx));
-  double t0 = nncl_now_ns();
+  NNCL_TRY(nncl__prof_begin(ctx));
+  double t0 = nncl__now_ns();
   nncl_status st = nncl_graph_plan(g);
-  double t1 = nncl_now_ns();
+  double t1 = nncl__now_ns();
   struct prof_timing *t = NULL;
   size_t n = 0;
-  nncl_status end = nncl_prof_end(ctx, &t, &n);
+  nncl_status end = nncl__prof_end(ctx, &t, &n);
   if (st == NNCL_OK) st = end;
   if (st != NNCL_OK) {
     free(t);
@@ -60,11 +60,11 @@ static double median_of(double *v, int n) {
 /* One profiled run. */
 static nncl_status run_profiled(nncl_graph *g, struct profile_run *r) {
   nncl_context *ctx = nncl_graph_context(g);
-  NNCL_TRY(nncl_prof_begin(ctx));
-  double t0 = nncl_now_ns();
+  NNCL_TRY(nncl__prof_begin(ctx));
+  double t0 = nncl__now_ns();
   nncl_status st = nncl_graph_run(g);
-  r->wall_ns = nncl_now_ns() - t0;
-  nncl_status end = nncl_prof_end(ctx, &r->t, &r->n);
+  r->wall_ns = nncl__now_ns() - t0;
+  nncl_status end = nncl__prof_end(ctx, &r->t, &r->n);
   return st != NNCL_OK ? st : end;
 }
 
@@ -75,12 +75,12 @@ static nncl_status collect_nodes(nncl_graph *g, nncl_node_info **out, int *count
   if (n <= 0) return NNCL_OK;
   nncl_node_info *nodes = calloc((size_t)n, sizeof *nodes);
   if (!nodes)
-    return nncl_error(nncl_graph_context(g), NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d nodes", n);
+    return nncl__error(nncl_graph_context(g), NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d nodes", n);
   for (int i = 0; i < n; i++) {
     nncl_status st = nncl_graph_planned_node(g, i, &nodes[i]);
     if (st != NNCL_OK) {
       free(nodes);
-      return nncl_error(nncl_graph_context(g), st, "profile: reading planned node %d of %d", i, n);
+      return nncl__error(nncl_graph_context(g), st, "profile: reading planned node %d of %d", i, n);
     }
   }
   *out = nodes;
@@ -94,8 +94,9 @@ nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile
   nncl_context *ctx = nncl_graph_context(g);
   if (runs < 1) runs = 1;
   if (warmup < 0) warmup = 0;
-  if (nncl_prof_active(ctx))
-    return nncl_error(ctx, NNCL_ERR_STATE, "nncl_graph_profile: a profiling session is already on");
+  if (nncl__prof_active(ctx))
+    return nncl__error(ctx, NNCL_ERR_STATE,
+                       "nncl_graph_profile: a profiling session is already on");
   out->runs = runs;
   out->warmup = warmup;
   snprintf(out->device, sizeof out->device, "%s", nncl_context_device(ctx)->name);
@@ -104,16 +105,16 @@ nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile
   nncl_peak peak;
   int have_peak = nncl_bench_peak(ctx, 0, &peak) == NNCL_OK;
   if (!have_peak)
-    nncl_log(ctx, NNCL_LOG_WARN, "profile: device peaks unavailable (%s); no roofline figures",
-             nncl_context_last_error(ctx));
+    nncl__log(ctx, NNCL_LOG_WARN, "profile: device peaks unavailable (%s); no roofline figures",
+              nncl_context_last_error(ctx));
 
   if (nncl_graph_num_planned_nodes(g) == 0) NNCL_TRY(plan_measured(g, out));
   nncl_stats s0;
   nncl_context_stats(ctx, &s0);
   for (int w = 0; w < warmup; w++) {
-    double t0 = nncl_now_ns();
+    double t0 = nncl__now_ns();
     NNCL_TRY(nncl_graph_run(g));
-    if (w == 0) out->first_run_ns = nncl_now_ns() - t0;
+    if (w == 0) out->first_run_ns = nncl__now_ns() - t0;
   }
   /* Programs a node builds lazily on its first run are one-time costs too. */
   nncl_stats s1;
@@ -123,14 +124,14 @@ nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile
   out->build_seconds += s1.build_seconds - s0.build_seconds;
 
   struct profile_run *rs = calloc((size_t)runs, sizeof *rs);
-  if (!rs) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d runs", runs);
+  if (!rs) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d runs", runs);
   double *plain = malloc((size_t)runs * sizeof *plain);
-  nncl_status st = plain ? NNCL_OK : nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile");
+  nncl_status st = plain ? NNCL_OK : nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile");
   for (int r = 0; r < runs && st == NNCL_OK; r++) {
     st = run_profiled(g, &rs[r]);
-    double t0 = nncl_now_ns();
+    double t0 = nncl__now_ns();
     if (st == NNCL_OK) st = nncl_graph_run(g);
-    if (st == NNCL_OK) plain[r] = nncl_now_ns() - t0;
+    if (st == NNCL_OK) plain[r] = nncl__now_ns() - t0;
   }
   if (st == NNCL_OK) out->wall_plain_ns = median_of(plain, runs);
   free(plain);

@@ -83,7 +83,7 @@ static nncl_status build_ops(nncl_context *ctx, nncl_profile *p) {
   p->n_ops = 0;
   p->ops = p->n_nodes ? calloc((size_t)p->n_nodes, sizeof *p->ops) : NULL;
   if (p->n_nodes && !p->ops)
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: op summary");
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: op summary");
   for (int i = 0; i < p->n_nodes; i++) {
     const nncl_profile_node *n = &p->nodes[i];
     const char *type = n->info.op_type ? n->info.op_type : "?";
@@ -122,7 +122,7 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
                           const nncl_node_info *nodes, int n_nodes, const nncl_peak *peak,
                           nncl_profile *out) {
   if (!runs || n_runs < 1 || n_nodes < 0 || (n_nodes && !nodes) || !out)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "profile: no runs to build from");
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "profile: no runs to build from");
   out->nodes = NULL;
   out->kernels = NULL;
   out->ops = NULL;
@@ -133,7 +133,7 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
   if (!busy || !scratch) {
     free(busy);
     free(scratch);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d runs", n_runs);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %d runs", n_runs);
   }
   /* The reference run is the one whose busy time is the median (the upper middle one for an
      even count): its sequence names the commands and its timeline lays out the trace. */
@@ -160,7 +160,7 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
     free(out->kernels);
     out->nodes = NULL;
     out->kernels = NULL;
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %zu commands", nk);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profile: %zu commands", nk);
   }
   out->n_nodes = n_nodes;
   out->n_kernels = (int)nk;

@@ -6,7 +6,7 @@
 #include "nncl/profile.h"
 #include "profiling.h"
 
-/* One profiled run: its commands (nncl_prof_end) and nncl_graph_run's host wall time. */
+/* One profiled run: its commands (nncl__prof_end) and nncl_graph_run's host wall time. */
 struct profile_run {
   struct prof_timing *t;
   size_t n;

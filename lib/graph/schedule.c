@@ -51,7 +51,7 @@ nncl_status plan_schedule(nncl_graph *g, struct plan *p) {
   char *done = calloc((size_t)p->n_n + 1, 1);
   if (!p->order || !done) {
     free(done);
-    return nncl_error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "schedule");
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "schedule");
   }
   p->n_order = 0;
   int alive = 0;
@@ -75,7 +75,7 @@ nncl_status plan_schedule(nncl_graph *g, struct plan *p) {
     }
     if (!progress) {
       free(done);
-      return nncl_error(g->ctx, NNCL_ERR_STATE, "internal: fused graph has a cycle");
+      return nncl__error(g->ctx, NNCL_ERR_STATE, "internal: fused graph has a cycle");
     }
   }
   free(done);

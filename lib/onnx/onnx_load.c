@@ -29,8 +29,8 @@ static nncl_status model_opset(struct loader *L, const Onnx__ModelProto *m, int 
     const Onnx__OperatorSetIdProto *o = m->opset_import[i];
     if (!o || !is_default_domain(o->domain)) continue;
     if (!o->has_version || o->version < 1 || o->version > 1000)
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: invalid default-domain opset version %lld",
-                        L->file, o && o->has_version ? (long long)o->version : -1LL);
+      return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: invalid default-domain opset version %lld",
+                         L->file, o && o->has_version ? (long long)o->version : -1LL);
     *opset = (int)o->version;
   }
   return NNCL_OK; /* 0 is fine as long as no default-domain node needs it (load_node checks) */
@@ -59,7 +59,7 @@ static nncl_status load_initializers(struct loader *L, const Onnx__GraphProto *g
   for (size_t i = 0; i < g->n_initializer; i++) {
     const Onnx__TensorProto *t = g->initializer[i];
     if (!t || !t->name || !*t->name)
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: initializer %zu has no name", L->file, i);
+      return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: initializer %zu has no name", L->file, i);
     snprintf(where, sizeof where, "%s: initializer '%s'", L->file, t->name);
     nncl_array a;
     NNCL_TRY(onnx_tensor_to_array(L->ctx, t, L->base_dir, where, &a));
@@ -69,8 +69,8 @@ static nncl_status load_initializers(struct loader *L, const Onnx__GraphProto *g
     const Onnx__SparseTensorProto *s = g->sparse_initializer[i];
     const char *name = s && s->values ? s->values->name : NULL;
     if (!name || !*name)
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: sparse initializer %zu has no name", L->file,
-                        i);
+      return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: sparse initializer %zu has no name", L->file,
+                         i);
     snprintf(where, sizeof where, "%s: sparse initializer '%s'", L->file, name);
     nncl_array a;
     NNCL_TRY(onnx_sparse_to_array(L->ctx, s, L->base_dir, where, &a));
@@ -83,38 +83,38 @@ static nncl_status load_inputs(struct loader *L, const Onnx__GraphProto *g) {
   for (size_t i = 0; i < g->n_input; i++) {
     const Onnx__ValueInfoProto *v = g->input[i];
     if (!v || !v->name || !*v->name)
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input %zu has no name", L->file, i);
+      return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input %zu has no name", L->file, i);
     if (name_is_initializer(g, v->name)) continue; /* a weight with a default: a constant */
     const Onnx__TypeProto *tp = v->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-      return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED,
-                        "%s: graph input '%s' is not a tensor (sequences, maps and optionals are "
-                        "not supported)",
-                        L->file, v->name);
+      return nncl__error(L->ctx, NNCL_ERR_UNSUPPORTED,
+                         "%s: graph input '%s' is not a tensor (sequences, maps and optionals are "
+                         "not supported)",
+                         L->file, v->name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     int32_t et = tt->has_elem_type ? tt->elem_type : 0;
     nncl_dtype dt = onnx_dtype_to_nncl(et);
     if (dt == NNCL_UNDEFINED)
-      return nncl_error(
+      return nncl__error(
           L->ctx, et ? NNCL_ERR_DTYPE : NNCL_ERR_FORMAT,
           "%s: graph input '%s' has element type %s (%d), which nncl does not support", L->file,
           v->name, onnx_dtype_name(et), (int)et);
     nncl_shape shape = {0};
     if (!tt->shape)
-      return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED,
-                        "%s: graph input '%s' declares no shape; nncl needs at least its rank",
-                        L->file, v->name);
+      return nncl__error(L->ctx, NNCL_ERR_UNSUPPORTED,
+                         "%s: graph input '%s' declares no shape; nncl needs at least its rank",
+                         L->file, v->name);
     if (tt->shape->n_dim > NNCL_MAX_RANK)
-      return nncl_error(L->ctx, NNCL_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)",
-                        L->file, v->name, tt->shape->n_dim, NNCL_MAX_RANK);
+      return nncl__error(L->ctx, NNCL_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)",
+                         L->file, v->name, tt->shape->n_dim, NNCL_MAX_RANK);
     shape.rank = (int)tt->shape->n_dim;
     for (size_t d = 0; d < tt->shape->n_dim; d++) {
       const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
       int64_t val = -1; /* dim_param ("batch") or unset: known when an input is set */
       if (dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
         if (dim->dim_value < 0)
-          return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input '%s' dim %zu is %lld",
-                            L->file, v->name, d, (long long)dim->dim_value);
+          return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input '%s' dim %zu is %lld",
+                             L->file, v->name, d, (long long)dim->dim_value);
         val = dim->dim_value;
       }
       shape.dims[d] = val;
@@ -150,12 +150,12 @@ static char *binary_to_cstr(const ProtobufCBinaryData *b) {
 static nncl_status set_attribute(struct loader *L, nncl_node *n, const char *node_desc,
                                  const Onnx__AttributeProto *a) {
   if (!a || !a->name || !*a->name)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute without a name", L->file,
-                      node_desc);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute without a name", L->file,
+                       node_desc);
   if (a->ref_attr_name && *a->ref_attr_name)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT,
-                      "%s: %s: attribute '%s' refers to a function attribute outside a function",
-                      L->file, node_desc, a->name);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT,
+                       "%s: %s: attribute '%s' refers to a function attribute outside a function",
+                       L->file, node_desc, a->name);
   nncl_graph *g = L->g;
   char where[1100];
   switch (attr_type(a)) {
@@ -164,7 +164,8 @@ static nncl_status set_attribute(struct loader *L, nncl_node *n, const char *nod
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: return nncl_node_set_int(g, n, a->name, a->i);
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
     char *s = binary_to_cstr(&a->s);
-    if (!s) return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: attribute string", L->file);
+    if (!s)
+      return nncl__error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: attribute string", L->file);
     nncl_status st = nncl_node_set_string(g, n, a->name, s);
     free(s);
     return st;
@@ -184,7 +185,7 @@ static nncl_status set_attribute(struct loader *L, nncl_node *n, const char *nod
     if (st == NNCL_OK)
       st = nncl_node_set_strings(g, n, a->name, (const char *const *)v, (int)a->n_strings);
     else
-      st = nncl_error(L->ctx, st, "%s: attribute strings", L->file);
+      st = nncl__error(L->ctx, st, "%s: attribute strings", L->file);
     for (size_t i = 0; v && i < a->n_strings; i++) free(v[i]);
     free(v);
     return st;
@@ -212,19 +213,19 @@ static nncl_status set_attribute(struct loader *L, nncl_node *n, const char *nod
     return NNCL_OK;
   default: break;
   }
-  return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute '%s' has an invalid type or size",
-                    L->file, node_desc, a->name);
+  return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: attribute '%s' has an invalid type or size",
+                     L->file, node_desc, a->name);
 }
 
 /* A Constant node becomes a graph constant named after its output. */
 static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *nd,
                                       const char *desc) {
   if (nd->n_output != 1 || !nd->output[0] || !*nd->output[0])
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one named output", L->file,
-                      desc);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one named output", L->file,
+                       desc);
   if (nd->n_attribute != 1 || !nd->attribute[0] || !nd->attribute[0]->name)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one value attribute", L->file,
-                      desc);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s needs exactly one value attribute", L->file,
+                       desc);
   const Onnx__AttributeProto *a = nd->attribute[0];
   char where[1100];
   snprintf(where, sizeof where, "%.200s: %s: attribute '%.200s'", L->file, desc, a->name);
@@ -238,7 +239,7 @@ static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *n
   } else if (strcmp(name, "value_float") == 0 || strcmp(name, "value_int") == 0) {
     int is_f = name[6] == 'f';
     if (nncl_array_alloc(&v, is_f ? NNCL_FLOAT32 : NNCL_INT64, &shape) != NNCL_OK)
-      return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", where);
+      return nncl__error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", where);
     if (is_f)
       *(float *)v.data = a->f;
     else
@@ -249,13 +250,13 @@ static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *n
     shape.rank = 1;
     shape.dims[0] = (int64_t)n;
     if (nncl_array_alloc(&v, is_f ? NNCL_FLOAT32 : NNCL_INT64, &shape) != NNCL_OK)
-      return nncl_error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", where);
+      return nncl__error(L->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", where);
     if (n)
       memcpy(v.data, is_f ? (const void *)a->floats : (const void *)a->ints, n * (is_f ? 4 : 8));
   } else if (strcmp(name, "value_string") == 0 || strcmp(name, "value_strings") == 0) {
-    return nncl_error(L->ctx, NNCL_ERR_DTYPE, "%s: string constants are not supported", where);
+    return nncl__error(L->ctx, NNCL_ERR_DTYPE, "%s: string constants are not supported", where);
   } else {
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: unknown Constant attribute", where);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: unknown Constant attribute", where);
   }
   return add_constant(L, nd->output[0], &v);
 }
@@ -263,17 +264,17 @@ static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *n
 static nncl_status check_names(struct loader *L, const char *desc, const char *what, size_t n,
                                char *const *names) {
   if (n > 0x7fffffff)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s has too many %ss", L->file, desc, what);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s has too many %ss", L->file, desc, what);
   for (size_t i = 0; i < n; i++)
     if (!names[i])
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: %s %zu is missing", L->file, desc, what,
-                        i);
+      return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s: %s %zu is missing", L->file, desc, what,
+                         i);
   return NNCL_OK;
 }
 
 static nncl_status load_node(struct loader *L, const Onnx__NodeProto *nd, size_t index) {
   if (!nd || !nd->op_type || !*nd->op_type)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: node %zu has no op_type", L->file, index);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: node %zu has no op_type", L->file, index);
   /* Nodes keep their file name; unnamed ones get "<op_type>_<index>" so errors can name them. */
   char gen_name[160], op_type[384], desc[600];
   const char *name = nd->name;
@@ -289,12 +290,12 @@ static nncl_status load_node(struct loader *L, const Onnx__NodeProto *nd, size_t
   NNCL_TRY(check_names(L, desc, "input", nd->n_input, nd->input));
   NNCL_TRY(check_names(L, desc, "output", nd->n_output, nd->output));
   if (nd->n_output == 0)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: %s has no outputs", L->file, desc);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: %s has no outputs", L->file, desc);
   if (is_default_domain(nd->domain) && L->opset == 0)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT,
-                      "%s: %s is in the default domain, but the model imports no default-domain "
-                      "opset",
-                      L->file, desc);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT,
+                       "%s: %s is in the default domain, but the model imports no default-domain "
+                       "opset",
+                       L->file, desc);
   if (is_default_domain(nd->domain) && strcmp(nd->op_type, "Constant") == 0)
     return load_constant_node(L, nd, desc);
   nncl_node *n = NULL;
@@ -308,18 +309,18 @@ static nncl_status load_node(struct loader *L, const Onnx__NodeProto *nd, size_t
 
 static nncl_status load_graph(struct loader *L, const Onnx__ModelProto *m) {
   const Onnx__GraphProto *g = m->graph;
-  if (!g) return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: the model has no graph", L->file);
+  if (!g) return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: the model has no graph", L->file);
   NNCL_TRY(model_opset(L, m, &L->opset));
   if (L->opset) nncl_graph_set_opset(L->g, L->opset);
   NNCL_TRY(load_initializers(L, g));
   NNCL_TRY(load_inputs(L, g));
   for (size_t i = 0; i < g->n_node; i++) NNCL_TRY(load_node(L, g->node[i], i));
   if (g->n_output == 0)
-    return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: the graph has no outputs", L->file);
+    return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: the graph has no outputs", L->file);
   for (size_t i = 0; i < g->n_output; i++) {
     const Onnx__ValueInfoProto *v = g->output[i];
     if (!v || !v->name || !*v->name)
-      return nncl_error(L->ctx, NNCL_ERR_FORMAT, "%s: graph output %zu has no name", L->file, i);
+      return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: graph output %zu has no name", L->file, i);
     NNCL_TRY(nncl_graph_add_output(L->g, v->name));
   }
   return NNCL_OK;
@@ -328,15 +329,16 @@ static nncl_status load_graph(struct loader *L, const Onnx__ModelProto *m) {
 static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len,
                               const char *base_dir, const char *file, nncl_graph **out) {
   char why[256];
-  if (len == 0) return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: empty file (not an ONNX model)", file);
+  if (len == 0)
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: empty file (not an ONNX model)", file);
   if (onnx_wire_check(&onnx__model_proto__descriptor, bytes, len, why, sizeof why) != 0)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: not a valid ONNX model (truncated or corrupt): %s",
-                      file, why);
+    return nncl__error(ctx, NNCL_ERR_FORMAT,
+                       "%s: not a valid ONNX model (truncated or corrupt): %s", file, why);
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, bytes);
   if (!m)
-    return nncl_error(ctx, NNCL_ERR_FORMAT,
-                      "%s: not a valid ONNX model (protobuf decoding failed: truncated or corrupt)",
-                      file);
+    return nncl__error(
+        ctx, NNCL_ERR_FORMAT,
+        "%s: not a valid ONNX model (protobuf decoding failed: truncated or corrupt)", file);
   struct loader L = {ctx, 0, file, base_dir, NULL};
   nncl_status st = nncl_graph_create(ctx, &L.g);
   if (st == NNCL_OK) st = load_graph(&L, m);
@@ -353,14 +355,14 @@ nncl_status nncl_onnx_load_memory(nncl_context *ctx, const void *bytes, size_t l
                                   const char *base_dir, nncl_graph **out) {
   if (out) *out = NULL;
   if (!ctx || !out || (!bytes && len))
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load_memory: NULL argument");
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load_memory: NULL argument");
   return load_bytes(ctx, bytes, len, base_dir, "<memory>", out);
 }
 
 nncl_status nncl_onnx_load(nncl_context *ctx, const char *path, nncl_graph **out) {
   if (out) *out = NULL;
   if (!ctx || !path || !out)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load: NULL argument");
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load: NULL argument");
   void *bytes = NULL;
   size_t len = 0;
   NNCL_TRY(onnx_read_file(ctx, path, &bytes, &len));
@@ -376,7 +378,7 @@ nncl_status nncl_onnx_load(nncl_context *ctx, const char *path, nncl_graph **out
     }
   }
   nncl_status st = dir ? load_bytes(ctx, bytes, len, dir, path, out)
-                       : nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
+                       : nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
   free(dir);
   free(bytes);
   return st;

@@ -92,15 +92,15 @@ static nncl_status dims_to_shape(nncl_context *ctx, const int64_t *dims, size_t 
                                  size_t esize, const char *where, nncl_shape *shape,
                                  size_t *numel) {
   if (n_dims > NNCL_MAX_RANK)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: rank %zu exceeds nncl's maximum %d", where, n_dims,
-                      NNCL_MAX_RANK);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: rank %zu exceeds nncl's maximum %d", where,
+                       n_dims, NNCL_MAX_RANK);
   memset(shape, 0, sizeof *shape);
   shape->rank = (int)n_dims;
   size_t n = 1;
   for (size_t i = 0; i < n_dims; i++) {
     if (dims[i] < 0)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: dimension %zu is negative (%lld)", where, i,
-                        (long long)dims[i]);
+      return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: dimension %zu is negative (%lld)", where, i,
+                         (long long)dims[i]);
     shape->dims[i] = dims[i];
   }
   /* A zero dim makes the whole tensor empty, whatever the others say. */
@@ -109,8 +109,8 @@ static nncl_status dims_to_shape(nncl_context *ctx, const int64_t *dims, size_t 
   if (n) {
     for (size_t i = 0; i < n_dims; i++) {
       if ((uint64_t)dims[i] > (SIZE_MAX / esize) / n)
-        return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: element count overflows (dims too large)",
-                          where);
+        return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: element count overflows (dims too large)",
+                           where);
       n *= (size_t)dims[i];
     }
   }
@@ -160,43 +160,43 @@ static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t,
       length_s = e->value;
   }
   if (!location)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data without a location", where);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: external data without a location", where);
   if (!location_is_safe(location))
-    return nncl_error(ctx, NNCL_ERR_FORMAT,
-                      "%s: external data location \"%s\" leaves the model's folder", where,
-                      location);
+    return nncl__error(ctx, NNCL_ERR_FORMAT,
+                       "%s: external data location \"%s\" leaves the model's folder", where,
+                       location);
   uint64_t offset = 0, length = bytes;
   if (offset_s && !parse_u64(offset_s, &offset))
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data offset \"%s\" is not a number",
-                      where, offset_s);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: external data offset \"%s\" is not a number",
+                       where, offset_s);
   if (length_s && !parse_u64(length_s, &length))
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data length \"%s\" is not a number",
-                      where, length_s);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: external data length \"%s\" is not a number",
+                       where, length_s);
   if (length != bytes)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external data length %llu, expected %zu bytes",
-                      where, (unsigned long long)length, bytes);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: external data length %llu, expected %zu bytes",
+                       where, (unsigned long long)length, bytes);
   if (!base_dir)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT,
-                      "%s: external data \"%s\" needs the model's folder (base_dir is NULL)", where,
-                      location);
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT,
+                       "%s: external data \"%s\" needs the model's folder (base_dir is NULL)",
+                       where, location);
   size_t plen = strlen(base_dir) + strlen(location) + 2;
   char *path = malloc(plen);
-  if (!path) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: external data path", where);
+  if (!path) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: external data path", where);
   snprintf(path, plen, "%s/%s", base_dir, location);
   nncl_status st = NNCL_OK;
   FILE *f = fopen(path, "rb");
   struct stat sb;
   if (!f) {
-    st = nncl_error(ctx, NNCL_ERR_IO, "%s: cannot open external data %s: %s", where, path,
-                    strerror(errno));
+    st = nncl__error(ctx, NNCL_ERR_IO, "%s: cannot open external data %s: %s", where, path,
+                     strerror(errno));
   } else if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    st = nncl_error(ctx, NNCL_ERR_IO, "%s: external data %s is not a regular file", where, path);
+    st = nncl__error(ctx, NNCL_ERR_IO, "%s: external data %s is not a regular file", where, path);
   } else if (offset > (uint64_t)sb.st_size || bytes > (uint64_t)sb.st_size - offset) {
-    st = nncl_error(ctx, NNCL_ERR_FORMAT,
-                    "%s: external data %s holds %lld bytes, the tensor needs %zu at offset %llu",
-                    where, path, (long long)sb.st_size, bytes, (unsigned long long)offset);
+    st = nncl__error(ctx, NNCL_ERR_FORMAT,
+                     "%s: external data %s holds %lld bytes, the tensor needs %zu at offset %llu",
+                     where, path, (long long)sb.st_size, bytes, (unsigned long long)offset);
   } else if (fseeko(f, (off_t)offset, SEEK_SET) != 0) {
-    st = nncl_error(ctx, NNCL_ERR_IO, "%s: seeking in external data %s failed", where, path);
+    st = nncl__error(ctx, NNCL_ERR_IO, "%s: seeking in external data %s failed", where, path);
   }
   free(path);
   if (st != NNCL_OK) {
@@ -210,15 +210,15 @@ static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t,
 nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t,
                                  const char *base_dir, const char *where, nncl_array *out) {
   memset(out, 0, sizeof *out);
-  if (!t) return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: missing tensor", where);
+  if (!t) return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: missing tensor", where);
   int32_t ot = t->has_data_type ? t->data_type : OT_UNDEFINED;
   nncl_dtype dt = onnx_dtype_to_nncl(ot);
   if (dt == NNCL_UNDEFINED)
-    return nncl_error(ctx, ot == OT_UNDEFINED ? NNCL_ERR_FORMAT : NNCL_ERR_DTYPE,
-                      "%s: element type %s (%d) is not supported", where, onnx_dtype_name(ot),
-                      (int)ot);
+    return nncl__error(ctx, ot == OT_UNDEFINED ? NNCL_ERR_FORMAT : NNCL_ERR_DTYPE,
+                       "%s: element type %s (%d) is not supported", where, onnx_dtype_name(ot),
+                       (int)ot);
   if (t->segment)
-    return nncl_error(ctx, NNCL_ERR_UNSUPPORTED, "%s: segmented tensors are not supported", where);
+    return nncl__error(ctx, NNCL_ERR_UNSUPPORTED, "%s: segmented tensors are not supported", where);
   size_t esize = nncl_dtype_size(dt), numel = 0;
   nncl_shape shape;
   NNCL_TRY(dims_to_shape(ctx, t->dims, t->n_dims, esize, where, &shape, &numel));
@@ -245,32 +245,32 @@ nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t,
   }
   if (external) {
     if (t->has_raw_data || typed_n)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: external tensor also carries inline data",
-                        where);
+      return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: external tensor also carries inline data",
+                         where);
   } else if (t->has_raw_data) {
     if (typed_n)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: both raw_data and %s are set", where,
-                        typed_name);
+      return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: both raw_data and %s are set", where,
+                         typed_name);
     if (t->raw_data.len != bytes)
-      return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: raw_data holds %zu bytes, %s %s needs %zu",
-                        where, t->raw_data.len, nncl_dtype_name(dt),
-                        nncl_shape_format(&shape, (char[96]){0}, 96), bytes);
+      return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: raw_data holds %zu bytes, %s %s needs %zu",
+                         where, t->raw_data.len, nncl_dtype_name(dt),
+                         nncl_shape_format(&shape, (char[96]){0}, 96), bytes);
   } else if (typed_n != numel) {
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: %s holds %zu values, %s %s needs %zu", where,
-                      typed_name, typed_n, nncl_dtype_name(dt),
-                      nncl_shape_format(&shape, (char[96]){0}, 96), numel);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: %s holds %zu values, %s %s needs %zu", where,
+                       typed_name, typed_n, nncl_dtype_name(dt),
+                       nncl_shape_format(&shape, (char[96]){0}, 96), numel);
   }
 
   FILE *ext = NULL;
   if (external) NNCL_TRY(open_external(ctx, t, base_dir, where, bytes, &ext));
   if (nncl_array_alloc(out, dt, &shape) != NNCL_OK) {
     if (ext) fclose(ext);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", where, bytes);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", where, bytes);
   }
   nncl_status st = NNCL_OK;
   if (ext) {
     if (fread(out->data, 1, bytes, ext) != bytes)
-      st = nncl_error(ctx, NNCL_ERR_IO, "%s: reading external data failed", where);
+      st = nncl__error(ctx, NNCL_ERR_IO, "%s: reading external data failed", where);
     fclose(ext);
     le_to_host(out->data, numel, esize);
   } else if (t->has_raw_data) {
@@ -301,7 +301,7 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
                                  const char *base_dir, const char *where, nncl_array *out) {
   memset(out, 0, sizeof *out);
   if (!s || !s->values || !s->indices)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse tensor lacks values or indices", where);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: sparse tensor lacks values or indices", where);
   nncl_array values = {0}, indices = {0};
   nncl_status st = onnx_tensor_to_array(ctx, s->values, base_dir, where, &values);
   if (st == NNCL_OK) st = onnx_tensor_to_array(ctx, s->indices, base_dir, where, &indices);
@@ -311,9 +311,9 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
     st = dims_to_shape(ctx, s->dims, s->n_dims, esize ? esize : 1, where, &shape, &numel);
   int64_t nnz = values.data ? nncl_shape_numel(&values.shape) : 0;
   if (st == NNCL_OK && values.shape.rank != 1)
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse values must be 1-D", where);
+    st = nncl__error(ctx, NNCL_ERR_FORMAT, "%s: sparse values must be 1-D", where);
   if (st == NNCL_OK && indices.dtype != NNCL_INT64)
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse indices must be int64", where);
+    st = nncl__error(ctx, NNCL_ERR_FORMAT, "%s: sparse indices must be int64", where);
   /* Indices are either [NNZ] linear positions or [NNZ, rank] coordinates. */
   int coords = 0;
   if (st == NNCL_OK) {
@@ -323,16 +323,16 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
              indices.shape.dims[1] == shape.rank)
       coords = 1;
     else
-      st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse indices shape does not match %lld values",
-                      where, (long long)nnz);
+      st = nncl__error(ctx, NNCL_ERR_FORMAT, "%s: sparse indices shape does not match %lld values",
+                       where, (long long)nnz);
   }
   /* The dense size is not bounded by the file: cap it so a tiny file cannot demand terabytes. */
   if (st == NNCL_OK && numel > ONNX_MAX_SPARSE_DENSE_BYTES / (esize ? esize : 1))
-    st = nncl_error(ctx, NNCL_ERR_UNSUPPORTED,
-                    "%s: the dense form of this sparse tensor exceeds %zu bytes", where,
-                    (size_t)ONNX_MAX_SPARSE_DENSE_BYTES);
+    st = nncl__error(ctx, NNCL_ERR_UNSUPPORTED,
+                     "%s: the dense form of this sparse tensor exceeds %zu bytes", where,
+                     (size_t)ONNX_MAX_SPARSE_DENSE_BYTES);
   if (st == NNCL_OK && nncl_array_alloc(out, values.dtype, &shape) != NNCL_OK)
-    st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: dense copy of a sparse tensor", where);
+    st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: dense copy of a sparse tensor", where);
   const int64_t *idx = indices.data;
   for (int64_t i = 0; st == NNCL_OK && i < nnz; i++) {
     int64_t lin = 0;
@@ -349,8 +349,8 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
       lin = idx[i];
     }
     if (lin < 0 || (uint64_t)lin >= numel) {
-      st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: sparse index %lld is out of range", where,
-                      (long long)i);
+      st = nncl__error(ctx, NNCL_ERR_FORMAT, "%s: sparse index %lld is out of range", where,
+                       (long long)i);
       break;
     }
     memcpy((char *)out->data + (size_t)lin * esize, (char *)values.data + (size_t)i * esize, esize);
@@ -365,27 +365,27 @@ nncl_status onnx_read_file(nncl_context *ctx, const char *path, void **bytes, si
   *bytes = NULL;
   *len = 0;
   FILE *f = fopen(path, "rb");
-  if (!f) return nncl_error(ctx, NNCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  if (!f) return nncl__error(ctx, NNCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   struct stat sb;
   if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
     fclose(f);
-    return nncl_error(ctx, NNCL_ERR_IO, "%s: not a regular file", path);
+    return nncl__error(ctx, NNCL_ERR_IO, "%s: not a regular file", path);
   }
   if ((uint64_t)sb.st_size > ONNX_MAX_FILE_BYTES) {
     fclose(f);
-    return nncl_error(ctx, NNCL_ERR_FORMAT, "%s: %lld bytes is more than a protobuf file may hold",
-                      path, (long long)sb.st_size);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: %lld bytes is more than a protobuf file may hold",
+                       path, (long long)sb.st_size);
   }
   size_t n = (size_t)sb.st_size;
   char *buf = malloc(n + 1);
   if (!buf) {
     fclose(f);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", path, n);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", path, n);
   }
   if (fread(buf, 1, n, f) != n) {
     fclose(f);
     free(buf);
-    return nncl_error(ctx, NNCL_ERR_IO, "%s: read failed", path);
+    return nncl__error(ctx, NNCL_ERR_IO, "%s: read failed", path);
   }
   fclose(f);
   buf[n] = 0;
@@ -410,7 +410,7 @@ nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_arra
                                   char **name) {
   if (name) *name = NULL;
   if (!path || !out)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load_tensor: NULL argument");
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_load_tensor: NULL argument");
   memset(out, 0, sizeof *out);
   void *bytes = NULL;
   size_t len = 0;
@@ -419,20 +419,20 @@ nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_arra
   nncl_status st = NNCL_OK;
   Onnx__TensorProto *t = NULL;
   if (onnx_wire_check(&onnx__tensor_proto__descriptor, bytes, len, why, sizeof why) != 0) {
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, "%s: not a valid TensorProto: %s", path, why);
+    st = nncl__error(ctx, NNCL_ERR_FORMAT, "%s: not a valid TensorProto: %s", path, why);
   } else {
     t = onnx__tensor_proto__unpack(NULL, len, bytes);
     if (!t)
-      st = nncl_error(ctx, NNCL_ERR_FORMAT,
-                      "%s: not a valid TensorProto (protobuf decoding failed)", path);
+      st = nncl__error(ctx, NNCL_ERR_FORMAT,
+                       "%s: not a valid TensorProto (protobuf decoding failed)", path);
   }
   char *dir = st == NNCL_OK ? dir_of(path) : NULL;
-  if (st == NNCL_OK && !dir) st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
+  if (st == NNCL_OK && !dir) st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
   if (st == NNCL_OK) {
     size_t wlen = strlen(path) + 8;
     char *where = malloc(wlen);
     if (!where) {
-      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
+      st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
     } else {
       snprintf(where, wlen, "%s", path);
       st = onnx_tensor_to_array(ctx, t, dir, where, out);
@@ -443,7 +443,7 @@ nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_arra
     *name = strdup(t->name);
     if (!*name) {
       nncl_array_free(out);
-      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: tensor name", path);
+      st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: tensor name", path);
     }
   }
   free(dir);
@@ -455,13 +455,13 @@ nncl_status nncl_onnx_load_tensor(nncl_context *ctx, const char *path, nncl_arra
 nncl_status nncl_onnx_save_tensor(nncl_context *ctx, const char *path, const nncl_array *a,
                                   const char *name) {
   if (!path || !a || (!a->data && nncl_array_bytes(a)))
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_save_tensor: NULL argument");
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_onnx_save_tensor: NULL argument");
   int32_t ot = onnx_dtype_from_nncl(a->dtype);
   if (ot == OT_UNDEFINED)
-    return nncl_error(ctx, NNCL_ERR_DTYPE, "%s: cannot save dtype %s", path,
-                      nncl_dtype_name(a->dtype));
+    return nncl__error(ctx, NNCL_ERR_DTYPE, "%s: cannot save dtype %s", path,
+                       nncl_dtype_name(a->dtype));
   if (a->shape.rank < 0 || a->shape.rank > NNCL_MAX_RANK)
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT, "%s: rank %d", path, a->shape.rank);
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "%s: rank %d", path, a->shape.rank);
   Onnx__TensorProto t;
   onnx__tensor_proto__init(&t);
   int64_t dims[NNCL_MAX_RANK];
@@ -475,7 +475,7 @@ nncl_status nncl_onnx_save_tensor(nncl_context *ctx, const char *path, const nnc
   void *le = NULL;
   if (!host_is_little_endian() && nncl_dtype_size(a->dtype) > 1) {
     le = malloc(bytes ? bytes : 1);
-    if (!le) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
+    if (!le) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s", path);
     memcpy(le, a->data, bytes);
     le_to_host(le, bytes / nncl_dtype_size(a->dtype), nncl_dtype_size(a->dtype));
   }
@@ -486,18 +486,18 @@ nncl_status nncl_onnx_save_tensor(nncl_context *ctx, const char *path, const nnc
   uint8_t *buf = malloc(n ? n : 1);
   if (!buf) {
     free(le);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", path, n);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", path, n);
   }
   onnx__tensor_proto__pack(&t, buf);
   free(le);
   nncl_status st = NNCL_OK;
   FILE *f = fopen(path, "wb");
   if (!f) {
-    st = nncl_error(ctx, NNCL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    st = nncl__error(ctx, NNCL_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
   } else {
-    if (fwrite(buf, 1, n, f) != n) st = nncl_error(ctx, NNCL_ERR_IO, "%s: write failed", path);
+    if (fwrite(buf, 1, n, f) != n) st = nncl__error(ctx, NNCL_ERR_IO, "%s: write failed", path);
     if (fclose(f) != 0 && st == NNCL_OK)
-      st = nncl_error(ctx, NNCL_ERR_IO, "%s: write failed", path);
+      st = nncl__error(ctx, NNCL_ERR_IO, "%s: write failed", path);
   }
   free(buf);
   return st;

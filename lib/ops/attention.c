@@ -96,13 +96,13 @@ static enum att_algo choose(const struct op_call *c, const struct att_state *s,
    compiles. */
 static nncl_status warm_blas(struct op_call *c) {
   cl_mem m = NULL;
-  nncl_status st = nncl_buffer_create(c->ctx, 64 * 4, "attention warm-up", &m);
-  if (st == NNCL_OK) st = nncl_buffer_fill_zero(c->ctx, m, 0, 64 * 4);
+  nncl_status st = nncl__buffer_create(c->ctx, 64 * 4, "attention warm-up", &m);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, m, 0, 64 * 4);
   for (int tb = 0; tb < 2 && st == NNCL_OK; tb++)
-    st = nncl_sgemm_strided_batched(c->ctx, false, tb, 2, 2, 2, 1.0f, m, 0, 2, 4, m, 16, 2, 4, 0.0f,
-                                    m, 32, 2, 4, 2);
+    st = nncl__sgemm_strided_batched(c->ctx, false, tb, 2, 2, 2, 1.0f, m, 0, 2, 4, m, 16, 2, 4,
+                                     0.0f, m, 32, 2, 4, 2);
   if (st == NNCL_OK) st = nncl_context_finish(c->ctx);
-  nncl_buffer_release(m);
+  nncl__buffer_release(m);
   return st;
 }
 
@@ -145,30 +145,30 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
              ATT_SM_WG);
     c->algo = "gemm_softmax_gemm";
     *ws = score_bytes;
-    NNCL_TRY(nncl_kernel_get(c->ctx, "attention", opts, "attention_softmax_rows", &s->k));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "attention", opts, "attention_softmax_rows", &s->k));
     return warm_blas(c);
   }
   snprintf(opts, sizeof opts, "-DDK=%lld -DDV=%lld -DBQ=%d -DTK=%d -DHAS_MASK=%d -DCAUSAL=%d",
            (long long)dk, (long long)dv, ATT_BQ, ATT_TK, has_mask, causal);
   c->algo = "fused_online_softmax";
-  return nncl_kernel_get(c->ctx, "attention", opts, "attention_fwd", &s->k);
+  return nncl__kernel_get(c->ctx, "attention", opts, "attention_fwd", &s->k);
 }
 
 /* scores = scale * Q . K^T into the workspace, masked softmax per row in place, then . V. */
 static nncl_status enqueue_gemm(struct op_call *c, const struct att_state *s, cl_mem mask) {
   const size_t lq = s->lq, lk = s->lk, rows = s->batch * lq;
   cl_mem ws = c->workspace;
-  NNCL_TRY(nncl_sgemm_strided_batched(c->ctx, false, true, lq, lk, s->dk, s->scale, c->in[0].mem, 0,
-                                      s->dk, lq * s->dk, c->in[1].mem, 0, s->dk, lk * s->dk, 0.0f,
-                                      ws, 0, lk, lq * lk, s->batch));
+  NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, true, lq, lk, s->dk, s->scale, c->in[0].mem,
+                                       0, s->dk, lq * s->dk, c->in[1].mem, 0, s->dk, lk * s->dk,
+                                       0.0f, ws, 0, lk, lq * lk, s->batch));
   size_t local[2] = {ATT_SM_WG, 1}, global[2] = {ATT_SM_WG, rows};
   NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k, "attention_softmax_rows", 2, global, local, NNCL_ARG(ws),
                        NNCL_ARG(mask), NNCL_ARG(s->lq), NNCL_ARG(s->lk), NNCL_ARG(s->nb1),
                        NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]), NNCL_ARG(s->ms[2]),
                        NNCL_ARG(s->ms[3])));
-  return nncl_sgemm_strided_batched(c->ctx, false, false, lq, s->dv, lk, 1.0f, ws, 0, lk, lq * lk,
-                                    c->in[2].mem, 0, s->dv, lk * s->dv, 0.0f, c->out[0].mem, 0,
-                                    s->dv, lq * s->dv, s->batch);
+  return nncl__sgemm_strided_batched(c->ctx, false, false, lq, s->dv, lk, 1.0f, ws, 0, lk, lq * lk,
+                                     c->in[2].mem, 0, s->dv, lk * s->dv, 0.0f, c->out[0].mem, 0,
+                                     s->dv, lq * s->dv, s->batch);
 }
 
 static nncl_status enqueue(struct op_call *c) {
@@ -176,8 +176,8 @@ static nncl_status enqueue(struct op_call *c) {
   cl_mem mask = op_has_input(c, 3) ? c->in[3].mem : c->in[0].mem;
   size_t local[2] = {ATT_BQ, 1}, global[2] = {s->lq, s->batch};
   if (s->lk == 0)
-    return nncl_buffer_fill_zero(c->ctx, c->out[0].mem, 0,
-                                 (size_t)nncl_shape_numel(&c->out[0].shape) * 4);
+    return nncl__buffer_fill_zero(c->ctx, c->out[0].mem, 0,
+                                  (size_t)nncl_shape_numel(&c->out[0].shape) * 4);
   if (s->batch == 0 || s->lq == 0) return NNCL_OK;
   if (s->algo == ATT_GEMM) return enqueue_gemm(c, s, mask);
   return NNCL_LAUNCH(c->ctx, s->k, "attention_fwd", 2, global, local, NNCL_ARG(c->in[0].mem),

@@ -117,7 +117,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
            "-DEW_BCAST=1 -DNIN=%d -DTA=%s -DTB=%s -DTC=%s -DTO=%s -DTP=%s -DOP_EXPR=%s", nin_kernel,
            ew_cl_type(ta), ew_cl_type(tb), ew_cl_type(tc), ew_cl_type(c->out[0].dtype),
            is_int ? "long" : "float", expr);
-  NNCL_TRY(nncl_kernel_get(c->ctx, "elementwise", opts, "elementwise_bcast", &s->k));
+  NNCL_TRY(nncl__kernel_get(c->ctx, "elementwise", opts, "elementwise_bcast", &s->k));
   for (int i = 0; i < s->n_steps; i++) {
     struct step *st = &s->steps[i];
     const nncl_shape *in[3];
@@ -141,7 +141,7 @@ static nncl_status enqueue(struct op_call *c) {
   struct binary_state *s = c->state;
   if (s->n_steps == 0) {
     size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
-    return bytes ? nncl_buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;
+    return bytes ? nncl__buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;
   }
   int nin = is_where(row_of(c)) ? 3 : 2;
   for (int i = 0; i < s->n_steps; i++) {

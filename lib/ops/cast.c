@@ -67,7 +67,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
 static nncl_status enqueue(struct op_call *c) {
   if (!c->state) {
     size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
-    return bytes ? nncl_buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;
+    return bytes ? nncl__buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;
   }
   return ew_unary_enqueue(c, c->state, c->in[0].mem, c->out[0].mem, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static void part_copy(struct shape_copy *s, nncl_dtype dt, const nncl_shape *par
 
 /* ---- Concat ---- */
 static nncl_status concat_axis(struct op_call *c, int *axis) {
-  const struct nncl_attr *a = op_attr(c, "axis");
+  const struct nncl__attr *a = op_attr(c, "axis");
   if (!a) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "the axis attribute is required");
   return op_axis(c, op_attr_int(c, "axis", 0), c->in[0].shape.rank, "axis", axis);
 }

@@ -23,7 +23,7 @@ struct const_state {
 
 static void release(struct op_call *c) {
   struct const_state *s = c->state;
-  if (s) nncl_buffer_release(s->value);
+  if (s) nncl__buffer_release(s->value);
   free(s);
   c->state = NULL;
 }
@@ -45,13 +45,13 @@ static nncl_status upload_plan(struct op_call *c, size_t *ws) {
   if (!h) return op_error(c, NNCL_ERR_STATE, "value was not computed by infer");
   size_t bytes = nncl_array_bytes(h);
   c->algo = "constant";
-  return nncl_buffer_from_host(c->ctx, h->data, bytes ? bytes : 1, "constant value", &s->value);
+  return nncl__buffer_from_host(c->ctx, h->data, bytes ? bytes : 1, "constant value", &s->value);
 }
 
 static nncl_status copy_enqueue(struct op_call *c) {
   const struct const_state *s = c->state;
   size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
-  return nncl_buffer_copy(c->ctx, s->value, 0, c->out[0].mem, 0, bytes);
+  return nncl__buffer_copy(c->ctx, s->value, 0, c->out[0].mem, 0, bytes);
 }
 
 /* Sets out[0] to dtype/shape and, unless already known, allocates its host value. */
@@ -64,7 +64,7 @@ static nncl_status host_out(struct op_call *c, nncl_dtype dt, const nncl_shape *
 
 /* ---- Constant ---- */
 static nncl_status constant_infer(struct op_call *c) {
-  const struct nncl_attr *t = op_attr(c, "value");
+  const struct nncl__attr *t = op_attr(c, "value");
   nncl_array *a;
   if (t && t->type == ATTR_TENSOR && t->t) {
     NNCL_TRY(host_out(c, t->t->dtype, &t->t->shape, &a));
@@ -111,7 +111,7 @@ const struct op_def op_constant = {.min_in = 0,
 
 /* ---- ConstantOfShape ---- */
 static nncl_status cos_value(struct op_call *c, nncl_dtype *dt, uint64_t *bits) {
-  const struct nncl_attr *t = op_attr(c, "value");
+  const struct nncl__attr *t = op_attr(c, "value");
   *dt = NNCL_FLOAT32;
   *bits = 0;
   if (!t) return NNCL_OK;

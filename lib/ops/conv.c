@@ -230,12 +230,12 @@ const float *conv_host_weights(const struct op_call *c) {
 
 nncl_status conv_upload(const struct op_call *c, const float *data, size_t n, const char *what,
                         cl_mem *out) {
-  return nncl_buffer_from_host(c->ctx, data, (n ? n : 1) * sizeof(float), what, out);
+  return nncl__buffer_from_host(c->ctx, data, (n ? n : 1) * sizeof(float), what, out);
 }
 
 nncl_status conv_kernel(const struct op_call *c, const char *source, const char *opts,
                         const char *name, cl_kernel *out) {
-  nncl_status st = nncl_kernel_get(c->ctx, source, opts, name, out);
+  nncl_status st = nncl__kernel_get(c->ctx, source, opts, name, out);
   if (st != NNCL_OK) {
     char prev[1024];
     snprintf(prev, sizeof prev, "%s", nncl_context_last_error(c->ctx));
@@ -343,8 +343,8 @@ static nncl_status enqueue(struct op_call *c) {
 
 static void state_free(struct conv_state *s) {
   if (!s) return;
-  nncl_buffer_release(s->w);
-  nncl_buffer_release(s->taps);
+  nncl__buffer_release(s->w);
+  nncl__buffer_release(s->taps);
   free(s);
 }
 
@@ -392,17 +392,17 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
   nncl_status st = NNCL_OK;
   for (int i = 0; i < n_in && st == NNCL_OK; i++)
     if (op_has_input(c, i))
-      st = nncl_buffer_create(c->ctx, (size_t)nncl_shape_numel(&c->in[i].shape) * 4 + 4,
-                              "conv autotune input", &bufs[i]);
+      st = nncl__buffer_create(c->ctx, (size_t)nncl_shape_numel(&c->in[i].shape) * 4 + 4,
+                               "conv autotune input", &bufs[i]);
   if (st == NNCL_OK)
-    st = nncl_buffer_create(c->ctx, (size_t)nncl_shape_numel(&c->out[0].shape) * 4 + 4,
-                            "conv autotune output", &bufs[3]);
+    st = nncl__buffer_create(c->ctx, (size_t)nncl_shape_numel(&c->out[0].shape) * 4 + 4,
+                             "conv autotune output", &bufs[3]);
   for (int i = 0; i < n_in; i++) {
     if (op_has_input(c, i) && bufs[i]) {
       c->in[i].mem = bufs[i];
       if (st == NNCL_OK)
-        st = nncl_buffer_fill_zero(c->ctx, bufs[i], 0,
-                                   (size_t)nncl_shape_numel(&c->in[i].shape) * 4);
+        st = nncl__buffer_fill_zero(c->ctx, bufs[i], 0,
+                                    (size_t)nncl_shape_numel(&c->in[i].shape) * 4);
     }
   }
   c->out[0].mem = bufs[3];
@@ -416,7 +416,7 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
     if (plan_one(c, g, (enum conv_algo)a, &s) != NNCL_OK) continue; /* e.g. too large here */
     cl_mem ws = NULL;
     nncl_status ts = s->ws_bytes
-                         ? nncl_buffer_create(c->ctx, s->ws_bytes, "conv autotune workspace", &ws)
+                         ? nncl__buffer_create(c->ctx, s->ws_bytes, "conv autotune workspace", &ws)
                          : NNCL_OK;
     c->workspace = ws;
     c->state = s;
@@ -424,14 +424,14 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
     if (ts == NNCL_OK) ts = enqueue(c); /* warm-up */
     if (ts == NNCL_OK) ts = nncl_context_finish(c->ctx);
     if (ts == NNCL_OK) {
-      double t0 = nncl_now_ns();
+      double t0 = nncl__now_ns();
       int runs = 0;
-      while (ts == NNCL_OK && (runs < 2 || nncl_now_ns() - t0 < 2e7) && runs < 20) {
+      while (ts == NNCL_OK && (runs < 2 || nncl__now_ns() - t0 < 2e7) && runs < 20) {
         ts = enqueue(c);
         runs++;
       }
       if (ts == NNCL_OK) ts = nncl_context_finish(c->ctx);
-      t = (nncl_now_ns() - t0) / runs;
+      t = (nncl__now_ns() - t0) / runs;
     }
     if (ts == NNCL_OK && t < best_t) {
       best_t = t;
@@ -439,13 +439,13 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
     }
     c->state = NULL;
     c->workspace = NULL;
-    nncl_buffer_release(ws);
+    nncl__buffer_release(ws);
     state_free(s);
   }
   memcpy(c->in, save_in, (size_t)n_in * sizeof *save_in);
   c->out[0] = save_out;
   if (c->res) *c->res = save_res;
-  for (int i = 0; i < 5; i++) nncl_buffer_release(bufs[i]);
+  for (int i = 0; i < 5; i++) nncl__buffer_release(bufs[i]);
   if (st != NNCL_OK) return st;
   conv_autotune_store(c->ctx, key, winner);
   *best = winner;

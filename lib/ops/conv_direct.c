@@ -38,8 +38,8 @@ nncl_status conv_pack_setup(struct op_call *c, struct conv_state *s) {
     return op_error(c, NNCL_ERR_UNSUPPORTED, "image planes of %lld floats are too large",
                     (long long)s->cs);
   }
-  nncl_status st = nncl_buffer_from_host(c->ctx, tab, (size_t)(ntaps + nph) * sizeof *tab,
-                                         "conv taps", &s->taps);
+  nncl_status st = nncl__buffer_from_host(c->ctx, tab, (size_t)(ntaps + nph) * sizeof *tab,
+                                          "conv taps", &s->taps);
   free(tab);
   return st;
 }

@@ -34,7 +34,7 @@ nncl_status conv_gemm_enqueue(struct op_call *c, struct conv_state *s) {
   cl_mem x = c->in[0].mem, w = c->in[1].mem, y = c->out[0].mem;
   if (s->algo == CONV_GEMM) {
     for (int64_t gg = 0; gg < g->groups; gg++)
-      NNCL_TRY(nncl_sgemm_strided_batched(
+      NNCL_TRY(nncl__sgemm_strided_batched(
           c->ctx, false, false, kg, npix, crs, 1.0f, w, (size_t)gg * kg * crs, crs, 0, x,
           (size_t)(gg * g->Cg) * npix, npix, (size_t)g->C * npix, 0.0f, y, (size_t)gg * kg * npix,
           npix, K * npix, (size_t)g->N));
@@ -53,7 +53,7 @@ nncl_status conv_gemm_enqueue(struct op_call *c, struct conv_state *s) {
                            NNCL_ARG(DH), NNCL_ARG(DW), NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(OH),
                            NNCL_ARG(OW)));
       for (int64_t gg = 0; gg < g->groups; gg++)
-        NNCL_TRY(nncl_sgemm_strided_batched(
+        NNCL_TRY(nncl__sgemm_strided_batched(
             c->ctx, false, false, kg, npix, crs, 1.0f, w, (size_t)gg * kg * crs, crs, 0,
             c->workspace, (size_t)gg * crs * npix, npix, ctot * npix, 0.0f, y,
             (size_t)n0 * K * npix + (size_t)gg * kg * npix, npix, K * npix, (size_t)nimg));

@@ -56,7 +56,7 @@ nncl_status conv_transpose_plan(struct op_call *c, struct conv_state *s) {
     free(p);
     NNCL_TRY(st);
     const int taps[2] = {0, 0}; /* one tap at offset 0, phase code 0 */
-    NNCL_TRY(nncl_buffer_from_host(c->ctx, taps, sizeof taps, "conv taps", &s->taps));
+    NNCL_TRY(nncl__buffer_from_host(c->ctx, taps, sizeof taps, "conv taps", &s->taps));
     char o[128];
     snprintf(o, sizeof o, "-DMR=%d -DNV=%d -DHAS_BIAS=0", CONV_MR, CONV_NV);
     NNCL_TRY(conv_kernel(c, "conv_direct", o, "conv_direct_main", &s->k[2]));
@@ -107,7 +107,7 @@ nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
                            NNCL_ARG(OWT), NNCL_ARG(nim)));
     }
     for (int64_t gg = 0; s->use_blas && gg < g->groups; gg++)
-      NNCL_TRY(nncl_sgemm_strided_batched(
+      NNCL_TRY(nncl__sgemm_strided_batched(
           c->ctx, true, false, krs, hw, (size_t)g->Cg, 1.0f, c->in[1].mem,
           (size_t)(gg * g->Cg) * krs, krs, 0, x,
           ((size_t)n0 * (size_t)g->C + (size_t)(gg * g->Cg)) * hw, hw, (size_t)g->C * hw, 0.0f,

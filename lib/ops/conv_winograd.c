@@ -113,10 +113,10 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
                          NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P),
                          NNCL_ARG(PPAD)));
     if (s->use_blas) {
-      NNCL_TRY(nncl_sgemm_strided_batched(c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C,
-                                          1.0f, s->w, 0, (size_t)C, (size_t)K * (size_t)C, ws, 0,
-                                          (size_t)PPAD, (size_t)C * (size_t)PPAD, 0.0f, ws, moff,
-                                          (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
+      NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C,
+                                           1.0f, s->w, 0, (size_t)C, (size_t)K * (size_t)C, ws, 0,
+                                           (size_t)PPAD, (size_t)C * (size_t)PPAD, 0.0f, ws, moff,
+                                           (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
     } else {
       cl_long mo = (cl_long)moff;
       /* a few row tiles per work-group: each tile is only C deep, so one per group would spend

@@ -294,7 +294,7 @@ static nncl_status ein_plan(struct op_call *c, size_t *ws) {
     p->ca.s[i] = e->stride[0][l];
     p->cb.s[i] = e->stride[1][l];
   }
-  return nncl_kernel_get(c->ctx, "einsum", NULL, "einsum_generic_f32", &p->kern);
+  return nncl__kernel_get(c->ctx, "einsum", NULL, "einsum_generic_f32", &p->kern);
 }
 
 static nncl_status ein_enqueue(struct op_call *c) {
@@ -302,11 +302,11 @@ static nncl_status ein_enqueue(struct op_call *c) {
   if (p->gemm) {
     cl_mem a = c->in[p->gemm - 1].mem, b = c->in[2 - p->gemm].mem;
     if (p->batch == 1)
-      return nncl_sgemm(c->ctx, p->ta, p->tb, p->m, p->n, p->k, 1.0f, a, 0, p->lda, b, 0, p->ldb,
-                        0.0f, c->out[0].mem, 0, p->ldc);
-    return nncl_sgemm_strided_batched(c->ctx, p->ta, p->tb, p->m, p->n, p->k, 1.0f, a, 0, p->lda,
-                                      p->sa, b, 0, p->ldb, p->sb, 0.0f, c->out[0].mem, 0, p->ldc,
-                                      p->sc, p->batch);
+      return nncl__sgemm(c->ctx, p->ta, p->tb, p->m, p->n, p->k, 1.0f, a, 0, p->lda, b, 0, p->ldb,
+                         0.0f, c->out[0].mem, 0, p->ldc);
+    return nncl__sgemm_strided_batched(c->ctx, p->ta, p->tb, p->m, p->n, p->k, 1.0f, a, 0, p->lda,
+                                       p->sa, b, 0, p->ldb, p->sb, 0.0f, c->out[0].mem, 0, p->ldc,
+                                       p->sc, p->batch);
   }
   if (!p->n_out) return NNCL_OK;
   cl_mem b = p->two ? c->in[1].mem : c->in[0].mem;

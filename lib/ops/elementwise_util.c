@@ -46,7 +46,7 @@ nncl_status ew_unary_plan(struct op_call *c, const char *expr, const char *ti, c
     snprintf(opts + len, sizeof opts - (size_t)len, " -DDYN_LO=%d -DDYN_HI=%d", dyn_lo, dyn_hi);
   u->n = (cl_uint)n;
   u->p.is_long = tp_long;
-  return nncl_kernel_get(c->ctx, "elementwise", opts, "elementwise_unary", &u->k);
+  return nncl__kernel_get(c->ctx, "elementwise", opts, "elementwise_unary", &u->k);
 }
 
 nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem x, cl_mem y,
@@ -55,8 +55,8 @@ nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem
   size_t l = op_local_1d(c), g = op_round_up(((size_t)u->n + 3) / 4, l);
   if (!lo) lo = x;
   if (!hi) hi = x;
-  struct nncl_karg a0 = u->p.is_long ? NNCL_ARG(u->p.l[0]) : NNCL_ARG(u->p.f[0]);
-  struct nncl_karg a1 = u->p.is_long ? NNCL_ARG(u->p.l[1]) : NNCL_ARG(u->p.f[1]);
+  struct nncl__karg a0 = u->p.is_long ? NNCL_ARG(u->p.l[0]) : NNCL_ARG(u->p.f[0]);
+  struct nncl__karg a1 = u->p.is_long ? NNCL_ARG(u->p.l[1]) : NNCL_ARG(u->p.f[1]);
   return NNCL_LAUNCH(c->ctx, u->k, c->op_type, 1, &g, &l, NNCL_ARG(x), NNCL_ARG(y), NNCL_ARG(u->n),
                      a0, a1, NNCL_ARG(lo), NNCL_ARG(hi));
 }
@@ -123,19 +123,19 @@ nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
   b->global[0] = op_round_up(g0, l0);
   b->global[1] = op_round_up(g1, l1);
   b->global[2] = op_round_up(g2, l2);
-  return nncl_buffer_from_host(c->ctx, b->meta, sizeof b->meta, "broadcast strides", &b->meta_mem);
+  return nncl__buffer_from_host(c->ctx, b->meta, sizeof b->meta, "broadcast strides", &b->meta_mem);
 }
 
 void ew_bcast_release(struct ew_bcast *b) {
-  nncl_buffer_release(b->meta_mem);
+  nncl__buffer_release(b->meta_mem);
   b->meta_mem = NULL;
 }
 
 nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
                              cl_mem A, cl_mem B, cl_mem C, cl_mem Y, const struct ew_params *p) {
   if (b->numel == 0) return NNCL_OK;
-  struct nncl_karg a0 = p->is_long ? NNCL_ARG(p->l[0]) : NNCL_ARG(p->f[0]);
-  struct nncl_karg a1 = p->is_long ? NNCL_ARG(p->l[1]) : NNCL_ARG(p->f[1]);
+  struct nncl__karg a0 = p->is_long ? NNCL_ARG(p->l[0]) : NNCL_ARG(p->f[0]);
+  struct nncl__karg a1 = p->is_long ? NNCL_ARG(p->l[1]) : NNCL_ARG(p->f[1]);
   if (n >= 3)
     return NNCL_LAUNCH(c->ctx, k, c->op_type, 3, b->global, b->local, NNCL_ARG(A), NNCL_ARG(B),
                        NNCL_ARG(C), NNCL_ARG(Y), NNCL_ARG(b->meta_mem), a0, a1);

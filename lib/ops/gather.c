@@ -119,7 +119,7 @@ static nncl_status gather_plan(struct op_call *c, size_t *ws) {
   char name[64];
   snprintf(name, sizeof name, "gather_%s_%s", shape_esize_suffix(es),
            c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
-  return nncl_kernel_get(c->ctx, "gather", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "gather", NULL, name, &p->k);
 }
 
 static nncl_status gather_enqueue(struct op_call *c) {
@@ -203,7 +203,7 @@ static nncl_status gel_plan(struct op_call *c, size_t *ws) {
   snprintf(name, sizeof name, "gather_elements_%s_%s",
            shape_esize_suffix(nncl_dtype_size(c->in[0].dtype)),
            c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
-  return nncl_kernel_get(c->ctx, "gather", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "gather", NULL, name, &p->k);
 }
 
 static nncl_status gel_enqueue(struct op_call *c) {

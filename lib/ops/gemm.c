@@ -1,4 +1,4 @@
-/* gemm.c: ONNX Gemm and MatMul. Every product goes through CLBlast (nncl_sgemm and its batched
+/* gemm.c: ONNX Gemm and MatMul. Every product goes through CLBlast (nncl__sgemm and its batched
    forms); bias, activation and residual run in one small pass afterwards (kernels/gemm_epilogue.cl)
    only when there is something to apply. MatMul folds batch dimensions into M when B is not
    batched (the common Linear-on-a-sequence case), uses strided batching when the batch layout
@@ -59,27 +59,27 @@ static nncl_status check_residual(const struct op_call *c) {
    enqueue never compiles: runs the same routine on tiny scratch buffers. */
 static nncl_status warm_blas(struct op_call *c, enum mm_mode mode, bool ta, bool tb) {
   cl_mem a = NULL, b = NULL, y = NULL;
-  nncl_status st = nncl_buffer_create(c->ctx, 64 * 4, "gemm warm-up", &a);
-  if (st == NNCL_OK) st = nncl_buffer_create(c->ctx, 64 * 4, "gemm warm-up", &b);
-  if (st == NNCL_OK) st = nncl_buffer_create(c->ctx, 64 * 4, "gemm warm-up", &y);
-  if (st == NNCL_OK) st = nncl_buffer_fill_zero(c->ctx, a, 0, 64 * 4);
-  if (st == NNCL_OK) st = nncl_buffer_fill_zero(c->ctx, b, 0, 64 * 4);
+  nncl_status st = nncl__buffer_create(c->ctx, 64 * 4, "gemm warm-up", &a);
+  if (st == NNCL_OK) st = nncl__buffer_create(c->ctx, 64 * 4, "gemm warm-up", &b);
+  if (st == NNCL_OK) st = nncl__buffer_create(c->ctx, 64 * 4, "gemm warm-up", &y);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, a, 0, 64 * 4);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, b, 0, 64 * 4);
   if (st == NNCL_OK) {
     if (mode == MM_SINGLE)
-      st = nncl_sgemm(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, 0, 2, b, 0, 2, 0.0f, y, 0, 2);
+      st = nncl__sgemm(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, 0, 2, b, 0, 2, 0.0f, y, 0, 2);
     else if (mode == MM_STRIDED)
-      st = nncl_sgemm_strided_batched(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, 0, 2, 4, b, 0, 2, 4, 0.0f,
-                                      y, 0, 2, 4, 2);
+      st = nncl__sgemm_strided_batched(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, 0, 2, 4, b, 0, 2, 4, 0.0f,
+                                       y, 0, 2, 4, 2);
     else {
       const size_t offs[2] = {0, 4};
-      st = nncl_sgemm_batched(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, offs, 2, b, offs, 2, 0.0f, y, offs,
-                              2, 2);
+      st = nncl__sgemm_batched(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, offs, 2, b, offs, 2, 0.0f, y, offs,
+                               2, 2);
     }
   }
   if (st == NNCL_OK) st = nncl_context_finish(c->ctx);
-  nncl_buffer_release(a);
-  nncl_buffer_release(b);
-  nncl_buffer_release(y);
+  nncl__buffer_release(a);
+  nncl__buffer_release(b);
+  nncl__buffer_release(y);
   return st;
 }
 
@@ -89,7 +89,7 @@ static nncl_status plan_epilogue(struct op_call *c, struct gemm_state *s) {
   char opts[256], epi[200];
   op_epilogue_options(&c->epi, epi, sizeof epi);
   snprintf(opts, sizeof opts, "%s -DHAS_C=%d", epi, s->has_c ? 1 : 0);
-  return nncl_kernel_get(c->ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", &s->epi);
+  return nncl__kernel_get(c->ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", &s->epi);
 }
 
 static nncl_status run_epilogue(struct op_call *c, const struct gemm_state *s, size_t rows) {
@@ -166,10 +166,10 @@ static nncl_status gemm_plan(struct op_call *c, size_t *ws) {
 static nncl_status gemm_enqueue(struct op_call *c) {
   const struct gemm_state *s = c->state;
   if (s->k == 0)
-    NNCL_TRY(nncl_buffer_fill_zero(c->ctx, c->out[0].mem, 0, s->m * s->n * 4));
+    NNCL_TRY(nncl__buffer_fill_zero(c->ctx, c->out[0].mem, 0, s->m * s->n * 4));
   else
-    NNCL_TRY(nncl_sgemm(c->ctx, s->trans_a, s->trans_b, s->m, s->n, s->k, s->alpha, c->in[0].mem, 0,
-                        s->lda, c->in[1].mem, 0, s->ldb, 0.0f, c->out[0].mem, 0, s->n));
+    NNCL_TRY(nncl__sgemm(c->ctx, s->trans_a, s->trans_b, s->m, s->n, s->k, s->alpha, c->in[0].mem,
+                         0, s->lda, c->in[1].mem, 0, s->ldb, 0.0f, c->out[0].mem, 0, s->n));
   return run_epilogue(c, s, s->m);
 }
 
@@ -314,17 +314,17 @@ static nncl_status matmul_enqueue(struct op_call *c) {
   const struct gemm_state *s = c->state;
   cl_mem a = c->in[0].mem, b = c->in[1].mem, y = c->out[0].mem;
   if (s->k == 0)
-    NNCL_TRY(nncl_buffer_fill_zero(c->ctx, y, 0, s->batch * s->m * s->n * 4));
+    NNCL_TRY(nncl__buffer_fill_zero(c->ctx, y, 0, s->batch * s->m * s->n * 4));
   else if (s->mode == MM_SINGLE)
-    NNCL_TRY(nncl_sgemm(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, 0, s->lda, b, 0, s->ldb,
-                        0.0f, y, 0, s->n));
+    NNCL_TRY(nncl__sgemm(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, 0, s->lda, b, 0, s->ldb,
+                         0.0f, y, 0, s->n));
   else if (s->mode == MM_STRIDED)
-    NNCL_TRY(nncl_sgemm_strided_batched(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, 0, s->lda,
-                                        s->a_stride, b, 0, s->ldb, s->b_stride, 0.0f, y, 0, s->n,
-                                        s->m * s->n, s->batch));
+    NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, 0, s->lda,
+                                         s->a_stride, b, 0, s->ldb, s->b_stride, 0.0f, y, 0, s->n,
+                                         s->m * s->n, s->batch));
   else
-    NNCL_TRY(nncl_sgemm_batched(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, s->a_offs, s->lda,
-                                b, s->b_offs, s->ldb, 0.0f, y, s->c_offs, s->n, s->batch));
+    NNCL_TRY(nncl__sgemm_batched(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, s->a_offs, s->lda,
+                                 b, s->b_offs, s->ldb, 0.0f, y, s->c_offs, s->n, s->batch));
   return run_epilogue(c, s, s->batch * s->m);
 }
 

@@ -65,7 +65,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(parse(c, &s->mode, &s->pad, &s->align));
   static const char *const names[] = {"nearest", "bilinear", "bicubic"};
   c->algo = names[s->mode];
-  return nncl_kernel_get(c->ctx, "grid_sample", NULL, "grid_sample_2d", &s->k);
+  return nncl__kernel_get(c->ctx, "grid_sample", NULL, "grid_sample_2d", &s->k);
 }
 
 static nncl_status enqueue(struct op_call *c) {

@@ -85,7 +85,7 @@ static nncl_status get_kernel(struct op_call *c, const char *t, const char *ti, 
                               cl_kernel *k) {
   char opts[96];
   snprintf(opts, sizeof opts, "-DT=%s -DTI=%s", t, ti ? ti : "long");
-  return nncl_kernel_get(c->ctx, "indexing", opts, name, k);
+  return nncl__kernel_get(c->ctx, "indexing", opts, name, k);
 }
 
 static void local_2d(size_t n0, size_t local[3]) {

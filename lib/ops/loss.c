@@ -94,11 +94,11 @@ static nncl_status loss_plan(struct op_call *c, size_t *ws) {
   const char *isuf = c->in[1].dtype == NNCL_INT64 ? "i64" : "i32";
   char name[64];
   snprintf(name, sizeof name, "loss_nll_%s_%s", red ? "reduce" : "none", isuf);
-  NNCL_TRY(nncl_kernel_get(c->ctx, "loss", NULL, name, &p->nll));
+  NNCL_TRY(nncl__kernel_get(c->ctx, "loss", NULL, name, &p->nll));
   if (!strcmp(c->op_type, "SoftmaxCrossEntropyLoss")) {
     /* log_prob goes to the workspace when the output is absent (known only at enqueue). */
     *ws = (size_t)nncl_shape_numel(x) * sizeof(float);
-    NNCL_TRY(nncl_kernel_get(c->ctx, "loss", NULL, "loss_log_softmax", &p->lsm));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "loss", NULL, "loss_log_softmax", &p->lsm));
   }
   return NNCL_OK;
 }

@@ -153,7 +153,7 @@ static nncl_status infer_layer(struct op_call *c) {
 
 static nncl_status infer_lrn(struct op_call *c) {
   NNCL_TRY(check_x(c, 3));
-  const struct nncl_attr *size = op_attr(c, "size");
+  const struct nncl__attr *size = op_attr(c, "size");
   if (!size || size->type != ATTR_INT || size->i < 1)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
                     "attribute size is required and must be a positive int");
@@ -181,9 +181,9 @@ static nncl_status plan_split(struct op_call *c, struct norm_state *st, size_t *
   st->local = row_local(c, st->chunk);
   *ws = ((size_t)st->rows * st->chunks * 2 + (size_t)st->rows * 2) * sizeof(float);
   c->algo = "split_two_pass";
-  NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_merge_stats", &st->k_merge));
-  NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_apply", &st->k_apply));
-  return nncl_kernel_get(c->ctx, "norm", NULL, "norm_chunk_stats", &st->kernel);
+  NNCL_TRY(nncl__kernel_get(c->ctx, "norm", NULL, "norm_merge_stats", &st->k_merge));
+  NNCL_TRY(nncl__kernel_get(c->ctx, "norm", NULL, "norm_apply", &st->k_apply));
+  return nncl__kernel_get(c->ctx, "norm", NULL, "norm_chunk_stats", &st->kernel);
 }
 
 static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws) {
@@ -211,7 +211,7 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
       st->local = row_local(c, (int64_t)st->row_len * st->batch);
       *ws = 2 * (size_t)st->channels * sizeof(float);
       c->algo = "batch_stats";
-      NNCL_TRY(nncl_kernel_get(c->ctx, "norm", NULL, "norm_batch_train_stats", &st->k_merge));
+      NNCL_TRY(nncl__kernel_get(c->ctx, "norm", NULL, "norm_batch_train_stats", &st->k_merge));
       kname = "norm_batch_train_apply";
     }
     break;
@@ -260,7 +260,7 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
     break;
   }
   }
-  return nncl_kernel_get(c->ctx, "norm", NULL, kname, &st->kernel);
+  return nncl__kernel_get(c->ctx, "norm", NULL, kname, &st->kernel);
 }
 
 /* 3-D launch shape (plane element, channel, batch) for the element-wise kernels. */

@@ -16,7 +16,7 @@ enum attr_type {
   ATTR_TENSOR
 };
 
-struct nncl_attr {
+struct nncl__attr {
   char *name;
   enum attr_type type;
   int64_t i;
@@ -30,20 +30,20 @@ struct nncl_attr {
 };
 
 /* Literal attributes for tests and typed builders: A_INTS("pads", 1, 1, 1, 1). */
-#define A_INT(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_INT, .i = (v)})
-#define A_FLOAT(nm, v) ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_FLOAT, .f = (v)})
+#define A_INT(nm, v) ((struct nncl__attr){.name = (char *)(nm), .type = ATTR_INT, .i = (v)})
+#define A_FLOAT(nm, v) ((struct nncl__attr){.name = (char *)(nm), .type = ATTR_FLOAT, .f = (v)})
 #define A_STR(nm, v)                                                                               \
-  ((struct nncl_attr){.name = (char *)(nm), .type = ATTR_STRING, .s = (char *)(v)})
+  ((struct nncl__attr){.name = (char *)(nm), .type = ATTR_STRING, .s = (char *)(v)})
 #define A_INTS(nm, ...)                                                                            \
-  ((struct nncl_attr){.name = (char *)(nm),                                                        \
-                      .type = ATTR_INTS,                                                           \
-                      .ints = (int64_t[]){__VA_ARGS__},                                            \
-                      .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))})
+  ((struct nncl__attr){.name = (char *)(nm),                                                       \
+                       .type = ATTR_INTS,                                                          \
+                       .ints = (int64_t[]){__VA_ARGS__},                                           \
+                       .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t))})
 #define A_FLOATS(nm, ...)                                                                          \
-  ((struct nncl_attr){.name = (char *)(nm),                                                        \
-                      .type = ATTR_FLOATS,                                                         \
-                      .floats = (float[]){__VA_ARGS__},                                            \
-                      .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float))})
+  ((struct nncl__attr){.name = (char *)(nm),                                                       \
+                       .type = ATTR_FLOATS,                                                        \
+                       .floats = (float[]){__VA_ARGS__},                                           \
+                       .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float))})
 
 /* ---- what an op sees ---- */
 struct op_tensor {
@@ -79,7 +79,7 @@ struct op_call {
   const char *op_type;   /* ONNX op type, e.g. "Conv" */
   const char *node_name; /* for error messages; never NULL */
   int opset;             /* default-domain opset the model imports */
-  const struct nncl_attr *attrs;
+  const struct nncl__attr *attrs;
   int n_attrs;
   int n_in, n_out;
   struct op_tensor *in, *out;
@@ -139,7 +139,7 @@ const char *op_name(int id);
 /* Error naming the op and node: "Conv node 'conv1': <message>". */
 nncl_status op_error(const struct op_call *c, nncl_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-const struct nncl_attr *op_attr(const struct op_call *c, const char *name);
+const struct nncl__attr *op_attr(const struct op_call *c, const char *name);
 int64_t op_attr_int(const struct op_call *c, const char *name, int64_t def);
 float op_attr_float(const struct op_call *c, const char *name, float def);
 const char *op_attr_str(const struct op_call *c, const char *name, const char *def);
@@ -169,7 +169,7 @@ static inline size_t op_round_up(size_t n, size_t m) { return (n + m - 1) / m * 
 /* A planned op with its own device buffers, inputs uploaded: enqueue it as often as wanted. */
 struct op_instance;
 nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset,
-                               const struct nncl_attr *attrs, int n_attrs, int n_in,
+                               const struct nncl__attr *attrs, int n_attrs, int n_in,
                                const nncl_array *const *in, int n_out,
                                const struct op_epilogue *epi, const nncl_array *res,
                                struct op_instance **out);
@@ -184,8 +184,9 @@ void op_instance_destroy(struct op_instance *oi);
 
 /* Uploads inputs (NULL entries are absent optional inputs), infers, plans, runs and downloads
    every output into out[] (allocated here; the caller frees with nncl_array_free). */
-nncl_status op_run(nncl_context *ctx, const char *op_type, int opset, const struct nncl_attr *attrs,
-                   int n_attrs, int n_in, const nncl_array *const *in, int n_out, nncl_array *out,
+nncl_status op_run(nncl_context *ctx, const char *op_type, int opset,
+                   const struct nncl__attr *attrs, int n_attrs, int n_in,
+                   const nncl_array *const *in, int n_out, nncl_array *out,
                    const struct op_epilogue *epi, const nncl_array *res);
 
 #endif

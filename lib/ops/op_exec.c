@@ -16,29 +16,29 @@ void op_instance_destroy(struct op_instance *oi) {
   if (!oi) return;
   if (oi->c.def && oi->c.def->release) oi->c.def->release(&oi->c);
   for (int i = 0; i < oi->n_t; i++) {
-    nncl_buffer_release(oi->t[i].mem);
+    nncl__buffer_release(oi->t[i].mem);
     if (i >= oi->c.n_in && i < oi->c.n_in + oi->c.n_out && oi->t[i].host) {
       nncl_array_free(oi->t[i].host);
       free(oi->t[i].host);
     }
   }
-  nncl_buffer_release(oi->c.workspace);
+  nncl__buffer_release(oi->c.workspace);
   free(oi->t);
   free(oi);
 }
 
 nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset,
-                               const struct nncl_attr *attrs, int n_attrs, int n_in,
+                               const struct nncl__attr *attrs, int n_attrs, int n_in,
                                const nncl_array *const *in, int n_out,
                                const struct op_epilogue *epi, const nncl_array *res,
                                struct op_instance **out) {
   if (!ctx || !op_type || n_in < 0 || n_out <= 0 || !out) return NNCL_ERR_INVALID_ARGUMENT;
   *out = NULL;
   int id = op_lookup(op_type);
-  if (id < 0) return nncl_error(ctx, NNCL_ERR_UNSUPPORTED, "op type %s is not supported", op_type);
+  if (id < 0) return nncl__error(ctx, NNCL_ERR_UNSUPPORTED, "op type %s is not supported", op_type);
   const struct op_def *def = op_get(id);
   struct op_instance *oi = calloc(1, sizeof *oi);
-  if (!oi) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "op instance");
+  if (!oi) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "op instance");
   struct op_call *c = &oi->c;
   *c = (struct op_call){.ctx = ctx,
                         .def = def,
@@ -62,7 +62,7 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
   if (!oi->t) {
     c->def = NULL;
     op_instance_destroy(oi);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "op instance");
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "op instance");
   }
   c->in = oi->t;
   c->out = oi->t + n_in;
@@ -94,12 +94,12 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
     size_t bytes = (size_t)nncl_shape_numel(&x->shape) * nncl_dtype_size(x->dtype);
     int is_input = i < n_in || x == rt;
     if (is_input) {
-      st = nncl_buffer_create(ctx, bytes, "op input", &x->mem);
-      if (st == NNCL_OK) st = nncl_buffer_upload(ctx, x->mem, 0, x->host->data, bytes);
+      st = nncl__buffer_create(ctx, bytes, "op input", &x->mem);
+      if (st == NNCL_OK) st = nncl__buffer_upload(ctx, x->mem, 0, x->host->data, bytes);
     } else if (!(def->flags & OP_VIEW) || i != n_in)
-      st = nncl_buffer_create(ctx, bytes, "op output", &x->mem);
+      st = nncl__buffer_create(ctx, bytes, "op output", &x->mem);
   }
-  if (st == NNCL_OK && ws) st = nncl_buffer_create(ctx, ws, "op workspace", &c->workspace);
+  if (st == NNCL_OK && ws) st = nncl__buffer_create(ctx, ws, "op workspace", &c->workspace);
   if (st == NNCL_OK && (def->flags & OP_VIEW)) {
     c->out[0].mem = c->in[0].mem;
     clRetainMemObject(c->out[0].mem);
@@ -123,7 +123,7 @@ nncl_status op_instance_enqueue(struct op_instance *oi) {
 static nncl_status enqueue_fn(void *oi) { return op_instance_enqueue(oi); }
 
 nncl_status op_instance_time(struct op_instance *oi, int warmup, int runs, double *median_s) {
-  return nncl_time_median(oi->c.ctx, warmup, runs, enqueue_fn, oi, median_s);
+  return nncl__time_median(oi->c.ctx, warmup, runs, enqueue_fn, oi, median_s);
 }
 
 nncl_status op_instance_read(struct op_instance *oi, nncl_array *out) {
@@ -134,22 +134,23 @@ nncl_status op_instance_read(struct op_instance *oi, nncl_array *out) {
     struct op_tensor *x = &c->out[i];
     if (x->dtype == NNCL_UNDEFINED) continue;
     if (nncl_array_alloc(&out[i], x->dtype, &x->shape) != NNCL_OK) {
-      st = nncl_error(c->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "host copy of an op output");
+      st = nncl__error(c->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "host copy of an op output");
       break;
     }
     size_t bytes = nncl_array_bytes(&out[i]);
     if (x->host)
       memcpy(out[i].data, x->host->data, bytes);
     else
-      st = nncl_buffer_download(c->ctx, x->mem, 0, out[i].data, bytes);
+      st = nncl__buffer_download(c->ctx, x->mem, 0, out[i].data, bytes);
   }
   if (st != NNCL_OK)
     for (int i = 0; i < c->n_out; i++) nncl_array_free(&out[i]);
   return st;
 }
 
-nncl_status op_run(nncl_context *ctx, const char *op_type, int opset, const struct nncl_attr *attrs,
-                   int n_attrs, int n_in, const nncl_array *const *in, int n_out, nncl_array *out,
+nncl_status op_run(nncl_context *ctx, const char *op_type, int opset,
+                   const struct nncl__attr *attrs, int n_attrs, int n_in,
+                   const nncl_array *const *in, int n_out, nncl_array *out,
                    const struct op_epilogue *epi, const nncl_array *res) {
   if (!out) return NNCL_ERR_INVALID_ARGUMENT;
   for (int i = 0; i < n_out; i++) memset(&out[i], 0, sizeof out[i]);

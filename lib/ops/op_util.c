@@ -12,43 +12,43 @@ nncl_status op_error(const struct op_call *c, nncl_status st, const char *fmt, .
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return nncl_error(c->ctx, st, "%s node '%s': %s", c->op_type, c->node_name, msg);
+  return nncl__error(c->ctx, st, "%s node '%s': %s", c->op_type, c->node_name, msg);
 }
 
-const struct nncl_attr *op_attr(const struct op_call *c, const char *name) {
+const struct nncl__attr *op_attr(const struct op_call *c, const char *name) {
   for (int i = 0; i < c->n_attrs; i++)
     if (strcmp(c->attrs[i].name, name) == 0) return &c->attrs[i];
   return NULL;
 }
 
 int64_t op_attr_int(const struct op_call *c, const char *name, int64_t def) {
-  const struct nncl_attr *a = op_attr(c, name);
+  const struct nncl__attr *a = op_attr(c, name);
   if (!a) return def;
   if (a->type == ATTR_FLOAT) return (int64_t)a->f;
   return a->type == ATTR_INT ? a->i : def;
 }
 
 float op_attr_float(const struct op_call *c, const char *name, float def) {
-  const struct nncl_attr *a = op_attr(c, name);
+  const struct nncl__attr *a = op_attr(c, name);
   if (!a) return def;
   if (a->type == ATTR_INT) return (float)a->i;
   return a->type == ATTR_FLOAT ? a->f : def;
 }
 
 const char *op_attr_str(const struct op_call *c, const char *name, const char *def) {
-  const struct nncl_attr *a = op_attr(c, name);
+  const struct nncl__attr *a = op_attr(c, name);
   return a && a->type == ATTR_STRING && a->s ? a->s : def;
 }
 
 int op_attr_ints(const struct op_call *c, const char *name, const int64_t **v) {
-  const struct nncl_attr *a = op_attr(c, name);
+  const struct nncl__attr *a = op_attr(c, name);
   if (!a || a->type != ATTR_INTS) return -1;
   *v = a->ints;
   return a->n;
 }
 
 int op_attr_floats(const struct op_call *c, const char *name, const float **v) {
-  const struct nncl_attr *a = op_attr(c, name);
+  const struct nncl__attr *a = op_attr(c, name);
   if (!a || a->type != ATTR_FLOATS) return -1;
   *v = a->floats;
   return a->n;

@@ -318,7 +318,7 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
   const char *opt = c->in[0].dtype == NNCL_UINT8  ? "-D T=uchar -D T_LOWEST=0"
                     : c->in[0].dtype == NNCL_INT8 ? "-D T=char -D T_LOWEST=(-128)"
                                                   : NULL;
-  return nncl_kernel_get(c->ctx, "pool", opt, kname, &st->kernel);
+  return nncl__kernel_get(c->ctx, "pool", opt, kname, &st->kernel);
 }
 
 static cl_int4 v4(const cl_int *a) { return (cl_int4){{a[0], a[1], a[2], 0}}; }
@@ -344,7 +344,7 @@ static nncl_status enqueue(struct op_call *c) {
     cl_uint n = (cl_uint)nncl_shape_numel(&c->in[0].shape);
     cl_ulong rows = (cl_ulong)g->rows;
     cl_int4 dd = v4(g->in), od = v4(g->out);
-    NNCL_TRY(nncl_buffer_fill_zero(c->ctx, c->out[0].mem, 0, (size_t)total * sizeof(float)));
+    NNCL_TRY(nncl__buffer_fill_zero(c->ctx, c->out[0].mem, 0, (size_t)total * sizeof(float)));
     if (n == 0) return NNCL_OK;
     size_t gsz = op_round_up(n, st->local);
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gsz, &st->local, NNCL_ARG(c->in[0].mem),

@@ -115,7 +115,7 @@ static nncl_status quantize_plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(scale_layout(c, s));
   char opt[96];
   qt_options(c->out[0].dtype, opt, sizeof(opt));
-  return nncl_kernel_get(c->ctx, "quant", opt, "quant_quantize", &s->k);
+  return nncl__kernel_get(c->ctx, "quant", opt, "quant_quantize", &s->k);
 }
 
 static nncl_status quantize_enqueue(struct op_call *c) {
@@ -147,7 +147,7 @@ static nncl_status dequantize_plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(scale_layout(c, s));
   char opt[64];
   snprintf(opt, sizeof(opt), "-D XT=%s", cl_type(c->in[0].dtype));
-  return nncl_kernel_get(c->ctx, "quant", opt, "quant_dequantize", &s->k);
+  return nncl__kernel_get(c->ctx, "quant", opt, "quant_dequantize", &s->k);
 }
 
 static nncl_status dequantize_enqueue(struct op_call *c) {
@@ -173,8 +173,8 @@ static nncl_status dynamic_plan(struct op_call *c, size_t *ws) {
   struct quant_state *s;
   NNCL_TRY(new_state(c, &s));
   *ws = 8; /* scale and zero point when the graph does not ask for them */
-  NNCL_TRY(nncl_kernel_get(c->ctx, "quant", NULL, "quant_dynamic_range", &s->k));
-  return nncl_kernel_get(c->ctx, "quant", NULL, "quant_dynamic_apply", &s->k2);
+  NNCL_TRY(nncl__kernel_get(c->ctx, "quant", NULL, "quant_dynamic_range", &s->k));
+  return nncl__kernel_get(c->ctx, "quant", NULL, "quant_dynamic_apply", &s->k2);
 }
 
 static nncl_status dynamic_enqueue(struct op_call *c) {
@@ -335,7 +335,7 @@ static nncl_status matmul_plan(struct op_call *c, size_t *ws) {
   char opt[192];
   int_options(c, opt, sizeof(opt));
   c->algo = "tiled_int32";
-  return nncl_kernel_get(c->ctx, "quant", opt, "quant_matmul", &s->k);
+  return nncl__kernel_get(c->ctx, "quant", opt, "quant_matmul", &s->k);
 }
 
 static nncl_status matmul_enqueue(struct op_call *c) {
@@ -456,7 +456,7 @@ static nncl_status conv_plan(struct op_call *c, size_t *ws) {
   char opt[192];
   int_options(c, opt, sizeof(opt));
   c->algo = "direct_int32";
-  return nncl_kernel_get(c->ctx, "quant", opt, "quant_conv", &s->k);
+  return nncl__kernel_get(c->ctx, "quant", opt, "quant_conv", &s->k);
 }
 
 static nncl_status conv_enqueue(struct op_call *c) {

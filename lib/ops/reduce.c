@@ -289,7 +289,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     meta[0] = (cl_uint)kr;
     meta[17] = (cl_uint)rr;
     s->local = op_local_1d(c);
-    NNCL_TRY(nncl_buffer_from_host(c->ctx, meta, sizeof meta, "reduce strides", &s->meta));
+    NNCL_TRY(nncl__buffer_from_host(c->ctx, meta, sizeof meta, "reduce strides", &s->meta));
   } else if (layout == L_ROWS_ITEM || layout == L_ARG_ROWS_ITEM) {
     s->local = 16; /* rows per work-group: enough to amortise PoCL's per-group cost */
     if (c->ctx->info.max_work_group_size && s->local > c->ctx->info.max_work_group_size)
@@ -320,11 +320,11 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
                              : "int",
            t != NNCL_FLOAT32, r == R_ARGMIN, (int)op_attr_int(c, "select_last_index", 0) != 0,
            COL_SPAN);
-  NNCL_TRY(nncl_kernel_get(c->ctx, "reduce", opts, c->algo, &s->k));
+  NNCL_TRY(nncl__kernel_get(c->ctx, "reduce", opts, c->algo, &s->k));
   if (s->G > 1)
-    NNCL_TRY(nncl_kernel_get(c->ctx, "reduce", opts,
-                             layout == L_ROWS ? "reduce_partials" : "reduce_cols_partials",
-                             &s->k2));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "reduce", opts,
+                              layout == L_ROWS ? "reduce_partials" : "reduce_cols_partials",
+                              &s->k2));
   return NNCL_OK;
 }
 
@@ -333,7 +333,7 @@ static nncl_status enqueue(struct op_call *c) {
   cl_mem x = c->in[0].mem, y = c->out[0].mem, part = c->workspace ? c->workspace : y;
   if (s->layout == L_COPY) {
     size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
-    return bytes ? nncl_buffer_copy(c->ctx, x, 0, y, 0, bytes) : NNCL_OK;
+    return bytes ? nncl__buffer_copy(c->ctx, x, 0, y, 0, bytes) : NNCL_OK;
   }
   if (s->items == 0) return NNCL_OK;
   size_t g, l = s->local;
@@ -395,7 +395,7 @@ static nncl_status enqueue(struct op_call *c) {
 
 static void release(struct op_call *c) {
   struct reduce_state *s = c->state;
-  if (s) nncl_buffer_release(s->meta);
+  if (s) nncl__buffer_release(s->meta);
   free(s);
   c->state = NULL;
 }

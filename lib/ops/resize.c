@@ -320,15 +320,15 @@ static nncl_status plan_resize(struct op_call *c, size_t *ws) {
         if (!interp_taps(p, a, o, st->taps, itab + k, wtab + k)) itab[k] = -1;
   }
   if (s == NNCL_OK)
-    s = nncl_buffer_from_host(c->ctx, itab, (n_idx + 1) * sizeof *itab, "resize index table",
-                              &st->itab);
+    s = nncl__buffer_from_host(c->ctx, itab, (n_idx + 1) * sizeof *itab, "resize index table",
+                               &st->itab);
   if (s == NNCL_OK && n_w)
-    s = nncl_buffer_from_host(c->ctx, wtab, n_w * sizeof *wtab, "resize weight table", &st->wtab);
+    s = nncl__buffer_from_host(c->ctx, wtab, n_w * sizeof *wtab, "resize weight table", &st->wtab);
   free(itab);
   free(wtab);
   NNCL_TRY(s);
-  return nncl_kernel_get(c->ctx, "resize", NULL,
-                         p->mode == RS_NEAREST ? "resize_nearest" : "resize_interp", &st->kernel);
+  return nncl__kernel_get(c->ctx, "resize", NULL,
+                          p->mode == RS_NEAREST ? "resize_nearest" : "resize_interp", &st->kernel);
 }
 
 /* 3-D launch (last axis, next-to-last axis, planes) for the gather kernels. */
@@ -372,8 +372,8 @@ static nncl_status enqueue_resize(struct op_call *c) {
 static void release_resize(struct op_call *c) {
   struct rs_state *st = c->state;
   if (st) {
-    nncl_buffer_release(st->itab);
-    nncl_buffer_release(st->wtab);
+    nncl__buffer_release(st->itab);
+    nncl__buffer_release(st->wtab);
   }
   free(st);
   c->state = NULL;
@@ -423,7 +423,7 @@ static nncl_status infer_block(struct op_call *c, int to_space) {
                     nncl_dtype_name(c->in[0].dtype));
   if (xs->rank != 4)
     return op_error(c, NNCL_ERR_SHAPE, "input %s must be 4-D [N, C, H, W]", OP_SHAPE_STR(xs, b));
-  const struct nncl_attr *bs = op_attr(c, "blocksize");
+  const struct nncl__attr *bs = op_attr(c, "blocksize");
   if (!bs || bs->type != ATTR_INT || bs->i < 1 || bs->i > 4096)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT,
                     "attribute blocksize is required and must be a positive int");
@@ -466,8 +466,9 @@ static nncl_status plan_block(struct op_call *c, int to_space) {
   st->b = (cl_int)op_attr_int(c, "blocksize", 1);
   st->crd = to_space && !strcmp(op_attr_str(c, "mode", "DCR"), "CRD");
   c->algo = "gather";
-  return nncl_kernel_get(c->ctx, "resize", NULL,
-                         to_space ? "resize_depth_to_space" : "resize_space_to_depth", &st->kernel);
+  return nncl__kernel_get(c->ctx, "resize", NULL,
+                          to_space ? "resize_depth_to_space" : "resize_space_to_depth",
+                          &st->kernel);
 }
 static nncl_status plan_d2s(struct op_call *c, size_t *ws) {
   (void)ws;

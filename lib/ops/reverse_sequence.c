@@ -75,7 +75,7 @@ static nncl_status revseq_plan(struct op_call *c, size_t *ws) {
   snprintf(name, sizeof name, "reverse_sequence_%s_%s",
            shape_esize_suffix(nncl_dtype_size(c->in[0].dtype)),
            c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
-  return nncl_kernel_get(c->ctx, "reverse_sequence", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "reverse_sequence", NULL, name, &p->k);
 }
 
 static nncl_status revseq_enqueue(struct op_call *c) {

@@ -90,7 +90,7 @@ static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, i
   static const int defaults[3][3] = {{1, 1, 1}, {2, 1, 1}, {2, 1, 1}};
   int per = n_acts[cell], code[6];
   float alpha[6], beta[6];
-  const struct nncl_attr *names = op_attr(c, "activations");
+  const struct nncl__attr *names = op_attr(c, "activations");
   const float *av = NULL, *bv = NULL;
   int na = op_attr_floats(c, "activation_alpha", &av),
       nb = op_attr_floats(c, "activation_beta", &bv);
@@ -230,15 +230,15 @@ static nncl_status infer(struct op_call *c) {
 
 static nncl_status warm_blas(struct op_call *c, int batched) {
   cl_mem m = NULL;
-  nncl_status st = nncl_buffer_create(c->ctx, 64 * 4, "rnn warm-up", &m);
-  if (st == NNCL_OK) st = nncl_buffer_fill_zero(c->ctx, m, 0, 64 * 4);
+  nncl_status st = nncl__buffer_create(c->ctx, 64 * 4, "rnn warm-up", &m);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, m, 0, 64 * 4);
   if (st == NNCL_OK)
-    st = nncl_sgemm(c->ctx, false, true, 2, 2, 2, 1.0f, m, 0, 2, m, 8, 2, 0.0f, m, 16, 2);
+    st = nncl__sgemm(c->ctx, false, true, 2, 2, 2, 1.0f, m, 0, 2, m, 8, 2, 0.0f, m, 16, 2);
   if (st == NNCL_OK && batched)
-    st = nncl_sgemm_strided_batched(c->ctx, false, true, 2, 2, 2, 1.0f, m, 0, 2, 4, m, 8, 2, 4,
-                                    0.0f, m, 16, 2, 4, 2);
+    st = nncl__sgemm_strided_batched(c->ctx, false, true, 2, 2, 2, 1.0f, m, 0, 2, 4, m, 8, 2, 4,
+                                     0.0f, m, 16, 2, 4, 2);
   if (st == NNCL_OK) st = nncl_context_finish(c->ctx);
-  nncl_buffer_release(m);
+  nncl__buffer_release(m);
   return st;
 }
 
@@ -263,13 +263,13 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   int gemv = s->batch <= RNN_GEMV_MAX_BATCH && !(s->cell == CELL_GRU && !s->lbr) &&
              !getenv("NNCL_RNN_NO_GEMV");
   if (gemv) {
-    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_step_gemv", &s->gemv));
-    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_transpose_r", &s->transpose));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step_gemv", &s->gemv));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_transpose_r", &s->transpose));
   } else {
-    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
   }
   if (!gemv && s->cell == CELL_GRU && !s->lbr)
-    NNCL_TRY(nncl_kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
   s->xw_off = 0;
   s->hr_off = s->xw_off + s->dirs * s->seq * s->batch * gh;
   s->h_off = s->hr_off + s->dirs * s->batch * gh;
@@ -287,8 +287,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
 /* ---- enqueue ---- */
 
 static nncl_status init_state(struct op_call *c, int in, cl_mem dst, size_t off, size_t n) {
-  if (op_has_input(c, in)) return nncl_buffer_copy(c->ctx, c->in[in].mem, 0, dst, off * 4, n * 4);
-  return nncl_buffer_fill_zero(c->ctx, dst, off * 4, n * 4);
+  if (op_has_input(c, in)) return nncl__buffer_copy(c->ctx, c->in[in].mem, 0, dst, off * 4, n * 4);
+  return nncl__buffer_fill_zero(c->ctx, dst, off * 4, n * 4);
 }
 
 /* out = H . R[:, row0 : row0 + n, :]^T for every direction; out rows are ldo apart. */
@@ -298,11 +298,11 @@ static nncl_status recurrent_gemm(struct op_call *c, const struct rnn_state *s, 
   cl_mem r = c->in[IN_R].mem, ws = c->workspace;
   const size_t gh = s->gates * s->hidden, h = s->hidden;
   if (s->dirs == 1)
-    return nncl_sgemm(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda, r, row0 * h, h,
-                      0.0f, ws, out_off, ldo);
-  return nncl_sgemm_strided_batched(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda,
-                                    a_stride, r, row0 * h, h, gh * h, 0.0f, ws, out_off, ldo,
-                                    s->batch * gh, s->dirs);
+    return nncl__sgemm(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda, r, row0 * h, h,
+                       0.0f, ws, out_off, ldo);
+  return nncl__sgemm_strided_batched(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda,
+                                     a_stride, r, row0 * h, h, gh * h, 0.0f, ws, out_off, ldo,
+                                     s->batch * gh, s->dirs);
 }
 
 static nncl_status enqueue(struct op_call *c) {
@@ -331,9 +331,9 @@ static nncl_status enqueue(struct op_call *c) {
   if (s->cell == CELL_LSTM) NNCL_TRY(init_state(c, IN_C0, cst, c_off, nstate));
   if (s->seq == 0 || s->batch == 0) return NNCL_OK;
   for (size_t d = 0; d < s->dirs; d++)
-    NNCL_TRY(nncl_sgemm(ctx, false, true, rows, gh, s->in, 1.0f, c->in[IN_X].mem, 0, s->in,
-                        c->in[IN_W].mem, d * gh * s->in, s->in, 0.0f, ws, s->xw_off + d * rows * gh,
-                        gh));
+    NNCL_TRY(nncl__sgemm(ctx, false, true, rows, gh, s->in, 1.0f, c->in[IN_X].mem, 0, s->in,
+                         c->in[IN_W].mem, d * gh * s->in, s->in, 0.0f, ws,
+                         s->xw_off + d * rows * gh, gh));
   const size_t lda = s->layout ? s->dirs * s->hidden : s->hidden;
   const size_t a_stride = s->layout ? s->hidden : s->batch * s->hidden;
   const int has_bias = op_has_input(c, IN_B),

@@ -134,7 +134,7 @@ static nncl_status gnd_plan(struct op_call *c, size_t *ws) {
   snprintf(name, sizeof name, "scatter_gather_nd_%s_%s",
            shape_esize_suffix(nncl_dtype_size(c->in[0].dtype)),
            c->in[1].dtype == NNCL_INT64 ? "i64" : "i32");
-  return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->k);
 }
 
 static nncl_status gnd_enqueue(struct op_call *c) {
@@ -196,7 +196,7 @@ static nncl_status scatter_common_infer(struct op_call *c) {
 
 static nncl_status scatter_copy(struct op_call *c, const struct sgnd_plan *p) {
   if (c->in[0].mem == c->out[0].mem || !p->bytes) return NNCL_OK;
-  return nncl_buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, p->bytes);
+  return nncl__buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, p->bytes);
 }
 
 /* ---- ScatterElements / Scatter ---- */
@@ -248,14 +248,14 @@ static nncl_status sel_plan(struct op_call *c, size_t *ws) {
     *ws = (size_t)p->nrows * sizeof(cl_int);
     c->algo = "owner";
     snprintf(name, sizeof name, "scatter_elements_owner_claim_%s", isuf);
-    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, "scatter_nd_owner_init", &p->init));
-    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->claim));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "scatter", NULL, "scatter_nd_owner_init", &p->init));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->claim));
     snprintf(name, sizeof name, "scatter_elements_owner_apply_%s_%s", suf + 5, isuf);
-    return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+    return nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->k);
   }
   c->algo = "lanes";
   snprintf(name, sizeof name, "scatter_elements_%s_%s", suf, isuf);
-  return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->k);
 }
 
 static nncl_status sel_enqueue(struct op_call *c) {
@@ -336,14 +336,14 @@ static nncl_status snd_plan(struct op_call *c, size_t *ws) {
     *ws = (size_t)p->nrows * sizeof(cl_int);
     c->algo = "owner";
     snprintf(name, sizeof name, "scatter_nd_owner_claim_%s", isuf);
-    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, "scatter_nd_owner_init", &p->init));
-    NNCL_TRY(nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->claim));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "scatter", NULL, "scatter_nd_owner_init", &p->init));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->claim));
     snprintf(name, sizeof name, "scatter_nd_owner_apply_%s_%s", suf + 5, isuf);
-    return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+    return nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->k);
   }
   c->algo = "lanes";
   snprintf(name, sizeof name, "scatter_nd_%s_%s", suf, isuf);
-  return nncl_kernel_get(c->ctx, "scatter", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "scatter", NULL, name, &p->k);
 }
 
 static nncl_status snd_enqueue(struct op_call *c) {

@@ -17,7 +17,7 @@ static nncl_status infer(struct op_call *c) {
 
 static nncl_status enqueue(struct op_call *c) {
   cl_kernel k;
-  NNCL_TRY(nncl_kernel_get(c->ctx, "selftest", NULL, "selftest_vadd", &k));
+  NNCL_TRY(nncl__kernel_get(c->ctx, "selftest", NULL, "selftest_vadd", &k));
   cl_uint n = (cl_uint)nncl_shape_numel(&c->out[0].shape);
   size_t l = op_local_1d(c), g = op_round_up(n, l);
   return NNCL_LAUNCH(c->ctx, k, "selftest_vadd", 1, &g, &l, NNCL_ARG(c->in[0].mem),

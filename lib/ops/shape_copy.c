@@ -138,7 +138,7 @@ nncl_status shape_copy_plan(const struct op_call *c, struct shape_copy *s, int64
            : s->tiled ? "shape_transpose"
                       : "shape_copy",
            suf);
-  return nncl_kernel_get(c->ctx, "shape", NULL, name, &s->k);
+  return nncl__kernel_get(c->ctx, "shape", NULL, name, &s->k);
 }
 
 /* The outer dims of a plan (all but the ones the grid covers directly), innermost first. */
@@ -249,7 +249,7 @@ nncl_status shape_pad_plan(const struct op_call *c, struct shape_pad *p, nncl_dt
   p->value = value_bits;
   char name[64];
   snprintf(name, sizeof name, "shape_pad_%s", shape_esize_suffix(nncl_dtype_size(dt)));
-  return nncl_kernel_get(c->ctx, "shape", NULL, name, &p->k);
+  return nncl__kernel_get(c->ctx, "shape", NULL, name, &p->k);
 }
 
 nncl_status shape_pad_enqueue(const struct op_call *c, const struct shape_pad *p, cl_mem in,
@@ -267,7 +267,7 @@ nncl_status shape_fill_kernel(const struct op_call *c, nncl_dtype dt, cl_kernel 
   NNCL_TRY(shape_check_dtype(c, dt, "fill"));
   char name[64];
   snprintf(name, sizeof name, "shape_fill_%s", shape_esize_suffix(nncl_dtype_size(dt)));
-  return nncl_kernel_get(c->ctx, "shape", NULL, name, k);
+  return nncl__kernel_get(c->ctx, "shape", NULL, name, k);
 }
 
 nncl_status shape_fill_enqueue(const struct op_call *c, cl_kernel k, cl_mem out, int64_t n,

@@ -81,8 +81,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
         st->local = c->ctx->info.max_work_group_size;
     }
   }
-  return nncl_kernel_get(c->ctx, "softmax", is_log(c) ? "-DLOG_SOFTMAX=1" : "-DLOG_SOFTMAX=0",
-                         c->algo, &st->k);
+  return nncl__kernel_get(c->ctx, "softmax", is_log(c) ? "-DLOG_SOFTMAX=1" : "-DLOG_SOFTMAX=0",
+                          c->algo, &st->k);
 }
 
 static nncl_status enqueue(struct op_call *c) {

@@ -1,71 +1,72 @@
 /* buffer.c: device buffer creation and host<->device transfers with named errors. */
 #include "runtime.h"
 
-nncl_status nncl_buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out) {
+nncl_status nncl__buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out) {
   *out = NULL;
   if (bytes == 0)
     bytes = 4; /* OpenCL forbids empty buffers; zero-size tensors still need a handle */
   if (bytes > ctx->info.max_alloc_bytes && ctx->info.max_alloc_bytes)
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_DEVICE_MEMORY,
-                      "%s needs %zu bytes, more than the largest buffer %s allows (%llu bytes)",
-                      what ? what : "buffer", bytes, ctx->info.name,
-                      (unsigned long long)ctx->info.max_alloc_bytes);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_DEVICE_MEMORY,
+                       "%s needs %zu bytes, more than the largest buffer %s allows (%llu bytes)",
+                       what ? what : "buffer", bytes, ctx->info.name,
+                       (unsigned long long)ctx->info.max_alloc_bytes);
   cl_int err;
   cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
   if (err != CL_SUCCESS)
-    return nncl_cl_error(ctx, err, "allocating %zu bytes for %s on %s", bytes,
-                         what ? what : "buffer", ctx->info.name);
+    return nncl__cl_error(ctx, err, "allocating %zu bytes for %s on %s", bytes,
+                          what ? what : "buffer", ctx->info.name);
   ctx->stats.device_allocs++;
   ctx->stats.device_alloc_bytes += bytes;
   *out = m;
   return NNCL_OK;
 }
 
-nncl_status nncl_buffer_upload(nncl_context *ctx, cl_mem dst, size_t offset, const void *src,
-                               size_t bytes) {
+nncl_status nncl__buffer_upload(nncl_context *ctx, cl_mem dst, size_t offset, const void *src,
+                                size_t bytes) {
   if (bytes == 0) return NNCL_OK;
-  cl_event *ev = nncl_prof_slot(ctx, "upload");
+  cl_event *ev = nncl__prof_slot(ctx, "upload");
   cl_int err = clEnqueueWriteBuffer(ctx->queue, dst, CL_TRUE, offset, bytes, src, 0, NULL, ev);
-  nncl_prof_commit(ctx, ev, err);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "writing %zu bytes to the device", bytes);
+  nncl__prof_commit(ctx, ev, err);
+  if (err != CL_SUCCESS) return nncl__cl_error(ctx, err, "writing %zu bytes to the device", bytes);
   return NNCL_OK;
 }
 
-nncl_status nncl_buffer_download(nncl_context *ctx, cl_mem src, size_t offset, void *dst,
-                                 size_t bytes) {
+nncl_status nncl__buffer_download(nncl_context *ctx, cl_mem src, size_t offset, void *dst,
+                                  size_t bytes) {
   if (bytes == 0) return NNCL_OK;
-  cl_event *ev = nncl_prof_slot(ctx, "download");
+  cl_event *ev = nncl__prof_slot(ctx, "download");
   cl_int err = clEnqueueReadBuffer(ctx->queue, src, CL_TRUE, offset, bytes, dst, 0, NULL, ev);
-  nncl_prof_commit(ctx, ev, err);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "reading %zu bytes from the device", bytes);
+  nncl__prof_commit(ctx, ev, err);
+  if (err != CL_SUCCESS)
+    return nncl__cl_error(ctx, err, "reading %zu bytes from the device", bytes);
   return NNCL_OK;
 }
 
-nncl_status nncl_buffer_copy(nncl_context *ctx, cl_mem src, size_t src_off, cl_mem dst,
-                             size_t dst_off, size_t bytes) {
+nncl_status nncl__buffer_copy(nncl_context *ctx, cl_mem src, size_t src_off, cl_mem dst,
+                              size_t dst_off, size_t bytes) {
   if (bytes == 0) return NNCL_OK;
-  cl_event *ev = nncl_prof_slot(ctx, "copy");
+  cl_event *ev = nncl__prof_slot(ctx, "copy");
   cl_int err = clEnqueueCopyBuffer(ctx->queue, src, dst, src_off, dst_off, bytes, 0, NULL, ev);
-  nncl_prof_commit(ctx, ev, err);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "copying %zu bytes on the device", bytes);
+  nncl__prof_commit(ctx, ev, err);
+  if (err != CL_SUCCESS) return nncl__cl_error(ctx, err, "copying %zu bytes on the device", bytes);
   return NNCL_OK;
 }
 
-nncl_status nncl_buffer_fill_zero(nncl_context *ctx, cl_mem dst, size_t offset, size_t bytes) {
+nncl_status nncl__buffer_fill_zero(nncl_context *ctx, cl_mem dst, size_t offset, size_t bytes) {
   if (bytes == 0) return NNCL_OK;
   static const unsigned char zero[4] = {0, 0, 0, 0};
   size_t pattern = (offset % 4 == 0 && bytes % 4 == 0) ? 4 : 1;
-  cl_event *ev = nncl_prof_slot(ctx, "fill");
+  cl_event *ev = nncl__prof_slot(ctx, "fill");
   cl_int err = clEnqueueFillBuffer(ctx->queue, dst, zero, pattern, offset, bytes, 0, NULL, ev);
-  nncl_prof_commit(ctx, ev, err);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "zero-filling %zu bytes", bytes);
+  nncl__prof_commit(ctx, ev, err);
+  if (err != CL_SUCCESS) return nncl__cl_error(ctx, err, "zero-filling %zu bytes", bytes);
   return NNCL_OK;
 }
 
-nncl_status nncl_buffer_from_host(nncl_context *ctx, const void *src, size_t bytes,
-                                  const char *what, cl_mem *out) {
-  NNCL_TRY(nncl_buffer_create(ctx, bytes, what, out));
-  nncl_status st = nncl_buffer_upload(ctx, *out, 0, src, bytes);
+nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t bytes,
+                                   const char *what, cl_mem *out) {
+  NNCL_TRY(nncl__buffer_create(ctx, bytes, what, out));
+  nncl_status st = nncl__buffer_upload(ctx, *out, 0, src, bytes);
   if (st != NNCL_OK) {
     clReleaseMemObject(*out);
     *out = NULL;
@@ -73,6 +74,6 @@ nncl_status nncl_buffer_from_host(nncl_context *ctx, const void *src, size_t byt
   return st;
 }
 
-void nncl_buffer_release(cl_mem m) {
+void nncl__buffer_release(cl_mem m) {
   if (m) clReleaseMemObject(m);
 }

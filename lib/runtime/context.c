@@ -55,7 +55,7 @@ nncl_status nncl_context_create(const char *device_spec, nncl_context **out, cha
   ctx->info = list[index];
   nncl_devices_free(list);
   ctx->current_node = -1;
-  st = nncl_device_ids(index, &ctx->platform, &ctx->device, msg, msg_len);
+  st = nncl__device_ids(index, &ctx->platform, &ctx->device, msg, msg_len);
   if (st != NNCL_OK) {
     free(ctx);
     return st;
@@ -92,7 +92,7 @@ void nncl_context_destroy(nncl_context *ctx) {
   for (size_t i = 0; i < ctx->prof_count; i++)
     if (ctx->prof[i].event) clReleaseEvent(ctx->prof[i].event);
   free(ctx->prof);
-  nncl_program_cache_free(ctx);
+  nncl__program_cache_free(ctx);
   if (ctx->queue) clReleaseCommandQueue(ctx->queue);
   if (ctx->cl) clReleaseContext(ctx->cl);
   free(ctx);
@@ -116,6 +116,6 @@ const char *nncl_context_cache_dir(const nncl_context *ctx) { return ctx ? ctx->
 nncl_status nncl_context_finish(nncl_context *ctx) {
   if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
   cl_int err = clFinish(ctx->queue);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "clFinish");
+  if (err != CL_SUCCESS) return nncl__cl_error(ctx, err, "clFinish");
   return NNCL_OK;
 }

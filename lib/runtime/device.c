@@ -233,8 +233,8 @@ static int find_visit(void *user, cl_platform_id p, cl_device_id d, int pi, int 
   return 0;
 }
 
-nncl_status nncl_device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,
-                            size_t msg_len) {
+nncl_status nncl__device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,
+                             size_t msg_len) {
   struct find_acc acc = {.want = index};
   NNCL_TRY(visit_devices(find_visit, &acc, msg, msg_len));
   if (!acc.d) return NNCL_ERR_NO_DEVICE;

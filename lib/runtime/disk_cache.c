@@ -40,11 +40,11 @@ const char *disk_cache_key_source(const char *key) {
 
 void disk_cache_path(const nncl_context *ctx, const char *key, char *out, size_t n) {
   char hex[33];
-  nncl_hash_hex(key, strlen(key), hex);
+  nncl__hash_hex(key, strlen(key), hex);
   snprintf(out, n, "%s/%s.clbin", ctx->cache_dir, hex);
 }
 
-int nncl_mkdirs(const char *dir) {
+int nncl__mkdirs(const char *dir) {
   char path[1024];
   snprintf(path, sizeof path, "%s", dir);
   for (char *p = path + 1; *p; p++) {
@@ -86,7 +86,7 @@ static int get_u64(const unsigned char *buf, size_t len, size_t *pos, uint64_t *
 
 static nncl_status reject(nncl_context *ctx, const char *path, const char *why) {
   ctx->stats.disk_cache_rejects++;
-  nncl_log(ctx, NNCL_LOG_WARN, "program cache file %s rejected (%s); rebuilding", path, why);
+  nncl__log(ctx, NNCL_LOG_WARN, "program cache file %s rejected (%s); rebuilding", path, why);
   return NNCL_ERR_FORMAT;
 }
 
@@ -171,8 +171,8 @@ void disk_cache_store(nncl_context *ctx, const char *key, cl_program prog) {
   char path[1200], tmp[1300];
   disk_cache_path(ctx, key, path, sizeof path);
   snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-  if (nncl_mkdirs(ctx->cache_dir) != 0) {
-    nncl_log(ctx, NNCL_LOG_WARN, "cannot create program cache directory %s", ctx->cache_dir);
+  if (nncl__mkdirs(ctx->cache_dir) != 0) {
+    nncl__log(ctx, NNCL_LOG_WARN, "cannot create program cache directory %s", ctx->cache_dir);
     free(buf);
     return;
   }
@@ -182,7 +182,7 @@ void disk_cache_store(nncl_context *ctx, const char *key, cl_program prog) {
   if (ok && rename(tmp, path) != 0) ok = 0;
   if (!ok) {
     remove(tmp);
-    nncl_log(ctx, NNCL_LOG_WARN, "cannot write program cache file %s", path);
+    nncl__log(ctx, NNCL_LOG_WARN, "cannot write program cache file %s", path);
   }
   free(buf);
 }

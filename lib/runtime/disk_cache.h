@@ -16,5 +16,5 @@ void disk_cache_store(nncl_context *ctx, const char *key, cl_program prog);
 /* Path of the cache file for this key (for tests that damage it). */
 void disk_cache_path(const nncl_context *ctx, const char *key, char *out, size_t n);
 /* Creates dir and its parents; 0 on success. */
-int nncl_mkdirs(const char *dir);
+int nncl__mkdirs(const char *dir);
 #endif

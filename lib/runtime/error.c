@@ -63,7 +63,7 @@ static nncl_status record(nncl_context *ctx, nncl_status status, cl_int cl_err, 
   return status;
 }
 
-nncl_status nncl_error(nncl_context *ctx, nncl_status status, const char *fmt, ...) {
+nncl_status nncl__error(nncl_context *ctx, nncl_status status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   record(ctx, status, 0, fmt, ap);
@@ -71,7 +71,7 @@ nncl_status nncl_error(nncl_context *ctx, nncl_status status, const char *fmt, .
   return status;
 }
 
-nncl_status nncl_cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...) {
+nncl_status nncl__cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...) {
   nncl_status st = NNCL_ERR_OPENCL;
   if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
       err == CL_INVALID_BUFFER_SIZE)
@@ -90,7 +90,7 @@ nncl_status nncl_cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...) {
   return st;
 }
 
-void nncl_log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...) {
+void nncl__log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...) {
   if (!ctx || !ctx->log_fn) return;
   char buf[2048];
   va_list ap;

@@ -4,7 +4,7 @@
 
 #include "runtime.h"
 
-void nncl_hash_hex(const void *data, size_t len, char out[33]) {
+void nncl__hash_hex(const void *data, size_t len, char out[33]) {
   XXH128_hash_t h = XXH3_128bits(data, len);
   snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }

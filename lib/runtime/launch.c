@@ -7,13 +7,13 @@
 
 #include "runtime.h"
 
-double nncl_now_ns(void) {
+double nncl__now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-cl_event *nncl_prof_slot(nncl_context *ctx, const char *label) {
+cl_event *nncl__prof_slot(nncl_context *ctx, const char *label) {
   if (!ctx->prof_enabled) return NULL;
   if (ctx->prof_count == ctx->prof_cap) {
     size_t cap = ctx->prof_cap ? ctx->prof_cap * 2 : 256;
@@ -26,27 +26,27 @@ cl_event *nncl_prof_slot(nncl_context *ctx, const char *label) {
   memset(r, 0, sizeof *r);
   r->kernel = label;
   r->node = ctx->current_node;
-  r->host_enqueue_ns = nncl_now_ns() - ctx->prof_t0_ns;
+  r->host_enqueue_ns = nncl__now_ns() - ctx->prof_t0_ns;
   return &r->event;
 }
 
-void nncl_prof_commit(nncl_context *ctx, cl_event *slot, cl_int enqueue_status) {
+void nncl__prof_commit(nncl_context *ctx, cl_event *slot, cl_int enqueue_status) {
   if (!slot) return;
   struct prof_record *r = &ctx->prof[ctx->prof_count];
   if (enqueue_status != CL_SUCCESS || !*slot) return;
-  r->host_enqueue_dur_ns = nncl_now_ns() - ctx->prof_t0_ns - r->host_enqueue_ns;
+  r->host_enqueue_dur_ns = nncl__now_ns() - ctx->prof_t0_ns - r->host_enqueue_ns;
   ctx->prof_count++;
 }
 
-nncl_status nncl_launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
-                             const size_t *global, const size_t *local, size_t nargs,
-                             const struct nncl_karg *args) {
+nncl_status nncl__launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
+                              const size_t *global, const size_t *local, size_t nargs,
+                              const struct nncl__karg *args) {
   for (size_t i = 0; i < nargs; i++) {
     cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
     if (err != CL_SUCCESS) {
       char name[128] = "?";
       clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-      return nncl_cl_error(ctx, err, "setting argument %zu of kernel %s", i, name);
+      return nncl__cl_error(ctx, err, "setting argument %zu of kernel %s", i, name);
     }
   }
   size_t g[3];
@@ -59,13 +59,13 @@ nncl_status nncl_launch_args(nncl_context *ctx, cl_kernel k, const char *label, 
     static const char unnamed[] = "kernel";
     label = unnamed;
   }
-  cl_event *ev = nncl_prof_slot(ctx, label);
+  cl_event *ev = nncl__prof_slot(ctx, label);
   cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, g, local, 0, NULL, ev);
-  nncl_prof_commit(ctx, ev, err);
+  nncl__prof_commit(ctx, ev, err);
   if (err != CL_SUCCESS) {
     char name[128] = "?";
     clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-    return nncl_cl_error(ctx, err, "enqueue of kernel %s (%s)", name, label);
+    return nncl__cl_error(ctx, err, "enqueue of kernel %s (%s)", name, label);
   }
   ctx->stats.kernel_launches++;
   return NNCL_OK;

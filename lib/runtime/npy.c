@@ -27,23 +27,23 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   memset(out, 0, sizeof *out);
   const unsigned char *b = bytes;
   if (len < 10 || memcmp(b, NPY_MAGIC, 6) != 0)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: missing \\x93NUMPY magic (not an .npy file)");
+    return nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: missing \\x93NUMPY magic (not an .npy file)");
   unsigned major = b[6];
   size_t hlen, pos;
   if (major == 1) {
     hlen = (size_t)b[8] | ((size_t)b[9] << 8);
     pos = 10;
   } else if (major == 2 || major == 3) {
-    if (len < 12) return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: truncated header");
+    if (len < 12) return nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: truncated header");
     hlen = (size_t)b[8] | ((size_t)b[9] << 8) | ((size_t)b[10] << 16) | ((size_t)b[11] << 24);
     pos = 12;
   } else {
-    return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: unsupported format version %u", major);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: unsupported format version %u", major);
   }
   if (hlen > len - pos || hlen > 65536)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: header length %zu exceeds the file", hlen);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: header length %zu exceeds the file", hlen);
   char *hdr = malloc(hlen + 1);
-  if (!hdr) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, ".npy header");
+  if (!hdr) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, ".npy header");
   memcpy(hdr, b + pos, hlen);
   hdr[hlen] = 0;
   pos += hlen;
@@ -54,8 +54,8 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   nncl_dtype dt = NNCL_UNDEFINED;
   nncl_shape sh = {0};
   if (!descr || !order || !shape) {
-    st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: header lacks descr, fortran_order or shape: %s",
-                    hdr);
+    st = nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: header lacks descr, fortran_order or shape: %s",
+                     hdr);
   } else if (strncmp(descr, "'<f4'", 5) == 0) {
     dt = NNCL_FLOAT32;
   } else if (strncmp(descr, "'<i8'", 5) == 0) {
@@ -63,15 +63,15 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   } else {
     char d[16] = {0};
     sscanf(descr, "'%15[^']", d);
-    st = nncl_error(ctx, NNCL_ERR_FORMAT,
-                    ".npy: dtype '%s' unsupported (float32 '<f4' or int64 '<i8' only)", d);
+    st = nncl__error(ctx, NNCL_ERR_FORMAT,
+                     ".npy: dtype '%s' unsupported (float32 '<f4' or int64 '<i8' only)", d);
   }
   if (st == NNCL_OK && strncmp(order, "False", 5) != 0)
-    st = nncl_error(ctx, NNCL_ERR_FORMAT,
-                    ".npy: Fortran-order arrays are unsupported; save with C order");
+    st = nncl__error(ctx, NNCL_ERR_FORMAT,
+                     ".npy: Fortran-order arrays are unsupported; save with C order");
   if (st == NNCL_OK) {
     const char *p = shape;
-    if (*p != '(') st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: malformed shape in header");
+    if (*p != '(') st = nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: malformed shape in header");
     p++;
     while (st == NNCL_OK) {
       while (*p == ' ' || *p == ',') p++;
@@ -79,9 +79,9 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
       char *end;
       long long v = strtoll(p, &end, 10);
       if (end == p || v < 0) {
-        st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: malformed shape in header");
+        st = nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: malformed shape in header");
       } else if (sh.rank == NNCL_MAX_RANK) {
-        st = nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: rank above %d", NNCL_MAX_RANK);
+        st = nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: rank above %d", NNCL_MAX_RANK);
       } else {
         sh.dims[sh.rank++] = v;
         p = end;
@@ -92,10 +92,10 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   if (st != NNCL_OK) return st;
   size_t need = (size_t)nncl_shape_numel(&sh) * nncl_dtype_size(dt);
   if (len - pos < need)
-    return nncl_error(ctx, NNCL_ERR_FORMAT, ".npy: data truncated (%zu of %zu bytes)", len - pos,
-                      need);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: data truncated (%zu of %zu bytes)", len - pos,
+                       need);
   if (nncl_array_alloc(out, dt, &sh) != NNCL_OK)
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, ".npy data of %zu bytes", need);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, ".npy data of %zu bytes", need);
   memcpy(out->data, b + pos, need);
   return NNCL_OK;
 }
@@ -103,7 +103,7 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
 nncl_status nncl_npy_load(nncl_context *ctx, const char *path, nncl_array *out) {
   if (!path || !out) return NNCL_ERR_INVALID_ARGUMENT;
   FILE *f = fopen(path, "rb");
-  if (!f) return nncl_error(ctx, NNCL_ERR_IO, "cannot open %s", path);
+  if (!f) return nncl__error(ctx, NNCL_ERR_IO, "cannot open %s", path);
   unsigned char *buf = NULL;
   long n = -1;
   if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
@@ -113,7 +113,7 @@ nncl_status nncl_npy_load(nncl_context *ctx, const char *path, nncl_array *out) 
   fclose(f);
   if (!buf || got != (size_t)n) {
     free(buf);
-    return nncl_error(ctx, NNCL_ERR_IO, "cannot read %s", path);
+    return nncl__error(ctx, NNCL_ERR_IO, "cannot read %s", path);
   }
   nncl_status st = nncl_npy_parse(ctx, buf, (size_t)n, out);
   free(buf);
@@ -129,8 +129,8 @@ nncl_status nncl_npy_save(nncl_context *ctx, const char *path, const nncl_array 
   if (!path || !a) return NNCL_ERR_INVALID_ARGUMENT;
   const char *descr = a->dtype == NNCL_FLOAT32 ? "<f4" : a->dtype == NNCL_INT64 ? "<i8" : NULL;
   if (!descr)
-    return nncl_error(ctx, NNCL_ERR_DTYPE, "%s: .npy output supports float32 and int64, not %s",
-                      path, nncl_dtype_name(a->dtype));
+    return nncl__error(ctx, NNCL_ERR_DTYPE, "%s: .npy output supports float32 and int64, not %s",
+                       path, nncl_dtype_name(a->dtype));
   char dict[512];
   int w = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < a->shape.rank; i++)
@@ -144,7 +144,7 @@ nncl_status nncl_npy_save(nncl_context *ctx, const char *path, const nncl_array 
   size_t pad = (64 - total % 64) % 64;
   size_t hlen = (size_t)w + pad + 1;
   FILE *f = fopen(path, "wb");
-  if (!f) return nncl_error(ctx, NNCL_ERR_IO, "cannot create %s", path);
+  if (!f) return nncl__error(ctx, NNCL_ERR_IO, "cannot create %s", path);
   unsigned char pre[10] = {0x93,
                            'N',
                            'U',
@@ -161,6 +161,6 @@ nncl_status nncl_npy_save(nncl_context *ctx, const char *path, const nncl_array 
   size_t bytes = nncl_array_bytes(a);
   ok = ok && fwrite(a->data, 1, bytes, f) == bytes;
   if (fclose(f) != 0) ok = 0;
-  if (!ok) return nncl_error(ctx, NNCL_ERR_IO, "cannot write %s", path);
+  if (!ok) return nncl__error(ctx, NNCL_ERR_IO, "cannot write %s", path);
   return NNCL_OK;
 }

@@ -9,38 +9,38 @@ static void drop_records(nncl_context *ctx) {
   ctx->prof_count = 0;
 }
 
-nncl_status nncl_prof_begin(nncl_context *ctx) {
+nncl_status nncl__prof_begin(nncl_context *ctx) {
   if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
   if (ctx->prof_enabled)
-    return nncl_error(ctx, NNCL_ERR_STATE, "a profiling session is already on");
+    return nncl__error(ctx, NNCL_ERR_STATE, "a profiling session is already on");
   drop_records(ctx);
-  ctx->prof_t0_ns = nncl_now_ns();
+  ctx->prof_t0_ns = nncl__now_ns();
   ctx->prof_enabled = true;
   return NNCL_OK;
 }
 
-bool nncl_prof_active(const nncl_context *ctx) { return ctx && ctx->prof_enabled; }
+bool nncl__prof_active(const nncl_context *ctx) { return ctx && ctx->prof_enabled; }
 
 static nncl_status read_time(nncl_context *ctx, cl_event ev, cl_profiling_info what, double *out) {
   cl_ulong t = 0;
   cl_int err = clGetEventProfilingInfo(ev, what, sizeof t, &t, NULL);
-  if (err != CL_SUCCESS) return nncl_cl_error(ctx, err, "reading a profiling event");
+  if (err != CL_SUCCESS) return nncl__cl_error(ctx, err, "reading a profiling event");
   *out = (double)t;
   return NNCL_OK;
 }
 
-nncl_status nncl_prof_end(nncl_context *ctx, struct prof_timing **out, size_t *count) {
+nncl_status nncl__prof_end(nncl_context *ctx, struct prof_timing **out, size_t *count) {
   if (!ctx || !out || !count) return NNCL_ERR_INVALID_ARGUMENT;
   *out = NULL;
   *count = 0;
-  if (!ctx->prof_enabled) return nncl_error(ctx, NNCL_ERR_STATE, "no profiling session is on");
+  if (!ctx->prof_enabled) return nncl__error(ctx, NNCL_ERR_STATE, "no profiling session is on");
   ctx->prof_enabled = false;
   nncl_status st = nncl_context_finish(ctx);
   struct prof_timing *t = NULL;
   if (st == NNCL_OK && ctx->prof_count) {
     t = malloc(ctx->prof_count * sizeof *t);
     if (!t)
-      st = nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profiling: %zu records", ctx->prof_count);
+      st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "profiling: %zu records", ctx->prof_count);
   }
   for (size_t i = 0; st == NNCL_OK && i < ctx->prof_count; i++) {
     const struct prof_record *r = &ctx->prof[i];

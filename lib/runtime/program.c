@@ -26,7 +26,7 @@ struct program_cache {
   size_t count, cap;
 };
 
-void nncl_program_cache_free(nncl_context *ctx) {
+void nncl__program_cache_free(nncl_context *ctx) {
   struct program_cache *pc = ctx->programs;
   if (!pc) return;
   for (size_t i = 0; i < pc->count; i++) {
@@ -71,7 +71,7 @@ static char *raw_source(nncl_context *ctx, const char *name) {
     snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, name);
     return read_file_text(path);
   }
-  const char *s = nncl_embedded_source(name);
+  const char *s = nncl__embedded_source(name);
   return s ? strdup(s) : NULL;
 }
 
@@ -101,12 +101,12 @@ static nncl_status expand(nncl_context *ctx, const char *name, struct text *out,
   for (int i = 0; i < *n_seen; i++)
     if (strcmp(seen[i], name) == 0) return NNCL_OK;
   if (depth > 8 || *n_seen >= 32)
-    return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernels/%s: includes nested too deeply",
-                      name);
+    return nncl__error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernels/%s: includes nested too deeply",
+                       name);
   char *src = raw_source(ctx, name);
   if (!src)
-    return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernel source kernels/%s not found%s%s",
-                      name, ctx->kernel_dir[0] ? " in NNCL_KERNEL_DIR=" : "", ctx->kernel_dir);
+    return nncl__error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernel source kernels/%s not found%s%s",
+                       name, ctx->kernel_dir[0] ? " in NNCL_KERNEL_DIR=" : "", ctx->kernel_dir);
   seen[(*n_seen)++] = strdup(name);
   nncl_status st = NNCL_OK;
   char *line = src;
@@ -152,9 +152,9 @@ static nncl_status build_log_error(nncl_context *ctx, cl_program prog, cl_int er
     clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
     log[len] = 0;
   }
-  nncl_error(ctx, NNCL_ERR_BUILD_FAILED,
-             "building kernels/%s.cl with options \"%s\" for %s failed: %s (%d)\n%s", source,
-             options, ctx->info.name, nncl_cl_error_name(err), (int)err, log ? log : "");
+  nncl__error(ctx, NNCL_ERR_BUILD_FAILED,
+              "building kernels/%s.cl with options \"%s\" for %s failed: %s (%d)\n%s", source,
+              options, ctx->info.name, nncl_cl_error_name(err), (int)err, log ? log : "");
   ctx->last_cl_error = err;
   free(log);
   return NNCL_ERR_BUILD_FAILED;
@@ -166,7 +166,7 @@ static nncl_status compile(nncl_context *ctx, const char *source, const char *te
   const char *srcs[] = {text};
   cl_program prog = clCreateProgramWithSource(ctx->cl, 1, srcs, NULL, &err);
   if (err != CL_SUCCESS)
-    return nncl_cl_error(ctx, err, "clCreateProgramWithSource(kernels/%s.cl)", source);
+    return nncl__cl_error(ctx, err, "clCreateProgramWithSource(kernels/%s.cl)", source);
   err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
   if (err != CL_SUCCESS) {
     nncl_status st = build_log_error(ctx, prog, err, source, options);
@@ -174,7 +174,7 @@ static nncl_status compile(nncl_context *ctx, const char *source, const char *te
     return st;
   }
   ctx->stats.program_builds++;
-  nncl_log(ctx, NNCL_LOG_INFO, "compiled kernels/%s.cl [%s]", source, options);
+  nncl__log(ctx, NNCL_LOG_INFO, "compiled kernels/%s.cl [%s]", source, options);
   *out = prog;
   return NNCL_OK;
 }
@@ -183,7 +183,7 @@ static nncl_status program_get(nncl_context *ctx, const char *source, const char
                                struct program_entry **out) {
   if (!ctx->programs) {
     ctx->programs = calloc(1, sizeof *ctx->programs);
-    if (!ctx->programs) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache");
+    if (!ctx->programs) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache");
   }
   struct program_cache *pc = ctx->programs;
   for (size_t i = 0; i < pc->count; i++) {
@@ -194,12 +194,12 @@ static nncl_status program_get(nncl_context *ctx, const char *source, const char
       return NNCL_OK;
     }
   }
-  double t0 = nncl_now_ns();
+  double t0 = nncl__now_ns();
   char *text = NULL;
   NNCL_TRY(full_source(ctx, source, &text));
   char *key = disk_cache_key(ctx, text, options);
   free(text);
-  if (!key) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache key");
+  if (!key) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache key");
   cl_program prog = NULL;
   nncl_status st = NNCL_OK;
   if (disk_cache_load(ctx, key, &prog) == NNCL_OK) {
@@ -211,13 +211,13 @@ static nncl_status program_get(nncl_context *ctx, const char *source, const char
   }
   free(key);
   if (st != NNCL_OK) return st;
-  ctx->stats.build_seconds += (nncl_now_ns() - t0) * 1e-9;
+  ctx->stats.build_seconds += (nncl__now_ns() - t0) * 1e-9;
   if (pc->count == pc->cap) {
     size_t cap = pc->cap ? pc->cap * 2 : 16;
     struct program_entry *n = realloc(pc->entries, cap * sizeof *n);
     if (!n) {
       clReleaseProgram(prog);
-      return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache");
+      return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache");
     }
     pc->entries = n;
     pc->cap = cap;
@@ -231,15 +231,15 @@ static nncl_status program_get(nncl_context *ctx, const char *source, const char
     free(e->source);
     free(e->options);
     clReleaseProgram(prog);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache");
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "program cache");
   }
   pc->count++;
   *out = e;
   return NNCL_OK;
 }
 
-nncl_status nncl_kernel_get(nncl_context *ctx, const char *source, const char *options,
-                            const char *kernel_name, cl_kernel *out) {
+nncl_status nncl__kernel_get(nncl_context *ctx, const char *source, const char *options,
+                             const char *kernel_name, cl_kernel *out) {
   if (!ctx || !source || !kernel_name || !out) return NNCL_ERR_INVALID_ARGUMENT;
   if (!options) options = "";
   struct program_entry *e = NULL;
@@ -253,9 +253,9 @@ nncl_status nncl_kernel_get(nncl_context *ctx, const char *source, const char *o
   cl_kernel k = clCreateKernel(e->program, kernel_name, &err);
   if (err != CL_SUCCESS) {
     if (err == CL_INVALID_KERNEL_NAME)
-      return nncl_error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernel %s not found in kernels/%s.cl",
-                        kernel_name, source);
-    return nncl_cl_error(ctx, err, "clCreateKernel(%s in kernels/%s.cl)", kernel_name, source);
+      return nncl__error(ctx, NNCL_ERR_KERNEL_NOT_FOUND, "kernel %s not found in kernels/%s.cl",
+                         kernel_name, source);
+    return nncl__cl_error(ctx, err, "clCreateKernel(%s in kernels/%s.cl)", kernel_name, source);
   }
   struct kernel_entry *n = realloc(e->kernels, (e->n_kernels + 1) * sizeof *n);
   char *name = strdup(kernel_name);
@@ -263,7 +263,7 @@ nncl_status nncl_kernel_get(nncl_context *ctx, const char *source, const char *o
     if (n) e->kernels = n;
     free(name);
     clReleaseKernel(k);
-    return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "kernel cache");
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "kernel cache");
   }
   e->kernels = n;
   e->kernels[e->n_kernels].name = name;

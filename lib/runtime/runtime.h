@@ -49,23 +49,23 @@ struct nncl_context {
 };
 
 /* cl ids of the device at `index` in nncl_devices_list order (device.c). */
-nncl_status nncl_device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,
-                            size_t msg_len);
+nncl_status nncl__device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,
+                             size_t msg_len);
 
 /* ---- errors (error.c) ---- */
 /* Records the message as the context's last error and returns status. ctx may be NULL. */
-nncl_status nncl_error(nncl_context *ctx, nncl_status status, const char *fmt, ...)
+nncl_status nncl__error(nncl_context *ctx, nncl_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Records an OpenCL failure: "<what>: CL_OUT_OF_RESOURCES (-5)"; maps CL memory errors to
    NNCL_ERR_OUT_OF_DEVICE_MEMORY. */
-nncl_status nncl_cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...)
+nncl_status nncl__cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void nncl_log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
+void nncl__log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define NNCL_TRY(expr)                                                                             \
   do {                                                                                             \
-    nncl_status nncl_try_s_ = (expr);                                                              \
-    if (nncl_try_s_ != NNCL_OK) return nncl_try_s_;                                                \
+    nncl_status nncl__try_s_ = (expr);                                                             \
+    if (nncl__try_s_ != NNCL_OK) return nncl__try_s_;                                              \
   } while (0)
 
 /* ---- programs and kernels (program.c, cache.c, embed) ---- */
@@ -73,75 +73,75 @@ void nncl_log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
    may be NULL). Built on first use, then served from memory or the disk cache. The kernel is
    owned by the context's cache: do not release it. Kernels are shared, so callers set every
    argument right before each launch (the queue is in-order and a context is single-threaded). */
-nncl_status nncl_kernel_get(nncl_context *ctx, const char *source, const char *options,
-                            const char *kernel_name, cl_kernel *out);
+nncl_status nncl__kernel_get(nncl_context *ctx, const char *source, const char *options,
+                             const char *kernel_name, cl_kernel *out);
 /* Embedded kernel sources (generated at build time from kernels/ *.cl). */
-const char *nncl_embedded_source(const char *name); /* "conv_direct" or "common/math.cl" style */
-void nncl_program_cache_free(nncl_context *ctx);
+const char *nncl__embedded_source(const char *name); /* "conv_direct" or "common/math.cl" style */
+void nncl__program_cache_free(nncl_context *ctx);
 
 /* ---- launches (launch.c) ---- */
-struct nncl_karg {
+struct nncl__karg {
   size_t size;
   const void *ptr; /* NULL with size > 0 means __local memory of that many bytes */
 };
-#define NNCL_ARG(x) ((struct nncl_karg){sizeof(x), &(x)})
-#define NNCL_LOCAL(bytes) ((struct nncl_karg){(bytes), NULL})
+#define NNCL_ARG(x) ((struct nncl__karg){sizeof(x), &(x)})
+#define NNCL_LOCAL(bytes) ((struct nncl__karg){(bytes), NULL})
 /* Sets all arguments and enqueues. Global sizes are rounded up to multiples of local sizes (kernels
    bound-check), so no OpenCL 2.0 non-uniform work-groups are needed. local may be NULL. `label` (a
    static string) names the launch in errors and profiles; NULL records it as "kernel". */
-nncl_status nncl_launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
-                             const size_t *global, const size_t *local, size_t nargs,
-                             const struct nncl_karg *args);
+nncl_status nncl__launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
+                              const size_t *global, const size_t *local, size_t nargs,
+                              const struct nncl__karg *args);
 #define NNCL_LAUNCH(ctx, k, label, dims, global, local, ...)                                       \
-  nncl_launch_args((ctx), (k), (label), (dims), (global), (local),                                 \
-                   sizeof((const struct nncl_karg[]){__VA_ARGS__}) / sizeof(struct nncl_karg),     \
-                   (const struct nncl_karg[]){__VA_ARGS__})
-/* Returns the event slot for an enqueue made outside nncl_launch_args (CLBlast, copies): NULL when
-   not profiling, else a slot the caller passes as the event argument. Call nncl_prof_commit after. */
-cl_event *nncl_prof_slot(nncl_context *ctx, const char *label);
-void nncl_prof_commit(nncl_context *ctx, cl_event *slot, cl_int enqueue_status);
-double nncl_now_ns(void);
+  nncl__launch_args((ctx), (k), (label), (dims), (global), (local),                                \
+                    sizeof((const struct nncl__karg[]){__VA_ARGS__}) / sizeof(struct nncl__karg),  \
+                    (const struct nncl__karg[]){__VA_ARGS__})
+/* Returns the event slot for an enqueue made outside nncl__launch_args (CLBlast, copies): NULL when
+   not profiling, else a slot the caller passes as the event argument. Call nncl__prof_commit after. */
+cl_event *nncl__prof_slot(nncl_context *ctx, const char *label);
+void nncl__prof_commit(nncl_context *ctx, cl_event *slot, cl_int enqueue_status);
+double nncl__now_ns(void);
 /* Median wall time of `runs` rounds of fn, each waited for with clFinish, after `warmup` rounds
    (timing.c). */
-nncl_status nncl_time_median(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
-                             void *arg, double *median_s);
+nncl_status nncl__time_median(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
+                              void *arg, double *median_s);
 
 /* ---- buffers (buffer.c) ---- */
-nncl_status nncl_buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out);
-nncl_status nncl_buffer_upload(nncl_context *ctx, cl_mem dst, size_t offset, const void *src,
-                               size_t bytes);
-nncl_status nncl_buffer_download(nncl_context *ctx, cl_mem src, size_t offset, void *dst,
-                                 size_t bytes);
-nncl_status nncl_buffer_copy(nncl_context *ctx, cl_mem src, size_t src_off, cl_mem dst,
-                             size_t dst_off, size_t bytes);
-nncl_status nncl_buffer_fill_zero(nncl_context *ctx, cl_mem dst, size_t offset, size_t bytes);
+nncl_status nncl__buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out);
+nncl_status nncl__buffer_upload(nncl_context *ctx, cl_mem dst, size_t offset, const void *src,
+                                size_t bytes);
+nncl_status nncl__buffer_download(nncl_context *ctx, cl_mem src, size_t offset, void *dst,
+                                  size_t bytes);
+nncl_status nncl__buffer_copy(nncl_context *ctx, cl_mem src, size_t src_off, cl_mem dst,
+                              size_t dst_off, size_t bytes);
+nncl_status nncl__buffer_fill_zero(nncl_context *ctx, cl_mem dst, size_t offset, size_t bytes);
 /* Creates a buffer holding a copy of host data. */
-nncl_status nncl_buffer_from_host(nncl_context *ctx, const void *src, size_t bytes,
-                                  const char *what, cl_mem *out);
-void nncl_buffer_release(cl_mem m);
+nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t bytes,
+                                   const char *what, cl_mem *out);
+void nncl__buffer_release(cl_mem m);
 
 /* cl_mem behind a public tensor (tensor.c). */
-cl_mem nncl_tensor_mem(const nncl_tensor *t);
+cl_mem nncl__tensor_mem(const nncl_tensor *t);
 
 /* ---- CLBlast (blas.c) ---- */
 /* Row-major C[m x n] = alpha * op(A) * op(B) + beta * C, offsets and leading dims in elements. */
-nncl_status nncl_sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
-                       float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
-                       size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
+nncl_status nncl__sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                        float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
+                        size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
 /* Strided batched row-major GEMM. */
-nncl_status nncl_sgemm_strided_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m,
-                                       size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
-                                       size_t lda, size_t a_stride, cl_mem b, size_t b_off,
-                                       size_t ldb, size_t b_stride, float beta, cl_mem c,
-                                       size_t c_off, size_t ldc, size_t c_stride, size_t batch);
+nncl_status nncl__sgemm_strided_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m,
+                                        size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
+                                        size_t lda, size_t a_stride, cl_mem b, size_t b_off,
+                                        size_t ldb, size_t b_stride, float beta, cl_mem c,
+                                        size_t c_off, size_t ldc, size_t c_stride, size_t batch);
 /* Batched GEMM with per-item offsets (CLBlastSgemmBatched), alpha and beta shared. */
-nncl_status nncl_sgemm_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
-                               size_t k, float alpha, cl_mem a, const size_t *a_offs, size_t lda,
-                               cl_mem b, const size_t *b_offs, size_t ldb, float beta, cl_mem c,
-                               const size_t *c_offs, size_t ldc, size_t batch);
+nncl_status nncl__sgemm_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
+                                size_t k, float alpha, cl_mem a, const size_t *a_offs, size_t lda,
+                                cl_mem b, const size_t *b_offs, size_t ldb, float beta, cl_mem c,
+                                const size_t *c_offs, size_t ldc, size_t batch);
 
 /* ---- hashing (hash.c, xxhash) ---- */
 /* 128-bit hash of a byte string as 32 hex characters + NUL. */
-void nncl_hash_hex(const void *data, size_t len, char out[33]);
+void nncl__hash_hex(const void *data, size_t len, char out[33]);
 
 #endif

@@ -86,12 +86,12 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
   *out = NULL;
   if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
   if (!shape_valid(shape))
-    return nncl_error(ctx, NNCL_ERR_INVALID_ARGUMENT,
-                      "tensor shape must have rank 0..%d and dims >= 0", NNCL_MAX_RANK);
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT,
+                       "tensor shape must have rank 0..%d and dims >= 0", NNCL_MAX_RANK);
   if (nncl_dtype_size(dtype) == 0)
-    return nncl_error(ctx, NNCL_ERR_DTYPE, "tensor dtype %d is not a storable type", (int)dtype);
+    return nncl__error(ctx, NNCL_ERR_DTYPE, "tensor dtype %d is not a storable type", (int)dtype);
   nncl_tensor *t = calloc(1, sizeof *t);
-  if (!t) return nncl_error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "tensor");
+  if (!t) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "tensor");
   t->ctx = ctx;
   t->dtype = dtype;
   t->shape = *shape;
@@ -100,7 +100,7 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
   char what[192];
   snprintf(what, sizeof what, "tensor %s %s", nncl_dtype_name(dtype),
            nncl_shape_format(shape, sb, sizeof sb));
-  nncl_status st = nncl_buffer_create(ctx, t->bytes, what, &t->mem);
+  nncl_status st = nncl__buffer_create(ctx, t->bytes, what, &t->mem);
   if (st != NNCL_OK) {
     free(t);
     return st;
@@ -111,30 +111,30 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
 
 void nncl_tensor_destroy(nncl_tensor *t) {
   if (!t) return;
-  nncl_buffer_release(t->mem);
+  nncl__buffer_release(t->mem);
   free(t);
 }
 
 nncl_status nncl_tensor_write(nncl_tensor *t, const void *host, size_t bytes) {
   if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
   if (bytes != t->bytes)
-    return nncl_error(t->ctx, NNCL_ERR_SHAPE,
-                      "tensor write of %zu bytes into a tensor of %zu bytes", bytes, t->bytes);
-  return nncl_buffer_upload(t->ctx, t->mem, 0, host, bytes);
+    return nncl__error(t->ctx, NNCL_ERR_SHAPE,
+                       "tensor write of %zu bytes into a tensor of %zu bytes", bytes, t->bytes);
+  return nncl__buffer_upload(t->ctx, t->mem, 0, host, bytes);
 }
 
 nncl_status nncl_tensor_read(const nncl_tensor *t, void *host, size_t bytes) {
   if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
   if (bytes != t->bytes)
-    return nncl_error(t->ctx, NNCL_ERR_SHAPE, "tensor read of %zu bytes from a tensor of %zu bytes",
-                      bytes, t->bytes);
-  return nncl_buffer_download(t->ctx, t->mem, 0, host, bytes);
+    return nncl__error(t->ctx, NNCL_ERR_SHAPE,
+                       "tensor read of %zu bytes from a tensor of %zu bytes", bytes, t->bytes);
+  return nncl__buffer_download(t->ctx, t->mem, 0, host, bytes);
 }
 
 const nncl_shape *nncl_tensor_shape(const nncl_tensor *t) { return t ? &t->shape : NULL; }
 nncl_dtype nncl_tensor_dtype(const nncl_tensor *t) { return t ? t->dtype : NNCL_UNDEFINED; }
 size_t nncl_tensor_bytes(const nncl_tensor *t) { return t ? t->bytes : 0; }
-cl_mem nncl_tensor_mem(const nncl_tensor *t) { return t ? t->mem : NULL; }
+cl_mem nncl__tensor_mem(const nncl_tensor *t) { return t ? t->mem : NULL; }
 
 nncl_status nncl_tensor_from_array(nncl_context *ctx, const nncl_array *a, nncl_tensor **out) {
   if (!a || !out) return NNCL_ERR_INVALID_ARGUMENT;
@@ -150,7 +150,7 @@ nncl_status nncl_tensor_from_array(nncl_context *ctx, const nncl_array *a, nncl_
 nncl_status nncl_tensor_to_array(const nncl_tensor *t, nncl_array *out) {
   if (!t || !out) return NNCL_ERR_INVALID_ARGUMENT;
   if (nncl_array_alloc(out, t->dtype, &t->shape) != NNCL_OK)
-    return nncl_error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "host copy of a tensor");
+    return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "host copy of a tensor");
   nncl_status st = nncl_tensor_read(t, out->data, t->bytes);
   if (st != NNCL_OK) nncl_array_free(out);
   return st;
