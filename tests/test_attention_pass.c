@@ -232,13 +232,10 @@ static void set_inputs(nncl_graph *g) {
 }
 
 static struct result run(nncl_graph *(*make)(void), int fuse) {
-  if (fuse)
-    unsetenv("NNCL_NO_FUSION");
-  else
-    setenv("NNCL_NO_FUSION", "1", 1);
   struct result r;
   memset(&r, 0, sizeof r);
   nncl_graph *g = make();
+  cr_assert_eq(nncl_graph_set_option(g, "graph.fusion", fuse ? "1" : "0"), NNCL_OK);
   set_inputs(g);
   cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
   r.n_out = nncl_graph_num_outputs(g);
@@ -253,7 +250,6 @@ static struct result run(nncl_graph *(*make)(void), int fuse) {
     }
   }
   nncl_graph_destroy(g);
-  unsetenv("NNCL_NO_FUSION");
   return r;
 }
 

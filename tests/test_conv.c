@@ -112,7 +112,7 @@ static double run_case(const struct ccase *k, const char *algo, const struct op_
   float *want = malloc(ny * sizeof *want);
   conv_ref(&g, x.data, w.data, k->bias ? b.data : NULL, epi, res.data, want);
   const nncl_array *in[3] = {&x, &w, k->bias ? &b : NULL};
-  setenv("NNCL_CONV_ALGO", algo, 1);
+  tu_set_option("conv.algo", algo);
   struct op_instance *oi;
   nncl_status st = op_instance_create(tu_ctx(), "Conv", 17, attrs, na, k->bias ? 3 : 2, in, 1, epi,
                                       epi && epi->has_residual ? &res : NULL, &oi);
@@ -132,7 +132,7 @@ static double run_case(const struct ccase *k, const char *algo, const struct op_
   nncl_array_free(&b);
   nncl_array_free(&res);
   free(want);
-  unsetenv("NNCL_CONV_ALGO");
+  tu_set_option("conv.algo", NULL);
   return err;
 }
 
@@ -298,10 +298,10 @@ Test(conv, winograd_error) {
 
 Test(conv, winograd_through_clblast) {
   /* the GPU path of the Winograd products (CLBlast strided-batched SGEMM), forced on PoCL */
-  setenv("NNCL_CONV_BLAS", "1", 1);
+  tu_set_option("conv.blas", "1");
   struct ccase k = {2, 12, 9, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
   check(&k, ALGOS("winograd2", "winograd4"), NULL);
-  unsetenv("NNCL_CONV_BLAS");
+  tu_set_option("conv.blas", NULL);
 }
 
 Test(conv, heuristic_picks) {
@@ -313,7 +313,7 @@ Test(conv, heuristic_picks) {
       {{1, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 0, 0, NULL}, "depthwise"},
       {{1, 3, 16, 16, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, 0, 0, NULL}, "direct"},
   };
-  unsetenv("NNCL_CONV_ALGO");
+  tu_set_option("conv.algo", NULL);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const struct ccase *k = &cases[i].k;
     struct nncl__attr attrs[8];
@@ -362,11 +362,11 @@ static void run_nonconst(const char *op_type, const char *algo, const struct cca
                       .n_out = 1,
                       .in = t,
                       .out = t + 3};
-  setenv("NNCL_CONV_ALGO", algo, 1);
+  tu_set_option("conv.algo", algo);
   size_t ws = 0;
   cr_assert_eq(def->infer(&c), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
   cr_assert_eq(def->plan(&c, &ws), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
-  unsetenv("NNCL_CONV_ALGO");
+  tu_set_option("conv.algo", NULL);
   cr_assert_str_eq(c.algo, algo);
   for (int i = 0; i < 3; i++)
     cr_assert_eq(
@@ -411,10 +411,10 @@ Test(conv, autotune_remembers_winner) {
   char dir[] = "/tmp/nncl_conv_tuneXXXXXX";
   cr_assert(mkdtemp(dir));
   setenv("NNCL_CACHE_DIR", dir, 1);
-  setenv("NNCL_CONV_AUTOTUNE", "1", 1);
   nncl_context *ctx;
   char msg[512];
   cr_assert_eq(nncl_context_create(NULL, &ctx, msg, sizeof msg), NNCL_OK, "%s", msg);
+  cr_assert_eq(nncl_context_set_option(ctx, "conv.autotune", "1"), NNCL_OK);
   struct ccase k = {1, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
   struct nncl__attr attrs[8];
   int64_t store[16];
@@ -454,7 +454,6 @@ Test(conv, autotune_remembers_winner) {
   cr_assert_str_eq(op_instance_call(oi)->algo, "im2col");
   op_instance_destroy(oi);
   nncl_context_destroy(ctx);
-  unsetenv("NNCL_CONV_AUTOTUNE");
   remove(path);
   rmdir(dir);
   nncl_array_free(&x);
@@ -473,9 +472,9 @@ Test(conv, empty_batch) {
     nncl_array x = TU_ZEROS(NNCL_FLOAT32, 0, 8, 6, 6), w = TU_RAND(2, 8, 8, 3, 3),
                b = TU_RAND(3, 8), out;
     const nncl_array *in[] = {&x, &w, &b};
-    setenv("NNCL_CONV_ALGO", algos[i], 1);
+    tu_set_option("conv.algo", algos[i]);
     tu_run_op("Conv", 17, attrs, na, 3, in, 1, &out);
-    unsetenv("NNCL_CONV_ALGO");
+    tu_set_option("conv.algo", NULL);
     cr_assert_eq(out.shape.rank, 4);
     cr_assert_eq(out.shape.dims[0], 0);
     cr_assert_eq(out.shape.dims[1], 8);

@@ -46,11 +46,11 @@ static double run_t(const struct tcase *k, const char *algo, const struct nncl__
   float *want = malloc(ny * 4);
   conv_transpose_ref(&g, x.data, w.data, k->bias ? b.data : NULL, epi, res.data, want);
   const nncl_array *in[] = {&x, &w, &b};
-  setenv("NNCL_CONV_ALGO", algo, 1);
+  tu_set_option("conv.algo", algo);
   struct op_instance *oi;
   nncl_status st = op_instance_create(tu_ctx(), "ConvTranspose", 17, a, n, k->bias ? 3 : 2, in, 1,
                                       epi, epi && epi->has_residual ? &res : NULL, &oi);
-  unsetenv("NNCL_CONV_ALGO");
+  tu_set_option("conv.algo", NULL);
   cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
   cr_assert_str_eq(op_instance_call(oi)->algo, algo);
   cr_assert_eq(op_instance_enqueue(oi), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));

@@ -91,11 +91,8 @@ static nncl_graph *block(void) {
 }
 
 static nncl_array run_block(int fuse, nncl_graph_summary *sum) {
-  if (fuse)
-    unsetenv("NNCL_NO_FUSION");
-  else
-    setenv("NNCL_NO_FUSION", "1", 1);
   nncl_graph *g = block();
+  cr_assert_eq(nncl_graph_set_option(g, "graph.fusion", fuse ? "1" : "0"), NNCL_OK);
   nncl_array x = TU_RAND(7, 2, C, HW, HW), y;
   cr_assert_eq(nncl_graph_set_input(g, "x", &x), NNCL_OK);
   cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));

@@ -142,7 +142,7 @@ Test(pool, maxpool_with_indices) {
   }
 }
 
-/* MaxPool without Indices through both of its kernels (nncl.algo): the per-output 3-D grid
+/* MaxPool without Indices through both of its kernels (option pool.algo): the per-output 3-D grid
    (GPUs) and the row-per-work-item kernel (CPUs), on the shared cases plus 2x2/2 windows whose
    rows take the eight-wide path, with a scalar tail (odd widths, ceil_mode overhang) and NaNs
    at both lanes of a pair. */
@@ -159,14 +159,15 @@ Test(pool, maxpool_both_kernels) {
       struct pcase *t = i < N_CASES ? &cases[i] : &wide[i - N_CASES];
       struct nncl__attr at[9];
       int na = case_attrs(t, at, 0);
-      at[na++] = A_STR("nncl.algo", algos[a]);
       nncl_array x = case_input(t, 300 + (uint32_t)i), y;
       if (i >= N_CASES) { /* NaN at an even and at an odd position of a row */
         ((float *)x.data)[3] = NAN;
         ((float *)x.data)[t->in[t->sr - 1] + 4] = NAN;
       }
       const nncl_array *in[] = {&x};
+      tu_set_option("pool.algo", algos[a]);
       tu_run_op("MaxPool", 12, at, na, 1, in, 1, &y);
+      tu_set_option("pool.algo", NULL);
       struct pool_ref_geom g = case_geom(t);
       char what[64];
       snprintf(what, sizeof what, "MaxPool %s case %d", algos[a], i);

@@ -102,7 +102,7 @@ Test(reduce, float_ops_every_layout) {
   }
 }
 
-/* Column reductions through both column kernels (nncl.algo): the GPU's column-per-item
+/* Column reductions through both column kernels (option reduce.algo): the GPU's column-per-item
    reduce_cols and the CPU's reduce_cols_span, whose spans are 512 columns (a partial last span
    at 1100 columns) and whose rows split into chunks plus a partials pass when outputs are few. */
 Test(reduce, column_kernels_both_algos) {
@@ -119,10 +119,11 @@ Test(reduce, column_kernels_both_algos) {
         const struct rcase *rc = &cc[ci];
         nncl_array x = rand_shape((uint32_t)(oi * 10 + ci + 7), rc->rank, rc->dims, -2, 2), y;
         struct nncl__attr attrs[] = {
-            {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
-            A_STR("nncl.algo", algos[a])};
+            {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes}};
         const nncl_array *in[] = {&x};
-        tu_run_op(cops[oi], 11, attrs, 2, 1, in, 1, &y);
+        tu_set_option("reduce.algo", algos[a]);
+        tu_run_op(cops[oi], 11, attrs, 1, 1, in, 1, &y);
+        tu_set_option("reduce.algo", NULL);
         int mask[8] = {0};
         mask[rc->axes[0]] = 1;
         size_t n = (size_t)nncl_shape_numel(&y.shape);
@@ -138,7 +139,7 @@ Test(reduce, column_kernels_both_algos) {
       }
 }
 
-/* Contiguous-row reductions through both rows kernels (nncl.algo): a work-group per row
+/* Contiguous-row reductions through both rows kernels (option reduce.algo): a work-group per row
    (reduce_rows) and a work-item per row with eight interleaved lanes (reduce_rows_item), on rows
    shorter than the lanes, with a tail, and long. */
 Test(reduce, row_kernels_both_algos) {
@@ -158,10 +159,11 @@ Test(reduce, row_kernels_both_algos) {
                                   prod ? 0.999f : -2, prod ? 1.001f : 2),
                    y;
         struct nncl__attr attrs[] = {
-            {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes},
-            A_STR("nncl.algo", algo)};
+            {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)rc->axes, .n = rc->n_axes}};
         const nncl_array *in[] = {&x};
-        tu_run_op(rops[oi], 11, attrs, 2, 1, in, 1, &y);
+        tu_set_option("reduce.algo", algo);
+        tu_run_op(rops[oi], 11, attrs, 1, 1, in, 1, &y);
+        tu_set_option("reduce.algo", NULL);
         int mask[8] = {0};
         size_t red = 1;
         for (int k = 0; k < rc->n_axes; k++) {
@@ -269,7 +271,8 @@ Test(reduce, noop_with_empty_axes) {
   nncl_array_free(&empty);
 }
 
-/* algo: NULL for the device's pick, else forced through nncl.algo. */
+/* algo: NULL for the device's pick, else a rows kernel forced through reduce.algo (ArgMax/ArgMin
+   rows take the same choice as the other reductions' rows). */
 static void check_arg(const int64_t *dims, int axis, int keep, int is_min, int last, int quant,
                       uint32_t seed, const char *algo) {
   nncl_array x = TU_RAND(seed, dims[0], dims[1], dims[2]), y;
@@ -277,9 +280,11 @@ static void check_arg(const int64_t *dims, int axis, int keep, int is_min, int l
     for (int64_t i = 0; i < nncl_shape_numel(&x.shape); i++)
       ((float *)x.data)[i] = floorf(((float *)x.data)[i] * 2);
   struct nncl__attr attrs[] = {A_INT("axis", axis), A_INT("keepdims", keep),
-                               A_INT("select_last_index", last), A_STR("nncl.algo", algo)};
+                               A_INT("select_last_index", last)};
   const nncl_array *in[] = {&x};
-  tu_run_op(is_min ? "ArgMin" : "ArgMax", 13, attrs, algo ? 4 : 3, 1, in, 1, &y);
+  tu_set_option("reduce.algo", algo);
+  tu_run_op(is_min ? "ArgMin" : "ArgMax", 13, attrs, 3, 1, in, 1, &y);
+  tu_set_option("reduce.algo", NULL);
   cr_assert_eq(y.dtype, NNCL_INT64);
   cr_assert_eq(y.shape.rank, keep ? 3 : 2);
   int a = axis < 0 ? axis + 3 : axis;
@@ -304,7 +309,7 @@ Test(reduce, argmax_argmin) {
       for (int axis = -1; axis < 3; axis++)
         check_arg(small, axis, axis != 1, is_min, last, 1, (uint32_t)(axis + 5), NULL);
       for (int a = 0; a < 2; a++) { /* both rows kernels, with ties */
-        const char *algo = a ? "reduce_arg_rows_item" : "reduce_arg_rows";
+        const char *algo = a ? "reduce_rows_item" : "reduce_rows";
         check_arg(long_rows, 2, 1, is_min, last, 1, 11, algo);
         check_arg(long_rows, 2, 0, is_min, last, 0, 12, algo);
         check_arg(small, 2, 1, is_min, last, 1, 13, algo); /* rows shorter than 8 lanes */

@@ -72,12 +72,9 @@ struct result {
 };
 
 static struct result run(const char *op, int y_also_output, int fuse) {
-  if (fuse)
-    unsetenv("NNCL_NO_FUSION");
-  else
-    setenv("NNCL_NO_FUSION", "1", 1);
   struct result r = {0};
   nncl_graph *g = stack(op, y_also_output);
+  cr_assert_eq(nncl_graph_set_option(g, "graph.fusion", fuse ? "1" : "0"), NNCL_OK);
   nncl_array x = TU_RAND(7, S, B, I);
   cr_assert_eq(nncl_graph_set_input(g, "x", &x), NNCL_OK);
   cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
@@ -93,7 +90,6 @@ static struct result run(const char *op, int y_also_output, int fuse) {
   }
   nncl_array_free(&x);
   nncl_graph_destroy(g);
-  unsetenv("NNCL_NO_FUSION");
   return r;
 }
 

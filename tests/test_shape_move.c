@@ -12,17 +12,18 @@ static const nncl_dtype kDtypes[] = {NNCL_FLOAT32, NNCL_INT64, NNCL_UINT8,
 #define N_DTYPES ((int)(sizeof kDtypes / sizeof kDtypes[0]))
 
 /* ---- Transpose ---- */
-/* algo: NULL for the device's pick, else forced through nncl.algo ("tiled" is the local-memory
+/* algo: NULL for the device's pick, else forced through transpose.algo ("tiled" is the local-memory
    tile GPUs use, "blocked" the 8x8 register blocks CPUs use). */
 static void check_transpose(nncl_dtype dt, const nncl_shape *s, const int *perm, uint32_t seed,
                             const char *algo) {
   nncl_array x = sh_rand_array(dt, seed, s), out;
   int64_t p64[NNCL_MAX_RANK];
   for (int d = 0; d < s->rank; d++) p64[d] = perm[d];
-  struct nncl__attr a[2] = {{.name = "perm", .type = ATTR_INTS, .ints = p64, .n = s->rank},
-                            A_STR("nncl.algo", algo)};
+  struct nncl__attr a[1] = {{.name = "perm", .type = ATTR_INTS, .ints = p64, .n = s->rank}};
   const nncl_array *in[] = {&x};
-  sh_run("Transpose", 13, a, algo ? 2 : 1, 1, in, 1, &out, NULL);
+  tu_set_option("transpose.algo", algo);
+  sh_run("Transpose", 13, a, 1, 1, in, 1, &out, NULL);
+  tu_set_option("transpose.algo", NULL);
   nncl_shape os = {.rank = s->rank};
   for (int d = 0; d < s->rank; d++) os.dims[d] = s->dims[perm[d]];
   size_t es = nncl_dtype_size(dt);

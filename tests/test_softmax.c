@@ -32,17 +32,19 @@ static const struct scase cases[] = {
     {2, {0, 5}, -1, 13},          /* zero-size */
 };
 
-/* algo: NULL for the device's pick, else the rows kernel forced through nncl.algo (the
+/* algo: NULL for the device's pick, else the rows kernel forced through softmax.algo (the
    work-group-per-row softmax_rows GPUs use or the work-item-per-row softmax_rows_item CPUs use;
    column cases ignore it). */
 static void check(const struct scase *sc, int log_, float scale, uint32_t seed, const char *algo) {
   nncl_array x = tu_rand(seed, sc->rank, sc->dims), y;
   size_t n = (size_t)nncl_shape_numel(&x.shape);
   for (size_t i = 0; i < n; i++) ((float *)x.data)[i] *= scale;
-  struct nncl__attr a[2] = {A_INT("axis", sc->axis), A_STR("nncl.algo", algo)};
+  struct nncl__attr a[1] = {A_INT("axis", sc->axis)};
   const nncl_array *in[] = {&x};
   const char *op = log_ ? "LogSoftmax" : "Softmax";
-  tu_run_op(op, sc->opset, a, algo ? 2 : 1, 1, in, 1, &y);
+  tu_set_option("softmax.algo", algo);
+  tu_run_op(op, sc->opset, a, 1, 1, in, 1, &y);
+  tu_set_option("softmax.algo", NULL);
   cr_assert_eq(y.shape.rank, sc->rank);
   int axis = sc->axis < 0 ? sc->axis + sc->rank : sc->axis;
   size_t outer = 1, len = 1, inner = 1;

@@ -96,3 +96,9 @@ void tu_run_op(const char *op_type, int opset, const struct nncl__attr *attrs, i
   cr_assert_eq(st, NNCL_OK, "%s failed: %s: %s", op_type, nncl_status_string(st),
                nncl_context_last_error(tu_ctx()));
 }
+
+void tu_set_option(const char *key, const char *value) {
+  nncl_status st = nncl_context_set_option(tu_ctx(), key, value);
+  cr_assert_eq(st, NNCL_OK, "option %s=%s: %s", key, value ? value : "(default)",
+               nncl_context_last_error(tu_ctx()));
+}

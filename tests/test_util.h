@@ -53,4 +53,8 @@ void tu_run_op(const char *op_type, int opset, const struct nncl__attr *attrs, i
 nncl_status tu_try_op(const char *op_type, int opset, const struct nncl__attr *attrs, int n_attrs,
                       int n_in, const nncl_array *const *in, int n_out, nncl_array *out);
 
+/* Sets an option on the test context (value NULL: back to its default), asserting success. Tests
+   that force an algorithm set it before the op plans and reset it after. */
+void tu_set_option(const char *key, const char *value);
+
 #endif

@@ -85,6 +85,32 @@ typedef enum nncl_log_level { NNCL_LOG_DEBUG, NNCL_LOG_INFO, NNCL_LOG_WARN } nnc
 typedef void (*nncl_log_fn)(void *user, nncl_log_level level, const char *message);
 NNCL_API void nncl_context_set_log(nncl_context *ctx, nncl_log_fn fn, void *user);
 
+/* ---- options: named tuning and debugging switches (conv.algo, graph.fusion, ...) ----
+   One table defines them all; `nncl options` prints it and docs/OPTIONS.md documents it. A context
+   holds the defaults for its graphs (taken from the table, then from the table's environment
+   variables when the context is created); a graph may override them (nncl_graph_set_option).
+   Graphs read their options when they plan: a graph planned before a context option changes keeps
+   its plan until it plans again (a new input shape, or one of its own options set). */
+typedef enum nncl_option_type { NNCL_OPTION_CHOICE, NNCL_OPTION_BOOL } nncl_option_type;
+typedef struct nncl_option_info {
+  const char *key; /* "conv.algo" */
+  nncl_option_type type;
+  const char *const *values; /* allowed values, NULL-terminated; values[0] is the default */
+  const char *env;           /* variable read as the default at context creation, or NULL */
+  const char *env_value;     /* what that variable means when set (NULL: its text is the value) */
+  const char *doc;
+} nncl_option_info;
+NNCL_API int nncl_option_count(void);
+/* Row i of the table (0 <= i < nncl_option_count()), else NULL. */
+NNCL_API const nncl_option_info *nncl_option_get(int i);
+/* Sets an option's value for the context (NULL: back to the table's default). Booleans also take
+   true/false, on/off, yes/no. An unknown key or a value the option does not allow gives
+   NNCL_ERR_INVALID_ARGUMENT, and the last error lists the keys or the allowed values. */
+NNCL_API nncl_status nncl_context_set_option(nncl_context *ctx, const char *key, const char *value);
+/* The context's value of an option (a static string, e.g. "auto"). */
+NNCL_API nncl_status nncl_context_get_option(nncl_context *ctx, const char *key,
+                                             const char **value);
+
 /* Waits until every enqueued command has finished. */
 NNCL_API nncl_status nncl_context_finish(nncl_context *ctx);
 

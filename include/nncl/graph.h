@@ -83,6 +83,13 @@ NNCL_API nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtyp
 NNCL_API nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype,
                                             nncl_shape *shape);
 
+/* ---- options (see nncl/context.h): a graph's value overrides its context's ---- */
+/* Sets the graph's own value (NULL: follow the context again); the next run plans again. Errors as
+   nncl_context_set_option's. */
+NNCL_API nncl_status nncl_graph_set_option(nncl_graph *g, const char *key, const char *value);
+/* The value the graph plans with: its own when set, else its context's. */
+NNCL_API nncl_status nncl_graph_get_option(nncl_graph *g, const char *key, const char **value);
+
 /* ---- planning and running ---- */
 /* Infers shapes, folds constants, fuses, chooses algorithms, plans the memory arena and uploads
    weights. Called by nncl_graph_run when needed; unknown input dims must be set first. */

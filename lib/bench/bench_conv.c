@@ -92,12 +92,16 @@ static nncl_status time_layer(nncl_context *ctx, const nncl_bench_conv_layer *l,
   attrs[na++] = A_INT("group", l->groups);
   struct nncl__attr opad = A_INTS("output_padding", l->output_padding, l->output_padding);
   if (l->transpose) attrs[na++] = opad;
-  if (algo) attrs[na++] = A_STR("nncl.algo", algo);
   const nncl_array *in[] = {&x, &w, &b};
   struct op_epilogue epi = {.act = OP_ACT_RELU};
   struct op_instance *oi = NULL;
-  st = op_instance_create(ctx, l->transpose ? "ConvTranspose" : "Conv", 17, attrs, na, 3, in, 1,
-                          &epi, NULL, &oi);
+  /* the op reads conv.algo from the context: set it for this one plan, then put it back */
+  unsigned char saved = ctx->options.v[NNCL__OPT_CONV_ALGO];
+  st = nncl_context_set_option(ctx, "conv.algo", algo ? algo : "auto");
+  if (st == NNCL_OK)
+    st = op_instance_create(ctx, l->transpose ? "ConvTranspose" : "Conv", 17, attrs, na, 3, in, 1,
+                            &epi, NULL, &oi);
+  ctx->options.v[NNCL__OPT_CONV_ALGO] = saved;
   if (st == NNCL_OK) {
     snprintf(ran, ran_len, "%s", op_instance_call(oi)->algo ? op_instance_call(oi)->algo : "?");
     st = op_instance_time(oi, 1, runs, seconds);

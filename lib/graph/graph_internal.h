@@ -45,6 +45,8 @@ struct nncl_graph {
   int *input_shape_set;     /* per graph input: data has been set (pending or on the device) */
   int *input_is_value; /* per graph input: feeds an op's value input (see op_def.value_inputs) */
   nncl_array *input_values; /* per graph input: the value the current plan was made with */
+  /* the graph's own option values; unset ones follow the context */
+  struct nncl__options options;
   struct plan *plan;
   int needs_plan;
 };
@@ -110,6 +112,8 @@ struct plan {
   size_t arena_bytes, intermediates_bytes, weight_bytes, workspace_bytes;
   int n_folded, n_fused;
   double plan_seconds;
+  /* the context's options merged with the graph's: what passes and ops read */
+  struct nncl__options opts;
   int *input_storage;   /* per graph input */
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };

@@ -170,7 +170,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
       } else if (i == 0 && in0 >= 0 && (n->def->flags & OP_INPLACE) && p->v[in0].storage >= 0 &&
                  p->st[p->v[in0].storage].kind == ST_ARENA && p->st[p->v[in0].storage].last <= k &&
                  last[in0] <= k && p->st[p->v[in0].storage].bytes == value_bytes(x) &&
-                 !getenv("NNCL_NO_INPLACE")) {
+                 nncl__option_on(&p->opts, NNCL__OPT_GRAPH_INPLACE)) {
         s = p->v[in0].storage;
       }
       if (!(n->def->flags & OP_VIEW) || i > 0) p->intermediates_bytes += value_bytes(x);

@@ -366,7 +366,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
 }
 
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p) {
-  if (getenv("NNCL_NO_FUSION")) return NNCL_OK;
+  if (!nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FUSION)) return NNCL_OK;
   if (op_lookup("nncl.Attention") < 0) return NNCL_OK;
   for (int i = 0; i < p->n_n; i++) {
     if (!p->n[i].alive || strcmp(p->n[i].op_type, "Softmax") != 0) continue;

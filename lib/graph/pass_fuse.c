@@ -72,7 +72,7 @@ static void absorb(struct plan *pl, struct pnode *p, struct pnode *c) {
 }
 
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p) {
-  if (getenv("NNCL_NO_FUSION")) return NNCL_OK;
+  if (!nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FUSION)) return NNCL_OK;
   for (int i = 0; i < p->n_n; i++) {
     struct pnode *n = &p->n[i];
     if (!n->alive || !(n->def->flags & OP_EPILOGUE) || n->n_out != 1) continue;

@@ -73,7 +73,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, int i, int ti) {
 }
 
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p) {
-  if (getenv("NNCL_NO_FUSION")) return NNCL_OK;
+  if (!nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FUSION)) return NNCL_OK;
   for (int i = 0; i < p->n_n; i++) {
     struct pnode *n = &p->n[i];
     if (!n->alive || !is_rnn(n) || n->n_out < 1 || n->out[0] < 0) continue;

@@ -119,6 +119,7 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
                         .in = n->t,
                         .out = n->t + n->n_in,
                         .epi = n->epi,
+                        .opts = &p->opts,
                         .state = state,
                         .algo = algo};
   for (int i = 0; i < n->n_in; i++) {
@@ -341,6 +342,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   double t0 = nncl__now_ns();
   struct plan *p = calloc(1, sizeof *p);
   if (!p) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan");
+  nncl__options_merge(&g->ctx->options, &g->options, &p->opts);
   nncl_status st = plan_build(g, p);
   if (st == NNCL_OK) st = plan_infer_fold(g, p);
   if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);

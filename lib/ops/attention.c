@@ -8,8 +8,8 @@
    gemm_softmax_gemm (CLBlast batched SGEMM for the scores into the workspace, a mask + softmax
    pass per row in place, a second batched SGEMM with V). CLBlast's tuned GEMMs beat the one-row-
    per-work-item fused kernel on CPUs once rows are long, and the scores of such shapes fit a
-   modest workspace; GPUs keep the fused kernel. The internal attribute nncl.algo or
-   NNCL_ATTENTION_ALGO ("fused" or "gemm") forces one (benchmarks, tests). */
+   modest workspace; GPUs keep the fused kernel. The option attention.algo ("fused" or "gemm")
+   forces one (benchmarks, tests). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,14 +80,12 @@ static nncl_status infer(struct op_call *c) {
   return NNCL_OK;
 }
 
-/* nncl.algo / NNCL_ATTENTION_ALGO when set, else the device and shape rule. */
+/* The option attention.algo when not "auto", else the device and shape rule. */
 static enum att_algo choose(const struct op_call *c, const struct att_state *s,
                             size_t score_bytes) {
-  const char *e = op_attr_str(c, "nncl.algo", NULL);
-  if (!e) e = getenv("NNCL_ATTENTION_ALGO");
-  if (e && *e)
-    for (int a = 0; a < 2; a++)
-      if (strcmp(e, algo_names[a]) == 0) return (enum att_algo)a;
+  const char *e = op_option(c, NNCL__OPT_ATTENTION_ALGO);
+  for (int a = 0; a < 2; a++)
+    if (strcmp(e, algo_names[a]) == 0) return (enum att_algo)a;
   if (c->ctx->info.is_gpu || score_bytes > ATT_GEMM_MAX_WS) return ATT_FUSED;
   return (size_t)s->lk * s->dk >= ATT_GEMM_MIN_LK_DK ? ATT_GEMM : ATT_FUSED;
 }

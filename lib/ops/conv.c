@@ -297,12 +297,10 @@ static enum conv_algo heuristic(const struct op_call *c, const struct conv_geom 
   return CONV_DIRECT;
 }
 
-/* The internal attribute "nncl.algo" (benchmarks) or NNCL_CONV_ALGO forces an algorithm where it
-   is eligible; anything else leaves the choice to the heuristic or the autotuner. */
+/* The option conv.algo forces an algorithm where it is eligible; "auto" or an ineligible choice
+   leaves it to the heuristic or the autotuner. */
 static enum conv_algo forced(const struct op_call *c, const struct conv_geom *g) {
-  const char *e = op_attr_str(c, "nncl.algo", NULL);
-  if (!e) e = getenv("NNCL_CONV_ALGO");
-  if (!e || !*e) return CONV_ALGO_COUNT;
+  const char *e = op_option(c, NNCL__OPT_CONV_ALGO);
   for (int a = 0; a < CONV_ALGO_COUNT; a++) {
     if ((a >= CONVT_DIRECT) != g->transpose) continue;
     if (strcmp(e, algo_names[a]) == 0 && conv_eligible(c, g, (enum conv_algo)a))
@@ -360,10 +358,10 @@ static nncl_status plan_one(struct op_call *c, const struct conv_geom *g, enum c
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "conv state");
   s->g = *g;
   s->algo = a;
-  /* GPUs run Winograd's products in CLBlast; NNCL_CONV_BLAS=0|1 overrides (tests use it to
-     cover the GPU path on PoCL) */
-  const char *blas = getenv("NNCL_CONV_BLAS");
-  s->use_blas = blas && *blas ? blas[0] == '1' : c->ctx->info.is_gpu;
+  /* GPUs run Winograd's products in CLBlast; conv.blas 0|1 overrides (tests use it to cover the
+     GPU path on PoCL) */
+  const char *blas = op_option(c, NNCL__OPT_CONV_BLAS);
+  s->use_blas = strcmp(blas, "auto") == 0 ? c->ctx->info.is_gpu : strcmp(blas, "1") == 0;
   nncl_status st = plan_algo(c, s);
   if (st != NNCL_OK) {
     state_free(s);
@@ -457,8 +455,7 @@ static nncl_status plan(struct op_call *c, size_t *workspace_bytes) {
   NNCL_TRY(conv_geom_parse(c, &g));
   enum conv_algo a = forced(c, &g);
   if (a == CONV_ALGO_COUNT) {
-    const char *at = getenv("NNCL_CONV_AUTOTUNE");
-    if (at && strcmp(at, "1") == 0)
+    if (strcmp(op_option(c, NNCL__OPT_CONV_AUTOTUNE), "1") == 0)
       NNCL_TRY(autotune(c, &g, &a));
     else
       a = heuristic(c, &g);

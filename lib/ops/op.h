@@ -88,6 +88,8 @@ struct op_call {
   void *state;           /* op-private: made by plan (or infer), freed by release */
   const char *algo;      /* static name of the chosen algorithm, for info and the profiler */
   cl_mem workspace;      /* scratch of the size plan asked for; valid during enqueue */
+  /* the graph's options (read through op_option); NULL: the context's (op_instance) */
+  const struct nncl__options *opts;
 };
 
 struct op_cost {
@@ -146,6 +148,10 @@ const char *op_attr_str(const struct op_call *c, const char *name, const char *d
 /* Element count, or -1 when absent; *v points into the attribute. */
 int op_attr_ints(const struct op_call *c, const char *name, const int64_t **v);
 int op_attr_floats(const struct op_call *c, const char *name, const float **v);
+/* The value of an option (options.def) this op runs under: its graph's, else its context's. */
+static inline const char *op_option(const struct op_call *c, enum nncl__option id) {
+  return nncl__option_value(c->opts ? c->opts : &c->ctx->options, id);
+}
 /* True when input i is present (optional inputs may be absent). */
 static inline int op_has_input(const struct op_call *c, int i) {
   return i < c->n_in && c->in[i].dtype != NNCL_UNDEFINED;

@@ -299,10 +299,10 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
     c->algo = "direct";
     if (st->kind == POOL_MAX && !st->has_idx) {
       /* CPUs: a work-item per output row reads contiguously (pool_max_rows); the 3-D
-           per-output grid suits GPUs. nncl.algo ("direct", "rows") forces one. */
-      const char *f = op_attr_str(c, "nncl.algo", NULL);
-      st->rows_kernel =
-          c->in[0].dtype == NNCL_FLOAT32 && (f ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu);
+           per-output grid suits GPUs. The option pool.algo forces one. */
+      const char *f = op_option(c, NNCL__OPT_POOL_ALGO);
+      st->rows_kernel = c->in[0].dtype == NNCL_FLOAT32 &&
+                        (strcmp(f, "auto") ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu);
       if (st->rows_kernel) {
         kname = "pool_max_rows";
         c->algo = "rows";

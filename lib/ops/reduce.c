@@ -4,8 +4,8 @@
    columns or the general walk of kernels/reduce.cl, and splits long reductions with few outputs
    into chunks plus a second pass so the whole device works. Column reductions on CPUs use
    reduce_cols_span (each work-item streams whole row spans) instead of the column-per-item
-   kernel GPUs want; the internal attribute nncl.algo ("reduce_cols", "reduce_cols_span")
-   forces one for tests and benchmarks. */
+   kernel GPUs want; the option reduce.algo forces a rows or a columns kernel for tests and
+   benchmarks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,13 +217,16 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
       if (red[i]) R *= size[i];
   }
   unsigned cu = c->ctx->info.compute_units ? c->ctx->info.compute_units : 1;
-  const char *force = op_attr_str(c, "nncl.algo", NULL);
+  /* a forced choice applies to the layout it names; the other keeps the device's pick */
+  const char *force = op_option(c, NNCL__OPT_REDUCE_ALGO);
+  int force_cols = strncmp(force, "reduce_cols", 11) == 0;
+  int force_rows = strncmp(force, "reduce_rows", 11) == 0;
   if (layout == L_COLS && !is_arg(r) &&
-      (force ? strcmp(force, "reduce_cols_span") == 0 : c->ctx->info.is_cpu))
+      (force_cols ? strcmp(force, "reduce_cols_span") == 0 : c->ctx->info.is_cpu))
     layout = L_COLS_SPAN;
   /* rows: a work-item per row on CPUs when rows alone fill the cores (no chunking needed) */
-  int rows_item = layout == L_ROWS && (force ? strstr(force, "rows_item") != NULL
-                                             : c->ctx->info.is_cpu && outer >= (size_t)cu * 4);
+  int rows_item = layout == L_ROWS && (force_rows ? strcmp(force, "reduce_rows_item") == 0
+                                                  : c->ctx->info.is_cpu && outer >= (size_t)cu * 4);
   if (is_arg(r)) {
     if (layout == L_GENERAL)
       return op_error(c, NNCL_ERR_STATE, "single-axis arg cannot be general");

@@ -261,7 +261,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(kernel_options(c, s->cell, (int)s->dirs, opts, sizeof opts));
   const size_t gh = s->gates * s->hidden, state = s->dirs * s->batch * s->hidden;
   int gemv = s->batch <= RNN_GEMV_MAX_BATCH && !(s->cell == CELL_GRU && !s->lbr) &&
-             !getenv("NNCL_RNN_NO_GEMV");
+             strcmp(op_option(c, NNCL__OPT_RNN_GEMV), "1") == 0;
   if (gemv) {
     NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step_gemv", &s->gemv));
     NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_transpose_r", &s->transpose));

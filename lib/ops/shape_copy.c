@@ -129,9 +129,9 @@ nncl_status shape_copy_plan(const struct op_call *c, struct shape_copy *s, int64
   const char *suf = shape_esize_suffix(s->esize);
   if (!suf)
     return op_error(c, NNCL_ERR_UNSUPPORTED, "no copy kernel for %zu-byte elements", s->esize);
-  /* CPUs: register blocks, no barrier (shape.cl). nncl.algo ("tiled", "blocked") forces one. */
-  const char *f = op_attr_str(c, "nncl.algo", NULL);
-  s->blocked = s->tiled && (f ? strcmp(f, "blocked") == 0 : c->ctx->info.is_cpu);
+  /* CPUs: register blocks, no barrier (shape.cl). The option transpose.algo forces one. */
+  const char *f = op_option(c, NNCL__OPT_TRANSPOSE_ALGO);
+  s->blocked = s->tiled && (strcmp(f, "auto") ? strcmp(f, "blocked") == 0 : c->ctx->info.is_cpu);
   char name[64];
   snprintf(name, sizeof name, "%s_%s",
            s->blocked ? "shape_transpose8"

@@ -71,9 +71,9 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   }
   c->algo = st->rows ? "softmax_rows" : "softmax_cols";
   if (st->rows) {
-    /* CPUs: a work-item per row, no barriers (softmax_rows_item); nncl.algo forces either */
-    const char *f = op_attr_str(c, "nncl.algo", NULL);
-    st->per_item = f ? strcmp(f, "softmax_rows_item") == 0 : c->ctx->info.is_cpu;
+    /* CPUs: a work-item per row, no barriers (softmax_rows_item); softmax.algo forces either */
+    const char *f = op_option(c, NNCL__OPT_SOFTMAX_ALGO);
+    st->per_item = strcmp(f, "auto") ? strcmp(f, "softmax_rows_item") == 0 : c->ctx->info.is_cpu;
     if (st->per_item) {
       c->algo = "softmax_rows_item";
       st->local = 16; /* rows per work-group: enough to amortise PoCL's per-group cost */

@@ -1,5 +1,6 @@
 /* context.c: creates and destroys a context: the OpenCL context and its one in-order queue with
-   profiling enabled, the device facts, the program cache and its on-disk directory. */
+   profiling enabled, the device facts, the program cache and its on-disk directory, and its
+   options' defaults (options.def's environment variables, read only while creating it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,11 @@ nncl_status nncl_context_create(const char *device_spec, nncl_context **out, cha
     clReleaseContext(ctx->cl);
     free(ctx);
     return NNCL_ERR_OPENCL;
+  }
+  st = nncl__options_from_env(&ctx->options, msg, msg_len);
+  if (st != NNCL_OK) {
+    nncl_context_destroy(ctx);
+    return st;
   }
   resolve_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
   const char *kd = getenv("NNCL_KERNEL_DIR");

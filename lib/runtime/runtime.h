@@ -13,6 +13,7 @@
 
 #include "nncl/context.h"
 #include "nncl/tensor.h"
+#include "options.h"
 
 struct program_cache; /* program.c */
 struct prof_session;  /* profiling records, see prof_record below */
@@ -35,6 +36,8 @@ struct nncl_context {
   char cache_dir[1024];  /* "" when the disk cache is off */
   char kernel_dir[1024]; /* $NNCL_KERNEL_DIR, read .cl files from disk when set */
   struct program_cache *programs;
+  /* defaults for every graph on this context (options.def) */
+  struct nncl__options options;
   nncl_stats stats;
   char last_error[4096];
   cl_int last_cl_error;
