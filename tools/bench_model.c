@@ -48,7 +48,7 @@ int bench_model_main(int argc, char **argv) {
   if (!model || batch < 1 || runs < 1 || warmup < 0) {
     fprintf(stderr,
             "usage: nncl bench model MODEL.onnx [--batch N] [--runs K (20)] [--warmup W (2)] "
-            "[--json] [--device D]\n");
+            "[--json] [--device D] [--option KEY=VALUE]...\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);

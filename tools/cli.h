@@ -17,7 +17,11 @@ struct cli_command {
 int cli_is(const char *arg, const char *flag);
 /* Value of "--flag VALUE" or "--flag=VALUE" at argv[*i] (advances *i); NULL otherwise. */
 const char *cli_value(int argc, char **argv, int *i, const char *flag);
-/* Opens the device named by --device (NULL: default); prints the reason and returns NULL on failure. */
+/* Takes every "--option KEY=VALUE" (or "--option=KEY=VALUE") off argv, for any subcommand, and
+   keeps them for cli_open_context. Prints the reason and returns -1 on a malformed one. */
+int cli_take_options(int *argc, char **argv);
+/* Opens the device named by --device (NULL: default) and sets the --option values on it (the
+   defaults of every graph it plans); prints the reason and returns NULL on failure. */
 nncl_context *cli_open_context(const char *device);
 /* Prints "nncl: <what>: <status>: <last error>" to stderr; returns 1. */
 int cli_fail(nncl_context *ctx, nncl_status st, const char *what);

@@ -1,4 +1,5 @@
-/* cli_util.c: option parsing, context opening, error printing and JSON output for the CLI. */
+/* cli_util.c: option parsing (including every command's --option KEY=VALUE), context opening,
+   error printing and JSON output for the CLI. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,34 @@ const char *cli_value(int argc, char **argv, int *i, const char *flag) {
   return argv[*i];
 }
 
+/* The --option values taken off the command line, applied to the context in order. */
+#define CLI_MAX_OPTIONS 64
+static const char *options[CLI_MAX_OPTIONS];
+static int n_options;
+
+int cli_take_options(int *argc, char **argv) {
+  int kept = 0;
+  for (int i = 0; i < *argc; i++) {
+    const char *v = cli_value(*argc, argv, &i, "--option");
+    if (!v) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    if (!strchr(v, '=') || v[0] == '=') {
+      fprintf(stderr, "nncl: --option %s: expected KEY=VALUE (nncl options lists the keys)\n", v);
+      return -1;
+    }
+    if (n_options == CLI_MAX_OPTIONS) {
+      fprintf(stderr, "nncl: more than %d --option flags\n", CLI_MAX_OPTIONS);
+      return -1;
+    }
+    options[n_options++] = v;
+  }
+  argv[kept] = NULL;
+  *argc = kept;
+  return 0;
+}
+
 nncl_context *cli_open_context(const char *device) {
   nncl_context *ctx = NULL;
   char msg[4096];
@@ -28,6 +57,17 @@ nncl_context *cli_open_context(const char *device) {
   if (st != NNCL_OK) {
     fprintf(stderr, "nncl: cannot open device: %s: %s\n", nncl_status_string(st), msg);
     return NULL;
+  }
+  for (int i = 0; i < n_options; i++) {
+    char key[256];
+    size_t n = (size_t)(strchr(options[i], '=') - options[i]);
+    snprintf(key, sizeof key, "%.*s", (int)(n < sizeof key ? n : sizeof key - 1), options[i]);
+    st = nncl_context_set_option(ctx, key, options[i] + n + 1);
+    if (st != NNCL_OK) {
+      fprintf(stderr, "nncl: --option %s: %s\n", options[i], nncl_context_last_error(ctx));
+      nncl_context_destroy(ctx);
+      return NULL;
+    }
   }
   return ctx;
 }

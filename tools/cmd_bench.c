@@ -37,4 +37,4 @@ static int run(int argc, char **argv) {
 
 const struct cli_command cmd_bench = {
     "bench", "benchmarks against same-run yardsticks", run,
-    "nncl bench gemm|conv|ops|rnn|peak|model [--device D] [--json] ..."};
+    "nncl bench gemm|conv|ops|rnn|peak|model [--device D] [--json] [--option KEY=VALUE]... ..."};

@@ -140,4 +140,5 @@ static int run(int argc, char **argv) {
 
 const struct cli_command cmd_info = {
     "info", "an ONNX model's inputs, outputs, ops, parameters, FLOPs and memory plan", run,
-    "nncl info MODEL.onnx [--batch N (for unknown batch dims, default 1)] [--nodes] [--device D]"};
+    "nncl info MODEL.onnx [--batch N (for unknown batch dims, default 1)] [--nodes] [--device D]\n"
+    "       [--option KEY=VALUE]... (nncl options)"};

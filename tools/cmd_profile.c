@@ -93,4 +93,4 @@ const struct cli_command cmd_profile = {
     "profile", "per-node device times, roofline figures and a Chrome/Perfetto trace", run,
     "nncl profile MODEL.onnx [--runs N (10)] [--warmup K (2)] [--input [NAME=]FILE.npy|.pb]...\n"
     "       [--shape NAME=D0,D1,...]... [--batch N (1)] [--trace FILE.json] [--csv FILE]\n"
-    "       [--device D] [--quiet]"};
+    "       [--device D] [--quiet] [--option KEY=VALUE]... (nncl options)"};

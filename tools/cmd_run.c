@@ -284,4 +284,5 @@ static int run(int argc, char **argv) {
 const struct cli_command cmd_run = {
     "run", "run an ONNX model once on given or random inputs", run,
     "nncl run MODEL.onnx [--input [NAME=]FILE.npy|FILE.pb]... [FILE.pb...] [--output-dir DIR]\n"
-    "       [--batch N (for unknown batch dims, default 1)] [--device D]"};
+    "       [--batch N (for unknown batch dims, default 1)] [--device D]\n"
+    "       [--option KEY=VALUE]... (nncl options)"};

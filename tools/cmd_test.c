@@ -285,4 +285,5 @@ static int run(int argc, char **argv) {
 const struct cli_command cmd_test = {
     "test", "run ONNX backend-test folders (model.onnx + test_data_set_N) and compare", run,
     "nncl test DIR... [--rtol R (1e-3)] [--atol A (1e-5)] [--device D]\n"
+    "       [--option KEY=VALUE]... (nncl options)\n"
     "  DIR holds model.onnx and test_data_set_N/{input,output}_K.pb, or subfolders that do."};

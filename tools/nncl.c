@@ -18,12 +18,14 @@ static void usage(FILE *f) {
       nncl_version());
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-  fprintf(
-      f,
-      "\nnncl COMMAND --help shows a command's options. NNCL_DEVICE picks the default device.\n");
+  fprintf(f,
+          "\nnncl COMMAND --help shows a command's options. NNCL_DEVICE picks the default device.\n"
+          "Every command that opens a device takes --option KEY=VALUE (repeatable): tuning and\n"
+          "debugging switches such as conv.algo or graph.fusion; nncl options lists them.\n");
 }
 
 int main(int argc, char **argv) {
+  if (cli_take_options(&argc, argv) != 0) return 2; /* one place for every command */
   if (argc < 2 || cli_is(argv[1], "--help") || cli_is(argv[1], "-h") || cli_is(argv[1], "help")) {
     usage(stdout);
     return argc < 2 ? 2 : 0;
