@@ -1,15 +1,26 @@
 /* common/epilogue.cl: the fused epilogue of Conv/ConvTranspose/Gemm kernels:
    y = act(acc + bias [+ res]) [+ res]. Options (op_epilogue_options writes them):
-   -D ACT=0..5        none, relu, leaky relu, clip, sigmoid, tanh (enum op_act)
-   -D ACT_ALPHA=f     leaky slope, or clip minimum
-   -D ACT_BETA=f      clip maximum
+   -D ACT_EXPR=e      the activation: an expression in x, alpha and beta, the float expression of
+                      its row in lib/ops/elementwise_table.h (the unfused op compiles the same
+                      text); default x (none)
+   -D ACT_ALPHA=f     the activation's alpha (default 0.0f)
+   -D ACT_BETA=f      the activation's beta (default 0.0f)
    -D HAS_RES=0|1     a residual tensor is added
-   -D RES_AFTER_ACT=0|1  add the residual after the activation instead of before */
+   -D RES_AFTER_ACT=0|1  add the residual after the activation instead of before
+   EPI_UNKNOWN_ACT or EPI_OPTIONS_TRUNCATED, set by op_epilogue_options on a caller's error, stop
+   the build. */
 #ifndef NNCL_COMMON_EPILOGUE_CL
 #define NNCL_COMMON_EPILOGUE_CL
 
-#ifndef ACT
-#define ACT 0
+#ifdef EPI_UNKNOWN_ACT
+#error "op_epilogue.act is not a fusable activation (enum op_act)"
+#endif
+#ifdef EPI_OPTIONS_TRUNCATED
+#error "the epilogue options did not fit the caller's buffer (OP_EPILOGUE_OPTIONS_MAX)"
+#endif
+
+#ifndef ACT_EXPR
+#define ACT_EXPR x
 #endif
 #ifndef ACT_ALPHA
 #define ACT_ALPHA 0.0f
@@ -24,35 +35,31 @@
 #define RES_AFTER_ACT 0
 #endif
 
-/* One activation expression for scalars and vectors (T = float, float16, ...). */
-#if ACT == 1
-#define EPI_ACT_EXPR(T, v) fmax((v), (T)0.0f)
-#elif ACT == 2
-#define EPI_ACT_EXPR(T, v) select((v)*ACT_ALPHA, (v), (v) >= (T)0.0f)
-#elif ACT == 3
-#define EPI_ACT_EXPR(T, v) fmin(fmax((v), (T)ACT_ALPHA), (T)ACT_BETA)
-#elif ACT == 4
-#define EPI_ACT_EXPR(T, v) (1.0f / (1.0f + exp(-(v))))
-#elif ACT == 5
-#define EPI_ACT_EXPR(T, v) tanh(v)
-#else
-#define EPI_ACT_EXPR(T, v) (v)
-#endif
+/* Scalar, as the unfused element-wise kernel evaluates it, so both give the same bits. */
+inline float epi_act_expr(float x, float alpha, float beta) { return ACT_EXPR; }
 
-#if HAS_RES && !RES_AFTER_ACT
-#define EPI_APPLY_EXPR(T, v, r) EPI_ACT_EXPR(T, (v) + (r))
-#elif HAS_RES
-#define EPI_APPLY_EXPR(T, v, r) (EPI_ACT_EXPR(T, v) + (r))
-#else
-#define EPI_APPLY_EXPR(T, v, r) EPI_ACT_EXPR(T, v)
-#endif
-
-inline float epi_act(float v) { return EPI_ACT_EXPR(float, v); }
+inline float epi_act(float v) { return epi_act_expr(v, ACT_ALPHA, ACT_BETA); }
 
 /* v already holds acc + bias; r is the residual value (ignored when HAS_RES == 0). */
-inline float epi_apply(float v, float r) { return EPI_APPLY_EXPR(float, v, r); }
+inline float epi_apply(float v, float r) {
+#if HAS_RES && !RES_AFTER_ACT
+  return epi_act(v + r);
+#elif HAS_RES
+  return epi_act(v) + r;
+#else
+  return epi_act(v);
+#endif
+}
 
-/* The same on 16 lanes, for kernels that store whole vectors. */
-inline float16 epi_apply16(float16 v, float16 r) { return EPI_APPLY_EXPR(float16, v, r); }
+/* The same on 16 lanes, for kernels that store whole vectors. Each lane goes through the scalar
+   form: vector built-ins (exp, tanh, ...) may round differently from the scalar ones. */
+inline float16 epi_apply16(float16 v, float16 r) {
+  union {
+    float16 v;
+    float s[16];
+  } a = {v}, b = {r};
+  for (int i = 0; i < 16; i++) a.s[i] = epi_apply(a.s[i], b.s[i]);
+  return a.v;
+}
 
 #endif
