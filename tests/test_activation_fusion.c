@@ -15,7 +15,7 @@
 #include "nncl/graph.h"
 #include "test_util.h"
 
-#define N 100 /* elements per run: several 16- and 32-wide tiles and a partial one */
+#define N 120 /* elements per run: rows of 60 give full 16- and 32-wide tiles and partial ones */
 
 /* One fusable row of the table, with the attributes the test sets (alpha 0.75, beta 0.3 where the
    row has them, so non-default parameters travel too). */
@@ -154,9 +154,9 @@ static nncl_array conv(const char *algo, const nncl_array *x, int64_t c,
   return y;
 }
 
-/* Conv (C channels of N / C elements) fused vs Conv then the activation. */
-static void check_conv(const char *algo, int64_t c) {
-  nncl_array x = inputs(4, (int64_t[]){1, c, 1, N / c});
+/* Conv (C channels of H rows of N / (C H) elements) fused vs Conv then the activation. */
+static void check_conv(const char *algo, int64_t c, int64_t h) {
+  nncl_array x = inputs(4, (int64_t[]){1, c, h, N / (c * h)});
   nncl_array pre = conv(algo, &x, c, NULL);
   assert_specials_reach(algo, &x, pre.data);
   for (size_t k = 0; k < N_ACTS; k++)
@@ -172,9 +172,10 @@ static void check_conv(const char *algo, int64_t c) {
   nncl_array_free(&x);
 }
 
-Test(activation_fusion, conv_direct_epilogue) { check_conv("direct", 1); }
-Test(activation_fusion, conv_depthwise_epilogue) { check_conv("depthwise", 2); }
-Test(activation_fusion, conv_gemm_epilogue) { check_conv("gemm", 1); }
+/* rows of 60: the direct kernel stores a full 32-wide row tile as vectors, the rest by element */
+Test(activation_fusion, conv_direct_epilogue) { check_conv("direct", 1, 2); }
+Test(activation_fusion, conv_depthwise_epilogue) { check_conv("depthwise", 2, 1); }
+Test(activation_fusion, conv_gemm_epilogue) { check_conv("gemm", 1, 1); }
 
 static nncl_array gemm(const nncl_array *a, const struct op_epilogue *epi) {
   nncl_array b = TU_ZEROS(NNCL_FLOAT32, 1, 1);
