@@ -15,7 +15,7 @@
    -D HAS_BIAS=0|1
    -D ROWTILE=0|1 tiles are runs of one output row (OWT per row) and full ones store whole vectors;
                   0: tiles run through the flattened grid (less padding waste on small maps)
-   plus the epilogue options of common/epilogue.cl (ACT, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
+   plus common/epilogue.cl's options (ACT_EXPR, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
 #include "common/index.cl"
 
 #ifndef MR

@@ -2,7 +2,7 @@
    is Gemm's bias broadcast through row/column strides (0 on a broadcast axis) and epi is the fused
    activation / residual of common/epilogue.cl. One read and one write of y.
    -D HAS_C=0|1   a bias tensor C is added (default 0)
-   plus the epilogue options of common/epilogue.cl (ACT, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
+   plus common/epilogue.cl's options (ACT_EXPR, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
 #include "common/epilogue.cl"
 #include "common/index.cl"
 

@@ -5,8 +5,9 @@
    and the state is left untouched, so the final state is the one at the sequence's last step.
    -D CELL=0|1|2        RNN, LSTM, GRU (default 1)
    -D ACT_F0, ACT_G0, ACT_H0, ACT_F1, ACT_G1, ACT_H1
-                        activation codes of f, g, h for direction 0 and 1 (see rnn_act; defaults
-                        sigmoid, tanh, tanh); RNN uses only f (its one activation)
+                        activations f, g, h of direction 0 and 1: each an expression in x, alpha
+                        and beta, the float expression of its row in lib/ops/elementwise_table.h
+                        (rnn.c always sets them; default x); RNN uses only f (its one activation)
    -D AF0_A, AF0_B ...  alpha / beta of each of those activations (AG0_A, AH1_B, ...; default 0)
    -D HAS_CLIP=0|1      clip gate pre-activations to [-CLIP, CLIP] (default 0)
    -D CLIP=f            the clip threshold (default 0.0f)
@@ -18,22 +19,22 @@
 #define CELL 1
 #endif
 #ifndef ACT_F0
-#define ACT_F0 2
+#define ACT_F0 x
 #endif
 #ifndef ACT_G0
-#define ACT_G0 1
+#define ACT_G0 x
 #endif
 #ifndef ACT_H0
-#define ACT_H0 1
+#define ACT_H0 x
 #endif
 #ifndef ACT_F1
-#define ACT_F1 2
+#define ACT_F1 x
 #endif
 #ifndef ACT_G1
-#define ACT_G1 1
+#define ACT_G1 x
 #endif
 #ifndef ACT_H1
-#define ACT_H1 1
+#define ACT_H1 x
 #endif
 #ifndef AF0_A
 #define AF0_A 0.0f
@@ -92,31 +93,19 @@
 #define NGATES 3
 #endif
 
-/* ONNX RNN activation list: 0 Relu, 1 Tanh, 2 Sigmoid, 3 Affine, 4 LeakyRelu, 5 ThresholdedRelu,
-   6 ScaledTanh, 7 HardSigmoid, 8 Elu, 9 Softsign, 10 Softplus. code is a compile-time constant at
-   every call, so the switch folds away. */
-inline float rnn_act(const int code, const float a, const float b, const float x) {
-  switch (code) {
-  case 0: return fmax(x, 0.0f);
-  case 1: return tanh(x);
-  case 2: return 1.0f / (1.0f + exp(-x));
-  case 3: return a * x + b;
-  case 4: return x >= 0.0f ? x : a * x;
-  case 5: return x > a ? x : 0.0f;
-  case 6: return a * tanh(b * x);
-  case 7: return fmax(0.0f, fmin(1.0f, a * x + b));
-  case 8: return x >= 0.0f ? x : a * (exp(x) - 1.0f);
-  case 9: return x / (1.0f + fabs(x));
-  default: return x > 20.0f ? x : log1p(exp(x));
-  }
-}
+/* One function per gate activation, so each expression sees its own x, alpha and beta. */
+#define RNN_ACT_FN(fn, expr)                                                                       \
+  inline float fn(float x, float alpha, float beta) { return expr; }
+RNN_ACT_FN(rnn_act_f0, ACT_F0)
+RNN_ACT_FN(rnn_act_g0, ACT_G0)
+RNN_ACT_FN(rnn_act_h0, ACT_H0)
+RNN_ACT_FN(rnn_act_f1, ACT_F1)
+RNN_ACT_FN(rnn_act_g1, ACT_G1)
+RNN_ACT_FN(rnn_act_h1, ACT_H1)
 
-#define ACT_F(d, x)                                                                                \
-  ((d) == 0 ? rnn_act(ACT_F0, AF0_A, AF0_B, (x)) : rnn_act(ACT_F1, AF1_A, AF1_B, (x)))
-#define ACT_G(d, x)                                                                                \
-  ((d) == 0 ? rnn_act(ACT_G0, AG0_A, AG0_B, (x)) : rnn_act(ACT_G1, AG1_A, AG1_B, (x)))
-#define ACT_H(d, x)                                                                                \
-  ((d) == 0 ? rnn_act(ACT_H0, AH0_A, AH0_B, (x)) : rnn_act(ACT_H1, AH1_A, AH1_B, (x)))
+#define ACT_F(d, x) ((d) == 0 ? rnn_act_f0((x), AF0_A, AF0_B) : rnn_act_f1((x), AF1_A, AF1_B))
+#define ACT_G(d, x) ((d) == 0 ? rnn_act_g0((x), AG0_A, AG0_B) : rnn_act_g1((x), AG1_A, AG1_B))
+#define ACT_H(d, x) ((d) == 0 ? rnn_act_h0((x), AH0_A, AH0_B) : rnn_act_h1((x), AH1_A, AH1_B))
 
 inline float rnn_clip(float x) {
 #if HAS_CLIP

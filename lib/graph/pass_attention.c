@@ -60,7 +60,7 @@ static int scalar_const(const struct plan *p, int v, float *out) {
    alone: returns x and multiplies *scale by c (or 1/c). Else -1. */
 static int scale_operand(const struct plan *p, const struct pnode *n, float *scale) {
   if (n->n_in != 2 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0) return -1;
-  int is_mul = strcmp(n->op_type, "Mul") == 0, is_div = strcmp(n->op_type, "Div") == 0;
+  int is_mul = n->op == OP_MUL, is_div = n->op == OP_DIV;
   if (!is_mul && !is_div) return -1;
   float c;
   int x = -1;
@@ -103,7 +103,7 @@ static int reaches_matmul(struct plan *p, int v) {
     struct pnode *n = producer(p, v);
     float unused = 1.0f;
     if (!n) return 0;
-    if (strcmp(n->op_type, "MatMul") == 0) return 1;
+    if (n->op == OP_MATMUL) return 1;
     if ((v = scale_operand(p, n, &unused)) < 0) return 0;
   }
   return 0;
@@ -132,8 +132,8 @@ static int find_k(nncl_graph *g, struct plan *p, struct match *m, int kt) {
   if (!strip_scales(g, p, m, &kt, &user, &absorbing)) return 0;
   struct pnode *t = producer(p, kt);
   int perm[NNCL_MAX_RANK];
-  if (t && strcmp(t->op_type, "Transpose") == 0 && t->n_in == 1 && t->in[0] >= 0 &&
-      is_f32(p, t->in[0]) && transpose_perm(p, t, perm) && m->n_kill < MAX_CHAIN) {
+  if (t && t->op == OP_TRANSPOSE && t->n_in == 1 && t->in[0] >= 0 && is_f32(p, t->in[0]) &&
+      transpose_perm(p, t, perm) && m->n_kill < MAX_CHAIN) {
     /* K = Transpose(x, perm with its last two entries swapped) */
     int tmp = perm[r - 1], identity = 1;
     perm[r - 1] = perm[r - 2];
@@ -174,8 +174,7 @@ static int match(nncl_graph *g, struct plan *p, int sm, struct match *m) {
   if (axis != -1 && axis != r - 1) return 0;
   /* P . V */
   int slot = -1, pv = plan_sole_consumer(g, p, s->out[0], &slot);
-  if (pv < 0 || slot != 0 || strcmp(p->n[pv].op_type, "MatMul") != 0 || p->n[pv].in[1] < 0)
-    return 0;
+  if (pv < 0 || slot != 0 || p->n[pv].op != OP_MATMUL || p->n[pv].in[1] < 0) return 0;
   m->pv = pv;
   m->v = p->n[pv].in[1];
   /* back from the scores: [Add mask] then [Mul/Div by scalars]*, up to the Q.K^T MatMul. A scale
@@ -188,12 +187,12 @@ static int match(nncl_graph *g, struct plan *p, int sm, struct match *m) {
     if (plan_sole_consumer(g, p, sv, NULL) != user) return 0;
     struct pnode *n = producer(p, sv);
     if (!n || n->n_out != 1 || n_post >= MAX_CHAIN || m->n_kill >= MAX_CHAIN) return 0;
-    if (strcmp(n->op_type, "MatMul") == 0) {
+    if (n->op == OP_MATMUL) {
       m->qk = (int)(n - p->n);
       break;
     }
     int x = -1;
-    if (strcmp(n->op_type, "Add") == 0) {
+    if (n->op == OP_ADD) {
       if (have_mask || seen_scale || n->n_in != 2 || n->in[0] < 0 || n->in[1] < 0 ||
           n->in[0] == n->in[1])
         return 0;
@@ -269,11 +268,10 @@ static int const_k(struct plan *p, const struct match *m, const nncl_shape *ks) 
   return v;
 }
 
-/* Turns plan node i into a pass-made node of op type `type` reading in[] and writing out. */
-static void remake(struct plan *p, int i, const char *type, const char *name, const int *in,
-                   int n_in, int out, const struct nncl__attr *attrs, int n_attrs) {
+/* Turns plan node i into a pass-made node of op `op` (enum op_id) reading in[] and writing out. */
+static void remake(struct plan *p, int i, int op, const char *name, const int *in, int n_in,
+                   int out, const struct nncl__attr *attrs, int n_attrs) {
   struct pnode *n = &p->n[i];
-  int op = op_lookup(type);
   n->gnode = -1;
   n->op = op;
   n->op_type = op_name(op);
@@ -335,7 +333,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
       o->tr[0] =
           (struct nncl__attr){.name = (char *)"perm", .type = ATTR_INTS, .ints = o->perm, .n = r};
       snprintf(o->name, name_len, "%s/k_transpose", qk_name);
-      remake(p, m->qk, "Transpose", o->name, &m->kt, 1, m->k, o->tr, 1);
+      remake(p, m->qk, OP_TRANSPOSE, o->name, &m->kt, 1, m->k, o->tr, 1);
       reuse_qk = 1;
       NNCL_TRY(check_node(g, p, m->qk));
     }
@@ -350,7 +348,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
   }
   struct pnode *pv = &p->n[m->pv];
   int in[4] = {m->q, m->k, m->v, m->mask};
-  remake(p, m->pv, "nncl.Attention", pv->name, in, m->mask >= 0 ? 4 : 3, pv->out[0], o->att, 1);
+  remake(p, m->pv, OP_ATTENTION, pv->name, in, m->mask >= 0 ? 4 : 3, pv->out[0], o->att, 1);
   pv->fused[0] = 0;
   size_t used = 0;
   for (int i = 0; i < m->n_pre + 1 + m->n_post + 1; i++) {
@@ -369,7 +367,7 @@ nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p) {
   if (!nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FUSION)) return NNCL_OK;
   if (op_lookup("nncl.Attention") < 0) return NNCL_OK;
   for (int i = 0; i < p->n_n; i++) {
-    if (!p->n[i].alive || strcmp(p->n[i].op_type, "Softmax") != 0) continue;
+    if (!p->n[i].alive || p->n[i].op != OP_SOFTMAX) continue;
     struct match m;
     if (match(g, p, i, &m)) NNCL_TRY(rewrite(g, p, &m));
   }

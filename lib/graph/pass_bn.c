@@ -44,7 +44,7 @@ static nncl_status fold_one(nncl_graph *g, struct plan *p, struct pnode *bn, str
   const float *gamma = const_f32(p, bn->in[1]), *beta = const_f32(p, bn->in[2]);
   const float *mean = const_f32(p, bn->in[3]), *var = const_f32(p, bn->in[4]);
   float eps = attr_f(bn, "epsilon", 1e-5f);
-  int is_gemm = strcmp(prod->op_type, "Gemm") == 0;
+  int is_gemm = prod->op == OP_GEMM;
   int wv = prod->in[1];
   /* copies: new_const() may move p->v */
   const nncl_shape wshape = p->v[wv].shape, *ws = &wshape;
@@ -93,15 +93,15 @@ static nncl_status fold_one(nncl_graph *g, struct plan *p, struct pnode *bn, str
 nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p) {
   for (int i = 0; i < p->n_n; i++) {
     struct pnode *bn = &p->n[i];
-    if (!bn->alive || strcmp(bn->op_type, "BatchNormalization") != 0 || bn->n_out != 1 ||
-        bn->n_in != 5 || attr_i(bn, "training_mode", 0) != 0)
+    if (!bn->alive || bn->op != OP_BATCH_NORMALIZATION || bn->n_out != 1 || bn->n_in != 5 ||
+        attr_i(bn, "training_mode", 0) != 0)
       continue; /* training mode normalises with batch statistics: nothing to fold */
     int x = bn->in[0];
     int pi = p->v[x].producer;
     if (pi < 0 || !p->n[pi].alive || p->n[pi].out[0] != x || p->v[x].dtype != NNCL_FLOAT32)
       continue;
     struct pnode *prod = &p->n[pi];
-    int is_conv = strcmp(prod->op_type, "Conv") == 0, is_gemm = strcmp(prod->op_type, "Gemm") == 0;
+    int is_conv = prod->op == OP_CONV, is_gemm = prod->op == OP_GEMM;
     if (!is_conv && !is_gemm) continue;
     if (prod->fused[0] || prod->epi.act != OP_ACT_NONE) continue;
     if (plan_sole_consumer(g, p, x, NULL) != i) continue;

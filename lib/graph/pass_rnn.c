@@ -15,13 +15,12 @@ static const struct nncl__attr *attr(const struct pnode *n, const char *name) {
 }
 
 static int is_rnn(const struct pnode *n) {
-  return strcmp(n->op_type, "LSTM") == 0 || strcmp(n->op_type, "GRU") == 0 ||
-         strcmp(n->op_type, "RNN") == 0;
+  return n->op == OP_LSTM || n->op == OP_GRU || n->op == OP_RNN;
 }
 
 /* Transpose node t swaps axes 1 and 2 of a rank-4 tensor. */
 static int swaps_dirs_batch(const struct plan *p, const struct pnode *t) {
-  if (strcmp(t->op_type, "Transpose") != 0 || t->n_in != 1 || t->n_out != 1 || t->in[0] < 0 ||
+  if (t->op != OP_TRANSPOSE || t->n_in != 1 || t->n_out != 1 || t->in[0] < 0 ||
       p->v[t->in[0]].shape.rank != 4)
     return 0;
   const struct nncl__attr *a = attr(t, "perm");

@@ -1,14 +1,18 @@
 /* elementwise_table.h: the element-wise op table. Each row gives an ONNX op its OpenCL
    expression (kernels/elementwise.cl evaluates it per element as -D OP_EXPR) and its typing;
    ops_elementwise.def turns the rows into op table lines, unary.c and binary.c into op_defs.
+   An activation's float expression is its only definition: the fused epilogue of
+   Conv/ConvTranspose/Gemm/MatMul (op_epilogue.c, kernels/common/epilogue.cl) and the RNN, LSTM
+   and GRU gates (rnn.c, kernels/rnn.cl) compile the same text, chosen by the fuse column.
    Only macros live here: ops.def is included inside an enum body.
 
    Expressions have no spaces (they travel inside a -D build option). Unary expressions read x
-   (type TI) and the scalar parameters alpha, beta; binary ones read a, b, alpha, beta.
-   An integer expression of NULL means the op is float-only.
+   (type TI) and the scalar parameters alpha, beta; binary ones read a, b, alpha, beta. Float
+   expressions of fusable rows use no TI (the fused kernels have none). An integer expression of
+   NULL means the op is float-only.
 
-   EW_UNARY(ID, "OnnxType", "float expr", "integer expr", kind, "alpha attribute", alpha default,
-            "beta attribute", beta default)
+   EW_UNARY(ID, "OnnxType", "float expr", "integer expr", kind, fuse, "alpha attribute",
+            alpha default, "beta attribute", beta default)
    EW_BINARY(ID, "OnnxType", "float expr", "integer expr", kind, variadic) */
 #ifndef NNCL_ELEMENTWISE_TABLE_H
 #define NNCL_ELEMENTWISE_TABLE_H
@@ -22,62 +26,96 @@
 #define EWK_POW 5   /* float32 base, float32 or integer exponent, float32 out */
 #define EWK_CLIP 6  /* as EWK_NUM, plus optional scalar min and max inputs (Clip >= 11) */
 
+/* Fuse column: where else a unary row's float expression is compiled (bits). */
+#define EWF_NO 0       /* only as its own op */
+#define EWF_EPI 1      /* also as the fused activation of an OP_EPILOGUE op (enum op_act) */
+#define EWF_GATE 2     /* also as an RNN/LSTM/GRU gate activation (attribute `activations`) */
+#define EWF_EPI_GATE 3 /* both */
+
+/* EW_IF_EPI(fuse, tokens...) / EW_IF_GATE: the tokens when fuse has that bit, else nothing; for
+   X-macros that generate only the rows fusable there (enum op_act, rnn.c's gate list). fuse
+   expands to 0..3 before pasting. */
+#define EW_IF_EPI(fuse, ...) EW_IF_EPI_(fuse, __VA_ARGS__)
+#define EW_IF_EPI_(fuse, ...) EW_IF_EPI_##fuse(__VA_ARGS__)
+#define EW_IF_EPI_0(...)
+#define EW_IF_EPI_1(...) __VA_ARGS__
+#define EW_IF_EPI_2(...)
+#define EW_IF_EPI_3(...) __VA_ARGS__
+#define EW_IF_GATE(fuse, ...) EW_IF_GATE_(fuse, __VA_ARGS__)
+#define EW_IF_GATE_(fuse, ...) EW_IF_GATE_##fuse(__VA_ARGS__)
+#define EW_IF_GATE_0(...)
+#define EW_IF_GATE_1(...)
+#define EW_IF_GATE_2(...) __VA_ARGS__
+#define EW_IF_GATE_3(...) __VA_ARGS__
+
 #define EW_UNARY_TABLE(X)                                                                          \
-  X(RELU, "Relu", "x<0.0f?0.0f:x", "x<0?(TI)0:x", EWK_NUM, NULL, 0, NULL, 0)                       \
-  X(LEAKY_RELU, "LeakyRelu", "x<0.0f?x*alpha:x", NULL, EWK_FLOAT, "alpha", 0.01f, NULL, 0)         \
-  X(ELU, "Elu", "x<0.0f?alpha*expm1(x):x", NULL, EWK_FLOAT, "alpha", 1.0f, NULL, 0)                \
-  X(SELU, "Selu", "beta*(x>0.0f?x:alpha*expm1(x))", NULL, EWK_FLOAT, "alpha",                      \
+  X(RELU, "Relu", "x<0.0f?0.0f:x", "x<0?(TI)0:x", EWK_NUM, EWF_EPI_GATE, NULL, 0, NULL, 0)         \
+  X(LEAKY_RELU, "LeakyRelu", "x<0.0f?x*alpha:x", NULL, EWK_FLOAT, EWF_EPI_GATE, "alpha", 0.01f,    \
+    NULL, 0)                                                                                       \
+  X(ELU, "Elu", "x<0.0f?alpha*expm1(x):x", NULL, EWK_FLOAT, EWF_EPI_GATE, "alpha", 1.0f, NULL, 0)  \
+  X(SELU, "Selu", "beta*(x>0.0f?x:alpha*expm1(x))", NULL, EWK_FLOAT, EWF_EPI, "alpha",             \
     1.67326319217681884765625f, "gamma", 1.05070102214813232421875f)                               \
-  X(CELU, "Celu", "x>0.0f?x:alpha*expm1(x/alpha)", NULL, EWK_FLOAT, "alpha", 1.0f, NULL, 0)        \
-  X(SIGMOID, "Sigmoid", "1.0f/(1.0f+exp(-x))", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                  \
-  X(HARD_SIGMOID, "HardSigmoid", "fmin(fmax(alpha*x+beta,0.0f),1.0f)", NULL, EWK_FLOAT, "alpha",   \
-    0.2f, "beta", 0.5f)                                                                            \
-  X(HARD_SWISH, "HardSwish", "x*fmin(fmax(x*(1.0f/6.0f)+0.5f,0.0f),1.0f)", NULL, EWK_FLOAT, NULL,  \
-    0, NULL, 0)                                                                                    \
-  X(TANH, "Tanh", "tanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(SOFTPLUS, "Softplus", "x>0.0f?x+log1p(exp(-x)):log1p(exp(x))", NULL, EWK_FLOAT, NULL, 0, NULL, \
+  X(CELU, "Celu", "x>0.0f?x:alpha*expm1(x/alpha)", NULL, EWK_FLOAT, EWF_EPI, "alpha", 1.0f, NULL,  \
     0)                                                                                             \
-  X(SOFTSIGN, "Softsign", "x/(1.0f+fabs(x))", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                   \
+  X(SIGMOID, "Sigmoid", "1.0f/(1.0f+exp(-x))", NULL, EWK_FLOAT, EWF_EPI_GATE, NULL, 0, NULL, 0)    \
+  /* HardSigmoid and ThresholdedRelu compare rather than fmin/fmax so NaN passes through, as */    \
+  /* in ONNX's reference; every fusable row keeps NaN a NaN */                                     \
+  X(HARD_SIGMOID, "HardSigmoid", "alpha*x+beta<0.0f?0.0f:(alpha*x+beta>1.0f?1.0f:alpha*x+beta)",   \
+    NULL, EWK_FLOAT, EWF_EPI_GATE, "alpha", 0.2f, "beta", 0.5f)                                    \
+  X(HARD_SWISH, "HardSwish", "x*fmin(fmax(x*(1.0f/6.0f)+0.5f,0.0f),1.0f)", NULL, EWK_FLOAT,        \
+    EWF_EPI, NULL, 0, NULL, 0)                                                                     \
+  X(TANH, "Tanh", "tanh(x)", NULL, EWK_FLOAT, EWF_EPI_GATE, NULL, 0, NULL, 0)                      \
+  X(SOFTPLUS, "Softplus", "x>0.0f?x+log1p(exp(-x)):log1p(exp(x))", NULL, EWK_FLOAT, EWF_EPI_GATE,  \
+    NULL, 0, NULL, 0)                                                                              \
+  X(SOFTSIGN, "Softsign", "x/(1.0f+fabs(x))", NULL, EWK_FLOAT, EWF_EPI_GATE, NULL, 0, NULL, 0)     \
   /* Clip: alpha/beta come from attributes (< 11) or inputs 1 and 2 (>= 11); see unary.c */        \
-  X(CLIP, "Clip", "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)",                                         \
-    "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)", EWK_CLIP, NULL, 0, NULL, 0)                           \
-  X(THRESHOLDED_RELU, "ThresholdedRelu", "x>alpha?x:0.0f", NULL, EWK_FLOAT, "alpha", 1.0f, NULL,   \
-    0)                                                                                             \
+  X(CLIP, "Clip", "x<alpha?alpha:(x>beta?beta:x)", "x<alpha?(TI)alpha:(x>beta?(TI)beta:x)",        \
+    EWK_CLIP, EWF_EPI, NULL, 0, NULL, 0)                                                           \
+  X(THRESHOLDED_RELU, "ThresholdedRelu", "x<=alpha?0.0f:x", NULL, EWK_FLOAT, EWF_EPI_GATE,         \
+    "alpha", 1.0f, NULL, 0)                                                                        \
   /* Gelu: alpha is 1 for approximate="tanh" (unary.c sets it) */                                  \
   X(GELU, "Gelu",                                                                                  \
     "alpha!=0.0f?0.5f*x*(1.0f+tanh(0.7978845608f*(x+0.044715f*x*x*x))):0.5f*x*(1.0f+erf(x*0."      \
     "70710678118654752f))",                                                                        \
-    NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                                             \
-  X(EXP, "Exp", "exp(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
-  X(LOG, "Log", "log(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
-  X(SQRT, "Sqrt", "sqrt(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(RECIPROCAL, "Reciprocal", "1.0f/x", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                         \
-  X(NEG, "Neg", "-x", "-x", EWK_NUM, NULL, 0, NULL, 0)                                             \
-  X(ABS, "Abs", "fabs(x)", "x<0?-x:x", EWK_NUM, NULL, 0, NULL, 0)                                  \
-  X(SIGN, "Sign", "x>0.0f?1.0f:(x<0.0f?-1.0f:x)", "(TI)((x>0)-(x<0))", EWK_NUM, NULL, 0, NULL, 0)  \
-  X(ERF, "Erf", "erf(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
-  X(FLOOR, "Floor", "floor(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
-  X(CEIL, "Ceil", "ceil(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(ROUND, "Round", "rint(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                  \
-  X(SIN, "Sin", "sin(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
-  X(COS, "Cos", "cos(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
-  X(TAN, "Tan", "tan(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                       \
-  X(ASIN, "Asin", "asin(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(ACOS, "Acos", "acos(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(ATAN, "Atan", "atan(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(SINH, "Sinh", "sinh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(COSH, "Cosh", "cosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                    \
-  X(ASINH, "Asinh", "asinh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
-  X(ACOSH, "Acosh", "acosh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
-  X(ATANH, "Atanh", "atanh(x)", NULL, EWK_FLOAT, NULL, 0, NULL, 0)                                 \
-  X(NOT, "Not", NULL, "x==0", EWK_BOOL, NULL, 0, NULL, 0)                                          \
-  X(ISNAN, "IsNaN", "isnan(x)", NULL, EWK_PRED, NULL, 0, NULL, 0)                                  \
+    NULL, EWK_FLOAT, EWF_EPI, NULL, 0, NULL, 0)                                                    \
+  X(EXP, "Exp", "exp(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                               \
+  X(LOG, "Log", "log(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                               \
+  X(SQRT, "Sqrt", "sqrt(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(RECIPROCAL, "Reciprocal", "1.0f/x", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                 \
+  X(NEG, "Neg", "-x", "-x", EWK_NUM, EWF_NO, NULL, 0, NULL, 0)                                     \
+  X(ABS, "Abs", "fabs(x)", "x<0?-x:x", EWK_NUM, EWF_NO, NULL, 0, NULL, 0)                          \
+  X(SIGN, "Sign", "x>0.0f?1.0f:(x<0.0f?-1.0f:x)", "(TI)((x>0)-(x<0))", EWK_NUM, EWF_NO, NULL, 0,   \
+    NULL, 0)                                                                                       \
+  X(ERF, "Erf", "erf(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                               \
+  X(FLOOR, "Floor", "floor(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                         \
+  X(CEIL, "Ceil", "ceil(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(ROUND, "Round", "rint(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                          \
+  X(SIN, "Sin", "sin(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                               \
+  X(COS, "Cos", "cos(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                               \
+  X(TAN, "Tan", "tan(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                               \
+  X(ASIN, "Asin", "asin(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(ACOS, "Acos", "acos(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(ATAN, "Atan", "atan(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(SINH, "Sinh", "sinh(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(COSH, "Cosh", "cosh(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                            \
+  X(ASINH, "Asinh", "asinh(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                         \
+  X(ACOSH, "Acosh", "acosh(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                         \
+  X(ATANH, "Atanh", "atanh(x)", NULL, EWK_FLOAT, EWF_NO, NULL, 0, NULL, 0)                         \
+  X(NOT, "Not", NULL, "x==0", EWK_BOOL, EWF_NO, NULL, 0, NULL, 0)                                  \
+  X(ISNAN, "IsNaN", "isnan(x)", NULL, EWK_PRED, EWF_NO, NULL, 0, NULL, 0)                          \
   /* IsInf: alpha = detect_positive, beta = detect_negative */                                     \
-  X(ISINF, "IsInf", "isinf(x)&&(x>0.0f?alpha!=0.0f:beta!=0.0f)", NULL, EWK_PRED,                   \
+  X(ISINF, "IsInf", "isinf(x)&&(x>0.0f?alpha!=0.0f:beta!=0.0f)", NULL, EWK_PRED, EWF_NO,           \
     "detect_positive", 1.0f, "detect_negative", 1.0f)                                              \
   /* Shrink: alpha = lambd, beta = bias */                                                         \
-  X(SHRINK, "Shrink", "x<-alpha?x+beta:(x>alpha?x-beta:0.0f)", NULL, EWK_FLOAT, "lambd", 0.5f,     \
-    "bias", 0.0f)
+  X(SHRINK, "Shrink", "x<-alpha?x+beta:(x>alpha?x-beta:0.0f)", NULL, EWK_FLOAT, EWF_NO, "lambd",   \
+    0.5f, "bias", 0.0f)
+
+/* Activations ONNX allows only as RNN/LSTM/GRU gate functions (no op of their own); same
+   columns as EW_UNARY_TABLE. */
+#define EW_GATE_ONLY_TABLE(X)                                                                      \
+  X(AFFINE, "Affine", "alpha*x+beta", NULL, EWK_FLOAT, EWF_GATE, "alpha", 1.0f, "beta", 0.0f)      \
+  X(SCALED_TANH, "ScaledTanh", "alpha*tanh(beta*x)", NULL, EWK_FLOAT, EWF_GATE, "alpha", 1.0f,     \
+    "beta", 1.0f)
 
 /* Variadic rows (Sum, Mean, Max, Min) take 1..N inputs and chain the expression; Mean's
    expression scales by alpha, which binary.c sets to 1/N on the last step and 1 before. */

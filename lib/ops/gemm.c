@@ -86,7 +86,7 @@ static nncl_status warm_blas(struct op_call *c, enum mm_mode mode, bool ta, bool
 /* Gets the epilogue kernel when bias, activation or residual need a pass after the GEMM. */
 static nncl_status plan_epilogue(struct op_call *c, struct gemm_state *s) {
   if (!s->has_c && c->epi.act == OP_ACT_NONE && !c->epi.has_residual) return NNCL_OK;
-  char opts[256], epi[200];
+  char opts[OP_EPILOGUE_OPTIONS_MAX + 16], epi[OP_EPILOGUE_OPTIONS_MAX];
   op_epilogue_options(&c->epi, epi, sizeof epi);
   snprintf(opts, sizeof opts, "%s -DHAS_C=%d", epi, s->has_c ? 1 : 0);
   return nncl__kernel_get(c->ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", &s->epi);

@@ -3,6 +3,7 @@
 #ifndef NNCL_OP_H
 #define NNCL_OP_H
 
+#include "elementwise_table.h"
 #include "runtime.h"
 
 /* ---- attributes: a neutral representation the ONNX importer and the builder API both fill ---- */
@@ -55,18 +56,18 @@ struct op_tensor {
                         the executor then owns it */
 };
 
-/* Fused epilogue of Conv/ConvTranspose/Gemm/MatMul: y = act(acc + bias [+ res]) [+ res]. */
+/* Fused epilogue of Conv/ConvTranspose/Gemm/MatMul: y = act(acc + bias [+ res]) [+ res]. The
+   activations are the element-wise table's rows with EWF_EPI (OP_ACT_RELU, OP_ACT_CLIP, ...),
+   generated from it; the kernel compiles that row's expression. */
 enum op_act {
   OP_ACT_NONE,
-  OP_ACT_RELU,
-  OP_ACT_LEAKY_RELU,
-  OP_ACT_CLIP,
-  OP_ACT_SIGMOID,
-  OP_ACT_TANH
+#define OP_ACT_ROW(id, name, fe, ie, kind, fuse, an, ad, bn, bd) EW_IF_EPI(fuse, OP_ACT_##id, )
+  EW_UNARY_TABLE(OP_ACT_ROW)
+#undef OP_ACT_ROW
 };
 struct op_epilogue {
   enum op_act act;
-  float alpha, beta;      /* LeakyRelu slope in alpha; Clip min in alpha, max in beta */
+  float alpha, beta;      /* the activation's alpha and beta, as the unfused op derives them */
   int has_residual;       /* residual tensor is op_call.res */
   int residual_after_act; /* 0: act(acc + res) as in ResNet; 1: act(acc) + res */
 };
@@ -158,8 +159,15 @@ static inline int op_has_input(const struct op_call *c, int i) {
 }
 /* Host values of a constant int64 input (e.g. Reshape's shape); -1 when not constant. */
 int op_input_ints(const struct op_call *c, int i, const int64_t **v);
-/* "-D ACT=... -D HAS_RES=..." for kernels/common/epilogue.cl. */
+/* op_epilogue.c: "-DACT_EXPR=... -DHAS_RES=..." for kernels/common/epilogue.cl. A buffer of
+   OP_EPILOGUE_OPTIONS_MAX bytes always holds it; a shorter one that truncates gets an option
+   the kernel rejects with #error (never a silently wrong activation). */
+#define OP_EPILOGUE_OPTIONS_MAX 256
 void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len);
+/* unary.c: the epilogue form of node c when it is a fusable activation (EWF_EPI) on float32 with
+   alpha and beta known at plan time (Clip's bounds constant): sets e->act, alpha, beta exactly
+   as the unfused op would use them and returns 1; else 0. */
+int op_unary_epilogue(const struct op_call *c, struct op_epilogue *e);
 /* Shape text for messages; returns a static-per-call buffer owned by the caller's array. */
 #define OP_SHAPE_STR(shape, buf) nncl_shape_format((shape), (buf), sizeof(buf))
 /* NumPy/ONNX multidirectional broadcast of a and b into out; error when incompatible. */

@@ -60,25 +60,6 @@ int op_input_ints(const struct op_call *c, int i, const int64_t **v) {
   return (int)nncl_shape_numel(&c->in[i].shape);
 }
 
-/* A float as an OpenCL C literal. Hex floats are exact, and unlike "%gf" never print "0f" (an
-   invalid token) for whole numbers. */
-static void float_literal(float v, char *buf, size_t len) {
-  if (isnan(v))
-    snprintf(buf, len, "NAN");
-  else if (isinf(v))
-    snprintf(buf, len, "%sINFINITY", v < 0 ? "-" : "");
-  else
-    snprintf(buf, len, "%af", (double)v);
-}
-
-void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len) {
-  char a[64], b[64];
-  float_literal(e->alpha, a, sizeof a);
-  float_literal(e->beta, b, sizeof b);
-  snprintf(buf, len, "-DACT=%d -DACT_ALPHA=%s -DACT_BETA=%s -DHAS_RES=%d -DRES_AFTER_ACT=%d",
-           (int)e->act, a, b, e->has_residual ? 1 : 0, e->residual_after_act ? 1 : 0);
-}
-
 nncl_status op_broadcast_shape(const struct op_call *c, const nncl_shape *a, const nncl_shape *b,
                                nncl_shape *out) {
   int r = a->rank > b->rank ? a->rank : b->rank;

@@ -67,27 +67,31 @@ static int same_ci(const char *a, const char *b) {
   return *a == *b;
 }
 
-/* The activation codes of rnn.cl with their default alpha / beta and which of them they use. */
+/* The gate activations ONNX allows, from the element-wise table (rows with EWF_GATE): rnn.cl
+   compiles each one's expression as is; an activation takes alpha / beta when its row names an
+   attribute for them. */
 static const struct {
-  const char *name;
+  const char *name, *expr, *an, *bn;
   float alpha, beta;
-  int uses_alpha, uses_beta;
-} acts[] = {{"Relu", 0, 0, 0, 0},
-            {"Tanh", 0, 0, 0, 0},
-            {"Sigmoid", 0, 0, 0, 0},
-            {"Affine", 1.0f, 0.0f, 1, 1},
-            {"LeakyRelu", 0.01f, 0, 1, 0},
-            {"ThresholdedRelu", 1.0f, 0, 1, 0},
-            {"ScaledTanh", 1.0f, 1.0f, 1, 1},
-            {"HardSigmoid", 0.2f, 0.5f, 1, 1},
-            {"Elu", 1.0f, 0, 1, 0},
-            {"Softsign", 0, 0, 0, 0},
-            {"Softplus", 0, 0, 0, 0}};
+} acts[] = {
+#define GATE_ROW(id, name, fe, ie, kind, fuse, an, ad, bn, bd)                                     \
+  EW_IF_GATE(fuse, {name, fe, an, bn, ad, bd}, )
+    EW_UNARY_TABLE(GATE_ROW) EW_GATE_ONLY_TABLE(GATE_ROW)
+#undef GATE_ROW
+};
+
+/* Index in acts of the activation named nm (ONNX compares case-insensitively), or -1. */
+static int act_index(const char *nm) {
+  for (int a = 0; a < (int)(sizeof acts / sizeof acts[0]); a++)
+    if (same_ci(nm, acts[a].name)) return a;
+  return -1;
+}
 
 /* Writes the kernel's -D options for every attribute that shapes the code. */
 static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, int dirs, char *buf,
                                   size_t len) {
-  static const int defaults[3][3] = {{1, 1, 1}, {2, 1, 1}, {2, 1, 1}};
+  static const char *const defaults[3][3] = {
+      {"Tanh"}, {"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh"}}; /* f, g, h as ONNX has them */
   int per = n_acts[cell], code[6];
   float alpha[6], beta[6];
   const struct nncl__attr *names = op_attr(c, "activations");
@@ -103,21 +107,16 @@ static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, i
                     c->op_type, dirs, per * dirs);
   for (int i = 0; i < per * dirs; i++) {
     int k = i % per;
-    code[i] = defaults[cell][k];
-    if (names) {
-      const char *nm = names->strs[names->n == per ? k : i];
-      code[i] = -1;
-      for (int a = 0; a < (int)(sizeof acts / sizeof acts[0]); a++)
-        if (same_ci(nm, acts[a].name)) code[i] = a;
-      if (code[i] < 0)
-        return op_error(c, NNCL_ERR_UNSUPPORTED, "activation \"%s\" is not an ONNX RNN activation",
-                        nm);
-    }
+    const char *nm = names ? names->strs[names->n == per ? k : i] : defaults[cell][k];
+    code[i] = act_index(nm);
+    if (code[i] < 0)
+      return op_error(c, NNCL_ERR_UNSUPPORTED, "activation \"%s\" is not an ONNX RNN activation",
+                      nm);
     alpha[i] = acts[code[i]].alpha;
     beta[i] = acts[code[i]].beta;
     /* ONNX: alpha and beta values are consumed in order by the activations that take them. */
-    if (acts[code[i]].uses_alpha && ai < na) alpha[i] = av[ai++];
-    if (acts[code[i]].uses_beta && bi < nb) beta[i] = bv[bi++];
+    if (acts[code[i]].an && ai < na) alpha[i] = av[ai++];
+    if (acts[code[i]].bn && bi < nb) beta[i] = bv[bi++];
   }
   for (int i = per * dirs; i < 6; i++) {
     code[i] = code[i % per];
@@ -137,8 +136,9 @@ static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, i
     for (int k = 0; k < per; k++) {
       int i = d * per + k;
       if (o > 0 && (size_t)o < len)
-        o += snprintf(buf + o, len - (size_t)o, " -DACT_%s%d=%d -DA%s%d_A=%.9ef -DA%s%d_B=%.9ef",
-                      fn[k], d, code[i], fn[k], d, (double)alpha[i], fn[k], d, (double)beta[i]);
+        o += snprintf(buf + o, len - (size_t)o, " -DACT_%s%d=%s -DA%s%d_A=%.9ef -DA%s%d_B=%.9ef",
+                      fn[k], d, acts[code[i]].expr, fn[k], d, (double)alpha[i], fn[k], d,
+                      (double)beta[i]);
     }
   if (o <= 0 || (size_t)o >= len)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");

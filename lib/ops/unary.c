@@ -1,6 +1,7 @@
 /* unary.c: every one-input element-wise op of elementwise_table.h (activations, math, Not,
    IsNaN) plus Clip's optional min/max inputs. One generic infer/plan/enqueue serves all rows:
-   the row gives the expression, typing and attribute names. */
+   the row gives the expression, typing and attribute names. op_unary_epilogue gives a fusable
+   activation node's epilogue form from the same parameter rules. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -10,7 +11,7 @@
 #include "elementwise_table.h"
 #include "elementwise_util.h"
 
-#define DECL(id, name, fe, ie, kind, an, ad, bn, bd) extern const struct op_def op_ew_##id;
+#define DECL(id, name, fe, ie, kind, fuse, an, ad, bn, bd) extern const struct op_def op_ew_##id;
 EW_UNARY_TABLE(DECL)
 #undef DECL
 
@@ -23,7 +24,7 @@ struct unary_row {
 };
 
 static const struct unary_row rows[] = {
-#define ROW(id, name, fe, ie, kind, an, ad, bn, bd)                                                \
+#define ROW(id, name, fe, ie, kind, fuse, an, ad, bn, bd)                                          \
   {name, fe, ie, kind, an, bn, ad, bd, &op_ew_##id},
     EW_UNARY_TABLE(ROW)
 #undef ROW
@@ -91,16 +92,16 @@ static double clip_bound(const struct op_call *c, int i, int *dyn, double dflt) 
   }
 }
 
-static nncl_status plan(struct op_call *c, size_t *ws) {
-  (void)ws;
-  const struct unary_row *r = row_of(c);
-  struct unary_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "unary state");
-  c->state = s;
+/* Alpha and beta of row r for node c (attributes, Clip's bounds, Gelu's approximate flag): the
+   one derivation both the unary kernel and a fused epilogue use. dyn_lo / dyn_hi are set when a
+   Clip bound is an input not known at plan time. */
+static nncl_status unary_params(const struct op_call *c, const struct unary_row *r, double *alpha,
+                                double *beta, int *dyn_lo, int *dyn_hi) {
   nncl_dtype t = c->in[0].dtype;
   int is_int = t != NNCL_FLOAT32;
-  double alpha = r->an ? op_attr_float(c, r->an, r->ad) : r->ad;
-  double beta = r->bn ? op_attr_float(c, r->bn, r->bd) : r->bd;
+  *dyn_lo = *dyn_hi = 0;
+  *alpha = r->an ? op_attr_float(c, r->an, r->ad) : r->ad;
+  *beta = r->bn ? op_attr_float(c, r->bn, r->bd) : r->bd;
   if (is_clip(r)) {
     double lo = is_int ? (t == NNCL_UINT8   ? 0
                           : t == NNCL_INT8  ? INT8_MIN
@@ -113,21 +114,56 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
                                             : 9.2e18)
                        : INFINITY;
     if (c->opset < 11) {
-      alpha = op_attr_float(c, "min", -FLT_MAX);
-      beta = op_attr_float(c, "max", FLT_MAX);
+      *alpha = op_attr_float(c, "min", -FLT_MAX);
+      *beta = op_attr_float(c, "max", FLT_MAX);
     } else {
-      alpha = clip_bound(c, 1, &s->dyn_lo, lo);
-      beta = clip_bound(c, 2, &s->dyn_hi, hi);
+      *alpha = clip_bound(c, 1, dyn_lo, lo);
+      *beta = clip_bound(c, 2, dyn_hi, hi);
     }
   } else if (strcmp(r->name, "Gelu") == 0) {
     const char *ap = op_attr_str(c, "approximate", "none");
     if (strcmp(ap, "none") != 0 && strcmp(ap, "tanh") != 0)
       return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "approximate=\"%s\" (expects none or tanh)",
                       ap);
-    alpha = strcmp(ap, "tanh") == 0;
-  } else if (strcmp(r->name, "Celu") == 0 && alpha == 0) {
+    *alpha = strcmp(ap, "tanh") == 0;
+  } else if (strcmp(r->name, "Celu") == 0 && *alpha == 0) {
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "alpha must not be 0");
   }
+  return NNCL_OK;
+}
+
+/* The epilogue activation of op d: OP_ACT_NONE unless its row has EWF_EPI. */
+static enum op_act act_of(const struct op_def *d) {
+#define ACT_OF(id, name, fe, ie, kind, fuse, an, ad, bn, bd)                                       \
+  EW_IF_EPI(fuse, if (d == &op_ew_##id) return OP_ACT_##id;)
+  EW_UNARY_TABLE(ACT_OF)
+#undef ACT_OF
+  return OP_ACT_NONE;
+}
+
+int op_unary_epilogue(const struct op_call *c, struct op_epilogue *e) {
+  const struct unary_row *r = row_of(c);
+  enum op_act act = act_of(c->def);
+  if (!r || act == OP_ACT_NONE || c->in[0].dtype != NNCL_FLOAT32) return 0;
+  double alpha, beta;
+  int dyn_lo, dyn_hi;
+  if (unary_params(c, r, &alpha, &beta, &dyn_lo, &dyn_hi) != NNCL_OK || dyn_lo || dyn_hi) return 0;
+  e->act = act;
+  e->alpha = (float)alpha; /* as ew_params_set hands them to the unfused kernel */
+  e->beta = (float)beta;
+  return 1;
+}
+
+static nncl_status plan(struct op_call *c, size_t *ws) {
+  (void)ws;
+  const struct unary_row *r = row_of(c);
+  struct unary_state *s = calloc(1, sizeof *s);
+  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "unary state");
+  c->state = s;
+  nncl_dtype t = c->in[0].dtype;
+  int is_int = t != NNCL_FLOAT32;
+  double alpha, beta;
+  NNCL_TRY(unary_params(c, r, &alpha, &beta, &s->dyn_lo, &s->dyn_hi));
   ew_params_set(&s->u.p, is_int, alpha, beta);
   if (is_int && t == NNCL_INT64 && beta >= 9.2e18) s->u.p.l[1] = INT64_MAX;
   const char *expr = is_int ? r->iexpr : r->fexpr;
@@ -153,7 +189,7 @@ static void cost(const struct op_call *c, struct op_cost *o) {
   o->bytes = n * (double)(nncl_dtype_size(c->in[0].dtype) + nncl_dtype_size(c->out[0].dtype));
 }
 
-#define DEF(id, name, fe, ie, kind, an, ad, bn, bd)                                                \
+#define DEF(id, name, fe, ie, kind, fuse, an, ad, bn, bd)                                          \
   const struct op_def op_ew_##id = {.min_in = 1,                                                   \
                                     .max_in = (kind) == EWK_CLIP ? 3 : 1,                          \
                                     .min_out = 1,                                                  \
