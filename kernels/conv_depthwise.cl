@@ -17,7 +17,7 @@
 #define HAS_BIAS 0
 #endif
 #define NR (16 * NV)
-#include "conv_common.cl"
+#include "common/conv.cl"
 
 /* gid0 = tile (oh, ow block) with OWT blocks per row, gid1 = n*K + k (image within the chunk,
    output channel). W is [K][1][R][S] as given (taps are read straight from it). */

@@ -31,7 +31,7 @@
 #define ROWTILE 0
 #endif
 #define NR (16 * NV)
-#include "conv_common.cl"
+#include "common/conv.cl"
 
 /* xp[((n*C + c)*NPH + ph)*HPH*WPH + y*WPH + x] = padded X of image n0+n at phase codes[ph].
    One work-item copies one row (gid0 = y, gid1 = (n*C + c)*NPH + ph): whole rows keep the

@@ -1,4 +1,4 @@
-/* conv_common.cl: what the conv kernels that tile over a padded position grid share: writing a
+/* common/conv.cl: what the conv kernels that tile over a padded position grid share: writing a
    row of NR results back to NCHW with bias and the fused epilogue. Position q of the grid is
    (q / WPH, q % WPH); columns at or past OW and rows at or past OH are padding and dropped.
    Included by conv_direct.cl and conv_depthwise.cl, which define NR (positions per tile). */

@@ -1,4 +1,4 @@
-/* scatter_gather_nd.c: GatherND (batch_dims), ScatterElements (and its opset 9-10 name Scatter)
+/* scatter.c: GatherND (batch_dims), ScatterElements (and its opset 9-10 name Scatter)
    and ScatterND, with reduction none/add/mul (kernels/scatter.cl). int32 or int64 indices,
    negative ones counting from the end; constant indices are range-checked at plan time.
    Scatters copy data into the output, then apply updates without float atomics (scatter.cl):
