@@ -13,6 +13,7 @@
    work-item divides to find its channel.
 
    No -D options: everything is a kernel argument, so the file builds once. */
+#include "common/dims_layout.h"
 #include "common/index.cl"
 
 /* y = (x - mean[p]) / sqrt(var[p] + eps) * scale[p] + bias[p]. Work-item (i, c, n) handles element
@@ -237,43 +238,26 @@ __kernel void norm_lrn(__global const float *x, __global float *y, const uint hw
       beta == 0.75f ? v / (sqrt(base) * sqrt(sqrt(base))) : v / pow(base, beta);
 }
 
-/* Offset of element `e` of a sub-tensor with dims d and strides s (innermost first, rank r). */
-inline uint norm_offset(uint e, const uint *d, const uint *s, const uint r) {
-  if (r == 1) return e * s[0]; /* the usual case once the host merged contiguous dims */
-  uint off = 0;
-  for (uint a = 0; a < r; ++a) {
-    off += (e % d[a]) * s[a];
-    e /= d[a];
-  }
-  return off;
-}
-
-/* MeanVarianceNormalization: one work-group per kept coordinate g (dims kd / strides ks, rank kr)
-   normalises the nred elements over the reduced axes (rd / rs, rank rr):
+/* MeanVarianceNormalization: one work-group per kept coordinate g normalises the nred elements
+   over the reduced axes (meta: the SPLIT_* layout of common/dims_layout.h):
    y = (x - mean) / (sqrt(var) + 1e-9), ONNX's function body. Variance takes a second pass over
    the deviations (not E[x^2] - E[x]^2, which cancels badly when the mean is large). Grid: one
    group of local size per kept coordinate. */
-__kernel void norm_mvn(__global const float *x, __global float *y, const uint nred, const uint8 kd,
-                       const uint8 ks, const uint kr, const uint8 rd, const uint8 rs, const uint rr,
-                       __local float *scratch) {
+__kernel void norm_mvn(__global const float *x, __global float *y, const uint nred,
+                       __constant uint *meta, __local float *scratch) {
   const uint g = get_group_id(0), lid = get_local_id(0), ls = get_local_size(0);
-  uint kdv[8], ksv[8], rdv[8], rsv[8];
-  vstore8(kd, 0, kdv);
-  vstore8(ks, 0, ksv);
-  vstore8(rd, 0, rdv);
-  vstore8(rs, 0, rsv);
-  const uint base = norm_offset(g, kdv, ksv, kr);
+  const uint base = split_offset(g, meta, SPLIT_KEPT_RANK);
   float s = 0.0f;
-  for (uint e = lid; e < nred; e += ls) s += x[base + norm_offset(e, rdv, rsv, rr)];
+  for (uint e = lid; e < nred; e += ls) s += x[base + split_offset(e, meta, SPLIT_RED_RANK)];
   const float mean = norm_group_sum(s, scratch) / (float)nred;
   s = 0.0f;
   for (uint e = lid; e < nred; e += ls) {
-    const float d = x[base + norm_offset(e, rdv, rsv, rr)] - mean;
+    const float d = x[base + split_offset(e, meta, SPLIT_RED_RANK)] - mean;
     s += d * d;
   }
   const float inv = 1.0f / (sqrt(norm_group_sum(s, scratch) / (float)nred) + 1e-9f);
   for (uint e = lid; e < nred; e += ls) {
-    const uint p = base + norm_offset(e, rdv, rsv, rr);
+    const uint p = base + split_offset(e, meta, SPLIT_RED_RANK);
     y[p] = (x[p] - mean) * inv;
   }
 }

@@ -13,12 +13,15 @@
 static void check_loss(int sce) {
   uint32_t st = sce ? 41 : 43;
   for (int t = 0; t < 24; t++) {
-    int sp = (int)tu_rand_int(&st, 0, 3), red = t % 3, has_w = t % 2, n_out = sce ? 1 + (t / 3) % 2 : 1;
+    int sp = (int)tu_rand_int(&st, 0, 3), red = t % 3, has_w = t % 2,
+        n_out = sce ? 1 + (t / 3) % 2 : 1;
     nncl_shape xs = {.rank = 2 + sp}, ts = {.rank = 1 + sp}, ws = {.rank = 1};
     xs.dims[0] = ts.dims[0] = tu_rand_int(&st, 1, 4);
     xs.dims[1] = ws.dims[0] = tu_rand_int(&st, 1, 7);
     for (int i = 0; i < sp; i++) xs.dims[2 + i] = ts.dims[1 + i] = tu_rand_int(&st, 1, 5);
-    int64_t C = xs.dims[1], ii = t % 4 == 0 ? -1 : t % 4 == 1 ? tu_rand_int(&st, 0, C - 1) : INT64_MIN;
+    int64_t C = xs.dims[1], ii = t % 4 == 0   ? -1
+                                 : t % 4 == 1 ? tu_rand_int(&st, 0, C - 1)
+                                              : INT64_MIN;
     int64_t np = nncl_shape_numel(&ts), tg[512];
     for (int64_t i = 0; i < np; i++) {
       tg[i] = tu_rand_int(&st, 0, C - 1);

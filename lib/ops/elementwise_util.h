@@ -4,7 +4,7 @@
 #ifndef NNCL_ELEMENTWISE_UTIL_H
 #define NNCL_ELEMENTWISE_UTIL_H
 
-#include "op.h"
+#include "collapse.h"
 
 /* OpenCL C element type of a dtype ("float", "long", ...), NULL when kernels cannot take it. */
 const char *ew_cl_type(nncl_dtype t);
@@ -31,11 +31,11 @@ nncl_status ew_unary_plan(struct op_call *c, const char *expr, const char *ti, c
 nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem x, cl_mem y,
                              cl_mem lo, cl_mem hi);
 
-/* A broadcast collapsed for elementwise_bcast: meta = rank, dims[8], strides of A, B, C [8 each],
-   innermost first, kept on the device (kernel argument) and on the host (for messages). */
-#define EW_META_LEN 33
+/* A broadcast collapsed for elementwise_bcast: meta in the BCAST_* layout of
+   kernels/common/dims_layout.h, kept on the device (kernel argument) and on the host (for
+   messages). */
 struct ew_bcast {
-  cl_uint meta[EW_META_LEN];
+  cl_uint meta[BCAST_LEN];
   cl_mem meta_mem;
   size_t numel;
   size_t global[3], local[3];

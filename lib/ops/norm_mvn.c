@@ -4,19 +4,21 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "op.h"
-
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
+#include "collapse.h"
 
 struct mvn_plan {
   cl_kernel k;
-  cl_uint nred, nkeep, kr, rr;
-  cl_uint8 kd, ks, rd, rs;
+  cl_mem meta; /* SPLIT_* layout of the kept and reduced dims */
+  cl_uint nred, nkeep;
   size_t local;
 };
+
+static void release(struct op_call *c) {
+  struct mvn_plan *p = c->state;
+  if (p) nncl__buffer_release(p->meta);
+  free(p);
+  c->state = NULL;
+}
 
 static nncl_status mvn_axes(const struct op_call *c, unsigned *mask) {
   static const int64_t def[] = {0, 2, 3};
@@ -55,33 +57,22 @@ static nncl_status mvn_plan(struct op_call *c, size_t *ws) {
     return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
   unsigned mask;
   NNCL_TRY(mvn_axes(c, &mask));
-  int64_t stride = 1;
-  p->nred = p->nkeep = 1;
-  for (int d = s->rank - 1; d >= 0; d--) { /* innermost first; contiguous neighbours merge */
-    int red = (mask >> d) & 1;
-    if (s->dims[d] == 1) continue;
-    if (red && p->rr && p->rs.s[p->rr - 1] * p->rd.s[p->rr - 1] == (cl_uint)stride) {
-      p->rd.s[p->rr - 1] *= (cl_uint)s->dims[d];
-      p->nred *= (cl_uint)s->dims[d];
-    } else if (!red && p->kr && p->ks.s[p->kr - 1] * p->kd.s[p->kr - 1] == (cl_uint)stride) {
-      p->kd.s[p->kr - 1] *= (cl_uint)s->dims[d];
-      p->nkeep *= (cl_uint)s->dims[d];
-    } else if (red) {
-      p->rd.s[p->rr] = (cl_uint)s->dims[d];
-      p->rs.s[p->rr++] = (cl_uint)stride;
-      p->nred *= (cl_uint)s->dims[d];
-    } else {
-      p->kd.s[p->kr] = (cl_uint)s->dims[d];
-      p->ks.s[p->kr++] = (cl_uint)stride;
-      p->nkeep *= (cl_uint)s->dims[d];
-    }
-    stride *= s->dims[d];
-  }
+  int red[NNCL_MAX_RANK];
+  for (int d = 0; d < s->rank; d++) red[d] = (mask >> d) & 1;
+  struct collapse cl;
+  collapse_reduction(s, red, &cl);
+  cl_uint meta[SPLIT_LEN];
+  size_t kept, reduced;
+  collapse_split(&cl, meta, &kept, &reduced);
+  p->nkeep = (cl_uint)kept;
+  p->nred = (cl_uint)reduced;
   if (nncl_shape_numel(s) == 0) p->nkeep = 0;
   size_t l = op_local_1d(c), pow2 = 1;
   while (pow2 * 2 <= l) pow2 *= 2;
   while (pow2 > 1 && pow2 / 2 >= p->nred) pow2 /= 2; /* small groups for short lines */
   p->local = pow2;
+  NNCL_TRY(nncl__buffer_from_host(c->ctx, meta, sizeof meta, "MeanVarianceNormalization dims",
+                                  &p->meta));
   return nncl__kernel_get(c->ctx, "norm", NULL, "norm_mvn", &p->k);
 }
 
@@ -90,8 +81,7 @@ static nncl_status mvn_enqueue(struct op_call *c) {
   if (!p->nkeep) return NNCL_OK;
   size_t g = (size_t)p->nkeep * p->local, l = p->local;
   return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nred), NNCL_ARG(p->kd), NNCL_ARG(p->ks),
-                     NNCL_ARG(p->kr), NNCL_ARG(p->rd), NNCL_ARG(p->rs), NNCL_ARG(p->rr),
+                     NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nred), NNCL_ARG(p->meta),
                      NNCL_LOCAL(p->local * sizeof(float)));
 }
 
