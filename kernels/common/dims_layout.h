@@ -26,7 +26,7 @@
 #define SPLIT_RED_STRIDES (2 + 3 * DIMS_MAX)
 #define SPLIT_LEN (2 + 4 * DIMS_MAX)
 
-#ifdef __OPENCL_VERSION__
+#if defined(__OPENCL_VERSION__) || defined(__OPENCL_C_VERSION__)
 /* Offset of element e of the sub-tensor whose rank, dims and strides sit at meta[rank_at],
    meta[rank_at + 1 ..] and meta[rank_at + 1 + DIMS_MAX ..] (SPLIT_KEPT_RANK or SPLIT_RED_RANK). */
 inline uint split_offset(uint e, __constant const uint *meta, const uint rank_at) {

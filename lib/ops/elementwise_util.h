@@ -49,7 +49,8 @@ void ew_bcast_release(struct ew_bcast *b);
 nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
                              cl_mem A, cl_mem B, cl_mem C, cl_mem Y, const struct ew_params *p);
 
-/* "-DTP=float" or "-DTP=long" etc. appended to build options. */
+/* Stores alpha and beta as float and as int64 (truncated); is_long says which pair the launch
+   passes, matching the kernel's TP (float or long). */
 void ew_params_set(struct ew_params *p, int is_long, double alpha, double beta);
 
 #endif

@@ -26,11 +26,6 @@ struct idx_plan {
 #define CUMSUM_GROUP_MIN_N 1024
 #define CUMSUM_GROUP_MAX_LINES 256
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static nncl_status new_plan(struct op_call *c, struct idx_plan **out) {
   struct idx_plan *p = calloc(1, sizeof *p);
   if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s plan", c->op_type);
@@ -145,20 +140,9 @@ const struct op_def op_trilu = {.min_in = 1,
                                 .infer = trilu_infer,
                                 .plan = trilu_plan,
                                 .enqueue = trilu_enqueue,
-                                .release = release};
+                                .release = op_release_state};
 
 /* ---- EyeLike ---- */
-static nncl_dtype from_onnx(int64_t t) {
-  switch (t) {
-  case 1: return NNCL_FLOAT32;
-  case 2: return NNCL_UINT8;
-  case 3: return NNCL_INT8;
-  case 6: return NNCL_INT32;
-  case 7: return NNCL_INT64;
-  case 9: return NNCL_BOOL;
-  default: return NNCL_UNDEFINED;
-  }
-}
 
 static nncl_status eyelike_infer(struct op_call *c) {
   char sa[128];
@@ -166,7 +150,7 @@ static nncl_status eyelike_infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_SHAPE, "input %s must have rank 2",
                     OP_SHAPE_STR(&c->in[0].shape, sa));
   int64_t dt = op_attr_int(c, "dtype", -1);
-  nncl_dtype t = dt < 0 ? c->in[0].dtype : from_onnx(dt);
+  nncl_dtype t = dt < 0 ? c->in[0].dtype : nncl__dtype_from_onnx(dt);
   if (!ew_cl_type(t))
     return op_error(c, NNCL_ERR_UNSUPPORTED,
                     "output type %s (dtype=%lld) is not supported (float32, uint8, int8, int32, "
@@ -209,7 +193,7 @@ const struct op_def op_eyelike = {.min_in = 1,
                                   .infer = eyelike_infer,
                                   .plan = eyelike_plan,
                                   .enqueue = eyelike_enqueue,
-                                  .release = release,
+                                  .release = op_release_state,
                                   .cost = cost_write_only};
 
 /* ---- OneHot ---- */
@@ -271,7 +255,7 @@ const struct op_def op_onehot = {.min_in = 3,
                                  .infer = onehot_infer,
                                  .plan = onehot_plan,
                                  .enqueue = onehot_enqueue,
-                                 .release = release,
+                                 .release = op_release_state,
                                  .cost = cost_write_only};
 
 /* ---- CumSum and Hardmax ---- */
@@ -354,7 +338,7 @@ const struct op_def op_cumsum = {.min_in = 2,
                                  .infer = line_infer,
                                  .plan = line_plan,
                                  .enqueue = line_enqueue,
-                                 .release = release};
+                                 .release = op_release_state};
 const struct op_def op_hardmax = {.min_in = 1,
                                   .max_in = 1,
                                   .min_out = 1,
@@ -362,7 +346,7 @@ const struct op_def op_hardmax = {.min_in = 1,
                                   .infer = line_infer,
                                   .plan = line_plan,
                                   .enqueue = line_enqueue,
-                                  .release = release};
+                                  .release = op_release_state};
 
 /* ---- TopK ---- */
 static nncl_status topk_k(const struct op_call *c, int64_t *k) {
@@ -453,5 +437,5 @@ const struct op_def op_topk = {.min_in = 1,
                                .infer = topk_infer,
                                .plan = topk_plan,
                                .enqueue = topk_enqueue,
-                               .release = release,
+                               .release = op_release_state,
                                .cost = topk_cost};

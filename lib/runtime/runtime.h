@@ -120,6 +120,9 @@ nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t by
                                    const char *what, cl_mem *out);
 void nncl__buffer_release(cl_mem m);
 
+/* The dtype of an ONNX TensorProto.DataType code, the numbering models and the Cast / EyeLike
+   attributes use (tensor.c); NNCL_UNDEFINED for types nncl does not hold. */
+nncl_dtype nncl__dtype_from_onnx(int64_t code);
 /* cl_mem behind a public tensor (tensor.c). */
 cl_mem nncl__tensor_mem(const nncl_tensor *t);
 
