@@ -9,15 +9,7 @@
    -D NV=2        16-float vectors of positions per work-item
    -D HAS_BIAS=0|1
    plus the epilogue options of common/epilogue.cl. */
-
-#ifndef NV
-#define NV 2
-#endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
-#define NR (16 * NV)
-#include "conv_common.cl"
+#include "common/conv.cl"
 
 /* gid0 = tile (oh, ow block) with OWT blocks per row, gid1 = n*K + k (image within the chunk,
    output channel). W is [K][1][R][S] as given (taps are read straight from it). */
@@ -59,27 +51,5 @@ __kernel void conv_depthwise_main(__global const float *xp, __global const float
 #else
   const float bk = 0.0f;
 #endif
-  const long o = yoff + (((long)n * K + k) * OH + oh) * OW + ow0;
-  if (ow0 + NR <= OW) {
-#pragma unroll
-    for (int j = 0; j < NV; j++) {
-#if HAS_RES
-      const float16 r = vload16(j, res + o);
-#else
-      const float16 r = (float16)0.0f;
-#endif
-      vstore16(epi_apply16(acc[j] + bk, r), j, y + o);
-    }
-    return;
-  }
-  float v[NR];
-#pragma unroll
-  for (int j = 0; j < NV; j++) vstore16(acc[j], j, v);
-  for (int j = 0; j < OW - ow0; j++) {
-#if HAS_RES
-    y[o + j] = epi_apply(v[j] + bk, res[o + j]);
-#else
-    y[o + j] = epi_apply(v[j] + bk, 0.0f);
-#endif
-  }
+  conv_store_row(y, res, yoff + (((long)n * K + k) * OH + oh) * OW + ow0, acc, bk, OW - ow0);
 }

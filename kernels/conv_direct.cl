@@ -16,22 +16,12 @@
    -D ROWTILE=0|1 tiles are runs of one output row (OWT per row) and full ones store whole vectors;
                   0: tiles run through the flattened grid (less padding waste on small maps)
    plus common/epilogue.cl's options (ACT_EXPR, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
+#include "common/conv.cl"
 #include "common/index.cl"
 
-#ifndef MR
-#define MR 8
-#endif
-#ifndef NV
-#define NV 2
-#endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
 #ifndef ROWTILE
 #define ROWTILE 0
 #endif
-#define NR (16 * NV)
-#include "conv_common.cl"
 
 /* xp[((n*C + c)*NPH + ph)*HPH*WPH + y*WPH + x] = padded X of image n0+n at phase codes[ph].
    One work-item copies one row (gid0 = y, gid1 = (n*C + c)*NPH + ph): whole rows keep the
@@ -110,10 +100,7 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
   const long xbase = xoff + ((long)n * C + (long)g * CG) * CS + q0;
   __global const float *a = wp + woff + (long)gm * CG * NTAPS * MR;
   float16 acc[MR][NV];
-#pragma unroll
-  for (int i = 0; i < MR; i++)
-#pragma unroll
-    for (int j = 0; j < NV; j++) acc[i][j] = (float16)0.0f;
+  conv_tile_zero(acc);
   const int fast = xbase + (long)(CG - 1) * CS + MAXOFF + NR <= xlen;
   if (fast) {
     for (int c = 0; c < CG; c++) {
@@ -123,12 +110,7 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
         float16 b[NV];
 #pragma unroll
         for (int j = 0; j < NV; j++) b[j] = vload16(j, xt);
-#pragma unroll
-        for (int i = 0; i < MR; i++) {
-          const float16 ai = (float16)a[i];
-#pragma unroll
-          for (int j = 0; j < NV; j++) acc[i][j] = fma(ai, b[j], acc[i][j]);
-        }
+        conv_tile_fma(acc, a, b);
         a += MR;
       }
     }
@@ -142,12 +124,7 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
         float16 b[NV];
 #pragma unroll
         for (int j = 0; j < NV; j++) b[j] = vload16(j, bb);
-#pragma unroll
-        for (int i = 0; i < MR; i++) {
-          const float16 ai = (float16)a[i];
-#pragma unroll
-          for (int j = 0; j < NV; j++) acc[i][j] = fma(ai, b[j], acc[i][j]);
-        }
+        conv_tile_fma(acc, a, b);
         a += MR;
       }
     }
@@ -164,29 +141,7 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
     const float bk = 0.0f;
 #endif
 #if ROWTILE
-    const long o = yoff + (((long)n * K + k) * OH + oh0) * OW + ow0;
-    if (ow0 + NR <= OW) {
-#pragma unroll
-      for (int j = 0; j < NV; j++) {
-#if HAS_RES
-        const float16 r = vload16(j, res + o);
-#else
-        const float16 r = (float16)0.0f;
-#endif
-        vstore16(epi_apply16(acc[i][j] + bk, r), j, y + o);
-      }
-      continue;
-    }
-    float v[NR];
-#pragma unroll
-    for (int j = 0; j < NV; j++) vstore16(acc[i][j], j, v);
-    for (int j = 0; j < OW - ow0; j++) {
-#if HAS_RES
-      y[o + j] = epi_apply(v[j] + bk, res[o + j]);
-#else
-      y[o + j] = epi_apply(v[j] + bk, 0.0f);
-#endif
-    }
+    conv_store_row(y, res, yoff + (((long)n * K + k) * OH + oh0) * OW + ow0, acc[i], bk, OW - ow0);
 #else
     float v[NR];
 #pragma unroll

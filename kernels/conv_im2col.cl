@@ -6,11 +6,7 @@
    Options:
    -D HAS_BIAS=0|1
    plus the epilogue options of common/epilogue.cl. */
-#include "common/epilogue.cl"
-
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
+#include "common/conv.cl"
 
 /* col[n][(c*R + r)*S + s][oh*OW + ow] = X[n0 + n][c][oh*SH + r*DH - PT][ow*SW + s*DW - PL].
    gid0 = oh*OW + ow, gid1 = row (c*R*S + tap), gid2 = image in the chunk. */
@@ -42,19 +38,7 @@ __kernel void conv_im2col_col2im(__global const float *col, __global const float
   const int oh = pix / OW, ow = pix % OW;
   float acc = 0.0f;
   __global const float *ck = col + ((long)n * K + k) * R * S * H * W;
-  for (int r = 0; r < R; r++) {
-    const int ty = oh + PT - r * DH;
-    if (ty < 0 || ty % SH) continue;
-    const int ih = ty / SH;
-    if (ih >= H) continue;
-    for (int s = 0; s < S; s++) {
-      const int tx = ow + PL - s * DW;
-      if (tx < 0 || tx % SW) continue;
-      const int iw = tx / SW;
-      if (iw >= W) continue;
-      acc += ck[((long)(r * S + s) * H + ih) * W + iw];
-    }
-  }
+  CONV_TRANSPOSED_TAPS(oh, ow) acc += ck[((long)(r * S + s) * H + ih) * W + iw];
 #if HAS_BIAS
   acc += bias[k];
 #endif

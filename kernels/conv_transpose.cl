@@ -8,13 +8,10 @@
    -D MT=4        output channels per work-item (vector width of the weight loads: 4)
    -D HAS_BIAS=0|1
    plus the epilogue options of common/epilogue.cl. */
-#include "common/epilogue.cl"
+#include "common/conv.cl"
 
 #ifndef MT
 #define MT 4
-#endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
 #endif
 
 /* gid0 = oh*OW + ow, gid1 = n*G*KB + g*KB + kb (image, group, channel block).
@@ -33,20 +30,10 @@ __kernel void conv_transpose_gather(__global const float *x, __global const floa
   float4 acc = (float4)0.0f;
   __global const float *xg = x + ((long)n * C + (long)g * CG) * H * W;
   __global const float *wg = wp + (long)(g * KB + kb) * R * S * CG * MT;
-  for (int r = 0; r < R; r++) {
-    const int ty = oh + PT - r * DH;
-    if (ty < 0 || ty % SH) continue;
-    const int ih = ty / SH;
-    if (ih >= H) continue;
-    for (int s = 0; s < S; s++) {
-      const int tx = ow + PL - s * DW;
-      if (tx < 0 || tx % SW) continue;
-      const int iw = tx / SW;
-      if (iw >= W) continue;
-      __global const float *xp = xg + (long)ih * W + iw;
-      __global const float *wt = wg + (long)(r * S + s) * CG * MT;
-      for (int c = 0; c < CG; c++) acc = fma((float4)xp[(long)c * H * W], vload4(c, wt), acc);
-    }
+  CONV_TRANSPOSED_TAPS(oh, ow) {
+    __global const float *xp = xg + (long)ih * W + iw;
+    __global const float *wt = wg + (long)(r * S + s) * CG * MT;
+    for (int c = 0; c < CG; c++) acc = fma((float4)xp[(long)c * H * W], vload4(c, wt), acc);
   }
   float a[4];
   vstore4(acc, 0, a);

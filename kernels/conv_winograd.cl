@@ -10,23 +10,13 @@
    -D WM=2|4      output tile size m (ALPHA = m + 2)
    -D MR=8, -D NV=2  gemm register tile (MR rows of U, 16*NV columns of V)
    -D HAS_BIAS=0|1
-   plus the epilogue options of common/epilogue.cl. */
-#include "common/epilogue.cl"
+   plus the epilogue options of common/epilogue.cl (included through common/conv.cl). */
+#include "common/conv.cl"
 
 #ifndef WM
 #define WM 4
 #endif
-#ifndef MR
-#define MR 8
-#endif
-#ifndef NV
-#define NV 2
-#endif
-#ifndef HAS_BIAS
-#define HAS_BIAS 0
-#endif
 #define ALPHA (WM + 2)
-#define NR (16 * NV)
 
 /* B^T applied to ALPHA values at stride st (in place). */
 inline void wino_bt(float *d, const int st) {
@@ -108,20 +98,12 @@ __kernel void conv_winograd_gemm(__global const float *u, __global const float *
   __global const float *a = u + ((long)xi * KT + mt) * C * MR;
   __global const float *b = v + (long)xi * C * PPAD + nt * NR;
   float16 acc[MR][NV];
-#pragma unroll
-  for (int i = 0; i < MR; i++)
-#pragma unroll
-    for (int j = 0; j < NV; j++) acc[i][j] = (float16)0.0f;
+  conv_tile_zero(acc);
   for (int c = 0; c < C; c++) {
     float16 bv[NV];
 #pragma unroll
     for (int j = 0; j < NV; j++) bv[j] = vload16(j, b);
-#pragma unroll
-    for (int i = 0; i < MR; i++) {
-      const float16 ai = (float16)a[i];
-#pragma unroll
-      for (int j = 0; j < NV; j++) acc[i][j] = fma(ai, bv[j], acc[i][j]);
-    }
+    conv_tile_fma(acc, a, bv);
     a += MR;
     b += PPAD;
   }

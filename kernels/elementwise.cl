@@ -13,6 +13,7 @@
    -D NIN=2|3      broadcast-kernel input count (default 2)
    -D DYN_LO=0|1   unary: alpha is read from lo[0] (Clip with a non-constant min input)
    -D DYN_HI=0|1   unary: beta is read from hi[0] (Clip with a non-constant max input) */
+#include "common/dims_layout.h"
 #include "common/index.cl"
 
 #ifndef TI
@@ -92,8 +93,8 @@ __kernel void elementwise_unary(__global const TI *x, __global TO *y, const uint
 inline TO ew_nary_op(TA a, TB b, TC c, TP alpha, TP beta) { return (TO)(OP_EXPR); }
 
 /* Y = f(A, B[, C]) with NumPy broadcasting, on a shape the host has collapsed (adjacent dims
-   merged where every operand allows it, size-1 dims dropped), described by meta[0..32]:
-   rank, then dims[8], and the strides of A, B and C [8 each], innermost first. dims[0] is the
+   merged where every operand allows it, size-1 dims dropped), described by meta in the BCAST_*
+   layout of common/dims_layout.h: rank, dims and the strides of A, B and C, innermost first. dims[0] is the
    contiguous output dim, and each operand's stride there is 1 or 0 (broadcast), so each
    work-item does 4 inner elements with a vector load or one broadcast scalar.
    Global: (ceil(dims[0] / 4), dims[1], product of the outer dims); the outer index is split
@@ -106,8 +107,9 @@ __kernel void elementwise_bcast(__global const TA *A, __global const TB *B,
                                 __global TO *Y, __constant uint *meta, const TP alpha,
                                 const TP beta) {
   const uint i0 = get_global_id(0) * 4u, i1 = get_global_id(1), i2 = get_global_id(2);
-  const uint rank = meta[0];
-  __constant uint *dd = meta + 1, *ta = meta + 9, *tb = meta + 17, *tc = meta + 25;
+  const uint rank = meta[BCAST_RANK];
+  __constant uint *dd = meta + BCAST_DIMS, *ta = meta + BCAST_STRIDES(0),
+                  *tb = meta + BCAST_STRIDES(1), *tc = meta + BCAST_STRIDES(2);
   const uint d0 = dd[0], d1 = dd[1];
   if (i0 >= d0 || i1 >= d1) return;
   uint oa = i1 * ta[1], ob = i1 * tb[1], oc = i1 * tc[1];

@@ -1,5 +1,5 @@
 /* indexing.cl: ops whose output depends on element positions: Trilu, EyeLike, OneHot (pattern
-   fills), the along-one-axis ops CumSum, Hardmax, TopK, and MeanVarianceNormalization.
+   fills) and the along-one-axis ops CumSum, Hardmax and TopK.
    Along-axis ops view their input as [outer, n, inner] with the axis in the middle, so one
    kernel serves every axis and rank; a work-item owns one line (CumSum, Hardmax) or one element
    of a line (TopK), and neighbouring work-items take neighbouring `inner` positions so loads
@@ -146,62 +146,6 @@ __kernel void indexing_topk(__global const T *x, __global T *vals, __global long
     const size_t p = (size_t)o * k * inner + (size_t)rank * inner + i;
     vals[p] = v;
     inds[p] = (long)j;
-  }
-}
-
-/* Offset of element `e` of a sub-tensor with dims d and strides s (innermost first, rank r). */
-inline uint indexing_offset(uint e, const uint *d, const uint *s, const uint r) {
-  if (r == 1) return e * s[0]; /* the usual case once the host merged contiguous dims */
-  uint off = 0;
-  for (uint a = 0; a < r; ++a) {
-    off += (e % d[a]) * s[a];
-    e /= d[a];
-  }
-  return off;
-}
-
-/* Sum of the work-group's v through local memory (local size a power of two); every item gets
-   it. */
-inline float indexing_group_sum(float v, __local float *scratch) {
-  const uint lid = get_local_id(0), ls = get_local_size(0);
-  scratch[lid] = v;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (uint h = ls / 2; h > 0; h /= 2) {
-    if (lid < h) scratch[lid] += scratch[lid + h];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  const float s = scratch[0];
-  barrier(CLK_LOCAL_MEM_FENCE);
-  return s;
-}
-
-/* MeanVarianceNormalization: one work-group per kept coordinate g (dims kd / strides ks, rank kr)
-   normalises the nred elements over the reduced axes (rd / rs, rank rr):
-   y = (x - mean) / (sqrt(var) + 1e-9), ONNX's function body. Variance takes a second pass over
-   the deviations (not E[x^2] - E[x]^2, which cancels badly when the mean is large). Grid: one
-   group of local size per kept coordinate. */
-__kernel void indexing_mvn(__global const float *x, __global float *y, const uint nred,
-                           const uint8 kd, const uint8 ks, const uint kr, const uint8 rd,
-                           const uint8 rs, const uint rr, __local float *scratch) {
-  const uint g = get_group_id(0), lid = get_local_id(0), ls = get_local_size(0);
-  uint kdv[8], ksv[8], rdv[8], rsv[8];
-  vstore8(kd, 0, kdv);
-  vstore8(ks, 0, ksv);
-  vstore8(rd, 0, rdv);
-  vstore8(rs, 0, rsv);
-  const uint base = indexing_offset(g, kdv, ksv, kr);
-  float s = 0.0f;
-  for (uint e = lid; e < nred; e += ls) s += x[base + indexing_offset(e, rdv, rsv, rr)];
-  const float mean = indexing_group_sum(s, scratch) / (float)nred;
-  s = 0.0f;
-  for (uint e = lid; e < nred; e += ls) {
-    const float d = x[base + indexing_offset(e, rdv, rsv, rr)] - mean;
-    s += d * d;
-  }
-  const float inv = 1.0f / (sqrt(indexing_group_sum(s, scratch) / (float)nred) + 1e-9f);
-  for (uint e = lid; e < nred; e += ls) {
-    const uint p = base + indexing_offset(e, rdv, rsv, rr);
-    y[p] = (x[p] - mean) * inv;
   }
 }
 

@@ -1,6 +1,6 @@
 /* norm.cl: normalization kernels for NCHW float32 tensors: BatchNormalization (inference and
    training mode),
-   InstanceNormalization, LayerNormalization and LRN.
+   InstanceNormalization, LayerNormalization, LRN and MeanVarianceNormalization.
 
    Row statistics (instance and layer norm) use one work-group per row and the corrected two-pass
    algorithm: a first pass sums the row for the mean, a second sums squared deviations from it
@@ -13,6 +13,7 @@
    work-item divides to find its channel.
 
    No -D options: everything is a kernel argument, so the file builds once. */
+#include "common/dims_layout.h"
 #include "common/index.cl"
 
 /* y = (x - mean[p]) / sqrt(var[p] + eps) * scale[p] + bias[p]. Work-item (i, c, n) handles element
@@ -235,4 +236,28 @@ __kernel void norm_lrn(__global const float *x, __global float *y, const uint hw
   const float v = xb[(size_t)c * hw];
   y[((size_t)n * channels + c) * hw + i] =
       beta == 0.75f ? v / (sqrt(base) * sqrt(sqrt(base))) : v / pow(base, beta);
+}
+
+/* MeanVarianceNormalization: one work-group per kept coordinate g normalises the nred elements
+   over the reduced axes (meta: the SPLIT_* layout of common/dims_layout.h):
+   y = (x - mean) / (sqrt(var) + 1e-9), ONNX's function body. Variance takes a second pass over
+   the deviations (not E[x^2] - E[x]^2, which cancels badly when the mean is large). Grid: one
+   group of local size per kept coordinate. */
+__kernel void norm_mvn(__global const float *x, __global float *y, const uint nred,
+                       __constant uint *meta, __local float *scratch) {
+  const uint g = get_group_id(0), lid = get_local_id(0), ls = get_local_size(0);
+  const uint base = split_offset(g, meta, SPLIT_KEPT_RANK);
+  float s = 0.0f;
+  for (uint e = lid; e < nred; e += ls) s += x[base + split_offset(e, meta, SPLIT_RED_RANK)];
+  const float mean = norm_group_sum(s, scratch) / (float)nred;
+  s = 0.0f;
+  for (uint e = lid; e < nred; e += ls) {
+    const float d = x[base + split_offset(e, meta, SPLIT_RED_RANK)] - mean;
+    s += d * d;
+  }
+  const float inv = 1.0f / (sqrt(norm_group_sum(s, scratch) / (float)nred) + 1e-9f);
+  for (uint e = lid; e < nred; e += ls) {
+    const uint p = base + split_offset(e, meta, SPLIT_RED_RANK);
+    y[p] = (x[p] - mean) * inv;
+  }
 }

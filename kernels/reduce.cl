@@ -15,6 +15,7 @@
    -D ARG_MIN=0|1    arg kernels: ArgMin instead of ArgMax
    -D SELECT_LAST=0|1  arg kernels: ties go to the last index instead of the first
    -D COL_SPAN=n     columns per work-item of reduce_cols_span (default 512) */
+#include "common/dims_layout.h"
 #include "common/index.cl"
 
 #ifndef RED
@@ -228,29 +229,15 @@ __kernel void reduce_cols_partials(__global const acc_t *part, __global T *y, co
   y[id] = acc_final(acc, R);
 }
 
-/* One work-item per output. meta: kept rank, kept dims[8], kept input strides[8], reduced rank,
-   reduced dims[8], reduced input strides[8]; innermost first. */
+/* One work-item per output. meta: the SPLIT_* layout of common/dims_layout.h (kept and reduced
+   dims and input strides). */
 __kernel void reduce_general(__global const T *x, __global T *y, __constant uint *meta,
                              const uint items, const uint R) {
   const uint id = get_global_id(0);
   GUARD(id, items);
-  const uint kr = meta[0], rr = meta[17];
-  uint rem = id, base = 0;
-  for (uint k = 0; k < kr; k++) {
-    const uint d = meta[1 + k];
-    base += (rem % d) * meta[9 + k];
-    rem /= d;
-  }
+  const uint base = split_offset(id, meta, SPLIT_KEPT_RANK);
   acc_t acc = ACC_INIT;
-  for (uint r = 0; r < R; r++) {
-    uint q = r, off = base;
-    for (uint k = 0; k < rr; k++) {
-      const uint d = meta[18 + k];
-      off += (q % d) * meta[26 + k];
-      q /= d;
-    }
-    acc = acc_add(acc, x[off]);
-  }
+  for (uint r = 0; r < R; r++) acc = acc_add(acc, x[base + split_offset(r, meta, SPLIT_RED_RANK)]);
   y[id] = acc_final(acc, R);
 }
 

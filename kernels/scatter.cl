@@ -1,4 +1,4 @@
-/* scatter.cl: GatherND, ScatterElements/Scatter and ScatterND (lib/ops/scatter_gather_nd.c).
+/* scatter.cl: GatherND, ScatterElements/Scatter and ScatterND (lib/ops/scatter.c).
    Index types: _i32 (int) and _i64 (long); negative indices count from the end; an index still
    out of range reads zero bits (GatherND) or is skipped (scatters): the host rejects constant
    out-of-range indices, and a device cannot report an error without a host round trip.

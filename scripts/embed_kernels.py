@@ -3,7 +3,7 @@
 
 usage: embed_kernels.py OUTPUT.c KERNEL_ROOT FILE.cl...
 Each file is stored under its path relative to KERNEL_ROOT ("conv_direct.cl",
-"common/math.cl"); nncl__embedded_source(name) returns its text.
+"common/index.cl"); nncl__embedded_source(name) returns its text.
 """
 import os
 import sys

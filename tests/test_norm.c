@@ -1,9 +1,12 @@
-/* test_norm.c: BatchNormalization, InstanceNormalization, LayerNormalization and LRN against the
-   double-precision references in tests/ref/norm_ref.c on awkward shapes (odd sizes, batch 3, 1x1
-   images, rows longer than a work-group, data far from zero mean, empty batch).
+/* test_norm.c: BatchNormalization (inference and training mode), InstanceNormalization,
+   LayerNormalization, LRN and MeanVarianceNormalization against the double-precision references in
+   tests/ref/norm_ref.c on awkward shapes (odd sizes, batch 3, 1x1 images, rows longer than a
+   work-group, data far from zero mean, empty batch, random axes).
    Tolerances: BatchNorm and LRN rtol 1e-5 atol 1e-6 (one rounding chain per element); instance and
    layer norm rtol/atol 1e-4 with unit-variance data (float32 Welford statistics against two-pass
-   double), also for data offset by +100 where a naive sum-of-squares loses every digit. */
+   double), also for data offset by +100 where a naive sum-of-squares loses every digit;
+   MeanVarianceNormalization 1e-4 relative + 1e-4 absolute (float two-pass vs double); training-mode
+   BatchNorm as stated at its test. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +60,7 @@ Test(norm, batchnorm_errors) {
   const char *msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "scale") && strstr(msg, "[4]") && strstr(msg, "[2, 3, 4, 4]"), "%s", msg);
   const nncl_array *good[] = {&x, &p3, &p3, &p3, &p3};
-  /* training mode is supported at opset 14+ (tests/test_ops2c.c); the opset 9-13 saved-statistics
+  /* training mode is supported at opset 14+ (Test(batchnorm_train, ...) below); the opset 9-13 saved-statistics
      outputs are not */
   struct nncl__attr train[] = {A_INT("training_mode", 1)};
   nncl_array outs[3];
@@ -200,3 +203,67 @@ Test(norm, lrn) {
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "size"));
   nncl_array_free(&x);
 }
+
+/* ---- MeanVarianceNormalization ---- */
+Test(mvn, default_and_random_axes) {
+  uint32_t st = 71;
+  for (int t = 0; t < 8; t++) {
+    nncl_shape s = tu_rand_shape(&st, t == 0 ? 4 : 1 + t % 4, 1, 33);
+    nncl_array x = tu_rand(500 + (uint32_t)t, s.rank, s.dims), out;
+    float *px = x.data;
+    int64_t n = nncl_shape_numel(&s);
+    for (int64_t i = 0; i < n; i++) px[i] = px[i] * 3.0f + 10.0f; /* a mean far from 0 */
+    unsigned mask = 0;
+    int64_t axes[NNCL_MAX_RANK];
+    int na = 0;
+    for (int d = 0; d < s.rank; d++)
+      if (tu_xorshift(&st) % 2 || (d == s.rank - 1 && na == 0)) {
+        axes[na++] = d - (d % 2 ? s.rank : 0); /* some negative */
+        mask |= 1u << d;
+      }
+    struct nncl__attr at[] = {{.name = "axes", .type = ATTR_INTS, .ints = axes, .n = na}};
+    if (t == 0) mask = 1u | 4u | 8u; /* default axes [0, 2, 3] */
+    const nncl_array *in[] = {&x};
+    tu_run_op("MeanVarianceNormalization", 13, at, t == 0 ? 0 : 1, 1, in, 1, &out);
+    float *want = malloc((size_t)n * sizeof *want);
+    norm_ref_mvn(px, s.rank, s.dims, mask, want);
+    char what[64];
+    snprintf(what, sizeof what, "MVN rank %d axes mask %#x", s.rank, mask);
+    tu_assert_close((const float *)out.data, want, (size_t)n, 1e-4, 1e-4, what);
+    free(want);
+    nncl_array_free(&out);
+    nncl_array_free(&x);
+  }
+}
+
+/* BatchNormalization training_mode = 1 vs the double-precision reference: rtol 1e-4, atol 1e-5
+   (float accumulation over up to n * plane elements per channel). */
+static void bn_train_case(int64_t n, int64_t c, int64_t h, int64_t w, int n_out, float momentum,
+                          uint32_t seed) {
+  nncl_array x = TU_RAND(seed, n, c, h, w);
+  tu_fill(x.data, (size_t)(n * c * h * w), seed, -3.0f, 5.0f); /* mean far from 0 */
+  nncl_array sc = TU_RAND(seed + 1, c), b = TU_RAND(seed + 2, c), m = TU_RAND(seed + 3, c);
+  nncl_array v = TU_RAND(seed + 4, c);
+  tu_fill(v.data, (size_t)c, seed + 4, 0.5f, 2.0f);
+  const struct nncl__attr at[] = {A_INT("training_mode", 1), A_FLOAT("momentum", momentum),
+                                  A_FLOAT("epsilon", 1e-3f)};
+  const nncl_array *in[] = {&x, &sc, &b, &m, &v};
+  nncl_array out[3];
+  tu_run_op("BatchNormalization", 15, at, 3, 5, in, n_out, out);
+  int64_t total = n * c * h * w;
+  float *y = malloc(sizeof(float) * (size_t)total), *rm = malloc(sizeof(float) * (size_t)c);
+  float *rv = malloc(sizeof(float) * (size_t)c);
+  norm_ref_batch_train(x.data, n, c, h * w, sc.data, b.data, m.data, v.data, 1e-3f, momentum, y, rm,
+                       rv);
+  tu_assert_close((float *)out[0].data, y, (size_t)total, 1e-4, 1e-5, "BatchNormalization Y");
+  if (n_out > 1) tu_assert_close((float *)out[1].data, rm, (size_t)c, 1e-4, 1e-5, "running_mean");
+  if (n_out > 2) tu_assert_close((float *)out[2].data, rv, (size_t)c, 1e-4, 1e-5, "running_var");
+  free(y), free(rm), free(rv);
+  nncl_array_free(&x), nncl_array_free(&sc), nncl_array_free(&b), nncl_array_free(&m),
+      nncl_array_free(&v);
+  for (int i = 0; i < n_out; ++i) nncl_array_free(&out[i]);
+}
+
+Test(batchnorm_train, odd_shape_three_outputs) { bn_train_case(3, 5, 7, 9, 3, 0.9f, 91); }
+Test(batchnorm_train, large_plane_y_and_mean_only) { bn_train_case(2, 3, 61, 67, 2, 0.5f, 92); }
+Test(batchnorm_train, one_by_one_planes) { bn_train_case(17, 4, 1, 1, 3, 0.99f, 93); }

@@ -102,3 +102,78 @@ void tu_set_option(const char *key, const char *value) {
   cr_assert_eq(st, NNCL_OK, "option %s=%s: %s", key, value ? value : "(default)",
                nncl_context_last_error(tu_ctx()));
 }
+
+uint32_t tu_xorshift(uint32_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+int64_t tu_rand_int(uint32_t *s, int64_t lo, int64_t hi) {
+  return lo + (int64_t)(tu_xorshift(s) % (uint32_t)(hi - lo + 1));
+}
+
+nncl_shape tu_rand_shape(uint32_t *s, int rank, int64_t lo, int64_t hi) {
+  nncl_shape sh = {.rank = rank};
+  static const int64_t awkward[] = {1, 2, 3, 5, 7, 13, 17, 31, 33};
+  for (int d = 0; d < rank; d++) {
+    int64_t v = awkward[tu_xorshift(s) % 9];
+    sh.dims[d] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return sh;
+}
+
+nncl_array tu_ints(nncl_dtype dt, const nncl_shape *s, const int64_t *v) {
+  nncl_array a;
+  cr_assert_eq(nncl_array_alloc(&a, dt, s), NNCL_OK);
+  for (int64_t i = 0; i < nncl_shape_numel(s); i++) {
+    if (dt == NNCL_INT64)
+      ((int64_t *)a.data)[i] = v[i];
+    else
+      ((int32_t *)a.data)[i] = (int32_t)v[i];
+  }
+  return a;
+}
+
+nncl_array tu_int_rand(nncl_dtype dt, uint32_t seed, int rank, const int64_t *dims, int lo,
+                       int hi) {
+  nncl_array a = tu_zeros(dt, rank, dims);
+  int64_t n = nncl_shape_numel(&a.shape);
+  uint32_t s = seed * 2654435761u + 1;
+  for (int64_t i = 0; i < n; ++i) {
+    int v = (int)tu_rand_int(&s, lo, hi);
+    if (dt == NNCL_UINT8)
+      ((uint8_t *)a.data)[i] = (uint8_t)v;
+    else if (dt == NNCL_INT8)
+      ((int8_t *)a.data)[i] = (int8_t)v;
+    else
+      ((int32_t *)a.data)[i] = v;
+  }
+  return a;
+}
+
+int tu_qmin(nncl_dtype t) { return t == NNCL_INT8 ? -128 : 0; }
+int tu_qmax(nncl_dtype t) { return t == NNCL_INT8 ? 127 : 255; }
+
+int32_t *tu_widen(const nncl_array *a) {
+  int64_t n = nncl_shape_numel(&a->shape);
+  int32_t *v = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+  cr_assert(v);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = a->dtype == NNCL_UINT8  ? ((const uint8_t *)a->data)[i]
+           : a->dtype == NNCL_INT8 ? ((const int8_t *)a->data)[i]
+                                   : ((const int32_t *)a->data)[i];
+  return v;
+}
+
+void tu_assert_ints(const nncl_array *got, nncl_dtype dt, const int32_t *want, int64_t n,
+                    const char *what) {
+  cr_assert_eq(got->dtype, dt, "%s: dtype %s", what, nncl_dtype_name(got->dtype));
+  cr_assert_eq(nncl_shape_numel(&got->shape), n, "%s: element count", what);
+  int32_t *g = tu_widen(got);
+  for (int64_t i = 0; i < n; ++i)
+    cr_assert_eq(g[i], want[i], "%s: element %lld is %d, expected %d", what, (long long)i, g[i],
+                 want[i]);
+  free(g);
+}

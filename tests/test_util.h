@@ -56,5 +56,27 @@ nncl_status tu_try_op(const char *op_type, int opset, const struct nncl__attr *a
 /* Sets an option on the test context (value NULL: back to its default), asserting success. Tests
    that force an algorithm set it before the op plans and reset it after. */
 void tu_set_option(const char *key, const char *value);
+/* Random test choices (shapes, indices, axes): one xorshift32 step on *s, and a uniform integer in
+   [lo, hi] from one step. */
+uint32_t tu_xorshift(uint32_t *s);
+int64_t tu_rand_int(uint32_t *s, int64_t lo, int64_t hi);
+/* A shape of `rank` dims drawn from awkward sizes (1, 2, 3, 5, 7, 13, 17, 31, 33) clamped to
+   [lo, hi]. */
+nncl_shape tu_rand_shape(uint32_t *s, int rank, int64_t lo, int64_t hi);
+/* An int64 or int32 array of shape s holding v. */
+nncl_array tu_ints(nncl_dtype dt, const nncl_shape *s, const int64_t *v);
+
+/* Integer tensors (quantized data): random integers in [lo, hi] as a uint8 / int8 / int32 array
+   from a fixed seed; the range of a quantized type; an array widened to int32 (malloc'd); and an
+   exact comparison naming the first differing element. */
+nncl_array tu_int_rand(nncl_dtype dt, uint32_t seed, int rank, const int64_t *dims, int lo, int hi);
+#define TU_INT_RAND(dt, seed, lo, hi, ...)                                                         \
+  tu_int_rand((dt), (seed), (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),             \
+              (int64_t[]){__VA_ARGS__}, (lo), (hi))
+int tu_qmin(nncl_dtype t);
+int tu_qmax(nncl_dtype t);
+int32_t *tu_widen(const nncl_array *a);
+void tu_assert_ints(const nncl_array *got, nncl_dtype dt, const int32_t *want, int64_t n,
+                    const char *what);
 
 #endif

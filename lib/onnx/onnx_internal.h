@@ -19,8 +19,6 @@
    unpacker recurses once per level, so a hostile file could otherwise exhaust the stack. */
 #define ONNX_MAX_NESTING 64
 
-/* nncl dtype of an ONNX TensorProto.DataType, or NNCL_UNDEFINED when nncl has none. */
-nncl_dtype onnx_dtype_to_nncl(int32_t onnx_type);
 /* ONNX TensorProto.DataType of an nncl dtype (0 for NNCL_UNDEFINED). */
 int32_t onnx_dtype_from_nncl(nncl_dtype dt);
 /* Name of an ONNX TensorProto.DataType ("double", "string", ...), for messages. */

@@ -93,7 +93,7 @@ static nncl_status load_inputs(struct loader *L, const Onnx__GraphProto *g) {
                          L->file, v->name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     int32_t et = tt->has_elem_type ? tt->elem_type : 0;
-    nncl_dtype dt = onnx_dtype_to_nncl(et);
+    nncl_dtype dt = nncl__dtype_from_onnx(et);
     if (dt == NNCL_UNDEFINED)
       return nncl__error(
           L->ctx, et ? NNCL_ERR_DTYPE : NNCL_ERR_FORMAT,

@@ -33,19 +33,6 @@ enum {
   OT_BFLOAT16 = 16
 };
 
-nncl_dtype onnx_dtype_to_nncl(int32_t t) {
-  switch (t) {
-  case OT_FLOAT: return NNCL_FLOAT32;
-  case OT_FLOAT16: return NNCL_FLOAT16;
-  case OT_INT8: return NNCL_INT8;
-  case OT_UINT8: return NNCL_UINT8;
-  case OT_BOOL: return NNCL_BOOL;
-  case OT_INT32: return NNCL_INT32;
-  case OT_INT64: return NNCL_INT64;
-  default: return NNCL_UNDEFINED;
-  }
-}
-
 int32_t onnx_dtype_from_nncl(nncl_dtype dt) {
   switch (dt) {
   case NNCL_FLOAT32: return OT_FLOAT;
@@ -212,7 +199,7 @@ nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t,
   memset(out, 0, sizeof *out);
   if (!t) return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: missing tensor", where);
   int32_t ot = t->has_data_type ? t->data_type : OT_UNDEFINED;
-  nncl_dtype dt = onnx_dtype_to_nncl(ot);
+  nncl_dtype dt = nncl__dtype_from_onnx(ot);
   if (dt == NNCL_UNDEFINED)
     return nncl__error(ctx, ot == OT_UNDEFINED ? NNCL_ERR_FORMAT : NNCL_ERR_DTYPE,
                        "%s: element type %s (%d) is not supported", where, onnx_dtype_name(ot),

@@ -39,11 +39,6 @@ struct att_state {
   float scale;
 };
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static nncl_status infer(struct op_call *c) {
   char a[128], b[128], d[128];
   for (int i = 0; i < c->n_in; i++)
@@ -202,5 +197,5 @@ const struct op_def op_attention = {.min_in = 3,
                                     .infer = infer,
                                     .plan = plan,
                                     .enqueue = enqueue,
-                                    .release = release,
+                                    .release = op_release_state,
                                     .cost = cost};

@@ -133,7 +133,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
                                                  : 1.0;
     ew_params_set(&st->p, is_int, alpha, 0.0);
   }
-  c->algo = s->steps[0].b.meta[0] == 1 ? "elementwise_bcast_flat" : "elementwise_bcast";
+  c->algo = s->steps[0].b.meta[BCAST_RANK] == 1 ? "elementwise_bcast_flat" : "elementwise_bcast";
   return NNCL_OK;
 }
 

@@ -5,19 +5,6 @@
 
 #include "elementwise_util.h"
 
-/* ONNX TensorProto.DataType codes of the types we convert. */
-static nncl_dtype from_onnx(int64_t code) {
-  switch (code) {
-  case 1: return NNCL_FLOAT32;
-  case 2: return NNCL_UINT8;
-  case 3: return NNCL_INT8;
-  case 6: return NNCL_INT32;
-  case 7: return NNCL_INT64;
-  case 9: return NNCL_BOOL;
-  default: return NNCL_UNDEFINED;
-  }
-}
-
 static nncl_status check_in(struct op_call *c) {
   if (!ew_cl_type(c->in[0].dtype))
     return op_error(c, NNCL_ERR_DTYPE, "input type %s is not supported",
@@ -28,9 +15,9 @@ static nncl_status check_in(struct op_call *c) {
 static nncl_status infer_cast(struct op_call *c) {
   NNCL_TRY(check_in(c));
   int64_t to = op_attr_int(c, "to", -1);
-  nncl_dtype t = from_onnx(to);
+  nncl_dtype t = nncl__dtype_from_onnx(to);
   if (to < 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "attribute 'to' is missing");
-  if (t == NNCL_UNDEFINED)
+  if (!ew_cl_type(t))
     return op_error(c, NNCL_ERR_UNSUPPORTED,
                     "to=%lld is not supported (float32, uint8, int8, int32, int64, bool)",
                     (long long)to);
@@ -72,11 +59,6 @@ static nncl_status enqueue(struct op_call *c) {
   return ew_unary_enqueue(c, c->state, c->in[0].mem, c->out[0].mem, NULL, NULL);
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_cast = {.min_in = 1,
                                .max_in = 1,
                                .min_out = 1,
@@ -84,7 +66,7 @@ const struct op_def op_cast = {.min_in = 1,
                                .infer = infer_cast,
                                .plan = plan,
                                .enqueue = enqueue,
-                               .release = release};
+                               .release = op_release_state};
 const struct op_def op_cast_like = {.min_in = 2,
                                     .max_in = 2,
                                     .min_out = 1,
@@ -92,4 +74,4 @@ const struct op_def op_cast_like = {.min_in = 2,
                                     .infer = infer_cast_like,
                                     .plan = plan,
                                     .enqueue = enqueue,
-                                    .release = release};
+                                    .release = op_release_state};

@@ -22,11 +22,6 @@ static nncl_status parts_alloc(struct op_call *c, int n, struct parts **out) {
   return NNCL_OK;
 }
 
-static void parts_release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 /* The copy between a part of shape `part` at `offset` along `axis` of the joined tensor `whole`.
    into_whole: Concat (part -> whole); else Split (whole -> part). */
 static void part_copy(struct shape_copy *s, nncl_dtype dt, const nncl_shape *part,
@@ -116,7 +111,7 @@ const struct op_def op_concat = {.min_in = 1,
                                  .infer = concat_infer,
                                  .plan = concat_plan,
                                  .enqueue = concat_enqueue,
-                                 .release = parts_release};
+                                 .release = op_release_state};
 
 /* ---- Split ---- */
 /* Lengths of the parts: the split attribute before opset 13, the (constant) input from 13 on,
@@ -218,4 +213,4 @@ const struct op_def op_split = {.value_inputs = 1u << 1,
                                 .infer = split_infer,
                                 .plan = split_plan,
                                 .enqueue = split_enqueue,
-                                .release = parts_release};
+                                .release = op_release_state};

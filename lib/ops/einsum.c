@@ -32,11 +32,6 @@ struct ein_plan {
   cl_long8 oa, ob, ca, cb;
 };
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static int letter(char ch) {
   return ch >= 'a' && ch <= 'z' ? ch - 'a' : ch >= 'A' && ch <= 'Z' ? 26 + ch - 'A' : -1;
 }
@@ -334,5 +329,5 @@ const struct op_def op_einsum = {.min_in = 1,
                                  .infer = ein_infer,
                                  .plan = ein_plan,
                                  .enqueue = ein_enqueue,
-                                 .release = release,
+                                 .release = op_release_state,
                                  .cost = ein_cost};

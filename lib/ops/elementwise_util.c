@@ -73,43 +73,31 @@ nncl_status ew_bcast_plan(const struct op_call *c, const nncl_shape *out, int n,
   size_t numel = (size_t)nncl_shape_numel(out);
   NNCL_TRY(check_fits(c, numel));
   b->numel = numel;
-  /* Per-axis dims and input strides, innermost first, size-1 output axes dropped. */
-  int64_t d[NNCL_MAX_RANK], s[3][NNCL_MAX_RANK];
-  int64_t run[3] = {1, 1, 1};
-  int r = 0;
-  for (int k = out->rank - 1; k >= 0; k--) {
-    int64_t od = out->dims[k];
-    int64_t st[3] = {0, 0, 0};
-    for (int j = 0; j < n; j++) {
+  /* Each input's strides on the output's axes (0 where it broadcasts), then collapsed. */
+  int64_t st[COLLAPSE_MAX_OPERANDS][NNCL_MAX_RANK];
+  for (int j = 0; j < n; j++) {
+    int64_t run = 1;
+    for (int k = out->rank - 1; k >= 0; k--) {
       int ik = k - (out->rank - in[j]->rank);
       int64_t id = ik >= 0 ? in[j]->dims[ik] : 1;
-      st[j] = id == 1 ? 0 : run[j];
-      run[j] *= id;
-    }
-    if (od == 1) continue;
-    /* Merge into the previous (inner) axis when every input walks both as one. */
-    int merge = r > 0;
-    for (int j = 0; merge && j < n; j++)
-      if (st[j] != s[j][r - 1] * d[r - 1]) merge = 0;
-    if (merge) {
-      d[r - 1] *= od;
-    } else {
-      d[r] = od;
-      for (int j = 0; j < n; j++) s[j][r] = st[j];
-      r++;
+      st[j][k] = id == 1 ? 0 : run;
+      run *= id;
     }
   }
-  if (r == 0) { /* a single element */
-    d[0] = 1;
-    for (int j = 0; j < n; j++) s[j][0] = 0;
+  struct collapse cl;
+  collapse_dims(out->rank, out->dims, n, st, NULL, &cl);
+  int r = cl.rank;
+  const int64_t *d = cl.dims;
+  if (r == 0) { /* a single element: one dim of 1, strides 0 */
+    cl.dims[0] = 1;
     r = 1;
   }
-  b->meta[0] = (cl_uint)r;
-  for (int k = 0; k < 8; k++) b->meta[1 + k] = 1; /* the kernel reads dims[1] even at rank 1 */
+  b->meta[BCAST_RANK] = (cl_uint)r;
+  for (int k = 0; k < DIMS_MAX; k++) b->meta[BCAST_DIMS + k] = 1; /* the kernel reads dims[1] */
   size_t outer = 1;
   for (int k = 0; k < r; k++) {
-    b->meta[1 + k] = (cl_uint)d[k];
-    for (int j = 0; j < n; j++) b->meta[9 + 8 * j + k] = (cl_uint)s[j][k];
+    b->meta[BCAST_DIMS + k] = (cl_uint)d[k];
+    for (int j = 0; j < n; j++) b->meta[BCAST_STRIDES(j) + k] = (cl_uint)cl.strides[j][k];
     if (k >= 2) outer *= (size_t)d[k];
   }
   size_t g0 = ((size_t)d[0] + 3) / 4, g1 = r > 1 ? (size_t)d[1] : 1, g2 = outer;

@@ -4,7 +4,7 @@
 #ifndef NNCL_ELEMENTWISE_UTIL_H
 #define NNCL_ELEMENTWISE_UTIL_H
 
-#include "op.h"
+#include "collapse.h"
 
 /* OpenCL C element type of a dtype ("float", "long", ...), NULL when kernels cannot take it. */
 const char *ew_cl_type(nncl_dtype t);
@@ -31,11 +31,11 @@ nncl_status ew_unary_plan(struct op_call *c, const char *expr, const char *ti, c
 nncl_status ew_unary_enqueue(struct op_call *c, const struct ew_unary *u, cl_mem x, cl_mem y,
                              cl_mem lo, cl_mem hi);
 
-/* A broadcast collapsed for elementwise_bcast: meta = rank, dims[8], strides of A, B, C [8 each],
-   innermost first, kept on the device (kernel argument) and on the host (for messages). */
-#define EW_META_LEN 33
+/* A broadcast collapsed for elementwise_bcast: meta in the BCAST_* layout of
+   kernels/common/dims_layout.h, kept on the device (kernel argument) and on the host (for
+   messages). */
 struct ew_bcast {
-  cl_uint meta[EW_META_LEN];
+  cl_uint meta[BCAST_LEN];
   cl_mem meta_mem;
   size_t numel;
   size_t global[3], local[3];
@@ -49,7 +49,8 @@ void ew_bcast_release(struct ew_bcast *b);
 nncl_status ew_bcast_enqueue(struct op_call *c, cl_kernel k, const struct ew_bcast *b, int n,
                              cl_mem A, cl_mem B, cl_mem C, cl_mem Y, const struct ew_params *p);
 
-/* "-DTP=float" or "-DTP=long" etc. appended to build options. */
+/* Stores alpha and beta as float and as int64 (truncated); is_long says which pair the launch
+   passes, matching the kernel's TP (float or long). */
 void ew_params_set(struct ew_params *p, int is_long, double alpha, double beta);
 
 #endif

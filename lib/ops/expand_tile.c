@@ -62,11 +62,6 @@ static nncl_status copy_enqueue(struct op_call *c) {
   return shape_copy_enqueue(c, c->state, c->in[0].mem, c->out[0].mem);
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_expand = {.value_inputs = 1u << 1,
                                  .min_in = 2,
                                  .max_in = 2,
@@ -75,7 +70,7 @@ const struct op_def op_expand = {.value_inputs = 1u << 1,
                                  .infer = expand_infer,
                                  .plan = expand_plan,
                                  .enqueue = copy_enqueue,
-                                 .release = release};
+                                 .release = op_release_state};
 
 /* ---- Tile ---- */
 static nncl_status tile_infer(struct op_call *c) {
@@ -122,4 +117,4 @@ const struct op_def op_tile = {.value_inputs = 1u << 1,
                                .infer = tile_infer,
                                .plan = tile_plan,
                                .enqueue = tile_enqueue,
-                               .release = release};
+                               .release = op_release_state};

@@ -45,11 +45,6 @@ static int64_t index_at(const nncl_array *h, int64_t i, int64_t axis_dim) {
   return v < 0 ? v + axis_dim : v;
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 /* ---- Gather ---- */
 static void gather_dims(const struct op_call *c, int axis, int64_t *outer, int64_t *inner) {
   const nncl_shape *d = &c->in[0].shape;
@@ -138,7 +133,7 @@ const struct op_def op_gather = {.min_in = 2,
                                  .infer = gather_infer,
                                  .plan = gather_plan,
                                  .enqueue = gather_enqueue,
-                                 .release = release,
+                                 .release = op_release_state,
                                  .cost = shape_cost_read_as_written};
 
 /* ---- GatherElements ---- */
@@ -222,5 +217,5 @@ const struct op_def op_gather_elements = {.min_in = 2,
                                           .infer = gel_infer,
                                           .plan = gel_plan,
                                           .enqueue = gel_enqueue,
-                                          .release = release,
+                                          .release = op_release_state,
                                           .cost = shape_cost_read_as_written};

@@ -84,11 +84,6 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(s->pad), NNCL_ARG(s->align));
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static void cost(const struct op_call *c, struct op_cost *o) {
   const double taps[3] = {1, 4, 16};
   const char *m = op_attr_str(c, "mode", "bilinear");
@@ -105,5 +100,5 @@ const struct op_def op_grid_sample = {.min_in = 2,
                                       .infer = infer,
                                       .plan = plan,
                                       .enqueue = enqueue,
-                                      .release = release,
+                                      .release = op_release_state,
                                       .cost = cost};

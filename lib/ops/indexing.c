@@ -1,7 +1,6 @@
 /* indexing.c: ops whose output depends on element positions (kernels/indexing.cl): Trilu,
    EyeLike and OneHot fill a pattern; CumSum, Hardmax and TopK work along one axis, seeing the
-   input as [outer, n, inner]. MeanVarianceNormalization (a per-group mean / deviation over any
-   set of axes) lives here too: one small kernel, no reduction family machinery needed.
+   input as [outer, n, inner].
    Scalar inputs that shape the output or pick the axis (Trilu's k, CumSum's axis, TopK's k,
    OneHot's depth) are read at plan time (value_inputs), so a graph input feeding them re-plans
    the node when its value changes. */
@@ -26,11 +25,6 @@ struct idx_plan {
 /* CumSum with few long lines scans each line with a work-group instead of one work-item. */
 #define CUMSUM_GROUP_MIN_N 1024
 #define CUMSUM_GROUP_MAX_LINES 256
-
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
 
 static nncl_status new_plan(struct op_call *c, struct idx_plan **out) {
   struct idx_plan *p = calloc(1, sizeof *p);
@@ -146,20 +140,9 @@ const struct op_def op_trilu = {.min_in = 1,
                                 .infer = trilu_infer,
                                 .plan = trilu_plan,
                                 .enqueue = trilu_enqueue,
-                                .release = release};
+                                .release = op_release_state};
 
 /* ---- EyeLike ---- */
-static nncl_dtype from_onnx(int64_t t) {
-  switch (t) {
-  case 1: return NNCL_FLOAT32;
-  case 2: return NNCL_UINT8;
-  case 3: return NNCL_INT8;
-  case 6: return NNCL_INT32;
-  case 7: return NNCL_INT64;
-  case 9: return NNCL_BOOL;
-  default: return NNCL_UNDEFINED;
-  }
-}
 
 static nncl_status eyelike_infer(struct op_call *c) {
   char sa[128];
@@ -167,7 +150,7 @@ static nncl_status eyelike_infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_SHAPE, "input %s must have rank 2",
                     OP_SHAPE_STR(&c->in[0].shape, sa));
   int64_t dt = op_attr_int(c, "dtype", -1);
-  nncl_dtype t = dt < 0 ? c->in[0].dtype : from_onnx(dt);
+  nncl_dtype t = dt < 0 ? c->in[0].dtype : nncl__dtype_from_onnx(dt);
   if (!ew_cl_type(t))
     return op_error(c, NNCL_ERR_UNSUPPORTED,
                     "output type %s (dtype=%lld) is not supported (float32, uint8, int8, int32, "
@@ -210,7 +193,7 @@ const struct op_def op_eyelike = {.min_in = 1,
                                   .infer = eyelike_infer,
                                   .plan = eyelike_plan,
                                   .enqueue = eyelike_enqueue,
-                                  .release = release,
+                                  .release = op_release_state,
                                   .cost = cost_write_only};
 
 /* ---- OneHot ---- */
@@ -272,7 +255,7 @@ const struct op_def op_onehot = {.min_in = 3,
                                  .infer = onehot_infer,
                                  .plan = onehot_plan,
                                  .enqueue = onehot_enqueue,
-                                 .release = release,
+                                 .release = op_release_state,
                                  .cost = cost_write_only};
 
 /* ---- CumSum and Hardmax ---- */
@@ -355,7 +338,7 @@ const struct op_def op_cumsum = {.min_in = 2,
                                  .infer = line_infer,
                                  .plan = line_plan,
                                  .enqueue = line_enqueue,
-                                 .release = release};
+                                 .release = op_release_state};
 const struct op_def op_hardmax = {.min_in = 1,
                                   .max_in = 1,
                                   .min_out = 1,
@@ -363,7 +346,7 @@ const struct op_def op_hardmax = {.min_in = 1,
                                   .infer = line_infer,
                                   .plan = line_plan,
                                   .enqueue = line_enqueue,
-                                  .release = release};
+                                  .release = op_release_state};
 
 /* ---- TopK ---- */
 static nncl_status topk_k(const struct op_call *c, int64_t *k) {
@@ -454,96 +437,5 @@ const struct op_def op_topk = {.min_in = 1,
                                .infer = topk_infer,
                                .plan = topk_plan,
                                .enqueue = topk_enqueue,
-                               .release = release,
+                               .release = op_release_state,
                                .cost = topk_cost};
-
-/* ---- MeanVarianceNormalization ---- */
-struct mvn_plan {
-  cl_kernel k;
-  cl_uint nred, nkeep, kr, rr;
-  cl_uint8 kd, ks, rd, rs;
-  size_t local;
-};
-
-static nncl_status mvn_axes(const struct op_call *c, unsigned *mask) {
-  static const int64_t def[] = {0, 2, 3};
-  const int64_t *ax = def;
-  int n = op_attr_ints(c, "axes", &ax);
-  if (n < 0) {
-    ax = def;
-    n = 3;
-  }
-  *mask = 0;
-  for (int i = 0; i < n; i++) {
-    int a;
-    NNCL_TRY(op_axis(c, ax[i], c->in[0].shape.rank, "axes", &a));
-    *mask |= 1u << a;
-  }
-  return NNCL_OK;
-}
-
-static nncl_status mvn_infer(struct op_call *c) {
-  NNCL_TRY(check_numeric(c, 1));
-  unsigned mask;
-  NNCL_TRY(mvn_axes(c, &mask));
-  c->out[0] = (struct op_tensor){.dtype = NNCL_FLOAT32, .shape = c->in[0].shape};
-  return NNCL_OK;
-}
-
-static nncl_status mvn_plan(struct op_call *c, size_t *ws) {
-  (void)ws;
-  struct mvn_plan *p = calloc(1, sizeof *p);
-  if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s plan", c->op_type);
-  c->state = p;
-  const nncl_shape *s = &c->in[0].shape;
-  NNCL_TRY(check_size(c, s));
-  unsigned mask;
-  NNCL_TRY(mvn_axes(c, &mask));
-  int64_t stride = 1;
-  p->nred = p->nkeep = 1;
-  for (int d = s->rank - 1; d >= 0; d--) { /* innermost first; contiguous neighbours merge */
-    int red = (mask >> d) & 1;
-    if (s->dims[d] == 1) continue;
-    if (red && p->rr && p->rs.s[p->rr - 1] * p->rd.s[p->rr - 1] == (cl_uint)stride) {
-      p->rd.s[p->rr - 1] *= (cl_uint)s->dims[d];
-      p->nred *= (cl_uint)s->dims[d];
-    } else if (!red && p->kr && p->ks.s[p->kr - 1] * p->kd.s[p->kr - 1] == (cl_uint)stride) {
-      p->kd.s[p->kr - 1] *= (cl_uint)s->dims[d];
-      p->nkeep *= (cl_uint)s->dims[d];
-    } else if (red) {
-      p->rd.s[p->rr] = (cl_uint)s->dims[d];
-      p->rs.s[p->rr++] = (cl_uint)stride;
-      p->nred *= (cl_uint)s->dims[d];
-    } else {
-      p->kd.s[p->kr] = (cl_uint)s->dims[d];
-      p->ks.s[p->kr++] = (cl_uint)stride;
-      p->nkeep *= (cl_uint)s->dims[d];
-    }
-    stride *= s->dims[d];
-  }
-  if (nncl_shape_numel(s) == 0) p->nkeep = 0;
-  size_t l = op_local_1d(c), pow2 = 1;
-  while (pow2 * 2 <= l) pow2 *= 2;
-  while (pow2 > 1 && pow2 / 2 >= p->nred) pow2 /= 2; /* small groups for short lines */
-  p->local = pow2;
-  return get_kernel(c, "float", NULL, "indexing_mvn", &p->k);
-}
-
-static nncl_status mvn_enqueue(struct op_call *c) {
-  const struct mvn_plan *p = c->state;
-  if (!p->nkeep) return NNCL_OK;
-  size_t g = (size_t)p->nkeep * p->local, l = p->local;
-  return NNCL_LAUNCH(c->ctx, p->k, c->op_type, 1, &g, &l, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(c->out[0].mem), NNCL_ARG(p->nred), NNCL_ARG(p->kd), NNCL_ARG(p->ks),
-                     NNCL_ARG(p->kr), NNCL_ARG(p->rd), NNCL_ARG(p->rs), NNCL_ARG(p->rr),
-                     NNCL_LOCAL(p->local * sizeof(float)));
-}
-
-const struct op_def op_mvn = {.min_in = 1,
-                              .max_in = 1,
-                              .min_out = 1,
-                              .max_out = 1,
-                              .infer = mvn_infer,
-                              .plan = mvn_plan,
-                              .enqueue = mvn_enqueue,
-                              .release = release};

@@ -20,11 +20,6 @@ struct loss_plan {
   size_t ls;
 };
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 /* 0 none, 1 sum, 2 mean. */
 static nncl_status reduction(const struct op_call *c, int *out) {
   const char *r = op_attr_str(c, "reduction", "mean");
@@ -145,7 +140,7 @@ const struct op_def op_nll_loss = {.min_in = 2,
                                    .infer = loss_infer,
                                    .plan = loss_plan,
                                    .enqueue = loss_enqueue,
-                                   .release = release,
+                                   .release = op_release_state,
                                    .cost = loss_cost};
 const struct op_def op_softmax_cross_entropy_loss = {.min_in = 2,
                                                      .max_in = 3,
@@ -154,5 +149,5 @@ const struct op_def op_softmax_cross_entropy_loss = {.min_in = 2,
                                                      .infer = loss_infer,
                                                      .plan = loss_plan,
                                                      .enqueue = loss_enqueue,
-                                                     .release = release,
+                                                     .release = op_release_state,
                                                      .cost = loss_cost};

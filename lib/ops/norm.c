@@ -372,11 +372,6 @@ static nncl_status enqueue(struct op_call *c) {
   return NNCL_OK;
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 #define NORM_DEF(name, kind, infer_fn, nin_min, nin_max, nout_max)                                 \
   static nncl_status plan_##name(struct op_call *c, size_t *ws) { return plan_kind(c, kind, ws); } \
   const struct op_def name = {.min_in = nin_min,                                                   \
@@ -386,7 +381,7 @@ static void release(struct op_call *c) {
                               .infer = infer_fn,                                                   \
                               .plan = plan_##name,                                                 \
                               .enqueue = enqueue,                                                  \
-                              .release = release}
+                              .release = op_release_state}
 NORM_DEF(op_batch_normalization, NORM_BATCH, infer_batch, 5, 5, 5);
 NORM_DEF(op_instance_normalization, NORM_INSTANCE, infer_instance, 3, 3, 1);
 NORM_DEF(op_layer_normalization, NORM_LAYER, infer_layer, 2, 3, 3);

@@ -177,10 +177,15 @@ nncl_status op_broadcast_shape(const struct op_call *c, const nncl_shape *a, con
 nncl_status op_axis(const struct op_call *c, int64_t axis, int rank, const char *what, int *out);
 /* Work-group size helper: a 1-D global size for n items with the context's preferred local size. */
 size_t op_local_1d(const struct op_call *c);
+/* op_def.release for ops whose state is one malloc'd block holding no device objects. */
+void op_release_state(struct op_call *c);
 static inline size_t op_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 /* ---- running one op on host arrays (op_exec.c): constant folding, op tests, benchmarks ---- */
-/* A planned op with its own device buffers, inputs uploaded: enqueue it as often as wanted. */
+/* One op with its own device buffers. op_instance_create uploads the inputs (NULL entries are
+   absent optional inputs), runs infer and plan and allocates the outputs and workspace, so the
+   instance can be enqueued as often as wanted; op_type and attrs are borrowed and must outlive
+   it. On error it frees what it made and leaves *out NULL. */
 struct op_instance;
 nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset,
                                const struct nncl__attr *attrs, int n_attrs, int n_in,

@@ -2,6 +2,7 @@
    every op family. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
@@ -91,4 +92,9 @@ size_t op_local_1d(const struct op_call *c) {
   size_t m = c->ctx->info.max_work_group_size;
   size_t l = c->ctx->info.is_cpu ? 64 : 256;
   return m && l > m ? m : l;
+}
+
+void op_release_state(struct op_call *c) {
+  free(c->state);
+  c->state = NULL;
 }

@@ -122,11 +122,6 @@ static nncl_status enqueue(struct op_call *c) {
   return shape_pad_enqueue(c, c->state, c->in[0].mem, c->out[0].mem);
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3),
                               .min_in = 1,
                               .max_in = 4,
@@ -135,4 +130,4 @@ const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3),
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = release};
+                              .release = op_release_state};

@@ -390,11 +390,6 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(out), NNCL_ARG(k), NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d));
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static void cost(const struct op_call *c, struct op_cost *out) {
   const struct pool_state *st = c->state;
   double in = (double)nncl_shape_numel(&c->in[0].shape),
@@ -425,7 +420,7 @@ static void cost(const struct op_call *c, struct op_cost *out) {
                               .infer = infer_##name,                                               \
                               .plan = plan_##name,                                                 \
                               .enqueue = enqueue,                                                  \
-                              .release = release,                                                  \
+                              .release = op_release_state,                                         \
                               .cost = cost}
 POOL_DEF(op_max_pool, POOL_MAX, 1, 1, 2);
 POOL_DEF(op_average_pool, POOL_AVG, 1, 1, 1);

@@ -46,11 +46,6 @@ static nncl_status check_size(const struct op_call *c, const nncl_shape *s, cons
   return NNCL_OK;
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static nncl_status new_state(struct op_call *c, struct quant_state **out) {
   *out = calloc(1, sizeof(**out));
   if (!*out) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -494,7 +489,7 @@ const struct op_def op_quantize_linear = {.min_in = 2,
                                           .infer = quantize_infer,
                                           .plan = quantize_plan,
                                           .enqueue = quantize_enqueue,
-                                          .release = release};
+                                          .release = op_release_state};
 const struct op_def op_dequantize_linear = {.min_in = 2,
                                             .max_in = 3,
                                             .min_out = 1,
@@ -502,7 +497,7 @@ const struct op_def op_dequantize_linear = {.min_in = 2,
                                             .infer = dequantize_infer,
                                             .plan = dequantize_plan,
                                             .enqueue = dequantize_enqueue,
-                                            .release = release};
+                                            .release = op_release_state};
 const struct op_def op_dynamic_quantize_linear = {.min_in = 1,
                                                   .max_in = 1,
                                                   .min_out = 1,
@@ -510,7 +505,7 @@ const struct op_def op_dynamic_quantize_linear = {.min_in = 1,
                                                   .infer = dynamic_infer,
                                                   .plan = dynamic_plan,
                                                   .enqueue = dynamic_enqueue,
-                                                  .release = release};
+                                                  .release = op_release_state};
 const struct op_def op_matmul_integer = {.min_in = 2,
                                          .max_in = 4,
                                          .min_out = 1,
@@ -518,7 +513,7 @@ const struct op_def op_matmul_integer = {.min_in = 2,
                                          .infer = matmul_infer,
                                          .plan = matmul_plan,
                                          .enqueue = matmul_enqueue,
-                                         .release = release,
+                                         .release = op_release_state,
                                          .cost = matmul_cost};
 const struct op_def op_qlinear_matmul = {.min_in = 8,
                                          .max_in = 8,
@@ -527,7 +522,7 @@ const struct op_def op_qlinear_matmul = {.min_in = 8,
                                          .infer = matmul_infer,
                                          .plan = matmul_plan,
                                          .enqueue = matmul_enqueue,
-                                         .release = release,
+                                         .release = op_release_state,
                                          .cost = matmul_cost};
 const struct op_def op_conv_integer = {.min_in = 2,
                                        .max_in = 4,
@@ -536,7 +531,7 @@ const struct op_def op_conv_integer = {.min_in = 2,
                                        .infer = conv_infer,
                                        .plan = conv_plan,
                                        .enqueue = conv_enqueue,
-                                       .release = release,
+                                       .release = op_release_state,
                                        .cost = conv_cost};
 const struct op_def op_qlinear_conv = {.min_in = 8,
                                        .max_in = 9,
@@ -545,5 +540,5 @@ const struct op_def op_qlinear_conv = {.min_in = 8,
                                        .infer = conv_infer,
                                        .plan = conv_plan,
                                        .enqueue = conv_enqueue,
-                                       .release = release,
+                                       .release = op_release_state,
                                        .cost = conv_cost};

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
+#include "collapse.h"
 
 enum red {
   R_SUM,
@@ -168,34 +168,15 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     c->algo = "copy";
     return NNCL_OK;
   }
-  /* collapse: (size, reduced, stride) outermost first, size-1 dims dropped, same kinds merged */
-  size_t size[NNCL_MAX_RANK], stride[NNCL_MAX_RANK];
-  int red[NNCL_MAX_RANK], n = 0;
-  size_t run = 1;
-  size_t rsz[NNCL_MAX_RANK], rst[NNCL_MAX_RANK];
-  int m = 0;
-  for (int k = in->rank - 1; k >= 0; k--) { /* innermost first, reversed below */
-    size_t d = (size_t)in->dims[k];
-    if (d != 1) {
-      if (m > 0 && red[m - 1] == mask[k]) {
-        rsz[m - 1] *= d;
-      } else {
-        rsz[m] = d;
-        rst[m] = run;
-        red[m] = mask[k];
-        m++;
-      }
-    }
-    run *= d;
+  /* collapse: size-1 dims dropped, same kinds merged; (size, reduced) outermost first */
+  struct collapse cl;
+  collapse_reduction(in, mask, &cl);
+  size_t size[NNCL_MAX_RANK];
+  int red[NNCL_MAX_RANK], n = cl.rank;
+  for (int i = 0; i < n; i++) {
+    size[i] = (size_t)cl.dims[n - 1 - i];
+    red[i] = cl.kind[n - 1 - i];
   }
-  int redtmp[NNCL_MAX_RANK];
-  memcpy(redtmp, red, sizeof red);
-  for (int i = 0; i < m; i++) {
-    size[i] = rsz[m - 1 - i];
-    stride[i] = rst[m - 1 - i];
-    red[i] = redtmp[m - 1 - i];
-  }
-  n = m;
   size_t outer = 1, R = 1, inner = 1, items = (size_t)nncl_shape_numel(&c->out[0].shape);
   int layout;
   if (n == 0) {
@@ -276,21 +257,9 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     s->local2 = op_local_1d(c);
     if (s->G > 1) *ws = outer * s->G * inner * s->acc_size;
   } else if (layout == L_GENERAL) {
-    cl_uint meta[34] = {0};
-    int kr = 0, rr = 0;
-    for (int i = n - 1; i >= 0; i--) {
-      if (red[i]) {
-        meta[18 + rr] = (cl_uint)size[i];
-        meta[26 + rr] = (cl_uint)stride[i];
-        rr++;
-      } else {
-        meta[1 + kr] = (cl_uint)size[i];
-        meta[9 + kr] = (cl_uint)stride[i];
-        kr++;
-      }
-    }
-    meta[0] = (cl_uint)kr;
-    meta[17] = (cl_uint)rr;
+    cl_uint meta[SPLIT_LEN];
+    size_t kept, reduced;
+    collapse_split(&cl, meta, &kept, &reduced);
     s->local = op_local_1d(c);
     NNCL_TRY(nncl__buffer_from_host(c->ctx, meta, sizeof meta, "reduce strides", &s->meta));
   } else if (layout == L_ROWS_ITEM || layout == L_ARG_ROWS_ITEM) {

@@ -281,11 +281,6 @@ static nncl_status dropout_enqueue(struct op_call *c) {
   return shape_fill_enqueue(c, s->fill, c->out[1].mem, nncl_shape_numel(&c->out[1].shape), s->one);
 }
 
-static void dropout_release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_dropout = {.value_inputs = (1u << 1) | (1u << 2),
                                   .min_in = 1,
                                   .max_in = 3,
@@ -295,4 +290,4 @@ const struct op_def op_dropout = {.value_inputs = (1u << 1) | (1u << 2),
                                   .infer = dropout_infer,
                                   .plan = dropout_plan,
                                   .enqueue = dropout_enqueue,
-                                  .release = dropout_release};
+                                  .release = op_release_state};

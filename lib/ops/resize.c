@@ -498,11 +498,6 @@ static nncl_status enqueue_block(struct op_call *c) {
                      NNCL_ARG(st->b), NNCL_ARG(planes));
 }
 
-static void release_block(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_depth_to_space = {.min_in = 1,
                                          .max_in = 1,
                                          .min_out = 1,
@@ -510,7 +505,7 @@ const struct op_def op_depth_to_space = {.min_in = 1,
                                          .infer = infer_d2s,
                                          .plan = plan_d2s,
                                          .enqueue = enqueue_block,
-                                         .release = release_block};
+                                         .release = op_release_state};
 const struct op_def op_space_to_depth = {.min_in = 1,
                                          .max_in = 1,
                                          .min_out = 1,
@@ -518,4 +513,4 @@ const struct op_def op_space_to_depth = {.min_in = 1,
                                          .infer = infer_s2d,
                                          .plan = plan_s2d,
                                          .enqueue = enqueue_block,
-                                         .release = release_block};
+                                         .release = op_release_state};

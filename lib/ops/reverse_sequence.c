@@ -12,11 +12,6 @@ struct revseq_plan {
   cl_int bt;
 };
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static nncl_status axes(struct op_call *c, int *batch, int *time) {
   int64_t b = op_attr_int(c, "batch_axis", 1), t = op_attr_int(c, "time_axis", 0);
   if (!((b == 0 && t == 1) || (b == 1 && t == 0)))
@@ -95,4 +90,4 @@ const struct op_def op_reverse_sequence = {.min_in = 2,
                                            .infer = revseq_infer,
                                            .plan = revseq_plan,
                                            .enqueue = revseq_enqueue,
-                                           .release = release};
+                                           .release = op_release_state};

@@ -37,11 +37,6 @@ static const int n_gates[] = {1, 4, 3};
 #define RNN_GEMV_MAX_BATCH 4
 static const int n_acts[] = {1, 3, 2};
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static enum rnn_cell cell_of(const struct op_call *c) {
   return strcmp(c->op_type, "LSTM") == 0  ? CELL_LSTM
          : strcmp(c->op_type, "GRU") == 0 ? CELL_GRU
@@ -410,7 +405,7 @@ const struct op_def op_rnn = {.min_in = 3,
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = release,
+                              .release = op_release_state,
                               .cost = cost};
 const struct op_def op_lstm = {.min_in = 3,
                                .max_in = 8,
@@ -419,7 +414,7 @@ const struct op_def op_lstm = {.min_in = 3,
                                .infer = infer,
                                .plan = plan,
                                .enqueue = enqueue,
-                               .release = release,
+                               .release = op_release_state,
                                .cost = cost};
 const struct op_def op_gru = {.min_in = 3,
                               .max_in = 6,
@@ -428,5 +423,5 @@ const struct op_def op_gru = {.min_in = 3,
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = release,
+                              .release = op_release_state,
                               .cost = cost};

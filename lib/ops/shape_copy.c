@@ -55,28 +55,26 @@ void shape_local_2d(const struct op_call *c, size_t n0, size_t n1, size_t local[
   local[2] = 1;
 }
 
-/* Drops size-1 dims and merges neighbours that are contiguous on both sides. */
+/* Drops size-1 dims and merges neighbours that are contiguous on both sides (collapse_dims, whose
+   innermost-first result is turned back to outermost first). */
 static void simplify(struct shape_copy *s) {
-  int r = 0;
-  for (int d = 0; d < s->rank; d++) {
-    if (s->dims[d] == 1) continue;
-    if (r > 0 && s->is[r - 1] == s->is[d] * s->dims[d] && s->os[r - 1] == s->os[d] * s->dims[d]) {
-      s->dims[r - 1] *= s->dims[d];
-      s->is[r - 1] = s->is[d];
-      s->os[r - 1] = s->os[d];
-      continue;
-    }
-    s->dims[r] = s->dims[d];
-    s->is[r] = s->is[d];
-    s->os[r] = s->os[d];
-    r++;
-  }
-  if (r == 0) { /* a single element */
+  int64_t st[2][NNCL_MAX_RANK];
+  memcpy(st[0], s->is, sizeof st[0]);
+  memcpy(st[1], s->os, sizeof st[1]);
+  struct collapse cl;
+  collapse_dims(s->rank, s->dims, 2, st, NULL, &cl);
+  if (cl.rank == 0) { /* a single element */
+    s->rank = 1;
     s->dims[0] = 1;
     s->is[0] = s->os[0] = 1;
-    r = 1;
+    return;
   }
-  s->rank = r;
+  s->rank = cl.rank;
+  for (int d = 0; d < cl.rank; d++) {
+    s->dims[d] = cl.dims[cl.rank - 1 - d];
+    s->is[d] = cl.strides[0][cl.rank - 1 - d];
+    s->os[d] = cl.strides[1][cl.rank - 1 - d];
+  }
 }
 
 /* Treats k consecutive elements as one wider element when every run, stride and offset allows. */

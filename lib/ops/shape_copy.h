@@ -11,7 +11,7 @@
 #ifndef NNCL_SHAPE_COPY_H
 #define NNCL_SHAPE_COPY_H
 
-#include "op.h"
+#include "collapse.h"
 
 /* Integer outputs up to this many elements are computed on the host by infer(). */
 #define SHAPE_HOST_MAX 64

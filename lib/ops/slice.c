@@ -129,11 +129,6 @@ static nncl_status enqueue(struct op_call *c) {
   return shape_copy_enqueue(c, c->state, c->in[0].mem, c->out[0].mem);
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_slice = {.value_inputs = 0x1eu,
                                 .min_in = 1,
                                 .max_in = 5,
@@ -142,5 +137,5 @@ const struct op_def op_slice = {.value_inputs = 0x1eu,
                                 .infer = infer,
                                 .plan = plan,
                                 .enqueue = enqueue,
-                                .release = release,
+                                .release = op_release_state,
                                 .cost = shape_cost_read_as_written};

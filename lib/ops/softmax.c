@@ -106,11 +106,6 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(columns));
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static void cost(const struct op_call *c, struct op_cost *o) {
   double n = (double)nncl_shape_numel(&c->out[0].shape);
   o->flops = 5 * n;
@@ -125,7 +120,7 @@ const struct op_def op_softmax = {.min_in = 1,
                                   .infer = infer,
                                   .plan = plan,
                                   .enqueue = enqueue,
-                                  .release = release,
+                                  .release = op_release_state,
                                   .cost = cost};
 const struct op_def op_log_softmax = {.min_in = 1,
                                       .max_in = 1,
@@ -135,7 +130,7 @@ const struct op_def op_log_softmax = {.min_in = 1,
                                       .infer = infer,
                                       .plan = plan,
                                       .enqueue = enqueue,
-                                      .release = release,
+                                      .release = op_release_state,
                                       .cost = cost};
 
 static int is_log(const struct op_call *c) { return c->def == &op_log_softmax; }

@@ -78,11 +78,6 @@ static nncl_status enqueue(struct op_call *c) {
   return shape_copy_enqueue(c, c->state, c->in[0].mem, c->out[0].mem);
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_transpose = {.min_in = 1,
                                     .max_in = 1,
                                     .min_out = 1,
@@ -90,4 +85,4 @@ const struct op_def op_transpose = {.min_in = 1,
                                     .infer = infer,
                                     .plan = plan,
                                     .enqueue = enqueue,
-                                    .release = release};
+                                    .release = op_release_state};

@@ -178,11 +178,6 @@ static nncl_status enqueue(struct op_call *c) {
                           s->dyn_hi ? c->in[2].mem : NULL);
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static void cost(const struct op_call *c, struct op_cost *o) {
   double n = (double)nncl_shape_numel(&c->out[0].shape);
   o->flops = n;
@@ -198,7 +193,7 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                                     .infer = infer,                                                \
                                     .plan = plan,                                                  \
                                     .enqueue = enqueue,                                            \
-                                    .release = release,                                            \
+                                    .release = op_release_state,                                   \
                                     .cost = cost};
 EW_UNARY_TABLE(DEF)
 #undef DEF

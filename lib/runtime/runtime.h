@@ -71,15 +71,16 @@ void nncl__log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
     if (nncl__try_s_ != NNCL_OK) return nncl__try_s_;                                              \
   } while (0)
 
-/* ---- programs and kernels (program.c, cache.c, embed) ---- */
+/* ---- programs and kernels (program.c, disk_cache.c, the generated embedded_kernels.c) ---- */
 /* Returns a kernel `kernel_name` from kernels/<source>.cl built with `options` ("-D..." string,
    may be NULL). Built on first use, then served from memory or the disk cache. The kernel is
    owned by the context's cache: do not release it. Kernels are shared, so callers set every
    argument right before each launch (the queue is in-order and a context is single-threaded). */
 nncl_status nncl__kernel_get(nncl_context *ctx, const char *source, const char *options,
                              const char *kernel_name, cl_kernel *out);
-/* Embedded kernel sources (generated at build time from kernels/ *.cl). */
-const char *nncl__embedded_source(const char *name); /* "conv_direct" or "common/math.cl" style */
+/* Embedded kernel sources (generated at build time from the files kernels/meson.build lists),
+   by path relative to kernels/: "conv_direct.cl", "common/index.cl"; NULL when absent. */
+const char *nncl__embedded_source(const char *name);
 void nncl__program_cache_free(nncl_context *ctx);
 
 /* ---- launches (launch.c) ---- */
@@ -123,6 +124,9 @@ nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t by
                                    const char *what, cl_mem *out);
 void nncl__buffer_release(cl_mem m);
 
+/* The dtype of an ONNX TensorProto.DataType code, the numbering models and the Cast / EyeLike
+   attributes use (tensor.c); NNCL_UNDEFINED for types nncl does not hold. */
+nncl_dtype nncl__dtype_from_onnx(int64_t code);
 /* cl_mem behind a public tensor (tensor.c). */
 cl_mem nncl__tensor_mem(const nncl_tensor *t);
 

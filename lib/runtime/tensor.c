@@ -23,6 +23,19 @@ const char *nncl_dtype_name(nncl_dtype t) {
   }
 }
 
+nncl_dtype nncl__dtype_from_onnx(int64_t code) {
+  switch (code) {
+  case 1: return NNCL_FLOAT32;
+  case 2: return NNCL_UINT8;
+  case 3: return NNCL_INT8;
+  case 6: return NNCL_INT32;
+  case 7: return NNCL_INT64;
+  case 9: return NNCL_BOOL;
+  case 10: return NNCL_FLOAT16;
+  default: return NNCL_UNDEFINED;
+  }
+}
+
 size_t nncl_dtype_size(nncl_dtype t) {
   switch (t) {
 #define NNCL_X_CASE(id, name, size)                                                                \

@@ -2,6 +2,7 @@
 #include "norm_ref.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void norm_ref_batch(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
                     const float *bias, const float *mean, const float *var, double eps, int spatial,
@@ -65,4 +66,61 @@ void norm_ref_lrn(const float *x, int64_t n, int64_t c, int64_t s, int64_t size,
         const int64_t o = (b * c + ch) * s + i;
         y[o] = (float)(x[o] / pow(bias + alpha / (double)size * sq, beta));
       }
+}
+
+/* Key of an element: its offset with the reduced coordinates set to zero. */
+static int64_t mvn_key(int64_t e, int rank, const int64_t *dims, unsigned mask) {
+  int64_t key = 0, stride = 1;
+  for (int d = rank - 1; d >= 0; d--) {
+    int64_t c = e % dims[d];
+    e /= dims[d];
+    if (!(mask & (1u << d))) key += c * stride;
+    stride *= dims[d];
+  }
+  return key;
+}
+
+void norm_ref_mvn(const float *x, int rank, const int64_t *dims, unsigned mask, float *y) {
+  int64_t n = 1, cnt = 1;
+  for (int d = 0; d < rank; d++) {
+    n *= dims[d];
+    if (mask & (1u << d)) cnt *= dims[d];
+  }
+  double *sum = calloc((size_t)n + 1, sizeof *sum), *sq = calloc((size_t)n + 1, sizeof *sq);
+  for (int64_t e = 0; e < n; e++) sum[mvn_key(e, rank, dims, mask)] += x[e];
+  for (int64_t e = 0; e < n; e++) {
+    int64_t k = mvn_key(e, rank, dims, mask);
+    double dv = x[e] - sum[k] / (double)cnt;
+    sq[k] += dv * dv;
+  }
+  for (int64_t e = 0; e < n; e++) {
+    int64_t k = mvn_key(e, rank, dims, mask);
+    y[e] = (float)((x[e] - sum[k] / (double)cnt) / (sqrt(sq[k] / (double)cnt) + 1e-9));
+  }
+  free(sum);
+  free(sq);
+}
+
+void norm_ref_batch_train(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
+                          const float *bias, const float *in_mean, const float *in_var, float eps,
+                          float momentum, float *y, float *run_mean, float *run_var) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double sum = 0, sq = 0, cnt = (double)(n * s);
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < s; ++i) sum += x[(b * c + ch) * s + i];
+    double mean = sum / cnt;
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < s; ++i) {
+        double d = x[(b * c + ch) * s + i] - mean;
+        sq += d * d;
+      }
+    double var = sq / cnt, a = scale[ch] / sqrt(var + eps);
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < s; ++i) {
+        int64_t o = (b * c + ch) * s + i;
+        y[o] = (float)((x[o] - mean) * a + bias[ch]);
+      }
+    run_mean[ch] = (float)(in_mean[ch] * momentum + mean * (1.0 - momentum));
+    run_var[ch] = (float)(in_var[ch] * momentum + var * (1.0 - momentum));
+  }
 }

@@ -22,4 +22,14 @@ void norm_ref_layer(const float *x, int64_t rows, int64_t len, const float *scal
 void norm_ref_lrn(const float *x, int64_t n, int64_t c, int64_t s, int64_t size, double alpha,
                   double beta, double bias, float *y);
 
+/* MeanVarianceNormalization over the axes in `mask` (bit d = dim d) of a tensor of `rank` dims:
+   y = (x - mean) / (sqrt(mean((x - mean)^2)) + 1e-9), in double. */
+void norm_ref_mvn(const float *x, int rank, const int64_t *dims, unsigned mask, float *y);
+
+/* BatchNormalization with training_mode = 1 (biased batch variance, in double): y and the
+   running statistics input * momentum + batch statistic * (1 - momentum). */
+void norm_ref_batch_train(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
+                          const float *bias, const float *in_mean, const float *in_var, float eps,
+                          float momentum, float *y, float *run_mean, float *run_var);
+
 #endif

@@ -1,8 +1,8 @@
-/* ops2c_ref.h: naive C references for the quantization family (QuantizeLinear, DequantizeLinear,
+/* quant_ref.h: naive C references for the quantization family (QuantizeLinear, DequantizeLinear,
    DynamicQuantizeLinear, MatMulInteger / QLinearMatMul, ConvInteger / QLinearConv), written from
-   the ONNX definitions, integer MaxPool and training-mode BatchNormalization and GridSample, for tests/test_ops2c.c. Integer tensors travel as int32 arrays here. */
-#ifndef NNCL_OPS2C_REF_H
-#define NNCL_OPS2C_REF_H
+   the ONNX definitions, for tests/test_quant.c. Integer tensors travel as int32 arrays here. */
+#ifndef NNCL_QUANT_REF_H
+#define NNCL_QUANT_REF_H
 
 #include <stdint.h>
 
@@ -36,22 +36,5 @@ struct ref_qconv {
 void ref_qconv(const int32_t *x, const int32_t *w, const struct ref_qconv *g, int32_t zx,
                const int32_t *zw, int64_t zw_n, const int32_t *bias, const struct ref_requant *rq,
                int32_t *y);
-
-/* MaxPool 2-D (no dilation) over rows = N * C planes of integers; idx (may be NULL) gets the
-   flattened row-major input position of the first maximum. */
-void ref_maxpool2d_int(const int32_t *x, int64_t rows, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                       int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t oh, int64_t ow,
-                       int32_t lowest, int32_t *y, int64_t *idx);
-
-/* BatchNormalization with training_mode = 1 (biased batch variance, in double): y and the
-   running statistics input * momentum + batch statistic * (1 - momentum). */
-void ref_batchnorm_train(const float *x, int64_t n, int64_t c, int64_t s, const float *scale,
-                         const float *bias, const float *in_mean, const float *in_var, float eps,
-                         float momentum, float *y, float *run_mean, float *run_var);
-
-/* GridSample (opset 16, 2-D) in double: mode 0 nearest, 1 bilinear, 2 bicubic; pad 0 zeros,
-   1 border, 2 reflection. */
-void ref_grid_sample(const float *x, const float *grid, int64_t n, int64_t c, int64_t h, int64_t w,
-                     int64_t oh, int64_t ow, int mode, int pad, int align, float *y);
 
 #endif

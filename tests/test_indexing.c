@@ -1,36 +1,16 @@
-/* test_ops2a.c: Mod, IsInf, Shrink (element-wise table rows) and the indexing family (Trilu,
-   EyeLike, OneHot, CumSum, Hardmax, TopK both kernels, MeanVarianceNormalization) against
-   tests/ref/ops2a_ref.c on random shapes with awkward sizes (1, primes, empty), every axis,
-   negative k / axes / indices and ties.
+/* test_indexing.c: the indexing family (Trilu, EyeLike, OneHot, CumSum, Hardmax, TopK both
+   kernels) against tests/ref/indexing_ref.c on random shapes with awkward sizes (1, primes,
+   empty), every axis, negative k / axes / indices and ties.
    Tolerances: exact for integer, selection and pattern ops; CumSum float 1e-5 relative + 1e-5
-   absolute (the kernel accumulates in float, the reference in double); Mod/Shrink float 1e-6;
-   MeanVarianceNormalization 1e-4 relative + 1e-4 absolute (float two-pass vs double). */
+   absolute (the kernel accumulates in float, the reference in double). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ref/ops2a_ref.h"
+#include "ref/indexing_ref.h"
 #include "test_util.h"
 
-static uint32_t rnd(uint32_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 17;
-  *s ^= *s << 5;
-  return *s;
-}
-static int64_t rnd_int(uint32_t *s, int64_t lo, int64_t hi) { /* [lo, hi] */
-  return lo + (int64_t)(rnd(s) % (uint32_t)(hi - lo + 1));
-}
-static nncl_shape rnd_shape(uint32_t *s, int rank, int64_t lo, int64_t hi) {
-  nncl_shape sh = {.rank = rank};
-  static const int64_t awkward[] = {1, 2, 3, 5, 7, 13, 17, 31, 33};
-  for (int d = 0; d < rank; d++) {
-    int64_t v = awkward[rnd(s) % 9];
-    sh.dims[d] = v < lo ? lo : v > hi ? hi : v;
-  }
-  return sh;
-}
 static void split(const nncl_shape *s, int axis, int64_t *outer, int64_t *n, int64_t *inner) {
   *outer = *n = *inner = 1;
   for (int d = 0; d < s->rank; d++) *(d < axis ? outer : d == axis ? n : inner) *= s->dims[d];
@@ -55,115 +35,14 @@ static void assert_equal_f(const nncl_array *got, const float *want, const char 
               (double)want[i]);
 }
 
-/* ---- Mod ---- */
-Test(mod, int64_both_modes_with_zero_and_minus_one_divisors) {
-  uint32_t st = 7;
-  for (int t = 0; t < 4; t++) {
-    nncl_shape s = rnd_shape(&st, 1 + t % 3, 1, 33);
-    nncl_array a = int_array(NNCL_INT64, &s), b = int_array(NNCL_INT64, &s), out;
-    int64_t n = nncl_shape_numel(&s), *pa = a.data, *pb = b.data;
-    for (int64_t i = 0; i < n; i++) {
-      pa[i] = rnd_int(&st, -1000, 1000);
-      pb[i] = i % 11 == 0 ? 0 : i % 13 == 0 ? -1 : rnd_int(&st, -37, 37);
-    }
-    for (int fm = 0; fm < 2; fm++) {
-      struct nncl__attr at[] = {A_INT("fmod", fm)};
-      const nncl_array *in[] = {&a, &b};
-      tu_run_op("Mod", 13, at, 1, 2, in, 1, &out);
-      cr_assert_eq(out.dtype, NNCL_INT64);
-      const int64_t *g = out.data;
-      for (int64_t i = 0; i < n; i++)
-        cr_assert_eq(g[i], ref_mod_i64(pa[i], pb[i], fm), "Mod fmod=%d: %lld %% %lld gave %lld", fm,
-                     (long long)pa[i], (long long)pb[i], (long long)g[i]);
-      nncl_array_free(&out);
-    }
-    nncl_array_free(&a);
-    nncl_array_free(&b);
-  }
-}
-
-Test(mod, int32_broadcast_divisor) {
-  uint32_t st = 11;
-  nncl_shape s = {.rank = 3, .dims = {3, 5, 7}}, sb = {.rank = 2, .dims = {1, 7}};
-  nncl_array a = int_array(NNCL_INT32, &s), b = int_array(NNCL_INT32, &sb), out;
-  int32_t *pa = a.data, *pb = b.data;
-  for (int64_t i = 0; i < 105; i++) pa[i] = (int32_t)rnd_int(&st, -500, 500);
-  for (int i = 0; i < 7; i++) pb[i] = (int32_t)(i % 2 ? -(i + 2) : i + 2);
-  const nncl_array *in[] = {&a, &b};
-  tu_run_op("Mod", 13, NULL, 0, 2, in, 1, &out);
-  const int32_t *g = out.data;
-  for (int64_t i = 0; i < 105; i++)
-    cr_assert_eq(g[i], (int32_t)ref_mod_i64(pa[i], pb[i % 7], 0), "element %lld", (long long)i);
-  nncl_array_free(&out);
-  nncl_array_free(&a);
-  nncl_array_free(&b);
-}
-
-Test(mod, float32_fmod_and_python_modes) {
-  nncl_array a = TU_RAND(3, 4, 9, 17), b = TU_RAND(4, 4, 9, 17), out;
-  int64_t n = 4 * 9 * 17;
-  float *pa = a.data, *pb = b.data, *want = malloc((size_t)n * sizeof *want);
-  for (int64_t i = 0; i < n; i++) {
-    pa[i] *= 20.0f;
-    pb[i] = pb[i] < 0 ? pb[i] * 3.0f - 0.25f : pb[i] * 3.0f + 0.25f;
-  }
-  for (int fm = 0; fm < 2; fm++) {
-    struct nncl__attr at[] = {A_INT("fmod", fm)};
-    const nncl_array *in[] = {&a, &b};
-    tu_run_op("Mod", 13, at, 1, 2, in, 1, &out);
-    for (int64_t i = 0; i < n; i++) want[i] = ref_mod_f32(pa[i], pb[i], fm);
-    tu_assert_close((const float *)out.data, want, (size_t)n, 1e-6, 1e-6, "Mod float32");
-    nncl_array_free(&out);
-  }
-  free(want);
-  nncl_array_free(&a);
-  nncl_array_free(&b);
-}
-
-/* ---- IsInf, Shrink ---- */
-Test(isinf, detect_flags) {
-  nncl_array x = TU_RAND(5, 3, 41), out;
-  float *px = x.data;
-  for (int i = 0; i < 123; i += 5)
-    px[i] = (i / 5) % 3 == 0 ? INFINITY : (i / 5) % 3 == 1 ? -INFINITY : NAN;
-  for (int f = 0; f < 4; f++) {
-    struct nncl__attr at[] = {A_INT("detect_positive", f & 1), A_INT("detect_negative", f >> 1)};
-    const nncl_array *in[] = {&x};
-    tu_run_op("IsInf", 10, at, 2, 1, in, 1, &out);
-    cr_assert_eq(out.dtype, NNCL_BOOL);
-    const uint8_t *g = out.data;
-    for (int i = 0; i < 123; i++)
-      cr_assert_eq(g[i] != 0, ref_isinf(px[i], f & 1, f >> 1), "IsInf flags %d element %d (%g)", f,
-                   i, (double)px[i]);
-    nncl_array_free(&out);
-  }
-  nncl_array_free(&x);
-}
-
-Test(shrink, hard_and_soft) {
-  nncl_array x = TU_RAND(6, 2, 3, 37), out;
-  const float *px = x.data;
-  float want[222];
-  const float params[][2] = {{0.5f, 0.0f}, {0.3f, 0.3f}, {0.0f, 0.1f}};
-  for (int t = 0; t < 3; t++) {
-    struct nncl__attr at[] = {A_FLOAT("lambd", params[t][0]), A_FLOAT("bias", params[t][1])};
-    const nncl_array *in[] = {&x};
-    tu_run_op("Shrink", 9, at, 2, 1, in, 1, &out);
-    for (int i = 0; i < 222; i++) want[i] = ref_shrink(px[i], params[t][0], params[t][1]);
-    tu_assert_close((const float *)out.data, want, 222, 1e-6, 1e-7, "Shrink");
-    nncl_array_free(&out);
-  }
-  nncl_array_free(&x);
-}
-
 /* ---- Trilu ---- */
 Test(trilu, random_shapes_k_and_both_triangles) {
   uint32_t st = 21;
   for (int t = 0; t < 12; t++) {
-    nncl_shape s = rnd_shape(&st, 2 + t % 3, 1, 33);
+    nncl_shape s = tu_rand_shape(&st, 2 + t % 3, 1, 33);
     nncl_array x = tu_rand(100 + (uint32_t)t, s.rank, s.dims), out;
     int64_t rows = s.dims[s.rank - 2], cols = s.dims[s.rank - 1], n = nncl_shape_numel(&s);
-    int64_t k = t % 4 == 3 ? 0 : rnd_int(&st, -rows - 2, cols + 2);
+    int64_t k = t % 4 == 3 ? 0 : tu_rand_int(&st, -rows - 2, cols + 2);
     int upper = t % 2;
     struct nncl__attr at[] = {A_INT("upper", upper)};
     nncl_array kk = scalar_i64(k);
@@ -236,13 +115,13 @@ Test(eyelike, k_and_dtype) {
 Test(onehot, axes_negative_and_out_of_range_indices) {
   uint32_t st = 31;
   for (int t = 0; t < 8; t++) {
-    nncl_shape s = rnd_shape(&st, 1 + t % 3, 1, 13);
-    int64_t depth = rnd_int(&st, 1, 12), n = nncl_shape_numel(&s);
+    nncl_shape s = tu_rand_shape(&st, 1 + t % 3, 1, 13);
+    int64_t depth = tu_rand_int(&st, 1, 12), n = nncl_shape_numel(&s);
     int float_idx = t % 3 == 2;
     nncl_array idx = int_array(float_idx ? NNCL_FLOAT32 : NNCL_INT64, &s), out;
     int64_t *ref_idx = malloc((size_t)n * sizeof *ref_idx);
     for (int64_t i = 0; i < n; i++) {
-      ref_idx[i] = rnd_int(&st, -depth - 1, depth);
+      ref_idx[i] = tu_rand_int(&st, -depth - 1, depth);
       if (float_idx)
         ((float *)idx.data)[i] = (float)ref_idx[i];
       else
@@ -252,7 +131,7 @@ Test(onehot, axes_negative_and_out_of_range_indices) {
     ((float *)dep.data)[0] = (float)depth;
     ((float *)vals.data)[0] = -0.5f;
     ((float *)vals.data)[1] = 3.0f;
-    int axis = (int)rnd_int(&st, -s.rank - 1, s.rank);
+    int axis = (int)tu_rand_int(&st, -s.rank - 1, s.rank);
     struct nncl__attr at[] = {A_INT("axis", axis)};
     const nncl_array *in[] = {&idx, &dep, &vals};
     tu_run_op("OneHot", 11, at, 1, 3, in, 1, &out);
@@ -279,9 +158,9 @@ Test(onehot, axes_negative_and_out_of_range_indices) {
 Test(cumsum, every_axis_exclusive_reverse) {
   uint32_t st = 41;
   for (int t = 0; t < 12; t++) {
-    nncl_shape s = rnd_shape(&st, 1 + t % 4, 1, 33);
+    nncl_shape s = tu_rand_shape(&st, 1 + t % 4, 1, 33);
     nncl_array x = tu_rand(200 + (uint32_t)t, s.rank, s.dims), out;
-    int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), ex = t & 1, rev = (t >> 1) & 1;
+    int axis = (int)tu_rand_int(&st, -s.rank, s.rank - 1), ex = t & 1, rev = (t >> 1) & 1;
     nncl_array ax = scalar_i64(axis);
     if (t % 3 == 0) { /* int32 axis */
       nncl_array a32 = TU_ZEROS(NNCL_INT32, 1);
@@ -370,9 +249,9 @@ Test(cumsum, int64_exact) {
 Test(hardmax, opset13_axis_and_opset11_flattening_with_ties) {
   uint32_t st = 51;
   for (int t = 0; t < 10; t++) {
-    nncl_shape s = rnd_shape(&st, 1 + t % 4, 1, 17);
+    nncl_shape s = tu_rand_shape(&st, 1 + t % 4, 1, 17);
     nncl_array x = rand_quantized(300 + (uint32_t)t, &s), out;
-    int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), opset = t % 2 ? 11 : 13;
+    int axis = (int)tu_rand_int(&st, -s.rank, s.rank - 1), opset = t % 2 ? 11 : 13;
     struct nncl__attr at[] = {A_INT("axis", axis)};
     const nncl_array *in[] = {&x};
     tu_run_op("Hardmax", opset, at, 1, 1, in, 1, &out);
@@ -398,11 +277,11 @@ Test(hardmax, opset13_axis_and_opset11_flattening_with_ties) {
 Test(topk, axes_largest_smallest_with_ties) {
   uint32_t st = 61;
   for (int t = 0; t < 12; t++) {
-    nncl_shape s = rnd_shape(&st, 1 + t % 3, 1, 33);
+    nncl_shape s = tu_rand_shape(&st, 1 + t % 3, 1, 33);
     nncl_array x = rand_quantized(400 + (uint32_t)t, &s), out[2];
-    int axis = (int)rnd_int(&st, -s.rank, s.rank - 1), a = axis < 0 ? axis + s.rank : axis;
+    int axis = (int)tu_rand_int(&st, -s.rank, s.rank - 1), a = axis < 0 ? axis + s.rank : axis;
     int largest = t % 2 == 0;
-    int64_t k = rnd_int(&st, t % 5 == 4 ? 0 : 1, s.dims[a]);
+    int64_t k = tu_rand_int(&st, t % 5 == 4 ? 0 : 1, s.dims[a]);
     nncl_array kk = scalar_i64(k);
     struct nncl__attr at[] = {A_INT("axis", axis), A_INT("largest", largest), A_INT("sorted", 1)};
     const nncl_array *in[] = {&x, &kk};
@@ -465,36 +344,4 @@ Test(topk, k_larger_than_axis_is_an_error) {
   cr_assert_neq(tu_try_op("TopK", 11, NULL, 0, 2, in, 2, out), NNCL_OK);
   nncl_array_free(&kk);
   nncl_array_free(&x);
-}
-
-/* ---- MeanVarianceNormalization ---- */
-Test(mvn, default_and_random_axes) {
-  uint32_t st = 71;
-  for (int t = 0; t < 8; t++) {
-    nncl_shape s = rnd_shape(&st, t == 0 ? 4 : 1 + t % 4, 1, 33);
-    nncl_array x = tu_rand(500 + (uint32_t)t, s.rank, s.dims), out;
-    float *px = x.data;
-    int64_t n = nncl_shape_numel(&s);
-    for (int64_t i = 0; i < n; i++) px[i] = px[i] * 3.0f + 10.0f; /* a mean far from 0 */
-    unsigned mask = 0;
-    int64_t axes[NNCL_MAX_RANK];
-    int na = 0;
-    for (int d = 0; d < s.rank; d++)
-      if (rnd(&st) % 2 || (d == s.rank - 1 && na == 0)) {
-        axes[na++] = d - (d % 2 ? s.rank : 0); /* some negative */
-        mask |= 1u << d;
-      }
-    struct nncl__attr at[] = {{.name = "axes", .type = ATTR_INTS, .ints = axes, .n = na}};
-    if (t == 0) mask = 1u | 4u | 8u; /* default axes [0, 2, 3] */
-    const nncl_array *in[] = {&x};
-    tu_run_op("MeanVarianceNormalization", 13, at, t == 0 ? 0 : 1, 1, in, 1, &out);
-    float *want = malloc((size_t)n * sizeof *want);
-    ref_mvn(px, s.rank, s.dims, mask, want);
-    char what[64];
-    snprintf(what, sizeof what, "MVN rank %d axes mask %#x", s.rank, mask);
-    tu_assert_close((const float *)out.data, want, (size_t)n, 1e-4, 1e-4, what);
-    free(want);
-    nncl_array_free(&out);
-    nncl_array_free(&x);
-  }
 }

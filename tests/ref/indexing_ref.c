@@ -1,33 +1,8 @@
-/* ops2a_ref.c: naive references for tests/test_ops2a.c (see ops2a_ref.h). */
-#include "ops2a_ref.h"
+/* indexing_ref.c: naive references for tests/test_indexing.c (see indexing_ref.h). */
+#include "indexing_ref.h"
 
 #include <math.h>
 #include <stdlib.h>
-
-int64_t ref_mod_i64(int64_t a, int64_t b, int fmod_mode) {
-  if (b == 0) return 0;
-  if (b == -1) return 0;
-  int64_t r = a % b;
-  if (!fmod_mode && r != 0 && ((r < 0) != (b < 0))) r += b;
-  return r;
-}
-
-float ref_mod_f32(float a, float b, int fmod_mode) {
-  float r = fmodf(a, b);
-  if (!fmod_mode && r != 0.0f && ((r < 0.0f) != (b < 0.0f))) r += b;
-  return r;
-}
-
-int ref_isinf(float x, int detect_pos, int detect_neg) {
-  if (!isinf(x)) return 0;
-  return x > 0 ? detect_pos != 0 : detect_neg != 0;
-}
-
-float ref_shrink(float x, float lambd, float bias) {
-  if (x < -lambd) return x + bias;
-  if (x > lambd) return x - bias;
-  return 0.0f;
-}
 
 void ref_trilu(const float *x, int64_t batch, int64_t rows, int64_t cols, int64_t k, int upper,
                float *y) {
@@ -108,37 +83,4 @@ void ref_topk(const float *x, int64_t outer, int64_t n, int64_t inner, int64_t k
       }
     }
   free(used);
-}
-
-/* Key of an element: its offset with the reduced coordinates set to zero. */
-static int64_t mvn_key(int64_t e, int rank, const int64_t *dims, unsigned mask) {
-  int64_t key = 0, stride = 1;
-  for (int d = rank - 1; d >= 0; d--) {
-    int64_t c = e % dims[d];
-    e /= dims[d];
-    if (!(mask & (1u << d))) key += c * stride;
-    stride *= dims[d];
-  }
-  return key;
-}
-
-void ref_mvn(const float *x, int rank, const int64_t *dims, unsigned mask, float *y) {
-  int64_t n = 1, cnt = 1;
-  for (int d = 0; d < rank; d++) {
-    n *= dims[d];
-    if (mask & (1u << d)) cnt *= dims[d];
-  }
-  double *sum = calloc((size_t)n + 1, sizeof *sum), *sq = calloc((size_t)n + 1, sizeof *sq);
-  for (int64_t e = 0; e < n; e++) sum[mvn_key(e, rank, dims, mask)] += x[e];
-  for (int64_t e = 0; e < n; e++) {
-    int64_t k = mvn_key(e, rank, dims, mask);
-    double dv = x[e] - sum[k] / (double)cnt;
-    sq[k] += dv * dv;
-  }
-  for (int64_t e = 0; e < n; e++) {
-    int64_t k = mvn_key(e, rank, dims, mask);
-    y[e] = (float)((x[e] - sum[k] / (double)cnt) / (sqrt(sq[k] / (double)cnt) + 1e-9));
-  }
-  free(sum);
-  free(sq);
 }

@@ -1,4 +1,4 @@
-/* scatter_gather_nd.c: GatherND (batch_dims), ScatterElements (and its opset 9-10 name Scatter)
+/* scatter.c: GatherND (batch_dims), ScatterElements (and its opset 9-10 name Scatter)
    and ScatterND, with reduction none/add/mul (kernels/scatter.cl). int32 or int64 indices,
    negative ones counting from the end; constant indices are range-checked at plan time.
    Scatters copy data into the output, then apply updates without float atomics (scatter.cl):
@@ -31,11 +31,6 @@ struct sgnd_plan {
   cl_uint nupd;
   cl_uint8 ud_full;
 };
-
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
 
 static nncl_status check_index_dtype(struct op_call *c) {
   if (c->in[1].dtype != NNCL_INT64 && c->in[1].dtype != NNCL_INT32)
@@ -154,7 +149,7 @@ const struct op_def op_gather_nd = {.min_in = 2,
                                     .infer = gnd_infer,
                                     .plan = gnd_plan,
                                     .enqueue = gnd_enqueue,
-                                    .release = release,
+                                    .release = op_release_state,
                                     .cost = shape_cost_read_as_written};
 
 /* ---- shared by the scatters ---- */
@@ -289,7 +284,7 @@ const struct op_def op_scatter_elements = {.min_in = 3,
                                            .infer = sel_infer,
                                            .plan = sel_plan,
                                            .enqueue = sel_enqueue,
-                                           .release = release};
+                                           .release = op_release_state};
 
 /* ---- ScatterND ---- */
 static nncl_status snd_infer(struct op_call *c) {
@@ -377,4 +372,4 @@ const struct op_def op_scatter_nd = {.min_in = 3,
                                      .infer = snd_infer,
                                      .plan = snd_plan,
                                      .enqueue = snd_enqueue,
-                                     .release = release};
+                                     .release = op_release_state};
