@@ -118,6 +118,7 @@ struct plan {
 nncl_status plan_build(nncl_graph *g, struct plan *p);          /* plan.c */
 nncl_status plan_infer_fold(nncl_graph *g, struct plan *p);     /* infer.c */
 nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p); /* pass_bn.c */
+nncl_status pass_fuse_layernorm(nncl_graph *g, struct plan *p); /* pass_layernorm.c */
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */

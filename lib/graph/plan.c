@@ -1,6 +1,6 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
-   (infer+fold, BatchNorm folding, attention fusion, RNN Y layout, epilogue fusion, scheduling,
-   per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
+   (infer+fold, BatchNorm folding, LayerNorm fusion, attention fusion, RNN Y layout, epilogue
+   fusion, scheduling, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
    again from the IR. */
 #include <stddef.h>
 #include <stdio.h>
@@ -344,6 +344,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   nncl_status st = plan_build(g, p);
   if (st == NNCL_OK) st = plan_infer_fold(g, p);
   if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
+  if (st == NNCL_OK) st = pass_fuse_layernorm(g, p);
   if (st == NNCL_OK) st = pass_fuse_attention(g, p);
   if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
