@@ -40,9 +40,10 @@ static void plan_free(struct plan *p) {
     struct pnode *n = &p->n[i];
     if (n->def && n->def->release && n->call.ctx) n->def->release(&n->call);
   }
-  for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
+  /* buffers first: constants' buffers may be their host arrays (nncl__buffer_over_host) */
   for (int i = 0; i < p->n_st; i++) nncl__buffer_release(p->st[i].mem);
   nncl__buffer_release(p->arena);
+  for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
   free(p->v);
   free(p->n);
   free(p->order);
