@@ -19,11 +19,11 @@
 struct ln_case {
   const char *what;
   int opset;
-  int n_axes;     /* normalized trailing axes of x [3, 5, 37] */
-  int affine;     /* 0: none, 1: Mul only, 2: Mul and Add */
-  int scale_full; /* scale of x's full shape (must not fuse) */
-  float exponent; /* 2 fuses */
-  int d_output;   /* the deviation Sub(x, mean) is also a graph output (must not fuse) */
+  int n_axes;                /* normalized trailing axes of x [3, 5, 37] */
+  int affine;                /* 0: none, 1: Mul only, 2: Mul and Add */
+  int scale_full;            /* scale of x's full shape (its Mul and Add stay) */
+  float exponent;            /* 2 fuses */
+  int d_output;              /* the deviation Sub(x, mean) is also a graph output (must not fuse) */
   int want_ln, want_kernels; /* with fusion on; fusion off keeps every node */
 };
 
@@ -123,11 +123,12 @@ static void run_case(const struct ln_case *t) {
       cr_assert_eq(nncl_graph_planned_node(g, i, &info), NNCL_OK);
       if (strcmp(info.op_type, "LayerNormalization") == 0) {
         n_ln++;
-        cr_assert(strstr(info.fused, "ReduceMean+Sub+Pow") == info.fused, "%s: fused '%s'",
-                  t->what, info.fused);
+        cr_assert(strstr(info.fused, "ReduceMean+Sub+Pow") == info.fused, "%s: fused '%s'", t->what,
+                  info.fused);
       }
     }
-    const int want_ln = fuse ? t->want_ln : 0, want_kernels = fuse ? t->want_kernels : 7 + t->affine;
+    const int want_ln = fuse ? t->want_ln : 0,
+              want_kernels = fuse ? t->want_kernels : 7 + t->affine;
     cr_assert_eq(n_ln, want_ln, "%s (fusion %s): %d LayerNormalization nodes", t->what,
                  fuse ? "on" : "off", n_ln);
     cr_assert_eq(sum.n_kernel_nodes, want_kernels, "%s (fusion %s): %d kernel nodes, expected %d",

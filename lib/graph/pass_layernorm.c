@@ -133,13 +133,11 @@ static int match(nncl_graph *g, struct plan *p, int r1i, struct ln_match *m) {
     div = t;
   }
   double e;
-  if (!is(pw, "Pow", 2) || pw->in[0] != d || !scalar_const(p, pw->in[1], &e) || e != 2.0)
-    return 0;
+  if (!is(pw, "Pow", 2) || pw->in[0] != d || !scalar_const(p, pw->in[1], &e) || e != 2.0) return 0;
   if (!is(div, "Div", 2) || div->in[0] != d) return 0;
   m->nodes[m->n_nodes++] = (int)(pw - p->n);
   struct pnode *r2 = sole(g, p, pw->out[0]);
-  if (!is(r2, "ReduceMean", 1) || trailing_axis(p, r2) != m->axis)
-    return 0;
+  if (!is(r2, "ReduceMean", 1) || trailing_axis(p, r2) != m->axis) return 0;
   m->nodes[m->n_nodes++] = (int)(r2 - p->n);
   struct pnode *add = sole(g, p, r2->out[0]);
   if (!is(add, "Add", 2)) return 0;
