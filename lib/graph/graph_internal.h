@@ -136,5 +136,9 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node);
    output). */
 int plan_sole_consumer(nncl_graph *g, struct plan *p, int v, int *input_slot);
 int plan_is_graph_output(const nncl_graph *g, int v);
+/* Attribute `name` of plan node n, or NULL. */
+const struct nncl__attr *plan_node_attr(const struct pnode *n, const char *name);
+/* a and b have the same rank and dims. */
+int plan_same_shape(const nncl_shape *a, const nncl_shape *b);
 
 #endif

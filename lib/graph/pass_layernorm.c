@@ -15,19 +15,6 @@
 
 #define LN_NODES 9
 
-static const struct nncl__attr *attr(const struct pnode *n, const char *name) {
-  for (int i = 0; i < n->n_attrs; i++)
-    if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
-  return NULL;
-}
-
-static int same_shape(const nncl_shape *a, const nncl_shape *b) {
-  if (a->rank != b->rank) return 0;
-  for (int i = 0; i < a->rank; i++)
-    if (a->dims[i] != b->dims[i]) return 0;
-  return 1;
-}
-
 static int is(const struct pnode *n, const char *type, int n_in) {
   return n && n->alive && strcmp(n->op_type, type) == 0 && n->n_in == n_in && n->n_out == 1 &&
          n->out[0] >= 0 && n->res < 0 && !n->fused[0];
@@ -55,10 +42,10 @@ static int scalar_const(const struct plan *p, int v, double *out) {
 static int trailing_axis(const struct plan *p, const struct pnode *r) {
   if (r->in[0] < 0 || p->v[r->in[0]].dtype != NNCL_FLOAT32) return -1;
   const int rank = p->v[r->in[0]].shape.rank;
-  const struct nncl__attr *kd = attr(r, "keepdims");
+  const struct nncl__attr *kd = plan_node_attr(r, "keepdims");
   if (kd && (kd->type != ATTR_INT || kd->i != 1)) return -1;
   /* axes from the attribute (opset < 18; nncl's ReduceMean takes no axes input yet) */
-  const struct nncl__attr *a = attr(r, "axes");
+  const struct nncl__attr *a = plan_node_attr(r, "axes");
   if (r->n_in > 1 || !a || a->type != ATTR_INTS) return -1;
   const int64_t *axes = a->ints;
   const int n = a->n;
@@ -102,7 +89,7 @@ struct ln_match {
 static int other_operand(const struct plan *p, const struct pnode *n, int v, int axis) {
   int o = n->in[0] == v ? n->in[1] : n->in[1] == v ? n->in[0] : -1;
   if (o < 0 || o == v || p->v[o].dtype != NNCL_FLOAT32 ||
-      !same_shape(&p->v[n->out[0]].shape, &p->v[v].shape))
+      !plan_same_shape(&p->v[n->out[0]].shape, &p->v[v].shape))
     return -1;
   const nncl_shape *os = &p->v[o].shape, *xs = &p->v[v].shape;
   if (os->rank > xs->rank - axis) return -1;
@@ -148,7 +135,7 @@ static int match(nncl_graph *g, struct plan *p, int r1i, struct ln_match *m) {
   struct pnode *sq = sole(g, p, add->out[0]);
   if (!is(sq, "Sqrt", 1) || sole(g, p, sq->out[0]) != div || div->in[1] != sq->out[0]) return 0;
   m->nodes[m->n_nodes++] = (int)(sq - p->n);
-  if (!same_shape(&p->v[div->out[0]].shape, &p->v[m->x].shape)) return 0;
+  if (!plan_same_shape(&p->v[div->out[0]].shape, &p->v[m->x].shape)) return 0;
   m->nodes[m->n_nodes++] = (int)(div - p->n);
   /* optional affine part: Mul by scale, then Add of bias */
   struct pnode *mul = sole(g, p, div->out[0]);
@@ -210,7 +197,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct ln_match *m) {
   plan_bind_call(g, p, last);
   nncl_status st = n->def->infer(&n->call);
   int same = st == NNCL_OK && n->call.out[0].dtype == NNCL_FLOAT32 &&
-             same_shape(&n->call.out[0].shape, &p->v[n->out[0]].shape);
+             plan_same_shape(&n->call.out[0].shape, &p->v[n->out[0]].shape);
   if (n->def->release) n->def->release(&n->call);
   n->call.state = NULL;
   if (!same) {

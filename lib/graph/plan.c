@@ -83,6 +83,19 @@ int plan_is_graph_output(const nncl_graph *g, int v) {
   return v >= 0 && v < g->n_values && g->values[v].is_output;
 }
 
+const struct nncl__attr *plan_node_attr(const struct pnode *n, const char *name) {
+  for (int i = 0; i < n->n_attrs; i++)
+    if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
+  return NULL;
+}
+
+int plan_same_shape(const nncl_shape *a, const nncl_shape *b) {
+  if (a->rank != b->rank) return 0;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
+}
+
 int plan_sole_consumer(nncl_graph *g, struct plan *p, int v, int *input_slot) {
   if (plan_is_graph_output(g, v)) return -1;
   int found = -1;
