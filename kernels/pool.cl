@@ -49,17 +49,68 @@ inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
   return (int2)(t0, max(t0, t1));
 }
 
+/* The window of output (od, oh, ow): per axis, the range [x, y) of taps inside the input. */
+struct pool_win {
+  int2 td, th, tw;
+};
+
+inline struct pool_win pool_window(int od, int oh, int ow, int4 in, int4 k, int4 s, int4 p,
+                                   int4 d) {
+  struct pool_win w;
+  w.td = pool_taps(od, k.x, s.x, p.x, d.x, 0, in.x);
+  w.th = pool_taps(oh, k.y, s.y, p.y, d.y, 0, in.y);
+  w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in.z);
+  return w;
+}
+
+/* The window walk every windowed kernel uses. POOL_TAP_ROWS visits the valid tap rows of window
+   w of output (od, oh) over the ID x IH x IW volume xr of element type TY, with the row's input
+   position in id, ih and a pointer to it in xl_, and runs BODY. POOL_WALK adds the columns of
+   output ow: the value in v, its column in iw. Tap ranges are computed once per window, so the
+   loops carry no bounds tests. */
+#define POOL_TAP_ROWS(TY, xr, w, od, oh, in, s, p, d, BODY)                                        \
+  for (int td_ = (w).td.x; td_ < (w).td.y; td_++) {                                                \
+    const int id = (od) * (s).x - (p).x + td_ * (d).x;                                             \
+    for (int th_ = (w).th.x; th_ < (w).th.y; th_++) {                                              \
+      const int ih = (oh) * (s).y - (p).y + th_ * (d).y;                                           \
+      __global const TY *xl_ = (xr) + ((size_t)id * (in).y + ih) * (in).z;                         \
+      BODY;                                                                                        \
+    }                                                                                              \
+  }
+#define POOL_WALK(TY, xr, w, od, oh, ow, in, s, p, d, BODY)                                        \
+  POOL_TAP_ROWS(                                                                                   \
+      TY, xr, w, od, oh, in, s, p, d, for (int tw_ = (w).tw.x; tw_ < (w).tw.y; tw_++) {            \
+        const int iw = (ow) * (s).z - (p).z + tw_ * (d).z;                                         \
+        const TY v = xl_[iw];                                                                      \
+        BODY;                                                                                      \
+      })
+
 /* max keeps NaN (fmax would drop it): ONNX follows numpy, where a NaN in the window wins */
 inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
+/* the same on vectors (relational results are -1 per true lane) */
+#define POOL_VMAX(a, b) select((b), (a), ((a) > (b)) | isnan(a))
 
-/* Position of this work-item: (ow, oh) from dims 0 and 1; dim 2 enumerates (row, od). */
-#define POOL_POSITION(out_dhw)                                                                     \
+/* |v|^pw, the Lp pools' term (exact forms for the usual p = 1 and 2) */
+inline float pool_lp_term(float v, float pw) {
+  v = fabs(v);
+  return pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
+}
+/* acc^(1/pw), the Lp pools' result */
+inline float pool_lp_root(float acc, float pw) {
+  return pw == 2.0f ? sqrt(acc) : pw == 1.0f ? acc : pow(acc, 1.0f / pw);
+}
+
+/* Position of this work-item: (ow, oh) from dims 0 and 1; dim 2 enumerates (row, od). The
+   window w and the row's input volume xr (element type TY) follow from them. */
+#define POOL_POSITION(TY, out_dhw)                                                                 \
   const int ow = (int)get_global_id(0), oh = (int)get_global_id(1);                                \
   const uint z_ = (uint)get_global_id(2);                                                          \
   if (ow >= (out_dhw).z || oh >= (out_dhw).y || z_ >= zn) return;                                  \
   const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                             \
   const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                                 \
-  const size_t o = (((size_t)z_ * (out_dhw).y) + oh) * (out_dhw).z + ow
+  const size_t o = (((size_t)z_ * (out_dhw).y) + oh) * (out_dhw).z + ow;                           \
+  const struct pool_win w = pool_window(od, oh, ow, in_dhw, k, s, p, d);                           \
+  __global const TY *xr = x + (size_t)row * in_dhw.x * in_dhw.y * in_dhw.z
 
 /* Max over the window. Indices (when has_idx) is the flattened NC(D)HW input position; with
    col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
@@ -68,38 +119,23 @@ inline float pool_max2(float a, float b) { return (a > b || isnan(a)) ? a : b; }
 __kernel void pool_max(__global const T *x, __global T *y, __global long *idx, const uint zn,
                        const int has_idx, const int col_major, const int4 in_dhw,
                        const int4 out_dhw, const int4 k, const int4 s, const int4 p, const int4 d) {
-  POOL_POSITION(out_dhw);
-  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
-  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
-  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
-  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
-  const size_t plane = (size_t)ID * IH * IW;
-  __global const T *xr = x + (size_t)row * plane;
+  POOL_POSITION(T, out_dhw);
   T best = T_LOWEST;
   int bd = -1, bh = -1, bw = -1;
-  for (int td = rd.x; td < rd.y; td++) {
-    const int id = od * s.x - p.x + td * d.x;
-    for (int th = rh.x; th < rh.y; th++) {
-      const int ih = oh * s.y - p.y + th * d.y;
-      __global const T *xl = xr + ((size_t)id * IH + ih) * IW;
-      for (int tw = rw.x; tw < rw.y; tw++) {
-        const int iw = ow * s.z - p.z + tw * d.z;
-        const T v = xl[iw];
-        if (v > best || T_ISNAN(v) || bd < 0) {
-          best = v;
-          bd = id;
-          bh = ih;
-          bw = iw;
-        }
-      }
-    }
-  }
+  POOL_WALK(
+      T, xr, w, od, oh, ow, in_dhw, s, p, d, if (v > best || T_ISNAN(v) || bd < 0) {
+        best = v;
+        bd = id;
+        bh = ih;
+        bw = iw;
+      });
   y[o] = best;
   if (has_idx) {
+    const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
     long pos = -1;
     if (bd >= 0) {
       const long sp = col_major ? ((long)bw * IH + bh) * ID + bd : ((long)bd * IH + bh) * IW + bw;
-      pos = (long)row * (long)plane + sp;
+      pos = (long)row * (long)ID * IH * IW + sp;
     }
     idx[o] = pos;
   }
@@ -109,72 +145,109 @@ __kernel void pool_max(__global const T *x, __global T *y, __global long *idx, c
 __kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn, const int4 in_dhw,
                              const int4 out_dhw, const int4 k, const int4 s, const int4 p,
                              const int4 d) {
-  POOL_POSITION(out_dhw);
-  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
-  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
-  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
-  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
-  __global const T *xr = x + (size_t)row * ID * IH * IW;
+  POOL_POSITION(T, out_dhw);
   T best = T_LOWEST;
-  for (int td = rd.x; td < rd.y; td++) {
-    const int id = od * s.x - p.x + td * d.x;
-    for (int th = rh.x; th < rh.y; th++) {
-      const int ih = oh * s.y - p.y + th * d.y;
-      __global const T *xl = xr + ((size_t)id * IH + ih) * IW + (ow * s.z - p.z);
-      for (int tw = rw.x; tw < rw.y; tw++) best = T_MAX2(best, xl[tw * d.z]);
-    }
-  }
+  POOL_WALK(T, xr, w, od, oh, ow, in_dhw, s, p, d, best = T_MAX2(best, v));
   y[o] = best;
 }
 
-/* CPU form of pool_max_noidx: a work-item per output row (z, oh), z enumerating (row, od) as
-   above; items is zn * OH. The work-item walks its row in order, so loads are contiguous and
-   tap ranges cost no per-output division along the width. Windows of width 2, stride 2, no
-   dilation and no left pad (the usual 2x2/2) take eight outputs per step from one 16-float load
-   per tap row; the rest of the row goes through the scalar loop. */
+/* ---- CPU forms: a work-item per output row ----
+   Work-item `item` of `items` = zn * OH handles output row (z, oh), z enumerating (row, od) as
+   in the 3-D kernels. It walks its row in order, so loads are contiguous and tap ranges cost no
+   per-output division along the width. Outputs [lo, hi) of the row have every tap inside the
+   input row; when the width step allows it (stride 1, or stride 2 with windows 2 or 3 wide and
+   no dilation) they go eight at a time through POOL_EIGHT, the last step overlapping the one
+   before rather than leaving a tail; the others (pads, ceil_mode overhang) through the walk. */
+#define POOL_ROW_POSITION(out_dhw)                                                                 \
+  const uint item = get_global_id(0);                                                              \
+  GUARD(item, items);                                                                              \
+  const int OH = (out_dhw).y, OW = (out_dhw).z;                                                    \
+  const uint z_ = item / (uint)OH;                                                                 \
+  const int oh = (int)(item - z_ * (uint)OH);                                                      \
+  const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                             \
+  const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                                 \
+  __global const float *xr = x + (size_t)row * in_dhw.x * in_dhw.y * in_dhw.z;                     \
+  __global float *yo = y + (size_t)item * OW;                                                      \
+  struct pool_win w = pool_window(od, oh, 0, in_dhw, k, s, p, d);                                  \
+  const int lo = min(OW, (p.z + s.z - 1) / s.z);                                                   \
+  const int hi = max(lo, min(OW, (in_dhw.z - 1 + p.z - (k.z - 1) * d.z) / s.z + 1));               \
+  const int eight = (s.z == 1 || (s.z == 2 && d.z == 1 && (k.z == 2 || k.z == 3))) && hi - lo >= 8
+
+/* Outputs c .. c + 7 of the row combined by VOP (a max or a sum, on scalars and vectors) from
+   INIT into the float8 r. Stride 1: one 8-float load per tap. Stride 2: per tap row one 16-float
+   load (and one more float for width-3 windows) at column 2c - pad, the tap rows combined first
+   and the eight windows then from the even, odd (and next even) lanes. */
+#define POOL_EIGHT(VOP, INIT, c, r)                                                                \
+  float8 r = (float8)(INIT);                                                                       \
+  if (s.z == 1) {                                                                                  \
+    POOL_TAP_ROWS(                                                                                 \
+        float, xr, w, od, oh, in_dhw, s, p, d,                                                     \
+        for (int tw = 0; tw < k.z; tw++) { r = VOP(r, vload8(0, xl_ + (c)-p.z + tw * d.z)); });    \
+  } else {                                                                                         \
+    float16 m_ = (float16)(INIT);                                                                  \
+    float m16_ = (INIT); /* column 16 of the step, width-3 windows only */                         \
+    POOL_TAP_ROWS(float, xr, w, od, oh, in_dhw, s, p, d, {                                         \
+      m_ = VOP(m_, vload16(0, xl_ + 2 * (c)-p.z));                                                 \
+      if (k.z == 3) m16_ = VOP(m16_, xl_[2 * (c)-p.z + 16]);                                       \
+    });                                                                                            \
+    r = VOP(m_.even, m_.odd);                                                                      \
+    if (k.z == 3) r = VOP(r, (float8)(m_.s2468, m_.sace, m16_));                                   \
+  }
+#define POOL_ADD(a, b) ((a) + (b))
+
+/* CPU form of pool_max_noidx (float32). */
 __kernel void pool_max_rows(__global const float *x, __global float *y, const uint items,
                             const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                             const int4 p, const int4 d) {
-  const uint id = get_global_id(0);
-  GUARD(id, items);
-  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z, OH = out_dhw.y, OW = out_dhw.z;
-  const uint z_ = id / (uint)OH;
-  const int oh = (int)(id - z_ * (uint)OH);
-  const int od = out_dhw.x == 1 ? 0 : (int)(z_ % (uint)out_dhw.x);
-  const uint row = out_dhw.x == 1 ? z_ : z_ / (uint)out_dhw.x;
-  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
-  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
-  __global const float *xr = x + (size_t)row * ID * IH * IW;
-  __global float *yo = y + (size_t)id * OW;
-  int ow = 0;
-  if (k.z == 2 && s.z == 2 && d.z == 1 && p.z == 0) {
-    const int nv = min(OW, IW / 2) / 8 * 8; /* outputs whose taps all lie inside the row */
-    for (; ow < nv; ow += 8) {
-      float8 best = (float8)(-INFINITY);
-      for (int td = rd.x; td < rd.y; td++) {
-        const int id_ = od * s.x - p.x + td * d.x;
-        for (int th = rh.x; th < rh.y; th++) {
-          const int ih = oh * s.y - p.y + th * d.y;
-          const float16 v = vload16(0, xr + ((size_t)id_ * IH + ih) * IW + 2 * ow);
-          const float8 m = select(v.odd, v.even, isnan(v.even) || v.even > v.odd);
-          best = select(m, best, isnan(best) || best > m);
-        }
+  POOL_ROW_POSITION(out_dhw);
+  for (int ow = 0; ow < OW; ow++) {
+    if (eight && ow == lo) {
+      for (int c = lo; c < hi; c += 8) {
+        const int c8 = min(c, hi - 8);
+        POOL_EIGHT(POOL_VMAX, -INFINITY, c8, r);
+        vstore8(r, 0, yo + c8);
       }
-      vstore8(best, 0, yo + ow);
+      ow = hi - 1;
+      continue;
     }
-  }
-  for (; ow < OW; ow++) {
-    const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
+    w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in_dhw.z);
     float best = -INFINITY;
-    for (int td = rd.x; td < rd.y; td++) {
-      const int id_ = od * s.x - p.x + td * d.x;
-      for (int th = rh.x; th < rh.y; th++) {
-        const int ih = oh * s.y - p.y + th * d.y;
-        __global const float *xl = xr + ((size_t)id_ * IH + ih) * IW + (ow * s.z - p.z);
-        for (int tw = rw.x; tw < rw.y; tw++) best = pool_max2(best, xl[tw * d.z]);
-      }
-    }
+    POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, best = pool_max2(best, v));
     yo[ow] = best;
+  }
+}
+
+/* Number of taps AveragePool divides by along one axis (see pool_avg). */
+inline int pool_avg_count(int2 valid, int o, int k, int s, int p, int d, int n, int pe,
+                          int include_pad) {
+  const int2 q = include_pad ? pool_taps(o, k, s, p, d, -p, n + pe) : valid;
+  return q.y - q.x;
+}
+
+/* CPU form of pool_avg: the same sums and counts as pool_avg. */
+__kernel void pool_avg_rows(__global const float *x, __global float *y, const uint items,
+                            const int include_pad, const int4 in_dhw, const int4 out_dhw,
+                            const int4 k, const int4 s, const int4 p, const int4 d, const int4 pe) {
+  POOL_ROW_POSITION(out_dhw);
+  const int cnt_dh = pool_avg_count(w.td, od, k.x, s.x, p.x, d.x, in_dhw.x, pe.x, include_pad) *
+                     pool_avg_count(w.th, oh, k.y, s.y, p.y, d.y, in_dhw.y, pe.y, include_pad);
+  for (int ow = 0; ow < OW; ow++) {
+    if (eight && ow == lo) {
+      /* inside the row every tap of the width counts, with or without the pads */
+      for (int c = lo; c < hi; c += 8) {
+        const int c8 = min(c, hi - 8);
+        POOL_EIGHT(POOL_ADD, 0.0f, c8, r);
+        vstore8(cnt_dh > 0 ? r / (float)(cnt_dh * k.z) : (float8)(NAN), 0, yo + c8);
+      }
+      ow = hi - 1;
+      continue;
+    }
+    w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in_dhw.z);
+    float acc = 0.0f;
+    POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
+    const int cnt =
+        cnt_dh * pool_avg_count(w.tw, ow, k.z, s.z, p.z, d.z, in_dhw.z, pe.z, include_pad);
+    yo[ow] = cnt > 0 ? acc / (float)cnt : NAN;
   }
 }
 
@@ -184,30 +257,12 @@ __kernel void pool_max_rows(__global const float *x, __global float *y, const ui
 __kernel void pool_avg(__global const float *x, __global float *y, const uint zn,
                        const int include_pad, const int4 in_dhw, const int4 out_dhw, const int4 k,
                        const int4 s, const int4 p, const int4 d, const int4 pe) {
-  POOL_POSITION(out_dhw);
-  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
-  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
-  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
-  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
-  __global const float *xr = x + (size_t)row * ID * IH * IW;
+  POOL_POSITION(float, out_dhw);
   float acc = 0.0f;
-  for (int td = rd.x; td < rd.y; td++) {
-    const int id = od * s.x - p.x + td * d.x;
-    for (int th = rh.x; th < rh.y; th++) {
-      const int ih = oh * s.y - p.y + th * d.y;
-      __global const float *xl = xr + ((size_t)id * IH + ih) * IW;
-      for (int tw = rw.x; tw < rw.y; tw++) acc += xl[ow * s.z - p.z + tw * d.z];
-    }
-  }
-  int cnt;
-  if (include_pad) {
-    const int2 qd = pool_taps(od, k.x, s.x, p.x, d.x, -p.x, ID + pe.x);
-    const int2 qh = pool_taps(oh, k.y, s.y, p.y, d.y, -p.y, IH + pe.y);
-    const int2 qw = pool_taps(ow, k.z, s.z, p.z, d.z, -p.z, IW + pe.z);
-    cnt = (qd.y - qd.x) * (qh.y - qh.x) * (qw.y - qw.x);
-  } else {
-    cnt = (rd.y - rd.x) * (rh.y - rh.x) * (rw.y - rw.x);
-  }
+  POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
+  const int cnt = pool_avg_count(w.td, od, k.x, s.x, p.x, d.x, in_dhw.x, pe.x, include_pad) *
+                  pool_avg_count(w.th, oh, k.y, s.y, p.y, d.y, in_dhw.y, pe.y, include_pad) *
+                  pool_avg_count(w.tw, ow, k.z, s.z, p.z, d.z, in_dhw.z, pe.z, include_pad);
   y[o] = cnt > 0 ? acc / (float)cnt : NAN;
 }
 
@@ -215,25 +270,10 @@ __kernel void pool_avg(__global const float *x, __global float *y, const uint zn
 __kernel void pool_lp(__global const float *x, __global float *y, const uint zn, const float pw,
                       const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                       const int4 p, const int4 d) {
-  POOL_POSITION(out_dhw);
-  const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
-  const int2 rd = pool_taps(od, k.x, s.x, p.x, d.x, 0, ID);
-  const int2 rh = pool_taps(oh, k.y, s.y, p.y, d.y, 0, IH);
-  const int2 rw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, IW);
-  __global const float *xr = x + (size_t)row * ID * IH * IW;
+  POOL_POSITION(float, out_dhw);
   float acc = 0.0f;
-  for (int td = rd.x; td < rd.y; td++) {
-    const int id = od * s.x - p.x + td * d.x;
-    for (int th = rh.x; th < rh.y; th++) {
-      const int ih = oh * s.y - p.y + th * d.y;
-      __global const float *xl = xr + ((size_t)id * IH + ih) * IW;
-      for (int tw = rw.x; tw < rw.y; tw++) {
-        const float v = fabs(xl[ow * s.z - p.z + tw * d.z]);
-        acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
-      }
-    }
-  }
-  y[o] = pw == 2.0f ? sqrt(acc) : pw == 1.0f ? acc : pow(acc, 1.0f / pw);
+  POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += pool_lp_term(v, pw));
+  y[o] = pool_lp_root(acc, pw);
 }
 
 /* ---- global pools: one work-group per row of n elements ---- */
@@ -256,10 +296,7 @@ __kernel void pool_global(__global const float *x, __global float *y, __local fl
   if (row < rows) {
     __global const float *xr = x + (size_t)row * n;
     if (op == POOL_OP_LP) {
-      for (uint i = lane; i < n; i += lanes) {
-        const float v = fabs(xr[i]);
-        acc += pw == 2.0f ? v * v : pw == 1.0f ? v : pow(v, pw);
-      }
+      for (uint i = lane; i < n; i += lanes) acc += pool_lp_term(xr[i], pw);
     } else if (op == POOL_OP_MAX) {
       for (uint i = lane; i < n; i += lanes) acc = pool_max2(acc, xr[i]);
     } else {
@@ -286,11 +323,7 @@ __kernel void pool_global(__global const float *x, __global float *y, __local fl
     acc = tmp[l];
   }
   if (lane == 0 && row < rows) {
-    y[row] = op == POOL_OP_SUM   ? acc / (float)n
-             : op == POOL_OP_MAX ? acc
-             : pw == 2.0f        ? sqrt(acc)
-             : pw == 1.0f        ? acc
-                                 : pow(acc, 1.0f / pw);
+    y[row] = op == POOL_OP_SUM ? acc / (float)n : op == POOL_OP_MAX ? acc : pool_lp_root(acc, pw);
   }
 }
 

@@ -293,3 +293,64 @@ Test(binary, errors_name_op_and_shapes) {
   nncl_array_free(&b);
   nncl_array_free(&l);
 }
+
+/* Pow by a constant scalar exponent runs as products, a square root or a reciprocal
+   (algo pow_special); checked against double-precision pow rounded to float on random values in
+   [-3, 3] and on the special values, whose results must match C's pow exactly (sign of zero,
+   infinities, NaN). Tolerances: x*x is exact (a float product is exact in double, so both
+   round the same value once); x*x*x rounds twice: rtol 2.4e-7 (2 ulp); 1/x and sqrt are within
+   OpenCL's 2.5 and 3 ulp: rtol 3.6e-7; exponents 0 and 1 exact. */
+Test(binary, pow_by_special_constant) {
+  static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1.0f, -1.0f, 1e20f};
+  const int ns = (int)(sizeof special / sizeof special[0]);
+  const double exps[] = {2, 3, 1, 0, -1, 0.5};
+  const double rtol[] = {0, 2.4e-7, 0, 0, 3.6e-7, 3.6e-7};
+  nncl_array x = frand(77, 1, (int64_t[]){1037}, -3, 3);
+  float *xv = x.data;
+  for (int i = 0; i < ns; i++) xv[100 * i] = special[i];
+  const int64_t n = 1037;
+  float *want = malloc((size_t)n * sizeof *want);
+  for (int e = 0; e < 6; e++)
+    for (int as_int = 0; as_int < 2; as_int++) {
+      if (as_int && exps[e] != floor(exps[e])) continue;
+      nncl_array ex = arr(as_int ? NNCL_INT64 : NNCL_FLOAT32, 0, NULL), y;
+      if (as_int)
+        *(int64_t *)ex.data = (int64_t)exps[e];
+      else
+        *(float *)ex.data = (float)exps[e];
+      const nncl_array *in[] = {&x, &ex};
+      struct op_instance *oi = NULL;
+      cr_assert_eq(op_instance_create(tu_ctx(), "Pow", 15, NULL, 0, 2, in, 1, NULL, NULL, &oi),
+                   NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+      cr_assert_str_eq(op_instance_call(oi)->algo, "pow_special", "exponent %g", exps[e]);
+      cr_assert_eq(op_instance_enqueue(oi), NNCL_OK);
+      cr_assert_eq(op_instance_read(oi, &y), NNCL_OK);
+      op_instance_destroy(oi);
+      const float *got = y.data;
+      for (int64_t i = 0; i < n; i++) want[i] = (float)pow((double)xv[i], exps[e]);
+      char what[64];
+      snprintf(what, sizeof what, "Pow(x, %g%s)", exps[e], as_int ? " int64" : "");
+      for (int i = 0; i < ns; i++) {
+        const float g = got[100 * i], w = want[100 * i];
+        cr_assert(isnan(w) ? isnan(g) : (g == w && signbit(g) == signbit(w)),
+                  "%s at x = %g: got %g, pow gives %g", what, (double)special[i], (double)g,
+                  (double)w);
+      }
+      for (int i = 0; i < ns; i++) want[100 * i] = got[100 * i]; /* checked above */
+      tu_assert_close(got, want, (size_t)n, rtol[e], 0, what);
+      nncl_array_free(&y);
+      nncl_array_free(&ex);
+    }
+  /* a non-special exponent keeps the general kernel */
+  nncl_array ex = arr(NNCL_FLOAT32, 0, NULL);
+  *(float *)ex.data = 2.5f;
+  const nncl_array *in[] = {&x, &ex};
+  struct op_instance *oi = NULL;
+  cr_assert_eq(op_instance_create(tu_ctx(), "Pow", 15, NULL, 0, 2, in, 1, NULL, NULL, &oi),
+               NNCL_OK);
+  cr_assert_str_neq(op_instance_call(oi)->algo, "pow_special");
+  op_instance_destroy(oi);
+  nncl_array_free(&ex);
+  free(want);
+  nncl_array_free(&x);
+}

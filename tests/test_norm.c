@@ -105,8 +105,10 @@ Test(norm, instancenorm) {
   instance_case(0, 2, 4, (int64_t[]){3, 3}, 0.0f);      /* empty batch */
 }
 
-static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int with_bias,
-                       int n_out, float offset) {
+/* algo: NULL for the op's own choice, else the option layernorm.algo ("rows": a work-item per row, "group": a
+   work-group per row, never split). */
+static void layer_case(const char *algo, int rank, const int64_t *dims, int axis, int p_rank,
+                       int with_bias, int n_out, float offset) {
   int ax = axis < 0 ? axis + rank : axis;
   int64_t rows = 1, len = 1, pdims[8], np = 1;
   for (int i = 0; i < ax; i++) rows *= dims[i];
@@ -118,14 +120,16 @@ static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int 
   for (int64_t i = 0; i < rows * len; i++) ((float *)x.data)[i] += offset;
   const nncl_array *in[] = {&x, &sc, &b};
   struct nncl__attr at[] = {A_INT("axis", axis), A_FLOAT("epsilon", 1e-4f)};
+  tu_set_option("layernorm.algo", algo);
   tu_run_op("LayerNormalization", 17, at, 2, with_bias ? 3 : 2, in, n_out, out);
+  tu_set_option("layernorm.algo", NULL);
   float *want = malloc((size_t)(rows * len + 1) * sizeof *want);
   float *wm = malloc((size_t)(rows + 1) * sizeof *wm),
         *wi = malloc((size_t)(rows + 1) * sizeof *wi);
   norm_ref_layer(x.data, rows, len, sc.data, with_bias ? b.data : NULL, np, 1e-4f, want, wm, wi);
   char what[96];
-  snprintf(what, sizeof what, "LayerNormalization rank %d axis %d scale rank %d bias %d", rank,
-           axis, p_rank, with_bias);
+  snprintf(what, sizeof what, "LayerNormalization %s rank %d axis %d scale rank %d bias %d",
+           algo ? algo : "default", rank, axis, p_rank, with_bias);
   tu_assert_close((float *)out[0].data, want, (size_t)(rows * len), 1e-4, 1e-4, what);
   if (n_out > 1) {
     cr_assert_eq(out[1].shape.rank, rank);
@@ -146,15 +150,21 @@ static void layer_case(int rank, const int64_t *dims, int axis, int p_rank, int 
 
 Test(norm, layernorm) {
   const int64_t d3[] = {3, 5, 7}, d4[] = {2, 3, 5, 67}, big[] = {3, 769}, empty[] = {0, 8};
-  layer_case(3, d3, -1, 1, 1, 1, 0.0f);
-  layer_case(3, d3, 1, 2, 1, 3, 0.0f);
-  layer_case(3, d3, 1, 1, 0, 2, 0.0f);   /* Scale [7] broadcast over [5, 7], no bias, Mean only */
-  layer_case(3, d3, 0, 3, 1, 3, 0.0f);   /* one row */
-  layer_case(4, d4, -2, 2, 1, 3, 50.0f); /* offset data */
-  layer_case(2, big, -1, 1, 1, 1, 0.0f); /* row longer than a work-group */
-  layer_case(2, (int64_t[]){2, 9001}, -1, 1, 1, 3, 30.0f);  /* few long rows: split statistics */
-  layer_case(3, (int64_t[]){2, 90, 100}, 0, 1, 0, 2, 0.0f); /* one row of 18000, Scale [100] */
-  layer_case(2, empty, -1, 1, 1, 1, 0.0f);
+  static const char *const algos[] = {NULL, "rows", "group"};
+  for (int a = 0; a < 3; a++) {
+    const char *al = algos[a];
+    layer_case(al, 3, d3, -1, 1, 1, 1, 0.0f);
+    layer_case(al, 3, d3, 1, 2, 1, 3, 0.0f);
+    layer_case(al, 3, d3, 1, 1, 0, 2, 0.0f);   /* Scale [7] broadcast over [5, 7], no bias */
+    layer_case(al, 3, d3, 0, 3, 1, 3, 0.0f);   /* one row */
+    layer_case(al, 4, d4, -2, 2, 1, 3, 50.0f); /* offset data */
+    layer_case(al, 2, big, -1, 1, 1, 1, 0.0f); /* longer than a work-group */
+    layer_case(al, 2, (int64_t[]){2, 9001}, -1, 1, 1, 3, 30.0f);  /* few long rows */
+    layer_case(al, 3, (int64_t[]){2, 90, 100}, 0, 1, 0, 2, 0.0f); /* one row, Scale [100] */
+    layer_case(al, 2, (int64_t[]){37, 768}, -1, 1, 1, 1, 0.0f);   /* BERT rows, 8-wide loads */
+    layer_case(al, 2, (int64_t[]){41, 13}, -1, 1, 0, 3, 10.0f);   /* vector part and tail */
+    layer_case(al, 2, empty, -1, 1, 1, 1, 0.0f);
+  }
 }
 
 Test(norm, layernorm_errors) {

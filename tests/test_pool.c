@@ -142,21 +142,50 @@ Test(pool, maxpool_with_indices) {
   }
 }
 
+/* Windows whose rows take the eight-wide steps of the row-per-work-item kernels: 2x2/2 and
+   3x3/2 with left pads of 0, 1 and 2 (a scalar head), widths that leave a scalar tail or make
+   the last vector step overlap the one before, ceil_mode overhang, ResNet's stem pool, stride-1
+   windows (3x3/1, 5x5/1, dilated), with and without counting the pads. */
+static struct pcase row_cases[] = {
+    {2, 2, 3, {6, 37}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+    {2, 1, 2, {4, 32}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+    {2, 1, 3, {5, 17}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 1, 0, 0, 0},
+    {1, 2, 2, {40}, {2}, {2}, {1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+    {2, 1, 3, {5, 33}, {2, 2}, {2, 2}, {1, 1}, {1, 1, 1, 1}, REF_NOTSET, 0, 1, 1, 0},
+    {2, 2, 3, {9, 37}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, REF_NOTSET, 0, 0, 1, 0},
+    {2, 1, 2, {7, 24}, {3, 3}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
+    {2, 1, 2, {6, 40}, {3, 3}, {2, 2}, {1, 1}, {2, 2, 2, 2}, REF_NOTSET, 0, 1, 1, 0},
+    {2, 1, 2, {9, 35}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, REF_NOTSET, 1, 0, 1, 0},
+    {2, 1, 2, {10, 35}, {3, 3}, {2, 2}, {1, 1}, {0, 1, 2, 0}, REF_NOTSET, 0, 1, 1, 0},
+    {1, 2, 2, {41}, {3}, {2}, {1}, {1, 1}, REF_NOTSET, 0, 0, 1, 0},
+    {2, 1, 4, {112, 112}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, REF_NOTSET, 0, 0, 1, 0},
+    {2, 1, 2, {5, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, REF_NOTSET, 0, 1, 1, 0},
+    {2, 2, 2, {6, 29}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, REF_NOTSET, 0, 0, 1, 0},
+    {2, 1, 2, {7, 31}, {2, 3}, {1, 1}, {1, 2}, {0, 1, 0, 2}, REF_NOTSET, 0, 1, 1, 1},
+    {3,
+     1,
+     2,
+     {3, 4, 27},
+     {2, 2, 3},
+     {1, 2, 1},
+     {1, 1, 1},
+     {1, 0, 1, 0, 1, 1},
+     REF_NOTSET,
+     0,
+     0,
+     1,
+     0},
+};
+#define N_ROW_CASES (int)(sizeof row_cases / sizeof row_cases[0])
+
 /* MaxPool without Indices through both of its kernels (option pool.algo): the per-output 3-D grid
-   (GPUs) and the row-per-work-item kernel (CPUs), on the shared cases plus 2x2/2 windows whose
-   rows take the eight-wide path, with a scalar tail (odd widths, ceil_mode overhang) and NaNs
+   (GPUs) and the row-per-work-item kernel (CPUs), on the shared cases and row_cases, with NaNs
    at both lanes of a pair. */
 Test(pool, maxpool_both_kernels) {
-  static struct pcase wide[] = {
-      {2, 2, 3, {6, 37}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
-      {2, 1, 2, {4, 32}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 0, 0, 0, 0},
-      {2, 1, 3, {5, 17}, {2, 2}, {2, 2}, {1, 1}, {0}, REF_NOTSET, 1, 0, 0, 0},
-      {1, 2, 2, {40}, {2}, {2}, {1}, {0}, REF_NOTSET, 0, 0, 0, 0},
-  };
   static const char *const algos[] = {"direct", "rows"};
-  for (int i = 0; i < N_CASES + 4; i++)
+  for (int i = 0; i < N_CASES + N_ROW_CASES; i++)
     for (int a = 0; a < 2; a++) {
-      struct pcase *t = i < N_CASES ? &cases[i] : &wide[i - N_CASES];
+      struct pcase *t = i < N_CASES ? &cases[i] : &row_cases[i - N_CASES];
       struct nncl__attr at[9];
       int na = case_attrs(t, at, 0);
       nncl_array x = case_input(t, 300 + (uint32_t)i), y;
@@ -234,6 +263,35 @@ Test(pool, averagepool_and_lppool) {
     free(want);
     nncl_array_free(&x);
   }
+}
+
+/* AveragePool through both of its kernels (option pool.algo "direct": 3-D grid, "rows": a work-item
+   per output row), on the shared cases and row_cases. Tolerance rtol 1e-5, atol 1e-6: float sums
+   in another order than the reference's double ones. */
+Test(pool, averagepool_both_kernels) {
+  static const char *const algos[] = {"direct", "rows"};
+  for (int i = 0; i < N_CASES + N_ROW_CASES; i++)
+    for (int a = 0; a < 2; a++) {
+      struct pcase *t = i < N_CASES ? &cases[i] : &row_cases[i - N_CASES];
+      struct nncl__attr at[9];
+      int na = case_attrs(t, at, 0);
+      nncl_array x = case_input(t, 500 + (uint32_t)i), y;
+      const nncl_array *in[] = {&x};
+      tu_set_option("pool.algo", algos[a]);
+      tu_run_op("AveragePool", 11, at, na, 1, in, 1, &y);
+      tu_set_option("pool.algo", NULL);
+      struct pool_ref_geom g = case_geom(t);
+      char what[64];
+      snprintf(what, sizeof what, "AveragePool %s case %d", algos[a], i);
+      check_shape(&y, &g, what);
+      int64_t n = pool_ref_out_numel(&g);
+      float *want = malloc((size_t)n * sizeof *want);
+      pool_ref_avg(x.data, &g, t->include_pad, want);
+      tu_assert_close((float *)y.data, want, (size_t)n, 1e-5, 1e-6, what);
+      free(want);
+      nncl_array_free(&x);
+      nncl_array_free(&y);
+    }
 }
 
 Test(pool, global_pools) {

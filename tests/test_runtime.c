@@ -1,5 +1,6 @@
 /* test_runtime.c: the foundation: device selection, program build and the disk cache (hits,
    damaged files, build failures), kernels against C, tensors and errors. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +287,40 @@ Test(tensors, int64_and_empty_round_trip) {
 }
 
 /* ---- errors ---- */
+
+/* Constants over host memory: on a host-unified device (PoCL's CPU device is one) an aligned
+   nncl_array becomes a buffer over its own bytes (no copy: the buffer's host pointer is the array
+   and stats.host_buffers counts it); a misaligned pointer, or a device without unified memory,
+   gets a copy. Either way a kernel-side read (a device copy, then a download) gives the data. */
+Test(tensors, constants_over_host_memory) {
+  nncl_context *ctx = tu_ctx();
+  nncl_array a = TU_RAND(9, 1000);
+  cr_assert_eq((uintptr_t)a.data % NNCL_ARRAY_ALIGN, 0, "nncl_array_alloc alignment");
+  const int unified = ctx->info.host_unified_memory;
+  for (int shift = 0; shift < 2; shift++) {
+    const float *src = (const float *)a.data + shift;
+    const size_t bytes = (1000 - (size_t)shift) * sizeof(float);
+    nncl_stats s0, s1;
+    nncl_context_stats(ctx, &s0);
+    cl_mem m = NULL, copy = NULL;
+    cr_assert_eq(nncl__buffer_over_host(ctx, src, bytes, "test constant", &m), NNCL_OK);
+    nncl_context_stats(ctx, &s1);
+    void *hp = NULL;
+    cr_assert_eq(clGetMemObjectInfo(m, CL_MEM_HOST_PTR, sizeof hp, &hp, NULL), CL_SUCCESS);
+    const int in_place = unified && shift == 0;
+    cr_assert_eq(s1.host_buffers - s0.host_buffers, (uint64_t)in_place, "shift %d", shift);
+    cr_assert_eq(hp, in_place ? (void *)src : NULL, "shift %d: host pointer %p", shift, hp);
+    cr_assert_eq(nncl__buffer_create(ctx, bytes, "copy", &copy), NNCL_OK);
+    cr_assert_eq(nncl__buffer_copy(ctx, m, 0, copy, 0, bytes), NNCL_OK);
+    float *back = malloc(bytes);
+    cr_assert_eq(nncl__buffer_download(ctx, copy, 0, back, bytes), NNCL_OK);
+    cr_assert(memcmp(back, src, bytes) == 0, "shift %d: data differs", shift);
+    free(back);
+    nncl__buffer_release(copy);
+    nncl__buffer_release(m);
+  }
+  nncl_array_free(&a);
+}
 
 Test(errors, names_and_strings) {
   cr_assert_str_eq(nncl_status_name(NNCL_ERR_SHAPE), "NNCL_ERR_SHAPE");

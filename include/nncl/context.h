@@ -35,6 +35,7 @@ typedef struct nncl_device_info {
   int has_fp16;
   int has_fp64;
   int local_mem_is_global; /* CL_GLOBAL local memory type (CPUs) */
+  int host_unified_memory; /* CL_DEVICE_HOST_UNIFIED_MEMORY: device reads host memory directly */
 } nncl_device_info;
 
 /* Enumerates every device of every platform. On success *out is a malloc'ed array the caller
@@ -73,7 +74,8 @@ typedef struct nncl_stats {
   uint64_t kernel_launches;
   uint64_t device_allocs; /* device buffers created */
   uint64_t device_alloc_bytes;
-  double build_seconds; /* wall time spent compiling and loading programs */
+  uint64_t host_buffers; /* of those, buffers over host memory (zero-copy constants) */
+  double build_seconds;  /* wall time spent compiling and loading programs */
 } nncl_stats;
 NNCL_API void nncl_context_stats(const nncl_context *ctx, nncl_stats *out);
 

@@ -20,6 +20,10 @@ static const nncl_bench_op table[] = {
     {"MaxPool 2x2/2", "MaxPool"},
     {"GlobalAveragePool", "GlobalAveragePool"},
     {"Transpose NCHW to NHWC", "Transpose"},
+    {"MaxPool 3x3/2 pad 1 (ResNet stem)", "MaxPool"},
+    {"AveragePool 3x3/1 pad 1", "AveragePool"},
+    {"LayerNormalization 768", "LayerNormalization"},
+    {"Pow by constant 2", "Pow"},
 };
 #define N_ROWS ((int)(sizeof table / sizeof table[0]))
 
@@ -31,10 +35,10 @@ int nncl_bench_ops_table(const nncl_bench_op **out) {
 /* Inputs, attributes and opset of one row for a big input of about n floats. */
 struct row_setup {
   int n_in, opset, n_attrs;
-  nncl_shape shape[2];
-  nncl_dtype dtype[2];
-  struct nncl__attr attrs[2];
-  int64_t ints[2][2];
+  nncl_shape shape[3];
+  nncl_dtype dtype[3];
+  struct nncl__attr attrs[3];
+  int64_t ints[3][4];
 };
 
 static nncl_shape shp(int rank, int64_t a, int64_t b, int64_t c, int64_t d) {
@@ -50,7 +54,7 @@ static void setup(int index, size_t n, struct row_setup *r) {
   nncl_shape img = shp(4, B, 256, 32, 32);
   r->n_in = 1;
   r->opset = 13;
-  r->dtype[0] = r->dtype[1] = NNCL_FLOAT32;
+  r->dtype[0] = r->dtype[1] = r->dtype[2] = NNCL_FLOAT32;
   switch (index) {
   case 0: r->shape[0] = shp(1, N, 0, 0, 0); break;
   case 1:
@@ -100,6 +104,34 @@ static void setup(int index, size_t n, struct row_setup *r) {
     r->n_attrs = 1;
     break;
   }
+  case 11:
+  case 12: {
+    /* ResNet's stem pool on its 64 x 112 x 112 maps; AveragePool keeps the size */
+    const int64_t stem = N / (64 * 112 * 112) > 0 ? N / (64 * 112 * 112) : 1;
+    r->shape[0] = index == 11 ? shp(4, stem, 64, 112, 112) : img;
+    r->ints[0][0] = r->ints[0][1] = 3;
+    r->ints[1][0] = r->ints[1][1] = index == 11 ? 2 : 1;
+    for (int i = 0; i < 4; i++) r->ints[2][i] = 1;
+    r->attrs[0] =
+        (struct nncl__attr){.name = "kernel_shape", .type = ATTR_INTS, .ints = r->ints[0], .n = 2};
+    r->attrs[1] =
+        (struct nncl__attr){.name = "strides", .type = ATTR_INTS, .ints = r->ints[1], .n = 2};
+    r->attrs[2] =
+        (struct nncl__attr){.name = "pads", .type = ATTR_INTS, .ints = r->ints[2], .n = 4};
+    r->n_attrs = 3;
+    break;
+  }
+  case 13: /* BERT-base rows: X [rows, 768], Scale and B [768] */
+    r->n_in = 3;
+    r->opset = 17;
+    r->shape[0] = shp(2, N / 768 > 0 ? N / 768 : 1, 768, 0, 0);
+    r->shape[1] = r->shape[2] = shp(1, 768, 0, 0, 0);
+    break;
+  case 14: /* the exponent is a constant scalar (set to 2 below), as in LayerNorm's Pow(d, 2) */
+    r->n_in = 2;
+    r->shape[0] = shp(1, N, 0, 0, 0);
+    r->shape[1] = shp(0, 0, 0, 0, 0);
+    break;
   default: r->shape[0] = img; break;
   }
   if (index == 7) {
@@ -117,8 +149,8 @@ nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elements, int
   out->available = 1;
   struct row_setup r;
   setup(index, elements, &r);
-  nncl_array arrays[2];
-  const nncl_array *in[2];
+  nncl_array arrays[3];
+  const nncl_array *in[3];
   memset(arrays, 0, sizeof arrays);
   nncl_status st = NNCL_OK;
   size_t len = 0;
@@ -135,6 +167,7 @@ nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elements, int
     } else {
       float *x = arrays[i].data; /* small, varied values: no denormals, no overflow in exp */
       for (size_t j = 0; j < n; j++) x[j] = (float)((j * 7919u) % 1009u) * 0.002f - 1.0f;
+      if (index == 14 && i == 1) x[0] = 2.0f;
     }
     char s[96];
     len += (size_t)snprintf(out->shape + len, sizeof out->shape - len, "%s%s", i ? " + " : "",

@@ -122,6 +122,7 @@ struct plan {
 nncl_status plan_build(nncl_graph *g, struct plan *p);          /* plan.c */
 nncl_status plan_infer_fold(nncl_graph *g, struct plan *p);     /* infer.c */
 nncl_status pass_fold_batchnorm(nncl_graph *g, struct plan *p); /* pass_bn.c */
+nncl_status pass_fuse_layernorm(nncl_graph *g, struct plan *p); /* pass_layernorm.c */
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
@@ -139,5 +140,9 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node);
    output). */
 int plan_sole_consumer(nncl_graph *g, struct plan *p, int v, int *input_slot);
 int plan_is_graph_output(const nncl_graph *g, int v);
+/* Attribute `name` of plan node n, or NULL. */
+const struct nncl__attr *plan_node_attr(const struct pnode *n, const char *name);
+/* a and b have the same rank and dims. */
+int plan_same_shape(const nncl_shape *a, const nncl_shape *b);
 
 #endif

@@ -134,7 +134,8 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     p->input_storage[k] = s;
     st = nncl__buffer_create(ctx, p->st[s].bytes, g->values[v].name, &p->st[s].mem);
   }
-  /* constants read by kernels: uploaded once */
+  /* constants read by kernels: uploaded once, or used in place on host-unified devices (their
+     host arrays, the IR's or the plan's, outlive the plan's buffers) */
   p->weight_bytes = 0;
   for (int v = 0; v < p->n_v && st == NNCL_OK; v++) {
     struct pvalue *x = &p->v[v];
@@ -151,7 +152,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     p->weight_bytes += p->st[s].bytes;
     /* an empty value's host block is 1 byte: upload exactly its bytes (none); the buffer itself
        gets its minimum size in nncl__buffer_create */
-    st = nncl__buffer_from_host(ctx, x->host->data, p->st[s].bytes,
+    st = nncl__buffer_over_host(ctx, x->host->data, p->st[s].bytes,
                                 v < g->n_values ? g->values[v].name : "folded weight",
                                 &p->st[s].mem);
   }

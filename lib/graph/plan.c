@@ -1,6 +1,6 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
-   (infer+fold, BatchNorm folding, attention fusion, RNN Y layout, epilogue fusion, scheduling,
-   per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
+   (infer+fold, BatchNorm folding, LayerNorm fusion, attention fusion, RNN Y layout, epilogue
+   fusion, scheduling, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
    again from the IR. */
 #include <stddef.h>
 #include <stdio.h>
@@ -40,9 +40,10 @@ static void plan_free(struct plan *p) {
     struct pnode *n = &p->n[i];
     if (n->def && n->def->release && n->call.ctx) n->def->release(&n->call);
   }
-  for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
+  /* buffers first: constants' buffers may be their host arrays (nncl__buffer_over_host) */
   for (int i = 0; i < p->n_st; i++) nncl__buffer_release(p->st[i].mem);
   nncl__buffer_release(p->arena);
+  for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
   free(p->v);
   free(p->n);
   free(p->order);
@@ -80,6 +81,19 @@ int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape) {
 
 int plan_is_graph_output(const nncl_graph *g, int v) {
   return v >= 0 && v < g->n_values && g->values[v].is_output;
+}
+
+const struct nncl__attr *plan_node_attr(const struct pnode *n, const char *name) {
+  for (int i = 0; i < n->n_attrs; i++)
+    if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
+  return NULL;
+}
+
+int plan_same_shape(const nncl_shape *a, const nncl_shape *b) {
+  if (a->rank != b->rank) return 0;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
 }
 
 int plan_sole_consumer(nncl_graph *g, struct plan *p, int v, int *input_slot) {
@@ -346,6 +360,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   nncl_status st = plan_build(g, p);
   if (st == NNCL_OK) st = plan_infer_fold(g, p);
   if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
+  if (st == NNCL_OK) st = pass_fuse_layernorm(g, p);
   if (st == NNCL_OK) st = pass_fuse_attention(g, p);
   if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);

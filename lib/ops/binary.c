@@ -1,7 +1,9 @@
 /* binary.c: the broadcasting element-wise ops of elementwise_table.h (arithmetic, comparisons,
    logic, PRelu, variadic Sum/Mean/Max/Min) and Where. Each op runs elementwise_bcast over the
    collapsed broadcast (ew_bcast_plan); a variadic op with N inputs runs N-1 steps, the first
-   broadcasting inputs 0 and 1 straight to the output shape, the rest updating it in place. */
+   broadcasting inputs 0 and 1 straight to the output shape, the rest updating it in place. Pow
+   by a constant scalar exponent 0, 0.5, 1, 2, 3 or -1 runs as a unary kernel of products, a
+   square root or a reciprocal (pow_special). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,35 @@ struct binary_state {
   cl_kernel k;
   int n_steps; /* 0: single-input variadic, a copy */
   struct step *steps;
+  int unary; /* Pow by a special constant: u computes it */
+  struct ew_unary u;
 };
+
+/* Pow(x, e) for a constant scalar e as an expression in x, or NULL when e is not special. The
+   forms match pow's special cases: pow(x, 0) = 1 even for NaN; pow(-0, 0.5) = +0 and
+   pow(-inf, 0.5) = +inf where sqrt gives -0 and NaN; 1/x keeps pow(+-0, -1) = +-inf. x*x is
+   correctly rounded (pow is allowed 16 ulp in OpenCL), x*x*x rounds twice (within 2 ulp), sqrt
+   and 1/x are within OpenCL's 3 and 2.5 ulp. */
+static const char *pow_special(const struct op_call *c) {
+  const nncl_array *e = c->in[1].host;
+  if (c->in[0].dtype != NNCL_FLOAT32 || !e || nncl_shape_numel(&e->shape) != 1 ||
+      nncl_shape_numel(&c->out[0].shape) != nncl_shape_numel(&c->in[0].shape))
+    return NULL;
+  double v;
+  switch (e->dtype) {
+  case NNCL_FLOAT32: v = *(const float *)e->data; break;
+  case NNCL_INT64: v = (double)*(const int64_t *)e->data; break;
+  case NNCL_INT32: v = *(const int32_t *)e->data; break;
+  default: return NULL;
+  }
+  return v == 2.0    ? "x*x"
+         : v == 3.0  ? "x*x*x"
+         : v == 1.0  ? "x"
+         : v == 0.0  ? "1.0f"
+         : v == -1.0 ? "1.0f/x"
+         : v == 0.5  ? "(x==-INFINITY?INFINITY:sqrt(x)+0.0f)"
+                     : NULL;
+}
 
 static nncl_status check_types(struct op_call *c, const struct binary_row *r) {
   int first = is_where(r) ? 1 : 0;
@@ -101,6 +131,13 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "binary state");
   c->state = s;
   int n_in = c->n_in, nin_kernel = is_where(r) ? 3 : 2;
+  const char *pow_expr = r->kind == EWK_POW ? pow_special(c) : NULL;
+  if (pow_expr) {
+    s->unary = 1;
+    c->algo = "pow_special";
+    return ew_unary_plan(c, pow_expr, "float", "float", 0, 0, 0,
+                         (size_t)nncl_shape_numel(&c->out[0].shape), &s->u);
+  }
   s->n_steps = is_where(r) ? 1 : n_in - 1;
   if (s->n_steps == 0) {
     c->algo = "copy";
@@ -139,6 +176,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
 
 static nncl_status enqueue(struct op_call *c) {
   struct binary_state *s = c->state;
+  if (s->unary) return ew_unary_enqueue(c, &s->u, c->in[0].mem, c->out[0].mem, NULL, NULL);
   if (s->n_steps == 0) {
     size_t bytes = (size_t)nncl_shape_numel(&c->out[0].shape) * nncl_dtype_size(c->out[0].dtype);
     return bytes ? nncl__buffer_copy(c->ctx, c->in[0].mem, 0, c->out[0].mem, 0, bytes) : NNCL_OK;

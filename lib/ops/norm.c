@@ -13,7 +13,8 @@ struct norm_state {
   cl_kernel kernel;
   /* split statistics (few long rows): chunk stats, merge and apply kernels */
   int split;
-  int training; /* BatchNormalization training_mode: k_merge is norm_batch_train_stats */
+  int training;    /* BatchNormalization training_mode: k_merge is norm_batch_train_stats */
+  int rows_kernel; /* LayerNormalization through norm_layer_rows */
   cl_uint chunk, chunks;
   cl_kernel k_merge, k_apply;
   cl_uint row_len, rows, np, channels, batch;
@@ -240,7 +241,20 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
     st->eps = op_attr_float(c, "epsilon", 1e-5f);
     st->local = row_local(c, n);
     c->algo = "wg_two_pass";
-    if (st->rows) NNCL_TRY(plan_split(c, st, ws));
+    /* CPUs with enough rows to share out: a work-item per row (norm_layer_rows); GPUs, and CPUs
+       with few rows: a work-group per row, split when rows are few and long. The option
+       layernorm.algo ("rows", "group") forces one. */
+    const char *f = op_option(c, NNCL__OPT_LAYERNORM_ALGO);
+    if (!strcmp(f, "auto")) f = NULL;
+    const size_t cu = c->ctx->info.compute_units ? c->ctx->info.compute_units : 1;
+    st->rows_kernel = f ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu && st->rows >= 4 * cu;
+    if (st->rows_kernel) {
+      kname = "norm_layer_rows";
+      c->algo = "row_per_item";
+      st->local = op_local_1d(c);
+      break;
+    }
+    if (st->rows && !f) NNCL_TRY(plan_split(c, st, ws));
     if (st->split) return NNCL_OK;
     break;
   }
@@ -355,6 +369,14 @@ static nncl_status enqueue(struct op_call *c) {
     cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
     cl_mem mean = stats & 1 ? c->out[1].mem : c->out[0].mem,
            inv = stats & 2 ? c->out[2].mem : c->out[0].mem;
+    if (st->rows_kernel) {
+      size_t gr = op_round_up(st->rows, st->local);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gr, &st->local, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem),
+                         NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np),
+                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps),
+                         NNCL_ARG(st->rows));
+    }
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
                        NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem), NNCL_ARG(mean),
                        NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np), NNCL_ARG(has_bias),

@@ -32,7 +32,7 @@ struct pool_state {
   int include_pad, col_major, has_idx;
   float p;
   size_t local, local3[3]; /* 1-D kernels; the windowed kernels' 3-D work-group */
-  int rows_kernel;         /* MaxPool without indices through pool_max_rows (CPUs) */
+  int rows_kernel;         /* MaxPool without indices, AveragePool: pool_*_rows (CPUs) */
   cl_uint row_len, lanes;  /* global pools: elements per (n, c) row, work-items per row */
 };
 
@@ -297,14 +297,14 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
             : st->kind == POOL_AVG ? "pool_avg"
                                    : "pool_lp";
     c->algo = "direct";
-    if (st->kind == POOL_MAX && !st->has_idx) {
-      /* CPUs: a work-item per output row reads contiguously (pool_max_rows); the 3-D
-           per-output grid suits GPUs. The option pool.algo forces one. */
+    if ((st->kind == POOL_MAX && !st->has_idx) || st->kind == POOL_AVG) {
+      /* CPUs: a work-item per output row reads contiguously (pool_max_rows, pool_avg_rows);
+           the 3-D per-output grid suits GPUs. The option pool.algo forces one. */
       const char *f = op_option(c, NNCL__OPT_POOL_ALGO);
       st->rows_kernel = c->in[0].dtype == NNCL_FLOAT32 &&
                         (strcmp(f, "auto") ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu);
       if (st->rows_kernel) {
-        kname = "pool_max_rows";
+        kname = st->kind == POOL_MAX ? "pool_max_rows" : "pool_avg_rows";
         c->algo = "rows";
         st->local = op_local_1d(c);
       }
@@ -362,6 +362,13 @@ static nncl_status enqueue(struct op_call *c) {
   if (st->rows_kernel) {
     cl_uint items = n * (cl_uint)g->out[1];
     size_t g1 = op_round_up(items, st->local);
+    if (st->kind == POOL_AVG) {
+      cl_int inc = st->include_pad;
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g1, &st->local, NNCL_ARG(c->in[0].mem),
+                         NNCL_ARG(c->out[0].mem), NNCL_ARG(items), NNCL_ARG(inc), NNCL_ARG(in),
+                         NNCL_ARG(out), NNCL_ARG(k), NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d),
+                         NNCL_ARG(pe));
+    }
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g1, &st->local, NNCL_ARG(c->in[0].mem),
                        NNCL_ARG(c->out[0].mem), NNCL_ARG(items), NNCL_ARG(in), NNCL_ARG(out),
                        NNCL_ARG(k), NNCL_ARG(s), NNCL_ARG(p), NNCL_ARG(d));

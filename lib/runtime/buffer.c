@@ -1,4 +1,6 @@
 /* buffer.c: device buffer creation and host<->device transfers with named errors. */
+#include <stdint.h>
+
 #include "runtime.h"
 
 nncl_status nncl__buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out) {
@@ -72,6 +74,25 @@ nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t by
     *out = NULL;
   }
   return st;
+}
+
+nncl_status nncl__buffer_over_host(nncl_context *ctx, const void *src, size_t bytes,
+                                   const char *what, cl_mem *out) {
+  const size_t align =
+      ctx->info.mem_base_addr_align_bytes ? ctx->info.mem_base_addr_align_bytes : NNCL_ARRAY_ALIGN;
+  if (!ctx->info.host_unified_memory || bytes == 0 || (uintptr_t)src % align != 0 ||
+      (ctx->info.max_alloc_bytes && bytes > ctx->info.max_alloc_bytes))
+    return nncl__buffer_from_host(ctx, src, bytes, what, out);
+  cl_int err;
+  /* the kernels only read constants; the flags allow writes so that no driver copies for them */
+  cl_mem m =
+      clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, (void *)src, &err);
+  if (err != CL_SUCCESS) return nncl__buffer_from_host(ctx, src, bytes, what, out);
+  ctx->stats.device_allocs++;
+  ctx->stats.device_alloc_bytes += bytes;
+  ctx->stats.host_buffers++;
+  *out = m;
+  return NNCL_OK;
 }
 
 void nncl__buffer_release(cl_mem m) {

@@ -56,6 +56,9 @@ static void read_facts(cl_platform_id p, cl_device_id d, nncl_device_info *info)
   cl_device_local_mem_type lt = CL_LOCAL;
   clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_TYPE, sizeof lt, &lt, NULL);
   info->local_mem_is_global = lt == CL_GLOBAL;
+  cl_bool hu = CL_FALSE;
+  clGetDeviceInfo(d, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof hu, &hu, NULL);
+  info->host_unified_memory = hu == CL_TRUE;
   size_t ext_len = 0;
   if (clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len) == CL_SUCCESS && ext_len) {
     char *ext = malloc(ext_len + 1);

@@ -122,6 +122,15 @@ nncl_status nncl__buffer_fill_zero(nncl_context *ctx, cl_mem dst, size_t offset,
 /* Creates a buffer holding a copy of host data. */
 nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t bytes,
                                    const char *what, cl_mem *out);
+/* Host arrays (nncl_array_alloc) start at this alignment, the common
+   CL_DEVICE_MEM_BASE_ADDR_ALIGN, so a device can use them in place. */
+#define NNCL_ARRAY_ALIGN 128
+/* A buffer for read-only data that outlives it: on a device with host-unified memory and src
+   aligned to CL_DEVICE_MEM_BASE_ADDR_ALIGN, the buffer is src itself (CL_MEM_USE_HOST_PTR, no
+   copy; counted in stats.host_buffers); otherwise a copy as nncl__buffer_from_host makes. src
+   must stay allocated and unchanged until the buffer is released. */
+nncl_status nncl__buffer_over_host(nncl_context *ctx, const void *src, size_t bytes,
+                                   const char *what, cl_mem *out);
 void nncl__buffer_release(cl_mem m);
 
 /* The dtype of an ONNX TensorProto.DataType code, the numbering models and the Cast / EyeLike

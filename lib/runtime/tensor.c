@@ -1,4 +1,5 @@
 /* tensor.c: dtypes, shapes, host arrays and device tensors. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,11 @@ nncl_status nncl_array_alloc(nncl_array *a, nncl_dtype dtype, const nncl_shape *
   a->dtype = dtype;
   a->shape = *shape;
   size_t bytes = (size_t)nncl_shape_numel(shape) * nncl_dtype_size(dtype);
-  a->data = calloc(1, bytes ? bytes : 1);
+  /* aligned so that a host-unified device can use the data in place (nncl__buffer_over_host) */
+  if (bytes > SIZE_MAX - NNCL_ARRAY_ALIGN) return NNCL_ERR_OUT_OF_HOST_MEMORY;
+  size_t padded = (bytes + NNCL_ARRAY_ALIGN - 1) / NNCL_ARRAY_ALIGN * NNCL_ARRAY_ALIGN;
+  a->data = aligned_alloc(NNCL_ARRAY_ALIGN, padded ? padded : NNCL_ARRAY_ALIGN);
+  if (a->data) memset(a->data, 0, padded ? padded : NNCL_ARRAY_ALIGN);
   return a->data ? NNCL_OK : NNCL_ERR_OUT_OF_HOST_MEMORY;
 }
 
