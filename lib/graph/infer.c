@@ -47,6 +47,7 @@ nncl_status plan_infer_fold(nncl_graph *g, struct plan *p) {
     plan_bind_call(g, p, i);
     nncl_status st = n->def->infer(&n->call);
     if (st != NNCL_OK) return st;
+    NNCL_TRY(op_check_outputs(&n->call));
     int outputs_known = 1;
     for (int k = 0; k < n->n_out; k++) {
       if (n->out[k] < 0) continue;

@@ -308,6 +308,12 @@ static nncl_status plan_ops(nncl_graph *g, struct plan *p) {
 static nncl_status check_inputs_known(nncl_graph *g) {
   for (int k = 0; k < g->n_inputs; k++) {
     const nncl_shape *s = &g->input_shapes[k];
+    char what[300];
+    snprintf(what, sizeof what, "graph input '%s'", g->values[g->inputs[k]].name);
+    int known = 1;
+    for (int d = 0; d < s->rank; d++) known &= s->dims[d] >= 0;
+    if (known)
+      NNCL_TRY(nncl__shape_check(g->ctx, NNCL_ERR_SHAPE, s, g->values[g->inputs[k]].dtype, what));
     for (int d = 0; d < s->rank; d++)
       if (s->dims[d] < 0) {
         char buf[128];

@@ -155,6 +155,10 @@ int op_input_ints(const struct op_call *c, int i, const int64_t **v);
 /* "-D ACT=... -D HAS_RES=..." for kernels/common/epilogue.cl. */
 void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len);
 /* Shape text for messages; returns a static-per-call buffer owned by the caller's array. */
+/* NNCL_OK when every output shape infer produced is valid and its byte size fits (checked.h);
+   otherwise a shape error naming the node, the output and its shape. The planner and op_instance
+   call it after every infer, so no op has to repeat the check. */
+nncl_status op_check_outputs(const struct op_call *c);
 #define OP_SHAPE_STR(shape, buf) nncl_shape_format((shape), (buf), sizeof(buf))
 /* NumPy/ONNX multidirectional broadcast of a and b into out; error when incompatible. */
 nncl_status op_broadcast_shape(const struct op_call *c, const nncl_shape *a, const nncl_shape *b,

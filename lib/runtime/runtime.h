@@ -10,9 +10,11 @@
 #include <CL/cl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "nncl/context.h"
 #include "nncl/tensor.h"
+#include "checked.h"
 
 struct program_cache; /* program.c */
 struct prof_session;  /* profiling records, see prof_record below */
@@ -67,6 +69,15 @@ void nncl__log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
     nncl_status nncl__try_s_ = (expr);                                                             \
     if (nncl__try_s_ != NNCL_OK) return nncl__try_s_;                                              \
   } while (0)
+
+/* ---- files (safe_file.c) ---- */
+/* Opens path for reading only when it is a regular file (never blocks on a FIFO); *size (may be
+   NULL) receives its size. Errors name `what` and the path. */
+nncl_status nncl__open_regular(nncl_context *ctx, const char *path, const char *what, FILE **out,
+                               uint64_t *size);
+/* NNCL_OK when path, with every symbolic link resolved, lies inside folder dir (also resolved). */
+nncl_status nncl__path_inside(nncl_context *ctx, const char *path, const char *dir,
+                              const char *what);
 
 /* ---- programs and kernels (program.c, cache.c, embed) ---- */
 /* Returns a kernel `kernel_name` from kernels/<source>.cl built with `options` ("-D..." string,
