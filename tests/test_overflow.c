@@ -20,8 +20,9 @@ static void assert_mentions(const char *what) {
 Test(overflow, npy_shape_product_is_checked) {
   /* 116 bytes as in the report: shape (2^62+1, 4) of float32, 16 bytes of data. */
   char hdr[128];
-  int w = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, 4), }",
-                   (long long)(P2(62) + 1));
+  int w =
+      snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, 4), }",
+               (long long)(P2(62) + 1));
   unsigned char buf[256] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)w, 0};
   memcpy(buf + 10, hdr, (size_t)w);
   nncl_array a;

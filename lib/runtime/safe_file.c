@@ -17,7 +17,8 @@ nncl_status nncl__open_regular(nncl_context *ctx, const char *path, const char *
   /* O_NONBLOCK: opening a FIFO for reading blocks until a writer appears; with it the open
      returns at once and fstat below refuses the FIFO. */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return nncl__error(ctx, NNCL_ERR_IO, "%s: cannot open %s: %s", what, path, strerror(errno));
+  if (fd < 0)
+    return nncl__error(ctx, NNCL_ERR_IO, "%s: cannot open %s: %s", what, path, strerror(errno));
   struct stat sb;
   if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
     close(fd);
