@@ -112,6 +112,7 @@ struct plan {
   size_t arena_bytes, intermediates_bytes, weight_bytes, workspace_bytes;
   int n_folded, n_fused;
   double plan_seconds;
+  int has_run;          /* a run of this plan finished: outputs hold results, not garbage */
   int *input_storage;   /* per graph input */
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };

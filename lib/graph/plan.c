@@ -339,6 +339,7 @@ static nncl_status check_inputs_known(nncl_graph *g) {
 
 nncl_status nncl_graph_plan(nncl_graph *g) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_plan"));
   if (g->plan && !g->needs_plan) return NNCL_OK;
   /* Inputs set earlier whose shape is unchanged survive re-planning: fetch them back first. */
   for (int k = 0; g->plan && k < g->n_inputs; k++) {

@@ -48,7 +48,18 @@ struct nncl_context {
   size_t prof_count, prof_cap;
   double prof_t0_ns;
   int current_node;
+  /* Graphs and tensors made on this context that are still alive. nncl_context_destroy with
+     objects alive only marks the context destroyed (their calls then fail with NNCL_ERR_STATE)
+     and the last object's destroy frees it, so a misordered destroy is never a use-after-free. */
+  int n_objects;
+  bool destroyed;
 };
+
+/* Every graph and tensor retains its context once and releases it when destroyed. */
+void nncl__context_retain(nncl_context *ctx);
+void nncl__context_release(nncl_context *ctx);
+/* NNCL_OK, or NNCL_ERR_STATE naming `what` when ctx was destroyed while `what` was alive. */
+nncl_status nncl__context_check_alive(nncl_context *ctx, const char *what);
 
 /* cl ids of the device at `index` in nncl_devices_list order (device.c). */
 nncl_status nncl__device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,

@@ -115,6 +115,7 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
   if (!out) return NNCL_ERR_INVALID_ARGUMENT;
   *out = NULL;
   if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(ctx, "tensor create"));
   if (nncl_dtype_size(dtype) == 0)
     return nncl__error(ctx, NNCL_ERR_DTYPE, "tensor dtype %d is not a storable type", (int)dtype);
   NNCL_TRY(nncl__shape_check(ctx,
@@ -125,6 +126,7 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
   nncl_tensor *t = calloc(1, sizeof *t);
   if (!t) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "tensor");
   t->ctx = ctx;
+  nncl__context_retain(ctx);
   t->dtype = dtype;
   t->shape = *shape;
   t->bytes = nncl_array_bytes(&(nncl_array){.dtype = dtype, .shape = *shape});
@@ -134,6 +136,7 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
            nncl_shape_format(shape, sb, sizeof sb));
   nncl_status st = nncl__buffer_create(ctx, t->bytes, what, &t->mem);
   if (st != NNCL_OK) {
+    nncl__context_release(ctx);
     free(t);
     return st;
   }
@@ -144,11 +147,13 @@ nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype, const nncl_s
 void nncl_tensor_destroy(nncl_tensor *t) {
   if (!t) return;
   nncl__buffer_release(t->mem);
+  nncl__context_release(t->ctx);
   free(t);
 }
 
 nncl_status nncl_tensor_write(nncl_tensor *t, const void *host, size_t bytes) {
   if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(t->ctx, "tensor write"));
   if (bytes != t->bytes)
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
                        "tensor write of %zu bytes into a tensor of %zu bytes", bytes, t->bytes);
@@ -157,6 +162,7 @@ nncl_status nncl_tensor_write(nncl_tensor *t, const void *host, size_t bytes) {
 
 nncl_status nncl_tensor_read(const nncl_tensor *t, void *host, size_t bytes) {
   if (!t || (!host && bytes)) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(t->ctx, "tensor read"));
   if (bytes != t->bytes)
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
                        "tensor read of %zu bytes from a tensor of %zu bytes", bytes, t->bytes);
