@@ -145,6 +145,11 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
 
 /* Every unsupported op type once, with the opset and the first node using it. */
 static nncl_status check_ops(nncl_graph *g) {
+  if (g->opset > OP_MAX_OPSET)
+    return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
+                       "the graph uses ONNX opset %d; nncl implements default-domain opsets 1..%d "
+                       "(re-export the model with opset_version=%d or lower)",
+                       g->opset, OP_MAX_OPSET, OP_MAX_OPSET);
   char msg[3000];
   size_t used = 0;
   int bad = 0;

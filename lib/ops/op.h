@@ -171,6 +171,11 @@ static inline size_t op_round_up(size_t n, size_t m) { return (n + m - 1) / m * 
 
 /* ---- running one op on host arrays (op_exec.c): constant folding, op tests, benchmarks ---- */
 /* A planned op with its own device buffers, inputs uploaded: enqueue it as often as wanted. */
+/* Newest default-domain (ai.onnx) opset whose semantics the ops implement: ONNX 1.12's, which
+   the conformance data cover. Opset 18 changed ops read here (Reduce* axes as inputs, Split's
+   num_outputs, Pad's axes), so a newer model is refused rather than misread. */
+#define OP_MAX_OPSET 17
+
 struct op_instance;
 nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset,
                                const struct nncl__attr *attrs, int n_attrs, int n_in,
