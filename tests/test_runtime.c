@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,40 @@ Test(devices, list_has_a_device_with_facts) {
   cr_assert_gt(strlen(list[0].driver_version), 0);
   nncl_devices_free(list);
 }
+
+/* Under a 120 MiB address-space limit the OpenCL driver cannot load; that must be reported as out
+   of host memory, not "no OpenCL platform found". Runs in a child process (the limit must not
+   touch the test runner) that has not loaded OpenCL yet. Not under AddressSanitizer, whose own
+   allocator aborts the process when the limit is hit, before nncl can report anything. */
+#if !defined(__SANITIZE_ADDRESS__)
+Test(devices, low_memory_is_reported_as_such) {
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  pid_t child = fork();
+  cr_assert_geq(child, 0);
+  if (child == 0) {
+    struct rlimit rl = {.rlim_cur = (rlim_t)120 << 20, .rlim_max = (rlim_t)120 << 20};
+    if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(100);
+    nncl_device_info *list = NULL;
+    int count = 0;
+    char msg[512] = "";
+    nncl_status st = nncl_devices_list(&list, &count, msg, sizeof msg);
+    if (write(fds[1], msg, strlen(msg)) < 0) _exit(101);
+    _exit((int)st);
+  }
+  close(fds[1]);
+  char msg[512] = "";
+  ssize_t n = read(fds[0], msg, sizeof msg - 1);
+  msg[n > 0 ? n : 0] = 0;
+  close(fds[0]);
+  int status = 0;
+  cr_assert_eq(waitpid(child, &status, 0), child);
+  cr_assert(WIFEXITED(status), "the child died (signal %d)", WTERMSIG(status));
+  cr_assert_eq(WEXITSTATUS(status), NNCL_ERR_OUT_OF_HOST_MEMORY, "status %s: %s",
+               nncl_status_name((nncl_status)WEXITSTATUS(status)), msg);
+  cr_assert(strstr(msg, "out of host memory") && strstr(msg, "120 MiB"), "%s", msg);
+}
+#endif
 
 Test(devices, selection_strings) {
   nncl_device_info *list;

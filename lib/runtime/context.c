@@ -68,7 +68,7 @@ nncl_status nncl_context_create(const char *device_spec, nncl_context **out, cha
       snprintf(msg, msg_len, "clCreateContext on %s failed: %s (%d)", ctx->info.name,
                nncl_cl_error_name(err), err);
     free(ctx);
-    return NNCL_ERR_OPENCL;
+    return err == CL_OUT_OF_HOST_MEMORY ? NNCL_ERR_OUT_OF_HOST_MEMORY : NNCL_ERR_OPENCL;
   }
   ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, CL_QUEUE_PROFILING_ENABLE, &err);
   if (err != CL_SUCCESS) {
