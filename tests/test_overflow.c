@@ -138,3 +138,28 @@ Test(overflow, slice_extreme_steps) {
   nncl_array *all[] = {&x, &st1, &en1, &ax, &sp1, &st2, &en2, &sp2};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) nncl_array_free(all[i]);
 }
+
+/* Tile, Pad, Range and Reshape compute dims from values: each sum or product that would wrap is
+   a named error (each was signed overflow, undefined behaviour, before). */
+Test(overflow, tile_pad_range_reshape) {
+  nncl_array x = TU_RAND(5, 2, 3), rep = TU_I64(P2(62), 1), y;
+  const nncl_array *tin[] = {&x, &rep};
+  nncl_status st = tu_try_op("Tile", 13, NULL, 0, 2, tin, 1, &y);
+  cr_assert_eq(st, NNCL_ERR_SHAPE, "Tile: %s: %s", nncl_status_name(st), last());
+  nncl_array pads = TU_I64(0, INT64_MAX, 0, 1);
+  const nncl_array *pin[] = {&x, &pads};
+  st = tu_try_op("Pad", 13, NULL, 0, 2, pin, 1, &y);
+  cr_assert_eq(st, NNCL_ERR_SHAPE, "Pad: %s: %s", nncl_status_name(st), last());
+  assert_mentions("overflow");
+  nncl_array lo = TU_I64(INT64_MIN), hi = TU_I64(INT64_MAX), one = TU_I64(1);
+  lo.shape.rank = hi.shape.rank = one.shape.rank = 0; /* scalars */
+  const nncl_array *rin[] = {&lo, &hi, &one};
+  st = tu_try_op("Range", 11, NULL, 0, 3, rin, 1, &y);
+  cr_assert_eq(st, NNCL_ERR_UNSUPPORTED, "Range: %s: %s", nncl_status_name(st), last());
+  nncl_array shape = TU_I64(P2(40), P2(40), -1);
+  const nncl_array *sin[] = {&x, &shape};
+  st = tu_try_op("Reshape", 13, NULL, 0, 2, sin, 1, &y);
+  cr_assert_eq(st, NNCL_ERR_SHAPE, "Reshape: %s: %s", nncl_status_name(st), last());
+  nncl_array *all[] = {&x, &rep, &pads, &lo, &hi, &one, &shape};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) nncl_array_free(all[i]);
+}

@@ -13,9 +13,12 @@
    size_t on 64-bit hosts and leaves headroom for the sums of offsets that kernels compute. */
 #define NNCL__MAX_BYTES ((int64_t)1 << 62)
 
-/* *r = a + b, or a * b; 1 when the result is exact, 0 when it overflowed int64. */
+/* *r = a + b, a - b or a * b; 1 when the result is exact, 0 when it overflowed int64. */
 static inline int nncl__add_ok(int64_t a, int64_t b, int64_t *r) {
   return !__builtin_add_overflow(a, b, r);
+}
+static inline int nncl__sub_ok(int64_t a, int64_t b, int64_t *r) {
+  return !__builtin_sub_overflow(a, b, r);
 }
 static inline int nncl__mul_ok(int64_t a, int64_t b, int64_t *r) {
   return !__builtin_mul_overflow(a, b, r);
