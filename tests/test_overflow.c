@@ -163,3 +163,16 @@ Test(overflow, tile_pad_range_reshape) {
   nncl_array *all[] = {&x, &rep, &pads, &lo, &hi, &one, &shape};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) nncl_array_free(all[i]);
 }
+
+/* Clip without bounds has min -inf and max +inf; their int64 copies for integer kernels were a
+   float-to-int conversion out of range (undefined; clang's UBSan in the fuzz build caught it on
+   the first seed, check-asan now builds with -fsanitize=float-cast-overflow). The result is x,
+   exactly. */
+Test(overflow, clip_with_infinite_default_bounds) {
+  nncl_array x = TU_RAND(9, 3, 5), y;
+  const nncl_array *in[] = {&x};
+  tu_run_op("Clip", 13, NULL, 0, 1, in, 1, &y);
+  tu_assert_close((float *)y.data, (float *)x.data, 15, 0, 0, "Clip without bounds");
+  nncl_array_free(&y);
+  nncl_array_free(&x);
+}
