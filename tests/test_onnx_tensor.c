@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "onnx_internal.h"
@@ -329,6 +330,42 @@ Test(onnx_tensor, external_data) {
   t.n_external_data = 1, t.external_data = &ep;
   assert_error(load(write_proto(&t, "ext.pb"), &a), NNCL_ERR_FORMAT, "holds 32 bytes");
   cr_assert_null(a.data);
+}
+
+/* A symbolic link beside the model may point anywhere: only links that resolve inside the model's
+   folder are followed (the link to /etc/passwd was once read into a weight). */
+Test(onnx_tensor, external_data_symlinks_stay_in_the_folder) {
+  float data[6] = {1, 2, 3, 4, 5, 6};
+  char path[256], link[256];
+  snprintf(path, sizeof path, "%s/inside.bin", tmpdir());
+  write_file(path, data, sizeof data);
+  snprintf(link, sizeof link, "%s/good_link.bin", tmpdir());
+  cr_assert_eq(symlink("inside.bin", link), 0);
+  nncl_array a;
+  cr_assert_eq(load_external("good_link.bin", NULL, NULL, &a), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(memcmp(a.data, data, sizeof data), 0);
+  nncl_array_free(&a);
+  snprintf(link, sizeof link, "%s/evil_link.bin", tmpdir());
+  cr_assert_eq(symlink("/etc/passwd", link), 0);
+  assert_error(load_external("evil_link.bin", "0", "24", &a), NNCL_ERR_FORMAT,
+               "outside the model's folder");
+  cr_assert_null(a.data);
+}
+
+/* A FIFO named as external data, model, tensor file or .npy is refused at once, never waited on
+   (Criterion's timeout turns the old endless wait into a failure). */
+Test(onnx_tensor, fifos_are_refused_without_blocking, .timeout = 60) {
+  char fifo[256];
+  snprintf(fifo, sizeof fifo, "%s/fifo.bin", tmpdir());
+  cr_assert_eq(mkfifo(fifo, 0600), 0);
+  nncl_array a;
+  assert_error(load_external("fifo.bin", NULL, NULL, &a), NNCL_ERR_IO, "not a regular file");
+  assert_error(nncl_onnx_load_tensor(tu_ctx(), fifo, &a, NULL), NNCL_ERR_IO, "not a regular file");
+  assert_error(nncl_npy_load(tu_ctx(), fifo, &a), NNCL_ERR_IO, "not a regular file");
+  nncl_graph *g = NULL;
+  assert_error(nncl_onnx_load(tu_ctx(), fifo, &g), NNCL_ERR_IO, "not a regular file");
+  cr_assert_null(g);
 }
 
 Test(onnx_tensor, sparse_tensors_densify) {

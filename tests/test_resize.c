@@ -345,3 +345,29 @@ Test(resize, empty_batch) {
   nncl_array_free(&sc);
   nncl_array_free(&x);
 }
+
+/* A roi shorter than 2 * rank outside tf_crop_and_resize is ignored (the spec uses roi only there,
+   onnxruntime accepts such models): the result equals the run without roi, exactly, and nothing
+   reads past the one value given (ASan caught roi[i + rank] here before). */
+Test(resize, short_roi_ignored_outside_crop) {
+  nncl_array x = TU_RAND(7, 1, 1, 3, 4), roi = TU_ZEROS(NNCL_FLOAT32, 1), out_roi, out_none;
+  ((float *)roi.data)[0] = 0.25f;
+  nncl_array scales = TU_ZEROS(NNCL_FLOAT32, 4);
+  const float sc[] = {1, 1, 2, 2};
+  memcpy(scales.data, sc, sizeof sc);
+  struct nncl__attr at[] = {A_STR("mode", "linear")};
+  const nncl_array *with[] = {&x, &roi, &scales}, *without[] = {&x, NULL, &scales};
+  tu_run_op("Resize", 13, at, 1, 3, with, 1, &out_roi);
+  tu_run_op("Resize", 13, at, 1, 3, without, 1, &out_none);
+  cr_assert_eq(nncl_shape_numel(&out_roi.shape), 48);
+  tu_assert_close((float *)out_roi.data, (float *)out_none.data, 48, 0, 0, "short roi");
+  /* tf_crop_and_resize needs all 2 * rank values: a short roi is a named shape error */
+  struct nncl__attr crop[] = {A_STR("mode", "linear"),
+                              A_STR("coordinate_transformation_mode", "tf_crop_and_resize")};
+  nncl_array bad;
+  cr_assert_eq(tu_try_op("Resize", 13, crop, 2, 3, with, 1, &bad), NNCL_ERR_SHAPE);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "roi of 8 values, got 1"), "%s",
+            nncl_context_last_error(tu_ctx()));
+  nncl_array *all[] = {&x, &roi, &scales, &out_roi, &out_none};
+  for (int i = 0; i < 5; i++) nncl_array_free(all[i]);
+}

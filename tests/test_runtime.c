@@ -1,11 +1,15 @@
 /* test_runtime.c: the foundation: device selection, program build and the disk cache (hits,
    damaged files, build failures), kernels against C, tensors and errors. */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "disk_cache.h"
 #include "nncl/selftest.h"
@@ -26,6 +30,40 @@ Test(devices, list_has_a_device_with_facts) {
   cr_assert_gt(strlen(list[0].driver_version), 0);
   nncl_devices_free(list);
 }
+
+/* Under a 120 MiB address-space limit the OpenCL driver cannot load; that must be reported as out
+   of host memory, not "no OpenCL platform found". Runs in a child process (the limit must not
+   touch the test runner) that has not loaded OpenCL yet. Not under AddressSanitizer, whose own
+   allocator aborts the process when the limit is hit, before nncl can report anything. */
+#if !defined(__SANITIZE_ADDRESS__)
+Test(devices, low_memory_is_reported_as_such) {
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  pid_t child = fork();
+  cr_assert_geq(child, 0);
+  if (child == 0) {
+    struct rlimit rl = {.rlim_cur = (rlim_t)120 << 20, .rlim_max = (rlim_t)120 << 20};
+    if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(100);
+    nncl_device_info *list = NULL;
+    int count = 0;
+    char msg[512] = "";
+    nncl_status st = nncl_devices_list(&list, &count, msg, sizeof msg);
+    if (write(fds[1], msg, strlen(msg)) < 0) _exit(101);
+    _exit((int)st);
+  }
+  close(fds[1]);
+  char msg[512] = "";
+  ssize_t n = read(fds[0], msg, sizeof msg - 1);
+  msg[n > 0 ? n : 0] = 0;
+  close(fds[0]);
+  int status = 0;
+  cr_assert_eq(waitpid(child, &status, 0), child);
+  cr_assert(WIFEXITED(status), "the child died (signal %d)", WTERMSIG(status));
+  cr_assert_eq(WEXITSTATUS(status), NNCL_ERR_OUT_OF_HOST_MEMORY, "status %s: %s",
+               nncl_status_name((nncl_status)WEXITSTATUS(status)), msg);
+  cr_assert(strstr(msg, "out of host memory") && strstr(msg, "120 MiB"), "%s", msg);
+}
+#endif
 
 Test(devices, selection_strings) {
   nncl_device_info *list;
@@ -145,6 +183,46 @@ Test(programs, second_context_loads_from_disk_with_zero_builds) {
   nncl_context_destroy(ctx);
 }
 
+/* Damage only the binary inside each cache file, then fix up the lengths and the XXH64 so the
+   file itself is valid (as a buggy writer or a hostile one would leave it): zeroed, or cut to 16
+   bytes. PoCL aborted the process on such a binary before it was checked. */
+static void rewrite_binaries(int zero) {
+  DIR *d = opendir(cache_dir);
+  cr_assert(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t nl = strlen(e->d_name);
+    if (nl < 6 || strcmp(e->d_name + nl - 6, ".clbin") != 0) continue;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", cache_dir, e->d_name);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    static unsigned char buf[1 << 22];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    uint64_t klen, blen;
+    memcpy(&klen, buf + 8, 8);
+    size_t pos = 16 + (size_t)klen;
+    memcpy(&blen, buf + pos, 8);
+    cr_assert_eq(len, pos + 8 + blen + 8, "unexpected cache layout in %s", path);
+    if (zero) {
+      memset(buf + pos + 8, 0, (size_t)blen);
+    } else {
+      blen = 16;
+      memcpy(buf + pos, &blen, 8);
+    }
+    uint64_t sum = XXH64(buf, pos + 8 + (size_t)blen, 0);
+    memcpy(buf + pos + 8 + blen, &sum, 8);
+    f = fopen(path, "wb");
+    cr_assert(f);
+    cr_assert_eq(fwrite(buf, 1, pos + 8 + (size_t)blen + 8, f), pos + 8 + (size_t)blen + 8);
+    fclose(f);
+    n++;
+  }
+  closedir(d);
+  cr_assert_gt(n, 0, "no cache file to damage");
+}
+
 static void damage_all(const char *how) {
   char cmd[1024];
   if (strcmp(how, "truncate") == 0)
@@ -156,7 +234,10 @@ static void damage_all(const char *how) {
              "for f in '%s'/*.clbin; do s=$(stat -c %%s \"$f\"); printf '\\xff\\x00\\xff' | dd "
              "of=\"$f\" bs=1 seek=$((s-200)) conv=notrunc 2>/dev/null; done",
              cache_dir);
-  else
+  else if (strcmp(how, "zero-binary") == 0 || strcmp(how, "cut-binary") == 0) {
+    rewrite_binaries(how[0] == 'z');
+    return;
+  } else
     snprintf(cmd, sizeof cmd, "for f in '%s'/*.clbin; do printf 'garbage' > \"$f\"; done",
              cache_dir);
   cr_assert_eq(system(cmd), 0);
@@ -189,6 +270,40 @@ static void damaged_case(const char *how) {
 Test(programs, truncated_cache_file_is_rebuilt) { damaged_case("truncate"); }
 Test(programs, corrupted_cache_file_is_rebuilt) { damaged_case("flip"); }
 Test(programs, garbage_cache_file_is_rebuilt) { damaged_case("garbage"); }
+Test(programs, zeroed_binary_with_valid_checksum_is_rebuilt) { damaged_case("zero-binary"); }
+Test(programs, cut_binary_with_valid_checksum_is_rebuilt) { damaged_case("cut-binary"); }
+
+/* A process that died while its driver loaded a cached binary (a driver abort) leaves the
+   "<file>.loading" marker with its pid: the next process drops that binary and rebuilds. */
+Test(programs, binary_that_killed_a_loader_is_rebuilt) {
+  fresh_cache_dir("died-loading");
+  nncl_context *ctx = new_ctx();
+  vadd_check(ctx);
+  nncl_context_destroy(ctx);
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  cr_assert_gt(child, 0);
+  cr_assert_eq(waitpid(child, NULL, 0), child); /* a pid that is surely dead */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "for f in '%s'/*.clbin; do echo %ld > \"$f.loading\"; done", cache_dir,
+           (long)child);
+  cr_assert_eq(system(cmd), 0);
+  ctx = new_ctx();
+  vadd_check(ctx);
+  nncl_stats s;
+  nncl_context_stats(ctx, &s);
+  cr_assert_eq(s.disk_cache_rejects, 1);
+  cr_assert_eq(s.program_builds, 1);
+  nncl_context_destroy(ctx);
+  snprintf(cmd, sizeof cmd, "! ls '%s'/*.loading 2>/dev/null | grep -q .", cache_dir);
+  cr_assert_eq(system(cmd), 0, "the stale marker was left behind");
+  ctx = new_ctx();
+  vadd_check(ctx);
+  nncl_context_stats(ctx, &s);
+  cr_assert_eq(s.program_disk_hits, 1);
+  cr_assert_eq(s.program_builds, 0);
+  nncl_context_destroy(ctx);
+}
 
 Test(programs, options_are_part_of_the_key) {
   fresh_cache_dir("options");

@@ -35,7 +35,7 @@ void tu_fill(float *x, size_t n, uint32_t seed, float lo, float hi) {
 nncl_array tu_rand(uint32_t seed, int rank, const int64_t *dims) {
   nncl_array a;
   nncl_shape s = {.rank = rank};
-  memcpy(s.dims, dims, (size_t)rank * sizeof *dims);
+  if (rank) memcpy(s.dims, dims, (size_t)rank * sizeof *dims); /* dims may be NULL at rank 0 */
   cr_assert_eq(nncl_array_alloc(&a, NNCL_FLOAT32, &s), NNCL_OK);
   tu_fill(a.data, (size_t)nncl_shape_numel(&s), seed, -1.0f, 1.0f);
   return a;
@@ -44,7 +44,7 @@ nncl_array tu_rand(uint32_t seed, int rank, const int64_t *dims) {
 nncl_array tu_zeros(nncl_dtype dt, int rank, const int64_t *dims) {
   nncl_array a;
   nncl_shape s = {.rank = rank};
-  memcpy(s.dims, dims, (size_t)rank * sizeof *dims);
+  if (rank) memcpy(s.dims, dims, (size_t)rank * sizeof *dims); /* dims may be NULL at rank 0 */
   cr_assert_eq(nncl_array_alloc(&a, dt, &s), NNCL_OK);
   return a;
 }

@@ -59,6 +59,11 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
       rc = 1;
       break;
     }
+    if (bound[slot]) { /* NAME=FILE twice for one input: the first would be silently lost */
+      fprintf(stderr, "nncl run: input \"%s\" is given twice\n", nncl_graph_input_name(g, slot));
+      rc = 2;
+      break;
+    }
     nncl_array a;
     nncl_status st = mi_read_array(ctx, file, &a, NULL);
     if (st != NNCL_OK) {

@@ -67,7 +67,7 @@ static int list_dirs(const char *dir, const char *prefix, int need_model, char *
     n++;
   }
   closedir(d);
-  qsort(v, (size_t)n, sizeof *v, prefix ? cmp_data_set : cmp_str);
+  if (n > 0) qsort(v, (size_t)n, sizeof *v, prefix ? cmp_data_set : cmp_str); /* v NULL at 0 */
   *out = v;
   return n;
 }

@@ -55,6 +55,9 @@ NNCL_API nncl_status nncl_device_select(const nncl_device_info *list, int count,
    NULL, msg holds the reason. */
 NNCL_API nncl_status nncl_context_create(const char *device_spec, nncl_context **out, char *msg,
                                          size_t msg_len);
+/* Lifetime: every graph and tensor made on a context must be destroyed before the context. When
+   some are still alive, destroy only marks the context: their calls then fail with NNCL_ERR_STATE
+   ("its context was destroyed") and the last one's destroy frees the context. NULL-safe. */
 NNCL_API void nncl_context_destroy(nncl_context *ctx);
 
 NNCL_API const nncl_device_info *nncl_context_device(const nncl_context *ctx);

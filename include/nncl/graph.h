@@ -12,8 +12,19 @@ extern "C" {
 typedef struct nncl_graph nncl_graph;
 typedef struct nncl_node nncl_node;
 
+/* Ownership and lifetime:
+   - A graph lives on one context (its errors go there) and must be destroyed before it (see
+     nncl_context_destroy). A context is used by one thread at a time, with all its graphs.
+   - The graph copies every name, attribute and constant it is given (except _move, which takes
+     the array's data); callers may free theirs as soon as the call returns.
+   - Strings and pointers the graph returns (input/output names, op_counts' op types,
+     nncl_node_info's strings, nncl_node handles) belong to the graph and stay valid until it is
+     destroyed; nncl_node_info's strings only until the next plan.
+   - Arrays filled by get_output are the caller's (free with nncl_array_free).
+   Bad arguments (NULL, rank outside 0..8, negative dims, missing data) return
+   NNCL_ERR_INVALID_ARGUMENT or NNCL_ERR_SHAPE with a message on the context. */
+
 /* ---- building ---- */
-/* A graph lives on one context (its errors go there); it owns its nodes and weights. */
 NNCL_API nncl_status nncl_graph_create(nncl_context *ctx, nncl_graph **out);
 NNCL_API void nncl_graph_destroy(nncl_graph *g);
 NNCL_API nncl_context *nncl_graph_context(const nncl_graph *g);
@@ -100,7 +111,8 @@ NNCL_API nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name
                                                  const nncl_tensor *t);
 /* Enqueues every kernel of the plan and waits for them. */
 NNCL_API nncl_status nncl_graph_run(nncl_graph *g);
-/* Reads output i (graph-output order) into a newly allocated host array. */
+/* Reads output i (graph-output order) into a newly allocated host array. NNCL_ERR_STATE until a
+   run of the current plan has finished (a plan alone holds no results). */
 NNCL_API nncl_status nncl_graph_get_output(nncl_graph *g, int i, nncl_array *out);
 NNCL_API nncl_status nncl_graph_get_output_by_name(nncl_graph *g, const char *name,
                                                    nncl_array *out);
@@ -121,7 +133,8 @@ typedef struct nncl_graph_summary {
 } nncl_graph_summary;
 NNCL_API nncl_status nncl_graph_summarize(nncl_graph *g, nncl_graph_summary *out);
 
-/* Per-op-type node counts of the graph as loaded: op_type[i], count[i] for i < *n. */
+/* Per-op-type node counts of the graph as loaded: op_types[i], counts[i] for i below the value
+   returned (at most max; 0 when an argument is NULL). */
 NNCL_API int nncl_graph_op_counts(const nncl_graph *g, const char **op_types, int *counts, int max);
 
 /* One planned node, for info and the profiler. */

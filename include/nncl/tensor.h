@@ -41,11 +41,16 @@ typedef struct nncl_shape {
   int64_t dims[NNCL_MAX_RANK];
 } nncl_shape;
 
+/* Element count; -1 when s is NULL, its rank is outside 0..8, a dim is negative (unknown) or the
+   count exceeds 2^62 (so it can never wrap). */
 NNCL_API int64_t nncl_shape_numel(const nncl_shape *s);
-/* Writes e.g. "[1, 3, 224, 224]" into buf; returns buf. */
+/* Writes e.g. "[1, 3, 224, 224]" into buf; returns buf. "(null)" for a NULL shape; a rank above 8
+   shows 8 dims and the rank. */
 NNCL_API char *nncl_shape_format(const nncl_shape *s, char *buf, size_t len);
 
-/* A host array: C-order data owned by the array (free with nncl_array_free). */
+/* A host array: C-order data owned by the array (free with nncl_array_free). nncl_array_alloc
+   gives NNCL_ERR_SHAPE for a negative dim or more than 2^62 bytes; nncl_array_bytes is 0 for a NULL
+   array or an invalid shape. */
 typedef struct nncl_array {
   nncl_dtype dtype;
   nncl_shape shape;
@@ -66,7 +71,8 @@ NNCL_API nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t
 
 typedef struct nncl_tensor nncl_tensor;
 
-/* A contiguous (NCHW for images) tensor in device memory. */
+/* A contiguous (NCHW for images) tensor in device memory. It belongs to its context and must be
+   destroyed before it (see nncl_context_destroy). */
 NNCL_API nncl_status nncl_tensor_create(nncl_context *ctx, nncl_dtype dtype,
                                         const nncl_shape *shape, nncl_tensor **out);
 NNCL_API void nncl_tensor_destroy(nncl_tensor *t);

@@ -33,9 +33,12 @@ static void node_free(struct nncl_node *n) {
 
 nncl_status nncl_graph_create(nncl_context *ctx, nncl_graph **out) {
   if (!ctx || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  NNCL_TRY(nncl__context_check_alive(ctx, "graph create"));
   *out = calloc(1, sizeof **out);
   if (!*out) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "graph");
   (*out)->ctx = ctx;
+  nncl__context_retain(ctx);
   (*out)->opset = 17;
   (*out)->needs_plan = 1;
   return NNCL_OK;
@@ -62,6 +65,7 @@ void nncl_graph_destroy(nncl_graph *g) {
   free(g->input_shape_set);
   free(g->inputs);
   free(g->outputs);
+  nncl__context_release(g->ctx);
   free(g);
 }
 
@@ -112,9 +116,10 @@ static int push_int(int **arr, int *n, int v) {
 
 nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dtype,
                                  const nncl_shape *shape) {
-  if (!g || !name || !*name || !shape || shape->rank < 0 || shape->rank > NNCL_MAX_RANK)
+  if (!g || !name || !*name || !shape || shape->rank < 0 || shape->rank > NNCL_MAX_RANK ||
+      nncl_dtype_size(dtype) == 0)
     return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
-                           "graph input needs a name and a shape of rank 0..8")
+                           "graph input needs a name, a storable dtype and a shape of rank 0..8")
              : NNCL_ERR_INVALID_ARGUMENT;
   int v = graph_find_value(g, name);
   if (v >= 0 && (g->values[v].is_input || g->values[v].constant.data || g->values[v].producer >= 0))
@@ -150,9 +155,14 @@ nncl_status nncl_graph_add_input(nncl_graph *g, const char *name, nncl_dtype dty
 }
 
 nncl_status nncl_graph_add_constant_move(nncl_graph *g, const char *name, nncl_array *value) {
-  if (!g || !name || !*name || !value || (!value->data && nncl_array_bytes(value)))
-    return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant needs a name and data")
+  if (!g || !name || !*name || !value)
+    return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant needs a name and a value")
              : NNCL_ERR_INVALID_ARGUMENT;
+  char what[300];
+  snprintf(what, sizeof what, "constant '%s'", name);
+  NNCL_TRY(nncl__shape_check(g->ctx, NNCL_ERR_SHAPE, &value->shape, value->dtype, what));
+  if (!value->data && nncl_array_bytes(value))
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant '%s' has no data", name);
   int v = graph_find_value(g, name);
   if (v >= 0 && (g->values[v].is_input || g->values[v].constant.data || g->values[v].producer >= 0))
     return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant '%s' is already defined", name);
@@ -173,7 +183,14 @@ nncl_status nncl_graph_add_constant_move(nncl_graph *g, const char *name, nncl_a
 }
 
 nncl_status nncl_graph_add_constant(nncl_graph *g, const char *name, const nncl_array *value) {
-  if (!g || !value) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!g || !value || !name)
+    return g ? nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant needs a name and a value")
+             : NNCL_ERR_INVALID_ARGUMENT;
+  char what[300];
+  snprintf(what, sizeof what, "constant '%s'", name);
+  NNCL_TRY(nncl__shape_check(g->ctx, NNCL_ERR_SHAPE, &value->shape, value->dtype, what));
+  if (!value->data && nncl_array_bytes(value))
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "constant '%s' has no data", name);
   nncl_array copy;
   if (nncl_array_alloc(&copy, value->dtype, &value->shape) != NNCL_OK) return oom(g, "a constant");
   if (nncl_array_bytes(value)) memcpy(copy.data, value->data, nncl_array_bytes(value));
@@ -371,7 +388,7 @@ const char *nncl_graph_output_name(const nncl_graph *g, int i) {
 
 int nncl_graph_op_counts(const nncl_graph *g, const char **op_types, int *counts, int max) {
   int n = 0;
-  if (!g) return 0;
+  if (!g || !op_types || !counts || max <= 0) return 0;
   for (int i = 0; i < g->n_nodes; i++) {
     int j = 0;
     while (j < n && strcmp(op_types[j], g->nodes[i]->op_type) != 0) j++;

@@ -25,9 +25,22 @@ static nncl_status check_input(nncl_graph *g, int k, nncl_dtype dt, const nncl_s
 }
 
 nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_array *value) {
-  if (!g || !name || !value) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!g) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!name || !value)
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_graph_set_input: %s is NULL",
+                       !name ? "name" : "value");
+  NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_set_input"));
   int k = input_index(g, name);
   if (k < 0) return nncl__error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
+  char what[300];
+  snprintf(what, sizeof what, "input '%s'", name);
+  /* rank and dims first: the checks below format and copy the shape and its bytes */
+  if (value->shape.rank < 0 || value->shape.rank > NNCL_MAX_RANK)
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "%s: rank %d is outside 0..%d", what,
+                       value->shape.rank, NNCL_MAX_RANK);
+  NNCL_TRY(nncl__shape_check(g->ctx, NNCL_ERR_SHAPE, &value->shape, value->dtype, what));
+  if (!value->data && nncl_array_bytes(value))
+    return nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT, "%s: value has no data", what);
   NNCL_TRY(check_input(g, k, value->dtype, &value->shape));
   size_t bytes = nncl_array_bytes(value);
   int same = memcmp(&g->input_shapes[k], &value->shape, sizeof value->shape) == 0;
@@ -55,6 +68,7 @@ nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_arr
 
 nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const nncl_tensor *t) {
   if (!g || !name || !t) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_set_input_tensor"));
   int k = input_index(g, name);
   if (k < 0) return nncl__error(g->ctx, NNCL_ERR_NOT_FOUND, "graph has no input named '%s'", name);
   const nncl_shape *s = nncl_tensor_shape(t);
@@ -75,6 +89,7 @@ nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const n
 
 nncl_status nncl_graph_run(nncl_graph *g) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_run"));
   for (int k = 0; k < g->n_inputs; k++)
     if (!g->input_shape_set[k])
       return nncl__error(g->ctx, NNCL_ERR_STATE, "graph input '%s' was not set before run",
@@ -90,14 +105,19 @@ nncl_status nncl_graph_run(nncl_graph *g) {
     st = n->def->enqueue(&n->call);
   }
   ctx->current_node = -1;
-  if (st != NNCL_OK) return st;
-  return nncl_context_finish(ctx);
+  if (st == NNCL_OK) st = nncl_context_finish(ctx);
+  p->has_run = st == NNCL_OK;
+  return st;
 }
 
 static nncl_status read_value(nncl_graph *g, int v, nncl_array *out) {
   memset(out, 0, sizeof *out);
-  if (!g->plan || g->needs_plan)
-    return nncl__error(g->ctx, NNCL_ERR_STATE, "graph has not been run since it last changed");
+  NNCL_TRY(nncl__context_check_alive(g->ctx, "reading a graph output"));
+  if (!g->plan || g->needs_plan || !g->plan->has_run)
+    return nncl__error(g->ctx, NNCL_ERR_STATE,
+                       "output '%s': the graph has not been run since it was last planned or "
+                       "changed (call nncl_graph_run first)",
+                       g->values[v].name);
   struct pvalue *x = &g->plan->v[v];
   if (nncl_array_alloc(out, x->dtype, &x->shape) != NNCL_OK)
     return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "output '%s'", g->values[v].name);

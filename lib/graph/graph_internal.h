@@ -85,14 +85,16 @@ struct pnode {
   int op;
   const struct op_def *def;
   int n_in, n_out;
-  int in[16], out[8]; /* pvalue indices (-1 absent); nodes with more are split or rejected */
-  int res;            /* residual pvalue or -1 */
+  int *in, *out; /* pvalue indices (-1 absent), plan_alloc'ed: cap_in >= n_in (passes may grow a
+                    node to 4 inputs), max(n_out, 1) outputs */
+  int cap_in, cap_out;
+  int res; /* residual pvalue or -1 */
   struct op_epilogue epi;
   char fused[64]; /* "Relu", "Add+Relu", "BatchNormalization" */
   int alive;      /* 0 when folded, fused away or dead */
   int folded;
   struct op_call call;
-  struct op_tensor t[16 + 8 + 1];
+  struct op_tensor *t; /* cap_in inputs, cap_out outputs, 1 residual (plan_alloc'ed) */
   size_t ws_bytes;
   int ws_storage;
   const struct nncl__attr *attrs;
@@ -114,6 +116,7 @@ struct plan {
   double plan_seconds;
   /* the context's options merged with the graph's: what passes and ops read */
   struct nncl__options opts;
+  int has_run;          /* a run of this plan finished: outputs hold results, not garbage */
   int *input_storage;   /* per graph input */
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };

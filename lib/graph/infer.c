@@ -13,12 +13,21 @@ static int all_inputs_constant(const struct plan *p, const struct pnode *n) {
 }
 
 static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
-  const nncl_array *in[16];
+  const nncl_array **in = malloc((size_t)(n->n_in + 1) * sizeof *in);
+  nncl_array *out = calloc((size_t)n->n_out, sizeof *out);
+  if (!in || !out) {
+    free(in);
+    free(out);
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "folding node '%s'", n->name);
+  }
   for (int k = 0; k < n->n_in; k++) in[k] = n->in[k] >= 0 ? p->v[n->in[k]].host : NULL;
-  nncl_array out[8];
   nncl_status st = op_run(g->ctx, n->op_type, g->opset, n->attrs, n->n_attrs, n->n_in, in, n->n_out,
                           out, NULL, NULL);
-  if (st != NNCL_OK) return st;
+  free(in);
+  if (st != NNCL_OK) {
+    free(out);
+    return st;
+  }
   for (int k = 0; k < n->n_out; k++) {
     if (n->out[k] < 0 || !out[k].data) {
       nncl_array_free(&out[k]);
@@ -28,12 +37,14 @@ static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
     nncl_array *h = malloc(sizeof *h);
     if (!h) {
       for (int j = k; j < n->n_out; j++) nncl_array_free(&out[j]);
+      free(out);
       return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "folded constant");
     }
     *h = out[k];
     v->host = h;
     v->host_owned = 1;
   }
+  free(out);
   return NNCL_OK;
 }
 
@@ -47,6 +58,7 @@ nncl_status plan_infer_fold(nncl_graph *g, struct plan *p) {
     plan_bind_call(g, p, i);
     nncl_status st = n->def->infer(&n->call);
     if (st != NNCL_OK) return st;
+    NNCL_TRY(op_check_outputs(&n->call));
     int outputs_known = 1;
     for (int k = 0; k < n->n_out; k++) {
       if (n->out[k] < 0) continue;

@@ -120,7 +120,7 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
   struct op_call *c = &n->call;
   void *state = c->state;
   const char *algo = c->algo;
-  memset(n->t, 0, sizeof n->t);
+  memset(n->t, 0, (size_t)(n->cap_in + n->cap_out + 1) * sizeof *n->t);
   *c = (struct op_call){.ctx = g->ctx,
                         .def = n->def,
                         .op_type = n->op_type,
@@ -160,6 +160,11 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
 
 /* Every unsupported op type once, with the opset and the first node using it. */
 static nncl_status check_ops(nncl_graph *g) {
+  if (g->opset > OP_MAX_OPSET)
+    return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
+                       "the graph uses ONNX opset %d; nncl implements default-domain opsets 1..%d "
+                       "(re-export the model with opset_version=%d or lower)",
+                       g->opset, OP_MAX_OPSET, OP_MAX_OPSET);
   char msg[3000];
   size_t used = 0;
   int bad = 0;
@@ -183,7 +188,7 @@ static nncl_status check_ops(nncl_graph *g) {
     struct nncl_node *n = g->nodes[i];
     const struct op_def *d = op_get(n->op);
     if (n->n_in < d->min_in || n->n_in > d->max_in || n->n_out < d->min_out ||
-        n->n_out > d->max_out || n->n_in > 16 || n->n_out > 8)
+        n->n_out > d->max_out)
       return nncl__error(
           g->ctx, NNCL_ERR_INVALID_ARGUMENT,
           "%s node '%s' has %d inputs and %d outputs; the op takes %d..%d and %d..%d", n->op_type,
@@ -258,6 +263,17 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
       for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0) ready[n->out[k]] = 1;
       struct pnode *pn = &p->n[p->n_n++];
+      /* any number of inputs and outputs (Concat of 40, Split into 20): sized per node */
+      pn->cap_in = n->n_in > 4 ? n->n_in : 4;
+      pn->cap_out = n->n_out > 1 ? n->n_out : 1;
+      pn->in = plan_alloc(p, (size_t)pn->cap_in * sizeof *pn->in);
+      pn->out = plan_alloc(p, (size_t)pn->cap_out * sizeof *pn->out);
+      pn->t = plan_alloc(p, (size_t)(pn->cap_in + pn->cap_out + 1) * sizeof *pn->t);
+      if (!pn->in || !pn->out || !pn->t) {
+        p->n_n--;
+        st = nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan node '%s'", n->name);
+        break;
+      }
       pn->gnode = i;
       pn->op_type = n->op_type;
       pn->name = n->name;
@@ -323,6 +339,12 @@ static nncl_status plan_ops(nncl_graph *g, struct plan *p) {
 static nncl_status check_inputs_known(nncl_graph *g) {
   for (int k = 0; k < g->n_inputs; k++) {
     const nncl_shape *s = &g->input_shapes[k];
+    char what[300];
+    snprintf(what, sizeof what, "graph input '%s'", g->values[g->inputs[k]].name);
+    int known = 1;
+    for (int d = 0; d < s->rank; d++) known &= s->dims[d] >= 0;
+    if (known)
+      NNCL_TRY(nncl__shape_check(g->ctx, NNCL_ERR_SHAPE, s, g->values[g->inputs[k]].dtype, what));
     for (int d = 0; d < s->rank; d++)
       if (s->dims[d] < 0) {
         char buf[128];
@@ -337,6 +359,7 @@ static nncl_status check_inputs_known(nncl_graph *g) {
 
 nncl_status nncl_graph_plan(nncl_graph *g) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
+  NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_plan"));
   if (g->plan && !g->needs_plan) return NNCL_OK;
   /* Inputs set earlier whose shape is unchanged survive re-planning: fetch them back first. */
   for (int k = 0; g->plan && k < g->n_inputs; k++) {

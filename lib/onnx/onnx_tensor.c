@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "onnx_internal.h"
 #include "runtime.h"
@@ -170,18 +169,17 @@ static nncl_status open_external(nncl_context *ctx, const Onnx__TensorProto *t,
   char *path = malloc(plen);
   if (!path) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: external data path", where);
   snprintf(path, plen, "%s/%s", base_dir, location);
-  nncl_status st = NNCL_OK;
-  FILE *f = fopen(path, "rb");
-  struct stat sb;
-  if (!f) {
-    st = nncl__error(ctx, NNCL_ERR_IO, "%s: cannot open external data %s: %s", where, path,
-                     strerror(errno));
-  } else if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    st = nncl__error(ctx, NNCL_ERR_IO, "%s: external data %s is not a regular file", where, path);
-  } else if (offset > (uint64_t)sb.st_size || bytes > (uint64_t)sb.st_size - offset) {
+  FILE *f = NULL;
+  uint64_t size = 0;
+  /* location_is_safe refused ".." and absolute paths; a symbolic link beside the model may still
+     point anywhere, so the resolved path must stay inside the model's folder too. */
+  nncl_status st = nncl__path_inside(ctx, path, base_dir, where);
+  if (st == NNCL_OK) st = nncl__open_regular(ctx, path, where, &f, &size);
+  if (st != NNCL_OK) {
+  } else if (offset > size || bytes > size - offset) {
     st = nncl__error(ctx, NNCL_ERR_FORMAT,
-                     "%s: external data %s holds %lld bytes, the tensor needs %zu at offset %llu",
-                     where, path, (long long)sb.st_size, bytes, (unsigned long long)offset);
+                     "%s: external data %s holds %llu bytes, the tensor needs %zu at offset %llu",
+                     where, path, (unsigned long long)size, bytes, (unsigned long long)offset);
   } else if (fseeko(f, (off_t)offset, SEEK_SET) != 0) {
     st = nncl__error(ctx, NNCL_ERR_IO, "%s: seeking in external data %s failed", where, path);
   }
@@ -351,19 +349,15 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
 nncl_status onnx_read_file(nncl_context *ctx, const char *path, void **bytes, size_t *len) {
   *bytes = NULL;
   *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) return nncl__error(ctx, NNCL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  struct stat sb;
-  if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+  FILE *f;
+  uint64_t size;
+  NNCL_TRY(nncl__open_regular(ctx, path, "model", &f, &size));
+  if (size > ONNX_MAX_FILE_BYTES) {
     fclose(f);
-    return nncl__error(ctx, NNCL_ERR_IO, "%s: not a regular file", path);
+    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: %llu bytes is more than a protobuf file may hold",
+                       path, (unsigned long long)size);
   }
-  if ((uint64_t)sb.st_size > ONNX_MAX_FILE_BYTES) {
-    fclose(f);
-    return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: %lld bytes is more than a protobuf file may hold",
-                       path, (long long)sb.st_size);
-  }
-  size_t n = (size_t)sb.st_size;
+  size_t n = (size_t)size;
   char *buf = malloc(n + 1);
   if (!buf) {
     fclose(f);

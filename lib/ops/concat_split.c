@@ -63,7 +63,9 @@ static nncl_status concat_infer(struct op_call *c) {
     if (!ok)
       return op_error(c, NNCL_ERR_SHAPE, "input %d %s does not match input 0 %s outside axis %d", i,
                       OP_SHAPE_STR(si, sa), OP_SHAPE_STR(s0, sb), axis);
-    out.dims[axis] += si->dims[axis];
+    if (!nncl__add_ok(out.dims[axis], si->dims[axis], &out.dims[axis]))
+      return op_error(c, NNCL_ERR_SHAPE, "the sum along axis %d overflows at input %d %s", axis, i,
+                      OP_SHAPE_STR(si, sa));
   }
   c->out[0].dtype = c->in[0].dtype;
   c->out[0].shape = out;

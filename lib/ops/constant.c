@@ -252,13 +252,16 @@ static nncl_status range_infer(struct op_call *c) {
            delta = *(const float *)hd->data;
     if (delta == 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "delta is 0");
     double q = ceil((limit - start) / delta);
-    n = q > 0 ? (int64_t)q : 0;
+    n = q > 0 ? (q < (double)INT32_MAX ? (int64_t)q : INT32_MAX) : 0; /* no float-to-int UB */
   } else {
     int64_t start = int_at(hs), limit = int_at(hl), delta = int_at(hd);
     if (delta == 0) return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "delta is 0");
-    int64_t span = limit - start;
-    n = delta > 0 ? (span > 0 ? (span + delta - 1) / delta : 0)
-                  : (span < 0 ? (-span + -delta - 1) / -delta : 0);
+    /* ceil(span / delta) without negating or adding anything that may overflow */
+    int64_t span;
+    if (!nncl__sub_ok(limit, start, &span))
+      return op_error(c, NNCL_ERR_UNSUPPORTED, "limit - start overflows int64");
+    n = delta > 0 ? (span > 0 ? (span - 1) / delta + 1 : 0)
+                  : (span < 0 ? (span + 1) / delta + 1 : 0);
   }
   if (n >= INT32_MAX) return op_error(c, NNCL_ERR_UNSUPPORTED, "%lld elements", (long long)n);
   nncl_shape s = {.rank = 1, .dims = {n}};

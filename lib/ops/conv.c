@@ -113,7 +113,19 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
   const int64_t *oshape;
   int n_oshape = g->transpose ? op_attr_ints(c, "output_shape", &oshape) : -1;
   for (int i = 0; i < nd; i++) {
-    int64_t ext = (k_sp[i] - 1) * dil[i] + 1, s = strides[i];
+    int64_t ext, s = strides[i], span;
+    /* every size below comes from attributes: checked so a dilation of 2^62 is an error, not a
+       wrapped extent (the padded input span bounds all the later sums) */
+    if (!nncl__mul_ok(k_sp[i] - 1, dil[i], &ext) || !nncl__add_ok(ext, 1, &ext) ||
+        !nncl__add_ok(in_sp[i], pads[i], &span) || !nncl__add_ok(span, pads[i + nd], &span) ||
+        ext > NNCL__MAX_BYTES || span > NNCL__MAX_BYTES || s > NNCL__MAX_BYTES ||
+        opad[i] > NNCL__MAX_BYTES ||
+        (g->transpose && (!nncl__mul_ok(s, in_sp[i], &span) || span > NNCL__MAX_BYTES)))
+      return op_error(c, NNCL_ERR_SHAPE,
+                      "sizes along spatial axis %d overflow (input %s, weights %s, pads %lld+%lld, "
+                      "stride %lld, dilation %lld)",
+                      i, OP_SHAPE_STR(&x->shape, sx), OP_SHAPE_STR(&w->shape, sw),
+                      (long long)pads[i], (long long)pads[i + nd], (long long)s, (long long)dil[i]);
     if (!g->transpose) {
       if (same_upper || same_lower) {
         int64_t o = ceil_div(in_sp[i], s);
@@ -124,7 +136,7 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
       } else if (valid) {
         pads[i] = pads[i + nd] = 0;
       }
-      int64_t span = in_sp[i] + pads[i] + pads[i + nd] - ext;
+      span = in_sp[i] + pads[i] + pads[i + nd] - ext;
       out_sp[i] = span < 0 ? 0 : span / s + 1;
     } else {
       int64_t want = -1;

@@ -2,6 +2,7 @@
    element-wise family (see elementwise_util.h). */
 #include "elementwise_util.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,12 +22,21 @@ int ew_is_int(nncl_dtype t) {
   return t == NNCL_INT64 || t == NNCL_INT32 || t == NNCL_UINT8 || t == NNCL_BOOL || t == NNCL_INT8;
 }
 
+/* double -> long saturating at the int64 range (NaN gives 0): a float bound such as Clip's
+   default -inf has no long value, and converting it directly is undefined behaviour. */
+static cl_long to_long(double v) {
+  if (v != v) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return (cl_long)v;
+}
+
 void ew_params_set(struct ew_params *p, int is_long, double alpha, double beta) {
   p->is_long = is_long;
   p->f[0] = (float)alpha;
   p->f[1] = (float)beta;
-  p->l[0] = (cl_long)alpha;
-  p->l[1] = (cl_long)beta;
+  p->l[0] = to_long(alpha);
+  p->l[1] = to_long(beta);
 }
 
 /* Kernels index with 32-bit unsigned ints: cheaper on GPUs, and 4G elements is 16 GiB of float. */

@@ -90,7 +90,9 @@ static nncl_status tile_infer(struct op_call *c) {
     if (rep[d] < 0)
       return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "repeats[%d] = %lld is negative", d,
                       (long long)rep[d]);
-    c->out[0].shape.dims[d] = in->dims[d] * rep[d];
+    if (!nncl__mul_ok(in->dims[d], rep[d], &c->out[0].shape.dims[d]))
+      return op_error(c, NNCL_ERR_SHAPE, "input %s repeated %lld times along axis %d overflows",
+                      OP_SHAPE_STR(in, sa), (long long)rep[d], d);
   }
   return NNCL_OK;
 }

@@ -169,6 +169,10 @@ void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len);
    as the unfused op would use them and returns 1; else 0. */
 int op_unary_epilogue(const struct op_call *c, struct op_epilogue *e);
 /* Shape text for messages; returns a static-per-call buffer owned by the caller's array. */
+/* NNCL_OK when every output shape infer produced is valid and its byte size fits (checked.h);
+   otherwise a shape error naming the node, the output and its shape. The planner and op_instance
+   call it after every infer, so no op has to repeat the check. */
+nncl_status op_check_outputs(const struct op_call *c);
 #define OP_SHAPE_STR(shape, buf) nncl_shape_format((shape), (buf), sizeof(buf))
 /* NumPy/ONNX multidirectional broadcast of a and b into out; error when incompatible. */
 nncl_status op_broadcast_shape(const struct op_call *c, const nncl_shape *a, const nncl_shape *b,
@@ -182,6 +186,11 @@ void op_release_state(struct op_call *c);
 static inline size_t op_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 /* ---- running one op on host arrays (op_exec.c): constant folding, op tests, benchmarks ---- */
+/* Newest default-domain (ai.onnx) opset whose semantics the ops implement: ONNX 1.12's, which
+   the conformance data cover. Opset 18 changed ops read here (Reduce* axes as inputs, Split's
+   num_outputs, Pad's axes), so a newer model is refused rather than misread. */
+#define OP_MAX_OPSET 17
+
 /* One op with its own device buffers. op_instance_create uploads the inputs (NULL entries are
    absent optional inputs), runs infer and plan and allocates the outputs and workspace, so the
    instance can be enqueued as often as wanted; op_type and attrs are borrowed and must outlive

@@ -87,6 +87,7 @@ nncl_status op_instance_create(nncl_context *ctx, const char *op_type, int opset
   }
   size_t ws = 0;
   if (st == NNCL_OK) st = def->infer(c);
+  if (st == NNCL_OK) st = op_check_outputs(c);
   if (st == NNCL_OK && def->plan) st = def->plan(c, &ws);
   for (int i = 0; st == NNCL_OK && i < oi->n_t; i++) {
     struct op_tensor *x = &oi->t[i];

@@ -98,3 +98,19 @@ void op_release_state(struct op_call *c) {
   free(c->state);
   c->state = NULL;
 }
+
+nncl_status op_check_outputs(const struct op_call *c) {
+  for (int i = 0; i < c->n_out; i++) {
+    const struct op_tensor *t = &c->out[i];
+    if (t->dtype == NNCL_UNDEFINED) continue;
+    if (nncl__shape_numel_checked(&t->shape, nncl_dtype_size(t->dtype)) >= 0) continue;
+    char what[160];
+    snprintf(what, sizeof what, "output %d", i);
+    /* nncl__shape_check writes the reason; op_error adds the node's name in front */
+    nncl__shape_check(c->ctx, NNCL_ERR_SHAPE, &t->shape, t->dtype, what);
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", nncl_context_last_error(c->ctx));
+    return op_error(c, NNCL_ERR_SHAPE, "%s", reason);
+  }
+  return NNCL_OK;
+}

@@ -88,7 +88,10 @@ static nncl_status resolve(struct op_call *c, struct pad_args *p, nncl_shape *ou
   *out = *in;
   for (int d = 0; d < r; d++) {
     p->begin[d] = pads[d];
-    out->dims[d] = in->dims[d] + pads[d] + pads[d + r];
+    if (!nncl__add_ok(in->dims[d], pads[d], &out->dims[d]) ||
+        !nncl__add_ok(out->dims[d], pads[d + r], &out->dims[d]))
+      return op_error(c, NNCL_ERR_SHAPE, "pads %lld and %lld on axis %d of input %s overflow",
+                      (long long)pads[d], (long long)pads[d + r], d, OP_SHAPE_STR(in, sa));
     if (out->dims[d] < 0)
       return op_error(c, NNCL_ERR_SHAPE, "pads %lld and %lld crop axis %d of input %s below zero",
                       (long long)pads[d], (long long)pads[d + r], d, OP_SHAPE_STR(in, sa));

@@ -70,7 +70,8 @@ static nncl_status reshape_infer(struct op_call *c) {
     } else {
       out.dims[i] = v[i];
     }
-    known *= out.dims[i];
+    if (!nncl__mul_ok(known, out.dims[i], &known))
+      return op_error(c, NNCL_ERR_SHAPE, "the product of shape[0..%d] overflows", i);
   }
   if (infer_at >= 0) {
     int64_t total = nncl_shape_numel(in);

@@ -171,7 +171,9 @@ static nncl_status resize_params(const struct op_call *c, struct rs_params *p) {
       p->scale[a] = (double)scales[i];
       p->out[a] = (int64_t)floor((double)scales[i] * (double)n);
     }
-    if (roi) {
+    /* roi only matters for tf_crop_and_resize, whose length was checked above; other modes ignore
+       it whatever its length, as the spec says and onnxruntime does */
+    if (roi && p->coord == RS_TF_CROP) {
       p->roi_lo[a] = roi[i];
       p->roi_hi[a] = roi[i + xs->rank];
     }

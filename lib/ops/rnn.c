@@ -187,7 +187,11 @@ static nncl_status infer(struct op_call *c) {
   int64_t hidden = op_attr_int(c, "hidden_size", r->rank == 3 ? r->dims[2] : -1);
   if (hidden <= 0)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "hidden_size is missing or not positive");
-  int64_t g = n_gates[cell];
+  int64_t g = n_gates[cell], gates_x2;
+  /* W, R and B hold up to 2 * gates * hidden values per direction: that count must not wrap */
+  if (!nncl__mul_ok(2 * g, hidden, &gates_x2) || gates_x2 > NNCL__MAX_BYTES / 4)
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "hidden_size %lld is too large",
+                    (long long)hidden);
   NNCL_TRY(expect(c, IN_W, "W", 3, (int64_t[]){dirs, g * hidden, in}));
   NNCL_TRY(expect(c, IN_R, "R", 3, (int64_t[]){dirs, g * hidden, hidden}));
   NNCL_TRY(expect(c, IN_B, "B", 2, (int64_t[]){dirs, 2 * g * hidden}));

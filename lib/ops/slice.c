@@ -63,6 +63,13 @@ static nncl_status slice_resolve(struct op_call *c, struct slice_plan *p, nncl_s
     if (step == 0)
       return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "step of axis %d is 0 (input %s)", ax,
                       OP_SHAPE_STR(in, sa));
+    /* a step longer than the dim takes one element either way; capping it keeps -step and the
+       input strides (stride * step) from overflowing for steps such as INT64_MIN */
+    if (step > d) step = d > 0 ? d : 1;
+    if (step < -d) step = d > 0 ? -d : -1;
+    /* starts and ends may be any int64 (INT64_MAX means "to the end"): clamp before adding d */
+    if (s < -d) s = -d;
+    if (e < -d - 1) e = -d - 1;
     if (s < 0) s += d;
     if (e < 0) e += d;
     int64_t len;

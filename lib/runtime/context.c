@@ -69,7 +69,7 @@ nncl_status nncl_context_create(const char *device_spec, nncl_context **out, cha
       snprintf(msg, msg_len, "clCreateContext on %s failed: %s (%d)", ctx->info.name,
                nncl_cl_error_name(err), err);
     free(ctx);
-    return NNCL_ERR_OPENCL;
+    return err == CL_OUT_OF_HOST_MEMORY ? NNCL_ERR_OUT_OF_HOST_MEMORY : NNCL_ERR_OPENCL;
   }
   ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, CL_QUEUE_PROFILING_ENABLE, &err);
   if (err != CL_SUCCESS) {
@@ -92,8 +92,7 @@ nncl_status nncl_context_create(const char *device_spec, nncl_context **out, cha
   return NNCL_OK;
 }
 
-void nncl_context_destroy(nncl_context *ctx) {
-  if (!ctx) return;
+static void context_free(nncl_context *ctx) {
   if (ctx->queue) clFinish(ctx->queue);
   for (size_t i = 0; i < ctx->prof_count; i++)
     if (ctx->prof[i].event) clReleaseEvent(ctx->prof[i].event);
@@ -102,6 +101,26 @@ void nncl_context_destroy(nncl_context *ctx) {
   if (ctx->queue) clReleaseCommandQueue(ctx->queue);
   if (ctx->cl) clReleaseContext(ctx->cl);
   free(ctx);
+}
+
+void nncl_context_destroy(nncl_context *ctx) {
+  if (!ctx || ctx->destroyed) return;
+  ctx->destroyed = true;
+  if (ctx->n_objects == 0) context_free(ctx);
+}
+
+void nncl__context_retain(nncl_context *ctx) { ctx->n_objects++; }
+
+void nncl__context_release(nncl_context *ctx) {
+  if (--ctx->n_objects == 0 && ctx->destroyed) context_free(ctx);
+}
+
+nncl_status nncl__context_check_alive(nncl_context *ctx, const char *what) {
+  if (!ctx->destroyed) return NNCL_OK;
+  return nncl__error(ctx, NNCL_ERR_STATE,
+                     "%s: its context was destroyed (destroy graphs and tensors before their "
+                     "context)",
+                     what);
 }
 
 const nncl_device_info *nncl_context_device(const nncl_context *ctx) {

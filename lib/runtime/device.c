@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "runtime.h"
 
@@ -71,12 +73,48 @@ static void read_facts(cl_platform_id p, cl_device_id d, nncl_device_info *info)
   }
 }
 
+/* The ICD loader reports a driver whose library failed to load as "no platform"; under a memory
+   limit (ulimit -v) that is the usual cause, since a driver with its compiler maps a few hundred
+   MiB. So before saying "no platform", probe whether 256 MiB can be mapped (mmap, not malloc:
+   nothing is touched and no sanitizer's allocator is involved). 1 and a reason when it cannot. */
+static int host_memory_short(char *why, size_t n) {
+  const size_t probe = (size_t)256 << 20;
+  void *p =
+      mmap(NULL, probe, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p != MAP_FAILED) {
+    munmap(p, probe);
+    return 0;
+  }
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    snprintf(why, n, "the address-space limit (ulimit -v) is %llu MiB",
+             (unsigned long long)(rl.rlim_cur >> 20));
+  else
+    snprintf(why, n, "256 MiB could not be mapped");
+  return 1;
+}
+
+static void set_msg(char *msg, size_t len, const char *text) {
+  if (msg && len) snprintf(msg, len, "%s", text);
+}
+
 /* Walks every platform/device, calling fn for each; stops early when fn returns non-zero. */
 typedef int (*device_visit_fn)(void *user, cl_platform_id p, cl_device_id d, int pi, int di);
 
 static nncl_status visit_devices(device_visit_fn fn, void *user, char *msg, size_t msg_len) {
   cl_uint np = 0;
   cl_int err = clGetPlatformIDs(0, NULL, &np);
+  char why[128];
+  if (err == CL_OUT_OF_HOST_MEMORY ||
+      ((err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0)) &&
+       host_memory_short(why, sizeof why))) {
+    if (msg)
+      snprintf(msg, msg_len,
+               "out of host memory loading the OpenCL driver (%s); OpenCL drivers with their "
+               "compiler need a few hundred MiB",
+               err == CL_OUT_OF_HOST_MEMORY ? "clGetPlatformIDs: CL_OUT_OF_HOST_MEMORY" : why);
+    return NNCL_ERR_OUT_OF_HOST_MEMORY;
+  }
   if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0)) {
     if (msg)
       snprintf(msg, msg_len,
@@ -90,7 +128,10 @@ static nncl_status visit_devices(device_visit_fn fn, void *user, char *msg, size
     return NNCL_ERR_OPENCL;
   }
   cl_platform_id *ps = calloc(np, sizeof *ps);
-  if (!ps) return NNCL_ERR_OUT_OF_HOST_MEMORY;
+  if (!ps) {
+    set_msg(msg, msg_len, "out of host memory listing OpenCL platforms");
+    return NNCL_ERR_OUT_OF_HOST_MEMORY;
+  }
   clGetPlatformIDs(np, ps, NULL);
   int stop = 0;
   for (cl_uint pi = 0; pi < np && !stop; pi++) {
@@ -99,6 +140,7 @@ static nncl_status visit_devices(device_visit_fn fn, void *user, char *msg, size
     cl_device_id *ds = calloc(nd, sizeof *ds);
     if (!ds) {
       free(ps);
+      set_msg(msg, msg_len, "out of host memory listing OpenCL devices");
       return NNCL_ERR_OUT_OF_HOST_MEMORY;
     }
     clGetDeviceIDs(ps[pi], CL_DEVICE_TYPE_ALL, nd, ds, NULL);
@@ -141,7 +183,10 @@ nncl_status nncl_devices_list(nncl_device_info **out, int *count, char *msg, siz
   *count = 0;
   struct list_acc acc = {0};
   nncl_status st = visit_devices(list_visit, &acc, msg, msg_len);
-  if (st == NNCL_OK && acc.oom) st = NNCL_ERR_OUT_OF_HOST_MEMORY;
+  if (st == NNCL_OK && acc.oom) {
+    set_msg(msg, msg_len, "out of host memory listing OpenCL devices");
+    st = NNCL_ERR_OUT_OF_HOST_MEMORY;
+  }
   if (st == NNCL_OK && acc.count == 0) {
     if (msg) snprintf(msg, msg_len, "OpenCL platforms exist but expose no device");
     st = NNCL_ERR_NO_DEVICE;

@@ -1,6 +1,8 @@
 /* disk_cache.c: device binaries on disk, keyed by a hash of everything that changes them. The file
    holds its full key and a checksum; a stale, truncated or damaged file is rejected and replaced. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,52 @@ static nncl_status reject(nncl_context *ctx, const char *path, const char *why) 
   return NNCL_ERR_FORMAT;
 }
 
+/* What can be checked of a binary before the driver sees it: a driver may assert (and so abort
+   the process) on a malformed one, as PoCL's pocl_binary_deserialize does, so a file whose
+   checksum is valid but whose binary was zeroed or cut must be caught here. NULL when plausible. */
+static const char *binary_implausible(const nncl_context *ctx, const unsigned char *bin,
+                                      size_t len) {
+  size_t nonzero = 0;
+  for (size_t i = 0; i < len && !nonzero; i++) nonzero = bin[i] != 0;
+  if (!nonzero) return "binary is all zeros";
+  /* PoCL's binaries start with the 8-byte id "poclbin" and a fixed header (device id, version,
+     kernel count): anything shorter or differently marked is not one */
+  if (strstr(ctx->info.platform_name, "Portable Computing Language") &&
+      (len < 8 + 8 + 4 + 4 || memcmp(bin, "poclbin", 8) != 0))
+    return "not a PoCL binary (no poclbin header)";
+  return NULL;
+}
+
+/* A marker "<file>.loading" holding our pid exists while the driver loads a cached binary. If a
+   driver abort kills the process mid-load, the marker stays behind with a dead pid and the next
+   process removes the binary instead of loading it again. Returns 1 when the marker is ours
+   (remove it after loading), 0 when another live process is loading the same file, -1 when a
+   process died loading it. */
+static int mark_loading(const char *marker) {
+  for (int attempt = 0; attempt < 2; attempt++) {
+    int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      char pid[32];
+      int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+      int ok = write(fd, pid, (size_t)n) == n;
+      close(fd);
+      return ok ? 1 : 0;
+    }
+    if (errno != EEXIST) return 0; /* cannot mark (read-only cache): load unguarded */
+    FILE *f = fopen(marker, "r");
+    long other = 0;
+    if (f) {
+      if (fscanf(f, "%ld", &other) != 1) other = 0;
+      fclose(f);
+    }
+    if (other > 0 && (kill((pid_t)other, 0) == 0 || errno == EPERM)) return 0;
+    if (other > 0) return -1;
+    /* a marker being written right now, or garbage: treat an empty one as stale once */
+    remove(marker);
+  }
+  return 0;
+}
+
 nncl_status disk_cache_load(nncl_context *ctx, const char *key, cl_program *out) {
   if (!ctx->cache_dir[0]) return NNCL_ERR_NOT_FOUND;
   char path[1200];
@@ -115,8 +163,20 @@ nncl_status disk_cache_load(nncl_context *ctx, const char *key, cl_program *out)
     } else {
       const unsigned char *bin = buf + pos;
       memcpy(&sum, buf + pos + blen, 8);
-      if (sum != XXH64(buf, pos + blen, 0)) {
+      const char *bad = binary_implausible(ctx, bin, (size_t)blen);
+      char marker[1300];
+      snprintf(marker, sizeof marker, "%s.loading", path);
+      int sum_ok = sum == XXH64(buf, pos + blen, 0);
+      int mark = sum_ok && !bad ? mark_loading(marker) : 0;
+      if (!sum_ok) {
         st = reject(ctx, path, "checksum mismatch");
+      } else if (bad) {
+        st = reject(ctx, path, bad);
+        remove(path);
+      } else if (mark < 0) {
+        st = reject(ctx, path, "a process died while its driver loaded this binary");
+        remove(path);
+        remove(marker);
       } else {
         cl_int err, bin_status = CL_SUCCESS;
         size_t bl = (size_t)blen;
@@ -126,12 +186,14 @@ nncl_status disk_cache_load(nncl_context *ctx, const char *key, cl_program *out)
           err = clBuildProgram(prog, 1, &ctx->device, NULL, NULL, NULL);
         else if (err == CL_SUCCESS)
           err = bin_status;
+        if (mark > 0) remove(marker);
         if (err == CL_SUCCESS) {
           *out = prog;
           st = NNCL_OK;
         } else {
           if (prog) clReleaseProgram(prog);
           st = reject(ctx, path, nncl_cl_error_name(err));
+          remove(path); /* refused once: never offered to the driver again */
         }
       }
     }

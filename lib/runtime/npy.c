@@ -1,5 +1,6 @@
 /* npy.c: NumPy .npy files in and out (float32 and int64, little-endian, C order), so tools and
    tests exchange tensors with NumPy. Parsing is strict: anything unexpected is a named error. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,8 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
   }
   free(hdr);
   if (st != NNCL_OK) return st;
-  size_t need = (size_t)nncl_shape_numel(&sh) * nncl_dtype_size(dt);
+  NNCL_TRY(nncl__shape_check(ctx, NNCL_ERR_SHAPE, &sh, dt, ".npy"));
+  size_t need = nncl_array_bytes(&(nncl_array){.dtype = dt, .shape = sh});
   if (len - pos < need)
     return nncl__error(ctx, NNCL_ERR_FORMAT, ".npy: data truncated (%zu of %zu bytes)", len - pos,
                        need);
@@ -102,20 +104,24 @@ nncl_status nncl_npy_parse(nncl_context *ctx, const void *bytes, size_t len, nnc
 
 nncl_status nncl_npy_load(nncl_context *ctx, const char *path, nncl_array *out) {
   if (!path || !out) return NNCL_ERR_INVALID_ARGUMENT;
-  FILE *f = fopen(path, "rb");
-  if (!f) return nncl__error(ctx, NNCL_ERR_IO, "cannot open %s", path);
-  unsigned char *buf = NULL;
-  long n = -1;
-  if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-  rewind(f);
-  if (n >= 0) buf = malloc((size_t)n + 1);
-  size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
-  fclose(f);
-  if (!buf || got != (size_t)n) {
-    free(buf);
-    return nncl__error(ctx, NNCL_ERR_IO, "cannot read %s", path);
+  FILE *f;
+  uint64_t size;
+  NNCL_TRY(nncl__open_regular(ctx, path, ".npy", &f, &size));
+  if (size >= SIZE_MAX) {
+    fclose(f);
+    return nncl__error(ctx, NNCL_ERR_IO, "%s: %llu bytes do not fit in memory", path,
+                       (unsigned long long)size);
   }
-  nncl_status st = nncl_npy_parse(ctx, buf, (size_t)n, out);
+  size_t n = (size_t)size;
+  unsigned char *buf = malloc(n + 1);
+  size_t got = buf ? fread(buf, 1, n, f) : 0;
+  fclose(f);
+  if (!buf || got != n) {
+    free(buf);
+    return buf ? nncl__error(ctx, NNCL_ERR_IO, "cannot read %s", path)
+               : nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "%s: %zu bytes", path, n);
+  }
+  nncl_status st = nncl_npy_parse(ctx, buf, n, out);
   free(buf);
   if (st != NNCL_OK && ctx) {
     char msg[sizeof ctx->last_error];
@@ -126,7 +132,12 @@ nncl_status nncl_npy_load(nncl_context *ctx, const char *path, nncl_array *out) 
 }
 
 nncl_status nncl_npy_save(nncl_context *ctx, const char *path, const nncl_array *a) {
-  if (!path || !a) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!path || !a)
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_npy_save: %s is NULL",
+                       !path ? "path" : "array");
+  NNCL_TRY(nncl__shape_check(ctx, NNCL_ERR_SHAPE, &a->shape, a->dtype, path));
+  if (!a->data && nncl_array_bytes(a))
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "%s: array has no data", path);
   const char *descr = a->dtype == NNCL_FLOAT32 ? "<f4" : a->dtype == NNCL_INT64 ? "<i8" : NULL;
   if (!descr)
     return nncl__error(ctx, NNCL_ERR_DTYPE, "%s: .npy output supports float32 and int64, not %s",

@@ -10,10 +10,12 @@
 #include <CL/cl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "nncl/context.h"
 #include "nncl/tensor.h"
 #include "options.h"
+#include "checked.h"
 
 struct program_cache; /* program.c */
 struct prof_session;  /* profiling records, see prof_record below */
@@ -49,7 +51,18 @@ struct nncl_context {
   size_t prof_count, prof_cap;
   double prof_t0_ns;
   int current_node;
+  /* Graphs and tensors made on this context that are still alive. nncl_context_destroy with
+     objects alive only marks the context destroyed (their calls then fail with NNCL_ERR_STATE)
+     and the last object's destroy frees it, so a misordered destroy is never a use-after-free. */
+  int n_objects;
+  bool destroyed;
 };
+
+/* Every graph and tensor retains its context once and releases it when destroyed. */
+void nncl__context_retain(nncl_context *ctx);
+void nncl__context_release(nncl_context *ctx);
+/* NNCL_OK, or NNCL_ERR_STATE naming `what` when ctx was destroyed while `what` was alive. */
+nncl_status nncl__context_check_alive(nncl_context *ctx, const char *what);
 
 /* cl ids of the device at `index` in nncl_devices_list order (device.c). */
 nncl_status nncl__device_ids(int index, cl_platform_id *p, cl_device_id *d, char *msg,
@@ -70,6 +83,15 @@ void nncl__log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...)
     nncl_status nncl__try_s_ = (expr);                                                             \
     if (nncl__try_s_ != NNCL_OK) return nncl__try_s_;                                              \
   } while (0)
+
+/* ---- files (safe_file.c) ---- */
+/* Opens path for reading only when it is a regular file (never blocks on a FIFO); *size (may be
+   NULL) receives its size. Errors name `what` and the path. */
+nncl_status nncl__open_regular(nncl_context *ctx, const char *path, const char *what, FILE **out,
+                               uint64_t *size);
+/* NNCL_OK when path, with every symbolic link resolved, lies inside folder dir (also resolved). */
+nncl_status nncl__path_inside(nncl_context *ctx, const char *path, const char *dir,
+                              const char *what);
 
 /* ---- programs and kernels (program.c, disk_cache.c, the generated embedded_kernels.c) ---- */
 /* Returns a kernel `kernel_name` from kernels/<source>.cl built with `options` ("-D..." string,
