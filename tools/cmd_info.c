@@ -1,5 +1,5 @@
-/* cmd_info.c: `nncl info MODEL.onnx [--batch N] [--nodes] [--device D]`: a model's inputs,
-   outputs, op counts, and (planned for batch N on the device) parameters, FLOPs, kernels after
+/* cmd_info.c: `nncl info MODEL.onnx [--shape NAME=DIMS] [--batch N] [--nodes]`: a model's inputs,
+   outputs, op counts, and (planned at its own dims, unknown ones from --shape/--batch) parameters, FLOPs, kernels after
    folding and fusion, and the memory plan: the arena holding every intermediate next to the sum
    of the intermediates. --nodes lists every planned node. */
 #include <stdio.h>
@@ -35,29 +35,24 @@ static void print_nodes(const nncl_graph *g) {
 
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *v;
-  int64_t batch = 1;
+  mi_sizes sz = {0};
   int nodes = 0;
   for (int i = 1; i < argc; i++) {
+    int r = mi_parse_size_option(argc, argv, &i, &sz, "info");
+    if (r < 0) return 2;
+    if (r > 0) continue;
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoll(v);
     else if (cli_is(argv[i], "--nodes"))
       nodes = 1;
-    else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "nncl info: unknown option %s\n", argv[i]);
-      return 2;
-    } else if (!model)
+    else if (argv[i][0] == '-' && argv[i][1] == '-')
+      return cli_unknown_option("info", argv[i]);
+    else if (!model)
       model = argv[i];
-    else {
-      fprintf(stderr, "usage: %s\n", cmd_info.usage);
-      return 2;
-    }
+    else
+      return cli_usage(&cmd_info);
   }
-  if (!model || batch < 1) {
-    fprintf(stderr, "usage: %s\n", cmd_info.usage);
-    return 2;
-  }
+  if (!model) return cli_usage(&cmd_info);
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) return 1;
   nncl_graph *g = mi_load_model(ctx, model);
@@ -75,27 +70,30 @@ static int run(int argc, char **argv) {
     printf("input    %-24s %-8s %s\n", nncl_graph_input_name(g, i), nncl_dtype_name(dt),
            s.rank >= 0 ? nncl_shape_format(&s, sb, sizeof sb) : "(shape unknown)");
   }
-  /* Plan at the given batch: inputs with unknown dims get zero data of the resolved shape. */
+  /* Plan at the model's own dims; inputs with unknown dims get zero data of the shape --shape or
+     --batch gives them (the rest 1). */
+  char planned_at[256] = "";
+  if (mi_check_sizes(g, &sz, "info")) rc = 1;
   for (int i = 0; i < nncl_graph_num_inputs(g) && !rc; i++) {
     nncl_dtype dt;
     nncl_shape s;
-    int guessed = 0;
+    char note[160];
     nncl_array a;
+    const char *name = nncl_graph_input_name(g, i);
     if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK ||
-        mi_input_shape(g, i, batch, &s, &guessed) != NNCL_OK) {
-      fprintf(stderr, "nncl info: input '%s' has an unknown rank; cannot plan\n",
-              nncl_graph_input_name(g, i));
+        mi_input_shape(g, i, &sz, &s, note, sizeof note) != NNCL_OK) {
+      fprintf(stderr, "nncl info: input '%s' has an unknown rank; give it with --shape\n", name);
       rc = 1;
       break;
     }
-    if (!guessed) continue;
-    if (nncl_array_alloc(&a, dt, &s) != NNCL_OK) {
-      rc = 1;
-      break;
-    }
-    nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, i), &a);
+    size_t off = strlen(planned_at);
+    snprintf(planned_at + off, sizeof planned_at - off, "%s%s %s", off ? ", " : "", name,
+             nncl_shape_format(&s, sb, sizeof sb));
+    if (!*note) continue;
+    if ((rc = mi_generate(ctx, "info", name, dt, &s, 0, &a)) != 0) break;
+    nncl_status st = nncl_graph_set_input(g, name, &a);
     nncl_array_free(&a);
-    if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, i));
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
   }
   nncl_status st = rc ? NNCL_OK : nncl_graph_plan(g);
   int planned = !rc && st == NNCL_OK;
@@ -117,7 +115,7 @@ static int run(int argc, char **argv) {
   if (!rc && st != NNCL_OK) rc = cli_fail(ctx, st, "plan");
   nncl_graph_summary sum;
   if (planned && nncl_graph_summarize(g, &sum) == NNCL_OK) {
-    printf("batch    %lld\n", (long long)batch);
+    printf("planned  for %s\n", planned_at);
     printf("params   %lld (%s of weights on the device)\n", (long long)sum.n_params,
            human_bytes((double)sum.weight_bytes, b1, sizeof b1));
     printf("flops    %.3f GFLOP per run\n", sum.flops / 1e9);
@@ -140,4 +138,11 @@ static int run(int argc, char **argv) {
 
 const struct cli_command cmd_info = {
     "info", "an ONNX model's inputs, outputs, ops, parameters, FLOPs and memory plan", run,
-    "nncl info MODEL.onnx [--batch N (for unknown batch dims, default 1)] [--nodes] [--device D]"};
+    "nncl info MODEL.onnx [options]\n"
+    "  Plans the model at its own input dims and prints its inputs, outputs, op counts, "
+    "parameters,\n"
+    "  FLOPs per run, kernels after folding and fusion, and the memory plan.\n"
+    "  --shape NAME=D0,D1,...  plan with this shape for an input whose dims the model leaves open\n"
+    "  --batch N               dim 0 of inputs where the model leaves it unknown (1)\n"
+    "  --nodes                 lists every planned node (op, fused activation, algorithm, FLOPs)\n"
+    "  --device D              gpu, cpu, P:D or part of a device name (default: NNCL_DEVICE)"};

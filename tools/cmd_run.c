@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "model_io.h"
@@ -25,12 +26,23 @@ static int is_dir_ok(const char *p) {
   return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* Binds every --input; unbound inputs get generated data. Returns 0 on success. */
-static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_specs, int64_t batch) {
+/* Binds every --input, then sizes the inputs to generate. Those whose size the model fixes are
+   filled only after the plan accepted them (a shape too large for the device fails there, before
+   gigabytes are filled); the others must be set first, as their shape decides the plan. Returns 0
+   on success (the graph planned). */
+static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_specs,
+                       const mi_sizes *sz, double *t_plan) {
   int n_in = nncl_graph_num_inputs(g);
   char *bound = calloc((size_t)n_in + 1, 1);
-  if (!bound) return 1;
+  nncl_shape *later = calloc((size_t)n_in + 1, sizeof *later);
+  if (!bound || !later) {
+    free(bound);
+    free(later);
+    fprintf(stderr, "nncl run: out of host memory\n");
+    return 1;
+  }
   int rc = 0;
+  char list[1024], sb[128], note[160];
   for (int s = 0; s < n_specs && !rc; s++) {
     const char *file = specs[s];
     int slot = -1;
@@ -42,11 +54,12 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
             strncmp(nm, specs[s], (size_t)(eq - specs[s])) == 0)
           slot = i;
       }
-      if (slot >= 0)
+      if (slot >= 0) {
         file = eq + 1;
-      else if (!strchr(eq, '.')) { /* NAME=FILE with an unknown name */
-        fprintf(stderr, "nncl run: the model has no input named \"%.*s\"\n", (int)(eq - specs[s]),
-                specs[s]);
+      } else if (access(specs[s], F_OK) != 0) { /* NAME=FILE with an unknown name */
+        mi_list_inputs(g, list, sizeof list);
+        fprintf(stderr, "nncl run: --input %s: the model has no input \"%.*s\"; its inputs: %s\n",
+                specs[s], (int)(eq - specs[s]), specs[s], list);
         rc = 1;
         break;
       }
@@ -60,47 +73,54 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
       break;
     }
     nncl_array a;
-    nncl_status st = mi_read_array(ctx, file, &a, NULL);
-    if (st != NNCL_OK) {
-      rc = cli_fail(ctx, st, file);
-      break;
-    }
-    char sb[128];
+    if ((rc = mi_read_input(ctx, g, slot, file, &a)) != 0) break;
     printf("input  %-20s %s %s from %s\n", nncl_graph_input_name(g, slot), nncl_dtype_name(a.dtype),
            nncl_shape_format(&a.shape, sb, sizeof sb), file);
-    st = nncl_graph_set_input(g, nncl_graph_input_name(g, slot), &a);
+    nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, slot), &a);
     nncl_array_free(&a);
     if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, slot));
     bound[slot] = 1;
   }
-  for (int i = 0; i < n_in && !rc; i++) {
-    if (bound[i]) continue;
-    nncl_shape shape;
-    nncl_dtype dt;
-    int guessed = 0;
-    nncl_status st = nncl_graph_input_info(g, i, &dt, &shape);
-    if (st == NNCL_OK) st = mi_input_shape(g, i, batch, &shape, &guessed);
-    if (st != NNCL_OK) {
-      fprintf(stderr, "nncl run: input '%s' has an unknown shape: give it with --input\n",
-              nncl_graph_input_name(g, i));
-      rc = 1;
-      break;
+  /* generated inputs: shapes first; unknown-sized ones set now, fixed ones after the plan */
+  for (int pass = 0; pass < 2 && !rc; pass++) {
+    if (pass == 1) {
+      double t0 = now_s();
+      nncl_status st = nncl_graph_plan(g);
+      *t_plan = now_s() - t0;
+      if (st != NNCL_OK) {
+        rc = cli_fail(ctx, st, "plan");
+        break;
+      }
     }
-    nncl_array a;
-    if (mi_generate(dt, &shape, (uint32_t)i + 1, &a) != NNCL_OK) {
-      rc = 1;
-      break;
+    for (int i = 0; i < n_in && !rc; i++) {
+      if (bound[i]) continue;
+      nncl_dtype dt;
+      nncl_shape declared;
+      const char *name = nncl_graph_input_name(g, i);
+      nncl_status st = nncl_graph_input_info(g, i, &dt, &declared);
+      if (st == NNCL_OK) st = mi_input_shape(g, i, sz, &later[i], note, sizeof note);
+      if (st != NNCL_OK) {
+        fprintf(stderr,
+                "nncl run: input '%s' has an unknown rank: give it with --input or --shape\n",
+                name);
+        rc = 1;
+        break;
+      }
+      int as_declared = !*note;
+      if (as_declared != pass) continue;
+      nncl_array a;
+      if ((rc = mi_generate(ctx, "run", name, dt, &later[i], (uint32_t)i + 1, &a)) != 0) break;
+      printf("input  %-20s %s %s: no file given, using %s%s%s%s\n", name, nncl_dtype_name(dt),
+             nncl_shape_format(&later[i], sb, sizeof sb),
+             dt == NNCL_FLOAT32 ? "random values in [-1, 1)" : "zeros", *note ? " (" : "", note,
+             *note ? ")" : "");
+      st = nncl_graph_set_input(g, name, &a);
+      nncl_array_free(&a);
+      if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
     }
-    char sb[128];
-    printf("input  %-20s %s %s: no file given, using %s%s\n", nncl_graph_input_name(g, i),
-           nncl_dtype_name(dt), nncl_shape_format(&shape, sb, sizeof sb),
-           dt == NNCL_FLOAT32 ? "random values in [-1, 1)" : "zeros",
-           guessed ? " (unknown dims set: batch to --batch, others to 1)" : "");
-    st = nncl_graph_set_input(g, nncl_graph_input_name(g, i), &a);
-    nncl_array_free(&a);
-    if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, i));
   }
   free(bound);
+  free(later);
   return rc;
 }
 
@@ -183,32 +203,33 @@ static nncl_status save_npy(nncl_context *ctx, const char *path, const nncl_arra
 
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *outdir = NULL, *v;
-  int64_t batch = 1;
-  int n_specs = 0;
+  mi_sizes sz = {0};
+  int n_specs = 0, r;
   char **specs = calloc((size_t)argc, sizeof *specs);
   if (!specs) return 1;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device")))
+    if ((r = mi_parse_size_option(argc, argv, &i, &sz, "run")) != 0) {
+      if (r < 0) {
+        free(specs);
+        return 2;
+      }
+    } else if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
     else if ((v = cli_value(argc, argv, &i, "--input")))
       specs[n_specs++] = (char *)v;
     else if ((v = cli_value(argc, argv, &i, "--output-dir")))
       outdir = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoll(v);
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "nncl run: unknown option %s\n", argv[i]);
       free(specs);
-      return 2;
+      return cli_unknown_option("run", argv[i]);
     } else if (!model)
       model = argv[i];
     else
       specs[n_specs++] = argv[i]; /* bare input files after the model */
   }
-  if (!model || batch < 1) {
-    fprintf(stderr, "usage: %s\n", cmd_run.usage);
+  if (!model) {
     free(specs);
-    return 2;
+    return cli_usage(&cmd_run);
   }
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) {
@@ -220,15 +241,10 @@ static int run(int argc, char **argv) {
   nncl_graph *g = mi_load_model(ctx, model);
   double t_load = now_s() - t0;
   if (!g) rc = 1;
-  if (!rc) rc = bind_inputs(ctx, g, specs, n_specs, batch);
+  if (!rc) rc = mi_check_sizes(g, &sz, "run");
   double t_plan = 0, t_run = 0;
+  if (!rc) rc = bind_inputs(ctx, g, specs, n_specs, &sz, &t_plan);
   nncl_status st = NNCL_OK;
-  if (!rc) {
-    t0 = now_s();
-    st = nncl_graph_plan(g);
-    t_plan = now_s() - t0;
-    if (st != NNCL_OK) rc = cli_fail(ctx, st, "plan");
-  }
   if (!rc) {
     t0 = now_s();
     st = nncl_graph_run(g);
@@ -258,14 +274,16 @@ static int run(int argc, char **argv) {
            nncl_shape_format(&a.shape, sb, sizeof sb));
     summarize(&a);
     if (outdir) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/output_%d.pb", outdir, i);
-      st = nncl_onnx_save_tensor(ctx, path, &a, nncl_graph_output_name(g, i));
-      if (st == NNCL_OK) {
-        npy_path(path, sizeof path, outdir, nncl_graph_output_name(g, i));
-        st = save_npy(ctx, path, &a);
-      }
-      if (st != NNCL_OK) rc = cli_fail(ctx, st, path);
+      char pb[4096], npy[4096];
+      snprintf(pb, sizeof pb, "%s/output_%d.pb", outdir, i);
+      npy_path(npy, sizeof npy, outdir, nncl_graph_output_name(g, i));
+      st = nncl_onnx_save_tensor(ctx, pb, &a, nncl_graph_output_name(g, i));
+      if (st != NNCL_OK)
+        rc = cli_fail(ctx, st, pb);
+      else if ((st = save_npy(ctx, npy, &a)) != NNCL_OK)
+        rc = cli_fail(ctx, st, npy);
+      else
+        printf("       wrote %s and %s\n", pb, npy);
     }
     nncl_array_free(&a);
   }
@@ -273,7 +291,6 @@ static int run(int argc, char **argv) {
     printf("time   %.2f ms per run (load %.1f ms, plan %.1f ms, first run %.1f ms with kernel "
            "builds)\n",
            1e3 * t_again, 1e3 * t_load, 1e3 * t_plan, 1e3 * t_run);
-    if (outdir) printf("wrote  %s/output_K.pb and NAME.npy\n", outdir);
   }
   nncl_graph_destroy(g);
   nncl_context_destroy(ctx);
@@ -283,5 +300,15 @@ static int run(int argc, char **argv) {
 
 const struct cli_command cmd_run = {
     "run", "run an ONNX model once on given or random inputs", run,
-    "nncl run MODEL.onnx [--input [NAME=]FILE.npy|FILE.pb]... [FILE.pb...] [--output-dir DIR]\n"
-    "       [--batch N (for unknown batch dims, default 1)] [--device D]"};
+    "nncl run MODEL.onnx [options] [FILE...]\n"
+    "  Runs the model once (then once more for the steady-state time) and prints each output's\n"
+    "  shape, min/mean/max and, for [N, classes] outputs, the top 5.\n"
+    "  --input [NAME=]FILE     an input from .npy (float32/64, int8/32/64, uint8, bool; converted\n"
+    "                          to the input's type) or ONNX TensorProto .pb; a bare FILE binds "
+    "the\n"
+    "                          next unbound input. Inputs without a file get random data.\n"
+    "  --shape NAME=D0,D1,...  the shape of a generated input (default: the model's own dims)\n"
+    "  --batch N               dim 0 of generated inputs where the model leaves it unknown (1)\n"
+    "  --output-dir DIR        writes output K as DIR/output_K.pb and DIR/NAME.npy\n"
+    "  --device D              gpu, cpu, P:D or part of a device name (default: NNCL_DEVICE)\n"
+    "  --verbose               shows kernel builds and the compiler's logs"};
