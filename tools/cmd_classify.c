@@ -35,7 +35,7 @@ static int run(int argc, char **argv) {
         return 2;
       }
     } else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "nncl classify: unknown option %s\n", argv[i]);
+      cli_unknown_option("classify", argv[i]);
       free(paths);
       return 2;
     } else if (!model) {
