@@ -23,7 +23,7 @@ grep -q "^Models: $root/bin/../$datadir/nncl/models" "$stage/demo.txt" || {
 # pkg-config from the staged prefix
 export PKG_CONFIG_PATH="$root/$libdir/pkgconfig"
 cc -std=c11 -o "$stage/run_model" "$root/$datadir/doc/nncl/examples/run_model.c" \
-  $(pkg-config --define-prefix --cflags --libs nncl)
+  $(pkg-config --define-variable=prefix="$root" --cflags --libs nncl)
 "$stage/run_model" "$models/fashion_cnn.onnx" | grep -q '^logits float32 \[1, 10\]' || {
   echo "example built with pkg-config failed"; exit 1; }
 echo "installed copy in $stage works from /tmp: nncl info, nncl demo, pkg-config + run_model"
