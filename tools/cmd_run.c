@@ -4,6 +4,7 @@
    output's name, shape and a summary (top-5 classes for a 2-D classifier output) and the times;
    --output-dir writes every output as output_K.pb (graph-output order, comparable with a test
    data set) and as NAME.npy. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,37 @@ static int is_dir_ok(const char *p) {
    filled only after the plan accepted them (a shape too large for the device fails there, before
    gigabytes are filled); the others must be set first, as their shape decides the plan. Returns 0
    on success (the graph planned). */
+static cJSON *shape_json(const nncl_shape *s) {
+  cJSON *a = cJSON_CreateArray();
+  for (int d = 0; d < s->rank; d++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->dims[d]));
+  return a;
+}
+
+/* One input's line, or (with --json) its object in `list`. */
+static void report_input(cJSON *list, const char *name, nncl_dtype dt, const nncl_shape *s,
+                         const char *file, const char *note) {
+  char sb[128];
+  if (list) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", name);
+    cJSON_AddStringToObject(e, "dtype", nncl_dtype_name(dt));
+    cJSON_AddItemToObject(e, "shape", shape_json(s));
+    cJSON_AddStringToObject(e, "source", file ? file : "generated");
+    if (note && *note) cJSON_AddStringToObject(e, "note", note);
+    cJSON_AddItemToArray(list, e);
+  } else if (file) {
+    printf("input  %-20s %s %s from %s\n", name, nncl_dtype_name(dt),
+           nncl_shape_format(s, sb, sizeof sb), file);
+  } else {
+    printf("input  %-20s %s %s: no file given, using %s%s%s%s\n", name, nncl_dtype_name(dt),
+           nncl_shape_format(s, sb, sizeof sb),
+           dt == NNCL_FLOAT32 ? "random values in [-1, 1)" : "zeros", *note ? " (" : "", note,
+           *note ? ")" : "");
+  }
+}
+
 static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_specs,
-                       const mi_sizes *sz, double *t_plan) {
+                       const mi_sizes *sz, double *t_plan, cJSON *list) {
   int n_in = nncl_graph_num_inputs(g);
   char *bound = calloc((size_t)n_in + 1, 1);
   nncl_shape *later = calloc((size_t)n_in + 1, sizeof *later);
@@ -42,7 +72,7 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
     return 1;
   }
   int rc = 0;
-  char list[1024], sb[128], note[160];
+  char names[1024], note[160];
   for (int s = 0; s < n_specs && !rc; s++) {
     const char *file = specs[s];
     int slot = -1;
@@ -57,9 +87,9 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
       if (slot >= 0) {
         file = eq + 1;
       } else if (access(specs[s], F_OK) != 0) { /* NAME=FILE with an unknown name */
-        mi_list_inputs(g, list, sizeof list);
+        mi_list_inputs(g, names, sizeof names);
         fprintf(stderr, "nncl run: --input %s: the model has no input \"%.*s\"; its inputs: %s\n",
-                specs[s], (int)(eq - specs[s]), specs[s], list);
+                specs[s], (int)(eq - specs[s]), specs[s], names);
         rc = 1;
         break;
       }
@@ -74,8 +104,7 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
     }
     nncl_array a;
     if ((rc = mi_read_input(ctx, g, slot, file, &a)) != 0) break;
-    printf("input  %-20s %s %s from %s\n", nncl_graph_input_name(g, slot), nncl_dtype_name(a.dtype),
-           nncl_shape_format(&a.shape, sb, sizeof sb), file);
+    report_input(list, nncl_graph_input_name(g, slot), a.dtype, &a.shape, file, "");
     nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, slot), &a);
     nncl_array_free(&a);
     if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, slot));
@@ -110,10 +139,8 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
       if (as_declared != pass) continue;
       nncl_array a;
       if ((rc = mi_generate(ctx, "run", name, dt, &later[i], (uint32_t)i + 1, &a)) != 0) break;
-      printf("input  %-20s %s %s: no file given, using %s%s%s%s\n", name, nncl_dtype_name(dt),
-             nncl_shape_format(&later[i], sb, sizeof sb),
-             dt == NNCL_FLOAT32 ? "random values in [-1, 1)" : "zeros", *note ? " (" : "", note,
-             *note ? ")" : "");
+      report_input(list, name, dt, &later[i], NULL, note);
+      bound[i] = 1; /* its shape is now the set one: not generated again after the plan */
       st = nncl_graph_set_input(g, name, &a);
       nncl_array_free(&a);
       if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
@@ -125,10 +152,10 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
 }
 
 /* min / mean / max, and the top 5 classes of each row (up to 4 rows) of a 2-D float output. */
-static void summarize(const nncl_array *a) {
+static void summarize(const nncl_array *a, cJSON *e) {
   size_t n = (size_t)nncl_shape_numel(&a->shape);
   if (n == 0) {
-    printf("       (empty)\n");
+    if (!e) printf("       (empty)\n");
     return;
   }
   double lo = INFINITY, hi = -INFINITY, sum = 0;
@@ -143,9 +170,17 @@ static void summarize(const nncl_array *a) {
     hi = v > hi ? v : hi;
     sum += v;
   }
-  printf("       min %.6g  mean %.6g  max %.6g", lo, n > nans ? sum / (double)(n - nans) : NAN, hi);
-  if (nans) printf("  (%zu NaN)", nans);
-  printf("\n");
+  double mean = n > nans ? sum / (double)(n - nans) : NAN;
+  if (e) {
+    cJSON_AddNumberToObject(e, "min", lo);
+    cJSON_AddNumberToObject(e, "mean", mean);
+    cJSON_AddNumberToObject(e, "max", hi);
+    cJSON_AddNumberToObject(e, "nan_count", (double)nans);
+  } else {
+    printf("       min %.6g  mean %.6g  max %.6g", lo, mean, hi);
+    if (nans) printf("  (%zu NaN)", nans);
+    printf("\n");
+  }
   if (a->shape.rank != 2 || a->shape.dims[1] < 2 ||
       (a->dtype != NNCL_FLOAT32 && a->dtype != NNCL_FLOAT16))
     return;
@@ -162,12 +197,20 @@ static void summarize(const nncl_array *a) {
         if (top[t] < 0 || v > mi_get(a, (size_t)(r * cols + top[t]))) top[t] = (int)c;
       }
     }
+    if (e) {
+      cJSON *rows_j = cJSON_GetObjectItem(e, "top5");
+      if (!rows_j) cJSON_AddItemToObject(e, "top5", rows_j = cJSON_CreateArray());
+      cJSON *row = cJSON_CreateArray();
+      for (int t = 0; t < k; t++) cJSON_AddItemToArray(row, cJSON_CreateNumber(top[t]));
+      cJSON_AddItemToArray(rows_j, row);
+      continue;
+    }
     printf("       row %lld top-%d:", (long long)r, k);
     for (int t = 0; t < k; t++)
       printf("  %d (%.4g)", top[t], mi_get(a, (size_t)(r * cols + top[t])));
     printf("\n");
   }
-  if (rows > 4) printf("       ... %lld more rows\n", (long long)(rows - 4));
+  if (rows > 4 && !e) printf("       ... %lld more rows\n", (long long)(rows - 4));
 }
 
 /* NAME.npy with characters unsafe in file names replaced. */
@@ -204,7 +247,7 @@ static nncl_status save_npy(nncl_context *ctx, const char *path, const nncl_arra
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *outdir = NULL, *v;
   mi_sizes sz = {0};
-  int n_specs = 0, r;
+  int n_specs = 0, r, json = 0;
   char **specs = calloc((size_t)argc, sizeof *specs);
   if (!specs) return 1;
   for (int i = 1; i < argc; i++) {
@@ -219,6 +262,8 @@ static int run(int argc, char **argv) {
       specs[n_specs++] = (char *)v;
     else if ((v = cli_value(argc, argv, &i, "--output-dir")))
       outdir = v;
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
       free(specs);
       return cli_unknown_option("run", argv[i]);
@@ -243,7 +288,10 @@ static int run(int argc, char **argv) {
   if (!g) rc = 1;
   if (!rc) rc = mi_check_sizes(g, &sz, "run");
   double t_plan = 0, t_run = 0;
-  if (!rc) rc = bind_inputs(ctx, g, specs, n_specs, &sz, &t_plan);
+  cJSON *report = json ? cJSON_CreateObject() : NULL;
+  cJSON *ins = json ? cJSON_AddArrayToObject(report, "inputs") : NULL;
+  cJSON *outs = json ? cJSON_AddArrayToObject(report, "outputs") : NULL;
+  if (!rc) rc = bind_inputs(ctx, g, specs, n_specs, &sz, &t_plan, ins);
   nncl_status st = NNCL_OK;
   if (!rc) {
     t0 = now_s();
@@ -270,9 +318,18 @@ static int run(int argc, char **argv) {
       break;
     }
     char sb[128];
-    printf("output %-20s %s %s\n", nncl_graph_output_name(g, i), nncl_dtype_name(a.dtype),
-           nncl_shape_format(&a.shape, sb, sizeof sb));
-    summarize(&a);
+    cJSON *e = NULL;
+    if (json) {
+      e = cJSON_CreateObject();
+      cJSON_AddStringToObject(e, "name", nncl_graph_output_name(g, i));
+      cJSON_AddStringToObject(e, "dtype", nncl_dtype_name(a.dtype));
+      cJSON_AddItemToObject(e, "shape", shape_json(&a.shape));
+      cJSON_AddItemToArray(outs, e);
+    } else {
+      printf("output %-20s %s %s\n", nncl_graph_output_name(g, i), nncl_dtype_name(a.dtype),
+             nncl_shape_format(&a.shape, sb, sizeof sb));
+    }
+    summarize(&a, e);
     if (outdir) {
       char pb[4096], npy[4096];
       snprintf(pb, sizeof pb, "%s/output_%d.pb", outdir, i);
@@ -282,16 +339,27 @@ static int run(int argc, char **argv) {
         rc = cli_fail(ctx, st, pb);
       else if ((st = save_npy(ctx, npy, &a)) != NNCL_OK)
         rc = cli_fail(ctx, st, npy);
-      else
+      else if (e) {
+        cJSON_AddStringToObject(e, "file_pb", pb);
+        cJSON_AddStringToObject(e, "file_npy", npy);
+      } else
         printf("       wrote %s and %s\n", pb, npy);
     }
     nncl_array_free(&a);
   }
-  if (!rc) {
+  if (!rc && json) {
+    cJSON_AddNumberToObject(report, "run_ms", 1e3 * t_again);
+    cJSON_AddNumberToObject(report, "load_ms", 1e3 * t_load);
+    cJSON_AddNumberToObject(report, "plan_ms", 1e3 * t_plan);
+    cJSON_AddNumberToObject(report, "first_run_ms", 1e3 * t_run);
+    cli_print_json(report);
+    report = NULL;
+  } else if (!rc) {
     printf("time   %.2f ms per run (load %.1f ms, plan %.1f ms, first run %.1f ms with kernel "
            "builds)\n",
            1e3 * t_again, 1e3 * t_load, 1e3 * t_plan, 1e3 * t_run);
   }
+  cJSON_Delete(report);
   nncl_graph_destroy(g);
   nncl_context_destroy(ctx);
   free(specs);
@@ -310,5 +378,7 @@ const struct cli_command cmd_run = {
     "  --shape NAME=D0,D1,...  the shape of a generated input (default: the model's own dims)\n"
     "  --batch N               dim 0 of generated inputs where the model leaves it unknown (1)\n"
     "  --output-dir DIR        writes output K as DIR/output_K.pb and DIR/NAME.npy\n"
+    "  --json                  inputs, outputs (shape, min/mean/max, top-5, files) and times as "
+    "JSON\n"
     "  --device D              gpu, cpu, P:D or part of a device name (default: NNCL_DEVICE)\n"
     "  --verbose               shows kernel builds and the compiler's logs"};

@@ -172,8 +172,12 @@ nncl_status mi_input_shape(const nncl_graph *g, int i, const mi_sizes *sz, nncl_
       shape->dims[d] = d == 0 ? batch : 1;
       filled |= d == 0 ? 1 : 2;
     }
+  char d0[64];
+  snprintf(d0, sizeof d0,
+           sz && sz->batch > 0 ? "dim 0 to --batch %lld" : "dim 0 to %lld (--batch sets it)",
+           (long long)batch);
   if (note && filled)
-    snprintf(note, note_len, "unknown dims set: %s%s%s", filled & 1 ? "dim 0 to --batch" : "",
+    snprintf(note, note_len, "unknown dims set: %s%s%s", filled & 1 ? d0 : "",
              filled == 3 ? ", " : "", filled & 2 ? "others to 1 (--shape sets them)" : "");
   return NNCL_OK;
 }
