@@ -14,7 +14,7 @@
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *trace = NULL, *csv = NULL, *v;
   const char *inputs[MAX_SPECS];
-  int n_inputs = 0, runs = 10, warmup = 2, quiet = 0;
+  int n_inputs = 0, runs = 10, warmup = 2, quiet = 0, json = 0;
   mi_sizes sz = {0};
   for (int i = 1; i < argc; i++) {
     int r = mi_parse_size_option(argc, argv, &i, &sz, "profile");
@@ -38,6 +38,8 @@ static int run(int argc, char **argv) {
       inputs[n_inputs++] = v;
     } else if (cli_is(argv[i], "--quiet"))
       quiet = 1;
+    else if (cli_is(argv[i], "--json"))
+      json = quiet = 1; /* stdout holds the JSON alone */
     else if (argv[i][0] == '-')
       return cli_unknown_option("profile", argv[i]);
     else if (model) {
@@ -67,6 +69,7 @@ static int run(int argc, char **argv) {
   if (!rc) {
     char err[1400];
     if (!quiet) profile_print_table(stdout, &p, model);
+    if (json) profile_print_json(&p, model);
     if (trace && profile_write_trace(&p, trace, model, err, sizeof err) != 0) {
       fprintf(stderr, "nncl profile: cannot write the trace: %s\n", err);
       rc = 1;
@@ -91,4 +94,4 @@ const struct cli_command cmd_profile = {
     "profile", "per-node device times, roofline figures and a Chrome/Perfetto trace", run,
     "nncl profile MODEL.onnx [--runs N (10)] [--warmup K (2)] [--input [NAME=]FILE.npy|.pb]...\n"
     "       [--shape NAME=D0,D1,...]... [--batch N (1)] [--trace FILE.json] [--csv FILE]\n"
-    "       [--device D] [--quiet]"};
+    "       [--device D] [--quiet] [--json (the figures as one JSON object, nothing else)]"};
