@@ -211,6 +211,39 @@ Test(graph, structural_errors_are_named) {
   nncl_graph_destroy(g);
 }
 
+/* A shape contradicting a fixed declared dim is refused before anything is planned, naming the
+   input, the axis, what was declared and what came; unknown (symbolic) dims take any size. */
+Test(graph, input_shape_must_match_fixed_dims) {
+  nncl_graph *g = new_graph();
+  nncl_shape s = {.rank = 3, .dims = {-1, 3, 4}};
+  cr_assert_eq(nncl_graph_add_input(g, "x", NNCL_FLOAT32, &s), NNCL_OK);
+  add(g, "x", "x", "out");
+  cr_assert_eq(nncl_graph_add_output(g, "out"), NNCL_OK);
+  nncl_array wrong = TU_RAND(1, 2, 3, 5), both = TU_RAND(2, 1, 2, 5), ok = TU_RAND(3, 7, 3, 4);
+  cr_assert_eq(nncl_graph_set_input(g, "x", &wrong), NNCL_ERR_SHAPE);
+  const char *msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "'x'") && strstr(msg, "axis 2: got 5, expected 4") &&
+                !strstr(msg, "axis 0"),
+            "%s", msg);
+  cr_assert_eq(nncl_graph_set_input(g, "x", &both), NNCL_ERR_SHAPE);
+  msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "axis 1: got 2, expected 3") && strstr(msg, "axis 2: got 5, expected 4"),
+            "%s", msg);
+  /* the unknown batch dim takes 7; the graph runs and doubles x */
+  set(g, "x", &ok);
+  run(g);
+  nncl_array out;
+  cr_assert_eq(nncl_graph_get_output(g, 0, &out), NNCL_OK);
+  cr_assert_eq(out.shape.dims[0], 7);
+  for (int i = 0; i < 7 * 3 * 4; i++)
+    cr_assert_float_eq(((float *)out.data)[i], 2 * ((float *)ok.data)[i], 1e-6);
+  nncl_array_free(&out);
+  nncl_array_free(&wrong);
+  nncl_array_free(&both);
+  nncl_array_free(&ok);
+  nncl_graph_destroy(g);
+}
+
 Test(graph, nodes_out_of_order_are_sorted) {
   nncl_graph *g = new_graph();
   nncl_shape s = {.rank = 1, .dims = {16}};

@@ -97,8 +97,7 @@ int bench_conv_main(int argc, char **argv) {
     else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
-      fprintf(stderr, "nncl bench conv: unknown option %s\n", argv[i]);
-      return 2;
+      return cli_unknown_option("bench conv", argv[i]);
     }
   }
   if (batch < 1 || runs < 1) {

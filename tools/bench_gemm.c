@@ -26,8 +26,7 @@ int bench_gemm_main(int argc, char **argv) {
     else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
-      fprintf(stderr, "nncl bench gemm: unknown option %s\n", argv[i]);
-      return 2;
+      return cli_unknown_option("bench gemm", argv[i]);
     }
   }
   nncl_context *ctx = cli_open_context(device);

@@ -1,4 +1,4 @@
-/* bench_model.c: `nncl bench model MODEL.onnx [--batch N] [--runs K] [--warmup W] [--json]`:
+/* bench_model.c: `nncl bench model MODEL.onnx [--shape NAME=DIMS] [--batch N] [--runs K] [--json]`:
    whole-model inference latency and throughput. Load, planning and the first run (which builds
    the kernels) are reported apart from the steady state: the median (and min) of K timed runs
    after W warm-up runs, each nncl_graph_run enqueuing the whole model and waiting once. Device
@@ -27,28 +27,28 @@ static int cmp_double(const void *a, const void *b) {
 int bench_model_main(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *v;
   int runs = 20, warmup = 2, json = 0;
-  int64_t batch = 1;
+  mi_sizes sz = {0};
   for (int i = 1; i < argc; i++) {
+    int r = mi_parse_size_option(argc, argv, &i, &sz, "bench model");
+    if (r < 0) return 2;
+    if (r > 0) continue;
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoll(v);
     else if ((v = cli_value(argc, argv, &i, "--runs")))
       runs = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--warmup")))
       warmup = atoi(v);
     else if (cli_is(argv[i], "--json"))
       json = 1;
-    else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "nncl bench model: unknown option %s\n", argv[i]);
-      return 2;
-    } else if (!model)
+    else if (argv[i][0] == '-' && argv[i][1] == '-')
+      return cli_unknown_option("bench model", argv[i]);
+    else if (!model)
       model = argv[i];
   }
-  if (!model || batch < 1 || runs < 1 || warmup < 0) {
-    fprintf(stderr,
-            "usage: nncl bench model MODEL.onnx [--batch N] [--runs K (20)] [--warmup W (2)] "
-            "[--json] [--device D] [--option KEY=VALUE]...\n");
+  if (!model || runs < 1 || warmup < 0) {
+    fprintf(stderr, "usage: nncl bench model MODEL.onnx [--shape NAME=D0,D1,...]... [--batch N] "
+                    "[--runs K (20)] [--warmup W (2)] [--json] [--device D]"
+                    " [--option KEY=VALUE]...\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);
@@ -58,35 +58,27 @@ int bench_model_main(int argc, char **argv) {
   nncl_graph *g = times ? mi_load_model(ctx, model) : NULL;
   double t_load = now_s() - t0;
   int rc = g ? 0 : 1;
-  /* Inputs at the requested batch: dim 0 of every input is the batch (it must be unknown, or
-     already equal to N). */
+  if (!rc) rc = mi_check_sizes(g, &sz, "bench model");
+  /* Inputs at the model's own dims, unknown ones from --shape / --batch; the batch reported is
+     dim 0 of the first input. */
+  int64_t batch = 1;
   for (int i = 0; !rc && i < nncl_graph_num_inputs(g); i++) {
     nncl_dtype dt;
     nncl_shape s;
-    int guessed;
-    if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK || s.rank < 0) {
-      fprintf(stderr, "nncl bench model: input '%s' has an unknown rank\n",
-              nncl_graph_input_name(g, i));
+    const char *name = nncl_graph_input_name(g, i);
+    if (nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK ||
+        mi_input_shape(g, i, &sz, &s, NULL, 0) != NNCL_OK) {
+      fprintf(stderr, "nncl bench model: input '%s' has an unknown rank: give it with --shape\n",
+              name);
       rc = 1;
       break;
     }
-    if (s.rank > 0 && s.dims[0] >= 0 && s.dims[0] != batch) {
-      fprintf(stderr,
-              "nncl bench model: input '%s' has a fixed batch of %lld (re-export the model with a "
-              "dynamic batch for --batch %lld)\n",
-              nncl_graph_input_name(g, i), (long long)s.dims[0], (long long)batch);
-      rc = 1;
-      break;
-    }
+    if (i == 0 && s.rank > 0) batch = s.dims[0];
     nncl_array a;
-    mi_input_shape(g, i, batch, &s, &guessed);
-    if (mi_generate(dt, &s, (uint32_t)i + 1, &a) != NNCL_OK) {
-      rc = 1;
-      break;
-    }
-    nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, i), &a);
+    if ((rc = mi_generate(ctx, "bench model", name, dt, &s, (uint32_t)i + 1, &a)) != 0) break;
+    nncl_status st = nncl_graph_set_input(g, name, &a);
     nncl_array_free(&a);
-    if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, i));
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
   }
   double t_plan = 0, t_first = 0;
   nncl_stats s0, s1, s2;

@@ -22,8 +22,7 @@ int bench_ops_main(int argc, char **argv) {
     else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
-      fprintf(stderr, "nncl bench ops: unknown option %s\n", argv[i]);
-      return 2;
+      return cli_unknown_option("bench ops", argv[i]);
     }
   }
   if (elements < 4096 || runs < 1) {

@@ -17,8 +17,7 @@ int bench_peak_main(int argc, char **argv) {
     else if (cli_is(argv[i], "--refresh"))
       refresh = 1;
     else {
-      fprintf(stderr, "nncl bench peak: unknown option %s\n", argv[i]);
-      return 2;
+      return cli_unknown_option("bench peak", argv[i]);
     }
   }
   nncl_context *ctx = cli_open_context(device);

@@ -30,8 +30,7 @@ int bench_rnn_main(int argc, char **argv) {
     else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
-      fprintf(stderr, "nncl bench rnn: unknown option %s\n", argv[i]);
-      return 2;
+      return cli_unknown_option("bench rnn", argv[i]);
     }
   }
   if (seq <= 0) seq = all ? 100 : 10;

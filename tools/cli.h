@@ -21,10 +21,19 @@ const char *cli_value(int argc, char **argv, int *i, const char *flag);
    keeps them for cli_open_context. Prints the reason and returns -1 on a malformed one. */
 int cli_take_options(int *argc, char **argv);
 /* Opens the device named by --device (NULL: default) and sets the --option values on it (the
-   defaults of every graph it plans); prints the reason and returns NULL on failure. */
+   defaults of every graph it plans); prints the reason and returns NULL on failure. Its log goes to
+   stderr: kernel builds on a terminal (the first one says where they are cached), everything with
+   --verbose. */
 nncl_context *cli_open_context(const char *device);
 /* Prints "nncl: <what>: <status>: <last error>" to stderr; returns 1. */
 int cli_fail(nncl_context *ctx, nncl_status st, const char *what);
+/* The one wording for a bad option: "nncl CMD: unknown option ARG (nncl CMD --help lists them)";
+   returns 2. cmd may be "bench conv". */
+int cli_unknown_option(const char *cmd, const char *arg);
+/* Prints "usage: ..." for a command to stderr; returns 2. */
+int cli_usage(const struct cli_command *c);
+/* --verbose (taken out of argv by main): kernel builds and compiler logs go to stderr. */
+extern int cli_verbose;
 /* Prints a cJSON tree to stdout and frees it. */
 struct cJSON;
 void cli_print_json(struct cJSON *root);

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -50,6 +51,29 @@ int cli_take_options(int *argc, char **argv) {
   return 0;
 }
 
+int cli_verbose;
+
+/* Cold start takes seconds per kernel file: on a terminal (or with --verbose) each build is shown
+   as it happens, the first one saying that it happens once and where the result is kept. */
+static void log_to_stderr(void *user, nncl_log_level level, const char *message) {
+  nncl_context *ctx = user;
+  static int builds;
+  int is_build = strncmp(message, "compiled ", 9) == 0;
+  if (is_build && (cli_verbose || isatty(2))) {
+    if (builds++ == 0) {
+      const char *dir = nncl_context_cache_dir(ctx);
+      fprintf(stderr, "nncl: compiling OpenCL kernels for %s on first use, once: %s%s\n",
+              nncl_context_device(ctx)->name,
+              *dir ? "cached in " : "not cached (NNCL_CACHE_DIR=off)", dir);
+    }
+    const char *end = strchr(message, ' ') ? strchr(message + 9, ' ') : NULL;
+    fprintf(stderr, "nncl:   [%d] %.*s\n", builds, end ? (int)(end - message - 9) : 100,
+            message + 9);
+  } else if (cli_verbose || level == NNCL_LOG_WARN) {
+    fprintf(stderr, "nncl: %s\n", message);
+  }
+}
+
 nncl_context *cli_open_context(const char *device) {
   nncl_context *ctx = NULL;
   char msg[4096];
@@ -69,7 +93,18 @@ nncl_context *cli_open_context(const char *device) {
       return NULL;
     }
   }
+  nncl_context_set_log(ctx, log_to_stderr, ctx);
   return ctx;
+}
+
+int cli_unknown_option(const char *cmd, const char *arg) {
+  fprintf(stderr, "nncl %s: unknown option %s (nncl %s --help lists them)\n", cmd, arg, cmd);
+  return 2;
+}
+
+int cli_usage(const struct cli_command *c) {
+  fprintf(stderr, "usage: %s\n", c->usage);
+  return 2;
 }
 
 int cli_fail(nncl_context *ctx, nncl_status st, const char *what) {

@@ -219,7 +219,7 @@ static int run(int argc, char **argv) {
         return 2;
       }
     } else {
-      fprintf(stderr, "nncl demo: unknown option %s\n", argv[i]);
+      cli_unknown_option("demo", argv[i]);
       return 2;
     }
   }

@@ -37,7 +37,7 @@ static int run(int argc, char **argv) {
     if (cli_is(argv[i], "--json"))
       json = 1;
     else {
-      fprintf(stderr, "nncl devices: unknown option %s\n", argv[i]);
+      cli_unknown_option("devices", argv[i]);
       return 2;
     }
   }

@@ -13,10 +13,13 @@
 
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *trace = NULL, *csv = NULL, *v;
-  const char *inputs[MAX_SPECS], *shapes[MAX_SPECS];
-  int n_inputs = 0, n_shapes = 0, runs = 10, warmup = 2, quiet = 0;
-  int64_t batch = 1;
+  const char *inputs[MAX_SPECS];
+  int n_inputs = 0, runs = 10, warmup = 2, quiet = 0, json = 0;
+  mi_sizes sz = {0};
   for (int i = 1; i < argc; i++) {
+    int r = mi_parse_size_option(argc, argv, &i, &sz, "profile");
+    if (r < 0) return 2;
+    if (r > 0) continue;
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
     else if ((v = cli_value(argc, argv, &i, "--runs")))
@@ -27,24 +30,20 @@ static int run(int argc, char **argv) {
       trace = v;
     else if ((v = cli_value(argc, argv, &i, "--csv")))
       csv = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoll(v);
     else if ((v = cli_value(argc, argv, &i, "--input"))) {
       if (n_inputs == MAX_SPECS) {
         fprintf(stderr, "nncl profile: more than %d --input options\n", MAX_SPECS);
         return 2;
       }
       inputs[n_inputs++] = v;
-    } else if ((v = cli_value(argc, argv, &i, "--shape"))) {
-      if (n_shapes == MAX_SPECS) {
-        fprintf(stderr, "nncl profile: more than %d --shape options\n", MAX_SPECS);
-        return 2;
-      }
-      shapes[n_shapes++] = v;
     } else if (cli_is(argv[i], "--quiet"))
       quiet = 1;
-    else if (argv[i][0] == '-' || model) {
-      fprintf(stderr, "nncl profile: unexpected argument %s\n", argv[i]);
+    else if (cli_is(argv[i], "--json"))
+      json = quiet = 1; /* stdout holds the JSON alone */
+    else if (argv[i][0] == '-')
+      return cli_unknown_option("profile", argv[i]);
+    else if (model) {
+      fprintf(stderr, "nncl profile: unexpected argument %s (one model at a time)\n", argv[i]);
       return 2;
     } else
       model = argv[i];
@@ -53,8 +52,8 @@ static int run(int argc, char **argv) {
     fprintf(stderr, "usage: %s\n", cmd_profile.usage);
     return 2;
   }
-  if (runs < 1 || warmup < 0 || batch < 1) {
-    fprintf(stderr, "nncl profile: --runs and --batch must be at least 1, --warmup at least 0\n");
+  if (runs < 1 || warmup < 0) {
+    fprintf(stderr, "nncl profile: --runs must be at least 1, --warmup at least 0\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);
@@ -63,12 +62,14 @@ static int run(int argc, char **argv) {
   nncl_status st;
   nncl_graph *g = mi_load_model(ctx, model);
   int rc = g ? 0 : 1;
-  if (!rc) rc = profile_set_inputs(ctx, g, inputs, n_inputs, shapes, n_shapes, batch, !quiet);
+  if (!rc) rc = mi_check_sizes(g, &sz, "profile");
+  if (!rc) rc = profile_set_inputs(ctx, g, inputs, n_inputs, &sz, !quiet);
   if (!rc && (st = nncl_graph_profile(g, runs, warmup, &p)) != NNCL_OK)
     rc = cli_fail(ctx, st, "profile");
   if (!rc) {
     char err[1400];
     if (!quiet) profile_print_table(stdout, &p, model);
+    if (json) profile_print_json(&p, model);
     if (trace && profile_write_trace(&p, trace, model, err, sizeof err) != 0) {
       fprintf(stderr, "nncl profile: cannot write the trace: %s\n", err);
       rc = 1;
@@ -93,4 +94,5 @@ const struct cli_command cmd_profile = {
     "profile", "per-node device times, roofline figures and a Chrome/Perfetto trace", run,
     "nncl profile MODEL.onnx [--runs N (10)] [--warmup K (2)] [--input [NAME=]FILE.npy|.pb]...\n"
     "       [--shape NAME=D0,D1,...]... [--batch N (1)] [--trace FILE.json] [--csv FILE]\n"
-    "       [--device D] [--quiet] [--option KEY=VALUE]... (nncl options)"};
+    "       [--device D] [--quiet] [--json (the figures as one JSON object, nothing else)]\n"
+    "       [--option KEY=VALUE]... (nncl options)"};

@@ -4,12 +4,14 @@
    output's name, shape and a summary (top-5 classes for a 2-D classifier output) and the times;
    --output-dir writes every output as output_K.pb (graph-output order, comparable with a test
    data set) and as NAME.npy. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "model_io.h"
@@ -25,12 +27,52 @@ static int is_dir_ok(const char *p) {
   return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* Binds every --input; unbound inputs get generated data. Returns 0 on success. */
-static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_specs, int64_t batch) {
+/* Binds every --input, then sizes the inputs to generate. Those whose size the model fixes are
+   filled only after the plan accepted them (a shape too large for the device fails there, before
+   gigabytes are filled); the others must be set first, as their shape decides the plan. Returns 0
+   on success (the graph planned). */
+static cJSON *shape_json(const nncl_shape *s) {
+  cJSON *a = cJSON_CreateArray();
+  for (int d = 0; d < s->rank; d++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)s->dims[d]));
+  return a;
+}
+
+/* One input's line, or (with --json) its object in `list`. */
+static void report_input(cJSON *list, const char *name, nncl_dtype dt, const nncl_shape *s,
+                         const char *file, const char *note) {
+  char sb[128];
+  if (list) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", name);
+    cJSON_AddStringToObject(e, "dtype", nncl_dtype_name(dt));
+    cJSON_AddItemToObject(e, "shape", shape_json(s));
+    cJSON_AddStringToObject(e, "source", file ? file : "generated");
+    if (note && *note) cJSON_AddStringToObject(e, "note", note);
+    cJSON_AddItemToArray(list, e);
+  } else if (file) {
+    printf("input  %-20s %s %s from %s\n", name, nncl_dtype_name(dt),
+           nncl_shape_format(s, sb, sizeof sb), file);
+  } else {
+    printf("input  %-20s %s %s: no file given, using %s%s%s%s\n", name, nncl_dtype_name(dt),
+           nncl_shape_format(s, sb, sizeof sb),
+           dt == NNCL_FLOAT32 ? "random values in [-1, 1)" : "zeros", *note ? " (" : "", note,
+           *note ? ")" : "");
+  }
+}
+
+static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_specs,
+                       const mi_sizes *sz, double *t_plan, cJSON *list) {
   int n_in = nncl_graph_num_inputs(g);
   char *bound = calloc((size_t)n_in + 1, 1);
-  if (!bound) return 1;
+  nncl_shape *later = calloc((size_t)n_in + 1, sizeof *later);
+  if (!bound || !later) {
+    free(bound);
+    free(later);
+    fprintf(stderr, "nncl run: out of host memory\n");
+    return 1;
+  }
   int rc = 0;
+  char names[1024], note[160];
   for (int s = 0; s < n_specs && !rc; s++) {
     const char *file = specs[s];
     int slot = -1;
@@ -42,11 +84,12 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
             strncmp(nm, specs[s], (size_t)(eq - specs[s])) == 0)
           slot = i;
       }
-      if (slot >= 0)
+      if (slot >= 0) {
         file = eq + 1;
-      else if (!strchr(eq, '.')) { /* NAME=FILE with an unknown name */
-        fprintf(stderr, "nncl run: the model has no input named \"%.*s\"\n", (int)(eq - specs[s]),
-                specs[s]);
+      } else if (access(specs[s], F_OK) != 0) { /* NAME=FILE with an unknown name */
+        mi_list_inputs(g, names, sizeof names);
+        fprintf(stderr, "nncl run: --input %s: the model has no input \"%.*s\"; its inputs: %s\n",
+                specs[s], (int)(eq - specs[s]), specs[s], names);
         rc = 1;
         break;
       }
@@ -65,55 +108,59 @@ static int bind_inputs(nncl_context *ctx, nncl_graph *g, char **specs, int n_spe
       break;
     }
     nncl_array a;
-    nncl_status st = mi_read_array(ctx, file, &a, NULL);
-    if (st != NNCL_OK) {
-      rc = cli_fail(ctx, st, file);
-      break;
-    }
-    char sb[128];
-    printf("input  %-20s %s %s from %s\n", nncl_graph_input_name(g, slot), nncl_dtype_name(a.dtype),
-           nncl_shape_format(&a.shape, sb, sizeof sb), file);
-    st = nncl_graph_set_input(g, nncl_graph_input_name(g, slot), &a);
+    if ((rc = mi_read_input(ctx, g, slot, file, &a)) != 0) break;
+    report_input(list, nncl_graph_input_name(g, slot), a.dtype, &a.shape, file, "");
+    nncl_status st = nncl_graph_set_input(g, nncl_graph_input_name(g, slot), &a);
     nncl_array_free(&a);
     if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, slot));
     bound[slot] = 1;
   }
-  for (int i = 0; i < n_in && !rc; i++) {
-    if (bound[i]) continue;
-    nncl_shape shape;
-    nncl_dtype dt;
-    int guessed = 0;
-    nncl_status st = nncl_graph_input_info(g, i, &dt, &shape);
-    if (st == NNCL_OK) st = mi_input_shape(g, i, batch, &shape, &guessed);
-    if (st != NNCL_OK) {
-      fprintf(stderr, "nncl run: input '%s' has an unknown shape: give it with --input\n",
-              nncl_graph_input_name(g, i));
-      rc = 1;
-      break;
+  /* generated inputs: shapes first; unknown-sized ones set now, fixed ones after the plan */
+  for (int pass = 0; pass < 2 && !rc; pass++) {
+    if (pass == 1) {
+      double t0 = now_s();
+      nncl_status st = nncl_graph_plan(g);
+      *t_plan = now_s() - t0;
+      if (st != NNCL_OK) {
+        rc = cli_fail(ctx, st, "plan");
+        break;
+      }
     }
-    nncl_array a;
-    if (mi_generate(dt, &shape, (uint32_t)i + 1, &a) != NNCL_OK) {
-      rc = 1;
-      break;
+    for (int i = 0; i < n_in && !rc; i++) {
+      if (bound[i]) continue;
+      nncl_dtype dt;
+      nncl_shape declared;
+      const char *name = nncl_graph_input_name(g, i);
+      nncl_status st = nncl_graph_input_info(g, i, &dt, &declared);
+      if (st == NNCL_OK) st = mi_input_shape(g, i, sz, &later[i], note, sizeof note);
+      if (st != NNCL_OK) {
+        fprintf(stderr,
+                "nncl run: input '%s' has an unknown rank: give it with --input or --shape\n",
+                name);
+        rc = 1;
+        break;
+      }
+      int as_declared = !*note;
+      if (as_declared != pass) continue;
+      nncl_array a;
+      if ((rc = mi_generate(ctx, "run", name, dt, &later[i], (uint32_t)i + 1, &a)) != 0) break;
+      report_input(list, name, dt, &later[i], NULL, note);
+      bound[i] = 1; /* its shape is now the set one: not generated again after the plan */
+      st = nncl_graph_set_input(g, name, &a);
+      nncl_array_free(&a);
+      if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
     }
-    char sb[128];
-    printf("input  %-20s %s %s: no file given, using %s%s\n", nncl_graph_input_name(g, i),
-           nncl_dtype_name(dt), nncl_shape_format(&shape, sb, sizeof sb),
-           dt == NNCL_FLOAT32 ? "random values in [-1, 1)" : "zeros",
-           guessed ? " (unknown dims set: batch to --batch, others to 1)" : "");
-    st = nncl_graph_set_input(g, nncl_graph_input_name(g, i), &a);
-    nncl_array_free(&a);
-    if (st != NNCL_OK) rc = cli_fail(ctx, st, nncl_graph_input_name(g, i));
   }
   free(bound);
+  free(later);
   return rc;
 }
 
 /* min / mean / max, and the top 5 classes of each row (up to 4 rows) of a 2-D float output. */
-static void summarize(const nncl_array *a) {
+static void summarize(const nncl_array *a, cJSON *e) {
   size_t n = (size_t)nncl_shape_numel(&a->shape);
   if (n == 0) {
-    printf("       (empty)\n");
+    if (!e) printf("       (empty)\n");
     return;
   }
   double lo = INFINITY, hi = -INFINITY, sum = 0;
@@ -128,9 +175,17 @@ static void summarize(const nncl_array *a) {
     hi = v > hi ? v : hi;
     sum += v;
   }
-  printf("       min %.6g  mean %.6g  max %.6g", lo, n > nans ? sum / (double)(n - nans) : NAN, hi);
-  if (nans) printf("  (%zu NaN)", nans);
-  printf("\n");
+  double mean = n > nans ? sum / (double)(n - nans) : NAN;
+  if (e) {
+    cJSON_AddNumberToObject(e, "min", lo);
+    cJSON_AddNumberToObject(e, "mean", mean);
+    cJSON_AddNumberToObject(e, "max", hi);
+    cJSON_AddNumberToObject(e, "nan_count", (double)nans);
+  } else {
+    printf("       min %.6g  mean %.6g  max %.6g", lo, mean, hi);
+    if (nans) printf("  (%zu NaN)", nans);
+    printf("\n");
+  }
   if (a->shape.rank != 2 || a->shape.dims[1] < 2 ||
       (a->dtype != NNCL_FLOAT32 && a->dtype != NNCL_FLOAT16))
     return;
@@ -147,12 +202,20 @@ static void summarize(const nncl_array *a) {
         if (top[t] < 0 || v > mi_get(a, (size_t)(r * cols + top[t]))) top[t] = (int)c;
       }
     }
+    if (e) {
+      cJSON *rows_j = cJSON_GetObjectItem(e, "top5");
+      if (!rows_j) cJSON_AddItemToObject(e, "top5", rows_j = cJSON_CreateArray());
+      cJSON *row = cJSON_CreateArray();
+      for (int t = 0; t < k; t++) cJSON_AddItemToArray(row, cJSON_CreateNumber(top[t]));
+      cJSON_AddItemToArray(rows_j, row);
+      continue;
+    }
     printf("       row %lld top-%d:", (long long)r, k);
     for (int t = 0; t < k; t++)
       printf("  %d (%.4g)", top[t], mi_get(a, (size_t)(r * cols + top[t])));
     printf("\n");
   }
-  if (rows > 4) printf("       ... %lld more rows\n", (long long)(rows - 4));
+  if (rows > 4 && !e) printf("       ... %lld more rows\n", (long long)(rows - 4));
 }
 
 /* NAME.npy with characters unsafe in file names replaced. */
@@ -188,32 +251,35 @@ static nncl_status save_npy(nncl_context *ctx, const char *path, const nncl_arra
 
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *outdir = NULL, *v;
-  int64_t batch = 1;
-  int n_specs = 0;
+  mi_sizes sz = {0};
+  int n_specs = 0, r, json = 0;
   char **specs = calloc((size_t)argc, sizeof *specs);
   if (!specs) return 1;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--device")))
+    if ((r = mi_parse_size_option(argc, argv, &i, &sz, "run")) != 0) {
+      if (r < 0) {
+        free(specs);
+        return 2;
+      }
+    } else if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
     else if ((v = cli_value(argc, argv, &i, "--input")))
       specs[n_specs++] = (char *)v;
     else if ((v = cli_value(argc, argv, &i, "--output-dir")))
       outdir = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoll(v);
+    else if (cli_is(argv[i], "--json"))
+      json = 1;
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "nncl run: unknown option %s\n", argv[i]);
       free(specs);
-      return 2;
+      return cli_unknown_option("run", argv[i]);
     } else if (!model)
       model = argv[i];
     else
       specs[n_specs++] = argv[i]; /* bare input files after the model */
   }
-  if (!model || batch < 1) {
-    fprintf(stderr, "usage: %s\n", cmd_run.usage);
+  if (!model) {
     free(specs);
-    return 2;
+    return cli_usage(&cmd_run);
   }
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) {
@@ -225,15 +291,13 @@ static int run(int argc, char **argv) {
   nncl_graph *g = mi_load_model(ctx, model);
   double t_load = now_s() - t0;
   if (!g) rc = 1;
-  if (!rc) rc = bind_inputs(ctx, g, specs, n_specs, batch);
+  if (!rc) rc = mi_check_sizes(g, &sz, "run");
   double t_plan = 0, t_run = 0;
+  cJSON *report = json ? cJSON_CreateObject() : NULL;
+  cJSON *ins = json ? cJSON_AddArrayToObject(report, "inputs") : NULL;
+  cJSON *outs = json ? cJSON_AddArrayToObject(report, "outputs") : NULL;
+  if (!rc) rc = bind_inputs(ctx, g, specs, n_specs, &sz, &t_plan, ins);
   nncl_status st = NNCL_OK;
-  if (!rc) {
-    t0 = now_s();
-    st = nncl_graph_plan(g);
-    t_plan = now_s() - t0;
-    if (st != NNCL_OK) rc = cli_fail(ctx, st, "plan");
-  }
   if (!rc) {
     t0 = now_s();
     st = nncl_graph_run(g);
@@ -259,27 +323,48 @@ static int run(int argc, char **argv) {
       break;
     }
     char sb[128];
-    printf("output %-20s %s %s\n", nncl_graph_output_name(g, i), nncl_dtype_name(a.dtype),
-           nncl_shape_format(&a.shape, sb, sizeof sb));
-    summarize(&a);
+    cJSON *e = NULL;
+    if (json) {
+      e = cJSON_CreateObject();
+      cJSON_AddStringToObject(e, "name", nncl_graph_output_name(g, i));
+      cJSON_AddStringToObject(e, "dtype", nncl_dtype_name(a.dtype));
+      cJSON_AddItemToObject(e, "shape", shape_json(&a.shape));
+      cJSON_AddItemToArray(outs, e);
+    } else {
+      printf("output %-20s %s %s\n", nncl_graph_output_name(g, i), nncl_dtype_name(a.dtype),
+             nncl_shape_format(&a.shape, sb, sizeof sb));
+    }
+    summarize(&a, e);
     if (outdir) {
-      char path[4096];
-      snprintf(path, sizeof path, "%s/output_%d.pb", outdir, i);
-      st = nncl_onnx_save_tensor(ctx, path, &a, nncl_graph_output_name(g, i));
-      if (st == NNCL_OK) {
-        npy_path(path, sizeof path, outdir, nncl_graph_output_name(g, i));
-        st = save_npy(ctx, path, &a);
-      }
-      if (st != NNCL_OK) rc = cli_fail(ctx, st, path);
+      char pb[4096], npy[4096];
+      snprintf(pb, sizeof pb, "%s/output_%d.pb", outdir, i);
+      npy_path(npy, sizeof npy, outdir, nncl_graph_output_name(g, i));
+      st = nncl_onnx_save_tensor(ctx, pb, &a, nncl_graph_output_name(g, i));
+      if (st != NNCL_OK)
+        rc = cli_fail(ctx, st, pb);
+      else if ((st = save_npy(ctx, npy, &a)) != NNCL_OK)
+        rc = cli_fail(ctx, st, npy);
+      else if (e) {
+        cJSON_AddStringToObject(e, "file_pb", pb);
+        cJSON_AddStringToObject(e, "file_npy", npy);
+      } else
+        printf("       wrote %s and %s\n", pb, npy);
     }
     nncl_array_free(&a);
   }
-  if (!rc) {
+  if (!rc && json) {
+    cJSON_AddNumberToObject(report, "run_ms", 1e3 * t_again);
+    cJSON_AddNumberToObject(report, "load_ms", 1e3 * t_load);
+    cJSON_AddNumberToObject(report, "plan_ms", 1e3 * t_plan);
+    cJSON_AddNumberToObject(report, "first_run_ms", 1e3 * t_run);
+    cli_print_json(report);
+    report = NULL;
+  } else if (!rc) {
     printf("time   %.2f ms per run (load %.1f ms, plan %.1f ms, first run %.1f ms with kernel "
            "builds)\n",
            1e3 * t_again, 1e3 * t_load, 1e3 * t_plan, 1e3 * t_run);
-    if (outdir) printf("wrote  %s/output_K.pb and NAME.npy\n", outdir);
   }
+  cJSON_Delete(report);
   nncl_graph_destroy(g);
   nncl_context_destroy(ctx);
   free(specs);
@@ -288,6 +373,18 @@ static int run(int argc, char **argv) {
 
 const struct cli_command cmd_run = {
     "run", "run an ONNX model once on given or random inputs", run,
-    "nncl run MODEL.onnx [--input [NAME=]FILE.npy|FILE.pb]... [FILE.pb...] [--output-dir DIR]\n"
-    "       [--batch N (for unknown batch dims, default 1)] [--device D]\n"
-    "       [--option KEY=VALUE]... (nncl options)"};
+    "nncl run MODEL.onnx [options] [FILE...]\n"
+    "  Runs the model once (then once more for the steady-state time) and prints each output's\n"
+    "  shape, min/mean/max and, for [N, classes] outputs, the top 5.\n"
+    "  --input [NAME=]FILE     an input from .npy (float32/64, int8/32/64, uint8, bool; converted\n"
+    "                          to the input's type) or ONNX TensorProto .pb; a bare FILE binds "
+    "the\n"
+    "                          next unbound input. Inputs without a file get random data.\n"
+    "  --shape NAME=D0,D1,...  the shape of a generated input (default: the model's own dims)\n"
+    "  --batch N               dim 0 of generated inputs where the model leaves it unknown (1)\n"
+    "  --output-dir DIR        writes output K as DIR/output_K.pb and DIR/NAME.npy\n"
+    "  --json                  inputs, outputs (shape, min/mean/max, top-5, files) and times as "
+    "JSON\n"
+    "  --option KEY=VALUE      a tuning or forcing switch, repeatable (nncl options lists them)\n"
+    "  --device D              gpu, cpu, P:D or part of a device name (default: NNCL_DEVICE)\n"
+    "  --verbose               shows kernel builds and the compiler's logs"};

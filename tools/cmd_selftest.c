@@ -13,7 +13,7 @@ static int run(int argc, char **argv) {
     else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
-      fprintf(stderr, "nncl selftest: unknown option %s\n", argv[i]);
+      cli_unknown_option("selftest", argv[i]);
       return 2;
     }
   }

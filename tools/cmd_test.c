@@ -233,7 +233,7 @@ static int run(int argc, char **argv) {
     else if ((v = cli_value(argc, argv, &i, "--atol")))
       o.atol = atof(v);
     else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "nncl test: unknown option %s\n", argv[i]);
+      cli_unknown_option("test", argv[i]);
       free(dirs);
       return 2;
     } else

@@ -9,17 +9,43 @@
 /* Loads an ONNX file; prints "nncl: <path>: ..." and returns NULL on failure. */
 nncl_graph *mi_load_model(nncl_context *ctx, const char *path);
 
-/* Reads an input file: ".npy" by extension, else an ONNX TensorProto (.pb). *name (may be NULL)
-   gets the TensorProto's name when it has one (free it). */
-nncl_status mi_read_array(nncl_context *ctx, const char *path, nncl_array *out, char **name);
+/* Reads input file `path` for graph input `slot` and converts it to the input's dtype: .npy
+   (float32/64, int8/32/64, uint8, bool; by content, not name) or ONNX TensorProto .pb. Names
+   the formats read when given an image or anything else. Prints the reason and returns non-zero
+   on failure. */
+int mi_read_input(nncl_context *ctx, const nncl_graph *g, int slot, const char *path,
+                  nncl_array *out);
 
-/* Graph input i's shape with unknown dims resolved: dim 0 -> batch, others -> 1 (*guessed set
-   when any dim was unknown). NNCL_ERR_UNSUPPORTED when the rank itself is unknown. */
-nncl_status mi_input_shape(const nncl_graph *g, int i, int64_t batch, nncl_shape *shape,
-                           int *guessed);
+/* "'x' float32 [?, 3, 224, 224], 'y' ..." : the graph's inputs, for messages. */
+void mi_list_inputs(const nncl_graph *g, char *buf, size_t len);
 
-/* A generated input: uniform floats in [-1, 1) from `seed` for float types, zeros otherwise. */
-nncl_status mi_generate(nncl_dtype dt, const nncl_shape *shape, uint32_t seed, nncl_array *out);
+/* How model commands size the inputs they generate: --shape NAME=D0,D1,... names one input's
+   shape; else the model's own dims, its unknown ones filled: dim 0 with --batch (1 when not
+   given), the others with 1. A fixed dim is never overridden (nncl_graph_set_input refuses). */
+typedef struct mi_sizes {
+  int64_t batch; /* --batch N, or 0 when not given */
+  const char *shapes[16];
+  int n_shapes;
+} mi_sizes;
+/* Consumes "--batch N" or "--shape NAME=DIMS" at argv[*i]: returns 1 when it did, 0 when argv[*i]
+   is neither, -1 after printing why a value is bad. */
+int mi_parse_size_option(int argc, char **argv, int *i, mi_sizes *sz, const char *cmd);
+/* Checks that every --shape names an input and has its rank, and says (on stderr) when --batch
+   applies to no input because every dim 0 is fixed. Returns non-zero on an error. */
+int mi_check_sizes(const nncl_graph *g, const mi_sizes *sz, const char *cmd);
+/* Graph input i's shape for generated data (see mi_sizes); *note (may be NULL) gets a few words
+   on what was filled in ("" when the declared shape is used as is). NNCL_ERR_UNSUPPORTED when
+   the rank is unknown and no --shape gives it. */
+nncl_status mi_input_shape(const nncl_graph *g, int i, const mi_sizes *sz, nncl_shape *shape,
+                           char *note, size_t note_len);
+/* Bytes of an array of this dtype and shape, or 0 when the product overflows 2^62. */
+uint64_t mi_checked_bytes(nncl_dtype dt, const nncl_shape *shape);
+
+/* A generated input: uniform floats in [-1, 1) from `seed` for float types, zeros otherwise.
+   Prints why and returns non-zero when the shape is too large for the host or for one buffer
+   on ctx's device, or memory runs out. */
+int mi_generate(nncl_context *ctx, const char *cmd, const char *name, nncl_dtype dt,
+                const nncl_shape *shape, uint32_t seed, nncl_array *out);
 
 /* Element i of an array of any numeric dtype, as a double. */
 double mi_get(const nncl_array *a, size_t i);

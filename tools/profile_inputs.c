@@ -1,6 +1,6 @@
 /* profile_inputs.c: feeds every input of a graph for `nncl profile`: from files given with
    --input [NAME=]FILE (.npy or ONNX TensorProto .pb), else generated like `nncl run` does
-   (model_io.h). Unknown dims come from --shape NAME=D0,D1,..., else batch for dim 0 and 1. */
+   (model_io.h), sized by --shape / --batch (mi_sizes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,26 +19,8 @@ static const char *spec_for(const char *const *specs, int n, const char *name, i
   return NULL;
 }
 
-static int parse_dims(const char *text, nncl_shape *s) {
-  int rank = 0;
-  const char *p = text;
-  while (*p) {
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p || v < 0 || rank >= NNCL_MAX_RANK) return -1;
-    s->dims[rank++] = v;
-    p = end;
-    if (*p == ',' || *p == 'x')
-      p++;
-    else if (*p)
-      return -1;
-  }
-  s->rank = rank;
-  return 0;
-}
-
 int profile_set_inputs(nncl_context *ctx, nncl_graph *g, const char *const *inputs, int n_inputs,
-                       const char *const *shapes, int n_shapes, int64_t batch, int verbose) {
+                       const mi_sizes *sz, int verbose) {
   for (int i = 0; i < nncl_graph_num_inputs(g); i++) {
     const char *name = nncl_graph_input_name(g, i);
     nncl_dtype dt;
@@ -48,28 +30,22 @@ int profile_set_inputs(nncl_context *ctx, nncl_graph *g, const char *const *inpu
     nncl_array a;
     memset(&a, 0, sizeof a);
     const char *file = spec_for(inputs, n_inputs, name, i);
-    int guessed = 0;
+    char note[160] = "";
     if (file) {
-      st = mi_read_array(ctx, file, &a, NULL);
-      if (st != NNCL_OK) return cli_fail(ctx, st, file);
+      if (mi_read_input(ctx, g, i, file, &a) != 0) return 1;
     } else {
-      const char *dims = spec_for(shapes, n_shapes, name, i);
-      if (dims) {
-        if (parse_dims(dims, &shape) != 0) {
-          fprintf(stderr, "nncl profile: --shape %s: expected NAME=D0,D1,...\n", dims);
-          return 1;
-        }
-      } else if ((st = mi_input_shape(g, i, batch, &shape, &guessed)) != NNCL_OK) {
-        return cli_fail(ctx, st, name);
+      if ((st = mi_input_shape(g, i, sz, &shape, note, sizeof note)) != NNCL_OK) {
+        fprintf(stderr, "nncl profile: input '%s' has an unknown rank: give it with --shape\n",
+                name);
+        return 1;
       }
-      st = mi_generate(dt, &shape, (uint32_t)i + 1, &a);
-      if (st != NNCL_OK) return cli_fail(ctx, st, "generating an input");
+      if (mi_generate(ctx, "profile", name, dt, &shape, (uint32_t)i + 1, &a) != 0) return 1;
     }
     if (verbose) {
       char buf[160];
-      printf("input %s: %s %s (%s%s)\n", name, nncl_dtype_name(a.dtype),
+      printf("input %s: %s %s (%s%s%s)\n", name, nncl_dtype_name(a.dtype),
              nncl_shape_format(&a.shape, buf, sizeof buf), file ? file : "generated",
-             guessed ? ", unknown dims guessed: --shape sets them" : "");
+             *note ? ", " : "", note);
     }
     st = nncl_graph_set_input(g, name, &a);
     nncl_array_free(&a);

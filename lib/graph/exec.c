@@ -1,5 +1,6 @@
 /* exec.c: running a planned graph: inputs in, every kernel enqueued without host round trips,
    outputs out; plus the planned-graph summaries that info and the profiler read. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,20 @@ static nncl_status check_input(nncl_graph *g, int k, nncl_dtype dt, const nncl_s
   if (s->rank != x->shape.rank)
     return nncl__error(g->ctx, NNCL_ERR_SHAPE, "input '%s' has rank %d (declared %s), got %s",
                        x->name, x->shape.rank, nncl_shape_format(&x->shape, a, sizeof a),
+                       nncl_shape_format(s, b, sizeof b));
+  /* A fixed declared dim is a promise the model's weights rely on (onnxruntime refuses a
+     contradicting input too); unknown or symbolic dims (< 0) take any size. */
+  char axes[160] = "";
+  size_t off = 0;
+  for (int d = 0; d < s->rank && off < sizeof axes; d++)
+    if (x->shape.dims[d] >= 0 && s->dims[d] != x->shape.dims[d])
+      off +=
+          (size_t)snprintf(axes + off, sizeof axes - off, "%saxis %d: got %lld, expected %lld",
+                           off ? "; " : "", d, (long long)s->dims[d], (long long)x->shape.dims[d]);
+  if (off)
+    return nncl__error(g->ctx, NNCL_ERR_SHAPE,
+                       "input '%s' has invalid dimensions: %s (declared %s, got %s)", x->name, axes,
+                       nncl_shape_format(&x->shape, a, sizeof a),
                        nncl_shape_format(s, b, sizeof b));
   return NNCL_OK;
 }

@@ -94,12 +94,14 @@ static nncl_status check_types(struct op_call *c, const struct binary_row *r) {
   case EWK_BOOL: ok = t == NNCL_BOOL; break;
   case EWK_CMP: ok = ew_cl_type(t) != NULL; break;
   case EWK_NUM: ok = t == NNCL_FLOAT32 || (ew_is_int(t) && (t != NNCL_BOOL || is_where(r))); break;
+  case EWK_POW: ok = t == NNCL_FLOAT32 || t == NNCL_INT32 || t == NNCL_INT64; break;
   default: ok = t == NNCL_FLOAT32; break;
   }
   if (!ok)
     return op_error(c, NNCL_ERR_DTYPE, "input type %s is not supported (%s)", nncl_dtype_name(t),
                     r->kind == EWK_BOOL  ? "takes bool"
                     : r->kind == EWK_CMP ? "takes float32 or integers"
+                    : r->kind == EWK_POW ? "takes a float32, int32 or int64 base"
                     : r->iexpr           ? "takes float32 or integers"
                                          : "takes float32");
   return NNCL_OK;

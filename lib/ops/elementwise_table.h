@@ -23,7 +23,7 @@
 #define EWK_BOOL 2  /* bool in, bool out */
 #define EWK_PRED 3  /* float32 in, bool out */
 #define EWK_CMP 4   /* any type in (all inputs alike), bool out */
-#define EWK_POW 5   /* float32 base, float32 or integer exponent, float32 out */
+#define EWK_POW 5   /* float32, int32 or int64 base; any numeric exponent; base type out */
 #define EWK_CLIP 6  /* as EWK_NUM, plus optional scalar min and max inputs (Clip >= 11) */
 
 /* Fuse column: where else a unary row's float expression is compiled (bits). */
@@ -47,6 +47,11 @@
 #define EW_IF_GATE_1(...)
 #define EW_IF_GATE_2(...) __VA_ARGS__
 #define EW_IF_GATE_3(...) __VA_ARGS__
+
+/* Pow with an integer base (4e-6: pow's 16-ulp error bound relative to its result, rounded up) */
+#define POW_INT_EXPR                                                                               \
+  "(TA)(fabs(pow((float)a,(float)b)-rint(pow((float)a,(float)b)))<=4e-6f*fabs(pow((float)a,("      \
+  "float)b))?rint(pow((float)a,(float)b)):trunc(pow((float)a,(float)b)))"
 
 #define EW_UNARY_TABLE(X)                                                                          \
   X(RELU, "Relu", "x<0.0f?0.0f:x", "x<0?(TI)0:x", EWK_NUM, EWF_EPI_GATE, NULL, 0, NULL, 0)         \
@@ -125,7 +130,9 @@
   X(MUL, "Mul", "a*b", "a*b", EWK_NUM, 0)                                                          \
   /* integer division truncates (C, and ONNX's reference); /0 gives 0 instead of trapping */       \
   X(DIV, "Div", "a/b", "b==0?(TA)0:(b==-1?(TA)(-a):(TA)(a/b))", EWK_NUM, 0)                        \
-  X(POW, "Pow", "pow(a,(float)b)", NULL, EWK_POW, 0)                                               \
+  /* integer base: the float power, cast as ONNX's reference does (truncating), except that a   \
+     result within pow's error of an integer is that integer (3^6 may come out as 728.9999) */  \
+  X(POW, "Pow", "pow(a,(float)b)", POW_INT_EXPR, EWK_POW, 0)                                       \
   X(PRELU, "PRelu", "a<0.0f?a*b:a", NULL, EWK_FLOAT, 0)                                            \
   X(MAX, "Max", "(a>b||isnan(a))?a:b", "a>b?a:b", EWK_NUM, 1)                                      \
   X(MIN, "Min", "(a<b||isnan(a))?a:b", "a<b?a:b", EWK_NUM, 1)                                      \

@@ -160,6 +160,26 @@ static nncl_status build_log_error(nncl_context *ctx, cl_program prog, cl_int er
   return NNCL_ERR_BUILD_FAILED;
 }
 
+/* A successful build's compiler output (warnings), for the log callback only: the library never
+   prints, and the CLI shows it with --verbose. */
+static void log_build_output(nncl_context *ctx, cl_program prog, const char *source) {
+  size_t len = 0;
+  if (!ctx->log_fn ||
+      clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len) != CL_SUCCESS ||
+      len < 2)
+    return;
+  char *log = malloc(len + 1);
+  if (!log) return;
+  if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL) ==
+      CL_SUCCESS) {
+    log[len] = 0;
+    size_t n = strlen(log);
+    while (n && (log[n - 1] == '\n' || log[n - 1] == ' ')) log[--n] = 0;
+    if (n) nncl__log(ctx, NNCL_LOG_DEBUG, "build log of kernels/%s.cl:\n%s", source, log);
+  }
+  free(log);
+}
+
 static nncl_status compile(nncl_context *ctx, const char *source, const char *text,
                            const char *options, cl_program *out) {
   cl_int err;
@@ -167,7 +187,20 @@ static nncl_status compile(nncl_context *ctx, const char *source, const char *te
   cl_program prog = clCreateProgramWithSource(ctx->cl, 1, srcs, NULL, &err);
   if (err != CL_SUCCESS)
     return nncl__cl_error(ctx, err, "clCreateProgramWithSource(kernels/%s.cl)", source);
-  err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
+  /* The compiler writes "N warnings generated." straight to the process's stderr (PoCL/clang:
+     AVX-512 ABI notes about float16 vectors on every CPU without it), and the library must not
+     print. -w (an OpenCL build option) silences warnings; it is not part of the cache key, as it
+     changes no code. Kernel developers (NNCL_KERNEL_DIR) keep their warnings. */
+  const int quiet = !ctx->kernel_dir[0];
+  char *build_options = malloc(strlen(options) + 4);
+  if (!build_options) {
+    clReleaseProgram(prog);
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "build options of kernels/%s.cl", source);
+  }
+  snprintf(build_options, strlen(options) + 4, "%s%s", options,
+           quiet ? (*options ? " -w" : "-w") : "");
+  err = clBuildProgram(prog, 1, &ctx->device, build_options, NULL, NULL);
+  free(build_options);
   if (err != CL_SUCCESS) {
     nncl_status st = build_log_error(ctx, prog, err, source, options);
     clReleaseProgram(prog);
@@ -175,6 +208,7 @@ static nncl_status compile(nncl_context *ctx, const char *source, const char *te
   }
   ctx->stats.program_builds++;
   nncl__log(ctx, NNCL_LOG_INFO, "compiled kernels/%s.cl [%s]", source, options);
+  log_build_output(ctx, prog, source);
   *out = prog;
   return NNCL_OK;
 }
