@@ -210,9 +210,9 @@ __kernel void gemm_gemv(__global const float *a, const long a_off, const long ld
 #pragma unroll
     for (int r = 0; r < MR; r++) {
 #if TRANS_A
-      const float8 av = (float8)(A_AT(az, r, k), A_AT(az, r, k + 1), A_AT(az, r, k + 2),
-                                 A_AT(az, r, k + 3), A_AT(az, r, k + 4), A_AT(az, r, k + 5),
-                                 A_AT(az, r, k + 6), A_AT(az, r, k + 7));
+      const float8 av =
+          (float8)(A_AT(az, r, k), A_AT(az, r, k + 1), A_AT(az, r, k + 2), A_AT(az, r, k + 3),
+                   A_AT(az, r, k + 4), A_AT(az, r, k + 5), A_AT(az, r, k + 6), A_AT(az, r, k + 7));
 #else
       const float8 av = vload8(0, az + (long)r * lda + k);
 #endif

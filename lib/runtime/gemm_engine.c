@@ -131,10 +131,11 @@ static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo
                            const struct nncl__gemm *g, int impl, char *buf, size_t len) {
   int mr = impl == NNCL_GEMM_GEMV ? (int)g->m : mm->mr;
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
-  snprintf(buf, len,
-           "-DMR=%d -DNR=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d -DRPT=4 %s",
-           mr, nr, g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias, local_ts(ctx),
-           g->epi_options ? g->epi_options : "");
+  snprintf(
+      buf, len,
+      "-DMR=%d -DNR=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d -DRPT=4 %s", mr,
+      nr, g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias, local_ts(ctx),
+      g->epi_options ? g->epi_options : "");
 }
 
 /* The kernels of each implementation of ours, in launch order. */
@@ -217,8 +218,7 @@ static nncl_status run_clblast(nncl_context *ctx, const struct nncl__gemm *g) {
                                g->beta, g->c, g->c_off, g->ldc, g->c_stride, batch_of(g)));
   if (!has_epilogue(g)) return NNCL_OK;
   char opts[400];
-  snprintf(opts, sizeof opts, "%s -DHAS_C=%d", g->epi_options ? g->epi_options : "",
-           g->has_bias);
+  snprintf(opts, sizeof opts, "%s -DHAS_C=%d", g->epi_options ? g->epi_options : "", g->has_bias);
   cl_kernel ke;
   NNCL_TRY(nncl__kernel_get(ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", &ke));
   cl_mem bias = g->has_bias ? g->bias : g->c, res = g->has_res ? g->res : g->c;
@@ -328,8 +328,8 @@ static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, in
 static void tune_key(const nncl_context *ctx, const struct nncl__gemm *g, char *buf, size_t len) {
   char dev[800];
   nncl__tune_device_key(ctx, dev, sizeof dev);
-  snprintf(buf, len, "%s|gemm%d|ta%d_tb%d_m%zu_n%zu_k%zu_b%zu", dev, GEMM_TUNE_VERSION,
-           g->trans_a, g->trans_b, g->m, g->n, g->k, batch_of(g));
+  snprintf(buf, len, "%s|gemm%d|ta%d_tb%d_m%zu_n%zu_k%zu_b%zu", dev, GEMM_TUNE_VERSION, g->trans_a,
+           g->trans_b, g->m, g->n, g->k, batch_of(g));
 }
 
 static struct memo_entry *memo_find(struct nncl__gemm_memo *mm, const struct nncl__gemm *g) {
