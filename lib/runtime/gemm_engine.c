@@ -284,9 +284,10 @@ static nncl_status trial_fn(void *arg) {
   return run_impl(t->ctx, &t->g, t->impl);
 }
 
-/* Median time of impl on scratch operands of g's shape (compact layout, no epilogue). */
-static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, int impl,
-                           double *seconds) {
+/* Median time of `runs` runs of impl (after `warmup`) on scratch operands of g's shape (compact
+   layout, no epilogue). */
+static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, int impl, int warmup,
+                           int runs, double *seconds) {
   const size_t batch = batch_of(shape);
   struct trial t = {.ctx = ctx, .impl = impl};
   struct nncl__gemm *g = &t.g;
@@ -317,7 +318,7 @@ static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, in
   /* the timing runs are not part of any profile being recorded */
   const bool prof = ctx->prof_enabled;
   ctx->prof_enabled = false;
-  if (st == NNCL_OK) st = nncl__time_median(ctx, 1, 3, trial_fn, &t, seconds);
+  if (st == NNCL_OK) st = nncl__time_median(ctx, warmup, runs, trial_fn, &t, seconds);
   ctx->prof_enabled = prof;
   nncl__buffer_release(g->a);
   nncl__buffer_release(g->b);
@@ -379,9 +380,16 @@ static nncl_status choose(nncl_context *ctx, const struct nncl__gemm *g,
     ch.impl = impl_from_name(name);
   if (ch.impl <= NNCL_GEMM_AUTO) {
     const int ours = our_impl(ctx, g);
-    NNCL_TRY(measure(ctx, g, ours, &ch.t_ours_s));
-    /* CLBlast may refuse a shape or a device (no tuned kernels): then ours it is */
-    if (measure(ctx, g, NNCL_GEMM_CLBLAST, &ch.t_clblast_s) != NNCL_OK) ch.t_clblast_s = 0;
+    NNCL_TRY(measure(ctx, g, ours, 1, 3, &ch.t_ours_s));
+    /* One CLBlast run after one warm-up (which compiles the kernel CLBlast picks for this size):
+       when it alone takes twice ours, more runs cannot change the answer, and on PoCL they would
+       cost seconds per large shape. CLBlast may refuse a shape or a device (no tuned kernels):
+       then ours it is. */
+    if (measure(ctx, g, NNCL_GEMM_CLBLAST, 1, 1, &ch.t_clblast_s) != NNCL_OK)
+      ch.t_clblast_s = 0;
+    else if (ch.t_clblast_s < 2.0 * ch.t_ours_s &&
+             measure(ctx, g, NNCL_GEMM_CLBLAST, 0, 3, &ch.t_clblast_s) != NNCL_OK)
+      ch.t_clblast_s = 0;
     ch.impl = ch.t_clblast_s > 0 && ch.t_clblast_s < ch.t_ours_s ? NNCL_GEMM_CLBLAST : ours;
     snprintf(value, sizeof value, "%s %.9g %.9g", nncl__gemm_impl_name(ch.impl), ch.t_ours_s,
              ch.t_clblast_s);
