@@ -16,6 +16,7 @@
    -D TRANS_A=0|1, -D TRANS_B=0|1   op(A) = A^T, op(B) = B^T
    -D BETA_NZ=0|1  beta != 0: C is read (beta == 0 never reads C, so NaN there is not kept)
    -D HAS_BIAS=0|1 bias[i * bias_rs + j * bias_cs] * bias_scale is added (a stride 0 broadcasts)
+   -D GV=1        gemm_gemv without TRANS_B: NR-wide vectors per item (longer contiguous reads)
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
    plus the epilogue options of common/epilogue.cl (ACT, ACT_ALPHA, ACT_BETA, HAS_RES,
@@ -39,6 +40,9 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+#ifndef GV
+#define GV 1
 #endif
 #ifndef TS
 #define TS 16
@@ -185,8 +189,8 @@ __kernel void gemm_tile(__global const float *ap, __global const float *bp, cons
 
 /* M <= 8 rows (MR = M here): every element of B is read once, so the product runs at memory
    bandwidth. TRANS_B (B is [N][K], a fully connected layer's weights): each item takes 4 columns
-   and walks their rows of B with 8-wide vectors. Otherwise each item takes NR columns and walks
-   down B's rows. gid0 = column group, gid1 = batch item. */
+   and walks their rows of B with 8-wide vectors. Otherwise each item takes GV * NR columns and
+   walks down B's rows. gid0 = column group, gid1 = batch item. */
 __kernel void gemm_gemv(__global const float *a, const long a_off, const long lda,
                         const long a_stride, __global const float *b, const long b_off,
                         const long ldb, const long b_stride, const int K, GEMM_OUT_ARGS) {
@@ -231,27 +235,39 @@ __kernel void gemm_gemv(__global const float *a, const long a_off, const long ld
                           bias_scale, res, rz + (long)r * ldc + j0 + l);
     }
 #else
-  const int j0 = g * NR;
+  const int j0 = g * NR * GV;
   if (j0 >= N) return;
-  VT acc[MR];
-  for (int r = 0; r < MR; r++) acc[r] = (VT)0.0f;
-  if (j0 + NR <= N) {
+  VT acc[GV][MR];
+  for (int v = 0; v < GV; v++)
+    for (int r = 0; r < MR; r++) acc[v][r] = (VT)0.0f;
+  if (j0 + NR * GV <= N) {
     for (int k = 0; k < K; k++) {
-      const VT bv = VLOAD(0, bz + (long)k * ldb + j0);
+      VT bv[GV];
 #pragma unroll
-      for (int r = 0; r < MR; r++) acc[r] = fma((VT)A_AT(az, r, k), bv, acc[r]);
+      for (int v = 0; v < GV; v++) bv[v] = VLOAD(v, bz + (long)k * ldb + j0);
+#pragma unroll
+      for (int r = 0; r < MR; r++) {
+        const VT av = (VT)A_AT(az, r, k);
+#pragma unroll
+        for (int v = 0; v < GV; v++) acc[v][r] = fma(av, bv[v], acc[v][r]);
+      }
     }
   } else {
-    for (int k = 0; k < K; k++) {
-      float lanes[NR];
-      for (int l = 0; l < NR; l++) lanes[l] = j0 + l < N ? B_AT(bz, k, j0 + l) : 0.0f;
-      const VT bv = VLOAD(0, lanes);
-#pragma unroll
-      for (int r = 0; r < MR; r++) acc[r] = fma((VT)A_AT(az, r, k), bv, acc[r]);
-    }
+    for (int k = 0; k < K; k++)
+      for (int v = 0; v < GV; v++) {
+        float lanes[NR];
+        for (int l = 0; l < NR; l++) {
+          const int j = j0 + v * NR + l;
+          lanes[l] = j < N ? B_AT(bz, k, j) : 0.0f;
+        }
+        const VT bv = VLOAD(0, lanes);
+        for (int r = 0; r < MR; r++) acc[v][r] = fma((VT)A_AT(az, r, k), bv, acc[v][r]);
+      }
   }
-  gemm_store_tile(acc, 0, j0, z, c, c_off, ldc, c_stride, alpha, beta, bias, bias_off, bias_rs,
-                  bias_cs, bias_scale, res, res_off, M, N);
+  for (int v = 0; v < GV && j0 + v * NR < N; v++) {
+    gemm_store_tile(acc[v], 0, j0 + v * NR, z, c, c_off, ldc, c_stride, alpha, beta, bias, bias_off,
+                    bias_rs, bias_cs, bias_scale, res, res_off, M, N);
+  }
 #endif
 }
 

@@ -127,15 +127,20 @@ static int local_ts(const nncl_context *ctx) {
   return ctx->info.max_work_group_size >= 256 ? 16 : 8;
 }
 
+/* gemm_gemv without TRANS_B: 16-wide vectors per item. More make each row's read longer and
+   contiguous (the hardware prefetcher follows it), as long as GV x M accumulators fit the
+   registers. */
+static int gemv_vectors(const struct nncl__gemm *g) { return g->m <= 2 ? 4 : g->m <= 4 ? 2 : 1; }
+
 static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo *mm,
                            const struct nncl__gemm *g, int impl, char *buf, size_t len) {
   int mr = impl == NNCL_GEMM_GEMV ? (int)g->m : mm->mr;
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
-  snprintf(
-      buf, len,
-      "-DMR=%d -DNR=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d -DRPT=4 %s", mr,
-      nr, g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias, local_ts(ctx),
-      g->epi_options ? g->epi_options : "");
+  snprintf(buf, len,
+           "-DMR=%d -DNR=%d -DGV=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d "
+           "-DRPT=4 %s",
+           mr, nr, gemv_vectors(g), g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias,
+           local_ts(ctx), g->epi_options ? g->epi_options : "");
 }
 
 /* The kernels of each implementation of ours, in launch order. */
@@ -165,7 +170,8 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
   if (impl == NNCL_GEMM_GEMV) {
     cl_kernel kg;
     NNCL_TRY(nncl__kernel_get(ctx, "gemm", opts, "gemm_gemv", &kg));
-    size_t groups = g->trans_b ? (g->n + 3) / 4 : (g->n + 15) / 16;
+    const size_t cols = g->trans_b ? 4 : 16 * (size_t)gemv_vectors(g);
+    const size_t groups = (g->n + cols - 1) / cols;
     size_t global[2] = {groups, batch}, local[2] = {ctx->info.is_gpu ? 64 : 1, 1};
     return NNCL_LAUNCH(ctx, kg, "gemm_gemv", 2, global, local, NNCL_ARG(g->a), NNCL_ARG(a_off),
                        NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(g->b), NNCL_ARG(b_off),
