@@ -55,7 +55,12 @@ def ort_inputs(sess, batch):
     rng = np.random.default_rng(0)
     for i in sess.get_inputs():
         shape = [batch if not isinstance(d, int) else d for d in i.shape]
-        feeds[i.name] = rng.uniform(-1, 1, shape).astype(np.float32)
+        if i.type == 'tensor(bool)':
+            feeds[i.name] = rng.uniform(0, 1, shape) < 0.9
+        elif i.type in ('tensor(int64)', 'tensor(int32)'):
+            feeds[i.name] = np.zeros(shape, np.int64 if '64' in i.type else np.int32)
+        else:
+            feeds[i.name] = rng.uniform(-1, 1, shape).astype(np.float32)
     return feeds
 
 
@@ -110,6 +115,9 @@ def main():
         so.intra_op_num_threads = args.threads
     sess = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
     feeds = ort_inputs(sess, args.batch or 1)
+    if not args.batch:  # nncl bench model assumes batch 1 unless told: give it the file's own
+        d0 = sess.get_inputs()[0].shape[0] if sess.get_inputs()[0].shape else 1
+        args.batch = d0 if isinstance(d0, int) else None
     out['onnxruntime_version'] = ort.__version__
     out['ort_ms'] = median_ms(lambda: sess.run(None, feeds), args.runs, args.warmup)
 
