@@ -1,6 +1,10 @@
 /* test_gemm.c: Gemm and MatMul against the naive C reference (tests/ref/gemm_ref.c): every
    attribute, every bias broadcast, 1-D promotion, folded / strided / offset batching, the fused
-   epilogue and shape errors. Tolerance: rtol 1e-4, atol 1e-5 (float vs double accumulation, K <= 70). */
+   epilogue and shape errors; then the matrix-product engine itself: every implementation forced
+   on odd sizes, tails, k = 0 and 1, batches (one operand broadcast), offsets and padded leading
+   dims, beta != 0 and the fused bias + relu + residual, and the planner's choice checked against
+   its own recorded timings. Tolerance: rtol 1e-4, atol 1e-5 (float vs double accumulation of at
+   most 100 products of values in [-1, 1)). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +170,170 @@ Test(matmul, shape_errors) {
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "[2, 3, 4]"));
   nncl_array_free(&a);
   nncl_array_free(&b);
+}
+
+/* ------------------------------ the engine ------------------------------ */
+
+struct eng_case {
+  int64_t m, n, k, batch;
+  int bcast_a; /* A's batch stride 0 */
+};
+
+static cl_mem eng_upload(const float *x, size_t n) {
+  cl_mem m = NULL;
+  nncl_status st = nncl__buffer_from_host(tu_ctx(), x, n * sizeof *x, "test operand", &m);
+  cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  return m;
+}
+
+/* One forced product with offsets, padded leading dims and batch strides; with `fused`, beta 0.75,
+   a per-column bias (scaled 0.5), relu and a residual. Compares the whole C buffer, so a write
+   outside the m x n corners (into the padding) fails too. Returns the implementation that ran. */
+static int check_engine(int impl, const struct eng_case *t, int ta, int tb, int fused,
+                        uint32_t seed) {
+  nncl_context *ctx = tu_ctx();
+  const int64_t m = t->m, n = t->n, k = t->k, batch = t->batch;
+  const int64_t lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1, ldc = n + 3;
+  const int64_t sa = t->bcast_a ? 0 : (ta ? k : m) * lda + 4, sb = (tb ? n : k) * ldb + 2;
+  const int64_t sc = m * ldc + 5, a_off = 3, b_off = 5, c_off = 7, res_off = 2;
+  const size_t na = (size_t)(a_off + (batch - 1) * sa + (ta ? k : m) * lda);
+  const size_t nb = (size_t)(b_off + (batch - 1) * sb + (tb ? n : k) * ldb);
+  const size_t nc = (size_t)(c_off + (batch - 1) * sc + m * ldc);
+  float *a = malloc(na * 4), *b = malloc(nb * 4), *c0 = malloc(nc * 4), *want = malloc(nc * 4);
+  float *got = malloc(nc * 4), *bias = malloc((size_t)n * 4 + 4), *res = malloc((nc + 2) * 4);
+  cr_assert(a && b && c0 && want && got && bias && res);
+  tu_fill(a, na, seed, -1.0f, 1.0f);
+  tu_fill(b, nb, seed + 1, -1.0f, 1.0f);
+  tu_fill(c0, nc, seed + 2, -1.0f, 1.0f);
+  tu_fill(bias, (size_t)n + 1, seed + 3, -1.0f, 1.0f);
+  tu_fill(res, nc + 2, seed + 4, -1.0f, 1.0f);
+  const float alpha = 0.5f, beta = fused ? 0.75f : 0.0f;
+  memcpy(want, c0, nc * 4);
+  ref_gemm_batched(ta, tb, m, n, k, batch, alpha, a + a_off, lda, sa, b + b_off, ldb, sb, beta,
+                   want + c_off, ldc, sc);
+  if (fused)
+    for (int64_t z = 0; z < batch; z++)
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+          const int64_t at = z * sc + i * ldc + j;
+          float v = want[c_off + at] + 0.5f * bias[j] + res[res_off + c_off + at];
+          want[c_off + at] = v > 0.0f ? v : 0.0f;
+        }
+  char epi[200];
+  op_epilogue_options(&(struct op_epilogue){.act = OP_ACT_RELU, .has_residual = 1}, epi,
+                      sizeof epi);
+  struct nncl__gemm g = {.trans_a = ta,
+                         .trans_b = tb,
+                         .m = (size_t)m,
+                         .n = (size_t)n,
+                         .k = (size_t)k,
+                         .batch = (size_t)batch,
+                         .alpha = alpha,
+                         .beta = beta,
+                         .a = eng_upload(a, na),
+                         .b = eng_upload(b, nb),
+                         .c = eng_upload(c0, nc),
+                         .a_off = (size_t)a_off,
+                         .lda = (size_t)lda,
+                         .a_stride = (size_t)sa,
+                         .b_off = (size_t)b_off,
+                         .ldb = (size_t)ldb,
+                         .b_stride = (size_t)sb,
+                         .c_off = (size_t)c_off,
+                         .ldc = (size_t)ldc,
+                         .c_stride = (size_t)sc};
+  if (fused) {
+    g.has_bias = g.has_res = true;
+    g.bias = eng_upload(bias, (size_t)n + 1);
+    g.bias_cs = 1;
+    g.bias_scale = 0.5f;
+    g.res = eng_upload(res, nc + 2);
+    g.res_off = (size_t)(res_off + c_off);
+    g.epi_options = epi;
+  }
+  tu_set_option("gemm.impl", impl ? nncl__gemm_impl_name(impl) : "auto");
+  struct nncl__gemm_choice ch;
+  nncl_status st = nncl__gemm_prepare(ctx, &g, &ch);
+  if (st == NNCL_OK) st = nncl__gemm_run(ctx, &g);
+  if (st == NNCL_OK) st = nncl__buffer_download(ctx, g.c, 0, got, nc * 4);
+  tu_set_option("gemm.impl", NULL);
+  cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+  char what[200];
+  snprintf(what, sizeof what, "%s (ran %s) m=%lld n=%lld k=%lld batch=%lld%s ta=%d tb=%d%s",
+           nncl__gemm_impl_name(impl), nncl__gemm_impl_name(ch.impl), (long long)m, (long long)n,
+           (long long)k, (long long)batch, t->bcast_a ? " (A broadcast)" : "", ta, tb,
+           fused ? " beta=0.75 bias relu residual" : "");
+  tu_assert_close(got, want, nc, RTOL, ATOL, what);
+  nncl__buffer_release(g.a);
+  nncl__buffer_release(g.b);
+  nncl__buffer_release(g.c);
+  nncl__buffer_release(g.bias);
+  nncl__buffer_release(g.res);
+  free(a);
+  free(b);
+  free(c0);
+  free(want);
+  free(got);
+  free(bias);
+  free(res);
+  return ch.impl;
+}
+
+/* Every shape class the planner can hand to impl, all transposes, plain and fused. */
+static void check_impl(int impl, const struct eng_case *cases, size_t n_cases) {
+  for (size_t i = 0; i < n_cases; i++)
+    for (int t = 0; t < 4; t++)
+      for (int fused = 0; fused < 2; fused++) {
+        int ran = check_engine(impl, &cases[i], t >> 1, t & 1, fused, (uint32_t)(100 + 8 * i + t));
+        /* forcing CLBlast on a fused product at an offset or in a batch runs ours: the pass after
+           CLBlast handles one contiguous matrix at offset 0 only */
+        if (!(impl == NNCL_GEMM_CLBLAST && fused))
+          cr_assert_eq(ran, impl, "forced %s ran %s", nncl__gemm_impl_name(impl),
+                       nncl__gemm_impl_name(ran));
+      }
+}
+
+static const struct eng_case general_cases[] = {
+    {1, 1, 1, 1, 0},    {7, 33, 13, 1, 0}, {12, 32, 64, 1, 0}, {13, 17, 1, 1, 0},
+    {37, 70, 29, 1, 0}, {9, 5, 0, 1, 0},   {5, 19, 11, 3, 0},  {20, 9, 31, 2, 1},
+};
+static const struct eng_case skinny_cases[] = {
+    {1, 1, 1, 1, 0}, {1, 37, 100, 1, 0}, {3, 16, 9, 1, 0}, {8, 45, 23, 1, 0},
+    {2, 5, 0, 1, 0}, {4, 21, 13, 3, 0},  {1, 7, 17, 2, 1},
+};
+#define N_OF(x) (sizeof(x) / sizeof((x)[0]))
+
+Test(gemm_engine, packed) { check_impl(NNCL_GEMM_PACKED, general_cases, N_OF(general_cases)); }
+Test(gemm_engine, gemv) { check_impl(NNCL_GEMM_GEMV, skinny_cases, N_OF(skinny_cases)); }
+Test(gemm_engine, local) { check_impl(NNCL_GEMM_LOCAL, general_cases, N_OF(general_cases)); }
+Test(gemm_engine, clblast) { check_impl(NNCL_GEMM_CLBLAST, general_cases, N_OF(general_cases)); }
+
+/* The planner keeps the implementation it measured faster: the choice agrees with the two
+   recorded medians, in memory and in the cache file, and asking again does not measure again. */
+Test(gemm_engine, choice_is_the_measured_faster) {
+  nncl_context *ctx = tu_ctx();
+  const size_t shapes[][3] = {{96, 128, 64}, {1, 256, 128}};
+  for (size_t s = 0; s < 2; s++) {
+    struct nncl__gemm g = {.m = shapes[s][0],
+                           .n = shapes[s][1],
+                           .k = shapes[s][2],
+                           .alpha = 1.0f,
+                           .trans_b = s == 1,
+                           .lda = shapes[s][2],
+                           .ldb = s == 1 ? shapes[s][2] : shapes[s][1],
+                           .ldc = shapes[s][1]};
+    struct nncl__gemm_choice ch, again;
+    cr_assert_eq(nncl__gemm_prepare(ctx, &g, &ch), NNCL_OK, "%s", nncl_context_last_error(ctx));
+    cr_assert(ch.t_ours_s > 0 && ch.t_clblast_s > 0, "both measured: ours %g s, CLBlast %g s",
+              ch.t_ours_s, ch.t_clblast_s);
+    const int ours = s == 1             ? NNCL_GEMM_GEMV
+                     : ctx->info.is_gpu ? NNCL_GEMM_LOCAL
+                                        : NNCL_GEMM_PACKED;
+    const int faster = ch.t_clblast_s < ch.t_ours_s ? NNCL_GEMM_CLBLAST : ours;
+    cr_assert_eq(ch.impl, faster, "chose %s; ours %g s, CLBlast %g s",
+                 nncl__gemm_impl_name(ch.impl), ch.t_ours_s, ch.t_clblast_s);
+    cr_assert_eq(nncl__gemm_prepare(ctx, &g, &again), NNCL_OK);
+    cr_assert(again.impl == ch.impl && again.t_ours_s == ch.t_ours_s &&
+              again.t_clblast_s == ch.t_clblast_s);
+  }
 }

@@ -13,6 +13,12 @@ extern "C" {
 /* CLBlast SGEMM C[m,n] = A[m,k] B[k,n], median of `runs`; GFLOP/s = 2mnk / time. */
 NNCL_API nncl_status nncl_bench_sgemm(nncl_context *ctx, size_t m, size_t n, size_t k, int runs,
                                       double *seconds, double *gflops);
+/* The same product through one implementation of the matrix-product engine: "clblast", "ours"
+   (our kernel for the shape: packed, gemv or local) or "auto" (what the planner picks). *picked
+   (may be NULL, >= 16 bytes) gets the name of the implementation that ran. */
+NNCL_API nncl_status nncl_bench_sgemm_impl(nncl_context *ctx, const char *impl, size_t m, size_t n,
+                                           size_t k, int runs, double *seconds, double *gflops,
+                                           char *picked);
 /* Device-to-device copy of `bytes`; GB/s counts bytes read + written (2 * bytes / time). */
 NNCL_API nncl_status nncl_bench_copy(nncl_context *ctx, size_t bytes, int runs, double *seconds,
                                      double *gbps);

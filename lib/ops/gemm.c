@@ -1,8 +1,8 @@
-/* gemm.c: ONNX Gemm and MatMul. Every product goes through CLBlast (nncl__sgemm and its batched
-   forms); bias, activation and residual run in one small pass afterwards (kernels/gemm_epilogue.cl)
-   only when there is something to apply. MatMul folds batch dimensions into M when B is not
+/* gemm.c: ONNX Gemm and MatMul on the matrix-product engine (nncl__gemm_run: our kernels or
+   CLBlast, whichever was measured faster for the shape), with Gemm's bias, the fused activation
+   and the residual applied by the engine. MatMul folds batch dimensions into M when B is not
    batched (the common Linear-on-a-sequence case), uses strided batching when the batch layout
-   allows it, and per-item offsets otherwise. */
+   allows it, and one product per output item (own offsets) otherwise. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +19,10 @@ struct gemm_state {
   enum mm_mode mode;
   size_t batch, a_stride, b_stride;
   size_t *a_offs, *b_offs, *c_offs; /* MM_OFFSETS: one per batch item */
-  /* epilogue pass; NULL when the GEMM output is final */
-  cl_kernel epi;
-  bool has_c;
-  int c_rs, c_cs;
+  bool has_c;                       /* Gemm's C, added as the engine's bias times beta */
+  size_t c_rs, c_cs;
+  bool has_epi;
+  char epi_opts[OP_EPILOGUE_OPTIONS_MAX];
 };
 
 static void release(struct op_call *c) {
@@ -55,53 +55,63 @@ static nncl_status check_residual(const struct op_call *c) {
   return NNCL_OK;
 }
 
-/* Warms CLBlast (it compiles a routine's kernels on first use, seconds on some devices) so that
-   enqueue never compiles: runs the same routine on tiny scratch buffers. */
-static nncl_status warm_blas(struct op_call *c, enum mm_mode mode, bool ta, bool tb) {
-  cl_mem a = NULL, b = NULL, y = NULL;
-  nncl_status st = nncl__buffer_create(c->ctx, 64 * 4, "gemm warm-up", &a);
-  if (st == NNCL_OK) st = nncl__buffer_create(c->ctx, 64 * 4, "gemm warm-up", &b);
-  if (st == NNCL_OK) st = nncl__buffer_create(c->ctx, 64 * 4, "gemm warm-up", &y);
-  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, a, 0, 64 * 4);
-  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, b, 0, 64 * 4);
-  if (st == NNCL_OK) {
-    if (mode == MM_SINGLE)
-      st = nncl__sgemm(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, 0, 2, b, 0, 2, 0.0f, y, 0, 2);
-    else if (mode == MM_STRIDED)
-      st = nncl__sgemm_strided_batched(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, 0, 2, 4, b, 0, 2, 4, 0.0f,
-                                       y, 0, 2, 4, 2);
-    else {
-      const size_t offs[2] = {0, 4};
-      st = nncl__sgemm_batched(c->ctx, ta, tb, 2, 2, 2, 1.0f, a, offs, 2, b, offs, 2, 0.0f, y, offs,
-                               2, 2);
-    }
+/* The engine's description of the product (buffers filled in at enqueue; offsets of item 0). */
+static struct nncl__gemm product(const struct op_call *c, const struct gemm_state *s) {
+  struct nncl__gemm g = {.trans_a = s->trans_a,
+                         .trans_b = s->trans_b,
+                         .m = s->m,
+                         .n = s->n,
+                         .k = s->k,
+                         .batch = s->mode == MM_STRIDED ? s->batch : 1,
+                         .alpha = s->alpha,
+                         .beta = 0.0f,
+                         .a = c->in[0].mem,
+                         .b = c->in[1].mem,
+                         .c = c->out[0].mem,
+                         .lda = s->lda,
+                         .ldb = s->ldb,
+                         .ldc = s->n,
+                         .a_stride = s->a_stride,
+                         .b_stride = s->b_stride,
+                         .c_stride = s->m * s->n,
+                         .epi_options = s->has_epi ? s->epi_opts : NULL};
+  if (s->has_c) {
+    g.has_bias = true;
+    g.bias = c->in[2].mem;
+    g.bias_rs = s->c_rs;
+    g.bias_cs = s->c_cs;
+    g.bias_scale = s->beta;
   }
-  if (st == NNCL_OK) st = nncl_context_finish(c->ctx);
-  nncl__buffer_release(a);
-  nncl__buffer_release(b);
-  nncl__buffer_release(y);
-  return st;
+  if (c->epi.has_residual) {
+    g.has_res = true;
+    g.res = c->res->mem;
+  }
+  return g;
 }
 
-/* Gets the epilogue kernel when bias, activation or residual need a pass after the GEMM. */
-static nncl_status plan_epilogue(struct op_call *c, struct gemm_state *s) {
-  if (!s->has_c && c->epi.act == OP_ACT_NONE && !c->epi.has_residual) return NNCL_OK;
-  char opts[OP_EPILOGUE_OPTIONS_MAX + 16], epi[OP_EPILOGUE_OPTIONS_MAX];
-  op_epilogue_options(&c->epi, epi, sizeof epi);
-  snprintf(opts, sizeof opts, "%s -DHAS_C=%d", epi, s->has_c ? 1 : 0);
-  return nncl__kernel_get(c->ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", &s->epi);
+/* Chooses the engine's implementation (measuring it once per shape) and builds its kernels. */
+static nncl_status plan_product(struct op_call *c, struct gemm_state *s) {
+  if (c->epi.act != OP_ACT_NONE || c->epi.has_residual) {
+    s->has_epi = true;
+    op_epilogue_options(&c->epi, s->epi_opts, sizeof s->epi_opts);
+  }
+  const struct nncl__gemm g = product(c, s);
+  struct nncl__gemm_choice ch;
+  NNCL_TRY(nncl__gemm_prepare(c->ctx, &g, &ch));
+  c->algo = nncl__gemm_impl_name(ch.impl);
+  return NNCL_OK;
 }
 
-static nncl_status run_epilogue(struct op_call *c, const struct gemm_state *s, size_t rows) {
-  if (!s->epi) return NNCL_OK;
-  cl_mem y = c->out[0].mem;
-  cl_mem bias = s->has_c ? c->in[2].mem : y;
-  cl_mem res = c->epi.has_residual ? c->res->mem : y;
-  cl_uint r = (cl_uint)rows, n = (cl_uint)s->n;
-  size_t local[2] = {s->n >= 64 ? 64 : 16, 1}, global[2] = {s->n, rows};
-  return NNCL_LAUNCH(c->ctx, s->epi, "gemm_epilogue", 2, global, local, NNCL_ARG(y), NNCL_ARG(bias),
-                     NNCL_ARG(s->c_rs), NNCL_ARG(s->c_cs), NNCL_ARG(s->beta), NNCL_ARG(res),
-                     NNCL_ARG(r), NNCL_ARG(n));
+static nncl_status run_product(struct op_call *c, const struct gemm_state *s) {
+  struct nncl__gemm g = product(c, s);
+  if (s->mode != MM_OFFSETS) return nncl__gemm_run(c->ctx, &g);
+  for (size_t item = 0; item < s->batch; item++) {
+    g.a_off = s->a_offs[item];
+    g.b_off = s->b_offs[item];
+    g.c_off = g.res_off = s->c_offs[item];
+    NNCL_TRY(nncl__gemm_run(c->ctx, &g));
+  }
+  return NNCL_OK;
 }
 
 /* ---------------------------------- Gemm ---------------------------------- */
@@ -156,22 +166,12 @@ static nncl_status gemm_plan(struct op_call *c, size_t *ws) {
     int64_t cn = cs->rank >= 1 ? cs->dims[cs->rank - 1] : 1;
     int64_t cm = cs->rank == 2 ? cs->dims[0] : 1;
     s->c_cs = cn > 1 ? 1 : 0;
-    s->c_rs = cm > 1 ? (int)cn : 0;
+    s->c_rs = cm > 1 ? (size_t)cn : 0;
   }
-  c->algo = "clblast_sgemm";
-  NNCL_TRY(plan_epilogue(c, s));
-  return warm_blas(c, MM_SINGLE, s->trans_a, s->trans_b);
+  return plan_product(c, s);
 }
 
-static nncl_status gemm_enqueue(struct op_call *c) {
-  const struct gemm_state *s = c->state;
-  if (s->k == 0)
-    NNCL_TRY(nncl__buffer_fill_zero(c->ctx, c->out[0].mem, 0, s->m * s->n * 4));
-  else
-    NNCL_TRY(nncl__sgemm(c->ctx, s->trans_a, s->trans_b, s->m, s->n, s->k, s->alpha, c->in[0].mem,
-                         0, s->lda, c->in[1].mem, 0, s->ldb, 0.0f, c->out[0].mem, 0, s->n));
-  return run_epilogue(c, s, s->m);
-}
+static nncl_status gemm_enqueue(struct op_call *c) { return run_product(c, c->state); }
 
 static void gemm_cost(const struct op_call *c, struct op_cost *o) {
   const nncl_shape *y = &c->out[0].shape, *a = &c->in[0].shape;
@@ -303,30 +303,10 @@ static nncl_status matmul_plan(struct op_call *c, size_t *ws) {
       s->c_offs[item] = item * s->m * s->n;
     }
   }
-  c->algo = s->mode == MM_SINGLE    ? "clblast_sgemm"
-            : s->mode == MM_STRIDED ? "clblast_sgemm_strided_batched"
-                                    : "clblast_sgemm_batched";
-  NNCL_TRY(plan_epilogue(c, s));
-  return warm_blas(c, s->mode, false, false);
+  return plan_product(c, s);
 }
 
-static nncl_status matmul_enqueue(struct op_call *c) {
-  const struct gemm_state *s = c->state;
-  cl_mem a = c->in[0].mem, b = c->in[1].mem, y = c->out[0].mem;
-  if (s->k == 0)
-    NNCL_TRY(nncl__buffer_fill_zero(c->ctx, y, 0, s->batch * s->m * s->n * 4));
-  else if (s->mode == MM_SINGLE)
-    NNCL_TRY(nncl__sgemm(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, 0, s->lda, b, 0, s->ldb,
-                         0.0f, y, 0, s->n));
-  else if (s->mode == MM_STRIDED)
-    NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, 0, s->lda,
-                                         s->a_stride, b, 0, s->ldb, s->b_stride, 0.0f, y, 0, s->n,
-                                         s->m * s->n, s->batch));
-  else
-    NNCL_TRY(nncl__sgemm_batched(c->ctx, false, false, s->m, s->n, s->k, 1.0f, a, s->a_offs, s->lda,
-                                 b, s->b_offs, s->ldb, 0.0f, y, s->c_offs, s->n, s->batch));
-  return run_epilogue(c, s, s->batch * s->m);
-}
+static nncl_status matmul_enqueue(struct op_call *c) { return run_product(c, c->state); }
 
 static void matmul_cost(const struct op_call *c, struct op_cost *o) {
   const nncl_shape *a = &c->in[0].shape;

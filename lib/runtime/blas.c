@@ -1,9 +1,8 @@
-/* blas.c: every matrix product goes through CLBlast; this wraps its C API with nncl errors and
-   profiling events. Row-major throughout. */
+/* blas.c: CLBlast's SGEMM routines with nncl errors and profiling events, one of the engines
+   behind nncl__gemm_run (gemm_engine.c). Row-major throughout. */
 #include "runtime.h"
 
 #include <clblast_c.h>
-#include <stdlib.h>
 
 static nncl_status blas_status(nncl_context *ctx, CLBlastStatusCode s, const char *what, size_t m,
                                size_t n, size_t k) {
@@ -18,62 +17,27 @@ static nncl_status blas_status(nncl_context *ctx, CLBlastStatusCode s, const cha
                      s > -1024 ? nncl_cl_error_name((int)s) : "");
 }
 
-nncl_status nncl__sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
-                        float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
-                        size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc) {
-  if (m == 0 || n == 0) return NNCL_OK;
-  cl_event *ev = nncl__prof_slot(ctx, "clblast_sgemm");
-  CLBlastStatusCode s =
-      CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                   trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off,
-                   lda, b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, ev);
-  nncl__prof_commit(ctx, ev, s == CLBlastSuccess ? CL_SUCCESS : -1);
-  if (s == CLBlastSuccess) ctx->stats.kernel_launches++;
-  return blas_status(ctx, s, "Sgemm", m, n, k);
-}
-
-nncl_status nncl__sgemm_strided_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m,
-                                        size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
-                                        size_t lda, size_t a_stride, cl_mem b, size_t b_off,
-                                        size_t ldb, size_t b_stride, float beta, cl_mem c,
-                                        size_t c_off, size_t ldc, size_t c_stride, size_t batch) {
+nncl_status nncl__clblast_sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
+                                size_t k, float alpha, cl_mem a, size_t a_off, size_t lda,
+                                size_t a_stride, cl_mem b, size_t b_off, size_t ldb,
+                                size_t b_stride, float beta, cl_mem c, size_t c_off, size_t ldc,
+                                size_t c_stride, size_t batch) {
   if (m == 0 || n == 0 || batch == 0) return NNCL_OK;
-  if (batch == 1)
-    return nncl__sgemm(ctx, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c,
-                       c_off, ldc);
+  const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+  const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+  if (batch == 1) {
+    cl_event *ev = nncl__prof_slot(ctx, "clblast_sgemm");
+    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a, a_off, lda,
+                                       b, b_off, ldb, beta, c, c_off, ldc, &ctx->queue, ev);
+    nncl__prof_commit(ctx, ev, s == CLBlastSuccess ? CL_SUCCESS : -1);
+    if (s == CLBlastSuccess) ctx->stats.kernel_launches++;
+    return blas_status(ctx, s, "Sgemm", m, n, k);
+  }
   cl_event *ev = nncl__prof_slot(ctx, "clblast_sgemm_strided_batched");
   CLBlastStatusCode s = CLBlastSgemmStridedBatched(
-      CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, a_off, lda, a_stride,
-      b, b_off, ldb, b_stride, beta, c, c_off, ldc, c_stride, batch, &ctx->queue, ev);
+      CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a, a_off, lda, a_stride, b, b_off, ldb,
+      b_stride, beta, c, c_off, ldc, c_stride, batch, &ctx->queue, ev);
   nncl__prof_commit(ctx, ev, s == CLBlastSuccess ? CL_SUCCESS : -1);
   if (s == CLBlastSuccess) ctx->stats.kernel_launches++;
   return blas_status(ctx, s, "SgemmStridedBatched", m, n, k);
-}
-
-nncl_status nncl__sgemm_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
-                                size_t k, float alpha, cl_mem a, const size_t *a_offs, size_t lda,
-                                cl_mem b, const size_t *b_offs, size_t ldb, float beta, cl_mem c,
-                                const size_t *c_offs, size_t ldc, size_t batch) {
-  if (m == 0 || n == 0 || batch == 0) return NNCL_OK;
-  float *alphas = malloc(batch * sizeof *alphas), *betas = malloc(batch * sizeof *betas);
-  if (!alphas || !betas) {
-    free(alphas);
-    free(betas);
-    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "batched GEMM scalars");
-  }
-  for (size_t i = 0; i < batch; i++) {
-    alphas[i] = alpha;
-    betas[i] = beta;
-  }
-  cl_event *ev = nncl__prof_slot(ctx, "clblast_sgemm_batched");
-  CLBlastStatusCode s = CLBlastSgemmBatched(
-      CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-      trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alphas, a, a_offs, lda, b,
-      b_offs, ldb, betas, c, c_offs, ldc, batch, &ctx->queue, ev);
-  nncl__prof_commit(ctx, ev, s == CLBlastSuccess ? CL_SUCCESS : -1);
-  free(alphas);
-  free(betas);
-  if (s == CLBlastSuccess) ctx->stats.kernel_launches++;
-  return blas_status(ctx, s, "SgemmBatched", m, n, k);
 }

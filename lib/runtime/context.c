@@ -97,6 +97,7 @@ static void context_free(nncl_context *ctx) {
   for (size_t i = 0; i < ctx->prof_count; i++)
     if (ctx->prof[i].event) clReleaseEvent(ctx->prof[i].event);
   free(ctx->prof);
+  nncl__gemm_memo_free(ctx);
   nncl__program_cache_free(ctx);
   if (ctx->queue) clReleaseCommandQueue(ctx->queue);
   if (ctx->cl) clReleaseContext(ctx->cl);

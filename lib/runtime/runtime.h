@@ -17,8 +17,9 @@
 #include "options.h"
 #include "checked.h"
 
-struct program_cache; /* program.c */
-struct prof_session;  /* profiling records, see prof_record below */
+struct program_cache;   /* program.c */
+struct nncl__gemm_memo; /* gemm_engine.c */
+struct prof_session;    /* profiling records, see prof_record below */
 
 /* One profiled kernel or transfer (kept only while a profiling session is active). */
 struct prof_record {
@@ -56,6 +57,8 @@ struct nncl_context {
      and the last object's destroy frees it, so a misordered destroy is never a use-after-free. */
   int n_objects;
   bool destroyed;
+  /* matrix products: the choice per shape (measured once) and the packing scratch */
+  struct nncl__gemm_memo *gemm_memo;
 };
 
 /* Every graph and tensor retains its context once and releases it when destroyed. */
@@ -161,22 +164,80 @@ nncl_dtype nncl__dtype_from_onnx(int64_t code);
 /* cl_mem behind a public tensor (tensor.c). */
 cl_mem nncl__tensor_mem(const nncl_tensor *t);
 
-/* ---- CLBlast (blas.c) ---- */
-/* Row-major C[m x n] = alpha * op(A) * op(B) + beta * C, offsets and leading dims in elements. */
+/* ---- matrix products (gemm_engine.c: our kernels or CLBlast behind one call) ---- */
+/* Implementations of a product. AUTO measures ours against CLBlast once per (device, shape) and
+   remembers the faster (memory, then gemm_autotune.txt in the cache folder). */
+/* In the order of the gemm.impl option's values (options.def), so the option's index is the enum. */
+enum nncl__gemm_impl {
+  NNCL_GEMM_AUTO,
+  NNCL_GEMM_CLBLAST,
+  NNCL_GEMM_PACKED, /* packed panels + register tiles (CPU-class devices) */
+  NNCL_GEMM_GEMV,   /* M <= 8: streams B once */
+  NNCL_GEMM_LOCAL,  /* local-memory tiles (GPUs) */
+  NNCL_GEMM_IMPL_COUNT
+};
+const char *nncl__gemm_impl_name(int impl);
+
+/* One (strided batched) row-major product C = epi(alpha op(A) op(B) + beta C + bias), offsets,
+   leading dims and batch strides in elements (a stride 0 repeats the operand). The optional
+   epilogue adds bias[bias_off + i * bias_rs + j * bias_cs] * bias_scale, then the activation and
+   residual of `epi_options` (op_epilogue_options' string; res has C's layout). */
+struct nncl__gemm {
+  bool trans_a, trans_b;
+  size_t m, n, k, batch; /* batch 0 means 1 */
+  float alpha, beta;
+  cl_mem a, b, c;
+  size_t a_off, lda, a_stride, b_off, ldb, b_stride, c_off, ldc, c_stride;
+  bool has_bias, has_res; /* what prepare sees (buffers may not exist yet at plan time) */
+  cl_mem bias;
+  size_t bias_off, bias_rs, bias_cs;
+  float bias_scale;
+  cl_mem res;
+  size_t res_off;
+  const char *epi_options; /* NULL or "": no activation, no residual */
+};
+/* What the choice for one shape was, and the two measured medians (0 when not measured). */
+struct nncl__gemm_choice {
+  int impl;
+  double t_ours_s, t_clblast_s;
+};
+/* Plan-time half: chooses (timing both once when not known), builds the kernels and grows the
+   packing scratch, so nncl__gemm_run for this shape neither builds nor allocates. The cl_mem
+   fields of g are not read (they may be NULL). out may be NULL. */
+nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
+                               struct nncl__gemm_choice *out);
+/* Enqueues the product (prepares first when this shape was never prepared). */
+nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g);
+void nncl__gemm_memo_free(nncl_context *ctx);
+
+/* Shorthands of nncl__gemm_run without epilogue (the historical call shape). */
 nncl_status nncl__sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
                         float alpha, cl_mem a, size_t a_off, size_t lda, cl_mem b, size_t b_off,
                         size_t ldb, float beta, cl_mem c, size_t c_off, size_t ldc);
-/* Strided batched row-major GEMM. */
 nncl_status nncl__sgemm_strided_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m,
                                         size_t n, size_t k, float alpha, cl_mem a, size_t a_off,
                                         size_t lda, size_t a_stride, cl_mem b, size_t b_off,
                                         size_t ldb, size_t b_stride, float beta, cl_mem c,
                                         size_t c_off, size_t ldc, size_t c_stride, size_t batch);
-/* Batched GEMM with per-item offsets (CLBlastSgemmBatched), alpha and beta shared. */
-nncl_status nncl__sgemm_batched(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
-                                size_t k, float alpha, cl_mem a, const size_t *a_offs, size_t lda,
-                                cl_mem b, const size_t *b_offs, size_t ldb, float beta, cl_mem c,
-                                const size_t *c_offs, size_t ldc, size_t batch);
+
+/* ---- CLBlast (blas.c) ---- */
+/* Strided batched row-major SGEMM through CLBlast (batch 1 calls plain Sgemm). */
+nncl_status nncl__clblast_sgemm(nncl_context *ctx, bool trans_a, bool trans_b, size_t m, size_t n,
+                                size_t k, float alpha, cl_mem a, size_t a_off, size_t lda,
+                                size_t a_stride, cl_mem b, size_t b_off, size_t ldb,
+                                size_t b_stride, float beta, cl_mem c, size_t c_off, size_t ldc,
+                                size_t c_stride, size_t batch);
+
+/* ---- remembered choices (tune_store.c) ---- */
+/* "key value" lines in <cache dir>/<file>: the value of the last line for key, or false when
+   there is none (no cache folder, no file, no line). */
+bool nncl__tune_lookup(nncl_context *ctx, const char *file, const char *key, char *value,
+                       size_t value_len);
+/* Replaces key's line (temp file + rename, so a crash never leaves half a file); silently does
+   nothing when the cache folder is off or not writable: remembering is optional. */
+void nncl__tune_store(nncl_context *ctx, const char *file, const char *key, const char *value);
+/* "<device name>|<version>|<driver>" with blanks as '_', the device part of every key. */
+void nncl__tune_device_key(const nncl_context *ctx, char *buf, size_t len);
 
 /* ---- hashing (hash.c, xxhash) ---- */
 /* 128-bit hash of a byte string as 32 hex characters + NUL. */

@@ -55,3 +55,22 @@ void ref_matmul(const nncl_array *a, const nncl_array *b, nncl_array *y) {
     ref_gemm(A + ai * m * k, B + bi * k * n, NULL, Y + it * m * n, m, n, k, 0, 0, 1.0f, 0.0f);
   }
 }
+
+void ref_gemm_batched(int ta, int tb, int64_t m, int64_t n, int64_t k, int64_t batch, float alpha,
+                      const float *a, int64_t lda, int64_t sa, const float *b, int64_t ldb,
+                      int64_t sb, float beta, float *c, int64_t ldc, int64_t sc) {
+  for (int64_t z = 0; z < batch; z++) {
+    const float *az = a + z * sa, *bz = b + z * sb;
+    float *cz = c + z * sc;
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        double s = 0.0;
+        for (int64_t p = 0; p < k; p++)
+          s += (double)(ta ? az[p * lda + i] : az[i * lda + p]) *
+               (double)(tb ? bz[j * ldb + p] : bz[p * ldb + j]);
+        double v = (double)alpha * s;
+        if (beta != 0.0f) v += (double)beta * (double)cz[i * ldc + j];
+        cz[i * ldc + j] = (float)v;
+      }
+  }
+}
