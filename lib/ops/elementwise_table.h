@@ -89,6 +89,10 @@
   X(DIV, "Div", "a/b", "b==0?(TA)0:(b==-1?(TA)(-a):(TA)(a/b))", EWK_NUM, 0)                        \
   X(POW, "Pow", "pow(a,(float)b)", NULL, EWK_POW, 0)                                               \
   X(PRELU, "PRelu", "a<0.0f?a*b:a", NULL, EWK_FLOAT, 0)                                            \
+  /* activation gradients (lib/train/grad_elementwise.c): a = dY, b = the forward output Y */      \
+  X(RELU_GRAD, "nncl.ReluGrad", "b>0.0f?a:0.0f", NULL, EWK_FLOAT, 0)                               \
+  X(SIGMOID_GRAD, "nncl.SigmoidGrad", "a*b*(1.0f-b)", NULL, EWK_FLOAT, 0)                          \
+  X(TANH_GRAD, "nncl.TanhGrad", "a*(1.0f-b*b)", NULL, EWK_FLOAT, 0)                                \
   X(MAX, "Max", "(a>b||isnan(a))?a:b", "a>b?a:b", EWK_NUM, 1)                                      \
   X(MIN, "Min", "(a<b||isnan(a))?a:b", "a<b?a:b", EWK_NUM, 1)                                      \
   X(SUM, "Sum", "a+b", "a+b", EWK_NUM, 1)                                                          \
