@@ -22,7 +22,7 @@ inline int2 pool_grad_taps(int o, int k, int s, int p, int d, int lo, int hi) {
 }
 
 /* Loops over the windows (oh, ow) whose tap (th, tw) lands on input (ih, iw). */
-#define FOR_COVERING_WINDOWS(...)                                                                 \
+#define FOR_COVERING_WINDOWS(...)                                                                  \
   for (int th = 0; th < kh; th++) {                                                                \
     const int nh = ih + ph - th * dh;                                                              \
     if (nh < 0 || nh % sh) continue;                                                               \
@@ -37,10 +37,10 @@ inline int2 pool_grad_taps(int o, int k, int s, int p, int d, int lo, int hi) {
     }                                                                                              \
   }
 
-__kernel void pool_grad_max(__global const float *x, __global const float *dy,
-                            __global float *dx, const uint n, const int IH, const int IW,
-                            const int OH, const int OW, const int kh, const int kw, const int sh,
-                            const int sw, const int ph, const int pw, const int dh, const int dw) {
+__kernel void pool_grad_max(__global const float *x, __global const float *dy, __global float *dx,
+                            const uint n, const int IH, const int IW, const int OH, const int OW,
+                            const int kh, const int kw, const int sh, const int sw, const int ph,
+                            const int pw, const int dh, const int dw) {
   const uint i = get_global_id(0);
   GUARD(i, n);
   const uint row = i / (uint)(IH * IW);

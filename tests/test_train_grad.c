@@ -34,7 +34,7 @@ struct gcase {
   const char *shape_const; /* optional int64 constant (a Reshape target) */
   int64_t shape_vals[8];
   int n_shape;
-  const char *y;   /* output: loss = sum(y * r), or y itself when scalar_loss */
+  const char *y; /* output: loss = sum(y * r), or y itself when scalar_loss */
   int scalar_loss;
 };
 
@@ -205,7 +205,8 @@ static void with_attrs(struct tr_node *n, int k, const struct nncl__attr *a) {
   for (int i = 0; i < k; i++) n->attrs[n->n_attrs++] = a[i];
 }
 #define ATTRS(node, ...)                                                                           \
-  with_attrs(&(node), (int)(sizeof((struct nncl__attr[]){__VA_ARGS__}) / sizeof(struct nncl__attr)), \
+  with_attrs(&(node),                                                                              \
+             (int)(sizeof((struct nncl__attr[]){__VA_ARGS__}) / sizeof(struct nncl__attr)),        \
              (struct nncl__attr[]){__VA_ARGS__})
 
 Test(train_grad, conv_groups_stride2_asym_pads_dilation) {
@@ -214,8 +215,8 @@ Test(train_grad, conv_groups_stride2_asym_pads_dilation) {
   c.in[1] = IN("w", 6, 2, 3, 3);
   c.in[2] = IN("b", 6);
   c.nodes[0] = NODE("Conv", "y", "x", "w", "b");
-  ATTRS(c.nodes[0], A_INTS("strides", 2, 2), A_INTS("pads", 1, 0, 2, 1),
-        A_INTS("dilations", 1, 2), A_INT("group", 2));
+  ATTRS(c.nodes[0], A_INTS("strides", 2, 2), A_INTS("pads", 1, 0, 2, 1), A_INTS("dilations", 1, 2),
+        A_INT("group", 2));
   check_case(&c);
 }
 
@@ -334,8 +335,8 @@ Test(train_grad, averagepool_pads_both_counts_ceil) {
 }
 
 Test(train_grad, global_average_pool_flatten_reshape) {
-  struct gcase c = {.n_in = 2, .n_nodes = 4, .y = "z", .shape_const = "shp", .n_shape = 2,
-                    .shape_vals = {-1, 3}};
+  struct gcase c = {
+      .n_in = 2, .n_nodes = 4, .y = "z", .shape_const = "shp", .n_shape = 2, .shape_vals = {-1, 3}};
   c.in[0] = IN("x", 2, 3, 5, 7);
   c.in[1] = IN("v", 3, 4, 5);
   c.nodes[0] = NODE("GlobalAveragePool", "p", "x");
@@ -355,8 +356,13 @@ Test(train_grad, reduce_mean_axes) {
 }
 
 Test(train_grad, softmax_cross_entropy_mean) {
-  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "l", .scalar_loss = 1, .labels = "t",
-                    .labels_shape = SHAPE(5), .n_classes = 7};
+  struct gcase c = {.n_in = 1,
+                    .n_nodes = 1,
+                    .y = "l",
+                    .scalar_loss = 1,
+                    .labels = "t",
+                    .labels_shape = SHAPE(5),
+                    .n_classes = 7};
   c.in[0] = IN("x", 5, 7);
   c.in[0].lo = -3, c.in[0].hi = 3;
   c.nodes[0] = NODE("SoftmaxCrossEntropyLoss", "l", "x", "t");
@@ -365,8 +371,13 @@ Test(train_grad, softmax_cross_entropy_mean) {
 
 /* A whole small CNN: conv (stride 2, pad) -> relu -> maxpool -> flatten -> gemm -> softmax CE. */
 Test(train_grad, small_cnn_end_to_end) {
-  struct gcase c = {.n_in = 5, .n_nodes = 6, .y = "l", .scalar_loss = 1, .labels = "t",
-                    .labels_shape = SHAPE(2), .n_classes = 5};
+  struct gcase c = {.n_in = 5,
+                    .n_nodes = 6,
+                    .y = "l",
+                    .scalar_loss = 1,
+                    .labels = "t",
+                    .labels_shape = SHAPE(2),
+                    .n_classes = 5};
   c.in[0] = IN("x", 2, 2, 9, 8);
   c.in[1] = IN("w", 4, 2, 3, 3);
   c.in[2] = IN("b", 4);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct tr_value *add(struct tr_env *e, const char *name, nncl_dtype dt, const nncl_shape *s) {
+static struct tr_value *add(struct tr_env *e, const char *name, nncl_dtype dt,
+                            const nncl_shape *s) {
   cr_assert_lt(e->n, TR_MAX_VALUES);
   struct tr_value *v = &e->v[e->n++];
   memset(v, 0, sizeof *v);
@@ -77,7 +78,8 @@ static void conv(struct tr_env *e, const struct tr_node *n) {
   int64_t dh = ais(n, "dilations", 0, 1), dw = ais(n, "dilations", 1, 1);
   int64_t pt = ais(n, "pads", 0, 0), pl = ais(n, "pads", 1, 0), pb = ais(n, "pads", 2, 0),
           pr = ais(n, "pads", 3, 0);
-  int64_t OH = (H + pt + pb - (R - 1) * dh - 1) / sh + 1, OW = (W + pl + pr - (S - 1) * dw - 1) / sw + 1;
+  int64_t OH = (H + pt + pb - (R - 1) * dh - 1) / sh + 1,
+          OW = (W + pl + pr - (S - 1) * dw - 1) / sw + 1;
   nncl_shape os = {.rank = 4, .dims = {N, K, OH, OW}};
   struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
   (void)C;
@@ -93,7 +95,8 @@ static void conv(struct tr_env *e, const struct tr_node *n) {
                 int64_t ih = oh * sh - pt + r * dh, iw = ow * sw - pl + s * dw;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                 int64_t ci = k / Kg * Cg + c;
-                acc += x->d[((i * C + ci) * H + ih) * W + iw] * w->d[((k * Cg + c) * R + r) * S + s];
+                acc +=
+                    x->d[((i * C + ci) * H + ih) * W + iw] * w->d[((k * Cg + c) * R + r) * S + s];
               }
           y->d[((i * K + k) * OH + oh) * OW + ow] = acc;
         }
@@ -116,9 +119,9 @@ static void gemm(struct tr_env *e, const struct tr_node *n) {
       if (c) { /* C broadcast to [M, N] */
         const nncl_shape *cs = &c->shape;
         int64_t ci = cs->rank == 0 ? 0
-                     : cs->rank == 1 ? (cs->dims[0] == 1 ? 0 : j)
-                                     : (cs->dims[0] == 1 ? 0 : i) * cs->dims[1] +
-                                           (cs->dims[1] == 1 ? 0 : j);
+                     : cs->rank == 1
+                         ? (cs->dims[0] == 1 ? 0 : j)
+                         : (cs->dims[0] == 1 ? 0 : i) * cs->dims[1] + (cs->dims[1] == 1 ? 0 : j);
         cv = c->d[ci];
       }
       y->d[i * N + j] = alpha * acc + beta * cv;
@@ -166,7 +169,10 @@ static void binary(struct tr_env *e, const struct tr_node *n) {
     os.dims[d] = da > db ? da : db;
   }
   struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
-  char op = !strcmp(n->op, "Add") ? '+' : !strcmp(n->op, "Sub") ? '-' : !strcmp(n->op, "Mul") ? '*' : '/';
+  char op = !strcmp(n->op, "Add")   ? '+'
+            : !strcmp(n->op, "Sub") ? '-'
+            : !strcmp(n->op, "Mul") ? '*'
+                                    : '/';
   for (int64_t o = 0; o < nncl_shape_numel(&os); o++) {
     double p = a->d[bidx(&os, &a->shape, o)], q = b->d[bidx(&os, &b->shape, o)];
     y->d[o] = op == '+' ? p + q : op == '-' ? p - q : op == '*' ? p * q : p / q;
@@ -198,7 +204,8 @@ static void pool(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]);
   int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[2], W = x->shape.dims[3];
   int glob = !strcmp(n->op, "GlobalAveragePool"), max = !strcmp(n->op, "MaxPool");
-  int64_t kh = glob ? H : ais(n, "kernel_shape", 0, 1), kw = glob ? W : ais(n, "kernel_shape", 1, 1);
+  int64_t kh = glob ? H : ais(n, "kernel_shape", 0, 1),
+          kw = glob ? W : ais(n, "kernel_shape", 1, 1);
   int64_t sh = ais(n, "strides", 0, 1), sw = ais(n, "strides", 1, 1);
   int64_t dh = ais(n, "dilations", 0, 1), dw = ais(n, "dilations", 1, 1);
   int64_t pt = ais(n, "pads", 0, 0), pl = ais(n, "pads", 1, 0), pb = ais(n, "pads", 2, 0),

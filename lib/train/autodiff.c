@@ -11,11 +11,11 @@
 
 struct autodiff {
   nncl_graph *g;
-  int nv0;            /* values before the pass: shapes below are known for these */
-  nncl_shape *shape;  /* per value, from planning the forward graph */
-  nncl_dtype *dtype;  /* per value */
-  const char **sum;   /* per value: its gradient so far (contributions already added up) */
-  char **owned;       /* every name the pass made */
+  int nv0;           /* values before the pass: shapes below are known for these */
+  nncl_shape *shape; /* per value, from planning the forward graph */
+  nncl_dtype *dtype; /* per value */
+  const char **sum;  /* per value: its gradient so far (contributions already added up) */
+  char **owned;      /* every name the pass made */
   int n_owned, cap_owned;
   int counter;
   const char *where; /* forward node the emitted nodes belong to (their name prefix) */
@@ -98,8 +98,8 @@ nncl_status grad_reduce_sum(struct op_grad *gr, const char *x, int n_axes, const
     NNCL_TRY(grad_const_i64(gr, n_axes, axes, &ax));
     return grad_emit1(gr, "ReduceSum", 2, (const char *[]){x, ax}, &kd, 1, out);
   }
-  struct nncl__attr at[2] = {kd, {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)axes,
-                                  .n = n_axes}};
+  struct nncl__attr at[2] = {
+      kd, {.name = "axes", .type = ATTR_INTS, .ints = (int64_t *)axes, .n = n_axes}};
   return grad_emit1(gr, "ReduceSum", 1, &x, at, 2, out);
 }
 
@@ -199,8 +199,8 @@ static void describe(struct autodiff *a, const struct nncl_node *n, struct op_gr
   }
 }
 
-static nncl_status run_pass(struct autodiff *a, const char *loss, int n_wrt,
-                            const char *const *wrt, char **grad_names) {
+static nncl_status run_pass(struct autodiff *a, const char *loss, int n_wrt, const char *const *wrt,
+                            char **grad_names) {
   nncl_graph *g = a->g;
   int nv = a->nv0, nn = g->n_nodes;
   int li = graph_find_value(g, loss);

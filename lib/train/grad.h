@@ -41,8 +41,7 @@ nncl_status grad_unsqueeze(struct op_grad *g, const char *x, int n_axes, const i
 nncl_status grad_unbroadcast(struct op_grad *g, const char *dy, const nncl_shape *from,
                              const nncl_shape *to, const char **out);
 /* Reshape(v, Shape(like)): v given like's shape, read at plan time, so batch size may change. */
-nncl_status grad_reshape_like(struct op_grad *g, const char *v, const char *like,
-                              const char **out);
+nncl_status grad_reshape_like(struct op_grad *g, const char *v, const char *like, const char **out);
 /* Adds `name` to the gradient of forward input i (several contributions are summed). */
 nncl_status grad_give(struct op_grad *g, int i, const char *name);
 /* The error for an op (or an op's mode) without a backward rule, naming the node and op. */

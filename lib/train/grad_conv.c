@@ -26,13 +26,12 @@ nncl_status nncl__grad_conv(struct op_grad *g) {
     strides[0] = c.sw, dil[0] = c.dw, pads[0] = c.pl, pads[1] = c.pr, ks[0] = c.S;
     opad[0] = c.W - ((c.OW - 1) * c.sw - c.pl - c.pr + (c.S - 1) * c.dw + 1);
   }
-  struct nncl__attr at[6] = {
-      {.name = "strides", .type = ATTR_INTS, .ints = strides, .n = nd},
-      {.name = "dilations", .type = ATTR_INTS, .ints = dil, .n = nd},
-      {.name = "pads", .type = ATTR_INTS, .ints = pads, .n = 2 * nd},
-      A_INT("group", c.groups),
-      {.name = "kernel_shape", .type = ATTR_INTS, .ints = ks, .n = nd},
-      {.name = "output_padding", .type = ATTR_INTS, .ints = opad, .n = nd}};
+  struct nncl__attr at[6] = {{.name = "strides", .type = ATTR_INTS, .ints = strides, .n = nd},
+                             {.name = "dilations", .type = ATTR_INTS, .ints = dil, .n = nd},
+                             {.name = "pads", .type = ATTR_INTS, .ints = pads, .n = 2 * nd},
+                             A_INT("group", c.groups),
+                             {.name = "kernel_shape", .type = ATTR_INTS, .ints = ks, .n = nd},
+                             {.name = "output_padding", .type = ATTR_INTS, .ints = opad, .n = nd}};
   if (g->need[0]) {
     const char *dx;
     NNCL_TRY(grad_emit1(g, "ConvTranspose", 2, (const char *[]){dy, g->x[1]}, at, 6, &dx));

@@ -12,8 +12,9 @@ nncl_status nncl__grad_softmax_ce_loss(struct op_grad *g) {
     struct nncl__attr ax = A_INT("axis", 1);
     NNCL_TRY(grad_emit1(g, "LogSoftmax", 1, &g->x[0], &ax, 1, &lp));
   }
-  struct nncl__attr at[2] = {A_STR("reduction", op_attr_str(&g->fwd, "reduction", "mean")),
-                             A_INT("ignore_index", op_attr_int(&g->fwd, "ignore_index", INT64_MIN))};
+  struct nncl__attr at[2] = {
+      A_STR("reduction", op_attr_str(&g->fwd, "reduction", "mean")),
+      A_INT("ignore_index", op_attr_int(&g->fwd, "ignore_index", INT64_MIN))};
   int n_at = op_attr(&g->fwd, "ignore_index") ? 2 : 1;
   NNCL_TRY(grad_emit1(g, "nncl.SoftmaxCrossEntropyGrad", 3, (const char *[]){g->dy[0], lp, g->x[1]},
                       at, n_at, &d));

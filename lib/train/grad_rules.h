@@ -7,15 +7,15 @@
 
 struct op_grad;
 
-nncl_status nncl__grad_conv(struct op_grad *g);          /* grad_conv.c */
-nncl_status nncl__grad_pool(struct op_grad *g);          /* grad_pool.c */
-nncl_status nncl__grad_gemm(struct op_grad *g);          /* grad_gemm.c: Gemm */
-nncl_status nncl__grad_matmul(struct op_grad *g);        /* grad_gemm.c: MatMul */
-nncl_status nncl__grad_binary(struct op_grad *g);        /* grad_elementwise.c */
-nncl_status nncl__grad_unary(struct op_grad *g);         /* grad_elementwise.c */
-nncl_status nncl__grad_reshape(struct op_grad *g);       /* grad_shape.c */
-nncl_status nncl__grad_identity(struct op_grad *g);      /* grad_shape.c */
-nncl_status nncl__grad_reduce(struct op_grad *g);        /* grad_shape.c */
+nncl_status nncl__grad_conv(struct op_grad *g);            /* grad_conv.c */
+nncl_status nncl__grad_pool(struct op_grad *g);            /* grad_pool.c */
+nncl_status nncl__grad_gemm(struct op_grad *g);            /* grad_gemm.c: Gemm */
+nncl_status nncl__grad_matmul(struct op_grad *g);          /* grad_gemm.c: MatMul */
+nncl_status nncl__grad_binary(struct op_grad *g);          /* grad_elementwise.c */
+nncl_status nncl__grad_unary(struct op_grad *g);           /* grad_elementwise.c */
+nncl_status nncl__grad_reshape(struct op_grad *g);         /* grad_shape.c */
+nncl_status nncl__grad_identity(struct op_grad *g);        /* grad_shape.c */
+nncl_status nncl__grad_reduce(struct op_grad *g);          /* grad_shape.c */
 nncl_status nncl__grad_softmax_ce_loss(struct op_grad *g); /* grad_loss.c */
 
 #endif

@@ -55,7 +55,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   c->state = s;
   nncl_shape w;
   NNCL_TRY(geom(c, &s->g, &w));
-  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX || nncl_shape_numel(&c->in[1].shape) >= INT32_MAX)
+  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX ||
+      nncl_shape_numel(&c->in[1].shape) >= INT32_MAX)
     return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
   size_t lmax = op_local_1d(c);
   s->ls = 1;

@@ -23,8 +23,8 @@ static nncl_status parse(const struct op_call *c, struct lg_state *s) {
   int ok = x->rank >= 2 && t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
   for (int i = 2; ok && i < x->rank; i++) ok = t->dims[i - 1] == x->dims[i];
   if (!ok)
-    return op_error(c, NNCL_ERR_SHAPE, "target %s does not match log_prob %s",
-                    OP_SHAPE_STR(t, a), OP_SHAPE_STR(x, b));
+    return op_error(c, NNCL_ERR_SHAPE, "target %s does not match log_prob %s", OP_SHAPE_STR(t, a),
+                    OP_SHAPE_STR(x, b));
   if (nncl_shape_numel(x) >= INT32_MAX)
     return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
   const char *r = op_attr_str(c, "reduction", "mean");

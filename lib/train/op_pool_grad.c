@@ -44,12 +44,21 @@ static nncl_status geom(const struct op_call *c, struct pg_state *s) {
   NNCL_TRY(ints(c, "dilations", sr, 1, d));
   NNCL_TRY(ints(c, "pads", 2 * sr, 0, p));
   int h = sr == 2;
-  cl_int v[15] = {h ? (cl_int)x->dims[2] : 1, (cl_int)x->dims[x->rank - 1],
-                  h ? (cl_int)dy->dims[2] : 1, (cl_int)dy->dims[dy->rank - 1],
-                  h ? (cl_int)k[0] : 1, (cl_int)k[sr - 1], h ? (cl_int)st[0] : 1,
-                  (cl_int)st[sr - 1], h ? (cl_int)p[0] : 0, (cl_int)p[sr - 1],
-                  h ? (cl_int)d[0] : 1, (cl_int)d[sr - 1], h ? (cl_int)p[2] : 0,
-                  (cl_int)p[2 * sr - 1], (cl_int)op_attr_int(c, "count_include_pad", 0)};
+  cl_int v[15] = {h ? (cl_int)x->dims[2] : 1,
+                  (cl_int)x->dims[x->rank - 1],
+                  h ? (cl_int)dy->dims[2] : 1,
+                  (cl_int)dy->dims[dy->rank - 1],
+                  h ? (cl_int)k[0] : 1,
+                  (cl_int)k[sr - 1],
+                  h ? (cl_int)st[0] : 1,
+                  (cl_int)st[sr - 1],
+                  h ? (cl_int)p[0] : 0,
+                  (cl_int)p[sr - 1],
+                  h ? (cl_int)d[0] : 1,
+                  (cl_int)d[sr - 1],
+                  h ? (cl_int)p[2] : 0,
+                  (cl_int)p[2 * sr - 1],
+                  (cl_int)op_attr_int(c, "count_include_pad", 0)};
   for (int i = 4; i < 12; i++)
     if (v[i] < (i >= 8 && i < 10 ? 0 : 1))
       return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "bad window attributes");
@@ -91,10 +100,9 @@ static nncl_status enqueue(struct op_call *c) {
                        NNCL_ARG(a[8]), NNCL_ARG(a[9]), NNCL_ARG(a[10]), NNCL_ARG(a[11]));
   return NNCL_LAUNCH(c->ctx, s->k, "pool_grad_avg", 1, &g, &l, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(s->n), NNCL_ARG(a[0]), NNCL_ARG(a[1]),
-                     NNCL_ARG(a[2]), NNCL_ARG(a[3]), NNCL_ARG(a[4]), NNCL_ARG(a[5]),
-                     NNCL_ARG(a[6]), NNCL_ARG(a[7]), NNCL_ARG(a[8]), NNCL_ARG(a[9]),
-                     NNCL_ARG(a[10]), NNCL_ARG(a[11]), NNCL_ARG(a[12]), NNCL_ARG(a[13]),
-                     NNCL_ARG(a[14]));
+                     NNCL_ARG(a[2]), NNCL_ARG(a[3]), NNCL_ARG(a[4]), NNCL_ARG(a[5]), NNCL_ARG(a[6]),
+                     NNCL_ARG(a[7]), NNCL_ARG(a[8]), NNCL_ARG(a[9]), NNCL_ARG(a[10]),
+                     NNCL_ARG(a[11]), NNCL_ARG(a[12]), NNCL_ARG(a[13]), NNCL_ARG(a[14]));
 }
 
 static void release(struct op_call *c) {
