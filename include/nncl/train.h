@@ -46,6 +46,43 @@ typedef struct nncl_trainer_options {
 /* Cross-entropy and SGD with PyTorch's defaults. */
 NNCL_API void nncl_trainer_options_default(nncl_trainer_options *o);
 
+typedef struct nncl_trainer nncl_trainer;
+
+/* A trainer for `model` (an inference graph with one input, whose first output is the logits
+   [N, C] for cross-entropy or the prediction for MSE). The model is copied: its float
+   initializers (minus o->freeze) become trainable parameters; the model itself is not changed.
+   Errors: no trainable tensor, a frozen name that is no initializer, bad optimizer options. */
+NNCL_API nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o,
+                                         nncl_trainer **out);
+NNCL_API void nncl_trainer_destroy(nncl_trainer *t);
+/* One optimizer step on the batch x (the model input) with targets y (int64 labels [N] in [0, C)
+   for cross-entropy; float32 shaped as the output for MSE). *loss (may be NULL) gets the batch's
+   loss before the update. Labels out of range, shape mismatches and a NaN loss are errors; on a
+   NaN loss the parameters are left as they were. The first step (and a new batch size) plans. */
+NNCL_API nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_array *y,
+                                       float *loss);
+/* Loss and, for cross-entropy, the number of samples whose arg-max logit is the label, with the
+   current parameters and no update. loss and correct may be NULL. */
+NNCL_API nncl_status nncl_trainer_evaluate(nncl_trainer *t, const nncl_array *x,
+                                           const nncl_array *y, float *loss, int64_t *correct);
+/* The trainable parameters: count, names, current values (copied out), replacement (e.g. an
+   initialisation made by the caller). */
+NNCL_API int nncl_trainer_num_params(const nncl_trainer *t);
+NNCL_API const char *nncl_trainer_param_name(const nncl_trainer *t, int i);
+NNCL_API nncl_status nncl_trainer_get_param(nncl_trainer *t, int i, nncl_array *out);
+NNCL_API nncl_status nncl_trainer_set_param(nncl_trainer *t, int i, const nncl_array *value);
+/* Kaiming-uniform initialisation as PyTorch's Conv and Linear layers do by default
+   (weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)) i.e. kaiming_uniform_(a=sqrt(5)), biases likewise),
+   from a seed; parameters that are not a Conv or Gemm weight or bias keep their values. */
+NNCL_API nncl_status nncl_trainer_init_kaiming(nncl_trainer *t, uint64_t seed);
+/* Learning rate of the next steps (schedules); steps taken so far. */
+NNCL_API void nncl_trainer_set_lr(nncl_trainer *t, float lr);
+NNCL_API int64_t nncl_trainer_steps(const nncl_trainer *t);
+/* Checkpoint: parameters, optimizer state and step count in one file; load restores them into
+   a trainer made from the same model and options (names and sizes are checked). */
+NNCL_API nncl_status nncl_trainer_save_checkpoint(nncl_trainer *t, const char *path);
+NNCL_API nncl_status nncl_trainer_load_checkpoint(nncl_trainer *t, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

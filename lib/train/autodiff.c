@@ -43,7 +43,7 @@ static const char *fresh(struct autodiff *a) {
   return s;
 }
 
-static nncl_status set_attr(nncl_graph *g, nncl_node *n, const struct nncl__attr *x) {
+nncl_status nncl__node_set_attr(nncl_graph *g, nncl_node *n, const struct nncl__attr *x) {
   switch (x->type) {
   case ATTR_INT: return nncl_node_set_int(g, n, x->name, x->i);
   case ATTR_FLOAT: return nncl_node_set_float(g, n, x->name, x->f);
@@ -66,7 +66,7 @@ nncl_status grad_emit(struct op_grad *gr, const char *op_type, int n_in, const c
   if (!name) return oom(a);
   nncl_node *n;
   NNCL_TRY(nncl_graph_add_node(a->g, op_type, name, n_in, in, n_out, out, &n));
-  for (int i = 0; i < n_attrs; i++) NNCL_TRY(set_attr(a->g, n, &attrs[i]));
+  for (int i = 0; i < n_attrs; i++) NNCL_TRY(nncl__node_set_attr(a->g, n, &attrs[i]));
   return NNCL_OK;
 }
 

@@ -12,4 +12,7 @@
 nncl_status nncl__autodiff(nncl_graph *g, const char *loss, int n_wrt, const char *const *wrt,
                            char **grad_names);
 
+/* Copies one attribute onto node n (any attribute type). */
+nncl_status nncl__node_set_attr(nncl_graph *g, nncl_node *n, const struct nncl__attr *a);
+
 #endif

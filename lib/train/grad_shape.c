@@ -38,18 +38,23 @@ nncl_status nncl__grad_reduce(struct op_grad *g) {
     n = op_attr_ints(&g->fwd, "axes", &axes);
   }
   if (n <= 0 && op_attr_int(&g->fwd, "noop_with_empty_axes", 0)) return grad_give(g, 0, dy);
-  int64_t list[NNCL_MAX_RANK], count = 1;
+  int64_t list[NNCL_MAX_RANK];
   int m = 0;
   for (int i = 0; i < r; i++) mask[i] = n <= 0;
   for (int i = 0; i < n; i++) mask[(axes[i] % r + r) % r] = 1;
   for (int i = 0; i < r; i++)
-    if (mask[i]) list[m++] = i, count *= x->dims[i];
+    if (mask[i]) list[m++] = i;
   const char *k = dy, *s, *e;
   if (!op_attr_int(&g->fwd, "keepdims", 1) && m) NNCL_TRY(grad_unsqueeze(g, dy, m, list, &k));
   if (mean) {
-    const char *c;
-    NNCL_TRY(grad_const_f32(g, 1.0f / (float)count, &c));
-    NNCL_TRY(grad_emit1(g, "Mul", 2, (const char *[]){k, c}, NULL, 0, &k));
+    /* 1 / count as Size(X) / Size(Y), folded at plan time, so a new batch size stays right */
+    const char *sx, *sy, *q, *f;
+    struct nncl__attr to = A_INT("to", 1 /* FLOAT */);
+    NNCL_TRY(grad_emit1(g, "Size", 1, &g->x[0], NULL, 0, &sx));
+    NNCL_TRY(grad_emit1(g, "Size", 1, &dy, NULL, 0, &sy));
+    NNCL_TRY(grad_emit1(g, "Div", 2, (const char *[]){sx, sy}, NULL, 0, &q));
+    NNCL_TRY(grad_emit1(g, "Cast", 1, &q, &to, 1, &f));
+    NNCL_TRY(grad_emit1(g, "Div", 2, (const char *[]){k, f}, NULL, 0, &k));
   }
   NNCL_TRY(grad_emit1(g, "Shape", 1, &g->x[0], NULL, 0, &s));
   NNCL_TRY(grad_emit1(g, "Expand", 2, (const char *[]){k, s}, NULL, 0, &e));

@@ -120,9 +120,9 @@ nncl_status nncl__optim_step(struct nncl__optim *op, const cl_mem *params, const
     if (!n) continue;
     NNCL_TRY(NNCL_LAUNCH(op->ctx, op->k, "optim_adam", 1, &g, &l, NNCL_ARG(params[i]),
                          NNCL_ARG(grads[i]), NNCL_ARG(op->state[2 * i]),
-                         NNCL_ARG(op->state[2 * i + 1]), NNCL_ARG(n), NNCL_ARG(decay),
-                         NNCL_ARG(l2), NNCL_ARG(o->beta1), NNCL_ARG(o->beta2),
-                         NNCL_ARG(step_size), NNCL_ARG(bc2_sqrt), NNCL_ARG(o->eps)));
+                         NNCL_ARG(op->state[2 * i + 1]), NNCL_ARG(n), NNCL_ARG(decay), NNCL_ARG(l2),
+                         NNCL_ARG(o->beta1), NNCL_ARG(o->beta2), NNCL_ARG(step_size),
+                         NNCL_ARG(bc2_sqrt), NNCL_ARG(o->eps)));
   }
   return NNCL_OK;
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""make_train_fixtures.py: PyTorch reference data for nncl's training tests (tests/data/train/).
+
+Writes a small CNN (conv 3x3 pad 1 -> ReLU -> max-pool 2 -> conv 3x3 stride 2 pad 1 -> ReLU ->
+flatten -> linear) as ONNX (small_cnn.onnx, no constant folding so every parameter stays an
+initializer under its PyTorch name), three batches (x.npy [24, 1, 12, 12], y.npy [24] int64),
+PyTorch's gradients of the mean cross-entropy on the first batch (grad.<param>.npy), and the
+parameters after three optimizer steps (one per batch) for each optimizer setting
+(<opt>.<param>.npy): sgd (lr 0.1, momentum 0.9, weight decay 5e-4), adam (lr 0.01, weight decay
+1e-4), adamw (lr 0.01, weight decay 0.05). Needs Debian's python3-torch and python3-onnx; fixed
+seed, one thread, float32 throughout. Run from the repository root:
+
+    /usr/bin/python3 tools/make_train_fixtures.py [--out tests/data/train]
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SEED = 1234
+OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4),
+    "adam": lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=1e-4),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.05),
+}
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 6, 3, stride=2, padding=1)
+        self.fc = nn.Linear(6 * 3 * 3, 5)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.relu(self.conv2(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="tests/data/train")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    model = SmallCNN()
+    init = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    x = torch.rand(24, 1, 12, 12)
+    y = torch.randint(0, 5, (24,))
+    np.save(os.path.join(args.out, "x.npy"), x.numpy())
+    np.save(os.path.join(args.out, "y.npy"), y.numpy().astype(np.int64))
+    torch.onnx.export(model, x[:8], os.path.join(args.out, "small_cnn.onnx"),
+                      input_names=["input"], output_names=["logits"], opset_version=13,
+                      do_constant_folding=False, dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    loss = F.cross_entropy(model(x[:8]), y[:8])
+    loss.backward()
+    for name, p in model.named_parameters():
+        np.save(os.path.join(args.out, f"grad.{name}.npy"), p.grad.numpy())
+    for opt_name, make in OPTIMIZERS.items():
+        model.load_state_dict(init)
+        opt = make(model.parameters())
+        for step in range(3):
+            opt.zero_grad()
+            F.cross_entropy(model(x[8 * step:8 * step + 8]), y[8 * step:8 * step + 8]).backward()
+            opt.step()
+        for name, p in model.named_parameters():
+            np.save(os.path.join(args.out, f"{opt_name}.{name}.npy"), p.detach().numpy())
+    print(f"wrote {args.out}: first-batch loss {loss.item():.6f}")
+
+
+if __name__ == "__main__":
+    main()
