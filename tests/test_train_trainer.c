@@ -41,8 +41,7 @@ static nncl_graph *load_model(void) {
 }
 
 /* Batch b (8 samples) of the fixture's x and y. */
-static void batch(const nncl_array *x, const nncl_array *y, int b, nncl_array *xb,
-                  nncl_array *yb) {
+static void batch(const nncl_array *x, const nncl_array *y, int b, nncl_array *xb, nncl_array *yb) {
   *xb = (nncl_array){.dtype = NNCL_FLOAT32, .shape = x->shape};
   xb->shape.dims[0] = 8;
   xb->data = (float *)x->data + (size_t)b * 8 * 144;
@@ -219,6 +218,45 @@ Test(train_trainer, bad_input_gives_clear_errors) {
   nncl_array_free(&after);
   nncl_trainer_destroy(t);
   nncl_graph_destroy(m);
+  nncl_array_free(&x);
+  nncl_array_free(&y);
+}
+
+/* The trained ONNX holds exactly the trained weights and runs as an ordinary model. */
+Test(train_trainer, save_onnx_round_trip) {
+  nncl_graph *m = load_model();
+  nncl_array x = load_npy("x.npy"), y = load_npy("y.npy"), xb, yb;
+  nncl_trainer *t, *t2;
+  cr_assert_eq(nncl_trainer_create(m, NULL, &t), NNCL_OK);
+  batch(&x, &y, 0, &xb, &yb);
+  step_ok(t, &xb, &yb, NULL);
+  char src[1024], path[] = "/tmp/nncl_test_onnx_XXXXXX";
+  fixture_path(src, sizeof src, "small_cnn.onnx");
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(nncl_trainer_save_onnx(t, src, path), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  nncl_graph *m2;
+  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m2), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(nncl_trainer_create(m2, NULL, &t2), NNCL_OK);
+  for (int i = 0; i < nncl_trainer_num_params(t); i++) {
+    nncl_array a, b;
+    cr_assert_eq(nncl_trainer_get_param(t, i, &a), NNCL_OK);
+    cr_assert_eq(nncl_trainer_get_param(t2, i, &b), NNCL_OK);
+    cr_assert_str_eq(nncl_trainer_param_name(t, i), nncl_trainer_param_name(t2, i));
+    cr_assert_eq(memcmp(a.data, b.data, nncl_array_bytes(&a)), 0, "%s differs",
+                 nncl_trainer_param_name(t, i));
+    nncl_array_free(&a);
+    nncl_array_free(&b);
+  }
+  cr_assert_eq(nncl_graph_set_input(m2, "input", &xb), NNCL_OK);
+  cr_assert_eq(nncl_graph_run(m2), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  remove(path);
+  nncl_trainer_destroy(t);
+  nncl_trainer_destroy(t2);
+  nncl_graph_destroy(m);
+  nncl_graph_destroy(m2);
   nncl_array_free(&x);
   nncl_array_free(&y);
 }

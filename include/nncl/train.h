@@ -78,6 +78,12 @@ NNCL_API nncl_status nncl_trainer_init_kaiming(nncl_trainer *t, uint64_t seed);
 /* Learning rate of the next steps (schedules); steps taken so far. */
 NNCL_API void nncl_trainer_set_lr(nncl_trainer *t, float lr);
 NNCL_API int64_t nncl_trainer_steps(const nncl_trainer *t);
+/* Writes the trained model as ONNX: model_path (the file the model graph was loaded from) with
+   every trained initializer's data replaced by its current value. */
+NNCL_API nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path,
+                                            const char *out_path);
+/* Samples whose arg-max logit was the label in the last step's batch (cross-entropy; else 0). */
+NNCL_API int64_t nncl_trainer_last_correct(const nncl_trainer *t);
 /* Checkpoint: parameters, optimizer state and step count in one file; load restores them into
    a trainer made from the same model and options (names and sizes are checked). */
 NNCL_API nncl_status nncl_trainer_save_checkpoint(nncl_trainer *t, const char *path);

@@ -84,9 +84,10 @@ static nncl_status load(nncl_trainer *t, FILE *f, const char *path) {
     nncl_array a;
     if (nncl_array_alloc(&a, NNCL_FLOAT32, &t->init[i].shape) != NNCL_OK)
       return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "checkpoint");
-    nncl_status st = fread(a.data, 4, (size_t)numel, f) == (size_t)numel
-                         ? nncl_trainer_set_param(t, i, &a)
-                         : nncl__error(t->ctx, NNCL_ERR_FORMAT, "checkpoint '%s' is truncated", path);
+    nncl_status st =
+        fread(a.data, 4, (size_t)numel, f) == (size_t)numel
+            ? nncl_trainer_set_param(t, i, &a)
+            : nncl__error(t->ctx, NNCL_ERR_FORMAT, "checkpoint '%s' is truncated", path);
     for (int k = 0; k < ns && st == NNCL_OK; k++)
       st = fread(a.data, 4, (size_t)numel, f) == (size_t)numel
                ? nncl__optim_state_write(t->opt, i, k, a.data)

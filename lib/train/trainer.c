@@ -45,8 +45,8 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, nncl_graph *
     for (int d = 0; d < ts.rank; d++) ts.dims[d] = -1;
   }
   if (st == NNCL_OK)
-    st = nncl_graph_add_input(g, TRAIN_TARGET,
-                              t->loss == NNCL_LOSS_MSE ? NNCL_FLOAT32 : NNCL_INT64, &ts);
+    st = nncl_graph_add_input(g, TRAIN_TARGET, t->loss == NNCL_LOSS_MSE ? NNCL_FLOAT32 : NNCL_INT64,
+                              &ts);
   for (int v = 0; v < m->n_values && st == NNCL_OK; v++) {
     const struct gvalue *c = &m->values[v];
     if (!c->constant.data) continue;
@@ -81,7 +81,8 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, nncl_graph *
     nncl_node *r;
     st = nncl_graph_add_node(g, "Sub", "nncl.train.diff", 2, in, 1, &d, NULL);
     if (st == NNCL_OK) st = nncl_graph_add_node(g, "Mul", "nncl.train.sq", 2, dd, 1, &sq, NULL);
-    if (st == NNCL_OK) st = nncl_graph_add_node(g, "ReduceMean", "nncl.train.loss", 1, &sq, 1, &l, &r);
+    if (st == NNCL_OK)
+      st = nncl_graph_add_node(g, "ReduceMean", "nncl.train.loss", 1, &sq, 1, &l, &r);
     if (st == NNCL_OK) st = nncl_node_set_int(g, r, "keepdims", 0);
   }
   if (st == NNCL_OK) st = nncl_graph_add_output(g, TRAIN_LOSS);
@@ -131,7 +132,8 @@ static void classify(nncl_trainer *t, const nncl_graph *m, int i, int v) {
         if (!strcmp(n->attrs[a].name, "transB")) tb = (int)n->attrs[a].i;
       fan = tb ? w->dims[1] : w->dims[0];
     }
-    if (n->in[1] == v) t->kind[i] = 1;
+    if (n->in[1] == v)
+      t->kind[i] = 1;
     else if (n->n_in > 2 && n->in[2] == v)
       t->kind[i] = 2;
     else
@@ -361,12 +363,32 @@ static nncl_status read_loss(nncl_trainer *t, nncl_graph *g, float *loss) {
   return NNCL_OK;
 }
 
+/* Samples of the batch whose arg-max logit (g's output 1) is the label; 0 for MSE. */
+static nncl_status count_correct(nncl_trainer *t, nncl_graph *g, const nncl_array *y,
+                                 int64_t *correct) {
+  *correct = 0;
+  if (t->loss != NNCL_LOSS_CROSS_ENTROPY) return NNCL_OK;
+  nncl_array o;
+  NNCL_TRY(nncl_graph_get_output(g, 1, &o));
+  int64_t n = o.shape.dims[0], c = o.shape.dims[1];
+  const float *z = o.data;
+  const int64_t *lab = y->data;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t best = 0;
+    for (int64_t k = 1; k < c; k++)
+      if (z[i * c + k] > z[i * c + best]) best = k;
+    *correct += best == lab[i];
+  }
+  nncl_array_free(&o);
+  return NNCL_OK;
+}
+
 /* First step: autodiff appends the backward pass now that shapes are known. */
 static nncl_status build(nncl_trainer *t) {
   t->grad = calloc((size_t)t->n_params, sizeof *t->grad);
   if (!t->grad) return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trainer");
-  NNCL_TRY(nncl__autodiff(t->train, TRAIN_LOSS, t->n_params, (const char *const *)t->param,
-                          t->grad));
+  NNCL_TRY(
+      nncl__autodiff(t->train, TRAIN_LOSS, t->n_params, (const char *const *)t->param, t->grad));
   for (int i = 0; i < t->n_params; i++) NNCL_TRY(nncl_graph_add_output(t->train, t->grad[i]));
   t->built = 1;
   return NNCL_OK;
@@ -379,6 +401,7 @@ nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_a
   if (!t->built) NNCL_TRY(build(t));
   NNCL_TRY(nncl_graph_run(t->train));
   NNCL_TRY(read_loss(t, t->train, loss));
+  NNCL_TRY(count_correct(t, t->train, y, &t->last_correct));
   cl_mem *pm = malloc(sizeof *pm * 2 * (size_t)t->n_params);
   if (!pm) return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trainer");
   cl_mem *gm = pm + t->n_params;
@@ -413,21 +436,8 @@ nncl_status nncl_trainer_evaluate(nncl_trainer *t, const nncl_array *x, const nn
   nncl_status st = read_loss(t, t->eval, &l);
   if (loss) *loss = l;
   if (st != NNCL_OK && st != NNCL_ERR_STATE) return st;
-  if (correct) {
-    *correct = 0;
-    if (t->loss != NNCL_LOSS_CROSS_ENTROPY) return st;
-    nncl_array o;
-    NNCL_TRY(nncl_graph_get_output(t->eval, 1, &o));
-    int64_t n = o.shape.dims[0], c = o.shape.dims[1];
-    const float *z = o.data;
-    const int64_t *lab = y->data;
-    for (int64_t i = 0; i < n; i++) {
-      int64_t best = 0;
-      for (int64_t k = 1; k < c; k++)
-        if (z[i * c + k] > z[i * c + best]) best = k;
-      *correct += best == lab[i];
-    }
-    nncl_array_free(&o);
-  }
+  if (correct) NNCL_TRY(count_correct(t, t->eval, y, correct));
   return st;
 }
+
+int64_t nncl_trainer_last_correct(const nncl_trainer *t) { return t ? t->last_correct : 0; }

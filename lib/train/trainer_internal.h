@@ -17,14 +17,15 @@ struct nncl_trainer {
   nncl_optimizer_options optim;
   float lr;
   int n_params;
-  char **param;       /* names (initializers of the model) */
-  nncl_array *init;   /* host values: authoritative until the first step builds the graph */
-  int *kind;          /* 1 weight, 2 bias of a Conv/Gemm/MatMul (Kaiming init), else 0 */
-  int64_t *fan_in;    /* of that layer's weight */
-  nncl_graph *train;  /* forward + loss + backward */
-  nncl_graph *eval;   /* forward + loss */
-  char **grad;        /* gradient value names in train (after the first step) */
+  char **param;      /* names (initializers of the model) */
+  nncl_array *init;  /* host values: authoritative until the first step builds the graph */
+  int *kind;         /* 1 weight, 2 bias of a Conv/Gemm/MatMul (Kaiming init), else 0 */
+  int64_t *fan_in;   /* of that layer's weight */
+  nncl_graph *train; /* forward + loss + backward */
+  nncl_graph *eval;  /* forward + loss */
+  char **grad;       /* gradient value names in train (after the first step) */
   int built;
+  int64_t last_correct; /* of the last step's batch */
   struct nncl__optim *opt;
 };
 
