@@ -1,36 +1,33 @@
-/* conv_grad.cl: Conv's weight gradient (lib/train/op_conv_grad.c), 2-D (a 1-D conv has H = OH =
-   R = 1). dW[k, c, r, s] = sum over n, oh, ow of dY[n, k, oh, ow] * X[n, g*Cg + c, ih, iw] with
-   ih = oh*sh - pt + r*dh, iw = ow*sw - pl + s*dw, g = k / Kg. One work-group per weight element:
-   its work-items stride over the N*OH*OW products and a fixed local tree adds them, so results
-   are deterministic (no atomics). The local size must be a power of two.
-   No -D parameters. */
+/* conv_grad.cl: Conv's weight gradient (lib/train/op_conv_grad.c) as one CLBlast GEMM per chunk
+   of images: dW_g [Kg, Cg*R*S] += dYt_g [Kg, n*P] x colT_g [n*P, Cg*R*S] (P = OH*OW, g the
+   group), where these kernels lay out the two operands:
+   - conv_grad_unfold: colT[(i*P + p)*CRS + row] = X[n0 + i][c][oh*SH + r*DH - PT][ow*SW + s*DW -
+     PL] (zero outside), row = (c*R + r)*S + s over all C channels, so group g's block starts at
+     column g*Cg*R*S;
+   - conv_grad_dy_t: dYt[off + k*(nimg*P) + i*P + p] = dY[n0 + i][k][p] (dYt follows colT in
+     the same scratch buffer, at element offset off).
+   A 1-D conv has H = OH = R = 1. No -D parameters. */
 
-__kernel void conv_grad_weight(__global const float *x, __global const float *dy,
-                               __global float *dwt, const int N, const int C, const int H,
-                               const int W, const int K, const int OH, const int OW, const int R,
-                               const int S, const int sh, const int sw, const int dh, const int dw,
-                               const int pt, const int pl, const int Cg, const int Kg,
-                               __local float *part) {
-  const long e = get_group_id(0), nw = (long)K * Cg * R * S;
-  const int lid = get_local_id(0), ls = get_local_size(0);
-  if (e >= nw) return; /* uniform over the work-group */
-  const int s = (int)(e % S), r = (int)(e / S % R), c = (int)(e / ((long)S * R) % Cg),
-            k = (int)(e / ((long)S * R * Cg));
-  const int ci = k / Kg * Cg + c;
-  const long total = (long)N * OH * OW;
-  float acc = 0.0f;
-  for (long i = lid; i < total; i += ls) {
-    const int ow = (int)(i % OW), oh = (int)(i / OW % OH);
-    const long n = i / ((long)OW * OH);
-    const int ih = oh * sh - pt + r * dh, iw = ow * sw - pl + s * dw;
-    if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-      acc += dy[((n * K + k) * OH + oh) * OW + ow] * x[((n * C + ci) * H + ih) * W + iw];
-  }
-  part[lid] = acc;
-  barrier(CLK_LOCAL_MEM_FENCE);
-  for (int h = ls / 2; h > 0; h /= 2) {
-    if (lid < h) part[lid] += part[lid + h];
-    barrier(CLK_LOCAL_MEM_FENCE);
-  }
-  if (lid == 0) dwt[e] = part[0];
+/* gid0 = row (fastest: consecutive writes), gid1 = output position p, gid2 = image i. */
+__kernel void conv_grad_unfold(__global const float *x, __global float *colT, const int n0,
+                               const int C, const int H, const int W, const int R, const int S,
+                               const int SH, const int SW, const int DH, const int DW, const int PT,
+                               const int PL, const int OH, const int OW) {
+  const int row = get_global_id(0), p = get_global_id(1), i = get_global_id(2);
+  const int CRS = C * R * S, P = OH * OW;
+  if (row >= CRS || p >= P) return;
+  const int c = row / (R * S), t = row % (R * S), r = t / S, s = t % S;
+  const int oh = p / OW, ow = p % OW;
+  const int ih = oh * SH + r * DH - PT, iw = ow * SW + s * DW - PL;
+  float v = 0.0f;
+  if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = x[(((long)(n0 + i) * C + c) * H + ih) * W + iw];
+  colT[((long)i * P + p) * CRS + row] = v;
+}
+
+/* gid0 = p, gid1 = k, gid2 = image i. */
+__kernel void conv_grad_dy_t(__global const float *dy, __global float *dyt, const long off,
+                             const int n0, const int nimg, const int K, const int P) {
+  const int p = get_global_id(0), k = get_global_id(1), i = get_global_id(2);
+  if (p >= P || k >= K) return;
+  dyt[off + (long)k * nimg * P + (long)i * P + p] = dy[((long)(n0 + i) * K + k) * P + p];
 }

@@ -28,8 +28,7 @@ static nncl_status read_file(nncl_context *ctx, const char *path, uint8_t **out,
   return st;
 }
 
-static nncl_status write_file(nncl_context *ctx, const char *path, const uint8_t *buf,
-                              size_t len) {
+static nncl_status write_file(nncl_context *ctx, const char *path, const uint8_t *buf, size_t len) {
   size_t pl = strlen(path) + 8;
   char *tmp = malloc(pl);
   if (!tmp) return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "save ONNX");
@@ -52,8 +51,7 @@ nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path, cons
   free(bytes);
   if (!m || !m->graph) {
     if (m) onnx__model_proto__free_unpacked(m, NULL);
-    return nncl__error(t->ctx, NNCL_ERR_FORMAT, "save ONNX: '%s' is not an ONNX model",
-                       model_path);
+    return nncl__error(t->ctx, NNCL_ERR_FORMAT, "save ONNX: '%s' is not an ONNX model", model_path);
   }
   Onnx__GraphProto *g = m->graph;
   /* the unpacked message owns its buffers: swap ours in, and the originals back before freeing */
@@ -78,9 +76,9 @@ nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path, cons
     Onnx__TensorProto *tp = g->initializer[k];
     if (tp->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
         tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-      st = nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
-                       "save ONNX: initializer '%s' is not float32 stored in the file",
-                       t->param[i]);
+      st =
+          nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
+                      "save ONNX: initializer '%s' is not float32 stored in the file", t->param[i]);
       break;
     }
     st = nncl_trainer_get_param(t, i, &vals[i]);
