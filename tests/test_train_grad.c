@@ -355,6 +355,29 @@ Test(train_grad, reduce_mean_axes) {
   check_case(&c);
 }
 
+Test(train_grad, softmax_and_log_softmax_axes) {
+  struct gcase c = {.n_in = 1, .n_nodes = 3, .y = "y"};
+  c.in[0] = IN("x", 3, 4, 5);
+  c.in[0].lo = -2, c.in[0].hi = 2;
+  c.nodes[0] = NODE("Softmax", "s", "x");
+  ATTRS(c.nodes[0], A_INT("axis", 1));
+  c.nodes[1] = NODE("LogSoftmax", "l", "x");
+  c.nodes[2] = NODE("Mul", "y", "s", "l");
+  check_case(&c);
+}
+
+Test(train_grad, concat_transpose_exp) {
+  struct gcase c = {.n_in = 2, .n_nodes = 3, .y = "y"};
+  c.in[0] = IN("a", 2, 3, 4);
+  c.in[1] = IN("b", 2, 5, 4);
+  c.nodes[0] = NODE("Concat", "c", "a", "b");
+  ATTRS(c.nodes[0], A_INT("axis", 1));
+  c.nodes[1] = NODE("Transpose", "t", "c");
+  ATTRS(c.nodes[1], A_INTS("perm", 2, 0, 1));
+  c.nodes[2] = NODE("Exp", "y", "t");
+  check_case(&c);
+}
+
 Test(train_grad, softmax_cross_entropy_mean) {
   struct gcase c = {.n_in = 1,
                     .n_nodes = 1,

@@ -186,6 +186,7 @@ static void unary(struct tr_env *e, const struct tr_node *n) {
     double v = x->d[k];
     y->d[k] = !strcmp(n->op, "Relu")      ? (v > 0 ? v : 0)
               : !strcmp(n->op, "Sigmoid") ? 1.0 / (1.0 + exp(-v))
+              : !strcmp(n->op, "Exp")     ? exp(v)
                                           : tanh(v);
   }
 }
@@ -286,6 +287,67 @@ static void reduce(struct tr_env *e, const struct tr_node *n) {
   }
 }
 
+/* Softmax / LogSoftmax over one axis (opset 13 semantics). */
+static void softmax(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]);
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &x->shape);
+  int r = x->shape.rank, a = (int)ai(n, "axis", -1);
+  if (a < 0) a += r;
+  int64_t len = x->shape.dims[a], inner = 1, outer = 1;
+  for (int d = a + 1; d < r; d++) inner *= x->shape.dims[d];
+  for (int d = 0; d < a; d++) outer *= x->shape.dims[d];
+  int lg = !strcmp(n->op, "LogSoftmax");
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      const double *xr = x->d + o * len * inner + i;
+      double *yr = y->d + o * len * inner + i, m = -INFINITY, s = 0.0;
+      for (int64_t k = 0; k < len; k++) m = fmax(m, xr[k * inner]);
+      for (int64_t k = 0; k < len; k++) s += exp(xr[k * inner] - m);
+      for (int64_t k = 0; k < len; k++)
+        yr[k * inner] = lg ? xr[k * inner] - m - log(s) : exp(xr[k * inner] - m) / s;
+    }
+}
+
+static void transpose(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]);
+  int r = x->shape.rank;
+  nncl_shape os = {.rank = r};
+  for (int d = 0; d < r; d++) os.dims[d] = x->shape.dims[ais(n, "perm", d, r - 1 - d)];
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t o = 0; o < nncl_shape_numel(&os); o++) {
+    int64_t rem = o, idx[NNCL_MAX_RANK], src = 0;
+    for (int d = r - 1; d >= 0; d--) idx[d] = rem % os.dims[d], rem /= os.dims[d];
+    for (int d = 0; d < r; d++) {
+      int64_t c = 0;
+      for (int k = 0; k < r; k++)
+        if (ais(n, "perm", k, r - 1 - k) == d) c = idx[k];
+      src = src * x->shape.dims[d] + c;
+    }
+    y->d[o] = x->d[src];
+  }
+}
+
+static void concat(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x0 = tr_get(e, n->in[0]);
+  int r = x0->shape.rank, a = (int)ai(n, "axis", 0);
+  if (a < 0) a += r;
+  nncl_shape os = x0->shape;
+  os.dims[a] = 0;
+  for (int i = 0; i < n->n_in; i++) os.dims[a] += tr_get(e, n->in[i])->shape.dims[a];
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  int64_t outer = 1, inner = 1, off = 0;
+  for (int d = 0; d < a; d++) outer *= os.dims[d];
+  for (int d = a + 1; d < r; d++) inner *= os.dims[d];
+  for (int i = 0; i < n->n_in; i++) {
+    struct tr_value *x = tr_get(e, n->in[i]);
+    int64_t len = x->shape.dims[a];
+    for (int64_t o = 0; o < outer; o++)
+      memcpy(y->d + (o * os.dims[a] + off) * inner, x->d + o * len * inner,
+             (size_t)(len * inner) * sizeof(double));
+    off += len;
+  }
+}
+
 /* Mean cross-entropy of softmax(x) over [N, C] rows against int64 labels. */
 static void sce(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]), *t = tr_get(e, n->in[1]);
@@ -316,6 +378,11 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Relu", unary},
                {"Sigmoid", unary},
                {"Tanh", unary},
+               {"Exp", unary},
+               {"Softmax", softmax},
+               {"LogSoftmax", softmax},
+               {"Transpose", transpose},
+               {"Concat", concat},
                {"MaxPool", pool},
                {"AveragePool", pool},
                {"GlobalAveragePool", pool},

@@ -116,7 +116,8 @@ const struct op_def op_concat = {.min_in = 1,
                                  .infer = concat_infer,
                                  .plan = concat_plan,
                                  .enqueue = concat_enqueue,
-                                 .release = parts_release};
+                                 .release = parts_release,
+                                 .backward = nncl__grad_concat};
 
 /* ---- Split ---- */
 /* Lengths of the parts: the split attribute before opset 13, the (constant) input from 13 on,

@@ -90,4 +90,5 @@ const struct op_def op_transpose = {.min_in = 1,
                                     .infer = infer,
                                     .plan = plan,
                                     .enqueue = enqueue,
-                                    .release = release};
+                                    .release = release,
+                                    .backward = nncl__grad_transpose};

@@ -60,3 +60,39 @@ nncl_status nncl__grad_reduce(struct op_grad *g) {
   NNCL_TRY(grad_emit1(g, "Expand", 2, (const char *[]){k, s}, NULL, 0, &e));
   return grad_give(g, 0, e);
 }
+
+nncl_status nncl__grad_transpose(struct op_grad *g) {
+  if (!g->dy[0] || !g->need[0]) return NNCL_OK;
+  int r = g->fwd.in[0].shape.rank;
+  int64_t perm[NNCL_MAX_RANK], inv[NNCL_MAX_RANK];
+  const int64_t *p;
+  int n = op_attr_ints(&g->fwd, "perm", &p);
+  for (int i = 0; i < r; i++) perm[i] = n == r ? p[i] : r - 1 - i;
+  for (int i = 0; i < r; i++) inv[perm[i]] = i;
+  struct nncl__attr at = {.name = "perm", .type = ATTR_INTS, .ints = inv, .n = r};
+  const char *d;
+  NNCL_TRY(grad_emit1(g, "Transpose", 1, &g->dy[0], &at, 1, &d));
+  return grad_give(g, 0, d);
+}
+
+/* Concat: each input's gradient is its slice of dY along the axis. */
+nncl_status nncl__grad_concat(struct op_grad *g) {
+  if (!g->dy[0]) return NNCL_OK;
+  int r = g->fwd.out[0].shape.rank;
+  int64_t axis = op_attr_int(&g->fwd, "axis", 0), start = 0;
+  if (axis < 0) axis += r;
+  for (int i = 0; i < g->fwd.n_in; i++) {
+    int64_t len = g->fwd.in[i].shape.dims[axis];
+    if (g->need[i]) {
+      int64_t end = start + len;
+      const char *s, *e, *a, *d;
+      NNCL_TRY(grad_const_i64(g, 1, &start, &s));
+      NNCL_TRY(grad_const_i64(g, 1, &end, &e));
+      NNCL_TRY(grad_const_i64(g, 1, &axis, &a));
+      NNCL_TRY(grad_emit1(g, "Slice", 4, (const char *[]){g->dy[0], s, e, a}, NULL, 0, &d));
+      NNCL_TRY(grad_give(g, i, d));
+    }
+    start += len;
+  }
+  return NNCL_OK;
+}
