@@ -39,7 +39,9 @@ static void host_step(const nncl_optimizer_options *o, int64_t t, double *p, con
   }
 }
 
-static void run(const nncl_optimizer_options *o) {
+/* Six steps; with clip > 0 each step's gradients are scaled as clip_grad_norm_(clip) does, from
+   the device's global norm, which must match the host's (1e-6 relative). */
+static void run_clipped(const nncl_optimizer_options *o, double clip) {
   nncl_context *ctx = tu_ctx();
   const int64_t numel[2] = {37, 1001};
   struct nncl__optim *op;
@@ -61,13 +63,27 @@ static void run(const nncl_optimizer_options *o) {
     cr_assert_eq(nncl__buffer_create(ctx, n * sizeof(float), "g", &gm[i]), NNCL_OK);
   }
   for (int64_t t = 1; t <= STEPS; t++) {
+    double sq = 0.0;
     for (int i = 0; i < 2; i++) {
       size_t n = (size_t)numel[i];
       tu_fill(g[i], n, 100u * (uint32_t)t + (uint32_t)i, -1.0f, 1.0f);
       cr_assert_eq(nncl__buffer_upload(ctx, gm[i], 0, g[i], n * sizeof(float)), NNCL_OK);
+      for (size_t k = 0; k < n; k++) sq += (double)g[i][k] * g[i][k];
+    }
+    float gscale = 1.0f;
+    if (clip > 0) {
+      double norm;
+      cr_assert_eq(nncl__optim_grad_norm(op, gm, &norm), NNCL_OK);
+      cr_assert(fabs(norm - sqrt(sq)) <= 1e-6 * sqrt(sq), "norm %.9g, host %.9g", norm, sqrt(sq));
+      if (clip / (sqrt(sq) + 1e-6) < 1.0) gscale = (float)(clip / (sqrt(sq) + 1e-6));
+    }
+    for (int i = 0; i < 2; i++) {
+      size_t n = (size_t)numel[i];
+      for (size_t k = 0; k < n; k++) g[i][k] *= gscale; /* in float, as PyTorch scales */
       host_step(o, t, pd[i], g[i], s1[i], s2[i], n);
     }
-    cr_assert_eq(nncl__optim_step(op, pm, gm, o->lr), NNCL_OK, "%s", nncl_context_last_error(ctx));
+    cr_assert_eq(nncl__optim_step(op, pm, gm, o->lr, gscale), NNCL_OK, "%s",
+                 nncl_context_last_error(ctx));
   }
   cr_assert_eq(nncl__optim_steps(op), STEPS);
   for (int i = 0; i < 2; i++) {
@@ -82,6 +98,15 @@ static void run(const nncl_optimizer_options *o) {
     nncl__buffer_release(gm[i]);
   }
   nncl__optim_destroy(op);
+}
+
+static void run(const nncl_optimizer_options *o) { run_clipped(o, 0.0); }
+
+Test(train_optim, clipped_by_global_norm) {
+  nncl_optimizer_options o;
+  nncl_optimizer_options_default(NNCL_OPTIM_SGD, &o);
+  o.lr = 0.1f, o.momentum = 0.9f;
+  run_clipped(&o, 2.0); /* the gradients' norm is about 18: every step is clipped */
 }
 
 Test(train_optim, sgd_plain) {
@@ -128,4 +153,36 @@ Test(train_optim, bad_options_are_errors) {
   cr_assert_eq(nncl__optim_create(tu_ctx(), &o, 1, &n, &op), NNCL_ERR_INVALID_ARGUMENT);
   cr_assert_null(op);
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "Nesterov"));
+}
+
+/* Learning rates of PyTorch 1.13's schedulers stepped after each of 12 optimizer steps with base
+   lr 0.1 (printed by torch once; StepLR(4, 0.5), CosineAnnealingLR(T_max=10, eta_min=0.01),
+   LinearLR(start_factor=1/3, total_iters=3)). Tolerance 1e-7 relative: float32 of the same. */
+Test(train_optim, lr_schedules_match_pytorch) {
+  const double step[12] = {0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.025};
+  const double cosine[12] = {0.1,
+                             0.09779754323328192,
+                             0.09140576474687263,
+                             0.08145033635316129,
+                             0.06890576474687264,
+                             0.05500000000000001,
+                             0.04109423525312737,
+                             0.028549663646838717,
+                             0.01859423525312737,
+                             0.012202456766718092,
+                             0.01,
+                             0.012202456766718092};
+  const double warm[4] = {0.03333333333333333, 0.05555555555555556, 0.07777777777777778, 0.1};
+  nncl_lr_schedule s = {.kind = NNCL_LR_STEP, .step_size = 4, .gamma = 0.5f};
+  nncl_lr_schedule c = {.kind = NNCL_LR_COSINE, .total_steps = 10, .min_lr = 0.01f};
+  nncl_lr_schedule w = {.kind = NNCL_LR_CONSTANT, .warmup_steps = 3};
+  for (int t = 0; t < 12; t++) {
+    double a = nncl_lr_schedule_at(&s, 0.1f, t), b = nncl_lr_schedule_at(&c, 0.1f, t),
+           d = nncl_lr_schedule_at(&w, 0.1f, t);
+    cr_assert(fabs(a - step[t]) <= 1e-7 * step[t], "StepLR at %d: %.9g vs %.9g", t, a, step[t]);
+    cr_assert(fabs(b - cosine[t]) <= 1e-7 * cosine[t], "cosine at %d: %.9g vs %.9g", t, b,
+              cosine[t]);
+    double dw = warm[t < 3 ? t : 3];
+    cr_assert(fabs(d - dw) <= 1e-7 * dw, "warm-up at %d: %.9g vs %.9g", t, d, dw);
+  }
 }

@@ -54,12 +54,14 @@ static void step_ok(nncl_trainer *t, const nncl_array *x, const nncl_array *y, f
   cr_assert_eq(st, NNCL_OK, "step: %s", nncl_context_last_error(tu_ctx()));
 }
 
-static void against_pytorch(const nncl_optimizer_options *o, const char *prefix, int grads) {
+static void against_pytorch_clipped(const nncl_optimizer_options *o, const char *prefix, int grads,
+                                    float clip) {
   nncl_graph *m = load_model();
   nncl_array x = load_npy("x.npy"), y = load_npy("y.npy");
   nncl_trainer_options to;
   nncl_trainer_options_default(&to);
   to.optim = *o;
+  to.clip_norm = clip;
   nncl_trainer *t;
   cr_assert_eq(nncl_trainer_create(m, &to, &t), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
   cr_assert_eq(nncl_trainer_num_params(t), 6);
@@ -68,6 +70,9 @@ static void against_pytorch(const nncl_optimizer_options *o, const char *prefix,
     batch(&x, &y, b, &xb, &yb);
     float loss;
     step_ok(t, &xb, &yb, &loss);
+    if (clip > 0.0f) /* clipping must really act, or this test is plain SGD */
+      cr_assert(nncl_trainer_last_grad_norm(t) > clip, "gradient norm %g is below the clip",
+                nncl_trainer_last_grad_norm(t));
     if (b == 0) /* PyTorch's first-batch loss, printed by the fixture script */
       cr_assert(fabsf(loss - 1.580195f) < 2e-6f, "first loss %.7f, PyTorch 1.580195", loss);
     for (int i = 0; grads && b == 0 && i < 6; i++) {
@@ -96,6 +101,17 @@ static void against_pytorch(const nncl_optimizer_options *o, const char *prefix,
   nncl_graph_destroy(m);
   nncl_array_free(&x);
   nncl_array_free(&y);
+}
+
+static void against_pytorch(const nncl_optimizer_options *o, const char *prefix, int grads) {
+  against_pytorch_clipped(o, prefix, grads, 0.0f);
+}
+
+Test(train_trainer, sgd_clipped_matches_pytorch) {
+  nncl_optimizer_options o;
+  nncl_optimizer_options_default(NNCL_OPTIM_SGD, &o);
+  o.lr = 0.1f, o.momentum = 0.9f;
+  against_pytorch_clipped(&o, "sgdclip", 0, 0.2f);
 }
 
 Test(train_trainer, sgd_momentum_weight_decay_matches_pytorch) {

@@ -139,48 +139,89 @@ static int run(int argc, char **argv) {
   const char *model = NULL, *xs = NULL, *ys = NULL, *vx = NULL, *vy = NULL, *data = NULL;
   const char *loss_s = "cross-entropy", *opt_s = "sgd", *device = NULL, *ckpt = NULL;
   const char *resume = NULL, *out = NULL, *data_dir = FASHION_DIR, *v;
-  double lr = -1, momentum = 0, wd = -1;
+  double lr = -1, momentum = 0, wd = -1, clip = 0;
+  nncl_lr_schedule sched = {.kind = NNCL_LR_CONSTANT, .gamma = 0.1f};
   int64_t batch = 64, epochs = 1, steps = -1, seed = 1;
   int shuffle = 1, axis = -1, kaiming = 0;
   const char *freeze[64];
   int n_freeze = 0;
   for (int i = 1; i < argc; i++) {
-    if ((v = cli_value(argc, argv, &i, "--inputs"))) xs = v;
-    else if ((v = cli_value(argc, argv, &i, "--labels"))) ys = v;
-    else if ((v = cli_value(argc, argv, &i, "--val-inputs"))) vx = v;
-    else if ((v = cli_value(argc, argv, &i, "--val-labels"))) vy = v;
-    else if ((v = cli_value(argc, argv, &i, "--data"))) data = v;
-    else if ((v = cli_value(argc, argv, &i, "--data-dir"))) data_dir = v;
-    else if ((v = cli_value(argc, argv, &i, "--loss"))) loss_s = v;
-    else if ((v = cli_value(argc, argv, &i, "--optimizer"))) opt_s = v;
-    else if ((v = cli_value(argc, argv, &i, "--lr"))) lr = atof(v);
-    else if ((v = cli_value(argc, argv, &i, "--momentum"))) momentum = atof(v);
-    else if ((v = cli_value(argc, argv, &i, "--weight-decay"))) wd = atof(v);
-    else if ((v = cli_value(argc, argv, &i, "--batch"))) batch = atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--epochs"))) epochs = atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--steps"))) steps = atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--batch-axis"))) axis = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--checkpoint"))) ckpt = v;
-    else if ((v = cli_value(argc, argv, &i, "--resume"))) resume = v;
-    else if ((v = cli_value(argc, argv, &i, "--out"))) out = v;
-    else if ((v = cli_value(argc, argv, &i, "--device"))) device = v;
-    else if ((v = cli_value(argc, argv, &i, "--seed"))) seed = atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--init"))) kaiming = !strcmp(v, "kaiming");
-    else if ((v = cli_value(argc, argv, &i, "--freeze")) && n_freeze < 64) freeze[n_freeze++] = v;
-    else if (cli_is(argv[i], "--no-shuffle")) shuffle = 0;
-    else if (argv[i][0] != '-' && !model) model = argv[i];
+    if ((v = cli_value(argc, argv, &i, "--inputs")))
+      xs = v;
+    else if ((v = cli_value(argc, argv, &i, "--labels")))
+      ys = v;
+    else if ((v = cli_value(argc, argv, &i, "--val-inputs")))
+      vx = v;
+    else if ((v = cli_value(argc, argv, &i, "--val-labels")))
+      vy = v;
+    else if ((v = cli_value(argc, argv, &i, "--data")))
+      data = v;
+    else if ((v = cli_value(argc, argv, &i, "--data-dir")))
+      data_dir = v;
+    else if ((v = cli_value(argc, argv, &i, "--loss")))
+      loss_s = v;
+    else if ((v = cli_value(argc, argv, &i, "--optimizer")))
+      opt_s = v;
+    else if ((v = cli_value(argc, argv, &i, "--lr")))
+      lr = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--momentum")))
+      momentum = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--weight-decay")))
+      wd = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--epochs")))
+      epochs = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--steps")))
+      steps = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--batch-axis")))
+      axis = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--checkpoint")))
+      ckpt = v;
+    else if ((v = cli_value(argc, argv, &i, "--resume")))
+      resume = v;
+    else if ((v = cli_value(argc, argv, &i, "--out")))
+      out = v;
+    else if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--seed")))
+      seed = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--init")))
+      kaiming = !strcmp(v, "kaiming");
+    else if ((v = cli_value(argc, argv, &i, "--freeze")) && n_freeze < 64)
+      freeze[n_freeze++] = v;
+    else if ((v = cli_value(argc, argv, &i, "--clip-norm")))
+      clip = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--lr-schedule")))
+      sched.kind = !strcmp(v, "step")     ? NNCL_LR_STEP
+                   : !strcmp(v, "cosine") ? NNCL_LR_COSINE
+                                          : NNCL_LR_CONSTANT;
+    else if ((v = cli_value(argc, argv, &i, "--lr-step")))
+      sched.step_size = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--lr-gamma")))
+      sched.gamma = (float)atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--min-lr")))
+      sched.min_lr = (float)atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--warmup")))
+      sched.warmup_steps = atoll(v);
+    else if (cli_is(argv[i], "--no-shuffle"))
+      shuffle = 0;
+    else if (argv[i][0] != '-' && !model)
+      model = argv[i];
     else {
       fprintf(stderr, "nncl train: unknown argument '%s'\n", argv[i]);
       return usage();
     }
   }
-  if (!model || (!data && (!xs || !ys)) || (data && strcmp(data, "fashion-mnist")) ||
-      batch < 1 || epochs < 1 || !!vx != !!vy)
+  if (!model || (!data && (!xs || !ys)) || (data && strcmp(data, "fashion-mnist")) || batch < 1 ||
+      epochs < 1 || !!vx != !!vy)
     return usage();
   nncl_trainer_options o;
   nncl_trainer_options_default(&o);
-  if (!strcmp(loss_s, "mse")) o.loss = NNCL_LOSS_MSE;
-  else if (strcmp(loss_s, "cross-entropy")) return usage();
+  if (!strcmp(loss_s, "mse"))
+    o.loss = NNCL_LOSS_MSE;
+  else if (strcmp(loss_s, "cross-entropy"))
+    return usage();
   nncl_optimizer_kind kind = !strcmp(opt_s, "adam")    ? NNCL_OPTIM_ADAM
                              : !strcmp(opt_s, "adamw") ? NNCL_OPTIM_ADAMW
                              : !strcmp(opt_s, "sgd")   ? NNCL_OPTIM_SGD
@@ -192,6 +233,7 @@ static int run(int argc, char **argv) {
   o.optim.momentum = (float)momentum;
   o.freeze = freeze;
   o.n_freeze = n_freeze;
+  o.clip_norm = (float)clip;
 
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) return 1;
@@ -222,6 +264,9 @@ static int run(int argc, char **argv) {
     rc = cli_fail(ctx, st, resume);
   int64_t per_epoch = (tr.n + batch - 1) / batch;
   if (steps > 0) epochs = (steps + per_epoch - 1) / per_epoch;
+  if (sched.kind == NNCL_LR_COSINE && sched.total_steps <= 0)
+    sched.total_steps = steps > 0 ? steps : epochs * per_epoch;
+  if (sched.kind == NNCL_LR_STEP && sched.step_size <= 0) sched.step_size = per_epoch;
   int64_t *perm = rc ? NULL : malloc(sizeof *perm * (size_t)(tr.n + 1));
   if (!rc && !perm) rc = 1;
   if (!rc)
@@ -244,7 +289,9 @@ static int run(int argc, char **argv) {
       int64_t n = tr.n - s < batch ? tr.n - s : batch;
       if (gather(&tr, perm + s, n, &xb, &yb)) rc = 1;
       float l = 0;
-      if (!rc && (st = nncl_trainer_step(t, &xb, &yb, &l)) != NNCL_OK) rc = cli_fail(ctx, st, "step");
+      nncl_trainer_set_lr(t, nncl_lr_schedule_at(&sched, o.optim.lr, done_steps));
+      if (!rc && (st = nncl_trainer_step(t, &xb, &yb, &l)) != NNCL_OK)
+        rc = cli_fail(ctx, st, "step");
       sum += (double)l * (double)n;
       seen += n;
       correct += nncl_trainer_last_correct(t);
@@ -301,4 +348,5 @@ const struct cli_command cmd_train = {
     "       [--weight-decay F] [--batch N (64)] [--epochs N (1) | --steps N] [--no-shuffle]\n"
     "       [--val-inputs X.npy --val-labels Y.npy] [--batch-axis K] [--checkpoint FILE]\n"
     "       [--resume FILE] [--out TRAINED.onnx] [--init kaiming] [--seed N] [--freeze NAME]...\n"
-    "       [--device D]"};
+    "       [--clip-norm F] [--lr-schedule constant|step|cosine] [--lr-step N (an epoch)]\n"
+    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]"};

@@ -7,7 +7,8 @@ initializer under its PyTorch name), three batches (x.npy [24, 1, 12, 12], y.npy
 PyTorch's gradients of the mean cross-entropy on the first batch (grad.<param>.npy), and the
 parameters after three optimizer steps (one per batch) for each optimizer setting
 (<opt>.<param>.npy): sgd (lr 0.1, momentum 0.9, weight decay 5e-4), adam (lr 0.01, weight decay
-1e-4), adamw (lr 0.01, weight decay 0.05). Needs Debian's python3-torch and python3-onnx; fixed
+1e-4), adamw (lr 0.01, weight decay 0.05), sgdclip (lr 0.1, momentum 0.9, gradients clipped to
+global norm 0.2). Needs Debian's python3-torch and python3-onnx; fixed
 seed, one thread, float32 throughout. Run from the repository root:
 
     /usr/bin/python3 tools/make_train_fixtures.py [--out tests/data/train]
@@ -25,6 +26,7 @@ OPTIMIZERS = {
     "sgd": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=5e-4),
     "adam": lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=1e-4),
     "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.05),
+    "sgdclip": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),  # + clip_grad_norm_(0.2)
 }
 
 
@@ -67,6 +69,8 @@ def main():
         for step in range(3):
             opt.zero_grad()
             F.cross_entropy(model(x[8 * step:8 * step + 8]), y[8 * step:8 * step + 8]).backward()
+            if opt_name == "sgdclip":
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 0.2)
             opt.step()
         for name, p in model.named_parameters():
             np.save(os.path.join(args.out, f"{opt_name}.{name}.npy"), p.detach().numpy())

@@ -29,6 +29,28 @@ typedef struct nncl_optimizer_options {
    1e-2), no momentum. */
 NNCL_API void nncl_optimizer_options_default(nncl_optimizer_kind kind, nncl_optimizer_options *o);
 
+/* Learning-rate schedules, per step t = 0, 1, ... as PyTorch's schedulers stepped once per
+   optimizer step: StepLR (lr gamma^floor(t / step_size)), CosineAnnealingLR (min_lr + (lr -
+   min_lr)(1 + cos(pi t / total_steps)) / 2), each times LinearLR(start_factor = 1 / warmup,
+   total_iters = warmup) when warmup_steps > 0. */
+typedef enum nncl_lr_schedule_kind {
+  NNCL_LR_CONSTANT,
+  NNCL_LR_STEP,
+  NNCL_LR_COSINE
+} nncl_lr_schedule_kind;
+
+typedef struct nncl_lr_schedule {
+  nncl_lr_schedule_kind kind;
+  int64_t warmup_steps;
+  int64_t step_size;   /* NNCL_LR_STEP */
+  float gamma;         /* NNCL_LR_STEP */
+  int64_t total_steps; /* NNCL_LR_COSINE */
+  float min_lr;        /* NNCL_LR_COSINE */
+} nncl_lr_schedule;
+
+/* The learning rate at step t for base rate lr. */
+NNCL_API float nncl_lr_schedule_at(const nncl_lr_schedule *s, float lr, int64_t t);
+
 typedef enum nncl_loss_kind {
   NNCL_LOSS_CROSS_ENTROPY, /* softmax cross-entropy of logits [N, C] against int64 labels [N],
                               mean over the batch (nn.CrossEntropyLoss) */
@@ -41,6 +63,10 @@ typedef struct nncl_trainer_options {
   /* Trainable tensors: every float initializer of the graph except those named here. */
   const char *const *freeze;
   int n_freeze;
+  /* Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_): when the L2 norm of all
+     gradients together exceeds clip_norm, every gradient is scaled by clip_norm / (norm + 1e-6)
+     before the update. 0 turns it off. */
+  float clip_norm;
 } nncl_trainer_options;
 
 /* Cross-entropy and SGD with PyTorch's defaults. */
@@ -82,6 +108,8 @@ NNCL_API int64_t nncl_trainer_steps(const nncl_trainer *t);
    every trained initializer's data replaced by its current value. */
 NNCL_API nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path,
                                             const char *out_path);
+/* Global L2 norm of the last step's gradients (before clipping). */
+NNCL_API double nncl_trainer_last_grad_norm(const nncl_trainer *t);
 /* Samples whose arg-max logit was the label in the last step's batch (cross-entropy; else 0). */
 NNCL_API int64_t nncl_trainer_last_correct(const nncl_trainer *t);
 /* Checkpoint: parameters, optimizer state and step count in one file; load restores them into

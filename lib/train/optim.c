@@ -14,7 +14,8 @@ struct nncl__optim {
   cl_mem *state; /* n * nstate buffers: tensor i's k-th at [i * nstate + k] */
   int nstate;
   int64_t steps;
-  cl_kernel k;
+  cl_kernel k, sumsq;
+  cl_mem norms; /* one float per tensor */
 };
 
 void nncl_optimizer_options_default(nncl_optimizer_kind kind, nncl_optimizer_options *o) {
@@ -51,6 +52,7 @@ void nncl__optim_destroy(struct nncl__optim *op) {
   for (int i = 0; op->state && i < op->n * op->nstate; i++) nncl__buffer_release(op->state[i]);
   free(op->state);
   free(op->numel);
+  nncl__buffer_release(op->norms);
   free(op);
 }
 
@@ -81,6 +83,9 @@ nncl_status nncl__optim_create(nncl_context *ctx, const nncl_optimizer_options *
   if (st == NNCL_OK)
     st = nncl__kernel_get(ctx, "train_optim", NULL,
                           o->kind == NNCL_OPTIM_SGD ? "optim_sgd" : "optim_adam", &op->k);
+  if (st == NNCL_OK) st = nncl__kernel_get(ctx, "train_optim", NULL, "optim_sumsq", &op->sumsq);
+  if (st == NNCL_OK)
+    st = nncl__buffer_create(ctx, sizeof(float) * (size_t)(n + 1), "gradient norms", &op->norms);
   if (st != NNCL_OK) {
     nncl__optim_destroy(op);
     return st;
@@ -89,8 +94,27 @@ nncl_status nncl__optim_create(nncl_context *ctx, const nncl_optimizer_options *
   return NNCL_OK;
 }
 
+nncl_status nncl__optim_grad_norm(struct nncl__optim *op, const cl_mem *grads, double *norm) {
+  size_t ls = 1, lmax = op->ctx->info.is_gpu ? 256 : 64;
+  while (ls * 2 <= lmax) ls *= 2;
+  for (int i = 0; i < op->n; i++) {
+    cl_uint n = (cl_uint)op->numel[i], slot = (cl_uint)i;
+    NNCL_TRY(NNCL_LAUNCH(op->ctx, op->sumsq, "optim_sumsq", 1, &ls, &ls, NNCL_ARG(grads[i]),
+                         NNCL_ARG(op->norms), NNCL_ARG(n), NNCL_ARG(slot),
+                         NNCL_LOCAL(ls * sizeof(float))));
+  }
+  float *h = malloc(sizeof *h * (size_t)(op->n + 1));
+  if (!h) return nncl__error(op->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "gradient norms");
+  nncl_status st = nncl__buffer_download(op->ctx, op->norms, 0, h, sizeof *h * (size_t)op->n);
+  double s = 0.0;
+  for (int i = 0; st == NNCL_OK && i < op->n; i++) s += h[i];
+  free(h);
+  *norm = sqrt(s);
+  return st;
+}
+
 nncl_status nncl__optim_step(struct nncl__optim *op, const cl_mem *params, const cl_mem *grads,
-                             float lr) {
+                             float lr, float gscale) {
   const nncl_optimizer_options *o = &op->o;
   op->steps++;
   size_t l = op->ctx->info.is_gpu ? 256 : 64;
@@ -105,7 +129,7 @@ nncl_status nncl__optim_step(struct nncl__optim *op, const cl_mem *params, const
       NNCL_TRY(NNCL_LAUNCH(op->ctx, op->k, "optim_sgd", 1, &g, &l, NNCL_ARG(params[i]),
                            NNCL_ARG(grads[i]), NNCL_ARG(buf), NNCL_ARG(n), NNCL_ARG(lr),
                            NNCL_ARG(o->momentum), NNCL_ARG(damp), NNCL_ARG(o->weight_decay),
-                           NNCL_ARG(nesterov), NNCL_ARG(first)));
+                           NNCL_ARG(nesterov), NNCL_ARG(first), NNCL_ARG(gscale)));
     }
     return NNCL_OK;
   }
@@ -122,7 +146,7 @@ nncl_status nncl__optim_step(struct nncl__optim *op, const cl_mem *params, const
                          NNCL_ARG(grads[i]), NNCL_ARG(op->state[2 * i]),
                          NNCL_ARG(op->state[2 * i + 1]), NNCL_ARG(n), NNCL_ARG(decay), NNCL_ARG(l2),
                          NNCL_ARG(o->beta1), NNCL_ARG(o->beta2), NNCL_ARG(step_size),
-                         NNCL_ARG(bc2_sqrt), NNCL_ARG(o->eps)));
+                         NNCL_ARG(bc2_sqrt), NNCL_ARG(o->eps), NNCL_ARG(gscale)));
   }
   return NNCL_OK;
 }

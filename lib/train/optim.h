@@ -12,9 +12,13 @@ struct nncl__optim;
 nncl_status nncl__optim_create(nncl_context *ctx, const nncl_optimizer_options *o, int n,
                                const int64_t *numel, struct nncl__optim **out);
 void nncl__optim_destroy(struct nncl__optim *op);
-/* One step: params[i] updated in place from grads[i]; lr overrides o->lr (schedules). */
+/* One step: params[i] updated in place from gscale * grads[i]; lr overrides o->lr (schedules),
+   gscale is 1 unless gradients are clipped. */
 nncl_status nncl__optim_step(struct nncl__optim *op, const cl_mem *params, const cl_mem *grads,
-                             float lr);
+                             float lr, float gscale);
+/* Global L2 norm of every gradient together (sums of squares per tensor on the device, added in
+   double on the host; waits for the device). */
+nncl_status nncl__optim_grad_norm(struct nncl__optim *op, const cl_mem *grads, double *norm);
 /* Steps taken so far (Adam's t). */
 int64_t nncl__optim_steps(const struct nncl__optim *op);
 /* State for checkpoints: the number of state buffers per tensor (0, 1 or 2), each of numel[i]

@@ -171,6 +171,7 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
   t->loss = o->loss;
   t->optim = o->optim;
   t->lr = o->optim.lr;
+  t->clip_norm = o->clip_norm;
   int cap = model->n_values + 1;
   t->param = calloc((size_t)cap, sizeof *t->param);
   t->init = calloc((size_t)cap, sizeof *t->init);
@@ -415,7 +416,14 @@ nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_a
                        t->param[i]);
     if (st == NNCL_OK) gm[i] = p->st[v->storage].mem;
   }
-  if (st == NNCL_OK) st = nncl__optim_step(t->opt, pm, gm, t->lr);
+  float gscale = 1.0f;
+  if (st == NNCL_OK && t->clip_norm > 0.0f) {
+    /* torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1 */
+    st = nncl__optim_grad_norm(t->opt, gm, &t->last_norm);
+    double coef = (double)t->clip_norm / (t->last_norm + 1e-6);
+    if (coef < 1.0) gscale = (float)coef;
+  }
+  if (st == NNCL_OK) st = nncl__optim_step(t->opt, pm, gm, t->lr, gscale);
   if (st == NNCL_OK) st = nncl_context_finish(t->ctx);
   free(pm);
   return st;
@@ -441,3 +449,4 @@ nncl_status nncl_trainer_evaluate(nncl_trainer *t, const nncl_array *x, const nn
 }
 
 int64_t nncl_trainer_last_correct(const nncl_trainer *t) { return t ? t->last_correct : 0; }
+double nncl_trainer_last_grad_norm(const nncl_trainer *t) { return t ? t->last_norm : 0.0; }

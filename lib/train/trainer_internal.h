@@ -26,6 +26,8 @@ struct nncl_trainer {
   char **grad;       /* gradient value names in train (after the first step) */
   int built;
   int64_t last_correct; /* of the last step's batch */
+  float clip_norm;      /* 0: no clipping */
+  double last_norm;     /* global gradient norm of the last step (when clipping) */
   struct nncl__optim *opt;
 };
 
