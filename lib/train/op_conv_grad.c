@@ -66,6 +66,9 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->chunk = per > 0 ? ((int64_t)64 << 20) / per : g->N;
   if (s->chunk < 1) s->chunk = 1;
   if (s->chunk > g->N) s->chunk = g->N;
+  /* internal attribute for tests: force the images per GEMM, so the accumulating path runs */
+  int64_t forced = op_attr_int(c, "nncl.images_per_chunk", 0);
+  if (forced > 0 && forced < s->chunk) s->chunk = forced;
   *ws = (size_t)(s->chunk * per) * sizeof(float);
   c->algo = "gemm";
   NNCL_TRY(nncl__kernel_get(c->ctx, "conv_grad", NULL, "conv_grad_unfold", &s->unfold));
