@@ -291,15 +291,17 @@ Test(train_grad, mul_div_broadcast_and_reuse) {
   check_case(&c);
 }
 
-Test(train_grad, relu_sigmoid_tanh) {
+Test(train_grad, relu_sigmoid_leaky_tanh) {
   struct gcase c = {.n_in = 1, .n_nodes = 3, .y = "t"};
   c.in[0] = IN("x", 3, 5, 7);
   c.in[0].lo = -2, c.in[0].hi = 2;
   c.nodes[0] = NODE("Relu", "r", "x");
   c.nodes[1] = NODE("Sigmoid", "s", "x");
   c.nodes[2] = NODE("Add", "u", "r", "s");
-  c.nodes[3] = NODE("Tanh", "t", "u");
-  c.n_nodes = 4;
+  c.nodes[3] = NODE("LeakyRelu", "k", "u");
+  ATTRS(c.nodes[3], A_FLOAT("alpha", 0.2f));
+  c.nodes[4] = NODE("Tanh", "t", "k");
+  c.n_nodes = 5;
   check_case(&c);
 }
 

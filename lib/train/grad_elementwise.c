@@ -48,6 +48,16 @@ nncl_status nncl__grad_binary(struct op_grad *g) {
   return NNCL_OK;
 }
 
+/* LeakyRelu: dY where X >= 0, alpha dY below (Where(Less(X, 0), alpha dY, dY)). */
+static nncl_status leaky(struct op_grad *g, const char *dy, const char **out) {
+  const char *zero, *alpha, *neg, *scaled;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  NNCL_TRY(grad_const_f32(g, op_attr_float(&g->fwd, "alpha", 0.01f), &alpha));
+  NNCL_TRY(bin(g, "Less", g->x[0], zero, &neg));
+  NNCL_TRY(bin(g, "Mul", dy, alpha, &scaled));
+  return grad_emit1(g, "Where", 3, (const char *[]){neg, scaled, dy}, NULL, 0, out);
+}
+
 nncl_status nncl__grad_unary(struct op_grad *g) {
   const char *t = g->fwd.op_type, *dy = g->dy[0], *d;
   if (!dy || !g->need[0]) return NNCL_OK;
@@ -57,6 +67,8 @@ nncl_status nncl__grad_unary(struct op_grad *g) {
     NNCL_TRY(bin(g, "nncl.SigmoidGrad", dy, g->y[0], &d));
   else if (!strcmp(t, "Tanh"))
     NNCL_TRY(bin(g, "nncl.TanhGrad", dy, g->y[0], &d));
+  else if (!strcmp(t, "LeakyRelu"))
+    NNCL_TRY(leaky(g, dy, &d));
   else if (!strcmp(t, "Exp"))
     NNCL_TRY(bin(g, "Mul", dy, g->y[0], &d));
   else if (!strcmp(t, "Neg"))
