@@ -386,8 +386,13 @@ static nncl_status count_correct(nncl_trainer *t, nncl_graph *g, const nncl_arra
 
 /* First step: autodiff appends the backward pass now that shapes are known. */
 static nncl_status build(nncl_trainer *t) {
-  t->grad = calloc((size_t)t->n_params, sizeof *t->grad);
+  /* after a failed attempt the array is still there (autodiff leaves its entries NULL) */
+  if (!t->grad) t->grad = calloc((size_t)t->n_params, sizeof *t->grad);
   if (!t->grad) return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trainer");
+  for (int i = 0; i < t->n_params; i++) {
+    free(t->grad[i]);
+    t->grad[i] = NULL;
+  }
   NNCL_TRY(
       nncl__autodiff(t->train, TRAIN_LOSS, t->n_params, (const char *const *)t->param, t->grad));
   for (int i = 0; i < t->n_params; i++) NNCL_TRY(nncl_graph_add_output(t->train, t->grad[i]));
