@@ -240,6 +240,17 @@ Test(train_grad, conv_1x1_and_stride3_odd) {
   check_case(&c);
 }
 
+Test(train_grad, conv_transpose_groups_stride2_output_padding) {
+  struct gcase c = {.n_in = 3, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 2, 4, 5, 4);
+  c.in[1] = IN("w", 4, 3, 3, 3);
+  c.in[2] = IN("b", 6);
+  c.nodes[0] = NODE("ConvTranspose", "y", "x", "w", "b");
+  ATTRS(c.nodes[0], A_INTS("strides", 2, 2), A_INTS("pads", 1, 0, 0, 1),
+        A_INTS("output_padding", 1, 1), A_INTS("dilations", 1, 2), A_INT("group", 2));
+  check_case(&c);
+}
+
 Test(train_grad, gemm_trans_alpha_beta_broadcast_bias) {
   struct gcase c = {.n_in = 3, .n_nodes = 1, .y = "y"};
   c.in[0] = IN("a", 5, 7);

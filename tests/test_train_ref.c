@@ -102,6 +102,39 @@ static void conv(struct tr_env *e, const struct tr_node *n) {
         }
 }
 
+/* ConvTranspose as the scatter of each input pixel through W [C, K/group, R, S]. */
+static void conv_transpose(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]), *w = tr_get(e, n->in[1]);
+  struct tr_value *b = n->n_in > 2 ? tr_get(e, n->in[2]) : NULL;
+  int64_t N = x->shape.dims[0], C = x->shape.dims[1], H = x->shape.dims[2], W = x->shape.dims[3];
+  int64_t Kg = w->shape.dims[1], R = w->shape.dims[2], S = w->shape.dims[3];
+  int64_t G = ai(n, "group", 1), Cg = C / G, K = Kg * G;
+  int64_t sh = ais(n, "strides", 0, 1), sw = ais(n, "strides", 1, 1);
+  int64_t dh = ais(n, "dilations", 0, 1), dw = ais(n, "dilations", 1, 1);
+  int64_t pt = ais(n, "pads", 0, 0), pl = ais(n, "pads", 1, 0), pb = ais(n, "pads", 2, 0),
+          pr = ais(n, "pads", 3, 0);
+  int64_t OH = sh * (H - 1) + ais(n, "output_padding", 0, 0) + (R - 1) * dh + 1 - pt - pb;
+  int64_t OW = sw * (W - 1) + ais(n, "output_padding", 1, 0) + (S - 1) * dw + 1 - pl - pr;
+  nncl_shape os = {.rank = 4, .dims = {N, K, OH, OW}};
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t i = 0; i < N; i++)
+    for (int64_t k = 0; k < K; k++)
+      for (int64_t p = 0; p < OH * OW; p++) y->d[(i * K + k) * OH * OW + p] = b ? b->d[k] : 0.0;
+  for (int64_t i = 0; i < N; i++)
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t ih = 0; ih < H; ih++)
+        for (int64_t iw = 0; iw < W; iw++)
+          for (int64_t k = 0; k < Kg; k++)
+            for (int64_t r = 0; r < R; r++)
+              for (int64_t s = 0; s < S; s++) {
+                int64_t oh = ih * sh - pt + r * dh, ow = iw * sw - pl + s * dw;
+                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                int64_t ko = c / Cg * Kg + k;
+                y->d[((i * K + ko) * OH + oh) * OW + ow] +=
+                    x->d[((i * C + c) * H + ih) * W + iw] * w->d[((c * Kg + k) * R + r) * S + s];
+              }
+}
+
 static void gemm(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *a = tr_get(e, n->in[0]), *b = tr_get(e, n->in[1]);
   struct tr_value *c = n->n_in > 2 ? tr_get(e, n->in[2]) : NULL;
@@ -370,6 +403,7 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
     const char *op;
     void (*fn)(struct tr_env *, const struct tr_node *);
   } table[] = {{"Conv", conv},
+               {"ConvTranspose", conv_transpose},
                {"Gemm", gemm},
                {"MatMul", matmul},
                {"Add", binary},

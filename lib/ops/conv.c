@@ -505,4 +505,5 @@ const struct op_def op_conv_transpose = {.min_in = 2,
                                          .plan = plan,
                                          .enqueue = enqueue,
                                          .release = release,
-                                         .cost = cost};
+                                         .cost = cost,
+                                         .backward = nncl__grad_conv};

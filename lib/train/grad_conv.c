@@ -62,6 +62,30 @@ static nncl_status data_grad_flipped(struct op_grad *g, const struct conv_geom *
   return grad_emit1(g, "Conv", 2, (const char *[]){dy, wf}, at, 3, dx);
 }
 
+/* ConvTranspose is the adjoint of the Conv with the same weights and geometry, so dX is that Conv
+   of dY and dW its weight gradient with dY as the input and X as the output gradient. */
+static nncl_status grad_conv_transpose(struct op_grad *g, const struct conv_geom *c, int nd,
+                                       const struct nncl__attr *at) {
+  const char *dy = g->dy[0], *d;
+  for (int i = 0; i < 2 * nd; i++)
+    if (at[2].ints[i] < 0) return grad_no_rule(g, "with an output_shape beyond the natural size");
+  if (g->need[0]) {
+    NNCL_TRY(grad_emit1(g, "Conv", 2, (const char *[]){dy, g->x[1]}, at, 5, &d));
+    NNCL_TRY(grad_give(g, 0, d));
+  }
+  if (g->need[1]) {
+    NNCL_TRY(grad_emit1(g, "nncl.ConvGradWeight", 2, (const char *[]){dy, g->x[0]}, at, 5, &d));
+    NNCL_TRY(grad_give(g, 1, d));
+  }
+  if (g->fwd.n_in > 2 && g->x[2][0] && g->need[2]) {
+    int64_t axes[] = {0, 2, 3};
+    NNCL_TRY(grad_reduce_sum(g, dy, nd + 1, axes, 0, &d));
+    NNCL_TRY(grad_give(g, 2, d));
+  }
+  (void)c;
+  return NNCL_OK;
+}
+
 nncl_status nncl__grad_conv(struct op_grad *g) {
   struct conv_geom c;
   NNCL_TRY(conv_geom_parse(&g->fwd, &c));
@@ -87,6 +111,7 @@ nncl_status nncl__grad_conv(struct op_grad *g) {
                              A_INT("group", c.groups),
                              {.name = "kernel_shape", .type = ATTR_INTS, .ints = ks, .n = nd},
                              {.name = "output_padding", .type = ATTR_INTS, .ints = opad, .n = nd}};
+  if (c.transpose) return grad_conv_transpose(g, &c, nd, at);
   if (g->need[0]) {
     const char *dx;
     if (flip_applies(&c, nd))
