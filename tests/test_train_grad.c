@@ -316,6 +316,15 @@ Test(train_grad, relu_sigmoid_leaky_tanh) {
   check_case(&c);
 }
 
+Test(train_grad, sqrt_reciprocal) {
+  struct gcase c = {.n_in = 1, .n_nodes = 2, .y = "y"};
+  c.in[0] = IN("x", 4, 7);
+  c.in[0].lo = 0.5f, c.in[0].hi = 2.0f;
+  c.nodes[0] = NODE("Sqrt", "s", "x");
+  c.nodes[1] = NODE("Reciprocal", "y", "s");
+  check_case(&c);
+}
+
 Test(train_grad, maxpool_overlapping_padded) {
   struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
   c.in[0] = IN("x", 2, 3, 9, 8);

@@ -217,11 +217,13 @@ static void unary(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &x->shape);
   for (int64_t k = 0; k < nncl_shape_numel(&x->shape); k++) {
     double v = x->d[k];
-    y->d[k] = !strcmp(n->op, "Relu")        ? (v > 0 ? v : 0)
-              : !strcmp(n->op, "Sigmoid")   ? 1.0 / (1.0 + exp(-v))
-              : !strcmp(n->op, "Exp")       ? exp(v)
-              : !strcmp(n->op, "LeakyRelu") ? (v < 0 ? af(n, "alpha", 0.01f) * v : v)
-                                            : tanh(v);
+    y->d[k] = !strcmp(n->op, "Relu")         ? (v > 0 ? v : 0)
+              : !strcmp(n->op, "Sigmoid")    ? 1.0 / (1.0 + exp(-v))
+              : !strcmp(n->op, "Exp")        ? exp(v)
+              : !strcmp(n->op, "Sqrt")       ? sqrt(v)
+              : !strcmp(n->op, "Reciprocal") ? 1.0 / v
+              : !strcmp(n->op, "LeakyRelu")  ? (v < 0 ? af(n, "alpha", 0.01f) * v : v)
+                                             : tanh(v);
   }
 }
 
@@ -414,6 +416,8 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Sigmoid", unary},
                {"Tanh", unary},
                {"Exp", unary},
+               {"Sqrt", unary},
+               {"Reciprocal", unary},
                {"LeakyRelu", unary},
                {"Softmax", softmax},
                {"LogSoftmax", softmax},

@@ -69,7 +69,17 @@ nncl_status nncl__grad_unary(struct op_grad *g) {
     NNCL_TRY(bin(g, "nncl.TanhGrad", dy, g->y[0], &d));
   else if (!strcmp(t, "LeakyRelu"))
     NNCL_TRY(leaky(g, dy, &d));
-  else if (!strcmp(t, "Exp"))
+  else if (!strcmp(t, "Sqrt")) { /* dY / (2 Y) */
+    const char *h, *q;
+    NNCL_TRY(grad_const_f32(g, 0.5f, &h));
+    NNCL_TRY(bin(g, "Div", dy, g->y[0], &q));
+    NNCL_TRY(bin(g, "Mul", q, h, &d));
+  } else if (!strcmp(t, "Reciprocal")) { /* -dY Y^2 */
+    const char *a, *b;
+    NNCL_TRY(bin(g, "Mul", dy, g->y[0], &a));
+    NNCL_TRY(bin(g, "Mul", a, g->y[0], &b));
+    NNCL_TRY(grad_emit1(g, "Neg", 1, &b, NULL, 0, &d));
+  } else if (!strcmp(t, "Exp"))
     NNCL_TRY(bin(g, "Mul", dy, g->y[0], &d));
   else if (!strcmp(t, "Neg"))
     NNCL_TRY(grad_emit1(g, "Neg", 1, &dy, NULL, 0, &d));
