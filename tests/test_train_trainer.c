@@ -79,7 +79,7 @@ static void against_pytorch_clipped(const nncl_optimizer_options *o, const char 
       char file[256];
       snprintf(file, sizeof file, "grad.%s.npy", nncl_trainer_param_name(t, i));
       nncl_array want = load_npy(file), got;
-      cr_assert_eq(nncl_graph_get_output(t->train, 2 + i, &got), NNCL_OK);
+      cr_assert_eq(nncl_graph_get_output_by_name(t->train, t->grad[i], &got), NNCL_OK);
       size_t n = (size_t)nncl_shape_numel(&want.shape);
       cr_assert_eq((size_t)nncl_shape_numel(&got.shape), n);
       tu_assert_close((float *)got.data, (float *)want.data, n, 1e-4, 1e-6, file);
@@ -273,6 +273,53 @@ Test(train_trainer, save_onnx_round_trip) {
   nncl_trainer_destroy(t2);
   nncl_graph_destroy(m);
   nncl_graph_destroy(m2);
+  nncl_array_free(&x);
+  nncl_array_free(&y);
+}
+
+/* BatchNormalization in training mode: batch statistics in the forward and backward pass, and
+   running statistics updated as PyTorch does (unbiased variance, momentum 0.1 = ONNX 0.9).
+   After three SGD steps every parameter matches PyTorch (1e-4 relative + 2e-6 absolute, as
+   above) and so do running_mean and running_var (same tolerance); evaluate then uses them. */
+Test(train_trainer, batchnorm_training_mode_matches_pytorch) {
+  char path[1024];
+  fixture_path(path, sizeof path, "bn_cnn.onnx");
+  nncl_graph *m;
+  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  nncl_array x = load_npy("x.npy"), y = load_npy("y.npy"), xb, yb;
+  nncl_trainer_options to;
+  nncl_trainer_options_default(&to);
+  to.optim.lr = 0.1f, to.optim.momentum = 0.9f;
+  nncl_trainer *t;
+  cr_assert_eq(nncl_trainer_create(m, &to, &t), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(nncl_trainer_num_params(t), 8, "running statistics must not be trained");
+  for (int b = 0; b < 3; b++) {
+    batch(&x, &y, b, &xb, &yb);
+    step_ok(t, &xb, &yb, NULL);
+  }
+  for (int i = 0; i < 8; i++) {
+    char file[256];
+    snprintf(file, sizeof file, "bn.%s.npy", nncl_trainer_param_name(t, i));
+    nncl_array want = load_npy(file), got;
+    cr_assert_eq(nncl_trainer_get_param(t, i, &got), NNCL_OK);
+    tu_assert_close((float *)got.data, (float *)want.data, (size_t)nncl_shape_numel(&want.shape),
+                    1e-4, 2e-6, file);
+    nncl_array_free(&want);
+    nncl_array_free(&got);
+  }
+  cr_assert_eq(t->n_bn, 1);
+  nncl_array rm = load_npy("bn.bn.running_mean.npy"), rv = load_npy("bn.bn.running_var.npy");
+  tu_assert_close((float *)t->bn[0].mean.data, (float *)rm.data, 4, 1e-4, 2e-6, "running_mean");
+  tu_assert_close((float *)t->bn[0].var.data, (float *)rv.data, 4, 1e-4, 2e-6, "running_var");
+  float loss;
+  int64_t correct;
+  cr_assert_eq(nncl_trainer_evaluate(t, &xb, &yb, &loss, &correct), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  cr_assert(isfinite(loss));
+  nncl_array_free(&rm), nncl_array_free(&rv);
+  nncl_trainer_destroy(t);
+  nncl_graph_destroy(m);
   nncl_array_free(&x);
   nncl_array_free(&y);
 }

@@ -8,7 +8,9 @@ PyTorch's gradients of the mean cross-entropy on the first batch (grad.<param>.n
 parameters after three optimizer steps (one per batch) for each optimizer setting
 (<opt>.<param>.npy): sgd (lr 0.1, momentum 0.9, weight decay 5e-4), adam (lr 0.01, weight decay
 1e-4), adamw (lr 0.01, weight decay 0.05), sgdclip (lr 0.1, momentum 0.9, gradients clipped to
-global norm 0.2). Needs Debian's python3-torch and python3-onnx; fixed
+global norm 0.2); and bn_cnn.onnx, the same CNN with a BatchNorm after the first ReLU, with its
+parameters and running statistics after three SGD steps in training mode (bn.<name>.npy).
+Needs Debian's python3-torch and python3-onnx; fixed
 seed, one thread, float32 throughout. Run from the repository root:
 
     /usr/bin/python3 tools/make_train_fixtures.py [--out tests/data/train]
@@ -43,6 +45,48 @@ class SmallCNN(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+class SmallBNCNN(nn.Module):
+    """BatchNorm after the ReLU, so the exporter cannot fold it into the conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 6, 3, stride=2, padding=1)
+        self.fc = nn.Linear(6 * 3 * 3, 5)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.bn(F.relu(self.conv1(x))), 2)
+        x = F.relu(self.conv2(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+def batchnorm_fixture(out, x, y):
+    """bn_cnn.onnx (exported in eval mode, BatchNormalization kept) and, after three SGD steps
+    (lr 0.1, momentum 0.9) in training mode, its parameters and running statistics (bn.<name>.npy)."""
+    torch.manual_seed(SEED + 1)
+    model = SmallBNCNN()
+    with torch.no_grad():  # non-trivial initial statistics and affine parameters
+        model.bn.running_mean.uniform_(-0.5, 0.5)
+        model.bn.running_var.uniform_(0.5, 1.5)
+        model.bn.weight.uniform_(0.5, 1.5)
+        model.bn.bias.uniform_(-0.5, 0.5)
+    model.eval()
+    torch.onnx.export(model, x[:8], os.path.join(out, "bn_cnn.onnx"), input_names=["input"],
+                      output_names=["logits"], opset_version=13, do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.EVAL,
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for step in range(3):
+        opt.zero_grad()
+        F.cross_entropy(model(x[8 * step:8 * step + 8]), y[8 * step:8 * step + 8]).backward()
+        opt.step()
+    for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+        if t.dtype == torch.float32:
+            np.save(os.path.join(out, f"bn.{name}.npy"), t.detach().numpy())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/data/train")
@@ -74,6 +118,7 @@ def main():
             opt.step()
         for name, p in model.named_parameters():
             np.save(os.path.join(args.out, f"{opt_name}.{name}.npy"), p.detach().numpy())
+    batchnorm_fixture(args.out, x, y)
     print(f"wrote {args.out}: first-batch loss {loss.item():.6f}")
 
 

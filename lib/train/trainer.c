@@ -33,7 +33,8 @@ static int used(const nncl_graph *m, int v) {
 }
 
 /* Forward copy of the model with parameters as inputs, the target input and the loss. */
-static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, nncl_graph **out) {
+static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, int training,
+                              nncl_graph **out) {
   nncl_graph *g;
   NNCL_TRY(nncl_graph_create(t->ctx, &g));
   nncl_graph_set_opset(g, m->opset);
@@ -53,8 +54,10 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, nncl_graph *
     int p = -1;
     for (int i = 0; i < t->n_params && p < 0; i++)
       if (!strcmp(t->param[i], c->name)) p = i;
-    st = p >= 0 ? nncl_graph_add_input(g, c->name, NNCL_FLOAT32, &c->constant.shape)
-                : nncl_graph_add_constant(g, c->name, &c->constant);
+    /* parameters, and in eval the BatchNorm running statistics, are inputs the trainer sets */
+    st = p >= 0 || (!training && nncl__bn_is_stat(m, v))
+             ? nncl_graph_add_input(g, c->name, NNCL_FLOAT32, &c->constant.shape)
+             : nncl_graph_add_constant(g, c->name, &c->constant);
   }
   for (int i = 0; i < m->n_nodes && st == NNCL_OK; i++) {
     const struct nncl_node *n = m->nodes[i];
@@ -63,6 +66,14 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, nncl_graph *
       st = nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED, "trainer: node '%s' has too many inputs",
                        n->name);
       break;
+    }
+    if (training && !strcmp(n->op_type, "BatchNormalization")) {
+      if (n->n_out > 1 && (n->out[1] >= 0 || (n->n_out > 2 && n->out[2] >= 0)))
+        st = nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
+                         "trainer: BatchNormalization node '%s' has training outputs", n->name);
+      else
+        st = nncl__bn_emit_training(t, g, m, n);
+      continue;
     }
     for (int k = 0; k < n->n_in; k++) in[k] = n->in[k] >= 0 ? m->values[n->in[k]].name : "";
     for (int k = 0; k < n->n_out; k++) outs[k] = n->out[k] >= 0 ? m->values[n->out[k]].name : "";
@@ -87,6 +98,10 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, nncl_graph *
   }
   if (st == NNCL_OK) st = nncl_graph_add_output(g, TRAIN_LOSS);
   if (st == NNCL_OK) st = nncl_graph_add_output(g, y->name);
+  for (int i = 0; training && i < t->n_bn && st == NNCL_OK; i++) {
+    st = nncl_graph_add_output(g, t->bn[i].batch_mean);
+    if (st == NNCL_OK) st = nncl_graph_add_output(g, t->bn[i].batch_var);
+  }
   if (st != NNCL_OK) {
     nncl_graph_destroy(g);
     return st;
@@ -109,6 +124,7 @@ void nncl_trainer_destroy(nncl_trainer *t) {
   free(t->fan_in);
   nncl_graph_destroy(t->train);
   nncl_graph_destroy(t->eval);
+  nncl__bn_free(t);
   nncl__optim_destroy(t->opt);
   free(t);
 }
@@ -183,7 +199,7 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
   for (int v = 0; v < model->n_values && st == NNCL_OK; v++) {
     const struct gvalue *c = &model->values[v];
     if (!c->constant.data || c->constant.dtype != NNCL_FLOAT32 || frozen(o, c->name) ||
-        !used(model, v))
+        !used(model, v) || nncl__bn_is_stat(model, v))
       continue;
     int i = t->n_params;
     t->param[i] = strdup(c->name);
@@ -205,8 +221,10 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
     if (st == NNCL_OK) st = nncl__optim_create(ctx, &o->optim, t->n_params, numel, &t->opt);
     free(numel);
   }
-  if (st == NNCL_OK) st = make_graph(t, model, &t->train);
-  if (st == NNCL_OK) st = make_graph(t, model, &t->eval);
+  if (st == NNCL_OK) st = nncl__bn_register(t, model);
+  if (st == NNCL_OK) st = make_graph(t, model, 1, &t->train);
+  if (st == NNCL_OK) st = make_graph(t, model, 0, &t->eval);
+  if (st == NNCL_OK) st = nncl__bn_sync_eval(t);
   for (int i = 0; i < t->n_params && st == NNCL_OK; i++) {
     st = nncl_graph_set_input(t->train, t->param[i], &t->init[i]);
     if (st == NNCL_OK) st = nncl_graph_set_input(t->eval, t->param[i], &t->init[i]);
@@ -429,6 +447,7 @@ nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_a
     if (coef < 1.0) gscale = (float)coef;
   }
   if (st == NNCL_OK) st = nncl__optim_step(t->opt, pm, gm, t->lr, gscale);
+  if (st == NNCL_OK) st = nncl__bn_update(t);
   if (st == NNCL_OK) st = nncl_context_finish(t->ctx);
   free(pm);
   return st;
@@ -437,6 +456,7 @@ nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_a
 nncl_status nncl_trainer_evaluate(nncl_trainer *t, const nncl_array *x, const nncl_array *y,
                                   float *loss, int64_t *correct) {
   if (!t) return NNCL_ERR_INVALID_ARGUMENT;
+  if (t->bn_dirty) NNCL_TRY(nncl__bn_sync_eval(t));
   NNCL_TRY(set_batch(t, t->eval, x, y));
   for (int i = 0; t->built && i < t->n_params; i++) {
     cl_mem from, to;
