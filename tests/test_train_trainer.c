@@ -317,6 +317,27 @@ Test(train_trainer, batchnorm_training_mode_matches_pytorch) {
   cr_assert_eq(nncl_trainer_evaluate(t, &xb, &yb, &loss, &correct), NNCL_OK, "%s",
                nncl_context_last_error(tu_ctx()));
   cr_assert(isfinite(loss));
+  /* the saved ONNX carries the running statistics; a checkpoint restores them */
+  char out[] = "/tmp/nncl_test_bn_XXXXXX";
+  int fd = mkstemp(out);
+  cr_assert(fd >= 0);
+  cr_assert_eq(nncl_trainer_save_onnx(t, path, out), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  nncl_graph *m2;
+  cr_assert_eq(nncl_onnx_load(tu_ctx(), out, &m2), NNCL_OK);
+  int v = graph_find_value(m2, "bn.running_var");
+  cr_assert(v >= 0 && m2->values[v].constant.data);
+  cr_assert_eq(memcmp(m2->values[v].constant.data, t->bn[0].var.data, 16), 0);
+  nncl_graph_destroy(m2);
+  cr_assert_eq(nncl_trainer_save_checkpoint(t, out), NNCL_OK);
+  float keep[4];
+  memcpy(keep, t->bn[0].mean.data, sizeof keep);
+  step_ok(t, &xb, &yb, NULL);
+  cr_assert_neq(memcmp(keep, t->bn[0].mean.data, sizeof keep), 0);
+  cr_assert_eq(nncl_trainer_load_checkpoint(t, out), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(memcmp(keep, t->bn[0].mean.data, sizeof keep), 0);
+  remove(out);
   nncl_array_free(&rm), nncl_array_free(&rv);
   nncl_trainer_destroy(t);
   nncl_graph_destroy(m);

@@ -1,8 +1,9 @@
 /* checkpoint.c: trainer checkpoints. One little-endian binary file: magic "NNCLCKP1", optimizer
    kind (int32), steps (int64), parameter count and state buffers per parameter (int32 each);
    then per parameter: name length (uint32), name, element count (int64), the values and each
-   optimizer state buffer (float32). Written to a temporary file and renamed, so a crash never
-   leaves half a checkpoint under the real name. */
+   optimizer state buffer (float32); then each BatchNorm's running mean and variance (float32).
+   Written to a temporary file and renamed, so a crash never leaves half a checkpoint under the
+   real name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ nncl_status nncl_trainer_save_checkpoint(nncl_trainer *t, const char *path) {
     }
     nncl_array_free(&a);
   }
+  for (int b = 0; b < t->n_bn && ok; b++) /* BatchNorm running statistics */
+    ok = fwrite(t->bn[b].mean.data, 1, nncl_array_bytes(&t->bn[b].mean), f) ==
+             nncl_array_bytes(&t->bn[b].mean) &&
+         fwrite(t->bn[b].var.data, 1, nncl_array_bytes(&t->bn[b].var), f) ==
+             nncl_array_bytes(&t->bn[b].var);
   if (fclose(f) != 0) ok = 0;
   if (st == NNCL_OK && (!ok || rename(tmp, path) != 0)) st = io_error(t, "write", path);
   if (st != NNCL_OK) remove(tmp);
@@ -95,6 +101,13 @@ static nncl_status load(nncl_trainer *t, FILE *f, const char *path) {
     nncl_array_free(&a);
     NNCL_TRY(st);
   }
+  for (int b = 0; b < t->n_bn; b++)
+    if (fread(t->bn[b].mean.data, 1, nncl_array_bytes(&t->bn[b].mean), f) !=
+            nncl_array_bytes(&t->bn[b].mean) ||
+        fread(t->bn[b].var.data, 1, nncl_array_bytes(&t->bn[b].var), f) !=
+            nncl_array_bytes(&t->bn[b].var))
+      return nncl__error(t->ctx, NNCL_ERR_FORMAT, "checkpoint '%s' is truncated", path);
+  t->bn_dirty = t->n_bn > 0;
   nncl__optim_set_steps(t->opt, steps);
   return NNCL_OK;
 }

@@ -94,8 +94,8 @@ nncl_status nncl__bn_emit_training(nncl_trainer *t, nncl_graph *g, const nncl_gr
   if (!b) return nncl__error(t->ctx, NNCL_ERR_STATE, "trainer: BatchNormalization not registered");
   /* X as [N, C, rest] (any rank >= 2, no shape needed): statistics over axes 0 and 2 */
   enum { X3, DIFF, SQ, VEPS, SD, INV, XHAT, SCALE, BIAS, SCALED, Y3, XSHAPE, S3, SC2, EPS, NM };
-  const char *what[NM] = {"x3",     "diff", "sq",   "veps",    "sd",     "inv",  "xhat", "scale",
-                          "bias",   "scaled", "y3", "xshape", "shape3", "shapec", "eps"};
+  const char *what[NM] = {"x3",   "diff",   "sq", "veps",   "sd",     "inv",    "xhat", "scale",
+                          "bias", "scaled", "y3", "xshape", "shape3", "shapec", "eps"};
   char *nm[NM] = {0};
   nncl_status st = NNCL_OK;
   for (int k = 0; k < NM; k++)
@@ -113,21 +113,22 @@ nncl_status nncl__bn_emit_training(nncl_trainer *t, nncl_graph *g, const nncl_gr
   if (st == NNCL_OK) st = nncl_graph_add_constant(g, nm[SC2], &a2);
   if (st == NNCL_OK) st = emit(g, "Reshape", nm[X3], 2, (const char *[]){X, nm[S3]}, nm[X3], NULL);
   /* batch mean, x - mean, biased variance */
-  if (st == NNCL_OK) st = emit(g, "ReduceMean", b->batch_mean, 1, (const char *[]){nm[X3]},
-                               b->batch_mean, &node);
+  if (st == NNCL_OK)
+    st = emit(g, "ReduceMean", b->batch_mean, 1, (const char *[]){nm[X3]}, b->batch_mean, &node);
   if (st == NNCL_OK) st = nncl_node_set_ints(g, node, "axes", axes, 2);
   if (st == NNCL_OK)
     st = emit(g, "Sub", nm[DIFF], 2, (const char *[]){nm[X3], b->batch_mean}, nm[DIFF], NULL);
   if (st == NNCL_OK)
     st = emit(g, "Mul", nm[SQ], 2, (const char *[]){nm[DIFF], nm[DIFF]}, nm[SQ], NULL);
-  if (st == NNCL_OK) st = emit(g, "ReduceMean", b->batch_var, 1, (const char *[]){nm[SQ]},
-                               b->batch_var, &node);
+  if (st == NNCL_OK)
+    st = emit(g, "ReduceMean", b->batch_var, 1, (const char *[]){nm[SQ]}, b->batch_var, &node);
   if (st == NNCL_OK) st = nncl_node_set_ints(g, node, "axes", axes, 2);
   /* (x - mean) / sqrt(var + eps) * scale + bias, back in X's shape */
   if (st == NNCL_OK)
     st = emit(g, "Add", nm[VEPS], 2, (const char *[]){b->batch_var, nm[EPS]}, nm[VEPS], NULL);
   if (st == NNCL_OK) st = emit(g, "Sqrt", nm[SD], 1, (const char *[]){nm[VEPS]}, nm[SD], NULL);
-  if (st == NNCL_OK) st = emit(g, "Reciprocal", nm[INV], 1, (const char *[]){nm[SD]}, nm[INV], NULL);
+  if (st == NNCL_OK)
+    st = emit(g, "Reciprocal", nm[INV], 1, (const char *[]){nm[SD]}, nm[INV], NULL);
   if (st == NNCL_OK)
     st = emit(g, "Mul", nm[XHAT], 2, (const char *[]){nm[DIFF], nm[INV]}, nm[XHAT], NULL);
   if (st == NNCL_OK)

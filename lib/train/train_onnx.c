@@ -1,6 +1,7 @@
 /* train_onnx.c: nncl_trainer_save_onnx: the trained model as ONNX. The source file is parsed
-   again and only the trained initializers' data are replaced (as raw_data), so everything else
-   (graph, opset, metadata, frozen weights) is written back exactly as it was read. */
+   again and only the trained initializers' data (and BatchNorm running statistics) are replaced
+   (as raw_data), so everything else (graph, opset, metadata, frozen weights) is written back
+   exactly as it was read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,30 +59,39 @@ nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path, cons
   ProtobufCBinaryData *saved = calloc(g->n_initializer + 1, sizeof *saved);
   size_t *saved_nf = calloc(g->n_initializer + 1, sizeof *saved_nf);
   protobuf_c_boolean *saved_has = calloc(g->n_initializer + 1, sizeof *saved_has);
-  nncl_array *vals = calloc((size_t)t->n_params + 1, sizeof *vals);
+  int n_out = t->n_params + 2 * t->n_bn; /* parameters, then BatchNorm running statistics */
+  nncl_array *vals = calloc((size_t)n_out + 1, sizeof *vals);
   int *swapped = calloc(g->n_initializer + 1, sizeof *swapped);
   nncl_status st = saved && saved_nf && saved_has && vals && swapped
                        ? NNCL_OK
                        : nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "save ONNX");
-  for (int i = 0; i < t->n_params && st == NNCL_OK; i++) {
+  for (int i = 0; i < n_out && st == NNCL_OK; i++) {
+    const struct train_bn *bn = i < t->n_params ? NULL : &t->bn[(i - t->n_params) / 2];
+    int is_var = (i - t->n_params) % 2;
+    const char *name = !bn ? t->param[i] : is_var ? bn->var_name : bn->mean_name;
     size_t k = 0;
-    while (k < g->n_initializer && strcmp(g->initializer[k]->name, t->param[i]) != 0) k++;
+    while (k < g->n_initializer && strcmp(g->initializer[k]->name, name) != 0) k++;
     if (k == g->n_initializer) {
       st = nncl__error(t->ctx, NNCL_ERR_NOT_FOUND,
-                       "save ONNX: parameter '%s' is no initializer of '%s' (the trainer must be "
-                       "made from this file)",
-                       t->param[i], model_path);
+                       "save ONNX: '%s' is no initializer of '%s' (the trainer must be made from "
+                       "this file)",
+                       name, model_path);
       break;
     }
     Onnx__TensorProto *tp = g->initializer[k];
     if (tp->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT ||
         tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-      st =
-          nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
-                      "save ONNX: initializer '%s' is not float32 stored in the file", t->param[i]);
+      st = nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
+                       "save ONNX: initializer '%s' is not float32 stored in the file", name);
       break;
     }
-    st = nncl_trainer_get_param(t, i, &vals[i]);
+    if (!bn) {
+      st = nncl_trainer_get_param(t, i, &vals[i]);
+    } else {
+      const nncl_array *src = is_var ? &bn->var : &bn->mean;
+      st = nncl_array_alloc(&vals[i], NNCL_FLOAT32, &src->shape);
+      if (st == NNCL_OK) memcpy(vals[i].data, src->data, nncl_array_bytes(src));
+    }
     if (st != NNCL_OK) break;
     saved[k] = tp->raw_data;
     saved_nf[k] = tp->n_float_data;
@@ -108,7 +118,7 @@ nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path, cons
       g->initializer[k]->n_float_data = saved_nf[k];
       g->initializer[k]->has_raw_data = saved_has[k];
     }
-  for (int i = 0; vals && i < t->n_params; i++) nncl_array_free(&vals[i]);
+  for (int i = 0; vals && i < n_out; i++) nncl_array_free(&vals[i]);
   free(vals);
   free(saved);
   free(saved_nf);
