@@ -123,7 +123,13 @@ static void check_case(const struct gcase *c) {
   for (int k = 0; k < c->n_nodes; k++) {
     const struct tr_node *t = &c->nodes[k];
     nncl_node *n;
-    cr_assert_eq(nncl_graph_add_node(g, t->op, NULL, t->n_in, t->in, 1, &t->out, &n), NNCL_OK);
+    /* extra outputs of multi-output ops (nncl.DropoutTrain's scale) get derived names */
+    char extra[64];
+    snprintf(extra, sizeof extra, "%s.extra", t->out);
+    const char *outs[] = {t->out, extra};
+    int n_out = !strcmp(t->op, "nncl.DropoutTrain") ? 2 : 1;
+    cr_assert_eq(nncl_graph_add_node(g, t->op, NULL, t->n_in, t->in, n_out, outs, &n), NNCL_OK,
+                 "%s", nncl_context_last_error(ctx));
     for (int a = 0; a < t->n_attrs; a++) set_attr(g, n, &t->attrs[a]);
   }
   const char *loss = c->y;
@@ -438,6 +444,49 @@ Test(train_grad, small_cnn_end_to_end) {
   ATTRS(c.nodes[4], A_INT("transB", 1));
   c.nodes[5] = NODE("SoftmaxCrossEntropyLoss", "l", "z", "t");
   check_case(&c);
+}
+
+/* Training-mode dropout with a fixed step is a fixed mask: its gradient is the same mask. The
+   step travels as the case's int64 constant (value 3). */
+Test(train_grad, dropout_train_fixed_step) {
+  struct gcase c = {.n_in = 1,
+                    .n_nodes = 2,
+                    .y = "y",
+                    .labels = "step",
+                    .labels_shape = SHAPE(1),
+                    .n_classes = 1000};
+  c.in[0] = IN("x", 6, 9, 5);
+  c.nodes[0] = NODE("nncl.DropoutTrain", "d", "x", "step");
+  ATTRS(c.nodes[0], A_FLOAT("ratio", 0.3f), A_INT("seed", 11));
+  c.nodes[1] = NODE("Tanh", "y", "d");
+  check_case(&c);
+}
+
+/* The mask: about 1 - ratio of the elements kept (within 5 standard deviations over 10^5),
+   Y = X * scale exactly, the same (seed, step) gives the same mask and another step another. */
+Test(train_grad, dropout_train_mask_statistics) {
+  nncl_array x = TU_RAND(9, 100000), s1 = TU_I64(4), s2 = TU_I64(5);
+  struct nncl__attr at[] = {A_FLOAT("ratio", 0.25f), A_INT("seed", 2)};
+  const nncl_array *in1[] = {&x, &s1}, *in2[] = {&x, &s2};
+  nncl_array a[2], b[2], c2[2];
+  tu_run_op("nncl.DropoutTrain", 17, at, 2, 2, in1, 2, a);
+  tu_run_op("nncl.DropoutTrain", 17, at, 2, 2, in1, 2, b);
+  tu_run_op("nncl.DropoutTrain", 17, at, 2, 2, in2, 2, c2);
+  const float *xs = x.data, *y = a[0].data, *sc = a[1].data, *sb = b[1].data, *sc2 = c2[1].data;
+  int64_t kept = 0, same = 0;
+  for (int k = 0; k < 100000; k++) {
+    cr_assert(sc[k] == 0.0f || sc[k] == 1.0f / 0.75f, "scale %g", (double)sc[k]);
+    cr_assert_eq(y[k], xs[k] * sc[k]);
+    cr_assert_eq(sc[k], sb[k]);
+    kept += sc[k] != 0.0f;
+    same += (sc[k] != 0.0f) == (sc2[k] != 0.0f);
+  }
+  double sd = sqrt(100000 * 0.25 * 0.75);
+  cr_assert(fabs((double)kept - 75000.0) < 5 * sd, "kept %lld of 100000", (long long)kept);
+  cr_assert(same < 70000, "steps 4 and 5 agree on %lld of 100000 elements", (long long)same);
+  nncl_array_free(&x), nncl_array_free(&s1), nncl_array_free(&s2);
+  for (int i = 0; i < 2; i++)
+    nncl_array_free(&a[i]), nncl_array_free(&b[i]), nncl_array_free(&c2[i]);
 }
 
 /* An op without a backward rule: the error names the node and the op. */

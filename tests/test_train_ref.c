@@ -384,6 +384,27 @@ static void concat(struct tr_env *e, const struct tr_node *n) {
   }
 }
 
+/* nncl.DropoutTrain's documented draw (kernels/train_dropout.cl): element i is kept when the top
+   24 bits of mix(key + i), key = mix(seed ^ mix(step + golden ratio)), over 2^24 are >= ratio;
+   kept elements are scaled by 1 / (1 - ratio). Only output 0 (Y) is produced here. */
+static uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static void dropout_train(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]), *step = tr_get(e, n->in[1]);
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &x->shape);
+  float r = af(n, "ratio", 0.5f), keep = 1.0f / (1.0f - r);
+  uint64_t key =
+      mix64((uint64_t)ai(n, "seed", 0) ^ mix64((uint64_t)step->i[0] + 0x9E3779B97F4A7C15ull));
+  for (int64_t k = 0; k < nncl_shape_numel(&x->shape); k++) {
+    float u = (float)(mix64(key + (uint64_t)k) >> 40) * (1.0f / 16777216.0f);
+    y->d[k] = u >= r ? x->d[k] * keep : 0.0;
+  }
+}
+
 /* Mean cross-entropy of softmax(x) over [N, C] rows against int64 labels. */
 static void sce(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]), *t = tr_get(e, n->in[1]);
@@ -423,6 +444,7 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"LogSoftmax", softmax},
                {"Transpose", transpose},
                {"Concat", concat},
+               {"nncl.DropoutTrain", dropout_train},
                {"MaxPool", pool},
                {"AveragePool", pool},
                {"GlobalAveragePool", pool},

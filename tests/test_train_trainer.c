@@ -344,3 +344,84 @@ Test(train_trainer, batchnorm_training_mode_matches_pytorch) {
   nncl_array_free(&x);
   nncl_array_free(&y);
 }
+
+static uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* Dropout in training mode inside the trainer: the step-0 mask of seed 5 (the documented draw of
+   kernels/train_dropout.cl, recomputed here) scales the logits of a linear layer; one SGD step
+   with lr 1 must move the weights by exactly the host gradient of mean cross-entropy through that
+   mask (1e-5 relative + 1e-6 absolute: float32 sums of 20 products), and evaluate must see no
+   dropout (its loss equals the host loss without the mask). */
+Test(train_trainer, dropout_training_mode) {
+  nncl_context *ctx = tu_ctx();
+  nncl_graph *m;
+  cr_assert_eq(nncl_graph_create(ctx, &m), NNCL_OK);
+  nncl_shape xs = {.rank = 2, .dims = {-1, 20}};
+  cr_assert_eq(nncl_graph_add_input(m, "x", NNCL_FLOAT32, &xs), NNCL_OK);
+  nncl_array w = TU_RAND(1, 5, 20), b = TU_RAND(2, 5), x = TU_RAND(3, 8, 20);
+  float ratio = 0.4f;
+  nncl_array r = {.dtype = NNCL_FLOAT32, .shape = {.rank = 0}, .data = &ratio};
+  cr_assert_eq(nncl_graph_add_constant(m, "w", &w), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_constant(m, "b", &b), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_constant(m, "ratio", &r), NNCL_OK);
+  nncl_node *gn;
+  const char *gi[] = {"x", "w", "b"}, *go = "z", *di[] = {"z", "ratio"}, *dout = "logits";
+  cr_assert_eq(nncl_graph_add_node(m, "Gemm", "fc", 3, gi, 1, &go, &gn), NNCL_OK);
+  cr_assert_eq(nncl_node_set_int(m, gn, "transB", 1), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_node(m, "Dropout", "drop", 2, di, 1, &dout, NULL), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_output(m, "logits"), NNCL_OK);
+  nncl_trainer_options to;
+  nncl_trainer_options_default(&to);
+  to.optim.lr = 1.0f;
+  to.seed = 5;
+  nncl_trainer *t;
+  cr_assert_eq(nncl_trainer_create(m, &to, &t), NNCL_OK, "%s", nncl_context_last_error(ctx));
+  int64_t lab[8] = {0, 1, 2, 3, 4, 0, 1, 2};
+  nncl_array y = {.dtype = NNCL_INT64, .shape = {.rank = 1, .dims = {8}}, .data = lab};
+  /* host: z, mask, gradient */
+  const float *W = w.data, *B = b.data, *X = x.data;
+  double z[40], dz[40], loss_nodrop = 0.0;
+  uint64_t key = mix64(5u ^ mix64(0u + 0x9E3779B97F4A7C15ull));
+  float keep = 1.0f / (1.0f - ratio);
+  for (int i = 0; i < 8; i++) {
+    double yv[5], mx = -1e30, s = 0.0, mz = -1e30, sz = 0.0;
+    for (int k = 0; k < 5; k++) {
+      z[i * 5 + k] = B[k];
+      for (int j = 0; j < 20; j++) z[i * 5 + k] += (double)X[i * 20 + j] * W[k * 20 + j];
+      float u = (float)(mix64(key + (uint64_t)(i * 5 + k)) >> 40) * (1.0f / 16777216.0f);
+      double sc = u >= ratio ? keep : 0.0;
+      yv[k] = z[i * 5 + k] * sc;
+      dz[i * 5 + k] = sc; /* holds the scale until the softmax is known */
+      mx = fmax(mx, yv[k]);
+      mz = fmax(mz, z[i * 5 + k]);
+    }
+    for (int k = 0; k < 5; k++) s += exp(yv[k] - mx), sz += exp(z[i * 5 + k] - mz);
+    for (int k = 0; k < 5; k++) dz[i * 5 + k] *= (exp(yv[k] - mx) / s - (k == lab[i])) / 8.0;
+    loss_nodrop -= (z[i * 5 + lab[i]] - mz - log(sz)) / 8.0;
+  }
+  float l0;
+  cr_assert_eq(nncl_trainer_evaluate(t, &x, &y, &l0, NULL), NNCL_OK, "%s",
+               nncl_context_last_error(ctx));
+  cr_assert(fabs(l0 - loss_nodrop) < 1e-5 * (1 + loss_nodrop), "evaluate %.7f, host %.7f", l0,
+            loss_nodrop);
+  step_ok(t, &x, &y, NULL);
+  nncl_array w1;
+  cr_assert_eq(nncl_trainer_get_param(t, 0, &w1), NNCL_OK);
+  cr_assert_str_eq(nncl_trainer_param_name(t, 0), "w");
+  float want[100];
+  for (int k = 0; k < 5; k++)
+    for (int j = 0; j < 20; j++) {
+      double g = 0.0;
+      for (int i = 0; i < 8; i++) g += dz[i * 5 + k] * X[i * 20 + j];
+      want[k * 20 + j] = (float)(W[k * 20 + j] - g);
+    }
+  tu_assert_close((float *)w1.data, want, 100, 1e-5, 1e-6, "weights after one dropout step");
+  nncl_array_free(&w1);
+  nncl_trainer_destroy(t);
+  nncl_graph_destroy(m);
+  nncl_array_free(&w), nncl_array_free(&b), nncl_array_free(&x);
+}

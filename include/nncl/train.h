@@ -67,6 +67,8 @@ typedef struct nncl_trainer_options {
      gradients together exceeds clip_norm, every gradient is scaled by clip_norm / (norm + 1e-6)
      before the update. 0 turns it off. */
   float clip_norm;
+  /* Seed of Dropout's masks in training mode (each step draws a new mask from seed and step). */
+  int64_t seed;
 } nncl_trainer_options;
 
 /* Cross-entropy and SGD with PyTorch's defaults. */

@@ -25,11 +25,55 @@ static int frozen(const nncl_trainer_options *o, const char *name) {
   return 0;
 }
 
+/* Dropout's ratio: a float initializer that is a setting, not a weight. */
+static int dropout_ratio(const nncl_graph *m, int v) {
+  for (int i = 0; i < m->n_nodes; i++)
+    if (!strcmp(m->nodes[i]->op_type, "Dropout") && m->nodes[i]->n_in >= 2 &&
+        m->nodes[i]->in[1] == v)
+      return 1;
+  return 0;
+}
+
 static int used(const nncl_graph *m, int v) {
   for (int i = 0; i < m->n_nodes; i++)
     for (int k = 0; k < m->nodes[i]->n_in; k++)
       if (m->nodes[i]->in[k] == v) return 1;
   return 0;
+}
+
+/* Dropout in training mode: nncl.DropoutTrain(X, step) with the ratio of the model's node. */
+static nncl_status dropout_training(nncl_trainer *t, nncl_graph *g, const nncl_graph *m,
+                                    const struct nncl_node *n) {
+  float ratio = 0.5f;
+  for (int a = 0; a < n->n_attrs; a++)
+    if (!strcmp(n->attrs[a].name, "ratio")) ratio = n->attrs[a].f;
+  if (n->n_in > 1 && n->in[1] >= 0) {
+    const nncl_array *r = &m->values[n->in[1]].constant;
+    if (!r->data || r->dtype != NNCL_FLOAT32)
+      return nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
+                         "trainer: Dropout node '%s' needs a constant float ratio", n->name);
+    ratio = *(const float *)r->data;
+  }
+  if (n->n_out > 1 && n->out[1] >= 0)
+    return nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED, "trainer: Dropout node '%s' has a mask output",
+                       n->name);
+  if (!t->has_dropout) {
+    nncl_shape s = {.rank = 1, .dims = {1}};
+    NNCL_TRY(nncl_graph_add_input(g, TRAIN_STEP, NNCL_INT64, &s));
+    t->has_dropout = 1;
+  }
+  size_t len = strlen(n->name) + 16;
+  char *scale = malloc(len);
+  if (!scale) return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trainer");
+  snprintf(scale, len, "%s/scale", n->name);
+  const char *in[] = {m->values[n->in[0]].name, TRAIN_STEP},
+             *out[] = {m->values[n->out[0]].name, scale};
+  nncl_node *d;
+  nncl_status st = nncl_graph_add_node(g, "nncl.DropoutTrain", n->name, 2, in, 2, out, &d);
+  if (st == NNCL_OK) st = nncl_node_set_float(g, d, "ratio", ratio);
+  if (st == NNCL_OK) st = nncl_node_set_int(g, d, "seed", t->seed);
+  free(scale);
+  return st;
 }
 
 /* Forward copy of the model with parameters as inputs, the target input and the loss. */
@@ -73,6 +117,10 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, int training
                          "trainer: BatchNormalization node '%s' has training outputs", n->name);
       else
         st = nncl__bn_emit_training(t, g, m, n);
+      continue;
+    }
+    if (training && !strcmp(n->op_type, "Dropout")) {
+      st = dropout_training(t, g, m, n);
       continue;
     }
     for (int k = 0; k < n->n_in; k++) in[k] = n->in[k] >= 0 ? m->values[n->in[k]].name : "";
@@ -188,6 +236,7 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
   t->optim = o->optim;
   t->lr = o->optim.lr;
   t->clip_norm = o->clip_norm;
+  t->seed = o->seed;
   int cap = model->n_values + 1;
   t->param = calloc((size_t)cap, sizeof *t->param);
   t->init = calloc((size_t)cap, sizeof *t->init);
@@ -199,7 +248,7 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
   for (int v = 0; v < model->n_values && st == NNCL_OK; v++) {
     const struct gvalue *c = &model->values[v];
     if (!c->constant.data || c->constant.dtype != NNCL_FLOAT32 || frozen(o, c->name) ||
-        !used(model, v) || nncl__bn_is_stat(model, v))
+        !used(model, v) || nncl__bn_is_stat(model, v) || dropout_ratio(model, v))
       continue;
     int i = t->n_params;
     t->param[i] = strdup(c->name);
@@ -421,6 +470,11 @@ static nncl_status build(nncl_trainer *t) {
 nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_array *y,
                               float *loss) {
   if (!t) return NNCL_ERR_INVALID_ARGUMENT;
+  if (t->has_dropout) {
+    int64_t step = nncl__optim_steps(t->opt);
+    nncl_array s = {.dtype = NNCL_INT64, .shape = {.rank = 1, .dims = {1}}, .data = &step};
+    NNCL_TRY(nncl_graph_set_input(t->train, TRAIN_STEP, &s));
+  }
   NNCL_TRY(set_batch(t, t->train, x, y));
   if (!t->built) NNCL_TRY(build(t));
   NNCL_TRY(nncl_graph_run(t->train));

@@ -8,6 +8,7 @@
 /* Names the trainer adds to its graphs. */
 #define TRAIN_TARGET "nncl.train.target"
 #define TRAIN_LOSS "nncl.train.loss_value"
+#define TRAIN_STEP "nncl.train.step" /* int64 [1]: the step's counter for Dropout's draws */
 
 struct nncl__optim;
 
@@ -39,7 +40,9 @@ struct nncl_trainer {
   struct nncl__optim *opt;
   struct train_bn *bn;
   int n_bn;
-  int bn_dirty; /* running statistics changed since the eval graph last got them */
+  int bn_dirty;    /* running statistics changed since the eval graph last got them */
+  int has_dropout; /* the train graph reads TRAIN_STEP */
+  int64_t seed;
 };
 
 /* train_bn.c */
