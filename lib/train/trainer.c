@@ -34,6 +34,16 @@ static int dropout_ratio(const nncl_graph *m, int v) {
   return 0;
 }
 
+/* v is read by a node or is a graph output. */
+static int read_anywhere(const nncl_graph *m, int v) {
+  for (int i = 0; i < m->n_outputs; i++)
+    if (m->outputs[i] == v) return 1;
+  for (int i = 0; i < m->n_nodes; i++)
+    for (int k = 0; k < m->nodes[i]->n_in; k++)
+      if (m->nodes[i]->in[k] == v) return 1;
+  return 0;
+}
+
 static int used(const nncl_graph *m, int v) {
   for (int i = 0; i < m->n_nodes; i++)
     for (int k = 0; k < m->nodes[i]->n_in; k++)
@@ -111,13 +121,20 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, int training
                        n->name);
       break;
     }
-    if (training && !strcmp(n->op_type, "BatchNormalization")) {
-      if (n->n_out > 1 && (n->out[1] >= 0 || (n->n_out > 2 && n->out[2] >= 0)))
-        st = nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
-                         "trainer: BatchNormalization node '%s' has training outputs", n->name);
-      else
+    int n_out = n->n_out;
+    if (!strcmp(n->op_type, "BatchNormalization")) {
+      /* exports in training mode add running/saved statistics outputs: fine while unread */
+      for (int k = 1; k < n->n_out; k++)
+        if (n->out[k] >= 0 && read_anywhere(m, n->out[k]))
+          st = nncl__error(t->ctx, NNCL_ERR_UNSUPPORTED,
+                           "trainer: BatchNormalization node '%s' has its statistics outputs read",
+                           n->name);
+      if (st != NNCL_OK) break;
+      n_out = 1;
+      if (training) {
         st = nncl__bn_emit_training(t, g, m, n);
-      continue;
+        continue;
+      }
     }
     if (training && !strcmp(n->op_type, "Dropout")) {
       st = dropout_training(t, g, m, n);
@@ -126,7 +143,7 @@ static nncl_status make_graph(nncl_trainer *t, const nncl_graph *m, int training
     for (int k = 0; k < n->n_in; k++) in[k] = n->in[k] >= 0 ? m->values[n->in[k]].name : "";
     for (int k = 0; k < n->n_out; k++) outs[k] = n->out[k] >= 0 ? m->values[n->out[k]].name : "";
     nncl_node *c;
-    st = nncl_graph_add_node(g, n->op_type, n->name, n->n_in, in, n->n_out, outs, &c);
+    st = nncl_graph_add_node(g, n->op_type, n->name, n->n_in, in, n_out, outs, &c);
     for (int a = 0; a < n->n_attrs && st == NNCL_OK; a++)
       st = nncl__node_set_attr(g, c, &n->attrs[a]);
   }
