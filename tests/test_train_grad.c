@@ -420,6 +420,21 @@ Test(train_grad, softmax_cross_entropy_mean) {
   check_case(&c);
 }
 
+Test(train_grad, log_softmax_then_nll_loss) {
+  struct gcase c = {.n_in = 1,
+                    .n_nodes = 2,
+                    .y = "l",
+                    .scalar_loss = 1,
+                    .labels = "t",
+                    .labels_shape = SHAPE(6),
+                    .n_classes = 4};
+  c.in[0] = IN("x", 6, 4);
+  c.nodes[0] = NODE("LogSoftmax", "p", "x");
+  ATTRS(c.nodes[0], A_INT("axis", 1));
+  c.nodes[1] = NODE("NegativeLogLikelihoodLoss", "l", "p", "t");
+  check_case(&c);
+}
+
 /* A whole small CNN: conv (stride 2, pad) -> relu -> maxpool -> flatten -> gemm -> softmax CE. */
 Test(train_grad, small_cnn_end_to_end) {
   struct gcase c = {.n_in = 5,

@@ -421,6 +421,15 @@ static void sce(struct tr_env *e, const struct tr_node *n) {
   y->d[0] = total / (double)N;
 }
 
+/* Mean negative log-likelihood of [N, C] inputs against int64 labels. */
+static void nll(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]), *t = tr_get(e, n->in[1]);
+  int64_t N = x->shape.dims[0], C = x->shape.dims[1];
+  nncl_shape os = {.rank = 0};
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t i = 0; i < N; i++) y->d[0] -= x->d[i * C + t->i[i]] / (double)N;
+}
+
 void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
   static const struct {
     const char *op;
@@ -452,7 +461,8 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Reshape", reshape},
                {"ReduceSum", reduce},
                {"ReduceMean", reduce},
-               {"SoftmaxCrossEntropyLoss", sce}};
+               {"SoftmaxCrossEntropyLoss", sce},
+               {"NegativeLogLikelihoodLoss", nll}};
   for (int k = 0; k < n; k++) {
     size_t t = 0;
     while (t < sizeof table / sizeof *table && strcmp(table[t].op, nodes[k].op)) t++;

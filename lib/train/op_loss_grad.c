@@ -1,6 +1,7 @@
 /* op_loss_grad.c: nncl.SoftmaxCrossEntropyGrad (dL, log_prob, target) -> dX, the logits'
    gradient of SoftmaxCrossEntropyLoss without class weights (kernels/loss_grad.cl); attributes
-   reduction and ignore_index as the forward's. Emitted by grad_loss.c. */
+   reduction and ignore_index as the forward's; nncl.nll = 1 makes it NegativeLogLikelihoodLoss's
+   gradient (input 1 is then the NLL input, whose values are not read). Emitted by grad_loss.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ struct lg_state {
   cl_uint n, C, D, npos;
   cl_long ii;
   cl_int red;
+  cl_int nll; /* attribute nncl.nll: NegativeLogLikelihoodLoss's gradient */
 };
 
 static nncl_status parse(const struct op_call *c, struct lg_state *s) {
@@ -41,6 +43,7 @@ static nncl_status parse(const struct op_call *c, struct lg_state *s) {
   s->n = (cl_uint)nncl_shape_numel(x);
   s->npos = (cl_uint)nncl_shape_numel(t);
   s->ii = op_attr_int(c, "ignore_index", INT64_MIN);
+  s->nll = (cl_int)op_attr_int(c, "nncl.nll", 0);
   return NNCL_OK;
 }
 
@@ -75,7 +78,7 @@ static nncl_status enqueue(struct op_call *c) {
   return NNCL_LAUNCH(c->ctx, s->grad, "loss_grad_sce", 1, &g, &l, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->in[1].mem), NNCL_ARG(c->in[2].mem), NNCL_ARG(c->workspace),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(s->n), NNCL_ARG(s->C), NNCL_ARG(s->D),
-                     NNCL_ARG(s->ii), NNCL_ARG(s->red));
+                     NNCL_ARG(s->ii), NNCL_ARG(s->red), NNCL_ARG(s->nll));
 }
 
 static void release(struct op_call *c) {
