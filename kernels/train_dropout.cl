@@ -13,9 +13,9 @@ inline ulong dropout_mix(ulong z) {
   return z ^ (z >> 31);
 }
 
-__kernel void dropout_train(__global const float *x, __global const long *step,
-                            __global float *y, __global float *scale, const uint n,
-                            const ulong seed, const float ratio, const float keep_scale) {
+__kernel void dropout_train(__global const float *x, __global const long *step, __global float *y,
+                            __global float *scale, const uint n, const ulong seed,
+                            const float ratio, const float keep_scale) {
   const uint i = get_global_id(0);
   GUARD(i, n);
   const ulong key = dropout_mix(seed ^ dropout_mix((ulong)step[0] + 0x9E3779B97F4A7C15UL));

@@ -102,6 +102,25 @@ nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path, cons
     tp->has_raw_data = 1;
     tp->n_float_data = 0; /* float_data stays allocated; the count hides it while packing */
   }
+  /* a model exported in training mode has BatchNorms with statistics outputs: the inference
+     graph drops them while nothing reads them (counts restored before freeing) */
+  size_t *saved_nout = calloc(g->n_node + 1, sizeof *saved_nout);
+  if (!saved_nout && st == NNCL_OK) st = nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "save");
+  for (size_t k = 0; saved_nout && k < g->n_node; k++) saved_nout[k] = g->node[k]->n_output;
+  for (size_t k = 0; st == NNCL_OK && k < g->n_node; k++) {
+    Onnx__NodeProto *n = g->node[k];
+    if (strcmp(n->op_type, "BatchNormalization") != 0 || n->n_output < 2) continue;
+    int read = 0;
+    for (size_t o = 1; o < n->n_output && !read; o++) {
+      if (!n->output[o][0]) continue;
+      for (size_t j = 0; j < g->n_node && !read; j++)
+        for (size_t i = 0; i < g->node[j]->n_input && !read; i++)
+          read = !strcmp(g->node[j]->input[i], n->output[o]);
+      for (size_t j = 0; j < g->n_output && !read; j++)
+        read = !strcmp(g->output[j]->name, n->output[o]);
+    }
+    if (!read) n->n_output = 1;
+  }
   if (st == NNCL_OK) {
     size_t n = onnx__model_proto__get_packed_size(m);
     uint8_t *buf = malloc(n + 1);
@@ -118,6 +137,8 @@ nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path, cons
       g->initializer[k]->n_float_data = saved_nf[k];
       g->initializer[k]->has_raw_data = saved_has[k];
     }
+  for (size_t k = 0; saved_nout && k < g->n_node; k++) g->node[k]->n_output = saved_nout[k];
+  free(saved_nout);
   for (int i = 0; vals && i < n_out; i++) nncl_array_free(&vals[i]);
   free(vals);
   free(saved);
