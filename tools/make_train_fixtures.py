@@ -14,6 +14,10 @@ Needs Debian's python3-torch and python3-onnx; fixed
 seed, one thread, float32 throughout. Run from the repository root:
 
     /usr/bin/python3 tools/make_train_fixtures.py [--out tests/data/train]
+
+--fashion-bn-init FILE.onnx instead writes tools/train_fashion.py's FashionCNN (with its
+BatchNorms) untrained, from torch.manual_seed(SEED), exported in training mode so that Conv and
+BatchNorm stay apart: the starting point of the nncl-vs-PyTorch run in docs/TRAINING.md.
 """
 import argparse
 import os
@@ -87,10 +91,31 @@ def batchnorm_fixture(out, x, y):
             np.save(os.path.join(out, f"bn.{name}.npy"), t.detach().numpy())
 
 
+def export_fashion_bn_init(path, seed):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "train_fashion", os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_fashion.py"))
+    tf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tf)
+    torch.manual_seed(seed)
+    model = tf.FashionCNN()
+    model.train()
+    torch.onnx.export(model, torch.zeros(2, 1, 28, 28), path, input_names=["input"],
+                      output_names=["logits", "features"], opset_version=13,
+                      do_constant_folding=False, training=torch.onnx.TrainingMode.TRAINING,
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}, "features": {0: "N"}})
+    print(f"wrote {path}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/data/train")
+    ap.add_argument("--fashion-bn-init", metavar="FILE.onnx")
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    if args.fashion_bn_init:
+        export_fashion_bn_init(args.fashion_bn_init, args.seed)
+        return
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(SEED)
     torch.set_num_threads(1)
