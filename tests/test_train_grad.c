@@ -322,6 +322,18 @@ Test(train_grad, relu_sigmoid_leaky_tanh) {
   check_case(&c);
 }
 
+Test(train_grad, softplus_gelu_hardswish) {
+  struct gcase c = {.n_in = 1, .n_nodes = 5, .y = "y"};
+  c.in[0] = IN("x", 5, 11);
+  c.in[0].lo = -4, c.in[0].hi = 4; /* both HardSwish kinks (+-3) inside */
+  c.nodes[0] = NODE("Softplus", "s", "x");
+  c.nodes[1] = NODE("Gelu", "g", "x");
+  c.nodes[2] = NODE("HardSwish", "h", "x");
+  c.nodes[3] = NODE("Add", "a", "s", "g");
+  c.nodes[4] = NODE("Add", "y", "a", "h");
+  check_case(&c);
+}
+
 Test(train_grad, sqrt_reciprocal) {
   struct gcase c = {.n_in = 1, .n_nodes = 2, .y = "y"};
   c.in[0] = IN("x", 4, 7);

@@ -221,6 +221,9 @@ static void unary(struct tr_env *e, const struct tr_node *n) {
               : !strcmp(n->op, "Sigmoid")    ? 1.0 / (1.0 + exp(-v))
               : !strcmp(n->op, "Exp")        ? exp(v)
               : !strcmp(n->op, "Sqrt")       ? sqrt(v)
+              : !strcmp(n->op, "Softplus")   ? log1p(exp(v))
+              : !strcmp(n->op, "Gelu")       ? 0.5 * v * (1.0 + erf(v / sqrt(2.0)))
+              : !strcmp(n->op, "HardSwish")  ? v * fmin(fmax(v / 6.0 + 0.5, 0.0), 1.0)
               : !strcmp(n->op, "Reciprocal") ? 1.0 / v
               : !strcmp(n->op, "LeakyRelu")  ? (v < 0 ? af(n, "alpha", 0.01f) * v : v)
                                              : tanh(v);
@@ -447,6 +450,9 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Tanh", unary},
                {"Exp", unary},
                {"Sqrt", unary},
+               {"Softplus", unary},
+               {"Gelu", unary},
+               {"HardSwish", unary},
                {"Reciprocal", unary},
                {"LeakyRelu", unary},
                {"Softmax", softmax},

@@ -67,6 +67,12 @@ nncl_status nncl__grad_unary(struct op_grad *g) {
     NNCL_TRY(bin(g, "nncl.SigmoidGrad", dy, g->y[0], &d));
   else if (!strcmp(t, "Tanh"))
     NNCL_TRY(bin(g, "nncl.TanhGrad", dy, g->y[0], &d));
+  else if (!strcmp(t, "Softplus"))
+    NNCL_TRY(bin(g, "nncl.SoftplusGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "HardSwish"))
+    NNCL_TRY(bin(g, "nncl.HardSwishGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "Gelu") && !strcmp(op_attr_str(&g->fwd, "approximate", "none"), "none"))
+    NNCL_TRY(bin(g, "nncl.GeluGrad", dy, g->x[0], &d));
   else if (!strcmp(t, "LeakyRelu"))
     NNCL_TRY(leaky(g, dy, &d));
   else if (!strcmp(t, "Sqrt")) { /* dY / (2 Y) */
