@@ -34,6 +34,12 @@ struct gcase {
   const char *shape_const; /* optional int64 constant (a Reshape target) */
   int64_t shape_vals[8];
   int n_shape;
+  struct {
+    const char *name;
+    int n;
+    int64_t v[8];
+  } ic[4]; /* more int64 constants (1-D): Slice's starts/ends/axes, Pad's pads */
+  int n_ic;
   const char *y; /* output: loss = sum(y * r), or y itself when scalar_loss */
   int scalar_loss;
 };
@@ -74,6 +80,10 @@ static double host_loss(const struct gcase *c, struct gdata *d, double *const *x
   if (c->shape_const) {
     nncl_shape s = SHAPE(c->n_shape);
     tr_set_i(&e, c->shape_const, &s, c->shape_vals);
+  }
+  for (int k = 0; k < c->n_ic; k++) {
+    nncl_shape s = SHAPE(c->ic[k].n);
+    tr_set_i(&e, c->ic[k].name, &s, c->ic[k].v);
   }
   tr_run(&e, c->nodes, c->n_nodes);
   struct tr_value *y = tr_get(&e, c->y);
@@ -119,6 +129,10 @@ static void check_case(const struct gcase *c) {
   if (c->shape_const) {
     nncl_array a = {.dtype = NNCL_INT64, .shape = SHAPE(c->n_shape), .data = (void *)c->shape_vals};
     cr_assert_eq(nncl_graph_add_constant(g, c->shape_const, &a), NNCL_OK);
+  }
+  for (int k = 0; k < c->n_ic; k++) {
+    nncl_array a = {.dtype = NNCL_INT64, .shape = SHAPE(c->ic[k].n), .data = (void *)c->ic[k].v};
+    cr_assert_eq(nncl_graph_add_constant(g, c->ic[k].name, &a), NNCL_OK);
   }
   for (int k = 0; k < c->n_nodes; k++) {
     const struct tr_node *t = &c->nodes[k];
@@ -415,6 +429,21 @@ Test(train_grad, concat_transpose_exp) {
   c.nodes[1] = NODE("Transpose", "t", "c");
   ATTRS(c.nodes[1], A_INTS("perm", 2, 0, 1));
   c.nodes[2] = NODE("Exp", "y", "t");
+  check_case(&c);
+}
+
+/* Slice (negative, clamped and end-relative bounds) then Pad out by other amounts. */
+Test(train_grad, slice_then_pad) {
+  struct gcase c = {.n_in = 1, .n_nodes = 2, .y = "y", .n_ic = 4};
+  c.in[0] = IN("x", 4, 7, 6);
+  c.ic[0].name = "st", c.ic[0].n = 2, c.ic[0].v[0] = 1, c.ic[0].v[1] = -4;
+  c.ic[1].name = "en", c.ic[1].n = 2, c.ic[1].v[0] = 100, c.ic[1].v[1] = -1;
+  c.ic[2].name = "ax", c.ic[2].n = 2, c.ic[2].v[0] = 0, c.ic[2].v[1] = 2;
+  c.ic[3].name = "pads", c.ic[3].n = 6;
+  int64_t pads[6] = {0, 1, 2, 1, 0, 1};
+  memcpy(c.ic[3].v, pads, sizeof pads);
+  c.nodes[0] = NODE("Slice", "s", "x", "st", "en", "ax");
+  c.nodes[1] = NODE("Pad", "y", "s", "pads");
   check_case(&c);
 }
 

@@ -408,6 +408,42 @@ static void dropout_train(struct tr_env *e, const struct tr_node *n) {
   }
 }
 
+/* Slice with step 1 (starts, ends, axes as int64 inputs) and constant Pad (pads input). */
+static void slice_pad(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]);
+  int r = x->shape.rank, pad = !strcmp(n->op, "Pad");
+  int64_t lo[NNCL_MAX_RANK] = {0}, hi[NNCL_MAX_RANK] = {0}; /* output index o reads x at o - lo */
+  nncl_shape os = x->shape;
+  if (pad) {
+    struct tr_value *p = tr_get(e, n->in[1]);
+    for (int d = 0; d < r; d++) lo[d] = p->i[d], os.dims[d] += p->i[d] + p->i[r + d];
+  } else {
+    struct tr_value *s = tr_get(e, n->in[1]), *en = tr_get(e, n->in[2]), *a = tr_get(e, n->in[3]);
+    for (int k = 0; k < (int)s->shape.dims[0]; k++) {
+      int64_t d = a->i[k] < 0 ? a->i[k] + r : a->i[k], dim = x->shape.dims[d];
+      int64_t b = s->i[k] < 0 ? s->i[k] + dim : s->i[k],
+              f = en->i[k] < 0 ? en->i[k] + dim : en->i[k];
+      b = b < 0 ? 0 : b > dim ? dim : b;
+      f = f < 0 ? 0 : f > dim ? dim : f;
+      lo[d] = -b;
+      os.dims[d] = f > b ? f - b : 0;
+    }
+  }
+  (void)hi;
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t o = 0; o < nncl_shape_numel(&os); o++) {
+    int64_t rem = o, src = 0, inside = 1;
+    int64_t idx[NNCL_MAX_RANK];
+    for (int d = r - 1; d >= 0; d--) idx[d] = rem % os.dims[d], rem /= os.dims[d];
+    for (int d = 0; d < r; d++) {
+      int64_t c = idx[d] - lo[d];
+      if (c < 0 || c >= x->shape.dims[d]) inside = 0;
+      src = src * x->shape.dims[d] + c;
+    }
+    y->d[o] = inside ? x->d[src] : 0.0;
+  }
+}
+
 /* Mean cross-entropy of softmax(x) over [N, C] rows against int64 labels. */
 static void sce(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]), *t = tr_get(e, n->in[1]);
@@ -459,6 +495,8 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"LogSoftmax", softmax},
                {"Transpose", transpose},
                {"Concat", concat},
+               {"Slice", slice_pad},
+               {"Pad", slice_pad},
                {"nncl.DropoutTrain", dropout_train},
                {"MaxPool", pool},
                {"AveragePool", pool},

@@ -135,4 +135,5 @@ const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3),
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = release};
+                              .release = release,
+                              .backward = nncl__grad_pad};

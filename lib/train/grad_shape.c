@@ -1,6 +1,8 @@
 /* grad_shape.c: backward rules of the ops that only move or sum data: Reshape/Flatten/Squeeze/
    Unsqueeze (dY reshaped to X's shape), Identity and inference-mode Dropout (dY passes through),
-   ReduceSum/ReduceMean (dY put back on the reduced axes and expanded, scaled for the mean). */
+   ReduceSum/ReduceMean (dY put back on the reduced axes and expanded, scaled for the mean),
+   Transpose (inverse permutation), Concat (a Slice per input), Slice (Pad back with zeros) and
+   constant Pad (Slice back). */
 #include <string.h>
 
 #include "grad.h"
@@ -95,4 +97,68 @@ nncl_status nncl__grad_concat(struct op_grad *g) {
     start += len;
   }
   return NNCL_OK;
+}
+
+/* Normalised [start, start + len) of a step-1 slice along a dim of size d (ONNX clamping). */
+static void slice_range(int64_t s, int64_t e, int64_t d, int64_t *start, int64_t *len) {
+  if (s < 0) s += d;
+  if (e < 0) e += d;
+  s = s < 0 ? 0 : s > d ? d : s;
+  e = e < 0 ? 0 : e > d ? d : e;
+  *start = s;
+  *len = e > s ? e - s : 0;
+}
+
+/* Slice (opset >= 10, constant starts/ends/axes, steps 1): dX is dY padded back with zeros. */
+nncl_status nncl__grad_slice(struct op_grad *g) {
+  if (!g->dy[0] || !g->need[0]) return NNCL_OK;
+  const nncl_shape *x = &g->fwd.in[0].shape;
+  int r = x->rank;
+  const int64_t *st, *en, *ax = NULL, *sp = NULL;
+  int ns = g->fwd.opset >= 10 ? op_input_ints(&g->fwd, 1, &st) : -1;
+  int ne = g->fwd.opset >= 10 ? op_input_ints(&g->fwd, 2, &en) : -1;
+  int na = g->fwd.n_in > 3 && g->x[3][0] ? op_input_ints(&g->fwd, 3, &ax) : -2;
+  int nt = g->fwd.n_in > 4 && g->x[4][0] ? op_input_ints(&g->fwd, 4, &sp) : -2;
+  if (ns < 0 || ne != ns || na == -1 || nt == -1 || (na >= 0 && na != ns) || (nt >= 0 && nt != ns))
+    return grad_no_rule(g, "before opset 10 or with starts/ends/axes/steps not constant");
+  int64_t pads[2 * NNCL_MAX_RANK] = {0};
+  for (int i = 0; i < ns; i++) {
+    if (nt >= 0 && sp[i] != 1) return grad_no_rule(g, "with steps other than 1");
+    int64_t a = na >= 0 ? ax[i] : i;
+    if (a < 0) a += r;
+    int64_t s, len;
+    slice_range(st[i], en[i], x->dims[a], &s, &len);
+    pads[a] = s;
+    pads[r + a] = x->dims[a] - s - len;
+  }
+  const char *p, *d;
+  NNCL_TRY(grad_const_i64(g, 2 * r, pads, &p));
+  NNCL_TRY(grad_emit1(g, "Pad", 2, (const char *[]){g->dy[0], p}, NULL, 0, &d));
+  return grad_give(g, 0, d);
+}
+
+/* Pad (mode constant, pads >= 0): dX is dY sliced back to X's extent. */
+nncl_status nncl__grad_pad(struct op_grad *g) {
+  if (!g->dy[0] || !g->need[0]) return NNCL_OK;
+  if (strcmp(op_attr_str(&g->fwd, "mode", "constant"), "constant") != 0)
+    return grad_no_rule(g, "in reflect/edge/wrap mode");
+  const nncl_shape *x = &g->fwd.in[0].shape;
+  int r = x->rank;
+  const int64_t *pads;
+  int n =
+      g->fwd.opset < 11 ? op_attr_ints(&g->fwd, "pads", &pads) : op_input_ints(&g->fwd, 1, &pads);
+  if (n != 2 * r) return grad_no_rule(g, "with pads that are not constant");
+  int64_t starts[NNCL_MAX_RANK], ends[NNCL_MAX_RANK], axes[NNCL_MAX_RANK];
+  for (int i = 0; i < r; i++) {
+    if (pads[i] < 0 || pads[r + i] < 0) return grad_no_rule(g, "with negative pads");
+    starts[i] = pads[i];
+    ends[i] = pads[i] + x->dims[i];
+    axes[i] = i;
+  }
+  const char *s, *e, *a, *d;
+  NNCL_TRY(grad_const_i64(g, r, starts, &s));
+  NNCL_TRY(grad_const_i64(g, r, ends, &e));
+  NNCL_TRY(grad_const_i64(g, r, axes, &a));
+  NNCL_TRY(grad_emit1(g, "Slice", 4, (const char *[]){g->dy[0], s, e, a}, NULL, 0, &d));
+  return grad_give(g, 0, d);
 }
