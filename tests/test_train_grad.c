@@ -14,6 +14,7 @@
 
 #include "autodiff.h"
 #include "nncl/graph.h"
+#include "nncl/train.h"
 #include "test_train_ref.h"
 #include "test_util.h"
 
@@ -543,6 +544,44 @@ Test(train_grad, dropout_train_mask_statistics) {
   nncl_array_free(&x), nncl_array_free(&s1), nncl_array_free(&s2);
   for (int i = 0; i < 2; i++)
     nncl_array_free(&a[i]), nncl_array_free(&b[i]), nncl_array_free(&c2[i]);
+}
+
+/* The public entry point: gradients of a graph's value with respect to an intermediate value (as
+   Grad-CAM needs) under the default "<wrt>.grad" name. y = relu(x) * w, loss = sum(y): dL/dy = 1
+   everywhere and dL/dw = relu(x), exactly. */
+Test(train_grad, public_gradient_api) {
+  nncl_context *ctx = tu_ctx();
+  nncl_graph *g;
+  cr_assert_eq(nncl_graph_create(ctx, &g), NNCL_OK);
+  nncl_shape s = SHAPE(3, 4);
+  cr_assert_eq(nncl_graph_add_input(g, "x", NNCL_FLOAT32, &s), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_input(g, "w", NNCL_FLOAT32, &s), NNCL_OK);
+  const char *x = "x", *r = "r", *m[] = {"r", "w"}, *y = "y", *l = "l";
+  cr_assert_eq(nncl_graph_add_node(g, "Relu", NULL, 1, &x, 1, &r, NULL), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_node(g, "Mul", NULL, 2, m, 1, &y, NULL), NNCL_OK);
+  nncl_node *n;
+  cr_assert_eq(nncl_graph_add_node(g, "ReduceSum", NULL, 1, &y, 1, &l, &n), NNCL_OK);
+  cr_assert_eq(nncl_node_set_int(g, n, "keepdims", 0), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_output(g, "l"), NNCL_OK);
+  nncl_array xa = TU_RAND(1, 3, 4), wa = TU_RAND(2, 3, 4);
+  cr_assert_eq(nncl_graph_set_input(g, "x", &xa), NNCL_OK);
+  cr_assert_eq(nncl_graph_set_input(g, "w", &wa), NNCL_OK);
+  const char *wrt[] = {"y", "w"}, *names[] = {NULL, "dw"};
+  cr_assert_eq(nncl_graph_add_gradients(g, "l", 2, wrt, names), NNCL_OK, "%s",
+               nncl_context_last_error(ctx));
+  cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(ctx));
+  nncl_array dy, dw;
+  cr_assert_eq(nncl_graph_get_output_by_name(g, "y.grad", &dy), NNCL_OK);
+  cr_assert_eq(nncl_graph_get_output_by_name(g, "dw", &dw), NNCL_OK);
+  for (int k = 0; k < 12; k++) {
+    float rx = ((float *)xa.data)[k] > 0 ? ((float *)xa.data)[k] : 0.0f;
+    cr_assert_eq(((float *)dy.data)[k], 1.0f);
+    cr_assert_eq(((float *)dw.data)[k], rx);
+  }
+  cr_assert_eq(nncl_graph_add_gradients(g, "l", 1, (const char *[]){"w"}, names + 1),
+               NNCL_ERR_INVALID_ARGUMENT, "a second 'dw' must be refused");
+  nncl_array_free(&xa), nncl_array_free(&wa), nncl_array_free(&dy), nncl_array_free(&dw);
+  nncl_graph_destroy(g);
 }
 
 /* An op without a backward rule: the error names the node and the op. */

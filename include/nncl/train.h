@@ -74,6 +74,16 @@ typedef struct nncl_trainer_options {
 /* Cross-entropy and SGD with PyTorch's defaults. */
 NNCL_API void nncl_trainer_options_default(nncl_trainer_options *o);
 
+/* Automatic differentiation on any graph: appends to g the nodes computing the gradient of the sum
+   of value `loss`'s elements with respect to each value wrt[i] (graph inputs, initializers or
+   intermediate values, float32), and makes each gradient a graph output named grad_names[i]
+   (copied) or, when that is NULL, "<wrt>.grad". Every graph input must be set first (shapes are
+   learnt by planning). Errors: an op on the path without a backward rule (naming the node and
+   op), a value that does not affect the loss, unknown names. */
+NNCL_API nncl_status nncl_graph_add_gradients(nncl_graph *g, const char *loss, int n_wrt,
+                                              const char *const *wrt,
+                                              const char *const *grad_names);
+
 typedef struct nncl_trainer nncl_trainer;
 
 /* A trainer for `model` (an inference graph with one input, whose first output is the logits

@@ -8,6 +8,7 @@
 
 #include "autodiff.h"
 #include "grad.h"
+#include "nncl/train.h"
 
 struct autodiff {
   nncl_graph *g;
@@ -310,5 +311,30 @@ nncl_status nncl__autodiff(nncl_graph *g, const char *loss, int n_wrt, const cha
   free(a.shape);
   free(a.dtype);
   free(a.sum);
+  return st;
+}
+
+nncl_status nncl_graph_add_gradients(nncl_graph *g, const char *loss, int n_wrt,
+                                     const char *const *wrt, const char *const *grad_names) {
+  if (!g || !loss || n_wrt < 1 || !wrt) return NNCL_ERR_INVALID_ARGUMENT;
+  char **made = calloc((size_t)n_wrt, sizeof *made);
+  if (!made) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "gradients");
+  nncl_status st = nncl__autodiff(g, loss, n_wrt, wrt, made);
+  /* each gradient under its public name: an Identity (a view, no copy) */
+  for (int i = 0; i < n_wrt && st == NNCL_OK; i++) {
+    char def[512];
+    const char *name = grad_names && grad_names[i] ? grad_names[i] : def;
+    snprintf(def, sizeof def, "%s.grad", wrt[i]);
+    if (graph_find_value(g, name) >= 0) {
+      st = nncl__error(g->ctx, NNCL_ERR_INVALID_ARGUMENT,
+                       "gradients: the graph already has a value named '%s'", name);
+      break;
+    }
+    const char *in = made[i];
+    st = nncl_graph_add_node(g, "Identity", name, 1, &in, 1, &name, NULL);
+    if (st == NNCL_OK) st = nncl_graph_add_output(g, name);
+  }
+  for (int i = 0; i < n_wrt; i++) free(made[i]);
+  free(made);
   return st;
 }
