@@ -143,8 +143,12 @@ static void check_case(const struct gcase *c) {
     snprintf(extra, sizeof extra, "%s.extra", t->out);
     const char *outs[] = {t->out, extra};
     int n_out = !strcmp(t->op, "nncl.DropoutTrain") ? 2 : 1;
-    cr_assert_eq(nncl_graph_add_node(g, t->op, NULL, t->n_in, t->in, n_out, outs, &n), NNCL_OK,
-                 "%s", nncl_context_last_error(ctx));
+    if (t->out2) outs[1] = t->out2, n_out = 2;
+    const char *outs3[3] = {t->out, t->out2, t->out3};
+    if (t->out3) n_out = 3;
+    cr_assert_eq(
+        nncl_graph_add_node(g, t->op, NULL, t->n_in, t->in, n_out, t->out3 ? outs3 : outs, &n),
+        NNCL_OK, "%s", nncl_context_last_error(ctx));
     for (int a = 0; a < t->n_attrs; a++) set_attr(g, n, &t->attrs[a]);
   }
   const char *loss = c->y;
@@ -445,6 +449,19 @@ Test(train_grad, slice_then_pad) {
   memcpy(c.ic[3].v, pads, sizeof pads);
   c.nodes[0] = NODE("Slice", "s", "x", "st", "en", "ax");
   c.nodes[1] = NODE("Pad", "y", "s", "pads");
+  check_case(&c);
+}
+
+/* Split three ways; the middle part is never used, so its gradient is zeros. */
+Test(train_grad, split_with_an_unused_output) {
+  struct gcase c = {.n_in = 1, .n_nodes = 3, .y = "y"};
+  c.in[0] = IN("x", 3, 7, 2);
+  c.nodes[0] = NODE("Split", "a", "x");
+  c.nodes[0].out2 = "b", c.nodes[0].out3 = "c";
+  ATTRS(c.nodes[0], A_INT("axis", 1), A_INTS("split", 2, 1, 4));
+  c.nodes[1] = NODE("Tanh", "t", "c");
+  c.nodes[2] = NODE("Concat", "y", "a", "t");
+  ATTRS(c.nodes[2], A_INT("axis", 1));
   check_case(&c);
 }
 

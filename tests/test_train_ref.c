@@ -444,6 +444,26 @@ static void slice_pad(struct tr_env *e, const struct tr_node *n) {
   }
 }
 
+/* Split along an axis into the "split" attribute's sizes (outputs out, out2, out3). */
+static void split(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]);
+  int r = x->shape.rank, a = (int)ai(n, "axis", 0);
+  const char *outs[3] = {n->out, n->out2, n->out3};
+  int64_t outer = 1, inner = 1, off = 0;
+  for (int d = 0; d < a; d++) outer *= x->shape.dims[d];
+  for (int d = a + 1; d < r; d++) inner *= x->shape.dims[d];
+  for (int k = 0; k < 3 && outs[k]; k++) {
+    nncl_shape os = x->shape;
+    os.dims[a] = ais(n, "split", k, 0);
+    struct tr_value *y = add(e, outs[k], NNCL_FLOAT32, &os);
+    x = tr_get(e, n->in[0]); /* add may not move values, but re-read to be safe */
+    for (int64_t o = 0; o < outer; o++)
+      memcpy(y->d + o * os.dims[a] * inner, x->d + (o * x->shape.dims[a] + off) * inner,
+             (size_t)(os.dims[a] * inner) * sizeof(double));
+    off += os.dims[a];
+  }
+}
+
 /* Mean cross-entropy of softmax(x) over [N, C] rows against int64 labels. */
 static void sce(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]), *t = tr_get(e, n->in[1]);
@@ -496,6 +516,7 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Transpose", transpose},
                {"Concat", concat},
                {"Slice", slice_pad},
+               {"Split", split},
                {"Pad", slice_pad},
                {"nncl.DropoutTrain", dropout_train},
                {"MaxPool", pool},

@@ -14,6 +14,7 @@ struct tr_node {
   const char *in[4];
   int n_in;
   const char *out;
+  const char *out2, *out3; /* further outputs (Split), or NULL */
   struct nncl__attr attrs[8];
   int n_attrs;
 };

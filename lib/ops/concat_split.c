@@ -219,4 +219,5 @@ const struct op_def op_split = {.value_inputs = 1u << 1,
                                 .infer = split_infer,
                                 .plan = split_plan,
                                 .enqueue = split_enqueue,
-                                .release = parts_release};
+                                .release = parts_release,
+                                .backward = nncl__grad_split};

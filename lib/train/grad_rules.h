@@ -21,6 +21,7 @@ nncl_status nncl__grad_transpose(struct op_grad *g);       /* grad_shape.c */
 nncl_status nncl__grad_concat(struct op_grad *g);          /* grad_shape.c */
 nncl_status nncl__grad_slice(struct op_grad *g);           /* grad_shape.c */
 nncl_status nncl__grad_pad(struct op_grad *g);             /* grad_shape.c */
+nncl_status nncl__grad_split(struct op_grad *g);           /* grad_shape.c */
 nncl_status nncl__grad_softmax(struct op_grad *g);         /* grad_softmax.c: and LogSoftmax */
 
 #endif

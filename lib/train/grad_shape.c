@@ -1,8 +1,8 @@
 /* grad_shape.c: backward rules of the ops that only move or sum data: Reshape/Flatten/Squeeze/
    Unsqueeze (dY reshaped to X's shape), Identity and inference-mode Dropout (dY passes through),
    ReduceSum/ReduceMean (dY put back on the reduced axes and expanded, scaled for the mean),
-   Transpose (inverse permutation), Concat (a Slice per input), Slice (Pad back with zeros) and
-   constant Pad (Slice back). */
+   Transpose (inverse permutation), Concat (a Slice per input), Split (Concat back), Slice (Pad
+   back with zeros) and constant Pad (Slice back). */
 #include <string.h>
 
 #include "grad.h"
@@ -160,5 +160,27 @@ nncl_status nncl__grad_pad(struct op_grad *g) {
   NNCL_TRY(grad_const_i64(g, r, ends, &e));
   NNCL_TRY(grad_const_i64(g, r, axes, &a));
   NNCL_TRY(grad_emit1(g, "Slice", 4, (const char *[]){g->dy[0], s, e, a}, NULL, 0, &d));
+  return grad_give(g, 0, d);
+}
+
+/* Split: dX is the outputs' gradients concatenated back, zeros for outputs no gradient reaches. */
+nncl_status nncl__grad_split(struct op_grad *g) {
+  if (!g->need[0]) return NNCL_OK;
+  int n = g->fwd.n_out;
+  if (n > 8) return grad_no_rule(g, "with more than 8 outputs");
+  const char *parts[8], *zero = NULL, *d;
+  for (int i = 0; i < n; i++) {
+    if (g->dy[i]) {
+      parts[i] = g->dy[i];
+      continue;
+    }
+    if (!g->y[i][0]) return grad_no_rule(g, "with an absent output");
+    const char *s;
+    if (!zero) NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+    NNCL_TRY(grad_emit1(g, "Shape", 1, &g->y[i], NULL, 0, &s));
+    NNCL_TRY(grad_emit1(g, "Expand", 2, (const char *[]){zero, s}, NULL, 0, &parts[i]));
+  }
+  struct nncl__attr ax = A_INT("axis", op_attr_int(&g->fwd, "axis", 0));
+  NNCL_TRY(grad_emit1(g, "Concat", n, parts, &ax, 1, &d));
   return grad_give(g, 0, d);
 }
