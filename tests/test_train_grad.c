@@ -362,6 +362,15 @@ Test(train_grad, sqrt_reciprocal) {
   check_case(&c);
 }
 
+/* PRelu with a per-channel slope [C, 1, 1] broadcast over [N, C, H, W]. */
+Test(train_grad, prelu_per_channel_slope) {
+  struct gcase c = {.n_in = 2, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 2, 3, 4, 5);
+  c.in[1] = IN("slope", 3, 1, 1);
+  c.nodes[0] = NODE("PRelu", "y", "x", "slope");
+  check_case(&c);
+}
+
 Test(train_grad, maxpool_overlapping_padded) {
   struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
   c.in[0] = IN("x", 2, 3, 9, 8);

@@ -202,13 +202,18 @@ static void binary(struct tr_env *e, const struct tr_node *n) {
     os.dims[d] = da > db ? da : db;
   }
   struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
-  char op = !strcmp(n->op, "Add")   ? '+'
-            : !strcmp(n->op, "Sub") ? '-'
-            : !strcmp(n->op, "Mul") ? '*'
-                                    : '/';
+  char op = !strcmp(n->op, "Add")     ? '+'
+            : !strcmp(n->op, "Sub")   ? '-'
+            : !strcmp(n->op, "Mul")   ? '*'
+            : !strcmp(n->op, "PRelu") ? 'p'
+                                      : '/';
   for (int64_t o = 0; o < nncl_shape_numel(&os); o++) {
     double p = a->d[bidx(&os, &a->shape, o)], q = b->d[bidx(&os, &b->shape, o)];
-    y->d[o] = op == '+' ? p + q : op == '-' ? p - q : op == '*' ? p * q : p / q;
+    y->d[o] = op == '+'   ? p + q
+              : op == '-' ? p - q
+              : op == '*' ? p * q
+              : op == 'p' ? (p < 0 ? p * q : p)
+                          : p / q;
   }
 }
 
@@ -501,6 +506,7 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Sub", binary},
                {"Mul", binary},
                {"Div", binary},
+               {"PRelu", binary},
                {"Relu", unary},
                {"Sigmoid", unary},
                {"Tanh", unary},

@@ -17,9 +17,30 @@ static nncl_status bin(struct op_grad *g, const char *op, const char *a, const c
   return grad_emit1(g, op, 2, (const char *[]){a, b}, NULL, 0, out);
 }
 
+/* PRelu: dX = Where(X < 0, slope dY, dY); dSlope = dY min(X, 0) summed to the slope's shape. */
+static nncl_status prelu(struct op_grad *g, const char *dy) {
+  const char *zero, *neg, *d;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  if (g->need[0]) {
+    const char *scaled;
+    NNCL_TRY(bin(g, "Less", g->x[0], zero, &neg));
+    NNCL_TRY(bin(g, "Mul", dy, g->x[1], &scaled));
+    NNCL_TRY(grad_emit1(g, "Where", 3, (const char *[]){neg, scaled, dy}, NULL, 0, &d));
+    NNCL_TRY(give_unbroadcast(g, 0, d));
+  }
+  if (g->need[1]) {
+    const char *m;
+    NNCL_TRY(bin(g, "Min", g->x[0], zero, &m));
+    NNCL_TRY(bin(g, "Mul", dy, m, &d));
+    NNCL_TRY(give_unbroadcast(g, 1, d));
+  }
+  return NNCL_OK;
+}
+
 nncl_status nncl__grad_binary(struct op_grad *g) {
   const char *t = g->fwd.op_type, *dy = g->dy[0], *d;
   if (!dy) return NNCL_OK;
+  if (!strcmp(t, "PRelu")) return prelu(g, dy);
   int add = !strcmp(t, "Add"), sub = !strcmp(t, "Sub"), mul = !strcmp(t, "Mul"),
       div = !strcmp(t, "Div");
   if (!add && !sub && !mul && !div) return grad_no_rule(g, NULL);
