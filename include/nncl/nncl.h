@@ -9,4 +9,5 @@
 #include "nncl/onnx.h"
 #include "nncl/bench.h"
 #include "nncl/profile.h"
+#include "nncl/train.h"
 #endif

@@ -219,7 +219,8 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                                     .plan = plan,                                                  \
                                     .enqueue = enqueue,                                            \
                                     .release = release,                                            \
-                                    .cost = cost};
+                                    .cost = cost,                                                  \
+                                    .backward = nncl__grad_binary};
 EW_BINARY_TABLE(DEF)
 #undef DEF
 

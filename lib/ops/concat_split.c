@@ -113,7 +113,8 @@ const struct op_def op_concat = {.min_in = 1,
                                  .infer = concat_infer,
                                  .plan = concat_plan,
                                  .enqueue = concat_enqueue,
-                                 .release = op_release_state};
+                                 .release = op_release_state,
+                                 .backward = nncl__grad_concat};
 
 /* ---- Split ---- */
 /* Lengths of the parts: the split attribute before opset 13, the (constant) input from 13 on,
@@ -215,4 +216,5 @@ const struct op_def op_split = {.value_inputs = 1u << 1,
                                 .infer = split_infer,
                                 .plan = split_plan,
                                 .enqueue = split_enqueue,
-                                .release = op_release_state};
+                                .release = op_release_state,
+                                .backward = nncl__grad_split};

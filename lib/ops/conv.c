@@ -503,7 +503,8 @@ const struct op_def op_conv = {.min_in = 2,
                                .plan = plan,
                                .enqueue = enqueue,
                                .release = release,
-                               .cost = cost};
+                               .cost = cost,
+                               .backward = nncl__grad_conv};
 const struct op_def op_conv_transpose = {.min_in = 2,
                                          .max_in = 3,
                                          .min_out = 1,
@@ -513,4 +514,5 @@ const struct op_def op_conv_transpose = {.min_in = 2,
                                          .plan = plan,
                                          .enqueue = enqueue,
                                          .release = release,
-                                         .cost = cost};
+                                         .cost = cost,
+                                         .backward = nncl__grad_conv};

@@ -134,6 +134,17 @@
      result within pow's error of an integer is that integer (3^6 may come out as 728.9999) */  \
   X(POW, "Pow", "pow(a,(float)b)", POW_INT_EXPR, EWK_POW, 0)                                       \
   X(PRELU, "PRelu", "a<0.0f?a*b:a", NULL, EWK_FLOAT, 0)                                            \
+  /* activation gradients (lib/train/grad_elementwise.c): a = dY, b = the forward output Y */      \
+  X(RELU_GRAD, "nncl.ReluGrad", "b>0.0f?a:0.0f", NULL, EWK_FLOAT, 0)                               \
+  X(SIGMOID_GRAD, "nncl.SigmoidGrad", "a*b*(1.0f-b)", NULL, EWK_FLOAT, 0)                          \
+  X(TANH_GRAD, "nncl.TanhGrad", "a*(1.0f-b*b)", NULL, EWK_FLOAT, 0)                                \
+  /* these read b = the forward input X */                                                         \
+  X(SOFTPLUS_GRAD, "nncl.SoftplusGrad", "a/(1.0f+exp(-b))", NULL, EWK_FLOAT, 0)                    \
+  X(GELU_GRAD, "nncl.GeluGrad",                                                                    \
+    "a*(0.5f*(1.0f+erf(b*0.70710678118654752f))+b*0.39894228040143268f*exp(-0.5f*b*b))", NULL,     \
+    EWK_FLOAT, 0)                                                                                  \
+  X(HARD_SWISH_GRAD, "nncl.HardSwishGrad", "b<-3.0f?0.0f:(b>3.0f?a:a*(b*(1.0f/3.0f)+0.5f))", NULL, \
+    EWK_FLOAT, 0)                                                                                  \
   X(MAX, "Max", "(a>b||isnan(a))?a:b", "a>b?a:b", EWK_NUM, 1)                                      \
   X(MIN, "Min", "(a<b||isnan(a))?a:b", "a<b?a:b", EWK_NUM, 1)                                      \
   X(SUM, "Sum", "a+b", "a+b", EWK_NUM, 1)                                                          \

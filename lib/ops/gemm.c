@@ -190,7 +190,8 @@ const struct op_def op_gemm = {.min_in = 2,
                                .plan = gemm_plan,
                                .enqueue = gemm_enqueue,
                                .release = release,
-                               .cost = gemm_cost};
+                               .cost = gemm_cost,
+                               .backward = nncl__grad_gemm};
 
 /* --------------------------------- MatMul --------------------------------- */
 
@@ -325,4 +326,5 @@ const struct op_def op_matmul = {.min_in = 2,
                                  .plan = matmul_plan,
                                  .enqueue = matmul_enqueue,
                                  .release = release,
-                                 .cost = matmul_cost};
+                                 .cost = matmul_cost,
+                                 .backward = nncl__grad_matmul};

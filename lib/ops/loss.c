@@ -141,7 +141,8 @@ const struct op_def op_nll_loss = {.min_in = 2,
                                    .plan = loss_plan,
                                    .enqueue = loss_enqueue,
                                    .release = op_release_state,
-                                   .cost = loss_cost};
+                                   .cost = loss_cost,
+                                   .backward = nncl__grad_softmax_ce_loss};
 const struct op_def op_softmax_cross_entropy_loss = {.min_in = 2,
                                                      .max_in = 3,
                                                      .min_out = 1,
@@ -150,4 +151,5 @@ const struct op_def op_softmax_cross_entropy_loss = {.min_in = 2,
                                                      .plan = loss_plan,
                                                      .enqueue = loss_enqueue,
                                                      .release = op_release_state,
-                                                     .cost = loss_cost};
+                                                     .cost = loss_cost,
+                                                     .backward = nncl__grad_softmax_ce_loss};

@@ -73,6 +73,7 @@ struct op_epilogue {
 };
 
 struct op_def;
+struct op_grad;
 
 struct op_call {
   nncl_context *ctx;
@@ -123,7 +124,16 @@ struct op_def {
   void (*release)(struct op_call *c);
   /* Optional: FLOPs and bytes for the profiler; default counts inputs + outputs once. */
   void (*cost)(const struct op_call *c, struct op_cost *out);
+  /* Optional (training): the backward rule. Given the forward node's shapes and attributes and the
+     gradients flowing into its outputs (struct op_grad, lib/train/grad.h), it appends to the IR the
+     nodes computing the gradient of each input that needs one, preferably existing ops (a conv's
+     data gradient is a ConvTranspose). Rules never launch kernels. NULL (or a rule refusing a
+     mode) makes autodiff fail with an error naming the node and op. See docs/TRAINING.md. */
+  nncl_status (*backward)(struct op_grad *g);
 };
+
+/* Backward rules the op_defs name (lib/train/grad_*.c). */
+#include "grad_rules.h"
 
 /* ---- the op table (ops.def) ---- */
 enum op_id {

@@ -133,4 +133,5 @@ const struct op_def op_pad = {.value_inputs = (1u << 1) | (1u << 2) | (1u << 3),
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = op_release_state};
+                              .release = op_release_state,
+                              .backward = nncl__grad_pad};

@@ -428,7 +428,8 @@ static void cost(const struct op_call *c, struct op_cost *out) {
                               .plan = plan_##name,                                                 \
                               .enqueue = enqueue,                                                  \
                               .release = op_release_state,                                         \
-                              .cost = cost}
+                              .cost = cost,                                                        \
+                              .backward = nncl__grad_pool}
 POOL_DEF(op_max_pool, POOL_MAX, 1, 1, 2);
 POOL_DEF(op_average_pool, POOL_AVG, 1, 1, 1);
 POOL_DEF(op_lp_pool, POOL_LP, 1, 1, 1);

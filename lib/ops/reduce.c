@@ -389,7 +389,8 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                              .plan = plan,                                                         \
                              .enqueue = enqueue,                                                   \
                              .release = release,                                                   \
-                             .cost = cost};
+                             .cost = cost,                                                         \
+                             .backward = nncl__grad_reduce};
 REDUCE_DEF(op_reduce_sum, 2)
 REDUCE_DEF(op_reduce_mean, 1)
 REDUCE_DEF(op_reduce_max, 1)

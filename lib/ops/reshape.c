@@ -89,7 +89,8 @@ const struct op_def op_reshape = {.value_inputs = 1u << 1,
                                   .min_out = 1,
                                   .max_out = 1,
                                   .flags = OP_VIEW,
-                                  .infer = reshape_infer};
+                                  .infer = reshape_infer,
+                                  .backward = nncl__grad_reshape};
 
 /* ---- Flatten ---- */
 static nncl_status flatten_infer(struct op_call *c) {
@@ -105,8 +106,13 @@ static nncl_status flatten_infer(struct op_call *c) {
   return view_common(c, &out);
 }
 
-const struct op_def op_flatten = {
-    .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .flags = OP_VIEW, .infer = flatten_infer};
+const struct op_def op_flatten = {.min_in = 1,
+                                  .max_in = 1,
+                                  .min_out = 1,
+                                  .max_out = 1,
+                                  .flags = OP_VIEW,
+                                  .infer = flatten_infer,
+                                  .backward = nncl__grad_reshape};
 
 /* Axes of Squeeze/Unsqueeze: the attribute before opset 13, the (constant) input from 13 on.
    Returns the count, or -1 when none were given; errors go through *st. */
@@ -177,7 +183,8 @@ const struct op_def op_squeeze = {.value_inputs = 1u << 1,
                                   .min_out = 1,
                                   .max_out = 1,
                                   .flags = OP_VIEW,
-                                  .infer = squeeze_infer};
+                                  .infer = squeeze_infer,
+                                  .backward = nncl__grad_reshape};
 
 /* ---- Unsqueeze ---- */
 static nncl_status unsqueeze_infer(struct op_call *c) {
@@ -206,7 +213,8 @@ const struct op_def op_unsqueeze = {.value_inputs = 1u << 1,
                                     .min_out = 1,
                                     .max_out = 1,
                                     .flags = OP_VIEW,
-                                    .infer = unsqueeze_infer};
+                                    .infer = unsqueeze_infer,
+                                    .backward = nncl__grad_reshape};
 
 /* ---- Identity ---- */
 static nncl_status identity_infer(struct op_call *c) {
@@ -219,7 +227,8 @@ const struct op_def op_identity = {.min_in = 1,
                                    .min_out = 1,
                                    .max_out = 1,
                                    .flags = OP_VIEW,
-                                   .infer = identity_infer};
+                                   .infer = identity_infer,
+                                   .backward = nncl__grad_identity};
 
 /* ---- Dropout: identity at inference; the mask says every element was kept ---- */
 struct dropout_state {
@@ -291,4 +300,5 @@ const struct op_def op_dropout = {.value_inputs = (1u << 1) | (1u << 2),
                                   .infer = dropout_infer,
                                   .plan = dropout_plan,
                                   .enqueue = dropout_enqueue,
-                                  .release = op_release_state};
+                                  .release = op_release_state,
+                                  .backward = nncl__grad_identity};

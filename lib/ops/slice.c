@@ -145,4 +145,5 @@ const struct op_def op_slice = {.value_inputs = 0x1eu,
                                 .plan = plan,
                                 .enqueue = enqueue,
                                 .release = op_release_state,
-                                .cost = shape_cost_read_as_written};
+                                .cost = shape_cost_read_as_written,
+                                .backward = nncl__grad_slice};

@@ -121,7 +121,8 @@ const struct op_def op_softmax = {.min_in = 1,
                                   .plan = plan,
                                   .enqueue = enqueue,
                                   .release = op_release_state,
-                                  .cost = cost};
+                                  .cost = cost,
+                                  .backward = nncl__grad_softmax};
 const struct op_def op_log_softmax = {.min_in = 1,
                                       .max_in = 1,
                                       .min_out = 1,
@@ -131,6 +132,7 @@ const struct op_def op_log_softmax = {.min_in = 1,
                                       .plan = plan,
                                       .enqueue = enqueue,
                                       .release = op_release_state,
-                                      .cost = cost};
+                                      .cost = cost,
+                                      .backward = nncl__grad_softmax};
 
 static int is_log(const struct op_call *c) { return c->def == &op_log_softmax; }

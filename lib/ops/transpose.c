@@ -85,4 +85,5 @@ const struct op_def op_transpose = {.min_in = 1,
                                     .infer = infer,
                                     .plan = plan,
                                     .enqueue = enqueue,
-                                    .release = op_release_state};
+                                    .release = op_release_state,
+                                    .backward = nncl__grad_transpose};

@@ -194,6 +194,7 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                                     .plan = plan,                                                  \
                                     .enqueue = enqueue,                                            \
                                     .release = op_release_state,                                   \
-                                    .cost = cost};
+                                    .cost = cost,                                                  \
+                                    .backward = nncl__grad_unary};
 EW_UNARY_TABLE(DEF)
 #undef DEF

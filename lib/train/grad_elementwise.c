@@ -1,0 +1,116 @@
+/* grad_elementwise.c: backward rules of the element-wise family: Add/Sub/Mul/Div with NumPy
+   broadcasting (each input's gradient summed over the axes broadcasting stretched) and the
+   activations, whose gradients are binary rows of the element-wise table (nncl.ReluGrad ...)
+   reading the forward output, so no extra value is kept alive. */
+#include <string.h>
+
+#include "grad.h"
+
+static nncl_status give_unbroadcast(struct op_grad *g, int i, const char *d) {
+  const char *r;
+  NNCL_TRY(grad_unbroadcast(g, d, &g->fwd.out[0].shape, &g->fwd.in[i].shape, &r));
+  return grad_give(g, i, r);
+}
+
+static nncl_status bin(struct op_grad *g, const char *op, const char *a, const char *b,
+                       const char **out) {
+  return grad_emit1(g, op, 2, (const char *[]){a, b}, NULL, 0, out);
+}
+
+/* PRelu: dX = Where(X < 0, slope dY, dY); dSlope = dY min(X, 0) summed to the slope's shape. */
+static nncl_status prelu(struct op_grad *g, const char *dy) {
+  const char *zero, *neg, *d;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  if (g->need[0]) {
+    const char *scaled;
+    NNCL_TRY(bin(g, "Less", g->x[0], zero, &neg));
+    NNCL_TRY(bin(g, "Mul", dy, g->x[1], &scaled));
+    NNCL_TRY(grad_emit1(g, "Where", 3, (const char *[]){neg, scaled, dy}, NULL, 0, &d));
+    NNCL_TRY(give_unbroadcast(g, 0, d));
+  }
+  if (g->need[1]) {
+    const char *m;
+    NNCL_TRY(bin(g, "Min", g->x[0], zero, &m));
+    NNCL_TRY(bin(g, "Mul", dy, m, &d));
+    NNCL_TRY(give_unbroadcast(g, 1, d));
+  }
+  return NNCL_OK;
+}
+
+nncl_status nncl__grad_binary(struct op_grad *g) {
+  const char *t = g->fwd.op_type, *dy = g->dy[0], *d;
+  if (!dy) return NNCL_OK;
+  if (!strcmp(t, "PRelu")) return prelu(g, dy);
+  int add = !strcmp(t, "Add"), sub = !strcmp(t, "Sub"), mul = !strcmp(t, "Mul"),
+      div = !strcmp(t, "Div");
+  if (!add && !sub && !mul && !div) return grad_no_rule(g, NULL);
+  if (g->need[0]) {
+    if (add || sub)
+      d = dy;
+    else
+      NNCL_TRY(bin(g, mul ? "Mul" : "Div", dy, g->x[1], &d));
+    NNCL_TRY(give_unbroadcast(g, 0, d));
+  }
+  if (g->need[1]) {
+    if (add) {
+      d = dy;
+    } else if (sub) {
+      NNCL_TRY(grad_emit1(g, "Neg", 1, &dy, NULL, 0, &d));
+    } else if (mul) {
+      NNCL_TRY(bin(g, "Mul", dy, g->x[0], &d));
+    } else { /* d(a/b)/db = -(a/b)/b */
+      const char *m, *q;
+      NNCL_TRY(bin(g, "Mul", dy, g->y[0], &m));
+      NNCL_TRY(bin(g, "Div", m, g->x[1], &q));
+      NNCL_TRY(grad_emit1(g, "Neg", 1, &q, NULL, 0, &d));
+    }
+    NNCL_TRY(give_unbroadcast(g, 1, d));
+  }
+  return NNCL_OK;
+}
+
+/* LeakyRelu: dY where X >= 0, alpha dY below (Where(Less(X, 0), alpha dY, dY)). */
+static nncl_status leaky(struct op_grad *g, const char *dy, const char **out) {
+  const char *zero, *alpha, *neg, *scaled;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  NNCL_TRY(grad_const_f32(g, op_attr_float(&g->fwd, "alpha", 0.01f), &alpha));
+  NNCL_TRY(bin(g, "Less", g->x[0], zero, &neg));
+  NNCL_TRY(bin(g, "Mul", dy, alpha, &scaled));
+  return grad_emit1(g, "Where", 3, (const char *[]){neg, scaled, dy}, NULL, 0, out);
+}
+
+nncl_status nncl__grad_unary(struct op_grad *g) {
+  const char *t = g->fwd.op_type, *dy = g->dy[0], *d;
+  if (!dy || !g->need[0]) return NNCL_OK;
+  if (!strcmp(t, "Relu"))
+    NNCL_TRY(bin(g, "nncl.ReluGrad", dy, g->y[0], &d));
+  else if (!strcmp(t, "Sigmoid"))
+    NNCL_TRY(bin(g, "nncl.SigmoidGrad", dy, g->y[0], &d));
+  else if (!strcmp(t, "Tanh"))
+    NNCL_TRY(bin(g, "nncl.TanhGrad", dy, g->y[0], &d));
+  else if (!strcmp(t, "Softplus"))
+    NNCL_TRY(bin(g, "nncl.SoftplusGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "HardSwish"))
+    NNCL_TRY(bin(g, "nncl.HardSwishGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "Gelu") && !strcmp(op_attr_str(&g->fwd, "approximate", "none"), "none"))
+    NNCL_TRY(bin(g, "nncl.GeluGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "LeakyRelu"))
+    NNCL_TRY(leaky(g, dy, &d));
+  else if (!strcmp(t, "Sqrt")) { /* dY / (2 Y) */
+    const char *h, *q;
+    NNCL_TRY(grad_const_f32(g, 0.5f, &h));
+    NNCL_TRY(bin(g, "Div", dy, g->y[0], &q));
+    NNCL_TRY(bin(g, "Mul", q, h, &d));
+  } else if (!strcmp(t, "Reciprocal")) { /* -dY Y^2 */
+    const char *a, *b;
+    NNCL_TRY(bin(g, "Mul", dy, g->y[0], &a));
+    NNCL_TRY(bin(g, "Mul", a, g->y[0], &b));
+    NNCL_TRY(grad_emit1(g, "Neg", 1, &b, NULL, 0, &d));
+  } else if (!strcmp(t, "Exp"))
+    NNCL_TRY(bin(g, "Mul", dy, g->y[0], &d));
+  else if (!strcmp(t, "Neg"))
+    NNCL_TRY(grad_emit1(g, "Neg", 1, &dy, NULL, 0, &d));
+  else
+    return grad_no_rule(g, NULL);
+  return grad_give(g, 0, d);
+}

@@ -1,0 +1,352 @@
+/* cmd_train.c: `nncl train MODEL.onnx --inputs X.npy --labels Y.npy ...` (or --data
+   fashion-mnist): trains the model's float initializers with nncl_trainer, one line per epoch
+   (a live bar with loss, accuracy, images/s and time left on a terminal), validation after each
+   epoch, checkpoints, and the trained model written as ONNX. Batches are consecutive slices of
+   --batch samples in file order with --no-shuffle, as a PyTorch loop without shuffling takes
+   them; otherwise each epoch visits a seeded permutation. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "demo_idx.h"
+#include "demo_progress.h"
+
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+struct dataset {
+  nncl_array x, y; /* x: samples along axis `axis`; y: samples along axis 0 */
+  int axis;
+  int64_t n;
+};
+
+static void dataset_free(struct dataset *d) {
+  nncl_array_free(&d->x);
+  nncl_array_free(&d->y);
+}
+
+/* Fashion-MNIST split `prefix` as [N, 1, 28, 28] floats / 255 and int64 labels. */
+static int load_fashion(const char *dir, const char *prefix, struct dataset *d) {
+  demo_idx im, lb;
+  char err[512];
+  if (demo_idx_read_split(dir, prefix, &im, &lb, err, sizeof err) != 0) {
+    fprintf(stderr, "nncl train: %s\n(Debian: apt install dataset-fashion-mnist)\n", err);
+    return 1;
+  }
+  nncl_shape xs = {.rank = 4, .dims = {(int64_t)im.count, 1, 28, 28}};
+  nncl_shape ys = {.rank = 1, .dims = {(int64_t)lb.count}};
+  int rc = nncl_array_alloc(&d->x, NNCL_FLOAT32, &xs) != NNCL_OK ||
+           nncl_array_alloc(&d->y, NNCL_INT64, &ys) != NNCL_OK;
+  for (size_t i = 0; !rc && i < im.count * im.item_size; i++)
+    ((float *)d->x.data)[i] = (float)im.data[i] / 255.0f;
+  for (size_t i = 0; !rc && i < lb.count; i++) ((int64_t *)d->y.data)[i] = lb.data[i];
+  d->n = (int64_t)im.count;
+  demo_idx_free(&im);
+  demo_idx_free(&lb);
+  return rc;
+}
+
+static int load_npy_pair(nncl_context *ctx, const char *xp, const char *yp, int axis,
+                         struct dataset *d) {
+  nncl_status st = nncl_npy_load(ctx, xp, &d->x);
+  if (st != NNCL_OK) return cli_fail(ctx, st, xp);
+  st = nncl_npy_load(ctx, yp, &d->y);
+  if (st != NNCL_OK) return cli_fail(ctx, st, yp);
+  if (axis < 0 || axis >= d->x.shape.rank || d->y.shape.rank < 1 ||
+      d->x.shape.dims[axis] != d->y.shape.dims[0]) {
+    char a[128], b[128];
+    fprintf(stderr, "nncl train: %s %s has no batch axis %d matching the %s labels of %s\n", xp,
+            nncl_shape_format(&d->x.shape, a, sizeof a), axis,
+            nncl_shape_format(&d->y.shape, b, sizeof b), yp);
+    return 1;
+  }
+  d->axis = axis;
+  d->n = d->x.shape.dims[axis];
+  return 0;
+}
+
+/* Samples idx[0..n) of d into xb, yb (allocated by the caller's first call, reused after). */
+static int gather(const struct dataset *d, const int64_t *idx, int64_t n, nncl_array *xb,
+                  nncl_array *yb) {
+  nncl_shape xs = d->x.shape, ys = d->y.shape;
+  xs.dims[d->axis] = n;
+  ys.dims[0] = n;
+  if (memcmp(&xb->shape, &xs, sizeof xs) != 0) {
+    nncl_array_free(xb);
+    nncl_array_free(yb);
+    if (nncl_array_alloc(xb, d->x.dtype, &xs) != NNCL_OK ||
+        nncl_array_alloc(yb, d->y.dtype, &ys) != NNCL_OK)
+      return 1;
+  }
+  size_t es = nncl_dtype_size(d->x.dtype), ysz = nncl_dtype_size(d->y.dtype);
+  int64_t outer = 1, inner = 1, yin = 1;
+  for (int k = 0; k < d->axis; k++) outer *= d->x.shape.dims[k];
+  for (int k = d->axis + 1; k < d->x.shape.rank; k++) inner *= d->x.shape.dims[k];
+  for (int k = 1; k < d->y.shape.rank; k++) yin *= d->y.shape.dims[k];
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < n; i++)
+      memcpy((char *)xb->data + ((size_t)(o * n + i) * (size_t)inner) * es,
+             (const char *)d->x.data + ((size_t)(o * d->n + idx[i]) * (size_t)inner) * es,
+             (size_t)inner * es);
+  for (int64_t i = 0; i < n; i++)
+    memcpy((char *)yb->data + (size_t)(i * yin) * ysz,
+           (const char *)d->y.data + (size_t)(idx[i] * yin) * ysz, (size_t)yin * ysz);
+  return 0;
+}
+
+/* Loss and accuracy over a whole dataset in batches. */
+static int evaluate(nncl_context *ctx, nncl_trainer *t, const struct dataset *d, int64_t batch,
+                    double *loss, double *acc) {
+  int64_t *idx = malloc(sizeof *idx * (size_t)batch);
+  nncl_array xb = {0}, yb = {0};
+  double sum = 0.0;
+  int64_t correct = 0;
+  int rc = !idx;
+  for (int64_t s = 0; !rc && s < d->n; s += batch) {
+    int64_t n = d->n - s < batch ? d->n - s : batch;
+    for (int64_t i = 0; i < n; i++) idx[i] = s + i;
+    rc = gather(d, idx, n, &xb, &yb);
+    float l = 0;
+    int64_t c = 0;
+    nncl_status st = rc ? NNCL_OK : nncl_trainer_evaluate(t, &xb, &yb, &l, &c);
+    if (st != NNCL_OK) rc = cli_fail(ctx, st, "evaluate");
+    sum += (double)l * (double)n;
+    correct += c;
+  }
+  *loss = sum / (double)d->n;
+  *acc = 100.0 * (double)correct / (double)d->n;
+  nncl_array_free(&xb);
+  nncl_array_free(&yb);
+  free(idx);
+  return rc;
+}
+
+static uint64_t next_rand(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static int usage(void) {
+  fprintf(stderr, "usage: %s\n", cmd_train.usage);
+  return 2;
+}
+
+static int run(int argc, char **argv) {
+  const char *model = NULL, *xs = NULL, *ys = NULL, *vx = NULL, *vy = NULL, *data = NULL;
+  const char *loss_s = "cross-entropy", *opt_s = "sgd", *device = NULL, *ckpt = NULL;
+  const char *resume = NULL, *out = NULL, *data_dir = FASHION_DIR, *v;
+  double lr = -1, momentum = 0, wd = -1, clip = 0;
+  nncl_lr_schedule sched = {.kind = NNCL_LR_CONSTANT, .gamma = 0.1f};
+  int64_t batch = 64, epochs = 1, steps = -1, seed = 1;
+  int shuffle = 1, axis = -1, kaiming = 0;
+  const char *freeze[64];
+  int n_freeze = 0;
+  for (int i = 1; i < argc; i++) {
+    if ((v = cli_value(argc, argv, &i, "--inputs")))
+      xs = v;
+    else if ((v = cli_value(argc, argv, &i, "--labels")))
+      ys = v;
+    else if ((v = cli_value(argc, argv, &i, "--val-inputs")))
+      vx = v;
+    else if ((v = cli_value(argc, argv, &i, "--val-labels")))
+      vy = v;
+    else if ((v = cli_value(argc, argv, &i, "--data")))
+      data = v;
+    else if ((v = cli_value(argc, argv, &i, "--data-dir")))
+      data_dir = v;
+    else if ((v = cli_value(argc, argv, &i, "--loss")))
+      loss_s = v;
+    else if ((v = cli_value(argc, argv, &i, "--optimizer")))
+      opt_s = v;
+    else if ((v = cli_value(argc, argv, &i, "--lr")))
+      lr = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--momentum")))
+      momentum = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--weight-decay")))
+      wd = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--batch")))
+      batch = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--epochs")))
+      epochs = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--steps")))
+      steps = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--batch-axis")))
+      axis = atoi(v);
+    else if ((v = cli_value(argc, argv, &i, "--checkpoint")))
+      ckpt = v;
+    else if ((v = cli_value(argc, argv, &i, "--resume")))
+      resume = v;
+    else if ((v = cli_value(argc, argv, &i, "--out")))
+      out = v;
+    else if ((v = cli_value(argc, argv, &i, "--device")))
+      device = v;
+    else if ((v = cli_value(argc, argv, &i, "--seed")))
+      seed = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--init")))
+      kaiming = !strcmp(v, "kaiming");
+    else if ((v = cli_value(argc, argv, &i, "--freeze")) && n_freeze < 64)
+      freeze[n_freeze++] = v;
+    else if ((v = cli_value(argc, argv, &i, "--clip-norm")))
+      clip = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--lr-schedule")))
+      sched.kind = !strcmp(v, "step")     ? NNCL_LR_STEP
+                   : !strcmp(v, "cosine") ? NNCL_LR_COSINE
+                                          : NNCL_LR_CONSTANT;
+    else if ((v = cli_value(argc, argv, &i, "--lr-step")))
+      sched.step_size = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--lr-gamma")))
+      sched.gamma = (float)atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--min-lr")))
+      sched.min_lr = (float)atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--warmup")))
+      sched.warmup_steps = atoll(v);
+    else if (cli_is(argv[i], "--no-shuffle"))
+      shuffle = 0;
+    else if (argv[i][0] != '-' && !model)
+      model = argv[i];
+    else {
+      fprintf(stderr, "nncl train: unknown argument '%s'\n", argv[i]);
+      return usage();
+    }
+  }
+  if (!model || (!data && (!xs || !ys)) || (data && strcmp(data, "fashion-mnist")) || batch < 1 ||
+      epochs < 1 || !!vx != !!vy)
+    return usage();
+  nncl_trainer_options o;
+  nncl_trainer_options_default(&o);
+  if (!strcmp(loss_s, "mse"))
+    o.loss = NNCL_LOSS_MSE;
+  else if (strcmp(loss_s, "cross-entropy"))
+    return usage();
+  nncl_optimizer_kind kind = !strcmp(opt_s, "adam")    ? NNCL_OPTIM_ADAM
+                             : !strcmp(opt_s, "adamw") ? NNCL_OPTIM_ADAMW
+                             : !strcmp(opt_s, "sgd")   ? NNCL_OPTIM_SGD
+                                                       : (nncl_optimizer_kind)-1;
+  if ((int)kind < 0) return usage();
+  nncl_optimizer_options_default(kind, &o.optim);
+  if (lr >= 0) o.optim.lr = (float)lr;
+  if (wd >= 0) o.optim.weight_decay = (float)wd;
+  o.optim.momentum = (float)momentum;
+  o.freeze = freeze;
+  o.n_freeze = n_freeze;
+  o.clip_norm = (float)clip;
+
+  nncl_context *ctx = cli_open_context(device);
+  if (!ctx) return 1;
+  nncl_graph *g = NULL;
+  nncl_trainer *t = NULL;
+  struct dataset tr = {0}, va = {0};
+  int rc = 0, has_val = 0;
+  nncl_status st = nncl_onnx_load(ctx, model, &g);
+  if (st != NNCL_OK) rc = cli_fail(ctx, st, model);
+  if (!rc && axis < 0) { /* the model input's symbolic dim, else 0 */
+    nncl_shape is;
+    nncl_graph_input_info(g, 0, NULL, &is);
+    axis = 0;
+    for (int k = is.rank - 1; k >= 0; k--)
+      if (is.dims[k] < 0) axis = k;
+  }
+  if (!rc && data) {
+    rc = load_fashion(data_dir, "train", &tr) || load_fashion(data_dir, "t10k", &va);
+    has_val = !rc;
+  } else if (!rc) {
+    rc = load_npy_pair(ctx, xs, ys, axis, &tr);
+    if (!rc && vx) rc = load_npy_pair(ctx, vx, vy, axis, &va), has_val = !rc;
+  }
+  if (!rc && (st = nncl_trainer_create(g, &o, &t)) != NNCL_OK) rc = cli_fail(ctx, st, "trainer");
+  if (!rc && kaiming && (st = nncl_trainer_init_kaiming(t, (uint64_t)seed)) != NNCL_OK)
+    rc = cli_fail(ctx, st, "initialisation");
+  if (!rc && resume && (st = nncl_trainer_load_checkpoint(t, resume)) != NNCL_OK)
+    rc = cli_fail(ctx, st, resume);
+  int64_t per_epoch = (tr.n + batch - 1) / batch;
+  if (steps > 0) epochs = (steps + per_epoch - 1) / per_epoch;
+  if (sched.kind == NNCL_LR_COSINE && sched.total_steps <= 0)
+    sched.total_steps = steps > 0 ? steps : epochs * per_epoch;
+  if (sched.kind == NNCL_LR_STEP && sched.step_size <= 0) sched.step_size = per_epoch;
+  int64_t *perm = rc ? NULL : malloc(sizeof *perm * (size_t)(tr.n + 1));
+  if (!rc && !perm) rc = 1;
+  if (!rc)
+    printf("train  %s: %lld samples, %d parameters, batch %lld, %s, %s lr %g%s\n", model,
+           (long long)tr.n, nncl_trainer_num_params(t), (long long)batch, loss_s, opt_s,
+           (double)o.optim.lr, kaiming ? ", Kaiming init" : "");
+  uint64_t rs = (uint64_t)seed * 2654435761u + 88172645463325252ull;
+  int tty = isatty(fileno(stdout));
+  nncl_array xb = {0}, yb = {0};
+  int64_t done_steps = 0;
+  for (int64_t e = 0; !rc && e < epochs; e++) {
+    for (int64_t i = 0; i < tr.n; i++) perm[i] = i;
+    for (int64_t i = tr.n - 1; shuffle && i > 0; i--) {
+      int64_t j = (int64_t)(next_rand(&rs) % (uint64_t)(i + 1)), s = perm[i];
+      perm[i] = perm[j], perm[j] = s;
+    }
+    double t0 = demo_now(), sum = 0.0, last_draw = 0.0;
+    int64_t seen = 0, correct = 0;
+    for (int64_t s = 0; !rc && s < tr.n && (steps < 0 || done_steps < steps); s += batch) {
+      int64_t n = tr.n - s < batch ? tr.n - s : batch;
+      if (gather(&tr, perm + s, n, &xb, &yb)) rc = 1;
+      float l = 0;
+      nncl_trainer_set_lr(t, nncl_lr_schedule_at(&sched, o.optim.lr, done_steps));
+      if (!rc && (st = nncl_trainer_step(t, &xb, &yb, &l)) != NNCL_OK)
+        rc = cli_fail(ctx, st, "step");
+      sum += (double)l * (double)n;
+      seen += n;
+      correct += nncl_trainer_last_correct(t);
+      done_steps++;
+      double now = demo_now();
+      if (tty && (now - last_draw > 0.25 || s + n >= tr.n)) {
+        double rate = (double)seen / (now - t0);
+        printf("\repoch %lld/%lld  %3.0f%%  loss %.4f  acc %.2f%%  %.0f images/s  %.0f s left   ",
+               (long long)e + 1, (long long)epochs, 100.0 * (double)seen / (double)tr.n,
+               sum / (double)seen, 100.0 * (double)correct / (double)seen, rate,
+               (double)(tr.n - seen) / rate);
+        fflush(stdout);
+        last_draw = now;
+      }
+    }
+    if (rc) break;
+    double secs = demo_now() - t0;
+    if (tty) printf("\r");
+    printf("epoch %lld/%lld  loss %.4f  acc %.2f%%  %.1f s (%.0f images/s)", (long long)e + 1,
+           (long long)epochs, sum / (double)seen,
+           o.loss == NNCL_LOSS_CROSS_ENTROPY ? 100.0 * (double)correct / (double)seen : 0.0, secs,
+           (double)seen / secs);
+    if (has_val) {
+      double vl, vacc;
+      rc = evaluate(ctx, t, &va, batch, &vl, &vacc);
+      if (!rc) printf("  val loss %.4f  val acc %.2f%%", vl, vacc);
+    }
+    printf("\n");
+    fflush(stdout);
+    if (!rc && ckpt && (st = nncl_trainer_save_checkpoint(t, ckpt)) != NNCL_OK)
+      rc = cli_fail(ctx, st, ckpt);
+  }
+  if (!rc && out) {
+    if ((st = nncl_trainer_save_onnx(t, model, out)) != NNCL_OK)
+      rc = cli_fail(ctx, st, out);
+    else
+      printf("wrote  %s\n", out);
+  }
+  nncl_array_free(&xb);
+  nncl_array_free(&yb);
+  free(perm);
+  dataset_free(&tr);
+  dataset_free(&va);
+  nncl_trainer_destroy(t);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(ctx);
+  return rc;
+}
+
+const struct cli_command cmd_train = {
+    "train", "train an ONNX model's weights (cross-entropy or MSE; SGD, Adam, AdamW)", run,
+    "nncl train MODEL.onnx --inputs X.npy --labels Y.npy | --data fashion-mnist [--data-dir DIR]\n"
+    "       [--loss cross-entropy|mse] [--optimizer sgd|adam|adamw] [--lr F] [--momentum F]\n"
+    "       [--weight-decay F] [--batch N (64)] [--epochs N (1) | --steps N] [--no-shuffle]\n"
+    "       [--val-inputs X.npy --val-labels Y.npy] [--batch-axis K] [--checkpoint FILE]\n"
+    "       [--resume FILE] [--out TRAINED.onnx] [--init kaiming] [--seed N] [--freeze NAME]...\n"
+    "       [--clip-norm F] [--lr-schedule constant|step|cosine] [--lr-step N (an epoch)]\n"
+    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]"};
