@@ -18,6 +18,7 @@
       With T set, also -D T_LOWEST (the type's smallest value) and -D T_IS_FLOAT=0. The other
       kernels are float32 only. */
 #include "common/index.cl"
+#include "common/pool_taps.cl"
 
 #ifndef T
 #define T float
@@ -34,20 +35,6 @@
 #define T_ISNAN(v) 0
 #define T_MAX2(a, b) max((a), (b))
 #endif
-
-/* First and one-past-last kernel tap of output position o whose input position lies in
-   [lo, hi). Taps are pos = o*s - p + t*d. */
-inline int2 pool_taps(int o, int k, int s, int p, int d, int lo, int hi) {
-  const int start = o * s - p;
-  int t0 = 0, t1 = k;
-  if (start < lo) t0 = (lo - start + d - 1) / d;
-  const int last_ok = hi - 1 - start; /* largest t*d allowed */
-  if (last_ok < 0)
-    t1 = 0;
-  else if ((k - 1) * d > last_ok)
-    t1 = last_ok / d + 1;
-  return (int2)(t0, max(t0, t1));
-}
 
 /* The window of output (od, oh, ow): per axis, the range [x, y) of taps inside the input. */
 struct pool_win {

@@ -1,25 +1,13 @@
 /* pool_grad.cl: MaxPool and AveragePool input gradients (lib/train/op_pool_grad.c), 1-D or 2-D
    (1-D has IH = OH = kh = 1). One work-item per input element gathers from every output window
    that covers it, so there are no atomics and the sum order is fixed (deterministic).
-   Windows follow kernels/pool.cl exactly: taps clipped by pool_grad_taps (the same rule as
-   pool.cl's pool_taps), the max window's winner is the first maximum in row-major scan order
+   Windows follow kernels/pool.cl exactly: taps clipped by common/pool_taps.cl's pool_taps (as
+   pool.cl does), the max window's winner is the first maximum in row-major scan order
    (NaN wins), and the average divides by the taps inside the input, or inside the padded
    extent with include_pad.
    No -D parameters. */
 #include "common/index.cl"
-
-/* Taps [t0, t1) of window o whose positions o*s - p + t*d fall in [lo, hi). */
-inline int2 pool_grad_taps(int o, int k, int s, int p, int d, int lo, int hi) {
-  const int start = o * s - p;
-  int t0 = 0, t1 = k;
-  if (start < lo) t0 = (lo - start + d - 1) / d;
-  const int last_ok = hi - 1 - start;
-  if (last_ok < 0)
-    t1 = 0;
-  else if ((k - 1) * d > last_ok)
-    t1 = last_ok / d + 1;
-  return (int2)(t0, max(t0, t1));
-}
+#include "common/pool_taps.cl"
 
 /* Loops over the windows (oh, ow) whose tap (th, tw) lands on input (ih, iw). */
 #define FOR_COVERING_WINDOWS(...)                                                                  \
@@ -49,8 +37,8 @@ __kernel void pool_grad_max(__global const float *x, __global const float *dy, _
   __global const float *dyr = dy + (size_t)row * OH * OW;
   float acc = 0.0f;
   FOR_COVERING_WINDOWS({
-    const int2 rh = pool_grad_taps(oh, kh, sh, ph, dh, 0, IH);
-    const int2 rw = pool_grad_taps(ow, kw, sw, pw, dw, 0, IW);
+    const int2 rh = pool_taps(oh, kh, sh, ph, dh, 0, IH);
+    const int2 rw = pool_taps(ow, kw, sw, pw, dw, 0, IW);
     float best = -INFINITY;
     int bh = -1, bw = -1;
     for (int a = rh.x; a < rh.y; a++)
@@ -82,11 +70,11 @@ __kernel void pool_grad_avg(__global const float *dy, __global float *dx, const 
   FOR_COVERING_WINDOWS({
     int2 rh, rw;
     if (include_pad) {
-      rh = pool_grad_taps(oh, kh, sh, ph, dh, -ph, IH + peh);
-      rw = pool_grad_taps(ow, kw, sw, pw, dw, -pw, IW + pew);
+      rh = pool_taps(oh, kh, sh, ph, dh, -ph, IH + peh);
+      rw = pool_taps(ow, kw, sw, pw, dw, -pw, IW + pew);
     } else {
-      rh = pool_grad_taps(oh, kh, sh, ph, dh, 0, IH);
-      rw = pool_grad_taps(ow, kw, sw, pw, dw, 0, IW);
+      rh = pool_taps(oh, kh, sh, ph, dh, 0, IH);
+      rw = pool_taps(ow, kw, sw, pw, dw, 0, IW);
     }
     const int cnt = (rh.y - rh.x) * (rw.y - rw.x);
     acc += dyr[oh * OW + ow] / (float)cnt;
