@@ -89,6 +89,11 @@ NNCL_API int nncl_graph_num_outputs(const nncl_graph *g);
 /* Name, dtype and (current, possibly partly unknown) shape of input/output i. */
 NNCL_API const char *nncl_graph_input_name(const nncl_graph *g, int i);
 NNCL_API const char *nncl_graph_output_name(const nncl_graph *g, int i);
+/* Nodes as loaded, in order: count, op type and first output's value name (NULL out of range),
+   so that a tool can name and list the values a layer computes (nncl cam --layer). */
+NNCL_API int nncl_graph_num_nodes(const nncl_graph *g);
+NNCL_API const char *nncl_graph_node_op_type(const nncl_graph *g, int i);
+NNCL_API const char *nncl_graph_node_output_name(const nncl_graph *g, int i);
 NNCL_API nncl_status nncl_graph_input_info(const nncl_graph *g, int i, nncl_dtype *dtype,
                                            nncl_shape *shape);
 NNCL_API nncl_status nncl_graph_output_info(const nncl_graph *g, int i, nncl_dtype *dtype,

@@ -385,6 +385,15 @@ const char *nncl_graph_input_name(const nncl_graph *g, int i) {
 const char *nncl_graph_output_name(const nncl_graph *g, int i) {
   return g && i >= 0 && i < g->n_outputs ? g->values[g->outputs[i]].name : NULL;
 }
+int nncl_graph_num_nodes(const nncl_graph *g) { return g ? g->n_nodes : 0; }
+const char *nncl_graph_node_op_type(const nncl_graph *g, int i) {
+  return g && i >= 0 && i < g->n_nodes ? g->nodes[i]->op_type : NULL;
+}
+const char *nncl_graph_node_output_name(const nncl_graph *g, int i) {
+  if (!g || i < 0 || i >= g->n_nodes || g->nodes[i]->n_out < 1 || g->nodes[i]->out[0] < 0)
+    return NULL;
+  return g->values[g->nodes[i]->out[0]].name;
+}
 
 int nncl_graph_op_counts(const nncl_graph *g, const char **op_types, int *counts, int max) {
   int n = 0;

@@ -1,0 +1,83 @@
+"""cli_cam_check.py NNCL MODELS_DIR OUT_DIR: `nncl cam` end to end on models/fashion_cnn.onnx with
+a tiny PNG written here: the default class is the one `nncl classify` ranks first, --class picks
+another, the output is a PNG of the demo's CAM layout, and an unknown --layer lists the graph's
+values."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+nncl, models, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+model = os.path.join(models, "fashion_cnn.onnx")
+os.makedirs(out_dir, exist_ok=True)
+
+
+def fail(msg):
+    print("cli_cam_check: " + msg)
+    sys.exit(1)
+
+
+def write_png(path, w, h, rgb):
+    raw = b"".join(b"\x00" + bytes(rgb[y * w * 3:(y + 1) * w * 3]) for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        fail(path + " is not a PNG")
+    return struct.unpack(">II", head[16:24])
+
+
+# a dark trouser-like shape on a light 40x40 background (classify inverts it, as the demo does)
+W = H = 40
+px = []
+for y in range(H):
+    for x in range(W):
+        v = 20 if (8 <= x < 32 and 6 <= y < 36 and not (14 <= x < 26 and y >= 20)) else 240
+        px += [v, v, v]
+pic = os.path.join(out_dir, "shape.png")
+write_png(pic, W, H, px)
+
+
+def run(*args):
+    return subprocess.run([nncl, *args], capture_output=True, text=True, timeout=300)
+
+
+r = run("classify", model, pic, "--json")
+if r.returncode != 0:
+    fail("classify failed: " + r.stderr)
+top = json.loads(r.stdout)[0]["top"][0]["class"]
+
+out = os.path.join(out_dir, "cam.png")
+r = run("cam", model, pic, "--layer", "features", "--out", out)
+if r.returncode != 0:
+    fail("cam failed: " + r.stdout + r.stderr)
+if "class %d " % top not in r.stdout:
+    fail("cam explained another class than classify's top %d: %s" % (top, r.stdout))
+w, h = png_size(out)
+# the demo's CAM picture: image, overlay, map side by side, each 28 pixels drawn 8 times larger
+if h < 28 * 8 or w < 3 * 28 * 8:
+    fail("%s is %d x %d, expected three 224-pixel tiles side by side" % (out, w, h))
+
+other = (top + 1) % 10
+r = run("cam", model, pic, "--layer", "/conv2/Conv_output_0", "--class", str(other), "--out", out)
+if r.returncode != 0 or "class %d " % other not in r.stdout or "[14 x 14]" not in r.stdout:
+    fail("--class %d at conv2: %s %s" % (other, r.stdout, r.stderr))
+
+r = run("cam", model, pic, "--layer", "no_such_layer", "--out", out)
+if r.returncode == 0 or "features (Relu)" not in r.stderr:
+    fail("an unknown layer did not list the candidates: " + r.stderr)
+r = run("cam", model, pic, "--layer", "features", "--class", "10", "--out", out)
+if r.returncode == 0 or "out of range" not in r.stderr:
+    fail("class 10 of 10 was accepted: " + r.stdout + r.stderr)
+print("cli_cam_check: ok")

@@ -1,0 +1,177 @@
+/* cmd_cam.c: `nncl cam MODEL.onnx PICTURE --layer NAME`: Grad-CAM heat map of a CNN's class score
+   over the picture, the gradient taken by the library's autodiff. Pictures are prepared as
+   `nncl classify` prepares them (a 28x28 grey model gets the Fashion-MNIST treatment; others are
+   stretched to the input size so that the map lines up with the whole picture). */
+#include <stb/stb_image.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "demo_eval.h"
+#include "demo_idx.h"
+#include "demo_image.h"
+#include "demo_prepare.h"
+#include "demo_sheet.h"
+#include "gradcam.h"
+#include "image_prepare.h"
+
+#define CAM_ALPHA 0.5f /* heat colour's weight over the picture, as the demo's overlays */
+#define CAM_ZOOM 8     /* a 28x28 picture is drawn 8 times larger */
+
+struct opts {
+  const char *device, *model, *picture, *layer, *out;
+  int klass;
+};
+
+static int parse(int argc, char **argv, struct opts *o) {
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    if ((v = cli_value(argc, argv, &i, "--device"))) {
+      o->device = v;
+    } else if ((v = cli_value(argc, argv, &i, "--layer"))) {
+      o->layer = v;
+    } else if ((v = cli_value(argc, argv, &i, "--out"))) {
+      o->out = v;
+    } else if ((v = cli_value(argc, argv, &i, "--class"))) {
+      char *end;
+      long k = strtol(v, &end, 10);
+      if (end == v || *end || k < 0 || k > 1000000) {
+        fprintf(stderr, "nncl cam: --class takes a class index >= 0, not \"%s\"\n", v);
+        return 2;
+      }
+      o->klass = (int)k;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      return cli_unknown_option("cam", argv[i]);
+    } else if (!o->model) {
+      o->model = argv[i];
+    } else if (!o->picture) {
+      o->picture = argv[i];
+    } else {
+      return cli_usage(&cmd_cam);
+    }
+  }
+  if (!o->model || !o->picture || !o->layer) return cli_usage(&cmd_cam);
+  return 0;
+}
+
+/* The heat map (h x w in [0, 1]) blended over the picture's own pixels. */
+static int write_overlay(const char *path, const unsigned char *rgb, int w, int h,
+                         const float *heat) {
+  demo_rgb img;
+  if (demo_rgb_alloc(&img, w, h, 0) != 0) return -1;
+  for (size_t i = 0; i < (size_t)w * (size_t)h; i++) {
+    unsigned char c[3];
+    demo_heat_colour(heat[i], c);
+    for (int k = 0; k < 3; k++)
+      img.px[i * 3 + k] =
+          (unsigned char)((1.0f - CAM_ALPHA) * rgb[i * 3 + k] + CAM_ALPHA * c[k] + 0.5f);
+  }
+  int rc = demo_rgb_write_png(&img, path);
+  demo_rgb_free(&img);
+  return rc;
+}
+
+static int run(int argc, char **argv) {
+  struct opts o = {.klass = -1, .out = "cam.png"};
+  int prc = parse(argc, argv, &o), rc = 1;
+  if (prc) return prc;
+  nncl_context *ctx = NULL;
+  nncl_graph *g = NULL;
+  nncl_array in = {0};
+  gradcam_map m = {0};
+  unsigned char *img = NULL;
+  float *heat = NULL;
+  if (!(ctx = cli_open_context(o.device))) goto done;
+  nncl_status st = nncl_onnx_load(ctx, o.model, &g);
+  if (st != NNCL_OK) {
+    cli_fail(ctx, st, o.model);
+    goto done;
+  }
+  nncl_dtype dt;
+  nncl_shape s;
+  if ((st = nncl_graph_input_info(g, 0, &dt, &s)) != NNCL_OK || s.rank != 4 || dt != NNCL_FLOAT32 ||
+      (s.dims[1] >= 0 && s.dims[1] != 1 && s.dims[1] != 3)) {
+    fprintf(stderr, "nncl cam: %s: input 0 is not float32 [N, 1 or 3, H, W]\n", o.model);
+    goto done;
+  }
+  const int c = s.dims[1] < 0 ? 3 : (int)s.dims[1];
+  const int oh = s.dims[2] < 0 ? 224 : (int)s.dims[2], ow = s.dims[3] < 0 ? 224 : (int)s.dims[3];
+  const int fashion = c == 1 && oh == 28 && ow == 28;
+  const nncl_shape one = {4, {1, c, oh, ow}};
+  if ((st = nncl_array_alloc(&in, NNCL_FLOAT32, &one)) != NNCL_OK) {
+    cli_fail(ctx, st, "input");
+    goto done;
+  }
+  int w, h, got;
+  /* RGB for the overlay; the model's channels are made from it as classify would */
+  if (!(img = stbi_load(o.picture, &w, &h, &got, fashion ? 1 : 3))) {
+    fprintf(stderr, "nncl cam: cannot read %s: %s\n", o.picture, stbi_failure_reason());
+    goto done;
+  }
+  uint8_t px[28 * 28];
+  if (fashion) {
+    int inverted;
+    demo_prepare_image(img, w, h, -1, px, &inverted);
+    demo_pixels_to_input(px, sizeof px, in.data);
+  } else {
+    /* ImageNet statistics for colour models, none for grey ones: classify's defaults */
+    const float mean3[3] = {0.485f, 0.456f, 0.406f}, std3[3] = {0.229f, 0.224f, 0.225f};
+    const float mean1[3] = {0, 0, 0}, std1[3] = {1, 1, 1};
+    unsigned char *src = img;
+    unsigned char *grey = NULL;
+    if (c == 1) { /* luma of the RGB picture, the one channel the model takes */
+      if (!(grey = malloc((size_t)w * (size_t)h))) goto done;
+      for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
+        grey[i] = (unsigned char)((img[i * 3] * 299 + img[i * 3 + 1] * 587 +
+                                   img[i * 3 + 2] * 114 + 500) / 1000);
+      src = grey;
+    }
+    image_prepare(src, w, h, c, ow, oh, IMAGE_FIT_STRETCH, c == 3 ? mean3 : mean1,
+                  c == 3 ? std3 : std1, in.data);
+    free(grey);
+  }
+  if ((st = gradcam_compute(g, o.layer, &in, o.klass, &m)) != NNCL_OK) {
+    cli_fail(ctx, st, o.layer);
+    goto done;
+  }
+  const int tw = fashion ? 28 : w, th = fashion ? 28 : h;
+  if (!(heat = malloc((size_t)tw * (size_t)th * sizeof *heat))) goto done;
+  gradcam_resize(m.cam, m.h, m.w, heat, th, tw);
+  int wrote;
+  if (fashion) {
+    char pred[32];
+    snprintf(pred, sizeof pred, "%s", m.klass < DEMO_NUM_CLASSES ? demo_class_names[m.klass] : "?");
+    demo_tile t = {px, heat, "", pred, 0.0f, 1};
+    wrote = demo_write_cam_png(o.out, &t, CAM_ZOOM);
+  } else {
+    wrote = write_overlay(o.out, img, w, h, heat);
+  }
+  if (wrote != 0) {
+    fprintf(stderr, "nncl cam: cannot write %s\n", o.out);
+    goto done;
+  }
+  printf("%s: class %d (score %.4g), Grad-CAM at %s [%d x %d] -> %s\n", o.picture, m.klass,
+         (double)m.score, o.layer, m.h, m.w, o.out);
+  rc = 0;
+done:
+  free(heat);
+  free(m.cam);
+  if (img) stbi_image_free(img);
+  nncl_array_free(&in);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(ctx);
+  return rc;
+}
+
+const struct cli_command cmd_cam = {
+    "cam", "Grad-CAM heat map of a CNN's class over your picture", run,
+    "nncl cam MODEL.onnx PICTURE --layer NAME [options]\n"
+    "  The gradient of the class score with respect to the layer's activations A (autodiff);\n"
+    "  weights w_c = its spatial mean per channel; CAM = ReLU(sum_c w_c * A_c), min-max\n"
+    "  normalised, upsampled to the picture and drawn as a heat map over it. The picture is\n"
+    "  prepared as nncl classify does (28x28 grey models: Fashion-MNIST treatment; others are\n"
+    "  stretched to the input size with ImageNet's mean/std for colour).\n"
+    "  --layer NAME      a value of the graph, [1, C, h, w] (an unknown name lists them)\n"
+    "  --class K         the class explained (default: the top class)\n"
+    "  --out FILE.png    where the picture goes (cam.png)\n"
+    "  --device D        gpu, cpu, P:D or part of a device name"};
