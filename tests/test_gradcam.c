@@ -23,9 +23,9 @@ struct net {
 };
 
 static struct net make_net(void) {
-  struct net n = {TU_RAND(1, 1, CI, S, S),        TU_RAND(2, CA, CI, 3, 3), TU_RAND(3, CA),
-                  TU_RAND(4, CB, CA, 3, 3),       TU_RAND(5, CB),           TU_RAND(6, K, CB * HW),
-                  TU_RAND(7, K)};
+  struct net n = {
+      TU_RAND(1, 1, CI, S, S), TU_RAND(2, CA, CI, 3, 3), TU_RAND(3, CA), TU_RAND(4, CB, CA, 3, 3),
+      TU_RAND(5, CB),          TU_RAND(6, K, CB * HW),   TU_RAND(7, K)};
   return n;
 }
 
@@ -168,6 +168,5 @@ Test(gradcam, resize_normalises_and_keeps_the_grid_values) {
     cr_assert(fabsf(out[at[i]] - want_corner[i]) < 1e-5f, "out[%d] = %g, expected %g", at[i],
               (double)out[at[i]], (double)want_corner[i]);
   /* out[1]: source x = (1 + 0.5) / 2 - 0.5 = 0.25 between 0 and 2 on the first row */
-  cr_assert(fabsf(out[1] - 0.5f / 8) < 1e-5f, "out[1] = %g, expected %g", (double)out[1],
-            0.5 / 8);
+  cr_assert(fabsf(out[1] - 0.5f / 8) < 1e-5f, "out[1] = %g, expected %g", (double)out[1], 0.5 / 8);
 }

@@ -122,8 +122,9 @@ static int run(int argc, char **argv) {
     if (c == 1) { /* luma of the RGB picture, the one channel the model takes */
       if (!(grey = malloc((size_t)w * (size_t)h))) goto done;
       for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
-        grey[i] = (unsigned char)((img[i * 3] * 299 + img[i * 3 + 1] * 587 +
-                                   img[i * 3 + 2] * 114 + 500) / 1000);
+        grey[i] =
+            (unsigned char)((img[i * 3] * 299 + img[i * 3 + 1] * 587 + img[i * 3 + 2] * 114 + 500) /
+                            1000);
       src = grey;
     }
     image_prepare(src, w, h, c, ow, oh, IMAGE_FIT_STRETCH, c == 3 ? mean3 : mean1,
