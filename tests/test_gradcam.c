@@ -147,6 +147,13 @@ Test(gradcam, unknown_layer_and_class_are_errors) {
   struct net n = make_net();
   nncl_graph *g = build(&n);
   gradcam_map m;
+  /* the getters the candidate list is made from: nodes as built, NULL out of range */
+  cr_assert_eq(nncl_graph_num_nodes(g), 6);
+  cr_assert_str_eq(nncl_graph_node_output_name(g, 1), "act");
+  cr_assert_str_eq(nncl_graph_node_op_type(g, 1), "Relu");
+  cr_assert_null(nncl_graph_node_output_name(g, 6));
+  cr_assert_null(nncl_graph_node_op_type(g, -1));
+  cr_assert_null(nncl_graph_node_output_name(NULL, 0));
   cr_assert_eq(gradcam_compute(g, "no_such_value", &n.x, -1, &m), NNCL_ERR_NOT_FOUND);
   cr_assert_null(m.cam);
   nncl_graph_destroy(g);
