@@ -101,16 +101,13 @@ static void run_case(const struct ln_case *t) {
     norm_ref_layer(x.data, rows, len, t->affine ? sc.data : ones, t->affine == 2 ? b.data : NULL,
                    np, 1e-5, want, wm, wi);
   for (int fuse = 1; fuse >= 0; fuse--) {
-    if (fuse)
-      unsetenv("NNCL_NO_FUSION");
-    else
-      setenv("NNCL_NO_FUSION", "1", 1);
     nncl_array s2, b2;
     cr_assert_eq(nncl_array_alloc(&s2, NNCL_FLOAT32, &sc.shape), NNCL_OK);
     cr_assert_eq(nncl_array_alloc(&b2, NNCL_FLOAT32, &b.shape), NNCL_OK);
     memcpy(s2.data, sc.data, nncl_array_bytes(&sc));
     memcpy(b2.data, b.data, nncl_array_bytes(&b));
     nncl_graph *g = make(t, &s2, &b2);
+    cr_assert_eq(nncl_graph_set_option(g, "graph.fusion", fuse ? "1" : "0"), NNCL_OK);
     if (t->affine < 1) nncl_array_free(&s2);
     if (t->affine < 2) nncl_array_free(&b2);
     cr_assert_eq(nncl_graph_set_input(g, "x", &x), NNCL_OK);
@@ -143,7 +140,6 @@ static void run_case(const struct ln_case *t) {
     }
     nncl_graph_destroy(g);
   }
-  unsetenv("NNCL_NO_FUSION");
   free(ones);
   free(want);
   free(wm);

@@ -220,7 +220,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct ln_match *m) {
 }
 
 nncl_status pass_fuse_layernorm(nncl_graph *g, struct plan *p) {
-  if (getenv("NNCL_NO_FUSION")) return NNCL_OK;
+  if (!nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FUSION)) return NNCL_OK;
   if (op_lookup("LayerNormalization") < 0) return NNCL_OK;
   for (int i = 0; i < p->n_n; i++) {
     struct ln_match m;
