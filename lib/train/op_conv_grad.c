@@ -107,11 +107,6 @@ static nncl_status enqueue(struct op_call *c) {
   return NNCL_OK;
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static void cost(const struct op_call *c, struct op_cost *out) {
   const struct cgw_state *s = c->state;
   double w = (double)nncl_shape_numel(&c->out[0].shape);
@@ -128,5 +123,5 @@ const struct op_def op_conv_grad_weight = {.min_in = 2,
                                            .infer = infer,
                                            .plan = plan,
                                            .enqueue = enqueue,
-                                           .release = release,
+                                           .release = op_release_state,
                                            .cost = cost};

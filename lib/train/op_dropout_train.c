@@ -47,11 +47,6 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(n), NNCL_ARG(seed), NNCL_ARG(r), NNCL_ARG(keep));
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 static nncl_status backward(struct op_grad *g) {
   const char *d;
   if (!g->dy[0] || !g->need[0]) return NNCL_OK;
@@ -66,5 +61,5 @@ const struct op_def op_dropout_train = {.min_in = 2,
                                         .infer = infer,
                                         .plan = plan,
                                         .enqueue = enqueue,
-                                        .release = release,
+                                        .release = op_release_state,
                                         .backward = backward};

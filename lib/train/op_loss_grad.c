@@ -81,11 +81,6 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(s->ii), NNCL_ARG(s->red), NNCL_ARG(s->nll));
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_softmax_ce_grad = {.min_in = 3,
                                           .max_in = 3,
                                           .min_out = 1,
@@ -93,4 +88,4 @@ const struct op_def op_softmax_ce_grad = {.min_in = 3,
                                           .infer = infer,
                                           .plan = plan,
                                           .enqueue = enqueue,
-                                          .release = release};
+                                          .release = op_release_state};

@@ -105,11 +105,6 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(a[11]), NNCL_ARG(a[12]), NNCL_ARG(a[13]), NNCL_ARG(a[14]));
 }
 
-static void release(struct op_call *c) {
-  free(c->state);
-  c->state = NULL;
-}
-
 const struct op_def op_max_pool_grad = {.min_in = 2,
                                         .max_in = 2,
                                         .min_out = 1,
@@ -117,7 +112,7 @@ const struct op_def op_max_pool_grad = {.min_in = 2,
                                         .infer = infer,
                                         .plan = plan,
                                         .enqueue = enqueue,
-                                        .release = release};
+                                        .release = op_release_state};
 const struct op_def op_average_pool_grad = {.min_in = 2,
                                             .max_in = 2,
                                             .min_out = 1,
@@ -125,4 +120,4 @@ const struct op_def op_average_pool_grad = {.min_in = 2,
                                             .infer = infer,
                                             .plan = plan,
                                             .enqueue = enqueue,
-                                            .release = release};
+                                            .release = op_release_state};
