@@ -197,7 +197,7 @@ static int optimise_adam(const struct opts *o, nncl_context *ctx, nncl_graph *g,
     lo[c] = -n->mean[c] / n->std[c];
     hi[c] = (1.0f - n->mean[c]) / n->std[c];
   }
-  const style_adam_spec a = {image, STYLE_GRAD, n->channels, lr, lo, hi, 0.9f, 0.999f, 1e-8f};
+  const style_adam_spec a = {image, STYLE_GRAD, n->channels, lr, lo, hi, 0.9, 0.999, 1e-8};
   nncl_array m = {0}, v = {0};
   nncl_status st;
   int rc = 1;

@@ -24,7 +24,8 @@ nncl_status style_adam_build(nncl_graph *g, const style_adam_spec *s) {
     found = strcmp(nncl_graph_input_name(g, i), s->image) == 0 &&
             nncl_graph_input_info(g, i, &dt, &shape) == NNCL_OK;
   if (!found) return NNCL_ERR_NOT_FOUND;
-  const float c1 = 1.0f - s->beta1, b2 = s->beta2, c2 = 1.0f - s->beta2, eps = s->eps;
+  const float c1 = (float)(1.0 - s->beta1), b2 = (float)s->beta2, c2 = (float)(1.0 - s->beta2),
+              eps = (float)s->eps;
   const char *x = s->image, *gr = s->grad;
   nncl_status st;
   if ((st = nncl_graph_add_input(g, STYLE_ADAM_M, NNCL_FLOAT32, &shape)) ||
@@ -70,8 +71,8 @@ nncl_status style_adam_build(nncl_graph *g, const style_adam_spec *s) {
 }
 
 nncl_status style_adam_set_step(nncl_graph *g, const style_adam_spec *s, long t) {
-  float bc1 = (float)(1.0 / (1.0 - pow((double)s->beta1, (double)t)));
-  float bc2 = (float)(1.0 / sqrt(1.0 - pow((double)s->beta2, (double)t)));
+  float bc1 = (float)(1.0 / (1.0 - pow(s->beta1, (double)t)));
+  float bc2 = (float)(1.0 / sqrt(1.0 - pow(s->beta2, (double)t)));
   const nncl_shape one = {1, {1}};
   nncl_array a = {NNCL_FLOAT32, one, &bc1}, b = {NNCL_FLOAT32, one, &bc2};
   nncl_status st = nncl_graph_set_input(g, STYLE_ADAM_BC1, &a);

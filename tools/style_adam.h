@@ -18,7 +18,7 @@ typedef struct style_adam_spec {
   const char *image, *grad; /* the picture (graph input) and its gradient (a value) */
   int channels;
   const float *lr, *lo, *hi; /* per channel: step size and the picture's valid range */
-  float beta1, beta2, eps;
+  double beta1, beta2, eps;  /* doubles, as PyTorch's hyper-parameters: 1 - beta2 is rounded once */
 } style_adam_spec;
 
 /* Appends PyTorch's Adam step (torch.optim.Adam, no weight decay):
