@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "demo_progress.h"
 #include "style_adam.h"
+#include "style_lbfgs.h"
 #include "style_loss.h"
 #include "style_net.h"
 #include "style_picture.h"
@@ -250,6 +251,108 @@ done:
   return rc;
 }
 
+/* The gradient with the components zeroed that push a pixel at an end of its range outwards: the
+   pixels the clamp holds are left out of L-BFGS's direction and curvature pairs. */
+static void free_gradient(const style_norm *n, int64_t plane, const float *x, const float *g,
+                          int64_t numel, float *out) {
+  for (int64_t i = 0; i < numel; i++) {
+    const int c = (int)(i / plane);
+    const float lo = -n->mean[c] / n->std[c], hi = (1.0f - n->mean[c]) / n->std[c];
+    out[i] = (x[i] <= lo && g[i] > 0) || (x[i] >= hi && g[i] < 0) ? 0.0f : g[i];
+  }
+}
+
+/* L-BFGS: the device gives loss and gradient, the host keeps the history, forms the direction by
+   the two-loop recursion and searches along it (backtracking to Armijo's sufficient decrease), each
+   trial picture clamped to the valid range (a projected L-BFGS). A first trial of a fresh history
+   is scaled as torch.optim.LBFGS scales its first step: min(1, 1 / |g|_1) lr. When no trial
+   lowers the loss, the history is dropped and the iteration retried from the gradient alone; a
+   second failure ends the run early. */
+static int optimise_lbfgs(const struct opts *o, nncl_context *ctx, nncl_graph *g, const char *image,
+                          const style_norm *n, nncl_array *x, float first[3], float last[3]) {
+  const int64_t numel = nncl_shape_numel(&x->shape), plane = numel / n->channels;
+  enum { HISTORY = 10, TRIALS = 20 };
+  style_lbfgs *mem = style_lbfgs_create(numel, HISTORY);
+  nncl_array grad = {0}, grad_next = {0}, trial = {0};
+  float *d = malloc((size_t)numel * sizeof *d), *dx = malloc((size_t)numel * sizeof *dx),
+        *dg = malloc((size_t)numel * sizeof *dg), *gf = malloc((size_t)numel * sizeof *gf),
+        *gf_next = malloc((size_t)numel * sizeof *gf_next);
+  nncl_status st = NNCL_OK;
+  int rc = 1, fresh = 1;
+  float l[3], lt[3];
+  if (!mem || !d || !dx || !dg || !gf || !gf_next ||
+      nncl_array_alloc(&trial, NNCL_FLOAT32, &x->shape) != NNCL_OK) {
+    fprintf(stderr, "nncl style: out of memory for L-BFGS\n");
+    goto done;
+  }
+  if ((st = evaluate(g, image, x, l, &grad))) goto fail;
+  memcpy(first, l, sizeof l);
+  const double t0 = demo_now();
+  long t = 1;
+  for (int retry = 0; t <= o->steps; t++) {
+    if (!retry) report(o, t - 1, l[0], l[1], l[2], t0);
+    retry = 0;
+    const float *xv = x->data;
+    float *tv = trial.data;
+    free_gradient(n, plane, xv, grad.data, numel, gf);
+    style_lbfgs_direction(mem, gf, d);
+    double slope = 0.0, g1 = 0.0;
+    for (int64_t i = 0; i < numel; i++) slope += (double)gf[i] * d[i], g1 += fabs((double)gf[i]);
+    if (!(slope < 0.0)) /* not a descent direction: the gradient's instead */
+      for (int64_t i = 0; i < numel; i++) d[i] = -gf[i];
+    double step = fresh ? fmin(1.0, 1.0 / g1) * o->lr : o->lr;
+    int accepted = 0;
+    for (int k = 0; k < TRIALS && !accepted; k++, step *= 0.5) {
+      double decrease = 0.0;
+      for (int64_t i = 0; i < numel; i++) {
+        const int c = (int)(i / plane);
+        const float lo = -n->mean[c] / n->std[c], hi = (1.0f - n->mean[c]) / n->std[c];
+        tv[i] = fminf(fmaxf(xv[i] + (float)step * d[i], lo), hi);
+        decrease += (double)gf[i] * (tv[i] - xv[i]);
+      }
+      if (!(decrease < 0.0)) break; /* the step no longer moves the picture */
+      if ((st = evaluate(g, image, &trial, lt, &grad_next))) goto fail;
+      accepted = isfinite(lt[0]) && lt[0] < l[0] && lt[0] <= l[0] + 1e-4 * decrease;
+    }
+    if (!accepted) {
+      if (fresh) {
+        printf("L-BFGS: no lower loss along the gradient at step %ld; stopping\n", t);
+        break;
+      }
+      style_lbfgs_destroy(mem);
+      if (!(mem = style_lbfgs_create(numel, HISTORY))) goto done;
+      fresh = retry = 1;
+      t--;
+      continue;
+    }
+    fresh = 0;
+    free_gradient(n, plane, tv, grad_next.data, numel, gf_next);
+    for (int64_t i = 0; i < numel; i++) dx[i] = tv[i] - xv[i], dg[i] = gf_next[i] - gf[i];
+    style_lbfgs_push(mem, dx, dg);
+    nncl_array swap = *x;
+    *x = trial, trial = swap, swap = grad, grad = grad_next, grad_next = swap;
+    memcpy(l, lt, sizeof l);
+    if (o->every > 0 && t % o->every == 0 && write_frame(o, n, t, x) != 0) goto done;
+  }
+  report(o, t > o->steps ? o->steps : t, l[0], l[1], l[2], t0);
+  memcpy(last, l, sizeof l);
+  rc = 0;
+  goto done;
+fail:
+  cli_fail(ctx, st, "style step");
+done:
+  nncl_array_free(&grad);
+  nncl_array_free(&grad_next);
+  nncl_array_free(&trial);
+  free(d);
+  free(dx);
+  free(dg);
+  free(gf);
+  free(gf_next);
+  style_lbfgs_destroy(mem);
+  return rc;
+}
+
 static void noise_picture(const style_norm *n, nncl_array *x) {
   const int64_t plane = nncl_shape_numel(&x->shape) / n->channels;
   float *v = x->data;
@@ -268,7 +371,7 @@ static int run(int argc, char **argv) {
                    .size = 128,
                    .content_weight = 1.0,
                    .style_weight = 10.0,
-                   .lr = 0.02,
+                   .lr = -1.0, /* per optimizer, below */
                    .optimizer = "adam",
                    .init = "content"};
   int rc = parse(argc, argv, &o);
@@ -277,6 +380,7 @@ static int run(int argc, char **argv) {
     return rc;
   }
   rc = 1;
+  if (o.lr < 0) o.lr = strcmp(o.optimizer, "lbfgs") == 0 ? 1.0 : 0.02;
   nncl_context *ctx = NULL;
   nncl_graph *g = NULL;
   nncl_array content = {0}, style = {0}, x = {0};
@@ -350,7 +454,9 @@ static int run(int argc, char **argv) {
   printf("nncl style: %s in the style of %s, %d x %d, %s, %ld %s steps\n", o.content, o.style, ow,
          oh, o.model ? o.model : "built-in random-filter network", o.steps, o.optimizer);
   float first[3] = {0}, last[3] = {0};
-  if (optimise_adam(&o, ctx, g, image, &n, &x, first, last) != 0) goto done;
+  const int lbfgs = strcmp(o.optimizer, "lbfgs") == 0;
+  if ((lbfgs ? optimise_lbfgs : optimise_adam)(&o, ctx, g, image, &n, &x, first, last) != 0)
+    goto done;
   if (style_picture_save(o.out, &n, &x) != 0) goto done;
   printf("loss %.6e -> %.6e (%.1fx lower) -> %s\n", (double)first[0], (double)last[0],
          last[0] > 0 ? (double)first[0] / (double)last[0] : INFINITY, o.out);
@@ -381,7 +487,8 @@ const struct cli_command cmd_style = {
     "  --style-weight F          weight of the style terms (10); each term is divided by its\n"
     "                            target's mean square, so weights do not depend on the network\n"
     "  --optimizer adam|lbfgs    (adam) on the device; L-BFGS keeps its history on the host\n"
-    "  --lr F                    step size in pixel units, [0, 1] range (Adam 0.02)\n"
+    "  --lr F                    step size: Adam's in pixel units of the [0, 1] range (0.02);\n"
+    "                            L-BFGS's first trial along its direction (1)\n"
     "  --init content|noise      starting picture (content)\n"
     "  --every K --frames DIR    also write every K-th step's picture into DIR\n"
     "  --device D                gpu, cpu, P:D or part of a device name"};
