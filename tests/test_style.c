@@ -1,13 +1,15 @@
-/* test_style.c: `nncl style`'s graph pieces against independent host code in double: the loss
+/* test_style.c: `nncl style`'s pieces against independent host code in double: the loss
    (random-filter network, Gram matrices, content and style terms; tools/style_net.c,
    tools/style_loss.c) and its gradient with respect to the picture (the library's autodiff)
    against central finite differences of a naive reimplementation; Adam's update of the picture as
-   graph nodes (tools/style_adam.c) against PyTorch's formula with the clamp. */
+   graph nodes (tools/style_adam.c) against PyTorch's formula with the clamp; L-BFGS's two-loop
+   recursion (tools/style_lbfgs.c) against the secant equation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../tools/style_adam.h"
+#include "../tools/style_lbfgs.h"
 #include "../tools/style_loss.h"
 #include "../tools/style_net.h"
 #include "test_util.h"
@@ -273,4 +275,41 @@ Test(style, adam_nodes_follow_pytorch_and_keep_the_range) {
   nncl_array_free(&m);
   nncl_array_free(&v);
   nncl_graph_destroy(g);
+}
+
+/* L-BFGS's two-loop recursion: H satisfies the secant equation of the newest pair, H dg = dx,
+   whatever came before (BFGS's defining property), and with no pair d = -g. A quadratic with a
+   random symmetric positive definite A gives the pairs dg = A dx. */
+Test(style, lbfgs_direction_satisfies_the_secant_equation) {
+  enum { LN = 6, PAIRS = 4 };
+  float a[LN * LN], m[LN * LN], dx[PAIRS][LN], dg[PAIRS][LN], d[LN];
+  tu_fill(m, LN * LN, 41, -1.0f, 1.0f);
+  for (int i = 0; i < LN; i++) /* A = M M^T + I */
+    for (int j = 0; j < LN; j++) {
+      double s = i == j;
+      for (int k = 0; k < LN; k++) s += (double)m[i * LN + k] * m[j * LN + k];
+      a[i * LN + j] = (float)s;
+    }
+  style_lbfgs *s = style_lbfgs_create(LN, 3); /* fewer slots than pairs: the ring wraps */
+  cr_assert_not_null(s);
+  tu_fill(dx[0], PAIRS * LN, 42, -1.0f, 1.0f);
+  style_lbfgs_direction(s, dx[0], d);
+  for (int i = 0; i < LN; i++) cr_assert_eq(d[i], -dx[0][i], "no history: d = -g");
+  for (int p = 0; p < PAIRS; p++) {
+    for (int i = 0; i < LN; i++) {
+      double v = 0;
+      for (int j = 0; j < LN; j++) v += (double)a[i * LN + j] * dx[p][j];
+      dg[p][i] = (float)v;
+    }
+    cr_assert(style_lbfgs_push(s, dx[p], dg[p]), "pair %d has positive curvature", p);
+    style_lbfgs_direction(s, dg[p], d);
+    float want[LN];
+    for (int i = 0; i < LN; i++) want[i] = -dx[p][i];
+    /* float storage, double sums over 6 elements and up to 3 pairs: 1e-4 */
+    tu_assert_close(d, want, LN, 1e-4, 1e-4, "H dg of the newest pair");
+  }
+  float neg[LN];
+  for (int i = 0; i < LN; i++) neg[i] = -dx[0][i];
+  cr_assert(!style_lbfgs_push(s, dx[0], neg), "a pair with negative curvature is refused");
+  style_lbfgs_destroy(s);
 }
