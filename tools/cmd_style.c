@@ -320,7 +320,10 @@ static int optimise_lbfgs(const struct opts *o, nncl_context *ctx, nncl_graph *g
         break;
       }
       style_lbfgs_destroy(mem);
-      if (!(mem = style_lbfgs_create(numel, HISTORY))) goto done;
+      if (!(mem = style_lbfgs_create(numel, HISTORY))) {
+        fprintf(stderr, "nncl style: out of memory for L-BFGS\n");
+        goto done;
+      }
       fresh = retry = 1;
       t--;
       continue;
