@@ -113,6 +113,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     free(last);
     return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
   }
+  p->n_inputs = g->n_inputs;
   /* last read position of every value (graph outputs live to the end) */
   for (int v = 0; v < p->n_v; v++) last[v] = plan_is_graph_output(g, v) ? p->n_order : -1;
   for (int k = 0; k < p->n_order; k++) {

@@ -362,7 +362,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_plan"));
   if (g->plan && !g->needs_plan) return NNCL_OK;
   /* Inputs set earlier whose shape is unchanged survive re-planning: fetch them back first. */
-  for (int k = 0; g->plan && k < g->n_inputs; k++) {
+  for (int k = 0; g->plan && k < g->plan->n_inputs; k++) {
     int s = g->plan->input_storage[k];
     struct pvalue *v = &g->plan->v[g->inputs[k]];
     if (g->pending[k].data || !g->input_shape_set[k] || s < 0 ||
