@@ -481,7 +481,7 @@ const struct cli_command cmd_style = {
     "  CONTENT's at one layer and their Gram matrices match STYLE's at others (Gatys et al.).\n"
     "  Without --model: a built-in network of fixed random 3x3 filters at three scales.\n"
     "  --out FILE.png            the result (style.png)\n"
-    "  --model CNN.onnx          a CNN such as VGG exported to ONNX (ImageNet mean/std applied)\n"
+    "  --model CNN.onnx          a CNN such as VGG exported to ONNX (colour: ImageNet mean/std)\n"
     "  --content-layer NAME      its value matched to the content picture's\n"
     "  --style-layers A,B,...    values whose Gram matrices are matched to the style picture's\n"
     "  --steps N                 optimiser steps (200)\n"
