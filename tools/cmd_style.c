@@ -242,8 +242,11 @@ static int run(int argc, char **argv) {
                                                            last) != 0)
     goto done;
   if (style_picture_save(o.out, &n, &x) != 0) goto done;
-  printf("loss %.6e -> %.6e (%.1fx lower) -> %s\n", (double)first[0], (double)last[0],
-         last[0] > 0 ? (double)first[0] / (double)last[0] : INFINITY, o.out);
+  if (first[0] > 0 && last[0] > 0)
+    printf("loss %.6e -> %.6e (%.1fx lower) -> %s\n", (double)first[0], (double)last[0],
+           (double)first[0] / (double)last[0], o.out);
+  else /* e.g. --style-weight 0 from the content picture: nothing to lower */
+    printf("loss %.6e -> %.6e -> %s\n", (double)first[0], (double)last[0], o.out);
   rc = 0;
 done:
   nncl_array_free(&content);
