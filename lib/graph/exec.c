@@ -102,7 +102,10 @@ nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const n
   return NNCL_OK;
 }
 
-nncl_status nncl_graph_run(nncl_graph *g) {
+nncl_status nncl_graph_run(nncl_graph *g) { return nncl__graph_run_observed(g, NULL, NULL); }
+
+nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *user, int k),
+                                     void *user) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
   NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_run"));
   for (int k = 0; k < g->n_inputs; k++)
@@ -118,6 +121,7 @@ nncl_status nncl_graph_run(nncl_graph *g) {
     if (!n->def->enqueue) continue;
     ctx->current_node = k;
     st = n->def->enqueue(&n->call);
+    if (st == NNCL_OK && after) st = after(user, k);
   }
   ctx->current_node = -1;
   if (st == NNCL_OK) st = nncl_context_finish(ctx);
