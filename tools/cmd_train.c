@@ -149,16 +149,17 @@ static int join_job(nncl_context *ctx, double timeout, nncl_dist **d) {
 struct step_split {
   double step_s, comm_s, wait_s;
   uint64_t bytes;
-  int64_t steps;
+  int64_t steps, buckets, overlapped;
 };
 
 static void print_split(const struct step_split *p, int ranks) {
   double n = (double)p->steps, ms = 1e3 / n, step = p->step_s * ms;
   double comm = p->comm_s * ms, wait = p->wait_s * ms, compute = step - comm - wait;
   printf("  [%d ranks: step %.2f ms = compute %.2f + communication %.2f (%.0f%%) + waiting %.2f "
-         "(%.0f%%); %.1f KiB all-reduced per step]",
+         "(%.0f%%); %.1f KiB all-reduced per step in %.1f buckets, %.1f started during "
+         "backward]",
          ranks, step, compute, comm, 100.0 * comm / step, wait, 100.0 * wait / step,
-         (double)p->bytes / n / 1024.0);
+         (double)p->bytes / n / 1024.0, (double)p->buckets / n, (double)p->overlapped / n);
 }
 
 static int usage(void) {
@@ -346,6 +347,8 @@ static int run(int argc, char **argv) {
         split.comm_s += ds.comm_s;
         split.wait_s += ds.wait_s;
         split.bytes += ds.bytes;
+        split.buckets += ds.buckets;
+        split.overlapped += ds.overlapped;
         split.steps++;
       }
       sum += part[0];

@@ -51,11 +51,12 @@ NNCL_API nncl_status nncl_dist_sum(nncl_dist *d, double *v, int n);
 /* Where the last step's time went on this rank. comm_s: inside MPI calls and gradient copies
    between device and host; wait_s: blocked after backward for all-reduces still in flight (the
    part communication did not hide, plus waiting for slower ranks); bytes: gradient bytes this
-   rank all-reduced. Compute is the step's time less these two. */
+   rank all-reduced, in `buckets` all-reduces of which `overlapped` started while the device was
+   still running the step's graph. Compute is the step's time less comm_s and wait_s. */
 typedef struct nncl_dist_stats {
   double comm_s, wait_s;
   uint64_t bytes;
-  int buckets;
+  int buckets, overlapped;
 } nncl_dist_stats;
 NNCL_API void nncl_dist_last_step(const nncl_dist *d, nncl_dist_stats *s);
 

@@ -33,6 +33,7 @@ struct grad_sync {
   struct bucket *b;
   int nb;
   nncl_status err; /* first failure inside enqueued(), reported by ready() */
+  int in_run;      /* the train graph is still running (between begin and ready) */
 };
 
 static void free_buckets(struct grad_sync *s) {
@@ -115,6 +116,7 @@ static nncl_status begin(void *user, nncl_trainer *t) {
   struct grad_sync *s = user;
   s->d->cur = (nncl_dist_stats){0};
   s->err = NNCL_OK;
+  s->in_run = 1;
   /* remade every step: a new batch size means a new plan, with other buffers and node order */
   NNCL_TRY(nncl_graph_plan(t->train));
   return make_buckets(s);
@@ -149,6 +151,7 @@ static nncl_status start_reduce(struct grad_sync *s, struct bucket *b) {
   b->state = B_REDUCING;
   d->cur.bytes += (uint64_t)b->floats * sizeof(float);
   d->cur.buckets++;
+  d->cur.overlapped += s->in_run;
   return NNCL_OK;
 }
 
@@ -197,6 +200,7 @@ static nncl_status enqueued(void *user, int k) {
 
 static nncl_status finish(struct grad_sync *s, nncl_trainer *t) {
   nncl_dist *d = s->d;
+  s->in_run = 0;
   NNCL_TRY(s->err);
   /* the run has finished: every read can be issued and completes at once */
   NNCL_TRY(advance(s, INT32_MAX));

@@ -122,8 +122,9 @@ struct plan {
 };
 
 /* nncl_graph_run, calling after(user, k) once node order[k] is enqueued (a view node
-   enqueues nothing and is skipped), so a caller can start work on values that are final then
-   (lib/dist starts all-reducing gradients while backward still runs). */
+   enqueues nothing and is skipped), then after(user, n_order) every 50 us until the device has
+   run them all, so a caller can work on values as they become final (lib/dist all-reduces
+   gradients while backward still runs). */
 nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *user, int k),
                                      void *user);
 
