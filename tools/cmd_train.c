@@ -171,7 +171,7 @@ static int run(int argc, char **argv) {
   const char *model = NULL, *xs = NULL, *ys = NULL, *vx = NULL, *vy = NULL, *data = NULL;
   const char *loss_s = "cross-entropy", *opt_s = "sgd", *device = NULL, *ckpt = NULL;
   const char *resume = NULL, *out = NULL, *data_dir = FASHION_DIR, *v;
-  double lr = -1, momentum = 0, wd = -1, clip = 0, dist_timeout = 30, bucket_kb = 1024;
+  double lr = -1, momentum = 0, wd = -1, clip = 0, dist_timeout = 30, bucket_kb = 0;
   nncl_lr_schedule sched = {.kind = NNCL_LR_CONSTANT, .gamma = 0.1f};
   int64_t batch = 64, epochs = 1, steps = -1, seed = 1;
   int shuffle = 1, axis = -1, kaiming = 0;
@@ -411,4 +411,4 @@ const struct cli_command cmd_train = {
     "       [--resume FILE] [--out TRAINED.onnx] [--init kaiming] [--seed N] [--freeze NAME]...\n"
     "       [--clip-norm F] [--lr-schedule constant|step|cosine] [--lr-step N (an epoch)]\n"
     "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]\n"
-    "       under mpirun: [--dist-timeout S (30)] [--bucket-kb N (1024)]"};
+    "       under mpirun: [--dist-timeout S (30)] [--bucket-kb N (25600)]"};

@@ -32,9 +32,11 @@ NNCL_API int nncl_dist_size(const nncl_dist *d);
 /* Makes t data-parallel: rank 0's parameters, optimizer state, step count and BatchNorm
    statistics are broadcast to every rank (so initialise or load on rank 0, then attach), and
    from now on each nncl_trainer_step averages the gradients over the ranks before the optimizer
-   runs: in buckets of about bucket_bytes (1 MiB when 0) that start all-reducing as soon as the
-   backward nodes producing them are done, while the rest of backward still runs. t must outlive
-   d or be detached by destroying d first. */
+   runs: in buckets of about bucket_bytes that start all-reducing as soon as the backward nodes
+   producing them are done, while the rest of backward still runs. 0 takes 25 MiB, PyTorch DDP's
+   bucket_cap_mb: every bucket pays the all-reduce's latency once per ring step, so smaller
+   buckets overlap sooner but send more messages. t must outlive d or be detached by destroying d
+   first. */
 NNCL_API nncl_status nncl_dist_attach(nncl_dist *d, nncl_trainer *t, size_t bucket_bytes);
 
 /* This rank's shard of a global batch of n samples: [*offset, *offset + *count), n / size

@@ -228,5 +228,5 @@ nncl_status nncl_dist_attach(nncl_dist *d, nncl_trainer *t, size_t bucket_bytes)
   if (!d || !t) return NNCL_ERR_INVALID_ARGUMENT;
   if (d->sync) return nncl__error(d->ctx, NNCL_ERR_STATE, "dist: a trainer is already attached");
   NNCL_TRY(bcast_state(d, t));
-  return nncl__grad_sync_create(d, t, bucket_bytes ? bucket_bytes : (size_t)1 << 20);
+  return nncl__grad_sync_create(d, t, bucket_bytes ? bucket_bytes : (size_t)25 << 20);
 }
