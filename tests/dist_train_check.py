@@ -35,7 +35,14 @@ if mpi_built != "1" or not os.path.exists(mpirun):
 os.makedirs(out, exist_ok=True)
 model = os.path.join(data, "train", "small_cnn.onnx")
 env = dict(os.environ, POCL_MAX_PTHREAD_COUNT="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
+           # Open MPI keeps its components loaded at exit, so LeakSanitizer (scripts/check-asan)
+           # can name the module of what they keep and tests/lsan.supp can suppress it
+           OMPI_MCA_mca_base_component_disable_dlclose="1")
+if "ASAN_OPTIONS" in env:
+    # Open MPI's libraries have no frame pointers: the slow unwinder gives LeakSanitizer whole
+    # stacks, so tests/lsan.supp's Open MPI entries match
+    env["ASAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
 # loopback only: shared memory and TCP over lo, the runtime's own wiring over lo too
 MPI = [mpirun, "--oversubscribe", "--mca", "btl", "self,vader,tcp", "--mca",
        "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo"]
