@@ -18,6 +18,7 @@ shards are added), which is float32 round-off, ~6e-8 relative per sum; eight ste
 carry it into weights of magnitude ~0.3, measured 6e-8 at worst. Skipped (exit 77) only when nncl
 was built without MPI."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,15 +89,31 @@ def compare(ref_path, got_path, what):
         fail("%s: %s[%d] is %.9g, one process has %.9g" % (what, name, k, b, a))
 
 
-# 1. one process vs two ranks, same global batch, two epochs
+def val_line(log):
+    """The last epoch's (val loss, val acc) as printed (4 and 2 decimals)."""
+    m = re.findall(r"val loss ([0-9.]+)  val acc ([0-9.]+)%", log)
+    if not m:
+        fail("no validation figures in:\n" + log)
+    return float(m[-1][0]), float(m[-1][1])
+
+
+# 1. one process vs two ranks, same global batch, two epochs; validation on the training set
+# (each rank evaluates half and the sums are added)
+VAL = ["--val-inputs", os.path.join(data, "train", "x.npy"), "--val-labels",
+       os.path.join(data, "train", "y.npy")]
 one = os.path.join(out, "one.onnx")
-run(TRAIN + ["--epochs", "2", "--out", one], "one process")
+vone = val_line(run(TRAIN + VAL + ["--epochs", "2", "--out", one], "one process"))
 two = os.path.join(out, "two.onnx")
-log = run(MPI + ["-np", "2"] + TRAIN + ["--epochs", "2", "--out", two, "--bucket-kb", "1"],
+log = run(MPI + ["-np", "2"] + TRAIN + VAL + ["--epochs", "2", "--out", two, "--bucket-kb", "1"],
           "mpirun -np 2")
 if "[2 ranks: step" not in log or "all-reduced per step" not in log:
     fail("no per-step split of time in the output of two ranks")
 compare(one, two, "2 ranks vs 1 process")
+# printed to 1e-4: equal weights give equal figures up to the last printed digit
+vtwo = val_line(log)
+print("validation: 1 process %s, 2 ranks %s" % (vone, vtwo))
+if abs(vone[0] - vtwo[0]) > 2e-4 or vone[1] != vtwo[1]:
+    fail("validation of 2 ranks %s differs from one process's %s" % (vtwo, vone))
 
 # 2. an epoch on one process, then the second on two ranks from its checkpoint
 ckpt = os.path.join(out, "epoch1.ckpt")

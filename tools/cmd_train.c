@@ -98,16 +98,19 @@ static int gather(const struct dataset *d, const int64_t *idx, int64_t n, nncl_a
   return 0;
 }
 
-/* Loss and accuracy over a whole dataset in batches. */
-static int evaluate(nncl_context *ctx, nncl_trainer *t, const struct dataset *d, int64_t batch,
-                    double *loss, double *acc) {
+/* Loss and accuracy over a whole dataset in batches; under MPI each rank takes a contiguous
+   part and the sums are added over the ranks. */
+static int evaluate(nncl_context *ctx, nncl_trainer *t, nncl_dist *dist, const struct dataset *d,
+                    int64_t batch, double *loss, double *acc) {
   int64_t *idx = malloc(sizeof *idx * (size_t)batch);
   nncl_array xb = {0}, yb = {0};
   double sum = 0.0;
   int64_t correct = 0;
   int rc = !idx;
-  for (int64_t s = 0; !rc && s < d->n; s += batch) {
-    int64_t n = d->n - s < batch ? d->n - s : batch;
+  int64_t r = nncl_dist_rank(dist), p = nncl_dist_size(dist);
+  int64_t lo = d->n * r / p, hi = d->n * (r + 1) / p;
+  for (int64_t s = lo; !rc && s < hi; s += batch) {
+    int64_t n = hi - s < batch ? hi - s : batch;
     for (int64_t i = 0; i < n; i++) idx[i] = s + i;
     rc = gather(d, idx, n, &xb, &yb);
     float l = 0;
@@ -117,6 +120,11 @@ static int evaluate(nncl_context *ctx, nncl_trainer *t, const struct dataset *d,
     sum += (double)l * (double)n;
     correct += c;
   }
+  double part[2] = {sum, (double)correct};
+  nncl_status st = !rc && dist ? nncl_dist_sum(dist, part, 2) : NNCL_OK;
+  if (st != NNCL_OK) rc = cli_fail(ctx, st, "evaluate");
+  sum = part[0];
+  correct = (int64_t)part[1];
   *loss = sum / (double)d->n;
   *acc = 100.0 * (double)correct / (double)d->n;
   nncl_array_free(&xb);
@@ -376,7 +384,7 @@ static int run(int argc, char **argv) {
     if (split.steps) print_split(&split, nncl_dist_size(dist));
     if (has_val) {
       double vl, vacc;
-      rc = evaluate(ctx, t, &va, batch, &vl, &vacc);
+      rc = evaluate(ctx, t, dist, &va, batch, &vl, &vacc);
       if (!rc) printf("  val loss %.4f  val acc %.2f%%", vl, vacc);
     }
     printf("\n");
