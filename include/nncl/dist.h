@@ -20,8 +20,9 @@ NNCL_API int nncl_dist_built(void);
    finalises it too). Errors on any collective come back as a status instead of aborting the
    job, and no collective waits longer than timeout_s seconds (30 when <= 0): a dead or hung rank
    fails the call with NNCL_ERR_COMM and a message naming the ranks that did not answer. The
-   first gradient exchange gets ten times as long, as the first step plans and compiles kernels,
-   which takes a different time on each rank. Errors are recorded on ctx. */
+   first gradient exchange, and the first after the global batch size changes (nncl_dist_shard),
+   get ten times as long: those steps plan and compile kernels, which takes a different time on
+   each rank. Errors are recorded on ctx. */
 NNCL_API nncl_status nncl_dist_create(nncl_context *ctx, double timeout_s, nncl_dist **out);
 /* Finalises MPI when create initialised it and no collective failed (after a failure MPI
    cannot finish cleanly: the process should exit with an error, and mpirun ends the job). */

@@ -18,7 +18,12 @@ struct nncl_dist {
   int failed;   /* a collective failed or timed out: MPI cannot finalise cleanly */
   double timeout_s;
   double weight; /* this rank's gradient weight: shard count / global batch (nncl_dist_shard) */
-  int64_t step;  /* gradient exchanges so far (the first gets a longer deadline) */
+  int64_t step;  /* gradient exchanges so far */
+  /* the next exchange follows a new plan on some rank (the first step, or a new global batch
+     size, which changes shard sizes): kernels compile, for a different time on each rank, so it
+     gets a longer deadline. The same on every rank: all see the same global batch sizes. */
+  int replanned;
+  int64_t last_n;      /* global batch of the last shard */
   nncl_dist_stats cur; /* the step under way */
   nncl_dist_stats last;
   struct grad_sync *sync;

@@ -168,6 +168,8 @@ nncl_status nncl_dist_shard(nncl_dist *d, int64_t n, int64_t *offset, int64_t *c
   *count = base + (r < extra);
   *offset = r * base + (r < extra ? r : extra);
   d->weight = (double)*count / (double)n;
+  d->replanned |= n != d->last_n;
+  d->last_n = n;
   return NNCL_OK;
 }
 

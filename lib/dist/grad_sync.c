@@ -219,7 +219,8 @@ static nncl_status finish(struct grad_sync *s, nncl_trainer *t) {
     if (s->b[i].state == B_REDUCING) req[n++] = s->b[i].req;
   char what[64];
   snprintf(what, sizeof what, "gradient all-reduce of step %lld", (long long)d->step + 1);
-  nncl_status st = nncl__dist_wait(d, n, req, what, d->step ? 1.0 : 10.0, 1);
+  nncl_status st = nncl__dist_wait(d, n, req, what, d->step && !d->replanned ? 1.0 : 10.0, 1);
+  d->replanned = 0;
   free(req);
   NNCL_TRY(st);
   d->step++;
