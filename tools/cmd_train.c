@@ -3,7 +3,9 @@
    (a live bar with loss, accuracy, images/s and time left on a terminal), validation after each
    epoch, checkpoints, and the trained model written as ONNX. Batches are consecutive slices of
    --batch samples in file order with --no-shuffle, as a PyTorch loop without shuffling takes
-   them; otherwise each epoch visits a seeded permutation. */
+   them; otherwise each epoch visits a seeded permutation. Under mpirun (nncl/dist.h) every rank
+   takes its shard of each global batch, rank 0 alone reads the checkpoint to resume from, prints,
+   and writes checkpoints and the trained model. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,16 +98,19 @@ static int gather(const struct dataset *d, const int64_t *idx, int64_t n, nncl_a
   return 0;
 }
 
-/* Loss and accuracy over a whole dataset in batches. */
-static int evaluate(nncl_context *ctx, nncl_trainer *t, const struct dataset *d, int64_t batch,
-                    double *loss, double *acc) {
+/* Loss and accuracy over a whole dataset in batches; under MPI each rank takes a contiguous
+   part and the sums are added over the ranks. */
+static int evaluate(nncl_context *ctx, nncl_trainer *t, nncl_dist *dist, const struct dataset *d,
+                    int64_t batch, double *loss, double *acc) {
   int64_t *idx = malloc(sizeof *idx * (size_t)batch);
   nncl_array xb = {0}, yb = {0};
   double sum = 0.0;
   int64_t correct = 0;
   int rc = !idx;
-  for (int64_t s = 0; !rc && s < d->n; s += batch) {
-    int64_t n = d->n - s < batch ? d->n - s : batch;
+  int64_t r = nncl_dist_rank(dist), p = nncl_dist_size(dist);
+  int64_t lo = d->n * r / p, hi = d->n * (r + 1) / p;
+  for (int64_t s = lo; !rc && s < hi; s += batch) {
+    int64_t n = hi - s < batch ? hi - s : batch;
     for (int64_t i = 0; i < n; i++) idx[i] = s + i;
     rc = gather(d, idx, n, &xb, &yb);
     float l = 0;
@@ -115,6 +120,11 @@ static int evaluate(nncl_context *ctx, nncl_trainer *t, const struct dataset *d,
     sum += (double)l * (double)n;
     correct += c;
   }
+  double part[2] = {sum, (double)correct};
+  nncl_status st = !rc && dist ? nncl_dist_sum(dist, part, 2) : NNCL_OK;
+  if (st != NNCL_OK) rc = cli_fail(ctx, st, "evaluate");
+  sum = part[0];
+  correct = (int64_t)part[1];
   *loss = sum / (double)d->n;
   *acc = 100.0 * (double)correct / (double)d->n;
   nncl_array_free(&xb);
@@ -130,6 +140,36 @@ static uint64_t next_rand(uint64_t *s) {
   return *s;
 }
 
+/* Joins the MPI job when started by mpirun (its environment says so); *d stays NULL otherwise. */
+static int join_job(nncl_context *ctx, double timeout, nncl_dist **d) {
+  const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+  if (!n) n = getenv("PMI_SIZE");
+  if (!n) return 0;
+  if (!nncl_dist_built() && atoi(n) <= 1) return 0;
+  nncl_status st = nncl_dist_create(ctx, timeout, d);
+  if (st != NNCL_OK) return cli_fail(ctx, st, "joining the MPI job");
+  /* one voice: the other ranks' progress lines would repeat rank 0's (errors still go out) */
+  if (nncl_dist_rank(*d) && !freopen("/dev/null", "w", stdout)) return 1;
+  return 0;
+}
+
+/* Time of an epoch's steps, split as nncl_dist_last_step reports it. */
+struct step_split {
+  double step_s, comm_s, wait_s;
+  uint64_t bytes;
+  int64_t steps, buckets, overlapped;
+};
+
+static void print_split(const struct step_split *p, int ranks) {
+  double n = (double)p->steps, ms = 1e3 / n, step = p->step_s * ms;
+  double comm = p->comm_s * ms, wait = p->wait_s * ms, compute = step - comm - wait;
+  printf("  [%d ranks: step %.2f ms = compute %.2f + communication %.2f (%.0f%%) + waiting %.2f "
+         "(%.0f%%); %.1f KiB all-reduced per step in %.1f buckets, %.1f started during "
+         "backward]",
+         ranks, step, compute, comm, 100.0 * comm / step, wait, 100.0 * wait / step,
+         (double)p->bytes / n / 1024.0, (double)p->buckets / n, (double)p->overlapped / n);
+}
+
 static int usage(void) {
   fprintf(stderr, "usage: %s\n", cmd_train.usage);
   return 2;
@@ -139,7 +179,7 @@ static int run(int argc, char **argv) {
   const char *model = NULL, *xs = NULL, *ys = NULL, *vx = NULL, *vy = NULL, *data = NULL;
   const char *loss_s = "cross-entropy", *opt_s = "sgd", *device = NULL, *ckpt = NULL;
   const char *resume = NULL, *out = NULL, *data_dir = FASHION_DIR, *v;
-  double lr = -1, momentum = 0, wd = -1, clip = 0;
+  double lr = -1, momentum = 0, wd = -1, clip = 0, dist_timeout = 30, bucket_kb = 0;
   nncl_lr_schedule sched = {.kind = NNCL_LR_CONSTANT, .gamma = 0.1f};
   int64_t batch = 64, epochs = 1, steps = -1, seed = 1;
   int shuffle = 1, axis = -1, kaiming = 0;
@@ -190,6 +230,10 @@ static int run(int argc, char **argv) {
       kaiming = !strcmp(v, "kaiming");
     else if ((v = cli_value(argc, argv, &i, "--freeze")) && n_freeze < 64)
       freeze[n_freeze++] = v;
+    else if ((v = cli_value(argc, argv, &i, "--dist-timeout")))
+      dist_timeout = atof(v);
+    else if ((v = cli_value(argc, argv, &i, "--bucket-kb")))
+      bucket_kb = atof(v);
     else if ((v = cli_value(argc, argv, &i, "--clip-norm")))
       clip = atof(v);
     else if ((v = cli_value(argc, argv, &i, "--lr-schedule")))
@@ -239,9 +283,10 @@ static int run(int argc, char **argv) {
   if (!ctx) return 1;
   nncl_graph *g = NULL;
   nncl_trainer *t = NULL;
+  nncl_dist *dist = NULL;
   struct dataset tr = {0}, va = {0};
-  int rc = 0, has_val = 0;
-  nncl_status st = nncl_onnx_load(ctx, model, &g);
+  int rc = join_job(ctx, dist_timeout, &dist), has_val = 0, rank = nncl_dist_rank(dist);
+  nncl_status st = rc ? NNCL_OK : nncl_onnx_load(ctx, model, &g);
   if (st != NNCL_OK) rc = cli_fail(ctx, st, model);
   if (!rc && axis < 0) { /* the model input's symbolic dim, else 0 */
     nncl_shape is;
@@ -260,8 +305,11 @@ static int run(int argc, char **argv) {
   if (!rc && (st = nncl_trainer_create(g, &o, &t)) != NNCL_OK) rc = cli_fail(ctx, st, "trainer");
   if (!rc && kaiming && (st = nncl_trainer_init_kaiming(t, (uint64_t)seed)) != NNCL_OK)
     rc = cli_fail(ctx, st, "initialisation");
-  if (!rc && resume && (st = nncl_trainer_load_checkpoint(t, resume)) != NNCL_OK)
+  if (!rc && !rank && resume && (st = nncl_trainer_load_checkpoint(t, resume)) != NNCL_OK)
     rc = cli_fail(ctx, st, resume);
+  /* rank 0's weights, optimizer state and step count to every rank */
+  if (!rc && dist && (st = nncl_dist_attach(dist, t, (size_t)(bucket_kb * 1024))) != NNCL_OK)
+    rc = cli_fail(ctx, st, "broadcast from rank 0");
   int64_t per_epoch = (tr.n + batch - 1) / batch;
   if (steps > 0) epochs = (steps + per_epoch - 1) / per_epoch;
   if (sched.kind == NNCL_LR_COSINE && sched.total_steps <= 0)
@@ -285,16 +333,35 @@ static int run(int argc, char **argv) {
     }
     double t0 = demo_now(), sum = 0.0, last_draw = 0.0;
     int64_t seen = 0, correct = 0;
+    struct step_split split = {0};
     for (int64_t s = 0; !rc && s < tr.n && (steps < 0 || done_steps < steps); s += batch) {
-      int64_t n = tr.n - s < batch ? tr.n - s : batch;
-      if (gather(&tr, perm + s, n, &xb, &yb)) rc = 1;
+      int64_t n = tr.n - s < batch ? tr.n - s : batch, off = 0, cnt = n;
+      if (dist && (st = nncl_dist_shard(dist, n, &off, &cnt)) != NNCL_OK)
+        rc = cli_fail(ctx, st, "batch");
+      if (!rc && gather(&tr, perm + s + off, cnt, &xb, &yb)) rc = 1;
       float l = 0;
       nncl_trainer_set_lr(t, nncl_lr_schedule_at(&sched, o.optim.lr, done_steps));
+      double ts = demo_now();
       if (!rc && (st = nncl_trainer_step(t, &xb, &yb, &l)) != NNCL_OK)
         rc = cli_fail(ctx, st, "step");
-      sum += (double)l * (double)n;
+      /* the global batch's loss and accuracy: the shards' sums added over the ranks */
+      double part[2] = {(double)l * (double)cnt, (double)nncl_trainer_last_correct(t)};
+      if (!rc && dist && (st = nncl_dist_sum(dist, part, 2)) != NNCL_OK)
+        rc = cli_fail(ctx, st, "step");
+      if (dist && !rc) {
+        nncl_dist_stats ds;
+        nncl_dist_last_step(dist, &ds);
+        split.step_s += demo_now() - ts;
+        split.comm_s += ds.comm_s;
+        split.wait_s += ds.wait_s;
+        split.bytes += ds.bytes;
+        split.buckets += ds.buckets;
+        split.overlapped += ds.overlapped;
+        split.steps++;
+      }
+      sum += part[0];
       seen += n;
-      correct += nncl_trainer_last_correct(t);
+      correct += (int64_t)part[1];
       done_steps++;
       double now = demo_now();
       if (tty && (now - last_draw > 0.25 || s + n >= tr.n)) {
@@ -314,17 +381,18 @@ static int run(int argc, char **argv) {
            (long long)epochs, sum / (double)seen,
            o.loss == NNCL_LOSS_CROSS_ENTROPY ? 100.0 * (double)correct / (double)seen : 0.0, secs,
            (double)seen / secs);
+    if (split.steps) print_split(&split, nncl_dist_size(dist));
     if (has_val) {
       double vl, vacc;
-      rc = evaluate(ctx, t, &va, batch, &vl, &vacc);
+      rc = evaluate(ctx, t, dist, &va, batch, &vl, &vacc);
       if (!rc) printf("  val loss %.4f  val acc %.2f%%", vl, vacc);
     }
     printf("\n");
     fflush(stdout);
-    if (!rc && ckpt && (st = nncl_trainer_save_checkpoint(t, ckpt)) != NNCL_OK)
+    if (!rc && !rank && ckpt && (st = nncl_trainer_save_checkpoint(t, ckpt)) != NNCL_OK)
       rc = cli_fail(ctx, st, ckpt);
   }
-  if (!rc && out) {
+  if (!rc && !rank && out) {
     if ((st = nncl_trainer_save_onnx(t, model, out)) != NNCL_OK)
       rc = cli_fail(ctx, st, out);
     else
@@ -335,6 +403,7 @@ static int run(int argc, char **argv) {
   free(perm);
   dataset_free(&tr);
   dataset_free(&va);
+  nncl_dist_destroy(dist);
   nncl_trainer_destroy(t);
   nncl_graph_destroy(g);
   nncl_context_destroy(ctx);
@@ -349,4 +418,5 @@ const struct cli_command cmd_train = {
     "       [--val-inputs X.npy --val-labels Y.npy] [--batch-axis K] [--checkpoint FILE]\n"
     "       [--resume FILE] [--out TRAINED.onnx] [--init kaiming] [--seed N] [--freeze NAME]...\n"
     "       [--clip-norm F] [--lr-schedule constant|step|cosine] [--lr-step N (an epoch)]\n"
-    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]"};
+    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]\n"
+    "       under mpirun: [--dist-timeout S (30)] [--bucket-kb N (25600)]"};

@@ -10,4 +10,5 @@
 #include "nncl/bench.h"
 #include "nncl/profile.h"
 #include "nncl/train.h"
+#include "nncl/dist.h"
 #endif

@@ -26,7 +26,8 @@ extern "C" {
   X(NNCL_ERR_DTYPE, "unsupported or mismatched data type")                                         \
   X(NNCL_ERR_NOT_FOUND, "name not found")                                                          \
   X(NNCL_ERR_STATE, "call not valid in the current state")                                         \
-  X(NNCL_ERR_BLAS, "CLBlast call failed")
+  X(NNCL_ERR_BLAS, "CLBlast call failed")                                                          \
+  X(NNCL_ERR_COMM, "communication between processes failed or timed out")
 
 typedef enum nncl_status {
 #define NNCL_X_ENUM(id, text) id,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph_internal.h"
 
@@ -102,7 +103,32 @@ nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name, const n
   return NNCL_OK;
 }
 
-nncl_status nncl_graph_run(nncl_graph *g) {
+nncl_status nncl_graph_run(nncl_graph *g) { return nncl__graph_run_observed(g, NULL, NULL); }
+
+/* With an observer, the end of the run is polled rather than waited for, calling after(user,
+   n_order) every 50 us until the device has run every kernel: the observer keeps working on
+   values as they become final (lib/dist starts an all-reduce as each gradient bucket arrives). */
+static nncl_status drain(nncl_context *ctx, nncl_status (*after)(void *user, int k), void *user,
+                         int n_order) {
+  cl_event done;
+  cl_int err = clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &done);
+  if (err != CL_SUCCESS) return nncl__cl_error(ctx, err, "marker after the graph's kernels");
+  clFlush(ctx->queue);
+  nncl_status st = NNCL_OK;
+  for (;;) {
+    cl_int state = CL_QUEUED;
+    err = clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof state, &state, NULL);
+    if (err != CL_SUCCESS || state <= CL_COMPLETE) break; /* done, or failed: finish reports it */
+    st = after(user, n_order);
+    if (st != NNCL_OK) break;
+    nanosleep(&(struct timespec){0, 50000}, NULL);
+  }
+  clReleaseEvent(done);
+  return st;
+}
+
+nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *user, int k),
+                                     void *user) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
   NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_run"));
   for (int k = 0; k < g->n_inputs; k++)
@@ -118,8 +144,10 @@ nncl_status nncl_graph_run(nncl_graph *g) {
     if (!n->def->enqueue) continue;
     ctx->current_node = k;
     st = n->def->enqueue(&n->call);
+    if (st == NNCL_OK && after) st = after(user, k);
   }
   ctx->current_node = -1;
+  if (st == NNCL_OK && after) st = drain(ctx, after, user, p->n_order);
   if (st == NNCL_OK) st = nncl_context_finish(ctx);
   p->has_run = st == NNCL_OK;
   return st;

@@ -122,6 +122,13 @@ struct plan {
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };
 
+/* nncl_graph_run, calling after(user, k) once node order[k] is enqueued (a view node
+   enqueues nothing and is skipped), then after(user, n_order) every 50 us until the device has
+   run them all, so a caller can work on values as they become final (lib/dist all-reduces
+   gradients while backward still runs). */
+nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *user, int k),
+                                     void *user);
+
 /* Pipeline steps (each in its own file). */
 nncl_status plan_build(nncl_graph *g, struct plan *p);          /* plan.c */
 nncl_status plan_infer_fold(nncl_graph *g, struct plan *p);     /* infer.c */

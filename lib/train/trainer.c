@@ -323,6 +323,10 @@ static nncl_status input_mem(nncl_graph *g, const char *name, cl_mem *out) {
   return nncl__error(g->ctx, NNCL_ERR_STATE, "trainer: input '%s' has no buffer", name);
 }
 
+void nncl__trainer_set_grad_hook(nncl_trainer *t, const struct nncl__grad_hook *h) {
+  if (t) t->hook = h ? *h : (struct nncl__grad_hook){0};
+}
+
 nncl_status nncl__trainer_param_mem(nncl_trainer *t, int i, cl_mem *out) {
   return input_mem(t->train, t->param[i], out);
 }
@@ -494,7 +498,8 @@ nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_a
   }
   NNCL_TRY(set_batch(t, t->train, x, y));
   if (!t->built) NNCL_TRY(build(t));
-  NNCL_TRY(nncl_graph_run(t->train));
+  if (t->hook.begin) NNCL_TRY(t->hook.begin(t->hook.user, t));
+  NNCL_TRY(nncl__graph_run_observed(t->train, t->hook.enqueued, t->hook.user));
   NNCL_TRY(read_loss(t, t->train, loss));
   NNCL_TRY(count_correct(t, t->train, y, &t->last_correct));
   cl_mem *pm = malloc(sizeof *pm * 2 * (size_t)t->n_params);
@@ -510,6 +515,7 @@ nncl_status nncl_trainer_step(nncl_trainer *t, const nncl_array *x, const nncl_a
                        t->param[i]);
     if (st == NNCL_OK) gm[i] = p->st[v->storage].mem;
   }
+  if (st == NNCL_OK && t->hook.ready) st = t->hook.ready(t->hook.user, t, gm);
   float gscale = 1.0f;
   if (st == NNCL_OK && t->clip_norm > 0.0f) {
     /* torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1 */

@@ -20,6 +20,17 @@ struct train_bn {
   float momentum, epsilon;      /* ONNX attributes */
 };
 
+/* Someone who handles the gradients between backward and the optimizer (lib/dist all-reduces
+   them): begin before the train graph runs, enqueued(k) after each of its nodes is enqueued (so
+   work on finished gradients can start while backward runs), ready once the run is done, before
+   clipping and the update read grads[i] (device buffers it may rewrite). NULL members are skipped. */
+struct nncl__grad_hook {
+  nncl_status (*begin)(void *user, nncl_trainer *t);
+  nncl_status (*enqueued)(void *user, int k);
+  nncl_status (*ready)(void *user, nncl_trainer *t, const cl_mem *grads);
+  void *user;
+};
+
 struct nncl_trainer {
   nncl_context *ctx;
   nncl_loss_kind loss;
@@ -43,6 +54,7 @@ struct nncl_trainer {
   int bn_dirty;    /* running statistics changed since the eval graph last got them */
   int has_dropout; /* the train graph reads TRAIN_STEP */
   int64_t seed;
+  struct nncl__grad_hook hook; /* all NULL: none */
 };
 
 /* train_bn.c */
@@ -54,6 +66,9 @@ nncl_status nncl__bn_emit_training(nncl_trainer *t, nncl_graph *g, const nncl_gr
                                    const struct nncl_node *n);
 nncl_status nncl__bn_update(nncl_trainer *t);    /* after a step: running statistics */
 nncl_status nncl__bn_sync_eval(nncl_trainer *t); /* running statistics into the eval graph */
+
+/* Installs h (copied; NULL removes it). */
+void nncl__trainer_set_grad_hook(nncl_trainer *t, const struct nncl__grad_hook *h);
 
 /* Device buffer holding parameter i (the train plan's input buffer; plans when needed). */
 nncl_status nncl__trainer_param_mem(nncl_trainer *t, int i, cl_mem *out);
