@@ -507,3 +507,20 @@ Test(train_attention, gather_grad_is_bit_identical_and_ordered) {
   free(idx);
   nncl_array_free(&dy), nncl_array_free(&shape), nncl_array_free(&a), nncl_array_free(&b);
 }
+
+/* Bad inputs to nncl.GatherGrad are errors naming the node and the shapes, never a launch. */
+Test(train_attention, gather_grad_bad_inputs_are_clear_errors) {
+  nncl_array dy = TU_RAND(6, 4, 3), idx = TU_I64(0, 1, 2), shape = TU_I64(5, 3), out;
+  struct nncl__attr ax = A_INT("axis", 0);
+  const nncl_array *in[] = {&dy, &idx, &shape};
+  cr_assert_eq(tu_try_op("nncl.GatherGrad", 17, &ax, 1, 3, in, 1, &out), NNCL_ERR_SHAPE);
+  const char *msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "dY [4, 3] is not Gather's output for data [5, 3] and indices [3]"),
+            "message: %s", msg);
+  nncl_array fidx = TU_RAND(7, 4);
+  const nncl_array *in2[] = {&dy, &fidx, &shape};
+  cr_assert_eq(tu_try_op("nncl.GatherGrad", 17, &ax, 1, 3, in2, 1, &out), NNCL_ERR_DTYPE);
+  msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "indices must be int32 or int64, not float32"), "message: %s", msg);
+  nncl_array_free(&dy), nncl_array_free(&idx), nncl_array_free(&shape), nncl_array_free(&fidx);
+}
