@@ -1,6 +1,6 @@
 /* grad_gemm.c: backward rules of Gemm (Y = alpha op(A) op(B) + beta C) and MatMul (batch dims
-   broadcast both ways), written as
-   Gemm/MatMul nodes with the transposes folded into transA/transB where the ranks allow. */
+   broadcast both ways), written as Gemm/MatMul nodes with the transposes folded into
+   transA/transB where the ranks allow. */
 #include "grad.h"
 
 static nncl_status gemm(struct op_grad *g, const char *a, const char *b, int ta, int tb,
