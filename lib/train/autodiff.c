@@ -245,8 +245,9 @@ static nncl_status run_pass(struct autodiff *a, const char *loss, int n_wrt, con
     const struct nncl_node *n = g->nodes[order[k]];
     int any = 0;
     for (int i = 0; i < n->n_in; i++) any |= n->in[i] >= 0 && need[n->in[i]];
+    /* only float values carry gradients: a Shape, a mask's Equal or an index never does */
     for (int i = 0; i < n->n_out; i++)
-      if (n->out[i] >= 0) need[n->out[i]] |= any;
+      if (n->out[i] >= 0 && a->dtype[n->out[i]] == NNCL_FLOAT32) need[n->out[i]] |= any;
   }
   if (st == NNCL_OK) reach[li] = 1;
   for (int k = no - 1; st == NNCL_OK && k >= 0; k--) {
