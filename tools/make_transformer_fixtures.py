@@ -49,6 +49,15 @@ class TinyEncoder(nn.Module):
         return self.head(self.enc(self.emb(tokens)).mean(dim=1))
 
 
+class MaskedEncoder(TinyEncoder):
+    """Token 0 is padding: src_key_padding_mask = tokens == 0, which the exporter writes as
+    Equal, Where and an additive -inf mask on the scores."""
+
+    def forward(self, tokens):
+        h = self.enc(self.emb(tokens), src_key_padding_mask=tokens.eq(0))
+        return self.head(h.mean(dim=1))
+
+
 def export(model, x, path, opset):
     model.train()  # keeps PyTorch off its inference fast path; dropout is 0 anyway
     torch.onnx.export(model, x, path, input_names=["tokens"], output_names=["logits"],
@@ -102,12 +111,27 @@ def main():
     np.save(os.path.join(args.out, "tf_y.npy"), y.numpy().astype(np.int64))
     export(model, x[:8], os.path.join(args.out, "tf_encoder.onnx"), 17)
     export(model, x[:8], os.path.join(args.out, "tf_encoder13.onnx"), 13)
+    loss = references(model, init, x, y, args.out, "tf")
+    # the masked variant: 0 to 3 trailing pads per sequence (never all), same weights
+    xm = x.clone()
+    for i in range(xm.shape[0]):
+        xm[i, 7 - i % 4:] = 0
+    np.save(os.path.join(args.out, "tf_xm.npy"), xm.numpy().astype(np.int64))
+    masked = MaskedEncoder()
+    masked.load_state_dict(init)
+    export(masked, xm[:8], os.path.join(args.out, "tf_masked.onnx"), 17)
+    masked_loss = references(masked, init, xm, y, args.out, "tf_mask")
+    print(f"wrote {args.out}: first-batch loss {loss:.7f}, masked {masked_loss:.7f}")
+
+
+def references(model, init, x, y, out, prefix):
+    """PyTorch's first-batch gradients and its parameters after three Adam steps (lr 0.01)."""
     model.load_state_dict(init)
     model.train()
     loss = F.cross_entropy(model(x[:8]), y[:8])
     loss.backward()
     for name, p in model.named_parameters():
-        np.save(os.path.join(args.out, f"tf_grad.{name}.npy"), p.grad.numpy())
+        np.save(os.path.join(out, f"{prefix}_grad.{name}.npy"), p.grad.numpy())
     model.load_state_dict(init)
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     for step in range(3):
@@ -115,8 +139,8 @@ def main():
         F.cross_entropy(model(x[8 * step:8 * step + 8]), y[8 * step:8 * step + 8]).backward()
         opt.step()
     for name, p in model.named_parameters():
-        np.save(os.path.join(args.out, f"tf_adam.{name}.npy"), p.detach().numpy())
-    print(f"wrote {args.out}: first-batch loss {loss.item():.7f}")
+        np.save(os.path.join(out, f"{prefix}_adam.{name}.npy"), p.detach().numpy())
+    return loss.item()
 
 
 if __name__ == "__main__":
