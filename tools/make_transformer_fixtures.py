@@ -13,7 +13,7 @@ tf_y.npy [24] int64 labels). References: PyTorch's gradients of the mean cross-e
 first batch (tf_grad.<param>.npy) and the parameters after three Adam steps (lr 0.01, one per
 batch; tf_adam.<param>.npy); the first loss is printed. With --bench N it instead times N
 training steps (forward, backward, Adam) and N forward passes of the same model and batch
-in PyTorch and prints the medians (the yardstick of docs/TRAINING.md).
+in PyTorch (--threads T, 2 by default) and prints the medians (the yardstick of docs/TRAINING.md).
 Needs Debian's python3-torch and python3-onnx; fixed seed, one thread, float32. Run from the
 repository root:
 
@@ -96,11 +96,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/data/train")
     ap.add_argument("--bench", type=int, metavar="N")
+    ap.add_argument("--threads", type=int, default=2, help="PyTorch threads for --bench (2: the "
+                    "machine's cores, as PoCL uses them)")
     args = ap.parse_args()
-    torch.set_num_threads(1)
     if args.bench:
+        torch.set_num_threads(args.threads)
         bench(args.bench)
         return
+    torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(SEED)
     model = TinyEncoder()
