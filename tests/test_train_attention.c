@@ -470,8 +470,9 @@ Test(train_attention, decomposed_layernorm_gelu_where) {
 }
 
 /* nncl.GatherGrad is deterministic: 4000 lookups into 50 rows (each row hit ~80 times, in an
-   order that differs from the row order) give the same bits on two runs, and equal a host sum in
-   the same order exactly (each row's sum runs over the indices in order). */
+   order that differs from the row order, a third of them negative) give the same bits on two
+   runs and with int32 indices, and equal a host sum in the same order exactly (each row's sum
+   runs over the indices in order). */
 Test(train_attention, gather_grad_is_bit_identical_and_ordered) {
   enum { V = 50, D = 9, N = 4000 };
   nncl_array dy = TU_RAND(5, N, D), shape = TU_I64(V, D);
@@ -491,8 +492,16 @@ Test(train_attention, gather_grad_is_bit_identical_and_ordered) {
       want[((idx[j] + V) % V) * D + i] += ((const float *)dy.data)[j * D + i];
   cr_assert(!memcmp(a.data, want, sizeof want),
             "the device's sums differ from the ordered host sums");
-  free(idx);
+  /* int32 indices take the other kernel instance: the same bits */
+  int32_t *i32 = malloc(N * sizeof *i32);
+  for (int j = 0; j < N; j++) i32[j] = (int32_t)idx[j];
+  nncl_array ib = {.dtype = NNCL_INT32, .shape = SHAPE(N), .data = i32}, c32;
+  const nncl_array *in32[] = {&dy, &ib, &shape};
+  tu_run_op("nncl.GatherGrad", 17, &ax, 1, 3, in32, 1, &c32);
+  cr_assert(!memcmp(a.data, c32.data, V * D * sizeof(float)), "int32 and int64 indices differ");
+  free(idx), free(i32);
   nncl_array_free(&dy), nncl_array_free(&shape), nncl_array_free(&a), nncl_array_free(&b);
+  nncl_array_free(&c32);
 }
 
 /* Bad inputs to nncl.GatherGrad are errors naming the node and the shapes, never a launch. */
