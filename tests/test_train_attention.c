@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nncl/onnx.h"
 #include "nncl/train.h"
@@ -519,4 +520,61 @@ Test(train_attention, gather_grad_bad_inputs_are_clear_errors) {
   msg = nncl_context_last_error(tu_ctx());
   cr_assert(strstr(msg, "indices must be int32 or int64, not float32"), "message: %s", msg);
   nncl_array_free(&dy), nncl_array_free(&idx), nncl_array_free(&shape), nncl_array_free(&fidx);
+}
+
+/* The trained encoder saved as ONNX and loaded again: the same 15 parameters (the Constant
+   nodes' values stay computation, not parameters), and its logits give the loss the trainer's
+   evaluate reports (1e-5 relative: the eval graph and the reloaded model plan the same nodes,
+   but the host's log-sum-exp here sums in double). */
+Test(train_attention, trained_encoder_saved_as_onnx) {
+  nncl_graph *m = load_model("tf_encoder.onnx");
+  nncl_array x = load_npy("tf_x.npy"), y = load_npy("tf_y.npy"), xb, yb;
+  batch(&x, &y, 0, &xb, &yb);
+  nncl_trainer_options to;
+  nncl_trainer_options_default(&to);
+  nncl_optimizer_options_default(NNCL_OPTIM_ADAM, &to.optim);
+  to.optim.lr = 0.01f;
+  nncl_trainer *t;
+  cr_assert_eq(nncl_trainer_create(m, &to, &t), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert_eq(nncl_trainer_step(t, &xb, &yb, NULL), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  float loss;
+  cr_assert_eq(nncl_trainer_evaluate(t, &xb, &yb, &loss, NULL), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  char src[1024], path[] = "/tmp/nncl_test_tf_XXXXXX";
+  fixture_path(src, sizeof src, "tf_encoder.onnx");
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  close(fd);
+  cr_assert_eq(nncl_trainer_save_onnx(t, src, path), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  nncl_graph *m2;
+  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m2), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  remove(path);
+  nncl_trainer *t2;
+  cr_assert_eq(nncl_trainer_create(m2, NULL, &t2), NNCL_OK);
+  cr_assert_eq(nncl_trainer_num_params(t2), N_PARAMS);
+  cr_assert_eq(nncl_graph_set_input(m2, "tokens", &xb), NNCL_OK);
+  cr_assert_eq(nncl_graph_run(m2), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  nncl_array logits;
+  cr_assert_eq(nncl_graph_get_output(m2, 0, &logits), NNCL_OK);
+  cr_assert_eq(nncl_shape_numel(&logits.shape), 8 * 5);
+  double ce = 0.0;
+  for (int i = 0; i < 8; i++) {
+    const float *z = (const float *)logits.data + i * 5;
+    double mx = z[0], s = 0.0;
+    for (int c = 1; c < 5; c++) mx = fmax(mx, z[c]);
+    for (int c = 0; c < 5; c++) s += exp(z[c] - mx);
+    ce -= (z[((const int64_t *)yb.data)[i]] - mx - log(s)) / 8.0;
+  }
+  cr_assert(fabs(ce - loss) <= 1e-5 * fabs(ce), "reloaded model's loss %.7f, evaluate %.7f", ce,
+            (double)loss);
+  nncl_array_free(&logits);
+  nncl_trainer_destroy(t);
+  nncl_trainer_destroy(t2);
+  nncl_graph_destroy(m);
+  nncl_graph_destroy(m2);
+  nncl_array_free(&x);
+  nncl_array_free(&y);
 }
