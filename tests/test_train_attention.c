@@ -470,6 +470,18 @@ Test(train_attention, decomposed_layernorm_gelu_where) {
   fd_check(&c);
 }
 
+/* Pow with both operands differentiated, the exponent broadcast along rows (base kept positive,
+   where the exponent's gradient y log(a) is defined). */
+Test(train_attention, pow_base_and_broadcast_exponent) {
+  struct fcase c = {.n_in = 2, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("a", 3, 4);
+  c.in[0].lo = 0.5f, c.in[0].hi = 2.0f;
+  c.in[1] = IN("b", 4);
+  c.in[1].lo = -1.0f, c.in[1].hi = 2.5f;
+  c.nodes[0] = NODE("Pow", "y", "a", "b");
+  fd_check(&c);
+}
+
 /* nncl.GatherGrad is deterministic: 4000 lookups into 50 rows (each row hit ~80 times, in an
    order that differs from the row order, a third of them negative) give the same bits on two
    runs and with int32 indices, and equal a host sum in the same order exactly (each row's sum
