@@ -512,9 +512,45 @@ Test(train_attention, gather_grad_is_bit_identical_and_ordered) {
   const nncl_array *in32[] = {&dy, &ib, &shape};
   tu_run_op("nncl.GatherGrad", 17, &ax, 1, 3, in32, 1, &c32);
   cr_assert(!memcmp(a.data, c32.data, V * D * sizeof(float)), "int32 and int64 indices differ");
+  /* the sorted path (forced; it is chosen for large tables) adds the same terms in the same
+     order, so it gives the same bits, with either index type */
+  struct nncl__attr at[2] = {ax, A_INT("nncl.sort", 1)};
+  nncl_array s64, s32;
+  tu_run_op("nncl.GatherGrad", 17, at, 2, 3, in, 1, &s64);
+  tu_run_op("nncl.GatherGrad", 17, at, 2, 3, in32, 1, &s32);
+  cr_assert(!memcmp(a.data, s64.data, V * D * sizeof(float)), "sorted path differs (int64)");
+  cr_assert(!memcmp(a.data, s32.data, V * D * sizeof(float)), "sorted path differs (int32)");
   free(idx), free(i32);
   nncl_array_free(&dy), nncl_array_free(&shape), nncl_array_free(&a), nncl_array_free(&b);
-  nncl_array_free(&c32);
+  nncl_array_free(&c32), nncl_array_free(&s64), nncl_array_free(&s32);
+}
+
+/* Both paths along axis 1 (data [3, 7, 5], 13 indices with repeats, negatives and one out of
+   range, which adds nowhere) against the host's ordered sums: the same bits. */
+Test(train_attention, gather_grad_axis1_both_paths) {
+  enum { O = 3, V = 7, D = 5, N = 13 };
+  static const int64_t idx[N] = {3, -1, 3, 0, 9, 6, 3, -7, 2, 2, 0, 5, -4};
+  nncl_array dy = TU_RAND(8, O, N, D), shape = TU_I64(O, V, D);
+  nncl_array ia = {.dtype = NNCL_INT64, .shape = SHAPE(N), .data = (void *)idx};
+  const nncl_array *in[] = {&dy, &ia, &shape};
+  float want[O * V * D] = {0};
+  for (int o = 0; o < O; o++)
+    for (int j = 0; j < N; j++) {
+      int64_t r = idx[j] < 0 ? idx[j] + V : idx[j];
+      if (r < 0 || r >= V) continue;
+      for (int i = 0; i < D; i++)
+        want[(o * V + r) * D + i] += ((const float *)dy.data)[(o * N + j) * D + i];
+    }
+  for (int sort = 0; sort <= 1; sort++) {
+    struct nncl__attr at[2] = {A_INT("axis", 1), A_INT("nncl.sort", sort)};
+    nncl_array got;
+    tu_run_op("nncl.GatherGrad", 17, at, 2, 3, in, 1, &got);
+    cr_assert_eq(nncl_shape_numel(&got.shape), O * V * D);
+    cr_assert(!memcmp(got.data, want, sizeof want), "path %s differs from the host's sums",
+              sort ? "sort" : "rows");
+    nncl_array_free(&got);
+  }
+  nncl_array_free(&dy), nncl_array_free(&shape);
 }
 
 /* Bad inputs to nncl.GatherGrad are errors naming the node and the shapes, never a launch. */

@@ -1,18 +1,25 @@
 /* op_gather_grad.c: nncl.GatherGrad (dY, indices, data_shape) -> dX, the data gradient of Gather
    (emitted by grad_gather.c; kernels/gather_grad.cl): dY's rows summed into the rows their index
    names, zeros elsewhere; attribute axis as the forward's. data_shape is an int64 value known at
-   plan time (Shape of the forward's data). One work-item per output row loops over the indices
-   in order: deterministic, no atomics. Cost: rows x outer x indices index reads, which suits
-   embedding tables of up to a few thousand rows; a sort by index is the path for larger ones. */
+   plan time (Shape of the forward's data). Deterministic, no atomics, two algorithms giving the
+   same bits: "rows", one work-item per output row looping over all indices in order (rows x
+   indices reads: one launch, right for small tables and few indices), and "sort", the indices
+   sorted by (row, position) with a bitonic network in the workspace, then each row sums its
+   range (log2(n)^2 / 2 more launches, n log^2 n work instead of rows x n). Chosen by that
+   product; attribute nncl.sort (0 or 1) forces one (tests). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "op.h"
 
 struct gg_state {
-  cl_kernel k;
+  cl_kernel k, keys, bitonic;
   cl_uint inner, nidx, rows, n;
+  cl_uint p2; /* sorted path: keys padded to a power of two; 0 on the rows path */
 };
+
+/* rows x indices beyond which sorting the indices costs less than every row walking them */
+#define GG_SORT_ABOVE (1u << 20)
 
 static nncl_status parse(struct op_call *c, nncl_shape *xs, struct gg_state *s) {
   const int64_t *sv;
@@ -64,25 +71,51 @@ static nncl_status infer(struct op_call *c) {
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
-  (void)ws;
   struct gg_state *s = calloc(1, sizeof *s);
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
   c->state = s;
   nncl_shape xs;
   NNCL_TRY(parse(c, &xs, s));
-  c->algo = "row-per-item";
-  return nncl__kernel_get(c->ctx, "gather_grad", NULL,
-                          c->in[1].dtype == NNCL_INT64 ? "gather_grad_i64" : "gather_grad_i32",
-                          &s->k);
+  const char *it = c->in[1].dtype == NNCL_INT64 ? "i64" : "i32";
+  char name[64];
+  int64_t force = op_attr_int(c, "nncl.sort", -1);
+  int sort = force >= 0 ? force != 0 : (uint64_t)s->rows * s->nidx > GG_SORT_ABOVE && s->nidx > 1;
+  if (sort && s->nidx > (1u << 30))
+    return op_error(c, NNCL_ERR_UNSUPPORTED, "more than 2^30 indices are not supported");
+  if (!sort) {
+    c->algo = "rows";
+    snprintf(name, sizeof name, "gather_grad_%s", it);
+    return nncl__kernel_get(c->ctx, "gather_grad", NULL, name, &s->k);
+  }
+  c->algo = "sort";
+  s->p2 = 1;
+  while (s->p2 < s->nidx) s->p2 *= 2;
+  *ws = (size_t)s->p2 * sizeof(cl_ulong);
+  snprintf(name, sizeof name, "gather_grad_keys_%s", it);
+  NNCL_TRY(nncl__kernel_get(c->ctx, "gather_grad", NULL, name, &s->keys));
+  NNCL_TRY(nncl__kernel_get(c->ctx, "gather_grad", NULL, "gather_grad_bitonic", &s->bitonic));
+  return nncl__kernel_get(c->ctx, "gather_grad", NULL, "gather_grad_sorted", &s->k);
 }
 
 static nncl_status enqueue(struct op_call *c) {
   const struct gg_state *s = c->state;
   if (!s->n || !s->inner) return NNCL_OK;
   size_t l = op_local_1d(c), g = op_round_up(s->n, l);
-  return NNCL_LAUNCH(c->ctx, s->k, "gather_grad", 1, &g, &l, NNCL_ARG(c->in[0].mem),
-                     NNCL_ARG(c->in[1].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(s->inner),
-                     NNCL_ARG(s->nidx), NNCL_ARG(s->rows), NNCL_ARG(s->n));
+  if (!s->p2)
+    return NNCL_LAUNCH(c->ctx, s->k, "gather_grad", 1, &g, &l, NNCL_ARG(c->in[0].mem),
+                       NNCL_ARG(c->in[1].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(s->inner),
+                       NNCL_ARG(s->nidx), NNCL_ARG(s->rows), NNCL_ARG(s->n));
+  size_t gk = op_round_up(s->p2, l);
+  NNCL_TRY(NNCL_LAUNCH(c->ctx, s->keys, "gather_grad_keys", 1, &gk, &l, NNCL_ARG(c->in[1].mem),
+                       NNCL_ARG(c->workspace), NNCL_ARG(s->nidx), NNCL_ARG(s->rows),
+                       NNCL_ARG(s->p2)));
+  for (cl_uint k = 2; k <= s->p2; k *= 2)
+    for (cl_uint j = k / 2; j > 0; j /= 2)
+      NNCL_TRY(NNCL_LAUNCH(c->ctx, s->bitonic, "gather_grad_bitonic", 1, &gk, &l,
+                           NNCL_ARG(c->workspace), NNCL_ARG(j), NNCL_ARG(k), NNCL_ARG(s->p2)));
+  return NNCL_LAUNCH(c->ctx, s->k, "gather_grad_sorted", 1, &g, &l, NNCL_ARG(c->in[0].mem),
+                     NNCL_ARG(c->workspace), NNCL_ARG(c->out[0].mem), NNCL_ARG(s->inner),
+                     NNCL_ARG(s->nidx), NNCL_ARG(s->rows), NNCL_ARG(s->n), NNCL_ARG(s->p2));
 }
 
 const struct op_def op_gather_grad = {.min_in = 3,
