@@ -1,8 +1,9 @@
 /* gather_grad.cl: nncl.GatherGrad (lib/train/op_gather_grad.c), the data gradient of Gather:
    dX[o, r, i] = sum over j with idx[j] == r (negative indices counted from the end) of
    dY[o, j, i], data viewed as [outer, rows, inner] and dY as [outer, nidx, inner]. One work-item
-   owns one output row (o, r) and walks the indices in order, so there are no atomics and the sum
-   runs in the same order on every run and device: results are bit-identical run to run. Indices
+   owns one output row (o, r) and adds its terms in index order (gather_grad_* walks all indices;
+   the sorted path below finds them in sorted keys), so there are no atomics and the sum runs in
+   the same order on every run and device: results are bit-identical run to run. Indices
    out of range contribute nowhere (the forward gave zeros for them). _i32 / _i64: index type.
    No -D parameters. */
 #include "common/index.cl"
