@@ -1,6 +1,7 @@
 /* test_train_ref.c: the double-precision host interpreter of test_train_ref.h: naive loops for
-   Conv, Gemm, MatMul, broadcast arithmetic, activations, pools, reshapes, reductions and
-   SoftmaxCrossEntropyLoss, written from the ONNX/PyTorch definitions, not from nncl's kernels. */
+   Conv, Gemm, MatMul (broadcast batches), broadcast arithmetic, Where, activations, pools,
+   reshapes, reductions, Gather, LayerNormalization and SoftmaxCrossEntropyLoss, written from the
+   ONNX/PyTorch definitions, not from nncl's kernels. */
 #include "test_train_ref.h"
 
 #include <criterion/criterion.h>
@@ -161,25 +162,6 @@ static void gemm(struct tr_env *e, const struct tr_node *n) {
     }
 }
 
-static void matmul(struct tr_env *e, const struct tr_node *n) {
-  struct tr_value *a = tr_get(e, n->in[0]), *b = tr_get(e, n->in[1]);
-  int ra = a->shape.rank, rb = b->shape.rank;
-  int64_t M = a->shape.dims[ra - 2], K = a->shape.dims[ra - 1], N = b->shape.dims[rb - 1];
-  int64_t batch = nncl_shape_numel(&a->shape) / (M * K);
-  nncl_shape os = a->shape;
-  os.dims[ra - 1] = N;
-  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
-  for (int64_t q = 0; q < batch; q++) {
-    const double *A = a->d + q * M * K, *B = b->d + (rb == 2 ? 0 : q * K * N);
-    for (int64_t i = 0; i < M; i++)
-      for (int64_t j = 0; j < N; j++) {
-        double acc = 0.0;
-        for (int64_t k = 0; k < K; k++) acc += A[i * K + k] * B[k * N + j];
-        y->d[(q * M + i) * N + j] = acc;
-      }
-  }
-}
-
 /* NumPy broadcasting: the flat index into an operand of shape s for output index o. */
 static int64_t bidx(const nncl_shape *out, const nncl_shape *s, int64_t o) {
   int64_t idx = 0, stride = 1;
@@ -191,6 +173,36 @@ static int64_t bidx(const nncl_shape *out, const nncl_shape *s, int64_t o) {
     stride *= s->dims[k];
   }
   return idx;
+}
+
+/* MatMul of rank >= 2 operands, batch dims broadcast (NumPy). */
+static void matmul(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *a = tr_get(e, n->in[0]), *b = tr_get(e, n->in[1]);
+  int ra = a->shape.rank, rb = b->shape.rank;
+  int64_t M = a->shape.dims[ra - 2], K = a->shape.dims[ra - 1], N = b->shape.dims[rb - 1];
+  nncl_shape os = {.rank = ra > rb ? ra : rb}, ab = {.rank = ra - 2}, bb = {.rank = rb - 2};
+  for (int d = 0; d < ra - 2; d++) ab.dims[d] = a->shape.dims[d];
+  for (int d = 0; d < rb - 2; d++) bb.dims[d] = b->shape.dims[d];
+  for (int d = 0; d < os.rank - 2; d++) {
+    int ka = d - (os.rank - ra), kb = d - (os.rank - rb);
+    int64_t da = ka >= 0 ? a->shape.dims[ka] : 1, db = kb >= 0 ? b->shape.dims[kb] : 1;
+    os.dims[d] = da > db ? da : db;
+  }
+  os.dims[os.rank - 2] = M;
+  os.dims[os.rank - 1] = N;
+  nncl_shape ob = os;
+  ob.rank -= 2;
+  int64_t batch = nncl_shape_numel(&ob);
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t q = 0; q < batch; q++) {
+    const double *A = a->d + bidx(&ob, &ab, q) * M * K, *B = b->d + bidx(&ob, &bb, q) * K * N;
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) {
+        double acc = 0.0;
+        for (int64_t k = 0; k < K; k++) acc += A[i * K + k] * B[k * N + j];
+        y->d[(q * M + i) * N + j] = acc;
+      }
+  }
 }
 
 static void binary(struct tr_env *e, const struct tr_node *n) {
@@ -206,6 +218,7 @@ static void binary(struct tr_env *e, const struct tr_node *n) {
             : !strcmp(n->op, "Sub")   ? '-'
             : !strcmp(n->op, "Mul")   ? '*'
             : !strcmp(n->op, "PRelu") ? 'p'
+            : !strcmp(n->op, "Pow")   ? '^'
                                       : '/';
   for (int64_t o = 0; o < nncl_shape_numel(&os); o++) {
     double p = a->d[bidx(&os, &a->shape, o)], q = b->d[bidx(&os, &b->shape, o)];
@@ -213,6 +226,7 @@ static void binary(struct tr_env *e, const struct tr_node *n) {
               : op == '-' ? p - q
               : op == '*' ? p * q
               : op == 'p' ? (p < 0 ? p * q : p)
+              : op == '^' ? pow(p, q)
                           : p / q;
   }
 }
@@ -230,6 +244,7 @@ static void unary(struct tr_env *e, const struct tr_node *n) {
               : !strcmp(n->op, "Gelu")       ? 0.5 * v * (1.0 + erf(v / sqrt(2.0)))
               : !strcmp(n->op, "HardSwish")  ? v * fmin(fmax(v / 6.0 + 0.5, 0.0), 1.0)
               : !strcmp(n->op, "Reciprocal") ? 1.0 / v
+              : !strcmp(n->op, "Erf")        ? erf(v)
               : !strcmp(n->op, "LeakyRelu")  ? (v < 0 ? af(n, "alpha", 0.01f) * v : v)
                                              : tanh(v);
   }
@@ -494,6 +509,68 @@ static void nll(struct tr_env *e, const struct tr_node *n) {
   for (int64_t i = 0; i < N; i++) y->d[0] -= x->d[i * C + t->i[i]] / (double)N;
 }
 
+/* Where(cond, a, b), all three broadcast; the condition is held as int64 0/1. */
+static void where(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *c = tr_get(e, n->in[0]), *a = tr_get(e, n->in[1]), *b = tr_get(e, n->in[2]);
+  const nncl_shape *s3[3] = {&c->shape, &a->shape, &b->shape};
+  nncl_shape os = {.rank = 0};
+  for (int k = 0; k < 3; k++) os.rank = s3[k]->rank > os.rank ? s3[k]->rank : os.rank;
+  for (int d = 0; d < os.rank; d++) {
+    os.dims[d] = 1;
+    for (int k = 0; k < 3; k++) {
+      int kd = d - (os.rank - s3[k]->rank);
+      if (kd >= 0 && s3[k]->dims[kd] != 1) os.dims[d] = s3[k]->dims[kd];
+    }
+  }
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t o = 0; o < nncl_shape_numel(&os); o++)
+    y->d[o] = c->i[bidx(&os, &c->shape, o)] ? a->d[bidx(&os, &a->shape, o)]
+                                            : b->d[bidx(&os, &b->shape, o)];
+}
+
+/* Gather along an axis; int64 indices of any rank, negative ones counted from the end. */
+static void gather(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]), *q = tr_get(e, n->in[1]);
+  int r = x->shape.rank, a = (int)ai(n, "axis", 0);
+  if (a < 0) a += r;
+  int64_t outer = 1, inner = 1, len = x->shape.dims[a], nq = nncl_shape_numel(&q->shape);
+  nncl_shape os = {.rank = 0};
+  for (int d = 0; d < a; d++) outer *= x->shape.dims[d], os.dims[os.rank++] = x->shape.dims[d];
+  for (int d = 0; d < q->shape.rank; d++) os.dims[os.rank++] = q->shape.dims[d];
+  for (int d = a + 1; d < r; d++) inner *= x->shape.dims[d], os.dims[os.rank++] = x->shape.dims[d];
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < nq; j++) {
+      int64_t k = q->i[j] < 0 ? q->i[j] + len : q->i[j];
+      for (int64_t i = 0; i < inner; i++)
+        y->d[(o * nq + j) * inner + i] = x->d[(o * len + k) * inner + i];
+    }
+}
+
+/* LayerNormalization over axes [axis, rank) (population variance), scale and bias broadcast
+   over them as a trailing suffix; only output Y. */
+static void layer_norm(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]), *s = tr_get(e, n->in[1]);
+  struct tr_value *b = n->n_in > 2 ? tr_get(e, n->in[2]) : NULL;
+  int r = x->shape.rank, a = (int)ai(n, "axis", -1);
+  if (a < 0) a += r;
+  double eps = af(n, "epsilon", 1e-5f);
+  int64_t len = 1;
+  for (int d = a; d < r; d++) len *= x->shape.dims[d];
+  nncl_shape ns = {.rank = r - a};
+  for (int d = a; d < r; d++) ns.dims[d - a] = x->shape.dims[d];
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &x->shape);
+  for (int64_t row = 0; row < nncl_shape_numel(&x->shape) / len; row++) {
+    const double *xr = x->d + row * len;
+    double m = 0.0, v = 0.0;
+    for (int64_t k = 0; k < len; k++) m += xr[k] / (double)len;
+    for (int64_t k = 0; k < len; k++) v += (xr[k] - m) * (xr[k] - m) / (double)len;
+    for (int64_t k = 0; k < len; k++)
+      y->d[row * len + k] = (xr[k] - m) / sqrt(v + eps) * s->d[bidx(&ns, &s->shape, k)] +
+                            (b ? b->d[bidx(&ns, &b->shape, k)] : 0.0);
+  }
+}
+
 void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
   static const struct {
     const char *op;
@@ -507,6 +584,11 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Mul", binary},
                {"Div", binary},
                {"PRelu", binary},
+               {"Pow", binary},
+               {"Erf", unary},
+               {"Where", where},
+               {"Gather", gather},
+               {"LayerNormalization", layer_norm},
                {"Relu", unary},
                {"Sigmoid", unary},
                {"Tanh", unary},

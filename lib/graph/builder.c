@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph_import.h"
 #include "graph_internal.h"
 
 static void attr_free(struct nncl__attr *a) {
@@ -409,4 +410,11 @@ int nncl_graph_op_counts(const nncl_graph *g, const char **op_types, int *counts
     }
   }
   return n;
+}
+
+nncl_status nncl__graph_mark_computed_constant(nncl_graph *g, const char *name) {
+  int v = g && name ? graph_find_value(g, name) : -1;
+  if (v < 0 || !g->values[v].constant.data) return NNCL_ERR_NOT_FOUND;
+  g->values[v].from_constant_node = 1;
+  return NNCL_OK;
 }

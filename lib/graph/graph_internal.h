@@ -16,6 +16,7 @@ struct gvalue {
   nncl_array constant; /* data != NULL for constants (initializers) */
   int producer;        /* node index, -1 for inputs/constants */
   int is_input, is_output;
+  int from_constant_node; /* an ONNX Constant node's value, not an initializer: never trained */
 };
 
 struct nncl_node {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph_import.h"
 #include "onnx_internal.h"
 #include "runtime.h"
 
@@ -258,7 +259,9 @@ static nncl_status load_constant_node(struct loader *L, const Onnx__NodeProto *n
   } else {
     return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: unknown Constant attribute", where);
   }
-  return add_constant(L, nd->output[0], &v);
+  NNCL_TRY(add_constant(L, nd->output[0], &v));
+  /* part of the computation (a scale, a shape), never a parameter to train */
+  return nncl__graph_mark_computed_constant(L->g, nd->output[0]);
 }
 
 static nncl_status check_names(struct loader *L, const char *desc, const char *what, size_t n,

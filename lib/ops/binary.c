@@ -232,4 +232,5 @@ const struct op_def op_where = {.min_in = 3,
                                 .plan = plan,
                                 .enqueue = enqueue,
                                 .release = release,
-                                .cost = cost};
+                                .cost = cost,
+                                .backward = nncl__grad_where};

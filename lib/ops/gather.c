@@ -134,7 +134,8 @@ const struct op_def op_gather = {.min_in = 2,
                                  .plan = gather_plan,
                                  .enqueue = gather_enqueue,
                                  .release = op_release_state,
-                                 .cost = shape_cost_read_as_written};
+                                 .cost = shape_cost_read_as_written,
+                                 .backward = nncl__grad_gather};
 
 /* ---- GatherElements ---- */
 static nncl_status gel_infer(struct op_call *c) {

@@ -406,5 +406,16 @@ static nncl_status enqueue(struct op_call *c) {
                               .release = op_release_state}
 NORM_DEF(op_batch_normalization, NORM_BATCH, infer_batch, 5, 5, 5);
 NORM_DEF(op_instance_normalization, NORM_INSTANCE, infer_instance, 3, 3, 1);
-NORM_DEF(op_layer_normalization, NORM_LAYER, infer_layer, 2, 3, 3);
+static nncl_status plan_layer(struct op_call *c, size_t *ws) {
+  return plan_kind(c, NORM_LAYER, ws);
+}
+const struct op_def op_layer_normalization = {.min_in = 2,
+                                              .max_in = 3,
+                                              .min_out = 1,
+                                              .max_out = 3,
+                                              .infer = infer_layer,
+                                              .plan = plan_layer,
+                                              .enqueue = enqueue,
+                                              .release = op_release_state,
+                                              .backward = nncl__grad_layer_norm};
 NORM_DEF(op_lrn, NORM_LRN, infer_lrn, 1, 1, 1);

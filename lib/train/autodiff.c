@@ -15,6 +15,8 @@ struct autodiff {
   int nv0;           /* values before the pass: shapes below are known for these */
   nncl_shape *shape; /* per value, from planning the forward graph */
   nncl_dtype *dtype; /* per value */
+  nncl_array *host;  /* per value: small integer values planning folded (Slice bounds computed
+                        from shapes), copied since adding nodes frees the plan; data NULL if none */
   const char **sum;  /* per value: its gradient so far (contributions already added up) */
   char **owned;      /* every name the pass made */
   int n_owned, cap_owned;
@@ -189,7 +191,10 @@ static void describe(struct autodiff *a, const struct nncl_node *n, struct op_gr
     if (v < 0) continue;
     gr->t[i].dtype = a->dtype[v];
     gr->t[i].shape = a->shape[v];
-    if (a->g->values[v].constant.data) gr->t[i].host = &a->g->values[v].constant;
+    if (a->g->values[v].constant.data)
+      gr->t[i].host = &a->g->values[v].constant;
+    else if (a->host[v].data)
+      gr->t[i].host = &a->host[v];
   }
   for (int i = 0; i < n->n_out; i++) {
     int v = n->out[i];
@@ -206,15 +211,26 @@ static nncl_status run_pass(struct autodiff *a, const char *loss, int n_wrt, con
   int nv = a->nv0, nn = g->n_nodes;
   int li = graph_find_value(g, loss);
   if (li < 0) return nncl__error(g->ctx, NNCL_ERR_NOT_FOUND, "autodiff: no value named '%s'", loss);
-  /* forward topological order: the plan placed every IR node in one */
-  struct plan *p = g->plan;
+  /* forward topological order of the IR itself: the plan's order lacks the nodes its fusion
+     passes replaced (an attention or LayerNorm pattern), whose own rules are needed here */
   int *order = malloc((size_t)(nn + 1) * sizeof *order);
   int *need = calloc((size_t)nv + 1, sizeof *need), *reach = calloc((size_t)nv + 1, sizeof *reach);
+  char *placed = calloc((size_t)nn + 1, 1);
   nncl_status st = NNCL_OK;
-  if (!order || !need || !reach) st = oom(a);
+  if (!order || !need || !reach || !placed) st = oom(a);
   int no = 0;
-  for (int k = 0; st == NNCL_OK && k < p->n_n; k++)
-    if (p->n[k].gnode >= 0 && no < nn) order[no++] = p->n[k].gnode;
+  for (int progress = 1; st == NNCL_OK && no < nn && progress;) {
+    progress = 0; /* a pass over the nodes, placing those whose producers are placed */
+    for (int k = 0; k < nn; k++) {
+      const struct nncl_node *n = g->nodes[k];
+      int ready = !placed[k];
+      for (int i = 0; ready && i < n->n_in; i++) {
+        int v = n->in[i], pr = v >= 0 && v < nv ? g->values[v].producer : -1;
+        ready = pr < 0 || pr >= nn || placed[pr];
+      }
+      if (ready) placed[k] = 1, order[no++] = k, progress = 1;
+    }
+  }
   for (int i = 0; st == NNCL_OK && i < n_wrt; i++) {
     int v = graph_find_value(g, wrt[i]);
     if (v < 0)
@@ -229,8 +245,9 @@ static nncl_status run_pass(struct autodiff *a, const char *loss, int n_wrt, con
     const struct nncl_node *n = g->nodes[order[k]];
     int any = 0;
     for (int i = 0; i < n->n_in; i++) any |= n->in[i] >= 0 && need[n->in[i]];
+    /* only float values carry gradients: a Shape, a mask's Equal or an index never does */
     for (int i = 0; i < n->n_out; i++)
-      if (n->out[i] >= 0) need[n->out[i]] |= any;
+      if (n->out[i] >= 0 && a->dtype[n->out[i]] == NNCL_FLOAT32) need[n->out[i]] |= any;
   }
   if (st == NNCL_OK) reach[li] = 1;
   for (int k = no - 1; st == NNCL_OK && k >= 0; k--) {
@@ -278,6 +295,7 @@ static nncl_status run_pass(struct autodiff *a, const char *loss, int n_wrt, con
       st = oom(a);
   }
   free(gr);
+  free(placed);
   free(order);
   free(need);
   free(reach);
@@ -294,11 +312,20 @@ nncl_status nncl__autodiff(nncl_graph *g, const char *loss, int n_wrt, const cha
   a.shape = malloc((size_t)(a.nv0 + 1) * sizeof *a.shape);
   a.dtype = malloc((size_t)(a.nv0 + 1) * sizeof *a.dtype);
   a.sum = calloc((size_t)a.nv0 + 1, sizeof *a.sum);
+  a.host = calloc((size_t)a.nv0 + 1, sizeof *a.host);
   nncl_status st = NNCL_OK;
-  if (!a.shape || !a.dtype || !a.sum) st = oom(&a);
+  if (!a.shape || !a.dtype || !a.sum || !a.host) st = oom(&a);
   for (int v = 0; st == NNCL_OK && v < a.nv0; v++) {
-    a.shape[v] = g->plan->v[v].shape;
-    a.dtype[v] = g->plan->v[v].dtype;
+    const struct pvalue *pv = &g->plan->v[v];
+    a.shape[v] = pv->shape;
+    a.dtype[v] = pv->dtype;
+    if (pv->host && !g->values[v].constant.data && pv->dtype == NNCL_INT64 &&
+        nncl_shape_numel(&pv->shape) <= 64) {
+      if (nncl_array_alloc(&a.host[v], NNCL_INT64, &pv->shape) != NNCL_OK)
+        st = oom(&a);
+      else
+        memcpy(a.host[v].data, pv->host->data, (size_t)nncl_shape_numel(&pv->shape) * 8);
+    }
   }
   if (st == NNCL_OK) st = run_pass(&a, loss, n_wrt, wrt, grad_names);
   if (st != NNCL_OK)
@@ -308,6 +335,8 @@ nncl_status nncl__autodiff(nncl_graph *g, const char *loss, int n_wrt, const cha
     }
   for (int i = 0; i < a.n_owned; i++) free(a.owned[i]);
   free(a.owned);
+  for (int v = 0; a.host && v < a.nv0; v++) nncl_array_free(&a.host[v]);
+  free(a.host);
   free(a.shape);
   free(a.dtype);
   free(a.sum);

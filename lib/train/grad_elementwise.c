@@ -1,5 +1,5 @@
-/* grad_elementwise.c: backward rules of the element-wise family: Add/Sub/Mul/Div with NumPy
-   broadcasting (each input's gradient summed over the axes broadcasting stretched) and the
+/* grad_elementwise.c: backward rules of the element-wise family: Add/Sub/Mul/Div/Pow and Where
+   with NumPy broadcasting (each input's gradient summed over the axes broadcasting stretched) and the
    activations, whose gradients are binary rows of the element-wise table (nncl.ReluGrad ...)
    reading the forward output, so no extra value is kept alive. */
 #include <string.h>
@@ -37,10 +37,49 @@ static nncl_status prelu(struct op_grad *g, const char *dy) {
   return NNCL_OK;
 }
 
+/* Pow(a, b): da = dY b a^(b - 1); db = dY y log(a) (a > 0 where it matters). */
+static nncl_status pow_grad(struct op_grad *g, const char *dy) {
+  const char *d;
+  if (g->fwd.in[1].dtype != NNCL_FLOAT32) return grad_no_rule(g, "with a non-float exponent");
+  if (g->need[0]) {
+    const char *one, *bm1, *p, *q;
+    NNCL_TRY(grad_const_f32(g, 1.0f, &one));
+    NNCL_TRY(bin(g, "Sub", g->x[1], one, &bm1));
+    NNCL_TRY(bin(g, "Pow", g->x[0], bm1, &p));
+    NNCL_TRY(bin(g, "Mul", p, g->x[1], &q));
+    NNCL_TRY(bin(g, "Mul", dy, q, &d));
+    NNCL_TRY(give_unbroadcast(g, 0, d));
+  }
+  if (g->need[1]) {
+    const char *l, *p;
+    NNCL_TRY(grad_emit1(g, "Log", 1, &g->x[0], NULL, 0, &l));
+    NNCL_TRY(bin(g, "Mul", dy, g->y[0], &p));
+    NNCL_TRY(bin(g, "Mul", p, l, &d));
+    NNCL_TRY(give_unbroadcast(g, 1, d));
+  }
+  return NNCL_OK;
+}
+
+/* Where(c, a, b): a gets dY where c holds, b where it does not, each summed to its shape. The
+   condition is boolean and gets nothing. */
+nncl_status nncl__grad_where(struct op_grad *g) {
+  const char *dy = g->dy[0], *zero, *d;
+  if (!dy || (!g->need[1] && !g->need[2])) return NNCL_OK;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  for (int i = 1; i <= 2; i++) {
+    if (!g->need[i]) continue;
+    const char *in[3] = {g->x[0], i == 1 ? dy : zero, i == 1 ? zero : dy};
+    NNCL_TRY(grad_emit1(g, "Where", 3, in, NULL, 0, &d));
+    NNCL_TRY(give_unbroadcast(g, i, d));
+  }
+  return NNCL_OK;
+}
+
 nncl_status nncl__grad_binary(struct op_grad *g) {
   const char *t = g->fwd.op_type, *dy = g->dy[0], *d;
   if (!dy) return NNCL_OK;
   if (!strcmp(t, "PRelu")) return prelu(g, dy);
+  if (!strcmp(t, "Pow")) return pow_grad(g, dy);
   int add = !strcmp(t, "Add"), sub = !strcmp(t, "Sub"), mul = !strcmp(t, "Mul"),
       div = !strcmp(t, "Div");
   if (!add && !sub && !mul && !div) return grad_no_rule(g, NULL);
@@ -110,7 +149,15 @@ nncl_status nncl__grad_unary(struct op_grad *g) {
     NNCL_TRY(bin(g, "Mul", dy, g->y[0], &d));
   else if (!strcmp(t, "Neg"))
     NNCL_TRY(grad_emit1(g, "Neg", 1, &dy, NULL, 0, &d));
-  else
+  else if (!strcmp(t, "Erf")) { /* dY 2 / sqrt(pi) exp(-x^2) */
+    const char *sq, *ng, *e, *k, *p;
+    NNCL_TRY(bin(g, "Mul", g->x[0], g->x[0], &sq));
+    NNCL_TRY(grad_emit1(g, "Neg", 1, &sq, NULL, 0, &ng));
+    NNCL_TRY(grad_emit1(g, "Exp", 1, &ng, NULL, 0, &e));
+    NNCL_TRY(grad_const_f32(g, 1.1283791670955126f, &k));
+    NNCL_TRY(bin(g, "Mul", e, k, &p));
+    NNCL_TRY(bin(g, "Mul", dy, p, &d));
+  } else
     return grad_no_rule(g, NULL);
   return grad_give(g, 0, d);
 }

@@ -1,5 +1,6 @@
-/* grad_gemm.c: backward rules of Gemm (Y = alpha op(A) op(B) + beta C) and MatMul, written as
-   Gemm/MatMul nodes with the transposes folded into transA/transB where the ranks allow. */
+/* grad_gemm.c: backward rules of Gemm (Y = alpha op(A) op(B) + beta C) and MatMul (batch dims
+   broadcast both ways), written as Gemm/MatMul nodes with the transposes folded into
+   transA/transB where the ranks allow. */
 #include "grad.h"
 
 static nncl_status gemm(struct op_grad *g, const char *a, const char *b, int ta, int tb,
@@ -82,19 +83,27 @@ nncl_status nncl__grad_matmul(struct op_grad *g) {
     }
     return NNCL_OK;
   }
-  int same = ra == rb && ra > 2;
-  for (int i = 0; same && i < ra - 2; i++) same = sa->dims[i] == sb->dims[i];
-  if (!same) return grad_no_rule(g, "for these operand ranks or broadcast batch dims");
+  if (ra < 2 || rb < 2) return grad_no_rule(g, "for 1-D operands");
+  /* batched products, batch dims broadcast both ways (NumPy): each operand's gradient is the
+     batched product against the other's transpose, summed over the batch dims it was stretched
+     along */
+  const nncl_shape *so = &g->fwd.out[0].shape;
   if (g->need[0]) {
-    const char *bt;
+    const char *bt, *full;
+    nncl_shape fs = *so;
+    fs.dims[so->rank - 1] = sa->dims[ra - 1];
     NNCL_TRY(swap_last(g, b, rb, &bt));
-    NNCL_TRY(grad_emit1(g, "MatMul", 2, (const char *[]){dy, bt}, NULL, 0, &d));
+    NNCL_TRY(grad_emit1(g, "MatMul", 2, (const char *[]){dy, bt}, NULL, 0, &full));
+    NNCL_TRY(grad_unbroadcast(g, full, &fs, sa, &d));
     NNCL_TRY(grad_give(g, 0, d));
   }
   if (g->need[1]) {
-    const char *at;
+    const char *at, *full;
+    nncl_shape fs = *so;
+    fs.dims[so->rank - 2] = sb->dims[rb - 2];
     NNCL_TRY(swap_last(g, a, ra, &at));
-    NNCL_TRY(grad_emit1(g, "MatMul", 2, (const char *[]){at, dy}, NULL, 0, &d));
+    NNCL_TRY(grad_emit1(g, "MatMul", 2, (const char *[]){at, dy}, NULL, 0, &full));
+    NNCL_TRY(grad_unbroadcast(g, full, &fs, sb, &d));
     NNCL_TRY(grad_give(g, 1, d));
   }
   return NNCL_OK;

@@ -23,5 +23,8 @@ nncl_status nncl__grad_slice(struct op_grad *g);           /* grad_shape.c */
 nncl_status nncl__grad_pad(struct op_grad *g);             /* grad_shape.c */
 nncl_status nncl__grad_split(struct op_grad *g);           /* grad_shape.c */
 nncl_status nncl__grad_softmax(struct op_grad *g);         /* grad_softmax.c: and LogSoftmax */
+nncl_status nncl__grad_layer_norm(struct op_grad *g);      /* grad_norm.c */
+nncl_status nncl__grad_gather(struct op_grad *g);          /* grad_gather.c */
+nncl_status nncl__grad_where(struct op_grad *g);           /* grad_elementwise.c */
 
 #endif

@@ -264,8 +264,9 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
                        : nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trainer");
   for (int v = 0; v < model->n_values && st == NNCL_OK; v++) {
     const struct gvalue *c = &model->values[v];
-    if (!c->constant.data || c->constant.dtype != NNCL_FLOAT32 || frozen(o, c->name) ||
-        !used(model, v) || nncl__bn_is_stat(model, v) || dropout_ratio(model, v))
+    if (!c->constant.data || c->constant.dtype != NNCL_FLOAT32 || c->from_constant_node ||
+        frozen(o, c->name) || !used(model, v) || nncl__bn_is_stat(model, v) ||
+        dropout_ratio(model, v))
       continue;
     int i = t->n_params;
     t->param[i] = strdup(c->name);
@@ -400,8 +401,9 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
                              const nncl_array *y) {
   char a[128], b[128];
   if (!x || !y) return nncl__error(t->ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: no batch");
-  if (x->dtype != NNCL_FLOAT32 || x->shape.rank < 1 || y->shape.rank < 1 ||
-      y->shape.dims[0] != x->shape.dims[0])
+  /* integer inputs are token ids (an Embedding's Gather) */
+  int x_ok = x->dtype == NNCL_FLOAT32 || x->dtype == NNCL_INT64 || x->dtype == NNCL_INT32;
+  if (!x_ok || x->shape.rank < 1 || y->shape.rank < 1 || y->shape.dims[0] != x->shape.dims[0])
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
                        "trainer: inputs %s %s and targets %s do not have one batch size",
                        nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, a, sizeof a),
