@@ -28,7 +28,8 @@ def as_c_array(value):
     for d, n in enumerate(arr.shape):
         c.shape.dims[d] = n
     # Zero elements: NumPy may give no address, and the library wants one; any valid one serves.
-    c.data = arr.ctypes.data if arr.size else ctypes.addressof(_EMPTY)
+    # (__array_interface__ rather than arr.ctypes: the latter builds an object, a few us per call)
+    c.data = arr.__array_interface__["data"][0] if arr.size else ctypes.addressof(_EMPTY)
     return c, arr
 
 
@@ -36,11 +37,10 @@ def take_c_array(c):
     """A NumPy array owning a copy of the library's nncl_array, which is then freed."""
     try:
         dtype = NNCL_TO_NUMPY[c.dtype]
-        shape = tuple(c.shape.dims[d] for d in range(c.shape.rank))
-        out = np.empty(shape, dtype=dtype)
+        out = np.empty(c.shape.dims[: c.shape.rank], dtype=dtype)
         nbytes = out.nbytes
         if nbytes:
-            ctypes.memmove(out.ctypes.data, c.data, nbytes)
+            ctypes.memmove(out.__array_interface__["data"][0], c.data, nbytes)
         return out
     finally:
         _lib.lib.nncl_array_free(ctypes.byref(c))
