@@ -26,11 +26,15 @@ del _cls
 def load_tensor(path):
     """(name, ndarray) from an ONNX TensorProto file (test_data_set_N/input_K.pb)."""
     from ._arrays import take_c_array
-    from .errors import check
+    from .errors import error_for
 
     arr, name = _lib.Array(), _ctypes.c_void_p()
-    check(_lib.lib.nncl_onnx_load_tensor(None, str(path).encode(), _ctypes.byref(arr),
-                                         _ctypes.byref(name)), None)
+    # No context: reading a file needs no device, and without one the library records no message,
+    # so the message names the file and the status.
+    st = _lib.lib.nncl_onnx_load_tensor(None, str(path).encode(), _ctypes.byref(arr),
+                                        _ctypes.byref(name))
+    if st != 0:
+        raise error_for(st, "%s: %s" % (path, _lib.text(_lib.lib.nncl_status_string(st))))
     try:
         return (_ctypes.string_at(name.value).decode() if name.value else ""), take_c_array(arr)
     finally:

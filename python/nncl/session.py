@@ -64,6 +64,7 @@ class SessionOptions:
     trace named <profile_file_prefix>_<time>.json."""
 
     def __init__(self, **values):
+        # Keyword form: SessionOptions(conv_algo="direct") sets "conv.algo".
         self._values = {}
         self.enable_profiling = False
         self.profile_file_prefix = "nncl_profile"
@@ -214,7 +215,10 @@ class InferenceSession:
 
     def run(self, output_names, input_feed, run_options=None):
         """Runs the model on input_feed ({name: array}) and returns the outputs named (all, in
-        the model's order, for None) as NumPy arrays that own their memory."""
+        the model's order, for None) as NumPy arrays that own their memory. run_options is
+        onnxruntime's; nncl has no per-run options, so it is accepted and must be None."""
+        if run_options is not None:
+            raise ValueError("nncl: run_options is not supported (set options on the session)")
         ctx = self._ctx.ptr
         with self._ctx.lock:
             self._set_inputs(input_feed)

@@ -77,6 +77,7 @@ def test_no_platform():
 
 def test_io_and_format(tmp_path):
     raises(nncl.IoError, lambda: nncl.InferenceSession(str(tmp_path / "missing.onnx")), "missing.onnx")
+    raises(nncl.IoError, lambda: nncl.load_tensor(tmp_path / "missing.pb"), "missing.pb")
     raises(nncl.FormatError, lambda: nncl.InferenceSession(b"\x08\x07 not a model at all \xff"))
     bad = tmp_path / "truncated.onnx"
     bad.write_bytes((DATA / "metadata.onnx").read_bytes()[:-9])
