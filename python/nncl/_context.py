@@ -3,8 +3,8 @@ shared by every session and trainer of the process.
 
 Sharing is onnxruntime's Environment made per device: a context holds the compiled programs, so
 a second session on a device builds nothing, and creating and destroying sessions in a loop
-costs a graph, not an OpenCL context with its programs (which PoCL does not give back in full:
-about 1.6 MB of RSS per context, measured in docs/PYTHON.md). A context serves one thread at a
+costs a graph, not an OpenCL context with its programs (a context that ran fashion_cnn leaves
+1.6-1.9 MB of RSS behind on PoCL 3.1; see docs/DESIGN.md). A context serves one thread at a
 time (nncl/context.h), so its sessions share its lock. The environment variables the library
 reads at context creation (NNCL_DEVICE, NNCL_CACHE_DIR, NNCL_KERNEL_DIR) take effect when a
 device's context is first made."""
