@@ -350,9 +350,10 @@ for _name, (_res, _args) in _PROTOTYPES.items():
     _f.restype = _res
     _f.argtypes = _args
 
-# libc's free, for the malloc'ed tensor name nncl_onnx_load_tensor returns.
-_libc = ctypes.CDLL(ctypes.util.find_library("c"))
-libc_free = _libc.free
+# free() for the malloc'ed tensor name nncl_onnx_load_tensor returns: looked up in the process's
+# global scope, so that it is the malloc the library used when one is interposed (LD_PRELOAD of
+# an allocator or of AddressSanitizer's runtime); libc's own free would crash on that memory.
+libc_free = ctypes.CDLL(None).free
 libc_free.argtypes = [c_void_p]
 libc_free.restype = None
 
