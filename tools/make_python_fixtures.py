@@ -20,7 +20,8 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python", "
 
 
 def model(graph, **fields):
-    m = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)], producer_name="make_python_fixtures.py")
+    m = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)],
+                     producer_name="make_python_fixtures.py")
     m.ir_version = 8
     for k, v in fields.items():
         setattr(m, k, v)
@@ -30,7 +31,8 @@ def model(graph, **fields):
 
 def float16_transpose():
     g = h.make_graph(
-        [h.make_node("Transpose", ["x"], ["t"], perm=[1, 0]), h.make_node("Reshape", ["t", "s"], ["y"])],
+        [h.make_node("Transpose", ["x"], ["t"], perm=[1, 0]),
+         h.make_node("Reshape", ["t", "s"], ["y"])],
         "float16_transpose",
         [h.make_tensor_value_info("x", TP.FLOAT16, ["n", 3])],
         [h.make_tensor_value_info("y", TP.FLOAT16, ["m"])],

@@ -31,7 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = [
     # (label, model, input shape): a one-node model, then a small CNN at batch 1
     ("Abs [3,4,5]", "/usr/share/libonnx-testdata/data/node/test_abs/model.onnx", (3, 4, 5)),
-    ("fashion_cnn [1,1,28,28]", os.path.join(HERE, "..", "models", "fashion_cnn.onnx"), (1, 1, 28, 28)),
+    ("fashion_cnn [1,1,28,28]", os.path.join(HERE, "..", "models", "fashion_cnn.onnx"),
+     (1, 1, 28, 28)),
 ]
 
 

@@ -77,7 +77,8 @@ def write_png(path, rgb):
     raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")

@@ -39,7 +39,8 @@ class Context:
 
 
 def shared_context(device=None):
-    """The process's context for device spec `device` (None: the default device), made on first use."""
+    """The process's context for device spec `device` (None: the default device), made on first
+    use."""
     key = device or ""
     with _shared_lock:
         ctx = _shared.get(key)

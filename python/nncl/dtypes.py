@@ -1,4 +1,4 @@
-"""dtypes.py: element types across nncl (nncl_dtype), NumPy and ONNX's spelling ('tensor(float)')."""
+"""dtypes.py: element types in nncl (nncl_dtype), NumPy, and ONNX's spelling ('tensor(float)')."""
 
 import numpy as np
 

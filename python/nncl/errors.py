@@ -30,7 +30,8 @@ def _make_classes():
         if not name.startswith("NNCL_ERR_"):  # past the end: "NNCL_STATUS_UNKNOWN"
             break
         doc = text(lib.nncl_status_string(code))
-        cls = type(_class_name(name), (Error,), {"status": code, "status_name": name, "__doc__": doc})
+        fields = {"status": code, "status_name": name, "__doc__": doc}
+        cls = type(_class_name(name), (Error,), fields)
         cls.__module__ = "nncl"
         by_status[code] = cls
         code += 1

@@ -121,7 +121,8 @@ class ProfileResult:
         ev = []
 
         def meta(what, tid, name, sort=None):
-            ev.append({"name": what, "ph": "M", "pid": _PID, "tid": tid, "ts": 0, "args": {"name": name}})
+            ev.append({"name": what, "ph": "M", "pid": _PID, "tid": tid, "ts": 0,
+                       "args": {"name": name}})
             if sort is not None:
                 ev.append(
                     {"name": "thread_sort_index", "ph": "M", "pid": _PID, "tid": tid, "ts": 0,
@@ -163,7 +164,8 @@ class ProfileResult:
                r["end_us"] - r["start_us"], args)
         other = dict(t, title=title, device=self.device, runs=self.runs, warmup=self.warmup)
         if self.peak:
-            other.update(peak_fma_gflops=self.peak["fma_gflops"], peak_mem_gbps=self.peak["mem_gbps"])
+            other.update(peak_fma_gflops=self.peak["fma_gflops"],
+                         peak_mem_gbps=self.peak["mem_gbps"])
         return {"traceEvents": ev, "displayTimeUnit": "ns", "otherData": other}
 
     def write_chrome_trace(self, path, title=""):

@@ -1,4 +1,4 @@
-"""session.py: InferenceSession, SessionOptions and the model descriptions, in onnxruntime's shape."""
+"""session.py: InferenceSession, SessionOptions and the model descriptions, as onnxruntime's."""
 
 import ctypes
 import os
@@ -78,7 +78,9 @@ class SessionOptions:
         if value is None:
             self._values.pop(key, None)
         else:
-            self._values[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            self._values[key] = str(value)
 
     def get(self, key):
         return self._values.get(key)
@@ -195,7 +197,8 @@ class InferenceSession:
         """The value the session plans with for option `key`."""
         value = ctypes.c_char_p()
         with self._ctx.lock:
-            check(L.nncl_graph_get_option(self._graph, key.encode(), ctypes.byref(value)), self._ctx.ptr)
+            st = L.nncl_graph_get_option(self._graph, key.encode(), ctypes.byref(value))
+            check(st, self._ctx.ptr)
         return _lib.text(value.value)
 
     def stats(self):
@@ -233,10 +236,9 @@ class InferenceSession:
             else:
                 for name in output_names:
                     c = _lib.Array()
-                    check(
-                        L.nncl_graph_get_output_by_name(self._graph, name.encode(), ctypes.byref(c)),
-                        ctx,
-                    )
+                    st = L.nncl_graph_get_output_by_name(self._graph, name.encode(),
+                                                         ctypes.byref(c))
+                    check(st, ctx)
                     out.append(take_c_array(c))
             return out
 
@@ -262,7 +264,8 @@ class InferenceSession:
         writes the Chrome trace; returns its file name ("" when profiling is off or nothing ran)."""
         if not self._options.enable_profiling or self._last_feeds is None:
             return ""
-        path = "%s_%s.json" % (self._options.profile_file_prefix, time.strftime("%Y-%m-%d_%H-%M-%S"))
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+        path = "%s_%s.json" % (self._options.profile_file_prefix, stamp)
         self.profile(self._last_feeds, runs=self._options.profile_runs, trace_path=path)
         return path
 

@@ -89,7 +89,7 @@ class Trainer:
         return cx, cy, (kx, ky)
 
     def step(self, x, y):
-        """One optimizer step on batch x with targets y; returns the batch loss before the update."""
+        """One optimizer step on batch x with targets y; returns the batch's loss before it."""
         cx, cy, keep = self._xy(x, y)
         loss = ctypes.c_float()
         self._call(L.nncl_trainer_step, ctypes.byref(cx), ctypes.byref(cy), ctypes.byref(loss))
@@ -138,7 +138,7 @@ class Trainer:
     def save(self, path):
         """Writes the trained model as ONNX (the source model with the trained weights)."""
         if not self._model_path:
-            raise ValueError("nncl.Trainer.save: the model was loaded from bytes; train from a path")
+            raise ValueError("nncl.Trainer.save: the model came from bytes; train from a path")
         self._call(L.nncl_trainer_save_onnx, self._model_path.encode(), os.fspath(path).encode())
 
     def save_checkpoint(self, path):

@@ -27,7 +27,8 @@ def check_folder(folder):
         feeds = {(name or ins[k].name): a for k, (name, a) in enumerate(inputs)}
         gots = sess.run([o.name for o in outs[: len(wants)]], feeds)
         for k, ((_, want), got) in enumerate(zip(wants, gots)):
-            assert_close(got, want, "%s/%s output %d (%s)" % (folder.name, data_set.name, k, outs[k].name))
+            what = "%s/%s output %d (%s)" % (folder.name, data_set.name, k, outs[k].name)
+            assert_close(got, want, what)
         dtypes |= {a.dtype for _, a in inputs} | {a.dtype for a in gots}
     sess.close()
     return dtypes

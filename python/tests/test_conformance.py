@@ -11,7 +11,8 @@ from conftest import ONNX_DATA, REPO
 from onnx_folders import check_folder
 
 if not ONNX_DATA.is_dir():
-    pytest.skip("%s is missing (Debian package libonnx-testdata)" % ONNX_DATA, allow_module_level=True)
+    pytest.skip("%s is missing (Debian package libonnx-testdata)" % ONNX_DATA,
+                allow_module_level=True)
 
 
 def listed():

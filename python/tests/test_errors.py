@@ -48,11 +48,13 @@ def test_invalid_argument(fashion_cnn):
     raises(nncl.InvalidArgumentError,
            lambda: nncl.InferenceSession(fashion_cnn, options={"conv.algo": "fastest"}), "fastest")
     raises(nncl.InvalidArgumentError,
-           lambda: nncl.InferenceSession(fashion_cnn, options={"no.such.option": "1"}), "no.such.option")
+           lambda: nncl.InferenceSession(fashion_cnn, options={"no.such.option": "1"}),
+           "no.such.option")
 
 
 def test_no_device(fashion_cnn):
-    raises(nncl.NoDeviceError, lambda: nncl.InferenceSession(fashion_cnn, device="no-such-device-xyz"),
+    raises(nncl.NoDeviceError,
+           lambda: nncl.InferenceSession(fashion_cnn, device="no-such-device-xyz"),
            "no-such-device-xyz")
 
 
@@ -76,7 +78,8 @@ def test_no_platform():
 
 
 def test_io_and_format(tmp_path):
-    raises(nncl.IoError, lambda: nncl.InferenceSession(str(tmp_path / "missing.onnx")), "missing.onnx")
+    raises(nncl.IoError, lambda: nncl.InferenceSession(str(tmp_path / "missing.onnx")),
+           "missing.onnx")
     raises(nncl.IoError, lambda: nncl.load_tensor(tmp_path / "missing.pb"), "missing.pb")
     raises(nncl.FormatError, lambda: nncl.InferenceSession(b"\x08\x07 not a model at all \xff"))
     bad = tmp_path / "truncated.onnx"
@@ -93,7 +96,8 @@ def test_unsupported():
 def test_shape_dtype_not_found_state(fashion_cnn):
     s = nncl.InferenceSession(fashion_cnn)
     raises(nncl.StateError, lambda: s.run(None, {}), "input")
-    raises(nncl.ShapeError, lambda: s.run(None, {"input": np.zeros((1, 1, 27, 28), np.float32)}), "input")
+    raises(nncl.ShapeError, lambda: s.run(None, {"input": np.zeros((1, 1, 27, 28), np.float32)}),
+           "input")
     raises(nncl.DtypeError, lambda: s.run(None, {"input": X.astype(np.float64)}), "input")
     raises(nncl.NotFoundError, lambda: s.run(None, {"image": X}), "image")
     raises(nncl.NotFoundError, lambda: s.run(["probabilities"], {"input": X}), "probabilities")

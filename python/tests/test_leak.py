@@ -1,7 +1,7 @@
 """test_leak.py: 1,000 InferenceSession create/run/close cycles leave the process as they found
-it: RSS grows by less than 4 MiB in all (a leaked graph would cost at least the model's weights,
-128 KiB for this model, on every cycle: 128 MiB), no program is built again (the context's counters),
-and no session object survives."""
+it: RSS grows by less than 4 MiB in all (a leaked graph would cost at least the model's
+weights, 128 KiB for this model, on every cycle: 128 MiB), no program is built again (the
+context's counters), and no session object survives."""
 
 import gc
 

@@ -10,6 +10,7 @@ import pytest
 import nncl
 from nncl._arrays import as_c_array
 from compare import assert_close
+from conftest import MODELS, REPO
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,8 @@ def test_options_are_nncl_options(fashion_cnn):
         opts.set("conv.algo", algo)
         opts.set("graph.fusion", False)
         s = nncl.InferenceSession(fashion_cnn, options=opts)
-        assert s.option("conv.algo") == algo and s.option("graph.fusion") == "0"  # booleans read back as 0/1
+        # booleans read back as 0/1
+        assert s.option("conv.algo") == algo and s.option("graph.fusion") == "0"
         assert_close(s.run(None, {"input": x})[0], ref, "conv.algo=%s" % algo)
     s = nncl.InferenceSession(fashion_cnn, options={"conv.algo": "direct"})
     assert s.option("conv.algo") == "direct"
@@ -85,7 +87,7 @@ def test_devices(sess):
     assert devices and all(d["name"] for d in devices)
     assert sess.device["name"] in [d["name"] for d in devices]
     d0 = devices[0]
-    s = nncl.InferenceSession(str(__import__("conftest").MODELS / "fashion_cnn.onnx"), device=d0["spec"])
+    s = nncl.InferenceSession(str(MODELS / "fashion_cnn.onnx"), device=d0["spec"])
     assert s.device["name"] == d0["name"]
     assert sess.get_providers() == ["nncl:" + sess.device["name"]]
 
@@ -116,7 +118,7 @@ def test_threads_share_a_session(sess):
 def test_float16_in_and_out():
     # tools/make_python_fixtures.py: y = reshape(transpose(x), [-1]) on float16, whose values
     # are moved, never rounded: the result is exact.
-    s = nncl.InferenceSession(str(__import__("conftest").REPO / "python/tests/data/float16_transpose.onnx"))
+    s = nncl.InferenceSession(str(REPO / "python/tests/data/float16_transpose.onnx"))
     assert s.get_inputs()[0].type == "tensor(float16)" and s.get_outputs()[0].shape == ["m"]
     x = np.array([[1.5, -2, 0.25], [3, 65504, -0.5], [6.1e-5, 1e-7, -0.0]], np.float16)
     (y,) = s.run(None, {"x": x})
@@ -125,11 +127,11 @@ def test_float16_in_and_out():
 
 
 def test_metadata_and_symbolic_dims():
-    s = nncl.InferenceSession(str(__import__("conftest").REPO / "python/tests/data/metadata.onnx"))
+    s = nncl.InferenceSession(str(REPO / "python/tests/data/metadata.onnx"))
     m = s.get_modelmeta()
-    assert (m.producer_name, m.graph_name, m.graph_description, m.description, m.domain, m.version) == (
-        "make_python_fixtures.py", "metadata_graph", "graph description", "model description",
-        "org.nncl.test", 3)
+    got = (m.producer_name, m.graph_name, m.graph_description, m.description, m.domain, m.version)
+    assert got == ("make_python_fixtures.py", "metadata_graph", "graph description",
+                   "model description", "org.nncl.test", 3)
     assert m.custom_metadata_map == {"author": "nncl", "labels": "a,b"}
     (i,) = s.get_inputs()
     assert (i.type, i.shape) == ("tensor(int32)", ["batch", 2])
