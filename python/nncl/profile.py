@@ -1,8 +1,10 @@
 """profile.py: a profile (nncl_graph_profile) as Python rows, and its Chrome/Perfetto trace.
 
 The rows carry the fields of `nncl profile`'s table; the trace has the CLI's tracks (host
-enqueue calls, the device queue, graph nodes) with times in microseconds on the median run's
-timeline. Everything is copied out of the C profile, which the session then frees."""
+enqueue calls, the device queue, graph nodes), events and argument names (tools/profile_trace.c
+writes the CLI's, outside the library; test_profile.py holds the two to the same shape), with
+times in microseconds on the median run's timeline. Everything is copied out of the C profile,
+which the session then frees."""
 
 import json
 
@@ -116,6 +118,16 @@ class ProfileResult:
     def __getitem__(self, i):
         return self.rows[i]
 
+    def _node_args(self, i):
+        """A node's identity as the CLI's trace gives it (tools/profile_trace.c's node_args)."""
+        r = self.rows[i]
+
+        def shapes(lst):
+            return " ".join("[" + ", ".join(str(d) for d in s) + "]" for s in lst)
+
+        return {"node": i, "node_name": r["name"], "op": r["op_type"], "fused": r["fused"],
+                "algo": r["algo"], "inputs": shapes(r["inputs"]), "outputs": shapes(r["outputs"])}
+
     def chrome_trace(self, title=""):
         """The Chrome Trace Event JSON object (opens in Perfetto and chrome://tracing)."""
         ev = []
@@ -142,11 +154,9 @@ class ProfileResult:
            {"wall_us_median": t["wall_us"]})
         for i, k in enumerate(self.kernels):
             cat = "transfer" if k["name"] in _TRANSFERS else "kernel"
-            args = {"node": k["node"], "device_us": k["device_us"], "min_us": k["min_us"],
-                    "max_us": k["max_us"], "host_us": k["host_us"], "command": i}
-            if k["node"] >= 0:
-                r = self.rows[k["node"]]
-                args.update(node_name=r["name"], op=r["op_type"], fused=r["fused"], algo=r["algo"])
+            args = self._node_args(k["node"]) if k["node"] >= 0 else {"node": -1}
+            args.update(device_us=k["device_us"], min_us=k["min_us"], max_us=k["max_us"],
+                        host_us=k["host_us"], command=i)
             sl(k["name"], cat, _TID_QUEUE, k["start_us"], k["device_us"], args)
             sl("enqueue " + k["name"], "enqueue", _TID_HOST, k["host_enqueue_us"],
                k["host_enqueue_dur_us"], {"command": i})
@@ -155,11 +165,11 @@ class ProfileResult:
             ev.append({"name": "launch", "ph": "f", "cat": "launch", "pid": _PID, "tid": _TID_QUEUE,
                        "ts": k["start_us"], "id": i, "bp": "e"})
         for r in self.rows:
-            args = {key: r[key] for key in ("index", "op_type", "fused", "algo", "device_us",
-                                             "share_pct", "flops", "bytes", "gflops", "gbps",
-                                             "intensity", "bound", "roof_pct", "host_us")}
-            args["node_name"] = r["name"]
-            args["kernels"] = ", ".join(r["kernels"])
+            args = self._node_args(r["index"])
+            args.update(kernels=", ".join(r["kernels"]), n_kernels=len(r["kernels"]))
+            args.update({key: r[key] for key in ("device_us", "share_pct", "flops", "bytes",
+                                                  "gflops", "gbps", "intensity", "bound",
+                                                  "roof_pct", "host_us")})
             sl(r["name"] or r["op_type"], "node", _TID_NODES, r["start_us"],
                r["end_us"] - r["start_us"], args)
         other = dict(t, title=title, device=self.device, runs=self.runs, warmup=self.warmup)

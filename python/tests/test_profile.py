@@ -61,7 +61,7 @@ def test_chrome_trace(prof, tmp_path):
     nodes = [e for e in slices if e["cat"] == "node"]
     assert len(queue) == len(prof.kernels) and len(nodes) == len(prof)
     assert sum(e["dur"] for e in queue) == pytest.approx(prof.totals["device_us"], rel=1e-6)
-    assert [e["args"]["op_type"] for e in nodes] == [r["op_type"] for r in prof]
+    assert [e["args"]["op"] for e in nodes] == [r["op_type"] for r in prof]
     assert trace["otherData"]["title"] == "fashion" and trace["otherData"]["device"] == prof.device
 
 
@@ -80,3 +80,41 @@ def test_end_profiling_writes_the_trace(fashion_cnn, tmp_path):
     plain = nncl.InferenceSession(fashion_cnn)
     plain.run(None, {"input": X})
     assert plain.end_profiling() == "", "profiling is off by default"
+
+
+def test_trace_has_the_cli_tracks(fashion_cnn, tmp_path):
+    # `nncl profile --trace` on the same model and batch: the package writes its own trace from
+    # the same records, so the two must agree on tracks, event kinds, command names and nodes.
+    import os
+    import subprocess
+
+    nncl_cli = os.environ.get("NNCL_CLI")
+    if not nncl_cli:
+        pytest.skip("NNCL_CLI is not set (meson test sets it to the built nncl)")
+    cli_path = tmp_path / "cli.json"
+    subprocess.run([nncl_cli, "profile", fashion_cnn, "--batch", "2", "--runs", "2", "--quiet",
+                    "--trace", str(cli_path)], check=True, capture_output=True)
+    ours = nncl.InferenceSession(fashion_cnn).profile({"input": X}, runs=2).chrome_trace()
+    theirs = json.loads(cli_path.read_text())
+
+    def shape(trace):
+        ev = trace["traceEvents"]
+        meta = sorted((e["name"], e["tid"], str(e.get("args"))) for e in ev if e["ph"] == "M")
+        kinds = sorted({(e["ph"], e.get("cat", ""), e["tid"]) for e in ev})
+        commands = [e["name"] for e in ev if e.get("cat") in ("kernel", "transfer")]
+        nodes = [e["name"] for e in ev if e.get("cat") == "node"]
+        return meta[1:], kinds, commands, nodes  # [0]: process_name names the device either way
+
+    assert shape(ours) == shape(theirs)
+
+    def arg_keys(trace):
+        return {(e["ph"], e.get("cat", ""), tuple(sorted(e.get("args", {}))))
+                for e in trace["traceEvents"] if e["ph"] != "M"}
+
+    assert arg_keys(ours) == arg_keys(theirs)
+    assert set(ours["otherData"]) >= set(theirs["otherData"])
+    node = [e["args"] for e in ours["traceEvents"] if e.get("cat") == "node"]
+    cli_node = [e["args"] for e in theirs["traceEvents"] if e.get("cat") == "node"]
+    for a, b in zip(node, cli_node):
+        for key in ("node", "node_name", "op", "fused", "algo", "inputs", "outputs", "kernels"):
+            assert a[key] == b[key], (key, a[key], b[key])
