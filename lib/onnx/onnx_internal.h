@@ -37,6 +37,15 @@ nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProt
 /* Reads a whole file into a malloc'ed buffer (*len bytes; a zero byte is appended). */
 nncl_status onnx_read_file(nncl_context *ctx, const char *path, void **bytes, size_t *len);
 
+/* Whether `name` is one of the graph's (dense or sparse) initializers: such a graph input is a
+   weight with a default, not an input the caller feeds. */
+int onnx_name_is_initializer(const Onnx__GraphProto *g, const char *name);
+
+/* Checks and unpacks a ModelProto (free with onnx__model_proto__free_unpacked); `file` names it in
+   messages. NNCL_ERR_FORMAT for empty, corrupt or too deeply nested data. */
+nncl_status onnx_unpack_model(nncl_context *ctx, const void *bytes, size_t len, const char *file,
+                              Onnx__ModelProto **out);
+
 /* Checks that `bytes` is well-formed protobuf wire data for message type `desc` with nesting no
    deeper than ONNX_MAX_NESTING, before protobuf-c unpacks it. Returns 0 when fine, else writes a
    reason into msg. */

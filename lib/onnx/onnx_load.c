@@ -37,7 +37,7 @@ static nncl_status model_opset(struct loader *L, const Onnx__ModelProto *m, int 
   return NNCL_OK; /* 0 is fine as long as no default-domain node needs it (load_node checks) */
 }
 
-static int name_is_initializer(const Onnx__GraphProto *g, const char *name) {
+int onnx_name_is_initializer(const Onnx__GraphProto *g, const char *name) {
   for (size_t i = 0; i < g->n_initializer; i++)
     if (g->initializer[i] && g->initializer[i]->name && strcmp(g->initializer[i]->name, name) == 0)
       return 1;
@@ -85,7 +85,7 @@ static nncl_status load_inputs(struct loader *L, const Onnx__GraphProto *g) {
     const Onnx__ValueInfoProto *v = g->input[i];
     if (!v || !v->name || !*v->name)
       return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: graph input %zu has no name", L->file, i);
-    if (name_is_initializer(g, v->name)) continue; /* a weight with a default: a constant */
+    if (onnx_name_is_initializer(g, v->name)) continue; /* a weight with a default: a constant */
     const Onnx__TypeProto *tp = v->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
       return nncl__error(L->ctx, NNCL_ERR_UNSUPPORTED,
@@ -329,19 +329,27 @@ static nncl_status load_graph(struct loader *L, const Onnx__ModelProto *m) {
   return NNCL_OK;
 }
 
-static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len,
-                              const char *base_dir, const char *file, nncl_graph **out) {
+nncl_status onnx_unpack_model(nncl_context *ctx, const void *bytes, size_t len, const char *file,
+                              Onnx__ModelProto **out) {
   char why[256];
+  *out = NULL;
   if (len == 0)
     return nncl__error(ctx, NNCL_ERR_FORMAT, "%s: empty file (not an ONNX model)", file);
   if (onnx_wire_check(&onnx__model_proto__descriptor, bytes, len, why, sizeof why) != 0)
     return nncl__error(ctx, NNCL_ERR_FORMAT,
                        "%s: not a valid ONNX model (truncated or corrupt): %s", file, why);
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, bytes);
-  if (!m)
+  *out = onnx__model_proto__unpack(NULL, len, bytes);
+  if (!*out)
     return nncl__error(
         ctx, NNCL_ERR_FORMAT,
         "%s: not a valid ONNX model (protobuf decoding failed: truncated or corrupt)", file);
+  return NNCL_OK;
+}
+
+static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len,
+                              const char *base_dir, const char *file, nncl_graph **out) {
+  Onnx__ModelProto *m;
+  NNCL_TRY(onnx_unpack_model(ctx, bytes, len, file, &m));
   struct loader L = {ctx, 0, file, base_dir, NULL};
   nncl_status st = nncl_graph_create(ctx, &L.g);
   if (st == NNCL_OK) st = load_graph(&L, m);
