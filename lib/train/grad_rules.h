@@ -23,5 +23,6 @@ nncl_status nncl__grad_slice(struct op_grad *g);           /* grad_shape.c */
 nncl_status nncl__grad_pad(struct op_grad *g);             /* grad_shape.c */
 nncl_status nncl__grad_split(struct op_grad *g);           /* grad_shape.c */
 nncl_status nncl__grad_softmax(struct op_grad *g);         /* grad_softmax.c: and LogSoftmax */
+nncl_status nncl__grad_rnn(struct op_grad *g);             /* grad_rnn.c: RNN, LSTM, GRU */
 
 #endif
