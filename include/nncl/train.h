@@ -69,6 +69,9 @@ typedef struct nncl_trainer_options {
   float clip_norm;
   /* Seed of Dropout's masks in training mode (each step draws a new mask from seed and step). */
   int64_t seed;
+  /* Axis of the model input that holds the samples (labels stay [N]): 0, or 1 for a time-first
+     sequence [T, N, F] as ONNX RNN/LSTM/GRU read it. */
+  int batch_axis;
 } nncl_trainer_options;
 
 /* Cross-entropy and SGD with PyTorch's defaults. */

@@ -240,6 +240,9 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
                        model->n_inputs, model->n_outputs);
   if (o->loss != NNCL_LOSS_CROSS_ENTROPY && o->loss != NNCL_LOSS_MSE)
     return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: unknown loss %d", (int)o->loss);
+  if (o->batch_axis < 0 || o->batch_axis >= NNCL_MAX_RANK)
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: batch axis %d is out of range",
+                       o->batch_axis);
   for (int f = 0; f < o->n_freeze; f++) {
     int v = o->freeze[f] ? graph_find_value(model, o->freeze[f]) : -1;
     if (v < 0 || !model->values[v].constant.data)
@@ -254,6 +257,7 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
   t->lr = o->optim.lr;
   t->clip_norm = o->clip_norm;
   t->seed = o->seed;
+  t->batch_axis = o->batch_axis;
   int cap = model->n_values + 1;
   t->param = calloc((size_t)cap, sizeof *t->param);
   t->init = calloc((size_t)cap, sizeof *t->init);
@@ -396,11 +400,13 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
                              const nncl_array *y) {
   char a[128], b[128];
   if (!x || !y) return nncl__error(t->ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: no batch");
-  if (x->dtype != NNCL_FLOAT32 || x->shape.rank < 1 || y->shape.rank < 1 ||
-      y->shape.dims[0] != x->shape.dims[0])
+  const int ax = t->batch_axis;
+  if (x->dtype != NNCL_FLOAT32 || x->shape.rank <= ax || y->shape.rank < 1 ||
+      y->shape.dims[0] != x->shape.dims[ax])
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
-                       "trainer: inputs %s %s and targets %s do not have one batch size",
-                       nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, a, sizeof a),
+                       "trainer: inputs %s %s (batch axis %d) and targets %s do not have one "
+                       "batch size",
+                       nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, a, sizeof a), ax,
                        nncl_shape_format(&y->shape, b, sizeof b));
   if (t->loss == NNCL_LOSS_CROSS_ENTROPY && (y->dtype != NNCL_INT64 || y->shape.rank != 1))
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
@@ -415,11 +421,11 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
   nncl_shape os;
   NNCL_TRY(nncl_graph_output_info(g, 1, NULL, &os));
   if (t->loss == NNCL_LOSS_CROSS_ENTROPY) {
-    if (os.rank != 2 || os.dims[0] != x->shape.dims[0])
+    if (os.rank != 2 || os.dims[0] != x->shape.dims[ax])
       return nncl__error(t->ctx, NNCL_ERR_SHAPE,
                          "trainer: cross-entropy needs logits [N, C] with N = %lld, the model "
                          "gives %s",
-                         (long long)x->shape.dims[0], nncl_shape_format(&os, a, sizeof a));
+                         (long long)x->shape.dims[ax], nncl_shape_format(&os, a, sizeof a));
     const int64_t *lab = y->data;
     for (int64_t k = 0; k < y->shape.dims[0]; k++)
       if (lab[k] < 0 || lab[k] >= os.dims[1])

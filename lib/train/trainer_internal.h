@@ -43,6 +43,7 @@ struct nncl_trainer {
   int bn_dirty;    /* running statistics changed since the eval graph last got them */
   int has_dropout; /* the train graph reads TRAIN_STEP */
   int64_t seed;
+  int batch_axis; /* of the model input (nncl_trainer_options) */
 };
 
 /* train_bn.c */
