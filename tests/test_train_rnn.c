@@ -484,3 +484,31 @@ Test(train_rnn, gru_classifier_last_state_only) {
   check(&(struct rc){
       .cell = REF_LSTM, .dir = "forward", .seq = 9, .batch = 2, .in = 5, .hidden = 6, .bias = 1});
 }
+
+/* The gradient ops refuse bad inputs with messages naming the input: a dY whose shape is not Y's,
+   LSTM-only slots on a GRU, and the forward's own shape errors (W of the wrong gate count). */
+Test(train_rnn, gradient_op_bad_inputs_are_clear_errors) {
+  const int64_t S = 3, B = 2, I = 4, H = 5;
+  nncl_array x = TU_RAND(1, S, B, I), w = TU_RAND(2, 1, 3 * H, I), r = TU_RAND(3, 1, 3 * H, H);
+  nncl_array w_bad = TU_RAND(4, 1, 4 * H, I), dy_bad = TU_RAND(5, S, 1, B, H + 1);
+  nncl_array dyh = TU_RAND(6, 1, B, H), c0 = TU_RAND(7, 1, B, H);
+  struct nncl__attr at[] = {A_INT("hidden_size", H)};
+  nncl_array out[5];
+  const nncl_array *in[11] = {&x, &w, &r, NULL, NULL, NULL, NULL, NULL, &dy_bad, &dyh, NULL};
+  nncl_status st = tu_try_op("nncl.GRUGrad", 13, at, 1, 11, in, 5, out);
+  cr_assert_eq(st, NNCL_ERR_SHAPE);
+  const char *msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "dY is float32 [3, 1, 2, 6], expected float32 [3, 1, 2, 5]"), "%s", msg);
+  in[8] = NULL;
+  in[6] = &c0;
+  cr_assert_eq(tu_try_op("nncl.GRUGrad", 13, at, 1, 11, in, 5, out), NNCL_ERR_INVALID_ARGUMENT);
+  msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "belong to LSTM only"), "%s", msg);
+  in[6] = NULL;
+  in[1] = &w_bad;
+  cr_assert_eq(tu_try_op("nncl.GRUGrad", 13, at, 1, 11, in, 5, out), NNCL_ERR_SHAPE);
+  msg = nncl_context_last_error(tu_ctx());
+  cr_assert(strstr(msg, "W has shape [1, 20, 4], expected [1, 15, 4]"), "%s", msg);
+  nncl_array *all[] = {&x, &w, &r, &w_bad, &dy_bad, &dyh, &c0};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) nncl_array_free(all[i]);
+}
