@@ -165,11 +165,15 @@ __kernel void rnn_train_gru_reset(__global float *ws, const uint hr_off, const u
     ws[aux_off + ri] = 0.0f;
     return;
   }
+#if CELL == 2
   float hv[NGATES];
   for (int g = 0; g < NGATES; g++) hv[g] = ws[hr_off + a.hr + g * hidden];
   const float rh = ACT_F(d, rnn_clip(PRE(1))) * ws[hs_off + si];
   ws[rs_off + si] = rh;
   ws[aux_off + ri] = rh;
+#else
+  (void)xw, (void)hr_off, (void)bias, (void)has_bias; /* GRU only */
+#endif
 }
 
 /* Starts the backward: the replay's state from initial_h / initial_c (or zeros) and the carried
@@ -226,7 +230,7 @@ __kernel void rnn_grad_step(__global float *ws, const uint dh_in_off, const uint
   const size_t gi = a.xw, sg = ((size_t)d * batch + b) * gh + j;
   __global const float *pre = ws + pre_off;
   __global float *dg = ws + dg_off, *dgs = ws + dgs_off;
-  (void)rh_off;
+  (void)rh_off, (void)ri;
   const float dh = ws[dh_in_off + si] + (has_dy && a.live ? dy[a.y] : 0.0f);
   if (!a.live) {
     for (int g = 0; g < NGATES; g++) dg[gi + g * hidden] = dgs[sg + g * hidden] = 0.0f;
@@ -260,6 +264,7 @@ __kernel void rnn_grad_step(__global float *ws, const uint dh_in_off, const uint
   const float dpo = dh * ACT_H(d, cn) * DACT_F(d, p_o);
   const float dcn = ws[dc_off + si] + dh * og * DACT_H(d, cn) + dpo * po;
 #if INPUT_FORGET
+  (void)p_f;
   const float dpi = dcn * (cg - cp) * DACT_F(d, p_i), dpf = 0.0f; /* c = (1 - i) c_prev + i g */
 #else
   const float dpi = dcn * cg * DACT_F(d, p_i), dpf = dcn * cp * DACT_F(d, p_f);
@@ -287,7 +292,7 @@ __kernel void rnn_grad_step(__global float *ws, const uint dh_in_off, const uint
   dg[gi + hidden] = dgs[sg + hidden] = dpr;
   dgs[sg + 2 * hidden] = ws[dgrh_off + ri] = dph * r;
 #else
-  (void)aux_off, (void)dgrh_off;
+  (void)aux_off, (void)dgrh_off, (void)p_r;
   dgs[sg + 2 * hidden] = dph;
 #endif
 #endif
