@@ -134,3 +134,49 @@ Test(train_rnn_models, wrong_batch_axis_is_a_clear_error) {
   nncl_array_free(&x);
   nncl_array_free(&y);
 }
+
+/* Initialisation from scratch covers recurrent layers as PyTorch draws them: the demo GRU's W, R
+   and B (constant initializers of its GRU node) come out of U(-1/8, 1/8) (hidden 64), spread
+   over that range (the largest |value| above 0.12 of 12288 R draws, the smallest below 0.001),
+   and differ from the trained values; two seeds give different values. */
+Test(train_rnn_models, init_from_scratch_covers_gru_weights) {
+  const char *data = getenv("NNCL_TEST_DATA");
+  cr_assert(data && *data, "NNCL_TEST_DATA is not set (run through meson test)");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/../../models/fashion_gru.onnx", data);
+  nncl_graph *m;
+  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  nncl_trainer *t;
+  cr_assert_eq(nncl_trainer_create(m, NULL, &t), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  int n = nncl_trainer_num_params(t), seen = 0;
+  nncl_array before[8], after[8];
+  cr_assert(n <= 8);
+  for (int i = 0; i < n; i++) cr_assert_eq(nncl_trainer_get_param(t, i, &before[i]), NNCL_OK);
+  cr_assert_eq(nncl_trainer_init_kaiming(t, 7), NNCL_OK);
+  for (int i = 0; i < n; i++) {
+    cr_assert_eq(nncl_trainer_get_param(t, i, &after[i]), NNCL_OK);
+    const float *a = after[i].data, *b = before[i].data;
+    size_t k = (size_t)nncl_shape_numel(&after[i].shape);
+    if (strncmp(nncl_trainer_param_name(t, i), "onnx::GRU_", 10) != 0) continue;
+    seen++;
+    double hi = 0, lo = 1, same = 0;
+    for (size_t e = 0; e < k; e++) {
+      hi = fmax(hi, fabs(a[e]));
+      lo = fmin(lo, fabs(a[e]));
+      same += a[e] == b[e];
+    }
+    cr_assert(hi <= 0.125 && hi > 0.12 * (k >= 12288 ? 1.0 : 0.9) && same < 2,
+              "%s: max %g, %g kept", nncl_trainer_param_name(t, i), hi, same);
+    if (k >= 12288) cr_assert(lo < 1e-3, "%s: min |value| %g", nncl_trainer_param_name(t, i), lo);
+  }
+  cr_assert_eq(seen, 3, "W, R and B of the GRU");
+  cr_assert_eq(nncl_trainer_init_kaiming(t, 8), NNCL_OK);
+  nncl_array other;
+  cr_assert_eq(nncl_trainer_get_param(t, 0, &other), NNCL_OK);
+  cr_assert_neq(memcmp(other.data, after[0].data, nncl_array_bytes(&other)), 0);
+  nncl_array_free(&other);
+  for (int i = 0; i < n; i++) nncl_array_free(&before[i]), nncl_array_free(&after[i]);
+  nncl_trainer_destroy(t);
+  nncl_graph_destroy(m);
+}

@@ -194,10 +194,20 @@ void nncl_trainer_destroy(nncl_trainer *t) {
   free(t);
 }
 
-/* What each parameter is for Kaiming initialisation: a Conv/Gemm/MatMul weight or bias. */
+/* What each parameter is for Kaiming initialisation: a Conv/Gemm/MatMul weight or bias, or an
+   RNN/LSTM/GRU W, R or B, which PyTorch's recurrent layers draw from U(-1/sqrt(hidden),
+   1/sqrt(hidden)): fan_in = hidden gives that bound. */
 static void classify(nncl_trainer *t, const nncl_graph *m, int i, int v) {
   for (int k = 0; k < m->n_nodes; k++) {
     const struct nncl_node *n = m->nodes[k];
+    if ((!strcmp(n->op_type, "RNN") || !strcmp(n->op_type, "LSTM") || !strcmp(n->op_type, "GRU")) &&
+        n->n_in > 2 && n->in[2] >= 0 && m->values[n->in[2]].constant.shape.rank == 3)
+      for (int s = 1; s <= 3 && s < n->n_in; s++)
+        if (n->in[s] == v) {
+          t->kind[i] = 1;
+          t->fan_in[i] = m->values[n->in[2]].constant.shape.dims[2];
+          return;
+        }
     int conv = !strcmp(n->op_type, "Conv"), gemm = !strcmp(n->op_type, "Gemm"),
         mm = !strcmp(n->op_type, "MatMul");
     if (!conv && !gemm && !mm) continue;
