@@ -302,6 +302,7 @@ static int run(int argc, char **argv) {
     rc = load_npy_pair(ctx, xs, ys, axis, &tr);
     if (!rc && vx) rc = load_npy_pair(ctx, vx, vy, axis, &va), has_val = !rc;
   }
+  o.batch_axis = tr.axis;
   if (!rc && (st = nncl_trainer_create(g, &o, &t)) != NNCL_OK) rc = cli_fail(ctx, st, "trainer");
   if (!rc && kaiming && (st = nncl_trainer_init_kaiming(t, (uint64_t)seed)) != NNCL_OK)
     rc = cli_fail(ctx, st, "initialisation");

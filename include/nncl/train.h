@@ -69,6 +69,9 @@ typedef struct nncl_trainer_options {
   float clip_norm;
   /* Seed of Dropout's masks in training mode (each step draws a new mask from seed and step). */
   int64_t seed;
+  /* Axis of the model input that holds the samples (labels stay [N]): 0, or 1 for a time-first
+     sequence [T, N, F] as ONNX RNN/LSTM/GRU read it. */
+  int batch_axis;
 } nncl_trainer_options;
 
 /* Cross-entropy and SGD with PyTorch's defaults. */
@@ -111,7 +114,8 @@ NNCL_API nncl_status nncl_trainer_get_param(nncl_trainer *t, int i, nncl_array *
 NNCL_API nncl_status nncl_trainer_set_param(nncl_trainer *t, int i, const nncl_array *value);
 /* Kaiming-uniform initialisation as PyTorch's Conv and Linear layers do by default
    (weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)) i.e. kaiming_uniform_(a=sqrt(5)), biases likewise),
-   from a seed; parameters that are not a Conv or Gemm weight or bias keep their values. */
+   and its RNN/LSTM/GRU layers (W, R and B from U(-1/sqrt(hidden), 1/sqrt(hidden))), from a seed;
+   other parameters keep their values. */
 NNCL_API nncl_status nncl_trainer_init_kaiming(nncl_trainer *t, uint64_t seed);
 /* Learning rate of the next steps (schedules); steps taken so far. */
 NNCL_API void nncl_trainer_set_lr(nncl_trainer *t, float lr);

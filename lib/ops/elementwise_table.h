@@ -122,6 +122,22 @@
   X(SCALED_TANH, "ScaledTanh", "alpha*tanh(beta*x)", NULL, EWK_FLOAT, EWF_GATE, "alpha", 1.0f,     \
     "beta", 1.0f)
 
+/* The derivative of each gate activation (EWF_GATE rows) with respect to its input x, as an
+   expression in x, alpha and beta: the RNN/LSTM/GRU gradient op (lib/train/op_rnn_grad.c,
+   kernels/rnn_grad.cl) compiles it next to the row's own expression. One macro per row id, so a
+   gate row without its derivative fails to compile there. */
+#define EW_GATE_GRAD_RELU "x<0.0f?0.0f:1.0f"
+#define EW_GATE_GRAD_LEAKY_RELU "x<0.0f?alpha:1.0f"
+#define EW_GATE_GRAD_ELU "x<0.0f?alpha*exp(x):1.0f"
+#define EW_GATE_GRAD_SIGMOID "exp(-fabs(x))/((1.0f+exp(-fabs(x)))*(1.0f+exp(-fabs(x))))"
+#define EW_GATE_GRAD_HARD_SIGMOID "alpha*x+beta<0.0f||alpha*x+beta>1.0f?0.0f:alpha"
+#define EW_GATE_GRAD_TANH "1.0f-tanh(x)*tanh(x)"
+#define EW_GATE_GRAD_SOFTPLUS "1.0f/(1.0f+exp(-x))"
+#define EW_GATE_GRAD_SOFTSIGN "1.0f/((1.0f+fabs(x))*(1.0f+fabs(x)))"
+#define EW_GATE_GRAD_THRESHOLDED_RELU "x<=alpha?0.0f:1.0f"
+#define EW_GATE_GRAD_AFFINE "alpha"
+#define EW_GATE_GRAD_SCALED_TANH "alpha*beta*(1.0f-tanh(beta*x)*tanh(beta*x))"
+
 /* Variadic rows (Sum, Mean, Max, Min) take 1..N inputs and chain the expression; Mean's
    expression scales by alpha, which binary.c sets to 1/N on the last step and 1 before. */
 #define EW_BINARY_TABLE(X)                                                                         \

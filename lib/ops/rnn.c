@@ -13,12 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
-
-enum rnn_cell { CELL_RNN, CELL_LSTM, CELL_GRU };
-
-/* Inputs: X, W, R, B, sequence_lens, initial_h, initial_c (LSTM), P (LSTM). */
-enum { IN_X, IN_W, IN_R, IN_B, IN_LENS, IN_H0, IN_C0, IN_P };
+#include "rnn.h"
 
 struct rnn_state {
   enum rnn_cell cell;
@@ -53,6 +48,8 @@ static int dirs_of(const struct op_call *c, unsigned *rev) {
   return 0;
 }
 
+int nncl__rnn_dirs(const struct op_call *c, unsigned *rev) { return dirs_of(c, rev); }
+
 static int same_ci(const char *a, const char *b) {
   for (; *a && *b; a++, b++) {
     char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
@@ -64,13 +61,14 @@ static int same_ci(const char *a, const char *b) {
 
 /* The gate activations ONNX allows, from the element-wise table (rows with EWF_GATE): rnn.cl
    compiles each one's expression as is; an activation takes alpha / beta when its row names an
-   attribute for them. */
+   attribute for them. dexpr is its derivative (EW_GATE_GRAD_<id>), for the gradient op. */
 static const struct {
   const char *name, *expr, *an, *bn;
   float alpha, beta;
+  const char *dexpr;
 } acts[] = {
 #define GATE_ROW(id, name, fe, ie, kind, fuse, an, ad, bn, bd)                                     \
-  EW_IF_GATE(fuse, {name, fe, an, bn, ad, bd}, )
+  EW_IF_GATE(fuse, {name, fe, an, bn, ad, bd, EW_GATE_GRAD_##id}, )
     EW_UNARY_TABLE(GATE_ROW) EW_GATE_ONLY_TABLE(GATE_ROW)
 #undef GATE_ROW
 };
@@ -82,9 +80,9 @@ static int act_index(const char *nm) {
   return -1;
 }
 
-/* Writes the kernel's -D options for every attribute that shapes the code. */
-static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, int dirs, char *buf,
-                                  size_t len) {
+/* Writes the kernel's -D options for every attribute that shapes the code (rnn.h). */
+nncl_status nncl__rnn_kernel_options(const struct op_call *c, enum rnn_cell cell, int dirs,
+                                     int grad, char *buf, size_t len) {
   static const char *const defaults[3][3] = {
       {"Tanh"}, {"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh"}}; /* f, g, h as ONNX has them */
   int per = n_acts[cell], code[6];
@@ -134,6 +132,8 @@ static nncl_status kernel_options(const struct op_call *c, enum rnn_cell cell, i
         o += snprintf(buf + o, len - (size_t)o, " -DACT_%s%d=%s -DA%s%d_A=%.9ef -DA%s%d_B=%.9ef",
                       fn[k], d, acts[code[i]].expr, fn[k], d, (double)alpha[i], fn[k], d,
                       (double)beta[i]);
+      if (grad && o > 0 && (size_t)o < len)
+        o += snprintf(buf + o, len - (size_t)o, " -DDACT_%s%d=%s", fn[k], d, acts[code[i]].dexpr);
     }
   if (o <= 0 || (size_t)o >= len)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");
@@ -257,7 +257,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->gates = (size_t)n_gates[s->cell];
   s->lbr = s->cell == CELL_GRU && op_attr_int(c, "linear_before_reset", 0) != 0;
   char opts[1024];
-  NNCL_TRY(kernel_options(c, s->cell, (int)s->dirs, opts, sizeof opts));
+  NNCL_TRY(nncl__rnn_kernel_options(c, s->cell, (int)s->dirs, 0, opts, sizeof opts));
   const size_t gh = s->gates * s->hidden, state = s->dirs * s->batch * s->hidden;
   int gemv = s->batch <= RNN_GEMV_MAX_BATCH && !(s->cell == CELL_GRU && !s->lbr) &&
              strcmp(op_option(c, NNCL__OPT_RNN_GEMV), "1") == 0;
@@ -410,7 +410,8 @@ const struct op_def op_rnn = {.min_in = 3,
                               .plan = plan,
                               .enqueue = enqueue,
                               .release = op_release_state,
-                              .cost = cost};
+                              .cost = cost,
+                              .backward = nncl__grad_rnn};
 const struct op_def op_lstm = {.min_in = 3,
                                .max_in = 8,
                                .min_out = 1,
@@ -419,7 +420,8 @@ const struct op_def op_lstm = {.min_in = 3,
                                .plan = plan,
                                .enqueue = enqueue,
                                .release = op_release_state,
-                               .cost = cost};
+                               .cost = cost,
+                               .backward = nncl__grad_rnn};
 const struct op_def op_gru = {.min_in = 3,
                               .max_in = 6,
                               .min_out = 1,
@@ -428,4 +430,5 @@ const struct op_def op_gru = {.min_in = 3,
                               .plan = plan,
                               .enqueue = enqueue,
                               .release = op_release_state,
-                              .cost = cost};
+                              .cost = cost,
+                              .backward = nncl__grad_rnn};

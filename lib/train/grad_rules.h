@@ -26,5 +26,6 @@ nncl_status nncl__grad_softmax(struct op_grad *g);         /* grad_softmax.c: an
 nncl_status nncl__grad_layer_norm(struct op_grad *g);      /* grad_norm.c */
 nncl_status nncl__grad_gather(struct op_grad *g);          /* grad_gather.c */
 nncl_status nncl__grad_where(struct op_grad *g);           /* grad_elementwise.c */
+nncl_status nncl__grad_rnn(struct op_grad *g);             /* grad_rnn.c: RNN, LSTM, GRU */
 
 #endif

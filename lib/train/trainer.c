@@ -194,10 +194,20 @@ void nncl_trainer_destroy(nncl_trainer *t) {
   free(t);
 }
 
-/* What each parameter is for Kaiming initialisation: a Conv/Gemm/MatMul weight or bias. */
+/* What each parameter is for Kaiming initialisation: a Conv/Gemm/MatMul weight or bias, or an
+   RNN/LSTM/GRU W, R or B, which PyTorch's recurrent layers draw from U(-1/sqrt(hidden),
+   1/sqrt(hidden)): fan_in = hidden gives that bound. */
 static void classify(nncl_trainer *t, const nncl_graph *m, int i, int v) {
   for (int k = 0; k < m->n_nodes; k++) {
     const struct nncl_node *n = m->nodes[k];
+    if ((!strcmp(n->op_type, "RNN") || !strcmp(n->op_type, "LSTM") || !strcmp(n->op_type, "GRU")) &&
+        n->n_in > 2 && n->in[2] >= 0 && m->values[n->in[2]].constant.shape.rank == 3)
+      for (int s = 1; s <= 3 && s < n->n_in; s++)
+        if (n->in[s] == v) {
+          t->kind[i] = 1;
+          t->fan_in[i] = m->values[n->in[2]].constant.shape.dims[2];
+          return;
+        }
     int conv = !strcmp(n->op_type, "Conv"), gemm = !strcmp(n->op_type, "Gemm"),
         mm = !strcmp(n->op_type, "MatMul");
     if (!conv && !gemm && !mm) continue;
@@ -240,6 +250,9 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
                        model->n_inputs, model->n_outputs);
   if (o->loss != NNCL_LOSS_CROSS_ENTROPY && o->loss != NNCL_LOSS_MSE)
     return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: unknown loss %d", (int)o->loss);
+  if (o->batch_axis < 0 || o->batch_axis >= NNCL_MAX_RANK)
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: batch axis %d is out of range",
+                       o->batch_axis);
   for (int f = 0; f < o->n_freeze; f++) {
     int v = o->freeze[f] ? graph_find_value(model, o->freeze[f]) : -1;
     if (v < 0 || !model->values[v].constant.data)
@@ -254,6 +267,7 @@ nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o
   t->lr = o->optim.lr;
   t->clip_norm = o->clip_norm;
   t->seed = o->seed;
+  t->batch_axis = o->batch_axis;
   int cap = model->n_values + 1;
   t->param = calloc((size_t)cap, sizeof *t->param);
   t->init = calloc((size_t)cap, sizeof *t->init);
@@ -402,11 +416,13 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
   char a[128], b[128];
   if (!x || !y) return nncl__error(t->ctx, NNCL_ERR_INVALID_ARGUMENT, "trainer: no batch");
   /* integer inputs are token ids (an Embedding's Gather) */
-  int x_ok = x->dtype == NNCL_FLOAT32 || x->dtype == NNCL_INT64 || x->dtype == NNCL_INT32;
-  if (!x_ok || x->shape.rank < 1 || y->shape.rank < 1 || y->shape.dims[0] != x->shape.dims[0])
+  const int x_ok = x->dtype == NNCL_FLOAT32 || x->dtype == NNCL_INT64 || x->dtype == NNCL_INT32;
+  const int ax = t->batch_axis;
+  if (!x_ok || x->shape.rank <= ax || y->shape.rank < 1 || y->shape.dims[0] != x->shape.dims[ax])
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
-                       "trainer: inputs %s %s and targets %s do not have one batch size",
-                       nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, a, sizeof a),
+                       "trainer: inputs %s %s (batch axis %d) and targets %s do not have one "
+                       "batch size",
+                       nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, a, sizeof a), ax,
                        nncl_shape_format(&y->shape, b, sizeof b));
   if (t->loss == NNCL_LOSS_CROSS_ENTROPY && (y->dtype != NNCL_INT64 || y->shape.rank != 1))
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
@@ -421,11 +437,11 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
   nncl_shape os;
   NNCL_TRY(nncl_graph_output_info(g, 1, NULL, &os));
   if (t->loss == NNCL_LOSS_CROSS_ENTROPY) {
-    if (os.rank != 2 || os.dims[0] != x->shape.dims[0])
+    if (os.rank != 2 || os.dims[0] != x->shape.dims[ax])
       return nncl__error(t->ctx, NNCL_ERR_SHAPE,
                          "trainer: cross-entropy needs logits [N, C] with N = %lld, the model "
                          "gives %s",
-                         (long long)x->shape.dims[0], nncl_shape_format(&os, a, sizeof a));
+                         (long long)x->shape.dims[ax], nncl_shape_format(&os, a, sizeof a));
     const int64_t *lab = y->data;
     for (int64_t k = 0; k < y->shape.dims[0]; k++)
       if (lab[k] < 0 || lab[k] >= os.dims[1])

@@ -36,4 +36,12 @@ struct rnn_ref {
 
 void ref_rnn(const struct rnn_ref *c);
 
+/* The same in double precision throughout (the gradient tests' finite differences need it): c
+   gives the configuration (its float pointers are not read), io the data, every output written. */
+struct rnn_ref_data {
+  const double *x, *w, *r, *b, *h0, *c0, *p; /* b, h0, c0, p may be NULL */
+  double *y, *yh, *yc;                       /* yc only for LSTM */
+};
+void ref_rnn_double(const struct rnn_ref *c, const struct rnn_ref_data *io);
+
 #endif
