@@ -279,6 +279,7 @@ class TrainerOptions(ctypes.Structure):  # nncl_trainer_options
         ("n_freeze", c_int),
         ("clip_norm", c_float),
         ("seed", c_int64),
+        ("batch_axis", c_int),
     ]
 
 
