@@ -267,6 +267,7 @@ static nncl_status warm_clblast(nncl_context *ctx, struct nncl__gemm_memo *mm,
 
 /* Builds what impl needs for g (kernels, scratch), so running it compiles and allocates nothing. */
 static nncl_status ready(nncl_context *ctx, const struct nncl__gemm *g, int impl) {
+  if (ctx->plan_dry) return NNCL_OK; /* a dry plan never runs */
   struct nncl__gemm_memo *mm;
   NNCL_TRY(memo_get(ctx, &mm));
   if (impl == NNCL_GEMM_PACKED) {
@@ -390,6 +391,11 @@ static nncl_status choose(nncl_context *ctx, const struct nncl__gemm *g,
   if (nncl__tune_lookup(ctx, MEMO_FILE, key, value, sizeof value) &&
       sscanf(value, "%31s %lf %lf", name, &ch.t_ours_s, &ch.t_clblast_s) == 3)
     ch.impl = impl_from_name(name);
+  if (ch.impl <= NNCL_GEMM_AUTO && ctx->plan_dry) {
+    /* a dry plan times nothing: ours, neither remembered nor stored */
+    *out = (struct nncl__gemm_choice){.impl = our_impl(ctx, g)};
+    return NNCL_OK;
+  }
   if (ch.impl <= NNCL_GEMM_AUTO) {
     const int ours = our_impl(ctx, g);
     NNCL_TRY(measure(ctx, g, ours, 1, 3, &ch.t_ours_s));
@@ -436,7 +442,7 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
 }
 
 nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g) {
-  if (g->m == 0 || g->n == 0 || batch_of(g) == 0) return NNCL_OK;
+  if (g->m == 0 || g->n == 0 || batch_of(g) == 0 || ctx->plan_dry) return NNCL_OK;
   struct nncl__gemm_choice ch;
   NNCL_TRY(resolve(ctx, g, &ch));
   const int impl = g->k == 0 ? our_impl(ctx, g) : ch.impl;

@@ -59,6 +59,10 @@ struct nncl_context {
   bool destroyed;
   /* matrix products: the choice per shape (measured once) and the packing scratch */
   struct nncl__gemm_memo *gemm_memo;
+  /* Set while nncl_graph_plan_dry plans ops: nncl__kernel_get hands out NULL kernels without
+     building, launches and GEMMs return at once, nothing is timed (choices are the remembered or
+     heuristic ones, never stored). The plan it makes is read, never run. */
+  bool plan_dry;
 };
 
 /* Every graph and tensor retains its context once and releases it when destroyed. */
@@ -100,7 +104,8 @@ nncl_status nncl__path_inside(nncl_context *ctx, const char *path, const char *d
 /* Returns a kernel `kernel_name` from kernels/<source>.cl built with `options` ("-D..." string,
    may be NULL). Built on first use, then served from memory or the disk cache. The kernel is
    owned by the context's cache: do not release it. Kernels are shared, so callers set every
-   argument right before each launch (the queue is in-order and a context is single-threaded). */
+   argument right before each launch (the queue is in-order and a context is single-threaded).
+   While ctx->plan_dry, *out is NULL and nothing is built. */
 nncl_status nncl__kernel_get(nncl_context *ctx, const char *source, const char *options,
                              const char *kernel_name, cl_kernel *out);
 /* Embedded kernel sources (generated at build time from the files kernels/meson.build lists),
