@@ -77,11 +77,16 @@
       const long bias_cs, const float bias_scale, __global const float *res, const long res_off,   \
       const int M, const int N
 
-/* One output value: v is the raw product sum, at is its index in C (and in res). */
-inline float gemm_finish(float v, const int i, const int j, __global const float *c, long at,
-                         const float alpha, const float beta, __global const float *bias,
-                         const long bias_off, const long bias_rs, const long bias_cs,
-                         const float bias_scale, __global const float *res, const long res_at) {
+/* The arguments above, passed on as they came. */
+#define GEMM_OUT_PASS                                                                              \
+  c, c_off, ldc, c_stride, alpha, beta, bias, bias_off, bias_rs, bias_cs, bias_scale, res,         \
+      res_off, M, N
+
+/* Finishes and writes C[i][j] of the batch item whose C starts at cz and residual at rz: v is the
+   raw product sum; alpha, beta C, bias and the epilogue applied. Every kernel's element store. */
+inline void gemm_put(float v, const int i, const int j, const long cz, const long rz,
+                     GEMM_OUT_ARGS) {
+  const long at = cz + (long)i * ldc + j;
   v *= alpha;
 #if BETA_NZ
   v += beta * c[at];
@@ -90,9 +95,9 @@ inline float gemm_finish(float v, const int i, const int j, __global const float
   v += bias_scale * bias[bias_off + i * bias_rs + j * bias_cs];
 #endif
 #if HAS_RES
-  return epi_apply(v, res[res_at]);
+  c[at] = epi_apply(v, res[rz + (long)i * ldc + j]);
 #else
-  return epi_apply(v, 0.0f);
+  c[at] = epi_apply(v, 0.0f);
 #endif
 }
 
@@ -100,16 +105,11 @@ inline float gemm_finish(float v, const int i, const int j, __global const float
    Whole rows store one vector when nothing lane-wise is needed. */
 inline void gemm_store_tile(VT *acc, const int i0, const int j0, const int z, GEMM_OUT_ARGS) {
   const long cz = c_off + (long)z * c_stride, rz = res_off + (long)z * c_stride;
-  for (int r = 0; r < MR; r++) {
-    const int i = i0 + r;
-    if (i >= M) break;
+  for (int r = 0; r < MR && i0 + r < M; r++) {
     float lanes[NR];
     VSTORE(acc[r], 0, lanes);
-    for (int l = 0; l < NR && j0 + l < N; l++) {
-      const long at = cz + (long)i * ldc + j0 + l;
-      c[at] = gemm_finish(lanes[l], i, j0 + l, c, at, alpha, beta, bias, bias_off, bias_rs, bias_cs,
-                          bias_scale, res, rz + (long)i * ldc + j0 + l);
-    }
+    for (int l = 0; l < NR && j0 + l < N; l++)
+      gemm_put(lanes[l], i0 + r, j0 + l, cz, rz, GEMM_OUT_PASS);
   }
 }
 
@@ -198,8 +198,7 @@ __kernel void gemm_tile(__global const float *ap, __global const float *bp, cons
     return;
   }
 #endif
-  gemm_store_tile(acc, p * MR, q * NR, z, c, c_off, ldc, c_stride, alpha, beta, bias, bias_off,
-                  bias_rs, bias_cs, bias_scale, res, res_off, M, N);
+  gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
 }
 
 /* M <= 8 rows (MR = M here): every element of B is read once, so the product runs at memory
@@ -245,9 +244,7 @@ __kernel void gemm_gemv(__global const float *a, const long a_off, const long ld
       const float4 s4 = s8.lo + s8.hi;
       float v = (s4.x + s4.y) + (s4.z + s4.w);
       for (int k = k8; k < K; k++) v = fma(A_AT(az, r, k), brow[l][k], v);
-      const long at = cz + (long)r * ldc + j0 + l;
-      c[at] = gemm_finish(v, r, j0 + l, c, at, alpha, beta, bias, bias_off, bias_rs, bias_cs,
-                          bias_scale, res, rz + (long)r * ldc + j0 + l);
+      gemm_put(v, r, j0 + l, cz, rz, GEMM_OUT_PASS);
     }
 #else
   const int j0 = g * NR * GV;
@@ -280,8 +277,7 @@ __kernel void gemm_gemv(__global const float *a, const long a_off, const long ld
       }
   }
   for (int v = 0; v < GV && j0 + v * NR < N; v++) {
-    gemm_store_tile(acc[v], 0, j0 + v * NR, z, c, c_off, ldc, c_stride, alpha, beta, bias, bias_off,
-                    bias_rs, bias_cs, bias_scale, res, res_off, M, N);
+    gemm_store_tile(acc[v], 0, j0 + v * NR, z, GEMM_OUT_PASS);
   }
 #endif
 }
@@ -332,9 +328,6 @@ __kernel void gemm_local(__global const float *a, const long a_off, const long l
   for (int r = 0; r < RPT; r++)
     for (int l = 0; l < RPT; l++) {
       const int i = i0 + ty + r * TS, j = j0 + tx + l * TS;
-      if (i >= M || j >= N) continue;
-      const long at = cz + (long)i * ldc + j;
-      c[at] = gemm_finish(acc[r][l], i, j, c, at, alpha, beta, bias, bias_off, bias_rs, bias_cs,
-                          bias_scale, res, rz + (long)i * ldc + j);
+      if (i < M && j < N) gemm_put(acc[r][l], i, j, cz, rz, GEMM_OUT_PASS);
     }
 }
