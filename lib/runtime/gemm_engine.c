@@ -193,8 +193,10 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
                        NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(g->b), NNCL_ARG(b_off),
                        NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(K), OUT_ARGS);
   }
-  /* PACKED: pack both operands into the scratch, then one register tile per work-item. */
-  if (packed_a_bytes(mm, g) > mm->ws_a_bytes || packed_b_bytes(mm, g) > mm->ws_b_bytes)
+  /* PACKED: pack both operands into the scratch (B unless packed at plan time), then one register
+     tile per work-item. */
+  if (packed_a_bytes(mm, g) > mm->ws_a_bytes ||
+      (!g->b_packed && packed_b_bytes(mm, g) > mm->ws_b_bytes))
     return nncl__error(ctx, NNCL_ERR_STATE,
                        "GEMM m=%zu n=%zu k=%zu batch=%zu: packing scratch was not prepared", g->m,
                        g->n, g->k, batch);
@@ -210,14 +212,16 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
     NNCL_TRY(NNCL_LAUNCH(ctx, kpa, "gemm_pack_a", 3, ga, l, NNCL_ARG(g->a), NNCL_ARG(a_off),
                          NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(mm->ws_a), NNCL_ARG(M),
                          NNCL_ARG(K)));
-    NNCL_TRY(NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(g->b), NNCL_ARG(b_off),
-                         NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(mm->ws_b), NNCL_ARG(N),
-                         NNCL_ARG(K)));
+    if (!g->b_packed)
+      NNCL_TRY(NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(g->b), NNCL_ARG(b_off),
+                           NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(mm->ws_b), NNCL_ARG(N),
+                           NNCL_ARG(K)));
   }
   /* One tile per work-group: PoCL runs a work-group per core and vectorises the item's body; a
      GPU never gets here (it takes gemm_local). */
   size_t gt[3] = {np, mp, batch}, lt[3] = {1, 1, 1};
-  cl_mem wa = mm->ws_a ? mm->ws_a : g->a, wb = mm->ws_b ? mm->ws_b : g->b;
+  cl_mem wa = mm->ws_a ? mm->ws_a : g->a;
+  cl_mem wb = g->b_packed ? g->b_packed : mm->ws_b ? mm->ws_b : g->b;
   return NNCL_LAUNCH(ctx, kt, "gemm_tile", 3, gt, lt, NNCL_ARG(wa), NNCL_ARG(wb), NNCL_ARG(K),
                      OUT_ARGS);
 #undef OUT_ARGS
@@ -438,6 +442,41 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
   NNCL_TRY(ready(ctx, g, ch.impl));
   if (g->k == 0) NNCL_TRY(ready(ctx, g, our_impl(ctx, g)));
   if (out) *out = ch;
+  return NNCL_OK;
+}
+
+nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
+                              size_t b_bytes, cl_mem *out) {
+  *out = NULL;
+  if (ctx->plan_dry || g->k == 0 || g->n == 0) return NNCL_OK;
+  struct nncl__gemm_choice ch;
+  NNCL_TRY(resolve(ctx, g, &ch));
+  if (ch.impl != NNCL_GEMM_PACKED) return NNCL_OK;
+  struct nncl__gemm_memo *mm;
+  NNCL_TRY(memo_get(ctx, &mm));
+  char opts[512];
+  kernel_options(ctx, mm, g, NNCL_GEMM_PACKED, opts, sizeof opts);
+  cl_kernel kpb;
+  NNCL_TRY(nncl__kernel_get(ctx, "gemm", opts, "gemm_pack_b", &kpb));
+  cl_mem raw = NULL, packed = NULL;
+  nncl_status st = nncl__buffer_create(ctx, b_bytes ? b_bytes : 4, "GEMM constant B", &raw);
+  if (st == NNCL_OK) st = nncl__buffer_upload(ctx, raw, 0, b_host, b_bytes);
+  if (st == NNCL_OK)
+    st = nncl__buffer_create(ctx, packed_b_bytes(mm, g), "GEMM packed constant B", &packed);
+  const long b_off = (long)g->b_off, ldb = (long)g->ldb, b_st = (long)g->b_stride;
+  const cl_int N = (cl_int)g->n, K = (cl_int)g->k;
+  const size_t np = (g->n + (size_t)mm->nr - 1) / (size_t)mm->nr, lk = g->k >= 64 ? 64 : 1;
+  size_t gb[3] = {g->k, np, batch_of(g)}, l[3] = {lk, 1, 1};
+  if (st == NNCL_OK)
+    st = NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(raw), NNCL_ARG(b_off),
+                     NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(packed), NNCL_ARG(N), NNCL_ARG(K));
+  if (st == NNCL_OK) st = nncl_context_finish(ctx); /* raw goes before the plan ends */
+  nncl__buffer_release(raw);
+  if (st != NNCL_OK) {
+    nncl__buffer_release(packed);
+    return st;
+  }
+  *out = packed;
   return NNCL_OK;
 }
 

@@ -200,6 +200,7 @@ struct nncl__gemm {
   cl_mem res;
   size_t res_off;
   const char *epi_options; /* NULL or "": no activation, no residual */
+  cl_mem b_packed;         /* B already in PACKED's panels (nncl__gemm_pack_b), or NULL */
 };
 /* What the choice for one shape was, and the two measured medians (0 when not measured). */
 struct nncl__gemm_choice {
@@ -211,6 +212,12 @@ struct nncl__gemm_choice {
    fields of g are not read (they may be NULL). out may be NULL. */
 nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
                                struct nncl__gemm_choice *out);
+/* Plan-time packing of a B that never changes (a layer's weights, b_host laid out as g->b would
+   hold it, b_bytes long): when g runs as PACKED, op(B) is packed once into a new buffer *out (the
+   caller's) that runs pass as g->b_packed, so they launch no gemm_pack_b and re-read no raw B.
+   *out is NULL when another implementation runs g, and in a dry plan. */
+nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
+                              size_t b_bytes, cl_mem *out);
 /* Enqueues the product (prepares first when this shape was never prepared). */
 nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g);
 void nncl__gemm_memo_free(nncl_context *ctx);
