@@ -17,6 +17,9 @@
    -D BETA_NZ=0|1  beta != 0: C is read (beta == 0 never reads C, so NaN there is not kept)
    -D HAS_BIAS=0|1 bias[i * bias_rs + j * bias_cs] * bias_scale is added (a stride 0 broadcasts)
    -D GV=1        gemm_gemv without TRANS_B: NR-wide vectors per item (longer contiguous reads)
+   -D ROWS_FIRST=0|1  gemm_tile: gid0 walks row panels (1) or column panels (0); consecutive
+                  work-groups share the panel of the other operand, which should be the larger one
+                  (read from memory once) while all panels of the smaller stay cached
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
    plus the epilogue options of common/epilogue.cl (ACT_EXPR, ACT_VEC, ACT_ALPHA, ACT_BETA, HAS_RES,
@@ -49,6 +52,9 @@
 #endif
 #ifndef RPT
 #define RPT 4
+#endif
+#ifndef ROWS_FIRST
+#define ROWS_FIRST 0
 #endif
 
 #define GEMM_CAT_(a, b) a##b
@@ -175,10 +181,12 @@ __kernel void gemm_pack_b(__global const float *b, const long b_off, const long 
   }
 }
 
-/* gid0 = column panel, gid1 = row panel, gid2 = batch item; work-group (1, 1, 1). */
+/* gid0 = column panel, gid1 = row panel (swapped with ROWS_FIRST), gid2 = batch item; work-group
+   (1, 1, 1). */
 __kernel void gemm_tile(__global const float *ap, __global const float *bp, const int K,
                         GEMM_OUT_ARGS) {
-  const int q = get_global_id(0), p = get_global_id(1), z = get_global_id(2);
+  const int q = get_global_id(ROWS_FIRST ? 1 : 0), p = get_global_id(ROWS_FIRST ? 0 : 1);
+  const int z = get_global_id(2);
   const int mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
   if (q >= np || p >= mp) return;
   __global const float *pa = ap + ((long)z * mp + p) * K * MR;

@@ -13,7 +13,7 @@
 
 #define MEMO_FILE "gemm_autotune.txt"
 /* Part of every remembered key: bump it when a kernel changes enough to change the choice. */
-#define GEMM_TUNE_VERSION 1
+#define GEMM_TUNE_VERSION 2
 #define GEMV_MAX_M 8
 
 struct memo_entry {
@@ -138,15 +138,23 @@ static int local_ts(const nncl_context *ctx) {
    registers. */
 static int gemv_vectors(const struct nncl__gemm *g) { return g->m <= 2 ? 4 : g->m <= 4 ? 2 : 1; }
 
+/* gemm_tile's order: row panels first when all of packed A is smaller than packed B, so each B
+   panel is read from memory once by consecutive work-groups while A stays in cache (an MLP's
+   64 rows against 4096 x 4096 weights); else column panels first. */
+static int rows_first(const struct nncl__gemm_memo *mm, const struct nncl__gemm *g) {
+  return packed_a_bytes(mm, g) < packed_b_bytes(mm, g);
+}
+
 static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo *mm,
                            const struct nncl__gemm *g, int impl, char *buf, size_t len) {
   int mr = impl == NNCL_GEMM_GEMV ? (int)g->m : mm->mr;
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
   snprintf(buf, len,
            "-DMR=%d -DNR=%d -DGV=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d "
-           "-DRPT=4 %s",
+           "-DRPT=4 -DROWS_FIRST=%d %s",
            mr, nr, gemv_vectors(g), g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias,
-           local_ts(ctx), g->epi_options ? g->epi_options : "");
+           local_ts(ctx), impl == NNCL_GEMM_PACKED && rows_first(mm, g),
+           g->epi_options ? g->epi_options : "");
 }
 
 /* The kernels of each implementation of ours, in launch order. */
@@ -220,6 +228,7 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
   /* One tile per work-group: PoCL runs a work-group per core and vectorises the item's body; a
      GPU never gets here (it takes gemm_local). */
   size_t gt[3] = {np, mp, batch}, lt[3] = {1, 1, 1};
+  if (rows_first(mm, g)) gt[0] = mp, gt[1] = np;
   cl_mem wa = mm->ws_a ? mm->ws_a : g->a;
   cl_mem wb = g->b_packed ? g->b_packed : mm->ws_b ? mm->ws_b : g->b;
   return NNCL_LAUNCH(ctx, kt, "gemm_tile", 3, gt, lt, NNCL_ARG(wa), NNCL_ARG(wb), NNCL_ARG(K),
