@@ -17,6 +17,9 @@
    -D BETA_NZ=0|1  beta != 0: C is read (beta == 0 never reads C, so NaN there is not kept)
    -D HAS_BIAS=0|1 bias[i * bias_rs + j * bias_cs] * bias_scale is added (a stride 0 broadcasts)
    -D GV=1        gemm_gemv without TRANS_B: NR-wide vectors per item (longer contiguous reads)
+   -D ROWS_FIRST=0|1  gemm_tile: gid0 walks row panels (1) or column panels (0); consecutive
+                  work-groups share the panel of the other operand, which should be the larger one
+                  (read from memory once) while all panels of the smaller stay cached
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
    plus the epilogue options of common/epilogue.cl (ACT_EXPR, ACT_VEC, ACT_ALPHA, ACT_BETA, HAS_RES,
@@ -50,6 +53,9 @@
 #ifndef RPT
 #define RPT 4
 #endif
+#ifndef ROWS_FIRST
+#define ROWS_FIRST 0
+#endif
 
 #define GEMM_CAT_(a, b) a##b
 #define GEMM_CAT(a, b) GEMM_CAT_(a, b)
@@ -77,11 +83,16 @@
       const long bias_cs, const float bias_scale, __global const float *res, const long res_off,   \
       const int M, const int N
 
-/* One output value: v is the raw product sum, at is its index in C (and in res). */
-inline float gemm_finish(float v, const int i, const int j, __global const float *c, long at,
-                         const float alpha, const float beta, __global const float *bias,
-                         const long bias_off, const long bias_rs, const long bias_cs,
-                         const float bias_scale, __global const float *res, const long res_at) {
+/* The arguments above, passed on as they came. */
+#define GEMM_OUT_PASS                                                                              \
+  c, c_off, ldc, c_stride, alpha, beta, bias, bias_off, bias_rs, bias_cs, bias_scale, res,         \
+      res_off, M, N
+
+/* Finishes and writes C[i][j] of the batch item whose C starts at cz and residual at rz: v is the
+   raw product sum; alpha, beta C, bias and the epilogue applied. Every kernel's element store. */
+inline void gemm_put(float v, const int i, const int j, const long cz, const long rz,
+                     GEMM_OUT_ARGS) {
+  const long at = cz + (long)i * ldc + j;
   v *= alpha;
 #if BETA_NZ
   v += beta * c[at];
@@ -90,9 +101,9 @@ inline float gemm_finish(float v, const int i, const int j, __global const float
   v += bias_scale * bias[bias_off + i * bias_rs + j * bias_cs];
 #endif
 #if HAS_RES
-  return epi_apply(v, res[res_at]);
+  c[at] = epi_apply(v, res[rz + (long)i * ldc + j]);
 #else
-  return epi_apply(v, 0.0f);
+  c[at] = epi_apply(v, 0.0f);
 #endif
 }
 
@@ -100,16 +111,11 @@ inline float gemm_finish(float v, const int i, const int j, __global const float
    Whole rows store one vector when nothing lane-wise is needed. */
 inline void gemm_store_tile(VT *acc, const int i0, const int j0, const int z, GEMM_OUT_ARGS) {
   const long cz = c_off + (long)z * c_stride, rz = res_off + (long)z * c_stride;
-  for (int r = 0; r < MR; r++) {
-    const int i = i0 + r;
-    if (i >= M) break;
+  for (int r = 0; r < MR && i0 + r < M; r++) {
     float lanes[NR];
     VSTORE(acc[r], 0, lanes);
-    for (int l = 0; l < NR && j0 + l < N; l++) {
-      const long at = cz + (long)i * ldc + j0 + l;
-      c[at] = gemm_finish(lanes[l], i, j0 + l, c, at, alpha, beta, bias, bias_off, bias_rs, bias_cs,
-                          bias_scale, res, rz + (long)i * ldc + j0 + l);
-    }
+    for (int l = 0; l < NR && j0 + l < N; l++)
+      gemm_put(lanes[l], i0 + r, j0 + l, cz, rz, GEMM_OUT_PASS);
   }
 }
 
@@ -175,10 +181,12 @@ __kernel void gemm_pack_b(__global const float *b, const long b_off, const long 
   }
 }
 
-/* gid0 = column panel, gid1 = row panel, gid2 = batch item; work-group (1, 1, 1). */
+/* gid0 = column panel, gid1 = row panel (swapped with ROWS_FIRST), gid2 = batch item; work-group
+   (1, 1, 1). */
 __kernel void gemm_tile(__global const float *ap, __global const float *bp, const int K,
                         GEMM_OUT_ARGS) {
-  const int q = get_global_id(0), p = get_global_id(1), z = get_global_id(2);
+  const int q = get_global_id(ROWS_FIRST ? 1 : 0), p = get_global_id(ROWS_FIRST ? 0 : 1);
+  const int z = get_global_id(2);
   const int mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
   if (q >= np || p >= mp) return;
   __global const float *pa = ap + ((long)z * mp + p) * K * MR;
@@ -198,8 +206,7 @@ __kernel void gemm_tile(__global const float *ap, __global const float *bp, cons
     return;
   }
 #endif
-  gemm_store_tile(acc, p * MR, q * NR, z, c, c_off, ldc, c_stride, alpha, beta, bias, bias_off,
-                  bias_rs, bias_cs, bias_scale, res, res_off, M, N);
+  gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
 }
 
 /* M <= 8 rows (MR = M here): every element of B is read once, so the product runs at memory
@@ -245,9 +252,7 @@ __kernel void gemm_gemv(__global const float *a, const long a_off, const long ld
       const float4 s4 = s8.lo + s8.hi;
       float v = (s4.x + s4.y) + (s4.z + s4.w);
       for (int k = k8; k < K; k++) v = fma(A_AT(az, r, k), brow[l][k], v);
-      const long at = cz + (long)r * ldc + j0 + l;
-      c[at] = gemm_finish(v, r, j0 + l, c, at, alpha, beta, bias, bias_off, bias_rs, bias_cs,
-                          bias_scale, res, rz + (long)r * ldc + j0 + l);
+      gemm_put(v, r, j0 + l, cz, rz, GEMM_OUT_PASS);
     }
 #else
   const int j0 = g * NR * GV;
@@ -280,8 +285,7 @@ __kernel void gemm_gemv(__global const float *a, const long a_off, const long ld
       }
   }
   for (int v = 0; v < GV && j0 + v * NR < N; v++) {
-    gemm_store_tile(acc[v], 0, j0 + v * NR, z, c, c_off, ldc, c_stride, alpha, beta, bias, bias_off,
-                    bias_rs, bias_cs, bias_scale, res, res_off, M, N);
+    gemm_store_tile(acc[v], 0, j0 + v * NR, z, GEMM_OUT_PASS);
   }
 #endif
 }
@@ -332,9 +336,6 @@ __kernel void gemm_local(__global const float *a, const long a_off, const long l
   for (int r = 0; r < RPT; r++)
     for (int l = 0; l < RPT; l++) {
       const int i = i0 + ty + r * TS, j = j0 + tx + l * TS;
-      if (i >= M || j >= N) continue;
-      const long at = cz + (long)i * ldc + j;
-      c[at] = gemm_finish(acc[r][l], i, j, c, at, alpha, beta, bias, bias_off, bias_rs, bias_cs,
-                          bias_scale, res, rz + (long)i * ldc + j);
+      if (i < M && j < N) gemm_put(acc[r][l], i, j, cz, rz, GEMM_OUT_PASS);
     }
 }

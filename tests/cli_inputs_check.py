@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """cli_inputs_check.py: what `nncl run` and `nncl info` do with a new user's inputs and sizes, on
-the demo CNN (input [N, 1, 28, 28]) and a sequence-first LSTM ([7, 2, 12], dim 0 fixed).
+the demo CNN (input [N, 1, 28, 28]), a sequence-first LSTM ([7, 2, 12], every dim fixed) and a
+sequence-first Relu made here ([7, N, 12], the batch dim symbolic).
 Each case states the exit code and words the user must see; a float64 .npy must give the same
 outputs as the same values in float32 (the conversion is exact for these values: multiples of
 1/256, which float32 holds exactly).
@@ -9,6 +10,7 @@ usage: cli_inputs_check.py NNCL MODELS_DIR TEST_MODELS_DIR WORK_DIR
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -21,6 +23,16 @@ def npy(path, descr, shape, fmt, values):
     with open(path, 'wb') as f:
         f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode())
         f.write(struct.pack('<%d%s' % (len(values), fmt), *values))
+
+
+def seq_first_model(path):
+    """Relu over x [7, N, 12]: time first, the batch dim symbolic, as a sequence model exports."""
+    import onnx
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [7, 'N', 12])
+    y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [7, 'N', 12])
+    graph = helper.make_graph([helper.make_node('Relu', ['x'], ['y'])], 'seq_first', [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)]), path)
 
 
 def nncl(*args):
@@ -72,8 +84,30 @@ def main():
     expect(nncl('run', cnn, '--batch', '3'), 0, '[3, 1, 28, 28]', 'dim 0 to --batch 3',
            stream='stdout')
     r = nncl('run', lstm, '--batch', '4')
-    expect(r, 0, '--batch 4 does not apply', "'input' has 7")
+    expect(r, 0, '--batch 4 does not apply', "'input' is [7, 2, 12]")
     assert 'fixed batch' not in r.stderr and '[7, 2, 12]' in r.stdout, r
+    # bench model names no batch for a model that fixes every dim ([T, N, F] is not "batch T")
+    r = nncl('bench', 'model', lstm, '--runs', '1', '--warmup', '0')
+    expect(r, 0, "'input' [7, 2, 12] (the model fixes every dim: no batch dim)", 'runs/s',
+           stream='stdout')
+    assert 'batch 7' not in r.stdout, r.stdout
+    # a sequence-first model with a symbolic N: --batch fills that dim, and bench model names it
+    seq = os.path.join(work, 'seq_first.onnx')
+    seq_first_model(seq)
+    expect(nncl('run', seq, '--batch', '3'), 0, '[7, 3, 12]', 'dim 1 to --batch 3',
+           stream='stdout')
+    r = nncl('bench', 'model', seq, '--batch', '3', '--runs', '1', '--warmup', '0')
+    expect(r, 0, "'x' [7, 3, 12] (batch 3: dim 1", 'inferences/s', stream='stdout')
+    # info plans dry: on a cold cache it compiles nothing (no program reaches the cache folder)
+    cold = os.path.join(work, 'cold-cache')
+    shutil.rmtree(cold, ignore_errors=True)
+    os.makedirs(cold)
+    r = subprocess.run([NNCL, 'info', cnn], capture_output=True, text=True,
+                       env=dict(os.environ, NNCL_CACHE_DIR=cold))
+    expect(r, 0, 'memory   arena', stream='stdout')
+    assert 'compiling' not in r.stderr, r.stderr
+    built = [f for f in os.listdir(cold) if f.endswith('.clbin')]
+    assert not built, ('nncl info compiled', built)
     expect(nncl('run', cnn, '--batch', '99999999999999999999'), 2, '--batch takes')
     # a generated input larger than a device buffer: refused with a reason, before allocating
     expect(nncl('run', cnn, '--batch', '100000000'), 1, 'needs', 'GB')

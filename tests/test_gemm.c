@@ -2,7 +2,8 @@
    attribute, every bias broadcast, 1-D promotion, folded / strided / offset batching, the fused
    epilogue and shape errors; then the matrix-product engine itself: every implementation forced
    on odd sizes, tails, k = 0 and 1, batches (one operand broadcast), offsets and padded leading
-   dims, beta != 0 and the fused bias + relu + residual, and the planner's choice checked against
+   dims, beta != 0 and the fused bias + relu + residual (PACKED also with B packed once, as
+   constant weights are), and the planner's choice checked against
    its own recorded timings. Tolerance: rtol 1e-4, atol 1e-5 (float vs double accumulation of at
    most 100 products of values in [-1, 1)). */
 #include <math.h>
@@ -264,6 +265,27 @@ static int check_engine(int impl, const struct eng_case *t, int ta, int tb, int 
            (long long)k, (long long)batch, t->bcast_a ? " (A broadcast)" : "", ta, tb,
            fused ? " beta=0.75 bias relu residual" : "");
   tu_assert_close(got, want, nc, RTOL, ATOL, what);
+  /* PACKED with B packed once (as a layer's constant weights are at plan time): the same C, and
+     a run launches gemm_pack_a and gemm_tile only. */
+  if (ch.impl == NNCL_GEMM_PACKED && k > 0) {
+    tu_set_option("gemm.impl", "packed");
+    st = nncl__gemm_pack_b(ctx, &g, b, nb * 4, &g.b_packed);
+    cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+    cr_assert(g.b_packed, "%s: B was not packed", what);
+    nncl_stats s0, s1;
+    nncl_context_stats(ctx, &s0);
+    st = nncl__buffer_upload(ctx, g.c, 0, c0, nc * 4);
+    if (st == NNCL_OK) st = nncl__gemm_run(ctx, &g);
+    nncl_context_stats(ctx, &s1);
+    if (st == NNCL_OK) st = nncl__buffer_download(ctx, g.c, 0, got, nc * 4);
+    tu_set_option("gemm.impl", NULL);
+    cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+    cr_assert_eq(s1.kernel_launches - s0.kernel_launches, 2, "%s, B packed: %llu launches", what,
+                 (unsigned long long)(s1.kernel_launches - s0.kernel_launches));
+    strncat(what, ", B packed at plan time", sizeof what - strlen(what) - 1);
+    tu_assert_close(got, want, nc, RTOL, ATOL, what);
+    nncl__buffer_release(g.b_packed);
+  }
   nncl__buffer_release(g.a);
   nncl__buffer_release(g.b);
   nncl__buffer_release(g.c);

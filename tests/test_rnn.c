@@ -355,6 +355,43 @@ Test(gru, both_reset_modes) {
            204);
 }
 
+/* The recurrent products on the packed GEMM with R packed once at plan time (forced: batch 5
+   would take the GEMV): LSTM both directions, GRU's two products per step (reset before the
+   h-gate product: R's z,r rows and h rows packed apart) and GRU's one. Same references. */
+Test(rnn, recurrent_weights_packed_once) {
+  tu_set_option("gemm.impl", "packed");
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .seq = 4,
+                        .batch = 5,
+                        .in = 6,
+                        .hidden = 33,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .lens = lens5},
+           400);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "bidirectional",
+                        .seq = 4,
+                        .batch = 6,
+                        .in = 5,
+                        .hidden = 17,
+                        .bias = 1,
+                        .h0 = 1},
+           401);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "forward",
+                        .seq = 5,
+                        .batch = 7,
+                        .in = 3,
+                        .hidden = 9,
+                        .bias = 1,
+                        .lbr = 1},
+           402);
+  tu_set_option("gemm.impl", NULL);
+}
+
 Test(rnn, simple) {
   run_case(&(struct tc){.cell = REF_RNN,
                         .dir = "forward",

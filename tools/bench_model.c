@@ -60,8 +60,11 @@ int bench_model_main(int argc, char **argv) {
   int rc = g ? 0 : 1;
   if (!rc) rc = mi_check_sizes(g, &sz, "bench model");
   /* Inputs at the model's own dims, unknown ones from --shape / --batch; the batch reported is
-     dim 0 of the first input. */
-  int64_t batch = 1;
+     the batch dim (mi_batch_axis) of the first input that has one, none when the model fixes
+     every dim (a [T, N, F] sequence with N fixed is not "batch T"): then throughput is runs/s. */
+  int64_t batch = -1;
+  int batch_axis = -1;
+  char shapes[512] = "";
   for (int i = 0; !rc && i < nncl_graph_num_inputs(g); i++) {
     nncl_dtype dt;
     nncl_shape s;
@@ -73,7 +76,14 @@ int bench_model_main(int argc, char **argv) {
       rc = 1;
       break;
     }
-    if (i == 0 && s.rank > 0) batch = s.dims[0];
+    nncl_shape declared;
+    nncl_graph_input_info(g, i, &dt, &declared);
+    size_t off = strlen(shapes);
+    char sb[128];
+    snprintf(shapes + off, sizeof shapes - off, "%s'%s' %s", off ? ", " : "", name,
+             nncl_shape_format(&s, sb, sizeof sb));
+    if (batch < 0 && mi_batch_axis(&declared) >= 0)
+      batch_axis = mi_batch_axis(&declared), batch = s.dims[batch_axis];
     nncl_array a;
     if ((rc = mi_generate(ctx, "bench model", name, dt, &s, (uint32_t)i + 1, &a)) != 0) break;
     nncl_status st = nncl_graph_set_input(g, name, &a);
@@ -119,7 +129,11 @@ int bench_model_main(int argc, char **argv) {
       cJSON *j = cJSON_CreateObject();
       cJSON_AddStringToObject(j, "model", model);
       cJSON_AddStringToObject(j, "device", nncl_context_device(ctx)->name);
-      cJSON_AddNumberToObject(j, "batch", (double)batch);
+      if (batch >= 0) {
+        cJSON_AddNumberToObject(j, "batch", (double)batch);
+        cJSON_AddNumberToObject(j, "batch_axis", batch_axis);
+      }
+      cJSON_AddStringToObject(j, "inputs", shapes);
       cJSON_AddNumberToObject(j, "runs", runs);
       cJSON_AddNumberToObject(j, "load_ms", 1e3 * t_load);
       cJSON_AddNumberToObject(j, "plan_ms", 1e3 * t_plan);
@@ -131,15 +145,19 @@ int bench_model_main(int argc, char **argv) {
       cJSON_AddNumberToObject(j, "median_ms", 1e3 * med);
       cJSON_AddNumberToObject(j, "min_ms", 1e3 * times[0]);
       cJSON_AddNumberToObject(j, "max_ms", 1e3 * times[runs - 1]);
-      cJSON_AddNumberToObject(j, "throughput_per_s", (double)batch / med);
+      cJSON_AddNumberToObject(j, "throughput_per_s", (double)(batch >= 0 ? batch : 1) / med);
       cJSON_AddNumberToObject(j, "gflop_per_run", gflops);
       cJSON_AddNumberToObject(j, "gflops", gflops / med);
       cJSON_AddNumberToObject(j, "steady_device_allocs", (double)allocs);
       cJSON_AddNumberToObject(j, "steady_program_builds", (double)builds);
       cli_print_json(j);
     } else {
-      printf("model      %s, batch %lld, device %s\n", model, (long long)batch,
-             nncl_context_device(ctx)->name);
+      printf("model      %s, device %s\n", model, nncl_context_device(ctx)->name);
+      if (batch >= 0)
+        printf("inputs     %s (batch %lld: dim %d of the first input with an open dim)\n", shapes,
+               (long long)batch, batch_axis);
+      else
+        printf("inputs     %s (the model fixes every dim: no batch dim)\n", shapes);
       printf("load       %.1f ms\n", 1e3 * t_load);
       printf("plan       %.1f ms\n", 1e3 * t_plan);
       printf("first run  %.1f ms (plan and first run: %llu programs compiled, %llu from the disk "
@@ -148,7 +166,10 @@ int bench_model_main(int argc, char **argv) {
              (unsigned long long)(s1.program_disk_hits - s0.program_disk_hits));
       printf("latency    median %.3f ms, min %.3f ms, max %.3f ms over %d runs\n", 1e3 * med,
              1e3 * times[0], 1e3 * times[runs - 1], runs);
-      printf("throughput %.1f inferences/s", (double)batch / med);
+      if (batch >= 0)
+        printf("throughput %.1f inferences/s", (double)batch / med);
+      else
+        printf("throughput %.1f runs/s", 1.0 / med);
       if (gflops > 0) printf(", %.2f GFLOP/s (%.3f GFLOP per run)", gflops / med, gflops);
       printf("\nsteady     %llu device allocations, %llu program builds during the timed runs\n",
              (unsigned long long)allocs, (unsigned long long)builds);

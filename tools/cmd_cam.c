@@ -10,10 +10,9 @@
 #include "demo_eval.h"
 #include "demo_idx.h"
 #include "demo_image.h"
-#include "demo_prepare.h"
 #include "demo_sheet.h"
 #include "gradcam.h"
-#include "image_prepare.h"
+#include "image_input.h"
 
 #define CAM_ALPHA 0.5f /* heat colour's weight over the picture, as the demo's overlays */
 #define CAM_ZOOM 8     /* a 28x28 picture is drawn 8 times larger */
@@ -87,49 +86,26 @@ static int run(int argc, char **argv) {
     cli_fail(ctx, st, o.model);
     goto done;
   }
-  nncl_dtype dt;
-  nncl_shape s;
-  if ((st = nncl_graph_input_info(g, 0, &dt, &s)) != NNCL_OK || s.rank != 4 || dt != NNCL_FLOAT32 ||
-      (s.dims[1] >= 0 && s.dims[1] != 1 && s.dims[1] != 3)) {
-    fprintf(stderr, "nncl cam: %s: input 0 is not float32 [N, 1 or 3, H, W]\n", o.model);
-    goto done;
-  }
-  const int c = s.dims[1] < 0 ? 3 : (int)s.dims[1];
-  const int oh = s.dims[2] < 0 ? 224 : (int)s.dims[2], ow = s.dims[3] < 0 ? 224 : (int)s.dims[3];
-  const int fashion = c == 1 && oh == 28 && ow == 28;
-  const nncl_shape one = {4, {1, c, oh, ow}};
+  image_input ii;
+  if (image_input_of(g, "cam", o.model, &ii) != 0) goto done;
+  const int fashion = ii.fashion;
+  const nncl_shape one = {4, {1, ii.c, ii.h, ii.w}};
   if ((st = nncl_array_alloc(&in, NNCL_FLOAT32, &one)) != NNCL_OK) {
     cli_fail(ctx, st, "input");
     goto done;
   }
   int w, h, got;
-  /* RGB for the overlay; the model's channels are made from it as classify would */
-  if (!(img = stbi_load(o.picture, &w, &h, &got, fashion ? 1 : 3))) {
+  /* RGB for the overlay (grey for the Fashion-MNIST tile); the model's channels come from it as
+     classify makes them, stretched so that the map lines up with the whole picture */
+  const int channels = fashion ? 1 : 3;
+  if (!(img = stbi_load(o.picture, &w, &h, &got, channels))) {
     fprintf(stderr, "nncl cam: cannot read %s: %s\n", o.picture, stbi_failure_reason());
     goto done;
   }
   uint8_t px[28 * 28];
-  if (fashion) {
-    int inverted;
-    demo_prepare_image(img, w, h, -1, px, &inverted);
-    demo_pixels_to_input(px, sizeof px, in.data);
-  } else {
-    /* ImageNet statistics for colour models, none for grey ones: classify's defaults */
-    const float mean3[3] = {0.485f, 0.456f, 0.406f}, std3[3] = {0.229f, 0.224f, 0.225f};
-    const float mean1[3] = {0, 0, 0}, std1[3] = {1, 1, 1};
-    unsigned char *src = img;
-    unsigned char *grey = NULL;
-    if (c == 1) { /* luma of the RGB picture, the one channel the model takes */
-      if (!(grey = malloc((size_t)w * (size_t)h))) goto done;
-      for (size_t i = 0; i < (size_t)w * (size_t)h; i++)
-        grey[i] =
-            (unsigned char)((img[i * 3] * 299 + img[i * 3 + 1] * 587 + img[i * 3 + 2] * 114 + 500) /
-                            1000);
-      src = grey;
-    }
-    image_prepare(src, w, h, c, ow, oh, IMAGE_FIT_STRETCH, c == 3 ? mean3 : mean1,
-                  c == 3 ? std3 : std1, in.data);
-    free(grey);
+  if (image_input_fill(&ii, img, w, h, channels, IMAGE_FIT_STRETCH, -1, in.data, px, NULL) != 0) {
+    fprintf(stderr, "nncl cam: out of memory preparing %s\n", o.picture);
+    goto done;
   }
   if ((st = gradcam_compute(g, o.layer, &in, o.klass, &m)) != NNCL_OK) {
     cli_fail(ctx, st, o.layer);

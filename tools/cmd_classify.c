@@ -12,8 +12,7 @@
 #include "commands.h"
 #include "demo_eval.h"
 #include "demo_idx.h"
-#include "demo_prepare.h"
-#include "image_prepare.h"
+#include "image_input.h"
 
 #define MAX_LABELS 100000
 
@@ -155,24 +154,12 @@ static int run(int argc, char **argv) {
     cli_fail(ctx, st, o.model);
     goto done;
   }
-  /* the model's input: [N, C, H, W]; unknown sizes default to 3 x 224 x 224 */
-  nncl_dtype dt;
-  nncl_shape s;
-  if ((st = nncl_graph_input_info(g, 0, &dt, &s)) != NNCL_OK || s.rank != 4 || dt != NNCL_FLOAT32 ||
-      (s.dims[1] >= 0 && s.dims[1] != 1 && s.dims[1] != 3)) {
-    char sb[128] = "?";
-    if (s.rank >= 0) nncl_shape_format(&s, sb, sizeof sb);
-    fprintf(stderr, "nncl classify: %s: input 0 is %s %s, expected float32 [N, 1 or 3, H, W]\n",
-            o.model, nncl_dtype_name(dt), sb);
-    goto done;
-  }
-  const int c = s.dims[1] < 0 ? 3 : (int)s.dims[1];
-  const int oh = s.dims[2] < 0 ? 224 : (int)s.dims[2], ow = s.dims[3] < 0 ? 224 : (int)s.dims[3];
-  const int fashion = c == 1 && oh == 28 && ow == 28 && !o.fashion_off;
-  if (!o.mean_given) /* ImageNet's statistics for colour models, none for grey ones */
-    memcpy(o.mean, c == 3 ? (float[]){0.485f, 0.456f, 0.406f} : (float[]){0, 0, 0}, sizeof o.mean);
-  if (!o.std_given)
-    memcpy(o.std, c == 3 ? (float[]){0.229f, 0.224f, 0.225f} : (float[]){1, 1, 1}, sizeof o.std);
+  image_input ii;
+  if (image_input_of(g, "classify", o.model, &ii) != 0) goto done;
+  ii.fashion &= !o.fashion_off;
+  if (o.mean_given) memcpy(ii.mean, o.mean, sizeof ii.mean);
+  if (o.std_given) memcpy(ii.std, o.std, sizeof ii.std);
+  const int c = ii.c, oh = ii.h, ow = ii.w, fashion = ii.fashion;
   const nncl_shape one = {4, {1, c, oh, ow}}, every = {4, {n_images, c, oh, ow}};
   if ((st = nncl_array_alloc(&in, NNCL_FLOAT32, &one)) != NNCL_OK ||
       (o.save_input && (st = nncl_array_alloc(&all, NNCL_FLOAT32, &every)) != NNCL_OK)) {
@@ -187,14 +174,12 @@ static int run(int argc, char **argv) {
       fprintf(stderr, "nncl classify: cannot read %s: %s\n", paths[i], stbi_failure_reason());
       goto done;
     }
-    if (fashion) {
-      uint8_t px[28 * 28];
-      demo_prepare_image(img, w, h, o.invert, px, &inverted);
-      demo_pixels_to_input(px, sizeof px, in.data);
-    } else {
-      image_prepare(img, w, h, c, ow, oh, o.fit, o.mean, o.std, in.data);
-    }
+    int fill = image_input_fill(&ii, img, w, h, c, o.fit, o.invert, in.data, NULL, &inverted);
     stbi_image_free(img);
+    if (fill != 0) {
+      fprintf(stderr, "nncl classify: out of memory preparing %s\n", paths[i]);
+      goto done;
+    }
     if (all.data) memcpy((float *)all.data + (size_t)i * per, in.data, per * sizeof(float));
     nncl_array_free(&logits);
     if ((st = nncl_graph_set_input(g, nncl_graph_input_name(g, 0), &in)) != NNCL_OK ||

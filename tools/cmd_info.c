@@ -1,7 +1,8 @@
 /* cmd_info.c: `nncl info MODEL.onnx [--shape NAME=DIMS] [--batch N] [--nodes]`: a model's inputs,
-   outputs, op counts, and (planned at its own dims, unknown ones from --shape/--batch) parameters, FLOPs, kernels after
-   folding and fusion, and the memory plan: the arena holding every intermediate next to the sum
-   of the intermediates. --nodes lists every planned node. */
+   outputs, op counts, and (planned at its own dims, unknown ones from --shape/--batch)
+   parameters, FLOPs, kernels after folding and fusion, and the memory plan: the arena holding
+   every intermediate next to the sum of the intermediates. --nodes lists every planned node. The
+   plan is a dry one (nncl_graph_plan_dry): the same figures, no kernel compiled. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +176,8 @@ static int run(int argc, char **argv) {
     nncl_array_free(&a);
     if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
   }
-  nncl_status st = rc ? NNCL_OK : nncl_graph_plan(g);
+  /* dry: the figures of the plan a run would make, with no kernel compiled (a cold cache stays cold) */
+  nncl_status st = rc ? NNCL_OK : nncl_graph_plan_dry(g);
   int planned = !rc && st == NNCL_OK;
   for (int i = 0; i < nncl_graph_num_outputs(g); i++) {
     nncl_dtype dt = NNCL_UNDEFINED;
@@ -222,7 +224,8 @@ const struct cli_command cmd_info = {
     "parameters,\n"
     "  FLOPs per run, kernels after folding and fusion, and the memory plan.\n"
     "  --shape NAME=D0,D1,...  plan with this shape for an input whose dims the model leaves open\n"
-    "  --batch N               dim 0 of inputs where the model leaves it unknown (1)\n"
+    "  --batch N               the batch dim of inputs where the model leaves it open: dim 0,\n"
+    "                          else the first open dim (1)\n"
     "  --nodes                 lists every planned node (op, fused activation, algorithm, FLOPs)\n"
     "  --json                  the same as one JSON object\n"
     "  --option KEY=VALUE      a tuning or forcing switch, repeatable (nncl options lists them)\n"

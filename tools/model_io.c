@@ -110,6 +110,13 @@ void mi_list_inputs(const nncl_graph *g, char *buf, size_t len) {
   }
 }
 
+int mi_batch_axis(const nncl_shape *declared) {
+  if (declared->rank < 1 || declared->rank > NNCL_MAX_RANK) return -1;
+  for (int d = 0; d < declared->rank; d++)
+    if (declared->dims[d] < 0) return d; /* dim 0 when open, else the first open one */
+  return -1;
+}
+
 int mi_check_sizes(const nncl_graph *g, const mi_sizes *sz, const char *cmd) {
   char list[1024];
   for (int k = 0; k < sz->n_shapes; k++) {
@@ -131,7 +138,7 @@ int mi_check_sizes(const nncl_graph *g, const mi_sizes *sz, const char *cmd) {
   if (sz->batch <= 0) return 0;
   int applies = 0, n = 0;
   const char *fixed_name = NULL;
-  long long fixed = 0;
+  char fixed[128] = "";
   for (int i = 0; i < nncl_graph_num_inputs(g); i++) {
     nncl_dtype dt;
     nncl_shape s;
@@ -139,15 +146,15 @@ int mi_check_sizes(const nncl_graph *g, const mi_sizes *sz, const char *cmd) {
         nncl_graph_input_info(g, i, &dt, &s) != NNCL_OK || s.rank < 1)
       continue;
     n++;
-    if (s.dims[0] < 0)
+    if (mi_batch_axis(&s) >= 0)
       applies = 1;
     else if (!fixed_name)
-      fixed_name = nncl_graph_input_name(g, i), fixed = (long long)s.dims[0];
+      fixed_name = nncl_graph_input_name(g, i), nncl_shape_format(&s, fixed, sizeof fixed);
   }
   if (n && !applies)
     fprintf(stderr,
-            "nncl %s: --batch %lld does not apply: the model fixes dim 0 of its inputs ('%s' "
-            "has %lld); its own sizes are used\n",
+            "nncl %s: --batch %lld does not apply: the model fixes every dim of its inputs ('%s' "
+            "is %s); its own sizes are used\n",
             cmd, (long long)sz->batch, fixed_name ? fixed_name : "?", fixed);
   return 0;
 }
@@ -166,16 +173,17 @@ nncl_status mi_input_shape(const nncl_graph *g, int i, const mi_sizes *sz, nncl_
   }
   if (shape->rank < 0 || shape->rank > NNCL_MAX_RANK) return NNCL_ERR_UNSUPPORTED;
   int64_t batch = sz && sz->batch > 0 ? sz->batch : 1;
+  const int axis = mi_batch_axis(shape);
   int filled = 0;
   for (int d = 0; d < shape->rank; d++)
     if (shape->dims[d] < 0) {
-      shape->dims[d] = d == 0 ? batch : 1;
-      filled |= d == 0 ? 1 : 2;
+      shape->dims[d] = d == axis ? batch : 1;
+      filled |= d == axis ? 1 : 2;
     }
   char d0[64];
   snprintf(d0, sizeof d0,
-           sz && sz->batch > 0 ? "dim 0 to --batch %lld" : "dim 0 to %lld (--batch sets it)",
-           (long long)batch);
+           sz && sz->batch > 0 ? "dim %d to --batch %lld" : "dim %d to %lld (--batch sets it)",
+           axis, (long long)batch);
   if (note && filled)
     snprintf(note, note_len, "unknown dims set: %s%s%s", filled & 1 ? d0 : "",
              filled == 3 ? ", " : "", filled & 2 ? "others to 1 (--shape sets them)" : "");

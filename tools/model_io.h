@@ -20,18 +20,23 @@ int mi_read_input(nncl_context *ctx, const nncl_graph *g, int slot, const char *
 void mi_list_inputs(const nncl_graph *g, char *buf, size_t len);
 
 /* How model commands size the inputs they generate: --shape NAME=D0,D1,... names one input's
-   shape; else the model's own dims, its unknown ones filled: dim 0 with --batch (1 when not
-   given), the others with 1. A fixed dim is never overridden (nncl_graph_set_input refuses). */
+   shape; else the model's own dims, its unknown ones filled: the batch dim (mi_batch_axis) with
+   --batch (1 when not given), the others with 1. A fixed dim is never overridden
+   (nncl_graph_set_input refuses). */
 typedef struct mi_sizes {
   int64_t batch; /* --batch N, or 0 when not given */
   const char *shapes[16];
   int n_shapes;
 } mi_sizes;
+/* The dim --batch fills in a declared input shape: dim 0 when the model leaves it open, else the
+   first open dim (a sequence-first [T, N, F] model exported with a symbolic N), -1 when the model
+   fixes every dim (it has no batch dim of ours to set or to report). */
+int mi_batch_axis(const nncl_shape *declared);
 /* Consumes "--batch N" or "--shape NAME=DIMS" at argv[*i]: returns 1 when it did, 0 when argv[*i]
    is neither, -1 after printing why a value is bad. */
 int mi_parse_size_option(int argc, char **argv, int *i, mi_sizes *sz, const char *cmd);
 /* Checks that every --shape names an input and has its rank, and says (on stderr) when --batch
-   applies to no input because every dim 0 is fixed. Returns non-zero on an error. */
+   applies to no input because the model fixes every dim. Returns non-zero on an error. */
 int mi_check_sizes(const nncl_graph *g, const mi_sizes *sz, const char *cmd);
 /* Graph input i's shape for generated data (see mi_sizes); *note (may be NULL) gets a few words
    on what was filled in ("" when the declared shape is used as is). NNCL_ERR_UNSUPPORTED when

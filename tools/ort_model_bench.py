@@ -135,8 +135,9 @@ def main():
     if r.returncode != 0:
         sys.exit('nncl bench model failed:\n' + r.stderr)
     nb = json.loads(r.stdout)
-    out.update({'nncl_device': nb['device'], 'nncl_ms': nb['median_ms']})
-    pk = subprocess.run([args.nncl, 'bench', 'peak', '--json'] + (['--device', args.device] if args.device else []),
+    out.update({'nncl_device': nb['device'], 'nncl_ms': nb['median_ms'],
+                'nncl_gflops': nb.get('gflops', 0.0)})
+    pk = subprocess.run([args.nncl, 'bench', 'peak', '--json', '--refresh'] + (['--device', args.device] if args.device else []),
                         capture_output=True, text=True, check=False)
     if pk.returncode == 0:
         out['fma_roof_gflops'] = json.loads(pk.stdout)['fma_gflops']
@@ -180,6 +181,10 @@ def main():
     if 'nncl_over_torch' in out:
         ratios.append('nncl / PyTorch %.2f' % out['nncl_over_torch'])
     print('  ' + ', '.join(ratios) + ' (below 1: nncl is faster)')
+    if 'flops' not in out and out['nncl_gflops'] and 'fma_roof_gflops' in out:
+        print('  nncl %.1f GFLOP/s, %.1f%% of `nncl bench peak`\'s %.1f GFLOP/s FMA roof' %
+              (out['nncl_gflops'], 100 * out['nncl_gflops'] / out['fma_roof_gflops'],
+               out['fma_roof_gflops']))
 
 
 def cpu_model():

@@ -110,6 +110,12 @@ NNCL_API nncl_status nncl_graph_get_option(nncl_graph *g, const char *key, const
 /* Infers shapes, folds constants, fuses, chooses algorithms, plans the memory arena and uploads
    weights. Called by nncl_graph_run when needed; unknown input dims must be set first. */
 NNCL_API nncl_status nncl_graph_plan(nncl_graph *g);
+/* Plans as nncl_graph_plan does (the same nodes, shapes, memory arena and workspace) but builds no
+   kernel and launches none, for reading the plan (nncl_graph_summarize, nncl_graph_planned_node)
+   on a cold cache: `nncl info`. Constant folding still runs the nodes it folds (their values
+   decide shapes). Nothing is timed: GEMM and conv.autotune choices are the remembered or default
+   ones. The plan cannot run: the next nncl_graph_run or nncl_graph_plan plans again. */
+NNCL_API nncl_status nncl_graph_plan_dry(nncl_graph *g);
 /* Copies host data into input `name`. A new shape re-plans at the next run. */
 NNCL_API nncl_status nncl_graph_set_input(nncl_graph *g, const char *name, const nncl_array *value);
 NNCL_API nncl_status nncl_graph_set_input_tensor(nncl_graph *g, const char *name,

@@ -224,7 +224,7 @@ static void node_cost(const struct pnode *n, struct op_cost *c) {
 nncl_status nncl_graph_summarize(nncl_graph *g, nncl_graph_summary *out) {
   if (!g || !out) return NNCL_ERR_INVALID_ARGUMENT;
   memset(out, 0, sizeof *out);
-  NNCL_TRY(nncl_graph_plan(g));
+  if (!g->plan || g->needs_plan) NNCL_TRY(nncl_graph_plan(g)); /* a dry plan is summarized too */
   struct plan *p = g->plan;
   out->n_nodes = g->n_nodes;
   for (int k = 0; k < p->n_order; k++) {

@@ -118,6 +118,7 @@ struct plan {
   /* the context's options merged with the graph's: what passes and ops read */
   struct nncl__options opts;
   int has_run;          /* a run of this plan finished: outputs hold results, not garbage */
+  int dry;              /* made by nncl_graph_plan_dry: read it, never run it (no kernels) */
   int *input_storage;   /* per graph input */
   int n_inputs;         /* graph inputs when planned (inputs added later have no storage here) */
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */

@@ -357,10 +357,12 @@ static nncl_status check_inputs_known(nncl_graph *g) {
   return NNCL_OK;
 }
 
-nncl_status nncl_graph_plan(nncl_graph *g) {
+/* dry: plan ops and memory with ctx->plan_dry set (no kernel built or launched, nothing timed);
+   folding before it still runs, as folded values decide shapes. */
+static nncl_status plan_graph(nncl_graph *g, int dry) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
-  NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_plan"));
-  if (g->plan && !g->needs_plan) return NNCL_OK;
+  NNCL_TRY(nncl__context_check_alive(g->ctx, dry ? "nncl_graph_plan_dry" : "nncl_graph_plan"));
+  if (g->plan && !g->needs_plan && (dry || !g->plan->dry)) return NNCL_OK;
   /* Inputs set earlier whose shape is unchanged survive re-planning: fetch them back first. */
   for (int k = 0; g->plan && k < g->plan->n_inputs; k++) {
     int s = g->plan->input_storage[k];
@@ -388,8 +390,11 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
+  g->ctx->plan_dry = dry;
   if (st == NNCL_OK) st = plan_ops(g, p);
   if (st == NNCL_OK) st = plan_memory(g, p);
+  g->ctx->plan_dry = false;
+  p->dry = dry;
   for (int k = 0; k < g->n_inputs && st == NNCL_OK; k++) {
     nncl_array *a = &g->pending[k];
     if (!a->data) continue;
@@ -406,3 +411,7 @@ nncl_status nncl_graph_plan(nncl_graph *g) {
   g->needs_plan = 0;
   return NNCL_OK;
 }
+
+nncl_status nncl_graph_plan(nncl_graph *g) { return plan_graph(g, 0); }
+
+nncl_status nncl_graph_plan_dry(nncl_graph *g) { return plan_graph(g, 1); }

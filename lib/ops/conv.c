@@ -393,6 +393,10 @@ static nncl_status autotune(struct op_call *c, const struct conv_geom *g, enum c
     *best = (enum conv_algo)known;
     return NNCL_OK;
   }
+  if (c->ctx->plan_dry) { /* a dry plan times nothing */
+    *best = heuristic(c, g);
+    return NNCL_OK;
+  }
   /* scratch tensors standing in for the executor's: inputs, output, residual, workspace */
   struct op_tensor save_in[3], save_out = c->out[0], save_res = {0};
   int n_in = c->n_in < 3 ? c->n_in : 3;

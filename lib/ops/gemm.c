@@ -23,6 +23,7 @@ struct gemm_state {
   size_t c_rs, c_cs;
   bool has_epi;
   char epi_opts[OP_EPILOGUE_OPTIONS_MAX];
+  cl_mem b_packed; /* a constant B packed once at plan time (nncl__gemm_pack_b), or NULL */
 };
 
 static void release(struct op_call *c) {
@@ -31,6 +32,7 @@ static void release(struct op_call *c) {
   free(s->a_offs);
   free(s->b_offs);
   free(s->c_offs);
+  nncl__buffer_release(s->b_packed);
   free(s);
   c->state = NULL;
 }
@@ -74,7 +76,8 @@ static struct nncl__gemm product(const struct op_call *c, const struct gemm_stat
                          .a_stride = s->a_stride,
                          .b_stride = s->b_stride,
                          .c_stride = s->m * s->n,
-                         .epi_options = s->has_epi ? s->epi_opts : NULL};
+                         .epi_options = s->has_epi ? s->epi_opts : NULL,
+                         .b_packed = s->b_packed};
   if (s->has_c) {
     g.has_bias = true;
     g.bias = c->in[2].mem;
@@ -99,6 +102,10 @@ static nncl_status plan_product(struct op_call *c, struct gemm_state *s) {
   struct nncl__gemm_choice ch;
   NNCL_TRY(nncl__gemm_prepare(c->ctx, &g, &ch));
   c->algo = nncl__gemm_impl_name(ch.impl);
+  /* Weights (a constant B) are packed into the engine's panels once, here, not on every run. */
+  if (c->in[1].host && s->mode != MM_OFFSETS)
+    NNCL_TRY(nncl__gemm_pack_b(c->ctx, &g, c->in[1].host->data, nncl_array_bytes(c->in[1].host),
+                               &s->b_packed));
   return NNCL_OK;
 }
 

@@ -22,6 +22,9 @@ struct rnn_state {
   int layout, lbr;
   int kernel_layout; /* rnn.cl's layout: 0, 1 (ONNX) or 2 (nncl.y_layout) */
   cl_kernel step, reset, gemv, transpose;
+  /* R's panels for the recurrent products (0: all gates, or GRU's z and r; 1: GRU's h gate),
+     packed once at plan time when R is a constant (nncl__gemm_pack_b), else NULL */
+  cl_mem r_packed[2];
   /* workspace layout, in floats */
   size_t xw_off, hr_off, h_off, c_off, rh_off, rt_off, h2_off;
 };
@@ -241,6 +244,10 @@ static nncl_status warm_blas(struct op_call *c, int batched) {
   return st;
 }
 
+static struct nncl__gemm recurrent_product(const struct op_call *c, const struct rnn_state *s,
+                                           cl_mem a, size_t a_off, size_t lda, size_t a_stride,
+                                           size_t row0, size_t n, size_t out_off, size_t ldo);
+
 static nncl_status plan(struct op_call *c, size_t *ws) {
   struct rnn_state *s = calloc(1, sizeof *s);
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
@@ -273,14 +280,35 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->hr_off = s->xw_off + s->dirs * s->seq * s->batch * gh;
   s->h_off = s->hr_off + s->dirs * s->batch * gh;
   s->c_off = s->h_off + state;
+  /* GRU without linear_before_reset: two products per step with r * H between them (a flag, not
+     s->reset: a dry plan's kernels are NULL) */
+  const int two_products = !gemv && s->cell == CELL_GRU && !s->lbr;
   s->rh_off = s->c_off + (s->cell == CELL_LSTM ? state : 0);
-  s->rt_off = s->rh_off + (s->reset ? state : 0);
+  s->rt_off = s->rh_off + (two_products ? state : 0);
   s->h2_off = s->rt_off + (gemv ? s->dirs * s->hidden * gh : 0);
   *ws = (s->h2_off + (gemv ? state : 0)) * sizeof(float);
-  c->algo = gemv       ? "clblast_projection+gemv_step"
-            : s->reset ? "clblast_gemm+gates(2 per step)"
-                       : "clblast_gemm+fused_gates";
-  return warm_blas(c, !gemv && s->dirs > 1);
+  c->algo = gemv           ? "clblast_projection+gemv_step"
+            : two_products ? "clblast_gemm+gates(2 per step)"
+                           : "clblast_gemm+fused_gates";
+  NNCL_TRY(warm_blas(c, !gemv && s->dirs > 1));
+  /* The recurrent weights never change: packed once here, not in every step's product. */
+  const nncl_array *r = c->in[IN_R].host;
+  for (int k = 0; !gemv && r && k < 1 + two_products; k++) {
+    const size_t row0 = k ? 2 * s->hidden : 0,
+                 n = two_products ? (k ? s->hidden : 2 * s->hidden) : gh;
+    const struct nncl__gemm g = recurrent_product(c, s, NULL, 0, 0, 0, row0, n, 0, gh);
+    NNCL_TRY(nncl__gemm_pack_b(c->ctx, &g, r->data, nncl_array_bytes(r), &s->r_packed[k]));
+  }
+  return NNCL_OK;
+}
+
+static void release(struct op_call *c) {
+  struct rnn_state *s = c->state;
+  if (!s) return;
+  nncl__buffer_release(s->r_packed[0]);
+  nncl__buffer_release(s->r_packed[1]);
+  free(s);
+  c->state = NULL;
 }
 
 /* ---- enqueue ---- */
@@ -290,18 +318,39 @@ static nncl_status init_state(struct op_call *c, int in, cl_mem dst, size_t off,
   return nncl__buffer_fill_zero(c->ctx, dst, off * 4, n * 4);
 }
 
-/* out = H . R[:, row0 : row0 + n, :]^T for every direction; out rows are ldo apart. */
+/* The product out = H . R[:, row0 : row0 + n, :]^T for every direction; out rows are ldo apart
+   (in the workspace). Also what plan packs R for, so both see one shape. */
+static struct nncl__gemm recurrent_product(const struct op_call *c, const struct rnn_state *s,
+                                           cl_mem a, size_t a_off, size_t lda, size_t a_stride,
+                                           size_t row0, size_t n, size_t out_off, size_t ldo) {
+  const size_t gh = s->gates * s->hidden, h = s->hidden, dirs = s->dirs;
+  return (struct nncl__gemm){.trans_b = true,
+                             .m = s->batch,
+                             .n = n,
+                             .k = h,
+                             .batch = dirs,
+                             .alpha = 1.0f,
+                             .a = a,
+                             .a_off = a_off,
+                             .lda = lda,
+                             .a_stride = dirs > 1 ? a_stride : 0,
+                             .b = c->in[IN_R].mem,
+                             .b_off = row0 * h,
+                             .ldb = h,
+                             .b_stride = dirs > 1 ? gh * h : 0,
+                             .c = c->workspace,
+                             .c_off = out_off,
+                             .ldc = ldo,
+                             .c_stride = dirs > 1 ? s->batch * gh : 0,
+                             .b_packed = s->r_packed[row0 > 0]};
+}
+
 static nncl_status recurrent_gemm(struct op_call *c, const struct rnn_state *s, cl_mem a,
                                   size_t a_off, size_t lda, size_t a_stride, size_t row0, size_t n,
                                   size_t out_off, size_t ldo) {
-  cl_mem r = c->in[IN_R].mem, ws = c->workspace;
-  const size_t gh = s->gates * s->hidden, h = s->hidden;
-  if (s->dirs == 1)
-    return nncl__sgemm(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda, r, row0 * h, h,
-                       0.0f, ws, out_off, ldo);
-  return nncl__sgemm_strided_batched(c->ctx, false, true, s->batch, n, h, 1.0f, a, a_off, lda,
-                                     a_stride, r, row0 * h, h, gh * h, 0.0f, ws, out_off, ldo,
-                                     s->batch * gh, s->dirs);
+  const struct nncl__gemm g =
+      recurrent_product(c, s, a, a_off, lda, a_stride, row0, n, out_off, ldo);
+  return nncl__gemm_run(c->ctx, &g);
 }
 
 static nncl_status enqueue(struct op_call *c) {
@@ -409,7 +458,7 @@ const struct op_def op_rnn = {.min_in = 3,
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = op_release_state,
+                              .release = release,
                               .cost = cost,
                               .backward = nncl__grad_rnn};
 const struct op_def op_lstm = {.min_in = 3,
@@ -419,7 +468,7 @@ const struct op_def op_lstm = {.min_in = 3,
                                .infer = infer,
                                .plan = plan,
                                .enqueue = enqueue,
-                               .release = op_release_state,
+                               .release = release,
                                .cost = cost,
                                .backward = nncl__grad_rnn};
 const struct op_def op_gru = {.min_in = 3,
@@ -429,6 +478,6 @@ const struct op_def op_gru = {.min_in = 3,
                               .infer = infer,
                               .plan = plan,
                               .enqueue = enqueue,
-                              .release = op_release_state,
+                              .release = release,
                               .cost = cost,
                               .backward = nncl__grad_rnn};

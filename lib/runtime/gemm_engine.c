@@ -13,7 +13,7 @@
 
 #define MEMO_FILE "gemm_autotune.txt"
 /* Part of every remembered key: bump it when a kernel changes enough to change the choice. */
-#define GEMM_TUNE_VERSION 1
+#define GEMM_TUNE_VERSION 2
 #define GEMV_MAX_M 8
 
 struct memo_entry {
@@ -138,15 +138,23 @@ static int local_ts(const nncl_context *ctx) {
    registers. */
 static int gemv_vectors(const struct nncl__gemm *g) { return g->m <= 2 ? 4 : g->m <= 4 ? 2 : 1; }
 
+/* gemm_tile's order: row panels first when all of packed A is smaller than packed B, so each B
+   panel is read from memory once by consecutive work-groups while A stays in cache (an MLP's
+   64 rows against 4096 x 4096 weights); else column panels first. */
+static int rows_first(const struct nncl__gemm_memo *mm, const struct nncl__gemm *g) {
+  return packed_a_bytes(mm, g) < packed_b_bytes(mm, g);
+}
+
 static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo *mm,
                            const struct nncl__gemm *g, int impl, char *buf, size_t len) {
   int mr = impl == NNCL_GEMM_GEMV ? (int)g->m : mm->mr;
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
   snprintf(buf, len,
            "-DMR=%d -DNR=%d -DGV=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d "
-           "-DRPT=4 %s",
+           "-DRPT=4 -DROWS_FIRST=%d %s",
            mr, nr, gemv_vectors(g), g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias,
-           local_ts(ctx), g->epi_options ? g->epi_options : "");
+           local_ts(ctx), impl == NNCL_GEMM_PACKED && rows_first(mm, g),
+           g->epi_options ? g->epi_options : "");
 }
 
 /* The kernels of each implementation of ours, in launch order. */
@@ -193,8 +201,10 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
                        NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(g->b), NNCL_ARG(b_off),
                        NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(K), OUT_ARGS);
   }
-  /* PACKED: pack both operands into the scratch, then one register tile per work-item. */
-  if (packed_a_bytes(mm, g) > mm->ws_a_bytes || packed_b_bytes(mm, g) > mm->ws_b_bytes)
+  /* PACKED: pack both operands into the scratch (B unless packed at plan time), then one register
+     tile per work-item. */
+  if (packed_a_bytes(mm, g) > mm->ws_a_bytes ||
+      (!g->b_packed && packed_b_bytes(mm, g) > mm->ws_b_bytes))
     return nncl__error(ctx, NNCL_ERR_STATE,
                        "GEMM m=%zu n=%zu k=%zu batch=%zu: packing scratch was not prepared", g->m,
                        g->n, g->k, batch);
@@ -210,14 +220,17 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
     NNCL_TRY(NNCL_LAUNCH(ctx, kpa, "gemm_pack_a", 3, ga, l, NNCL_ARG(g->a), NNCL_ARG(a_off),
                          NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(mm->ws_a), NNCL_ARG(M),
                          NNCL_ARG(K)));
-    NNCL_TRY(NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(g->b), NNCL_ARG(b_off),
-                         NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(mm->ws_b), NNCL_ARG(N),
-                         NNCL_ARG(K)));
+    if (!g->b_packed)
+      NNCL_TRY(NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(g->b), NNCL_ARG(b_off),
+                           NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(mm->ws_b), NNCL_ARG(N),
+                           NNCL_ARG(K)));
   }
   /* One tile per work-group: PoCL runs a work-group per core and vectorises the item's body; a
      GPU never gets here (it takes gemm_local). */
   size_t gt[3] = {np, mp, batch}, lt[3] = {1, 1, 1};
-  cl_mem wa = mm->ws_a ? mm->ws_a : g->a, wb = mm->ws_b ? mm->ws_b : g->b;
+  if (rows_first(mm, g)) gt[0] = mp, gt[1] = np;
+  cl_mem wa = mm->ws_a ? mm->ws_a : g->a;
+  cl_mem wb = g->b_packed ? g->b_packed : mm->ws_b ? mm->ws_b : g->b;
   return NNCL_LAUNCH(ctx, kt, "gemm_tile", 3, gt, lt, NNCL_ARG(wa), NNCL_ARG(wb), NNCL_ARG(K),
                      OUT_ARGS);
 #undef OUT_ARGS
@@ -267,6 +280,7 @@ static nncl_status warm_clblast(nncl_context *ctx, struct nncl__gemm_memo *mm,
 
 /* Builds what impl needs for g (kernels, scratch), so running it compiles and allocates nothing. */
 static nncl_status ready(nncl_context *ctx, const struct nncl__gemm *g, int impl) {
+  if (ctx->plan_dry) return NNCL_OK; /* a dry plan never runs */
   struct nncl__gemm_memo *mm;
   NNCL_TRY(memo_get(ctx, &mm));
   if (impl == NNCL_GEMM_PACKED) {
@@ -390,6 +404,11 @@ static nncl_status choose(nncl_context *ctx, const struct nncl__gemm *g,
   if (nncl__tune_lookup(ctx, MEMO_FILE, key, value, sizeof value) &&
       sscanf(value, "%31s %lf %lf", name, &ch.t_ours_s, &ch.t_clblast_s) == 3)
     ch.impl = impl_from_name(name);
+  if (ch.impl <= NNCL_GEMM_AUTO && ctx->plan_dry) {
+    /* a dry plan times nothing: ours, neither remembered nor stored */
+    *out = (struct nncl__gemm_choice){.impl = our_impl(ctx, g)};
+    return NNCL_OK;
+  }
   if (ch.impl <= NNCL_GEMM_AUTO) {
     const int ours = our_impl(ctx, g);
     NNCL_TRY(measure(ctx, g, ours, 1, 3, &ch.t_ours_s));
@@ -435,8 +454,43 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
   return NNCL_OK;
 }
 
+nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
+                              size_t b_bytes, cl_mem *out) {
+  *out = NULL;
+  if (ctx->plan_dry || g->k == 0 || g->n == 0) return NNCL_OK;
+  struct nncl__gemm_choice ch;
+  NNCL_TRY(resolve(ctx, g, &ch));
+  if (ch.impl != NNCL_GEMM_PACKED) return NNCL_OK;
+  struct nncl__gemm_memo *mm;
+  NNCL_TRY(memo_get(ctx, &mm));
+  char opts[512];
+  kernel_options(ctx, mm, g, NNCL_GEMM_PACKED, opts, sizeof opts);
+  cl_kernel kpb;
+  NNCL_TRY(nncl__kernel_get(ctx, "gemm", opts, "gemm_pack_b", &kpb));
+  cl_mem raw = NULL, packed = NULL;
+  nncl_status st = nncl__buffer_create(ctx, b_bytes ? b_bytes : 4, "GEMM constant B", &raw);
+  if (st == NNCL_OK) st = nncl__buffer_upload(ctx, raw, 0, b_host, b_bytes);
+  if (st == NNCL_OK)
+    st = nncl__buffer_create(ctx, packed_b_bytes(mm, g), "GEMM packed constant B", &packed);
+  const long b_off = (long)g->b_off, ldb = (long)g->ldb, b_st = (long)g->b_stride;
+  const cl_int N = (cl_int)g->n, K = (cl_int)g->k;
+  const size_t np = (g->n + (size_t)mm->nr - 1) / (size_t)mm->nr, lk = g->k >= 64 ? 64 : 1;
+  size_t gb[3] = {g->k, np, batch_of(g)}, l[3] = {lk, 1, 1};
+  if (st == NNCL_OK)
+    st = NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(raw), NNCL_ARG(b_off),
+                     NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(packed), NNCL_ARG(N), NNCL_ARG(K));
+  if (st == NNCL_OK) st = nncl_context_finish(ctx); /* raw goes before the plan ends */
+  nncl__buffer_release(raw);
+  if (st != NNCL_OK) {
+    nncl__buffer_release(packed);
+    return st;
+  }
+  *out = packed;
+  return NNCL_OK;
+}
+
 nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g) {
-  if (g->m == 0 || g->n == 0 || batch_of(g) == 0) return NNCL_OK;
+  if (g->m == 0 || g->n == 0 || batch_of(g) == 0 || ctx->plan_dry) return NNCL_OK;
   struct nncl__gemm_choice ch;
   NNCL_TRY(resolve(ctx, g, &ch));
   const int impl = g->k == 0 ? our_impl(ctx, g) : ch.impl;

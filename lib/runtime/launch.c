@@ -41,6 +41,7 @@ void nncl__prof_commit(nncl_context *ctx, cl_event *slot, cl_int enqueue_status)
 nncl_status nncl__launch_args(nncl_context *ctx, cl_kernel k, const char *label, cl_uint dims,
                               const size_t *global, const size_t *local, size_t nargs,
                               const struct nncl__karg *args) {
+  if (ctx->plan_dry) return NNCL_OK; /* k is NULL: nncl__kernel_get built nothing */
   for (size_t i = 0; i < nargs; i++) {
     cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
     if (err != CL_SUCCESS) {

@@ -59,6 +59,10 @@ struct nncl_context {
   bool destroyed;
   /* matrix products: the choice per shape (measured once) and the packing scratch */
   struct nncl__gemm_memo *gemm_memo;
+  /* Set while nncl_graph_plan_dry plans ops: nncl__kernel_get hands out NULL kernels without
+     building, launches and GEMMs return at once, nothing is timed (choices are the remembered or
+     heuristic ones, never stored). The plan it makes is read, never run. */
+  bool plan_dry;
 };
 
 /* Every graph and tensor retains its context once and releases it when destroyed. */
@@ -100,7 +104,8 @@ nncl_status nncl__path_inside(nncl_context *ctx, const char *path, const char *d
 /* Returns a kernel `kernel_name` from kernels/<source>.cl built with `options` ("-D..." string,
    may be NULL). Built on first use, then served from memory or the disk cache. The kernel is
    owned by the context's cache: do not release it. Kernels are shared, so callers set every
-   argument right before each launch (the queue is in-order and a context is single-threaded). */
+   argument right before each launch (the queue is in-order and a context is single-threaded).
+   While ctx->plan_dry, *out is NULL and nothing is built. */
 nncl_status nncl__kernel_get(nncl_context *ctx, const char *source, const char *options,
                              const char *kernel_name, cl_kernel *out);
 /* Embedded kernel sources (generated at build time from the files kernels/meson.build lists),
@@ -195,6 +200,7 @@ struct nncl__gemm {
   cl_mem res;
   size_t res_off;
   const char *epi_options; /* NULL or "": no activation, no residual */
+  cl_mem b_packed;         /* B already in PACKED's panels (nncl__gemm_pack_b), or NULL */
 };
 /* What the choice for one shape was, and the two measured medians (0 when not measured). */
 struct nncl__gemm_choice {
@@ -206,6 +212,12 @@ struct nncl__gemm_choice {
    fields of g are not read (they may be NULL). out may be NULL. */
 nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
                                struct nncl__gemm_choice *out);
+/* Plan-time packing of a B that never changes (a layer's weights, b_host laid out as g->b would
+   hold it, b_bytes long): when g runs as PACKED, op(B) is packed once into a new buffer *out (the
+   caller's) that runs pass as g->b_packed, so they launch no gemm_pack_b and re-read no raw B.
+   *out is NULL when another implementation runs g, and in a dry plan. */
+nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
+                              size_t b_bytes, cl_mem *out);
 /* Enqueues the product (prepares first when this shape was never prepared). */
 nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g);
 void nncl__gemm_memo_free(nncl_context *ctx);
