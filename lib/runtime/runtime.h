@@ -59,7 +59,21 @@ struct nncl_context {
   bool destroyed;
   /* matrix products: the choice per shape (measured once) and the packing scratch */
   struct nncl__gemm_memo *gemm_memo;
+  /* Several devices (nncl_context_create_devices): dev[0] is the context the caller holds, dev[i]
+     (i > 0) a child context per further device with its own queue, program cache and matrix
+     memo, sharing the cl_context of the devices of its platform (so buffers and events cross
+     between them). A child's root is dev[0]: errors and logs recorded on a child reach it. */
+  struct nncl_context **dev;
+  int n_dev;
+  int dev_index;             /* position in root->dev */
+  struct nncl_context *root; /* NULL on the context the caller holds */
+  bool owns_cl;              /* this device created ctx->cl (the first of its platform) */
 };
+
+/* Device i of a context (0: ctx itself), NULL when out of range. */
+static inline nncl_context *nncl__ctx_dev(nncl_context *ctx, int i) {
+  return i == 0 ? ctx : i > 0 && i < ctx->n_dev ? ctx->dev[i] : NULL;
+}
 
 /* Every graph and tensor retains its context once and releases it when destroyed. */
 void nncl__context_retain(nncl_context *ctx);
