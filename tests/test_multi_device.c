@@ -1,6 +1,6 @@
 /* test_multi_device.c: a context over several devices (PoCL exposes them as POCL_DEVICES lists,
-   set in tests/meson.build): device lists, and real models run across devices giving the
-   outputs they give on one device. */
+   set in tests/meson.build): device lists, options and placement specs. Models across devices:
+   test_multi_device_models.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,5 +62,15 @@ Test(multi_device, options_reach_every_device) {
   cr_assert_eq(nncl_context_get_option(ctx, "conv.algo", &v), NNCL_OK);
   cr_assert_str_eq(v, "im2col");
   cr_assert_eq(nncl_context_finish(ctx), NNCL_OK);
+  nncl_context_destroy(ctx);
+}
+
+Test(multi_device, placement_errors_name_the_entry) {
+  nncl_context *ctx = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(ctx, "Conv:9"), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert(strstr(nncl_context_last_error(ctx), "Conv:9"), "%s", nncl_context_last_error(ctx));
+  cr_assert_eq(nncl_context_set_placement(ctx, "Conv"), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert_eq(nncl_context_set_placement(ctx, "Conv:1,Relu:0"), NNCL_OK);
+  cr_assert_eq(nncl_context_set_placement(ctx, NULL), NNCL_OK);
   nncl_context_destroy(ctx);
 }

@@ -27,8 +27,9 @@ const char *cli_value(int argc, char **argv, int *i, const char *flag) {
 #define CLI_MAX_OPTIONS 64
 static const char *options[CLI_MAX_OPTIONS];
 static int n_options;
-/* --devices LIST, taken off the command line with the options: every model command spans them. */
-static const char *devices;
+/* --devices LIST and --place SPEC, taken off the command line with the options: every model
+   command spans those devices and places its nodes so. */
+static const char *devices, *place;
 
 int cli_take_options(int *argc, char **argv) {
   int kept = 0;
@@ -36,6 +37,11 @@ int cli_take_options(int *argc, char **argv) {
     const char *d = cli_value(*argc, argv, &i, "--devices");
     if (d) {
       devices = d;
+      continue;
+    }
+    const char *pl = cli_value(*argc, argv, &i, "--place");
+    if (pl) {
+      place = pl;
       continue;
     }
     const char *v = cli_value(*argc, argv, &i, "--option");
@@ -104,6 +110,11 @@ nncl_context *cli_open_context(const char *device) {
       nncl_context_destroy(ctx);
       return NULL;
     }
+  }
+  if (place && nncl_context_set_placement(ctx, place) != NNCL_OK) {
+    fprintf(stderr, "nncl: --place %s: %s\n", place, nncl_context_last_error(ctx));
+    nncl_context_destroy(ctx);
+    return NULL;
   }
   nncl_context_set_log(ctx, log_to_stderr, ctx);
   return ctx;

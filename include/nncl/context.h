@@ -66,6 +66,14 @@ NNCL_API nncl_status nncl_context_create(const char *device_spec, nncl_context *
    copies), devices of different platforms get one each. */
 NNCL_API nncl_status nncl_context_create_devices(const char *devices_spec, nncl_context **out,
                                                  char *msg, size_t msg_len);
+/* Where graphs plan their nodes on a context of several devices: "KEY:I[,KEY:I...]" puts the
+   nodes named KEY, else of op type KEY (a name wins over a type), on device I. Other nodes go to
+   device 0, views to their input's device; a device that lacks what a node needs (fp16) passes
+   it to the next device that has it. Transfer nodes (op type nncl.Transfer) copy a tensor where
+   the device changes. NULL or "" clears it. Takes effect when a graph next plans.
+   NNCL_ERR_INVALID_ARGUMENT naming the entry when one is malformed or names a device the context
+   does not have. */
+NNCL_API nncl_status nncl_context_set_placement(nncl_context *ctx, const char *spec);
 /* Lifetime: every graph and tensor made on a context must be destroyed before the context. When
    some are still alive, destroy only marks the context: their calls then fail with NNCL_ERR_STATE
    ("its context was destroyed") and the last one's destroy frees the context. NULL-safe. */

@@ -250,6 +250,28 @@ void nncl_context_stats(const nncl_context *ctx, nncl_stats *out) {
   }
 }
 
+nncl_status nncl_context_set_placement(nncl_context *ctx, const char *spec) {
+  if (!ctx) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!spec) spec = "";
+  if (strlen(spec) >= sizeof ctx->placement)
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "placement \"%.60s...\" is too long", spec);
+  for (const char *p = spec; *p;) {
+    const char *comma = strchr(p, ',');
+    int len = comma ? (int)(comma - p) : (int)strlen(p);
+    const char *colon = memchr(p, ':', (size_t)len);
+    char *end = NULL;
+    long dev = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || colon == p || end != p + len || dev < 0 || dev >= ctx->n_dev)
+      return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT,
+                         "placement entry \"%.*s\": expected NODE_OR_OP_TYPE:DEVICE with DEVICE "
+                         "in 0..%d (the context's devices)",
+                         len, p, ctx->n_dev - 1);
+    p = comma ? comma + 1 : p + len;
+  }
+  snprintf(ctx->placement, sizeof ctx->placement, "%s", spec);
+  return NNCL_OK;
+}
+
 int nncl_context_device_count(const nncl_context *ctx) { return ctx ? ctx->n_dev : 0; }
 
 const nncl_device_info *nncl_context_device_at(const nncl_context *ctx, int i) {

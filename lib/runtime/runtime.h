@@ -68,6 +68,8 @@ struct nncl_context {
   int dev_index;             /* position in root->dev */
   struct nncl_context *root; /* NULL on the context the caller holds */
   bool owns_cl;              /* this device created ctx->cl (the first of its platform) */
+  /* where graphs put their nodes ("name:1,Conv:0", nncl_context_set_placement; root only) */
+  char placement[1024];
 };
 
 /* Device i of a context (0: ctx itself), NULL when out of range. */
