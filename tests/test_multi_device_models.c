@@ -142,6 +142,31 @@ static void check_model_split(const char *model) {
   nncl_context_destroy(one);
 }
 
+/* Everything on device 1: the one transfer is the graph input's (inputs live on device 0), and
+   an op-type entry wins over "*". */
+Test(multi_device, whole_model_on_device_1_moves_only_the_input) {
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(two, "*:1,Gemm:0"), NNCL_OK);
+  nncl_array out[4];
+  int n_out = 0;
+  nncl_graph *g = run_model(two, "resnet_mini", out, &n_out);
+  const struct plan *p = g->plan;
+  int transfers = check_transfers(g, "resnet_mini"), gemm = 0;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    if (n->op == OP_TRANSFER) continue;
+    int want = n->op == OP_GEMM ? 0 : 1;
+    gemm += n->op == OP_GEMM;
+    cr_assert_eq(n->device, want, "node '%s' (%s) on device %d", n->name, n->op_type, n->device);
+  }
+  cr_assert_eq(gemm, 1);
+  /* the input to device 1, the pooled features back to device 0 for the Gemm */
+  cr_assert_eq(transfers, 2, "%d transfers", transfers);
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
 Test(multi_device, cnn_with_branches_split_matches_one_device) { check_model_split("resnet_mini"); }
 Test(multi_device, rnn_split_matches_one_device) { check_model_split("gru2"); }
 Test(multi_device, attention_split_matches_one_device) { check_model_split("mha"); }

@@ -67,7 +67,8 @@ NNCL_API nncl_status nncl_context_create(const char *device_spec, nncl_context *
 NNCL_API nncl_status nncl_context_create_devices(const char *devices_spec, nncl_context **out,
                                                  char *msg, size_t msg_len);
 /* Where graphs plan their nodes on a context of several devices: "KEY:I[,KEY:I...]" puts the
-   nodes named KEY, else of op type KEY (a name wins over a type), on device I. Other nodes go to
+   nodes named KEY, else of op type KEY, else every node for KEY "*" (a name wins over a type,
+   a type over "*"), on device I. Other nodes go to
    device 0, views to their input's device; a device that lacks what a node needs (fp16) passes
    it to the next device that has it. Transfer nodes (op type nncl.Transfer) copy a tensor where
    the device changes. NULL or "" clears it. Takes effect when a graph next plans.

@@ -11,9 +11,10 @@
 
 #include "graph_internal.h"
 
-/* Device index the placement spec ("name:1,Conv:0") gives node n, or -1. */
+/* Device index the placement spec ("name:1,Conv:0,*:1") gives node n, or -1: a node name wins
+   over an op type, which wins over "*". */
 static int spec_device(const char *spec, const struct pnode *n) {
-  int by_type = -1;
+  int by_type = -1, any = -1;
   for (const char *p = spec; p && *p;) {
     const char *comma = strchr(p, ',');
     const char *colon = strchr(p, ':');
@@ -23,10 +24,11 @@ static int spec_device(const char *spec, const struct pnode *n) {
       int dev = atoi(colon + 1);
       if (strlen(n->name) == klen && strncmp(n->name, p, klen) == 0) return dev;
       if (strlen(n->op_type) == klen && strncmp(n->op_type, p, klen) == 0) by_type = dev;
+      if (klen == 1 && *p == '*') any = dev;
     }
     p = comma ? comma + 1 : NULL;
   }
-  return by_type;
+  return by_type >= 0 ? by_type : any;
 }
 
 /* A device can run a node unless one of its tensors is float16 and the device has no fp16 (a
