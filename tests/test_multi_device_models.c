@@ -170,3 +170,43 @@ Test(multi_device, whole_model_on_device_1_moves_only_the_input) {
 Test(multi_device, cnn_with_branches_split_matches_one_device) { check_model_split("resnet_mini"); }
 Test(multi_device, rnn_split_matches_one_device) { check_model_split("gru2"); }
 Test(multi_device, attention_split_matches_one_device) { check_model_split("mha"); }
+
+/* The profiler records every device's queue: each command names the device that ran it (a node's
+   kernels run where the node is placed; a transfer runs on its source queue), and the stats show
+   no allocation and no program build during the profiled runs. */
+Test(multi_device, profile_covers_every_device_queue) {
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(two, "Conv:1"), NNCL_OK);
+  nncl_array out[4];
+  int n_out = 0;
+  nncl_graph *g = run_model(two, "resnet_mini", out, &n_out);
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  nncl_stats before, after;
+  nncl_context_stats(two, &before);
+  nncl_profile prof;
+  cr_assert_eq(nncl_graph_profile(g, 3, 1, &prof), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_context_stats(two, &after);
+  cr_assert_eq(after.device_allocs, before.device_allocs, "runs allocated device memory");
+  cr_assert_eq(after.program_builds + after.program_disk_hits,
+               before.program_builds + before.program_disk_hits, "runs built programs");
+  int per_device[2] = {0, 0}, transfers = 0;
+  for (int i = 0; i < prof.n_kernels; i++) {
+    const nncl_profile_kernel *k = &prof.kernels[i];
+    cr_assert(k->device == 0 || k->device == 1, "command %d on device %d", i, k->device);
+    per_device[k->device]++;
+    if (strcmp(k->name, "transfer") == 0) {
+      transfers++;
+      continue;
+    }
+    if (k->node < 0) continue;
+    const nncl_node_info *ni = &prof.nodes[k->node].info;
+    cr_assert_eq(k->device, ni->device, "kernel %s of node '%s' ran on device %d, placed on %d",
+                 k->name, ni->name, k->device, ni->device);
+  }
+  cr_assert_gt(per_device[0], 0);
+  cr_assert_gt(per_device[1], 0);
+  cr_assert_eq(transfers, check_transfers(g, "resnet_mini"), "one transfer command per node");
+  nncl_profile_free(&prof);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
