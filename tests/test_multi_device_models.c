@@ -92,12 +92,13 @@ static int check_transfers(const nncl_graph *g, const char *model) {
    the single-device outputs (the two devices run the same PoCL kernels on the same CPU, and a
    node's arithmetic does not depend on which queue it runs on), and those outputs match the
    committed PyTorch fixture within the tolerance test_onnx_load uses (float32 summation order). */
-static void check_model_split(const char *model) {
+static void check_model_split(const char *model, const char *transfer_path) {
   nncl_context *one = open_devices("0:0");
   nncl_array want[4], got[4];
   int n_want = 0, n_got = 0;
   nncl_graph *g1 = run_model(one, model, want, &n_want);
   nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_option(two, "transfer.path", transfer_path), NNCL_OK);
   nncl_graph *probe = run_model(two, model, got, &n_got);
   cr_assert_eq(check_transfers(probe, model), 0, "%s: no placement, no transfers", model);
   for (int i = 0; i < n_got; i++) nncl_array_free(&got[i]);
@@ -167,9 +168,17 @@ Test(multi_device, whole_model_on_device_1_moves_only_the_input) {
   nncl_context_destroy(two);
 }
 
-Test(multi_device, cnn_with_branches_split_matches_one_device) { check_model_split("resnet_mini"); }
-Test(multi_device, rnn_split_matches_one_device) { check_model_split("gru2"); }
-Test(multi_device, attention_split_matches_one_device) { check_model_split("mha"); }
+Test(multi_device, cnn_with_branches_split_matches_one_device) {
+  check_model_split("resnet_mini", "auto");
+}
+Test(multi_device, rnn_split_matches_one_device) { check_model_split("gru2", "auto"); }
+Test(multi_device, attention_split_matches_one_device) { check_model_split("mha", "auto"); }
+/* The path devices of different platforms take (host staging, a user event set by a callback),
+   forced between two devices of one platform. */
+Test(multi_device, split_through_host_matches_one_device) {
+  check_model_split("resnet_mini", "host");
+  check_model_split("gru2", "host");
+}
 
 /* Runs after the first neither allocate device memory nor build programs on any device, and the
    profiler records every device's queue: each command names the device that ran it (a node's
