@@ -1,6 +1,6 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
    (infer+fold, BatchNorm folding, LayerNorm fusion, attention fusion, RNN Y layout, epilogue
-   fusion, scheduling, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
+   fusion, scheduling, placement on devices, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
    again from the IR. */
 #include <stddef.h>
 #include <stdio.h>
