@@ -23,7 +23,6 @@ NNCL_API const char *nncl_bound_name(nncl_bound b); /* "", "memory", "compute" *
 typedef struct nncl_profile_kernel {
   const char *name;      /* launch label: kernel function or CLBlast routine (static string) */
   int node;              /* index into nncl_profile.nodes, -1 for work outside any node */
-  int device;            /* the device whose queue ran it (nncl_context_device_at) */
   double device_ns;      /* median over runs of END - START */
   double min_ns, max_ns; /* fastest and slowest run */
   double host_ns;        /* median over runs of the host enqueue call's duration */
@@ -32,6 +31,7 @@ typedef struct nncl_profile_kernel {
   double start_ns;
   double host_enqueue_ns;     /* host-side enqueue call of the median run, same timeline */
   double host_enqueue_dur_ns; /* how long the enqueue call took on the host */
+  int device;                 /* the device whose queue ran it (nncl_context_device_at) */
 } nncl_profile_kernel;
 
 /* One planned node. */
