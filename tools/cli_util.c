@@ -27,10 +27,23 @@ const char *cli_value(int argc, char **argv, int *i, const char *flag) {
 #define CLI_MAX_OPTIONS 64
 static const char *options[CLI_MAX_OPTIONS];
 static int n_options;
+/* --devices LIST and --place SPEC, taken off the command line with the options: every model
+   command spans those devices and places its nodes so. */
+static const char *devices, *place;
 
 int cli_take_options(int *argc, char **argv) {
   int kept = 0;
   for (int i = 0; i < *argc; i++) {
+    const char *d = cli_value(*argc, argv, &i, "--devices");
+    if (d) {
+      devices = d;
+      continue;
+    }
+    const char *pl = cli_value(*argc, argv, &i, "--place");
+    if (pl) {
+      place = pl;
+      continue;
+    }
     const char *v = cli_value(*argc, argv, &i, "--option");
     if (!v) {
       argv[kept++] = argv[i];
@@ -77,7 +90,12 @@ static void log_to_stderr(void *user, nncl_log_level level, const char *message)
 nncl_context *cli_open_context(const char *device) {
   nncl_context *ctx = NULL;
   char msg[4096];
-  nncl_status st = nncl_context_create(device, &ctx, msg, sizeof msg);
+  if (device && devices) {
+    fprintf(stderr, "nncl: give --device or --devices, not both\n");
+    return NULL;
+  }
+  nncl_status st = devices ? nncl_context_create_devices(devices, &ctx, msg, sizeof msg)
+                           : nncl_context_create(device, &ctx, msg, sizeof msg);
   if (st != NNCL_OK) {
     fprintf(stderr, "nncl: cannot open device: %s: %s\n", nncl_status_string(st), msg);
     return NULL;
@@ -92,6 +110,11 @@ nncl_context *cli_open_context(const char *device) {
       nncl_context_destroy(ctx);
       return NULL;
     }
+  }
+  if (place && nncl_context_set_placement(ctx, place) != NNCL_OK) {
+    fprintf(stderr, "nncl: --place %s: %s\n", place, nncl_context_last_error(ctx));
+    nncl_context_destroy(ctx);
+    return NULL;
   }
   nncl_context_set_log(ctx, log_to_stderr, ctx);
   return ctx;

@@ -112,6 +112,27 @@ static void print_json(nncl_graph *g, const char *model, int planned, int nodes)
   cli_print_json(j);
 }
 
+/* With several devices: how many nodes each runs, and every transfer between them. */
+static void print_placement(nncl_context *ctx, const nncl_graph *g) {
+  int nd = nncl_context_device_count(ctx), n = nncl_graph_num_planned_nodes(g), moved = 0;
+  for (int d = 0; d < nd; d++) {
+    int on = 0;
+    nncl_node_info ni;
+    for (int i = 0; i < n; i++)
+      on += nncl_graph_planned_node(g, i, &ni) == NNCL_OK && ni.device == d && ni.from_device < 0;
+    printf("device   %d: %s, %d nodes\n", d, nncl_context_device_at(ctx, d)->name, on);
+  }
+  for (int i = 0; i < n; i++) {
+    nncl_node_info ni;
+    if (nncl_graph_planned_node(g, i, &ni) != NNCL_OK || ni.from_device < 0) continue;
+    char sb[128];
+    printf("transfer %-40s %s  device %d -> %d\n", ni.name,
+           nncl_shape_format(&ni.out_shapes[0], sb, sizeof sb), ni.from_device, ni.device);
+    moved++;
+  }
+  printf("%d transfers\n", moved);
+}
+
 static int run(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *v;
   mi_sizes sz = {0};
@@ -209,6 +230,7 @@ static int run(int argc, char **argv) {
                                 : 0.0,
         human_bytes((double)sum.workspace_bytes, sb, sizeof sb));
     TXT("plan     %.1f ms\n", 1e3 * sum.plan_seconds);
+    if (nncl_context_device_count(ctx) > 1 && !json) print_placement(ctx, g);
     if (nodes && !json) print_nodes(g);
   }
   if (json && !rc) print_json(g, model, planned, nodes);
@@ -229,4 +251,7 @@ const struct cli_command cmd_info = {
     "  --nodes                 lists every planned node (op, fused activation, algorithm, FLOPs)\n"
     "  --json                  the same as one JSON object\n"
     "  --option KEY=VALUE      a tuning or forcing switch, repeatable (nncl options lists them)\n"
-    "  --device D              gpu, cpu, P:D or part of a device name (default: NNCL_DEVICE)"};
+    "  --device D              gpu, cpu, P:D or part of a device name (default: NNCL_DEVICE)\n"
+    "  --devices LIST          several devices (all, P:D,P:D, gpu,cpu): prints the placement and "
+    "transfers\n"
+    "  --place SPEC            NODE_OR_OP_TYPE:DEVICE,... puts those nodes on those devices"};

@@ -21,7 +21,9 @@ static void usage(FILE *f) {
   fprintf(f, "\nnncl COMMAND --help (or nncl help COMMAND) shows a command's options.\n--verbose "
              "shows kernel builds and compiler logs. NNCL_DEVICE picks the default device.\n"
              "Every command that opens a device takes --option KEY=VALUE (repeatable): tuning and\n"
-             "debugging switches such as conv.algo or graph.fusion; nncl options lists them.\n");
+             "debugging switches such as conv.algo or graph.fusion; nncl options lists them.\n"
+             "--devices all|P:D,P:D|gpu,cpu (instead of --device) spans several devices;\n"
+             "--place NODE_OR_OP_TYPE:DEVICE,... puts nodes on them.\n");
 }
 
 static const struct cli_command *find(const char *name) {

@@ -9,7 +9,7 @@
 
 #include "profile_write.h"
 
-enum { PID = 1, TID_HOST = 1, TID_QUEUE = 2, TID_NODES = 3 };
+enum { PID = 1, TID_HOST = 1, TID_QUEUE = 2, TID_NODES = 3, TID_DEVICE = 3 /* + device >= 1 */ };
 
 static void set_err(char *err, size_t len, const char *fmt, const char *a, const char *b) {
   if (err && len) snprintf(err, len, fmt, a, b);
@@ -65,8 +65,10 @@ static void add_kernels(cJSON *events, const nncl_profile *p) {
     const nncl_profile_kernel *k = &p->kernels[i];
     int transfer = !strcmp(k->name, "upload") || !strcmp(k->name, "download") ||
                    !strcmp(k->name, "copy") || !strcmp(k->name, "fill");
-    cJSON *e = slice(events, k->name, transfer ? "transfer" : "kernel", TID_QUEUE, k->start_ns,
-                     k->device_ns);
+    transfer |= !strcmp(k->name, "transfer"); /* between devices (nncl.Transfer nodes) */
+    int queue = k->device ? TID_DEVICE + k->device : TID_QUEUE; /* a track per device queue */
+    cJSON *e =
+        slice(events, k->name, transfer ? "transfer" : "kernel", queue, k->start_ns, k->device_ns);
     if (!e) continue;
     cJSON *args = cJSON_AddObjectToObject(e, "args");
     if (k->node >= 0)
@@ -89,7 +91,7 @@ static void add_kernels(cJSON *events, const nncl_profile *p) {
       cJSON_AddStringToObject(e, "cat", "launch");
       cJSON_AddNumberToObject(e, "id", i);
     }
-    e = event(events, "f", "launch", TID_QUEUE, k->start_ns);
+    e = event(events, "f", "launch", queue, k->start_ns);
     if (e) {
       cJSON_AddStringToObject(e, "cat", "launch");
       cJSON_AddNumberToObject(e, "id", i);
@@ -169,6 +171,14 @@ int profile_write_trace(const nncl_profile *p, const char *path, const char *tit
   metadata(events, "thread_name", TID_HOST, "host: nncl_graph_run and enqueue calls", 0);
   metadata(events, "thread_name", TID_QUEUE, "device queue 0", 1);
   metadata(events, "thread_name", TID_NODES, "graph nodes", 2);
+  int last_device = 0;
+  for (int i = 0; i < p->n_kernels; i++)
+    if (p->kernels[i].device > last_device) last_device = p->kernels[i].device;
+  for (int d = 1; d <= last_device; d++) {
+    char qname[64];
+    snprintf(qname, sizeof qname, "device queue %d", d);
+    metadata(events, "thread_name", TID_DEVICE + d, qname, 2 + d);
+  }
   cJSON *run = slice(events, "nncl_graph_run", "run", TID_HOST, p->run_start_ns, p->run_wall_ns);
   if (run)
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(run, "args"), "wall_us_median",

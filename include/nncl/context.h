@@ -55,12 +55,36 @@ NNCL_API nncl_status nncl_device_select(const nncl_device_info *list, int count,
    NULL, msg holds the reason. */
 NNCL_API nncl_status nncl_context_create(const char *device_spec, nncl_context **out, char *msg,
                                          size_t msg_len);
+/* Most devices one context spans. */
+#define NNCL_MAX_DEVICES 16
+/* Creates a context over several devices: `devices_spec` is "all" (every device, in
+   nncl_devices_list order) or device specs as nncl_device_select takes, separated by commas
+   ("0:0,0:1", "gpu,cpu"); naming a device twice is an error. One spec (or NULL) gives the
+   context nncl_context_create gives. Device 0, the first named, is the context's device
+   (nncl_context_device): graph inputs and outputs live there. Every device has its own in-order
+   queue; devices of one platform share one OpenCL context (tensors move between them by device
+   copies), devices of different platforms get one each. */
+NNCL_API nncl_status nncl_context_create_devices(const char *devices_spec, nncl_context **out,
+                                                 char *msg, size_t msg_len);
+/* Where graphs plan their nodes on a context of several devices: "KEY:I[,KEY:I...]" puts the
+   nodes named KEY, else of op type KEY, else every node for KEY "*" (a name wins over a type,
+   a type over "*"), on device I. Other nodes go to
+   device 0, views to their input's device; a device that lacks what a node needs (fp16) passes
+   it to the next device that has it. Transfer nodes (op type nncl.Transfer) copy a tensor where
+   the device changes. NULL or "" clears it. Takes effect when a graph next plans.
+   NNCL_ERR_INVALID_ARGUMENT naming the entry when one is malformed or names a device the context
+   does not have. */
+NNCL_API nncl_status nncl_context_set_placement(nncl_context *ctx, const char *spec);
 /* Lifetime: every graph and tensor made on a context must be destroyed before the context. When
    some are still alive, destroy only marks the context: their calls then fail with NNCL_ERR_STATE
    ("its context was destroyed") and the last one's destroy frees the context. NULL-safe. */
 NNCL_API void nncl_context_destroy(nncl_context *ctx);
 
 NNCL_API const nncl_device_info *nncl_context_device(const nncl_context *ctx);
+/* Number of devices the context spans (1 unless made by nncl_context_create_devices), and device
+   i's facts (NULL when out of range). */
+NNCL_API int nncl_context_device_count(const nncl_context *ctx);
+NNCL_API const nncl_device_info *nncl_context_device_at(const nncl_context *ctx, int i);
 /* Text of the last error on this context ("" when none). */
 NNCL_API const char *nncl_context_last_error(const nncl_context *ctx);
 /* The raw OpenCL error of the last failure (0 when it was not an OpenCL error). */
@@ -68,7 +92,8 @@ NNCL_API int nncl_context_last_cl_error(const nncl_context *ctx);
 /* Name of an OpenCL error code, e.g. "CL_OUT_OF_RESOURCES". */
 NNCL_API const char *nncl_cl_error_name(int cl_error);
 
-/* Counters that show what the context did (tests use them to prove caching). */
+/* Counters that show what the context did (tests use them to prove caching), summed over its
+   devices. */
 typedef struct nncl_stats {
   uint64_t program_builds;      /* compiled from source */
   uint64_t program_disk_hits;   /* loaded from the disk cache */
@@ -116,7 +141,7 @@ NNCL_API nncl_status nncl_context_set_option(nncl_context *ctx, const char *key,
 NNCL_API nncl_status nncl_context_get_option(nncl_context *ctx, const char *key,
                                              const char **value);
 
-/* Waits until every enqueued command has finished. */
+/* Waits until every enqueued command has finished, on every device. */
 NNCL_API nncl_status nncl_context_finish(nncl_context *ctx);
 
 NNCL_API const char *nncl_version(void);

@@ -158,6 +158,8 @@ typedef struct nncl_node_info {
   nncl_shape in_shapes[4];
   nncl_shape out_shapes[2];
   double flops, bytes;
+  int device;      /* index among the context's devices (nncl_context_device_at) */
+  int from_device; /* a transfer (op type nncl.Transfer): the device it copies from; else -1 */
 } nncl_node_info;
 NNCL_API int nncl_graph_num_planned_nodes(const nncl_graph *g);
 NNCL_API nncl_status nncl_graph_planned_node(const nncl_graph *g, int i, nncl_node_info *out);

@@ -31,6 +31,7 @@ typedef struct nncl_profile_kernel {
   double start_ns;
   double host_enqueue_ns;     /* host-side enqueue call of the median run, same timeline */
   double host_enqueue_dur_ns; /* how long the enqueue call took on the host */
+  int device;                 /* the device whose queue ran it (nncl_context_device_at) */
 } nncl_profile_kernel;
 
 /* One planned node. */

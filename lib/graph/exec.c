@@ -142,11 +142,11 @@ nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *u
   for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
     struct pnode *n = &p->n[p->order[k]];
     if (!n->def->enqueue) continue;
-    ctx->current_node = k;
+    n->call.ctx->current_node = k; /* the node's device: its profile records name the node */
     st = n->def->enqueue(&n->call);
     if (st == NNCL_OK && after) st = after(user, k);
   }
-  ctx->current_node = -1;
+  for (int d = 0; d < ctx->n_dev; d++) ctx->dev[d]->current_node = -1;
   if (st == NNCL_OK && after) st = drain(ctx, after, user, p->n_order);
   if (st == NNCL_OK) st = nncl_context_finish(ctx);
   p->has_run = st == NNCL_OK;
@@ -169,7 +169,8 @@ static nncl_status read_value(nncl_graph *g, int v, nncl_array *out) {
   if (x->host)
     memcpy(out->data, x->host->data, bytes);
   else if (x->storage >= 0)
-    st = nncl__buffer_download(g->ctx, g->plan->st[x->storage].mem, 0, out->data, bytes);
+    st = nncl__buffer_download(nncl__ctx_dev(g->ctx, g->plan->st[x->storage].device),
+                               g->plan->st[x->storage].mem, 0, out->data, bytes);
   else
     st = nncl__error(g->ctx, NNCL_ERR_STATE, "output '%s' has no storage", g->values[v].name);
   if (st != NNCL_OK) nncl_array_free(out);
@@ -267,5 +268,8 @@ nncl_status nncl_graph_planned_node(const nncl_graph *g, int i, nncl_node_info *
   node_cost(n, &c);
   out->flops = c.flops;
   out->bytes = c.bytes;
+  out->device = n->device;
+  const struct nncl__attr *from = n->op == OP_TRANSFER ? plan_node_attr(n, "from") : NULL;
+  out->from_device = from ? (int)from->i : -1;
   return NNCL_OK;
 }

@@ -65,6 +65,7 @@ struct storage {
   enum storage_kind kind;
   size_t bytes;
   int first, last; /* schedule positions of first write and last read */
+  int device;      /* index in the context's devices */
   size_t offset;   /* in the arena */
   cl_mem mem;      /* sub-buffer of the arena, or own buffer */
 };
@@ -77,6 +78,7 @@ struct pvalue {
   int producer; /* pnode index, -1 */
   int n_uses;   /* alive consumers */
   int storage;  /* storage index, -1 */
+  int device;   /* device holding it (pass_place.c), -1 before placement */
 };
 
 struct pnode {
@@ -100,6 +102,7 @@ struct pnode {
   int ws_storage;
   const struct nncl__attr *attrs;
   int n_attrs;
+  int device; /* index in the context's devices (pass_place.c) */
 };
 
 struct plan {
@@ -111,7 +114,8 @@ struct plan {
   int n_order;
   struct storage *st;
   int n_st, cap_st;
-  cl_mem arena;
+  cl_mem arena[NNCL_MAX_DEVICES]; /* one per device */
+  size_t dev_arena_bytes[NNCL_MAX_DEVICES];
   size_t arena_bytes, intermediates_bytes, weight_bytes, workspace_bytes;
   int n_folded, n_fused;
   double plan_seconds;
@@ -140,7 +144,8 @@ nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attentio
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
 nncl_status plan_schedule(nncl_graph *g, struct plan *p);       /* schedule.c: dead nodes, order */
-nncl_status plan_memory(nncl_graph *g, struct plan *p);         /* memplan.c */
+nncl_status pass_place(nncl_graph *g, struct plan *p);  /* pass_place.c: devices, transfers */
+nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
 
 /* Helpers shared by passes. */
 int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape);

@@ -1,7 +1,10 @@
-/* memplan.c: places every intermediate tensor in one device arena by liveness
+/* memplan.c: places every intermediate tensor in its device's arena by liveness
    (greedy by size, first fit among tensors alive at the same time), aliases views and in-place
-   element-wise outputs onto their input, uploads constants once, gives all nodes one shared
-   scratch buffer, and binds buffers to op calls.
+   element-wise outputs onto their input, uploads constants once per device that reads them,
+   gives the nodes of a device one shared scratch buffer, and binds buffers to op calls. Devices
+   run their queues independently, so a value a transfer node reads lives to the end of the run
+   and a transfer's output from the start: no other tensor of either device ever shares their
+   bytes, and a transfer needs no wait besides the one on its producer.
    Offsets honour CL_DEVICE_MEM_BASE_ADDR_ALIGN so each tensor is a valid sub-buffer. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +53,7 @@ static void sort_idx(int *idx, int n, struct storage *st) {
 
 static size_t align_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
-static void place_arena(struct plan *p, size_t align) {
+static void place_arena(struct plan *p, size_t align, int dev) {
   int *idx = malloc(((size_t)p->n_st + 1) * sizeof *idx);
   int *placed = malloc(((size_t)p->n_st + 1) * sizeof *placed);
   int n = 0, np = 0;
@@ -60,15 +63,15 @@ static void place_arena(struct plan *p, size_t align) {
     /* fall back to no sharing: every tensor its own slot */
     size_t off = 0;
     for (int i = 0; i < p->n_st; i++)
-      if (p->st[i].kind == ST_ARENA) {
+      if (p->st[i].kind == ST_ARENA && p->st[i].device == dev) {
         p->st[i].offset = off;
         off = align_up(off + p->st[i].bytes, align);
       }
-    p->arena_bytes = off;
+    p->dev_arena_bytes[dev] = off;
     return;
   }
   for (int i = 0; i < p->n_st; i++)
-    if (p->st[i].kind == ST_ARENA) idx[n++] = i;
+    if (p->st[i].kind == ST_ARENA && p->st[i].device == dev) idx[n++] = i;
   sort_idx(idx, n, p->st);
   size_t top = 0;
   for (int a = 0; a < n; a++) {
@@ -91,7 +94,7 @@ static void place_arena(struct plan *p, size_t align) {
     placed[np++] = idx[a];
     if (off + align_up(s->bytes, align) > top) top = off + align_up(s->bytes, align);
   }
-  p->arena_bytes = top;
+  p->dev_arena_bytes[dev] = top;
   free(idx);
   free(placed);
 }
@@ -105,8 +108,10 @@ static int reads_value(const struct pnode *n, int v) {
 
 nncl_status plan_memory(nncl_graph *g, struct plan *p) {
   nncl_context *ctx = g->ctx;
-  size_t align = ctx->info.mem_base_addr_align_bytes ? ctx->info.mem_base_addr_align_bytes : 128;
-  if (align < 64) align = 64;
+  size_t align = 64;
+  for (int d = 0; d < ctx->n_dev; d++)
+    if (ctx->dev[d]->info.mem_base_addr_align_bytes > align)
+      align = ctx->dev[d]->info.mem_base_addr_align_bytes;
   int *last = malloc(((size_t)p->n_v + 1) * sizeof *last);
   p->input_storage = malloc(((size_t)g->n_inputs + 1) * sizeof *p->input_storage);
   if (!last || !p->input_storage) {
@@ -121,6 +126,7 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i] >= 0 && last[n->in[i]] < k) last[n->in[i]] = k;
     if (n->res >= 0 && last[n->res] < k) last[n->res] = k;
+    if (n->op == OP_TRANSFER) last[n->in[0]] = p->n_order;
   }
   nncl_status st = NNCL_OK;
   /* graph inputs: own buffers, so the caller's data never moves */
@@ -149,11 +155,12 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
       st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
       break;
     }
+    p->st[s].device = x->device > 0 ? x->device : 0;
     x->storage = s;
     p->weight_bytes += p->st[s].bytes;
     /* an empty value's host block is 1 byte: upload exactly its bytes (none); the buffer itself
        gets its minimum size in nncl__buffer_create */
-    st = nncl__buffer_over_host(ctx, x->host->data, p->st[s].bytes,
+    st = nncl__buffer_over_host(nncl__ctx_dev(ctx, p->st[s].device), x->host->data, p->st[s].bytes,
                                 v < g->n_values ? g->values[v].name : "folded weight",
                                 &p->st[s].mem);
   }
@@ -177,8 +184,9 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
       }
       if (!(n->def->flags & OP_VIEW) || i > 0) p->intermediates_bytes += value_bytes(x);
       if (s < 0) {
-        s = add_storage(p, ST_ARENA, value_bytes(x), k);
+        s = add_storage(p, ST_ARENA, value_bytes(x), n->op == OP_TRANSFER ? 0 : k);
         if (s < 0) st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
+        if (s >= 0) p->st[s].device = n->device;
       }
       if (s >= 0) {
         x->storage = s;
@@ -187,34 +195,48 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     }
     n->ws_storage = -1;
   }
-  /* Nodes run one at a time, so one scratch buffer of the largest request serves them all;
-     keeping it out of the arena makes the arena the activations' footprint alone. */
-  if (st == NNCL_OK && p->workspace_bytes) {
-    int ws = add_storage(p, ST_SCRATCH, p->workspace_bytes, 0);
+  /* A device's nodes run one at a time on its in-order queue, so one scratch buffer of the
+     largest request serves them all; keeping it out of the arena makes the arena the
+     activations' footprint alone. */
+  for (int d = 0; d < ctx->n_dev && st == NNCL_OK; d++) {
+    size_t ws_bytes = 0;
+    for (int k = 0; k < p->n_order; k++)
+      if (p->n[p->order[k]].device == d && p->n[p->order[k]].ws_bytes > ws_bytes)
+        ws_bytes = p->n[p->order[k]].ws_bytes;
+    if (!ws_bytes) continue;
+    int ws = add_storage(p, ST_SCRATCH, ws_bytes, 0);
     if (ws < 0) st = nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "memory plan");
-    if (ws >= 0) st = nncl__buffer_create(ctx, p->workspace_bytes, "op workspace", &p->st[ws].mem);
+    if (ws >= 0) {
+      p->st[ws].device = d;
+      st = nncl__buffer_create(ctx->dev[d], ws_bytes, "op workspace", &p->st[ws].mem);
+    }
     for (int k = 0; k < p->n_order && st == NNCL_OK; k++)
-      if (p->n[p->order[k]].ws_bytes) p->n[p->order[k]].ws_storage = ws;
+      if (p->n[p->order[k]].ws_bytes && p->n[p->order[k]].device == d)
+        p->n[p->order[k]].ws_storage = ws;
   }
   free(last);
   if (st != NNCL_OK) return st;
-  place_arena(p, align);
-  if (p->arena_bytes) {
-    char what[64];
-    snprintf(what, sizeof what, "the activation arena");
-    NNCL_TRY(nncl__buffer_create(ctx, p->arena_bytes, what, &p->arena));
+  p->arena_bytes = 0;
+  for (int d = 0; d < ctx->n_dev; d++) {
+    place_arena(p, align, d);
+    p->arena_bytes += p->dev_arena_bytes[d];
+    if (p->dev_arena_bytes[d])
+      NNCL_TRY(nncl__buffer_create(ctx->dev[d], p->dev_arena_bytes[d], "the activation arena",
+                                   &p->arena[d]));
   }
   for (int s = 0; s < p->n_st; s++) {
     struct storage *x = &p->st[s];
     if (x->kind != ST_ARENA) continue;
     cl_buffer_region r = {x->offset, x->bytes ? x->bytes : 4};
-    if (r.origin + r.size > p->arena_bytes) r.size = p->arena_bytes - r.origin;
+    size_t top = p->dev_arena_bytes[x->device];
+    if (r.origin + r.size > top) r.size = top - r.origin;
     cl_int err;
-    if (!p->arena || r.size == 0) {
-      NNCL_TRY(nncl__buffer_create(ctx, 4, "empty tensor", &x->mem));
+    if (!p->arena[x->device] || r.size == 0) {
+      NNCL_TRY(nncl__buffer_create(ctx->dev[x->device], 4, "empty tensor", &x->mem));
       continue;
     }
-    x->mem = clCreateSubBuffer(p->arena, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
+    x->mem = clCreateSubBuffer(p->arena[x->device], CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                               &r, &err);
     if (err != CL_SUCCESS)
       return nncl__cl_error(ctx, err, "sub-buffer at offset %zu (%zu bytes) of the arena", r.origin,
                             r.size);

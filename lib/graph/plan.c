@@ -1,6 +1,6 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
    (infer+fold, BatchNorm folding, LayerNorm fusion, attention fusion, RNN Y layout, epilogue
-   fusion, scheduling, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
+   fusion, scheduling, placement on devices, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
    again from the IR. */
 #include <stddef.h>
 #include <stdio.h>
@@ -42,7 +42,7 @@ static void plan_free(struct plan *p) {
   }
   /* buffers first: constants' buffers may be their host arrays (nncl__buffer_over_host) */
   for (int i = 0; i < p->n_st; i++) nncl__buffer_release(p->st[i].mem);
-  nncl__buffer_release(p->arena);
+  for (int d = 0; d < NNCL_MAX_DEVICES; d++) nncl__buffer_release(p->arena[d]);
   for (int i = 0; i < p->n_v; i++) free_pvalue_host(&p->v[i]);
   free(p->v);
   free(p->n);
@@ -121,7 +121,7 @@ void plan_bind_call(nncl_graph *g, struct plan *p, int node) {
   void *state = c->state;
   const char *algo = c->algo;
   memset(n->t, 0, (size_t)(n->cap_in + n->cap_out + 1) * sizeof *n->t);
-  *c = (struct op_call){.ctx = g->ctx,
+  *c = (struct op_call){.ctx = nncl__ctx_dev(g->ctx, n->device),
                         .def = n->def,
                         .op_type = n->op_type,
                         .node_name = n->name,
@@ -390,10 +390,11 @@ static nncl_status plan_graph(nncl_graph *g, int dry) {
   if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
-  g->ctx->plan_dry = dry;
+  if (st == NNCL_OK) st = pass_place(g, p);
+  for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = dry;
   if (st == NNCL_OK) st = plan_ops(g, p);
   if (st == NNCL_OK) st = plan_memory(g, p);
-  g->ctx->plan_dry = false;
+  for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = false;
   p->dry = dry;
   for (int k = 0; k < g->n_inputs && st == NNCL_OK; k++) {
     nncl_array *a = &g->pending[k];

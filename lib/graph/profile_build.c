@@ -178,7 +178,7 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
   for (size_t i = 0; i < nk; i++)
     if (rr->t[i].start_ns < zero) zero = rr->t[i].start_ns;
 
-  double prev_end = 0;
+  double prev_end = 0, dev_end[NNCL_MAX_DEVICES] = {0}; /* each queue is in order */
   out->nodes_ns = out->other_ns = 0;
   for (size_t i = 0; i < nk; i++) {
     const struct prof_timing *t = &rr->t[i];
@@ -186,9 +186,10 @@ nncl_status profile_build(nncl_context *ctx, const struct profile_run *runs, int
     k->name = t->kernel ? t->kernel : "?";
     k->node = t->node >= 0 && t->node < n_nodes ? t->node : -1;
     command_times(runs, n_runs, t, i, scratch, k);
+    k->device = t->device >= 0 && t->device < NNCL_MAX_DEVICES ? t->device : 0;
     k->start_ns = t->start_ns - zero;
-    if (k->start_ns < prev_end) k->start_ns = prev_end;
-    prev_end = k->start_ns + k->device_ns;
+    if (k->start_ns < dev_end[k->device]) k->start_ns = dev_end[k->device];
+    prev_end = dev_end[k->device] = k->start_ns + k->device_ns;
     k->host_enqueue_ns = t->host_enqueue_ns + off - zero;
     k->host_enqueue_dur_ns = t->host_enqueue_dur_ns;
     if (k->node < 0) {

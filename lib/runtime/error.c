@@ -55,11 +55,19 @@ const char *nncl_cl_error_name(int e) {
   }
 }
 
+/* An error on a device's child context is the context's error: the caller reads the root. */
+static void forward_to_root(nncl_context *ctx) {
+  if (!ctx->root) return;
+  memcpy(ctx->root->last_error, ctx->last_error, sizeof ctx->last_error);
+  ctx->root->last_cl_error = ctx->last_cl_error;
+}
+
 static nncl_status record(nncl_context *ctx, nncl_status status, cl_int cl_err, const char *fmt,
                           va_list ap) {
   if (!ctx) return status;
   vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
   ctx->last_cl_error = cl_err;
+  forward_to_root(ctx);
   return status;
 }
 
@@ -87,10 +95,12 @@ nncl_status nncl__cl_error(nncl_context *ctx, cl_int err, const char *fmt, ...) 
   snprintf(ctx->last_error, sizeof ctx->last_error, "%s: %s (%d)", what, nncl_cl_error_name(err),
            (int)err);
   ctx->last_cl_error = err;
+  forward_to_root(ctx);
   return st;
 }
 
 void nncl__log(nncl_context *ctx, nncl_log_level level, const char *fmt, ...) {
+  if (ctx && ctx->root) ctx = ctx->root; /* one log per context, whichever device speaks */
   if (!ctx || !ctx->log_fn) return;
   char buf[2048];
   va_list ap;

@@ -107,7 +107,8 @@ nncl_status nncl_context_set_option(nncl_context *ctx, const char *key, const ch
   int id, code;
   nncl_status st = nncl__option_parse(key, value, &id, &code, why, sizeof why);
   if (st != NNCL_OK) return nncl__error(ctx, st, "%s", why);
-  ctx->options.v[id] = (unsigned char)code; /* NULL: unset, i.e. the default */
+  /* every device's ops read the same defaults */
+  for (int i = 0; i < ctx->n_dev; i++) ctx->dev[i]->options.v[id] = (unsigned char)code;
   return NNCL_OK;
 }
 

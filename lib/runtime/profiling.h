@@ -11,10 +11,13 @@
 struct prof_timing {
   const char *kernel; /* launch label: kernel or CLBlast routine name, "upload", "copy", ... */
   int node;           /* ctx->current_node at launch; -1 outside a graph node */
+  int device;         /* index of the device whose queue ran it (nncl_context_device_at) */
   double queued_ns, submit_ns, start_ns, end_ns;
   double host_enqueue_ns, host_enqueue_dur_ns;
 };
 
+/* Sessions cover every device of the context; nncl__prof_end returns their records merged in
+   host enqueue order. */
 /* Starts a session: drops the records of any earlier one and starts recording.
    NNCL_ERR_STATE when a session is already on. */
 nncl_status nncl__prof_begin(nncl_context *ctx);

@@ -63,7 +63,23 @@ struct nncl_context {
      building, launches and GEMMs return at once, nothing is timed (choices are the remembered or
      heuristic ones, never stored). The plan it makes is read, never run. */
   bool plan_dry;
+  /* Several devices (nncl_context_create_devices): dev[0] is the context the caller holds, dev[i]
+     (i > 0) a child context per further device with its own queue, program cache and matrix
+     memo, sharing the cl_context of the devices of its platform (so buffers and events cross
+     between them). A child's root is dev[0]: errors and logs recorded on a child reach it. */
+  struct nncl_context **dev;
+  int n_dev;
+  int dev_index;             /* position in root->dev */
+  struct nncl_context *root; /* NULL on the context the caller holds */
+  bool owns_cl;              /* this device created ctx->cl (the first of its platform) */
+  /* where graphs put their nodes ("name:1,Conv:0", nncl_context_set_placement; root only) */
+  char placement[1024];
 };
+
+/* Device i of a context (0: ctx itself), NULL when out of range. */
+static inline nncl_context *nncl__ctx_dev(nncl_context *ctx, int i) {
+  return i == 0 ? ctx : i > 0 && i < ctx->n_dev ? ctx->dev[i] : NULL;
+}
 
 /* Every graph and tensor retains its context once and releases it when destroyed. */
 void nncl__context_retain(nncl_context *ctx);

@@ -55,7 +55,7 @@ struct nncl_trainer {
   int has_dropout; /* the train graph reads TRAIN_STEP */
   int64_t seed;
   struct nncl__grad_hook hook; /* all NULL: none */
-  int batch_axis; /* of the model input (nncl_trainer_options) */
+  int batch_axis;              /* of the model input (nncl_trainer_options) */
 };
 
 /* train_bn.c */

@@ -148,6 +148,8 @@ class NodeInfo(ctypes.Structure):  # nncl_node_info
         ("out_shapes", Shape * 2),
         ("flops", c_double),
         ("bytes", c_double),
+        ("device", c_int),
+        ("from_device", c_int),
     ]
 
 
@@ -185,6 +187,7 @@ class ProfileKernel(ctypes.Structure):  # nncl_profile_kernel
         ("start_ns", c_double),
         ("host_enqueue_ns", c_double),
         ("host_enqueue_dur_ns", c_double),
+        ("device", c_int),
     ]
 
 

@@ -1,0 +1,188 @@
+/* pass_place.c: gives every scheduled node a device of the context and inserts a transfer node
+   (nncl.Transfer) wherever a value is read on another device than the one that holds it. Graph
+   inputs live on device 0; a constant is uploaded to each device whose nodes read it (one plan
+   value per device); outputs stay where they are made (read back through their own device).
+   A node goes where the context's placement names it (node name first, then op type), a view
+   where its input is, anything else on device 0; a device that lacks what the node needs (fp16)
+   is skipped for the next one that has it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+
+/* Device index the placement spec ("name:1,Conv:0,*:1") gives node n, or -1: a node name wins
+   over an op type, which wins over "*". */
+static int spec_device(const char *spec, const struct pnode *n) {
+  int by_type = -1, any = -1;
+  for (const char *p = spec; p && *p;) {
+    const char *comma = strchr(p, ',');
+    const char *colon = strchr(p, ':');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (colon && colon < p + len) {
+      size_t klen = (size_t)(colon - p);
+      int dev = atoi(colon + 1);
+      if (strlen(n->name) == klen && strncmp(n->name, p, klen) == 0) return dev;
+      if (strlen(n->op_type) == klen && strncmp(n->op_type, p, klen) == 0) by_type = dev;
+      if (klen == 1 && *p == '*') any = dev;
+    }
+    p = comma ? comma + 1 : NULL;
+  }
+  return by_type >= 0 ? by_type : any;
+}
+
+/* A device can run a node unless one of its tensors is float16 and the device has no fp16 (a
+   device whose kernel for the node fails to build is passed over later, in plan.c). */
+static int device_can_run(nncl_context *dc, const struct plan *p, const struct pnode *n) {
+  if (dc->info.has_fp16) return 1;
+  for (int k = 0; k < n->n_in; k++)
+    if (n->in[k] >= 0 && p->v[n->in[k]].dtype == NNCL_FLOAT16) return 0;
+  for (int k = 0; k < n->n_out; k++)
+    if (n->out[k] >= 0 && p->v[n->out[k]].dtype == NNCL_FLOAT16) return 0;
+  return 1;
+}
+
+static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n) {
+  nncl_context *ctx = g->ctx;
+  int want = spec_device(ctx->placement, n);
+  if (want < 0 && (n->def->flags & OP_VIEW) && n->n_in > 0 && n->in[0] >= 0 &&
+      p->v[n->in[0]].device >= 0)
+    want = p->v[n->in[0]].device;
+  if (want < 0 || want >= ctx->n_dev) want = 0;
+  for (int i = 0; i < ctx->n_dev; i++) {
+    int d = (want + i) % ctx->n_dev;
+    if (device_can_run(ctx->dev[d], p, n)) return d;
+  }
+  return want; /* no device has it: planning the op there reports what is missing */
+}
+
+/* Room for `more` nodes; pointers into p->n are invalid afterwards. */
+static int grow_nodes(struct plan *p, int more) {
+  if (p->n_n + more <= p->cap_n) return 0;
+  int cap = (p->n_n + more) * 2;
+  struct pnode *n = realloc(p->n, (size_t)cap * sizeof *n);
+  if (!n) return -1;
+  memset(n + p->cap_n, 0, (size_t)(cap - p->cap_n) * sizeof *n);
+  p->n = n;
+  p->cap_n = cap;
+  return 0;
+}
+
+/* A transfer node copying value v (held on device `from`) to a new value on device `to`;
+   returns the new value, -1 when out of memory. */
+static int add_transfer(nncl_graph *g, struct plan *p, int v, int from, int to) {
+  if (grow_nodes(p, 1) != 0) return -1;
+  int nv = plan_add_value(p, p->v[v].dtype, &p->v[v].shape);
+  if (nv < 0) return -1;
+  p->v[nv].device = to;
+  struct pnode *t = &p->n[p->n_n];
+  memset(t, 0, sizeof *t);
+  t->cap_in = 4;
+  t->cap_out = 1;
+  t->in = plan_alloc(p, 4 * sizeof *t->in);
+  t->out = plan_alloc(p, sizeof *t->out);
+  t->t = plan_alloc(p, 6 * sizeof *t->t);
+  struct nncl__attr *a = plan_alloc(p, sizeof *a);
+  char *name = plan_alloc(p, 300);
+  if (!t->in || !t->out || !t->t || !a || !name) return -1;
+  const char *vname = v < g->n_values ? g->values[v].name : "intermediate";
+  snprintf(name, 300, "%s@%d", vname, to);
+  *a = (struct nncl__attr){.name = (char *)"from", .type = ATTR_INT, .i = from};
+  t->gnode = -1;
+  t->op = op_lookup("nncl.Transfer");
+  t->def = op_get(t->op);
+  t->op_type = op_name(t->op);
+  t->name = name;
+  t->n_in = 1;
+  t->n_out = 1;
+  t->in[0] = v;
+  t->out[0] = nv;
+  t->res = -1;
+  t->alive = 1;
+  t->attrs = a;
+  t->n_attrs = 1;
+  t->ws_storage = -1;
+  t->device = to;
+  p->v[nv].producer = p->n_n;
+  p->n_n++;
+  return nv;
+}
+
+/* The value that stands for v on device d: v itself, a per-device copy of a constant, or the
+   output of a transfer node (made once per value and device, appended to *order). */
+static int value_on(nncl_graph *g, struct plan *p, int v, int d, int *moved, int *order,
+                    int *n_order) {
+  if (p->v[v].device < 0) p->v[v].device = p->v[v].producer < 0 && !p->v[v].host ? 0 : d;
+  if (p->v[v].device == d) return v;
+  for (int i = 0; i < p->n_v; i++)
+    if (moved[i] == v && p->v[i].device == d) return i;
+  int nv;
+  if (p->v[v].host && p->v[v].producer < 0) { /* constant: its own upload on this device */
+    nv = plan_add_value(p, p->v[v].dtype, &p->v[v].shape);
+    if (nv >= 0) {
+      p->v[nv].host = p->v[v].host;
+      p->v[nv].device = d;
+    }
+  } else {
+    nv = add_transfer(g, p, v, p->v[v].device, d);
+    if (nv >= 0) order[(*n_order)++] = p->n_n - 1;
+  }
+  if (nv >= 0) moved[nv] = v;
+  return nv;
+}
+
+nncl_status pass_place(nncl_graph *g, struct plan *p) {
+  for (int v = 0; v < p->n_v; v++) p->v[v].device = -1;
+  for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].device = 0;
+  /* at most one transfer or constant copy per (value, device) */
+  size_t most = (size_t)p->n_v * (size_t)g->ctx->n_dev + (size_t)p->n_v + 1;
+  int *moved = malloc(most * sizeof *moved);
+  int *order = malloc(((size_t)p->n_order * 2 + most) * sizeof *order);
+  if (!moved || !order || grow_nodes(p, p->n_v * (g->ctx->n_dev - 1) + 1) != 0) {
+    free(moved);
+    free(order);
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "placement");
+  }
+  for (size_t i = 0; i < most; i++) moved[i] = -1;
+  /* plan values only grow here, so their array may move: re-read pointers after each add */
+  if ((size_t)p->cap_v < most) {
+    struct pvalue *nvv = realloc(p->v, most * sizeof *nvv);
+    if (!nvv) {
+      free(moved);
+      free(order);
+      return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "placement");
+    }
+    p->v = nvv;
+    p->cap_v = (int)most;
+  }
+  int n_order = 0;
+  nncl_status st = NNCL_OK;
+  for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
+    int i = p->order[k];
+    int d = g->ctx->n_dev > 1 ? choose_device(g, p, &p->n[i]) : 0;
+    p->n[i].device = d;
+    int n_in = p->n[i].n_in;
+    for (int j = 0; j <= n_in && st == NNCL_OK; j++) {
+      int v = j < n_in ? p->n[i].in[j] : p->n[i].res;
+      if (v < 0) continue;
+      int nv = value_on(g, p, v, d, moved, order, &n_order);
+      if (nv < 0) st = nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "placement");
+      if (j < n_in)
+        p->n[i].in[j] = nv;
+      else
+        p->n[i].res = nv;
+    }
+    for (int j = 0; j < p->n[i].n_out; j++)
+      if (p->n[i].out[j] >= 0) p->v[p->n[i].out[j]].device = d;
+    order[n_order++] = i;
+  }
+  free(moved);
+  if (st != NNCL_OK) {
+    free(order);
+    return st;
+  }
+  free(p->order);
+  p->order = order;
+  p->n_order = n_order;
+  return NNCL_OK;
+}

@@ -1,0 +1,223 @@
+/* test_multi_device_models.c: real models (a CNN with residual branches, a GRU, attention) planned
+   across two devices with forced placements give the single-device outputs, with transfer nodes
+   exactly where the device changes. Runs under POCL_DEVICES="pthread pthread" only: PoCL 3.1
+   hangs when a buffer written on a `basic` device is read on another device of its context
+   (docs/DESIGN.md, "Several devices"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_internal.h"
+#include "nncl/nncl.h"
+#include "test_util.h"
+
+static nncl_context *open_devices(const char *spec) {
+  nncl_context *ctx = NULL;
+  char msg[4096] = "";
+  nncl_status st = nncl_context_create_devices(spec, &ctx, msg, sizeof msg);
+  cr_assert_eq(st, NNCL_OK, "devices \"%s\": %s: %s", spec, nncl_status_string(st), msg);
+  return ctx;
+}
+
+/* tests/models/<rel> (NNCL_TEST_DATA points at tests/data). */
+static const char *model_path(const char *rel) {
+  static char path[1024];
+  const char *data = getenv("NNCL_TEST_DATA");
+  cr_assert_not_null(data, "NNCL_TEST_DATA is not set");
+  snprintf(path, sizeof path, "%s/../models/%s", data, rel);
+  return path;
+}
+
+/* Loads <model>/model.onnx on ctx, runs it on test_data_set_0 and returns its outputs (up to 4). */
+static nncl_graph *run_model(nncl_context *ctx, const char *model, nncl_array *out, int *n_out) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "%s/model.onnx", model);
+  nncl_graph *g = NULL;
+  cr_assert_eq(nncl_onnx_load(ctx, model_path(rel), &g), NNCL_OK, "%s: %s", model,
+               nncl_context_last_error(ctx));
+  for (int k = 0; k < nncl_graph_num_inputs(g); k++) {
+    snprintf(rel, sizeof rel, "%s/test_data_set_0/input_%d.pb", model, k);
+    nncl_array x;
+    cr_assert_eq(nncl_onnx_load_tensor(ctx, model_path(rel), &x, NULL), NNCL_OK, "%s", rel);
+    cr_assert_eq(nncl_graph_set_input(g, nncl_graph_input_name(g, k), &x), NNCL_OK, "%s: %s", model,
+                 nncl_context_last_error(ctx));
+    nncl_array_free(&x);
+  }
+  cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s: %s", model, nncl_context_last_error(ctx));
+  *n_out = nncl_graph_num_outputs(g) < 4 ? nncl_graph_num_outputs(g) : 4;
+  for (int i = 0; i < *n_out; i++)
+    cr_assert_eq(nncl_graph_get_output(g, i, &out[i]), NNCL_OK, "%s output %d: %s", model, i,
+                 nncl_context_last_error(ctx));
+  return g;
+}
+
+/* Every value a node reads lives on the node's device, and transfer nodes exist exactly where
+   a value is read on another device than its producer's: each moves one value once to one
+   device that reads it, from the device that holds it. Returns the number of transfers. */
+static int check_transfers(const nncl_graph *g, const char *model) {
+  const struct plan *p = g->plan;
+  int transfers = 0;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    if (n->op == OP_TRANSFER) {
+      transfers++;
+      int from = p->v[n->in[0]].device, to = p->v[n->out[0]].device;
+      cr_assert_neq(from, to, "%s: transfer '%s' stays on device %d", model, n->name, from);
+      cr_assert_eq(to, n->device, "%s: transfer '%s'", model, n->name);
+      int readers = 0;
+      for (int j = 0; j < p->n_order; j++) {
+        const struct pnode *m = &p->n[p->order[j]];
+        for (int i = 0; i < m->n_in; i++) readers += m->in[i] == n->out[0] && m->device == to;
+        readers += m->res == n->out[0] && m->device == to; /* a fused residual */
+        if (m != n && m->op == OP_TRANSFER && m->in[0] == n->in[0])
+          cr_assert_neq(m->device, to, "%s: value moved twice to device %d", model, to);
+      }
+      cr_assert_gt(readers, 0, "%s: transfer '%s' feeds nothing", model, n->name);
+      continue;
+    }
+    for (int i = 0; i < n->n_in; i++)
+      if (n->in[i] >= 0)
+        cr_assert_eq(p->v[n->in[i]].device, n->device,
+                     "%s: node '%s' on device %d reads input %d from device %d without a "
+                     "transfer",
+                     model, n->name, n->device, i, p->v[n->in[i]].device);
+    if (n->res >= 0)
+      cr_assert_eq(p->v[n->res].device, n->device, "%s: node '%s' reads its residual elsewhere",
+                   model, n->name);
+  }
+  return transfers;
+}
+
+/* The model on two devices, with every other planned node forced onto device 1, gives exactly
+   the single-device outputs (the two devices run the same PoCL kernels on the same CPU, and a
+   node's arithmetic does not depend on which queue it runs on), and those outputs match the
+   committed PyTorch fixture within the tolerance test_onnx_load uses (float32 summation order). */
+static void check_model_split(const char *model, const char *transfer_path) {
+  nncl_context *one = open_devices("0:0");
+  nncl_array want[4], got[4];
+  int n_want = 0, n_got = 0;
+  nncl_graph *g1 = run_model(one, model, want, &n_want);
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_option(two, "transfer.path", transfer_path), NNCL_OK);
+  nncl_graph *probe = run_model(two, model, got, &n_got);
+  cr_assert_eq(check_transfers(probe, model), 0, "%s: no placement, no transfers", model);
+  for (int i = 0; i < n_got; i++) nncl_array_free(&got[i]);
+  char spec[1024] = "";
+  size_t used = 0;
+  for (int k = 1; k < nncl_graph_num_planned_nodes(probe) && used < sizeof spec - 200; k += 2) {
+    nncl_node_info info;
+    cr_assert_eq(nncl_graph_planned_node(probe, k, &info), NNCL_OK);
+    used += (size_t)snprintf(spec + used, sizeof spec - used, "%s%s:1", used ? "," : "", info.name);
+  }
+  nncl_graph_destroy(probe);
+  cr_assert_eq(nncl_context_set_placement(two, spec), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_graph *g2 = run_model(two, model, got, &n_got);
+  cr_assert_eq(n_got, n_want);
+  int on1 = 0;
+  for (int k = 0; k < nncl_graph_num_planned_nodes(g2); k++) {
+    nncl_node_info info;
+    cr_assert_eq(nncl_graph_planned_node(g2, k, &info), NNCL_OK);
+    on1 += info.device == 1;
+  }
+  cr_assert_gt(on1, 0, "%s: placement %s put nothing on device 1", model, spec);
+  cr_assert_gt(check_transfers(g2, model), 0, "%s: a split placement needs transfers", model);
+  for (int i = 0; i < n_want; i++) {
+    size_t n = (size_t)nncl_shape_numel(&want[i].shape);
+    cr_assert_eq(memcmp(&got[i].shape, &want[i].shape, sizeof want[i].shape), 0);
+    size_t worst = 0;
+    double r = tu_close_ratio(got[i].data, want[i].data, n, 0, 0, &worst);
+    cr_assert(r == 0, "%s output %d: element %zu is %.9g on two devices, %.9g on one", model, i,
+              worst, (double)((float *)got[i].data)[worst], (double)((float *)want[i].data)[worst]);
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/test_data_set_0/output_%d.pb", model, i);
+    nncl_array ref;
+    cr_assert_eq(nncl_onnx_load_tensor(one, model_path(rel), &ref, NULL), NNCL_OK, "%s", rel);
+    tu_assert_close((float *)got[i].data, (float *)ref.data, n, 1e-4, 1e-5, model);
+    nncl_array_free(&ref);
+    nncl_array_free(&got[i]);
+    nncl_array_free(&want[i]);
+  }
+  nncl_graph_destroy(g2);
+  nncl_graph_destroy(g1);
+  nncl_context_destroy(two);
+  nncl_context_destroy(one);
+}
+
+/* Everything on device 1: the one transfer is the graph input's (inputs live on device 0), and
+   an op-type entry wins over "*". */
+Test(multi_device, whole_model_on_device_1_moves_only_the_input) {
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(two, "*:1,Gemm:0"), NNCL_OK);
+  nncl_array out[4];
+  int n_out = 0;
+  nncl_graph *g = run_model(two, "resnet_mini", out, &n_out);
+  const struct plan *p = g->plan;
+  int transfers = check_transfers(g, "resnet_mini"), gemm = 0;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    if (n->op == OP_TRANSFER) continue;
+    int want = n->op == OP_GEMM ? 0 : 1;
+    gemm += n->op == OP_GEMM;
+    cr_assert_eq(n->device, want, "node '%s' (%s) on device %d", n->name, n->op_type, n->device);
+  }
+  cr_assert_eq(gemm, 1);
+  /* the input to device 1, the pooled features back to device 0 for the Gemm */
+  cr_assert_eq(transfers, 2, "%d transfers", transfers);
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
+Test(multi_device, cnn_with_branches_split_matches_one_device) {
+  check_model_split("resnet_mini", "auto");
+}
+Test(multi_device, rnn_split_matches_one_device) { check_model_split("gru2", "auto"); }
+Test(multi_device, attention_split_matches_one_device) { check_model_split("mha", "auto"); }
+/* The path devices of different platforms take (host staging, a user event set by a callback),
+   forced between two devices of one platform. */
+Test(multi_device, split_through_host_matches_one_device) {
+  check_model_split("resnet_mini", "host");
+  check_model_split("gru2", "host");
+}
+
+/* Runs after the first neither allocate device memory nor build programs on any device, and the
+   profiler records every device's queue: each command names the device that ran it (a node's
+   kernels run where the node is placed; a transfer runs on its source queue). */
+Test(multi_device, profile_covers_every_device_queue) {
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(two, "Conv:1"), NNCL_OK);
+  nncl_array out[4];
+  int n_out = 0;
+  nncl_graph *g = run_model(two, "resnet_mini", out, &n_out);
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  nncl_stats before, after;
+  nncl_context_stats(two, &before);
+  for (int r = 0; r < 3; r++)
+    cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_context_stats(two, &after);
+  cr_assert_eq(after.device_allocs, before.device_allocs, "runs allocated device memory");
+  cr_assert_eq(after.program_builds + after.program_disk_hits,
+               before.program_builds + before.program_disk_hits, "runs built programs");
+  nncl_profile prof;
+  cr_assert_eq(nncl_graph_profile(g, 3, 1, &prof), NNCL_OK, "%s", nncl_context_last_error(two));
+  int per_device[2] = {0, 0}, transfers = 0;
+  for (int i = 0; i < prof.n_kernels; i++) {
+    const nncl_profile_kernel *k = &prof.kernels[i];
+    cr_assert(k->device == 0 || k->device == 1, "command %d on device %d", i, k->device);
+    per_device[k->device]++;
+    if (strcmp(k->name, "transfer") == 0) {
+      transfers++;
+      continue;
+    }
+    if (k->node < 0) continue;
+    const nncl_node_info *ni = &prof.nodes[k->node].info;
+    cr_assert_eq(k->device, ni->device, "kernel %s of node '%s' ran on device %d, placed on %d",
+                 k->name, ni->name, k->device, ni->device);
+  }
+  cr_assert_gt(per_device[0], 0);
+  cr_assert_gt(per_device[1], 0);
+  cr_assert_eq(transfers, check_transfers(g, "resnet_mini"), "one transfer command per node");
+  nncl_profile_free(&prof);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
