@@ -4,9 +4,8 @@
    fields and lays dY out channel-major, then one strided-batched CLBlast GEMM over the groups
    accumulates dW (beta 1 after the first chunk). Chunks keep the scratch under 256 MB.
    Emitted by Conv's backward rule (grad_conv.c). */
-#include <stdlib.h>
-
 #include "conv.h"
+#include "op_train.h"
 
 struct cgw_state {
   struct conv_geom g;
@@ -52,15 +51,13 @@ static nncl_status infer(struct op_call *c) {
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
-  struct cgw_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
-  c->state = s;
+  NNCL_TRY(op_train_state(c, sizeof(struct cgw_state)));
+  struct cgw_state *s = c->state;
   nncl_shape w;
   NNCL_TRY(geom(c, &s->g, &w));
   const struct conv_geom *g = &s->g;
-  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX ||
-      nncl_shape_numel(&c->in[1].shape) >= INT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+  NNCL_TRY(op_train_int32(c, &c->in[0].shape));
+  NNCL_TRY(op_train_int32(c, &c->in[1].shape));
   /* per image: P rows of C*R*S taps plus its K*P gradients */
   int64_t per = g->OH * g->OW * (g->C * g->R * g->S + g->K);
   s->chunk = per > 0 ? ((int64_t)64 << 20) / per : g->N;

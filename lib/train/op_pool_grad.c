@@ -3,10 +3,9 @@
    its backward rule (grad_pool.c): kernel_shape, strides, pads, dilations, and
    count_include_pad for the average. Output sizes are read from dY, so ceil_mode needs no
    attribute. X is read only by the max (to find each window's winner again). */
-#include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
+#include "op_train.h"
 
 struct pg_state {
   cl_kernel k;
@@ -36,8 +35,7 @@ static nncl_status geom(const struct op_call *c, struct pg_state *s) {
       dy->dims[1] != x->dims[1])
     return op_error(c, NNCL_ERR_SHAPE, "dY %s and X %s must be [N, C, (H,) W] alike",
                     OP_SHAPE_STR(dy, a), OP_SHAPE_STR(x, b));
-  if (nncl_shape_numel(x) >= INT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+  NNCL_TRY(op_train_int32(c, x));
   int64_t k[2], st[2], d[2], p[4];
   NNCL_TRY(ints(c, "kernel_shape", sr, 1, k));
   NNCL_TRY(ints(c, "strides", sr, 1, st));
@@ -77,9 +75,8 @@ static nncl_status infer(struct op_call *c) {
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
   (void)ws;
-  struct pg_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
-  c->state = s;
+  NNCL_TRY(op_train_state(c, sizeof(struct pg_state)));
+  struct pg_state *s = c->state;
   NNCL_TRY(geom(c, s));
   s->max = strcmp(c->op_type, "nncl.MaxPoolGrad") == 0;
   c->algo = "gather";
