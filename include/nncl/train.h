@@ -52,7 +52,7 @@ typedef struct nncl_lr_schedule {
 NNCL_API float nncl_lr_schedule_at(const nncl_lr_schedule *s, float lr, int64_t t);
 
 typedef enum nncl_loss_kind {
-  NNCL_LOSS_CROSS_ENTROPY, /* softmax cross-entropy of logits [N, C] against int64 labels [N],
+  NNCL_LOSS_CROSS_ENTROPY, /* softmax cross-entropy of logits [N, C] against int64 or int32 labels [N],
                               mean over the batch (nn.CrossEntropyLoss) */
   NNCL_LOSS_MSE            /* mean squared error against float targets shaped as the output */
 } nncl_loss_kind;
@@ -93,7 +93,7 @@ typedef struct nncl_trainer nncl_trainer;
 NNCL_API nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o,
                                          nncl_trainer **out);
 NNCL_API void nncl_trainer_destroy(nncl_trainer *t);
-/* One optimizer step on the batch x (the model input) with targets y (int64 labels [N] in [0, C)
+/* One optimizer step on the batch x (the model input) with targets y (int64 or int32 labels [N] in [0, C)
    for cross-entropy; float32 shaped as the output for MSE). *loss (may be NULL) gets the batch's
    loss before the update. Labels out of range, shape mismatches and a NaN loss are errors; on a
    NaN loss the parameters are left as they were. The first step (and a new batch size) plans. */
