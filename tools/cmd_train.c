@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "demo_idx.h"
 #include "demo_progress.h"
+#include "train_cli.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -135,7 +136,7 @@ static int usage(void) {
   return 2;
 }
 
-static int run(int argc, char **argv) {
+int train_cli_run(int argc, char **argv, double *val_acc) {
   const char *model = NULL, *xs = NULL, *ys = NULL, *vx = NULL, *vy = NULL, *data = NULL;
   const char *loss_s = "cross-entropy", *opt_s = "sgd", *device = NULL, *ckpt = NULL;
   const char *resume = NULL, *out = NULL, *data_dir = FASHION_DIR, *v;
@@ -318,6 +319,7 @@ static int run(int argc, char **argv) {
       double vl, vacc;
       rc = evaluate(ctx, t, &va, batch, &vl, &vacc);
       if (!rc) printf("  val loss %.4f  val acc %.2f%%", vl, vacc);
+      if (!rc && val_acc) *val_acc = vacc;
     }
     printf("\n");
     fflush(stdout);
@@ -340,6 +342,8 @@ static int run(int argc, char **argv) {
   nncl_context_destroy(ctx);
   return rc;
 }
+
+static int run(int argc, char **argv) { return train_cli_run(argc, argv, NULL); }
 
 const struct cli_command cmd_train = {
     "train", "train an ONNX model's weights (cross-entropy or MSE; SGD, Adam, AdamW)", run,
