@@ -124,6 +124,49 @@ static int evaluate(nncl_context *ctx, nncl_trainer *t, const struct dataset *d,
   return rc;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* --bench N: N optimizer steps on the first batch, then N forward (+ loss) passes, each timed to
+   the device's completion; prints the medians after the first of each (which plans and compiles)
+   and the training memory. The figures tools/train_speed.py reads. */
+static int bench(nncl_context *ctx, nncl_trainer *t, const struct dataset *d, int64_t batch,
+                 int runs) {
+  int64_t n = d->n < batch ? d->n : batch, *idx = malloc(sizeof *idx * (size_t)n);
+  double *ts = malloc(sizeof *ts * (size_t)runs), med[2] = {0, 0};
+  nncl_array xb = {0}, yb = {0};
+  int rc = !idx || !ts;
+  for (int64_t i = 0; !rc && i < n; i++) idx[i] = i;
+  if (!rc) rc = gather(d, idx, n, &xb, &yb);
+  for (int phase = 0; !rc && phase < 2; phase++) {
+    for (int r = 0; !rc && r < runs; r++) {
+      double t0 = demo_now();
+      nncl_status st = phase ? nncl_trainer_evaluate(t, &xb, &yb, NULL, NULL)
+                             : nncl_trainer_step(t, &xb, &yb, NULL);
+      if (st == NNCL_OK && phase) st = nncl_context_finish(ctx);
+      if (st != NNCL_OK) rc = cli_fail(ctx, st, phase ? "forward" : "step");
+      ts[r] = demo_now() - t0;
+    }
+    if (!rc && runs > 1) qsort(ts + 1, (size_t)runs - 1, sizeof *ts, cmp_double);
+    med[phase] = runs > 1 ? ts[1 + (runs - 1) / 2] : ts[0];
+  }
+  nncl_trainer_memory m;
+  if (!rc && nncl_trainer_memory_use(t, &m) != NNCL_OK) rc = 1;
+  if (!rc)
+    printf("bench  batch %lld: step %.2f ms, forward+loss %.2f ms (medians of runs 2..%d); "
+           "memory MB: arena %.2f workspace %.2f parameters %.2f optimizer %.2f\n",
+           (long long)n, med[0] * 1e3, med[1] * 1e3, runs, (double)m.arena_bytes / 1e6,
+           (double)m.workspace_bytes / 1e6, (double)m.param_bytes / 1e6,
+           (double)m.optimizer_bytes / 1e6);
+  nncl_array_free(&xb);
+  nncl_array_free(&yb);
+  free(idx);
+  free(ts);
+  return rc;
+}
+
 static uint64_t next_rand(uint64_t *s) {
   *s ^= *s << 13;
   *s ^= *s >> 7;
@@ -143,7 +186,7 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
   double lr = -1, momentum = 0, wd = -1, clip = 0;
   nncl_lr_schedule sched = {.kind = NNCL_LR_CONSTANT, .gamma = 0.1f};
   int64_t batch = 64, epochs = 1, steps = -1, seed = 1;
-  int shuffle = 1, axis = -1, kaiming = 0;
+  int shuffle = 1, axis = -1, kaiming = 0, bench_runs = 0;
   const char *freeze[64];
   int n_freeze = 0;
   for (int i = 1; i < argc; i++) {
@@ -175,6 +218,8 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
       epochs = atoll(v);
     else if ((v = cli_value(argc, argv, &i, "--steps")))
       steps = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--bench")))
+      bench_runs = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--batch-axis")))
       axis = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--checkpoint")))
@@ -215,7 +260,7 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
     }
   }
   if (!model || (!data && (!xs || !ys)) || (data && strcmp(data, "fashion-mnist")) || batch < 1 ||
-      epochs < 1 || !!vx != !!vy)
+      epochs < 1 || !!vx != !!vy || bench_runs < 0)
     return usage();
   nncl_trainer_options o;
   nncl_trainer_options_default(&o);
@@ -263,6 +308,10 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
     rc = cli_fail(ctx, st, "initialisation");
   if (!rc && resume && (st = nncl_trainer_load_checkpoint(t, resume)) != NNCL_OK)
     rc = cli_fail(ctx, st, resume);
+  if (!rc && bench_runs > 0) {
+    rc = bench(ctx, t, &tr, batch, bench_runs);
+    epochs = 0; /* timing only */
+  }
   int64_t per_epoch = (tr.n + batch - 1) / batch;
   if (steps > 0) epochs = (steps + per_epoch - 1) / per_epoch;
   if (sched.kind == NNCL_LR_COSINE && sched.total_steps <= 0)
@@ -353,4 +402,5 @@ const struct cli_command cmd_train = {
     "       [--val-inputs X.npy --val-labels Y.npy] [--batch-axis K] [--checkpoint FILE]\n"
     "       [--resume FILE] [--out TRAINED.onnx] [--init kaiming] [--seed N] [--freeze NAME]...\n"
     "       [--clip-norm F] [--lr-schedule constant|step|cosine] [--lr-step N (an epoch)]\n"
-    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]"};
+    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D] [--bench N]\n"
+    "  --bench N times N steps and N forward passes on the first batch instead of training."};

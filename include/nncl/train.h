@@ -120,6 +120,13 @@ NNCL_API int64_t nncl_trainer_steps(const nncl_trainer *t);
    every trained initializer's data replaced by its current value. */
 NNCL_API nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path,
                                             const char *out_path);
+/* Device memory of training, in bytes, once a step has planned the train graph (zeros before):
+   the arena holding every intermediate (saved activations and gradients, planned by liveness),
+   the shared scratch of the nodes, the trainable parameters and the optimizer state. */
+typedef struct nncl_trainer_memory {
+  uint64_t arena_bytes, workspace_bytes, param_bytes, optimizer_bytes;
+} nncl_trainer_memory;
+NNCL_API nncl_status nncl_trainer_memory_use(nncl_trainer *t, nncl_trainer_memory *out);
 /* Global L2 norm of the last step's gradients (before clipping). */
 NNCL_API double nncl_trainer_last_grad_norm(const nncl_trainer *t);
 /* Samples whose arg-max logit was the label in the last step's batch (cross-entropy; else 0). */

@@ -561,5 +561,18 @@ nncl_status nncl_trainer_evaluate(nncl_trainer *t, const nncl_array *x, const nn
   return st;
 }
 
+nncl_status nncl_trainer_memory_use(nncl_trainer *t, nncl_trainer_memory *out) {
+  if (!t || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < t->n_params; i++) out->param_bytes += nncl_array_bytes(&t->init[i]);
+  out->optimizer_bytes = (uint64_t)nncl__optim_state_count(t->opt) * out->param_bytes;
+  if (!t->built) return NNCL_OK;
+  nncl_graph_summary s;
+  NNCL_TRY(nncl_graph_summarize(t->train, &s));
+  out->arena_bytes = s.arena_bytes;
+  out->workspace_bytes = s.workspace_bytes;
+  return NNCL_OK;
+}
+
 int64_t nncl_trainer_last_correct(const nncl_trainer *t) { return t ? t->last_correct : 0; }
 double nncl_trainer_last_grad_norm(const nncl_trainer *t) { return t ? t->last_norm : 0.0; }
