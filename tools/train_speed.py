@@ -47,9 +47,9 @@ def make_model(name, tmp, export=True):
     def make():
         torch.manual_seed(1)
         return torchvision.models.resnet18(num_classes=1000)
-    path = os.path.join(tmp, "resnet18_train.onnx")
     if not export:
-        return path, 8, (3, 224, 224), 1000, make
+        return None, 8, (3, 224, 224), 1000, make
+    path = os.path.join(tmp, "resnet18_train.onnx")
     m = make()
     m.train()
     torch.onnx.export(m, torch.zeros(2, 3, 224, 224), path, input_names=["input"],
@@ -133,10 +133,14 @@ def main():
     for name in ([a.only] if a.only else ["cnn", "resnet18"]):
         with tempfile.TemporaryDirectory() as tmp:
             n = nncl_side(a.nncl, name, a.runs, a.threads, tmp)
-        t = json.loads(subprocess.run([sys.executable, __file__, "--torch-child", name, "--runs",
-                                       str(a.runs), "--threads", str(a.threads)],
-                                      capture_output=True, text=True, check=True).stdout
-                       .strip().splitlines()[-1])
+        print(f"{name}: nncl step {n['step'] * 1e3:.1f} ms, forward {n['forward'] * 1e3:.1f} ms, "
+              f"memory {n['mem'] / 1e6:.1f} MB", flush=True)
+        child = subprocess.run([sys.executable, __file__, "--torch-child", name, "--runs",
+                                str(a.runs), "--threads", str(a.threads)],
+                               capture_output=True, text=True)
+        if child.returncode != 0:
+            raise SystemExit(f"PyTorch side of {name} failed:\n{child.stderr}")
+        t = json.loads(child.stdout.strip().splitlines()[-1])
         rows.append((name, n, t))
     print(f"{'model':9} {'nncl step':>10} {'torch step':>11} {'nncl/torch':>10} "
           f"{'nncl step/fwd':>13} {'torch step/fwd':>14} {'nncl MB':>8} {'torch MB':>9} {'mem ratio':>9}")
