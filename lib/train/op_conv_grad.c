@@ -85,8 +85,8 @@ static nncl_status enqueue(struct op_call *c) {
   for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
     cl_int i0 = (cl_int)n0, nimg = (cl_int)(g->N - n0 < s->chunk ? g->N - n0 : s->chunk);
     size_t np = (size_t)nimg * (size_t)P, dyt_off = np * crs;
-    size_t gu[3] = {crs, (size_t)P, (size_t)nimg}, lu[3] = {crs < 64 ? crs : 64, 1, 1};
-    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->unfold, "conv_grad_unfold", 3, gu, lu, NNCL_ARG(c->in[0].mem),
+    size_t gu[2] = {(size_t)P, (size_t)nimg}, lu[2] = {P < 64 ? (size_t)P : 64, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->unfold, "conv_grad_unfold", 2, gu, lu, NNCL_ARG(c->in[0].mem),
                          NNCL_ARG(c->workspace), NNCL_ARG(i0), NNCL_ARG(C), NNCL_ARG(H),
                          NNCL_ARG(W), NNCL_ARG(R), NNCL_ARG(S), NNCL_ARG(sh), NNCL_ARG(sw),
                          NNCL_ARG(dh), NNCL_ARG(dw), NNCL_ARG(pt), NNCL_ARG(pl), NNCL_ARG(OH),
