@@ -160,6 +160,29 @@ static int bench(nncl_context *ctx, nncl_trainer *t, const struct dataset *d, in
            (long long)n, med[0] * 1e3, med[1] * 1e3, runs, (double)m.arena_bytes / 1e6,
            (double)m.workspace_bytes / 1e6, (double)m.param_bytes / 1e6,
            (double)m.optimizer_bytes / 1e6);
+  nncl_profile p;
+  nncl_status st = rc ? NNCL_OK : nncl_trainer_profile(t, runs, &p);
+  if (st != NNCL_OK) rc = cli_fail(ctx, st, "profile");
+  if (!rc) { /* where the step's device time goes: the op types, largest first */
+    printf("bench  forward + backward device time %.2f ms by op type:", p.device_ns * 1e-6);
+    for (int i = 0; i < p.n_ops && i < 8; i++)
+      printf(" %s %.0f%%", p.ops[i].op_type, 100.0 * p.ops[i].share);
+    printf("\nbench  kernels of 4%% or more, in launch order:");
+    for (int shown = 0, i = 0; shown < 6 && i < p.n_kernels; i++) { /* the first of each name */
+      double ns = 0.0;
+      int seen = 0;
+      for (int j = 0; j < p.n_kernels; j++)
+        if (!strcmp(p.kernels[j].name, p.kernels[i].name)) {
+          seen |= j < i;
+          ns += p.kernels[j].device_ns;
+        }
+      if (seen || ns < 0.04 * p.device_ns) continue;
+      printf(" %s %.0f%%", p.kernels[i].name, 100.0 * ns / p.device_ns);
+      shown++;
+    }
+    printf("\n");
+    nncl_profile_free(&p);
+  }
   nncl_array_free(&xb);
   nncl_array_free(&yb);
   free(idx);

@@ -5,6 +5,7 @@
 #define NNCL_TRAIN_H
 
 #include "nncl/graph.h"
+#include "nncl/profile.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -127,6 +128,10 @@ typedef struct nncl_trainer_memory {
   uint64_t arena_bytes, workspace_bytes, param_bytes, optimizer_bytes;
 } nncl_trainer_memory;
 NNCL_API nncl_status nncl_trainer_memory_use(nncl_trainer *t, nncl_trainer_memory *out);
+/* Profiles the train graph (forward, loss and backward, without the optimizer update) on the
+   last step's batch: nncl_graph_profile's figures per node and op type (free with
+   nncl_profile_free). Needs a step first. */
+NNCL_API nncl_status nncl_trainer_profile(nncl_trainer *t, int runs, nncl_profile *out);
 /* Global L2 norm of the last step's gradients (before clipping). */
 NNCL_API double nncl_trainer_last_grad_norm(const nncl_trainer *t);
 /* Samples whose arg-max logit was the label in the last step's batch (cross-entropy; else 0). */

@@ -574,5 +574,11 @@ nncl_status nncl_trainer_memory_use(nncl_trainer *t, nncl_trainer_memory *out) {
   return NNCL_OK;
 }
 
+nncl_status nncl_trainer_profile(nncl_trainer *t, int runs, nncl_profile *out) {
+  if (!t || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!t->built) return nncl__error(t->ctx, NNCL_ERR_STATE, "trainer: profile needs a step first");
+  return nncl_graph_profile(t->train, runs, 0, out);
+}
+
 int64_t nncl_trainer_last_correct(const nncl_trainer *t) { return t ? t->last_correct : 0; }
 double nncl_trainer_last_grad_norm(const nncl_trainer *t) { return t ? t->last_norm : 0.0; }
