@@ -226,6 +226,45 @@ Test(train_trainer, int32_labels) {
   nncl_array_free(&y);
 }
 
+/* Memory and profile of training: parameter bytes are the fixture model's six tensors (conv1
+   4x1x3x3 + 4, conv2 6x4x3x3 + 6, fc 5x54 + 5 floats), Adam keeps two states per parameter and
+   SGD with momentum one; the arena exists only once a step has planned the train graph; the
+   profile needs a step and then shows the weight gradient op. */
+Test(train_trainer, memory_and_profile) {
+  nncl_graph *m = load_model();
+  nncl_array x = load_npy("x.npy"), y = load_npy("y.npy"), xb, yb;
+  batch(&x, &y, 0, &xb, &yb);
+  const uint64_t param_bytes = 4 * (36 + 4 + 216 + 6 + 270 + 5);
+  for (int adam = 0; adam < 2; adam++) {
+    nncl_trainer_options to;
+    nncl_trainer_options_default(&to);
+    nncl_optimizer_options_default(adam ? NNCL_OPTIM_ADAM : NNCL_OPTIM_SGD, &to.optim);
+    to.optim.momentum = adam ? 0.0f : 0.9f;
+    nncl_trainer *t;
+    cr_assert_eq(nncl_trainer_create(m, &to, &t), NNCL_OK);
+    nncl_trainer_memory mem;
+    cr_assert_eq(nncl_trainer_memory_use(t, &mem), NNCL_OK);
+    cr_assert_eq(mem.param_bytes, param_bytes, "parameters %llu bytes",
+                 (unsigned long long)mem.param_bytes);
+    cr_assert_eq(mem.optimizer_bytes, (adam ? 2 : 1) * param_bytes);
+    cr_assert_eq(mem.arena_bytes, 0);
+    nncl_profile p;
+    cr_assert_eq(nncl_trainer_profile(t, 1, &p), NNCL_ERR_STATE);
+    step_ok(t, &xb, &yb, NULL);
+    cr_assert_eq(nncl_trainer_memory_use(t, &mem), NNCL_OK);
+    cr_assert_gt(mem.arena_bytes, 0);
+    cr_assert_eq(nncl_trainer_profile(t, 1, &p), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+    int found = 0;
+    for (int i = 0; i < p.n_ops; i++) found |= !strcmp(p.ops[i].op_type, "nncl.ConvGradWeight");
+    cr_assert(found, "no nncl.ConvGradWeight among %d op types of the train graph", p.n_ops);
+    nncl_profile_free(&p);
+    nncl_trainer_destroy(t);
+  }
+  nncl_graph_destroy(m);
+  nncl_array_free(&x);
+  nncl_array_free(&y);
+}
+
 Test(train_trainer, bad_input_gives_clear_errors) {
   nncl_context *ctx = tu_ctx();
   nncl_graph *m = load_model();
