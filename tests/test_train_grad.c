@@ -408,6 +408,34 @@ Test(train_grad, maxpool_dilated_ceil) {
   check_case(&c);
 }
 
+/* Windows tiling the input exactly (stride = kernel, no pads): the planner's "tiled" max-pool
+   gradient, with a non-square window and with one-row windows; and an input one column too wide,
+   which must
+   fall back to the gathering kernel (the last column is in no window: its gradient is 0). */
+Test(train_grad, maxpool_tiled_2d) {
+  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 2, 3, 6, 9);
+  c.nodes[0] = NODE("MaxPool", "y", "x");
+  ATTRS(c.nodes[0], A_INTS("kernel_shape", 2, 3), A_INTS("strides", 2, 3));
+  check_case(&c);
+}
+
+Test(train_grad, maxpool_tiled_one_row) {
+  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 3, 2, 1, 12);
+  c.nodes[0] = NODE("MaxPool", "y", "x");
+  ATTRS(c.nodes[0], A_INTS("kernel_shape", 1, 3), A_INTS("strides", 1, 3));
+  check_case(&c);
+}
+
+Test(train_grad, maxpool_untiled_edge_column) {
+  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 2, 2, 4, 7);
+  c.nodes[0] = NODE("MaxPool", "y", "x");
+  ATTRS(c.nodes[0], A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2));
+  check_case(&c);
+}
+
 Test(train_grad, averagepool_pads_both_counts_ceil) {
   struct gcase c = {.n_in = 1, .n_nodes = 3, .y = "z"};
   c.in[0] = IN("x", 2, 2, 7, 8);
