@@ -1,6 +1,7 @@
 /* pool_grad.cl: MaxPool and AveragePool input gradients (lib/train/op_pool_grad.c), 1-D or 2-D
    (1-D has IH = OH = kh = 1). One work-item per input element gathers from every output window
-   that covers it, so there are no atomics and the sum order is fixed (deterministic).
+   that covers it, so there are no atomics and the sum order is fixed (deterministic); windows
+   that tile the input exactly take pool_grad_max_tiled, one work-item per window.
    Windows follow kernels/pool.cl exactly: taps clipped by common/pool_taps.cl's pool_taps (as
    pool.cl does), the max window's winner is the first maximum in row-major scan order
    (NaN wins), and the average divides by the taps inside the input, or inside the padded
@@ -54,6 +55,34 @@ __kernel void pool_grad_max(__global const float *x, __global const float *dy, _
     if (bh == ih && bw == iw) acc += dyr[oh * OW + ow];
   })
   dx[i] = acc;
+}
+
+/* Max-pool gradient when the windows tile the input exactly (stride = kernel, no padding or
+   dilation, IH = OH kh, IW = OW kw: every input element lies in exactly one window): one
+   work-item per window finds its winner once (the same scan and NaN rule as pool_grad_max) and
+   writes the whole window's gradient, instead of every input element re-scanning its window. */
+__kernel void pool_grad_max_tiled(__global const float *x, __global const float *dy,
+                                  __global float *dx, const uint n, const int IH, const int IW,
+                                  const int OH, const int OW, const int kh, const int kw) {
+  const uint o = get_global_id(0);
+  GUARD(o, n);
+  const uint row = o / (uint)(OH * OW);
+  const int oh = (int)(o % (uint)(OH * OW)) / OW, ow = (int)(o % (uint)OW);
+  const size_t base = (size_t)row * IH * IW + (size_t)(oh * kh) * IW + (size_t)(ow * kw);
+  float best = -INFINITY;
+  int ba = -1, bb = -1;
+  for (int a = 0; a < kh; a++)
+    for (int b = 0; b < kw; b++) {
+      const float v = x[base + (size_t)a * IW + b];
+      if (v > best || isnan(v) || ba < 0) {
+        best = v;
+        ba = a;
+        bb = b;
+      }
+    }
+  const float g = dy[o];
+  for (int a = 0; a < kh; a++)
+    for (int b = 0; b < kw; b++) dx[base + (size_t)a * IW + b] = a == ba && b == bb ? g : 0.0f;
 }
 
 __kernel void pool_grad_avg(__global const float *dy, __global float *dx, const uint n,

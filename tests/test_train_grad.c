@@ -39,7 +39,7 @@ struct gcase {
     const char *name;
     int n;
     int64_t v[8];
-  } ic[4]; /* more int64 constants (1-D): Slice's starts/ends/axes, Pad's pads */
+  } ic[6]; /* more int64 constants (1-D): Slice's starts/ends/axes, Pad's pads */
   int n_ic;
   const char *y; /* output: loss = sum(y * r), or y itself when scalar_loss */
   int scalar_loss;
@@ -353,6 +353,25 @@ Test(train_grad, softplus_gelu_hardswish) {
   check_case(&c);
 }
 
+/* Elu (alpha 0.7), Selu (ONNX's defaults), HardSigmoid (alpha 0.3, beta 0.4: kinks at -4/3 and
+   2) and tanh-approximated Gelu over [-4, 4]. */
+Test(train_grad, elu_selu_hardsigmoid_gelu_tanh) {
+  struct gcase c = {.n_in = 1, .n_nodes = 7, .y = "y"};
+  c.in[0] = IN("x", 3, 7, 5);
+  c.in[0].lo = -4, c.in[0].hi = 4;
+  c.nodes[0] = NODE("Elu", "e", "x");
+  ATTRS(c.nodes[0], A_FLOAT("alpha", 0.7f));
+  c.nodes[1] = NODE("Selu", "s", "x");
+  c.nodes[2] = NODE("HardSigmoid", "h", "x");
+  ATTRS(c.nodes[2], A_FLOAT("alpha", 0.3f), A_FLOAT("beta", 0.4f));
+  c.nodes[3] = NODE("Gelu", "g", "x");
+  ATTRS(c.nodes[3], A_STR("approximate", "tanh"));
+  c.nodes[4] = NODE("Add", "a", "e", "s");
+  c.nodes[5] = NODE("Add", "b", "a", "h");
+  c.nodes[6] = NODE("Add", "y", "b", "g");
+  check_case(&c);
+}
+
 Test(train_grad, sqrt_reciprocal) {
   struct gcase c = {.n_in = 1, .n_nodes = 2, .y = "y"};
   c.in[0] = IN("x", 4, 7);
@@ -386,6 +405,34 @@ Test(train_grad, maxpool_dilated_ceil) {
   c.nodes[0] = NODE("MaxPool", "y", "x");
   ATTRS(c.nodes[0], A_INTS("kernel_shape", 2, 3), A_INTS("strides", 2, 3),
         A_INTS("dilations", 2, 1), A_INT("ceil_mode", 1));
+  check_case(&c);
+}
+
+/* Windows tiling the input exactly (stride = kernel, no pads): the planner's "tiled" max-pool
+   gradient, with a non-square window and with one-row windows; and an input one column too wide,
+   which must
+   fall back to the gathering kernel (the last column is in no window: its gradient is 0). */
+Test(train_grad, maxpool_tiled_2d) {
+  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 2, 3, 6, 9);
+  c.nodes[0] = NODE("MaxPool", "y", "x");
+  ATTRS(c.nodes[0], A_INTS("kernel_shape", 2, 3), A_INTS("strides", 2, 3));
+  check_case(&c);
+}
+
+Test(train_grad, maxpool_tiled_one_row) {
+  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 3, 2, 1, 12);
+  c.nodes[0] = NODE("MaxPool", "y", "x");
+  ATTRS(c.nodes[0], A_INTS("kernel_shape", 1, 3), A_INTS("strides", 1, 3));
+  check_case(&c);
+}
+
+Test(train_grad, maxpool_untiled_edge_column) {
+  struct gcase c = {.n_in = 1, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 2, 2, 4, 7);
+  c.nodes[0] = NODE("MaxPool", "y", "x");
+  ATTRS(c.nodes[0], A_INTS("kernel_shape", 2, 2), A_INTS("strides", 2, 2));
   check_case(&c);
 }
 
@@ -458,6 +505,56 @@ Test(train_grad, slice_then_pad) {
   memcpy(c.ic[3].v, pads, sizeof pads);
   c.nodes[0] = NODE("Slice", "s", "x", "st", "en", "ax");
   c.nodes[1] = NODE("Pad", "y", "s", "pads");
+  check_case(&c);
+}
+
+/* Strided and reversed Slice: steps -2, 3 and -1 on three axes of odd sizes, with a clamped
+   start and an end past the front, then Tanh so the gradient is not all ones. */
+Test(train_grad, slice_strided_negative_steps) {
+  struct gcase c = {.n_in = 1, .n_nodes = 2, .y = "y", .n_ic = 4};
+  c.in[0] = IN("x", 5, 9, 8);
+  int64_t st[3] = {-1, 1, 100}, en[3] = {-100, 9, 0}, ax[3] = {0, 1, 2}, sp[3] = {-2, 3, -1};
+  c.ic[0].name = "st", c.ic[0].n = 3, memcpy(c.ic[0].v, st, sizeof st);
+  c.ic[1].name = "en", c.ic[1].n = 3, memcpy(c.ic[1].v, en, sizeof en);
+  c.ic[2].name = "ax", c.ic[2].n = 3, memcpy(c.ic[2].v, ax, sizeof ax);
+  c.ic[3].name = "sp", c.ic[3].n = 3, memcpy(c.ic[3].v, sp, sizeof sp);
+  c.nodes[0] = NODE("Slice", "s", "x", "st", "en", "ax", "sp");
+  c.nodes[1] = NODE("Tanh", "y", "s");
+  check_case(&c);
+}
+
+/* Reflect Pad wider than the axis (repeated reflections), then edge Pad, then wrap Pad: each
+   border element's gradient gathers every copy the padding made of it. */
+Test(train_grad, pad_reflect_edge_wrap) {
+  struct gcase c = {.n_in = 1, .n_nodes = 4, .y = "y", .n_ic = 3};
+  c.in[0] = IN("x", 2, 5, 4);
+  int64_t p1[6] = {0, 3, 1, 0, 2, 6}, p2[6] = {1, 0, 2, 0, 1, 1}, p3[6] = {0, 2, 0, 1, 0, 3};
+  c.ic[0].name = "p1", c.ic[0].n = 6, memcpy(c.ic[0].v, p1, sizeof p1);
+  c.ic[1].name = "p2", c.ic[1].n = 6, memcpy(c.ic[1].v, p2, sizeof p2);
+  c.ic[2].name = "p3", c.ic[2].n = 6, memcpy(c.ic[2].v, p3, sizeof p3);
+  c.nodes[0] = NODE("Pad", "a", "x", "p1");
+  ATTRS(c.nodes[0], A_STR("mode", "reflect"));
+  c.nodes[1] = NODE("Pad", "b", "a", "p2");
+  ATTRS(c.nodes[1], A_STR("mode", "edge"));
+  c.nodes[2] = NODE("Pad", "w", "b", "p3");
+  ATTRS(c.nodes[2], A_STR("mode", "wrap"));
+  c.nodes[3] = NODE("Tanh", "y", "w");
+  check_case(&c);
+}
+
+/* Inference-mode BatchNormalization (running statistics as inputs): gradients of X, scale,
+   bias, mean and variance, on a 4-D input with odd sizes and a non-default epsilon. */
+Test(train_grad, batchnorm_inference) {
+  struct gcase c = {.n_in = 5, .n_nodes = 1, .y = "y"};
+  c.in[0] = IN("x", 3, 4, 5, 3);
+  c.in[1] = IN("scale", 4);
+  c.in[2] = IN("bias", 4);
+  c.in[3] = IN("mean", 4);
+  c.in[4] = IN("var", 4);
+  c.in[1].lo = 0.5f, c.in[1].hi = 1.5f;
+  c.in[4].lo = 0.5f, c.in[4].hi = 1.5f;
+  c.nodes[0] = NODE("BatchNormalization", "y", "x", "scale", "bias", "mean", "var");
+  ATTRS(c.nodes[0], A_FLOAT("epsilon", 1e-3f));
   check_case(&c);
 }
 

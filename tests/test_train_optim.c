@@ -1,6 +1,7 @@
 /* test_train_optim.c: the optimizer kernels against a double-precision host implementation of
    PyTorch's update rules (torch.optim SGD, Adam, AdamW, single-tensor code paths), over six steps
-   with a new random gradient each step, on two tensors of odd sizes. Tolerance: 2e-6 relative +
+   with a new random gradient each step, on 19 tensors of odd sizes (one empty), which the
+   multi-tensor kernel updates in two launches per step (16 tensors per launch). Tolerance: 2e-6 relative +
    1e-6 absolute on the parameters: float32 state rounding (~6e-8 per operation) accumulates over
    a few operations per step for six steps; Adam's division by sqrt(v) + eps amplifies it at
    most ~10x for gradients in [-1, 1]. A wrong formula (a missed bias correction, dampening on the
@@ -13,6 +14,7 @@
 #include "test_util.h"
 
 #define STEPS 6
+#define NT 19 /* tensors: 18 non-empty ones take two launches of 16 slots */
 
 /* PyTorch's rules in double: p, and state s1 (momentum buffer or m), s2 (v). */
 static void host_step(const nncl_optimizer_options *o, int64_t t, double *p, const float *g,
@@ -43,31 +45,32 @@ static void host_step(const nncl_optimizer_options *o, int64_t t, double *p, con
    the device's global norm, which must match the host's (1e-6 relative). */
 static void run_clipped(const nncl_optimizer_options *o, double clip) {
   nncl_context *ctx = tu_ctx();
-  const int64_t numel[2] = {37, 1001};
+  int64_t numel[NT];
+  for (int i = 0; i < NT; i++) numel[i] = i == 0 ? 37 : i == 1 ? 1001 : i == 5 ? 0 : 3 + 7 * i;
   struct nncl__optim *op;
-  cr_assert_eq(nncl__optim_create(ctx, o, 2, numel, &op), NNCL_OK, "%s",
+  cr_assert_eq(nncl__optim_create(ctx, o, NT, numel, &op), NNCL_OK, "%s",
                nncl_context_last_error(ctx));
-  cl_mem pm[2], gm[2];
-  float *p[2], *g[2];
-  double *pd[2], *s1[2], *s2[2];
-  for (int i = 0; i < 2; i++) {
-    size_t n = (size_t)numel[i];
-    p[i] = malloc(n * sizeof(float));
-    g[i] = malloc(n * sizeof(float));
-    pd[i] = malloc(n * sizeof(double));
-    s1[i] = calloc(n, sizeof(double));
-    s2[i] = calloc(n, sizeof(double));
+  cl_mem pm[NT], gm[NT];
+  float *p[NT], *g[NT];
+  double *pd[NT], *s1[NT], *s2[NT];
+  for (int i = 0; i < NT; i++) {
+    size_t n = (size_t)numel[i], bytes = (n ? n : 1) * sizeof(float);
+    p[i] = malloc(bytes);
+    g[i] = malloc(bytes);
+    pd[i] = malloc((n ? n : 1) * sizeof(double));
+    s1[i] = calloc(n + 1, sizeof(double));
+    s2[i] = calloc(n + 1, sizeof(double));
     tu_fill(p[i], n, 11u + (uint32_t)i, -1.0f, 1.0f);
     for (size_t k = 0; k < n; k++) pd[i][k] = p[i][k];
-    cr_assert_eq(nncl__buffer_from_host(ctx, p[i], n * sizeof(float), "p", &pm[i]), NNCL_OK);
-    cr_assert_eq(nncl__buffer_create(ctx, n * sizeof(float), "g", &gm[i]), NNCL_OK);
+    cr_assert_eq(nncl__buffer_from_host(ctx, p[i], bytes, "p", &pm[i]), NNCL_OK);
+    cr_assert_eq(nncl__buffer_create(ctx, bytes, "g", &gm[i]), NNCL_OK);
   }
   for (int64_t t = 1; t <= STEPS; t++) {
     double sq = 0.0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NT; i++) {
       size_t n = (size_t)numel[i];
       tu_fill(g[i], n, 100u * (uint32_t)t + (uint32_t)i, -1.0f, 1.0f);
-      cr_assert_eq(nncl__buffer_upload(ctx, gm[i], 0, g[i], n * sizeof(float)), NNCL_OK);
+      if (n) cr_assert_eq(nncl__buffer_upload(ctx, gm[i], 0, g[i], n * sizeof(float)), NNCL_OK);
       for (size_t k = 0; k < n; k++) sq += (double)g[i][k] * g[i][k];
     }
     float gscale = 1.0f;
@@ -77,20 +80,26 @@ static void run_clipped(const nncl_optimizer_options *o, double clip) {
       cr_assert(fabs(norm - sqrt(sq)) <= 1e-6 * sqrt(sq), "norm %.9g, host %.9g", norm, sqrt(sq));
       if (clip / (sqrt(sq) + 1e-6) < 1.0) gscale = (float)(clip / (sqrt(sq) + 1e-6));
     }
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NT; i++) {
       size_t n = (size_t)numel[i];
       for (size_t k = 0; k < n; k++) g[i][k] *= gscale; /* in float, as PyTorch scales */
       host_step(o, t, pd[i], g[i], s1[i], s2[i], n);
     }
+    nncl_stats before, after;
+    nncl_context_stats(ctx, &before);
     cr_assert_eq(nncl__optim_step(op, pm, gm, o->lr, gscale), NNCL_OK, "%s",
                  nncl_context_last_error(ctx));
+    nncl_context_stats(ctx, &after);
+    cr_assert_eq(after.kernel_launches - before.kernel_launches, 2,
+                 "%llu launches for one step of %d tensors (16 per launch)",
+                 (unsigned long long)(after.kernel_launches - before.kernel_launches), NT);
   }
   cr_assert_eq(nncl__optim_steps(op), STEPS);
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < NT; i++) {
     size_t n = (size_t)numel[i];
-    float *want = malloc(n * sizeof *want);
+    float *want = malloc((n ? n : 1) * sizeof *want);
     for (size_t k = 0; k < n; k++) want[k] = (float)pd[i][k];
-    cr_assert_eq(nncl__buffer_download(ctx, pm[i], 0, p[i], n * sizeof(float)), NNCL_OK);
+    if (n) cr_assert_eq(nncl__buffer_download(ctx, pm[i], 0, p[i], n * sizeof(float)), NNCL_OK);
     tu_assert_close(p[i], want, n, 2e-6, 1e-6, "parameters after 6 steps");
     free(want);
     free(p[i]), free(g[i]), free(pd[i]), free(s1[i]), free(s2[i]);
@@ -106,7 +115,7 @@ Test(train_optim, clipped_by_global_norm) {
   nncl_optimizer_options o;
   nncl_optimizer_options_default(NNCL_OPTIM_SGD, &o);
   o.lr = 0.1f, o.momentum = 0.9f;
-  run_clipped(&o, 2.0); /* the gradients' norm is about 18: every step is clipped */
+  run_clipped(&o, 2.0); /* the gradients' norm is about 27: every step is clipped */
 }
 
 Test(train_optim, sgd_plain) {

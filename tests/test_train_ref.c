@@ -231,22 +231,37 @@ static void binary(struct tr_env *e, const struct tr_node *n) {
   }
 }
 
+/* ONNX's Selu defaults, and Gelu's tanh form (its approximate = "tanh"). */
+#define SELU_ALPHA 1.67326319217681884765625
+#define SELU_GAMMA 1.05070102214813232421875
+static double gelu_tanh(double v) {
+  return 0.5 * v * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+}
+
 static void unary(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]);
   struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &x->shape);
+  const struct nncl__attr *approx = attr(n, "approximate");
+  int tanh_gelu = approx && !strcmp(approx->s, "tanh");
+  double alpha = af(n, "alpha", !strcmp(n->op, "Selu") ? (float)SELU_ALPHA : 1.0f);
   for (int64_t k = 0; k < nncl_shape_numel(&x->shape); k++) {
-    double v = x->d[k];
-    y->d[k] = !strcmp(n->op, "Relu")         ? (v > 0 ? v : 0)
-              : !strcmp(n->op, "Sigmoid")    ? 1.0 / (1.0 + exp(-v))
-              : !strcmp(n->op, "Exp")        ? exp(v)
-              : !strcmp(n->op, "Sqrt")       ? sqrt(v)
-              : !strcmp(n->op, "Softplus")   ? log1p(exp(v))
-              : !strcmp(n->op, "Gelu")       ? 0.5 * v * (1.0 + erf(v / sqrt(2.0)))
-              : !strcmp(n->op, "HardSwish")  ? v * fmin(fmax(v / 6.0 + 0.5, 0.0), 1.0)
-              : !strcmp(n->op, "Reciprocal") ? 1.0 / v
-              : !strcmp(n->op, "Erf")        ? erf(v)
-              : !strcmp(n->op, "LeakyRelu")  ? (v < 0 ? af(n, "alpha", 0.01f) * v : v)
-                                             : tanh(v);
+    double v = x->d[k], hs = af(n, "alpha", 0.2f) * v + af(n, "beta", 0.5f);
+    y->d[k] = !strcmp(n->op, "Relu")  ? (v > 0 ? v : 0)
+              : !strcmp(n->op, "Elu") ? (v < 0 ? alpha * expm1(v) : v)
+              : !strcmp(n->op, "Selu")
+                  ? af(n, "gamma", (float)SELU_GAMMA) * (v > 0 ? v : alpha * expm1(v))
+              : !strcmp(n->op, "HardSigmoid") ? fmin(fmax(hs, 0.0), 1.0)
+              : tanh_gelu                     ? gelu_tanh(v)
+              : !strcmp(n->op, "Sigmoid")     ? 1.0 / (1.0 + exp(-v))
+              : !strcmp(n->op, "Exp")         ? exp(v)
+              : !strcmp(n->op, "Sqrt")        ? sqrt(v)
+              : !strcmp(n->op, "Softplus")    ? log1p(exp(v))
+              : !strcmp(n->op, "Gelu")        ? 0.5 * v * (1.0 + erf(v / sqrt(2.0)))
+              : !strcmp(n->op, "HardSwish")   ? v * fmin(fmax(v / 6.0 + 0.5, 0.0), 1.0)
+              : !strcmp(n->op, "Reciprocal")  ? 1.0 / v
+              : !strcmp(n->op, "Erf")         ? erf(v)
+              : !strcmp(n->op, "LeakyRelu")   ? (v < 0 ? af(n, "alpha", 0.01f) * v : v)
+                                              : tanh(v);
   }
 }
 
@@ -428,39 +443,79 @@ static void dropout_train(struct tr_env *e, const struct tr_node *n) {
   }
 }
 
-/* Slice with step 1 (starts, ends, axes as int64 inputs) and constant Pad (pads input). */
+/* Slice (starts, ends, axes and optional steps as int64 inputs, any sign of step) and Pad
+   (pads input; mode constant, reflect or edge): per output axis, the input index each output
+   index reads (-1: a padded zero). */
+static int64_t pad_src(const char *mode, int64_t i, int64_t dim) {
+  if (i >= 0 && i < dim) return i;
+  if (!strcmp(mode, "edge")) return i < 0 ? 0 : dim - 1;
+  if (!strcmp(mode, "reflect")) { /* numpy.pad's reflect, repeated for wide pads */
+    while (i < 0 || i >= dim) i = i < 0 ? -i : 2 * (dim - 1) - i;
+    return i;
+  }
+  if (!strcmp(mode, "wrap")) return (i % dim + dim) % dim;
+  return -1;
+}
+
 static void slice_pad(struct tr_env *e, const struct tr_node *n) {
   struct tr_value *x = tr_get(e, n->in[0]);
   int r = x->shape.rank, pad = !strcmp(n->op, "Pad");
-  int64_t lo[NNCL_MAX_RANK] = {0}, hi[NNCL_MAX_RANK] = {0}; /* output index o reads x at o - lo */
+  const struct nncl__attr *m = attr(n, "mode");
+  const char *mode = m ? m->s : "constant";
+  int64_t lo[NNCL_MAX_RANK] = {0}, step[NNCL_MAX_RANK]; /* out index o reads lo + o step */
   nncl_shape os = x->shape;
+  for (int d = 0; d < r; d++) step[d] = 1;
   if (pad) {
     struct tr_value *p = tr_get(e, n->in[1]);
-    for (int d = 0; d < r; d++) lo[d] = p->i[d], os.dims[d] += p->i[d] + p->i[r + d];
+    for (int d = 0; d < r; d++) lo[d] = -p->i[d], os.dims[d] += p->i[d] + p->i[r + d];
   } else {
     struct tr_value *s = tr_get(e, n->in[1]), *en = tr_get(e, n->in[2]), *a = tr_get(e, n->in[3]);
+    struct tr_value *sp = n->n_in > 4 ? tr_get(e, n->in[4]) : NULL;
     for (int k = 0; k < (int)s->shape.dims[0]; k++) {
       int64_t d = a->i[k] < 0 ? a->i[k] + r : a->i[k], dim = x->shape.dims[d];
+      int64_t st = sp ? sp->i[k] : 1;
       int64_t b = s->i[k] < 0 ? s->i[k] + dim : s->i[k],
               f = en->i[k] < 0 ? en->i[k] + dim : en->i[k];
-      b = b < 0 ? 0 : b > dim ? dim : b;
-      f = f < 0 ? 0 : f > dim ? dim : f;
-      lo[d] = -b;
-      os.dims[d] = f > b ? f - b : 0;
+      if (st > 0) {
+        b = b < 0 ? 0 : b > dim ? dim : b;
+        f = f < 0 ? 0 : f > dim ? dim : f;
+        os.dims[d] = f > b ? (f - b + st - 1) / st : 0;
+      } else {
+        b = b < -1 ? -1 : b > dim - 1 ? dim - 1 : b;
+        f = f < -1 ? -1 : f > dim - 1 ? dim - 1 : f;
+        os.dims[d] = b > f ? (b - f - st - 1) / -st : 0;
+      }
+      lo[d] = b;
+      step[d] = st;
     }
   }
-  (void)hi;
   struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &os);
   for (int64_t o = 0; o < nncl_shape_numel(&os); o++) {
     int64_t rem = o, src = 0, inside = 1;
     int64_t idx[NNCL_MAX_RANK];
     for (int d = r - 1; d >= 0; d--) idx[d] = rem % os.dims[d], rem /= os.dims[d];
     for (int d = 0; d < r; d++) {
-      int64_t c = idx[d] - lo[d];
-      if (c < 0 || c >= x->shape.dims[d]) inside = 0;
+      int64_t c = pad_src(mode, lo[d] + idx[d] * step[d], x->shape.dims[d]);
+      if (c < 0) inside = 0;
       src = src * x->shape.dims[d] + c;
     }
     y->d[o] = inside ? x->d[src] : 0.0;
+  }
+}
+
+/* Inference-mode BatchNormalization: (x - mean) / sqrt(var + eps) scale + bias per channel. */
+static void batchnorm(struct tr_env *e, const struct tr_node *n) {
+  struct tr_value *x = tr_get(e, n->in[0]);
+  struct tr_value *y = add(e, n->out, NNCL_FLOAT32, &x->shape);
+  x = tr_get(e, n->in[0]);
+  const struct tr_value *sc = tr_get(e, n->in[1]), *b = tr_get(e, n->in[2]),
+                        *mu = tr_get(e, n->in[3]), *var = tr_get(e, n->in[4]);
+  int64_t C = x->shape.dims[1], inner = 1;
+  for (int d = 2; d < x->shape.rank; d++) inner *= x->shape.dims[d];
+  double eps = af(n, "epsilon", 1e-5f);
+  for (int64_t k = 0; k < nncl_shape_numel(&x->shape); k++) {
+    int64_t c = k / inner % C;
+    y->d[k] = (x->d[k] - mu->d[c]) / sqrt(var->d[c] + eps) * sc->d[c] + b->d[c];
   }
 }
 
@@ -596,6 +651,10 @@ void tr_run(struct tr_env *e, const struct tr_node *nodes, int n) {
                {"Sqrt", unary},
                {"Softplus", unary},
                {"Gelu", unary},
+               {"Elu", unary},
+               {"Selu", unary},
+               {"HardSigmoid", unary},
+               {"BatchNormalization", batchnorm},
                {"HardSwish", unary},
                {"Reciprocal", unary},
                {"LeakyRelu", unary},

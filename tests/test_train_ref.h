@@ -11,7 +11,7 @@
 /* One node: ONNX op type, value names ("" absent), attributes (A_INT, A_INTS ... literals). */
 struct tr_node {
   const char *op;
-  const char *in[4];
+  const char *in[6];
   int n_in;
   const char *out;
   const char *out2, *out3; /* further outputs (Split), or NULL */

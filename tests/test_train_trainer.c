@@ -182,6 +182,89 @@ Test(train_trainer, evaluate_and_checkpoint_resume) {
   nncl_array_free(&y);
 }
 
+/* int32 labels: the same first loss as PyTorch's (int64 in the fixture), the same step as int64
+   labels (bit-identical parameters: the labels are widened exactly), and the same range check. */
+Test(train_trainer, int32_labels) {
+  nncl_graph *m = load_model();
+  nncl_array x = load_npy("x.npy"), y = load_npy("y.npy"), xb, yb;
+  batch(&x, &y, 0, &xb, &yb);
+  int32_t lab32[8];
+  for (int k = 0; k < 8; k++) lab32[k] = (int32_t)((const int64_t *)yb.data)[k];
+  nncl_array y32 = {.dtype = NNCL_INT32, .shape = yb.shape, .data = lab32};
+  nncl_trainer_options to;
+  nncl_trainer_options_default(&to);
+  nncl_trainer *t64, *t32;
+  cr_assert_eq(nncl_trainer_create(m, &to, &t64), NNCL_OK);
+  cr_assert_eq(nncl_trainer_create(m, &to, &t32), NNCL_OK);
+  float l64, l32;
+  step_ok(t64, &xb, &yb, &l64);
+  step_ok(t32, &xb, &y32, &l32);
+  cr_assert(fabsf(l32 - 1.580195f) < 2e-6f, "first loss %.7f with int32 labels, PyTorch 1.580195",
+            l32);
+  cr_assert_eq(nncl_trainer_last_correct(t32), nncl_trainer_last_correct(t64));
+  for (int i = 0; i < nncl_trainer_num_params(t64); i++) {
+    nncl_array a, b;
+    cr_assert_eq(nncl_trainer_get_param(t64, i, &a), NNCL_OK);
+    cr_assert_eq(nncl_trainer_get_param(t32, i, &b), NNCL_OK);
+    cr_assert_eq(memcmp(a.data, b.data, nncl_array_bytes(&a)), 0, "%s differs after one step",
+                 nncl_trainer_param_name(t64, i));
+    nncl_array_free(&a);
+    nncl_array_free(&b);
+  }
+  float e = 0;
+  int64_t c = -1;
+  cr_assert_eq(nncl_trainer_evaluate(t32, &xb, &y32, &e, &c), NNCL_OK);
+  cr_assert(c >= 0 && c <= 8);
+  lab32[5] = 5; /* the fixture's model has 5 classes */
+  cr_assert_eq(nncl_trainer_step(t32, &xb, &y32, NULL), NNCL_ERR_INVALID_ARGUMENT);
+  cr_assert(strstr(nncl_context_last_error(tu_ctx()), "label 5 of sample 5"), "%s",
+            nncl_context_last_error(tu_ctx()));
+  nncl_trainer_destroy(t64);
+  nncl_trainer_destroy(t32);
+  nncl_graph_destroy(m);
+  nncl_array_free(&x);
+  nncl_array_free(&y);
+}
+
+/* Memory and profile of training: parameter bytes are the fixture model's six tensors (conv1
+   4x1x3x3 + 4, conv2 6x4x3x3 + 6, fc 5x54 + 5 floats), Adam keeps two states per parameter and
+   SGD with momentum one; the arena exists only once a step has planned the train graph; the
+   profile needs a step and then shows the weight gradient op. */
+Test(train_trainer, memory_and_profile) {
+  nncl_graph *m = load_model();
+  nncl_array x = load_npy("x.npy"), y = load_npy("y.npy"), xb, yb;
+  batch(&x, &y, 0, &xb, &yb);
+  const uint64_t param_bytes = 4 * (36 + 4 + 216 + 6 + 270 + 5);
+  for (int adam = 0; adam < 2; adam++) {
+    nncl_trainer_options to;
+    nncl_trainer_options_default(&to);
+    nncl_optimizer_options_default(adam ? NNCL_OPTIM_ADAM : NNCL_OPTIM_SGD, &to.optim);
+    to.optim.momentum = adam ? 0.0f : 0.9f;
+    nncl_trainer *t;
+    cr_assert_eq(nncl_trainer_create(m, &to, &t), NNCL_OK);
+    nncl_trainer_memory mem;
+    cr_assert_eq(nncl_trainer_memory_use(t, &mem), NNCL_OK);
+    cr_assert_eq(mem.param_bytes, param_bytes, "parameters %llu bytes",
+                 (unsigned long long)mem.param_bytes);
+    cr_assert_eq(mem.optimizer_bytes, (adam ? 2 : 1) * param_bytes);
+    cr_assert_eq(mem.arena_bytes, 0);
+    nncl_profile p;
+    cr_assert_eq(nncl_trainer_profile(t, 1, &p), NNCL_ERR_STATE);
+    step_ok(t, &xb, &yb, NULL);
+    cr_assert_eq(nncl_trainer_memory_use(t, &mem), NNCL_OK);
+    cr_assert_gt(mem.arena_bytes, 0);
+    cr_assert_eq(nncl_trainer_profile(t, 1, &p), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+    int found = 0;
+    for (int i = 0; i < p.n_ops; i++) found |= !strcmp(p.ops[i].op_type, "nncl.ConvGradWeight");
+    cr_assert(found, "no nncl.ConvGradWeight among %d op types of the train graph", p.n_ops);
+    nncl_profile_free(&p);
+    nncl_trainer_destroy(t);
+  }
+  nncl_graph_destroy(m);
+  nncl_array_free(&x);
+  nncl_array_free(&y);
+}
+
 Test(train_trainer, bad_input_gives_clear_errors) {
   nncl_context *ctx = tu_ctx();
   nncl_graph *m = load_model();

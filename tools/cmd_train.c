@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "demo_idx.h"
 #include "demo_progress.h"
+#include "train_cli.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -133,6 +134,72 @@ static int evaluate(nncl_context *ctx, nncl_trainer *t, nncl_dist *dist, const s
   return rc;
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* --bench N: N optimizer steps on the first batch, then N forward (+ loss) passes, each timed to
+   the device's completion; prints the medians after the first of each (which plans and compiles)
+   and the training memory. The figures tools/train_speed.py reads. */
+static int bench(nncl_context *ctx, nncl_trainer *t, const struct dataset *d, int64_t batch,
+                 int runs) {
+  int64_t n = d->n < batch ? d->n : batch, *idx = malloc(sizeof *idx * (size_t)n);
+  double *ts = malloc(sizeof *ts * (size_t)runs), med[2] = {0, 0};
+  nncl_array xb = {0}, yb = {0};
+  int rc = !idx || !ts;
+  for (int64_t i = 0; !rc && i < n; i++) idx[i] = i;
+  if (!rc) rc = gather(d, idx, n, &xb, &yb);
+  for (int phase = 0; !rc && phase < 2; phase++) {
+    for (int r = 0; !rc && r < runs; r++) {
+      double t0 = demo_now();
+      nncl_status st = phase ? nncl_trainer_evaluate(t, &xb, &yb, NULL, NULL)
+                             : nncl_trainer_step(t, &xb, &yb, NULL);
+      if (st == NNCL_OK && phase) st = nncl_context_finish(ctx);
+      if (st != NNCL_OK) rc = cli_fail(ctx, st, phase ? "forward" : "step");
+      ts[r] = demo_now() - t0;
+    }
+    if (!rc && runs > 1) qsort(ts + 1, (size_t)runs - 1, sizeof *ts, cmp_double);
+    med[phase] = runs > 1 ? ts[1 + (runs - 1) / 2] : ts[0];
+  }
+  nncl_trainer_memory m;
+  if (!rc && nncl_trainer_memory_use(t, &m) != NNCL_OK) rc = 1;
+  if (!rc)
+    printf("bench  batch %lld: step %.2f ms, forward+loss %.2f ms (medians of runs 2..%d); "
+           "memory MB: arena %.2f workspace %.2f parameters %.2f optimizer %.2f\n",
+           (long long)n, med[0] * 1e3, med[1] * 1e3, runs, (double)m.arena_bytes / 1e6,
+           (double)m.workspace_bytes / 1e6, (double)m.param_bytes / 1e6,
+           (double)m.optimizer_bytes / 1e6);
+  nncl_profile p;
+  nncl_status st = rc ? NNCL_OK : nncl_trainer_profile(t, runs, &p);
+  if (st != NNCL_OK) rc = cli_fail(ctx, st, "profile");
+  if (!rc) { /* where the step's device time goes: the op types, largest first */
+    printf("bench  forward + backward device time %.2f ms by op type:", p.device_ns * 1e-6);
+    for (int i = 0; i < p.n_ops && i < 8; i++)
+      printf(" %s %.0f%%", p.ops[i].op_type, 100.0 * p.ops[i].share);
+    printf("\nbench  kernels of 4%% or more, in launch order:");
+    for (int shown = 0, i = 0; shown < 6 && i < p.n_kernels; i++) { /* the first of each name */
+      double ns = 0.0;
+      int seen = 0;
+      for (int j = 0; j < p.n_kernels; j++)
+        if (!strcmp(p.kernels[j].name, p.kernels[i].name)) {
+          seen |= j < i;
+          ns += p.kernels[j].device_ns;
+        }
+      if (seen || ns < 0.04 * p.device_ns) continue;
+      printf(" %s %.0f%%", p.kernels[i].name, 100.0 * ns / p.device_ns);
+      shown++;
+    }
+    printf("\n");
+    nncl_profile_free(&p);
+  }
+  nncl_array_free(&xb);
+  nncl_array_free(&yb);
+  free(idx);
+  free(ts);
+  return rc;
+}
+
 static uint64_t next_rand(uint64_t *s) {
   *s ^= *s << 13;
   *s ^= *s >> 7;
@@ -175,14 +242,14 @@ static int usage(void) {
   return 2;
 }
 
-static int run(int argc, char **argv) {
+int train_cli_run(int argc, char **argv, double *val_acc) {
   const char *model = NULL, *xs = NULL, *ys = NULL, *vx = NULL, *vy = NULL, *data = NULL;
   const char *loss_s = "cross-entropy", *opt_s = "sgd", *device = NULL, *ckpt = NULL;
   const char *resume = NULL, *out = NULL, *data_dir = FASHION_DIR, *v;
   double lr = -1, momentum = 0, wd = -1, clip = 0, dist_timeout = 30, bucket_kb = 0;
   nncl_lr_schedule sched = {.kind = NNCL_LR_CONSTANT, .gamma = 0.1f};
   int64_t batch = 64, epochs = 1, steps = -1, seed = 1;
-  int shuffle = 1, axis = -1, kaiming = 0;
+  int shuffle = 1, axis = -1, kaiming = 0, bench_runs = 0;
   const char *freeze[64];
   int n_freeze = 0;
   for (int i = 1; i < argc; i++) {
@@ -214,6 +281,8 @@ static int run(int argc, char **argv) {
       epochs = atoll(v);
     else if ((v = cli_value(argc, argv, &i, "--steps")))
       steps = atoll(v);
+    else if ((v = cli_value(argc, argv, &i, "--bench")))
+      bench_runs = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--batch-axis")))
       axis = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--checkpoint")))
@@ -258,7 +327,7 @@ static int run(int argc, char **argv) {
     }
   }
   if (!model || (!data && (!xs || !ys)) || (data && strcmp(data, "fashion-mnist")) || batch < 1 ||
-      epochs < 1 || !!vx != !!vy)
+      epochs < 1 || !!vx != !!vy || bench_runs < 0)
     return usage();
   nncl_trainer_options o;
   nncl_trainer_options_default(&o);
@@ -311,6 +380,10 @@ static int run(int argc, char **argv) {
   /* rank 0's weights, optimizer state and step count to every rank */
   if (!rc && dist && (st = nncl_dist_attach(dist, t, (size_t)(bucket_kb * 1024))) != NNCL_OK)
     rc = cli_fail(ctx, st, "broadcast from rank 0");
+  if (!rc && bench_runs > 0) {
+    rc = bench(ctx, t, &tr, batch, bench_runs);
+    epochs = 0; /* timing only */
+  }
   int64_t per_epoch = (tr.n + batch - 1) / batch;
   if (steps > 0) epochs = (steps + per_epoch - 1) / per_epoch;
   if (sched.kind == NNCL_LR_COSINE && sched.total_steps <= 0)
@@ -387,6 +460,7 @@ static int run(int argc, char **argv) {
       double vl, vacc;
       rc = evaluate(ctx, t, dist, &va, batch, &vl, &vacc);
       if (!rc) printf("  val loss %.4f  val acc %.2f%%", vl, vacc);
+      if (!rc && val_acc) *val_acc = vacc;
     }
     printf("\n");
     fflush(stdout);
@@ -411,6 +485,8 @@ static int run(int argc, char **argv) {
   return rc;
 }
 
+static int run(int argc, char **argv) { return train_cli_run(argc, argv, NULL); }
+
 const struct cli_command cmd_train = {
     "train", "train an ONNX model's weights (cross-entropy or MSE; SGD, Adam, AdamW)", run,
     "nncl train MODEL.onnx --inputs X.npy --labels Y.npy | --data fashion-mnist [--data-dir DIR]\n"
@@ -419,5 +495,6 @@ const struct cli_command cmd_train = {
     "       [--val-inputs X.npy --val-labels Y.npy] [--batch-axis K] [--checkpoint FILE]\n"
     "       [--resume FILE] [--out TRAINED.onnx] [--init kaiming] [--seed N] [--freeze NAME]...\n"
     "       [--clip-norm F] [--lr-schedule constant|step|cosine] [--lr-step N (an epoch)]\n"
-    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D]\n"
-    "       under mpirun: [--dist-timeout S (30)] [--bucket-kb N (25600)]"};
+    "       [--lr-gamma F (0.1)] [--min-lr F] [--warmup N] [--device D] [--bench N]\n"
+    "       under mpirun: [--dist-timeout S (30)] [--bucket-kb N (25600)]\n"
+    "  --bench N times N steps and N forward passes on the first batch instead of training."};

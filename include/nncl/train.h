@@ -5,6 +5,7 @@
 #define NNCL_TRAIN_H
 
 #include "nncl/graph.h"
+#include "nncl/profile.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,7 +53,7 @@ typedef struct nncl_lr_schedule {
 NNCL_API float nncl_lr_schedule_at(const nncl_lr_schedule *s, float lr, int64_t t);
 
 typedef enum nncl_loss_kind {
-  NNCL_LOSS_CROSS_ENTROPY, /* softmax cross-entropy of logits [N, C] against int64 labels [N],
+  NNCL_LOSS_CROSS_ENTROPY, /* softmax cross-entropy of logits [N, C] against int64 or int32 labels [N],
                               mean over the batch (nn.CrossEntropyLoss) */
   NNCL_LOSS_MSE            /* mean squared error against float targets shaped as the output */
 } nncl_loss_kind;
@@ -96,7 +97,7 @@ typedef struct nncl_trainer nncl_trainer;
 NNCL_API nncl_status nncl_trainer_create(nncl_graph *model, const nncl_trainer_options *o,
                                          nncl_trainer **out);
 NNCL_API void nncl_trainer_destroy(nncl_trainer *t);
-/* One optimizer step on the batch x (the model input) with targets y (int64 labels [N] in [0, C)
+/* One optimizer step on the batch x (the model input) with targets y (int64 or int32 labels [N] in [0, C)
    for cross-entropy; float32 shaped as the output for MSE). *loss (may be NULL) gets the batch's
    loss before the update. Labels out of range, shape mismatches and a NaN loss are errors; on a
    NaN loss the parameters are left as they were. The first step (and a new batch size) plans. */
@@ -124,6 +125,17 @@ NNCL_API int64_t nncl_trainer_steps(const nncl_trainer *t);
    every trained initializer's data replaced by its current value. */
 NNCL_API nncl_status nncl_trainer_save_onnx(nncl_trainer *t, const char *model_path,
                                             const char *out_path);
+/* Device memory of training, in bytes, once a step has planned the train graph (zeros before):
+   the arena holding every intermediate (saved activations and gradients, planned by liveness),
+   the shared scratch of the nodes, the trainable parameters and the optimizer state. */
+typedef struct nncl_trainer_memory {
+  uint64_t arena_bytes, workspace_bytes, param_bytes, optimizer_bytes;
+} nncl_trainer_memory;
+NNCL_API nncl_status nncl_trainer_memory_use(nncl_trainer *t, nncl_trainer_memory *out);
+/* Profiles the train graph (forward, loss and backward, without the optimizer update) on the
+   last step's batch: nncl_graph_profile's figures per node and op type (free with
+   nncl_profile_free). Needs a step first. */
+NNCL_API nncl_status nncl_trainer_profile(nncl_trainer *t, int runs, nncl_profile *out);
 /* Global L2 norm of the last step's gradients (before clipping). */
 NNCL_API double nncl_trainer_last_grad_norm(const nncl_trainer *t);
 /* Samples whose arg-max logit was the label in the last step's batch (cross-entropy; else 0). */

@@ -159,6 +159,12 @@
   X(GELU_GRAD, "nncl.GeluGrad",                                                                    \
     "a*(0.5f*(1.0f+erf(b*0.70710678118654752f))+b*0.39894228040143268f*exp(-0.5f*b*b))", NULL,     \
     EWK_FLOAT, 0)                                                                                  \
+  /* tanh-approximated Gelu: 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2) */      \
+  X(GELU_TANH_GRAD, "nncl.GeluTanhGrad",                                                           \
+    "a*(0.5f*(1.0f+tanh(0.7978845608f*(b+0.044715f*b*b*b)))+0.5f*b*(1.0f-tanh(0.7978845608f*(b+"   \
+    "0.044715f*b*b*b))*tanh(0.7978845608f*(b+0.044715f*b*b*b)))*0.7978845608f*(1.0f+0.134145f*b*"  \
+    "b))",                                                                                         \
+    NULL, EWK_FLOAT, 0)                                                                            \
   X(HARD_SWISH_GRAD, "nncl.HardSwishGrad", "b<-3.0f?0.0f:(b>3.0f?a:a*(b*(1.0f/3.0f)+0.5f))", NULL, \
     EWK_FLOAT, 0)                                                                                  \
   X(MAX, "Max", "(a>b||isnan(a))?a:b", "a>b?a:b", EWK_NUM, 1)                                      \

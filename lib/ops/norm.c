@@ -394,6 +394,11 @@ static nncl_status enqueue(struct op_call *c) {
   return NNCL_OK;
 }
 
+/* Each kind's backward rule (lib/train), NULL for none. */
+#define NORM_BACKWARD_NORM_BATCH nncl__grad_batchnorm
+#define NORM_BACKWARD_NORM_INSTANCE NULL
+#define NORM_BACKWARD_NORM_LAYER NULL
+#define NORM_BACKWARD_NORM_LRN NULL
 #define NORM_DEF(name, kind, infer_fn, nin_min, nin_max, nout_max)                                 \
   static nncl_status plan_##name(struct op_call *c, size_t *ws) { return plan_kind(c, kind, ws); } \
   const struct op_def name = {.min_in = nin_min,                                                   \
@@ -403,7 +408,8 @@ static nncl_status enqueue(struct op_call *c) {
                               .infer = infer_fn,                                                   \
                               .plan = plan_##name,                                                 \
                               .enqueue = enqueue,                                                  \
-                              .release = op_release_state}
+                              .release = op_release_state,                                         \
+                              .backward = NORM_BACKWARD_##kind}
 NORM_DEF(op_batch_normalization, NORM_BATCH, infer_batch, 5, 5, 5);
 NORM_DEF(op_instance_normalization, NORM_INSTANCE, infer_instance, 3, 3, 1);
 static nncl_status plan_layer(struct op_call *c, size_t *ws) {

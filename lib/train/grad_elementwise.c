@@ -118,6 +118,36 @@ static nncl_status leaky(struct op_grad *g, const char *dy, const char **out) {
   return grad_emit1(g, "Where", 3, (const char *[]){neg, scaled, dy}, NULL, 0, out);
 }
 
+/* Elu and Selu from the forward output: for x <= 0, Y = gamma alpha (e^x - 1), so dY/dx =
+   Y + gamma alpha (gamma = 1 for Elu); above 0 the slope is gamma. Where(X > 0, gamma dY,
+   (Y + gamma alpha) dY). */
+static nncl_status elu(struct op_grad *g, const char *dy, int selu, const char **out) {
+  double alpha = op_attr_float(&g->fwd, "alpha", selu ? 1.67326319217681884765625f : 1.0f);
+  double gamma = selu ? op_attr_float(&g->fwd, "gamma", 1.05070102214813232421875f) : 1.0;
+  const char *zero, *ga, *gm, *pos, *slope, *below, *above;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  NNCL_TRY(grad_const_f32(g, (float)(gamma * alpha), &ga));
+  NNCL_TRY(grad_const_f32(g, (float)gamma, &gm));
+  NNCL_TRY(bin(g, "Greater", g->x[0], zero, &pos));
+  NNCL_TRY(bin(g, "Add", g->y[0], ga, &slope));
+  NNCL_TRY(bin(g, "Mul", dy, slope, &below));
+  NNCL_TRY(bin(g, "Mul", dy, gm, &above));
+  return grad_emit1(g, "Where", 3, (const char *[]){pos, above, below}, NULL, 0, out);
+}
+
+/* HardSigmoid: alpha dY where the output is strictly inside (0, 1), else 0. */
+static nncl_status hard_sigmoid(struct op_grad *g, const char *dy, const char **out) {
+  const char *zero, *one, *alpha, *lo, *hi, *in, *scaled;
+  NNCL_TRY(grad_const_f32(g, 0.0f, &zero));
+  NNCL_TRY(grad_const_f32(g, 1.0f, &one));
+  NNCL_TRY(grad_const_f32(g, op_attr_float(&g->fwd, "alpha", 0.2f), &alpha));
+  NNCL_TRY(bin(g, "Greater", g->y[0], zero, &lo));
+  NNCL_TRY(bin(g, "Less", g->y[0], one, &hi));
+  NNCL_TRY(bin(g, "And", lo, hi, &in));
+  NNCL_TRY(bin(g, "Mul", dy, alpha, &scaled));
+  return grad_emit1(g, "Where", 3, (const char *[]){in, scaled, zero}, NULL, 0, out);
+}
+
 nncl_status nncl__grad_unary(struct op_grad *g) {
   const char *t = g->fwd.op_type, *dy = g->dy[0], *d;
   if (!dy || !g->need[0]) return NNCL_OK;
@@ -133,6 +163,12 @@ nncl_status nncl__grad_unary(struct op_grad *g) {
     NNCL_TRY(bin(g, "nncl.HardSwishGrad", dy, g->x[0], &d));
   else if (!strcmp(t, "Gelu") && !strcmp(op_attr_str(&g->fwd, "approximate", "none"), "none"))
     NNCL_TRY(bin(g, "nncl.GeluGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "Gelu") && !strcmp(op_attr_str(&g->fwd, "approximate", "none"), "tanh"))
+    NNCL_TRY(bin(g, "nncl.GeluTanhGrad", dy, g->x[0], &d));
+  else if (!strcmp(t, "Elu") || !strcmp(t, "Selu"))
+    NNCL_TRY(elu(g, dy, t[0] == 'S', &d));
+  else if (!strcmp(t, "HardSigmoid"))
+    NNCL_TRY(hard_sigmoid(g, dy, &d));
   else if (!strcmp(t, "LeakyRelu"))
     NNCL_TRY(leaky(g, dy, &d));
   else if (!strcmp(t, "Sqrt")) { /* dY / (2 Y) */

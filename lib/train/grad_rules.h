@@ -7,6 +7,7 @@
 
 struct op_grad;
 
+nncl_status nncl__grad_batchnorm(struct op_grad *g);       /* grad_batchnorm.c: inference */
 nncl_status nncl__grad_conv(struct op_grad *g);            /* grad_conv.c */
 nncl_status nncl__grad_pool(struct op_grad *g);            /* grad_pool.c */
 nncl_status nncl__grad_gemm(struct op_grad *g);            /* grad_gemm.c: Gemm */

@@ -2,7 +2,9 @@
    Unsqueeze (dY reshaped to X's shape), Identity and inference-mode Dropout (dY passes through),
    ReduceSum/ReduceMean (dY put back on the reduced axes and expanded, scaled for the mean),
    Transpose (inverse permutation), Concat (a Slice per input), Split (Concat back), Slice (Pad
-   back with zeros) and constant Pad (Slice back). */
+   back with zeros; strided: each axis's adjoint map), constant Pad (Slice back) and reflect/edge
+   Pad (each axis's adjoint map). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "grad.h"
@@ -99,17 +101,58 @@ nncl_status nncl__grad_concat(struct op_grad *g) {
   return NNCL_OK;
 }
 
-/* Normalised [start, start + len) of a step-1 slice along a dim of size d (ONNX clamping). */
-static void slice_range(int64_t s, int64_t e, int64_t d, int64_t *start, int64_t *len) {
-  if (s < 0) s += d;
-  if (e < 0) e += d;
-  s = s < 0 ? 0 : s > d ? d : s;
-  e = e < 0 ? 0 : e > d ? d : e;
-  *start = s;
-  *len = e > s ? e - s : 0;
+/* The adjoint of an axis map: the forward output's index o along `axis` read input index
+   src[o] (-1: nothing, a padded zero), so dX[i] = sum of dY[o] over the o with src[o] = i. Done
+   as dY (that axis moved last) times a constant 0/1 matrix M [n_out, n_in], M[o][src[o]] = 1:
+   one MatMul covers strided and reversed slices and reflect/edge padding alike, deterministic
+   (no scatter-add), and the matrix is small (one axis's sizes). */
+static nncl_status axis_adjoint(struct op_grad *g, const char *dy, int rank, int axis,
+                                int64_t n_out, int64_t n_in, const int64_t *src, const char **out) {
+  nncl_array m;
+  nncl_shape ms = {.rank = 2, .dims = {n_out, n_in}};
+  if (nncl_array_alloc(&m, NNCL_FLOAT32, &ms) != NNCL_OK)
+    return nncl__error(g->fwd.ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "gradient of %s", g->fwd.node_name);
+  float *md = m.data;
+  memset(md, 0, (size_t)(n_out * n_in) * sizeof *md);
+  for (int64_t o = 0; o < n_out; o++)
+    if (src[o] >= 0) md[o * n_in + src[o]] = 1.0f;
+  const char *mc;
+  nncl_status st = grad_const(g, &m, &mc);
+  nncl_array_free(&m);
+  NNCL_TRY(st);
+  if (axis == rank - 1) return grad_emit1(g, "MatMul", 2, (const char *[]){dy, mc}, NULL, 0, out);
+  int64_t perm[NNCL_MAX_RANK], inv[NNCL_MAX_RANK];
+  for (int k = 0, j = 0; k < rank; k++)
+    if (k != axis) perm[j++] = k;
+  perm[rank - 1] = axis;
+  for (int k = 0; k < rank; k++) inv[perm[k]] = k;
+  struct nncl__attr pa = {.name = (char *)"perm", .type = ATTR_INTS, .ints = perm, .n = rank};
+  struct nncl__attr ia = {.name = (char *)"perm", .type = ATTR_INTS, .ints = inv, .n = rank};
+  const char *t, *p;
+  NNCL_TRY(grad_emit1(g, "Transpose", 1, &dy, &pa, 1, &t));
+  NNCL_TRY(grad_emit1(g, "MatMul", 2, (const char *[]){t, mc}, NULL, 0, &p));
+  return grad_emit1(g, "Transpose", 1, &p, &ia, 1, out);
 }
 
-/* Slice (opset >= 10, constant starts/ends/axes, steps 1): dX is dY padded back with zeros. */
+/* ONNX's normalisation of one sliced axis of size d: the first index and the count. */
+static void slice_range(int64_t s, int64_t e, int64_t step, int64_t d, int64_t *start,
+                        int64_t *len) {
+  if (s < 0) s += d;
+  if (e < 0) e += d;
+  if (step > 0) {
+    s = s < 0 ? 0 : s > d ? d : s;
+    e = e < 0 ? 0 : e > d ? d : e;
+    *len = e > s ? (e - s + step - 1) / step : 0;
+  } else { /* negative steps walk down from s to just above e; -1 means "past the front" */
+    s = s < -1 ? -1 : s > d - 1 ? d - 1 : s;
+    e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
+    *len = s > e ? (s - e - step - 1) / -step : 0;
+  }
+  *start = s;
+}
+
+/* Slice (opset >= 10, constant starts/ends/axes/steps): steps all 1: dX is dY padded back with
+   zeros; otherwise each sliced axis's adjoint map (axis_adjoint). */
 nncl_status nncl__grad_slice(struct op_grad *g) {
   if (!g->dy[0] || !g->need[0]) return NNCL_OK;
   const nncl_shape *x = &g->fwd.in[0].shape;
@@ -121,27 +164,61 @@ nncl_status nncl__grad_slice(struct op_grad *g) {
   int nt = g->fwd.n_in > 4 && g->x[4][0] ? op_input_ints(&g->fwd, 4, &sp) : -2;
   if (ns < 0 || ne != ns || na == -1 || nt == -1 || (na >= 0 && na != ns) || (nt >= 0 && nt != ns))
     return grad_no_rule(g, "before opset 10 or with starts/ends/axes/steps not constant");
+  int strided = 0;
+  for (int i = 0; i < ns && nt >= 0; i++) {
+    if (sp[i] == 0) return grad_no_rule(g, "with a zero step");
+    strided |= sp[i] != 1;
+  }
   int64_t pads[2 * NNCL_MAX_RANK] = {0};
+  const char *d = g->dy[0];
   for (int i = 0; i < ns; i++) {
-    if (nt >= 0 && sp[i] != 1) return grad_no_rule(g, "with steps other than 1");
-    int64_t a = na >= 0 ? ax[i] : i;
+    int64_t a = na >= 0 ? ax[i] : i, step = nt >= 0 ? sp[i] : 1;
     if (a < 0) a += r;
     int64_t s, len;
-    slice_range(st[i], en[i], x->dims[a], &s, &len);
-    pads[a] = s;
-    pads[r + a] = x->dims[a] - s - len;
+    slice_range(st[i], en[i], step, x->dims[a], &s, &len);
+    if (!strided) {
+      pads[a] = s;
+      pads[r + a] = x->dims[a] - s - len;
+      continue;
+    }
+    int64_t *src = malloc((size_t)(len + 1) * sizeof *src);
+    if (!src)
+      return nncl__error(g->fwd.ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "gradient of %s",
+                         g->fwd.node_name);
+    for (int64_t o = 0; o < len; o++) src[o] = s + o * step;
+    nncl_status e = axis_adjoint(g, d, r, (int)a, len, x->dims[a], src, &d);
+    free(src);
+    NNCL_TRY(e);
   }
-  const char *p, *d;
-  NNCL_TRY(grad_const_i64(g, 2 * r, pads, &p));
-  NNCL_TRY(grad_emit1(g, "Pad", 2, (const char *[]){g->dy[0], p}, NULL, 0, &d));
+  if (!strided) {
+    const char *p;
+    NNCL_TRY(grad_const_i64(g, 2 * r, pads, &p));
+    NNCL_TRY(grad_emit1(g, "Pad", 2, (const char *[]){g->dy[0], p}, NULL, 0, &d));
+  }
   return grad_give(g, 0, d);
 }
 
-/* Pad (mode constant, pads >= 0): dX is dY sliced back to X's extent. */
+/* The input index output index o of a padded axis reads: shape_pad_coord of kernels/shape.cl
+  (reflect is periodic with period 2(n - 1), so pads wider than the input repeat reflections). */
+static int64_t pad_coord(int64_t o, int64_t pb, int64_t n, int edge, int wrap) {
+  int64_t x = o - pb;
+  if (x >= 0 && x < n) return x;
+  if (edge) return x < 0 ? 0 : n - 1;
+  if (wrap) return (x % n + n) % n;
+  if (n == 1) return 0;
+  int64_t p = 2 * (n - 1);
+  x = (x % p + p) % p;
+  return x < n ? x : p - x;
+}
+
+/* Pad (pads >= 0): constant mode: dX is dY sliced back to X's extent; reflect, edge and wrap:
+   each padded axis's adjoint map (the rows the padding copied add their gradients back). */
 nncl_status nncl__grad_pad(struct op_grad *g) {
   if (!g->dy[0] || !g->need[0]) return NNCL_OK;
-  if (strcmp(op_attr_str(&g->fwd, "mode", "constant"), "constant") != 0)
-    return grad_no_rule(g, "in reflect/edge/wrap mode");
+  const char *mode = op_attr_str(&g->fwd, "mode", "constant");
+  int edge = !strcmp(mode, "edge"), wrap = !strcmp(mode, "wrap");
+  if (strcmp(mode, "constant") != 0 && !edge && !wrap && strcmp(mode, "reflect") != 0)
+    return grad_no_rule(g, "in an unknown mode");
   const nncl_shape *x = &g->fwd.in[0].shape;
   int r = x->rank;
   const int64_t *pads;
@@ -155,7 +232,23 @@ nncl_status nncl__grad_pad(struct op_grad *g) {
     ends[i] = pads[i] + x->dims[i];
     axes[i] = i;
   }
-  const char *s, *e, *a, *d;
+  const char *d = g->dy[0];
+  if (strcmp(mode, "constant") != 0) {
+    for (int a = 0; a < r; a++) {
+      int64_t dim = x->dims[a], len = dim + pads[a] + pads[r + a];
+      if (len == dim) continue;
+      int64_t *src = malloc((size_t)len * sizeof *src);
+      if (!src)
+        return nncl__error(g->fwd.ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "gradient of %s",
+                           g->fwd.node_name);
+      for (int64_t o = 0; o < len; o++) src[o] = pad_coord(o, pads[a], dim, edge, wrap);
+      nncl_status e = axis_adjoint(g, d, r, a, len, dim, src, &d);
+      free(src);
+      NNCL_TRY(e);
+    }
+    return grad_give(g, 0, d);
+  }
+  const char *s, *e, *a;
   NNCL_TRY(grad_const_i64(g, r, starts, &s));
   NNCL_TRY(grad_const_i64(g, r, ends, &e));
   NNCL_TRY(grad_const_i64(g, r, axes, &a));

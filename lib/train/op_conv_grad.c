@@ -4,9 +4,8 @@
    fields and lays dY out channel-major, then one strided-batched CLBlast GEMM over the groups
    accumulates dW (beta 1 after the first chunk). Chunks keep the scratch under 256 MB.
    Emitted by Conv's backward rule (grad_conv.c). */
-#include <stdlib.h>
-
 #include "conv.h"
+#include "op_train.h"
 
 struct cgw_state {
   struct conv_geom g;
@@ -52,15 +51,13 @@ static nncl_status infer(struct op_call *c) {
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
-  struct cgw_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
-  c->state = s;
+  NNCL_TRY(op_train_state(c, sizeof(struct cgw_state)));
+  struct cgw_state *s = c->state;
   nncl_shape w;
   NNCL_TRY(geom(c, &s->g, &w));
   const struct conv_geom *g = &s->g;
-  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX ||
-      nncl_shape_numel(&c->in[1].shape) >= INT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+  NNCL_TRY(op_train_int32(c, &c->in[0].shape));
+  NNCL_TRY(op_train_int32(c, &c->in[1].shape));
   /* per image: P rows of C*R*S taps plus its K*P gradients */
   int64_t per = g->OH * g->OW * (g->C * g->R * g->S + g->K);
   s->chunk = per > 0 ? ((int64_t)64 << 20) / per : g->N;
@@ -88,8 +85,8 @@ static nncl_status enqueue(struct op_call *c) {
   for (int64_t n0 = 0; n0 < g->N; n0 += s->chunk) {
     cl_int i0 = (cl_int)n0, nimg = (cl_int)(g->N - n0 < s->chunk ? g->N - n0 : s->chunk);
     size_t np = (size_t)nimg * (size_t)P, dyt_off = np * crs;
-    size_t gu[3] = {crs, (size_t)P, (size_t)nimg}, lu[3] = {crs < 64 ? crs : 64, 1, 1};
-    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->unfold, "conv_grad_unfold", 3, gu, lu, NNCL_ARG(c->in[0].mem),
+    size_t gu[2] = {(size_t)P, (size_t)nimg}, lu[2] = {P < 64 ? (size_t)P : 64, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->unfold, "conv_grad_unfold", 2, gu, lu, NNCL_ARG(c->in[0].mem),
                          NNCL_ARG(c->workspace), NNCL_ARG(i0), NNCL_ARG(C), NNCL_ARG(H),
                          NNCL_ARG(W), NNCL_ARG(R), NNCL_ARG(S), NNCL_ARG(sh), NNCL_ARG(sw),
                          NNCL_ARG(dh), NNCL_ARG(dw), NNCL_ARG(pt), NNCL_ARG(pl), NNCL_ARG(OH),

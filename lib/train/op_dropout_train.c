@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "grad.h"
+#include "op_train.h"
 
 struct dt_state {
   cl_kernel k;
@@ -17,8 +18,7 @@ static nncl_status infer(struct op_call *c) {
     return op_error(c, NNCL_ERR_DTYPE, "needs float32 X and an int64 step of one element");
   if (!(r >= 0.0f && r < 1.0f))
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "ratio %g is not in [0, 1)", (double)r);
-  if (nncl_shape_numel(&c->in[0].shape) >= INT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+  NNCL_TRY(op_train_int32(c, &c->in[0].shape));
   for (int i = 0; i < c->n_out; i++) {
     c->out[i].dtype = NNCL_FLOAT32;
     c->out[i].shape = c->in[0].shape;
@@ -28,9 +28,8 @@ static nncl_status infer(struct op_call *c) {
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
   (void)ws;
-  struct dt_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
-  c->state = s;
+  NNCL_TRY(op_train_state(c, sizeof(struct dt_state)));
+  struct dt_state *s = c->state;
   c->algo = "counter_hash";
   return nncl__kernel_get(c->ctx, "train_dropout", NULL, "dropout_train", &s->k);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
+#include "op_train.h"
 
 struct lg_state {
   cl_kernel count, grad;
@@ -27,8 +27,7 @@ static nncl_status parse(const struct op_call *c, struct lg_state *s) {
   if (!ok)
     return op_error(c, NNCL_ERR_SHAPE, "target %s does not match log_prob %s", OP_SHAPE_STR(t, a),
                     OP_SHAPE_STR(x, b));
-  if (nncl_shape_numel(x) >= INT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+  NNCL_TRY(op_train_int32(c, x));
   const char *r = op_attr_str(c, "reduction", "mean");
   s->red = !strcmp(r, "none") ? 0 : !strcmp(r, "sum") ? 1 : !strcmp(r, "mean") ? 2 : -1;
   if (s->red < 0)
@@ -56,9 +55,8 @@ static nncl_status infer(struct op_call *c) {
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
-  struct lg_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
-  c->state = s;
+  NNCL_TRY(op_train_state(c, sizeof(struct lg_state)));
+  struct lg_state *s = c->state;
   NNCL_TRY(parse(c, s));
   *ws = sizeof(float);
   const char *it = c->in[2].dtype == NNCL_INT64 ? "long" : "int";

@@ -3,14 +3,14 @@
    its backward rule (grad_pool.c): kernel_shape, strides, pads, dilations, and
    count_include_pad for the average. Output sizes are read from dY, so ceil_mode needs no
    attribute. X is read only by the max (to find each window's winner again). */
-#include <stdlib.h>
 #include <string.h>
 
-#include "op.h"
+#include "op_train.h"
 
 struct pg_state {
   cl_kernel k;
   int max;
+  int tiled;    /* max with windows tiling the input exactly: pool_grad_max_tiled */
   cl_int a[16]; /* IH IW OH OW kh kw sh sw ph pw dh dw peh pew include_pad */
   cl_uint n;
 };
@@ -36,8 +36,7 @@ static nncl_status geom(const struct op_call *c, struct pg_state *s) {
       dy->dims[1] != x->dims[1])
     return op_error(c, NNCL_ERR_SHAPE, "dY %s and X %s must be [N, C, (H,) W] alike",
                     OP_SHAPE_STR(dy, a), OP_SHAPE_STR(x, b));
-  if (nncl_shape_numel(x) >= INT32_MAX)
-    return op_error(c, NNCL_ERR_UNSUPPORTED, "tensors of 2^31 elements or more are not supported");
+  NNCL_TRY(op_train_int32(c, x));
   int64_t k[2], st[2], d[2], p[4];
   NNCL_TRY(ints(c, "kernel_shape", sr, 1, k));
   NNCL_TRY(ints(c, "strides", sr, 1, st));
@@ -77,13 +76,18 @@ static nncl_status infer(struct op_call *c) {
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
   (void)ws;
-  struct pg_state *s = calloc(1, sizeof *s);
-  if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
-  c->state = s;
+  NNCL_TRY(op_train_state(c, sizeof(struct pg_state)));
+  struct pg_state *s = c->state;
   NNCL_TRY(geom(c, s));
   s->max = strcmp(c->op_type, "nncl.MaxPoolGrad") == 0;
-  c->algo = "gather";
-  return nncl__kernel_get(c->ctx, "pool_grad", NULL, s->max ? "pool_grad_max" : "pool_grad_avg",
+  const cl_int *a = s->a; /* IH IW OH OW kh kw sh sw ph pw dh dw peh pew */
+  s->tiled = s->max && a[4] == a[6] && a[5] == a[7] && !a[8] && !a[9] && a[10] == 1 && a[11] == 1 &&
+             !a[12] && !a[13] && a[0] == a[2] * a[4] && a[1] == a[3] * a[5];
+  c->algo = s->tiled ? "tiled" : "gather";
+  return nncl__kernel_get(c->ctx, "pool_grad", NULL,
+                          s->tiled ? "pool_grad_max_tiled"
+                          : s->max ? "pool_grad_max"
+                                   : "pool_grad_avg",
                           &s->k);
 }
 
@@ -92,6 +96,14 @@ static nncl_status enqueue(struct op_call *c) {
   const cl_int *a = s->a;
   size_t l = op_local_1d(c), g = s->n;
   if (!g) return NNCL_OK;
+  if (s->tiled) {
+    cl_uint windows = (cl_uint)(s->n / (cl_uint)(a[0] * a[1]) * (cl_uint)(a[2] * a[3]));
+    g = windows;
+    return NNCL_LAUNCH(c->ctx, s->k, "pool_grad_max_tiled", 1, &g, &l, NNCL_ARG(c->in[1].mem),
+                       NNCL_ARG(c->in[0].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(windows),
+                       NNCL_ARG(a[0]), NNCL_ARG(a[1]), NNCL_ARG(a[2]), NNCL_ARG(a[3]),
+                       NNCL_ARG(a[4]), NNCL_ARG(a[5]));
+  }
   if (s->max)
     return NNCL_LAUNCH(c->ctx, s->k, "pool_grad_max", 1, &g, &l, NNCL_ARG(c->in[1].mem),
                        NNCL_ARG(c->in[0].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(s->n),

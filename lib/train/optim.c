@@ -113,42 +113,73 @@ nncl_status nncl__optim_grad_norm(struct nncl__optim *op, const cl_mem *grads, d
   return st;
 }
 
+/* Tensors per launch: kernels/train_optim.cl's OPTIM_SLOTS (its kernel arguments, 16 x 4 buffers
+   and an end each, stay within OpenCL's minimum 1024 bytes of parameters). */
+#define OPTIM_SLOTS 16
+
+/* One launch of the multi-tensor kernel per OPTIM_SLOTS tensors: the slots' buffers (nbuf per
+   tensor: parameter, gradient, state...) and running ends, then the rule's scalars. */
+static nncl_status launch_chunks(struct nncl__optim *op, const char *label, const cl_mem *params,
+                                 const cl_mem *grads, const struct nncl__karg *scalars,
+                                 int n_scalars) {
+  const int nbuf = op->o.kind == NNCL_OPTIM_SGD ? 3 : 4;
+  size_t l = op->ctx->info.is_gpu ? 256 : 64;
+  cl_mem mem[OPTIM_SLOTS][4];
+  cl_uint end[OPTIM_SLOTS], total;
+  struct nncl__karg args[OPTIM_SLOTS * 5 + 1 + 16];
+  for (int i0 = 0; i0 < op->n;) {
+    int slot = 0, first = -1;
+    total = 0;
+    for (; i0 < op->n && slot < OPTIM_SLOTS; i0++) {
+      if (!op->numel[i0]) continue;
+      if (first < 0) first = i0;
+      mem[slot][0] = params[i0];
+      mem[slot][1] = grads[i0];
+      /* SGD without momentum has no state: the slot is never read, any buffer will do */
+      mem[slot][2] = op->nstate ? op->state[i0 * op->nstate] : params[i0];
+      mem[slot][3] = op->nstate == 2 ? op->state[i0 * op->nstate + 1] : params[i0];
+      total += (cl_uint)op->numel[i0];
+      end[slot++] = total;
+    }
+    if (first < 0) break;
+    for (int k = slot; k < OPTIM_SLOTS; k++) { /* unused: ends at the total, never matched */
+      memcpy(mem[k], mem[0], sizeof mem[k]);
+      end[k] = total;
+    }
+    size_t na = 0;
+    for (int k = 0; k < OPTIM_SLOTS; k++) {
+      for (int b = 0; b < nbuf; b++) args[na++] = NNCL_ARG(mem[k][b]);
+      args[na++] = NNCL_ARG(end[k]);
+    }
+    args[na++] = NNCL_ARG(total);
+    for (int k = 0; k < n_scalars; k++) args[na++] = scalars[k];
+    size_t g = total;
+    NNCL_TRY(nncl__launch_args(op->ctx, op->k, label, 1, &g, &l, na, args));
+  }
+  return NNCL_OK;
+}
+
 nncl_status nncl__optim_step(struct nncl__optim *op, const cl_mem *params, const cl_mem *grads,
                              float lr, float gscale) {
   const nncl_optimizer_options *o = &op->o;
   op->steps++;
-  size_t l = op->ctx->info.is_gpu ? 256 : 64;
   if (o->kind == NNCL_OPTIM_SGD) {
     cl_int nesterov = o->nesterov, first = op->steps == 1;
     float damp = o->dampening;
-    for (int i = 0; i < op->n; i++) {
-      cl_uint n = (cl_uint)op->numel[i];
-      size_t g = n;
-      cl_mem buf = op->nstate ? op->state[i] : params[i]; /* unread without momentum */
-      if (!n) continue;
-      NNCL_TRY(NNCL_LAUNCH(op->ctx, op->k, "optim_sgd", 1, &g, &l, NNCL_ARG(params[i]),
-                           NNCL_ARG(grads[i]), NNCL_ARG(buf), NNCL_ARG(n), NNCL_ARG(lr),
-                           NNCL_ARG(o->momentum), NNCL_ARG(damp), NNCL_ARG(o->weight_decay),
-                           NNCL_ARG(nesterov), NNCL_ARG(first), NNCL_ARG(gscale)));
-    }
-    return NNCL_OK;
+    const struct nncl__karg sc[] = {
+        NNCL_ARG(lr),       NNCL_ARG(o->momentum), NNCL_ARG(damp),  NNCL_ARG(o->weight_decay),
+        NNCL_ARG(nesterov), NNCL_ARG(first),       NNCL_ARG(gscale)};
+    return launch_chunks(op, "optim_sgd", params, grads, sc, (int)(sizeof sc / sizeof *sc));
   }
   double t = (double)op->steps;
   float step_size = (float)(lr / (1.0 - pow((double)o->beta1, t)));
   float bc2_sqrt = (float)sqrt(1.0 - pow((double)o->beta2, t));
   float decay = o->kind == NNCL_OPTIM_ADAMW ? 1.0f - lr * o->weight_decay : 1.0f;
   float l2 = o->kind == NNCL_OPTIM_ADAM ? o->weight_decay : 0.0f;
-  for (int i = 0; i < op->n; i++) {
-    cl_uint n = (cl_uint)op->numel[i];
-    size_t g = n;
-    if (!n) continue;
-    NNCL_TRY(NNCL_LAUNCH(op->ctx, op->k, "optim_adam", 1, &g, &l, NNCL_ARG(params[i]),
-                         NNCL_ARG(grads[i]), NNCL_ARG(op->state[2 * i]),
-                         NNCL_ARG(op->state[2 * i + 1]), NNCL_ARG(n), NNCL_ARG(decay), NNCL_ARG(l2),
-                         NNCL_ARG(o->beta1), NNCL_ARG(o->beta2), NNCL_ARG(step_size),
-                         NNCL_ARG(bc2_sqrt), NNCL_ARG(o->eps), NNCL_ARG(gscale)));
-  }
-  return NNCL_OK;
+  const struct nncl__karg sc[] = {NNCL_ARG(decay),    NNCL_ARG(l2),        NNCL_ARG(o->beta1),
+                                  NNCL_ARG(o->beta2), NNCL_ARG(step_size), NNCL_ARG(bc2_sqrt),
+                                  NNCL_ARG(o->eps),   NNCL_ARG(gscale)};
+  return launch_chunks(op, "optim_adam", params, grads, sc, (int)(sizeof sc / sizeof *sc));
 }
 
 int64_t nncl__optim_steps(const struct nncl__optim *op) { return op->steps; }

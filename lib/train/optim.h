@@ -1,5 +1,5 @@
 /* optim.h: optimizers on device buffers: SGD (momentum, dampening, nesterov, weight decay),
-   Adam and AdamW with PyTorch's update rules, one fused kernel launch per parameter tensor. */
+   Adam and AdamW with PyTorch's update rules, one fused kernel launch per 16 parameter tensors. */
 #ifndef NNCL_OPTIM_H
 #define NNCL_OPTIM_H
 

@@ -410,6 +410,24 @@ nncl_status nncl_trainer_init_kaiming(nncl_trainer *t, uint64_t seed) {
   return NNCL_OK;
 }
 
+/* Label k of int64 or int32 labels y. */
+static int64_t label_at(const nncl_array *y, int64_t k) {
+  return y->dtype == NNCL_INT32 ? ((const int32_t *)y->data)[k] : ((const int64_t *)y->data)[k];
+}
+
+/* Sets the targets: int32 labels are widened on the host to the graph's int64 input (a batch of
+   labels is small; the loss ops read either, but one input dtype keeps one plan). */
+static nncl_status set_targets(nncl_trainer *t, nncl_graph *g, const nncl_array *y) {
+  if (y->dtype != NNCL_INT32) return nncl_graph_set_input(g, TRAIN_TARGET, y);
+  nncl_array w;
+  if (nncl_array_alloc(&w, NNCL_INT64, &y->shape) != NNCL_OK)
+    return nncl__error(t->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trainer: labels");
+  for (int64_t k = 0; k < nncl_shape_numel(&y->shape); k++) ((int64_t *)w.data)[k] = label_at(y, k);
+  nncl_status st = nncl_graph_set_input(g, TRAIN_TARGET, &w);
+  nncl_array_free(&w);
+  return st;
+}
+
 /* Sets x and y on g, plans, and checks the targets against the output. */
 static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x,
                              const nncl_array *y) {
@@ -424,15 +442,16 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
                        "batch size",
                        nncl_dtype_name(x->dtype), nncl_shape_format(&x->shape, a, sizeof a), ax,
                        nncl_shape_format(&y->shape, b, sizeof b));
-  if (t->loss == NNCL_LOSS_CROSS_ENTROPY && (y->dtype != NNCL_INT64 || y->shape.rank != 1))
+  if (t->loss == NNCL_LOSS_CROSS_ENTROPY &&
+      ((y->dtype != NNCL_INT64 && y->dtype != NNCL_INT32) || y->shape.rank != 1))
     return nncl__error(t->ctx, NNCL_ERR_SHAPE,
-                       "trainer: cross-entropy needs int64 labels [N], got %s %s",
+                       "trainer: cross-entropy needs int64 or int32 labels [N], got %s %s",
                        nncl_dtype_name(y->dtype), nncl_shape_format(&y->shape, b, sizeof b));
   if (t->loss == NNCL_LOSS_MSE && y->dtype != NNCL_FLOAT32)
     return nncl__error(t->ctx, NNCL_ERR_DTYPE, "trainer: MSE needs float32 targets, got %s",
                        nncl_dtype_name(y->dtype));
   NNCL_TRY(nncl_graph_set_input(g, g->values[g->inputs[0]].name, x));
-  NNCL_TRY(nncl_graph_set_input(g, TRAIN_TARGET, y));
+  NNCL_TRY(set_targets(t, g, y));
   NNCL_TRY(nncl_graph_plan(g));
   nncl_shape os;
   NNCL_TRY(nncl_graph_output_info(g, 1, NULL, &os));
@@ -442,12 +461,11 @@ static nncl_status set_batch(nncl_trainer *t, nncl_graph *g, const nncl_array *x
                          "trainer: cross-entropy needs logits [N, C] with N = %lld, the model "
                          "gives %s",
                          (long long)x->shape.dims[ax], nncl_shape_format(&os, a, sizeof a));
-    const int64_t *lab = y->data;
     for (int64_t k = 0; k < y->shape.dims[0]; k++)
-      if (lab[k] < 0 || lab[k] >= os.dims[1])
+      if (label_at(y, k) < 0 || label_at(y, k) >= os.dims[1])
         return nncl__error(t->ctx, NNCL_ERR_INVALID_ARGUMENT,
                            "trainer: label %lld of sample %lld is outside [0, %lld)",
-                           (long long)lab[k], (long long)k, (long long)os.dims[1]);
+                           (long long)label_at(y, k), (long long)k, (long long)os.dims[1]);
   } else if (memcmp(&os, &y->shape, sizeof os) != 0) {
     return nncl__error(t->ctx, NNCL_ERR_SHAPE, "trainer: targets %s do not match the output %s",
                        nncl_shape_format(&y->shape, b, sizeof b),
@@ -479,12 +497,11 @@ static nncl_status count_correct(nncl_trainer *t, nncl_graph *g, const nncl_arra
   NNCL_TRY(nncl_graph_get_output(g, 1, &o));
   int64_t n = o.shape.dims[0], c = o.shape.dims[1];
   const float *z = o.data;
-  const int64_t *lab = y->data;
   for (int64_t i = 0; i < n; i++) {
     int64_t best = 0;
     for (int64_t k = 1; k < c; k++)
       if (z[i * c + k] > z[i * c + best]) best = k;
-    *correct += best == lab[i];
+    *correct += best == label_at(y, i);
   }
   nncl_array_free(&o);
   return NNCL_OK;
@@ -566,6 +583,25 @@ nncl_status nncl_trainer_evaluate(nncl_trainer *t, const nncl_array *x, const nn
   if (st != NNCL_OK && st != NNCL_ERR_STATE) return st;
   if (correct) NNCL_TRY(count_correct(t, t->eval, y, correct));
   return st;
+}
+
+nncl_status nncl_trainer_memory_use(nncl_trainer *t, nncl_trainer_memory *out) {
+  if (!t || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < t->n_params; i++) out->param_bytes += nncl_array_bytes(&t->init[i]);
+  out->optimizer_bytes = (uint64_t)nncl__optim_state_count(t->opt) * out->param_bytes;
+  if (!t->built) return NNCL_OK;
+  nncl_graph_summary s;
+  NNCL_TRY(nncl_graph_summarize(t->train, &s));
+  out->arena_bytes = s.arena_bytes;
+  out->workspace_bytes = s.workspace_bytes;
+  return NNCL_OK;
+}
+
+nncl_status nncl_trainer_profile(nncl_trainer *t, int runs, nncl_profile *out) {
+  if (!t || !out) return NNCL_ERR_INVALID_ARGUMENT;
+  if (!t->built) return nncl__error(t->ctx, NNCL_ERR_STATE, "trainer: profile needs a step first");
+  return nncl_graph_profile(t->train, runs, 0, out);
 }
 
 int64_t nncl_trainer_last_correct(const nncl_trainer *t) { return t ? t->last_correct : 0; }
