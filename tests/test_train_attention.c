@@ -39,28 +39,9 @@
 #include "test_util.h"
 #include "trainer_internal.h"
 
-static void fixture_path(char *buf, size_t len, const char *file) {
-  const char *data = getenv("NNCL_TEST_DATA");
-  cr_assert(data && *data, "NNCL_TEST_DATA is not set (run through meson test)");
-  snprintf(buf, len, "%s/train/%s", data, file);
-}
+static nncl_array load_npy(const char *file) { return tu_data_npy("train", file); }
 
-static nncl_array load_npy(const char *file) {
-  char path[1024];
-  nncl_array a;
-  fixture_path(path, sizeof path, file);
-  cr_assert_eq(nncl_npy_load(tu_ctx(), path, &a), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
-  return a;
-}
-
-static nncl_graph *load_model(const char *file) {
-  char path[1024];
-  nncl_graph *g;
-  fixture_path(path, sizeof path, file);
-  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &g), NNCL_OK, "%s",
-               nncl_context_last_error(tu_ctx()));
-  return g;
-}
+static nncl_graph *load_model(const char *file) { return tu_data_onnx("train", file); }
 
 /* Batch b (8 sequences of 7 tokens) of the fixture's x and y. */
 static void batch(const nncl_array *x, const nncl_array *y, int b, nncl_array *xb, nncl_array *yb) {
@@ -590,7 +571,7 @@ Test(train_attention, trained_encoder_saved_as_onnx) {
   cr_assert_eq(nncl_trainer_evaluate(t, &xb, &yb, &loss, NULL), NNCL_OK, "%s",
                nncl_context_last_error(tu_ctx()));
   char src[1024], path[] = "/tmp/nncl_test_tf_XXXXXX";
-  fixture_path(src, sizeof src, "tf_encoder.onnx");
+  tu_data_path(src, sizeof src, "train", "tf_encoder.onnx");
   int fd = mkstemp(path);
   cr_assert(fd >= 0);
   close(fd);

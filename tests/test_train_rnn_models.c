@@ -20,19 +20,7 @@
 
 enum { T = 7, FEAT = 5, BATCH = 4, N_PARAMS = 6 };
 
-static void fixture_path(char *buf, size_t len, const char *file) {
-  const char *data = getenv("NNCL_TEST_DATA");
-  cr_assert(data && *data, "NNCL_TEST_DATA is not set (run through meson test)");
-  snprintf(buf, len, "%s/train_rnn/%s", data, file);
-}
-
-static nncl_array load_npy(const char *file) {
-  char path[1024];
-  nncl_array a;
-  fixture_path(path, sizeof path, file);
-  cr_assert_eq(nncl_npy_load(tu_ctx(), path, &a), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
-  return a;
-}
+static nncl_array load_npy(const char *file) { return tu_data_npy("train_rnn", file); }
 
 /* Batch b of x [T, 12, F] (columns 4b .. 4b + 3 of axis 1, copied) and its labels. */
 static void batch(const nncl_array *x, const nncl_array *y, int b, nncl_array *xb, nncl_array *yb) {
@@ -51,7 +39,7 @@ static void batch(const nncl_array *x, const nncl_array *y, int b, nncl_array *x
    make_rnn_fixtures.py printed. */
 static void against_pytorch(const char *cell, float first_loss) {
   char path[1024];
-  fixture_path(path, sizeof path,
+  tu_data_path(path, sizeof path, "train_rnn",
                strcmp(cell, "lstm") ? "gru_classifier.onnx" : "lstm_classifier.onnx");
   nncl_graph *m;
   cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m), NNCL_OK, "%s",
@@ -111,7 +99,7 @@ Test(train_rnn_models, gru_classifier_adam_matches_pytorch) { against_pytorch("g
    the axis, and an impossible axis is refused at creation. */
 Test(train_rnn_models, wrong_batch_axis_is_a_clear_error) {
   char path[1024];
-  fixture_path(path, sizeof path, "gru_classifier.onnx");
+  tu_data_path(path, sizeof path, "train_rnn", "gru_classifier.onnx");
   nncl_graph *m;
   cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m), NNCL_OK);
   nncl_array x = load_npy("x.npy"), y = load_npy("y.npy"), xb, yb;

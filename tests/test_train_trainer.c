@@ -17,28 +17,9 @@
 #include "test_util.h"
 #include "trainer_internal.h"
 
-static void fixture_path(char *buf, size_t len, const char *file) {
-  const char *data = getenv("NNCL_TEST_DATA");
-  cr_assert(data && *data, "NNCL_TEST_DATA is not set (run through meson test)");
-  snprintf(buf, len, "%s/train/%s", data, file);
-}
+static nncl_array load_npy(const char *file) { return tu_data_npy("train", file); }
 
-static nncl_array load_npy(const char *file) {
-  char path[1024];
-  nncl_array a;
-  fixture_path(path, sizeof path, file);
-  cr_assert_eq(nncl_npy_load(tu_ctx(), path, &a), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
-  return a;
-}
-
-static nncl_graph *load_model(void) {
-  char path[1024];
-  nncl_graph *g;
-  fixture_path(path, sizeof path, "small_cnn.onnx");
-  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &g), NNCL_OK, "%s",
-               nncl_context_last_error(tu_ctx()));
-  return g;
-}
+static nncl_graph *load_model(void) { return tu_data_onnx("train", "small_cnn.onnx"); }
 
 /* Batch b (8 samples) of the fixture's x and y. */
 static void batch(const nncl_array *x, const nncl_array *y, int b, nncl_array *xb, nncl_array *yb) {
@@ -330,7 +311,7 @@ Test(train_trainer, save_onnx_round_trip) {
   batch(&x, &y, 0, &xb, &yb);
   step_ok(t, &xb, &yb, NULL);
   char src[1024], path[] = "/tmp/nncl_test_onnx_XXXXXX";
-  fixture_path(src, sizeof src, "small_cnn.onnx");
+  tu_data_path(src, sizeof src, "train", "small_cnn.onnx");
   int fd = mkstemp(path);
   cr_assert(fd >= 0);
   cr_assert_eq(nncl_trainer_save_onnx(t, src, path), NNCL_OK, "%s",
@@ -366,7 +347,7 @@ Test(train_trainer, save_onnx_round_trip) {
    above) and so do running_mean and running_var (same tolerance); evaluate then uses them. */
 Test(train_trainer, batchnorm_training_mode_matches_pytorch) {
   char path[1024];
-  fixture_path(path, sizeof path, "bn_cnn.onnx");
+  tu_data_path(path, sizeof path, "train", "bn_cnn.onnx");
   nncl_graph *m;
   cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &m), NNCL_OK, "%s",
                nncl_context_last_error(tu_ctx()));

@@ -1,6 +1,8 @@
 /* test_util.c: shared test helpers (see test_util.h). */
 #include "test_util.h"
 
+#include "nncl/onnx.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,4 +178,27 @@ void tu_assert_ints(const nncl_array *got, nncl_dtype dt, const int32_t *want, i
     cr_assert_eq(g[i], want[i], "%s: element %lld is %d, expected %d", what, (long long)i, g[i],
                  want[i]);
   free(g);
+}
+
+void tu_data_path(char *buf, size_t len, const char *dir, const char *file) {
+  const char *data = getenv("NNCL_TEST_DATA");
+  cr_assert(data && *data, "NNCL_TEST_DATA is not set (run through meson test)");
+  snprintf(buf, len, "%s/%s/%s", data, dir, file);
+}
+
+nncl_array tu_data_npy(const char *dir, const char *file) {
+  char path[1024];
+  nncl_array a;
+  tu_data_path(path, sizeof path, dir, file);
+  cr_assert_eq(nncl_npy_load(tu_ctx(), path, &a), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  return a;
+}
+
+nncl_graph *tu_data_onnx(const char *dir, const char *file) {
+  char path[1024];
+  nncl_graph *g;
+  tu_data_path(path, sizeof path, dir, file);
+  cr_assert_eq(nncl_onnx_load(tu_ctx(), path, &g), NNCL_OK, "%s",
+               nncl_context_last_error(tu_ctx()));
+  return g;
 }

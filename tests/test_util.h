@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nncl/graph.h"
 #include "op.h"
 
 /* The context for this test process ($NNCL_DEVICE or the default device); created once, destroyed
@@ -78,5 +79,12 @@ int tu_qmax(nncl_dtype t);
 int32_t *tu_widen(const nncl_array *a);
 void tu_assert_ints(const nncl_array *got, nncl_dtype dt, const int32_t *want, int64_t n,
                     const char *what);
+
+/* Files under tests/data ($NNCL_TEST_DATA, set by meson test): dir/file's path, as a host array
+   or as a loaded ONNX graph; a missing variable or a load error fails the test with the library's
+   message. */
+void tu_data_path(char *buf, size_t len, const char *dir, const char *file);
+nncl_array tu_data_npy(const char *dir, const char *file);
+nncl_graph *tu_data_onnx(const char *dir, const char *file);
 
 #endif
