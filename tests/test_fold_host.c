@@ -170,8 +170,9 @@ Test(fold_host, host_and_device_folding_agree_and_host_fetches_no_kernel) {
 }
 
 /* Mod reads the fmod attribute as alpha and Pow with an integer base calls pow: the host evaluator
-   does not read them, so they fold on the device, with the same values. */
-Test(fold_host, unknown_expressions_fold_on_the_device) {
+   does not read them, so they fold on the device, with the same values. A Split whose second part
+   exceeds OP_FOLD_HOST_MAX folds on the device while its small first part came from infer. */
+Test(fold_host, what_the_host_does_not_compute_folds_on_the_device) {
   nncl_graph *g = NULL;
   cr_assert_eq(nncl_graph_create(tu_ctx(), &g), NNCL_OK);
   const int64_t four[] = {4};
@@ -179,6 +180,18 @@ Test(fold_host, unknown_expressions_fold_on_the_device) {
   constant(g, "b", NNCL_INT64, 1, four, (int64_t[]){2, 2, -3, 4});
   node(g, "Mod", "mod", IN("a", "b"));
   node(g, "Pow", "pow", IN("a", "b"));
+  enum { N_SPLIT = 4 + 4097 };
+  int64_t *ramp = malloc(N_SPLIT * sizeof *ramp);
+  cr_assert(ramp);
+  for (int i = 0; i < N_SPLIT; i++) ramp[i] = i - 7;
+  constant(g, "long", NNCL_FLOAT32, 1, (int64_t[]){N_SPLIT}, ramp);
+  free(ramp);
+  constant(g, "parts", NNCL_INT64, 1, (int64_t[]){2}, (int64_t[]){4, 4097});
+  cr_assert_eq(nncl_graph_add_node(g, "Split", "split", 2, (const char *[]){"long", "parts"}, 2,
+                                   (const char *[]){"part0", "part1"}, NULL),
+               NNCL_OK);
+  cr_assert_eq(nncl_graph_add_output(g, "part0"), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_output(g, "part1"), NNCL_OK);
   uint64_t fetch_host, launch_host;
   nncl_array *host = plan_and_read(g, 1, &fetch_host, &launch_host);
   cr_assert_gt(fetch_host, 0, "Mod and Pow were not folded on the device");
@@ -188,6 +201,15 @@ Test(fold_host, unknown_expressions_fold_on_the_device) {
   for (int i = 0; i < 4; i++) {
     cr_assert_eq(mod[i], want_mod[i], "mod element %d: %lld", i, (long long)mod[i]);
     cr_assert_eq(pw[i], want_pow[i], "pow element %d: %lld", i, (long long)pw[i]);
+  }
+  /* the split parts hold the constant's values (i - 7) / 4, exact in float */
+  for (int o = 2; o < 4; o++) {
+    const float *f = host[o].data;
+    int64_t n = nncl_shape_numel(&host[o].shape), first = o == 2 ? 0 : 4;
+    cr_assert_eq(n, o == 2 ? 4 : 4097, "%s", nncl_graph_output_name(g, o));
+    for (int64_t i = 0; i < n; i++)
+      cr_assert_eq(f[i], (float)(first + i - 7) * 0.25f, "%s element %lld: %g",
+                   nncl_graph_output_name(g, o), (long long)i, f[i]);
   }
   free_outputs(g, host);
   nncl_graph_destroy(g);

@@ -31,7 +31,8 @@ static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
     return st;
   }
   for (int k = 0; k < n->n_out; k++) {
-    if (n->out[k] < 0 || !out[k].data) {
+    /* an output infer already computed on the host (Split with one small part) keeps that */
+    if (n->out[k] < 0 || !out[k].data || p->v[n->out[k]].host) {
       nncl_array_free(&out[k]);
       continue;
     }
