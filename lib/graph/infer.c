@@ -1,6 +1,8 @@
 /* infer.c: shape and type inference over the plan in topological order, folding every node whose
-   inputs are all known at plan time (constants, shapes) by running it once on the device through
-   op_run, so shape subgraphs (Shape -> Gather -> Concat -> Reshape) become constants. */
+   inputs are all known at plan time (constants, shapes): small values are computed by the op's
+   infer on the host (op_call.host_fold, graph.fold_host), the rest by running the node once on
+   the device through op_run, so shape subgraphs (Shape -> Gather -> Concat -> Reshape) become
+   constants without building kernels. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,8 @@ static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
     return st;
   }
   for (int k = 0; k < n->n_out; k++) {
-    if (n->out[k] < 0 || !out[k].data) {
+    /* an output infer already computed on the host (Split with one small part) keeps that */
+    if (n->out[k] < 0 || !out[k].data || p->v[n->out[k]].host) {
       nncl_array_free(&out[k]);
       continue;
     }
@@ -49,6 +52,7 @@ static nncl_status fold(nncl_graph *g, struct plan *p, struct pnode *n) {
 }
 
 nncl_status plan_infer_fold(nncl_graph *g, struct plan *p) {
+  const int host_fold = nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FOLD_HOST);
   for (int i = 0; i < p->n_n; i++) {
     struct pnode *n = &p->n[i];
     for (int k = 0; k < n->n_in; k++)
@@ -56,6 +60,7 @@ nncl_status plan_infer_fold(nncl_graph *g, struct plan *p) {
         return nncl__error(g->ctx, NNCL_ERR_DTYPE, "%s node '%s': input '%s' has no known type",
                            n->op_type, n->name, g->values[n->in[k]].name);
     plan_bind_call(g, p, i);
+    n->call.host_fold = host_fold;
     nncl_status st = n->def->infer(&n->call);
     if (st != NNCL_OK) return st;
     NNCL_TRY(op_check_outputs(&n->call));

@@ -123,7 +123,7 @@ static nncl_status infer(struct op_call *c) {
   int first = is_where(r) ? 1 : 0;
   c->out[0].dtype = r->kind == EWK_CMP || r->kind == EWK_BOOL ? NNCL_BOOL : c->in[first].dtype;
   c->out[0].shape = s;
-  return NNCL_OK;
+  return ew_host_eval(c, r->iexpr, is_where(r) ? "abc" : "ab", r->variadic);
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {

@@ -5,6 +5,9 @@
 
 #include "elementwise_util.h"
 
+/* The conversion's expression, on the device and in host folding. */
+static const char *cast_expr(nncl_dtype to) { return to == NNCL_BOOL ? "x!=0" : "x"; }
+
 static nncl_status check_in(struct op_call *c) {
   if (!ew_cl_type(c->in[0].dtype))
     return op_error(c, NNCL_ERR_DTYPE, "input type %s is not supported",
@@ -23,7 +26,7 @@ static nncl_status infer_cast(struct op_call *c) {
                     (long long)to);
   c->out[0].dtype = t;
   c->out[0].shape = c->in[0].shape;
-  return NNCL_OK;
+  return ew_host_eval(c, cast_expr(t), "x", 0);
 }
 
 static nncl_status infer_cast_like(struct op_call *c) {
@@ -33,7 +36,7 @@ static nncl_status infer_cast_like(struct op_call *c) {
                     nncl_dtype_name(c->in[1].dtype));
   c->out[0].dtype = c->in[1].dtype;
   c->out[0].shape = c->in[0].shape;
-  return NNCL_OK;
+  return ew_host_eval(c, cast_expr(c->out[0].dtype), "x", 0);
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
@@ -47,7 +50,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   if (!u) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "cast state");
   c->state = u;
   c->algo = "elementwise_unary";
-  return ew_unary_plan(c, to == NNCL_BOOL ? "x!=0" : "x", ew_cl_type(ti), ew_cl_type(to), 0, 0, 0,
+  return ew_unary_plan(c, cast_expr(to), ew_cl_type(ti), ew_cl_type(to), 0, 0, 0,
                        (size_t)nncl_shape_numel(&c->out[0].shape), u);
 }
 

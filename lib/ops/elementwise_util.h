@@ -11,6 +11,14 @@ const char *ew_cl_type(nncl_dtype t);
 /* True for the integer dtypes the kernels take (int8, uint8, bool, int32, int64). */
 int ew_is_int(nncl_dtype t);
 
+/* During constant folding (c->host_fold) computes out[0].host from the op's integer expression
+   (the text its kernel compiles) when every input is known and of an integer type and the output
+   has at most OP_FOLD_HOST_MAX elements. vars: the expression's variables in input order ("x",
+   "ab", "abc"); chain: variadic, inputs after the second update the result as `a`. Leaves
+   out[0].host NULL, so the node folds on the device, when any of that does not hold or the
+   expression reads what the host evaluator does not know (elementwise_host.c). */
+nncl_status ew_host_eval(struct op_call *c, const char *expr, const char *vars, int chain);
+
 /* Scalar parameters alpha and beta: float for float kernels, int64 for integer ones (TP). */
 struct ew_params {
   int is_long;

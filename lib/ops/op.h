@@ -92,7 +92,15 @@ struct op_call {
   cl_mem workspace;      /* scratch of the size plan asked for; valid during enqueue */
   /* the graph's options (read through op_option); NULL: the context's (op_instance) */
   const struct nncl__options *opts;
+  /* set by constant folding (graph.fold_host): infer may compute outputs of at most
+     OP_FOLD_HOST_MAX elements on the host (out[i].host) when every input is known */
+  int host_fold;
 };
+
+/* The most elements a folded value computed on the host may have: a copy or integer arithmetic
+   this small costs microseconds, while folding it on the device builds a program (0.1-1 s cold on
+   PoCL). Larger folded values (weight transposes) run on the device. */
+#define OP_FOLD_HOST_MAX 4096
 
 struct op_cost {
   double flops; /* multiply-add counts as 2 */

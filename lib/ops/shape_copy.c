@@ -313,9 +313,12 @@ int shape_input_ints(const struct op_call *c, int i, int64_t *v, int max) {
 
 int shape_host_eligible(const struct op_call *c, int o, int n_in) {
   nncl_dtype dt = c->out[o].dtype;
-  if (dt != NNCL_INT64 && dt != NNCL_INT32) return 0;
+  /* while folding, small values of any type (the copies are byte moves, exact for all) */
+  int64_t max = c->host_fold                           ? OP_FOLD_HOST_MAX
+                : dt == NNCL_INT64 || dt == NNCL_INT32 ? SHAPE_HOST_MAX
+                                                       : -1;
   int64_t n = nncl_shape_numel(&c->out[o].shape);
-  if (n < 0 || n > SHAPE_HOST_MAX || c->out[o].host) return 0;
+  if (n < 0 || n > max || c->out[o].host) return 0;
   for (int i = 0; i < n_in && i < c->n_in; i++)
     if (op_has_input(c, i) && !c->in[i].host) return 0;
   return 1;

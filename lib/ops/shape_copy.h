@@ -79,8 +79,9 @@ nncl_status shape_check_dtype(const struct op_call *c, nncl_dtype dt, const char
 /* Reads constant input i (int32 or int64) into v[0..max). Returns the count, -1 when the input
    is absent or not constant, -2 when it has more than max elements or another dtype. */
 int shape_input_ints(const struct op_call *c, int i, int64_t *v, int max);
-/* True when output `o` should be computed on the host: integer dtype, at most SHAPE_HOST_MAX
-   elements, and inputs [0, n_in) all known at plan time (absent optional inputs are fine). */
+/* True when output `o` should be computed on the host: integer dtype and at most SHAPE_HOST_MAX
+   elements (while folding, c->host_fold: any dtype, at most OP_FOLD_HOST_MAX), and inputs
+   [0, n_in) all known at plan time (absent optional inputs are fine). */
 int shape_host_eligible(const struct op_call *c, int o, int n_in);
 /* Allocates c->out[o].host for the output's dtype and shape (left NULL if already set, which
    returns NNCL_OK with *out NULL). */

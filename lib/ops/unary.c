@@ -71,7 +71,7 @@ static nncl_status infer(struct op_call *c) {
   }
   c->out[0].dtype = r->kind == EWK_PRED || r->kind == EWK_BOOL ? NNCL_BOOL : t;
   c->out[0].shape = c->in[0].shape;
-  return NNCL_OK;
+  return ew_host_eval(c, r->iexpr, "x", 0);
 }
 
 /* Clip bound i (1 min, 2 max): constant value, or dynamic (read on the device), or absent. */
