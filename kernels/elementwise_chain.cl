@@ -8,8 +8,10 @@
    -D NSTEP=k      steps (1..16, default 1); the result is step k
    -D STEPj=e      step j's expression in v0..v(NIN-1) (the inputs' elements), t1..t(j-1) (earlier
                    steps) and P[i] (the steps' alpha and beta, from the P buffer); default v0
-   -D MODEi=0|1|2  input i is the output's shape (0), one element (1, broadcast) or broadcast
-                   along some axes (2: indexed through meta's strides); default 0
+   -D MODEi=0..3   input i is the output's shape (0), one element (1, broadcast), broadcast
+                   along some axes (2: indexed through meta's strides) or a vector along the
+                   output's innermost axis whose length (meta's dims[0]) is a multiple of 4 (3: a
+                   bias or per-channel-last scale); default 0
    Each work-item does 4 consecutive outputs: with vector loads when no input is of mode 2, else
    through the strided walk per element. */
 #include "common/dims_layout.h"
@@ -159,11 +161,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT0(e) X0[e]
 #elif MODE0 == 1
 #define EC_AT0(e) X0[0]
+#elif MODE0 == 3
+#define EC_AT0(e) X0[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT0(e) X0[ec_offset(meta, 0u, e)]
 #endif
 #define EC_LOAD0(e) const float v0 = EC_AT0(e);
-#define EC_VLOAD0 const float4 w0 = MODE0 == 0 ? vload4(0, X0 + i) : (float4)(X0[0]);
+#define EC_VLOAD0                                                                                  \
+  const float4 w0 = MODE0 == 0   ? vload4(0, X0 + i)                                               \
+                    : MODE0 == 3 ? vload4(0, X0 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X0[0]);
 #define EC_LANE0(s) const float v0 = w0.s;
 #else
 #define EC_LOAD0(e)
@@ -175,11 +182,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT1(e) X1[e]
 #elif MODE1 == 1
 #define EC_AT1(e) X1[0]
+#elif MODE1 == 3
+#define EC_AT1(e) X1[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT1(e) X1[ec_offset(meta, 1u, e)]
 #endif
 #define EC_LOAD1(e) const float v1 = EC_AT1(e);
-#define EC_VLOAD1 const float4 w1 = MODE1 == 0 ? vload4(0, X1 + i) : (float4)(X1[0]);
+#define EC_VLOAD1                                                                                  \
+  const float4 w1 = MODE1 == 0   ? vload4(0, X1 + i)                                               \
+                    : MODE1 == 3 ? vload4(0, X1 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X1[0]);
 #define EC_LANE1(s) const float v1 = w1.s;
 #else
 #define EC_LOAD1(e)
@@ -191,11 +203,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT2(e) X2[e]
 #elif MODE2 == 1
 #define EC_AT2(e) X2[0]
+#elif MODE2 == 3
+#define EC_AT2(e) X2[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT2(e) X2[ec_offset(meta, 2u, e)]
 #endif
 #define EC_LOAD2(e) const float v2 = EC_AT2(e);
-#define EC_VLOAD2 const float4 w2 = MODE2 == 0 ? vload4(0, X2 + i) : (float4)(X2[0]);
+#define EC_VLOAD2                                                                                  \
+  const float4 w2 = MODE2 == 0   ? vload4(0, X2 + i)                                               \
+                    : MODE2 == 3 ? vload4(0, X2 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X2[0]);
 #define EC_LANE2(s) const float v2 = w2.s;
 #else
 #define EC_LOAD2(e)
@@ -207,11 +224,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT3(e) X3[e]
 #elif MODE3 == 1
 #define EC_AT3(e) X3[0]
+#elif MODE3 == 3
+#define EC_AT3(e) X3[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT3(e) X3[ec_offset(meta, 3u, e)]
 #endif
 #define EC_LOAD3(e) const float v3 = EC_AT3(e);
-#define EC_VLOAD3 const float4 w3 = MODE3 == 0 ? vload4(0, X3 + i) : (float4)(X3[0]);
+#define EC_VLOAD3                                                                                  \
+  const float4 w3 = MODE3 == 0   ? vload4(0, X3 + i)                                               \
+                    : MODE3 == 3 ? vload4(0, X3 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X3[0]);
 #define EC_LANE3(s) const float v3 = w3.s;
 #else
 #define EC_LOAD3(e)
@@ -223,11 +245,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT4(e) X4[e]
 #elif MODE4 == 1
 #define EC_AT4(e) X4[0]
+#elif MODE4 == 3
+#define EC_AT4(e) X4[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT4(e) X4[ec_offset(meta, 4u, e)]
 #endif
 #define EC_LOAD4(e) const float v4 = EC_AT4(e);
-#define EC_VLOAD4 const float4 w4 = MODE4 == 0 ? vload4(0, X4 + i) : (float4)(X4[0]);
+#define EC_VLOAD4                                                                                  \
+  const float4 w4 = MODE4 == 0   ? vload4(0, X4 + i)                                               \
+                    : MODE4 == 3 ? vload4(0, X4 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X4[0]);
 #define EC_LANE4(s) const float v4 = w4.s;
 #else
 #define EC_LOAD4(e)
@@ -239,11 +266,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT5(e) X5[e]
 #elif MODE5 == 1
 #define EC_AT5(e) X5[0]
+#elif MODE5 == 3
+#define EC_AT5(e) X5[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT5(e) X5[ec_offset(meta, 5u, e)]
 #endif
 #define EC_LOAD5(e) const float v5 = EC_AT5(e);
-#define EC_VLOAD5 const float4 w5 = MODE5 == 0 ? vload4(0, X5 + i) : (float4)(X5[0]);
+#define EC_VLOAD5                                                                                  \
+  const float4 w5 = MODE5 == 0   ? vload4(0, X5 + i)                                               \
+                    : MODE5 == 3 ? vload4(0, X5 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X5[0]);
 #define EC_LANE5(s) const float v5 = w5.s;
 #else
 #define EC_LOAD5(e)
@@ -255,11 +287,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT6(e) X6[e]
 #elif MODE6 == 1
 #define EC_AT6(e) X6[0]
+#elif MODE6 == 3
+#define EC_AT6(e) X6[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT6(e) X6[ec_offset(meta, 6u, e)]
 #endif
 #define EC_LOAD6(e) const float v6 = EC_AT6(e);
-#define EC_VLOAD6 const float4 w6 = MODE6 == 0 ? vload4(0, X6 + i) : (float4)(X6[0]);
+#define EC_VLOAD6                                                                                  \
+  const float4 w6 = MODE6 == 0   ? vload4(0, X6 + i)                                               \
+                    : MODE6 == 3 ? vload4(0, X6 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X6[0]);
 #define EC_LANE6(s) const float v6 = w6.s;
 #else
 #define EC_LOAD6(e)
@@ -271,11 +308,16 @@ inline uint ec_offset(__constant uint *meta, uint j, uint e) {
 #define EC_AT7(e) X7[e]
 #elif MODE7 == 1
 #define EC_AT7(e) X7[0]
+#elif MODE7 == 3
+#define EC_AT7(e) X7[(e) % meta[CHAIN_DIMS]]
 #else
 #define EC_AT7(e) X7[ec_offset(meta, 7u, e)]
 #endif
 #define EC_LOAD7(e) const float v7 = EC_AT7(e);
-#define EC_VLOAD7 const float4 w7 = MODE7 == 0 ? vload4(0, X7 + i) : (float4)(X7[0]);
+#define EC_VLOAD7                                                                                  \
+  const float4 w7 = MODE7 == 0   ? vload4(0, X7 + i)                                               \
+                    : MODE7 == 3 ? vload4(0, X7 + i % meta[CHAIN_DIMS])                            \
+                                 : (float4)(X7[0]);
 #define EC_LANE7(s) const float v7 = w7.s;
 #else
 #define EC_LOAD7(e)

@@ -162,7 +162,11 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
       meta[CHAIN_STRIDES(j) + k] = d == 1 ? 0u : (cl_uint)run;
       run *= d;
     }
-    int mode = n_in == (int64_t)numel ? 0 : n_in == 1 ? 1 : 2;
+    /* a vector along the innermost axis reads with vector loads when its rows hold whole
+       float4s (4 consecutive outputs from a multiple of 4 then stay in one row) */
+    int inner = out->rank > 0 && n_in == out->dims[out->rank - 1] && n_in % 4 == 0 &&
+                meta[CHAIN_STRIDES(j)] == 1;
+    int mode = n_in == (int64_t)numel ? 0 : n_in == 1 ? 1 : inner ? 3 : 2;
     snprintf(head, sizeof head, " -DMODE%d=%d", j, mode);
     ok = put(&o, &len, &cap, head, strlen(head));
   }
