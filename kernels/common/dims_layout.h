@@ -15,6 +15,14 @@
 #define BCAST_STRIDES(j) (1 + DIMS_MAX + DIMS_MAX * (j))
 #define BCAST_LEN (1 + DIMS_MAX + 3 * DIMS_MAX)
 
+/* Fused element-wise chain (elementwise_chain): rank, dims[8], then the strides[8] of each of up
+   to CHAIN_MAX_IN inputs on the output's dims (0 where it broadcasts). */
+#define CHAIN_MAX_IN 8
+#define CHAIN_RANK 0
+#define CHAIN_DIMS 1
+#define CHAIN_STRIDES(j) (1 + DIMS_MAX + DIMS_MAX * (j))
+#define CHAIN_LEN (1 + DIMS_MAX + CHAIN_MAX_IN * DIMS_MAX)
+
 /* A reduction over any set of axes split into its kept and its reduced dims (reduce_general,
    norm_mvn): kept rank, kept dims[8], kept input strides[8], then the same for the reduced dims.
    A kept index selects the base offset, a reduced index walks from it. */

@@ -1,6 +1,6 @@
 /* plan.c: turns the IR into a runnable plan: checks ops, orders nodes, then runs the pipeline
    (infer+fold, BatchNorm folding, LayerNorm fusion, attention fusion, RNN Y layout, epilogue
-   fusion, scheduling, placement on devices, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
+   fusion, element-wise chain fusion, scheduling, placement on devices, per-op planning, memory) and uploads pending inputs. Re-planning frees the old plan and starts
    again from the IR. */
 #include <stddef.h>
 #include <stdio.h>
@@ -389,6 +389,7 @@ static nncl_status plan_graph(nncl_graph *g, int dry) {
   if (st == NNCL_OK) st = pass_fuse_attention(g, p);
   if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
+  if (st == NNCL_OK) st = pass_fuse_elementwise(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
   if (st == NNCL_OK) st = pass_place(g, p);
   for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = dry;

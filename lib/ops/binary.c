@@ -126,6 +126,29 @@ static nncl_status infer(struct op_call *c) {
   return ew_host_eval(c, r->iexpr, is_where(r) ? "abc" : "ab", r->variadic);
 }
 
+int op_binary_chain_form(const struct op_call *c, const char **expr, int *unary, float *alpha,
+                         float *beta) {
+  const struct binary_row *r = NULL;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    if (rows[i].def == c->def) r = &rows[i];
+  if (!r || !r->fexpr || c->n_in != 2 || strcmp(r->name, "Mean") == 0 ||
+      c->in[0].dtype != NNCL_FLOAT32 || c->out[0].dtype != NNCL_FLOAT32)
+    return 0;
+  *beta = 0.0f;
+  const char *pe = r->kind == EWK_POW ? pow_special(c) : NULL;
+  if (pe) { /* plan's unary kernel: parameters zero, unread */
+    *expr = pe;
+    *unary = 1;
+    *alpha = 0.0f;
+    return 1;
+  }
+  if (c->in[1].dtype != NNCL_FLOAT32) return 0;
+  *expr = r->fexpr;
+  *unary = 0;
+  *alpha = strcmp(r->name, "Mod") == 0 ? (float)op_attr_int(c, "fmod", 0) : 1.0f;
+  return 1;
+}
+
 static nncl_status plan(struct op_call *c, size_t *ws) {
   (void)ws;
   const struct binary_row *r = row_of(c);

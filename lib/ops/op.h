@@ -186,6 +186,13 @@ void op_epilogue_options(const struct op_epilogue *e, char *buf, size_t len);
    alpha and beta known at plan time (Clip's bounds constant): sets e->act, alpha, beta exactly
    as the unfused op would use them and returns 1; else 0. */
 int op_unary_epilogue(const struct op_call *c, struct op_epilogue *e);
+/* The form a step of a fused element-wise chain (elementwise_chain.c) takes for node c, exactly as
+   its unfused kernel computes it: the table row's float expression (unary: in x; binary: in a, b)
+   and alpha, beta. Returns 0 when c is not such an op on float32 with parameters known at plan
+   time. op_binary_chain_form sets *unary for Pow by a special constant (an expression in x). */
+int op_unary_chain_form(const struct op_call *c, const char **expr, float *alpha, float *beta);
+int op_binary_chain_form(const struct op_call *c, const char **expr, int *unary, float *alpha,
+                         float *beta);
 /* Shape text for messages; returns a static-per-call buffer owned by the caller's array. */
 /* NNCL_OK when every output shape infer produced is valid and its byte size fits (checked.h);
    otherwise a shape error naming the node, the output and its shape. The planner and op_instance

@@ -154,6 +154,20 @@ int op_unary_epilogue(const struct op_call *c, struct op_epilogue *e) {
   return 1;
 }
 
+int op_unary_chain_form(const struct op_call *c, const char **expr, float *alpha, float *beta) {
+  const struct unary_row *r = row_of(c);
+  if (!r || !r->fexpr || r->kind == EWK_PRED || r->kind == EWK_BOOL ||
+      c->in[0].dtype != NNCL_FLOAT32)
+    return 0;
+  double a, b;
+  int dyn_lo, dyn_hi;
+  if (unary_params(c, r, &a, &b, &dyn_lo, &dyn_hi) != NNCL_OK || dyn_lo || dyn_hi) return 0;
+  *expr = r->fexpr;
+  *alpha = (float)a; /* as ew_params_set hands them to the unfused kernel */
+  *beta = (float)b;
+  return 1;
+}
+
 static nncl_status plan(struct op_call *c, size_t *ws) {
   (void)ws;
   const struct unary_row *r = row_of(c);
