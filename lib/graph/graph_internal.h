@@ -146,6 +146,8 @@ nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c *
 nncl_status plan_schedule(nncl_graph *g, struct plan *p);       /* schedule.c: dead nodes, order */
 nncl_status pass_place(nncl_graph *g, struct plan *p);  /* pass_place.c: devices, transfers */
 nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
+/* pass_precision.c: graph.precision, fp16 refused at plan time with its reason */
+nncl_status pass_precision(nncl_graph *g, struct plan *p);
 
 /* Helpers shared by passes. */
 int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape);
