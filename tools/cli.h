@@ -17,8 +17,8 @@ struct cli_command {
 int cli_is(const char *arg, const char *flag);
 /* Value of "--flag VALUE" or "--flag=VALUE" at argv[*i] (advances *i); NULL otherwise. */
 const char *cli_value(int argc, char **argv, int *i, const char *flag);
-/* Takes every "--option KEY=VALUE" (or "--option=KEY=VALUE"), "--devices LIST" and "--place SPEC"
-   off argv, for any subcommand, and keeps them for cli_open_context. Prints the reason and returns -1 on a malformed one. */
+/* Takes every "--option KEY=VALUE" (or "--option=KEY=VALUE"), "--precision P" (the option
+   graph.precision=P), "--devices LIST" and "--place SPEC" off argv, for any subcommand, and keeps them for cli_open_context. Prints the reason and returns -1 on a malformed one. */
 int cli_take_options(int *argc, char **argv);
 /* Opens the device named by --device (NULL: default), or the devices --devices lists ("all",
    "P:D,P:D", "gpu,cpu"; see nncl_context_create_devices) with the --place placement, and sets the --option values on it (the

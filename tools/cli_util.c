@@ -30,6 +30,8 @@ static int n_options;
 /* --devices LIST and --place SPEC, taken off the command line with the options: every model
    command spans those devices and places its nodes so. */
 static const char *devices, *place;
+/* the text of --precision P as an option, "graph.precision=P" */
+static char precision_option[64];
 
 int cli_take_options(int *argc, char **argv) {
   int kept = 0;
@@ -45,6 +47,16 @@ int cli_take_options(int *argc, char **argv) {
       continue;
     }
     const char *v = cli_value(*argc, argv, &i, "--option");
+    /* --precision P is --option graph.precision=P: one parse and one error wording for both */
+    const char *prec = v ? NULL : cli_value(*argc, argv, &i, "--precision");
+    if (prec) {
+      if (strlen(prec) >= sizeof precision_option - 17) {
+        fprintf(stderr, "nncl: --precision %s: expected fp32 or fp16\n", prec);
+        return -1;
+      }
+      snprintf(precision_option, sizeof precision_option, "graph.precision=%s", prec);
+      v = precision_option;
+    }
     if (!v) {
       argv[kept++] = argv[i];
       continue;

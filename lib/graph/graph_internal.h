@@ -148,6 +148,8 @@ nncl_status pass_place(nncl_graph *g, struct plan *p);  /* pass_place.c: devices
 nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
 /* pass_fuse_elementwise.c: after pass_fuse_epilogues, so Conv/Gemm take an activation first */
 nncl_status pass_fuse_elementwise(nncl_graph *g, struct plan *p);
+/* pass_precision.c: graph.precision, fp16 refused at plan time with its reason */
+nncl_status pass_precision(nncl_graph *g, struct plan *p);
 
 /* Helpers shared by passes. */
 int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape);

@@ -392,6 +392,7 @@ static nncl_status plan_graph(nncl_graph *g, int dry) {
   if (st == NNCL_OK) st = pass_fuse_elementwise(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
   if (st == NNCL_OK) st = pass_place(g, p);
+  if (st == NNCL_OK) st = pass_precision(g, p);
   for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = dry;
   if (st == NNCL_OK) st = plan_ops(g, p);
   if (st == NNCL_OK) st = plan_memory(g, p);
