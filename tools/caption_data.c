@@ -39,6 +39,7 @@ static void draw_item(const demo_idx *images, size_t k, int x, int y, float *can
 int caption_set_make(const demo_idx *images, const demo_idx *labels, int n, uint64_t seed,
                      caption_set *out) {
   memset(out, 0, sizeof *out);
+  if (images->count < 2 || labels->count != images->count) return -1; /* two different images */
   out->pixels = calloc((size_t)n * CAPTION_PIXELS, sizeof *out->pixels);
   out->tokens = malloc((size_t)n * CAPTION_STEPS * sizeof *out->tokens);
   if (!out->pixels || !out->tokens) {

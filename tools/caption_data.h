@@ -39,7 +39,7 @@ typedef struct caption_set {
 /* Makes n pictures from the images (drawn without replacement within each picture, from a
    splitmix64 stream started at seed): garments named in reading order ("a X left of a Y" for a
    pair side by side at a random height, "a X above a Y" for a pair one above the other at a
-   random column). Returns 0, or -1 when out of memory. */
+   random column). Returns 0, or -1 when out of memory or there are fewer than two images. */
 int caption_set_make(const demo_idx *images, const demo_idx *labels, int n, uint64_t seed,
                      caption_set *out);
 void caption_set_free(caption_set *s);

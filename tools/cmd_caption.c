@@ -32,7 +32,7 @@
 
 struct opts {
   const char *device, *out_dir, *data_dir;
-  long epochs, train_size, test_size, batch, seed;
+  long epochs, train_size, test_size, batch, seed, beam;
   double lr;
   int train;
 };
@@ -70,6 +70,8 @@ static int parse(int argc, char **argv, struct opts *o) {
       rc = parse_long("--test-size", v, 1, 100000, &o->test_size);
     else if ((v = cli_value(argc, argv, &i, "--batch")))
       rc = parse_long("--batch", v, 1, 4096, &o->batch);
+    else if ((v = cli_value(argc, argv, &i, "--beam")))
+      rc = parse_long("--beam", v, 1, 64, &o->beam);
     else if ((v = cli_value(argc, argv, &i, "--seed")))
       rc = parse_long("--seed", v, 0, 1L << 30, &o->seed);
     else if ((v = cli_value(argc, argv, &i, "--lr"))) {
@@ -173,7 +175,7 @@ static nncl_status trained_params(nncl_trainer *tr, caption_params *p) {
 }
 
 static int run(int argc, char **argv) {
-  struct opts o = {NULL, "caption-out", FASHION_DIR, 3, 6000, 500, 16, 1, 3e-3, 0};
+  struct opts o = {NULL, "caption-out", FASHION_DIR, 3, 6000, 500, 16, 1, 1, 3e-3, 0};
   int rc = parse(argc, argv, &o);
   if (rc) return rc;
   demo_idx tr_im = {0}, tr_lb = {0}, te_im = {0}, te_lb = {0};
@@ -199,7 +201,7 @@ static int run(int argc, char **argv) {
   /* training pictures from the training images, test pictures from the held-out t10k images */
   if (caption_set_make(&tr_im, &tr_lb, (int)o.train_size, (uint64_t)o.seed, &train) != 0 ||
       caption_set_make(&te_im, &te_lb, (int)o.test_size, (uint64_t)o.seed + 1, &test) != 0) {
-    fprintf(stderr, "nncl caption: out of memory for the pictures\n");
+    fprintf(stderr, "nncl caption: out of memory for the pictures (or fewer than two images)\n");
     goto done;
   }
   if (mkdir(o.out_dir, 0777) != 0 && errno != EEXIST) {
@@ -240,7 +242,7 @@ static int run(int argc, char **argv) {
   /* caption the held-out pictures with the trained parameters, on the device */
   if ((st = trained_params(tr, &p)) || (st = nncl_graph_create(ctx, &infer)) ||
       (st = caption_net_build(infer, &p, 1)) ||
-      (st = caption_decode_greedy(infer, &test, 0, test.n, hyp, att))) {
+      (st = caption_decode_beam(infer, &test, 0, test.n, (int)o.beam, hyp, att))) {
     cli_fail(ctx, st, "captioning");
     goto done;
   }
@@ -252,7 +254,8 @@ static int run(int argc, char **argv) {
   caption_format(base, words, sizeof words);
   printf("baseline (most frequent training caption \"%s\"): exact match %.1f%%, BLEU-4 %.1f\n",
          words, base_exact, base_bleu);
-  printf("model (greedy decoding): exact match %.1f%%, BLEU-4 %.1f\n", exact, bleu);
+  printf("model (%s): exact match %.1f%%, BLEU-4 %.1f\n",
+         o.beam > 1 ? "beam search" : "greedy decoding", exact, bleu);
   for (int i = 0; i < NUM_PICTURES && i < test.n; i++) {
     char path[1024], want[128], got[128];
     caption_format(hyp + (size_t)i * T, got, sizeof got);
@@ -290,13 +293,14 @@ const struct cli_command cmd_caption = {
     "  Makes pictures of two Fashion-MNIST garments (side by side or one above the other) with\n"
     "  captions such as \"a sandal left of a shirt\", trains a CNN encoder + LSTM decoder with\n"
     "  soft attention (teacher forcing, per-token cross-entropy, Adam) on the device, captions\n"
-    "  held-out pictures greedily and prints exact match and BLEU-4 against the most frequent\n"
-    "  caption; writes attention maps of a few pictures as PNGs.\n"
+    "  held-out pictures (greedy or --beam K) and prints exact match and BLEU-4 against the\n"
+    "  most frequent caption; writes attention maps of a few pictures as PNGs.\n"
     "  --epochs N        passes over the training pictures (3)\n"
     "  --train-size N    training pictures (6000)\n"
     "  --test-size N     held-out pictures, from the t10k images (500)\n"
     "  --batch N         pictures per step (16)\n"
     "  --lr F            Adam's learning rate (0.003)\n"
+    "  --beam K          beam search with K hypotheses per picture (1: greedy)\n"
     "  --seed N          pictures, initial weights and shuffling (1)\n"
     "  --out-dir DIR     attention PNGs caption_0.png ... (caption-out)\n"
     "  --data-dir DIR    Fashion-MNIST IDX files (" FASHION_DIR ")\n"
