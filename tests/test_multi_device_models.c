@@ -404,3 +404,72 @@ Test(multi_device, profiled_times_drive_automatic_placement) {
   nncl_graph_destroy(g);
   nncl_context_destroy(two);
 }
+
+/* ---- data parallel (data_parallel.c) ---- */
+
+static nncl_graph *load_model(nncl_context *ctx, const char *model) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "%s/model.onnx", model);
+  nncl_graph *g = NULL;
+  cr_assert_eq(nncl_onnx_load(ctx, model_path(rel), &g), NNCL_OK, "%s: %s", model,
+               nncl_context_last_error(ctx));
+  return g;
+}
+
+/* Two replicas of resnet_mini pinned to devices 0 and 1, each given half of a batch of 4 and run
+   together, give the one-device batch-4 output rows: each replica runs wholly on its device (no
+   transfers), and rows are independent in inference, so the same kernels on the same CPU give
+   the same numbers except where a kernel's blocking depends on the batch (GEMM tiles over the
+   rows): tolerance 1e-5 relative + 1e-6 absolute, float32 summation order. */
+Test(multi_device, data_parallel_matches_one_device) {
+  nncl_context *two = open_devices("all");
+  nncl_graph *full = load_model(two, "resnet_mini");
+  nncl_graph *rep[2] = {load_model(two, "resnet_mini"), load_model(two, "resnet_mini")};
+  nncl_dtype dt;
+  nncl_shape s;
+  cr_assert_eq(nncl_graph_input_info(full, 0, &dt, &s), NNCL_OK);
+  s.dims[0] = 4;
+  nncl_array x;
+  cr_assert_eq(nncl_array_alloc(&x, NNCL_FLOAT32, &s), NNCL_OK);
+  size_t n = (size_t)nncl_shape_numel(&s);
+  uint32_t seed = 12345;
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    ((float *)x.data)[i] = (float)(seed >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+  }
+  const char *name = nncl_graph_input_name(full, 0);
+  cr_assert_eq(nncl_graph_set_input(full, name, &x), NNCL_OK);
+  cr_assert_eq(nncl_graph_run(full), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_array want;
+  cr_assert_eq(nncl_graph_get_output(full, 0, &want), NNCL_OK);
+  nncl_shape half = s;
+  half.dims[0] = 2;
+  for (int r = 0; r < 2; r++) {
+    nncl_array slice = {.dtype = NNCL_FLOAT32, .shape = half};
+    slice.data = (float *)x.data + (size_t)r * n / 2;
+    cr_assert_eq(nncl_graph_set_input(rep[r], name, &slice), NNCL_OK);
+    cr_assert_eq(nncl_graph_set_device(rep[r], r), NNCL_OK);
+  }
+  cr_assert_neq(nncl_graph_set_device(rep[0], 2), NNCL_OK, "device 2 of two accepted");
+  cr_assert_eq(nncl_graphs_run(rep, 2), NNCL_OK, "%s", nncl_context_last_error(two));
+  size_t row = (size_t)nncl_shape_numel(&want.shape) / 4;
+  for (int r = 0; r < 2; r++) {
+    cr_assert_eq(check_transfers(rep[r], "resnet_mini"), 0, "replica %d moves values", r);
+    const struct plan *p = rep[r]->plan;
+    for (int k = 0; k < p->n_order; k++)
+      cr_assert_eq(p->n[p->order[k]].device, r, "replica %d: node '%s' on device %d", r,
+                   p->n[p->order[k]].name, p->n[p->order[k]].device);
+    nncl_array got;
+    cr_assert_eq(nncl_graph_get_output(rep[r], 0, &got), NNCL_OK);
+    cr_assert_eq(got.shape.dims[0], 2);
+    tu_assert_close((float *)got.data, (float *)want.data + (size_t)r * 2 * row, 2 * row, 1e-5,
+                    1e-6, "data-parallel replica rows");
+    nncl_array_free(&got);
+  }
+  nncl_array_free(&want);
+  nncl_array_free(&x);
+  nncl_graph_destroy(rep[0]);
+  nncl_graph_destroy(rep[1]);
+  nncl_graph_destroy(full);
+  nncl_context_destroy(two);
+}

@@ -1,8 +1,9 @@
 /* pass_place.c: gives every scheduled node a device of the context and inserts a transfer node
    (nncl.Transfer) wherever a value is read on another device than the one that holds it. Graph
-   inputs live on device 0; a constant is uploaded to each device whose nodes read it (one plan
+   inputs live on device 0 (a pinned graph's on its device); a constant is uploaded to each device whose nodes read it (one plan
    value per device); outputs stay where they are made (read back through their own device).
-   A node goes where the context's placement names it (node name first, then op type), a view
+   A graph pinned to a device (nncl_graph_set_device: a data-parallel replica) has its inputs and
+   every node there. Otherwise a node goes where the context's placement names it (node name first, then op type), a view
    where its input is, anything else (option placement.auto) where its measured time plus moving
    its inputs there is least (place_cost.c), or on device 0; a device that lacks what the node
    needs (fp16) is skipped for the next one that has it. */
@@ -103,6 +104,7 @@ static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n, c
       break;
     }
   }
+  if (g->pinned_device > 0) want = g->pinned_device - 1; /* a data-parallel replica */
   if (want < 0 && (n->def->flags & OP_VIEW) && n->n_in > 0 && n->in[0] >= 0 &&
       p->v[n->in[0]].device >= 0)
     want = p->v[n->in[0]].device;
@@ -195,7 +197,9 @@ static int value_on(nncl_graph *g, struct plan *p, int v, int d, int *moved, int
 
 nncl_status pass_place(nncl_graph *g, struct plan *p) {
   for (int v = 0; v < p->n_v; v++) p->v[v].device = -1;
-  for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].device = 0;
+  int input_device =
+      g->pinned_device > 0 && g->pinned_device <= g->ctx->n_dev ? g->pinned_device - 1 : 0;
+  for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].device = input_device;
   /* at most one transfer or constant copy per (value, device) */
   size_t most = (size_t)p->n_v * (size_t)g->ctx->n_dev + (size_t)p->n_v + 1;
   int *moved = malloc(most * sizeof *moved);
