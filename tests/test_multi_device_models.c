@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "graph_internal.h"
+#include "place_cost.h"
 #include "nncl/nncl.h"
 #include "test_util.h"
 
@@ -219,5 +220,256 @@ Test(multi_device, profile_covers_every_device_queue) {
   cr_assert_eq(transfers, check_transfers(g, "resnet_mini"), "one transfer command per node");
   nncl_profile_free(&prof);
   nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
+/* ---- automatic placement (place_cost.c) with injected costs: both devices here are equal ---- */
+
+/* Injected figures: `cheap_op` ("*": every op) costs cheap_ns on device 1 and 1e4 ns elsewhere,
+   other ops 1e4 ns everywhere; moving a byte costs byte_ns; device 1 refuses `refuse_op`. */
+struct injected {
+  const char *cheap_op, *refuse_op;
+  double cheap_ns, byte_ns;
+};
+static int op_matches(const char *pattern, const struct pnode *n) {
+  return pattern && (strcmp(pattern, "*") == 0 || strcmp(pattern, n->op_type) == 0);
+}
+static double injected_node_ns(const struct pnode *n, int d, void *user) {
+  const struct injected *c = user;
+  return d == 1 && op_matches(c->cheap_op, n) ? c->cheap_ns : 1e4;
+}
+static double injected_byte_ns(int from, int to, void *user) {
+  (void)from, (void)to;
+  return ((const struct injected *)user)->byte_ns;
+}
+static int injected_refuse(const struct pnode *n, int d, void *user) {
+  return d == 1 && op_matches(((const struct injected *)user)->refuse_op, n);
+}
+
+/* Runs `model` on two devices with the injected figures (and placement spec, option value) and
+   checks its outputs are exactly the single-device ones (same kernels on the same CPU). Returns
+   the two-device graph; *two receives its context. */
+static nncl_graph *run_injected(const char *model, struct injected *c, const char *spec,
+                                const char *place_auto, nncl_context **two) {
+  static const struct nncl__place_hooks hooks_template = {injected_node_ns, injected_byte_ns,
+                                                          injected_refuse, NULL};
+  static struct nncl__place_hooks hooks;
+  hooks = hooks_template;
+  hooks.user = c;
+  nncl_context *one = open_devices("0:0");
+  nncl_array want[4], got[4];
+  int n_want = 0, n_got = 0;
+  nncl_graph *g1 = run_model(one, model, want, &n_want);
+  *two = open_devices("all");
+  (*two)->place_hooks = &hooks;
+  if (spec) cr_assert_eq(nncl_context_set_placement(*two, spec), NNCL_OK);
+  if (place_auto)
+    cr_assert_eq(nncl_context_set_option(*two, "placement.auto", place_auto), NNCL_OK);
+  nncl_graph *g2 = run_model(*two, model, got, &n_got);
+  cr_assert_eq(n_got, n_want);
+  for (int i = 0; i < n_want; i++) {
+    size_t worst = 0;
+    double r = tu_close_ratio(got[i].data, want[i].data, (size_t)nncl_shape_numel(&want[i].shape),
+                              0, 0, &worst);
+    cr_assert(r == 0, "%s output %d: element %zu differs on two devices", model, i, worst);
+    nncl_array_free(&got[i]);
+    nncl_array_free(&want[i]);
+  }
+  nncl_graph_destroy(g1);
+  nncl_context_destroy(one);
+  return g2;
+}
+
+/* The device that produced node n's first non-constant input, looking through transfers. */
+static int home_device(const struct plan *p, const struct pnode *n) {
+  for (int j = 0; j < n->n_in; j++) {
+    int v = n->in[j];
+    if (v < 0 || (p->v[v].host && p->v[v].producer < 0)) continue;
+    int prod = p->v[v].producer;
+    if (prod >= 0 && p->n[prod].op == OP_TRANSFER) v = p->n[prod].in[0];
+    return p->v[v].device;
+  }
+  return 0;
+}
+
+/* Conv is cheaper on device 1: every Conv goes there, every other node stays where its input
+   is (equal cost: moving it would only add a transfer), so transfers appear only where the
+   placement changes. */
+Test(multi_device, automatic_placement_follows_measured_costs) {
+  struct injected c = {.cheap_op = "Conv", .cheap_ns = 1e3, .byte_ns = 1e-3};
+  nncl_context *two = NULL;
+  nncl_graph *g = run_injected("resnet_mini", &c, NULL, NULL, &two);
+  const struct plan *p = g->plan;
+  int convs = 0;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    if (n->op == OP_TRANSFER) continue;
+    convs += n->op == OP_CONV;
+    int want = n->op == OP_CONV ? 1 : home_device(p, n);
+    cr_assert_eq(n->device, want, "node '%s' (%s) on device %d", n->name, n->op_type, n->device);
+  }
+  cr_assert_gt(convs, 0);
+  /* the input to device 1, the pooled features' Gemm stays there too: one transfer */
+  cr_assert_eq(check_transfers(g, "resnet_mini"), 1);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
+/* Every op 10% cheaper on device 1: worth it when moving the input is free (everything but the
+   input's transfer on device 1), not when moving a byte costs 1 us (any tensor costs more to
+   move than the 1 us a node saves, so every node stays with its input on device 0); and
+   placement.auto=off keeps everything on device 0 whatever the figures. */
+Test(multi_device, automatic_placement_weighs_transfers) {
+  const char *models[] = {"resnet_mini", "gru2", "mha"};
+  for (int m = 0; m < 3; m++) {
+    for (int variant = 0; variant < 3; variant++) {
+      struct injected c = {.cheap_op = "*", .cheap_ns = 9e3, .byte_ns = variant == 1 ? 1e3 : 0};
+      nncl_context *two = NULL;
+      nncl_graph *g = run_injected(models[m], &c, NULL, variant == 2 ? "off" : NULL, &two);
+      const struct plan *p = g->plan;
+      int want = variant == 0 ? 1 : 0;
+      for (int k = 0; k < p->n_order; k++) {
+        const struct pnode *n = &p->n[p->order[k]];
+        if (n->op == OP_TRANSFER || (n->def->flags & OP_VIEW)) continue; /* views follow input */
+        cr_assert_eq(n->device, want, "%s variant %d: node '%s' (%s) on device %d", models[m],
+                     variant, n->name, n->op_type, n->device);
+      }
+      int transfers = check_transfers(g, models[m]);
+      if (want == 0)
+        cr_assert_eq(transfers, 0, "%s variant %d", models[m], variant);
+      else /* only graph inputs move (at most one transfer each) */
+        cr_assert(transfers >= 1 && transfers <= nncl_graph_num_inputs(g), "%s: %d transfers",
+                  models[m], transfers);
+      nncl_graph_destroy(g);
+      nncl_context_destroy(two);
+    }
+  }
+}
+
+/* Device 1 refuses Conv: a spec putting everything there and an automatic placement preferring
+   it both send the Conv nodes to device 0 instead of failing. */
+Test(multi_device, refused_node_goes_to_another_device) {
+  for (int variant = 0; variant < 2; variant++) {
+    struct injected c = {.cheap_op = "*", .refuse_op = "Conv", .cheap_ns = 9e3, .byte_ns = 0};
+    nncl_context *two = NULL;
+    nncl_graph *g = run_injected("resnet_mini", &c, variant == 0 ? "*:1" : NULL, NULL, &two);
+    const struct plan *p = g->plan;
+    int convs = 0, on1 = 0;
+    for (int k = 0; k < p->n_order; k++) {
+      const struct pnode *n = &p->n[p->order[k]];
+      if (n->op == OP_TRANSFER) continue;
+      if (n->op == OP_CONV) {
+        convs++;
+        cr_assert_eq(n->device, 0, "variant %d: Conv '%s' on the refusing device", variant,
+                     n->name);
+      }
+      on1 += n->device == 1;
+    }
+    cr_assert_gt(convs, 0);
+    cr_assert_gt(on1, 0, "variant %d: nothing left on device 1", variant);
+    check_transfers(g, "resnet_mini");
+    nncl_graph_destroy(g);
+    nncl_context_destroy(two);
+  }
+}
+
+/* The measured path: nncl_graph_profile remembers each node's device time under its device's key
+   (cache folder), placement reads it back for both devices (two pthread devices share one key,
+   so equal figures), and a graph planned with those equal figures keeps every node with its
+   input: no transfers. */
+Test(multi_device, profiled_times_drive_automatic_placement) {
+  nncl_context *two = open_devices("all");
+  nncl_array out[4];
+  int n_out = 0;
+  nncl_graph *g = run_model(two, "resnet_mini", out, &n_out);
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  nncl_profile prof;
+  cr_assert_eq(nncl_graph_profile(g, 2, 1, &prof), NNCL_OK, "%s", nncl_context_last_error(two));
+  const struct plan *p = g->plan;
+  int checked = 0;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    if (n->op != OP_CONV) continue;
+    double t0 = place_node_ns(two, p, n, 0), t1 = place_node_ns(two, p, n, 1);
+    cr_assert_gt(t0, 0, "Conv '%s' has no remembered time on device 0", n->name);
+    cr_assert_eq(t0, t1, "Conv '%s': %.0f ns on device 0, %.0f on its twin", n->name, t0, t1);
+    checked++;
+  }
+  cr_assert_gt(checked, 0);
+  nncl_profile_free(&prof);
+  nncl_graph_destroy(g);
+  g = run_model(two, "resnet_mini", out, &n_out);
+  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  cr_assert_eq(check_transfers(g, "resnet_mini"), 0, "equal measured devices need no transfers");
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
+/* ---- data parallel (data_parallel.c) ---- */
+
+static nncl_graph *load_model(nncl_context *ctx, const char *model) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "%s/model.onnx", model);
+  nncl_graph *g = NULL;
+  cr_assert_eq(nncl_onnx_load(ctx, model_path(rel), &g), NNCL_OK, "%s: %s", model,
+               nncl_context_last_error(ctx));
+  return g;
+}
+
+/* Two replicas of resnet_mini pinned to devices 0 and 1, each given half of a batch of 4 and run
+   together, give the one-device batch-4 output rows: each replica runs wholly on its device (no
+   transfers), and rows are independent in inference, so the same kernels on the same CPU give
+   the same numbers except where a kernel's blocking depends on the batch (GEMM tiles over the
+   rows): tolerance 1e-5 relative + 1e-6 absolute, float32 summation order. */
+Test(multi_device, data_parallel_matches_one_device) {
+  nncl_context *two = open_devices("all");
+  nncl_graph *full = load_model(two, "resnet_mini");
+  nncl_graph *rep[2] = {load_model(two, "resnet_mini"), load_model(two, "resnet_mini")};
+  nncl_dtype dt;
+  nncl_shape s;
+  cr_assert_eq(nncl_graph_input_info(full, 0, &dt, &s), NNCL_OK);
+  s.dims[0] = 4;
+  nncl_array x;
+  cr_assert_eq(nncl_array_alloc(&x, NNCL_FLOAT32, &s), NNCL_OK);
+  size_t n = (size_t)nncl_shape_numel(&s);
+  uint32_t seed = 12345;
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    ((float *)x.data)[i] = (float)(seed >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+  }
+  const char *name = nncl_graph_input_name(full, 0);
+  cr_assert_eq(nncl_graph_set_input(full, name, &x), NNCL_OK);
+  cr_assert_eq(nncl_graph_run(full), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_array want;
+  cr_assert_eq(nncl_graph_get_output(full, 0, &want), NNCL_OK);
+  nncl_shape half = s;
+  half.dims[0] = 2;
+  for (int r = 0; r < 2; r++) {
+    nncl_array slice = {.dtype = NNCL_FLOAT32, .shape = half};
+    slice.data = (float *)x.data + (size_t)r * n / 2;
+    cr_assert_eq(nncl_graph_set_input(rep[r], name, &slice), NNCL_OK);
+    cr_assert_eq(nncl_graph_set_device(rep[r], r), NNCL_OK);
+  }
+  cr_assert_neq(nncl_graph_set_device(rep[0], 2), NNCL_OK, "device 2 of two accepted");
+  cr_assert_eq(nncl_graphs_run(rep, 2), NNCL_OK, "%s", nncl_context_last_error(two));
+  size_t row = (size_t)nncl_shape_numel(&want.shape) / 4;
+  for (int r = 0; r < 2; r++) {
+    cr_assert_eq(check_transfers(rep[r], "resnet_mini"), 0, "replica %d moves values", r);
+    const struct plan *p = rep[r]->plan;
+    for (int k = 0; k < p->n_order; k++)
+      cr_assert_eq(p->n[p->order[k]].device, r, "replica %d: node '%s' on device %d", r,
+                   p->n[p->order[k]].name, p->n[p->order[k]].device);
+    nncl_array got;
+    cr_assert_eq(nncl_graph_get_output(rep[r], 0, &got), NNCL_OK);
+    cr_assert_eq(got.shape.dims[0], 2);
+    tu_assert_close((float *)got.data, (float *)want.data + (size_t)r * 2 * row, 2 * row, 1e-5,
+                    1e-6, "data-parallel replica rows");
+    nncl_array_free(&got);
+  }
+  nncl_array_free(&want);
+  nncl_array_free(&x);
+  nncl_graph_destroy(rep[0]);
+  nncl_graph_destroy(rep[1]);
+  nncl_graph_destroy(full);
   nncl_context_destroy(two);
 }

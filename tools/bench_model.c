@@ -3,7 +3,10 @@
    the kernels) are reported apart from the steady state: the median (and min) of K timed runs
    after W warm-up runs, each nncl_graph_run enqueuing the whole model and waiting once. Device
    allocations and program builds during the timed runs are counted: both must be zero.
-   tools/torch_model_bench.py runs the same model in PyTorch in the same run and prints the ratio. */
+   tools/torch_model_bench.py runs the same model in PyTorch in the same run and prints the ratio.
+   --mode data (with --devices): one replica per device, each pinned to it with its slice of the
+   batch, run together (nncl_graphs_run); each timed run alternates with the whole batch pinned
+   to device 0, so the ratio of the two throughputs comes from one stretch of machine load. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,23 @@ static double now_s(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Rows [start, start + len) of a along axis into out (allocated here). */
+static nncl_status batch_slice(const nncl_array *a, int axis, int64_t start, int64_t len,
+                               nncl_array *out) {
+  nncl_shape s = a->shape;
+  s.dims[axis] = len;
+  nncl_status st = nncl_array_alloc(out, a->dtype, &s);
+  if (st != NNCL_OK) return st;
+  size_t inner = nncl_dtype_size(a->dtype), outer = 1;
+  for (int d = axis + 1; d < s.rank; d++) inner *= (size_t)s.dims[d];
+  for (int d = 0; d < axis; d++) outer *= (size_t)s.dims[d];
+  for (size_t o = 0; o < outer; o++)
+    memcpy((char *)out->data + o * (size_t)len * inner,
+           (const char *)a->data + (o * (size_t)a->shape.dims[axis] + (size_t)start) * inner,
+           (size_t)len * inner);
+  return NNCL_OK;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -26,7 +46,7 @@ static int cmp_double(const void *a, const void *b) {
 
 int bench_model_main(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *v;
-  int runs = 20, warmup = 2, json = 0;
+  int runs = 20, warmup = 2, json = 0, data = 0;
   mi_sizes sz = {0};
   for (int i = 1; i < argc; i++) {
     int r = mi_parse_size_option(argc, argv, &i, &sz, "bench model");
@@ -38,7 +58,10 @@ int bench_model_main(int argc, char **argv) {
       runs = atoi(v);
     else if ((v = cli_value(argc, argv, &i, "--warmup")))
       warmup = atoi(v);
-    else if (cli_is(argv[i], "--json"))
+    else if ((v = cli_value(argc, argv, &i, "--mode"))) {
+      data = strcmp(v, "data") == 0;
+      if (!data && strcmp(v, "place") != 0) return cli_unknown_option("bench model --mode", v);
+    } else if (cli_is(argv[i], "--json"))
       json = 1;
     else if (argv[i][0] == '-' && argv[i][1] == '-')
       return cli_unknown_option("bench model", argv[i]);
@@ -47,17 +70,36 @@ int bench_model_main(int argc, char **argv) {
   }
   if (!model || runs < 1 || warmup < 0) {
     fprintf(stderr, "usage: nncl bench model MODEL.onnx [--shape NAME=D0,D1,...]... [--batch N] "
-                    "[--runs K (20)] [--warmup W (2)] [--json] [--device D]"
+                    "[--runs K (20)] [--warmup W (2)] [--json] [--device D | --devices LIST "
+                    "[--mode place|data]]"
                     " [--option KEY=VALUE]...\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);
   if (!ctx) return 1;
   double *times = malloc((size_t)runs * sizeof *times);
+  double *times_one = malloc((size_t)runs * sizeof *times_one);
   double t0 = now_s();
-  nncl_graph *g = times ? mi_load_model(ctx, model) : NULL;
+  nncl_graph *g = times && times_one ? mi_load_model(ctx, model) : NULL;
   double t_load = now_s() - t0;
   int rc = g ? 0 : 1;
+  /* data parallel: one replica per device; g, pinned to device 0, is the one-device yardstick */
+  int n_rep = data ? nncl_context_device_count(ctx) : 0;
+  nncl_graph *rep[16] = {0};
+  if (!rc && data && (n_rep < 2 || n_rep > 16)) {
+    fprintf(stderr, "nncl bench model: --mode data needs 2..16 devices (--devices), got %d\n",
+            n_rep);
+    rc = 2;
+  }
+  for (int r = 0; !rc && r < n_rep; r++) {
+    rep[r] = mi_load_model(ctx, model);
+    if (!rep[r])
+      rc = 1;
+    else if (nncl_graph_set_device(rep[r], r) != NNCL_OK)
+      rc = cli_fail(ctx, NNCL_ERR_STATE, "pin");
+  }
+  if (!rc && data && nncl_graph_set_device(g, 0) != NNCL_OK)
+    rc = cli_fail(ctx, NNCL_ERR_STATE, "pin");
   if (!rc) rc = mi_check_sizes(g, &sz, "bench model");
   /* Inputs at the model's own dims, unknown ones from --shape / --batch; the batch reported is
      the batch dim (mi_batch_axis) of the first input that has one, none when the model fixes
@@ -87,6 +129,21 @@ int bench_model_main(int argc, char **argv) {
     nncl_array a;
     if ((rc = mi_generate(ctx, "bench model", name, dt, &s, (uint32_t)i + 1, &a)) != 0) break;
     nncl_status st = nncl_graph_set_input(g, name, &a);
+    if (data && st == NNCL_OK && (batch_axis < 0 || batch < n_rep)) {
+      fprintf(stderr, "nncl bench model: --mode data needs a batch of at least %d (--batch)\n",
+              n_rep);
+      nncl_array_free(&a);
+      rc = 2;
+      break;
+    }
+    for (int r = 0, start = 0; data && st == NNCL_OK && r < n_rep; r++) {
+      int64_t len = batch / n_rep + (r < batch % n_rep); /* uneven batches: first replicas +1 */
+      nncl_array part;
+      st = batch_slice(&a, batch_axis, start, len, &part);
+      if (st == NNCL_OK) st = nncl_graph_set_input(rep[r], name, &part);
+      nncl_array_free(&part);
+      start += (int)len;
+    }
     nncl_array_free(&a);
     if (st != NNCL_OK) rc = cli_fail(ctx, st, name);
   }
@@ -96,17 +153,20 @@ int bench_model_main(int argc, char **argv) {
     nncl_context_stats(ctx, &s0);
     t0 = now_s();
     nncl_status st = nncl_graph_plan(g);
+    for (int r = 0; st == NNCL_OK && r < n_rep; r++) st = nncl_graph_plan(rep[r]);
     t_plan = now_s() - t0;
     if (st != NNCL_OK) rc = cli_fail(ctx, st, "plan");
   }
   if (!rc) {
     t0 = now_s();
     nncl_status st = nncl_graph_run(g);
+    if (st == NNCL_OK && data) st = nncl_graphs_run(rep, n_rep);
     t_first = now_s() - t0;
     if (st != NNCL_OK) rc = cli_fail(ctx, st, "first run");
   }
   for (int i = 0; !rc && i < warmup; i++) {
     nncl_status st = nncl_graph_run(g);
+    if (st == NNCL_OK && data) st = nncl_graphs_run(rep, n_rep);
     if (st != NNCL_OK) rc = cli_fail(ctx, st, "warm-up run");
   }
   if (!rc) nncl_context_stats(ctx, &s1);
@@ -114,6 +174,12 @@ int bench_model_main(int argc, char **argv) {
     t0 = now_s();
     nncl_status st = nncl_graph_run(g);
     times[i] = now_s() - t0;
+    if (st == NNCL_OK && data) {
+      times_one[i] = times[i];
+      t0 = now_s();
+      st = nncl_graphs_run(rep, n_rep);
+      times[i] = now_s() - t0;
+    }
     if (st != NNCL_OK) rc = cli_fail(ctx, st, "timed run");
   }
   nncl_graph_summary sum;
@@ -121,6 +187,12 @@ int bench_model_main(int argc, char **argv) {
     nncl_context_stats(ctx, &s2);
     qsort(times, (size_t)runs, sizeof *times, cmp_double);
     double med = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+    double med_one = 0;
+    if (data) {
+      qsort(times_one, (size_t)runs, sizeof *times_one, cmp_double);
+      med_one =
+          runs % 2 ? times_one[runs / 2] : 0.5 * (times_one[runs / 2 - 1] + times_one[runs / 2]);
+    }
     int have_sum = nncl_graph_summarize(g, &sum) == NNCL_OK;
     double gflops = have_sum ? sum.flops / 1e9 : 0;
     uint64_t allocs = s2.device_allocs - s1.device_allocs,
@@ -148,6 +220,12 @@ int bench_model_main(int argc, char **argv) {
       cJSON_AddNumberToObject(j, "throughput_per_s", (double)(batch >= 0 ? batch : 1) / med);
       cJSON_AddNumberToObject(j, "gflop_per_run", gflops);
       cJSON_AddNumberToObject(j, "gflops", gflops / med);
+      if (data) {
+        cJSON_AddStringToObject(j, "mode", "data");
+        cJSON_AddNumberToObject(j, "devices", n_rep);
+        cJSON_AddNumberToObject(j, "one_device_median_ms", 1e3 * med_one);
+        cJSON_AddNumberToObject(j, "speedup_vs_one_device", med_one / med);
+      }
       cJSON_AddNumberToObject(j, "steady_device_allocs", (double)allocs);
       cJSON_AddNumberToObject(j, "steady_program_builds", (double)builds);
       cli_print_json(j);
@@ -171,11 +249,17 @@ int bench_model_main(int argc, char **argv) {
       else
         printf("throughput %.1f runs/s", 1.0 / med);
       if (gflops > 0) printf(", %.2f GFLOP/s (%.3f GFLOP per run)", gflops / med, gflops);
+      if (data)
+        printf("\ndata       %d devices, each its slice of the batch: median %.3f ms against %.3f "
+               "ms for the whole batch on device 0 (alternating runs): %.2fx",
+               n_rep, 1e3 * med, 1e3 * med_one, med_one / med);
       printf("\nsteady     %llu device allocations, %llu program builds during the timed runs\n",
              (unsigned long long)allocs, (unsigned long long)builds);
     }
   }
   free(times);
+  free(times_one);
+  for (int r = 0; r < n_rep; r++) nncl_graph_destroy(rep[r]);
   nncl_graph_destroy(g);
   nncl_context_destroy(ctx);
   return rc;

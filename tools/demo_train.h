@@ -3,7 +3,7 @@
 #define NNCL_DEMO_TRAIN_H
 
 /* The recipe, shared with tools/torch_train_fashion.py's defaults (keep them equal). */
-#define DEMO_TRAIN_MODEL "fashion_cnn_train.onnx"
+#define DEMO_TRAIN_MODEL "train/fashion_cnn_train.onnx"
 #define DEMO_TRAIN_LR "0.003"
 #define DEMO_TRAIN_BATCH "64"
 #define DEMO_TRAIN_EPOCHS 1

@@ -11,7 +11,7 @@ accuracy, the time of each epoch and the test accuracy after each, as `nncl demo
         [--data /usr/share/datasets/fashion-mnist] [--export-init FILE.onnx]
 
 --export-init writes the untrained model (training-mode export, BatchNorm kept apart from the
-convolutions) instead of training: that is how models/fashion_cnn_train.onnx was made (nncl
+convolutions) instead of training: that is how models/train/fashion_cnn_train.onnx was made (nncl
 re-initialises its weights; the file gives the architecture).
 """
 import argparse

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """train_speed.py: nncl's training step against PyTorch CPU, as ratios measured in one run.
 
-For the demo CNN (models/fashion_cnn_train.onnx, batch 64) and torchvision's ResNet-18 (exported
+For the demo CNN (models/train/fashion_cnn_train.onnx, batch 64) and torchvision's ResNet-18 (exported
 untrained in training mode to a temporary folder, batch 8, 224 x 224), with SGD (momentum 0.9)
 and cross-entropy on seeded random data:
 - nncl: `nncl train MODEL --inputs X.npy --labels Y.npy --bench R` (medians of runs 2..R of a
@@ -41,7 +41,7 @@ def make_model(name, tmp, export=True):
         def make():
             torch.manual_seed(1)
             return train_fashion.FashionCNN()
-        return os.path.join(ROOT, "models", "fashion_cnn_train.onnx"), 64, (1, 28, 28), 10, make
+        return os.path.join(ROOT, "models", "train", "fashion_cnn_train.onnx"), 64, (1, 28, 28), 10, make
     import torchvision
 
     def make():

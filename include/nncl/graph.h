@@ -164,6 +164,14 @@ typedef struct nncl_node_info {
 NNCL_API int nncl_graph_num_planned_nodes(const nncl_graph *g);
 NNCL_API nncl_status nncl_graph_planned_node(const nncl_graph *g, int i, nncl_node_info *out);
 
+/* Data parallel over several devices (nncl_context_create_devices): pin each replica of a model
+   (one graph per device, each given its slice of the batch) to its device, inputs included
+   (device -1: placement decides again; the next run plans again), then run them together:
+   nncl_graphs_run enqueues every graph before waiting once, so the devices work at the same
+   time. Graphs must share one context. */
+NNCL_API nncl_status nncl_graph_set_device(nncl_graph *g, int device);
+NNCL_API nncl_status nncl_graphs_run(nncl_graph **graphs, int n);
+
 #ifdef __cplusplus
 }
 #endif

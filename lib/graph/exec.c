@@ -127,8 +127,8 @@ static nncl_status drain(nncl_context *ctx, nncl_status (*after)(void *user, int
   return st;
 }
 
-nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *user, int k),
-                                     void *user) {
+nncl_status nncl__graph_enqueue(nncl_graph *g, nncl_status (*after)(void *user, int k),
+                                void *user) {
   if (!g) return NNCL_ERR_INVALID_ARGUMENT;
   NNCL_TRY(nncl__context_check_alive(g->ctx, "nncl_graph_run"));
   for (int k = 0; k < g->n_inputs; k++)
@@ -147,7 +147,16 @@ nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *u
     if (st == NNCL_OK && after) st = after(user, k);
   }
   for (int d = 0; d < ctx->n_dev; d++) ctx->dev[d]->current_node = -1;
-  if (st == NNCL_OK && after) st = drain(ctx, after, user, p->n_order);
+  return st;
+}
+
+nncl_status nncl__graph_run_observed(nncl_graph *g, nncl_status (*after)(void *user, int k),
+                                     void *user) {
+  NNCL_TRY(nncl__graph_enqueue(g, after, user));
+  struct plan *p = g->plan;
+  nncl_context *ctx = g->ctx;
+  nncl_status st = NNCL_OK;
+  if (after) st = drain(ctx, after, user, p->n_order);
   if (st == NNCL_OK) st = nncl_context_finish(ctx);
   p->has_run = st == NNCL_OK;
   return st;

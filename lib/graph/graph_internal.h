@@ -50,6 +50,9 @@ struct nncl_graph {
   struct nncl__options options;
   struct plan *plan;
   int needs_plan;
+  /* nncl_graph_set_device: 1 + the device that runs every node and holds the inputs (a replica
+     of data-parallel runs); 0: placement decides */
+  int pinned_device;
 };
 
 /* Value index by name, or -1. */
@@ -128,6 +131,9 @@ struct plan {
   struct plan_mem *mem; /* blocks from plan_alloc, freed with the plan */
 };
 
+/* Plans g if needed and enqueues every node on its device's queue without waiting (after: as in
+   nncl__graph_run_observed); the caller finishes the context. */
+nncl_status nncl__graph_enqueue(nncl_graph *g, nncl_status (*after)(void *user, int k), void *user);
 /* nncl_graph_run, calling after(user, k) once node order[k] is enqueued (a view node
    enqueues nothing and is skipped), then after(user, n_order) every 50 us until the device has
    run them all, so a caller can work on values as they become final (lib/dist all-reduces

@@ -1,15 +1,17 @@
 /* pass_place.c: gives every scheduled node a device of the context and inserts a transfer node
    (nncl.Transfer) wherever a value is read on another device than the one that holds it. Graph
-   inputs live on device 0; a constant is uploaded to each device whose nodes read it (one plan
+   inputs live on device 0 (a pinned graph's on its device); a constant is uploaded to each device whose nodes read it (one plan
    value per device); outputs stay where they are made (read back through their own device).
-   A node goes where the context's placement names it (node name first, then op type), a view
-   where its input is, anything else on device 0; a device that lacks what the node needs (fp16)
-   is skipped for the next one that has it. */
+   A graph pinned to a device (nncl_graph_set_device: a data-parallel replica) has its inputs and
+   every node there. Otherwise a node goes where the context's placement names it (node name first, then op type), a view
+   where its input is, anything else (option placement.auto) where its measured time plus moving
+   its inputs there is least (place_cost.c), or on device 0; a device that lacks what the node
+   needs (fp16) is skipped for the next one that has it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph_internal.h"
+#include "place_cost.h"
 
 /* Device index the placement spec ("name:1,Conv:0,*:1") gives node n, or -1: a node name wins
    over an op type, which wins over "*". */
@@ -31,10 +33,13 @@ static int spec_device(const char *spec, const struct pnode *n) {
   return by_type >= 0 ? by_type : any;
 }
 
-/* A device can run a node unless one of its tensors is float16 and the device has no fp16 (a
-   device whose kernel for the node fails to build is passed over later, in plan.c). */
-static int device_can_run(nncl_context *dc, const struct plan *p, const struct pnode *n) {
-  if (dc->info.has_fp16) return 1;
+/* A device can run a node unless one of its tensors is float16 and the device has no fp16, or a
+   test hook makes it refuse the node (a device whose kernel for the node fails to build is not
+   detected here: that still fails planning). */
+static int device_can_run(nncl_context *ctx, int d, const struct plan *p, const struct pnode *n) {
+  const struct nncl__place_hooks *h = ctx->place_hooks;
+  if (h && h->refuse && h->refuse(n, d, h->user)) return 0;
+  if (ctx->dev[d]->info.has_fp16) return 1;
   for (int k = 0; k < n->n_in; k++)
     if (n->in[k] >= 0 && p->v[n->in[k]].dtype == NNCL_FLOAT16) return 0;
   for (int k = 0; k < n->n_out; k++)
@@ -42,16 +47,75 @@ static int device_can_run(nncl_context *dc, const struct plan *p, const struct p
   return 1;
 }
 
-static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n) {
+/* Input j of n (j == n_in: its fused residual), or -1. */
+static int input_at(const struct pnode *n, int j) { return j < n->n_in ? n->in[j] : n->res; }
+
+/* Whether value v must be moved to reach device d: not a constant (uploaded where it is read),
+   held elsewhere and not already moved there by an earlier transfer. */
+static int needs_move(const struct plan *p, int v, int d, const int *moved) {
+  if (p->v[v].host && p->v[v].producer < 0) return 0;
+  if (p->v[v].device < 0 || p->v[v].device == d) return 0;
+  for (int i = 0; i < p->n_v; i++)
+    if (moved[i] == v && p->v[i].device == d) return 0;
+  return 1;
+}
+
+/* Automatic placement (greedy, in schedule order): the device that can run n with the least
+   measured time plus the time to move there the inputs it does not hold; ties stay on `home`
+   (its first input's device). -1 when n was not measured on every device that can run it (no
+   figures: the unmeasured rule, device 0, applies) or no device can run it. */
+static int cheapest_device(nncl_context *ctx, const struct plan *p, const struct pnode *n, int home,
+                           const int *moved) {
+  int best = -1;
+  double best_cost = 0;
+  int measured = 1;
+  for (int d = 0; d < ctx->n_dev && measured; d++)
+    if (device_can_run(ctx, d, p, n) && place_node_ns(ctx, p, n, d) < 0) measured = 0;
+  for (int i = 0; i < ctx->n_dev; i++) {
+    int d = (home + i) % ctx->n_dev; /* home first: ties keep it */
+    if (!device_can_run(ctx, d, p, n)) continue;
+    if (!measured) return -1;
+    double cost = place_node_ns(ctx, p, n, d);
+    for (int j = 0; j <= n->n_in && cost >= 0; j++) {
+      int v = input_at(n, j);
+      if (v < 0 || !needs_move(p, v, d, moved)) continue;
+      double per_byte = place_byte_ns(ctx, p->v[v].device, d);
+      int64_t count = nncl_shape_numel(&p->v[v].shape);
+      cost = per_byte < 0
+                 ? -1
+                 : cost + per_byte * (double)count * (double)nncl_dtype_size(p->v[v].dtype);
+    }
+    if (cost >= 0 && (best < 0 || cost < best_cost)) {
+      best = d;
+      best_cost = cost;
+    }
+  }
+  return best;
+}
+
+static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n, const int *moved) {
   nncl_context *ctx = g->ctx;
   int want = spec_device(ctx->placement, n);
+  int home = 0;
+  for (int j = 0; j <= n->n_in; j++) {
+    int v = input_at(n, j);
+    if (v >= 0 && p->v[v].device >= 0 && !(p->v[v].host && p->v[v].producer < 0)) {
+      home = p->v[v].device;
+      break;
+    }
+  }
+  if (g->pinned_device > 0) want = g->pinned_device - 1; /* a data-parallel replica */
   if (want < 0 && (n->def->flags & OP_VIEW) && n->n_in > 0 && n->in[0] >= 0 &&
       p->v[n->in[0]].device >= 0)
     want = p->v[n->in[0]].device;
+  if (want < 0 && nncl__option_on(&p->opts, NNCL__OPT_PLACEMENT_AUTO)) {
+    int d = cheapest_device(ctx, p, n, home, moved);
+    if (d >= 0) return d;
+  }
   if (want < 0 || want >= ctx->n_dev) want = 0;
   for (int i = 0; i < ctx->n_dev; i++) {
     int d = (want + i) % ctx->n_dev;
-    if (device_can_run(ctx->dev[d], p, n)) return d;
+    if (device_can_run(ctx, d, p, n)) return d;
   }
   return want; /* no device has it: planning the op there reports what is missing */
 }
@@ -133,7 +197,9 @@ static int value_on(nncl_graph *g, struct plan *p, int v, int d, int *moved, int
 
 nncl_status pass_place(nncl_graph *g, struct plan *p) {
   for (int v = 0; v < p->n_v; v++) p->v[v].device = -1;
-  for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].device = 0;
+  int input_device =
+      g->pinned_device > 0 && g->pinned_device <= g->ctx->n_dev ? g->pinned_device - 1 : 0;
+  for (int k = 0; k < g->n_inputs; k++) p->v[g->inputs[k]].device = input_device;
   /* at most one transfer or constant copy per (value, device) */
   size_t most = (size_t)p->n_v * (size_t)g->ctx->n_dev + (size_t)p->n_v + 1;
   int *moved = malloc(most * sizeof *moved);
@@ -159,7 +225,7 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
   nncl_status st = NNCL_OK;
   for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
     int i = p->order[k];
-    int d = g->ctx->n_dev > 1 ? choose_device(g, p, &p->n[i]) : 0;
+    int d = g->ctx->n_dev > 1 ? choose_device(g, p, &p->n[i], moved) : 0;
     p->n[i].device = d;
     int n_in = p->n[i].n_in;
     for (int j = 0; j <= n_in && st == NNCL_OK; j++) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nncl/profile.h"
+#include "place_cost.h"
 #include "profile_build.h"
 
 static void free_runs(struct profile_run *runs, int n) {
@@ -143,6 +144,9 @@ nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile
   free(nodes);
   free_runs(rs, runs);
   if (st != NNCL_OK) return st;
+  /* each node's time on its device, for automatic placement on several devices */
+  for (int i = 0; i < out->n_nodes; i++)
+    place_remember(ctx, &out->nodes[i].info, out->nodes[i].device_ns);
 
   nncl_graph_summary sum;
   if (nncl_graph_summarize(g, &sum) == NNCL_OK) {

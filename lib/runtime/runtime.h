@@ -74,6 +74,8 @@ struct nncl_context {
   bool owns_cl;              /* this device created ctx->cl (the first of its platform) */
   /* where graphs put their nodes ("name:1,Conv:0", nncl_context_set_placement; root only) */
   char placement[1024];
+  /* internal test hooks for placement costs and refusals (lib/graph/place_cost.h; root only) */
+  const struct nncl__place_hooks *place_hooks;
 };
 
 /* Device i of a context (0: ctx itself), NULL when out of range. */
