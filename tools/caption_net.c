@@ -1,5 +1,6 @@
 /* caption_net.c: the captioning network's parameters and graph (see caption_net.h). */
 #include "caption_net.h"
+#include "rand_stream.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -63,18 +64,6 @@ enum {
   OUT_B
 };
 
-static uint64_t next_u64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/* uniform in (0, 1]: never 0, so Box-Muller's logarithm is finite */
-static double next_unit(uint64_t *state) {
-  return ((double)(next_u64(state) >> 11) + 1.0) / 9007199254740992.0;
-}
-
 nncl_status caption_params_init(uint64_t seed, caption_params *p) {
   memset(p, 0, sizeof *p);
   uint64_t state = seed;
@@ -96,9 +85,9 @@ nncl_status caption_params_init(uint64_t seed, caption_params *p) {
                          : conv          ? sqrt(6.0 / (double)spec[i].fan_in)
                                          : 1.0 / sqrt((double)spec[i].fan_in);
     for (int64_t k = 0; k < n; k++)
-      w[k] = spec[i].fan_in ? (float)((2.0 * next_unit(&state) - 1.0) * bound)
-                            : (float)(sqrt(-2.0 * log(next_unit(&state))) *
-                                      cos(6.283185307179586 * next_unit(&state)));
+      w[k] = spec[i].fan_in ? (float)((2.0 * rand_stream_unit(&state) - 1.0) * bound)
+                            : (float)(sqrt(-2.0 * log(rand_stream_unit(&state))) *
+                                      cos(6.283185307179586 * rand_stream_unit(&state)));
   }
   return NNCL_OK;
 }

@@ -1,5 +1,6 @@
 /* style_net.c: the built-in random-filter feature network of `nncl style` (see style_net.h). */
 #include "style_net.h"
+#include "rand_stream.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,19 +20,6 @@ const char *style_net_layer(int l) {
   return l >= 0 && l < STYLE_NET_LEVELS ? layer_names[l] : NULL;
 }
 
-/* splitmix64: a reproducible stream, so the same seed gives the same filters everywhere */
-static uint64_t next_u64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-/* uniform in (0, 1]: never 0, so the logarithm below is finite */
-static double next_unit(uint64_t *state) {
-  return ((double)(next_u64(state) >> 11) + 1.0) / 9007199254740992.0;
-}
-
 nncl_status style_net_filters(const style_net_spec *s, int l, nncl_array *out) {
   if (l < 0 || l >= STYLE_NET_LEVELS) return NNCL_ERR_INVALID_ARGUMENT;
   const int fan_c = l == 0 ? s->in_channels : s->width[l - 1];
@@ -44,7 +32,8 @@ nncl_status style_net_filters(const style_net_spec *s, int l, nncl_array *out) {
   float *w = out->data;
   const int64_t n = nncl_shape_numel(&shape);
   for (int64_t i = 0; i < n; i += 2) { /* Box-Muller: two normal deviates per pair of uniforms */
-    double r = sqrt(-2.0 * log(next_unit(&state))), a = 6.283185307179586 * next_unit(&state);
+    double r = sqrt(-2.0 * log(rand_stream_unit(&state))),
+           a = 6.283185307179586 * rand_stream_unit(&state);
     w[i] = (float)(sigma * r * cos(a));
     if (i + 1 < n) w[i + 1] = (float)(sigma * r * sin(a));
   }
