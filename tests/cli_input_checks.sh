@@ -1,7 +1,8 @@
 #!/bin/sh
 # cli_input_checks.sh NNCL TESTS_DIR: the CLI's own argument checks (issue 12, item 11): `nncl test`
 # on a folder with a model but no data sets fails with a message (it once passed NULL to qsort,
-# which UBSan reports in check-asan), and the same input given twice to `nncl run` is an error.
+# which UBSan reports in check-asan), the same input given twice to `nncl run` is an error, and
+# `nncl train`'s numbers are checked (atof once read "--lr abc" as 0 and "--batch 0x" as 0).
 set -u
 nncl=$1
 models=$2/models
@@ -21,4 +22,13 @@ out=$("$nncl" run "$models/loader_dim_param/model.onnx" --input "$name=$in" --in
 rc=$?
 [ "$rc" -ne 0 ] || fail "the same input twice was accepted: $out"
 echo "$out" | grep -q "given twice" || fail "no message for the repeated input: $out"
+
+for bad in "--lr abc" "--lr -1" "--batch 0" "--batch 64x" "--epochs 1.5" "--momentum nan" \
+           "--batch-axis 9" "--clip-norm 1e999"; do
+  flag=${bad%% *}
+  # shellcheck disable=SC2086 # the flag and its value are two words
+  out=$("$nncl" train "$models/resnet_mini/model.onnx" --data fashion-mnist $bad 2>&1); rc=$?
+  [ "$rc" -eq 2 ] || fail "train $bad: exit $rc (want 2): $out"
+  echo "$out" | grep -q "nncl train: $flag takes a" || fail "train $bad: no message: $out"
+done
 echo "cli_input_checks: ok"

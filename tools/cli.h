@@ -31,6 +31,11 @@ int cli_fail(nncl_context *ctx, nncl_status st, const char *what);
 /* The one wording for a bad option: "nncl CMD: unknown option ARG (nncl CMD --help lists them)";
    returns 2. cmd may be "bench conv". */
 int cli_unknown_option(const char *cmd, const char *arg);
+/* A flag's number: the whole of v in [lo, hi] (a double also finite), else prints "nncl CMD: FLAG
+   takes ..., not "v"" and returns 2; 0 when *out was set. */
+int cli_long(const char *cmd, const char *flag, const char *v, long long lo, long long hi,
+             long long *out);
+int cli_double(const char *cmd, const char *flag, const char *v, double lo, double hi, double *out);
 /* Prints "usage: ..." for a command to stderr; returns 2. */
 int cli_usage(const struct cli_command *c);
 /* --verbose (taken out of argv by main): kernel builds and compiler logs go to stderr. */

@@ -1,6 +1,9 @@
 /* cli_util.c: option parsing (including every command's --option KEY=VALUE), context opening,
    error printing and JSON output for the CLI. */
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,6 +138,33 @@ nncl_context *cli_open_context(const char *device) {
 int cli_unknown_option(const char *cmd, const char *arg) {
   fprintf(stderr, "nncl %s: unknown option %s (nncl %s --help lists them)\n", cmd, arg, cmd);
   return 2;
+}
+
+int cli_long(const char *cmd, const char *flag, const char *v, long long lo, long long hi,
+             long long *out) {
+  char *end;
+  errno = 0;
+  long long k = strtoll(v, &end, 10);
+  if (end == v || *end || errno || k < lo || k > hi) {
+    fprintf(stderr, "nncl %s: %s takes a whole number in [%lld, %lld], not \"%s\"\n", cmd, flag, lo,
+            hi, v);
+    return 2;
+  }
+  *out = k;
+  return 0;
+}
+
+int cli_double(const char *cmd, const char *flag, const char *v, double lo, double hi,
+               double *out) {
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (end == v || *end || errno || !isfinite(d) || d < lo || d > hi) {
+    fprintf(stderr, "nncl %s: %s takes a number in [%g, %g], not \"%s\"\n", cmd, flag, lo, hi, v);
+    return 2;
+  }
+  *out = d;
+  return 0;
 }
 
 int cli_usage(const struct cli_command *c) {

@@ -32,12 +32,8 @@ static int parse(int argc, char **argv, struct opts *o) {
     } else if ((v = cli_value(argc, argv, &i, "--out"))) {
       o->out = v;
     } else if ((v = cli_value(argc, argv, &i, "--class"))) {
-      char *end;
-      long k = strtol(v, &end, 10);
-      if (end == v || *end || k < 0 || k > 1000000) {
-        fprintf(stderr, "nncl cam: --class takes a class index >= 0, not \"%s\"\n", v);
-        return 2;
-      }
+      long long k;
+      if (cli_long("cam", "--class", v, 0, 1000000, &k)) return 2;
       o->klass = (int)k;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return cli_unknown_option("cam", argv[i]);

@@ -38,16 +38,10 @@ struct opts {
 };
 
 static int parse_long(const char *flag, const char *v, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long k = strtol(v, &end, 10);
-  if (end == v || *end || errno || k < lo || k > hi) {
-    fprintf(stderr, "nncl caption: %s takes a whole number in [%ld, %ld], not \"%s\"\n", flag, lo,
-            hi, v);
-    return 2;
-  }
-  *out = k;
-  return 0;
+  long long k = 0;
+  const int rc = cli_long("caption", flag, v, lo, hi, &k);
+  *out = rc ? *out : (long)k;
+  return rc;
 }
 
 static int parse(int argc, char **argv, struct opts *o) {

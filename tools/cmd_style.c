@@ -27,28 +27,14 @@ struct opts {
 };
 
 static int parse_double(const char *flag, const char *v, double lo, double *out) {
-  char *end;
-  errno = 0;
-  double d = strtod(v, &end);
-  if (end == v || *end || errno || !isfinite(d) || d < lo) {
-    fprintf(stderr, "nncl style: %s takes a number >= %g, not \"%s\"\n", flag, lo, v);
-    return 2;
-  }
-  *out = d;
-  return 0;
+  return cli_double("style", flag, v, lo, HUGE_VAL, out);
 }
 
 static int parse_long(const char *flag, const char *v, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long k = strtol(v, &end, 10);
-  if (end == v || *end || errno || k < lo || k > hi) {
-    fprintf(stderr, "nncl style: %s takes a whole number in [%ld, %ld], not \"%s\"\n", flag, lo, hi,
-            v);
-    return 2;
-  }
-  *out = k;
-  return 0;
+  long long k = 0;
+  const int rc = cli_long("style", flag, v, lo, hi, &k);
+  *out = rc ? *out : (long)k;
+  return rc;
 }
 
 static int split_layers(struct opts *o, const char *v) {

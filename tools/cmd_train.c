@@ -252,7 +252,10 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
   int shuffle = 1, axis = -1, kaiming = 0, bench_runs = 0;
   const char *freeze[64];
   int n_freeze = 0;
-  for (int i = 1; i < argc; i++) {
+  double dv = 0; /* a parsed number, before it is stored */
+  long long lv = 0;
+  int bad = 0;
+  for (int i = 1; i < argc && !bad; i++) {
     if ((v = cli_value(argc, argv, &i, "--inputs")))
       xs = v;
     else if ((v = cli_value(argc, argv, &i, "--labels")))
@@ -270,21 +273,21 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
     else if ((v = cli_value(argc, argv, &i, "--optimizer")))
       opt_s = v;
     else if ((v = cli_value(argc, argv, &i, "--lr")))
-      lr = atof(v);
+      bad = cli_double("train", "--lr", v, 0, 1e6, &dv), lr = dv;
     else if ((v = cli_value(argc, argv, &i, "--momentum")))
-      momentum = atof(v);
+      bad = cli_double("train", "--momentum", v, 0, 1e6, &dv), momentum = dv;
     else if ((v = cli_value(argc, argv, &i, "--weight-decay")))
-      wd = atof(v);
+      bad = cli_double("train", "--weight-decay", v, 0, 1e6, &dv), wd = dv;
     else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoll(v);
+      bad = cli_long("train", "--batch", v, 1, 1LL << 40, &lv), batch = lv;
     else if ((v = cli_value(argc, argv, &i, "--epochs")))
-      epochs = atoll(v);
+      bad = cli_long("train", "--epochs", v, 1, 1000000, &lv), epochs = lv;
     else if ((v = cli_value(argc, argv, &i, "--steps")))
-      steps = atoll(v);
+      bad = cli_long("train", "--steps", v, 1, 1LL << 40, &lv), steps = lv;
     else if ((v = cli_value(argc, argv, &i, "--bench")))
-      bench_runs = atoi(v);
+      bad = cli_long("train", "--bench", v, 0, 1000000, &lv), bench_runs = (int)lv;
     else if ((v = cli_value(argc, argv, &i, "--batch-axis")))
-      axis = atoi(v);
+      bad = cli_long("train", "--batch-axis", v, 0, 7, &lv), axis = (int)lv;
     else if ((v = cli_value(argc, argv, &i, "--checkpoint")))
       ckpt = v;
     else if ((v = cli_value(argc, argv, &i, "--resume")))
@@ -294,29 +297,29 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
     else if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
     else if ((v = cli_value(argc, argv, &i, "--seed")))
-      seed = atoll(v);
+      bad = cli_long("train", "--seed", v, 0, 1LL << 62, &lv), seed = lv;
     else if ((v = cli_value(argc, argv, &i, "--init")))
       kaiming = !strcmp(v, "kaiming");
     else if ((v = cli_value(argc, argv, &i, "--freeze")) && n_freeze < 64)
       freeze[n_freeze++] = v;
     else if ((v = cli_value(argc, argv, &i, "--dist-timeout")))
-      dist_timeout = atof(v);
+      bad = cli_double("train", "--dist-timeout", v, 0.001, 1e6, &dv), dist_timeout = dv;
     else if ((v = cli_value(argc, argv, &i, "--bucket-kb")))
-      bucket_kb = atof(v);
+      bad = cli_double("train", "--bucket-kb", v, 0, 1e9, &dv), bucket_kb = dv;
     else if ((v = cli_value(argc, argv, &i, "--clip-norm")))
-      clip = atof(v);
+      bad = cli_double("train", "--clip-norm", v, 0, 1e30, &dv), clip = dv;
     else if ((v = cli_value(argc, argv, &i, "--lr-schedule")))
       sched.kind = !strcmp(v, "step")     ? NNCL_LR_STEP
                    : !strcmp(v, "cosine") ? NNCL_LR_COSINE
                                           : NNCL_LR_CONSTANT;
     else if ((v = cli_value(argc, argv, &i, "--lr-step")))
-      sched.step_size = atoll(v);
+      bad = cli_long("train", "--lr-step", v, 1, 1LL << 40, &lv), sched.step_size = lv;
     else if ((v = cli_value(argc, argv, &i, "--lr-gamma")))
-      sched.gamma = (float)atof(v);
+      bad = cli_double("train", "--lr-gamma", v, 0, 1e6, &dv), sched.gamma = (float)dv;
     else if ((v = cli_value(argc, argv, &i, "--min-lr")))
-      sched.min_lr = (float)atof(v);
+      bad = cli_double("train", "--min-lr", v, 0, 1e6, &dv), sched.min_lr = (float)dv;
     else if ((v = cli_value(argc, argv, &i, "--warmup")))
-      sched.warmup_steps = atoll(v);
+      bad = cli_long("train", "--warmup", v, 0, 1LL << 40, &lv), sched.warmup_steps = lv;
     else if (cli_is(argv[i], "--no-shuffle"))
       shuffle = 0;
     else if (argv[i][0] != '-' && !model)
@@ -326,6 +329,7 @@ int train_cli_run(int argc, char **argv, double *val_acc) {
       return usage();
     }
   }
+  if (bad) return bad;
   if (!model || (!data && (!xs || !ys)) || (data && strcmp(data, "fashion-mnist")) || batch < 1 ||
       epochs < 1 || !!vx != !!vy || bench_runs < 0)
     return usage();
