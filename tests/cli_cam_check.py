@@ -5,10 +5,10 @@ values. Then a colour and a grey picture model made here: the tensor classify pr
 overlay over the picture itself."""
 import json
 import os
-import struct
 import subprocess
 import sys
-import zlib
+
+from png_file import png_size, write_png
 
 nncl, models, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 model = os.path.join(models, "fashion_cnn.onnx")
@@ -18,25 +18,6 @@ os.makedirs(out_dir, exist_ok=True)
 def fail(msg):
     print("cli_cam_check: " + msg)
     sys.exit(1)
-
-
-def write_png(path, w, h, rgb):
-    raw = b"".join(b"\x00" + bytes(rgb[y * w * 3:(y + 1) * w * 3]) for y in range(h))
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        fail(path + " is not a PNG")
-    return struct.unpack(">II", head[16:24])
 
 
 # a dark trouser-like shape on a light 40x40 background (classify inverts it, as the demo does)

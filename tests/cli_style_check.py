@@ -5,10 +5,10 @@ the content's aspect ratio; L-BFGS does too; --every/--frames writes the frames;
 (tests/models/vgg_mini) with named layers runs; bad arguments give clear errors."""
 import os
 import re
-import struct
 import subprocess
 import sys
-import zlib
+
+from png_file import png_size, write_png
 
 nncl, test_models, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(out_dir, exist_ok=True)
@@ -17,25 +17,6 @@ os.makedirs(out_dir, exist_ok=True)
 def fail(msg):
     print("cli_style_check: " + msg)
     sys.exit(1)
-
-
-def write_png(path, w, h, rgb):
-    raw = b"".join(b"\x00" + bytes(rgb[y * w * 3:(y + 1) * w * 3]) for y in range(h))
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        fail(path + " is not a PNG")
-    return struct.unpack(">II", head[16:24])
 
 
 # content: a dark disc on a light background, 48 x 36; style: red and blue diagonal stripes
