@@ -2,7 +2,8 @@
 # cli_input_checks.sh NNCL TESTS_DIR: the CLI's own argument checks (issue 12, item 11): `nncl test`
 # on a folder with a model but no data sets fails with a message (it once passed NULL to qsort,
 # which UBSan reports in check-asan), the same input given twice to `nncl run` is an error, and
-# `nncl train`'s numbers are checked (atof once read "--lr abc" as 0 and "--batch 0x" as 0).
+# `nncl train`'s numbers are checked (atof once read "--lr abc" as 0 and "--batch 0x" as 0), and so
+# are the other commands' numeric flags (atoi read "--runs abc" as 0, "--top 3x" as 3).
 set -u
 nncl=$1
 models=$2/models
@@ -31,4 +32,21 @@ for bad in "--lr abc" "--lr -1" "--batch 0" "--batch 64x" "--epochs 1.5" "--mome
   [ "$rc" -eq 2 ] || fail "train $bad: exit $rc (want 2): $out"
   echo "$out" | grep -q "nncl train: $flag takes a" || fail "train $bad: no message: $out"
 done
+m=$models/loader_dim_param/model.onnx
+while IFS='|' read -r cmd flag args; do
+  # shellcheck disable=SC2086 # the command and arguments are several words
+  out=$("$nncl" $cmd $args 2>&1); rc=$?
+  [ "$rc" -eq 2 ] || fail "$cmd $args: exit $rc (want 2): $out"
+  echo "$out" | grep -q "nncl $cmd: $flag takes a" || fail "$cmd $args: no message: $out"
+done <<EOF
+profile|--runs|$m --runs abc
+profile|--warmup|$m --warmup -1
+classify|--top|$m x.png --top 3x
+demo|--epochs|--epochs 0
+demo|--batch|--batch 1.5
+test|--rtol|$tmp --rtol -1
+test|--atol|$tmp --atol abc
+bench gemm|--size|--size 0
+bench gemm|--runs|--runs 2x
+EOF
 echo "cli_input_checks: ok"

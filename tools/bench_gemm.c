@@ -12,20 +12,26 @@ int bench_gemm_main(int argc, char **argv) {
   const char *device = NULL, *v;
   size_t m = 1024, n = 1024, k = 1024, copy = 64u << 20;
   int runs = 5, json = 0;
+  long long x;
   for (int i = 1; i < argc; i++) {
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--size")))
-      m = n = k = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--m")))
-      m = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--n")))
-      n = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--k")))
-      k = (size_t)atol(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs")))
-      runs = atoi(v);
-    else if (cli_is(argv[i], "--json"))
+    else if ((v = cli_value(argc, argv, &i, "--size"))) {
+      if (cli_long("bench gemm", "--size", v, 1, 1 << 20, &x)) return 2;
+      m = n = k = (size_t)x;
+    } else if ((v = cli_value(argc, argv, &i, "--m"))) {
+      if (cli_long("bench gemm", "--m", v, 1, 1 << 24, &x)) return 2;
+      m = (size_t)x;
+    } else if ((v = cli_value(argc, argv, &i, "--n"))) {
+      if (cli_long("bench gemm", "--n", v, 1, 1 << 24, &x)) return 2;
+      n = (size_t)x;
+    } else if ((v = cli_value(argc, argv, &i, "--k"))) {
+      if (cli_long("bench gemm", "--k", v, 1, 1 << 24, &x)) return 2;
+      k = (size_t)x;
+    } else if ((v = cli_value(argc, argv, &i, "--runs"))) {
+      if (cli_long("bench gemm", "--runs", v, 1, 1000000, &x)) return 2;
+      runs = (int)x;
+    } else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
       return cli_unknown_option("bench gemm", argv[i]);

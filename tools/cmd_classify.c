@@ -106,11 +106,9 @@ static int parse(int argc, char **argv, struct opts *o, const char **paths, int 
     } else if ((v = cli_value(argc, argv, &i, "--save-input"))) {
       o->save_input = v;
     } else if ((v = cli_value(argc, argv, &i, "--top"))) {
-      o->top = atoi(v);
-      if (o->top < 1) {
-        fprintf(stderr, "nncl classify: --top takes a number >= 1, not \"%s\"\n", v);
-        return 2;
-      }
+      long long t;
+      if (cli_long("classify", "--top", v, 1, 1000000, &t)) return 2;
+      o->top = (int)t;
     } else if (cli_is(argv[i], "--json")) {
       o->json = 1;
     } else if (argv[i][0] == '-' && argv[i][1]) {

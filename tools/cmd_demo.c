@@ -208,11 +208,9 @@ static int run(int argc, char **argv) {
     if (cli_is(argv[i], "--train"))
       train = 1;
     else if ((v = cli_value(argc, argv, &i, "--epochs"))) {
-      epochs = atoi(v);
-      if (epochs < 1) {
-        fprintf(stderr, "nncl demo: --epochs must be a positive number, got \"%s\"\n", v);
-        return 2;
-      }
+      long long e;
+      if (cli_long("demo", "--epochs", v, 1, 1000000, &e)) return 2;
+      epochs = (int)e;
     } else if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
     else if ((v = cli_value(argc, argv, &i, "--data")))
@@ -222,11 +220,9 @@ static int run(int argc, char **argv) {
     else if ((v = cli_value(argc, argv, &i, "--models")))
       models_opt = v;
     else if ((v = cli_value(argc, argv, &i, "--batch"))) {
-      batch = atoi(v);
-      if (batch < 1) {
-        fprintf(stderr, "nncl demo: --batch must be a positive number, got \"%s\"\n", v);
-        return 2;
-      }
+      long long b;
+      if (cli_long("demo", "--batch", v, 1, 1 << 30, &b)) return 2;
+      batch = (int)b;
     } else {
       cli_unknown_option("demo", argv[i]);
       return 2;

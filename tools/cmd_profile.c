@@ -22,11 +22,15 @@ static int run(int argc, char **argv) {
     if (r > 0) continue;
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--runs")))
-      runs = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--warmup")))
-      warmup = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--trace")))
+    else if ((v = cli_value(argc, argv, &i, "--runs"))) {
+      long long k;
+      if (cli_long("profile", "--runs", v, 1, 1000000, &k)) return 2;
+      runs = (int)k;
+    } else if ((v = cli_value(argc, argv, &i, "--warmup"))) {
+      long long k;
+      if (cli_long("profile", "--warmup", v, 0, 1000000, &k)) return 2;
+      warmup = (int)k;
+    } else if ((v = cli_value(argc, argv, &i, "--trace")))
       trace = v;
     else if ((v = cli_value(argc, argv, &i, "--csv")))
       csv = v;
@@ -50,10 +54,6 @@ static int run(int argc, char **argv) {
   }
   if (!model) {
     fprintf(stderr, "usage: %s\n", cmd_profile.usage);
-    return 2;
-  }
-  if (runs < 1 || warmup < 0) {
-    fprintf(stderr, "nncl profile: --runs must be at least 1, --warmup at least 0\n");
     return 2;
   }
   nncl_context *ctx = cli_open_context(device);

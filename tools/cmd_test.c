@@ -228,18 +228,24 @@ static int run(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--rtol")))
-      o.rtol = atof(v);
-    else if ((v = cli_value(argc, argv, &i, "--atol")))
-      o.atol = atof(v);
-    else if (argv[i][0] == '-' && argv[i][1] == '-') {
+    else if ((v = cli_value(argc, argv, &i, "--rtol"))) {
+      if (cli_double("test", "--rtol", v, 0, 1e30, &o.rtol)) {
+        free(dirs);
+        return 2;
+      }
+    } else if ((v = cli_value(argc, argv, &i, "--atol"))) {
+      if (cli_double("test", "--atol", v, 0, 1e30, &o.atol)) {
+        free(dirs);
+        return 2;
+      }
+    } else if (argv[i][0] == '-' && argv[i][1] == '-') {
       cli_unknown_option("test", argv[i]);
       free(dirs);
       return 2;
     } else
       dirs[n_dirs++] = argv[i];
   }
-  if (n_dirs == 0 || !(o.rtol >= 0) || !(o.atol >= 0)) {
+  if (n_dirs == 0) {
     fprintf(stderr, "usage: %s\n", cmd_test.usage);
     free(dirs);
     return 2;
