@@ -14,10 +14,9 @@
                                       const uint outer, const int axis_dim) {                      \
     const uint i = get_global_id(0), j = get_global_id(1), o = get_global_id(2);                   \
     if (i >= inner || j >= nidx || o >= outer) return;                                             \
-    long k = (long)idx[j];                                                                         \
-    if (k < 0) k += axis_dim;                                                                      \
+    const long k = onnx_index((long)idx[j], axis_dim);                                             \
     const uint dst = (o * nidx + j) * inner + i;                                                   \
-    if (k < 0 || k >= axis_dim) {                                                                  \
+    if (k < 0) {                                                                                   \
       out[dst] = (T)0;                                                                             \
       return;                                                                                      \
     }                                                                                              \
@@ -36,9 +35,8 @@
     int s[8];                                                                                      \
     vstore8(id, 0, d);                                                                             \
     vstore8(ds, 0, s);                                                                             \
-    long k = (long)idx[g];                                                                         \
-    if (k < 0) k += axis_dim;                                                                      \
-    if (k < 0 || k >= axis_dim) {                                                                  \
+    const long k = onnx_index((long)idx[g], axis_dim);                                             \
+    if (k < 0) {                                                                                   \
       out[g] = (T)0;                                                                               \
       return;                                                                                      \
     }                                                                                              \

@@ -18,9 +18,7 @@
     __global float *out = dx + (size_t)k * inner;                                                  \
     for (uint i = 0; i < inner; i++) out[i] = 0.0f;                                                \
     for (uint j = 0; j < nidx; j++) {                                                              \
-      long v = (long)idx[j];                                                                       \
-      if (v < 0) v += rows;                                                                        \
-      if (v != (long)r) continue;                                                                  \
+      if (onnx_index((long)idx[j], rows) != (long)r) continue;                                     \
       __global const float *src = dy + ((size_t)o * nidx + j) * inner;                             \
       for (uint i = 0; i < inner; i++) out[i] += src[i];                                           \
     }                                                                                              \
@@ -44,9 +42,8 @@ GATHER_GRAD(i64, long)
       keys[k] = ~(ulong)0;                                                                         \
       return;                                                                                      \
     }                                                                                              \
-    long v = (long)idx[k];                                                                         \
-    if (v < 0) v += rows;                                                                          \
-    if (v < 0 || v >= (long)rows) v = rows;                                                        \
+    long v = onnx_index((long)idx[k], rows);                                                       \
+    if (v < 0) v = rows;                                                                           \
     keys[k] = (ulong)v << 32 | k;                                                                  \
   }
 

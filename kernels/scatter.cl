@@ -34,9 +34,8 @@
     vstore8(dd, 0, d);                                                                             \
     long off = (long)((j / per_batch) * bstride + i);                                              \
     for (uint t = 0; t < k; ++t) {                                                                 \
-      long v = (long)idx[j * k + t];                                                               \
-      if (v < 0) v += d[t];                                                                        \
-      if (v < 0 || v >= d[t]) {                                                                    \
+      const long v = onnx_index((long)idx[j * k + t], d[t]);                                       \
+      if (v < 0) {                                                                                 \
         out[g] = (T)0;                                                                             \
         return;                                                                                    \
       }                                                                                            \

@@ -7,4 +7,11 @@
 #define GUARD(i, n)                                                                                \
   if ((i) >= (n)) return
 
+/* An ONNX index into a dim of size n: negative values count from the end; -1 when it is still
+   out of range (Gather, GatherElements, GatherND and Gather's gradient give that place zero). */
+static inline long onnx_index(long v, const long n) {
+  if (v < 0) v += n;
+  return v >= 0 && v < n ? v : -1;
+}
+
 #endif
