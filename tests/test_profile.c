@@ -323,14 +323,16 @@ static void temp_path(char *buf, size_t len, const char *name) {
 Test(profile_writers, trace_matches_table) {
   nncl_profile p;
   synthetic_profile(&p);
-  char path[1200], err[1400];
+  nncl_context *ctx = tu_ctx();
+  char path[1200];
   temp_path(path, sizeof path, "trace.json");
-  cr_assert_eq(profile_write_trace(&p, path, "synthetic \"model\"\n", err, sizeof err), 0, "%s",
-               err);
+  cr_assert_eq(nncl_profile_write_trace(ctx, &p, path, "synthetic \"model\"\n"), NNCL_OK, "%s",
+               nncl_context_last_error(ctx));
   check_trace(path, &p);
   remove(path);
-  cr_assert_neq(profile_write_trace(&p, "/nonexistent-dir/x.json", "t", err, sizeof err), 0);
-  cr_assert(strstr(err, "/nonexistent-dir/x.json"), "%s", err);
+  cr_assert_eq(nncl_profile_write_trace(ctx, &p, "/nonexistent-dir/x.json", "t"), NNCL_ERR_IO);
+  cr_assert(strstr(nncl_context_last_error(ctx), "/nonexistent-dir/x.json"), "%s",
+            nncl_context_last_error(ctx));
   nncl_profile_free(&p);
 }
 
@@ -455,10 +457,10 @@ Test(graph_profile, small_net_adds_up_and_traces, .timeout = 300) {
       p.n_nodes, p.n_kernels, p.device_ns * 1e-3, p.busy_median_ns * 1e-3, p.span_ns * 1e-3,
       p.wall_ns * 1e-3, p.wall_plain_ns * 1e-3);
 
-  char path[1200], err_text[1400];
+  char path[1200];
   temp_path(path, sizeof path, "graph-trace.json");
-  cr_assert_eq(profile_write_trace(&p, path, "small net", err_text, sizeof err_text), 0, "%s",
-               err_text);
+  cr_assert_eq(nncl_profile_write_trace(ctx, &p, path, "small net"), NNCL_OK, "%s",
+               nncl_context_last_error(ctx));
   check_trace(path, &p);
   remove(path);
 

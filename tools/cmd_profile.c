@@ -70,9 +70,8 @@ static int run(int argc, char **argv) {
     char err[1400];
     if (!quiet) profile_print_table(stdout, &p, model);
     if (json) profile_print_json(&p, model);
-    if (trace && profile_write_trace(&p, trace, model, err, sizeof err) != 0) {
-      fprintf(stderr, "nncl profile: cannot write the trace: %s\n", err);
-      rc = 1;
+    if (trace && (st = nncl_profile_write_trace(ctx, &p, trace, model)) != NNCL_OK) {
+      rc = cli_fail(ctx, st, "profile --trace");
     } else if (trace && !quiet) {
       printf("\ntrace written to %s (open in https://ui.perfetto.dev or chrome://tracing)\n",
              trace);

@@ -53,8 +53,8 @@ int profile_write_csv(const nncl_profile *p, const char *path, char *err, size_t
     field(f, n->info.algo, 0);
     field(f, kernels, 0);
     fprintf(f, "%d,", n->n_kernels);
-    field(f, profile_shapes(&n->info, 0, buf, sizeof buf), 0);
-    field(f, profile_shapes(&n->info, 1, buf, sizeof buf), 0);
+    field(f, nncl_node_shapes_format(&n->info, 0, buf, sizeof buf), 0);
+    field(f, nncl_node_shapes_format(&n->info, 1, buf, sizeof buf), 0);
     number(f, "%.3f", n->device_ns * 1e-3);
     number(f, "%.3f", 100.0 * n->share);
     number(f, "%.0f", n->info.flops);

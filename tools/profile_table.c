@@ -47,8 +47,8 @@ static void print_nodes(FILE *f, const nncl_profile *p) {
             cut(n->info.name, 24, name, sizeof name), cut(op, 20, opc, sizeof opc),
             cut(n->info.algo, 14, algo, sizeof algo), n->device_ns * 1e-3, 100.0 * n->share, gf, gb,
             nncl_bound_name(n->bound), roof, n->host_ns * 1e-3, cut(kernels, 28, kc, sizeof kc),
-            profile_shapes(&n->info, 0, in, sizeof in),
-            profile_shapes(&n->info, 1, out, sizeof out));
+            nncl_node_shapes_format(&n->info, 0, in, sizeof in),
+            nncl_node_shapes_format(&n->info, 1, out, sizeof out));
   }
 }
 

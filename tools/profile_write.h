@@ -1,5 +1,5 @@
-/* profile_write.h: the outputs of `nncl profile`: the console table, JSON, a CSV file and a Chrome
-   Trace Event file (Perfetto, chrome://tracing). Public API only, so the tests can drive them with
+/* profile_write.h: the outputs of `nncl profile`: the console table, JSON and a CSV file (the
+   Chrome trace is the library's nncl_profile_write_trace). Public API only, so the tests can drive them with
    synthetic profiles. */
 #ifndef NNCL_PROFILE_WRITE_H
 #define NNCL_PROFILE_WRITE_H
@@ -15,11 +15,4 @@ void profile_print_table(FILE *f, const nncl_profile *p, const char *title);
 void profile_print_json(const nncl_profile *p, const char *title);
 /* One row per node, header first; RFC 4180 quoting. 0 on success, -1 with err filled. */
 int profile_write_csv(const nncl_profile *p, const char *path, char *err, size_t err_len);
-/* Chrome Trace Event JSON: a host track (nncl_graph_run and each enqueue call), one track per
-   device queue (a slice per command), a graph-nodes track (a slice per node); figures in args.
-   0 on success, -1 with err filled. */
-int profile_write_trace(const nncl_profile *p, const char *path, const char *title, char *err,
-                        size_t err_len);
-/* "[1, 3, 224, 224] [64, 3, 7, 7]": the node's input (or output) shapes, into buf. */
-char *profile_shapes(const nncl_node_info *n, int outputs, char *buf, size_t len);
 #endif

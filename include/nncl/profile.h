@@ -108,6 +108,17 @@ typedef struct nncl_profile {
 NNCL_API nncl_status nncl_graph_profile(nncl_graph *g, int runs, int warmup, nncl_profile *out);
 NNCL_API void nncl_profile_free(nncl_profile *p);
 
+/* Writes *p as Chrome Trace Event JSON (opens in https://ui.perfetto.dev and chrome://tracing):
+   a host track (nncl_graph_run and each enqueue call, with an arrow to the command it started),
+   one track per device queue (a slice per command; transfers in category "transfer"), a
+   graph-nodes track (a slice per node); each slice's args hold the profile's figures, otherData
+   the totals and `title` (what was profiled). Needs the graph that made *p unchanged (node
+   names are its strings). NNCL_ERR_IO names the file when it cannot be written. */
+NNCL_API nncl_status nncl_profile_write_trace(nncl_context *ctx, const nncl_profile *p,
+                                              const char *path, const char *title);
+/* "[1, 3, 224, 224] [64, 3, 7, 7]": a node's input (outputs = 0) or output shapes, into buf. */
+NNCL_API char *nncl_node_shapes_format(const nncl_node_info *n, int outputs, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

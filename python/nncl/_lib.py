@@ -330,6 +330,7 @@ _PROTOTYPES = {
     "nncl_bound_name": (c_char_p, [c_int]),
     "nncl_graph_profile": (c_int, [graph_p, c_int, c_int, P(Profile)]),
     "nncl_profile_free": (None, [P(Profile)]),
+    "nncl_profile_write_trace": (c_int, [ctx_p, P(Profile), c_char_p, c_char_p]),
     # train.h
     "nncl_trainer_options_default": (None, [P(TrainerOptions)]),
     "nncl_optimizer_options_default": (None, [c_int, P(OptimizerOptions)]),

@@ -1,18 +1,30 @@
 """profile.py: a profile (nncl_graph_profile) as Python rows, and its Chrome/Perfetto trace.
 
-The rows carry the fields of `nncl profile`'s table; the trace has the CLI's tracks (host
-enqueue calls, the device queue, graph nodes), events and argument names (tools/profile_trace.c
-writes the CLI's, outside the library; test_profile.py holds the two to the same shape), with
-times in microseconds on the median run's timeline. Everything is copied out of the C profile,
-which the session then frees."""
+The rows carry the fields of `nncl profile`'s table; the trace is the library's own
+(nncl_profile_write_trace, the writer `nncl profile --trace` uses), taken while the C profile
+lives. Everything is copied out of the C profile, which the session then frees."""
 
+import ctypes
 import json
+import os
+import tempfile
 
 from . import _lib
+from .errors import check
 
 L = _lib.lib
-_TRANSFERS = ("upload", "download", "copy", "fill")
-_PID, _TID_HOST, _TID_QUEUE, _TID_NODES = 1, 1, 2, 3
+
+
+def chrome_trace_text(ctx, p):
+    """The library's Chrome trace of profile p (a _lib.Profile) as JSON text."""
+    fd, path = tempfile.mkstemp(suffix=".json", prefix="nncl-trace-")
+    os.close(fd)
+    try:
+        check(L.nncl_profile_write_trace(ctx, ctypes.byref(p), path.encode(), b""), ctx)
+        with open(path) as f:
+            return f.read()
+    finally:
+        os.unlink(path)
 
 
 def _shape(s):
@@ -25,7 +37,8 @@ class ProfileResult:
     (shapes), flops, bytes, intensity. ops: per op type. totals: per-run device and wall times,
     memory and one-time costs. kernels: every command of a run, for the trace."""
 
-    def __init__(self, p):
+    def __init__(self, p, trace_text):
+        self._trace_text = trace_text
         self.device = _lib.text(p.device)
         self.runs, self.warmup = p.runs, p.warmup
         self.kernels = []
@@ -118,65 +131,12 @@ class ProfileResult:
     def __getitem__(self, i):
         return self.rows[i]
 
-    def _node_args(self, i):
-        """A node's identity as the CLI's trace gives it (tools/profile_trace.c's node_args)."""
-        r = self.rows[i]
-
-        def shapes(lst):
-            return " ".join("[" + ", ".join(str(d) for d in s) + "]" for s in lst)
-
-        return {"node": i, "node_name": r["name"], "op": r["op_type"], "fused": r["fused"],
-                "algo": r["algo"], "inputs": shapes(r["inputs"]), "outputs": shapes(r["outputs"])}
-
     def chrome_trace(self, title=""):
-        """The Chrome Trace Event JSON object (opens in Perfetto and chrome://tracing)."""
-        ev = []
-
-        def meta(what, tid, name, sort=None):
-            ev.append({"name": what, "ph": "M", "pid": _PID, "tid": tid, "ts": 0,
-                       "args": {"name": name}})
-            if sort is not None:
-                ev.append(
-                    {"name": "thread_sort_index", "ph": "M", "pid": _PID, "tid": tid, "ts": 0,
-                     "args": {"sort_index": sort}}
-                )
-
-        def sl(name, cat, tid, ts, dur, args):
-            ev.append({"name": name, "ph": "X", "cat": cat, "pid": _PID, "tid": tid, "ts": ts,
-                       "dur": dur, "args": args})
-
-        meta("process_name", _TID_HOST, "nncl on " + self.device)
-        meta("thread_name", _TID_HOST, "host: nncl_graph_run and enqueue calls", 0)
-        meta("thread_name", _TID_QUEUE, "device queue 0", 1)
-        meta("thread_name", _TID_NODES, "graph nodes", 2)
-        t = self.totals
-        sl("nncl_graph_run", "run", _TID_HOST, t["run_start_us"], t["run_wall_us"],
-           {"wall_us_median": t["wall_us"]})
-        for i, k in enumerate(self.kernels):
-            cat = "transfer" if k["name"] in _TRANSFERS else "kernel"
-            args = self._node_args(k["node"]) if k["node"] >= 0 else {"node": -1}
-            args.update(device_us=k["device_us"], min_us=k["min_us"], max_us=k["max_us"],
-                        host_us=k["host_us"], command=i)
-            sl(k["name"], cat, _TID_QUEUE, k["start_us"], k["device_us"], args)
-            sl("enqueue " + k["name"], "enqueue", _TID_HOST, k["host_enqueue_us"],
-               k["host_enqueue_dur_us"], {"command": i})
-            ev.append({"name": "launch", "ph": "s", "cat": "launch", "pid": _PID, "tid": _TID_HOST,
-                       "ts": k["host_enqueue_us"], "id": i})
-            ev.append({"name": "launch", "ph": "f", "cat": "launch", "pid": _PID, "tid": _TID_QUEUE,
-                       "ts": k["start_us"], "id": i, "bp": "e"})
-        for r in self.rows:
-            args = self._node_args(r["index"])
-            args.update(kernels=", ".join(r["kernels"]), n_kernels=len(r["kernels"]))
-            args.update({key: r[key] for key in ("device_us", "share_pct", "flops", "bytes",
-                                                  "gflops", "gbps", "intensity", "bound",
-                                                  "roof_pct", "host_us")})
-            sl(r["name"] or r["op_type"], "node", _TID_NODES, r["start_us"],
-               r["end_us"] - r["start_us"], args)
-        other = dict(t, title=title, device=self.device, runs=self.runs, warmup=self.warmup)
-        if self.peak:
-            other.update(peak_fma_gflops=self.peak["fma_gflops"],
-                         peak_mem_gbps=self.peak["mem_gbps"])
-        return {"traceEvents": ev, "displayTimeUnit": "ns", "otherData": other}
+        """The Chrome Trace Event JSON object (opens in Perfetto and chrome://tracing): a host
+        track, one track per device queue, a graph-nodes track; otherData["title"] = title."""
+        trace = json.loads(self._trace_text)
+        trace["otherData"]["title"] = title
+        return trace
 
     def write_chrome_trace(self, path, title=""):
         with open(path, "w") as f:

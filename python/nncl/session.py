@@ -10,7 +10,7 @@ from ._arrays import as_c_array, take_c_array
 from ._context import shared_context
 from .dtypes import onnx_type_string
 from .errors import check
-from .profile import ProfileResult
+from .profile import ProfileResult, chrome_trace_text
 
 L = _lib.lib
 
@@ -252,7 +252,7 @@ class InferenceSession:
             p = _lib.Profile()
             check(L.nncl_graph_profile(self._graph, int(runs), int(warmup), ctypes.byref(p)), ctx)
             try:
-                result = ProfileResult(p)
+                result = ProfileResult(p, chrome_trace_text(ctx, p))
             finally:
                 L.nncl_profile_free(ctypes.byref(p))
         if trace_path is not None:

@@ -1,18 +1,35 @@
-/* profile_trace.c: writes a profile as Chrome Trace Event JSON (the "JSON object format": opens in
-   Perfetto and chrome://tracing). Built with cJSON so names with quotes or control characters can
-   never break the file. Times are microseconds on the profile's timeline (the median run). */
+/* profile_trace.c: nncl_profile_write_trace, a profile as Chrome Trace Event JSON (the "JSON object
+   format": opens in Perfetto and chrome://tracing), the one writer `nncl profile --trace` and the
+   Python package share. Built with cJSON so names with quotes or control characters can never
+   break the file. Times are microseconds on the profile's timeline (the median run). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile_write.h"
+#include "nncl/profile.h"
+#include "runtime.h"
 
 enum { PID = 1, TID_HOST = 1, TID_QUEUE = 2, TID_NODES = 3, TID_DEVICE = 3 /* + device >= 1 */ };
 
-static void set_err(char *err, size_t len, const char *fmt, const char *a, const char *b) {
-  if (err && len) snprintf(err, len, fmt, a, b);
+char *nncl_node_shapes_format(const nncl_node_info *n, int outputs, char *buf, size_t len) {
+  if (!len) return buf;
+  buf[0] = 0;
+  int count = outputs ? n->n_out : n->n_in;
+  int cap = outputs ? (int)(sizeof n->out_shapes / sizeof *n->out_shapes)
+                    : (int)(sizeof n->in_shapes / sizeof *n->in_shapes);
+  if (count > cap) count = cap;
+  size_t used = 0;
+  for (int i = 0; i < count && used + 1 < len; i++) {
+    char s[160];
+    nncl_shape_format(outputs ? &n->out_shapes[i] : &n->in_shapes[i], s, sizeof s);
+    int w = snprintf(buf + used, len - used, "%s%s", i ? " " : "", s);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (used >= len) buf[len - 1] = 0;
+  return buf;
 }
 
 static cJSON *event(cJSON *events, const char *ph, const char *name, int tid, double ts_ns) {
@@ -56,8 +73,8 @@ static void node_args(cJSON *args, const nncl_profile *p, int i) {
   cJSON_AddStringToObject(args, "op", n->info.op_type ? n->info.op_type : "");
   cJSON_AddStringToObject(args, "fused", n->info.fused ? n->info.fused : "");
   cJSON_AddStringToObject(args, "algo", n->info.algo ? n->info.algo : "");
-  cJSON_AddStringToObject(args, "inputs", profile_shapes(&n->info, 0, buf, sizeof buf));
-  cJSON_AddStringToObject(args, "outputs", profile_shapes(&n->info, 1, buf, sizeof buf));
+  cJSON_AddStringToObject(args, "inputs", nncl_node_shapes_format(&n->info, 0, buf, sizeof buf));
+  cJSON_AddStringToObject(args, "outputs", nncl_node_shapes_format(&n->info, 1, buf, sizeof buf));
 }
 
 static void add_kernels(cJSON *events, const nncl_profile *p) {
@@ -156,14 +173,16 @@ static cJSON *other_data(const nncl_profile *p, const char *title) {
   return o;
 }
 
-int profile_write_trace(const nncl_profile *p, const char *path, const char *title, char *err,
-                        size_t err_len) {
+nncl_status nncl_profile_write_trace(nncl_context *ctx, const nncl_profile *p, const char *path,
+                                     const char *title) {
+  if (!p || !path)
+    return nncl__error(ctx, NNCL_ERR_INVALID_ARGUMENT, "nncl_profile_write_trace: %s is NULL",
+                       p ? "path" : "profile");
   cJSON *root = cJSON_CreateObject();
   cJSON *events = root ? cJSON_AddArrayToObject(root, "traceEvents") : NULL;
   if (!events) {
     cJSON_Delete(root);
-    set_err(err, err_len, "%s%sout of memory", "", "");
-    return -1;
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trace '%s': out of memory", path);
   }
   char pname[400];
   snprintf(pname, sizeof pname, "nncl on %s", p->device);
@@ -189,18 +208,15 @@ int profile_write_trace(const nncl_profile *p, const char *path, const char *tit
   cJSON_AddItemToObject(root, "otherData", other_data(p, title));
   char *text = cJSON_PrintUnformatted(root);
   cJSON_Delete(root);
-  if (!text) {
-    set_err(err, err_len, "%s%sout of memory", "", "");
-    return -1;
-  }
+  if (!text)
+    return nncl__error(ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "trace '%s': out of memory", path);
   FILE *f = fopen(path, "w");
   int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
   int saved = errno;
   if (f && fclose(f) != 0) ok = 0;
   free(text);
-  if (!ok) {
-    set_err(err, err_len, "%s: %s", path, strerror(saved ? saved : EIO));
-    return -1;
-  }
-  return 0;
+  if (!ok)
+    return nncl__error(ctx, NNCL_ERR_IO, "cannot write the trace '%s': %s", path,
+                       strerror(saved ? saved : EIO));
+  return NNCL_OK;
 }
