@@ -221,6 +221,17 @@ static double fd_loss(const struct fcase *c, double *const *xd, const float *r, 
   return L;
 }
 
+/* fd_loss's arguments for tu_assert_fd_gradient */
+struct fd_arg {
+  const struct fcase *c;
+  double *const *xd;
+  const float *r;
+};
+static double fd_loss_of(void *arg) {
+  const struct fd_arg *a = arg;
+  return fd_loss(a->c, a->xd, a->r, NULL);
+}
+
 static void fd_check(const struct fcase *c) {
   nncl_context *ctx = tu_ctx();
   float *x[4];
@@ -291,28 +302,15 @@ static void fd_check(const struct fcase *c) {
   cr_assert(fabs(lf - L) <= 1e-4 * (1.0 + fabs(L)), "loss %.8g on the device, %.8g on the host",
             (double)lf, L);
   nncl_array_free(&lv);
-  const double h = 1e-4;
+  struct fd_arg fa = {c, xd, r};
   for (int i = 0; i < c->n_in; i++) {
     nncl_array ga;
     cr_assert_eq(nncl_graph_get_output(g, 1 + i, &ga), NNCL_OK);
     size_t n = (size_t)nncl_shape_numel(&c->in[i].shape);
     cr_assert_eq((size_t)nncl_shape_numel(&ga.shape), n, "gradient of %s", c->in[i].name);
-    float *fd = malloc(n * sizeof *fd);
-    double big = 1.0;
-    for (size_t k = 0; k < n; k++) {
-      double keep = xd[i][k];
-      xd[i][k] = keep + h;
-      double lp = fd_loss(c, xd, r, NULL);
-      xd[i][k] = keep - h;
-      double lm = fd_loss(c, xd, r, NULL);
-      xd[i][k] = keep;
-      fd[k] = (float)((lp - lm) / (2.0 * h));
-      big = fmax(big, fabs(fd[k]));
-    }
     char what[96];
     snprintf(what, sizeof what, "d loss / d %s", c->in[i].name);
-    tu_assert_close((const float *)ga.data, fd, n, 1e-3, 1e-4 * big, what);
-    free(fd);
+    tu_assert_fd_gradient((const float *)ga.data, xd[i], n, fd_loss_of, &fa, what);
     nncl_array_free(&ga);
     free(grads[i]);
   }

@@ -78,6 +78,26 @@ double tu_close_ratio(const float *got, const float *want, size_t n, double rtol
   return max;
 }
 
+void tu_assert_fd_gradient(const float *got, double *x, size_t n, double (*loss)(void *arg),
+                           void *arg, const char *what) {
+  const double h = 1e-4;
+  float *fd = malloc(n * sizeof *fd);
+  cr_assert(fd || !n);
+  double big = 1.0;
+  for (size_t k = 0; k < n; k++) {
+    double keep = x[k];
+    x[k] = keep + h;
+    double lp = loss(arg);
+    x[k] = keep - h;
+    double lm = loss(arg);
+    x[k] = keep;
+    fd[k] = (float)((lp - lm) / (2.0 * h));
+    big = fmax(big, fabs(fd[k]));
+  }
+  tu_assert_close(got, fd, n, 1e-3, 1e-4 * big, what);
+  free(fd);
+}
+
 double tu_max_rel_error(const float *got, const float *want, size_t n) {
   double num = 0, den = 1e-30;
   for (size_t i = 0; i < n; i++) {

@@ -46,6 +46,15 @@ double tu_close_ratio(const float *got, const float *want, size_t n, double rtol
 /* Max relative error max|g - w| / max(max|w|, tiny): one number to report in test messages. */
 double tu_max_rel_error(const float *got, const float *want, size_t n);
 
+/* The finite-difference gradient check of the training tests: the device's gradient got[n] of a
+   scalar loss against central differences of the host's double reference loss(arg) in each of
+   the n doubles at x (step 1e-4: truncation error ~1e-8 for smooth losses; x is restored), within
+   |got - fd| <= 1e-3 |fd| + 1e-4 max(1, max |fd|): float32 sums on the device against a double
+   reference, scaled by the largest derivative so near-zero entries are judged by the tensor's
+   scale. Names the worst element with `what`. */
+void tu_assert_fd_gradient(const float *got, double *x, size_t n, double (*loss)(void *arg),
+                           void *arg, const char *what);
+
 /* Runs one op through op_run on the test context and asserts success, printing the context's
    last error otherwise. */
 void tu_run_op(const char *op_type, int opset, const struct nncl__attr *attrs, int n_attrs,
