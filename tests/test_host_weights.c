@@ -80,7 +80,6 @@ static void check_model(const char *rel, const char *conv_algo) {
   nncl_array_free(&ref);
   nncl_array_free(&x);
   nncl_graph_destroy(g);
-  nncl_context_destroy(ctx);
 }
 
 /* ResNet-mini: 3x3 convs (Winograd-eligible), 1x1/2 downsampling, BatchNorm folded into new
