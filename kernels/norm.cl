@@ -75,6 +75,67 @@ __kernel void norm_instance(__global const float *x, __global const float *scale
   for (uint i = l; i < n; i += ls) yr[i] = (xr[i] - st.x) * a + b;
 }
 
+/* ---- CPU forms of BatchNormalization (inference) and InstanceNormalization: a work-item per
+   (n, c) plane of s elements, walked with 8-wide vector loads; no barrier, no local memory, and
+   the per-channel factor computed once per plane instead of once per element. ---- */
+
+/* norm_batch for spatial BatchNorm: the same per-element expression, planes up to `planes`. */
+__kernel void norm_batch_rows(__global const float *x, __global const float *scale,
+                              __global const float *bias, __global const float *mean,
+                              __global const float *var, __global float *y, const uint s,
+                              const uint channels, const uint planes, const float eps) {
+  const uint plane = get_global_id(0);
+  GUARD(plane, planes);
+  const uint c = plane % channels, s8 = s / 8 * 8;
+  const float a = scale[c] / sqrt(var[c] + eps), m = mean[c], b = bias[c];
+  __global const float *xr = x + (size_t)plane * s;
+  __global float *yr = y + (size_t)plane * s;
+  for (uint i = 0; i < s8; i += 8) vstore8((vload8(0, xr + i) - m) * a + b, 0, yr + i);
+  for (uint i = s8; i < s; i++) yr[i] = (xr[i] - m) * a + b;
+}
+
+/* Sum of the eight lanes, pairwise. */
+inline float norm_lanes8(float8 v) {
+  const float4 q = v.lo + v.hi;
+  return (q.x + q.y) + (q.z + q.w);
+}
+
+/* InstanceNormalization, one plane (row) per work-item, planes up to `rows`: the corrected
+   two-pass statistics of norm_row_stats in eight interleaved partial sums, then the write; the
+   plane is read three times, from the core's cache after the first for the usual sizes. */
+__kernel void norm_instance_rows(__global const float *x, __global const float *scale,
+                                 __global const float *bias, __global float *y, const uint n,
+                                 const uint channels, const float eps, const uint rows) {
+  const uint row = get_global_id(0);
+  GUARD(row, rows);
+  __global const float *xr = x + (size_t)row * n;
+  __global float *yr = y + (size_t)row * n;
+  const uint n8 = n / 8 * 8;
+  float8 s8 = (float8)(0.0f);
+  float st = 0.0f;
+  for (uint i = 0; i < n8; i += 8) s8 += vload8(0, xr + i);
+  for (uint i = n8; i < n; i++) st += xr[i];
+  const float m = (norm_lanes8(s8) + st) / (float)n;
+  float8 d1 = (float8)(0.0f), d2 = (float8)(0.0f);
+  float t1 = 0.0f, t2 = 0.0f;
+  for (uint i = 0; i < n8; i += 8) {
+    const float8 d = vload8(0, xr + i) - m;
+    d1 += d;
+    d2 += d * d;
+  }
+  for (uint i = n8; i < n; i++) {
+    const float d = xr[i] - m;
+    t1 += d;
+    t2 += d * d;
+  }
+  const float sd1 = norm_lanes8(d1) + t1, sd2 = norm_lanes8(d2) + t2;
+  const float var = fmax(0.0f, (sd2 - sd1 * sd1 / (float)n) / (float)n);
+  const uint ch = row % channels;
+  const float a = scale[ch] / sqrt(var + eps), b = bias[ch];
+  for (uint i = 0; i < n8; i += 8) vstore8((vload8(0, xr + i) - m) * a + b, 0, yr + i);
+  for (uint i = n8; i < n; i++) yr[i] = (xr[i] - m) * a + b;
+}
+
 /* LayerNormalization: one work-group per row of n elements (the axes from `axis` on). Scale and
    bias have np elements indexed by i % np (a trailing-suffix broadcast); has_bias = 0 means no
    bias. Bit 0 of stats writes mean[row], bit 1 writes invstd[row]. */

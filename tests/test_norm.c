@@ -45,13 +45,22 @@ static void batchnorm_case(int64_t n, int64_t c, int rank, const int64_t *sp, in
   nncl_array_free(&out);
 }
 
-Test(norm, batchnorm) {
+/* algo: the option norm.algo (NULL: the op's own choice; "rows": a work-item per plane, also for
+   fewer planes than the heuristic wants; "direct": a work-item per element). */
+static void batchnorm_cases(const char *algo) {
+  tu_set_option("norm.algo", algo);
   batchnorm_case(3, 5, 4, (int64_t[]){7, 9}, 15, 1);
-  batchnorm_case(4, 6, 2, NULL, 9, 1);               /* [N, C] */
-  batchnorm_case(2, 3, 3, (int64_t[]){37}, 14, 1);   /* 1-D spatial */
-  batchnorm_case(2, 3, 4, (int64_t[]){4, 5}, 7, 0);  /* opset 7 spatial=0 */
-  batchnorm_case(0, 3, 4, (int64_t[]){4, 5}, 15, 1); /* empty batch */
+  batchnorm_case(4, 6, 2, NULL, 9, 1);                 /* [N, C] */
+  batchnorm_case(2, 3, 3, (int64_t[]){37}, 14, 1);     /* 1-D spatial */
+  batchnorm_case(2, 3, 4, (int64_t[]){4, 5}, 7, 0);    /* opset 7 spatial=0 */
+  batchnorm_case(0, 3, 4, (int64_t[]){4, 5}, 15, 1);   /* empty batch */
+  batchnorm_case(2, 5, 4, (int64_t[]){16, 16}, 15, 1); /* planes a multiple of 8 wide */
+  tu_set_option("norm.algo", NULL);
 }
+
+Test(norm, batchnorm) { batchnorm_cases(NULL); }
+Test(norm, batchnorm_per_plane) { batchnorm_cases("rows"); }
+Test(norm, batchnorm_per_element) { batchnorm_cases("direct"); }
 
 Test(norm, batchnorm_errors) {
   nncl_array x = TU_RAND(1, 2, 3, 4, 4), p3 = TU_RAND(2, 3), p4 = TU_RAND(3, 4), out;
@@ -96,14 +105,22 @@ static void instance_case(int64_t n, int64_t c, int rank, const int64_t *sp, flo
   nncl_array_free(&out);
 }
 
-Test(norm, instancenorm) {
+static void instance_cases(const char *algo) {
+  tu_set_option("norm.algo", algo);
   instance_case(3, 4, 4, (int64_t[]){13, 17}, 0.0f);
+  instance_case(4, 3, 4, (int64_t[]){8, 16}, 0.0f);     /* planes a multiple of 8 wide */
   instance_case(2, 3, 3, (int64_t[]){1000}, 0.0f);      /* rows longer than a work-group */
   instance_case(2, 3, 4, (int64_t[]){1, 1}, 0.0f);      /* 1x1: variance 0, y = B */
   instance_case(1, 2, 4, (int64_t[]){31, 33}, 100.0f);  /* far from zero mean */
   instance_case(1, 3, 4, (int64_t[]){100, 101}, 20.0f); /* few long rows: split statistics */
   instance_case(0, 2, 4, (int64_t[]){3, 3}, 0.0f);      /* empty batch */
+  tu_set_option("norm.algo", NULL);
 }
+
+/* algo as for BatchNorm; "direct" is the work-group per plane (split when few and long). */
+Test(norm, instancenorm) { instance_cases(NULL); }
+Test(norm, instancenorm_per_plane) { instance_cases("rows"); }
+Test(norm, instancenorm_per_group) { instance_cases("direct"); }
 
 /* algo: NULL for the op's own choice, else the option layernorm.algo ("rows": a work-item per row, "group": a
    work-group per row, never split). */

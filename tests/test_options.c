@@ -289,6 +289,26 @@ Test(options, forced_algorithms_run) {
     op_instance_destroy(oi);
     nncl_array_free(&x);
   }
+  /* norm.algo: BatchNorm (5 inputs) and InstanceNorm (3), both values each */
+  static const char *const norms[][4] = {{"BatchNormalization", "rows", "plane_per_item", "5"},
+                                         {"BatchNormalization", "direct", "elementwise", "5"},
+                                         {"InstanceNormalization", "rows", "row_per_item", "3"},
+                                         {"InstanceNormalization", "direct", "wg_two_pass", "3"}};
+  nncl_array nx = TU_RAND(4, 2, 3, 5, 5), np = TU_RAND(5, 3);
+  for (int i = 0; i < 4; i++) {
+    const nncl_array *in[] = {&nx, &np, &np, &np, &np}; /* only the planned algorithm is read */
+    tu_set_option("norm.algo", norms[i][1]);
+    struct op_instance *oi;
+    nncl_status st = op_instance_create(tu_ctx(), norms[i][0], 15, NULL, 0, norms[i][3][0] - '0',
+                                        in, 1, NULL, NULL, &oi);
+    tu_set_option("norm.algo", NULL);
+    cr_assert_eq(st, NNCL_OK, "%s: %s", norms[i][0], nncl_context_last_error(tu_ctx()));
+    cr_assert_str_eq(op_instance_call(oi)->algo, norms[i][2], "%s norm.algo=%s", norms[i][0],
+                     norms[i][1]);
+    op_instance_destroy(oi);
+  }
+  nncl_array_free(&nx);
+  nncl_array_free(&np);
   /* attention: both algorithms on one shape */
   static const char *const att[][2] = {{"fused", "fused_online_softmax"},
                                        {"gemm", "gemm_softmax_gemm"}};

@@ -5,6 +5,7 @@ is faster). A tool for people, never CI: onnxruntime comes from PyPI.
 
     /work/venv-ort/bin/python tools/ort_model_bench.py --nncl build/tools/nncl MODEL.onnx
     /work/venv-ort/bin/python tools/ort_model_bench.py --nncl build/tools/nncl --matmul 1024
+    /work/venv-ort/bin/python tools/ort_model_bench.py --nncl build/tools/nncl --startup MODEL.onnx
 
 --matmul N writes an ONNX model holding one MatMul [N, N] x [N, N] (B a constant, as a layer's
 weights are; A's rows symbolic, set to N) into --work and also times numpy's SGEMM (OpenBLAS) on the same operands, printing
@@ -12,6 +13,13 @@ GFLOP/s and the share of `nncl bench peak`'s FMA roof. --torch FILE.py:FUNC time
 module FUNC() returns (FUNC() -> (module, input shape)) through --torch-python (default
 /usr/bin/python3, where Debian's torch lives), eager, torch.no_grad(). Machine facts (CPU model,
 load average) are printed so figures can be compared honestly.
+
+--startup times start-up instead, each try in a fresh process, the two engines alternating, --runs
+tries after one untimed try of each (it warms nncl's program cache and the file cache): the wall
+time of `nncl run MODEL --json` as a whole (it runs the model twice: the second run is its
+steady-state figure, reported as run_ms) against a python process that imports onnxruntime,
+creates an InferenceSession and runs once; and inside each process the share comparable across
+engines, nncl's load + plan + first run against onnxruntime's session creation + first run.
 """
 import argparse
 import json
@@ -64,6 +72,62 @@ def ort_inputs(sess, batch):
     return feeds
 
 
+ORT_STARTUP_SNIPPET = r'''
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np, onnxruntime as ort
+t1 = time.perf_counter()
+path, threads, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+so = ort.SessionOptions()
+if threads: so.intra_op_num_threads = threads
+sess = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+t2 = time.perf_counter()
+feeds = {}
+for i in sess.get_inputs():  # float inputs only: the start-up figures are for CNNs
+    shape = [batch if not isinstance(d, int) else d for d in i.shape]
+    feeds[i.name] = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+sess.run(None, feeds)
+t3 = time.perf_counter()
+print(json.dumps({'import_ms': 1e3 * (t1 - t0), 'session_ms': 1e3 * (t2 - t1), 'first_run_ms': 1e3 * (t3 - t2)}))
+'''
+
+
+def startup(args, path):
+    """Median start-up figures of nncl run and onnxruntime, fresh processes, alternating."""
+    ncmd = [args.nncl, 'run', path, '--json'] + (['--batch', str(args.batch)] if args.batch else [])
+    if args.device:
+        ncmd += ['--device', args.device]
+    ocmd = [sys.executable, '-c', ORT_STARTUP_SNIPPET, path, str(args.threads), str(args.batch or 1)]
+
+    def timed(cmd, what):
+        t0 = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wall = 1e3 * (time.perf_counter() - t0)
+        if r.returncode != 0:
+            sys.exit('%s failed:\n%s' % (what, r.stderr))
+        return wall, json.loads(r.stdout)
+
+    timed(ncmd, 'nncl run')  # untimed: warms the program cache and the file cache
+    timed(ocmd, 'onnxruntime')
+    rows = {k: [] for k in ('nncl_wall', 'nncl_in', 'nncl_load', 'nncl_plan', 'nncl_first', 'nncl_run',
+                            'ort_wall', 'ort_in', 'ort_import', 'ort_session', 'ort_first')}
+    for _ in range(args.runs):
+        w, j = timed(ncmd, 'nncl run')
+        rows['nncl_wall'].append(w)
+        rows['nncl_load'].append(j['load_ms'])
+        rows['nncl_plan'].append(j['plan_ms'])
+        rows['nncl_first'].append(j['first_run_ms'])
+        rows['nncl_run'].append(j['run_ms'])
+        rows['nncl_in'].append(j['load_ms'] + j['plan_ms'] + j['first_run_ms'])
+        w, j = timed(ocmd, 'onnxruntime')
+        rows['ort_wall'].append(w)
+        rows['ort_import'].append(j['import_ms'])
+        rows['ort_session'].append(j['session_ms'])
+        rows['ort_first'].append(j['first_run_ms'])
+        rows['ort_in'].append(j['session_ms'] + j['first_run_ms'])
+    return {k + '_ms': statistics.median(v) for k, v in rows.items()}
+
+
 TORCH_SNIPPET = r'''
 import importlib.util, json, statistics, sys, time, torch
 path, func, runs, warmup, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -92,6 +156,8 @@ def main():
     ap.add_argument('--runs', type=int, default=10)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--threads', type=int, default=0, help='onnxruntime/torch/BLAS threads (0: all cores)')
+    ap.add_argument('--startup', action='store_true',
+                    help='time start-up (fresh processes) instead of steady-state runs')
     ap.add_argument('--torch', help='FILE.py:FUNC giving (module, input shape) of the same model')
     ap.add_argument('--torch-python', default='/usr/bin/python3')
     ap.add_argument('--json', action='store_true')
@@ -109,6 +175,25 @@ def main():
     if not path:
         ap.error('give an ONNX file or --matmul N')
     out['model'] = path
+    if args.startup:
+        out.update(startup(args, path))
+        out['load_after'] = os.getloadavg()[0]
+        out['wall_nncl_over_ort'] = out['nncl_wall_ms'] / out['ort_wall_ms']
+        out['in_process_nncl_over_ort'] = out['nncl_in_ms'] / out['ort_in_ms']
+        if args.json:
+            print(json.dumps(out, indent=1))
+            return
+        print('start-up of %s on %s (load average %.1f -> %.1f), median of %d fresh processes each' %
+              (os.path.basename(path), out['cpu'], out['load_before'], out['load_after'], args.runs))
+        print('  nncl run          %9.1f ms wall (load %.1f + plan %.1f + first run %.1f = %.1f ms; '
+              'then a second run %.1f ms)' % (out['nncl_wall_ms'], out['nncl_load_ms'], out['nncl_plan_ms'],
+                                              out['nncl_first_ms'], out['nncl_in_ms'], out['nncl_run_ms']))
+        print('  onnxruntime %-6s%9.1f ms wall (import %.1f, session %.1f + first run %.1f = %.1f ms)' %
+              (ort.__version__, out['ort_wall_ms'], out['ort_import_ms'], out['ort_session_ms'],
+               out['ort_first_ms'], out['ort_in_ms']))
+        print('  nncl / onnxruntime: %.2f process wall, %.2f load+plan+first run vs session+first run '
+              '(below 1: nncl starts faster)' % (out['wall_nncl_over_ort'], out['in_process_nncl_over_ort']))
+        return
 
     so = ort.SessionOptions()
     if args.threads:

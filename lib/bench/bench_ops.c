@@ -24,6 +24,11 @@ static const nncl_bench_op table[] = {
     {"AveragePool 3x3/1 pad 1", "AveragePool"},
     {"LayerNormalization 768", "LayerNormalization"},
     {"Pow by constant 2", "Pow"},
+    {"BatchNormalization (inference)", "BatchNormalization"},
+    {"InstanceNormalization", "InstanceNormalization"},
+    {"Gemm FC 512->1000 batch 1", "Gemm"},
+    {"Gemm FC 4096->4096 batch 1", "Gemm"},
+    {"MatMul 1x4096 by 4096x4096", "MatMul"},
 };
 #define N_ROWS ((int)(sizeof table / sizeof table[0]))
 
@@ -32,11 +37,13 @@ int nncl_bench_ops_table(const nncl_bench_op **out) {
   return N_ROWS;
 }
 
-/* Inputs, attributes and opset of one row for a big input of about n floats. */
+/* Inputs, attributes and opset of one row for a big input of about n floats (the FC rows have
+   fixed sizes: their weights are the traffic). */
+#define MAX_IN 5
 struct row_setup {
   int n_in, opset, n_attrs;
-  nncl_shape shape[3];
-  nncl_dtype dtype[3];
+  nncl_shape shape[MAX_IN];
+  nncl_dtype dtype[MAX_IN];
   struct nncl__attr attrs[3];
   int64_t ints[3][4];
 };
@@ -54,7 +61,7 @@ static void setup(int index, size_t n, struct row_setup *r) {
   nncl_shape img = shp(4, B, 256, 32, 32);
   r->n_in = 1;
   r->opset = 13;
-  r->dtype[0] = r->dtype[1] = r->dtype[2] = NNCL_FLOAT32;
+  for (int i = 0; i < MAX_IN; i++) r->dtype[i] = NNCL_FLOAT32;
   switch (index) {
   case 0: r->shape[0] = shp(1, N, 0, 0, 0); break;
   case 1:
@@ -132,6 +139,28 @@ static void setup(int index, size_t n, struct row_setup *r) {
     r->shape[0] = shp(1, N, 0, 0, 0);
     r->shape[1] = shp(0, 0, 0, 0, 0);
     break;
+  case 15: /* BatchNormalization: X, scale, B, mean, var (var filled positive below) */
+  case 16: /* InstanceNormalization: X, scale, B */
+    r->n_in = index == 15 ? 5 : 3;
+    r->shape[0] = img;
+    for (int i = 1; i < r->n_in; i++) r->shape[i] = shp(1, 256, 0, 0, 0);
+    break;
+  case 17: /* ResNet-18's classifier: Y = X W^T + b, the weights stored [out, in] */
+  case 18: {
+    const int64_t k = index == 17 ? 512 : 4096, m = index == 17 ? 1000 : 4096;
+    r->n_in = 3;
+    r->shape[0] = shp(2, 1, k, 0, 0);
+    r->shape[1] = shp(2, m, k, 0, 0);
+    r->shape[2] = shp(1, m, 0, 0, 0);
+    r->attrs[0] = (struct nncl__attr){.name = "transB", .type = ATTR_INT, .i = 1};
+    r->n_attrs = 1;
+    break;
+  }
+  case 19: /* a batch-1 product with B stored [in, out] (MatMul weights) */
+    r->n_in = 2;
+    r->shape[0] = shp(2, 1, 4096, 0, 0);
+    r->shape[1] = shp(2, 4096, 4096, 0, 0);
+    break;
   default: r->shape[0] = img; break;
   }
   if (index == 7) {
@@ -149,8 +178,8 @@ nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elements, int
   out->available = 1;
   struct row_setup r;
   setup(index, elements, &r);
-  nncl_array arrays[3];
-  const nncl_array *in[3];
+  nncl_array arrays[MAX_IN];
+  const nncl_array *in[MAX_IN];
   memset(arrays, 0, sizeof arrays);
   nncl_status st = NNCL_OK;
   size_t len = 0;
@@ -168,6 +197,8 @@ nncl_status nncl_bench_op_run(nncl_context *ctx, int index, size_t elements, int
       float *x = arrays[i].data; /* small, varied values: no denormals, no overflow in exp */
       for (size_t j = 0; j < n; j++) x[j] = (float)((j * 7919u) % 1009u) * 0.002f - 1.0f;
       if (index == 14 && i == 1) x[0] = 2.0f;
+      if (index == 15 && i == 4)
+        for (size_t j = 0; j < n; j++) x[j] += 2.0f; /* a variance: positive */
     }
     char s[96];
     len += (size_t)snprintf(out->shape + len, sizeof out->shape - len, "%s%s", i ? " + " : "",

@@ -160,9 +160,11 @@ nncl_status plan_memory(nncl_graph *g, struct plan *p) {
     p->weight_bytes += p->st[s].bytes;
     /* an empty value's host block is 1 byte: upload exactly its bytes (none); the buffer itself
        gets its minimum size in nncl__buffer_create */
-    st = nncl__buffer_over_host(nncl__ctx_dev(ctx, p->st[s].device), x->host->data, p->st[s].bytes,
-                                v < g->n_values ? g->values[v].name : "folded weight",
-                                &p->st[s].mem);
+    nncl_context *dev = nncl__ctx_dev(ctx, p->st[s].device);
+    const char *what = v < g->n_values ? g->values[v].name : "folded weight";
+    st = nncl__option_on(&p->opts, NNCL__OPT_GRAPH_HOST_WEIGHTS)
+             ? nncl__buffer_over_host(dev, x->host->data, p->st[s].bytes, what, &p->st[s].mem)
+             : nncl__buffer_from_host(dev, x->host->data, p->st[s].bytes, what, &p->st[s].mem);
   }
   /* node outputs and workspaces, in execution order */
   p->intermediates_bytes = 0;

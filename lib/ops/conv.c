@@ -245,6 +245,12 @@ nncl_status conv_upload(const struct op_call *c, const float *data, size_t n, co
   return nncl__buffer_from_host(c->ctx, data, (n ? n : 1) * sizeof(float), what, out);
 }
 
+nncl_status conv_adopt(const struct op_call *c, float *data, size_t n, const char *what,
+                       cl_mem *out) {
+  int in_place = strcmp(op_option(c, NNCL__OPT_GRAPH_HOST_WEIGHTS), "1") == 0;
+  return nncl__buffer_adopt(c->ctx, data, (n ? n : 1) * sizeof(float), in_place, what, out);
+}
+
 nncl_status conv_kernel(const struct op_call *c, const char *source, const char *opts,
                         const char *name, cl_kernel *out) {
   nncl_status st = nncl__kernel_get(c->ctx, source, opts, name, out);

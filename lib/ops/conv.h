@@ -79,6 +79,10 @@ const float *conv_host_weights(const struct op_call *c);
 /* Device buffer from host floats into *out. */
 nncl_status conv_upload(const struct op_call *c, const float *data, size_t n, const char *what,
                         cl_mem *out);
+/* The same for floats the plan made (from nncl__host_alloc), given away: used in place on
+   host-unified devices unless graph.host_weights=0 (nncl__buffer_adopt); always freed. */
+nncl_status conv_adopt(const struct op_call *c, float *data, size_t n, const char *what,
+                       cl_mem *out);
 /* Kernel lookup that names the node on failure. */
 nncl_status conv_kernel(const struct op_call *c, const char *source, const char *opts,
                         const char *name, cl_kernel *out);

@@ -64,7 +64,7 @@ nncl_status conv_pack_enqueue(struct op_call *c, struct conv_state *s, int64_t n
 static float *pack_weights_host(const struct conv_geom *g, const float *w, int64_t kt, int mr) {
   int64_t ntaps = g->R * g->S;
   size_t n = (size_t)(g->groups * kt * g->Cg * ntaps * mr);
-  float *p = calloc(n ? n : 1, sizeof *p);
+  float *p = nncl__host_alloc((n ? n : 1) * sizeof *p); /* given to the device by conv_adopt */
   if (!p) return NULL;
   for (int64_t gg = 0; gg < g->groups; gg++)
     for (int64_t mt = 0; mt < kt; mt++)
@@ -102,9 +102,7 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
   if (hw) {
     float *p = pack_weights_host(g, hw, kt, s->mr);
     if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "packed weights");
-    nncl_status st = conv_upload(c, p, wfloats, "conv packed weights", &s->w);
-    free(p);
-    NNCL_TRY(st);
+    NNCL_TRY(conv_adopt(c, p, wfloats, "conv packed weights", &s->w));
     s->wprepacked = 1;
   } else {
     NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_pack_weights", &s->k[2]));

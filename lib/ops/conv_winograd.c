@@ -23,7 +23,7 @@ static float *filter_transform(const struct conv_state *s, const float *w, size_
   int a = s->alpha, a2 = a * a;
   int64_t kt = s->kpad / CONV_MR;
   size_t n = (size_t)a2 * (size_t)(s->use_blas ? g->K : s->kpad) * (size_t)g->C;
-  float *u = calloc(n, sizeof *u);
+  float *u = nncl__host_alloc(n * sizeof *u); /* given to the device by conv_adopt */
   if (!u) return NULL;
   const double(*G)[3] = s->wm == 2 ? g2 : g4;
   for (int64_t k = 0; k < g->K; k++)
@@ -74,9 +74,7 @@ nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
   size_t n;
   float *u = filter_transform(s, w, &n);
   if (!u) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "Winograd filter transform");
-  nncl_status st = conv_upload(c, u, n, "Winograd filter transform", &s->w);
-  free(u);
-  NNCL_TRY(st);
+  NNCL_TRY(conv_adopt(c, u, n, "Winograd filter transform", &s->w));
   size_t a2 = (size_t)s->alpha * (size_t)s->alpha, tiles = (size_t)(s->th * s->tw);
   size_t per_image = a2 * tiles * (size_t)(g->C + s->kpad) * 4;
   s->chunk = conv_chunk(g->N, per_image);

@@ -14,7 +14,7 @@ struct norm_state {
   /* split statistics (few long rows): chunk stats, merge and apply kernels */
   int split;
   int training;    /* BatchNormalization training_mode: k_merge is norm_batch_train_stats */
-  int rows_kernel; /* LayerNormalization through norm_layer_rows */
+  int rows_kernel; /* a work-item per row: norm_layer_rows, norm_batch_rows, norm_instance_rows */
   cl_uint chunk, chunks;
   cl_kernel k_merge, k_apply;
   cl_uint row_len, rows, np, channels, batch;
@@ -187,6 +187,15 @@ static nncl_status plan_split(struct op_call *c, struct norm_state *st, size_t *
   return nncl__kernel_get(c->ctx, "norm", NULL, "norm_chunk_stats", &st->kernel);
 }
 
+/* BatchNorm (inference) and InstanceNorm: a work-item per plane on CPUs with at least 4 planes per
+   compute unit (fewer leave cores idle: InstanceNorm then splits long rows); norm.algo forces. */
+static int norm_rows_wanted(const struct op_call *c, size_t planes) {
+  const char *f = op_option(c, NNCL__OPT_NORM_ALGO);
+  if (strcmp(f, "auto")) return strcmp(f, "rows") == 0;
+  const size_t cu = c->ctx->info.compute_units ? c->ctx->info.compute_units : 1;
+  return c->ctx->info.is_cpu && planes >= 4 * cu;
+}
+
 static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws) {
   struct norm_state *st = calloc(1, sizeof *st);
   if (!st) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "norm state");
@@ -205,7 +214,16 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
     st->channels = (cl_uint)xs->dims[1];
     st->batch = (cl_uint)xs->dims[0];
     c->algo = "elementwise";
+    /* CPUs: a work-item per plane (norm_batch_rows) once planes are enough to share out; the
+       option norm.algo forces either */
+    st->rows_kernel = !st->per_elem && norm_rows_wanted(c, (size_t)st->rows);
+    if (st->rows_kernel) {
+      kname = "norm_batch_rows";
+      c->algo = "plane_per_item";
+      st->local = op_local_1d(c);
+    }
     if (op_attr_int(c, "training_mode", 0) != 0) {
+      st->rows_kernel = 0;
       /* batch statistics: one work-group per channel, then the element-wise apply */
       st->training = 1;
       st->beta = op_attr_float(c, "momentum", 0.9f);
@@ -226,6 +244,13 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
     st->local = row_local(c, st->row_len);
     st->np = st->channels;
     c->algo = "wg_two_pass";
+    st->rows_kernel = norm_rows_wanted(c, (size_t)st->rows);
+    if (st->rows_kernel) {
+      kname = "norm_instance_rows";
+      c->algo = "row_per_item";
+      st->local = op_local_1d(c);
+      break;
+    }
     if (st->rows) NNCL_TRY(plan_split(c, st, ws));
     if (st->split) return NNCL_OK;
     break;
@@ -347,6 +372,13 @@ static nncl_status enqueue(struct op_call *c) {
   switch (st->kind) {
   case NORM_BATCH: {
     size_t g[3], l[3];
+    if (st->rows_kernel) {
+      size_t gr = op_round_up(st->rows, st->local);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gr, &st->local, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(in[3].mem),
+                         NNCL_ARG(in[4].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(st->row_len),
+                         NNCL_ARG(st->channels), NNCL_ARG(st->rows), NNCL_ARG(st->eps));
+    }
     grid_3d(c, st->row_len, st->channels, st->batch, g, l);
     if (st->training) return enqueue_batch_train(c, st, g, l);
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 3, g, l, NNCL_ARG(in[0].mem),
@@ -356,6 +388,13 @@ static nncl_status enqueue(struct op_call *c) {
                        NNCL_ARG(st->eps));
   }
   case NORM_INSTANCE: {
+    if (st->rows_kernel) {
+      size_t gr = op_round_up(st->rows, st->local);
+      return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gr, &st->local, NNCL_ARG(in[0].mem),
+                         NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->out[0].mem),
+                         NNCL_ARG(st->row_len), NNCL_ARG(st->channels), NNCL_ARG(st->eps),
+                         NNCL_ARG(st->rows));
+    }
     size_t g = (size_t)st->rows * st->local, lb = st->local * sizeof(float);
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
                        NNCL_ARG(in[1].mem), NNCL_ARG(in[2].mem), NNCL_ARG(c->out[0].mem),

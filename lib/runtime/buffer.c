@@ -1,5 +1,7 @@
 /* buffer.c: device buffer creation and host<->device transfers with named errors. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "runtime.h"
 
@@ -93,6 +95,46 @@ nncl_status nncl__buffer_over_host(nncl_context *ctx, const void *src, size_t by
   ctx->stats.host_buffers++;
   *out = m;
   return NNCL_OK;
+}
+
+void *nncl__host_alloc(size_t bytes) {
+  if (bytes > SIZE_MAX - NNCL_ARRAY_ALIGN) return NULL;
+  size_t padded = (bytes + NNCL_ARRAY_ALIGN - 1) / NNCL_ARRAY_ALIGN * NNCL_ARRAY_ALIGN;
+  if (!padded) padded = NNCL_ARRAY_ALIGN;
+  void *p = aligned_alloc(NNCL_ARRAY_ALIGN, padded);
+  if (p) memset(p, 0, padded);
+  return p;
+}
+
+static void CL_CALLBACK free_adopted(cl_mem m, void *data) {
+  (void)m;
+  free(data);
+}
+
+nncl_status nncl__buffer_adopt(nncl_context *ctx, void *data, size_t bytes, int in_place,
+                               const char *what, cl_mem *out) {
+  *out = NULL;
+  const size_t align =
+      ctx->info.mem_base_addr_align_bytes ? ctx->info.mem_base_addr_align_bytes : NNCL_ARRAY_ALIGN;
+  if (in_place && ctx->info.host_unified_memory && bytes > 0 && (uintptr_t)data % align == 0 &&
+      !(ctx->info.max_alloc_bytes && bytes > ctx->info.max_alloc_bytes)) {
+    cl_int err;
+    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, data, &err);
+    if (err == CL_SUCCESS) {
+      err = clSetMemObjectDestructorCallback(m, free_adopted, data);
+      if (err == CL_SUCCESS) {
+        ctx->stats.device_allocs++;
+        ctx->stats.device_alloc_bytes += bytes;
+        ctx->stats.host_buffers++;
+        *out = m;
+        return NNCL_OK;
+      }
+      clReleaseMemObject(m); /* no callback registered: data is still ours, copied below */
+    }
+  }
+  nncl_status st = nncl__buffer_from_host(ctx, data, bytes, what, out);
+  free(data);
+  return st;
 }
 
 void nncl__buffer_release(cl_mem m) {

@@ -179,6 +179,17 @@ nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t by
    must stay allocated and unchanged until the buffer is released. */
 nncl_status nncl__buffer_over_host(nncl_context *ctx, const void *src, size_t bytes,
                                    const char *what, cl_mem *out);
+/* A zeroed host block aligned to NNCL_ARRAY_ALIGN (size rounded up to it), for data that
+   nncl__buffer_adopt hands to the device; NULL when out of memory. Freed by free(). */
+void *nncl__host_alloc(size_t bytes);
+/* A buffer made from a host block the caller gives away (from nncl__host_alloc), such as weights
+   transformed at plan time: with in_place on a device with host-unified memory, the buffer is the
+   block itself (CL_MEM_USE_HOST_PTR, counted in stats.host_buffers), freed by the buffer's
+   destructor callback, so plan time pays neither a device allocation nor a copy; otherwise a
+   copy (nncl__buffer_from_host) and the block is freed at once. data is freed on every path,
+   errors included. */
+nncl_status nncl__buffer_adopt(nncl_context *ctx, void *data, size_t bytes, int in_place,
+                               const char *what, cl_mem *out);
 void nncl__buffer_release(cl_mem m);
 
 /* The dtype of an ONNX TensorProto.DataType code, the numbering models and the Cast / EyeLike
