@@ -156,3 +156,82 @@ attention_softmax_rows(__global float *s, __global const float *mask, const uint
   const float inv = 1.0f / red[0];
   for (uint j = l; j < lk; j += SM_WG) x[j] *= inv;
 }
+
+/* CPU form of attention_softmax_rows: one work-item per score row (rows of them, the work-group
+   only amortises PoCL's per-group cost), no barriers, float8 vectors inside the work-item (LLVM
+   keeps them whole). The tree reduction of the other form costs six barriers per row on PoCL,
+   where each barrier ends a work-item loop: it took 3 of the 4.4 ms of a d64 L128 layer. Each
+   element costs one exp (stored in the sum pass and scaled in place); the row is re-read from
+   cache. Same results as attention_softmax_rows up to the order of the sum. */
+__kernel void attention_softmax_rows_item(__global float *s, __global const float *mask,
+                                          const uint lq, const uint lk, const uint nb1,
+                                          const uint ms0, const uint ms1, const uint msq,
+                                          const uint msk, const uint rows) {
+  const uint row = get_global_id(0);
+  if (row >= rows) return;
+  const uint b = row / lq, i = row % lq;
+  __global float *x = s + (size_t)row * lk;
+  const uint n8 = lk / 8u, tail = n8 * 8u;
+#if HAS_MASK
+  __global const float *mrow =
+      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
+#else
+  (void)mask;
+  (void)b;
+  (void)nb1;
+  (void)ms0;
+  (void)ms1;
+  (void)msq;
+  (void)msk;
+#endif
+#if CAUSAL
+  const uint last = i + (lk - lq); /* keys past this one are cut */
+  const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+#endif
+  float8 m8 = (float8)(-INFINITY);
+  for (uint c = 0; c < n8; c++) {
+    float8 v = vload8(c, x);
+#if HAS_MASK
+    if (msk == 1)
+      v += vload8(c, mrow);
+    else
+      v += (float8)(mrow[0]); /* msk == 0: the mask broadcasts along the keys */
+#endif
+#if CAUSAL
+    v = select(v, (float8)(-INFINITY), (int8)(c * 8u) + lane > (int8)last);
+#endif
+#if HAS_MASK || CAUSAL
+    vstore8(v, c, x);
+#endif
+    m8 = fmax(m8, v);
+  }
+  const float4 m4 = fmax(m8.lo, m8.hi);
+  float m = fmax(fmax(m4.s0, m4.s1), fmax(m4.s2, m4.s3));
+  for (uint j = tail; j < lk; j++) {
+    float v = x[j];
+#if HAS_MASK
+    v += mrow[(size_t)j * msk];
+#endif
+#if CAUSAL
+    if (j > last) v = -INFINITY;
+#endif
+    x[j] = v;
+    m = fmax(m, v);
+  }
+  float8 s8 = (float8)(0.0f);
+  float st = 0.0f;
+  for (uint c = 0; c < n8; c++) {
+    const float8 e = exp(vload8(c, x) - m); /* every key masked: -inf - -inf = NaN, as unfused */
+    vstore8(e, c, x);
+    s8 += e;
+  }
+  for (uint j = tail; j < lk; j++) {
+    const float e = exp(x[j] - m);
+    x[j] = e;
+    st += e;
+  }
+  const float4 s4 = s8.lo + s8.hi;
+  const float inv = 1.0f / (((s4.s0 + s4.s1) + (s4.s2 + s4.s3)) + st);
+  for (uint c = 0; c < n8; c++) vstore8(vload8(c, x) * inv, c, x);
+  for (uint j = tail; j < lk; j++) x[j] *= inv;
+}

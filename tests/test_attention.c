@@ -1,8 +1,8 @@
 /* test_attention.c: nncl.Attention (fused online-softmax attention) against the unfused math in
    C: scores = Q.K^T * scale + mask, a numerically stable softmax over keys, then . V. Covers long
    key sequences that span many tiles, odd sizes, batch/head dims, broadcast masks, -inf masks,
-   causal masking and shape errors, for both algorithms (fused online softmax; SGEMM, softmax rows,
-   SGEMM). Tolerance: rtol 1e-4, atol 1e-5. */
+   causal masking and shape errors, for every algorithm (fused online softmax; SGEMM, softmax rows,
+   SGEMM with the rows a work-item each or a work-group each). Tolerance: rtol 1e-4, atol 1e-5. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +57,8 @@ static void check(int64_t b0, int64_t b1, int64_t lq, int64_t lk, int64_t dk, in
   size_t n = (size_t)(b0 * b1 * lq * dv);
   float *want = malloc(n * sizeof *want);
   ref_attention(q.data, k.data, v.data, mask, want, b0, b1, lq, lk, dk, dv, scale, causal);
-  static const char *algos[] = {"fused", "gemm"};
-  for (int a = 0; a < 2; a++) {
+  static const char *algos[] = {"fused", "gemm", "gemm_group"};
+  for (int a = 0; a < 3; a++) {
     struct nncl__attr attrs[2];
     int na = 0;
     if (with_scale) attrs[na++] = A_FLOAT("scale", 0.7f);
@@ -86,6 +86,7 @@ Test(attention, no_mask_long_and_odd) {
   check(2, 3, 7, 200, 16, 8, NULL, 0, 0, 1); /* keys span 7 tiles, last one partial */
   check(1, 1, 33, 5, 3, 5, NULL, 0, 1, 2);   /* fewer keys than a tile; 2 query groups */
   check(1, 2, 1, 1, 1, 1, NULL, 0, 0, 3);
+  check(1, 16, 128, 128, 64, 64, NULL, 0, 0, 4); /* a d256 4-head layer's heads, S128 B4 */
 }
 
 Test(attention, masks_and_causal) {
@@ -98,6 +99,9 @@ Test(attention, masks_and_causal) {
   check(2, 1, 40, 40, 8, 8, NULL, 1, 0, 22); /* causal self-attention */
   nncl_array row = TU_RAND(12, 1, 37);       /* [1, lk] with causal and an explicit scale */
   check(1, 1, 5, 37, 4, 4, &row, 1, 1, 23);
+  nncl_array col = TU_RAND(13, 9, 1); /* [lq, 1]: broadcast along the keys (mask key stride 0) */
+  check(2, 3, 9, 70, 8, 16, &col, 0, 0, 24);
+  nncl_array_free(&col);
   nncl_array_free(&row);
   nncl_array_free(&pad);
   nncl_array_free(&full);

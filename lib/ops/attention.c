@@ -8,8 +8,10 @@
    gemm_softmax_gemm (CLBlast batched SGEMM for the scores into the workspace, a mask + softmax
    pass per row in place, a second batched SGEMM with V). CLBlast's tuned GEMMs beat the one-row-
    per-work-item fused kernel on CPUs once rows are long, and the scores of such shapes fit a
-   modest workspace; GPUs keep the fused kernel. The option attention.algo ("fused" or "gemm")
-   forces one (benchmarks, tests). */
+   modest workspace; GPUs keep the fused kernel. The softmax rows run one work-item per row on
+   CPUs (attention_softmax_rows_item: no barriers) and one work-group per row elsewhere. The option
+   attention.algo ("fused", "gemm", or "gemm_group": the work-group rows on any device) forces one
+   (benchmarks, tests). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +30,16 @@
    1.3-2x faster. */
 #define ATT_GEMM_MIN_LK_DK 4096
 
-enum att_algo { ATT_FUSED, ATT_GEMM };
-static const char *const algo_names[] = {"fused", "gemm"};
+enum att_algo { ATT_FUSED, ATT_GEMM, ATT_GEMM_GROUP };
+static const char *const algo_names[] = {"fused", "gemm", "gemm_group"};
+/* Score rows per work-group of attention_softmax_rows_item: enough to amortise PoCL's per-group
+   cost (as softmax_rows_item's). */
+#define ATT_ROWS_WG 16
 
 struct att_state {
   enum att_algo algo;
-  cl_kernel k; /* attention_fwd or attention_softmax_rows */
+  cl_kernel k;  /* attention_fwd, attention_softmax_rows or attention_softmax_rows_item */
+  int row_item; /* the softmax rows run through attention_softmax_rows_item */
   cl_uint lq, lk, nb1, ms[4];
   size_t batch, dk, dv;
   float scale;
@@ -79,7 +85,7 @@ static nncl_status infer(struct op_call *c) {
 static enum att_algo choose(const struct op_call *c, const struct att_state *s,
                             size_t score_bytes) {
   const char *e = op_option(c, NNCL__OPT_ATTENTION_ALGO);
-  for (int a = 0; a < 2; a++)
+  for (int a = 0; a < 3; a++)
     if (strcmp(e, algo_names[a]) == 0) return (enum att_algo)a;
   if (c->ctx->info.is_gpu || score_bytes > ATT_GEMM_MAX_WS) return ATT_FUSED;
   return (size_t)s->lk * s->dk >= ATT_GEMM_MIN_LK_DK ? ATT_GEMM : ATT_FUSED;
@@ -132,13 +138,16 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->algo = choose(c, s, score_bytes);
   int causal = op_attr_int(c, "causal", 0) != 0;
   char opts[200];
-  if (s->algo == ATT_GEMM) {
+  if (s->algo != ATT_FUSED) {
     /* DK and DV do not matter to the row kernel: one program per mask/causal variant */
     snprintf(opts, sizeof opts, "-DHAS_MASK=%d -DCAUSAL=%d -DSM_WG=%d", has_mask, causal,
              ATT_SM_WG);
-    c->algo = "gemm_softmax_gemm";
+    s->row_item = s->algo == ATT_GEMM && !c->ctx->info.is_gpu;
+    c->algo = s->row_item ? "gemm_softmax_gemm" : "gemm_softmax_group_gemm";
     *ws = score_bytes;
-    NNCL_TRY(nncl__kernel_get(c->ctx, "attention", opts, "attention_softmax_rows", &s->k));
+    NNCL_TRY(nncl__kernel_get(
+        c->ctx, "attention", opts,
+        s->row_item ? "attention_softmax_rows_item" : "attention_softmax_rows", &s->k));
     return warm_blas(c);
   }
   snprintf(opts, sizeof opts, "-DDK=%lld -DDV=%lld -DBQ=%d -DTK=%d -DHAS_MASK=%d -DCAUSAL=%d",
@@ -154,11 +163,20 @@ static nncl_status enqueue_gemm(struct op_call *c, const struct att_state *s, cl
   NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, true, lq, lk, s->dk, s->scale, c->in[0].mem,
                                        0, s->dk, lq * s->dk, c->in[1].mem, 0, s->dk, lk * s->dk,
                                        0.0f, ws, 0, lk, lq * lk, s->batch));
-  size_t local[2] = {ATT_SM_WG, 1}, global[2] = {ATT_SM_WG, rows};
-  NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k, "attention_softmax_rows", 2, global, local, NNCL_ARG(ws),
-                       NNCL_ARG(mask), NNCL_ARG(s->lq), NNCL_ARG(s->lk), NNCL_ARG(s->nb1),
-                       NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]), NNCL_ARG(s->ms[2]),
-                       NNCL_ARG(s->ms[3])));
+  if (s->row_item) {
+    const cl_uint n = (cl_uint)rows;
+    size_t local = ATT_ROWS_WG, global = op_round_up(rows, ATT_ROWS_WG);
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k, "attention_softmax_rows_item", 1, &global, &local,
+                         NNCL_ARG(ws), NNCL_ARG(mask), NNCL_ARG(s->lq), NNCL_ARG(s->lk),
+                         NNCL_ARG(s->nb1), NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]),
+                         NNCL_ARG(s->ms[2]), NNCL_ARG(s->ms[3]), NNCL_ARG(n)));
+  } else {
+    size_t local[2] = {ATT_SM_WG, 1}, global[2] = {ATT_SM_WG, rows};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k, "attention_softmax_rows", 2, global, local, NNCL_ARG(ws),
+                         NNCL_ARG(mask), NNCL_ARG(s->lq), NNCL_ARG(s->lk), NNCL_ARG(s->nb1),
+                         NNCL_ARG(s->ms[0]), NNCL_ARG(s->ms[1]), NNCL_ARG(s->ms[2]),
+                         NNCL_ARG(s->ms[3])));
+  }
   return nncl__sgemm_strided_batched(c->ctx, false, false, lq, s->dv, lk, 1.0f, ws, 0, lk, lq * lk,
                                      c->in[2].mem, 0, s->dv, lk * s->dv, 0.0f, c->out[0].mem, 0,
                                      s->dv, lq * s->dv, s->batch);
@@ -172,7 +190,7 @@ static nncl_status enqueue(struct op_call *c) {
     return nncl__buffer_fill_zero(c->ctx, c->out[0].mem, 0,
                                   (size_t)nncl_shape_numel(&c->out[0].shape) * 4);
   if (s->batch == 0 || s->lq == 0) return NNCL_OK;
-  if (s->algo == ATT_GEMM) return enqueue_gemm(c, s, mask);
+  if (s->algo != ATT_FUSED) return enqueue_gemm(c, s, mask);
   return NNCL_LAUNCH(c->ctx, s->k, "attention_fwd", 2, global, local, NNCL_ARG(c->in[0].mem),
                      NNCL_ARG(c->in[1].mem), NNCL_ARG(c->in[2].mem), NNCL_ARG(mask),
                      NNCL_ARG(c->out[0].mem), NNCL_ARG(s->lq), NNCL_ARG(s->lk), NNCL_ARG(s->scale),
