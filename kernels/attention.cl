@@ -34,21 +34,23 @@
 #endif
 
 /* Global (round_up(lq, BQ), batch), local (BQ, 1). q: [batch, lq, DK], k: [batch, lk, DK],
-   v: [batch, lk, DV], out: [batch, lq, DV], all contiguous. The flat batch index is b0 * nb1 + b1;
+   v: [batch, lk, DV], out: [batch, lq, DV], rows contiguous, with row stride xrs and batch stride
+   xbs (elements) each ([L, batch, D] storage: rs = batch * D, bs = D). The flat batch index is b0 * nb1 + b1;
    the mask element of (b0, b1, i, j) is mask[b0*ms0 + b1*ms1 + i*msq + j*msk] (0 strides
    broadcast). */
 __kernel __attribute__((reqd_work_group_size(BQ, 1, 1))) void
 attention_fwd(__global const float *q, __global const float *k, __global const float *v,
               __global const float *mask, __global float *out, const uint lq, const uint lk,
               const float scale, const uint nb1, const uint ms0, const uint ms1, const uint msq,
-              const uint msk) {
+              const uint msk, const uint qrs, const uint qbs, const uint krs, const uint kbs,
+              const uint vrs, const uint vbs, const uint ors, const uint obs) {
   __local float ks[TK][DK];
   __local float vs[TK][DV];
   const uint i = get_global_id(0), b = get_global_id(1), l = get_local_id(0);
   const int row_ok = i < lq;
   const uint iq = row_ok ? i : lq - 1;
   float qr[DK], acc[DV], s[TK];
-  __global const float *qp = q + ((size_t)b * lq + iq) * DK;
+  __global const float *qp = q + (size_t)b * qbs + (size_t)iq * qrs;
   for (int d = 0; d < DK; d++) qr[d] = qp[d] * scale;
   for (int d = 0; d < DV; d++) acc[d] = 0.0f;
   float m = -INFINITY, sum = 0.0f;
@@ -56,12 +58,14 @@ attention_fwd(__global const float *q, __global const float *k, __global const f
   __global const float *mrow =
       mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)iq * msq;
 #endif
-  __global const float *kb = k + (size_t)b * lk * DK, *vb = v + (size_t)b * lk * DV;
+  __global const float *kb = k + (size_t)b * kbs, *vb = v + (size_t)b * vbs;
   for (uint j0 = 0; j0 < lk; j0 += TK) {
     const uint n = min((uint)TK, lk - j0);
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint e = l; e < n * DK; e += BQ) ks[e / DK][e % DK] = kb[(size_t)j0 * DK + e];
-    for (uint e = l; e < n * DV; e += BQ) vs[e / DV][e % DV] = vb[(size_t)j0 * DV + e];
+    for (uint e = l; e < n * DK; e += BQ)
+      ks[e / DK][e % DK] = kb[(size_t)(j0 + e / DK) * krs + e % DK];
+    for (uint e = l; e < n * DV; e += BQ)
+      vs[e / DV][e % DV] = vb[(size_t)(j0 + e / DV) * vrs + e % DV];
     barrier(CLK_LOCAL_MEM_FENCE);
     float tmax = -INFINITY;
     for (uint j = 0; j < TK; j++) {
@@ -92,7 +96,7 @@ attention_fwd(__global const float *q, __global const float *k, __global const f
     m = mn;
   }
   if (!row_ok) return;
-  __global float *op = out + ((size_t)b * lq + i) * DV;
+  __global float *op = out + (size_t)b * obs + (size_t)i * ors;
   const float inv = 1.0f / sum; /* sum == 0 (all masked) gives NaN, like the unfused softmax */
   for (int d = 0; d < DV; d++) op[d] = acc[d] * inv;
 }
