@@ -34,21 +34,23 @@
 #endif
 
 /* Global (round_up(lq, BQ), batch), local (BQ, 1). q: [batch, lq, DK], k: [batch, lk, DK],
-   v: [batch, lk, DV], out: [batch, lq, DV], all contiguous. The flat batch index is b0 * nb1 + b1;
+   v: [batch, lk, DV], out: [batch, lq, DV], rows contiguous, with row stride xrs and batch stride
+   xbs (elements) each ([L, batch, D] storage: rs = batch * D, bs = D). The flat batch index is b0 * nb1 + b1;
    the mask element of (b0, b1, i, j) is mask[b0*ms0 + b1*ms1 + i*msq + j*msk] (0 strides
    broadcast). */
 __kernel __attribute__((reqd_work_group_size(BQ, 1, 1))) void
 attention_fwd(__global const float *q, __global const float *k, __global const float *v,
               __global const float *mask, __global float *out, const uint lq, const uint lk,
               const float scale, const uint nb1, const uint ms0, const uint ms1, const uint msq,
-              const uint msk) {
+              const uint msk, const uint qrs, const uint qbs, const uint krs, const uint kbs,
+              const uint vrs, const uint vbs, const uint ors, const uint obs) {
   __local float ks[TK][DK];
   __local float vs[TK][DV];
   const uint i = get_global_id(0), b = get_global_id(1), l = get_local_id(0);
   const int row_ok = i < lq;
   const uint iq = row_ok ? i : lq - 1;
   float qr[DK], acc[DV], s[TK];
-  __global const float *qp = q + ((size_t)b * lq + iq) * DK;
+  __global const float *qp = q + (size_t)b * qbs + (size_t)iq * qrs;
   for (int d = 0; d < DK; d++) qr[d] = qp[d] * scale;
   for (int d = 0; d < DV; d++) acc[d] = 0.0f;
   float m = -INFINITY, sum = 0.0f;
@@ -56,12 +58,14 @@ attention_fwd(__global const float *q, __global const float *k, __global const f
   __global const float *mrow =
       mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)iq * msq;
 #endif
-  __global const float *kb = k + (size_t)b * lk * DK, *vb = v + (size_t)b * lk * DV;
+  __global const float *kb = k + (size_t)b * kbs, *vb = v + (size_t)b * vbs;
   for (uint j0 = 0; j0 < lk; j0 += TK) {
     const uint n = min((uint)TK, lk - j0);
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint e = l; e < n * DK; e += BQ) ks[e / DK][e % DK] = kb[(size_t)j0 * DK + e];
-    for (uint e = l; e < n * DV; e += BQ) vs[e / DV][e % DV] = vb[(size_t)j0 * DV + e];
+    for (uint e = l; e < n * DK; e += BQ)
+      ks[e / DK][e % DK] = kb[(size_t)(j0 + e / DK) * krs + e % DK];
+    for (uint e = l; e < n * DV; e += BQ)
+      vs[e / DV][e % DV] = vb[(size_t)(j0 + e / DV) * vrs + e % DV];
     barrier(CLK_LOCAL_MEM_FENCE);
     float tmax = -INFINITY;
     for (uint j = 0; j < TK; j++) {
@@ -92,7 +96,7 @@ attention_fwd(__global const float *q, __global const float *k, __global const f
     m = mn;
   }
   if (!row_ok) return;
-  __global float *op = out + ((size_t)b * lq + i) * DV;
+  __global float *op = out + (size_t)b * obs + (size_t)i * ors;
   const float inv = 1.0f / sum; /* sum == 0 (all masked) gives NaN, like the unfused softmax */
   for (int d = 0; d < DV; d++) op[d] = acc[d] * inv;
 }
@@ -155,4 +159,83 @@ attention_softmax_rows(__global float *s, __global const float *mask, const uint
   }
   const float inv = 1.0f / red[0];
   for (uint j = l; j < lk; j += SM_WG) x[j] *= inv;
+}
+
+/* CPU form of attention_softmax_rows: one work-item per score row (rows of them, the work-group
+   only amortises PoCL's per-group cost), no barriers, float8 vectors inside the work-item (LLVM
+   keeps them whole). The tree reduction of the other form costs six barriers per row on PoCL,
+   where each barrier ends a work-item loop: it took 3 of the 4.4 ms of a d64 L128 layer. Each
+   element costs one exp (stored in the sum pass and scaled in place); the row is re-read from
+   cache. Same results as attention_softmax_rows up to the order of the sum. */
+__kernel void attention_softmax_rows_item(__global float *s, __global const float *mask,
+                                          const uint lq, const uint lk, const uint nb1,
+                                          const uint ms0, const uint ms1, const uint msq,
+                                          const uint msk, const uint rows) {
+  const uint row = get_global_id(0);
+  if (row >= rows) return;
+  const uint b = row / lq, i = row % lq;
+  __global float *x = s + (size_t)row * lk;
+  const uint n8 = lk / 8u, tail = n8 * 8u;
+#if HAS_MASK
+  __global const float *mrow =
+      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
+#else
+  (void)mask;
+  (void)b;
+  (void)nb1;
+  (void)ms0;
+  (void)ms1;
+  (void)msq;
+  (void)msk;
+#endif
+#if CAUSAL
+  const uint last = i + (lk - lq); /* keys past this one are cut */
+  const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+#endif
+  float8 m8 = (float8)(-INFINITY);
+  for (uint c = 0; c < n8; c++) {
+    float8 v = vload8(c, x);
+#if HAS_MASK
+    if (msk == 1)
+      v += vload8(c, mrow);
+    else
+      v += (float8)(mrow[0]); /* msk == 0: the mask broadcasts along the keys */
+#endif
+#if CAUSAL
+    v = select(v, (float8)(-INFINITY), (int8)(c * 8u) + lane > (int8)last);
+#endif
+#if HAS_MASK || CAUSAL
+    vstore8(v, c, x);
+#endif
+    m8 = fmax(m8, v);
+  }
+  const float4 m4 = fmax(m8.lo, m8.hi);
+  float m = fmax(fmax(m4.s0, m4.s1), fmax(m4.s2, m4.s3));
+  for (uint j = tail; j < lk; j++) {
+    float v = x[j];
+#if HAS_MASK
+    v += mrow[(size_t)j * msk];
+#endif
+#if CAUSAL
+    if (j > last) v = -INFINITY;
+#endif
+    x[j] = v;
+    m = fmax(m, v);
+  }
+  float8 s8 = (float8)(0.0f);
+  float st = 0.0f;
+  for (uint c = 0; c < n8; c++) {
+    const float8 e = exp(vload8(c, x) - m); /* every key masked: -inf - -inf = NaN, as unfused */
+    vstore8(e, c, x);
+    s8 += e;
+  }
+  for (uint j = tail; j < lk; j++) {
+    const float e = exp(x[j] - m);
+    x[j] = e;
+    st += e;
+  }
+  const float4 s4 = s8.lo + s8.hi;
+  const float inv = 1.0f / (((s4.s0 + s4.s1) + (s4.s2 + s4.s3)) + st);
+  for (uint c = 0; c < n8; c++) vstore8(vload8(c, x) * inv, c, x);
+  for (uint j = tail; j < lk; j++) x[j] *= inv;
 }

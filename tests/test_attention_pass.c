@@ -97,7 +97,8 @@ static nncl_graph *g_rank3_mask(void) {
 
 /* nn.MultiheadAttention (PyTorch 1.13) style: Q scaled before the product (Mul(c, q)), K as
    [Lk, B*H, D] made [B*H, D, Lk] by Transpose(1, 2, 0), mask (on the left of the Add) after a
-   Mul by 1. The Transpose becomes Transpose(1, 0, 2) feeding the fused node. */
+   Mul by 1. The Transpose becomes Transpose(1, 0, 2), which the fused node reads through strides
+   (nncl.seq_first), so no copy of K is left. */
 static nncl_graph *g_mha_rank3(void) {
   nncl_graph *g = new_graph();
   INPUT(g, "q", 6, 5, 8);
@@ -116,6 +117,41 @@ static nncl_graph *g_mha_rank3(void) {
   cr_assert_eq(nncl_graph_add_output(g, "y"), NNCL_OK);
   return g;
 }
+
+/* nn.MultiheadAttention's whole rank-3 export (PyTorch 1.13, sequence first): x [L 6, B 2, 16],
+   projections, Reshape to [6, 8 (B * 4 heads), 4], Transpose(1, 0, 2) for Q and V and (1, 2, 0)
+   for K, Div on Q, Softmax, . V, Transpose(1, 0, 2) back and Reshape [12, 16]. Every Transpose
+   becomes a stride of the fused node (nncl.seq_first): 3 projections and 1 attention. With
+   `shared`, Q's heads are also a graph output, so their Transpose stays. */
+static nncl_graph *mha_heads(int shared) {
+  nncl_graph *g = new_graph();
+  INPUT(g, "x", 6, 2, 16);
+  const char *w[] = {"wq", "wk", "wv"}, *proj[] = {"xq", "xk", "xv"}, *heads[] = {"hq", "hk", "hv"};
+  for (int i = 0; i < 3; i++) {
+    nncl_array a = TU_RAND(50 + (uint32_t)i, 16, 16);
+    for (int j = 0; j < 256; j++) ((float *)a.data)[j] *= 0.5f;
+    constant(g, w[i], a);
+    node(g, "MatMul", "x", w[i], proj[i]);
+    node(g, "Reshape", proj[i], "heads_shape", heads[i]);
+  }
+  constant(g, "heads_shape", TU_I64(6, 8, 4));
+  constant(g, "merged_shape", TU_I64(12, 16));
+  scalar(g, "two", 2.0f);
+  TRANSPOSE(g, "hq", "q", 1, 0, 2);
+  TRANSPOSE(g, "hk", "kt", 1, 2, 0);
+  TRANSPOSE(g, "hv", "v", 1, 0, 2);
+  node(g, "Div", "q", "two", "qs");
+  node(g, "MatMul", "qs", "kt", "s");
+  softmax(g, "s", "p", -1);
+  node(g, "MatMul", "p", "v", "o");
+  TRANSPOSE(g, "o", "om", 1, 0, 2);
+  node(g, "Reshape", "om", "merged_shape", "y");
+  cr_assert_eq(nncl_graph_add_output(g, "y"), NNCL_OK);
+  if (shared) cr_assert_eq(nncl_graph_add_output(g, "q"), NNCL_OK);
+  return g;
+}
+static nncl_graph *g_mha_heads(void) { return mha_heads(0); }
+static nncl_graph *g_mha_heads_shared_q(void) { return mha_heads(1); }
 
 /* Multi-head self-attention on x [2,6,16], 4 heads of 4: projections, Reshape to heads,
    Transpose(0,2,1,3) for Q and V and Transpose(0,2,3,1) for K (already transposed), scores * 0.5 +
@@ -290,7 +326,12 @@ Test(attention_pass, rank3_transpose_div_mask) {
 }
 
 Test(attention_pass, multihead_attention_rank3_export) {
-  check("rank 3, Mul on Q, Transpose(1,2,0), Mul 1, mask on the left", g_mha_rank3, 1, 2);
+  check("rank 3, Mul on Q, Transpose(1,2,0), Mul 1, mask on the left", g_mha_rank3, 1, 1);
+}
+
+Test(attention_pass, multihead_attention_head_transposes_become_strides) {
+  check("rank 3 heads, Transposes around Q, K, V and the output", g_mha_heads, 1, 4);
+  check("rank 3 heads, Q's Transpose also a graph output", g_mha_heads_shared_q, 1, 5);
 }
 
 Test(attention_pass, multihead_rank4_with_mask) {

@@ -6,7 +6,10 @@
    only swapped the last two axes, otherwise the Transpose is kept with the swap undone (one copy,
    as before). Anchored at the Softmax; every score intermediate must have that one consumer. Scalar
    scales on Q or K are folded even when the scaled tensor has other readers (their node then stays
-   for those readers). */
+   for those readers). In rank 3, a Transpose(1, 0, 2) before Q, K or V or after the output (how
+   nn.MultiheadAttention moves its heads between [L, batch * heads, d] and [batch * heads, L, d])
+   is dropped too when the fused node is its only reader or writer: nncl.Attention's nncl.seq_first
+   bits make it read and write that storage through strides, saving a copy of each tensor. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,9 @@ struct match {
   const char *pre[MAX_CHAIN];  /* op types absorbed before the Q.K^T MatMul */
   const char *post[MAX_CHAIN]; /* op types absorbed between the MatMuls, Softmax last */
   int n_pre, n_post;
+  int seq_first; /* nncl.seq_first bits of the fused node */
+  int y;         /* >= 0: the output Transpose(1, 0, 2) node absorbed (its value is the output) */
+  int n_tail;    /* Transposes absorbed around V and the output, named after the last MatMul */
 };
 
 static const struct nncl__attr *attr(const struct pnode *n, const char *name) {
@@ -159,11 +165,36 @@ static int find_k(nncl_graph *g, struct plan *p, struct match *m, int kt) {
   return 1;
 }
 
+/* Node n is Transpose(x, perm (1, 0, 2)) of a rank-3 float32 x: returns x, else -1. */
+static int swap01_input(const struct plan *p, const struct pnode *n) {
+  int perm[NNCL_MAX_RANK];
+  if (!n || n->op != OP_TRANSPOSE || n->n_in != 1 || n->n_out != 1 || n->in[0] < 0 ||
+      !is_f32(p, n->in[0]) || p->v[n->in[0]].shape.rank != 3 || !transpose_perm(p, n, perm))
+    return -1;
+  return perm[0] == 1 && perm[1] == 0 && perm[2] == 2 ? n->in[0] : -1;
+}
+
+/* Rank 3: drops the Transpose(1, 0, 2) that makes Q (slot 0) or V (slot 2) when `user`, the
+   fused node's side, is its only reader, and the operand is read in [L, batch, D] storage. */
+static void seq_first_operand(nncl_graph *g, struct plan *p, struct match *m, int slot, int *v,
+                              int user) {
+  struct pnode *t = producer(p, *v);
+  int x = swap01_input(p, t);
+  if (x < 0 || m->n_kill >= MAX_CHAIN || plan_sole_consumer(g, p, *v, NULL) != user) return;
+  m->kill[m->n_kill++] = (int)(t - p->n);
+  if (slot == 0)
+    m->pre[m->n_pre++] = t->op_type;
+  else
+    m->n_tail++;
+  m->seq_first |= 1 << slot;
+  *v = x;
+}
+
 /* Matches the chain around Softmax node `sm`; fills m and returns 1 when it can be fused. */
 static int match(nncl_graph *g, struct plan *p, int sm, struct match *m) {
   memset(m, 0, sizeof *m);
   m->sm = sm;
-  m->mask = m->kt = m->k = -1;
+  m->mask = m->kt = m->k = m->y = -1;
   m->scale = 1.0f;
   const struct pnode *s = &p->n[sm];
   if (s->n_in != 1 || s->n_out != 1 || s->in[0] < 0 || !is_f32(p, s->in[0])) return 0;
@@ -238,7 +269,18 @@ static int match(nncl_graph *g, struct plan *p, int sm, struct match *m) {
   int absorbing = 1;
   user = m->qk;
   if (!strip_scales(g, p, m, &m->q, &user, &absorbing)) return 0;
-  return find_k(g, p, m, qk->in[1]);
+  if (r == 3 && absorbing && m->n_pre < MAX_CHAIN) seq_first_operand(g, p, m, 0, &m->q, user);
+  if (!find_k(g, p, m, qk->in[1])) return 0;
+  if (r != 3) return 1;
+  seq_first_operand(g, p, m, 2, &m->v, pv);
+  int yt = plan_sole_consumer(g, p, p->n[pv].out[0], NULL);
+  if (yt >= 0 && swap01_input(p, &p->n[yt]) >= 0 && m->n_kill < MAX_CHAIN) {
+    m->y = yt;
+    m->kill[m->n_kill++] = yt;
+    m->n_tail++;
+    m->seq_first |= 8;
+  }
+  return 1;
 }
 
 /* K as a new constant: kt's host data transposed by m->kperm. */
@@ -310,7 +352,7 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
   int r = qs->rank;
   /* plan-owned attributes: scale for the fused node, perm for a K transpose */
   struct owned {
-    struct nncl__attr att[1], tr[1];
+    struct nncl__attr att[2], tr[1];
     int64_t perm[NNCL_MAX_RANK];
     char name[];
   } * o;
@@ -326,6 +368,9 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
     if (p->v[m->kt].host && !producer(p, m->kt)) {
       m->k = const_k(p, m, &ks);
       if (m->k < 0) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
+    } else if (r == 3 && m->kperm[0] == 1 && m->kperm[1] == 0 && m->kperm[2] == 2) {
+      m->k = m->kt; /* K is kt's [Lk, batch, Dk] storage read through strides */
+      m->seq_first |= 2;
     } else {
       m->k = plan_add_value(p, NNCL_FLOAT32, &ks);
       if (m->k < 0) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "attention fusion");
@@ -348,14 +393,18 @@ static nncl_status rewrite(nncl_graph *g, struct plan *p, struct match *m) {
   }
   struct pnode *pv = &p->n[m->pv];
   int in[4] = {m->q, m->k, m->v, m->mask};
-  remake(p, m->pv, OP_ATTENTION, pv->name, in, m->mask >= 0 ? 4 : 3, pv->out[0], o->att, 1);
+  int n_att = 1;
+  if (m->seq_first) o->att[n_att++] = A_INT("nncl.seq_first", m->seq_first);
+  const int out = m->y >= 0 ? p->n[m->y].out[0] : pv->out[0];
+  remake(p, m->pv, OP_ATTENTION, pv->name, in, m->mask >= 0 ? 4 : 3, out, o->att, n_att);
   pv->fused[0] = 0;
   size_t used = 0;
-  for (int i = 0; i < m->n_pre + 1 + m->n_post + 1; i++) {
-    const char *t = i < m->n_pre                ? m->pre[i]
-                    : i == m->n_pre             ? "MatMul"
-                    : i <= m->n_pre + m->n_post ? m->post[i - m->n_pre - 1]
-                                                : "MatMul";
+  for (int i = 0; i < m->n_pre + 1 + m->n_post + 1 + m->n_tail; i++) {
+    const char *t = i < m->n_pre                    ? m->pre[i]
+                    : i == m->n_pre                 ? "MatMul"
+                    : i <= m->n_pre + m->n_post     ? m->post[i - m->n_pre - 1]
+                    : i == m->n_pre + m->n_post + 1 ? "MatMul"
+                                                    : "Transpose";
     int w = snprintf(pv->fused + used, sizeof pv->fused - used, "%s%s", used ? "+" : "", t);
     if (w < 0 || (size_t)w >= sizeof pv->fused - used) break;
     used += (size_t)w;
