@@ -242,18 +242,27 @@ __kernel void rnn_step(__global const float *xw, const uint xw_off, __global con
    a group of batch rows (work-group of 1, as gemm_tile: PoCL gives each item a core and LLVM keeps
    the VT accumulators in vector registers). rp is R packed per panel, [dirs][panel][hidden][NGATES]
    [RNN_VW] (zero past hidden, rnn_pack_r or the host at plan time), so the k loop reads one
-   contiguous stream of NGATES vectors per step of k; the panel (hidden * NGATES * RNN_VW floats)
-   stays cached while the item walks its batch rows RNN_BT at a time. The gate equations then run
+   contiguous stream of NGATES vectors per step of k; a block of RNN_KB rows of the panel stays in
+   L1 while the item walks its batch rows RNN_BT at a time. The gate equations then run
    on whole vectors in registers: nothing of the product goes to memory, one launch per step for
    every direction. Every unit reads all of H_prev, so the state is double-buffered (h_in ->
    h_out). Not for GRU without linear_before_reset (its h-gate product needs r of every unit).
    -D RNN_VW=8      units per panel: 4, 8 or 16 (one vector)
-   -D RNN_BT=2      batch rows per register tile (NGATES * RNN_BT vector accumulators) */
+   -D RNN_BT=2      batch rows per register tile (NGATES * RNN_BT vector accumulators)
+   -D RNN_KB=64     k block: RNN_KB * NGATES * RNN_VW floats of the panel stay in L1 while the
+                    item walks all its batch tiles
+   -D RNN_MAXB=16   most batch rows per item (a multiple of RNN_BT: the private partial sums) */
 #ifndef RNN_VW
 #define RNN_VW 8
 #endif
 #ifndef RNN_BT
 #define RNN_BT 2
+#endif
+#ifndef RNN_KB
+#define RNN_KB 64
+#endif
+#ifndef RNN_MAXB
+#define RNN_MAXB 16
 #endif
 #define RNN_CAT_(a, b) a##b
 #define RNN_CAT(a, b) RNN_CAT_(a, b)
@@ -354,7 +363,7 @@ inline VT rnn_vcell(const uint d, const struct rnn_at a, const uint j0, const ui
 }
 
 /* One time step for all directions: global (panels, batch groups, dirs), work-group (1, 1, 1).
-   bgroup: batch rows per item (a multiple of RNN_BT, or all of them). */
+   bgroup: batch rows per item (a multiple of RNN_BT, at most RNN_MAXB). */
 __kernel void rnn_step_fused(__global const float *xw, const uint xw_off, __global const float *rp,
                              const uint rp_off, __global const float *bias, const int has_bias,
                              __global const float *peep, const int has_peep,
@@ -376,42 +385,53 @@ __kernel void rnn_step_fused(__global const float *xw, const uint xw_off, __glob
   h_out += h_out_off;
   c += c_off;
   __global const float *pr = rp + rp_off + ((size_t)d * np + p) * hidden * (NGATES * RNN_VW);
-  for (uint b0 = b_begin; b0 < b_end; b0 += RNN_BT) {
-    struct rnn_at at[RNN_BT];
-    __global const float *hp[RNN_BT];
-    for (int t = 0; t < RNN_BT; t++) {
-      const uint b = min(b0 + (uint)t, b_end - 1u);
-      at[t] = rnn_locate(d, b, j0, step, seq, batch, hidden, dirs, rev, layout, lens, has_lens);
-      hp[t] = h_in + (at[t].st - j0);
-    }
-    VT acc[RNN_BT][NGATES];
-    for (int t = 0; t < RNN_BT; t++)
-      for (int g = 0; g < NGATES; g++) acc[t][g] = (VT)0.0f;
-    __global const float *rk = pr;
-    for (uint k = 0; k < hidden; k++, rk += NGATES * RNN_VW) {
-      VT rv[NGATES];
-#pragma unroll
-      for (int g = 0; g < NGATES; g++) rv[g] = VLOAD(g, rk);
-#pragma unroll
+  /* k in blocks of RNN_KB (that much of the panel stays in L1) over all the item's batch tiles;
+     the sums wait in private memory between blocks */
+  const uint n_tiles = (b_end - b_begin + RNN_BT - 1) / RNN_BT;
+  VT part[RNN_MAXB / RNN_BT][RNN_BT][NGATES];
+  for (uint k0 = 0; k0 < hidden; k0 += RNN_KB) {
+    const uint k1 = min(hidden, k0 + (uint)RNN_KB);
+    for (uint ti = 0; ti < n_tiles; ti++) {
+      __global const float *hp[RNN_BT];
       for (int t = 0; t < RNN_BT; t++) {
-        const VT hk = (VT)hp[t][k];
-#pragma unroll
-        for (int g = 0; g < NGATES; g++) acc[t][g] = fma(hk, rv[g], acc[t][g]);
+        const uint b = min(b_begin + ti * RNN_BT + (uint)t, b_end - 1u);
+        hp[t] = h_in + (layout != 1 ? ((size_t)d * batch + b) : ((size_t)b * dirs + d)) * hidden;
       }
+      VT acc[RNN_BT][NGATES];
+      for (int t = 0; t < RNN_BT; t++)
+        for (int g = 0; g < NGATES; g++) acc[t][g] = k0 ? part[ti][t][g] : (VT)0.0f;
+      __global const float *rk = pr + (size_t)k0 * (NGATES * RNN_VW);
+      for (uint k = k0; k < k1; k++, rk += NGATES * RNN_VW) {
+        VT rv[NGATES];
+#pragma unroll
+        for (int g = 0; g < NGATES; g++) rv[g] = VLOAD(g, rk);
+#pragma unroll
+        for (int t = 0; t < RNN_BT; t++) {
+          const VT hk = (VT)hp[t][k];
+#pragma unroll
+          for (int g = 0; g < NGATES; g++) acc[t][g] = fma(hk, rv[g], acc[t][g]);
+        }
+      }
+      for (int t = 0; t < RNN_BT; t++)
+        for (int g = 0; g < NGATES; g++) part[ti][t][g] = acc[t][g];
     }
-    for (int t = 0; t < RNN_BT && b0 + (uint)t < b_end; t++) {
-      const struct rnn_at a = at[t];
+  }
+  for (uint ti = 0; ti < n_tiles; ti++)
+    for (int t = 0; t < RNN_BT; t++) {
+      const uint b = b_begin + ti * RNN_BT + (uint)t;
+      if (b >= b_end) break;
+      const struct rnn_at a =
+          rnn_locate(d, b, j0, step, seq, batch, hidden, dirs, rev, layout, lens, has_lens);
       if (!a.live) {
         if (has_y) rnn_vput((VT)0.0f, y, a.y, n);
         rnn_vput(rnn_vget(h_in, a.st, n), h_out, a.st, n);
         continue;
       }
-      const VT hn = rnn_vcell(d, a, j0, n, hidden, xw, acc[t], bias, has_bias, peep, has_peep, c,
-                              rnn_vget(h_in, a.st, n));
+      const VT hn = rnn_vcell(d, a, j0, n, hidden, xw, part[ti][t], bias, has_bias, peep, has_peep,
+                              c, rnn_vget(h_in, a.st, n));
       rnn_vput(hn, h_out, a.st, n);
       if (has_y) rnn_vput(hn, y, a.y, n);
     }
-  }
 }
 
 /* rp[d][p][k][g][l] = r[d][g * hidden + p * RNN_VW + l][k] (0 past hidden) for rnn_step_fused.

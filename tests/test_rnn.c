@@ -440,6 +440,43 @@ Test(rnn, simple) {
            302);
 }
 
+/* Sizes that split the fused step's work: hidden past one k block (64) with a partial last
+   panel of 8 units, and batches past 16 rows per work-item (several batch groups, a partial
+   register tile), for every cell with a fused path. */
+Test(rnn, fused_blocks_and_batch_groups) {
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .seq = 3,
+                        .batch = 19,
+                        .in = 5,
+                        .hidden = 70,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .peep = 1},
+           500);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "reverse",
+                        .seq = 3,
+                        .batch = 18,
+                        .in = 4,
+                        .hidden = 66,
+                        .bias = 1,
+                        .h0 = 1,
+                        .lbr = 1},
+           501);
+  run_case(&(struct tc){.cell = REF_RNN,
+                        .dir = "forward",
+                        .layout = 1,
+                        .seq = 3,
+                        .batch = 17,
+                        .in = 3,
+                        .hidden = 129,
+                        .bias = 1,
+                        .h0 = 1},
+           502);
+}
+
 Test(rnn, shape_errors) {
   nncl_array x = TU_RAND(1, 4, 2, 3), w = TU_RAND(2, 1, 28, 4), r = TU_RAND(3, 1, 28, 7), out[3];
   const nncl_array *in[] = {&x, &w, &r};

@@ -44,6 +44,10 @@ static const int n_gates[] = {1, 4, 3};
 /* batch rows per register tile by cell (NGATES * RNN_BT accumulators of RNN_VW floats: 8 or 12 of
    AVX2's 16 vector registers, the rest for R's vectors and the broadcast state) */
 static const int rnn_bt[] = {8, 2, 4};
+/* k block of rnn_step_fused (RNN_KB * NGATES * RNN_VW floats of a panel stay in L1) and the most
+   batch rows per work-item (its private partial sums) */
+#define RNN_KB 64
+#define RNN_MAXB 16
 static const int n_acts[] = {1, 3, 2};
 
 static enum rnn_cell cell_of(const struct op_call *c) {
@@ -403,7 +407,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(nncl__rnn_kernel_options(c, s->cell, (int)s->dirs, 0, opts, sizeof opts));
   const size_t ol = strlen(opts);
   int o =
-      snprintf(opts + ol, sizeof opts - ol, " -DRNN_VW=%d -DRNN_BT=%d", RNN_VW, rnn_bt[s->cell]);
+      snprintf(opts + ol, sizeof opts - ol, " -DRNN_VW=%d -DRNN_BT=%d -DRNN_KB=%d -DRNN_MAXB=%d",
+               RNN_VW, rnn_bt[s->cell], RNN_KB, RNN_MAXB);
   if (o <= 0 || (size_t)o >= sizeof opts - ol)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");
   const char *mode = op_option(c, NNCL__OPT_RNN_STEP);
@@ -417,10 +422,12 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_pack_r", &s->pack));
   }
   /* Batch rows per fused work-item: all of them (each panel of R read once per step) unless
-     that leaves too few items to keep every core busy. */
+     that leaves too few items to keep every core busy, and at most RNN_MAXB. */
   const size_t np = (s->hidden + RNN_VW - 1) / RNN_VW, bt = (size_t)rnn_bt[s->cell];
   const size_t tiles = (s->batch + bt - 1) / bt, want = 16, have = np * s->dirs;
-  const size_t groups = have >= want ? 1 : (want + have - 1) / have;
+  size_t groups = have >= want ? 1 : (want + have - 1) / have;
+  if (groups < (tiles * bt + RNN_MAXB - 1) / RNN_MAXB) /* the partial sums hold RNN_MAXB rows */
+    groups = (tiles * bt + RNN_MAXB - 1) / RNN_MAXB;
   s->bgroup = ((tiles + groups - 1) / groups) * bt;
   NNCL_TRY(warm_blas(c, s->dirs > 1));
   const nncl_array *r = c->in[IN_R].host;
