@@ -26,12 +26,15 @@ struct rnn_state {
   int layout, lbr;
   int kernel_layout; /* rnn.cl's layout: 0, 1 (ONNX) or 2 (nncl.y_layout) */
   int fused;         /* the step path: rnn_step_fused (1) or GEMM + gate kernel (0) */
+  int can_fuse;      /* all but GRU without linear_before_reset */
+  int r_const;       /* R is a constant (packed at plan time) */
   cl_kernel step, reset, fused_step, pack;
   /* R's panels for the recurrent GEMMs (0: all gates, or GRU's z and r; 1: GRU's h gate),
      packed once at plan time when R is a constant (nncl__gemm_pack_b), else NULL */
   cl_mem r_packed[2];
   /* fused: R in rnn_step_fused's panels, packed on the host at plan time when R is a constant;
-     else NULL and rnn_pack_r fills the workspace at rp_off in every run */
+     else NULL and rnn_pack_r fills the workspace at rp_off in every run (a dry plan packs
+     nothing) */
   cl_mem r_panels;
   size_t bgroup; /* fused: batch rows per work-item */
   /* workspace layout, in floats */
@@ -277,18 +280,19 @@ static size_t panel_floats(const struct rnn_state *s) {
   return s->dirs * np * RNN_VW * s->hidden * s->gates;
 }
 
-/* The workspace regions of the chosen path, in floats. */
+/* The workspace regions, in floats: those of both step paths, so the size does not depend on
+   the timed choice (a dry plan, which times nothing, must plan the run's workspace). */
 static void lay_out(struct rnn_state *s) {
   const size_t gh = s->gates * s->hidden, state = s->dirs * s->batch * s->hidden;
-  const int two_products = !s->fused && s->cell == CELL_GRU && !s->lbr;
+  const int two_products = !s->can_fuse;
   s->xw_off = 0;
   s->hr_off = s->xw_off + s->dirs * s->seq * s->batch * gh;
-  s->h_off = s->hr_off + (s->fused ? 0 : s->dirs * s->batch * gh);
+  s->h_off = s->hr_off + s->dirs * s->batch * gh;
   s->c_off = s->h_off + state;
   s->rh_off = s->c_off + (s->cell == CELL_LSTM ? state : 0);
   s->rp_off = s->rh_off + (two_products ? state : 0);
-  s->h2_off = s->rp_off + (s->fused && !s->r_panels ? panel_floats(s) : 0);
-  s->ws_floats = s->h2_off + (s->fused ? state : 0);
+  s->h2_off = s->rp_off + (s->can_fuse && !s->r_const ? panel_floats(s) : 0);
+  s->ws_floats = s->h2_off + (s->can_fuse ? state : 0);
 }
 
 /* rnn_pack_r's layout on the host, uploaded once: R is a constant. */
@@ -354,12 +358,7 @@ static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
     s->fused = strcmp(val, "fused") == 0;
     return NNCL_OK;
   }
-  size_t ws_floats = 0;
-  for (int f = 0; f < 2; f++) {
-    s->fused = f;
-    lay_out(s);
-    if (s->ws_floats > ws_floats) ws_floats = s->ws_floats;
-  }
+  const size_t ws_floats = s->ws_floats;
   const size_t r_floats = s->dirs * s->gates * s->hidden * s->hidden;
   struct step_timing t = {.c = c, .s = s, .n_steps = s->seq < 8 ? s->seq : 8};
   cl_mem tmp = NULL, r = NULL;
@@ -373,7 +372,6 @@ static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
   double sec[2] = {0, 0};
   for (int f = 0; f < 2 && st == NNCL_OK; f++) {
     s->fused = f;
-    lay_out(s);
     st = nncl__time_median(c->ctx, 1, 3, time_one, &t, &sec[f]);
   }
   nncl__buffer_release(tmp);
@@ -413,8 +411,10 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");
   const char *mode = op_option(c, NNCL__OPT_RNN_STEP);
   /* GRU without linear_before_reset needs r of every unit before its h-gate product */
-  const int can_fuse = !(s->cell == CELL_GRU && !s->lbr);
+  const int can_fuse = s->can_fuse = !(s->cell == CELL_GRU && !s->lbr);
   const int two_products = !can_fuse;
+  s->r_const = c->in[IN_R].host != NULL;
+  lay_out(s);
   NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
   if (two_products) NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
   if (can_fuse) {
@@ -455,7 +455,6 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
     nncl__buffer_release(s->r_panels);
     s->r_panels = NULL;
   }
-  lay_out(s);
   *ws = s->ws_floats * sizeof(float);
   c->algo = s->fused       ? "gemm_projection+fused_step"
             : two_products ? "gemm+gates(2 per step)"
