@@ -351,8 +351,9 @@ static nncl_status time_one(void *arg) {
 static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
   char dev[256], key[512], val[16];
   nncl__tune_device_key(c->ctx, dev, sizeof dev);
-  snprintf(key, sizeof key, "%s|%s|seq%zu|b%zu|h%zu|d%zu", dev, c->op_type, s->seq, s->batch,
-           s->hidden, s->dirs);
+  /* not the sequence length: a step costs the same at any */
+  snprintf(key, sizeof key, "%s|%s|b%zu|h%zu|d%zu|rconst%d", dev, c->op_type, s->batch, s->hidden,
+           s->dirs, s->r_const);
   if (nncl__tune_lookup(c->ctx, "rnn_step.txt", key, val, sizeof val) &&
       (strcmp(val, "fused") == 0 || strcmp(val, "gemm") == 0)) {
     s->fused = strcmp(val, "fused") == 0;
