@@ -1,7 +1,9 @@
 /* test_rnn.c: ONNX RNN, LSTM and GRU against the naive reference (tests/ref/rnn_ref.c) over
    directions, layouts, sequence_lens, initial states, peepholes, clip, input_forget,
-   linear_before_reset, activation lists and odd sizes (hidden 1, 7, 33; batch 1 and 5), plus
-   shape errors. Tolerance: rtol 1e-4, atol 2e-5 (float kernels vs double reference). */
+   linear_before_reset, activation lists and odd sizes (hidden 1, 7, 33; batch 1 and 5), each on
+   both step paths (rnn.step=fused: recurrent product and gates in one kernel over R's panels,
+   including a partial last panel and batch groups; rnn.step=gemm), plus shape errors.
+   Tolerance: rtol 1e-4, atol 2e-5 (float kernels vs double reference). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +89,6 @@ static void run_case(const struct tc *t, uint32_t seed) {
         .name = "activation_beta", .type = ATTR_FLOATS, .floats = (float *)t->beta, .n = t->n_beta};
 
   int n_out = t->n_out ? t->n_out : t->cell == REF_LSTM ? 3 : 2;
-  nncl_array out[3];
-  tu_run_op(cell_name[t->cell], 14, attrs, na, n_in, in, n_out, out);
 
   /* reference */
   struct rnn_ref ref = {.cell = t->cell,
@@ -145,22 +145,33 @@ static void run_case(const struct tc *t, uint32_t seed) {
     y = p2;
   }
 
-  char what[200];
-  snprintf(what, sizeof what, "%s %s layout=%d%s S=%d B=%d I=%d H=%d lens=%d", cell_name[t->cell],
-           t->dir, t->layout, t->y_sbd ? " y_layout=1" : "", (int)S, (int)B, (int)I, (int)H,
-           t->lens != NULL);
-  cr_assert_eq((size_t)nncl_shape_numel(&out[0].shape), ny, "%s: Y size", what);
-  if (t->layout)
-    cr_assert(out[0].shape.dims[0] == B && out[0].shape.dims[1] == S && out[0].shape.dims[2] == D);
-  else if (t->y_sbd)
-    cr_assert(out[0].shape.dims[0] == S && out[0].shape.dims[1] == B && out[0].shape.dims[2] == D);
-  else
-    cr_assert(out[0].shape.dims[0] == S && out[0].shape.dims[1] == D && out[0].shape.dims[2] == B);
-  tu_assert_close((float *)out[0].data, y, ny, RTOL, ATOL, what);
-  if (n_out > 1) tu_assert_close((float *)out[1].data, yh, ns, RTOL, ATOL, what);
-  if (n_out > 2) tu_assert_close((float *)out[2].data, yc, ns, RTOL, ATOL, what);
-  cr_log_info("%s: max rel error Y %.2e", what, tu_max_rel_error(out[0].data, y, ny));
-  for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  /* both step paths (GRU without linear_before_reset has only the GEMM one) */
+  static const char *paths[] = {"fused", "gemm"};
+  for (int pi = 0; pi < 2; pi++) {
+    nncl_array out[3];
+    tu_set_option("rnn.step", paths[pi]);
+    tu_run_op(cell_name[t->cell], 14, attrs, na, n_in, in, n_out, out);
+    tu_set_option("rnn.step", NULL);
+    char what[220];
+    snprintf(what, sizeof what, "%s %s layout=%d%s S=%d B=%d I=%d H=%d lens=%d step=%s",
+             cell_name[t->cell], t->dir, t->layout, t->y_sbd ? " y_layout=1" : "", (int)S, (int)B,
+             (int)I, (int)H, t->lens != NULL, paths[pi]);
+    cr_assert_eq((size_t)nncl_shape_numel(&out[0].shape), ny, "%s: Y size", what);
+    if (t->layout)
+      cr_assert(out[0].shape.dims[0] == B && out[0].shape.dims[1] == S &&
+                out[0].shape.dims[2] == D);
+    else if (t->y_sbd)
+      cr_assert(out[0].shape.dims[0] == S && out[0].shape.dims[1] == B &&
+                out[0].shape.dims[2] == D);
+    else
+      cr_assert(out[0].shape.dims[0] == S && out[0].shape.dims[1] == D &&
+                out[0].shape.dims[2] == B);
+    tu_assert_close((float *)out[0].data, y, ny, RTOL, ATOL, what);
+    if (n_out > 1) tu_assert_close((float *)out[1].data, yh, ns, RTOL, ATOL, what);
+    if (n_out > 2) tu_assert_close((float *)out[2].data, yc, ns, RTOL, ATOL, what);
+    cr_log_info("%s: max rel error Y %.2e", what, tu_max_rel_error(out[0].data, y, ny));
+    for (int i = 0; i < n_out; i++) nncl_array_free(&out[i]);
+  }
   free(y);
   free(yh);
   free(yc);
@@ -355,8 +366,8 @@ Test(gru, both_reset_modes) {
            204);
 }
 
-/* The recurrent products on the packed GEMM with R packed once at plan time (forced: batch 5
-   would take the GEMV): LSTM both directions, GRU's two products per step (reset before the
+/* The recurrent products on the packed GEMM with R packed once at plan time (forced: small
+   products might take another GEMM kernel; run_case forces rnn.step=gemm for it): LSTM both directions, GRU's two products per step (reset before the
    h-gate product: R's z,r rows and h rows packed apart) and GRU's one. Same references. */
 Test(rnn, recurrent_weights_packed_once) {
   tu_set_option("gemm.impl", "packed");
@@ -429,6 +440,43 @@ Test(rnn, simple) {
            302);
 }
 
+/* Sizes that split the fused step's work: hidden past one k block (64) with a partial last
+   panel of 8 units, and batches past 16 rows per work-item (several batch groups, a partial
+   register tile), for every cell with a fused path. */
+Test(rnn, fused_blocks_and_batch_groups) {
+  run_case(&(struct tc){.cell = REF_LSTM,
+                        .dir = "bidirectional",
+                        .seq = 3,
+                        .batch = 19,
+                        .in = 5,
+                        .hidden = 70,
+                        .bias = 1,
+                        .h0 = 1,
+                        .c0 = 1,
+                        .peep = 1},
+           500);
+  run_case(&(struct tc){.cell = REF_GRU,
+                        .dir = "reverse",
+                        .seq = 3,
+                        .batch = 18,
+                        .in = 4,
+                        .hidden = 66,
+                        .bias = 1,
+                        .h0 = 1,
+                        .lbr = 1},
+           501);
+  run_case(&(struct tc){.cell = REF_RNN,
+                        .dir = "forward",
+                        .layout = 1,
+                        .seq = 3,
+                        .batch = 17,
+                        .in = 3,
+                        .hidden = 129,
+                        .bias = 1,
+                        .h0 = 1},
+           502);
+}
+
 Test(rnn, shape_errors) {
   nncl_array x = TU_RAND(1, 4, 2, 3), w = TU_RAND(2, 1, 28, 4), r = TU_RAND(3, 1, 28, 7), out[3];
   const nncl_array *in[] = {&x, &w, &r};
@@ -447,7 +495,7 @@ Test(rnn, shape_errors) {
 }
 
 /* nncl.y_layout = 1 (set by the graph pass for stacked bidirectional layers): the same numbers,
-   with Y stored [seq, batch, dirs, hidden]; every step path (GEMM, GEMV, GRU reset) and lengths. */
+   with Y stored [seq, batch, dirs, hidden]; every step path (fused, GEMM, GRU reset) and lengths. */
 Test(rnn, y_layout_seq_batch_dirs) {
   run_case(&(struct tc){.cell = REF_LSTM,
                         .dir = "bidirectional",

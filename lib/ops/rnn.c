@@ -1,14 +1,18 @@
 /* rnn.c: ONNX RNN, LSTM and GRU (opsets 7-17, every attribute and input) through one driver.
-   Per layer: one CLBlast GEMM per direction for the input projection X.W^T of all time steps,
-   then per time step one recurrent GEMM H.R^T (both directions in one strided-batched call) and
-   one fused gate kernel (kernels/rnn.cl) that finishes the step in place. GRU without
-   linear_before_reset needs r before its h-gate product, so its steps take two GEMMs and two
-   kernels. Small batches skip CLBlast inside the loop: the step kernel does the matrix-vector
-   product itself against a transposed R (one launch per step), which cuts the per-step latency
-   that dominates batch-1 inference. The cells differ only in gate count, default activations and
-   the kernel's CELL. The internal attribute nncl.y_layout = 1 (set by lib/graph/pass_rnn.c, only
-   with layout 0) writes Y as [seq, batch, dirs, hidden], the order the next layer of a
-   bidirectional stack reads, instead of ONNX's [seq, dirs, batch, hidden]. */
+   Per layer: one GEMM per direction for the input projection X.W^T of all time steps, then per
+   time step either
+   - fused: one kernel (rnn_step_fused in kernels/rnn.cl) that does the recurrent product H.R^T
+     against R packed per panel of units and finishes the gates in registers, both directions in
+     the same launch; or
+   - gemm: one recurrent GEMM H.R^T (both directions in one strided-batched call, R packed once at
+     plan time) and one gate kernel that finishes the step in place. GRU without
+     linear_before_reset needs r of every unit before its h-gate product, so it always takes this
+     path, with two GEMMs and two kernels per step.
+   The planner times both paths on a few steps of the real shape (option rnn.step=auto) and
+   remembers the winner per device and shape in the tune store. The cells differ only in gate
+   count, default activations and the kernel's CELL. The internal attribute nncl.y_layout = 1 (set
+   by lib/graph/pass_rnn.c, only with layout 0) writes Y as [seq, batch, dirs, hidden], the order
+   the next layer of a bidirectional stack reads, instead of ONNX's [seq, dirs, batch, hidden]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +25,35 @@ struct rnn_state {
   unsigned rev;
   int layout, lbr;
   int kernel_layout; /* rnn.cl's layout: 0, 1 (ONNX) or 2 (nncl.y_layout) */
-  cl_kernel step, reset, gemv, transpose;
-  /* R's panels for the recurrent products (0: all gates, or GRU's z and r; 1: GRU's h gate),
+  int fused;         /* the step path: rnn_step_fused (1) or GEMM + gate kernel (0) */
+  int can_fuse;      /* all but GRU without linear_before_reset */
+  int r_const;       /* R is a constant (packed at plan time) */
+  cl_kernel step, reset, fused_step, pack;
+  /* R's panels for the recurrent GEMMs (0: all gates, or GRU's z and r; 1: GRU's h gate),
      packed once at plan time when R is a constant (nncl__gemm_pack_b), else NULL */
   cl_mem r_packed[2];
+  /* fused: R in rnn_step_fused's panels, packed on the host at plan time when R is a constant;
+     else NULL and rnn_pack_r fills the workspace at rp_off in every run (a dry plan packs
+     nothing) */
+  cl_mem r_panels;
+  size_t bgroup; /* fused: batch rows per work-item */
   /* workspace layout, in floats */
-  size_t xw_off, hr_off, h_off, c_off, rh_off, rt_off, h2_off;
+  size_t xw_off, hr_off, h_off, c_off, rh_off, rp_off, h2_off, ws_floats;
 };
 
 static const int n_gates[] = {1, 4, 3};
-/* Largest batch that takes the fused matrix-vector step (rnn_step_gemv); above it CLBlast's GEMM
-   amortises its per-call cost over enough rows to win. */
-#define RNN_GEMV_MAX_BATCH 4
+/* rnn_step_fused's panel width (units per work-item, one vector) */
+#define RNN_VW 8
+/* batch rows per register tile by cell (NGATES * RNN_BT accumulators of RNN_VW floats: 8 or 12 of
+   AVX2's 16 vector registers, the rest for R's vectors and the broadcast state). Median step
+   kernel times under load 12-15, two rounds: LSTM H512 B16 830/910 us with 2 against
+   1152/1206 with 4 and 1428/1235 with 1; bidirectional GRU H256 B8 137/152 us with 4 against
+   168/195 with 2 and 231/259 with 8 (spilling). */
+static const int rnn_bt[] = {8, 2, 4};
+/* k block of rnn_step_fused (RNN_KB * NGATES * RNN_VW floats of a panel stay in L1) and the most
+   batch rows per work-item (its private partial sums) */
+#define RNN_KB 64
+#define RNN_MAXB 16
 static const int n_acts[] = {1, 3, 2};
 
 static enum rnn_cell cell_of(const struct op_call *c) {
@@ -244,9 +265,130 @@ static nncl_status warm_blas(struct op_call *c, int batched) {
   return st;
 }
 
-static struct nncl__gemm recurrent_product(const struct op_call *c, const struct rnn_state *s,
-                                           cl_mem a, size_t a_off, size_t lda, size_t a_stride,
-                                           size_t row0, size_t n, size_t out_off, size_t ldo);
+/* What one run reads and writes: the node's buffers, or plan-time stand-ins when timing the step
+   paths. Absent inputs and outputs are NULL. */
+struct rnn_bufs {
+  cl_mem x, w, r, bias, peep, lens, h0, c0, y, yh, yc, ws;
+};
+
+/* Where the steps keep the state: the fused step double-buffers h (step t reads hb[t % 2]; the
+   last step lands in Y_h when wanted); the GEMM path updates one copy in place. */
+struct rnn_hstate {
+  cl_mem hb[2], cst;
+  cl_uint hb_off[2], c_off;
+};
+
+static size_t panel_floats(const struct rnn_state *s) {
+  const size_t np = (s->hidden + RNN_VW - 1) / RNN_VW;
+  return s->dirs * np * RNN_VW * s->hidden * s->gates;
+}
+
+/* The workspace regions, in floats: those of both step paths, so the size does not depend on
+   the timed choice (a dry plan, which times nothing, must plan the run's workspace). */
+static void lay_out(struct rnn_state *s) {
+  const size_t gh = s->gates * s->hidden, state = s->dirs * s->batch * s->hidden;
+  const int two_products = !s->can_fuse;
+  s->xw_off = 0;
+  s->hr_off = s->xw_off + s->dirs * s->seq * s->batch * gh;
+  s->h_off = s->hr_off + s->dirs * s->batch * gh;
+  s->c_off = s->h_off + state;
+  s->rh_off = s->c_off + (s->cell == CELL_LSTM ? state : 0);
+  s->rp_off = s->rh_off + (two_products ? state : 0);
+  s->h2_off = s->rp_off + (s->can_fuse && !s->r_const ? panel_floats(s) : 0);
+  s->ws_floats = s->h2_off + (s->can_fuse ? state : 0);
+}
+
+/* rnn_pack_r's layout on the host, uploaded once: R is a constant. */
+static nncl_status pack_panels(struct op_call *c, struct rnn_state *s, const float *r) {
+  const size_t n = panel_floats(s), np = (s->hidden + RNN_VW - 1) / RNN_VW, h = s->hidden;
+  const size_t g_n = s->gates, gh = g_n * h;
+  float *p = calloc(n, sizeof *p);
+  if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "R panels (%zu floats)", n);
+  for (size_t d = 0; d < s->dirs; d++)
+    for (size_t u = 0; u < h; u++)
+      for (size_t g = 0; g < g_n; g++)
+        for (size_t k = 0; k < h; k++)
+          p[((d * np + u / RNN_VW) * h + k) * g_n * RNN_VW + g * RNN_VW + u % RNN_VW] =
+              r[(d * gh + g * h + u) * h + k];
+  nncl_status st = nncl__buffer_from_host(c->ctx, p, n * sizeof *p, "RNN R panels", &s->r_panels);
+  free(p);
+  return st;
+}
+
+static nncl_status steps(struct op_call *c, const struct rnn_state *s, const struct rnn_bufs *b,
+                         const struct rnn_hstate *hs, size_t n_steps);
+
+static struct rnn_hstate hstate_of(const struct rnn_state *s, const struct rnn_bufs *b,
+                                   size_t n_steps) {
+  /* The state lives in Y_h / Y_c when they are wanted (same layout), else in the workspace. */
+  cl_mem h = b->yh ? b->yh : b->ws;
+  cl_uint h_off = b->yh ? 0 : (cl_uint)s->h_off;
+  struct rnn_hstate hs = {.hb = {h, h},
+                          .hb_off = {h_off, h_off},
+                          .cst = b->yc ? b->yc : b->ws,
+                          .c_off = b->yc ? 0 : (cl_uint)s->c_off};
+  if (s->fused) {
+    const int last = (int)(n_steps % 2);
+    hs.hb[1 - last] = b->ws;
+    hs.hb_off[1 - last] = (cl_uint)s->h2_off;
+  }
+  return hs;
+}
+
+struct step_timing {
+  struct op_call *c;
+  const struct rnn_state *s;
+  struct rnn_bufs b;
+  size_t n_steps;
+};
+
+static nncl_status time_one(void *arg) {
+  const struct step_timing *t = arg;
+  const struct rnn_hstate hs = hstate_of(t->s, &t->b, t->n_steps);
+  return steps(t->c, t->s, &t->b, &hs, t->n_steps);
+}
+
+/* rnn.step=auto: times a few steps of both paths on stand-in buffers of the real shape (zeros: the
+   kernels' speed does not depend on the values) and keeps the faster; the winner is remembered
+   per device and shape in rnn_step.txt of the tune store. */
+static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
+  char dev[256], key[512], val[16];
+  nncl__tune_device_key(c->ctx, dev, sizeof dev);
+  /* not the sequence length: a step costs the same at any */
+  snprintf(key, sizeof key, "%s|%s|b%zu|h%zu|d%zu|rconst%d", dev, c->op_type, s->batch, s->hidden,
+           s->dirs, s->r_const);
+  if (nncl__tune_lookup(c->ctx, "rnn_step.txt", key, val, sizeof val) &&
+      (strcmp(val, "fused") == 0 || strcmp(val, "gemm") == 0)) {
+    s->fused = strcmp(val, "fused") == 0;
+    return NNCL_OK;
+  }
+  const size_t ws_floats = s->ws_floats;
+  const size_t r_floats = s->dirs * s->gates * s->hidden * s->hidden;
+  struct step_timing t = {.c = c, .s = s, .n_steps = s->seq < 8 ? s->seq : 8};
+  cl_mem tmp = NULL, r = NULL;
+  nncl_status st = nncl__buffer_create(c->ctx, ws_floats * 4, "RNN step timing", &tmp);
+  if (st == NNCL_OK) st = nncl__buffer_create(c->ctx, r_floats * 4, "RNN step timing R", &r);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, tmp, 0, ws_floats * 4);
+  if (st == NNCL_OK) st = nncl__buffer_fill_zero(c->ctx, r, 0, r_floats * 4);
+  /* Y lands on the stand-in workspace (values do not matter, its projection region is larger);
+     no bias, peepholes or lengths (every row live: the full work) */
+  t.b = (struct rnn_bufs){.r = r, .ws = tmp, .y = tmp};
+  double sec[2] = {0, 0};
+  for (int f = 0; f < 2 && st == NNCL_OK; f++) {
+    s->fused = f;
+    st = nncl__time_median(c->ctx, 1, 3, time_one, &t, &sec[f]);
+  }
+  nncl__buffer_release(tmp);
+  nncl__buffer_release(r);
+  if (st != NNCL_OK) return st;
+  s->fused = sec[1] < sec[0];
+  nncl__tune_store(c->ctx, "rnn_step.txt", key, s->fused ? "fused" : "gemm");
+  return NNCL_OK;
+}
+
+static struct nncl__gemm recurrent_product(const struct rnn_state *s, cl_mem r, cl_mem a,
+                                           size_t a_off, size_t lda, size_t a_stride, size_t row0,
+                                           size_t n, cl_mem out, size_t out_off, size_t ldo);
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
   struct rnn_state *s = calloc(1, sizeof *s);
@@ -265,40 +407,62 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->lbr = s->cell == CELL_GRU && op_attr_int(c, "linear_before_reset", 0) != 0;
   char opts[1024];
   NNCL_TRY(nncl__rnn_kernel_options(c, s->cell, (int)s->dirs, 0, opts, sizeof opts));
-  const size_t gh = s->gates * s->hidden, state = s->dirs * s->batch * s->hidden;
-  int gemv = s->batch <= RNN_GEMV_MAX_BATCH && !(s->cell == CELL_GRU && !s->lbr) &&
-             strcmp(op_option(c, NNCL__OPT_RNN_GEMV), "1") == 0;
-  if (gemv) {
-    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step_gemv", &s->gemv));
-    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_transpose_r", &s->transpose));
-  } else {
-    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
+  const size_t ol = strlen(opts);
+  int o =
+      snprintf(opts + ol, sizeof opts - ol, " -DRNN_VW=%d -DRNN_BT=%d -DRNN_KB=%d -DRNN_MAXB=%d",
+               RNN_VW, rnn_bt[s->cell], RNN_KB, RNN_MAXB);
+  if (o <= 0 || (size_t)o >= sizeof opts - ol)
+    return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");
+  const char *mode = op_option(c, NNCL__OPT_RNN_STEP);
+  /* GRU without linear_before_reset needs r of every unit before its h-gate product */
+  const int can_fuse = s->can_fuse = !(s->cell == CELL_GRU && !s->lbr);
+  const int two_products = !can_fuse;
+  s->r_const = c->in[IN_R].host != NULL;
+  lay_out(s);
+  NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
+  if (two_products) NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
+  if (can_fuse) {
+    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step_fused", &s->fused_step));
+    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_pack_r", &s->pack));
   }
-  if (!gemv && s->cell == CELL_GRU && !s->lbr)
-    NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
-  s->xw_off = 0;
-  s->hr_off = s->xw_off + s->dirs * s->seq * s->batch * gh;
-  s->h_off = s->hr_off + s->dirs * s->batch * gh;
-  s->c_off = s->h_off + state;
-  /* GRU without linear_before_reset: two products per step with r * H between them (a flag, not
-     s->reset: a dry plan's kernels are NULL) */
-  const int two_products = !gemv && s->cell == CELL_GRU && !s->lbr;
-  s->rh_off = s->c_off + (s->cell == CELL_LSTM ? state : 0);
-  s->rt_off = s->rh_off + (two_products ? state : 0);
-  s->h2_off = s->rt_off + (gemv ? s->dirs * s->hidden * gh : 0);
-  *ws = (s->h2_off + (gemv ? state : 0)) * sizeof(float);
-  c->algo = gemv           ? "clblast_projection+gemv_step"
-            : two_products ? "clblast_gemm+gates(2 per step)"
-                           : "clblast_gemm+fused_gates";
-  NNCL_TRY(warm_blas(c, !gemv && s->dirs > 1));
-  /* The recurrent weights never change: packed once here, not in every step's product. */
+  /* Batch rows per fused work-item: all of them (each panel of R read once per step) unless
+     that leaves too few items to keep every core busy, and at most RNN_MAXB. */
+  const size_t np = (s->hidden + RNN_VW - 1) / RNN_VW, bt = (size_t)rnn_bt[s->cell];
+  const size_t tiles = (s->batch + bt - 1) / bt, want = 16, have = np * s->dirs;
+  size_t groups = have >= want ? 1 : (want + have - 1) / have;
+  if (groups < (tiles * bt + RNN_MAXB - 1) / RNN_MAXB) /* the partial sums hold RNN_MAXB rows */
+    groups = (tiles * bt + RNN_MAXB - 1) / RNN_MAXB;
+  s->bgroup = ((tiles + groups - 1) / groups) * bt;
+  NNCL_TRY(warm_blas(c, s->dirs > 1));
   const nncl_array *r = c->in[IN_R].host;
-  for (int k = 0; !gemv && r && k < 1 + two_products; k++) {
+  if (can_fuse && r && !c->ctx->plan_dry) NNCL_TRY(pack_panels(c, s, r->data));
+  /* The recurrent weights never change: packed once here, not in every step's product. */
+  const size_t gh = s->gates * s->hidden;
+  for (int k = 0; r && k < 1 + two_products; k++) {
     const size_t row0 = k ? 2 * s->hidden : 0,
                  n = two_products ? (k ? s->hidden : 2 * s->hidden) : gh;
-    const struct nncl__gemm g = recurrent_product(c, s, NULL, 0, 0, 0, row0, n, 0, gh);
+    const struct nncl__gemm g = recurrent_product(s, NULL, NULL, 0, 0, 0, row0, n, NULL, 0, gh);
     NNCL_TRY(nncl__gemm_pack_b(c->ctx, &g, r->data, nncl_array_bytes(r), &s->r_packed[k]));
   }
+  if (!can_fuse || strcmp(mode, "gemm") == 0)
+    s->fused = 0;
+  else if (strcmp(mode, "fused") == 0)
+    s->fused = 1;
+  else if (c->ctx->plan_dry) /* a dry plan times nothing: the larger workspace */
+    s->fused = 1;
+  else
+    NNCL_TRY(choose_path(c, s));
+  /* what the other path would have used goes now */
+  if (s->fused) {
+    for (int k = 0; k < 2; k++) nncl__buffer_release(s->r_packed[k]), s->r_packed[k] = NULL;
+  } else {
+    nncl__buffer_release(s->r_panels);
+    s->r_panels = NULL;
+  }
+  *ws = s->ws_floats * sizeof(float);
+  c->algo = s->fused       ? "gemm_projection+fused_step"
+            : two_products ? "gemm+gates(2 per step)"
+                           : "gemm+fused_gates";
   return NNCL_OK;
 }
 
@@ -307,22 +471,23 @@ static void release(struct op_call *c) {
   if (!s) return;
   nncl__buffer_release(s->r_packed[0]);
   nncl__buffer_release(s->r_packed[1]);
+  nncl__buffer_release(s->r_panels);
   free(s);
   c->state = NULL;
 }
 
 /* ---- enqueue ---- */
 
-static nncl_status init_state(struct op_call *c, int in, cl_mem dst, size_t off, size_t n) {
-  if (op_has_input(c, in)) return nncl__buffer_copy(c->ctx, c->in[in].mem, 0, dst, off * 4, n * 4);
+static nncl_status init_state(struct op_call *c, cl_mem src, cl_mem dst, size_t off, size_t n) {
+  if (src) return nncl__buffer_copy(c->ctx, src, 0, dst, off * 4, n * 4);
   return nncl__buffer_fill_zero(c->ctx, dst, off * 4, n * 4);
 }
 
-/* The product out = H . R[:, row0 : row0 + n, :]^T for every direction; out rows are ldo apart
-   (in the workspace). Also what plan packs R for, so both see one shape. */
-static struct nncl__gemm recurrent_product(const struct op_call *c, const struct rnn_state *s,
-                                           cl_mem a, size_t a_off, size_t lda, size_t a_stride,
-                                           size_t row0, size_t n, size_t out_off, size_t ldo) {
+/* The product out = H . R[:, row0 : row0 + n, :]^T for every direction; out rows are ldo apart.
+   Also what plan packs R for, so both see one shape. */
+static struct nncl__gemm recurrent_product(const struct rnn_state *s, cl_mem r, cl_mem a,
+                                           size_t a_off, size_t lda, size_t a_stride, size_t row0,
+                                           size_t n, cl_mem out, size_t out_off, size_t ldo) {
   const size_t gh = s->gates * s->hidden, h = s->hidden, dirs = s->dirs;
   return (struct nncl__gemm){.trans_b = true,
                              .m = s->batch,
@@ -334,98 +499,86 @@ static struct nncl__gemm recurrent_product(const struct op_call *c, const struct
                              .a_off = a_off,
                              .lda = lda,
                              .a_stride = dirs > 1 ? a_stride : 0,
-                             .b = c->in[IN_R].mem,
+                             .b = r,
                              .b_off = row0 * h,
                              .ldb = h,
                              .b_stride = dirs > 1 ? gh * h : 0,
-                             .c = c->workspace,
+                             .c = out,
                              .c_off = out_off,
                              .ldc = ldo,
                              .c_stride = dirs > 1 ? s->batch * gh : 0,
                              .b_packed = s->r_packed[row0 > 0]};
 }
 
-static nncl_status recurrent_gemm(struct op_call *c, const struct rnn_state *s, cl_mem a,
-                                  size_t a_off, size_t lda, size_t a_stride, size_t row0, size_t n,
-                                  size_t out_off, size_t ldo) {
+static nncl_status recurrent_gemm(struct op_call *c, const struct rnn_state *s,
+                                  const struct rnn_bufs *b, cl_mem a, size_t a_off, size_t lda,
+                                  size_t a_stride, size_t row0, size_t n, size_t out_off,
+                                  size_t ldo) {
   const struct nncl__gemm g =
-      recurrent_product(c, s, a, a_off, lda, a_stride, row0, n, out_off, ldo);
+      recurrent_product(s, b->r, a, a_off, lda, a_stride, row0, n, b->ws, out_off, ldo);
   return nncl__gemm_run(c->ctx, &g);
 }
 
-static nncl_status enqueue(struct op_call *c) {
-  const struct rnn_state *s = c->state;
+/* n_steps time steps (the whole sequence, or a few when timing) on the chosen path. */
+static nncl_status steps(struct op_call *c, const struct rnn_state *s, const struct rnn_bufs *b,
+                         const struct rnn_hstate *hs, size_t n_steps) {
   nncl_context *ctx = c->ctx;
-  cl_mem ws = c->workspace;
-  const size_t gh = s->gates * s->hidden, nstate = s->dirs * s->batch * s->hidden;
-  const size_t rows = s->seq * s->batch;
-  /* The state lives in Y_h / Y_c when they are wanted (same layout), else in the workspace. */
-  int has_yh = c->n_out > 1 && c->out[1].mem, has_yc = c->n_out > 2 && c->out[2].mem;
-  cl_mem h = has_yh ? c->out[1].mem : ws, cst = has_yc ? c->out[2].mem : ws;
-  cl_uint h_off = has_yh ? 0 : (cl_uint)s->h_off, c_off = has_yc ? 0 : (cl_uint)s->c_off;
-  /* gemv: double-buffered state, step t reads hb[t % 2]; the last step lands in Y_h when wanted */
-  cl_mem hb[2] = {h, h};
-  cl_uint hb_off[2] = {h_off, h_off};
-  if (s->gemv) {
-    int last = (int)(s->seq % 2);
-    hb[last] = h;
-    hb_off[last] = h_off;
-    hb[1 - last] = ws;
-    hb_off[1 - last] = (cl_uint)s->h2_off;
-    h = hb[0];
-    h_off = hb_off[0];
-  }
-  NNCL_TRY(init_state(c, IN_H0, h, h_off, nstate));
-  if (s->cell == CELL_LSTM) NNCL_TRY(init_state(c, IN_C0, cst, c_off, nstate));
-  if (s->seq == 0 || s->batch == 0) return NNCL_OK;
-  for (size_t d = 0; d < s->dirs; d++)
-    NNCL_TRY(nncl__sgemm(ctx, false, true, rows, gh, s->in, 1.0f, c->in[IN_X].mem, 0, s->in,
-                         c->in[IN_W].mem, d * gh * s->in, s->in, 0.0f, ws,
-                         s->xw_off + d * rows * gh, gh));
+  cl_mem ws = b->ws;
   const size_t lda = s->layout ? s->dirs * s->hidden : s->hidden;
   const size_t a_stride = s->layout ? s->hidden : s->batch * s->hidden;
-  const int has_bias = op_has_input(c, IN_B),
-            has_peep = s->cell == CELL_LSTM && op_has_input(c, IN_P);
-  const int has_lens = op_has_input(c, IN_LENS), has_y = c->out[0].mem != NULL;
-  cl_mem bias = has_bias ? c->in[IN_B].mem : ws, peep = has_peep ? c->in[IN_P].mem : ws;
-  cl_mem lens = has_lens ? c->in[IN_LENS].mem : ws, y = has_y ? c->out[0].mem : ws;
+  const cl_int has_bias = b->bias != NULL, has_peep = b->peep != NULL;
+  const cl_int has_lens = b->lens != NULL, has_y = b->y != NULL;
+  cl_mem bias = has_bias ? b->bias : ws, peep = has_peep ? b->peep : ws;
+  cl_mem lens = has_lens ? b->lens : ws, y = has_y ? b->y : ws;
   cl_uint seq = (cl_uint)s->seq, batch = (cl_uint)s->batch, hid = (cl_uint)s->hidden;
   cl_uint dirs = (cl_uint)s->dirs, rev = s->rev, xw_off = (cl_uint)s->xw_off;
   cl_uint hr_off = (cl_uint)s->hr_off, rh_off = (cl_uint)s->rh_off;
   cl_int layout = s->kernel_layout;
-  size_t local[3] = {s->hidden < 64 ? s->hidden : 64, 1, 1};
-  size_t global[3] = {s->hidden, s->batch, s->dirs};
-  if (s->gemv) {
-    cl_uint rt_off = (cl_uint)s->rt_off;
-    size_t tg[3] = {gh, s->hidden, s->dirs}, tl[3] = {gh < 64 ? gh : 64, 1, 1};
-    NNCL_TRY(NNCL_LAUNCH(ctx, s->transpose, "rnn_transpose_r", 3, tg, tl, NNCL_ARG(c->in[IN_R].mem),
-                         NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(hid), NNCL_ARG(dirs)));
-    for (cl_uint step = 0; step < seq; step++) {
-      int i = (int)(step % 2);
+  cl_mem cst = hs->cst;
+  cl_uint c_off = hs->c_off;
+  if (s->fused) {
+    const size_t np = (s->hidden + RNN_VW - 1) / RNN_VW;
+    cl_mem rp = s->r_panels ? s->r_panels : ws;
+    cl_uint rp_off = s->r_panels ? 0 : (cl_uint)s->rp_off, bgroup = (cl_uint)s->bgroup;
+    if (!s->r_panels) {
+      size_t pg[3] = {np * RNN_VW, s->hidden, s->dirs}, pl[3] = {RNN_VW, 1, 1};
+      NNCL_TRY(NNCL_LAUNCH(ctx, s->pack, "rnn_pack_r", 3, pg, pl, NNCL_ARG(b->r), NNCL_ARG(ws),
+                           NNCL_ARG(rp_off), NNCL_ARG(hid), NNCL_ARG(dirs)));
+    }
+    size_t global[3] = {np, (s->batch + s->bgroup - 1) / s->bgroup, s->dirs}, local[3] = {1, 1, 1};
+    for (cl_uint step = 0; step < n_steps; step++) {
+      const int i = (int)(step % 2);
       NNCL_TRY(NNCL_LAUNCH(
-          ctx, s->gemv, "rnn_step_gemv", 3, global, local, NNCL_ARG(ws), NNCL_ARG(xw_off),
-          NNCL_ARG(ws), NNCL_ARG(rt_off), NNCL_ARG(bias), NNCL_ARG(has_bias), NNCL_ARG(peep),
-          NNCL_ARG(has_peep), NNCL_ARG(hb[i]), NNCL_ARG(hb_off[i]), NNCL_ARG(hb[1 - i]),
-          NNCL_ARG(hb_off[1 - i]), NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
-          NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid), NNCL_ARG(dirs),
-          NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens), NNCL_ARG(has_lens)));
+          ctx, s->fused_step, "rnn_step_fused", 3, global, local, NNCL_ARG(ws), NNCL_ARG(xw_off),
+          NNCL_ARG(rp), NNCL_ARG(rp_off), NNCL_ARG(bias), NNCL_ARG(has_bias), NNCL_ARG(peep),
+          NNCL_ARG(has_peep), NNCL_ARG(hs->hb[i]), NNCL_ARG(hs->hb_off[i]), NNCL_ARG(hs->hb[1 - i]),
+          NNCL_ARG(hs->hb_off[1 - i]), NNCL_ARG(cst), NNCL_ARG(c_off), NNCL_ARG(y), NNCL_ARG(has_y),
+          NNCL_ARG(bgroup), NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch), NNCL_ARG(hid),
+          NNCL_ARG(dirs), NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens), NNCL_ARG(has_lens)));
     }
     return NNCL_OK;
   }
-  for (cl_uint step = 0; step < seq; step++) {
+  cl_mem h = hs->hb[0];
+  cl_uint h_off = hs->hb_off[0];
+  size_t local[3] = {s->hidden < 64 ? s->hidden : 64, 1, 1};
+  size_t global[3] = {s->hidden, s->batch, s->dirs};
+  for (cl_uint step = 0; step < n_steps; step++) {
     if (s->reset) {
       /* GRU, linear_before_reset = 0: z and r products, r * H, then the h-gate product. */
-      NNCL_TRY(recurrent_gemm(c, s, h, h_off, lda, a_stride, 0, 2 * s->hidden, s->hr_off, gh));
+      NNCL_TRY(recurrent_gemm(c, s, b, h, h_off, lda, a_stride, 0, 2 * s->hidden, s->hr_off,
+                              s->gates * s->hidden));
       NNCL_TRY(NNCL_LAUNCH(ctx, s->reset, "rnn_gru_reset", 3, global, local, NNCL_ARG(ws),
                            NNCL_ARG(xw_off), NNCL_ARG(ws), NNCL_ARG(hr_off), NNCL_ARG(bias),
                            NNCL_ARG(has_bias), NNCL_ARG(h), NNCL_ARG(h_off), NNCL_ARG(ws),
                            NNCL_ARG(rh_off), NNCL_ARG(step), NNCL_ARG(seq), NNCL_ARG(batch),
                            NNCL_ARG(hid), NNCL_ARG(dirs), NNCL_ARG(rev), NNCL_ARG(layout),
                            NNCL_ARG(lens), NNCL_ARG(has_lens)));
-      NNCL_TRY(recurrent_gemm(c, s, ws, s->rh_off, s->hidden, s->batch * s->hidden, 2 * s->hidden,
-                              s->hidden, s->hr_off + 2 * s->hidden, gh));
+      NNCL_TRY(recurrent_gemm(c, s, b, ws, s->rh_off, s->hidden, s->batch * s->hidden,
+                              2 * s->hidden, s->hidden, s->hr_off + 2 * s->hidden,
+                              s->gates * s->hidden));
     } else {
-      NNCL_TRY(recurrent_gemm(c, s, h, h_off, lda, a_stride, 0, gh, s->hr_off, gh));
+      NNCL_TRY(recurrent_gemm(c, s, b, h, h_off, lda, a_stride, 0, s->gates * s->hidden, s->hr_off,
+                              s->gates * s->hidden));
     }
     NNCL_TRY(NNCL_LAUNCH(
         ctx, s->step, "rnn_step", 3, global, local, NNCL_ARG(ws), NNCL_ARG(xw_off), NNCL_ARG(ws),
@@ -435,6 +588,34 @@ static nncl_status enqueue(struct op_call *c) {
         NNCL_ARG(rev), NNCL_ARG(layout), NNCL_ARG(lens), NNCL_ARG(has_lens)));
   }
   return NNCL_OK;
+}
+
+static nncl_status enqueue(struct op_call *c) {
+  const struct rnn_state *s = c->state;
+  const size_t gh = s->gates * s->hidden, nstate = s->dirs * s->batch * s->hidden;
+  const size_t rows = s->seq * s->batch;
+#define IN_MEM(i) (op_has_input(c, i) ? c->in[i].mem : NULL)
+  const struct rnn_bufs b = {.x = c->in[IN_X].mem,
+                             .w = c->in[IN_W].mem,
+                             .r = c->in[IN_R].mem,
+                             .bias = IN_MEM(IN_B),
+                             .peep = s->cell == CELL_LSTM ? IN_MEM(IN_P) : NULL,
+                             .lens = IN_MEM(IN_LENS),
+                             .h0 = IN_MEM(IN_H0),
+                             .c0 = s->cell == CELL_LSTM ? IN_MEM(IN_C0) : NULL,
+                             .y = c->out[0].mem,
+                             .yh = c->n_out > 1 ? c->out[1].mem : NULL,
+                             .yc = c->n_out > 2 ? c->out[2].mem : NULL,
+                             .ws = c->workspace};
+#undef IN_MEM
+  const struct rnn_hstate hs = hstate_of(s, &b, s->seq);
+  NNCL_TRY(init_state(c, b.h0, hs.hb[0], hs.hb_off[0], nstate));
+  if (s->cell == CELL_LSTM) NNCL_TRY(init_state(c, b.c0, hs.cst, hs.c_off, nstate));
+  if (s->seq == 0 || s->batch == 0) return NNCL_OK;
+  for (size_t d = 0; d < s->dirs; d++)
+    NNCL_TRY(nncl__sgemm(c->ctx, false, true, rows, gh, s->in, 1.0f, b.x, 0, s->in, b.w,
+                         d * gh * s->in, s->in, 0.0f, b.ws, s->xw_off + d * rows * gh, gh));
+  return steps(c, s, &b, &hs, s->seq);
 }
 
 static void cost(const struct op_call *c, struct op_cost *o) {
