@@ -1,10 +1,13 @@
-/* test_caption.c: `nncl caption`'s host pieces: corpus BLEU-4 (tools/caption_bleu.c) against a
-   value computed by hand, and the synthetic captions (tools/caption_data.c) against the garments'
-   labels and placement. */
+/* test_caption.c: `nncl caption`'s pieces: corpus BLEU-4 (tools/caption_bleu.c) against a value
+   computed by hand, the synthetic captions (tools/caption_data.c) against the garments' labels and
+   placement, and beam search (tools/caption_decode.c) against greedy decoding on the device. */
 #include <math.h>
+#include <string.h>
 
 #include "../tools/caption_bleu.h"
 #include "../tools/caption_data.h"
+#include "../tools/caption_decode.h"
+#include "../tools/caption_net.h"
 #include "test_util.h"
 
 /* Two sentences (token ids; one reference each), worked out by hand:
@@ -67,5 +70,108 @@ Test(caption, pictures_match_their_captions) {
               "picture %d: greys %g %g, want %g %g", i, first_grey, second_grey, g_first, g_second);
   }
   cr_assert(beside > 10 && above > 10, "layouts: %d beside, %d above of 64", beside, above);
+  caption_set_free(&s);
+}
+
+/* Sum of log-softmax of each picture's caption (tokens [count, T], up to and including its first
+   <eos>, as beam search scores it) under network g: one run fed the caption itself (the decoder is
+   causal), the log-softmax taken here on the host in double, independently of caption_decode.c. */
+static void caption_log_probs(nncl_graph *g, const caption_set *s, int count, const int *tokens,
+                              double *out) {
+  const int T = CAPTION_STEPS;
+  nncl_array rows, logits = {0};
+  const int64_t dims[] = {(int64_t)count * T, CAPTION_ROW};
+  rows = tu_zeros(NNCL_FLOAT32, 2, dims);
+  float *r = rows.data;
+  for (int i = 0; i < count; i++)
+    for (int t = 0; t < T; t++) {
+      memcpy(r + ((size_t)i * T + t) * CAPTION_ROW, s->pixels + (size_t)i * CAPTION_PIXELS,
+             CAPTION_PIXELS * sizeof(float));
+      r[((size_t)i * T + t) * CAPTION_ROW + CAPTION_PIXELS] =
+          (float)(t ? tokens[i * T + t - 1] : CAPTION_BOS);
+    }
+  cr_assert(nncl_graph_set_input(g, CAPTION_INPUT, &rows) == NNCL_OK);
+  cr_assert(nncl_graph_run(g) == NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  cr_assert(nncl_graph_get_output(g, 0, &logits) == NNCL_OK);
+  for (int i = 0; i < count; i++) {
+    out[i] = 0;
+    for (int t = 0; t < T; t++) {
+      const float *z = (const float *)logits.data + ((size_t)i * T + t) * CAPTION_VOCAB;
+      double top = z[0], sum = 0;
+      for (int v = 1; v < CAPTION_VOCAB; v++) top = z[v] > top ? z[v] : top;
+      for (int v = 0; v < CAPTION_VOCAB; v++) sum += exp((double)z[v] - top);
+      out[i] += (double)z[tokens[i * T + t]] - top - log(sum);
+      if (tokens[i * T + t] == CAPTION_EOS) break;
+    }
+  }
+  nncl_array_free(&logits);
+  nncl_array_free(&rows);
+}
+
+/* Beam search (tools/caption_decode.c) on the untrained network (seeded weights, random pictures:
+   its word distributions are broad, so beams and greedy part often):
+   - beam 1 runs the beam code path and must give greedy's captions and attention exactly (same
+     graph, same inputs up to each word: bit-identical, tolerance 0);
+   - beam 2, 3 and 5 must never give a caption with a lower log-probability than greedy's, both
+     recomputed here from the logits. (Not a theorem for every model, but it holds for these pictures
+     and a beam that scores, prunes or copies hypotheses wrongly falls below greedy on some of
+     them; 1e-9 absorbs summing the same float logits in another order.) At least one picture must
+     have a beam caption strictly better than greedy's, or the check would be vacuous. */
+Test(caption, beam_search_matches_greedy_and_never_scores_below_it) {
+  enum { N = 24, IMAGES = 8 };
+  const int T = CAPTION_STEPS, A = CAPTION_GRID * CAPTION_GRID;
+  static uint8_t pixels[IMAGES * 28 * 28];
+  uint8_t label_data[IMAGES];
+  uint32_t seed = 11;
+  for (int i = 0; i < IMAGES * 28 * 28; i++) pixels[i] = (uint8_t)(tu_xorshift(&seed) & 255);
+  for (int k = 0; k < IMAGES; k++) label_data[k] = (uint8_t)k;
+  const demo_idx images = {3, {IMAGES, 28, 28, 0}, IMAGES, 28 * 28, pixels};
+  const demo_idx labels = {1, {IMAGES, 0, 0, 0}, IMAGES, 1, label_data};
+  caption_set s;
+  cr_assert(caption_set_make(&images, &labels, N, 3, &s) == 0);
+  caption_params p;
+  cr_assert(caption_params_init(5, &p) == NNCL_OK);
+  nncl_graph *g;
+  cr_assert(nncl_graph_create(tu_ctx(), &g) == NNCL_OK);
+  cr_assert(caption_net_build(g, &p, 1) == NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  static int greedy[N * CAPTION_STEPS], beam[N * CAPTION_STEPS];
+  static float greedy_att[N * CAPTION_STEPS * 64], beam_att[N * CAPTION_STEPS * 64];
+  cr_assert(A <= 64);
+  cr_assert(caption_decode_greedy(g, &s, 0, N, greedy, greedy_att) == NNCL_OK, "%s",
+            nncl_context_last_error(tu_ctx()));
+  cr_assert(caption_decode_beam(g, &s, 0, N, 1, beam, beam_att) == NNCL_OK, "%s",
+            nncl_context_last_error(tu_ctx()));
+  for (int i = 0; i < N; i++) {
+    const int len = caption_length(greedy + i * T);
+    cr_assert(caption_length(beam + i * T) == len, "picture %d: beam 1 length %d, greedy %d", i,
+              caption_length(beam + i * T), len);
+    for (int t = 0; t < len; t++) {
+      cr_assert(beam[i * T + t] == greedy[i * T + t], "picture %d word %d: beam 1 %d, greedy %d", i,
+                t, beam[i * T + t], greedy[i * T + t]);
+      for (int a = 0; a < A; a++)
+        cr_assert(beam_att[(i * T + t) * A + a] == greedy_att[(i * T + t) * A + a],
+                  "picture %d word %d cell %d: attention %.9g, greedy %.9g", i, t, a,
+                  beam_att[(i * T + t) * A + a], greedy_att[(i * T + t) * A + a]);
+    }
+  }
+  double lp_greedy[N], lp_beam[N];
+  caption_log_probs(g, &s, N, greedy, lp_greedy);
+  const int widths[] = {2, 3, 5};
+  int better = 0;
+  for (int w = 0; w < 3; w++) {
+    cr_assert(caption_decode_beam(g, &s, 0, N, widths[w], beam, NULL) == NNCL_OK, "%s",
+              nncl_context_last_error(tu_ctx()));
+    caption_log_probs(g, &s, N, beam, lp_beam);
+    int worst = 0;
+    for (int i = 1; i < N; i++)
+      if (lp_beam[i] - lp_greedy[i] < lp_beam[worst] - lp_greedy[worst]) worst = i;
+    cr_assert(lp_beam[worst] >= lp_greedy[worst] - 1e-9,
+              "beam %d, worst picture %d: log-probability %.9f below greedy's %.9f", widths[w],
+              worst, lp_beam[worst], lp_greedy[worst]);
+    for (int i = 0; i < N; i++) better += lp_beam[i] > lp_greedy[i] + 1e-6;
+  }
+  cr_assert(better > 0, "no beam caption beats greedy's: the check above proves nothing");
+  nncl_graph_destroy(g);
+  caption_params_free(&p);
   caption_set_free(&s);
 }

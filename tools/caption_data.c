@@ -25,14 +25,18 @@ static uint64_t next_u64(uint64_t *state) {
 
 static int below(uint64_t *state, int n) { return (int)(next_u64(state) % (uint64_t)n); }
 
-/* Draws image k shrunk 2x (2 x 2 means) with its top-left corner at (x, y) of the canvas. */
+/* Draws 28 x 28 image k at CAPTION_ITEM x CAPTION_ITEM (means of ZOOM_OUT x ZOOM_OUT pixels) with
+   its top-left corner at (x, y) of the canvas. */
+#define ZOOM_OUT (28 / CAPTION_ITEM)
 static void draw_item(const demo_idx *images, size_t k, int x, int y, float *canvas) {
   const uint8_t *src = images->data + k * images->item_size;
   for (int r = 0; r < CAPTION_ITEM; r++)
     for (int c = 0; c < CAPTION_ITEM; c++) {
-      const int s = src[(2 * r) * 28 + 2 * c] + src[(2 * r) * 28 + 2 * c + 1] +
-                    src[(2 * r + 1) * 28 + 2 * c] + src[(2 * r + 1) * 28 + 2 * c + 1];
-      canvas[(y + r) * CAPTION_SIDE + x + c] = (float)s / (4.0f * 255.0f);
+      int s = 0;
+      for (int dr = 0; dr < ZOOM_OUT; dr++)
+        for (int dc = 0; dc < ZOOM_OUT; dc++)
+          s += src[(ZOOM_OUT * r + dr) * 28 + ZOOM_OUT * c + dc];
+      canvas[(y + r) * CAPTION_SIDE + x + c] = (float)s / (ZOOM_OUT * ZOOM_OUT * 255.0f);
     }
 }
 

@@ -1,5 +1,5 @@
-/* caption_data.h: the synthetic captioning set of `nncl caption`: two Fashion-MNIST garments,
-   shrunk to half size, side by side or one above the other on a small canvas, with captions such
+/* caption_data.h: the synthetic captioning set of `nncl caption`: two Fashion-MNIST garments at
+   full size, side by side or one above the other on a canvas twice their side, with captions such
    as "a sandal left of a shirt", and the rows the captioning network reads. */
 #ifndef NNCL_CAPTION_DATA_H
 #define NNCL_CAPTION_DATA_H
@@ -8,7 +8,9 @@
 
 #include "demo_idx.h"
 
-#define CAPTION_SIDE 28 /* canvas side in pixels */
+/* canvas side in pixels: the garments keep their 28 x 28 pixels (shrunk to 14 x 14 on a 28 x 28
+   canvas they lost the detail that tells a shirt from a pullover or a coat) */
+#define CAPTION_SIDE 56
 #define CAPTION_PIXELS (CAPTION_SIDE * CAPTION_SIDE)
 #define CAPTION_ITEM (CAPTION_SIDE / 2) /* a garment's side on the canvas */
 #define CAPTION_STEPS 7 /* decoder steps: "a X left of a Y <eos>", shorter captions padded */

@@ -14,7 +14,7 @@
 nncl_status caption_decode_greedy(nncl_graph *g, const caption_set *s, int first, int count,
                                   int *tokens, float *attention);
 
-/* Beam search with `beam` hypotheses per picture (1 is greedy): each of the CAPTION_STEPS runs
+/* Beam search with `beam` hypotheses per picture (1 gives greedy's captions): each of the CAPTION_STEPS runs
    scores every hypothesis's next word by log-softmax, keeps the `beam` best sums per picture
    (a hypothesis that said <eos> stays as it is, adding nothing) and returns the best at the end;
    scores are not length-normalised. One more run gives the attention of the chosen words. Same

@@ -1,17 +1,18 @@
 /* caption_net.h: the captioning network of `nncl caption`: a small CNN encoder giving a 7 x 7 grid
-   of feature vectors (plus a learnt vector per cell), an LSTM decoder started from the grid's mean, and soft (Luong "general",
-   bilinear) attention of each decoder state over the grid, built with the C graph builder. */
+   of feature vectors (plus a learnt vector per cell), an LSTM decoder started from the grid's mean
+   with soft (Luong "general", bilinear) attention of each decoder state over the grid and input
+   feeding (each step's context enters the next step's input), built with the C graph builder. */
 #ifndef NNCL_CAPTION_NET_H
 #define NNCL_CAPTION_NET_H
 
 #include "caption_data.h"
 #include "nncl/nncl.h"
 
-#define CAPTION_GRID 7      /* encoder grid side: 28 / 2 / 2 */
+#define CAPTION_GRID 7      /* encoder grid side: 56 / 2 / 2 / 2 */
 #define CAPTION_FEATURES 32 /* channels of a grid cell */
 #define CAPTION_HIDDEN 64   /* LSTM state */
 #define CAPTION_EMBED 32    /* word embedding */
-#define CAPTION_NUM_PARAMS 16
+#define CAPTION_NUM_PARAMS 18
 
 /* The model's input: rows [N * CAPTION_STEPS, CAPTION_ROW] (caption_rows). One row per decoder
    step keeps the samples of the trainer's one input and of its per-token labels [N * T] on one

@@ -7,7 +7,7 @@
 #include "caption_net.h"
 #include "demo_image.h"
 
-#define ZOOM 4
+#define ZOOM (112 / CAPTION_SIDE) /* panels of 112 x 112 pixels */
 #define PANEL (CAPTION_SIDE * ZOOM)
 #define GAP 6
 #define TEXT_H 14

@@ -128,8 +128,9 @@ static void score(const caption_set *s, const int *hyp, int hyp_stride, double *
 
 /* One epoch of teacher-forced steps over the set in a shuffled order; returns the mean loss or
    NAN with the failure printed. */
-static double train_epoch(nncl_context *ctx, nncl_trainer *tr, const caption_set *s, int batch,
-                          uint64_t *rng, int *order, float *rows, int64_t *labels) {
+static double train_epoch(nncl_context *ctx, nncl_trainer *tr, const nncl_lr_schedule *sched,
+                          float lr, const caption_set *s, int batch, uint64_t *rng, int *order,
+                          float *rows, int64_t *labels) {
   for (int i = s->n - 1; i > 0; i--) { /* Fisher-Yates */
     *rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
     const int j = (int)((*rng >> 33) % (uint64_t)(i + 1)), k = order[i];
@@ -146,6 +147,7 @@ static double train_epoch(nncl_context *ctx, nncl_trainer *tr, const caption_set
     const nncl_array x = {NNCL_FLOAT32, {2, {(int64_t)batch * T, CAPTION_ROW}}, rows};
     const nncl_array y = {NNCL_INT64, {1, {(int64_t)batch * T}}, labels};
     float loss;
+    nncl_trainer_set_lr(tr, nncl_lr_schedule_at(sched, lr, nncl_trainer_steps(tr)));
     nncl_status st = nncl_trainer_step(tr, &x, &y, &loss);
     if (st != NNCL_OK) {
       cli_fail(ctx, st, "training step");
@@ -224,11 +226,16 @@ static int run(int argc, char **argv) {
   }
   for (int i = 0; i < train.n; i++) order[i] = i;
   printf("nncl caption: %d training and %d test pictures (%dx%d, two garments), %ld epochs, "
-         "batch %ld, Adam lr %g\n",
+         "batch %ld, Adam lr %g cosine-annealed to 1%%\n",
          train.n, test.n, CAPTION_SIDE, CAPTION_SIDE, o.epochs, o.batch, o.lr);
+  /* cosine annealing to lr / 100 over the run: the large early steps learn the garments, the
+     small late ones settle them */
+  const nncl_lr_schedule sched = {NNCL_LR_COSINE,      0, 0, 0.0f, o.epochs * (train.n / o.batch),
+                                  (float)o.lr / 100.0f};
   uint64_t rng = (uint64_t)o.seed;
   for (long e = 0; e < o.epochs; e++) {
-    double loss = train_epoch(ctx, tr, &train, (int)o.batch, &rng, order, rows, labels);
+    double loss =
+        train_epoch(ctx, tr, &sched, (float)o.lr, &train, (int)o.batch, &rng, order, rows, labels);
     if (isnan(loss)) goto done;
     printf("epoch %ld: mean token loss %.4f\n", e + 1, loss);
     fflush(stdout);
@@ -236,7 +243,8 @@ static int run(int argc, char **argv) {
   /* caption the held-out pictures with the trained parameters, on the device */
   if ((st = trained_params(tr, &p)) || (st = nncl_graph_create(ctx, &infer)) ||
       (st = caption_net_build(infer, &p, 1)) ||
-      (st = caption_decode_beam(infer, &test, 0, test.n, (int)o.beam, hyp, att))) {
+      (st = o.beam > 1 ? caption_decode_beam(infer, &test, 0, test.n, (int)o.beam, hyp, att)
+                       : caption_decode_greedy(infer, &test, 0, test.n, hyp, att))) {
     cli_fail(ctx, st, "captioning");
     goto done;
   }
