@@ -16,7 +16,6 @@
 #define H CAPTION_HIDDEN
 #define C CAPTION_FEATURES
 #define L (CAPTION_GRID * CAPTION_GRID)
-#define T CAPTION_STEPS
 #define V CAPTION_VOCAB
 #define D CAPTION_EMBED
 #define ENC1 8 /* channels of the first conv (at full resolution: kept narrow, it is the dearest) */
@@ -241,7 +240,9 @@ static nncl_status decoder_step(nncl_graph *g, int t) {
 #undef NAME
 }
 
-nncl_status caption_net_build(nncl_graph *g, const caption_params *p, int attention) {
+nncl_status caption_net_build(nncl_graph *g, const caption_params *p, int steps, int attention) {
+  if (steps < 1 || steps > CAPTION_MAX_STEPS) return NNCL_ERR_INVALID_ARGUMENT;
+  const int T = steps;
   const nncl_shape in_shape = {2, {-1, CAPTION_ROW}};
   TRY(nncl_graph_add_input(g, CAPTION_INPUT, NNCL_FLOAT32, &in_shape));
   /* rows [N T, ROW] -> [N, T, ROW]: the picture from step 0, the input token of every step */
@@ -288,8 +289,8 @@ nncl_status caption_net_build(nncl_graph *g, const caption_params *p, int attent
   /* decoder: the embedded input tokens [N, T, D], one LSTM cell per step, written out node by
      node so that each step's attention context can enter the next step's input */
   TRY(node2(g, "Gather", "embedded", "embed", "tokens"));
-  const char *joined[T], *att[T];
-  char jn[T][48], an[T][48];
+  const char *joined[CAPTION_MAX_STEPS], *att[CAPTION_MAX_STEPS];
+  char jn[CAPTION_MAX_STEPS][48], an[CAPTION_MAX_STEPS][48];
   for (int t = 0; t < T; t++) {
     TRY(decoder_step(g, t));
     snprintf(jn[t], sizeof jn[t], "s%d/joined", t);

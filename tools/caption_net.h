@@ -14,10 +14,10 @@
 #define CAPTION_EMBED 32    /* word embedding */
 #define CAPTION_NUM_PARAMS 18
 
-/* The model's input: rows [N * CAPTION_STEPS, CAPTION_ROW] (caption_rows). One row per decoder
-   step keeps the samples of the trainer's one input and of its per-token labels [N * T] on one
-   batch axis: the graph reshapes them to [N, T, ...], takes the picture from step 0 and the
-   token column as the decoder's input. */
+/* The model's input: rows [N * T, CAPTION_ROW] (caption_rows) for T decoder steps. One row per
+   decoder step keeps the samples of the trainer's one input and of its per-token labels [N * T]
+   on one batch axis: the graph reshapes them to [N, T, ...], takes the picture from step 0 and
+   the token column as the decoder's input. */
 #define CAPTION_INPUT "rows"
 /* Outputs: logits [N * T, CAPTION_VOCAB] (row n * T + t: the word after step t's input) and, with
    `attention` set, the attention weights [N, T, CAPTION_GRID^2] over the grid. */
@@ -34,7 +34,8 @@ typedef struct caption_params {
 nncl_status caption_params_init(uint64_t seed, caption_params *p);
 void caption_params_free(caption_params *p);
 
-/* Adds the network to an empty graph g with parameters p (copied). */
-nncl_status caption_net_build(nncl_graph *g, const caption_params *p, int attention);
+/* Adds the network of `steps` decoder steps (1 .. CAPTION_MAX_STEPS: caption_steps) to an empty
+   graph g with parameters p (copied); the parameters do not depend on the steps. */
+nncl_status caption_net_build(nncl_graph *g, const caption_params *p, int steps, int attention);
 
 #endif
