@@ -1,15 +1,15 @@
-/* caption_decode.c: greedy captioning on the device (see caption_decode.h). */
+/* caption_decode.c: greedy and beam captioning on the device (see caption_decode.h). */
 #include "caption_decode.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define T CAPTION_STEPS
 #define L (CAPTION_GRID * CAPTION_GRID)
 
 nncl_status caption_decode_greedy(nncl_graph *g, const caption_set *s, int first, int count,
                                   int *tokens, float *attention) {
+  const int T = s->steps;
   const nncl_shape shape = {2, {(int64_t)count * T, CAPTION_ROW}};
   nncl_array rows = {0}, logits = {0}, att = {0};
   nncl_status st = nncl_array_alloc(&rows, NNCL_FLOAT32, &shape);
@@ -46,6 +46,7 @@ nncl_status caption_decode_greedy(nncl_graph *g, const caption_set *s, int first
 /* Rows for hypotheses h = 0 .. n_hyp - 1 of picture first + h / beam with inputs hyp[h]. */
 static void beam_rows(const caption_set *s, int first, int beam, int n_hyp, const int *hyp,
                       float *rows) {
+  const int T = s->steps;
   for (int h = 0; h < n_hyp; h++)
     for (int t = 0; t < T; t++) {
       float *row = rows + ((size_t)h * T + t) * CAPTION_ROW;
@@ -55,9 +56,10 @@ static void beam_rows(const caption_set *s, int first, int beam, int n_hyp, cons
     }
 }
 
-/* One picture's step: the `beam` best extensions of its hypotheses (z: their logits at step k). */
-static void beam_select(int beam, int k, const float *z, int *hyp, double *score, int *next_hyp,
-                        double *next_score) {
+/* One picture's step: the `beam` best extensions of its hypotheses of T tokens (z: their logits at
+   step k). */
+static void beam_select(int beam, int T, int k, const float *z, int *hyp, double *score,
+                        int *next_hyp, double *next_score) {
   for (int b = 0; b < beam; b++) next_score[b] = -INFINITY;
   for (int b = 0; b < beam; b++) {
     if (score[b] == -INFINITY) continue;
@@ -82,7 +84,8 @@ static void beam_select(int beam, int k, const float *z, int *hyp, double *score
 
 nncl_status caption_decode_beam(nncl_graph *g, const caption_set *s, int first, int count, int beam,
                                 int *tokens, float *attention) {
-  if (beam <= 1) return caption_decode_greedy(g, s, first, count, tokens, attention);
+  if (beam < 1) beam = 1; /* beam 1 runs this search too: the test compares it with greedy */
+  const int T = s->steps;
   const int n_hyp = count * beam;
   const nncl_shape shape = {2, {(int64_t)n_hyp * T, CAPTION_ROW}};
   nncl_array rows = {0}, logits = {0}, att = {0};
@@ -99,7 +102,7 @@ nncl_status caption_decode_beam(nncl_graph *g, const caption_set *s, int first, 
       break;
     for (int i = 0; i < count; i++) {
       const float *z = (const float *)logits.data + ((size_t)i * beam * T + k) * CAPTION_VOCAB;
-      beam_select(beam, k, z, hyp + (size_t)i * beam * T, score + (size_t)i * beam, next,
+      beam_select(beam, T, k, z, hyp + (size_t)i * beam * T, score + (size_t)i * beam, next,
                   next_score);
       memcpy(hyp + (size_t)i * beam * T, next, (size_t)beam * T * sizeof *hyp);
       memcpy(score + (size_t)i * beam, next_score, (size_t)beam * sizeof *score);

@@ -7,7 +7,7 @@
 #include "caption_net.h"
 #include "demo_image.h"
 
-#define ZOOM 4
+#define ZOOM (112 / CAPTION_SIDE) /* panels of 112 x 112 pixels */
 #define PANEL (CAPTION_SIDE * ZOOM)
 #define GAP 6
 #define TEXT_H 14
@@ -33,9 +33,9 @@ static void upsample(const float *a, float *out) {
     }
 }
 
-int caption_picture_write(const char *path, const float *pixels, const int *tokens,
+int caption_picture_write(const char *path, const float *pixels, const int *tokens, int steps,
                           const float *attention, const char *title) {
-  const int words = caption_length(tokens);
+  const int words = caption_length(tokens, steps);
   const unsigned char ink[3] = {255, 255, 255};
   demo_rgb img;
   if (demo_rgb_alloc(&img, (words + 1) * (PANEL + GAP) + GAP, PANEL + 2 * TEXT_H + 2 * GAP, 32) !=

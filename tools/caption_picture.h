@@ -3,9 +3,9 @@
 #ifndef NNCL_CAPTION_PICTURE_H
 #define NNCL_CAPTION_PICTURE_H
 
-/* pixels [CAPTION_PIXELS] in [0, 1], tokens [CAPTION_STEPS], attention [CAPTION_STEPS,
-   CAPTION_GRID^2]. Returns 0, or -1 (printed) when the file cannot be written. */
-int caption_picture_write(const char *path, const float *pixels, const int *tokens,
+/* pixels [CAPTION_PIXELS] in [0, 1], tokens [steps], attention [steps, CAPTION_GRID^2]. Returns 0,
+   or -1 (printed) when the file cannot be written. */
+int caption_picture_write(const char *path, const float *pixels, const int *tokens, int steps,
                           const float *attention, const char *title);
 
 #endif
