@@ -53,6 +53,8 @@ struct nncl_graph {
   /* nncl_graph_set_device: 1 + the device that runs every node and holds the inputs (a replica
      of data-parallel runs); 0: placement decides */
   int pinned_device;
+  /* nncl_graph_set_stages: contiguous pipeline stages, stage k on device k; 0: placement decides */
+  int stages;
 };
 
 /* Value index by name, or -1. */

@@ -4,9 +4,10 @@
    value per device); outputs stay where they are made (read back through their own device).
    A graph pinned to a device (nncl_graph_set_device: a data-parallel replica) has its inputs and
    every node there. Otherwise a node goes where the context's placement names it (node name first, then op type), a view
-   where its input is, anything else (option placement.auto) where its measured time plus moving
-   its inputs there is least (place_cost.c), or on device 0; a device that lacks what the node
-   needs (fp16) is skipped for the next one that has it. */
+   where its input is, in a staged graph (nncl_graph_set_stages) to its stage's device, anything
+   else (option placement.auto) where its measured time plus moving its inputs there is least
+   (place_cost.c), or on device 0; a device that lacks what the node needs (fp16) is skipped for
+   the next one that has it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,8 @@ static int cheapest_device(nncl_context *ctx, const struct plan *p, const struct
   return best;
 }
 
-static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n, const int *moved) {
+static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n, const int *moved,
+                         int stage) {
   nncl_context *ctx = g->ctx;
   int want = spec_device(ctx->placement, n);
   int home = 0;
@@ -108,6 +110,7 @@ static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n, c
   if (want < 0 && (n->def->flags & OP_VIEW) && n->n_in > 0 && n->in[0] >= 0 &&
       p->v[n->in[0]].device >= 0)
     want = p->v[n->in[0]].device;
+  if (want < 0) want = stage;
   if (want < 0 && nncl__option_on(&p->opts, NNCL__OPT_PLACEMENT_AUTO)) {
     int d = cheapest_device(ctx, p, n, home, moved);
     if (d >= 0) return d;
@@ -195,6 +198,26 @@ static int value_on(nncl_graph *g, struct plan *p, int v, int d, int *moved, int
   return nv;
 }
 
+/* Pipeline stages (nncl_graph_set_stages): stage[k] for schedule position k, the schedule cut
+   into n_stages contiguous runs of about equal estimated work (place_stage_work: measured times
+   when every node has one, else FLOPs and bytes, never a mix); each node counts in the stage its
+   work's midpoint falls in. Stages only grow along the schedule, so values only move to later
+   stages. */
+static void split_stages(nncl_graph *g, const struct plan *p, int n_stages, int *stage) {
+  int measured = 1;
+  for (int k = 0; k < p->n_order && measured; k++)
+    measured = place_stage_work(g->ctx, p, &p->n[p->order[k]], 1) >= 0;
+  double total = 0, before = 0;
+  for (int k = 0; k < p->n_order; k++)
+    total += place_stage_work(g->ctx, p, &p->n[p->order[k]], measured);
+  for (int k = 0; k < p->n_order; k++) {
+    double w = place_stage_work(g->ctx, p, &p->n[p->order[k]], measured);
+    int s = total > 0 ? (int)((before + 0.5 * w) * n_stages / total) : 0;
+    stage[k] = s < n_stages ? s : n_stages - 1;
+    before += w;
+  }
+}
+
 nncl_status pass_place(nncl_graph *g, struct plan *p) {
   for (int v = 0; v < p->n_v; v++) p->v[v].device = -1;
   int input_device =
@@ -204,11 +227,16 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
   size_t most = (size_t)p->n_v * (size_t)g->ctx->n_dev + (size_t)p->n_v + 1;
   int *moved = malloc(most * sizeof *moved);
   int *order = malloc(((size_t)p->n_order * 2 + most) * sizeof *order);
-  if (!moved || !order || grow_nodes(p, p->n_v * (g->ctx->n_dev - 1) + 1) != 0) {
+  int n_stages = g->pinned_device ? 0 : g->stages < g->ctx->n_dev ? g->stages : g->ctx->n_dev;
+  int *stage = n_stages > 1 ? malloc((size_t)p->n_order * sizeof *stage + 1) : NULL;
+  if (!moved || !order || (n_stages > 1 && !stage) ||
+      grow_nodes(p, p->n_v * (g->ctx->n_dev - 1) + 1) != 0) {
     free(moved);
     free(order);
+    free(stage);
     return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "placement");
   }
+  if (stage) split_stages(g, p, n_stages, stage);
   for (size_t i = 0; i < most; i++) moved[i] = -1;
   /* plan values only grow here, so their array may move: re-read pointers after each add */
   if ((size_t)p->cap_v < most) {
@@ -216,6 +244,7 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
     if (!nvv) {
       free(moved);
       free(order);
+      free(stage);
       return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "placement");
     }
     p->v = nvv;
@@ -225,7 +254,7 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
   nncl_status st = NNCL_OK;
   for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
     int i = p->order[k];
-    int d = g->ctx->n_dev > 1 ? choose_device(g, p, &p->n[i], moved) : 0;
+    int d = g->ctx->n_dev > 1 ? choose_device(g, p, &p->n[i], moved, stage ? stage[k] : -1) : 0;
     p->n[i].device = d;
     int n_in = p->n[i].n_in;
     for (int j = 0; j <= n_in && st == NNCL_OK; j++) {
@@ -243,6 +272,7 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
     order[n_order++] = i;
   }
   free(moved);
+  free(stage);
   if (st != NNCL_OK) {
     free(order);
     return st;

@@ -76,6 +76,10 @@ struct nncl_context {
   char placement[1024];
   /* internal test hooks for placement costs and refusals (lib/graph/place_cost.h; root only) */
   const struct nncl__place_hooks *place_hooks;
+  /* during a pipelined run (lib/graph/pipeline.c): the end of the previous batch on this
+     device's queue, which a transfer waits for before overwriting what that batch still reads
+     here; NULL otherwise */
+  cl_event batch_fence;
 };
 
 /* Device i of a context (0: ctx itself), NULL when out of range. */
