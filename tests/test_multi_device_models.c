@@ -573,3 +573,93 @@ Test(multi_device, pipelined_attention_matches_one_device) { check_pipelined("mh
 Test(multi_device, pipelined_through_host_matches_one_device) {
   check_pipelined("resnet_mini", "host");
 }
+
+/* ---- kernels that do not build on the device placement chose (pass_place_build_failed) ---- */
+
+/* The build hook: every program fails to build on the devices whose bit is set in *user. */
+static int fail_builds_on(const nncl_context *dev, const char *source, void *user) {
+  (void)source;
+  return (*(const unsigned *)user >> dev->dev_index) & 1u;
+}
+
+/* Automatic placement prefers device 1 for every node (injected costs), but no kernel builds
+   there: each node whose plan builds a program goes back to device 0 (remembered per node, so
+   the graph plans once more per such node), the plan succeeds and the outputs are exactly the
+   single-device ones. */
+Test(multi_device, node_whose_kernel_fails_to_build_moves_to_another_device) {
+  struct injected c = {.cheap_op = "*", .cheap_ns = 9e3, .byte_ns = 0};
+  static const struct nncl__place_hooks hooks_template = {injected_node_ns, injected_byte_ns,
+                                                          injected_refuse, NULL};
+  struct nncl__place_hooks hooks = hooks_template;
+  hooks.user = &c;
+  unsigned failing = 1u << 1;
+  nncl_context *one = open_devices("0:0");
+  nncl_array want[4], got[4];
+  int n_want = 0, n_got = 0;
+  nncl_graph *g1 = run_model(one, "resnet_mini", want, &n_want);
+  nncl_context *two = open_devices("all");
+  two->place_hooks = &hooks;
+  two->build_fail_hook = fail_builds_on;
+  two->build_fail_user = &failing;
+  nncl_graph *g2 = run_model(two, "resnet_mini", got, &n_got);
+  cr_assert_gt(g2->n_refused_builds, 0, "no build failed on device 1");
+  const struct plan *p = g2->plan;
+  for (int r = 0; r < g2->n_refused_builds; r++) {
+    cr_assert_eq(g2->refused_builds[r].device, 1);
+    int found = 0;
+    for (int k = 0; k < p->n_order; k++) {
+      const struct pnode *n = &p->n[p->order[k]];
+      if (strcmp(n->name, g2->refused_builds[r].node) != 0) continue;
+      found = 1;
+      cr_assert_eq(n->device, 0, "node '%s' stayed on the device that cannot build it", n->name);
+    }
+    cr_assert(found, "refused node '%s' is not in the plan", g2->refused_builds[r].node);
+  }
+  check_transfers(g2, "resnet_mini");
+  cr_assert_eq(n_got, n_want);
+  for (int i = 0; i < n_want; i++) {
+    size_t worst = 0;
+    double r = tu_close_ratio(got[i].data, want[i].data, (size_t)nncl_shape_numel(&want[i].shape),
+                              0, 0, &worst);
+    cr_assert(r == 0, "output %d: element %zu differs after the fallback", i, worst);
+    nncl_array_free(&got[i]);
+    nncl_array_free(&want[i]);
+  }
+  nncl_graph_destroy(g2);
+  nncl_graph_destroy(g1);
+  nncl_context_destroy(two);
+  nncl_context_destroy(one);
+}
+
+/* A forced placement onto the failing device is an error naming the node, the device and the
+   build log's first line; with builds failing on every device, automatic placement reports that
+   the node builds nowhere. Neither leaves a plan behind. */
+Test(multi_device, build_failure_on_forced_or_every_device_is_an_error) {
+  for (int variant = 0; variant < 2; variant++) {
+    unsigned failing = variant == 0 ? 1u << 1 : 3u;
+    nncl_context *two = open_devices("all");
+    two->build_fail_hook = fail_builds_on;
+    two->build_fail_user = &failing;
+    if (variant == 0) cr_assert_eq(nncl_context_set_placement(two, "*:1"), NNCL_OK);
+    nncl_graph *g = load_model(two, "resnet_mini");
+    nncl_dtype dt;
+    nncl_shape s;
+    cr_assert_eq(nncl_graph_input_info(g, 0, &dt, &s), NNCL_OK);
+    s.dims[0] = 1;
+    nncl_array x;
+    cr_assert_eq(nncl_array_alloc(&x, dt, &s), NNCL_OK);
+    memset(x.data, 0, nncl_array_bytes(&x));
+    cr_assert_eq(nncl_graph_set_input(g, nncl_graph_input_name(g, 0), &x), NNCL_OK);
+    nncl_array_free(&x);
+    cr_assert_eq(nncl_graph_plan(g), NNCL_ERR_BUILD_FAILED, "variant %d planned", variant);
+    const char *msg = nncl_context_last_error(two);
+    cr_assert_not_null(strstr(msg, "node '"), "variant %d: %s", variant, msg);
+    cr_assert_not_null(strstr(msg, "error: build failure injected by a test hook"), "%s", msg);
+    cr_assert_not_null(strstr(msg, variant == 0 ? "by the placement" : "builds on no device"), "%s",
+                       msg);
+    cr_assert_not_null(strstr(msg, nncl__ctx_dev(two, variant == 0 ? 1 : 0)->info.name), "%s", msg);
+    cr_assert_null(g->plan);
+    nncl_graph_destroy(g);
+    nncl_context_destroy(two);
+  }
+}

@@ -80,6 +80,10 @@ struct nncl_context {
      device's queue, which a transfer waits for before overwriting what that batch still reads
      here; NULL otherwise */
   cl_event batch_fence;
+  /* internal test hook (root only; NULL in normal use): nonzero makes building kernels/<source>.cl
+     for device `dev` fail as a compiler error would, to test placement's fallback */
+  int (*build_fail_hook)(const struct nncl_context *dev, const char *source, void *user);
+  void *build_fail_user;
 };
 
 /* Device i of a context (0: ctx itself), NULL when out of range. */
