@@ -663,3 +663,76 @@ Test(multi_device, build_failure_on_forced_or_every_device_is_an_error) {
     nncl_context_destroy(two);
   }
 }
+
+/* ---- what a node needs of a device (op_def.needs), with injected device facts ---- */
+
+/* x + y through one nncl.SelftestAdd node that declares its needs (attributes local_bytes,
+   fp64), on a two-device context; returns the graph with inputs set. */
+static nncl_graph *needs_graph(nncl_context *ctx, const char *node, int64_t local, int fp64) {
+  nncl_graph *g = NULL;
+  cr_assert_eq(nncl_graph_create(ctx, &g), NNCL_OK);
+  nncl_shape s = {.rank = 2, .dims = {2, 8}};
+  cr_assert_eq(nncl_graph_add_input(g, "x", NNCL_FLOAT32, &s), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_input(g, "y", NNCL_FLOAT32, &s), NNCL_OK);
+  const char *in[] = {"x", "y"}, *out = "z";
+  nncl_node *n = NULL;
+  cr_assert_eq(nncl_graph_add_node(g, "nncl.SelftestAdd", node, 2, in, 1, &out, &n), NNCL_OK);
+  cr_assert_eq(nncl_node_set_int(g, n, "local_bytes", local), NNCL_OK);
+  cr_assert_eq(nncl_node_set_int(g, n, "fp64", fp64), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_output(g, "z"), NNCL_OK);
+  nncl_array a;
+  cr_assert_eq(nncl_array_alloc(&a, NNCL_FLOAT32, &s), NNCL_OK);
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < 16; i++) ((float *)a.data)[i] = (float)(i * (k + 1)) - 3.5f;
+    cr_assert_eq(nncl_graph_set_input(g, in[k], &a), NNCL_OK);
+  }
+  nncl_array_free(&a);
+  return g;
+}
+
+/* Device 0 made to report 1 KiB of local memory: a node needing 4 KiB goes to device 1 even
+   when the placement names device 0 (as for a refusing device), and computes x + y there
+   (exact: one float addition per element). */
+Test(multi_device, node_needing_more_local_memory_goes_to_a_device_that_has_it) {
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(two, "*:0"), NNCL_OK);
+  nncl__ctx_dev(two, 0)->info.local_mem_bytes = 1024;
+  cr_assert_geq(nncl__ctx_dev(two, 1)->info.local_mem_bytes, 4096);
+  nncl_graph *g = needs_graph(two, "tiles", 4096, 0);
+  cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_node_info info;
+  int found = 0;
+  for (int k = 0; k < nncl_graph_num_planned_nodes(g); k++) {
+    cr_assert_eq(nncl_graph_planned_node(g, k, &info), NNCL_OK);
+    if (strcmp(info.name, "tiles") != 0) continue;
+    found = 1;
+    cr_assert_eq(info.device, 1, "node 'tiles' on device %d, which lacks its local memory",
+                 info.device);
+  }
+  cr_assert(found);
+  nncl_array z;
+  cr_assert_eq(nncl_graph_get_output(g, 0, &z), NNCL_OK);
+  for (int i = 0; i < 16; i++)
+    cr_assert_eq(((float *)z.data)[i], (float)i - 3.5f + (float)(2 * i) - 3.5f, "element %d", i);
+  nncl_array_free(&z);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
+/* No device with fp64 (both made to report none): planning fails naming the node and fp64;
+   with local memory no device has, naming the bytes. */
+Test(multi_device, node_needing_what_no_device_has_is_an_error) {
+  for (int variant = 0; variant < 2; variant++) {
+    nncl_context *two = open_devices("all");
+    for (int d = 0; d < 2; d++) nncl__ctx_dev(two, d)->info.has_fp64 = 0;
+    int64_t local = variant ? (int64_t)nncl__ctx_dev(two, 0)->info.local_mem_bytes * 2 : 0;
+    nncl_graph *g = needs_graph(two, "dbl", local, variant == 0);
+    cr_assert_eq(nncl_graph_plan(g), NNCL_ERR_UNSUPPORTED, "variant %d planned", variant);
+    const char *msg = nncl_context_last_error(two);
+    cr_assert_not_null(strstr(msg, "node 'dbl'"), "%s", msg);
+    cr_assert_not_null(strstr(msg, variant == 0 ? "cl_khr_fp64" : "bytes of local memory"), "%s",
+                       msg);
+    nncl_graph_destroy(g);
+    nncl_context_destroy(two);
+  }
+}

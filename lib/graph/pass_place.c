@@ -34,13 +34,35 @@ static int spec_device(const char *spec, const struct pnode *n) {
   return by_type >= 0 ? by_type : any;
 }
 
-/* A device can run a node unless one of its tensors is float16 and the device has no fp16, the
-   node's kernel failed to build there in an earlier plan (g->refused_builds), or a test hook
-   makes it refuse the node. */
+/* What device d lacks of what node n needs (op_def.needs) into why (empty when nothing);
+   returns 0 when it lacks something. */
+static int device_has_needs(nncl_context *ctx, int d, const struct pnode *n, char *why,
+                            size_t len) {
+  struct op_needs need = {0, 0};
+  if (why) why[0] = 0;
+  if (n->def->needs) n->def->needs(&n->call, &need);
+  const nncl_device_info *info = &nncl__ctx_dev(ctx, d)->info;
+  if (need.local_bytes > info->local_mem_bytes) {
+    if (why)
+      snprintf(why, len, "%llu bytes of local memory (it has %llu)",
+               (unsigned long long)need.local_bytes, (unsigned long long)info->local_mem_bytes);
+    return 0;
+  }
+  if (need.fp64 && !info->has_fp64) {
+    if (why) snprintf(why, len, "cl_khr_fp64 (double precision)");
+    return 0;
+  }
+  return 1;
+}
+
+/* A device can run a node unless one of its tensors is float16 and the device has no fp16, it
+   lacks what the op needs (op_def.needs: local memory, fp64), the node's kernel failed to build
+   there in an earlier plan (g->refused_builds), or a test hook makes it refuse the node. */
 static int device_can_run(const nncl_graph *g, int d, const struct plan *p, const struct pnode *n) {
   nncl_context *ctx = g->ctx;
   const struct nncl__place_hooks *h = ctx->place_hooks;
   if (h && h->refuse && h->refuse(n, d, h->user)) return 0;
+  if (!device_has_needs(ctx, d, n, NULL, 0)) return 0;
   for (int i = 0; i < g->n_refused_builds; i++)
     if (g->refused_builds[i].device == d && strcmp(g->refused_builds[i].node, n->name) == 0)
       return 0;
@@ -270,6 +292,12 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
                               : 0;
     p->n[i].device = d;
     p->n[i].forced = forced;
+    char why[160];
+    if (!device_has_needs(g->ctx, d, &p->n[i], why, sizeof why))
+      st = nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
+                       "node '%s' (%s) needs %s, which no device of the context has (device %d: "
+                       "%s)",
+                       p->n[i].name, p->n[i].op_type, why, d, nncl__ctx_dev(g->ctx, d)->info.name);
     int n_in = p->n[i].n_in;
     for (int j = 0; j <= n_in && st == NNCL_OK; j++) {
       int v = j < n_in ? p->n[i].in[j] : p->n[i].res;
