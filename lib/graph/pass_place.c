@@ -6,8 +6,9 @@
    every node there. Otherwise a node goes where the context's placement names it (node name first, then op type), a view
    where its input is, in a staged graph (nncl_graph_set_stages) to its stage's device, anything
    else (option placement.auto) where its measured time plus moving its inputs there is least
-   (place_cost.c), or on device 0; a device that lacks what the node needs (fp16) is skipped for
-   the next one that has it. */
+   (place_cost.c), or on device 0; a device that lacks what the node needs (fp16, op_def.needs)
+   or failed to build its kernel before (pass_place_build_failed) is skipped for the next one
+   that has it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
