@@ -283,7 +283,8 @@ class InferenceSession:
         """Runs a sequence of batches (a list of input_feed dicts, every batch with the first's
         shapes) through `stages` stages on the session's devices (default: one per device),
         stage k of a batch overlapping stage k + 1 of the batch before (nncl_graph_run_pipelined).
-        Returns one list of outputs per batch, as run would."""
+        Returns one list of outputs per batch, as run would. The session keeps its stages for
+        later runs."""
         ctx = self._ctx.ptr
         n_in = L.nncl_graph_num_inputs(self._graph)
         n_out = L.nncl_graph_num_outputs(self._graph)
