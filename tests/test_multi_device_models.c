@@ -473,3 +473,266 @@ Test(multi_device, data_parallel_matches_one_device) {
   nncl_graph_destroy(full);
   nncl_context_destroy(two);
 }
+
+/* ---- pipelined runs (pipeline.c) ---- */
+
+/* Batch b's copy of a float input: x * (1 + b / 4) + b / 100, so every batch differs; other
+   dtypes (indices, lengths) stay as they are. */
+static void batch_input(const nncl_array *x, int b, nncl_array *out) {
+  cr_assert_eq(nncl_array_alloc(out, x->dtype, &x->shape), NNCL_OK);
+  memcpy(out->data, x->data, nncl_array_bytes(x));
+  if (x->dtype != NNCL_FLOAT32) return;
+  for (int64_t i = 0; i < nncl_shape_numel(&x->shape); i++)
+    ((float *)out->data)[i] =
+        ((float *)out->data)[i] * (1.0f + 0.25f * (float)b) + 0.01f * (float)b;
+}
+
+/* Three different batches pushed through two stages (nncl_graph_set_stages) give, batch by
+   batch, exactly the outputs nncl_graph_run gives on one device (same PoCL kernels on the same
+   CPU, bit-identical as in check_model_split): a batch never reads a transfer the next batch
+   overwrote. Kernel nodes run in schedule order on device 0 then 1 (a view stays with its
+   input), transfers only go forward, and both devices get nodes. */
+static void check_pipelined(const char *model, const char *transfer_path) {
+  enum { B = 3 };
+  nncl_context *one = open_devices("0:0");
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_option(two, "transfer.path", transfer_path), NNCL_OK);
+  nncl_graph *g1 = load_model(one, model), *g2 = load_model(two, model);
+  int n_in = nncl_graph_num_inputs(g1), n_out = nncl_graph_num_outputs(g1);
+  cr_assert_leq(n_in, 4);
+  nncl_array in[B * 4], want[B * 4], got[B * 4];
+  for (int k = 0; k < n_in; k++) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "%s/test_data_set_0/input_%d.pb", model, k);
+    nncl_array x;
+    cr_assert_eq(nncl_onnx_load_tensor(one, model_path(rel), &x, NULL), NNCL_OK, "%s", rel);
+    for (int b = 0; b < B; b++) batch_input(&x, b, &in[b * n_in + k]);
+    nncl_array_free(&x);
+  }
+  for (int b = 0; b < B; b++) {
+    for (int k = 0; k < n_in; k++)
+      cr_assert_eq(nncl_graph_set_input(g1, nncl_graph_input_name(g1, k), &in[b * n_in + k]),
+                   NNCL_OK, "%s", nncl_context_last_error(one));
+    cr_assert_eq(nncl_graph_run(g1), NNCL_OK, "%s: %s", model, nncl_context_last_error(one));
+    for (int i = 0; i < n_out; i++)
+      cr_assert_eq(nncl_graph_get_output(g1, i, &want[b * n_out + i]), NNCL_OK);
+  }
+  cr_assert_neq(nncl_graph_set_stages(g2, 3), NNCL_OK, "3 stages on 2 devices accepted");
+  cr_assert_eq(nncl_graph_set_stages(g2, 2), NNCL_OK);
+  cr_assert_eq(nncl_graph_run_pipelined(g2, B, in, got), NNCL_OK, "%s: %s", model,
+               nncl_context_last_error(two));
+  const struct plan *p = g2->plan;
+  int last = 0, on[2] = {0, 0};
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    on[n->device]++;
+    if (n->op == OP_TRANSFER)
+      cr_assert_lt(p->v[n->in[0]].device, n->device, "%s: transfer '%s' goes back", model, n->name);
+    if (n->op == OP_TRANSFER || (n->def->flags & OP_VIEW)) continue; /* views follow input */
+    cr_assert_geq(n->device, last, "%s: node '%s' on device %d after a node on %d", model, n->name,
+                  n->device, last);
+    last = n->device;
+  }
+  cr_assert(on[0] > 0 && on[1] > 0, "%s: %d nodes on device 0, %d on 1", model, on[0], on[1]);
+  cr_assert_gt(check_transfers(g2, model), 0);
+  for (int b = 0; b < B; b++)
+    for (int i = 0; i < n_out; i++) {
+      const nncl_array *w = &want[b * n_out + i], *o = &got[b * n_out + i];
+      cr_assert_eq(memcmp(&o->shape, &w->shape, sizeof w->shape), 0);
+      size_t worst = 0;
+      double r =
+          tu_close_ratio(o->data, w->data, (size_t)nncl_shape_numel(&w->shape), 0, 0, &worst);
+      cr_assert(r == 0, "%s batch %d output %d: element %zu is %.9g pipelined, %.9g on one device",
+                model, b, i, worst, (double)((float *)o->data)[worst],
+                (double)((float *)w->data)[worst]);
+    }
+  for (int i = 0; i < B * n_out; i++) {
+    nncl_array_free(&want[i]);
+    nncl_array_free(&got[i]);
+  }
+  /* batch 1 with another shape: refused by name, no outputs left behind */
+  nncl_array odd = in[n_in];
+  odd.shape.dims[odd.shape.rank - 1] -= 1;
+  nncl_array bad[2 * 4];
+  for (int k = 0; k < n_in; k++) bad[k] = in[k], bad[n_in + k] = k == 0 ? odd : in[n_in + k];
+  cr_assert_eq(nncl_graph_run_pipelined(g2, 2, bad, got), NNCL_ERR_SHAPE);
+  cr_assert_not_null(strstr(nncl_context_last_error(two), "batch 1"), "%s",
+                     nncl_context_last_error(two));
+  for (int i = 0; i < 2 * n_out; i++) cr_assert_null(got[i].data);
+  for (int i = 0; i < B * n_in; i++) nncl_array_free(&in[i]);
+  nncl_graph_destroy(g2);
+  nncl_graph_destroy(g1);
+  nncl_context_destroy(two);
+  nncl_context_destroy(one);
+}
+
+Test(multi_device, pipelined_cnn_matches_one_device) { check_pipelined("resnet_mini", "auto"); }
+Test(multi_device, pipelined_rnn_matches_one_device) { check_pipelined("gru2", "auto"); }
+Test(multi_device, pipelined_attention_matches_one_device) { check_pipelined("mha", "auto"); }
+/* the host path's staging memory is reused by every batch: the fence keeps them apart */
+Test(multi_device, pipelined_through_host_matches_one_device) {
+  check_pipelined("resnet_mini", "host");
+}
+
+/* ---- kernels that do not build on the device placement chose (pass_place_build_failed) ---- */
+
+/* The build hook: every program fails to build on the devices whose bit is set in *user. */
+static int fail_builds_on(const nncl_context *dev, const char *source, void *user) {
+  (void)source;
+  return (*(const unsigned *)user >> dev->dev_index) & 1u;
+}
+
+/* Automatic placement prefers device 1 for every node (injected costs), but no kernel builds
+   there: each node whose plan builds a program goes back to device 0 (remembered per node, so
+   the graph plans once more per such node), the plan succeeds and the outputs are exactly the
+   single-device ones. */
+Test(multi_device, node_whose_kernel_fails_to_build_moves_to_another_device) {
+  struct injected c = {.cheap_op = "*", .cheap_ns = 9e3, .byte_ns = 0};
+  static const struct nncl__place_hooks hooks_template = {injected_node_ns, injected_byte_ns,
+                                                          injected_refuse, NULL};
+  struct nncl__place_hooks hooks = hooks_template;
+  hooks.user = &c;
+  unsigned failing = 1u << 1;
+  nncl_context *one = open_devices("0:0");
+  nncl_array want[4], got[4];
+  int n_want = 0, n_got = 0;
+  nncl_graph *g1 = run_model(one, "resnet_mini", want, &n_want);
+  nncl_context *two = open_devices("all");
+  two->place_hooks = &hooks;
+  two->build_fail_hook = fail_builds_on;
+  two->build_fail_user = &failing;
+  nncl_graph *g2 = run_model(two, "resnet_mini", got, &n_got);
+  cr_assert_gt(g2->n_refused_builds, 0, "no build failed on device 1");
+  const struct plan *p = g2->plan;
+  for (int r = 0; r < g2->n_refused_builds; r++) {
+    cr_assert_eq(g2->refused_builds[r].device, 1);
+    int found = 0;
+    for (int k = 0; k < p->n_order; k++) {
+      const struct pnode *n = &p->n[p->order[k]];
+      if (strcmp(n->name, g2->refused_builds[r].node) != 0) continue;
+      found = 1;
+      cr_assert_eq(n->device, 0, "node '%s' stayed on the device that cannot build it", n->name);
+    }
+    cr_assert(found, "refused node '%s' is not in the plan", g2->refused_builds[r].node);
+  }
+  check_transfers(g2, "resnet_mini");
+  cr_assert_eq(n_got, n_want);
+  for (int i = 0; i < n_want; i++) {
+    size_t worst = 0;
+    double r = tu_close_ratio(got[i].data, want[i].data, (size_t)nncl_shape_numel(&want[i].shape),
+                              0, 0, &worst);
+    cr_assert(r == 0, "output %d: element %zu differs after the fallback", i, worst);
+    nncl_array_free(&got[i]);
+    nncl_array_free(&want[i]);
+  }
+  nncl_graph_destroy(g2);
+  nncl_graph_destroy(g1);
+  nncl_context_destroy(two);
+  nncl_context_destroy(one);
+}
+
+/* A forced placement onto the failing device is an error naming the node, the device and the
+   build log's first line; with builds failing on every device, automatic placement reports that
+   the node builds nowhere. Neither leaves a plan behind. */
+Test(multi_device, build_failure_on_forced_or_every_device_is_an_error) {
+  for (int variant = 0; variant < 2; variant++) {
+    unsigned failing = variant == 0 ? 1u << 1 : 3u;
+    nncl_context *two = open_devices("all");
+    two->build_fail_hook = fail_builds_on;
+    two->build_fail_user = &failing;
+    if (variant == 0) cr_assert_eq(nncl_context_set_placement(two, "*:1"), NNCL_OK);
+    nncl_graph *g = load_model(two, "resnet_mini");
+    nncl_dtype dt;
+    nncl_shape s;
+    cr_assert_eq(nncl_graph_input_info(g, 0, &dt, &s), NNCL_OK);
+    s.dims[0] = 1;
+    nncl_array x;
+    cr_assert_eq(nncl_array_alloc(&x, dt, &s), NNCL_OK);
+    memset(x.data, 0, nncl_array_bytes(&x));
+    cr_assert_eq(nncl_graph_set_input(g, nncl_graph_input_name(g, 0), &x), NNCL_OK);
+    nncl_array_free(&x);
+    cr_assert_eq(nncl_graph_plan(g), NNCL_ERR_BUILD_FAILED, "variant %d planned", variant);
+    const char *msg = nncl_context_last_error(two);
+    cr_assert_not_null(strstr(msg, "node '"), "variant %d: %s", variant, msg);
+    cr_assert_not_null(strstr(msg, "error: build failure injected by a test hook"), "%s", msg);
+    cr_assert_not_null(strstr(msg, variant == 0 ? "by the placement" : "builds on no device"), "%s",
+                       msg);
+    cr_assert_not_null(strstr(msg, nncl__ctx_dev(two, variant == 0 ? 1 : 0)->info.name), "%s", msg);
+    cr_assert_null(g->plan);
+    nncl_graph_destroy(g);
+    nncl_context_destroy(two);
+  }
+}
+
+/* ---- what a node needs of a device (op_def.needs), with injected device facts ---- */
+
+/* x + y through one nncl.SelftestAdd node that declares its needs (attributes local_bytes,
+   fp64), on a two-device context; returns the graph with inputs set. */
+static nncl_graph *needs_graph(nncl_context *ctx, const char *node, int64_t local, int fp64) {
+  nncl_graph *g = NULL;
+  cr_assert_eq(nncl_graph_create(ctx, &g), NNCL_OK);
+  nncl_shape s = {.rank = 2, .dims = {2, 8}};
+  cr_assert_eq(nncl_graph_add_input(g, "x", NNCL_FLOAT32, &s), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_input(g, "y", NNCL_FLOAT32, &s), NNCL_OK);
+  const char *in[] = {"x", "y"}, *out = "z";
+  nncl_node *n = NULL;
+  cr_assert_eq(nncl_graph_add_node(g, "nncl.SelftestAdd", node, 2, in, 1, &out, &n), NNCL_OK);
+  cr_assert_eq(nncl_node_set_int(g, n, "local_bytes", local), NNCL_OK);
+  cr_assert_eq(nncl_node_set_int(g, n, "fp64", fp64), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_output(g, "z"), NNCL_OK);
+  nncl_array a;
+  cr_assert_eq(nncl_array_alloc(&a, NNCL_FLOAT32, &s), NNCL_OK);
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < 16; i++) ((float *)a.data)[i] = (float)(i * (k + 1)) - 3.5f;
+    cr_assert_eq(nncl_graph_set_input(g, in[k], &a), NNCL_OK);
+  }
+  nncl_array_free(&a);
+  return g;
+}
+
+/* Device 0 made to report 1 KiB of local memory: a node needing 4 KiB goes to device 1 even
+   when the placement names device 0 (as for a refusing device), and computes x + y there
+   (exact: one float addition per element). */
+Test(multi_device, node_needing_more_local_memory_goes_to_a_device_that_has_it) {
+  nncl_context *two = open_devices("all");
+  cr_assert_eq(nncl_context_set_placement(two, "*:0"), NNCL_OK);
+  nncl__ctx_dev(two, 0)->info.local_mem_bytes = 1024;
+  cr_assert_geq(nncl__ctx_dev(two, 1)->info.local_mem_bytes, 4096);
+  nncl_graph *g = needs_graph(two, "tiles", 4096, 0);
+  cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s", nncl_context_last_error(two));
+  nncl_node_info info;
+  int found = 0;
+  for (int k = 0; k < nncl_graph_num_planned_nodes(g); k++) {
+    cr_assert_eq(nncl_graph_planned_node(g, k, &info), NNCL_OK);
+    if (strcmp(info.name, "tiles") != 0) continue;
+    found = 1;
+    cr_assert_eq(info.device, 1, "node 'tiles' on device %d, which lacks its local memory",
+                 info.device);
+  }
+  cr_assert(found);
+  nncl_array z;
+  cr_assert_eq(nncl_graph_get_output(g, 0, &z), NNCL_OK);
+  for (int i = 0; i < 16; i++)
+    cr_assert_eq(((float *)z.data)[i], (float)i - 3.5f + (float)(2 * i) - 3.5f, "element %d", i);
+  nncl_array_free(&z);
+  nncl_graph_destroy(g);
+  nncl_context_destroy(two);
+}
+
+/* No device with fp64 (both made to report none): planning fails naming the node and fp64;
+   with local memory no device has, naming the bytes. */
+Test(multi_device, node_needing_what_no_device_has_is_an_error) {
+  for (int variant = 0; variant < 2; variant++) {
+    nncl_context *two = open_devices("all");
+    for (int d = 0; d < 2; d++) nncl__ctx_dev(two, d)->info.has_fp64 = 0;
+    int64_t local = variant ? (int64_t)nncl__ctx_dev(two, 0)->info.local_mem_bytes * 2 : 0;
+    nncl_graph *g = needs_graph(two, "dbl", local, variant == 0);
+    cr_assert_eq(nncl_graph_plan(g), NNCL_ERR_UNSUPPORTED, "variant %d planned", variant);
+    const char *msg = nncl_context_last_error(two);
+    cr_assert_not_null(strstr(msg, "node 'dbl'"), "%s", msg);
+    cr_assert_not_null(strstr(msg, variant == 0 ? "cl_khr_fp64" : "bytes of local memory"), "%s",
+                       msg);
+    nncl_graph_destroy(g);
+    nncl_context_destroy(two);
+  }
+}

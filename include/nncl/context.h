@@ -69,8 +69,10 @@ NNCL_API nncl_status nncl_context_create_devices(const char *devices_spec, nncl_
 /* Where graphs plan their nodes on a context of several devices: "KEY:I[,KEY:I...]" puts the
    nodes named KEY, else of op type KEY, else every node for KEY "*" (a name wins over a type,
    a type over "*"), on device I. Other nodes go to
-   device 0, views to their input's device; a device that lacks what a node needs (fp16) passes
-   it to the next device that has it. Transfer nodes (op type nncl.Transfer) copy a tensor where
+   device 0, views to their input's device; a device that lacks what a node needs (fp16, local
+   memory, fp64) passes it to the next device that has it (none: planning fails naming the node),
+   and a node whose kernel does not build on the device placement chose by itself moves to
+   another (a device named here: planning fails naming the node, the device and the build log). Transfer nodes (op type nncl.Transfer) copy a tensor where
    the device changes. NULL or "" clears it. Takes effect when a graph next plans.
    NNCL_ERR_INVALID_ARGUMENT naming the entry when one is malformed or names a device the context
    does not have. */

@@ -172,6 +172,19 @@ NNCL_API nncl_status nncl_graph_planned_node(const nncl_graph *g, int i, nncl_no
 NNCL_API nncl_status nncl_graph_set_device(nncl_graph *g, int device);
 NNCL_API nncl_status nncl_graphs_run(nncl_graph **graphs, int n);
 
+/* Pipelined runs over several devices. nncl_graph_set_stages splits the graph's schedule into
+   n_stages contiguous stages of about equal work, stage k on device k (n_stages <= the context's
+   devices; 0: placement decides again); node names in the context's placement still win.
+   nncl_graph_run_pipelined then pushes n_batches batches through them: inputs holds
+   n_batches * nncl_graph_num_inputs(g) arrays, batch b's input k at [b * n_inputs + k], every
+   batch with batch 0's dtypes and shapes; outputs receives n_batches * nncl_graph_num_outputs(g)
+   arrays the same way (allocated here; free each with nncl_array_free; zeroed on error). Stage
+   k of batch b runs while stage k + 1 runs batch b - 1: queues wait for each other through
+   events, the host waits once at the end. Outputs equal nncl_graph_run's on each batch. */
+NNCL_API nncl_status nncl_graph_set_stages(nncl_graph *g, int n_stages);
+NNCL_API nncl_status nncl_graph_run_pipelined(nncl_graph *g, int n_batches,
+                                              const nncl_array *inputs, nncl_array *outputs);
+
 #ifdef __cplusplus
 }
 #endif

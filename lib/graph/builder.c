@@ -66,6 +66,8 @@ void nncl_graph_destroy(nncl_graph *g) {
   free(g->input_shape_set);
   free(g->inputs);
   free(g->outputs);
+  for (int i = 0; i < g->n_refused_builds; i++) free(g->refused_builds[i].node);
+  free(g->refused_builds);
   nncl__context_release(g->ctx);
   free(g);
 }

@@ -53,6 +53,15 @@ struct nncl_graph {
   /* nncl_graph_set_device: 1 + the device that runs every node and holds the inputs (a replica
      of data-parallel runs); 0: placement decides */
   int pinned_device;
+  /* nncl_graph_set_stages: contiguous pipeline stages, stage k on device k; 0: placement decides */
+  int stages;
+  /* nodes (by name) whose kernels failed to build on a device that placement chose without
+     being told to: placement skips that device for them from then on (pass_place.c) */
+  struct refused_build {
+    char *node;
+    int device;
+  } * refused_builds;
+  int n_refused_builds;
 };
 
 /* Value index by name, or -1. */
@@ -106,6 +115,7 @@ struct pnode {
   const struct nncl__attr *attrs;
   int n_attrs;
   int device; /* index in the context's devices (pass_place.c) */
+  int forced; /* the device comes from the context's placement or a pinned graph */
 };
 
 struct plan {
@@ -150,7 +160,12 @@ nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attentio
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
 nncl_status plan_schedule(nncl_graph *g, struct plan *p);       /* schedule.c: dead nodes, order */
-nncl_status pass_place(nncl_graph *g, struct plan *p);  /* pass_place.c: devices, transfers */
+nncl_status pass_place(nncl_graph *g, struct plan *p); /* pass_place.c: devices, transfers */
+/* pass_place.c: node `failed` of p failed to build its kernel on its device (the context's last
+   error holds the build log). NNCL_OK when it was placed there automatically and another device
+   may take it (remembered in g->refused_builds: plan again), else an error naming the node, the
+   device and the log's first line. */
+nncl_status pass_place_build_failed(nncl_graph *g, const struct plan *p, int failed);
 nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
 /* pass_fuse_elementwise.c: after pass_fuse_epilogues, so Conv/Gemm take an activation first */
 nncl_status pass_fuse_elementwise(nncl_graph *g, struct plan *p);

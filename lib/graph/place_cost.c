@@ -34,6 +34,15 @@ double place_node_ns(nncl_context *ctx, const struct plan *p, const struct pnode
   return ns > 0 ? ns : -1;
 }
 
+double place_stage_work(nncl_context *ctx, const struct plan *p, const struct pnode *n,
+                        int measured) {
+  if ((n->def->flags & OP_VIEW) || !n->def->enqueue) return 0;
+  if (measured) return place_node_ns(ctx, p, n, 0);
+  struct op_cost c = {0, 0};
+  if (n->def->cost) n->def->cost(&n->call, &c);
+  return c.flops + 4.0 * c.bytes;
+}
+
 /* The device's host bandwidths from the peak cache, measured (and cached) when absent. */
 static int device_peak(nncl_context *dc, nncl_peak *pk) {
   if (nncl_bench_peak_load(dc, pk) == NNCL_OK) return 1;

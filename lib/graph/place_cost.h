@@ -24,6 +24,11 @@ double place_node_ns(nncl_context *ctx, const struct plan *p, const struct pnode
    destination's host-to-device time (the host path, an upper bound for a device copy), from the
    peak cache, measured there once when absent; -1 when it cannot be had. */
 double place_byte_ns(nncl_context *ctx, int from, int to);
+/* Node n's estimated work for cutting pipeline stages: with `measured`, its remembered time on
+   device 0 in ns (-1 when it has none), else its FLOPs plus 4 per byte it moves (about a CPU's
+   ridge point); 0 for views and nodes that launch nothing. */
+double place_stage_work(nncl_context *ctx, const struct plan *p, const struct pnode *n,
+                        int measured);
 /* Remembers a profiled node's median device time under its device's key (best effort). */
 void place_remember(nncl_context *ctx, const nncl_node_info *info, double device_ns);
 #endif

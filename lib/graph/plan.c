@@ -323,14 +323,17 @@ nncl_status plan_build(nncl_graph *g, struct plan *p) {
   return st;
 }
 
-static nncl_status plan_ops(nncl_graph *g, struct plan *p) {
+/* *failed: the node whose plan failed, -1 otherwise. */
+static nncl_status plan_ops(nncl_graph *g, struct plan *p, int *failed) {
   p->workspace_bytes = 0;
   for (int k = 0; k < p->n_order; k++) {
     int i = p->order[k];
     struct pnode *n = &p->n[i];
     plan_bind_call(g, p, i);
     n->ws_bytes = 0;
+    *failed = i;
     if (n->def->plan) NNCL_TRY(n->def->plan(&n->call, &n->ws_bytes));
+    *failed = -1;
     if (n->ws_bytes > p->workspace_bytes) p->workspace_bytes = n->ws_bytes;
   }
   return NNCL_OK;
@@ -357,6 +360,8 @@ static nncl_status check_inputs_known(nncl_graph *g) {
   return NNCL_OK;
 }
 
+static nncl_status plan_passes(nncl_graph *g, struct plan *p, int dry, int *failed);
+
 /* dry: plan ops and memory with ctx->plan_dry set (no kernel built or launched, nothing timed);
    folding before it still runs, as folded values decide shapes. */
 static nncl_status plan_graph(nncl_graph *g, int dry) {
@@ -379,25 +384,19 @@ static nncl_status plan_graph(nncl_graph *g, int dry) {
   graph_plan_free(g);
   NNCL_TRY(check_inputs_known(g));
   double t0 = nncl__now_ns();
-  struct plan *p = calloc(1, sizeof *p);
-  if (!p) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan");
-  nncl__options_merge(&g->ctx->options, &g->options, &p->opts);
-  nncl_status st = plan_build(g, p);
-  if (st == NNCL_OK) st = plan_infer_fold(g, p);
-  if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
-  if (st == NNCL_OK) st = pass_fuse_layernorm(g, p);
-  if (st == NNCL_OK) st = pass_fuse_attention(g, p);
-  if (st == NNCL_OK) st = pass_rnn_layout(g, p);
-  if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
-  if (st == NNCL_OK) st = pass_fuse_elementwise(g, p);
-  if (st == NNCL_OK) st = plan_schedule(g, p);
-  if (st == NNCL_OK) st = pass_place(g, p);
-  if (st == NNCL_OK) st = pass_precision(g, p);
-  for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = dry;
-  if (st == NNCL_OK) st = plan_ops(g, p);
-  if (st == NNCL_OK) st = plan_memory(g, p);
-  for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = false;
-  p->dry = dry;
+  struct plan *p = NULL;
+  nncl_status st;
+  /* a kernel that fails to build on the device placement chose sends its node elsewhere
+     (pass_place_build_failed) and planning starts again: at most once per node and device */
+  for (int failed = -1;; failed = -1) {
+    p = calloc(1, sizeof *p);
+    if (!p) return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "plan");
+    st = plan_passes(g, p, dry, &failed);
+    if (st != NNCL_ERR_BUILD_FAILED || failed < 0) break;
+    st = pass_place_build_failed(g, p, failed);
+    plan_free(p);
+    if (st != NNCL_OK) return st;
+  }
   for (int k = 0; k < g->n_inputs && st == NNCL_OK; k++) {
     nncl_array *a = &g->pending[k];
     if (!a->data) continue;
@@ -413,6 +412,28 @@ static nncl_status plan_graph(nncl_graph *g, int dry) {
   g->plan = p;
   g->needs_plan = 0;
   return NNCL_OK;
+}
+
+/* Every pass, per-op planning and the memory plan into p (*failed: as plan_ops). */
+static nncl_status plan_passes(nncl_graph *g, struct plan *p, int dry, int *failed) {
+  nncl__options_merge(&g->ctx->options, &g->options, &p->opts);
+  nncl_status st = plan_build(g, p);
+  if (st == NNCL_OK) st = plan_infer_fold(g, p);
+  if (st == NNCL_OK) st = pass_fold_batchnorm(g, p);
+  if (st == NNCL_OK) st = pass_fuse_layernorm(g, p);
+  if (st == NNCL_OK) st = pass_fuse_attention(g, p);
+  if (st == NNCL_OK) st = pass_rnn_layout(g, p);
+  if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
+  if (st == NNCL_OK) st = pass_fuse_elementwise(g, p);
+  if (st == NNCL_OK) st = plan_schedule(g, p);
+  if (st == NNCL_OK) st = pass_place(g, p);
+  if (st == NNCL_OK) st = pass_precision(g, p);
+  for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = dry;
+  if (st == NNCL_OK) st = plan_ops(g, p, failed);
+  if (st == NNCL_OK) st = plan_memory(g, p);
+  for (int d = 0; d < g->ctx->n_dev; d++) nncl__ctx_dev(g->ctx, d)->plan_dry = false;
+  p->dry = dry;
+  return st;
 }
 
 nncl_status nncl_graph_plan(nncl_graph *g) { return plan_graph(g, 0); }

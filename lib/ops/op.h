@@ -113,6 +113,12 @@ enum op_flags {
   OP_INPLACE = 1 << 2,  /* output 0 may share input 0's memory (same size, element-wise) */
 };
 
+/* What a node asks of a device beyond OpenCL 1.2's minimum (op_def.needs). */
+struct op_needs {
+  uint64_t local_bytes; /* local memory of the smallest work-group tile any algorithm uses */
+  int fp64;             /* cl_khr_fp64 */
+};
+
 struct op_def {
   int min_in, max_in, min_out, max_out;
   unsigned flags;
@@ -138,6 +144,10 @@ struct op_def {
      data gradient is a ConvTranspose). Rules never launch kernels. NULL (or a rule refusing a
      mode) makes autodiff fail with an error naming the node and op. See docs/TRAINING.md. */
   nncl_status (*backward)(struct op_grad *g);
+  /* Optional: what the node needs of a device (from its inferred shapes and attributes); placement
+     (lib/graph/pass_place.c) sends it to a device that has it, or fails naming the node and what
+     no device has. NULL: nothing beyond the minimum. */
+  void (*needs)(const struct op_call *c, struct op_needs *out);
 };
 
 /* Backward rules the op_defs name (lib/train/grad_*.c). */

@@ -1,5 +1,6 @@
 /* selftest_op.c: nncl.SelftestAdd, element-wise a + b of equal shapes. Exists so the op path
-   (registry, infer, enqueue, op_run) is tested independently of any real op family. */
+   (registry, infer, enqueue, op_run, device needs) is tested independently of any real op
+   family. */
 #include "op.h"
 
 static nncl_status infer(struct op_call *c) {
@@ -24,5 +25,18 @@ static nncl_status enqueue(struct op_call *c) {
                      NNCL_ARG(c->in[1].mem), NNCL_ARG(c->out[0].mem), NNCL_ARG(n));
 }
 
-const struct op_def op_selftest_add = {
-    .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1, .infer = infer, .enqueue = enqueue};
+/* The device needs the attributes "local_bytes" and "fp64" declare (default none): how tests
+   drive placement's capability checks without a real op that needs them. */
+static void needs(const struct op_call *c, struct op_needs *out) {
+  int64_t local = op_attr_int(c, "local_bytes", 0);
+  out->local_bytes = local > 0 ? (uint64_t)local : 0;
+  out->fp64 = op_attr_int(c, "fp64", 0) != 0;
+}
+
+const struct op_def op_selftest_add = {.min_in = 2,
+                                       .max_in = 2,
+                                       .min_out = 1,
+                                       .max_out = 1,
+                                       .infer = infer,
+                                       .enqueue = enqueue,
+                                       .needs = needs};

@@ -4,7 +4,9 @@
    a barrier. Devices of different platforms share neither buffers nor events: the source queue
    reads into host memory the plan set aside, and a callback on that read releases a user event
    the destination queue's write waits for. Neither path waits on the host, so both devices keep
-   running ahead. */
+   running ahead. In a pipelined run the first command also waits for the destination's
+   batch_fence (the end of the previous batch there), so a batch never overwrites the copy, or
+   the staging memory, that the batch before it still reads. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +70,9 @@ static nncl_status through_host(struct op_call *c, nncl_context *src, size_t byt
   struct transfer_state *s = c->state;
   nncl_context *dst = c->ctx;
   cl_event read = NULL, go = NULL;
-  cl_int err =
-      clEnqueueReadBuffer(src->queue, c->in[0].mem, CL_FALSE, 0, bytes, s->staging, 0, NULL, &read);
+  cl_uint n_wait = dst->batch_fence ? 1 : 0;
+  cl_int err = clEnqueueReadBuffer(src->queue, c->in[0].mem, CL_FALSE, 0, bytes, s->staging, n_wait,
+                                   n_wait ? &dst->batch_fence : NULL, &read);
   if (err != CL_SUCCESS)
     return nncl__cl_error(dst, err, "transfer node '%s': read from %s", c->node_name,
                           src->info.name);
@@ -104,8 +107,9 @@ static nncl_status transfer_enqueue(struct op_call *c) {
   nncl_context *src = source(c), *dst = c->ctx;
   if (((struct transfer_state *)c->state)->staging) return through_host(c, src, bytes);
   cl_event own = NULL, *ev = nncl__prof_slot(src, "transfer"); /* profiled: the record owns it */
-  cl_int err = clEnqueueCopyBuffer(src->queue, c->in[0].mem, c->out[0].mem, 0, 0, bytes, 0, NULL,
-                                   ev ? ev : &own);
+  cl_uint n_wait = dst->batch_fence ? 1 : 0;
+  cl_int err = clEnqueueCopyBuffer(src->queue, c->in[0].mem, c->out[0].mem, 0, 0, bytes, n_wait,
+                                   n_wait ? &dst->batch_fence : NULL, ev ? ev : &own);
   nncl__prof_commit(src, ev, err);
   if (err != CL_SUCCESS)
     return nncl__cl_error(dst, err, "transfer node '%s': copy of %zu bytes from %s to %s",

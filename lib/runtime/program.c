@@ -228,6 +228,13 @@ static nncl_status program_get(nncl_context *ctx, const char *source, const char
       return NNCL_OK;
     }
   }
+  const nncl_context *root = ctx->root ? ctx->root : ctx;
+  if (root->build_fail_hook && root->build_fail_hook(ctx, source, root->build_fail_user))
+    return nncl__error(
+        ctx, NNCL_ERR_BUILD_FAILED,
+        "building kernels/%s.cl with options \"%s\" for %s failed: "
+        "CL_BUILD_PROGRAM_FAILURE (-11)\nerror: build failure injected by a test hook",
+        source, options, ctx->info.name);
   double t0 = nncl__now_ns();
   char *text = NULL;
   NNCL_TRY(full_source(ctx, source, &text));

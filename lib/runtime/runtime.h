@@ -76,6 +76,14 @@ struct nncl_context {
   char placement[1024];
   /* internal test hooks for placement costs and refusals (lib/graph/place_cost.h; root only) */
   const struct nncl__place_hooks *place_hooks;
+  /* during a pipelined run (lib/graph/pipeline.c): the end of the previous batch on this
+     device's queue, which a transfer waits for before overwriting what that batch still reads
+     here; NULL otherwise */
+  cl_event batch_fence;
+  /* internal test hook (root only; NULL in normal use): nonzero makes building kernels/<source>.cl
+     for device `dev` fail as a compiler error would, to test placement's fallback */
+  int (*build_fail_hook)(const struct nncl_context *dev, const char *source, void *user);
+  void *build_fail_user;
 };
 
 /* Device i of a context (0: ctx itself), NULL when out of range. */

@@ -12,7 +12,7 @@ from . import _lib
 from .devices import get_devices
 from .errors import ERROR_CLASSES as _ERROR_CLASSES
 from .errors import Error
-from .session import InferenceSession, ModelMetadata, NodeArg, SessionOptions
+from .session import InferenceSession, ModelMetadata, NodeArg, SessionOptions, run_data_parallel
 from .trainer import Trainer
 
 __version__ = _lib.text(_lib.lib.nncl_version())
@@ -42,4 +42,5 @@ def load_tensor(path):
 
 
 __all__ = ["InferenceSession", "SessionOptions", "NodeArg", "ModelMetadata", "Trainer", "Error",
-           "get_devices", "load_tensor"] + [c.__name__ for c in _ERROR_CLASSES.values()]
+           "get_devices", "load_tensor", "run_data_parallel"] + [
+               c.__name__ for c in _ERROR_CLASSES.values()]

@@ -61,7 +61,8 @@ class SessionOptions:
     """nncl's own options for a session: any key `nncl options` lists (conv.algo, graph.fusion,
     ...), set as strings (booleans also as True/False), and onnxruntime's profiling switches:
     with enable_profiling, end_profiling() profiles the last run's inputs and writes a Chrome
-    trace named <profile_file_prefix>_<time>.json."""
+    trace named <profile_file_prefix>_<time>.json. Several devices: `devices` ("all", "0:0,0:1",
+    "gpu,cpu") and `placement` ("NODE_OR_OP_TYPE:DEVICE,...") as InferenceSession takes them."""
 
     def __init__(self, **values):
         # Keyword form: SessionOptions(conv_algo="direct") sets "conv.algo".
@@ -69,6 +70,8 @@ class SessionOptions:
         self.enable_profiling = False
         self.profile_file_prefix = "nncl_profile"
         self.profile_runs = 10
+        self.devices = values.pop("devices", None)
+        self.placement = values.pop("placement", None)
         for k, v in values.items():
             self.set(k.replace("_", "."), v)
 
@@ -126,9 +129,15 @@ class InferenceSession:
     device: "gpu", "cpu", "P:D" or part of a device name (nncl_device_select); None takes
     $NNCL_DEVICE, else the first GPU, else the first device. options: SessionOptions or a dict
     of nncl option keys. Sessions on one device share its context and its lock (nncl/context.h:
-    one thread at a time), so threads may share sessions; their runs take turns."""
+    one thread at a time), so threads may share sessions; their runs take turns.
 
-    def __init__(self, path_or_bytes, device=None, options=None, sess_options=None):
+    devices: several devices for one session ("all", "0:0,0:1", "gpu,cpu"; instead of device):
+    placement puts each node on one of them ("NODE_OR_OP_TYPE:DEVICE,...", the rest by measured
+    cost or on device 0), transfers move tensors between them. Sessions with the same devices
+    and placement share one context, so run_data_parallel can run them together."""
+
+    def __init__(self, path_or_bytes, device=None, options=None, sess_options=None, devices=None,
+                 placement=None):
         options = options if options is not None else sess_options
         if isinstance(options, dict):
             o = SessionOptions()
@@ -139,7 +148,11 @@ class InferenceSession:
         self._graph = None
         self._finalizer = None
         self._last_feeds = None
-        self._ctx = shared_context(device)
+        devices = devices or self._options.devices
+        placement = placement or self._options.placement
+        if placement and not devices:
+            raise ValueError("nncl: placement needs devices= (several devices)")
+        self._ctx = shared_context(device, devices, placement)
         with self._ctx.lock:
             self._load(path_or_bytes)
 
@@ -193,6 +206,22 @@ class InferenceSession:
 
         return device_dict(L.nncl_context_device(self._ctx.ptr).contents)
 
+    @property
+    def device_count(self):
+        """How many devices the session's context spans (1 unless made with devices=)."""
+        return L.nncl_context_device_count(self._ctx.ptr)
+
+    def placement(self):
+        """Where the last plan put each node: [(node name, op type, device index)], transfer
+        nodes (op type nncl.Transfer) included. Run the session first."""
+        with self._ctx.lock:
+            out = []
+            for i in range(L.nncl_graph_num_planned_nodes(self._graph)):
+                n = _lib.NodeInfo()
+                check(L.nncl_graph_planned_node(self._graph, i, ctypes.byref(n)), self._ctx.ptr)
+                out.append((_lib.text(n.name), _lib.text(n.op_type), int(n.device)))
+            return out
+
     def option(self, key):
         """The value the session plans with for option `key`."""
         value = ctypes.c_char_p()
@@ -242,6 +271,42 @@ class InferenceSession:
                     out.append(take_c_array(c))
             return out
 
+    def _take_outputs(self, output_names, arrays):
+        """The outputs named (all for None) from one run's nncl_arrays, which are all freed."""
+        names = [_lib.text(L.nncl_graph_output_name(self._graph, i)) for i in range(len(arrays))]
+        taken = [take_c_array(c) for c in arrays]
+        if output_names is None:
+            return taken
+        return [taken[names.index(n)] for n in output_names]
+
+    def run_pipelined(self, output_names, input_feeds, stages=None):
+        """Runs a sequence of batches (a list of input_feed dicts, every batch with the first's
+        shapes) through `stages` stages on the session's devices (default: one per device),
+        stage k of a batch overlapping stage k + 1 of the batch before (nncl_graph_run_pipelined).
+        Returns one list of outputs per batch, as run would. The session keeps its stages for
+        later runs."""
+        ctx = self._ctx.ptr
+        n_in = L.nncl_graph_num_inputs(self._graph)
+        n_out = L.nncl_graph_num_outputs(self._graph)
+        names = [_lib.text(L.nncl_graph_input_name(self._graph, k)) for k in range(n_in)]
+        feeds = list(input_feeds)
+        ins = (_lib.Array * (len(feeds) * n_in))()
+        outs = (_lib.Array * (len(feeds) * n_out))()
+        keep = []
+        for b, feed in enumerate(feeds):
+            for k, name in enumerate(names):
+                if name not in feed:
+                    raise ValueError("nncl: batch %d has no input '%s'" % (b, name))
+                c, kept = as_c_array(feed[name])
+                ins[b * n_in + k] = c
+                keep.append(kept)  # read by the library until the call returns
+        with self._ctx.lock:
+            n = self.device_count if stages is None else int(stages)
+            check(L.nncl_graph_set_stages(self._graph, n), ctx)
+            check(L.nncl_graph_run_pipelined(self._graph, len(feeds), ins, outs), ctx)
+        return [self._take_outputs(output_names, outs[b * n_out:(b + 1) * n_out])
+                for b in range(len(feeds))]
+
     def profile(self, input_feed, runs=10, warmup=1, trace_path=None):
         """Profiles `runs` runs on input_feed after `warmup` (nncl_graph_profile): returns a
         ProfileResult whose rows are the per-node rows of `nncl profile`'s table; trace_path (or
@@ -280,3 +345,37 @@ class InferenceSession:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def run_data_parallel(sessions, input_feeds, output_names=None):
+    """Data parallel: session i (all on one context: the same devices= and placement) runs
+    input_feeds[i] wholly on device i, and all of them run at the same time
+    (nncl_graph_set_device, nncl_graphs_run); typically replicas of one model, each given its
+    slice of the batch. Each session stays pinned to its device afterwards. Returns one list of
+    outputs per session, as run would."""
+    sessions = list(sessions)
+    if len(sessions) != len(input_feeds) or not sessions:
+        raise ValueError("nncl: run_data_parallel takes one input_feed per session")
+    ctx = sessions[0]._ctx
+    if any(s._ctx is not ctx for s in sessions):
+        raise ValueError("nncl: run_data_parallel needs sessions of one context (same devices=)")
+    graphs = (_lib.graph_p * len(sessions))(*[s._graph for s in sessions])
+    with ctx.lock:
+        for i, (s, feed) in enumerate(zip(sessions, input_feeds)):
+            check(L.nncl_graph_set_device(s._graph, i), ctx.ptr)
+            s._set_inputs(feed)
+        check(L.nncl_graphs_run(graphs, len(sessions)), ctx.ptr)
+        results = []
+        for s in sessions:
+            arrays = []
+            try:
+                for i in range(L.nncl_graph_num_outputs(s._graph)):
+                    c = _lib.Array()
+                    check(L.nncl_graph_get_output(s._graph, i, ctypes.byref(c)), ctx.ptr)
+                    arrays.append(c)
+            except Exception:
+                for c in arrays:
+                    L.nncl_array_free(ctypes.byref(c))
+                raise
+            results.append(s._take_outputs(output_names, arrays))
+        return results
