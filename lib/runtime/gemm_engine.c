@@ -236,16 +236,21 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
 #undef OUT_ARGS
 }
 
+/* The pass CLBlast's product needs after it (bias, activation, residual). */
+static nncl_status epilogue_kernel(nncl_context *ctx, const struct nncl__gemm *g, cl_kernel *ke) {
+  char opts[400];
+  snprintf(opts, sizeof opts, "%s -DHAS_C=%d", g->epi_options ? g->epi_options : "", g->has_bias);
+  return nncl__kernel_get(ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", ke);
+}
+
 /* CLBlast, then the epilogue pass when there is one. */
 static nncl_status run_clblast(nncl_context *ctx, const struct nncl__gemm *g) {
   NNCL_TRY(nncl__clblast_sgemm(ctx, g->trans_a, g->trans_b, g->m, g->n, g->k, g->alpha, g->a,
                                g->a_off, g->lda, g->a_stride, g->b, g->b_off, g->ldb, g->b_stride,
                                g->beta, g->c, g->c_off, g->ldc, g->c_stride, batch_of(g)));
   if (!has_epilogue(g)) return NNCL_OK;
-  char opts[400];
-  snprintf(opts, sizeof opts, "%s -DHAS_C=%d", g->epi_options ? g->epi_options : "", g->has_bias);
   cl_kernel ke;
-  NNCL_TRY(nncl__kernel_get(ctx, "gemm_epilogue", opts, "gemm_epilogue_apply", &ke));
+  NNCL_TRY(epilogue_kernel(ctx, g, &ke));
   cl_mem bias = g->has_bias ? g->bias : g->c, res = g->has_res ? g->res : g->c;
   cl_int rs = (cl_int)g->bias_rs, cs = (cl_int)g->bias_cs;
   cl_uint rows = (cl_uint)g->m, cols = (cl_uint)g->n;
@@ -287,7 +292,11 @@ static nncl_status ready(nncl_context *ctx, const struct nncl__gemm *g, int impl
     NNCL_TRY(grow(ctx, &mm->ws_a, &mm->ws_a_bytes, packed_a_bytes(mm, g)));
     NNCL_TRY(grow(ctx, &mm->ws_b, &mm->ws_b_bytes, packed_b_bytes(mm, g)));
   }
-  if (impl == NNCL_GEMM_CLBLAST) return warm_clblast(ctx, mm, g);
+  if (impl == NNCL_GEMM_CLBLAST) {
+    cl_kernel ke; /* built here, at plan time, where a build failure can still move the node */
+    if (has_epilogue(g)) NNCL_TRY(epilogue_kernel(ctx, g, &ke));
+    return warm_clblast(ctx, mm, g);
+  }
   char opts[512];
   kernel_options(ctx, mm, g, impl, opts, sizeof opts);
   for (int i = 0; i < 3 && impl_kernels[impl][i]; i++) {
