@@ -36,10 +36,9 @@ struct conv_geom {
   int has_bias;
 };
 
-/* Register tile of the CPU kernels: MR output channels x 16*NV positions per work-item. */
-#define CONV_MR 8
-#define CONV_NV 2
-#define CONV_NR (16 * CONV_NV)
+/* Register tile of the direct and Winograd product kernels: *mr output channels x 16 * *nv
+   positions per work-item, sized to the device's vector registers (conv.c). */
+void conv_register_tile(const struct op_call *c, int *mr, int *nv);
 
 /* Per-node state, made by plan, freed by release. */
 struct conv_state {
@@ -62,8 +61,8 @@ struct conv_state {
   int mr, nv;     /* register tile of the direct and Winograd gemm kernels: mr rows,
                                 16*nv columns */
   int64_t th, tw; /* tiles per image */
-  int64_t ppad;   /* tile columns per chunk, padded to CONV_NR */
-  int64_t kpad;   /* K padded to CONV_MR */
+  int64_t ppad;   /* tile columns per chunk, padded to 16 * nv */
+  int64_t kpad;   /* K padded to mr */
   /* chunking over the batch (workspace bound) */
   int64_t chunk;    /* images per chunk */
   size_t ws_off[3]; /* workspace offsets in bytes */
