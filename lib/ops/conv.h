@@ -11,8 +11,8 @@
   X(CONV_DIRECT, "direct")       /* implicit GEMM over a phase-packed input */                     \
   X(CONV_WINOGRAD2, "winograd2") /* F(2x2,3x3) */                                                  \
   X(CONV_WINOGRAD4, "winograd4") /* F(4x4,3x3) */                                                  \
-  X(CONV_GEMM, "gemm")           /* 1x1: CLBlast SGEMM straight on the input */                    \
-  X(CONV_IM2COL, "im2col")       /* im2col + CLBlast SGEMM */                                      \
+  X(CONV_GEMM, "gemm")           /* 1x1: one product per image (strided: subsampled) */            \
+  X(CONV_IM2COL, "im2col")       /* im2col + the GEMM engine */                                    \
   X(CONV_DEPTHWISE, "depthwise") /* groups == C */                                                 \
   X(CONVT_DIRECT, "direct")      /* ConvTranspose: gather, no atomics */                           \
   X(CONVT_GEMM, "gemm")          /* ConvTranspose: GEMM + col2im */
@@ -55,6 +55,7 @@ struct conv_state {
   int maxoff;                /* largest tap offset */
   int rowtile;               /* direct: tiles are runs of one output row */
   int pack_input;            /* 0: the input is used in place (1x1, stride 1, no pads) */
+  int panel;                 /* gemm/im2col: unfold into the GEMM engine's B panels this wide */
   size_t xp_floats;          /* per-chunk floats of the packed input (with slack) */
   /* Winograd */
   int wm, alpha;  /* output tile m, alpha = m + 2 */
