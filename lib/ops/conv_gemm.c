@@ -73,7 +73,7 @@ nncl_status conv_gemm_plan(struct op_call *c, struct conv_state *s) {
   struct nncl__gemm p = product(c, s, 0, 0, s->chunk, NULL, 0, ctot * npix);
   struct nncl__gemm_choice ch;
   NNCL_TRY(nncl__gemm_prepare(c->ctx, &p, &ch));
-  if (g->N % s->chunk) {
+  if (s->chunk && g->N % s->chunk) { /* chunk 0: an empty batch */
     p.batch = (size_t)(g->N % s->chunk);
     NNCL_TRY(nncl__gemm_prepare(c->ctx, &p, NULL));
   }
