@@ -2,7 +2,8 @@
    naive reference in tests/ref/conv_ref.c, on awkward shapes: odd sizes, 1x1 images, stride 2
    and 4, asymmetric pads, auto_pad, dilation 2, groups 2/4/depthwise with multiplier, batch 3,
    C and K off every tile size, AlexNet conv1 (11x11/4) and ResNet conv1 (7x7/2) at reduced size,
-   1-D convs; the fused epilogue; weights computed at run time; the autotune file; bad parameters.
+   1-D convs; the fused epilogue; weights computed at run time; the autotune file; bad parameters;
+   the GEMM-based algorithms with both of the engine's B layouts (plain columns, packed panels).
    Tolerance (max |got - want| / max |want|): 1e-4 for direct, GEMM, im2col, depthwise and
    F(2x2,3x3); 1e-3 for F(4x4,3x3). Measured on PoCL: see the report printed by winograd_error. */
 #include <math.h>
@@ -246,7 +247,33 @@ Test(conv, pointwise_1x1) {
   struct ccase g = {2, 8, 5, 5, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 1, 0, NULL};
   check(&g, ALGOS("direct", "gemm", "im2col"), NULL);
   struct ccase s2 = {1, 16, 9, 9, 24, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0, 0, NULL};
-  check(&s2, ALGOS("direct", "im2col"), NULL);
+  check(&s2, ALGOS("direct", "gemm", "im2col"), NULL);
+}
+
+Test(conv, products_in_either_engine_layout) {
+  /* gemm and im2col hand the GEMM engine plain columns (CLBlast, or grouped convs) or write our
+     packed kernel's B panels themselves (groups 1): force each implementation so both layouts
+     run, on strided 1x1s, a padded 3x3/2, groups 2, batch 3 (panels per image) and column counts
+     off the 16-wide panel, with bias, activation and residual fused into the product */
+  const struct ccase cases[] = {
+      {3, 16, 9, 9, 24, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, NULL},
+      {2, 8, 11, 7, 10, 1, 1, 3, 2, 1, 1, 0, 0, 0, 0, 2, 1, 0, NULL},
+      {3, 5, 13, 11, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL},
+      {2, 6, 9, 10, 8, 3, 3, 1, 2, 2, 1, 2, 1, 0, 2, 2, 1, 0, NULL},
+  };
+  const struct op_epilogue relu_res = {.act = OP_ACT_RELU, .has_residual = 1};
+  const char *const impls[] = {"packed", "clblast"};
+  for (int i = 0; i < 2; i++) {
+    tu_set_option("gemm.impl", impls[i]);
+    for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++) {
+      const struct ccase *k = &cases[j];
+      if (k->R == 1)
+        check(k, ALGOS("gemm", "im2col"), j % 2 ? &relu_res : NULL);
+      else
+        check(k, ALGOS("im2col"), j % 2 ? &relu_res : NULL);
+    }
+  }
+  tu_set_option("gemm.impl", NULL);
 }
 
 Test(conv, auto_pad_modes) {
@@ -312,6 +339,8 @@ Test(conv, heuristic_picks) {
       {{1, 64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, NULL}, "winograd4"},
       {{1, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 0, 0, NULL}, "depthwise"},
       {{1, 3, 16, 16, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, 0, 0, NULL}, "direct"},
+      {{1, 16, 14, 14, 32, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0, 0, NULL}, "gemm"},
+      {{1, 8, 40, 40, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, NULL}, "direct"},
   };
   tu_set_option("conv.algo", NULL);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -1,7 +1,8 @@
-/* bench_conv.c: `nncl bench conv`: the fixed table of real convolution layers (ResNet-18,
-   VGG-16, AlexNet conv1, MobileNetV2 depthwise, a DeconvNet-style upsampling layer), each timed
-   through the real op path with every eligible algorithm forced in turn, the heuristic's pick,
-   and the CLBlast SGEMM of the layer's implicit GEMM size as the same-run yardstick. */
+/* bench_conv.c: `nncl bench conv`: the fixed table of real convolution layers (ResNet-18, the
+   1x1s of ResNet-50, VGG-16, AlexNet conv1, MobileNetV2 stem, pointwise and depthwise, a
+   DeconvNet-style upsampling layer), each timed through the real op path with every eligible
+   algorithm forced in turn, the heuristic's pick, and the CLBlast SGEMM of the layer's implicit
+   GEMM size as the same-run yardstick. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,14 @@ static const nncl_bench_conv_layer layers[] = {
     {"resnet18", "layer4.0 3x3/2 256->512", 0, 256, 14, 14, 512, 3, 3, 2, 1, 1, 0, 0},
     {"resnet18", "layer4 3x3 512->512", 0, 512, 7, 7, 512, 3, 3, 1, 1, 1, 0, 1},
     {"resnet18", "layer4 down 1x1/2 256->512", 0, 256, 14, 14, 512, 1, 1, 2, 0, 1, 0, 0},
+    {"resnet50", "layer1 1x1 64->256", 0, 64, 56, 56, 256, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer1 1x1 256->64", 0, 256, 56, 56, 64, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer2 down 1x1/2 256->512", 0, 256, 56, 56, 512, 1, 1, 2, 0, 1, 0, 0},
+    {"resnet50", "layer2 1x1 512->128", 0, 512, 28, 28, 128, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer3 1x1 1024->256", 0, 1024, 14, 14, 256, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer3 1x1 256->1024", 0, 256, 14, 14, 1024, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer4 1x1 2048->512", 0, 2048, 7, 7, 512, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer4 1x1 512->2048", 0, 512, 7, 7, 2048, 1, 1, 1, 0, 1, 0, 0},
     {"vgg16", "conv1_1 3x3 3->64", 0, 3, 224, 224, 64, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv1_2 3x3 64->64", 0, 64, 224, 224, 64, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv2_1 3x3 64->128", 0, 64, 112, 112, 128, 3, 3, 1, 1, 1, 0, 0},
@@ -31,6 +40,11 @@ static const nncl_bench_conv_layer layers[] = {
     {"vgg16", "conv4_2 3x3 512->512", 0, 512, 28, 28, 512, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv5 3x3 512->512", 0, 512, 14, 14, 512, 3, 3, 1, 1, 1, 0, 0},
     {"alexnet", "conv1 11x11/4 3->64", 0, 3, 224, 224, 64, 11, 11, 4, 2, 1, 0, 1},
+    {"mobilenetv2", "stem 3x3/2 3->32", 0, 3, 224, 224, 32, 3, 3, 2, 1, 1, 0, 0},
+    {"mobilenetv2", "pw 16->96 @112", 0, 16, 112, 112, 96, 1, 1, 1, 0, 1, 0, 0},
+    {"mobilenetv2", "pw 96->24 @56", 0, 96, 56, 56, 24, 1, 1, 1, 0, 1, 0, 0},
+    {"mobilenetv2", "pw 384->64 @14", 0, 384, 14, 14, 64, 1, 1, 1, 0, 1, 0, 0},
+    {"mobilenetv2", "pw 320->1280 @7", 0, 320, 7, 7, 1280, 1, 1, 1, 0, 1, 0, 0},
     {"mobilenetv2", "dw 3x3 32 @112", 0, 32, 112, 112, 32, 3, 3, 1, 1, 32, 0, 0},
     {"mobilenetv2", "dw 3x3/2 96 @112", 0, 96, 112, 112, 96, 3, 3, 2, 1, 96, 0, 0},
     {"mobilenetv2", "dw 3x3 144 @56", 0, 144, 56, 56, 144, 3, 3, 1, 1, 144, 0, 1},

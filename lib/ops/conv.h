@@ -11,8 +11,8 @@
   X(CONV_DIRECT, "direct")       /* implicit GEMM over a phase-packed input */                     \
   X(CONV_WINOGRAD2, "winograd2") /* F(2x2,3x3) */                                                  \
   X(CONV_WINOGRAD4, "winograd4") /* F(4x4,3x3) */                                                  \
-  X(CONV_GEMM, "gemm")           /* 1x1: CLBlast SGEMM straight on the input */                    \
-  X(CONV_IM2COL, "im2col")       /* im2col + CLBlast SGEMM */                                      \
+  X(CONV_GEMM, "gemm")           /* 1x1: one product per image (strided: subsampled) */            \
+  X(CONV_IM2COL, "im2col")       /* im2col + the GEMM engine */                                    \
   X(CONV_DEPTHWISE, "depthwise") /* groups == C */                                                 \
   X(CONVT_DIRECT, "direct")      /* ConvTranspose: gather, no atomics */                           \
   X(CONVT_GEMM, "gemm")          /* ConvTranspose: GEMM + col2im */
@@ -36,10 +36,9 @@ struct conv_geom {
   int has_bias;
 };
 
-/* Register tile of the CPU kernels: MR output channels x 16*NV positions per work-item. */
-#define CONV_MR 8
-#define CONV_NV 2
-#define CONV_NR (16 * CONV_NV)
+/* Register tile of the direct and Winograd product kernels: *mr output channels x 16 * *nv
+   positions per work-item, sized to the device's vector registers (conv.c). */
+void conv_register_tile(const struct op_call *c, int *mr, int *nv);
 
 /* Per-node state, made by plan, freed by release. */
 struct conv_state {
@@ -56,14 +55,15 @@ struct conv_state {
   int maxoff;                /* largest tap offset */
   int rowtile;               /* direct: tiles are runs of one output row */
   int pack_input;            /* 0: the input is used in place (1x1, stride 1, no pads) */
+  int panel;                 /* gemm/im2col: unfold into the GEMM engine's B panels this wide */
   size_t xp_floats;          /* per-chunk floats of the packed input (with slack) */
   /* Winograd */
   int wm, alpha;  /* output tile m, alpha = m + 2 */
   int mr, nv;     /* register tile of the direct and Winograd gemm kernels: mr rows,
                                 16*nv columns */
   int64_t th, tw; /* tiles per image */
-  int64_t ppad;   /* tile columns per chunk, padded to CONV_NR */
-  int64_t kpad;   /* K padded to CONV_MR */
+  int64_t ppad;   /* tile columns per chunk, padded to 16 * nv */
+  int64_t kpad;   /* K padded to mr */
   /* chunking over the batch (workspace bound) */
   int64_t chunk;    /* images per chunk */
   size_t ws_off[3]; /* workspace offsets in bytes */

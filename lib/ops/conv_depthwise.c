@@ -11,7 +11,7 @@ nncl_status conv_depthwise_plan(struct op_call *c, struct conv_state *s) {
   char epi[256];
   op_epilogue_options(&c->epi, epi, sizeof epi);
   /* tiles are runs of one output row: 16 wide for narrow maps, 32 otherwise */
-  s->nv = g->OW > 16 ? CONV_NV : 1;
+  s->nv = g->OW > 16 ? 2 : 1;
   snprintf(s->opts, sizeof s->opts, "-DNV=%d -DHAS_BIAS=%d %s", s->nv, g->has_bias, epi);
   NNCL_TRY(conv_kernel(c, "conv_depthwise", s->opts, "conv_depthwise_main", &s->k[1]));
   if (s->pack_input) NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_pack", &s->k[0]));

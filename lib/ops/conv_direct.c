@@ -84,10 +84,7 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
   NNCL_TRY(conv_pack_setup(c, s));
   char epi[256];
   op_epilogue_options(&c->epi, epi, sizeof epi);
-  /* register tile: 8 x 32 fills a CPU's vector registers; a GPU work-item gets 4 x 16 so its
-     accumulators stay in registers */
-  s->mr = c->ctx->info.is_gpu ? 4 : CONV_MR;
-  s->nv = c->ctx->info.is_gpu ? 1 : CONV_NV;
+  conv_register_tile(c, &s->mr, &s->nv);
   /* Row tiles when rows are wide enough that rounding each up to the tile wastes little: their
      full tiles store whole vectors, which matters most when C*R*S is small (first layers). */
   int64_t nr = 16 * s->nv, owt = (g->OW + nr - 1) / nr;

@@ -43,14 +43,15 @@ nncl_status conv_transpose_plan(struct op_call *c, struct conv_state *s) {
   if (!w) s->use_blas = 1;
   if (!s->use_blas) {
     /* W^T of each group as MR-row panels: row (kk*R + r)*S + s, column c */
-    int64_t rows = g->Kg * g->R * g->S, kt = (rows + CONV_MR - 1) / CONV_MR;
-    size_t n = (size_t)(g->groups * kt * g->Cg * CONV_MR);
+    conv_register_tile(c, &s->mr, &s->nv);
+    const int64_t mr = s->mr, rows = g->Kg * g->R * g->S, kt = (rows + mr - 1) / mr;
+    size_t n = (size_t)(g->groups * kt * g->Cg * mr);
     float *p = calloc(n ? n : 1, sizeof *p);
     if (!p) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "packed ConvTranspose weights");
     for (int64_t gg = 0; gg < g->groups; gg++)
       for (int64_t row = 0; row < rows; row++)
         for (int64_t cc = 0; cc < g->Cg; cc++)
-          p[((gg * kt + row / CONV_MR) * g->Cg + cc) * CONV_MR + row % CONV_MR] =
+          p[((gg * kt + row / mr) * g->Cg + cc) * mr + row % mr] =
               w[(gg * g->Cg + cc) * rows + row];
     nncl_status st = conv_upload(c, p, n, "packed ConvTranspose weights", &s->w);
     free(p);
@@ -58,7 +59,7 @@ nncl_status conv_transpose_plan(struct op_call *c, struct conv_state *s) {
     const int taps[2] = {0, 0}; /* one tap at offset 0, phase code 0 */
     NNCL_TRY(nncl__buffer_from_host(c->ctx, taps, sizeof taps, "conv taps", &s->taps));
     char o[128];
-    snprintf(o, sizeof o, "-DMR=%d -DNV=%d -DHAS_BIAS=0", CONV_MR, CONV_NV);
+    snprintf(o, sizeof o, "-DMR=%d -DNV=%d -DHAS_BIAS=0", s->mr, s->nv);
     NNCL_TRY(conv_kernel(c, "conv_direct", o, "conv_direct_main", &s->k[2]));
   }
   size_t per_image = (size_t)(g->K * g->R * g->S * g->H * g->W) * 4;
@@ -91,9 +92,9 @@ nncl_status conv_transpose_enqueue(struct op_call *c, struct conv_state *s) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     /* col[n][g*Kg*RS + (kk*R + r)*S + s][hw] = sum_c W[g*Cg + c][kk][r][s] X[n][g*Cg + c][hw] */
     if (!s->use_blas) {
-      int64_t rows = (int64_t)krs, kt = (rows + CONV_MR - 1) / CONV_MR;
+      const int64_t rows = (int64_t)krs, kt = (rows + s->mr - 1) / s->mr, nr = 16 * s->nv;
       cl_int ntaps = 1, maxoff = 0, KC = (cl_int)(g->groups * rows), KGC = (cl_int)rows,
-             KT = (cl_int)kt, QT = (cl_int)((hw + CONV_NR - 1) / CONV_NR), nim = (cl_int)nimg,
+             KT = (cl_int)kt, QT = (cl_int)(((int64_t)hw + nr - 1) / nr), nim = (cl_int)nimg,
              OWT = 1; /* flattened tiles (ROWTILE=0) */
       cl_long woff = 0, xoff = (cl_long)((size_t)n0 * (size_t)g->C * hw),
               xlen = (cl_long)((size_t)g->N * (size_t)g->C * hw), yoff = 0, cs = (cl_long)hw;

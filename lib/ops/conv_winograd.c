@@ -21,7 +21,7 @@ static const double g4[6][3] = {{1.0 / 4, 0, 0},
 static float *filter_transform(const struct conv_state *s, const float *w, size_t *n_out) {
   const struct conv_geom *g = &s->g;
   int a = s->alpha, a2 = a * a;
-  int64_t kt = s->kpad / CONV_MR;
+  const int64_t mr = s->mr, kt = s->kpad / mr;
   size_t n = (size_t)a2 * (size_t)(s->use_blas ? g->K : s->kpad) * (size_t)g->C;
   float *u = nncl__host_alloc(n * sizeof *u); /* given to the device by conv_adopt */
   if (!u) return NULL;
@@ -40,9 +40,9 @@ static float *filter_transform(const struct conv_state *s, const float *w, size_
         size_t idx =
             s->use_blas
                 ? ((size_t)xi * (size_t)g->K + (size_t)k) * (size_t)g->C + (size_t)c
-                : (((size_t)xi * (size_t)kt + (size_t)(k / CONV_MR)) * (size_t)g->C + (size_t)c) *
-                          CONV_MR +
-                      (size_t)(k % CONV_MR);
+                : (((size_t)xi * (size_t)kt + (size_t)(k / mr)) * (size_t)g->C + (size_t)c) *
+                          (size_t)mr +
+                      (size_t)(k % mr);
         u[idx] = (float)r[xi / a][xi % a];
       }
     }
@@ -58,15 +58,17 @@ nncl_status conv_winograd_plan(struct op_call *c, struct conv_state *s) {
   s->alpha = s->wm + 2;
   s->th = (g->OH + s->wm - 1) / s->wm;
   s->tw = (g->OW + s->wm - 1) / s->wm;
-  s->kpad = (g->K + CONV_MR - 1) / CONV_MR * CONV_MR;
+  int nv_max;
+  conv_register_tile(c, &s->mr, &nv_max);
+  s->kpad = (g->K + s->mr - 1) / s->mr * s->mr;
   char epi[256];
   op_epilogue_options(&c->epi, epi, sizeof epi);
   /* the gemm's column tile is 16*nv tiles: narrow it when padding to 32 would waste much of a
      small layer (e.g. a 7x7 map has 16 F(2x2) tiles) */
   size_t tiles1 = (size_t)(s->th * s->tw) * (size_t)g->N;
-  s->nv = op_round_up(tiles1, 32) * 100 > op_round_up(tiles1, 16) * 115 ? 1 : CONV_NV;
-  snprintf(s->opts, sizeof s->opts, "-DWM=%d -DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->wm, CONV_MR,
-           s->nv, g->has_bias, epi);
+  s->nv = op_round_up(tiles1, 32) * 100 > op_round_up(tiles1, 16) * 115 ? 1 : nv_max;
+  snprintf(s->opts, sizeof s->opts, "-DWM=%d -DMR=%d -DNV=%d -DHAS_BIAS=%d %s", s->wm, s->mr, s->nv,
+           g->has_bias, epi);
   NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_input", &s->k[0]));
   if (!s->use_blas)
     NNCL_TRY(conv_kernel(c, "conv_winograd", s->opts, "conv_winograd_gemm", &s->k[1]));
@@ -91,7 +93,7 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
   size_t a2 = (size_t)s->alpha * (size_t)s->alpha;
   cl_int C = (cl_int)g->C, H = (cl_int)g->H, W = (cl_int)g->W, PT = (cl_int)g->pt,
          PL = (cl_int)g->pl, TH = (cl_int)s->th, TW = (cl_int)s->tw, PPAD = (cl_int)s->ppad,
-         K = (cl_int)g->K, KPAD = (cl_int)s->kpad, KT = (cl_int)(s->kpad / CONV_MR),
+         K = (cl_int)g->K, KPAD = (cl_int)s->kpad, KT = (cl_int)(s->kpad / s->mr),
          OH = (cl_int)g->OH, OW = (cl_int)g->OW;
   cl_mem ws = c->workspace, bias = conv_bias_mem(c), res = conv_res_mem(c);
   /* V at the front of the workspace, M behind it at element offset moff */

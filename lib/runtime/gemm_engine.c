@@ -498,6 +498,13 @@ nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, con
   return NNCL_OK;
 }
 
+nncl_status nncl__gemm_panel_width(nncl_context *ctx, int *nr) {
+  struct nncl__gemm_memo *mm;
+  NNCL_TRY(memo_get(ctx, &mm));
+  *nr = mm->nr;
+  return NNCL_OK;
+}
+
 nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g) {
   if (g->m == 0 || g->n == 0 || batch_of(g) == 0 || ctx->plan_dry) return NNCL_OK;
   struct nncl__gemm_choice ch;

@@ -255,6 +255,9 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
    *out is NULL when another implementation runs g, and in a dry plan. */
 nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
                               size_t b_bytes, cl_mem *out);
+/* Columns NR of PACKED's B panels on this device: a caller that writes B straight into panels
+   ([batch][ceil(N/NR)][K][NR], zero columns past N) passes that buffer as g->b_packed. */
+nncl_status nncl__gemm_panel_width(nncl_context *ctx, int *nr);
 /* Enqueues the product (prepares first when this shape was never prepared). */
 nncl_status nncl__gemm_run(nncl_context *ctx, const struct nncl__gemm *g);
 void nncl__gemm_memo_free(nncl_context *ctx);
