@@ -154,8 +154,19 @@ inline float4 ec_at4(__global const float *X, const uint mode, __constant uint *
   EC_STEP(1)                                                                                       \
   EC_STEP(2)                                                                                       \
   EC_STEP(3)                                                                                       \
-  EC_STEP(4) EC_STEP(5) EC_STEP(6) EC_STEP(7) EC_STEP(8) EC_STEP(9) EC_STEP(10) EC_STEP(11)        \
-      EC_STEP(12) EC_STEP(13) EC_STEP(14) EC_STEP(15) EC_STEP(16)
+  EC_STEP(4)                                                                                       \
+  EC_STEP(5)                                                                                       \
+  EC_STEP(6)                                                                                       \
+  EC_STEP(7)                                                                                       \
+  EC_STEP(8)                                                                                       \
+  EC_STEP(9)                                                                                       \
+  EC_STEP(10)                                                                                      \
+  EC_STEP(11)                                                                                      \
+  EC_STEP(12)                                                                                      \
+  EC_STEP(13)                                                                                      \
+  EC_STEP(14)                                                                                      \
+  EC_STEP(15)                                                                                      \
+  EC_STEP(16)
 
 /* Y[e] = the chain at element e, e < n. P holds the steps' parameters. Inputs past NIN are
    unused (the host passes any buffer). meta is only read with a mode-2 input. */
