@@ -17,9 +17,8 @@
    -D T: element type of pool_max / pool_max_noidx (MaxPool on uint8 / int8); default float.
       With T set, also -D T_LOWEST (the type's smallest value) and -D T_IS_FLOAT=0. The other
       kernels are float32 only.
-   -D NNCL_HALF_STORE: x and y of pool_max, pool_max_noidx, pool_avg, pool_lp and pool_global are
-      float16 (common/storage.cl), arithmetic float; the CPU row forms and pool_unpool stay
-      float32 (the planner picks them for float32 only). */
+   -D NNCL_HALF_STORE: x and y of every kernel but pool_unpool are float16 (common/storage.cl),
+      arithmetic float. */
 #include "common/index.cl"
 #include "common/pool_taps.cl"
 #include "common/storage.cl"
@@ -161,8 +160,8 @@ __kernel void pool_max_noidx(__global const TB *x, __global TB *y, const uint zn
   const int oh = (int)(item - z_ * (uint)OH);                                                      \
   const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                             \
   const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                                 \
-  __global const float *xr = x + (size_t)row * in_dhw.x * in_dhw.y * in_dhw.z;                     \
-  __global float *yo = y + (size_t)item * OW;                                                      \
+  __global const FBUF *xr = x + (size_t)row * in_dhw.x * in_dhw.y * in_dhw.z;                      \
+  __global FBUF *yo = y + (size_t)item * OW;                                                       \
   struct pool_win w = pool_window(od, oh, 0, in_dhw, k, s, p, d);                                  \
   const int lo = min(OW, (p.z + s.z - 1) / s.z);                                                   \
   const int hi = max(lo, min(OW, (in_dhw.z - 1 + p.z - (k.z - 1) * d.z) / s.z + 1));               \
@@ -176,22 +175,22 @@ __kernel void pool_max_noidx(__global const TB *x, __global TB *y, const uint zn
   float8 r = (float8)(INIT);                                                                       \
   if (s.z == 1) {                                                                                  \
     POOL_TAP_ROWS(                                                                                 \
-        float, xr, w, od, oh, in_dhw, s, p, d,                                                     \
-        for (int tw = 0; tw < k.z; tw++) { r = VOP(r, vload8(0, xl_ + (c)-p.z + tw * d.z)); });    \
+        FBUF, xr, w, od, oh, in_dhw, s, p, d,                                                      \
+        for (int tw = 0; tw < k.z; tw++) { r = VOP(r, FLOAD8(0, xl_ + (c)-p.z + tw * d.z)); });    \
   } else {                                                                                         \
     float16 m_ = (float16)(INIT);                                                                  \
     float m16_ = (INIT); /* column 16 of the step, width-3 windows only */                         \
-    POOL_TAP_ROWS(float, xr, w, od, oh, in_dhw, s, p, d, {                                         \
-      m_ = VOP(m_, vload16(0, xl_ + 2 * (c)-p.z));                                                 \
-      if (k.z == 3) m16_ = VOP(m16_, xl_[2 * (c)-p.z + 16]);                                       \
+    POOL_TAP_ROWS(FBUF, xr, w, od, oh, in_dhw, s, p, d, {                                          \
+      m_ = VOP(m_, FLOAD16(0, xl_ + 2 * (c)-p.z));                                                 \
+      if (k.z == 3) m16_ = VOP(m16_, FLOAD(xl_, 2 * (c)-p.z + 16));                                \
     });                                                                                            \
     r = VOP(m_.even, m_.odd);                                                                      \
     if (k.z == 3) r = VOP(r, (float8)(m_.s2468, m_.sace, m16_));                                   \
   }
 #define POOL_ADD(a, b) ((a) + (b))
 
-/* CPU form of pool_max_noidx (float32). */
-__kernel void pool_max_rows(__global const float *x, __global float *y, const uint items,
+/* CPU form of pool_max_noidx (float storage). */
+__kernel void pool_max_rows(__global const FBUF *x, __global FBUF *y, const uint items,
                             const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                             const int4 p, const int4 d) {
   POOL_ROW_POSITION(out_dhw);
@@ -200,15 +199,15 @@ __kernel void pool_max_rows(__global const float *x, __global float *y, const ui
       for (int c = lo; c < hi; c += 8) {
         const int c8 = min(c, hi - 8);
         POOL_EIGHT(POOL_VMAX, -INFINITY, c8, r);
-        vstore8(r, 0, yo + c8);
+        FSTORE8(r, 0, yo + c8);
       }
       ow = hi - 1;
       continue;
     }
     w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in_dhw.z);
     float best = -INFINITY;
-    POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, best = pool_max2(best, v));
-    yo[ow] = best;
+    POOL_WALK(FBUF, xr, w, od, oh, ow, in_dhw, s, p, d, best = pool_max2(best, v));
+    FSTORE(yo, ow, best);
   }
 }
 
@@ -220,7 +219,7 @@ inline int pool_avg_count(int2 valid, int o, int k, int s, int p, int d, int n, 
 }
 
 /* CPU form of pool_avg: the same sums and counts as pool_avg. */
-__kernel void pool_avg_rows(__global const float *x, __global float *y, const uint items,
+__kernel void pool_avg_rows(__global const FBUF *x, __global FBUF *y, const uint items,
                             const int include_pad, const int4 in_dhw, const int4 out_dhw,
                             const int4 k, const int4 s, const int4 p, const int4 d, const int4 pe) {
   POOL_ROW_POSITION(out_dhw);
@@ -232,17 +231,17 @@ __kernel void pool_avg_rows(__global const float *x, __global float *y, const ui
       for (int c = lo; c < hi; c += 8) {
         const int c8 = min(c, hi - 8);
         POOL_EIGHT(POOL_ADD, 0.0f, c8, r);
-        vstore8(cnt_dh > 0 ? r / (float)(cnt_dh * k.z) : (float8)(NAN), 0, yo + c8);
+        FSTORE8(cnt_dh > 0 ? r / (float)(cnt_dh * k.z) : (float8)(NAN), 0, yo + c8);
       }
       ow = hi - 1;
       continue;
     }
     w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in_dhw.z);
     float acc = 0.0f;
-    POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
+    POOL_WALK(FBUF, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
     const int cnt =
         cnt_dh * pool_avg_count(w.tw, ow, k.z, s.z, p.z, d.z, in_dhw.z, pe.z, include_pad);
-    yo[ow] = cnt > 0 ? acc / (float)cnt : NAN;
+    FSTORE(yo, ow, cnt > 0 ? acc / (float)cnt : NAN);
   }
 }
 

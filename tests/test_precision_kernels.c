@@ -205,10 +205,12 @@ Test(precision_kernels, gemm_trans_b_bias) {
   nncl_graph_destroy(g);
 }
 
-/* MaxPool (op 1) or AveragePool (op 0) 3x3 stride 2, pads 1, on [2, 3, 9, 11]. */
-static void check_pool(const char *op, int is_max, uint32_t seed) {
-  nncl_array x = TU_RAND(seed, 2, 3, 9, 11);
+/* MaxPool (is_max) or AveragePool 3x3 stride 2, pads 1, on [2, 3, 9, 27], through pool.algo
+   algo: rows (a work-item per output row, eight outputs a step) or direct (the 3-D grid). */
+static void check_pool(const char *op, int is_max, const char *algo, uint32_t seed) {
+  nncl_array x = TU_RAND(seed, 2, 3, 9, 27);
   nncl_graph *g = graph_with_input(&x);
+  cr_assert_eq(nncl_graph_set_option(g, "pool.algo", algo), NNCL_OK);
   const char *in = "x", *out = "y";
   nncl_node *node;
   cr_assert_eq(nncl_graph_add_node(g, op, "the_pool", 1, &in, 1, &out, &node), NNCL_OK);
@@ -218,7 +220,7 @@ static void check_pool(const char *op, int is_max, uint32_t seed) {
   cr_assert_eq(nncl_node_set_ints(g, node, "pads", pads, 4), NNCL_OK);
   nncl_array y = run_graph(g, &x);
   struct pool_ref_geom rg = {
-      .sr = 2, .n = 2, .c = 3, .in = {9, 11}, .k = {3, 3}, .s = {2, 2}, .d = {1, 1}};
+      .sr = 2, .n = 2, .c = 3, .in = {9, 27}, .k = {3, 3}, .s = {2, 2}, .d = {1, 1}};
   cr_assert(pool_ref_geom_init(&rg, pads, REF_NOTSET, 0));
   int64_t n = pool_ref_out_numel(&rg);
   float *want = malloc((size_t)n * sizeof *want), *mag = malloc((size_t)n * sizeof *mag);
@@ -232,7 +234,9 @@ static void check_pool(const char *op, int is_max, uint32_t seed) {
     pool_ref_avg(xa.data, &rg, 0, mag);
   }
   /* a pool takes no product: the input's rounding is u * mag, the bound's 2u covers it */
-  assert_half_close(&y, want, mag, NULL, n, op);
+  char what[64];
+  snprintf(what, sizeof what, "%s (pool.algo=%s)", op, algo);
+  assert_half_close(&y, want, mag, NULL, n, what);
   free(want);
   free(mag);
   nncl_array_free(&xa);
@@ -241,9 +245,13 @@ static void check_pool(const char *op, int is_max, uint32_t seed) {
   nncl_graph_destroy(g);
 }
 
-Test(precision_kernels, max_pool) { check_pool("MaxPool", 1, 51); }
+Test(precision_kernels, max_pool_rows) { check_pool("MaxPool", 1, "rows", 51); }
 
-Test(precision_kernels, average_pool) { check_pool("AveragePool", 0, 52); }
+Test(precision_kernels, max_pool_grid) { check_pool("MaxPool", 1, "direct", 53); }
+
+Test(precision_kernels, average_pool_rows) { check_pool("AveragePool", 0, "rows", 52); }
+
+Test(precision_kernels, average_pool_grid) { check_pool("AveragePool", 0, "direct", 54); }
 
 Test(precision_kernels, global_average_pool) {
   nncl_array x = TU_RAND(61, 3, 5, 7, 9);

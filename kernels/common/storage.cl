@@ -7,7 +7,7 @@
    FBUF                the element type of a float tensor's buffer (float, or half)
    FLOAD(p, i)         element i of such a buffer, as float
    FSTORE(p, i, v)     stores float v as element i
-   FLOAD16(i, p) / FSTORE16(v, i, p)   16-element forms (vload16 / vstore16 shape)
+   FLOAD8, FSTORE8, FLOAD16, FSTORE16   8- and 16-element forms (vload8 / vstore8 shape)
 
    Kernels with several element types name each buffer's type T and use the token-dispatched
    forms, where T = half means float16 storage of a float value:
@@ -60,10 +60,14 @@
 
 #ifdef NNCL_HALF_STORE
 #define FBUF half
+#define FLOAD8(i, p) vload_half8((i), (p))
+#define FSTORE8(v, i, p) vstore_half8((v), (i), (p))
 #define FLOAD16(i, p) vload_half16((i), (p))
 #define FSTORE16(v, i, p) vstore_half16((v), (i), (p))
 #else
 #define FBUF float
+#define FLOAD8(i, p) vload8((i), (p))
+#define FSTORE8(v, i, p) vstore8((v), (i), (p))
 #define FLOAD16(i, p) vload16((i), (p))
 #define FSTORE16(v, i, p) vstore16((v), (i), (p))
 #endif

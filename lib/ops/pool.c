@@ -301,7 +301,7 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
       /* CPUs: a work-item per output row reads contiguously (pool_max_rows, pool_avg_rows);
            the 3-D per-output grid suits GPUs. The option pool.algo forces one. */
       const char *f = op_option(c, NNCL__OPT_POOL_ALGO);
-      st->rows_kernel = c->in[0].dtype == NNCL_FLOAT32 &&
+      st->rows_kernel = (c->in[0].dtype == NNCL_FLOAT32 || c->in[0].dtype == NNCL_FLOAT16) &&
                         (strcmp(f, "auto") ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu);
       if (st->rows_kernel) {
         kname = st->kind == POOL_MAX ? "pool_max_rows" : "pool_avg_rows";
