@@ -1,9 +1,10 @@
 /* test_precision_demo.c: the demo CNN (models/fashion_cnn.onnx) on the first 1000 Fashion-MNIST
    test images under graph.precision=fp16-storage against the same model in fp32: top-1 agreement
    at least 99% (the issue's bar) and the largest logit difference within LOGIT_TOL. The logits
-   span about +-40, where float16's spacing is 2^-5 = 0.031; rounding every activation and weight
-   of five layers compounds to a few such steps, so LOGIT_TOL = 0.5 allows them with room while a
-   wrong kernel (garbage or an fp32 fallback mixed with half data) is off by whole units. */
+   of the test images span about +-16, where float16's spacing is 2^-6 = 0.016; rounding every
+   activation and weight of five layers compounds to a few such steps (tools/precision_compare.py
+   measured 0.018 at most over all 10,000 images), so LOGIT_TOL = 0.1 allows them with room while
+   a wrong kernel (garbage, or half data read as float) is off by whole units. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #define DATA_DIR "/usr/share/datasets/fashion-mnist"
 #define N_IMAGES 1000
 #define BATCH 250
-#define LOGIT_TOL 0.5
+#define LOGIT_TOL 0.1
 
 /* <source root>/models/<file>, from $NNCL_TEST_DATA = <source root>/tests/data. */
 static void model_path(const char *file, char *out, size_t len) {
