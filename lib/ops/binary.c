@@ -233,19 +233,19 @@ static void cost(const struct op_call *c, struct op_cost *o) {
     o->bytes += (double)nncl_shape_numel(&c->in[i].shape) * (double)nncl_dtype_size(c->in[i].dtype);
 }
 
+/* Pow has no float16 storage: its special exponents read a float32 host constant. */
 #define DEF(id, name, fe, ie, kind, variadic)                                                      \
-  const struct op_def op_ew_##id = {                                                               \
-      .min_in = (variadic) ? 1 : 2,                                                                \
-      .max_in = (variadic) ? 1 << 16 : 2,                                                          \
-      .min_out = 1,                                                                                \
-      .max_out = 1, /* Pow's special exponents read a float32 host constant */                     \
-      .flags = (kind) == EWK_POW ? 0u : (unsigned)OP_HALF_STORAGE,                                 \
-      .infer = infer,                                                                              \
-      .plan = plan,                                                                                \
-      .enqueue = enqueue,                                                                          \
-      .release = release,                                                                          \
-      .cost = cost,                                                                                \
-      .backward = nncl__grad_binary};
+  const struct op_def op_ew_##id = {.min_in = (variadic) ? 1 : 2,                                  \
+                                    .max_in = (variadic) ? 1 << 16 : 2,                            \
+                                    .min_out = 1,                                                  \
+                                    .max_out = 1,                                                  \
+                                    .flags = (kind) == EWK_POW ? 0u : (unsigned)OP_HALF_STORAGE,   \
+                                    .infer = infer,                                                \
+                                    .plan = plan,                                                  \
+                                    .enqueue = enqueue,                                            \
+                                    .release = release,                                            \
+                                    .cost = cost,                                                  \
+                                    .backward = nncl__grad_binary};
 EW_BINARY_TABLE(DEF)
 #undef DEF
 
