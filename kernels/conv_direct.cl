@@ -15,6 +15,8 @@
    -D HAS_BIAS=0|1
    -D ROWTILE=0|1 tiles are runs of one output row (OWT per row) and full ones store whole vectors;
                   0: tiles run through the flattened grid (less padding waste on small maps)
+   -D NNCL_HALF_STORE  X, W, bias, residual and Y are float16 (common/storage.cl); the packed
+                  planes and weights stay float, so the host always packs a half input
    plus common/epilogue.cl's options (ACT_EXPR, ACT_ALPHA, ACT_BETA, HAS_RES, RES_AFTER_ACT). */
 #include "common/conv.cl"
 #include "common/index.cl"
@@ -26,11 +28,10 @@
 /* xp[((n*C + c)*NPH + ph)*HPH*WPH + y*WPH + x] = padded X of image n0+n at phase codes[ph].
    One work-item copies one row (gid0 = y, gid1 = (n*C + c)*NPH + ph): whole rows keep the
    work-group count low, which is what a pack costs on CPU devices. */
-__kernel void conv_direct_pack(__global const float *x, __global float *xp,
-                               __global const int *taps, const int NTAPS, const long xoff,
-                               const int C, const int H, const int W, const int SH, const int SW,
-                               const int PT, const int PL, const int NPH, const int HPH,
-                               const int WPH, const int planes) {
+__kernel void conv_direct_pack(__global const FBUF *x, __global float *xp, __global const int *taps,
+                               const int NTAPS, const long xoff, const int C, const int H,
+                               const int W, const int SH, const int SW, const int PT, const int PL,
+                               const int NPH, const int HPH, const int WPH, const int planes) {
   const int yy = get_global_id(0), z = get_global_id(1);
   if (yy >= HPH || z >= planes) return;
   const int ph = z % NPH, nc = z / NPH;
@@ -42,12 +43,12 @@ __kernel void conv_direct_pack(__global const float *x, __global float *xp,
     for (int xx = 0; xx < WPH; xx++) dst[xx] = 0.0f;
     return;
   }
-  __global const float *src = x + xoff + ((long)nc * H + ih) * W;
+  __global const FBUF *src = x + xoff + ((long)nc * H + ih) * W;
   if (SW == 1) {
     /* a shifted copy: zeros, the row, zeros */
     const int lo = min(max(PL - px, 0), WPH), hi = min(max(W + PL - px, lo), WPH);
     for (int xx = 0; xx < lo; xx++) dst[xx] = 0.0f;
-    for (int xx = lo; xx < hi; xx++) dst[xx] = src[xx + px - PL];
+    for (int xx = lo; xx < hi; xx++) dst[xx] = FLOAD(src, xx + px - PL);
     for (int xx = hi; xx < WPH; xx++) dst[xx] = 0.0f;
     return;
   }
@@ -55,13 +56,13 @@ __kernel void conv_direct_pack(__global const float *x, __global float *xp,
   const int lo = min(max((PL - px + SW - 1) / SW, 0), WPH);
   const int hi = min(max((W + PL - px + SW - 1) / SW, lo), WPH);
   for (int xx = 0; xx < lo; xx++) dst[xx] = 0.0f;
-  for (int xx = lo; xx < hi; xx++) dst[xx] = src[xx * SW + px - PL];
+  for (int xx = lo; xx < hi; xx++) dst[xx] = FLOAD(src, xx * SW + px - PL);
   for (int xx = hi; xx < WPH; xx++) dst[xx] = 0.0f;
 }
 
 /* Weights [K][CG][NTAPS] -> wp[((g*KT + mt)*CG + c)*NTAPS + t][MR], rows past KG zero. Used when
    W is not constant (constant W is packed on the host at plan time). gid0 over the packed size. */
-__kernel void conv_direct_pack_weights(__global const float *w, __global float *wp, const long woff,
+__kernel void conv_direct_pack_weights(__global const FBUF *w, __global float *wp, const long woff,
                                        const int KG, const int KT, const int CG, const int NTAPS,
                                        const int total) {
   const int i = get_global_id(0);
@@ -74,7 +75,7 @@ __kernel void conv_direct_pack_weights(__global const float *w, __global float *
   rest /= CG;
   const int mt = rest % KT, g = rest / KT;
   const int kk = mt * MR + m;
-  wp[woff + i] = kk < KG ? w[(((long)(g * KG + kk)) * CG + c) * NTAPS + t] : 0.0f;
+  wp[woff + i] = kk < KG ? FLOAD(w, (((long)(g * KG + kk)) * CG + c) * NTAPS + t) : 0.0f;
 }
 
 /* One work-item: output channels [mt*MR, +MR) of group g, positions [qt*NR, +NR) of image n.
@@ -82,8 +83,8 @@ __kernel void conv_direct_pack_weights(__global const float *w, __global float *
    taps[t] is the offset of tap t inside a channel's planes; CS is the channel stride in xp;
    XLEN bounds every read (tiles near the end take a checked path). Output: y + YOFF, NCHW. */
 __kernel void conv_direct_main(__global const float *xp, __global const float *wp,
-                               __global const float *bias, __global const float *res,
-                               __global float *y, __global const int *taps, const long woff,
+                               __global const FBUF *bias, __global const FBUF *res,
+                               __global FBUF *y, __global const int *taps, const long woff,
                                const long xoff, const long xlen, const long yoff, const int NTAPS,
                                const int MAXOFF, const int C, const int CG, const long CS,
                                const int K, const int KG, const int KT, const int G, const int OH,
@@ -136,7 +137,7 @@ __kernel void conv_direct_main(__global const float *xp, __global const float *w
     if (kk >= KG) break;
     const int k = g * KG + kk;
 #if HAS_BIAS
-    const float bk = bias[k];
+    const float bk = FLOAD(bias, k);
 #else
     const float bk = 0.0f;
 #endif

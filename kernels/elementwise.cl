@@ -2,8 +2,9 @@
    logic, Where, PRelu) from two kernels. The op itself is an OpenCL expression chosen on the
    host from lib/ops/elementwise_table.h and passed as -D OP_EXPR, so one source serves ~60 ops.
    Options:
-   -D TI=type      unary input element type (float, long, int, uchar, char; default float)
-   -D TA/TB/TC=type  broadcast-kernel input types (default float); TC only with NIN=3
+   -D TI=type      unary input element type (float, long, int, uchar, char; default float; half:
+                   float16 storage of a float value, common/storage.cl, as TO=half)
+   -D TA/TB/TC=type  broadcast-kernel input types (default float, half as TI); TC only with NIN=3
    -D TO=type      output element type (default float)
    -D TP=type      type of the scalar parameters alpha and beta (float, or long for integers)
    -D OP_EXPR=e    the op: an expression in x (unary) or a, b, c (broadcast) and alpha, beta.
@@ -15,6 +16,7 @@
    -D DYN_HI=0|1   unary: beta is read from hi[0] (Clip with a non-constant max input) */
 #include "common/dims_layout.h"
 #include "common/index.cl"
+#include "common/storage.cl"
 
 #ifndef TI
 #define TI float
@@ -56,15 +58,15 @@
 
 #define EW_CAT_(a, b) a##b
 #define EW_CAT(a, b) EW_CAT_(a, b)
-typedef EW_CAT(TI, 4) ti4;
-typedef EW_CAT(TA, 4) ta4;
-typedef EW_CAT(TB, 4) tb4;
-typedef EW_CAT(TC, 4) tc4;
-typedef EW_CAT(TO, 4) to4;
+typedef EW_CAT(NVAL(TI), 4) ti4;
+typedef EW_CAT(NVAL(TA), 4) ta4;
+typedef EW_CAT(NVAL(TB), 4) tb4;
+typedef EW_CAT(NVAL(TC), 4) tc4;
+typedef EW_CAT(NVAL(TO), 4) to4;
 
 #if !EW_BCAST
 /* Unused parameters are fine: the expression decides which ones it reads. */
-inline TO ew_unary_op(TI x, TP alpha, TP beta) { return (TO)(OP_EXPR); }
+inline NVAL(TO) ew_unary_op(NVAL(TI) x, TP alpha, TP beta) { return (NVAL(TO))(OP_EXPR); }
 
 /* y[i] = f(x[i]) over n elements; each work-item does 4 with vector loads and stores, the last
    one finishes the tail. x may alias y (the planner runs unary ops in place). lo/hi are only read with DYN_LO/DYN_HI (pass any buffer otherwise). */
@@ -73,24 +75,26 @@ __kernel void elementwise_unary(__global const TI *x, __global TO *y, const uint
   const uint i = get_global_id(0) * 4u;
   if (i >= n) return;
 #if DYN_LO
-  alpha = (TP)lo[0];
+  alpha = (TP)NLOAD(TI, lo, 0);
 #endif
 #if DYN_HI
-  beta = (TP)hi[0];
+  beta = (TP)NLOAD(TI, hi, 0);
 #endif
   if (i + 4u <= n) {
-    const ti4 v = vload4(0, x + i);
+    const ti4 v = NLOAD4(TI, x + i);
     const to4 r = (to4)(ew_unary_op(v.s0, alpha, beta), ew_unary_op(v.s1, alpha, beta),
                         ew_unary_op(v.s2, alpha, beta), ew_unary_op(v.s3, alpha, beta));
-    vstore4(r, 0, y + i);
+    NSTORE4(TO, y + i, r);
   } else {
-    for (uint j = i; j < n; j++) y[j] = ew_unary_op(x[j], alpha, beta);
+    for (uint j = i; j < n; j++) NSTORE(TO, y, j, ew_unary_op(NLOAD(TI, x, j), alpha, beta));
   }
 }
 
 #else
 
-inline TO ew_nary_op(TA a, TB b, TC c, TP alpha, TP beta) { return (TO)(OP_EXPR); }
+inline NVAL(TO) ew_nary_op(NVAL(TA) a, NVAL(TB) b, NVAL(TC) c, TP alpha, TP beta) {
+  return (NVAL(TO))(OP_EXPR);
+}
 
 /* Y = f(A, B[, C]) with NumPy broadcasting, on a shape the host has collapsed (adjacent dims
    merged where every operand allows it, size-1 dims dropped), described by meta in the BCAST_*
@@ -131,30 +135,30 @@ __kernel void elementwise_bcast(__global const TA *A, __global const TB *B,
 #if NIN < 3
   (void)oc;
   (void)sc0;
-  const TC cv = (TC)0;
+  const NVAL(TC) cv = (NVAL(TC))0;
 #endif
   if (i0 + 4u <= d0) {
-    const ta4 a = sa0 ? vload4(0, A + oa + i0) : (ta4)(A[oa]);
-    const tb4 b = sb0 ? vload4(0, B + ob + i0) : (tb4)(B[ob]);
+    const ta4 a = sa0 ? NLOAD4(TA, A + oa + i0) : (ta4)(NLOAD(TA, A, oa));
+    const tb4 b = sb0 ? NLOAD4(TB, B + ob + i0) : (tb4)(NLOAD(TB, B, ob));
 #if NIN >= 3
-    const tc4 c = sc0 ? vload4(0, C + oc + i0) : (tc4)(C[oc]);
+    const tc4 c = sc0 ? NLOAD4(TC, C + oc + i0) : (tc4)(NLOAD(TC, C, oc));
 #else
     const tc4 c = (tc4)(cv);
 #endif
     const to4 r =
         (to4)(ew_nary_op(a.s0, b.s0, c.s0, alpha, beta), ew_nary_op(a.s1, b.s1, c.s1, alpha, beta),
               ew_nary_op(a.s2, b.s2, c.s2, alpha, beta), ew_nary_op(a.s3, b.s3, c.s3, alpha, beta));
-    vstore4(r, 0, Y + oy);
+    NSTORE4(TO, Y + oy, r);
   } else {
     for (uint j = 0; i0 + j < d0; j++) {
-      const TA a = A[oa + (sa0 ? i0 + j : 0u)];
-      const TB b = B[ob + (sb0 ? i0 + j : 0u)];
+      const NVAL(TA) a = NLOAD(TA, A, oa + (sa0 ? i0 + j : 0u));
+      const NVAL(TB) b = NLOAD(TB, B, ob + (sb0 ? i0 + j : 0u));
 #if NIN >= 3
-      const TC c = C[oc + (sc0 ? i0 + j : 0u)];
+      const NVAL(TC) c = NLOAD(TC, C, oc + (sc0 ? i0 + j : 0u));
 #else
-      const TC c = cv;
+      const NVAL(TC) c = cv;
 #endif
-      Y[oy + j] = ew_nary_op(a, b, c, alpha, beta);
+      NSTORE(TO, Y, oy + j, ew_nary_op(a, b, c, alpha, beta));
     }
   }
 }

@@ -22,9 +22,13 @@
                   (read from memory once) while all panels of the smaller stay cached
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
+   -D NNCL_HALF_STORE  A, B, C, bias and residual are float16 (common/storage.cl); the panels and
+                  the arithmetic stay float. Only the packed path (pack + tile) has that form, so
+                  the half build leaves gemm_gemv and gemm_local out.
    plus the epilogue options of common/epilogue.cl (ACT_EXPR, ACT_VEC, ACT_ALPHA, ACT_BETA, HAS_RES,
    RES_AFTER_ACT); the residual has C's layout. */
 #include "common/epilogue.cl"
+#include "common/storage.cl"
 
 #ifndef MR
 #define MR 6
@@ -62,25 +66,33 @@
 #define VT GEMM_CAT(float, NR)
 #define VLOAD GEMM_CAT(vload, NR)
 #define VSTORE GEMM_CAT(vstore, NR)
+/* NR-wide loads and stores of a tensor (C, raw B), in its storage type */
+#ifdef NNCL_HALF_STORE
+#define TLOAD GEMM_CAT(vload_half, NR)
+#define TSTORE GEMM_CAT(vstore_half, NR)
+#else
+#define TLOAD VLOAD
+#define TSTORE VSTORE
+#endif
 
 /* op(A)(i, k) and op(B)(k, j) of one batch item; the outer parentheses keep `(float16)A_AT(..)`
    a conversion of the element rather than a vector literal of the pointer. */
 #if TRANS_A
-#define A_AT(a, i, k) ((a)[(long)(k)*lda + (i)])
+#define A_AT(a, i, k) (FLOAD((a), (long)(k)*lda + (i)))
 #else
-#define A_AT(a, i, k) ((a)[(long)(i)*lda + (k)])
+#define A_AT(a, i, k) (FLOAD((a), (long)(i)*lda + (k)))
 #endif
 #if TRANS_B
-#define B_AT(b, k, j) ((b)[(long)(j)*ldb + (k)])
+#define B_AT(b, k, j) (FLOAD((b), (long)(j)*ldb + (k)))
 #else
-#define B_AT(b, k, j) ((b)[(long)(k)*ldb + (j)])
+#define B_AT(b, k, j) (FLOAD((b), (long)(k)*ldb + (j)))
 #endif
 
 /* The arguments every kernel that writes C takes, after its operands. */
 #define GEMM_OUT_ARGS                                                                              \
-  __global float *c, const long c_off, const long ldc, const long c_stride, const float alpha,     \
-      const float beta, __global const float *bias, const long bias_off, const long bias_rs,       \
-      const long bias_cs, const float bias_scale, __global const float *res, const long res_off,   \
+  __global FBUF *c, const long c_off, const long ldc, const long c_stride, const float alpha,      \
+      const float beta, __global const FBUF *bias, const long bias_off, const long bias_rs,        \
+      const long bias_cs, const float bias_scale, __global const FBUF *res, const long res_off,    \
       const int M, const int N
 
 /* The arguments above, passed on as they came. */
@@ -95,15 +107,15 @@ inline void gemm_put(float v, const int i, const int j, const long cz, const lon
   const long at = cz + (long)i * ldc + j;
   v *= alpha;
 #if BETA_NZ
-  v += beta * c[at];
+  v += beta * FLOAD(c, at);
 #endif
 #if HAS_BIAS
-  v += bias_scale * bias[bias_off + i * bias_rs + j * bias_cs];
+  v += bias_scale * FLOAD(bias, bias_off + i * bias_rs + j * bias_cs);
 #endif
 #if HAS_RES
-  c[at] = epi_apply(v, res[rz + (long)i * ldc + j]);
+  FSTORE(c, at, epi_apply(v, FLOAD(res, rz + (long)i * ldc + j)));
 #else
-  c[at] = epi_apply(v, 0.0f);
+  FSTORE(c, at, epi_apply(v, 0.0f));
 #endif
 }
 
@@ -135,25 +147,25 @@ inline VT gemm_act(VT v) {
 }
 
 /* Full tiles without bias, beta or residual: alpha, activation, one vector store per row. */
-inline void gemm_store_tile_fast(VT *acc, const int i0, const int j0, const int z,
-                                 __global float *c, const long c_off, const long ldc,
-                                 const long c_stride, const float alpha) {
-  __global float *o = c + c_off + (long)z * c_stride + (long)i0 * ldc + j0;
+inline void gemm_store_tile_fast(VT *acc, const int i0, const int j0, const int z, __global FBUF *c,
+                                 const long c_off, const long ldc, const long c_stride,
+                                 const float alpha) {
+  __global FBUF *o = c + c_off + (long)z * c_stride + (long)i0 * ldc + j0;
   for (int r = 0; r < MR; r++) {
     VT v = acc[r] * alpha;
-    VSTORE(gemm_act(v), 0, o + (long)r * ldc);
+    TSTORE(gemm_act(v), 0, o + (long)r * ldc);
   }
 }
 
 #define GEMM_FAST_STORE (!BETA_NZ && !HAS_BIAS && !HAS_RES)
 
 /* gid0 = k, gid1 = row panel, gid2 = batch item. */
-__kernel void gemm_pack_a(__global const float *a, const long a_off, const long lda,
+__kernel void gemm_pack_a(__global const FBUF *a, const long a_off, const long lda,
                           const long a_stride, __global float *ap, const int M, const int K) {
   const int k = get_global_id(0), p = get_global_id(1), z = get_global_id(2);
   if (k >= K) return;
   const int mp = (M + MR - 1) / MR;
-  __global const float *az = a + a_off + (long)z * a_stride;
+  __global const FBUF *az = a + a_off + (long)z * a_stride;
   __global float *o = ap + (((long)z * mp + p) * K + k) * MR;
   for (int r = 0; r < MR; r++) {
     const int i = p * MR + r;
@@ -162,16 +174,16 @@ __kernel void gemm_pack_a(__global const float *a, const long a_off, const long 
 }
 
 /* gid0 = k, gid1 = column panel, gid2 = batch item. */
-__kernel void gemm_pack_b(__global const float *b, const long b_off, const long ldb,
+__kernel void gemm_pack_b(__global const FBUF *b, const long b_off, const long ldb,
                           const long b_stride, __global float *bp, const int N, const int K) {
   const int k = get_global_id(0), q = get_global_id(1), z = get_global_id(2);
   if (k >= K) return;
   const int np = (N + NR - 1) / NR;
-  __global const float *bz = b + b_off + (long)z * b_stride;
+  __global const FBUF *bz = b + b_off + (long)z * b_stride;
   __global float *o = bp + (((long)z * np + q) * K + k) * NR;
 #if !TRANS_B
   if ((q + 1) * NR <= N) {
-    VSTORE(VLOAD(0, bz + (long)k * ldb + q * NR), 0, o);
+    VSTORE(TLOAD(0, bz + (long)k * ldb + q * NR), 0, o);
     return;
   }
 #endif
@@ -209,6 +221,7 @@ __kernel void gemm_tile(__global const float *ap, __global const float *bp, cons
   gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
 }
 
+#ifndef NNCL_HALF_STORE
 /* M <= 8 rows (MR = M here): every element of B is read once, so the product runs at memory
    bandwidth. TRANS_B (B is [N][K], a fully connected layer's weights): each item takes 4 columns
    and walks their rows of B with 8-wide vectors. Otherwise each item takes GV * NR columns and
@@ -339,3 +352,4 @@ __kernel void gemm_local(__global const float *a, const long a_off, const long l
       if (i < M && j < N) gemm_put(acc[r][l], i, j, cz, rz, GEMM_OUT_PASS);
     }
 }
+#endif

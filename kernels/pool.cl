@@ -16,14 +16,21 @@
    Every kernel takes its geometry as arguments, so the file builds once per element type.
    -D T: element type of pool_max / pool_max_noidx (MaxPool on uint8 / int8); default float.
       With T set, also -D T_LOWEST (the type's smallest value) and -D T_IS_FLOAT=0. The other
-      kernels are float32 only. */
+      kernels are float32 only.
+   -D NNCL_HALF_STORE: x and y of every kernel but pool_unpool are float16 (common/storage.cl),
+      arithmetic float. */
 #include "common/index.cl"
 #include "common/pool_taps.cl"
+#include "common/storage.cl"
 
 #ifndef T
 #define T float
+#define TB FBUF /* the max kernels' buffer type: float storage (float or half) */
 #define T_LOWEST (-INFINITY)
 #define T_IS_FLOAT 1
+#endif
+#ifndef TB
+#define TB T
 #endif
 #ifndef T_IS_FLOAT
 #define T_IS_FLOAT 0
@@ -68,7 +75,7 @@ inline struct pool_win pool_window(int od, int oh, int ow, int4 in, int4 k, int4
   POOL_TAP_ROWS(                                                                                   \
       TY, xr, w, od, oh, in, s, p, d, for (int tw_ = (w).tw.x; tw_ < (w).tw.y; tw_++) {            \
         const int iw = (ow) * (s).z - (p).z + tw_ * (d).z;                                         \
-        const TY v = xl_[iw];                                                                      \
+        const NVAL(TY) v = NLOAD(TY, xl_, iw);                                                     \
         BODY;                                                                                      \
       })
 
@@ -103,20 +110,20 @@ inline float pool_lp_root(float acc, float pw) {
    col_major the spatial part is Fortran-ordered (ONNX storage_order = 1). Ties keep the first
    position in row-major scan order; NaN propagates (as numpy and PyTorch do). A window with no
    valid tap yields -inf and index -1. */
-__kernel void pool_max(__global const T *x, __global T *y, __global long *idx, const uint zn,
+__kernel void pool_max(__global const TB *x, __global TB *y, __global long *idx, const uint zn,
                        const int has_idx, const int col_major, const int4 in_dhw,
                        const int4 out_dhw, const int4 k, const int4 s, const int4 p, const int4 d) {
-  POOL_POSITION(T, out_dhw);
+  POOL_POSITION(TB, out_dhw);
   T best = T_LOWEST;
   int bd = -1, bh = -1, bw = -1;
   POOL_WALK(
-      T, xr, w, od, oh, ow, in_dhw, s, p, d, if (v > best || T_ISNAN(v) || bd < 0) {
+      TB, xr, w, od, oh, ow, in_dhw, s, p, d, if (v > best || T_ISNAN(v) || bd < 0) {
         best = v;
         bd = id;
         bh = ih;
         bw = iw;
       });
-  y[o] = best;
+  NSTORE(TB, y, o, best);
   if (has_idx) {
     const int ID = in_dhw.x, IH = in_dhw.y, IW = in_dhw.z;
     long pos = -1;
@@ -129,13 +136,13 @@ __kernel void pool_max(__global const T *x, __global T *y, __global long *idx, c
 }
 
 /* Max over the window without indices: a branch-free running max (NaN still propagates). */
-__kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn, const int4 in_dhw,
+__kernel void pool_max_noidx(__global const TB *x, __global TB *y, const uint zn, const int4 in_dhw,
                              const int4 out_dhw, const int4 k, const int4 s, const int4 p,
                              const int4 d) {
-  POOL_POSITION(T, out_dhw);
+  POOL_POSITION(TB, out_dhw);
   T best = T_LOWEST;
-  POOL_WALK(T, xr, w, od, oh, ow, in_dhw, s, p, d, best = T_MAX2(best, v));
-  y[o] = best;
+  POOL_WALK(TB, xr, w, od, oh, ow, in_dhw, s, p, d, best = T_MAX2(best, v));
+  NSTORE(TB, y, o, best);
 }
 
 /* ---- CPU forms: a work-item per output row ----
@@ -153,8 +160,8 @@ __kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn, 
   const int oh = (int)(item - z_ * (uint)OH);                                                      \
   const int od = (out_dhw).x == 1 ? 0 : (int)(z_ % (uint)(out_dhw).x);                             \
   const uint row = (out_dhw).x == 1 ? z_ : z_ / (uint)(out_dhw).x;                                 \
-  __global const float *xr = x + (size_t)row * in_dhw.x * in_dhw.y * in_dhw.z;                     \
-  __global float *yo = y + (size_t)item * OW;                                                      \
+  __global const FBUF *xr = x + (size_t)row * in_dhw.x * in_dhw.y * in_dhw.z;                      \
+  __global FBUF *yo = y + (size_t)item * OW;                                                       \
   struct pool_win w = pool_window(od, oh, 0, in_dhw, k, s, p, d);                                  \
   const int lo = min(OW, (p.z + s.z - 1) / s.z);                                                   \
   const int hi = max(lo, min(OW, (in_dhw.z - 1 + p.z - (k.z - 1) * d.z) / s.z + 1));               \
@@ -168,22 +175,22 @@ __kernel void pool_max_noidx(__global const T *x, __global T *y, const uint zn, 
   float8 r = (float8)(INIT);                                                                       \
   if (s.z == 1) {                                                                                  \
     POOL_TAP_ROWS(                                                                                 \
-        float, xr, w, od, oh, in_dhw, s, p, d,                                                     \
-        for (int tw = 0; tw < k.z; tw++) { r = VOP(r, vload8(0, xl_ + (c)-p.z + tw * d.z)); });    \
+        FBUF, xr, w, od, oh, in_dhw, s, p, d,                                                      \
+        for (int tw = 0; tw < k.z; tw++) { r = VOP(r, FLOAD8(0, xl_ + (c)-p.z + tw * d.z)); });    \
   } else {                                                                                         \
     float16 m_ = (float16)(INIT);                                                                  \
     float m16_ = (INIT); /* column 16 of the step, width-3 windows only */                         \
-    POOL_TAP_ROWS(float, xr, w, od, oh, in_dhw, s, p, d, {                                         \
-      m_ = VOP(m_, vload16(0, xl_ + 2 * (c)-p.z));                                                 \
-      if (k.z == 3) m16_ = VOP(m16_, xl_[2 * (c)-p.z + 16]);                                       \
+    POOL_TAP_ROWS(FBUF, xr, w, od, oh, in_dhw, s, p, d, {                                          \
+      m_ = VOP(m_, FLOAD16(0, xl_ + 2 * (c)-p.z));                                                 \
+      if (k.z == 3) m16_ = VOP(m16_, FLOAD(xl_, 2 * (c)-p.z + 16));                                \
     });                                                                                            \
     r = VOP(m_.even, m_.odd);                                                                      \
     if (k.z == 3) r = VOP(r, (float8)(m_.s2468, m_.sace, m16_));                                   \
   }
 #define POOL_ADD(a, b) ((a) + (b))
 
-/* CPU form of pool_max_noidx (float32). */
-__kernel void pool_max_rows(__global const float *x, __global float *y, const uint items,
+/* CPU form of pool_max_noidx (float storage). */
+__kernel void pool_max_rows(__global const FBUF *x, __global FBUF *y, const uint items,
                             const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                             const int4 p, const int4 d) {
   POOL_ROW_POSITION(out_dhw);
@@ -192,15 +199,15 @@ __kernel void pool_max_rows(__global const float *x, __global float *y, const ui
       for (int c = lo; c < hi; c += 8) {
         const int c8 = min(c, hi - 8);
         POOL_EIGHT(POOL_VMAX, -INFINITY, c8, r);
-        vstore8(r, 0, yo + c8);
+        FSTORE8(r, 0, yo + c8);
       }
       ow = hi - 1;
       continue;
     }
     w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in_dhw.z);
     float best = -INFINITY;
-    POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, best = pool_max2(best, v));
-    yo[ow] = best;
+    POOL_WALK(FBUF, xr, w, od, oh, ow, in_dhw, s, p, d, best = pool_max2(best, v));
+    FSTORE(yo, ow, best);
   }
 }
 
@@ -212,7 +219,7 @@ inline int pool_avg_count(int2 valid, int o, int k, int s, int p, int d, int n, 
 }
 
 /* CPU form of pool_avg: the same sums and counts as pool_avg. */
-__kernel void pool_avg_rows(__global const float *x, __global float *y, const uint items,
+__kernel void pool_avg_rows(__global const FBUF *x, __global FBUF *y, const uint items,
                             const int include_pad, const int4 in_dhw, const int4 out_dhw,
                             const int4 k, const int4 s, const int4 p, const int4 d, const int4 pe) {
   POOL_ROW_POSITION(out_dhw);
@@ -224,43 +231,43 @@ __kernel void pool_avg_rows(__global const float *x, __global float *y, const ui
       for (int c = lo; c < hi; c += 8) {
         const int c8 = min(c, hi - 8);
         POOL_EIGHT(POOL_ADD, 0.0f, c8, r);
-        vstore8(cnt_dh > 0 ? r / (float)(cnt_dh * k.z) : (float8)(NAN), 0, yo + c8);
+        FSTORE8(cnt_dh > 0 ? r / (float)(cnt_dh * k.z) : (float8)(NAN), 0, yo + c8);
       }
       ow = hi - 1;
       continue;
     }
     w.tw = pool_taps(ow, k.z, s.z, p.z, d.z, 0, in_dhw.z);
     float acc = 0.0f;
-    POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
+    POOL_WALK(FBUF, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
     const int cnt =
         cnt_dh * pool_avg_count(w.tw, ow, k.z, s.z, p.z, d.z, in_dhw.z, pe.z, include_pad);
-    yo[ow] = cnt > 0 ? acc / (float)cnt : NAN;
+    FSTORE(yo, ow, cnt > 0 ? acc / (float)cnt : NAN);
   }
 }
 
 /* Average over the window. include_pad counts taps inside the padded extent [-p, n + pe)
    (ONNX count_include_pad = 1, PyTorch semantics for ceil_mode overhang); otherwise only taps
    inside the input count. pe holds the end pads. */
-__kernel void pool_avg(__global const float *x, __global float *y, const uint zn,
+__kernel void pool_avg(__global const FBUF *x, __global FBUF *y, const uint zn,
                        const int include_pad, const int4 in_dhw, const int4 out_dhw, const int4 k,
                        const int4 s, const int4 p, const int4 d, const int4 pe) {
-  POOL_POSITION(float, out_dhw);
+  POOL_POSITION(FBUF, out_dhw);
   float acc = 0.0f;
-  POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
+  POOL_WALK(FBUF, xr, w, od, oh, ow, in_dhw, s, p, d, acc += v);
   const int cnt = pool_avg_count(w.td, od, k.x, s.x, p.x, d.x, in_dhw.x, pe.x, include_pad) *
                   pool_avg_count(w.th, oh, k.y, s.y, p.y, d.y, in_dhw.y, pe.y, include_pad) *
                   pool_avg_count(w.tw, ow, k.z, s.z, p.z, d.z, in_dhw.z, pe.z, include_pad);
-  y[o] = cnt > 0 ? acc / (float)cnt : NAN;
+  FSTORE(y, o, cnt > 0 ? acc / (float)cnt : NAN);
 }
 
 /* Lp norm over the window: (sum |x|^p)^(1/p); padding contributes zero. */
-__kernel void pool_lp(__global const float *x, __global float *y, const uint zn, const float pw,
+__kernel void pool_lp(__global const FBUF *x, __global FBUF *y, const uint zn, const float pw,
                       const int4 in_dhw, const int4 out_dhw, const int4 k, const int4 s,
                       const int4 p, const int4 d) {
-  POOL_POSITION(float, out_dhw);
+  POOL_POSITION(FBUF, out_dhw);
   float acc = 0.0f;
-  POOL_WALK(float, xr, w, od, oh, ow, in_dhw, s, p, d, acc += pool_lp_term(v, pw));
-  y[o] = pool_lp_root(acc, pw);
+  POOL_WALK(FBUF, xr, w, od, oh, ow, in_dhw, s, p, d, acc += pool_lp_term(v, pw));
+  FSTORE(y, o, pool_lp_root(acc, pw));
 }
 
 /* ---- global pools: one work-group per row of n elements ---- */
@@ -274,29 +281,29 @@ inline float pool_combine(int op, float a, float b) {
 
 /* op: 0 mean, 1 max, 2 Lp norm with exponent pw. Rows of n elements, `lanes` work-items per row
    (power of two dividing the local size). tmp holds get_local_size(0) floats. */
-__kernel void pool_global(__global const float *x, __global float *y, __local float *tmp,
+__kernel void pool_global(__global const FBUF *x, __global FBUF *y, __local float *tmp,
                           const uint n, const uint rows, const uint lanes, const int op,
                           const float pw) {
   const uint l = get_local_id(0), lane = l & (lanes - 1);
   const uint row = get_group_id(0) * (get_local_size(0) / lanes) + l / lanes;
   float acc = op == POOL_OP_MAX ? -INFINITY : 0.0f;
   if (row < rows) {
-    __global const float *xr = x + (size_t)row * n;
+    __global const FBUF *xr = x + (size_t)row * n;
     if (op == POOL_OP_LP) {
-      for (uint i = lane; i < n; i += lanes) acc += pool_lp_term(xr[i], pw);
+      for (uint i = lane; i < n; i += lanes) acc += pool_lp_term(FLOAD(xr, i), pw);
     } else if (op == POOL_OP_MAX) {
-      for (uint i = lane; i < n; i += lanes) acc = pool_max2(acc, xr[i]);
+      for (uint i = lane; i < n; i += lanes) acc = pool_max2(acc, FLOAD(xr, i));
     } else {
       /* four partial sums: independent adds pipeline (and vectorize on CPUs) */
       float a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
       uint i = lane;
       for (; i + 3 * lanes < n; i += 4 * lanes) {
-        acc += xr[i];
-        a1 += xr[i + lanes];
-        a2 += xr[i + 2 * lanes];
-        a3 += xr[i + 3 * lanes];
+        acc += FLOAD(xr, i);
+        a1 += FLOAD(xr, i + lanes);
+        a2 += FLOAD(xr, i + 2 * lanes);
+        a3 += FLOAD(xr, i + 3 * lanes);
       }
-      for (; i < n; i += lanes) acc += xr[i];
+      for (; i < n; i += lanes) acc += FLOAD(xr, i);
       acc = (acc + a1) + (a2 + a3);
     }
   }
@@ -310,7 +317,10 @@ __kernel void pool_global(__global const float *x, __global float *y, __local fl
     acc = tmp[l];
   }
   if (lane == 0 && row < rows) {
-    y[row] = op == POOL_OP_SUM ? acc / (float)n : op == POOL_OP_MAX ? acc : pool_lp_root(acc, pw);
+    FSTORE(y, row,
+           op == POOL_OP_SUM   ? acc / (float)n
+           : op == POOL_OP_MAX ? acc
+                               : pool_lp_root(acc, pw));
   }
 }
 

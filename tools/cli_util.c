@@ -54,7 +54,7 @@ int cli_take_options(int *argc, char **argv) {
     const char *prec = v ? NULL : cli_value(*argc, argv, &i, "--precision");
     if (prec) {
       if (strlen(prec) >= sizeof precision_option - 17) {
-        fprintf(stderr, "nncl: --precision %s: expected fp32 or fp16\n", prec);
+        fprintf(stderr, "nncl: --precision %s: expected fp32, fp16-storage or fp16\n", prec);
         return -1;
       }
       snprintf(precision_option, sizeof precision_option, "graph.precision=%s", prec);

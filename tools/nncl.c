@@ -18,15 +18,15 @@ static void usage(FILE *f) {
       nncl_version());
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-  fprintf(f,
-          "\nnncl COMMAND --help (or nncl help COMMAND) shows a command's options.\n--verbose "
-          "shows kernel builds and compiler logs. NNCL_DEVICE picks the default device.\n"
-          "Every command that opens a device takes --option KEY=VALUE (repeatable): tuning and\n"
-          "debugging switches such as conv.algo or graph.fusion; nncl options lists them.\n"
-          "--precision fp32|fp16 is --option graph.precision=...: fp16 needs cl_khr_fp16 and is\n"
-          "refused at plan time until its kernels exist (docs/DESIGN.md, Precision).\n"
-          "--devices all|P:D,P:D|gpu,cpu (instead of --device) spans several devices;\n"
-          "--place NODE_OR_OP_TYPE:DEVICE,... puts nodes on them.\n");
+  fprintf(f, "\nnncl COMMAND --help (or nncl help COMMAND) shows a command's options.\n--verbose "
+             "shows kernel builds and compiler logs. NNCL_DEVICE picks the default device.\n"
+             "Every command that opens a device takes --option KEY=VALUE (repeatable): tuning and\n"
+             "debugging switches such as conv.algo or graph.fusion; nncl options lists them.\n"
+             "--precision fp32|fp16-storage|fp16 is --option graph.precision=...: float16 storage\n"
+             "with float arithmetic on any device (fp16 also requires cl_khr_fp16); ops without a\n"
+             "half-storage kernel are refused at plan time (docs/DESIGN.md, Precision).\n"
+             "--devices all|P:D,P:D|gpu,cpu (instead of --device) spans several devices;\n"
+             "--place NODE_OR_OP_TYPE:DEVICE,... puts nodes on them.\n");
 }
 
 static const struct cli_command *find(const char *name) {

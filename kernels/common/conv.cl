@@ -7,6 +7,7 @@
 #ifndef NNCL_CONV_COMMON_CL
 #define NNCL_CONV_COMMON_CL
 #include "common/epilogue.cl"
+#include "common/storage.cl"
 
 /* Options every conv kernel takes (documented by each includer): register tile rows MR, 16-float
    vectors per tile NV (NR = 16 * NV positions), HAS_BIAS. */
@@ -41,17 +42,17 @@ inline void conv_tile_fma(float16 acc[MR][NV], __global const float *a, const fl
 
 /* Stores NR = 16*NV results acc[0..NV) + bk of one output row at y + o through the epilogue:
    whole vectors when the run fits the row (valid >= NR), else the first `valid` elements. */
-inline void conv_store_row(__global float *y, __global const float *res, const long o,
+inline void conv_store_row(__global FBUF *y, __global const FBUF *res, const long o,
                            const float16 *acc, const float bk, const int valid) {
   if (valid >= NR) {
 #pragma unroll
     for (int j = 0; j < NV; j++) {
 #if HAS_RES
-      const float16 r = vload16(j, res + o);
+      const float16 r = FLOAD16(j, res + o);
 #else
       const float16 r = (float16)0.0f;
 #endif
-      vstore16(epi_apply16(acc[j] + bk, r), j, y + o);
+      FSTORE16(epi_apply16(acc[j] + bk, r), j, y + o);
     }
     return;
   }
@@ -60,9 +61,9 @@ inline void conv_store_row(__global float *y, __global const float *res, const l
   for (int j = 0; j < NV; j++) vstore16(acc[j], j, v);
   for (int j = 0; j < valid; j++) {
 #if HAS_RES
-    y[o + j] = epi_apply(v[j] + bk, res[o + j]);
+    FSTORE(y, o + j, epi_apply(v[j] + bk, FLOAD(res, o + j)));
 #else
-    y[o + j] = epi_apply(v[j] + bk, 0.0f);
+    FSTORE(y, o + j, epi_apply(v[j] + bk, 0.0f));
 #endif
   }
 }
@@ -91,7 +92,7 @@ inline int conv_transposed_src(const int o, const int pad, const int r, const in
    case (all NR positions inside one output row) is a straight run of stores the compiler can
    vectorize; only tiles that wrap a row or touch padding walk position by position, and none
    divides more than once. */
-inline void conv_store_tile(__global float *y, __global const float *res, const long ybase,
+inline void conv_store_tile(__global FBUF *y, __global const FBUF *res, const long ybase,
                             const float *v, const float bk, const int q0, const int WPH,
                             const int OW, const int OH) {
   int oh = q0 / WPH, ow = q0 - oh * WPH;
@@ -100,9 +101,9 @@ inline void conv_store_tile(__global float *y, __global const float *res, const 
 #pragma unroll
     for (int j = 0; j < NR; j++) {
 #if HAS_RES
-      y[o + j] = epi_apply(v[j] + bk, res[o + j]);
+      FSTORE(y, o + j, epi_apply(v[j] + bk, FLOAD(res, o + j)));
 #else
-      y[o + j] = epi_apply(v[j] + bk, 0.0f);
+      FSTORE(y, o + j, epi_apply(v[j] + bk, 0.0f));
 #endif
     }
     return;
@@ -111,9 +112,9 @@ inline void conv_store_tile(__global float *y, __global const float *res, const 
     if (ow < OW) {
       const long o = ybase + (long)oh * OW + ow;
 #if HAS_RES
-      y[o] = epi_apply(v[j] + bk, res[o]);
+      FSTORE(y, o, epi_apply(v[j] + bk, FLOAD(res, o)));
 #else
-      y[o] = epi_apply(v[j] + bk, 0.0f);
+      FSTORE(y, o, epi_apply(v[j] + bk, 0.0f));
 #endif
     }
     if (++ow == WPH) {

@@ -169,7 +169,7 @@ nncl_status pass_place_build_failed(nncl_graph *g, const struct plan *p, int fai
 nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
 /* pass_fuse_elementwise.c: after pass_fuse_epilogues, so Conv/Gemm take an activation first */
 nncl_status pass_fuse_elementwise(nncl_graph *g, struct plan *p);
-/* pass_precision.c: graph.precision, fp16 refused at plan time with its reason */
+/* pass_precision.c: graph.precision: float16 storage (Casts at the edges) or a refusal naming why */
 nncl_status pass_precision(nncl_graph *g, struct plan *p);
 
 /* Helpers shared by passes. */

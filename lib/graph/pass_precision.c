@@ -1,42 +1,227 @@
-/* pass_precision.c: the precision option at plan time; fp16 is refused with its reason, never run
+/* pass_precision.c: graph.precision at plan time. fp16-storage (and fp16, the same storage on a
+   device with cl_khr_fp16) holds the graph's float tensors as float16 on the device: float32
+   constants are converted here, every other float value becomes float16, and Cast nodes at the
+   graph's float32 inputs and outputs keep what the caller sees float32. Kernels compute in float
+   (kernels/common/storage.cl). An op without a half-storage kernel is refused by name, never run
    as fp32 silently. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph_internal.h"
 
-/* float16 storage with float32 accumulation is the option's meaning; what is missing to run it is
-   said in the error, in this order: a device of the graph without cl_khr_fp16 (the lasting reason
-   on CPU devices such as PoCL's), then the half kernels themselves, which are not written yet
-   (docs/DESIGN.md, "Precision"). Runs after pass_place, so every node knows its device. */
-nncl_status pass_precision(nncl_graph *g, struct plan *p) {
-  if (strcmp(nncl__option_value(&p->opts, NNCL__OPT_PRECISION), "fp16") != 0) return NNCL_OK;
-  const struct pnode *first = NULL;
-  /* device 0 holds the graph's inputs and outputs even when no node runs there */
+/* ONNX TensorProto codes for Cast's `to` attribute (what nncl info shows for the edge casts) */
+#define ONNX_FLOAT 1
+#define ONNX_FLOAT16 10
+
+/* fp16 keeps its promise of half arithmetic later (docs/DESIGN.md, "Precision"), so it needs the
+   extension now: device 0 (which holds the graph's inputs and outputs), then every node's. */
+static nncl_status check_extension(nncl_graph *g, struct plan *p) {
   nncl_context *d0 = nncl__ctx_dev(g->ctx, 0);
   if (!d0->info.has_fp16)
     return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
                        "graph.precision=fp16: device '%s' lacks the OpenCL extension cl_khr_fp16 "
-                       "(float16 storage needs it); use graph.precision=fp32",
+                       "(fp16 requires it; graph.precision=fp16-storage runs float16 storage on "
+                       "any device); use graph.precision=fp16-storage or fp32",
                        d0->info.name);
-  for (int i = 0; i < p->n_n; i++) {
-    const struct pnode *n = &p->n[i];
-    if (!n->alive) continue;
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
     nncl_context *dc = nncl__ctx_dev(g->ctx, n->device);
     if (dc && !dc->info.has_fp16)
       return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
                          "graph.precision=fp16: device %d '%s' (node '%s', %s) lacks the OpenCL "
-                         "extension cl_khr_fp16; use graph.precision=fp32",
+                         "extension cl_khr_fp16; use graph.precision=fp16-storage or fp32",
                          n->device, dc->info.name, n->name ? n->name : "", n->op_type);
-    if (!first) first = n;
   }
-  if (first)
-    return nncl__error(
-        g->ctx, NNCL_ERR_UNSUPPORTED,
-        "graph.precision=fp16: op %s (node '%s') has no float16-storage kernel yet; use "
-        "graph.precision=fp32",
-        first->op_type, first->name ? first->name : "");
-  return nncl__error(
-      g->ctx, NNCL_ERR_UNSUPPORTED,
-      "graph.precision=fp16: float16 storage of the graph's inputs and outputs (Cast at "
-      "the edges) is not built yet; use graph.precision=fp32");
+  return NNCL_OK;
+}
+
+/* Value index of input, output or residual slot j of n (-1 when absent). */
+static int slot_value(const struct pnode *n, int j) {
+  if (j < n->n_in) return n->in[j];
+  if (j < n->n_in + n->n_out) return n->out[j - n->n_in];
+  return n->res;
+}
+
+static int *slot_ref(struct pnode *n, int j) {
+  if (j < n->n_in) return &n->in[j];
+  if (j < n->n_in + n->n_out) return &n->out[j - n->n_in];
+  return &n->res;
+}
+
+/* Every node that holds a float32 tensor must have a half-storage kernel (or be a view); the
+   whole graph runs on device 0 (transfers between devices of half values are not built). */
+static nncl_status check_nodes(nncl_graph *g, struct plan *p, const char *prec) {
+  for (int k = 0; k < p->n_order; k++) {
+    const struct pnode *n = &p->n[p->order[k]];
+    int has_float = 0;
+    for (int j = 0; j < n->n_in + n->n_out + 1 && !has_float; j++) {
+      int v = slot_value(n, j);
+      has_float = v >= 0 && p->v[v].dtype == NNCL_FLOAT32;
+    }
+    if (!has_float) continue;
+    if (n->device != 0)
+      return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
+                         "graph.precision=%s: node '%s' (%s) is placed on device %d; float16 "
+                         "storage runs on one device only; use graph.precision=fp32",
+                         prec, n->name ? n->name : "", n->op_type, n->device);
+    if (!(n->def->flags & (OP_HALF_STORAGE | OP_VIEW)))
+      return nncl__error(g->ctx, NNCL_ERR_UNSUPPORTED,
+                         "graph.precision=%s: op %s (node '%s') has no float16-storage kernel; "
+                         "use graph.precision=fp32",
+                         prec, n->op_type, n->name ? n->name : "");
+  }
+  return NNCL_OK;
+}
+
+/* A plan-owned float16 copy of the float32 array a (rounded to nearest even); NULL when out of
+   memory. */
+static nncl_array *half_copy(const nncl_array *a) {
+  nncl_array *h = calloc(1, sizeof *h);
+  if (!h) return NULL;
+  if (nncl_array_alloc(h, NNCL_FLOAT16, &a->shape) != NNCL_OK) {
+    free(h);
+    return NULL;
+  }
+  const float *src = a->data;
+  uint16_t *dst = h->data;
+  for (int64_t i = 0, n = nncl_shape_numel(&a->shape); i < n; i++)
+    dst[i] = nncl__half_from_float(src[i]);
+  return h;
+}
+
+/* Replaces the float32 constant of value v by its float16 copy. */
+static nncl_status convert_constant(nncl_graph *g, struct plan *p, int v) {
+  nncl_array *h = half_copy(p->v[v].host);
+  if (!h)
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "float16 copy of constant '%s'",
+                       v < g->n_values ? g->values[v].name : "folded");
+  if (p->v[v].host_owned) {
+    nncl_array_free(p->v[v].host);
+    free(p->v[v].host);
+  }
+  p->v[v].host = h;
+  p->v[v].host_owned = 1;
+  p->v[v].dtype = NNCL_FLOAT16;
+  return NNCL_OK;
+}
+
+/* Appends Cast(from) -> to on device 0, named after the graph value `edge`; -1 when out of
+   memory. */
+static int add_cast(nncl_graph *g, struct plan *p, int from, int to, int edge, int onnx_to) {
+  struct pnode *t = &p->n[p->n_n];
+  memset(t, 0, sizeof *t);
+  t->cap_in = 4;
+  t->cap_out = 1;
+  t->in = plan_alloc(p, 4 * sizeof *t->in);
+  t->out = plan_alloc(p, sizeof *t->out);
+  t->t = plan_alloc(p, 6 * sizeof *t->t);
+  struct nncl__attr *a = plan_alloc(p, sizeof *a);
+  char *name = plan_alloc(p, 300);
+  if (!t->in || !t->out || !t->t || !a || !name) return -1;
+  snprintf(name, 300, "%s:%s", g->values[edge].name,
+           onnx_to == ONNX_FLOAT16 ? "to_float16" : "to_float32");
+  *a = (struct nncl__attr){.name = (char *)"to", .type = ATTR_INT, .i = onnx_to};
+  t->gnode = -1;
+  t->op = op_lookup("Cast");
+  t->def = op_get(t->op);
+  t->op_type = op_name(t->op);
+  t->name = name;
+  t->n_in = 1;
+  t->n_out = 1;
+  t->in[0] = from;
+  t->out[0] = to;
+  t->res = -1;
+  t->alive = 1;
+  t->attrs = a;
+  t->n_attrs = 1;
+  t->ws_storage = -1;
+  t->device = 0;
+  p->v[to].producer = p->n_n;
+  p->n_n++;
+  return 0;
+}
+
+/* Room for `more` nodes in p->n. */
+static int reserve_nodes(struct plan *p, int more) {
+  if (p->n_n + more <= p->cap_n) return 0;
+  int cap = p->n_n + more;
+  struct pnode *n = realloc(p->n, (size_t)cap * sizeof *n);
+  if (!n) return -1;
+  memset(n + p->cap_n, 0, (size_t)(cap - p->cap_n) * sizeof *n);
+  p->n = n;
+  p->cap_n = cap;
+  return 0;
+}
+
+/* The storage rewrite: values read or written by scheduled nodes that are float32 become float16;
+   a graph input or output among them keeps its float32 value at the edge and gets a float16 twin
+   (map) that the nodes use, joined by a Cast. */
+static nncl_status to_half_storage(nncl_graph *g, struct plan *p) {
+  const int n_v = p->n_v;
+  int *map = malloc((size_t)(n_v ? n_v : 1) * sizeof *map);
+  if (!map || reserve_nodes(p, g->n_inputs + g->n_outputs) != 0) {
+    free(map);
+    return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "float16 storage");
+  }
+  for (int v = 0; v < n_v; v++) map[v] = -2; /* -2: not seen, -1: converted in place */
+  nncl_status st = NNCL_OK;
+  for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
+    struct pnode *n = &p->n[p->order[k]];
+    for (int j = 0; j < n->n_in + n->n_out + 1 && st == NNCL_OK; j++) {
+      int v = slot_value(n, j);
+      if (v < 0 || map[v] != -2 || p->v[v].dtype != NNCL_FLOAT32) continue;
+      int edge = v < g->n_values && (g->values[v].is_input || g->values[v].is_output);
+      if (!edge) {
+        map[v] = -1;
+        p->v[v].dtype = NNCL_FLOAT16;
+        if (p->v[v].host) st = convert_constant(g, p, v);
+        continue;
+      }
+      int h = plan_add_value(p, NNCL_FLOAT16, &p->v[v].shape);
+      if (h < 0) {
+        st = nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "float16 storage");
+        break;
+      }
+      p->v[h].device = 0;
+      map[v] = h;
+      if (p->v[v].host) { /* a constant graph output: nodes read a float16 copy */
+        p->v[h].host = half_copy(p->v[v].host);
+        p->v[h].host_owned = 1;
+        if (!p->v[h].host)
+          st = nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "float16 copy of '%s'",
+                           g->values[v].name);
+      }
+    }
+  }
+  /* nodes use the twins; the edges are joined by Casts */
+  for (int k = 0; k < p->n_order && st == NNCL_OK; k++) {
+    struct pnode *n = &p->n[p->order[k]];
+    for (int j = 0; j < n->n_in + n->n_out + 1; j++) {
+      int *r = slot_ref(n, j);
+      if (*r >= 0 && *r < n_v && map[*r] >= 0) *r = map[*r];
+    }
+  }
+  for (int v = 0; v < n_v && st == NNCL_OK; v++) {
+    if (map[v] < 0) continue;
+    int ok;
+    if (g->values[v].is_input)
+      ok = add_cast(g, p, v, map[v], v, ONNX_FLOAT16);
+    else if (p->v[v].producer >= 0 || !p->v[v].host)
+      ok = add_cast(g, p, map[v], v, v, ONNX_FLOAT);
+    else
+      ok = 0; /* a constant output stays the float32 constant */
+    if (ok != 0) st = nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "float16 storage casts");
+  }
+  free(map);
+  /* the Casts join the schedule: producers, uses and order follow the new data flow */
+  return st == NNCL_OK ? plan_schedule(g, p) : st;
+}
+
+nncl_status pass_precision(nncl_graph *g, struct plan *p) {
+  const char *prec = nncl__option_value(&p->opts, NNCL__OPT_PRECISION);
+  if (strcmp(prec, "fp32") == 0) return NNCL_OK;
+  if (strcmp(prec, "fp16") == 0) NNCL_TRY(check_extension(g, p));
+  NNCL_TRY(check_nodes(g, p, prec));
+  return to_half_storage(g, p);
 }

@@ -177,8 +177,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   char opts[1024];
   snprintf(opts, sizeof opts,
            "-DEW_BCAST=1 -DNIN=%d -DTA=%s -DTB=%s -DTC=%s -DTO=%s -DTP=%s -DOP_EXPR=%s", nin_kernel,
-           ew_cl_type(ta), ew_cl_type(tb), ew_cl_type(tc), ew_cl_type(c->out[0].dtype),
-           is_int ? "long" : "float", expr);
+           ew_cl_storage_type(ta), ew_cl_storage_type(tb), ew_cl_storage_type(tc),
+           ew_cl_storage_type(c->out[0].dtype), is_int ? "long" : "float", expr);
   NNCL_TRY(nncl__kernel_get(c->ctx, "elementwise", opts, "elementwise_bcast", &s->k));
   for (int i = 0; i < s->n_steps; i++) {
     struct step *st = &s->steps[i];
@@ -233,11 +233,13 @@ static void cost(const struct op_call *c, struct op_cost *o) {
     o->bytes += (double)nncl_shape_numel(&c->in[i].shape) * (double)nncl_dtype_size(c->in[i].dtype);
 }
 
+/* Pow has no float16 storage: its special exponents read a float32 host constant. */
 #define DEF(id, name, fe, ie, kind, variadic)                                                      \
   const struct op_def op_ew_##id = {.min_in = (variadic) ? 1 : 2,                                  \
                                     .max_in = (variadic) ? 1 << 16 : 2,                            \
                                     .min_out = 1,                                                  \
                                     .max_out = 1,                                                  \
+                                    .flags = (kind) == EWK_POW ? 0u : (unsigned)OP_HALF_STORAGE,   \
                                     .infer = infer,                                                \
                                     .plan = plan,                                                  \
                                     .enqueue = enqueue,                                            \
@@ -247,7 +249,8 @@ static void cost(const struct op_call *c, struct op_cost *o) {
 EW_BINARY_TABLE(DEF)
 #undef DEF
 
-const struct op_def op_where = {.min_in = 3,
+const struct op_def op_where = {.flags = OP_HALF_STORAGE,
+                                .min_in = 3,
                                 .max_in = 3,
                                 .min_out = 1,
                                 .max_out = 1,

@@ -50,7 +50,8 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   if (!u) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "cast state");
   c->state = u;
   c->algo = "elementwise_unary";
-  return ew_unary_plan(c, cast_expr(to), ew_cl_type(ti), ew_cl_type(to), 0, 0, 0,
+  /* float16 here only at graph.precision's float16-storage edges (pass_precision.c) */
+  return ew_unary_plan(c, cast_expr(to), ew_cl_storage_type(ti), ew_cl_storage_type(to), 0, 0, 0,
                        (size_t)nncl_shape_numel(&c->out[0].shape), u);
 }
 
@@ -64,6 +65,7 @@ static nncl_status enqueue(struct op_call *c) {
 
 const struct op_def op_cast = {.min_in = 1,
                                .max_in = 1,
+                               .flags = OP_HALF_STORAGE,
                                .min_out = 1,
                                .max_out = 1,
                                .infer = infer_cast,

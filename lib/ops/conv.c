@@ -39,8 +39,9 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
   g->transpose = strcmp(c->op_type, "ConvTranspose") == 0;
   const struct op_tensor *x = &c->in[0], *w = &c->in[1];
   char sx[128], sw[128];
-  if (x->dtype != NNCL_FLOAT32 || w->dtype != NNCL_FLOAT32 ||
-      (op_has_input(c, 2) && c->in[2].dtype != NNCL_FLOAT32))
+  /* float16 only as graph.precision's storage (pass_precision.c), never from a model */
+  nncl_dtype ft = x->dtype == NNCL_FLOAT16 && !g->transpose ? NNCL_FLOAT16 : NNCL_FLOAT32;
+  if (x->dtype != ft || w->dtype != ft || (op_has_input(c, 2) && c->in[2].dtype != ft))
     return op_error(c, NNCL_ERR_DTYPE, "inputs must be float32 (X %s, W %s)",
                     nncl_dtype_name(x->dtype), nncl_dtype_name(w->dtype));
   int rank = x->shape.rank;
@@ -211,6 +212,8 @@ nncl_status conv_geom_parse(const struct op_call *c, struct conv_geom *g) {
 
 static nncl_status infer(struct op_call *c) {
   struct conv_geom g;
+  if (c->in[0].dtype == NNCL_FLOAT16)
+    return op_error(c, NNCL_ERR_DTYPE, "inputs must be float32 (X float16)");
   NNCL_TRY(conv_geom_parse(c, &g));
   c->out[0].dtype = NNCL_FLOAT32;
   nncl_shape o = {.rank = c->in[0].shape.rank};
@@ -503,6 +506,8 @@ static nncl_status plan(struct op_call *c, size_t *workspace_bytes) {
   struct conv_geom g;
   NNCL_TRY(conv_geom_parse(c, &g));
   enum conv_algo a = forced(c, &g);
+  /* float16 storage: only the direct kernels read and write half (common/storage.cl) */
+  if (c->in[0].dtype == NNCL_FLOAT16) a = CONV_DIRECT;
   if (a == CONV_ALGO_COUNT) {
     if (strcmp(op_option(c, NNCL__OPT_CONV_AUTOTUNE), "1") == 0)
       NNCL_TRY(autotune(c, &g, &a));
@@ -535,7 +540,7 @@ const struct op_def op_conv = {.min_in = 2,
                                .max_in = 3,
                                .min_out = 1,
                                .max_out = 1,
-                               .flags = OP_EPILOGUE,
+                               .flags = OP_EPILOGUE | OP_HALF_STORAGE,
                                .infer = infer,
                                .plan = plan,
                                .enqueue = enqueue,

@@ -82,6 +82,9 @@ static float *pack_weights_host(const struct conv_geom *g, const float *w, int64
 nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   NNCL_TRY(conv_pack_setup(c, s));
+  /* float16 storage: the main kernel reads float planes, so a half input is always packed */
+  int half = c->in[0].dtype == NNCL_FLOAT16;
+  if (half) s->pack_input = 1;
   char epi[256];
   op_epilogue_options(&c->epi, epi, sizeof epi);
   conv_register_tile(c, &s->mr, &s->nv);
@@ -89,8 +92,8 @@ nncl_status conv_direct_plan(struct op_call *c, struct conv_state *s) {
      full tiles store whole vectors, which matters most when C*R*S is small (first layers). */
   int64_t nr = 16 * s->nv, owt = (g->OW + nr - 1) / nr;
   s->rowtile = g->OW >= nr && (owt * nr - g->OW) * 8 <= owt * nr;
-  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d -DROWTILE=%d %s", s->mr, s->nv,
-           g->has_bias, s->rowtile, epi);
+  snprintf(s->opts, sizeof s->opts, "-DMR=%d -DNV=%d -DHAS_BIAS=%d -DROWTILE=%d %s%s", s->mr, s->nv,
+           g->has_bias, s->rowtile, epi, half ? " -DNNCL_HALF_STORE" : "");
   NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_main", &s->k[1]));
   if (s->pack_input) NNCL_TRY(conv_kernel(c, "conv_direct", s->opts, "conv_direct_pack", &s->k[0]));
   int64_t kt = (g->Kg + s->mr - 1) / s->mr;

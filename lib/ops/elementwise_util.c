@@ -18,6 +18,8 @@ const char *ew_cl_type(nncl_dtype t) {
   }
 }
 
+const char *ew_cl_storage_type(nncl_dtype t) { return t == NNCL_FLOAT16 ? "half" : ew_cl_type(t); }
+
 int ew_is_int(nncl_dtype t) {
   return t == NNCL_INT64 || t == NNCL_INT32 || t == NNCL_UINT8 || t == NNCL_BOOL || t == NNCL_INT8;
 }

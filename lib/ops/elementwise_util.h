@@ -8,6 +8,9 @@
 
 /* OpenCL C element type of a dtype ("float", "long", ...), NULL when kernels cannot take it. */
 const char *ew_cl_type(nncl_dtype t);
+/* The element type a kernel's buffer of dtype t is declared with: ew_cl_type's, or "half" for
+   float16 storage of float values (graph.precision, kernels/common/storage.cl). */
+const char *ew_cl_storage_type(nncl_dtype t);
 /* True for the integer dtypes the kernels take (int8, uint8, bool, int32, int64). */
 int ew_is_int(nncl_dtype t);
 

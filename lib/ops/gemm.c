@@ -77,7 +77,8 @@ static struct nncl__gemm product(const struct op_call *c, const struct gemm_stat
                          .b_stride = s->b_stride,
                          .c_stride = s->m * s->n,
                          .epi_options = s->has_epi ? s->epi_opts : NULL,
-                         .b_packed = s->b_packed};
+                         .b_packed = s->b_packed,
+                         .half_storage = c->out[0].dtype == NNCL_FLOAT16};
   if (s->has_c) {
     g.has_bias = true;
     g.bias = c->in[2].mem;
@@ -192,7 +193,7 @@ const struct op_def op_gemm = {.min_in = 2,
                                .max_in = 3,
                                .min_out = 1,
                                .max_out = 1,
-                               .flags = OP_EPILOGUE,
+                               .flags = OP_EPILOGUE | OP_HALF_STORAGE,
                                .infer = gemm_infer,
                                .plan = gemm_plan,
                                .enqueue = gemm_enqueue,
@@ -328,7 +329,7 @@ const struct op_def op_matmul = {.min_in = 2,
                                  .max_in = 2,
                                  .min_out = 1,
                                  .max_out = 1,
-                                 .flags = OP_EPILOGUE,
+                                 .flags = OP_EPILOGUE | OP_HALF_STORAGE,
                                  .infer = matmul_infer,
                                  .plan = matmul_plan,
                                  .enqueue = matmul_enqueue,

@@ -111,6 +111,10 @@ enum op_flags {
   OP_VIEW = 1 << 0,     /* output 0 is input 0's data with another shape: no kernel runs */
   OP_EPILOGUE = 1 << 1, /* accepts a fused epilogue (op_call.epi / res) */
   OP_INPLACE = 1 << 2,  /* output 0 may share input 0's memory (same size, element-wise) */
+  /* plan and enqueue take float16 storage of its float tensors (graph.precision=fp16-storage,
+     kernels/common/storage.cl); any other op with a float tensor refuses that precision by name
+     (pass_precision.c). Views (OP_VIEW) need no flag: they run no kernel. */
+  OP_HALF_STORAGE = 1 << 3,
 };
 
 /* What a node asks of a device beyond OpenCL 1.2's minimum (op_def.needs). */

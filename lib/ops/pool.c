@@ -301,7 +301,7 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
       /* CPUs: a work-item per output row reads contiguously (pool_max_rows, pool_avg_rows);
            the 3-D per-output grid suits GPUs. The option pool.algo forces one. */
       const char *f = op_option(c, NNCL__OPT_POOL_ALGO);
-      st->rows_kernel = c->in[0].dtype == NNCL_FLOAT32 &&
+      st->rows_kernel = (c->in[0].dtype == NNCL_FLOAT32 || c->in[0].dtype == NNCL_FLOAT16) &&
                         (strcmp(f, "auto") ? strcmp(f, "rows") == 0 : c->ctx->info.is_cpu);
       if (st->rows_kernel) {
         kname = st->kind == POOL_MAX ? "pool_max_rows" : "pool_avg_rows";
@@ -315,9 +315,10 @@ static nncl_status plan_kind(struct op_call *c, enum pool_kind kind) {
     break;
   }
   /* integer MaxPool: the max kernels built for that element type (see pool.cl) */
-  const char *opt = c->in[0].dtype == NNCL_UINT8  ? "-D T=uchar -D T_LOWEST=0"
-                    : c->in[0].dtype == NNCL_INT8 ? "-D T=char -D T_LOWEST=(-128)"
-                                                  : NULL;
+  const char *opt = c->in[0].dtype == NNCL_UINT8     ? "-D T=uchar -D T_LOWEST=0"
+                    : c->in[0].dtype == NNCL_INT8    ? "-D T=char -D T_LOWEST=(-128)"
+                    : c->in[0].dtype == NNCL_FLOAT16 ? "-D NNCL_HALF_STORE"
+                                                     : NULL;
   return nncl__kernel_get(c->ctx, "pool", opt, kname, &st->kernel);
 }
 
@@ -423,6 +424,7 @@ static void cost(const struct op_call *c, struct op_cost *out) {
                               .max_in = nin_max,                                                   \
                               .min_out = 1,                                                        \
                               .value_inputs = (kind) == POOL_UNPOOL ? 1u << 2 : 0u,                \
+                              .flags = (kind) == POOL_UNPOOL ? 0u : (unsigned)OP_HALF_STORAGE,     \
                               .max_out = nout_max,                                                 \
                               .infer = infer_##name,                                               \
                               .plan = plan_##name,                                                 \

@@ -85,6 +85,7 @@ static double clip_bound(const struct op_call *c, int i, int *dyn, double dflt) 
   }
   switch (h->dtype) {
   case NNCL_FLOAT32: return ((const float *)h->data)[0];
+  case NNCL_FLOAT16: return nncl__half_to_float(((const uint16_t *)h->data)[0]);
   case NNCL_INT64: return (double)((const int64_t *)h->data)[0];
   case NNCL_INT32: return ((const int32_t *)h->data)[0];
   case NNCL_INT8: return ((const int8_t *)h->data)[0];
@@ -175,15 +176,15 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "unary state");
   c->state = s;
   nncl_dtype t = c->in[0].dtype;
-  int is_int = t != NNCL_FLOAT32;
+  int is_int = t != NNCL_FLOAT32 && t != NNCL_FLOAT16; /* float16: graph.precision storage */
   double alpha, beta;
   NNCL_TRY(unary_params(c, r, &alpha, &beta, &s->dyn_lo, &s->dyn_hi));
   ew_params_set(&s->u.p, is_int, alpha, beta);
   if (is_int && t == NNCL_INT64 && beta >= 9.2e18) s->u.p.l[1] = INT64_MAX;
   const char *expr = is_int ? r->iexpr : r->fexpr;
   c->algo = "elementwise_unary";
-  return ew_unary_plan(c, expr, ew_cl_type(t), ew_cl_type(c->out[0].dtype), is_int, s->dyn_lo,
-                       s->dyn_hi, (size_t)nncl_shape_numel(&c->out[0].shape), &s->u);
+  return ew_unary_plan(c, expr, ew_cl_storage_type(t), ew_cl_storage_type(c->out[0].dtype), is_int,
+                       s->dyn_lo, s->dyn_hi, (size_t)nncl_shape_numel(&c->out[0].shape), &s->u);
 }
 
 static nncl_status enqueue(struct op_call *c) {
@@ -203,7 +204,8 @@ static void cost(const struct op_call *c, struct op_cost *o) {
                                     .max_in = (kind) == EWK_CLIP ? 3 : 1,                          \
                                     .min_out = 1,                                                  \
                                     .max_out = 1,                                                  \
-                                    .flags = (kind) == EWK_PRED ? 0u : (unsigned)OP_INPLACE,       \
+                                    .flags = ((kind) == EWK_PRED ? 0u : (unsigned)OP_INPLACE) |    \
+                                             OP_HALF_STORAGE,                                      \
                                     .infer = infer,                                                \
                                     .plan = plan,                                                  \
                                     .enqueue = enqueue,                                            \

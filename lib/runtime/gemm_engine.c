@@ -89,6 +89,7 @@ static bool clblast_eligible(const struct nncl__gemm *g) {
 
 /* Our implementation for the shape: the skinny path for few rows, else by device type. */
 static int our_impl(const nncl_context *ctx, const struct nncl__gemm *g) {
+  if (g->half_storage) return NNCL_GEMM_PACKED;
   if (g->m <= GEMV_MAX_M) return NNCL_GEMM_GEMV;
   return ctx->info.is_gpu ? NNCL_GEMM_LOCAL : NNCL_GEMM_PACKED;
 }
@@ -151,10 +152,10 @@ static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
   snprintf(buf, len,
            "-DMR=%d -DNR=%d -DGV=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d "
-           "-DRPT=4 -DROWS_FIRST=%d %s",
+           "-DRPT=4 -DROWS_FIRST=%d %s%s",
            mr, nr, gemv_vectors(g), g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias,
            local_ts(ctx), impl == NNCL_GEMM_PACKED && rows_first(mm, g),
-           g->epi_options ? g->epi_options : "");
+           g->epi_options ? g->epi_options : "", g->half_storage ? " -DNNCL_HALF_STORE" : "");
 }
 
 /* The kernels of each implementation of ours, in launch order. */
@@ -444,7 +445,7 @@ static nncl_status choose(nncl_context *ctx, const struct nncl__gemm *g,
    apply g's epilogue. */
 static nncl_status resolve(nncl_context *ctx, const struct nncl__gemm *g,
                            struct nncl__gemm_choice *out) {
-  if (option_impl(ctx) != NNCL_GEMM_AUTO) {
+  if (option_impl(ctx) != NNCL_GEMM_AUTO || g->half_storage) {
     *out = (struct nncl__gemm_choice){.impl = forced_impl(ctx, g)};
     return NNCL_OK;
   }

@@ -200,6 +200,10 @@ nncl_status nncl__buffer_adopt(nncl_context *ctx, void *data, size_t bytes, int 
                                const char *what, cl_mem *out);
 void nncl__buffer_release(cl_mem m);
 
+/* IEEE float16 bits of f rounded to nearest even (as vstore_half), and back (half.c). */
+uint16_t nncl__half_from_float(float f);
+float nncl__half_to_float(uint16_t h);
+
 /* The dtype of an ONNX TensorProto.DataType code, the numbering models and the Cast / EyeLike
    attributes use (tensor.c); NNCL_UNDEFINED for types nncl does not hold. */
 nncl_dtype nncl__dtype_from_onnx(int64_t code);
@@ -238,6 +242,9 @@ struct nncl__gemm {
   size_t res_off;
   const char *epi_options; /* NULL or "": no activation, no residual */
   cl_mem b_packed;         /* B already in PACKED's panels (nncl__gemm_pack_b), or NULL */
+  /* A, B, C, bias and residual are float16 (graph.precision's storage, kernels/common/storage.cl),
+     arithmetic float: only PACKED has that form, so it always runs */
+  bool half_storage;
 };
 /* What the choice for one shape was, and the two measured medians (0 when not measured). */
 struct nncl__gemm_choice {
