@@ -3,7 +3,8 @@
 # on a folder with a model but no data sets fails with a message (it once passed NULL to qsort,
 # which UBSan reports in check-asan), the same input given twice to `nncl run` is an error, and
 # `nncl train`'s numbers are checked (atof once read "--lr abc" as 0 and "--batch 0x" as 0), and so
-# are the other commands' numeric flags (atoi read "--runs abc" as 0, "--top 3x" as 3).
+# are the other commands' numeric flags, the bench tables' included (atoi read "--runs abc" as 0,
+# "--top 3x" as 3).
 set -u
 nncl=$1
 models=$2/models
@@ -48,5 +49,10 @@ test|--rtol|$tmp --rtol -1
 test|--atol|$tmp --atol abc
 bench gemm|--size|--size 0
 bench gemm|--runs|--runs 2x
+bench conv|--runs|--runs abc
+bench model|--warmup|$m --warmup -1
+bench model|--batches|$m --batches 0
+bench ops|--elements|--elements 10
+bench rnn|--hidden|--hidden 5x
 EOF
 echo "cli_input_checks: ok"

@@ -75,14 +75,17 @@ static const char *default_script(void) {
 int bench_conv_main(int argc, char **argv) {
   const char *device = NULL, *net = NULL, *script = NULL, *v;
   int all = 0, json = 0, runs = 3, batch = 1, pick_only = 0, torch = 0;
+  long long x;
   for (int i = 1; i < argc; i++) {
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--batch")))
-      batch = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs")))
-      runs = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--net")))
+    else if ((v = cli_value(argc, argv, &i, "--batch"))) {
+      if (cli_long("bench conv", "--batch", v, 1, 1000000, &x)) return 2;
+      batch = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--runs"))) {
+      if (cli_long("bench conv", "--runs", v, 1, 1000000, &x)) return 2;
+      runs = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--net")))
       net = v;
     else if ((v = cli_value(argc, argv, &i, "--torch-script")))
       script = v;

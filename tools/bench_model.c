@@ -67,19 +67,23 @@ int bench_model_main(int argc, char **argv) {
   const char *device = NULL, *model = NULL, *v;
   int runs = 20, warmup = 2, json = 0, data = 0, pipe = 0, batches = 8;
   mi_sizes sz = {0};
+  long long x;
   for (int i = 1; i < argc; i++) {
     int r = mi_parse_size_option(argc, argv, &i, &sz, "bench model");
     if (r < 0) return 2;
     if (r > 0) continue;
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--runs")))
-      runs = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--warmup")))
-      warmup = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--batches")))
-      batches = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--mode"))) {
+    else if ((v = cli_value(argc, argv, &i, "--runs"))) {
+      if (cli_long("bench model", "--runs", v, 1, 1000000, &x)) return 2;
+      runs = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--warmup"))) {
+      if (cli_long("bench model", "--warmup", v, 0, 1000000, &x)) return 2;
+      warmup = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--batches"))) {
+      if (cli_long("bench model", "--batches", v, 1, 1000000, &x)) return 2;
+      batches = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--mode"))) {
       data = strcmp(v, "data") == 0;
       pipe = strcmp(v, "pipe") == 0;
       if (!data && !pipe && strcmp(v, "place") != 0)

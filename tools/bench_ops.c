@@ -14,14 +14,17 @@ int bench_ops_main(int argc, char **argv) {
   const char *device = NULL, *v;
   size_t elements = (size_t)1 << 24;
   int runs = 10, json = 0;
+  long long x;
   for (int i = 1; i < argc; i++) {
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--elements")))
-      elements = (size_t)atoll(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs")))
-      runs = atoi(v);
-    else if (cli_is(argv[i], "--json"))
+    else if ((v = cli_value(argc, argv, &i, "--elements"))) {
+      if (cli_long("bench ops", "--elements", v, 4096, 1LL << 40, &x)) return 2;
+      elements = (size_t)x;
+    } else if ((v = cli_value(argc, argv, &i, "--runs"))) {
+      if (cli_long("bench ops", "--runs", v, 1, 1000000, &x)) return 2;
+      runs = (int)x;
+    } else if (cli_is(argv[i], "--json"))
       json = 1;
     else {
       return cli_unknown_option("bench ops", argv[i]);

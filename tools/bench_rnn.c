@@ -12,18 +12,23 @@
 int bench_rnn_main(int argc, char **argv) {
   const char *device = NULL, *v;
   int all = 0, json = 0, runs = 3, seq = -1, input = 512, hidden = 512;
+  long long x;
   for (int i = 1; i < argc; i++) {
     if ((v = cli_value(argc, argv, &i, "--device")))
       device = v;
-    else if ((v = cli_value(argc, argv, &i, "--seq")))
-      seq = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--input")))
-      input = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--hidden")))
-      hidden = atoi(v);
-    else if ((v = cli_value(argc, argv, &i, "--runs")))
-      runs = atoi(v);
-    else if (cli_is(argv[i], "--all"))
+    else if ((v = cli_value(argc, argv, &i, "--seq"))) {
+      if (cli_long("bench rnn", "--seq", v, 1, 1000000, &x)) return 2;
+      seq = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--input"))) {
+      if (cli_long("bench rnn", "--input", v, 1, 1000000, &x)) return 2;
+      input = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--hidden"))) {
+      if (cli_long("bench rnn", "--hidden", v, 1, 1000000, &x)) return 2;
+      hidden = (int)x;
+    } else if ((v = cli_value(argc, argv, &i, "--runs"))) {
+      if (cli_long("bench rnn", "--runs", v, 1, 1000000, &x)) return 2;
+      runs = (int)x;
+    } else if (cli_is(argv[i], "--all"))
       all = 1;
     else if (cli_is(argv[i], "--quick"))
       all = 0;
