@@ -95,9 +95,35 @@ __kernel void norm_batch_rows(__global const float *x, __global const float *sca
 }
 
 /* Sum of the eight lanes, pairwise. */
-inline float norm_lanes8(float8 v) {
-  const float4 q = v.lo + v.hi;
-  return (q.x + q.y) + (q.z + q.w);
+inline float norm_sum8(float8 v) {
+  const float4 a = v.lo + v.hi;
+  return (a.x + a.y) + (a.z + a.w);
+}
+
+/* Mean and (corrected two-pass) variance of the n floats at xr, by one work-item: the row is read
+   twice with 8-wide loads, each sum in eight interleaved lanes added at the end. */
+inline void norm_row_moments8(__global const float *xr, const uint n, float *mean, float *var) {
+  const uint n8 = n / 8 * 8;
+  float8 s8 = (float8)(0.0f);
+  float st = 0.0f;
+  for (uint i = 0; i < n8; i += 8) s8 += vload8(0, xr + i);
+  for (uint i = n8; i < n; i++) st += xr[i];
+  const float m = (norm_sum8(s8) + st) / (float)n;
+  float8 d1 = (float8)(0.0f), d2 = (float8)(0.0f);
+  float t1 = 0.0f, t2 = 0.0f;
+  for (uint i = 0; i < n8; i += 8) {
+    const float8 d = vload8(0, xr + i) - m;
+    d1 += d;
+    d2 += d * d;
+  }
+  for (uint i = n8; i < n; i++) {
+    const float d = xr[i] - m;
+    t1 += d;
+    t2 += d * d;
+  }
+  const float sd1 = norm_sum8(d1) + t1, sd2 = norm_sum8(d2) + t2;
+  *mean = m;
+  *var = fmax(0.0f, (sd2 - sd1 * sd1 / (float)n) / (float)n);
 }
 
 /* InstanceNormalization, one plane (row) per work-item, planes up to `rows`: the corrected
@@ -111,25 +137,8 @@ __kernel void norm_instance_rows(__global const float *x, __global const float *
   __global const float *xr = x + (size_t)row * n;
   __global float *yr = y + (size_t)row * n;
   const uint n8 = n / 8 * 8;
-  float8 s8 = (float8)(0.0f);
-  float st = 0.0f;
-  for (uint i = 0; i < n8; i += 8) s8 += vload8(0, xr + i);
-  for (uint i = n8; i < n; i++) st += xr[i];
-  const float m = (norm_lanes8(s8) + st) / (float)n;
-  float8 d1 = (float8)(0.0f), d2 = (float8)(0.0f);
-  float t1 = 0.0f, t2 = 0.0f;
-  for (uint i = 0; i < n8; i += 8) {
-    const float8 d = vload8(0, xr + i) - m;
-    d1 += d;
-    d2 += d * d;
-  }
-  for (uint i = n8; i < n; i++) {
-    const float d = xr[i] - m;
-    t1 += d;
-    t2 += d * d;
-  }
-  const float sd1 = norm_lanes8(d1) + t1, sd2 = norm_lanes8(d2) + t2;
-  const float var = fmax(0.0f, (sd2 - sd1 * sd1 / (float)n) / (float)n);
+  float m, var;
+  norm_row_moments8(xr, n, &m, &var);
   const uint ch = row % channels;
   const float a = scale[ch] / sqrt(var + eps), b = bias[ch];
   for (uint i = 0; i < n8; i += 8) vstore8((vload8(0, xr + i) - m) * a + b, 0, yr + i);
@@ -171,11 +180,6 @@ __kernel void norm_layer(__global const float *x, __global const float *scale,
    8-wide vector loads: the sum for the mean, the corrected two-pass deviations, then the write,
    so there is no barrier and no local memory. Sums run in eight lanes (the row split in eight
    interleaved partial sums) and are added at the end. */
-inline float norm_sum8(float8 v) {
-  const float4 a = v.lo + v.hi;
-  return (a.x + a.y) + (a.z + a.w);
-}
-
 __kernel void norm_layer_rows(__global const float *x, __global const float *scale,
                               __global const float *bias, __global float *y, __global float *mean,
                               __global float *invstd, const uint n, const uint np,
@@ -186,25 +190,9 @@ __kernel void norm_layer_rows(__global const float *x, __global const float *sca
   __global const float *xr = x + (size_t)row * n;
   __global float *yr = y + (size_t)row * n;
   const uint n8 = n / 8 * 8;
-  float8 s8 = (float8)(0.0f);
-  float st = 0.0f;
-  for (uint i = 0; i < n8; i += 8) s8 += vload8(0, xr + i);
-  for (uint i = n8; i < n; i++) st += xr[i];
-  const float m = (norm_sum8(s8) + st) / (float)n;
-  float8 d1 = (float8)(0.0f), d2 = (float8)(0.0f);
-  float t1 = 0.0f, t2 = 0.0f;
-  for (uint i = 0; i < n8; i += 8) {
-    const float8 d = vload8(0, xr + i) - m;
-    d1 += d;
-    d2 += d * d;
-  }
-  for (uint i = n8; i < n; i++) {
-    const float d = xr[i] - m;
-    t1 += d;
-    t2 += d * d;
-  }
-  const float sd1 = norm_sum8(d1) + t1, sd2 = norm_sum8(d2) + t2;
-  const float inv = 1.0f / sqrt(fmax(0.0f, (sd2 - sd1 * sd1 / (float)n) / (float)n) + eps);
+  float m, var;
+  norm_row_moments8(xr, n, &m, &var);
+  const float inv = 1.0f / sqrt(var + eps);
   if (stats & 1) mean[row] = m;
   if (stats & 2) invstd[row] = inv;
   if (np == n) {
