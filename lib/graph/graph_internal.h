@@ -174,6 +174,13 @@ nncl_status pass_precision(nncl_graph *g, struct plan *p);
 
 /* Helpers shared by passes. */
 int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape);
+/* Room for `more` nodes in p->n (pointers into p->n are invalid afterwards); -1 when out of
+   memory. */
+int plan_reserve_nodes(struct plan *p, int more);
+/* Appends a node the planner makes (a Transfer, a Cast): op `op` named `name` (copied), one
+   attribute, reading value in and writing value out on `device`; -1 when out of memory. */
+int plan_append_node(struct plan *p, const char *op, const char *name, struct nncl__attr attr,
+                     int in, int out, int device);
 /* Zeroed memory that lives as long as the plan (attributes and names of nodes made by passes);
    NULL when out of memory. */
 void *plan_alloc(struct plan *p, size_t bytes);

@@ -157,56 +157,16 @@ static int choose_device(nncl_graph *g, struct plan *p, const struct pnode *n, c
   return want; /* no device has it: planning the op there reports what is missing */
 }
 
-/* Room for `more` nodes; pointers into p->n are invalid afterwards. */
-static int grow_nodes(struct plan *p, int more) {
-  if (p->n_n + more <= p->cap_n) return 0;
-  int cap = (p->n_n + more) * 2;
-  struct pnode *n = realloc(p->n, (size_t)cap * sizeof *n);
-  if (!n) return -1;
-  memset(n + p->cap_n, 0, (size_t)(cap - p->cap_n) * sizeof *n);
-  p->n = n;
-  p->cap_n = cap;
-  return 0;
-}
-
 /* A transfer node copying value v (held on device `from`) to a new value on device `to`;
    returns the new value, -1 when out of memory. */
 static int add_transfer(nncl_graph *g, struct plan *p, int v, int from, int to) {
-  if (grow_nodes(p, 1) != 0) return -1;
   int nv = plan_add_value(p, p->v[v].dtype, &p->v[v].shape);
   if (nv < 0) return -1;
   p->v[nv].device = to;
-  struct pnode *t = &p->n[p->n_n];
-  memset(t, 0, sizeof *t);
-  t->cap_in = 4;
-  t->cap_out = 1;
-  t->in = plan_alloc(p, 4 * sizeof *t->in);
-  t->out = plan_alloc(p, sizeof *t->out);
-  t->t = plan_alloc(p, 6 * sizeof *t->t);
-  struct nncl__attr *a = plan_alloc(p, sizeof *a);
-  char *name = plan_alloc(p, 300);
-  if (!t->in || !t->out || !t->t || !a || !name) return -1;
-  const char *vname = v < g->n_values ? g->values[v].name : "intermediate";
-  snprintf(name, 300, "%s@%d", vname, to);
-  *a = (struct nncl__attr){.name = (char *)"from", .type = ATTR_INT, .i = from};
-  t->gnode = -1;
-  t->op = op_lookup("nncl.Transfer");
-  t->def = op_get(t->op);
-  t->op_type = op_name(t->op);
-  t->name = name;
-  t->n_in = 1;
-  t->n_out = 1;
-  t->in[0] = v;
-  t->out[0] = nv;
-  t->res = -1;
-  t->alive = 1;
-  t->attrs = a;
-  t->n_attrs = 1;
-  t->ws_storage = -1;
-  t->device = to;
-  p->v[nv].producer = p->n_n;
-  p->n_n++;
-  return nv;
+  char name[300];
+  snprintf(name, sizeof name, "%s@%d", v < g->n_values ? g->values[v].name : "intermediate", to);
+  struct nncl__attr a = {.name = (char *)"from", .type = ATTR_INT, .i = from};
+  return plan_append_node(p, "nncl.Transfer", name, a, v, nv, to) != 0 ? -1 : nv;
 }
 
 /* The value that stands for v on device d: v itself, a per-device copy of a constant, or the
@@ -264,7 +224,7 @@ nncl_status pass_place(nncl_graph *g, struct plan *p) {
   int n_stages = g->pinned_device ? 0 : g->stages < g->ctx->n_dev ? g->stages : g->ctx->n_dev;
   int *stage = n_stages > 1 ? malloc((size_t)p->n_order * sizeof *stage + 1) : NULL;
   if (!moved || !order || (n_stages > 1 && !stage) ||
-      grow_nodes(p, p->n_v * (g->ctx->n_dev - 1) + 1) != 0) {
+      plan_reserve_nodes(p, p->n_v * (g->ctx->n_dev - 1) + 1) != 0) {
     free(moved);
     free(order);
     free(stage);

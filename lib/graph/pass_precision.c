@@ -109,49 +109,11 @@ static nncl_status convert_constant(nncl_graph *g, struct plan *p, int v) {
 /* Appends Cast(from) -> to on device 0, named after the graph value `edge`; -1 when out of
    memory. */
 static int add_cast(nncl_graph *g, struct plan *p, int from, int to, int edge, int onnx_to) {
-  struct pnode *t = &p->n[p->n_n];
-  memset(t, 0, sizeof *t);
-  t->cap_in = 4;
-  t->cap_out = 1;
-  t->in = plan_alloc(p, 4 * sizeof *t->in);
-  t->out = plan_alloc(p, sizeof *t->out);
-  t->t = plan_alloc(p, 6 * sizeof *t->t);
-  struct nncl__attr *a = plan_alloc(p, sizeof *a);
-  char *name = plan_alloc(p, 300);
-  if (!t->in || !t->out || !t->t || !a || !name) return -1;
-  snprintf(name, 300, "%s:%s", g->values[edge].name,
+  char name[300];
+  snprintf(name, sizeof name, "%s:%s", g->values[edge].name,
            onnx_to == ONNX_FLOAT16 ? "to_float16" : "to_float32");
-  *a = (struct nncl__attr){.name = (char *)"to", .type = ATTR_INT, .i = onnx_to};
-  t->gnode = -1;
-  t->op = op_lookup("Cast");
-  t->def = op_get(t->op);
-  t->op_type = op_name(t->op);
-  t->name = name;
-  t->n_in = 1;
-  t->n_out = 1;
-  t->in[0] = from;
-  t->out[0] = to;
-  t->res = -1;
-  t->alive = 1;
-  t->attrs = a;
-  t->n_attrs = 1;
-  t->ws_storage = -1;
-  t->device = 0;
-  p->v[to].producer = p->n_n;
-  p->n_n++;
-  return 0;
-}
-
-/* Room for `more` nodes in p->n. */
-static int reserve_nodes(struct plan *p, int more) {
-  if (p->n_n + more <= p->cap_n) return 0;
-  int cap = p->n_n + more;
-  struct pnode *n = realloc(p->n, (size_t)cap * sizeof *n);
-  if (!n) return -1;
-  memset(n + p->cap_n, 0, (size_t)(cap - p->cap_n) * sizeof *n);
-  p->n = n;
-  p->cap_n = cap;
-  return 0;
+  struct nncl__attr a = {.name = (char *)"to", .type = ATTR_INT, .i = onnx_to};
+  return plan_append_node(p, "Cast", name, a, from, to, 0);
 }
 
 /* The storage rewrite: values read or written by scheduled nodes that are float32 become float16;
@@ -160,7 +122,7 @@ static int reserve_nodes(struct plan *p, int more) {
 static nncl_status to_half_storage(nncl_graph *g, struct plan *p) {
   const int n_v = p->n_v;
   int *map = malloc((size_t)(n_v ? n_v : 1) * sizeof *map);
-  if (!map || reserve_nodes(p, g->n_inputs + g->n_outputs) != 0) {
+  if (!map || plan_reserve_nodes(p, g->n_inputs + g->n_outputs) != 0) {
     free(map);
     return nncl__error(g->ctx, NNCL_ERR_OUT_OF_HOST_MEMORY, "float16 storage");
   }

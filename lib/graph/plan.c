@@ -79,6 +79,52 @@ int plan_add_value(struct plan *p, nncl_dtype dt, const nncl_shape *shape) {
   return p->n_v++;
 }
 
+int plan_reserve_nodes(struct plan *p, int more) {
+  if (p->n_n + more <= p->cap_n) return 0;
+  int cap = (p->n_n + more) * 2;
+  struct pnode *n = realloc(p->n, (size_t)cap * sizeof *n);
+  if (!n) return -1;
+  memset(n + p->cap_n, 0, (size_t)(cap - p->cap_n) * sizeof *n);
+  p->n = n;
+  p->cap_n = cap;
+  return 0;
+}
+
+int plan_append_node(struct plan *p, const char *op, const char *name, struct nncl__attr attr,
+                     int in, int out, int device) {
+  if (plan_reserve_nodes(p, 1) != 0) return -1;
+  struct pnode *t = &p->n[p->n_n];
+  memset(t, 0, sizeof *t);
+  t->cap_in = 4;
+  t->cap_out = 1;
+  t->in = plan_alloc(p, 4 * sizeof *t->in);
+  t->out = plan_alloc(p, sizeof *t->out);
+  t->t = plan_alloc(p, 6 * sizeof *t->t);
+  struct nncl__attr *a = plan_alloc(p, sizeof *a);
+  char *copy = plan_alloc(p, strlen(name) + 1);
+  if (!t->in || !t->out || !t->t || !a || !copy) return -1;
+  memcpy(copy, name, strlen(name) + 1);
+  *a = attr;
+  t->gnode = -1;
+  t->op = op_lookup(op);
+  t->def = op_get(t->op);
+  t->op_type = op_name(t->op);
+  t->name = copy;
+  t->n_in = 1;
+  t->n_out = 1;
+  t->in[0] = in;
+  t->out[0] = out;
+  t->res = -1;
+  t->alive = 1;
+  t->attrs = a;
+  t->n_attrs = 1;
+  t->ws_storage = -1;
+  t->device = device;
+  p->v[out].producer = p->n_n;
+  p->n_n++;
+  return 0;
+}
+
 int plan_is_graph_output(const nncl_graph *g, int v) {
   return v >= 0 && v < g->n_values && g->values[v].is_output;
 }
