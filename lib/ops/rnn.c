@@ -376,7 +376,7 @@ static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
   double sec[2] = {0, 0};
   for (int f = 0; f < 2 && st == NNCL_OK; f++) {
     s->fused = f;
-    st = nncl__time_median(c->ctx, 1, 3, time_one, &t, &sec[f]);
+    st = nncl__time_fastest(c->ctx, 1, 3, time_one, &t, &sec[f]);
   }
   nncl__buffer_release(tmp);
   nncl__buffer_release(r);

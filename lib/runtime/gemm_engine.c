@@ -320,7 +320,7 @@ static nncl_status trial_fn(void *arg) {
   return run_impl(t->ctx, &t->g, t->impl);
 }
 
-/* Median time of `runs` runs of impl (after `warmup`) on scratch operands of g's shape (compact
+/* Fastest time of `runs` runs of impl (after `warmup`) on scratch operands of g's shape (compact
    layout, no epilogue). */
 static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, int impl, int warmup,
                            int runs, double *seconds) {
@@ -354,7 +354,7 @@ static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, in
   /* the timing runs are not part of any profile being recorded */
   const bool prof = ctx->prof_enabled;
   ctx->prof_enabled = false;
-  if (st == NNCL_OK) st = nncl__time_median(ctx, warmup, runs, trial_fn, &t, seconds);
+  if (st == NNCL_OK) st = nncl__time_fastest(ctx, warmup, runs, trial_fn, &t, seconds);
   ctx->prof_enabled = prof;
   nncl__buffer_release(g->a);
   nncl__buffer_release(g->b);

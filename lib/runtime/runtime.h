@@ -165,6 +165,10 @@ double nncl__now_ns(void);
    (timing.c). */
 nncl_status nncl__time_median(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
                               void *arg, double *median_s);
+/* The same rounds' fastest time: what plan-time choices compare, since on a shared machine load
+   only ever adds time, and one preempted round must not flip a choice that is then stored. */
+nncl_status nncl__time_fastest(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
+                               void *arg, double *fastest_s);
 
 /* ---- buffers (buffer.c) ---- */
 nncl_status nncl__buffer_create(nncl_context *ctx, size_t bytes, const char *what, cl_mem *out);

@@ -1,4 +1,4 @@
-/* timing.c: the one median-of-runs timer that benchmarks and op timings share. */
+/* timing.c: the one timer of runs that benchmarks (median) and plan-time choices (fastest) share. */
 #include <stdlib.h>
 
 #include "runtime.h"
@@ -8,8 +8,9 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-nncl_status nncl__time_median(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
-                              void *arg, double *median_s) {
+/* The runs' times sorted; at = 0.5 gives the median, 0 the fastest. */
+static nncl_status time_at(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
+                           void *arg, double at, double *out_s) {
   if (runs < 1) runs = 1;
   for (int i = 0; i < warmup; i++) NNCL_TRY(fn(arg));
   NNCL_TRY(nncl_context_finish(ctx));
@@ -24,8 +25,18 @@ nncl_status nncl__time_median(nncl_context *ctx, int warmup, int runs, nncl_stat
   }
   if (st == NNCL_OK) {
     qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    *median_s = t[runs / 2];
+    *out_s = t[(int)(at * runs)];
   }
   free(t);
   return st;
+}
+
+nncl_status nncl__time_median(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
+                              void *arg, double *median_s) {
+  return time_at(ctx, warmup, runs, fn, arg, 0.5, median_s);
+}
+
+nncl_status nncl__time_fastest(nncl_context *ctx, int warmup, int runs, nncl_status (*fn)(void *),
+                               void *arg, double *fastest_s) {
+  return time_at(ctx, warmup, runs, fn, arg, 0.0, fastest_s);
 }
