@@ -38,6 +38,14 @@
    xbs (elements) each ([L, batch, D] storage: rs = batch * D, bs = D). The flat batch index is b0 * nb1 + b1;
    the mask element of (b0, b1, i, j) is mask[b0*ms0 + b1*ms1 + i*msq + j*msk] (0 strides
    broadcast). */
+/* The mask row of query i of batch item b: the batch index split as (b / nb1, b % nb1) over the
+   mask's two leading strides (a mask broadcast over heads or batch has stride 0 there). */
+inline __global const float *attn_mask_row(__global const float *mask, const uint b, const uint i,
+                                           const uint nb1, const uint ms0, const uint ms1,
+                                           const uint msq) {
+  return mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
+}
+
 __kernel __attribute__((reqd_work_group_size(BQ, 1, 1))) void
 attention_fwd(__global const float *q, __global const float *k, __global const float *v,
               __global const float *mask, __global float *out, const uint lq, const uint lk,
@@ -55,8 +63,7 @@ attention_fwd(__global const float *q, __global const float *k, __global const f
   for (int d = 0; d < DV; d++) acc[d] = 0.0f;
   float m = -INFINITY, sum = 0.0f;
 #if HAS_MASK
-  __global const float *mrow =
-      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)iq * msq;
+  __global const float *mrow = attn_mask_row(mask, b, iq, nb1, ms0, ms1, msq);
 #endif
   __global const float *kb = k + (size_t)b * kbs, *vb = v + (size_t)b * vbs;
   for (uint j0 = 0; j0 < lk; j0 += TK) {
@@ -111,19 +118,10 @@ attention_softmax_rows(__global float *s, __global const float *mask, const uint
                        const uint msk) {
   __local float red[SM_WG];
   const uint l = get_local_id(0), row = get_group_id(1);
-  const uint b = row / lq, i = row % lq;
+  const uint i = row % lq;
   __global float *x = s + (size_t)row * lk;
 #if HAS_MASK
-  __global const float *mrow =
-      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
-#else
-  (void)mask;
-  (void)b;
-  (void)nb1;
-  (void)ms0;
-  (void)ms1;
-  (void)msq;
-  (void)msk;
+  __global const float *mrow = attn_mask_row(mask, row / lq, i, nb1, ms0, ms1, msq);
 #endif
   float m = -INFINITY;
   for (uint j = l; j < lk; j += SM_WG) {
@@ -173,20 +171,11 @@ __kernel void attention_softmax_rows_item(__global float *s, __global const floa
                                           const uint msk, const uint rows) {
   const uint row = get_global_id(0);
   if (row >= rows) return;
-  const uint b = row / lq, i = row % lq;
+  const uint i = row % lq;
   __global float *x = s + (size_t)row * lk;
   const uint n8 = lk / 8u, tail = n8 * 8u;
 #if HAS_MASK
-  __global const float *mrow =
-      mask + (size_t)(b / nb1) * ms0 + (size_t)(b % nb1) * ms1 + (size_t)i * msq;
-#else
-  (void)mask;
-  (void)b;
-  (void)nb1;
-  (void)ms0;
-  (void)ms1;
-  (void)msq;
-  (void)msk;
+  __global const float *mrow = attn_mask_row(mask, row / lq, i, nb1, ms0, ms1, msq);
 #endif
 #if CAUSAL
   const uint last = i + (lk - lq); /* keys past this one are cut */
