@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "onnx_internal.h"
+#include "runtime.h"
 #include "test_util.h"
 
 #define NODE_DATA "/usr/share/libonnx-testdata/data/node"
@@ -114,6 +115,41 @@ Test(onnx_tensor, scalar_and_empty_tensors) {
   cr_assert(b.shape.rank == 2 && b.shape.dims[0] == 3 && b.shape.dims[1] == 0);
   nncl_array_free(&a);
   nncl_array_free(&b);
+}
+
+/* raw_data of ONNX_TAKE_MIN_BYTES or more becomes the array's block as protobuf-c unpacked it
+   (no second copy); below that it is copied. Either way the array holds the file's bytes exactly,
+   starts on NNCL_ARRAY_ALIGN (so a host-unified device can use it in place) and is zero up to the
+   next multiple of it, as nncl_array_alloc's arrays are. Sizes straddle the threshold. */
+Test(onnx_tensor, raw_data_arrays_are_aligned_and_exact) {
+  const size_t sizes[] = {ONNX_TAKE_MIN_BYTES - 4, ONNX_TAKE_MIN_BYTES, ONNX_TAKE_MIN_BYTES + 4,
+                          ONNX_TAKE_MIN_BYTES + 100, (size_t)1 << 20};
+  for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+    size_t n = sizes[k] / sizeof(float);
+    float *f = malloc(n * sizeof *f);
+    for (size_t i = 0; i < n; i++) f[i] = (float)(i * 2654435761u % 100003) * 0.25f - 7.f;
+    int64_t dim = (int64_t)n;
+    Onnx__TensorProto t = ONNX__TENSOR_PROTO__INIT;
+    t.n_dims = 1, t.dims = &dim, t.has_data_type = 1, t.data_type = 1;
+    t.has_raw_data = 1, t.raw_data.len = n * sizeof *f, t.raw_data.data = (uint8_t *)f;
+    nncl_array a;
+    cr_assert_eq(load(write_proto(&t, "raw.pb"), &a), NNCL_OK, "%s",
+                 nncl_context_last_error(tu_ctx()));
+    cr_assert_eq(a.dtype, NNCL_FLOAT32);
+    cr_assert(a.shape.rank == 1 && a.shape.dims[0] == dim);
+    cr_assert_eq((uintptr_t)a.data % NNCL_ARRAY_ALIGN, 0, "%zu bytes: data at %p", sizes[k],
+                 a.data);
+    const float *g = a.data;
+    for (size_t i = 0; i < n; i++)
+      cr_assert(memcmp(&g[i], &f[i], sizeof *f) == 0, "%zu bytes: element %zu is %g, not %g",
+                sizes[k], i, (double)g[i], (double)f[i]);
+    size_t padded = (n * sizeof *f + NNCL_ARRAY_ALIGN - 1) / NNCL_ARRAY_ALIGN * NNCL_ARRAY_ALIGN;
+    for (size_t b = n * sizeof *f; b < padded; b++)
+      cr_assert_eq(((const unsigned char *)a.data)[b], 0, "%zu bytes: padding byte %zu is not 0",
+                   sizes[k], b);
+    nncl_array_free(&a);
+    free(f);
+  }
 }
 
 /* The backend-test files: Abs's expected output is |input| element for element. */

@@ -96,7 +96,7 @@ nncl_status nncl_onnx_model_info_parse(nncl_context *ctx, const void *bytes, siz
   Onnx__ModelProto *m;
   NNCL_TRY(onnx_unpack_model(ctx, bytes, len, "<memory>", &m));
   nncl_status st = info_fill(ctx, "<memory>", m, out);
-  onnx__model_proto__free_unpacked(m, NULL);
+  onnx__model_proto__free_unpacked(m, onnx_allocator());
   if (st != NNCL_OK) nncl_onnx_model_info_free(out);
   return st;
 }
@@ -113,7 +113,7 @@ nncl_status nncl_onnx_model_info_read(nncl_context *ctx, const char *path,
   nncl_status st = onnx_unpack_model(ctx, bytes, len, path, &m);
   if (st == NNCL_OK) {
     st = info_fill(ctx, path, m, out);
-    onnx__model_proto__free_unpacked(m, NULL);
+    onnx__model_proto__free_unpacked(m, onnx_allocator());
   }
   free(bytes);
   if (st != NNCL_OK) nncl_onnx_model_info_free(out);

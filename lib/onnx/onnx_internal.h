@@ -24,12 +24,20 @@ int32_t onnx_dtype_from_nncl(nncl_dtype dt);
 /* Name of an ONNX TensorProto.DataType ("double", "string", ...), for messages. */
 const char *onnx_dtype_name(int32_t onnx_type);
 
+/* The allocator of every unpack in lib/onnx: blocks of ONNX_TAKE_MIN_BYTES or more are aligned
+   and padded as nncl_array_alloc's arrays (NNCL_ARRAY_ALIGN, zeroed tail), so a large raw_data
+   can become its array as it is (onnx_tensor_to_array takes it) instead of being copied again. */
+#define ONNX_TAKE_MIN_BYTES 4096
+ProtobufCAllocator *onnx_allocator(void);
+
 /* Converts a TensorProto into a host array (raw_data, typed fields or external data; base_dir
    locates external files and may be NULL, which makes external data an error). `where` names
-   the tensor in messages, e.g. "m.onnx: initializer 'w'". Errors: NNCL_ERR_FORMAT (malformed),
+   the tensor in messages, e.g. "m.onnx: initializer 'w'". A raw_data block that onnx_allocator
+   aligned is moved into the array (t->raw_data is left empty), so t must come from an unpack
+   with onnx_allocator() and be converted once. Errors: NNCL_ERR_FORMAT (malformed),
    NNCL_ERR_DTYPE (type nncl lacks), NNCL_ERR_IO (external file). On error *out is empty. */
-nncl_status onnx_tensor_to_array(nncl_context *ctx, const Onnx__TensorProto *t,
-                                 const char *base_dir, const char *where, nncl_array *out);
+nncl_status onnx_tensor_to_array(nncl_context *ctx, Onnx__TensorProto *t, const char *base_dir,
+                                 const char *where, nncl_array *out);
 /* Densifies a SparseTensorProto (Constant's sparse_value, sparse initializers). */
 nncl_status onnx_sparse_to_array(nncl_context *ctx, const Onnx__SparseTensorProto *s,
                                  const char *base_dir, const char *where, nncl_array *out);

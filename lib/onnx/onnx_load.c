@@ -58,7 +58,7 @@ static nncl_status add_constant(struct loader *L, const char *name, nncl_array *
 static nncl_status load_initializers(struct loader *L, const Onnx__GraphProto *g) {
   char where[512];
   for (size_t i = 0; i < g->n_initializer; i++) {
-    const Onnx__TensorProto *t = g->initializer[i];
+    Onnx__TensorProto *t = g->initializer[i];
     if (!t || !t->name || !*t->name)
       return nncl__error(L->ctx, NNCL_ERR_FORMAT, "%s: initializer %zu has no name", L->file, i);
     snprintf(where, sizeof where, "%s: initializer '%s'", L->file, t->name);
@@ -338,7 +338,7 @@ nncl_status onnx_unpack_model(nncl_context *ctx, const void *bytes, size_t len, 
   if (onnx_wire_check(&onnx__model_proto__descriptor, bytes, len, why, sizeof why) != 0)
     return nncl__error(ctx, NNCL_ERR_FORMAT,
                        "%s: not a valid ONNX model (truncated or corrupt): %s", file, why);
-  *out = onnx__model_proto__unpack(NULL, len, bytes);
+  *out = onnx__model_proto__unpack(onnx_allocator(), len, bytes);
   if (!*out)
     return nncl__error(
         ctx, NNCL_ERR_FORMAT,
@@ -353,7 +353,7 @@ static nncl_status load_bytes(nncl_context *ctx, const void *bytes, size_t len,
   struct loader L = {ctx, 0, file, base_dir, NULL};
   nncl_status st = nncl_graph_create(ctx, &L.g);
   if (st == NNCL_OK) st = load_graph(&L, m);
-  onnx__model_proto__free_unpacked(m, NULL);
+  onnx__model_proto__free_unpacked(m, onnx_allocator());
   if (st != NNCL_OK) {
     nncl_graph_destroy(L.g);
     return st;
