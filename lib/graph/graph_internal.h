@@ -71,14 +71,16 @@ int graph_value(nncl_graph *g, const char *name);
 void graph_plan_free(nncl_graph *g);
 
 /* ---- plan ---- */
-enum storage_kind { ST_ARENA, ST_INPUT, ST_CONST, ST_SCRATCH };
+/* ST_SLICE: bytes [offset, offset + bytes) of storage `parent` (a Concat input written in place) */
+enum storage_kind { ST_ARENA, ST_INPUT, ST_CONST, ST_SCRATCH, ST_SLICE };
 
 struct storage {
   enum storage_kind kind;
   size_t bytes;
   int first, last; /* schedule positions of first write and last read */
   int device;      /* index in the context's devices */
-  size_t offset;   /* in the arena */
+  size_t offset;   /* in the arena (ST_SLICE: in its parent) */
+  int parent;      /* ST_SLICE only: the storage it lies in */
   cl_mem mem;      /* sub-buffer of the arena, or own buffer */
 };
 
