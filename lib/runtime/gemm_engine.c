@@ -490,9 +490,9 @@ static nncl_status pack_constant(nncl_context *ctx, const struct nncl__gemm *g, 
   cl_mem raw = NULL, packed = NULL;
   cl_kernel kp = NULL;
   const char *kname = rows ? "gemm_pack_a" : "gemm_pack_b";
-  nncl_status st = nncl__buffer_create(ctx, bytes ? bytes : 4,
-                                       rows ? "GEMM constant A" : "GEMM constant B", &raw);
-  if (st == NNCL_OK) st = nncl__buffer_upload(ctx, raw, 0, host_data, bytes);
+  /* read where it lies on host-unified devices (CPUs): the pack is its only reader, so no copy */
+  nncl_status st = nncl__buffer_over_host(ctx, host_data, bytes,
+                                          rows ? "GEMM constant A" : "GEMM constant B", &raw);
   if (st == NNCL_OK)
     st = nncl__buffer_create(ctx, items * g->k * panels * tile * sizeof(float),
                              rows ? "GEMM packed constant A" : "GEMM packed constant B", &packed);
