@@ -197,7 +197,7 @@ static void check_a_packed(struct nncl__gemm *g, const float *a, size_t na, cons
   cr_assert(got);
   cl_mem b_packed = g->b_packed;
   tu_set_option("gemm.impl", "packed");
-  nncl_status st = nncl__gemm_pack_a(ctx, g, a, na * 4, &g->a_packed);
+  nncl_status st = nncl__gemm_pack_a(ctx, g, a, na * 4, false, &g->a_packed);
   cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
   cr_assert(g->a_packed, "%s: A was not packed", what);
   for (int with_b = 1; with_b >= 0; with_b--) {
@@ -447,7 +447,7 @@ Test(gemm_engine, packed_a_half_storage) {
     if (st == NNCL_OK) st = nncl__buffer_create(ctx, nc * 2, "test C", &g.c);
     if (st == NNCL_OK) st = nncl__gemm_run(ctx, &g);
     if (st == NNCL_OK) st = nncl__buffer_download(ctx, g.c, 0, c_plain, nc * 2);
-    if (st == NNCL_OK) st = nncl__gemm_pack_a(ctx, &g, ah, na * 2, &g.a_packed);
+    if (st == NNCL_OK) st = nncl__gemm_pack_a(ctx, &g, ah, na * 2, true, &g.a_packed);
     cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
     cr_assert(g.a_packed, "half storage: A was not packed");
     nncl_stats s0, s1;

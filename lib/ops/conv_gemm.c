@@ -10,6 +10,7 @@
    time (nncl__gemm_pack_a) when its packed kernel runs the product, so a run re-packs nothing. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conv.h"
 
@@ -72,10 +73,11 @@ static nncl_status pack_weights(struct op_call *c, struct conv_state *s, size_t 
   const int64_t groups = s->g.groups;
   cl_mem *packed = calloc((size_t)groups, sizeof *packed);
   if (!packed) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "packed conv weights");
+  const bool in_place = strcmp(op_option(c, NNCL__OPT_GRAPH_HOST_WEIGHTS), "1") == 0;
   nncl_status st = NNCL_OK;
   for (int64_t gg = 0; gg < groups && st == NNCL_OK; gg++) {
     const struct nncl__gemm p = product(c, s, gg, 0, s->chunk, NULL, 0, b_stride);
-    st = nncl__gemm_pack_a(c->ctx, &p, w, nncl_array_bytes(c->in[1].host), &packed[gg]);
+    st = nncl__gemm_pack_a(c->ctx, &p, w, nncl_array_bytes(c->in[1].host), in_place, &packed[gg]);
   }
   if (st == NNCL_OK && packed[0]) {
     s->a_packed = packed;

@@ -473,7 +473,7 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
    it) into a new buffer with the engine's own pack kernel, so the panel layout has one
    definition. *out stays NULL unless g runs as PACKED. */
 static nncl_status pack_constant(nncl_context *ctx, const struct nncl__gemm *g, bool rows,
-                                 const void *host_data, size_t bytes, cl_mem *out) {
+                                 const void *host_data, size_t bytes, bool in_place, cl_mem *out) {
   *out = NULL;
   if (ctx->plan_dry || g->k == 0 || (rows ? g->m : g->n) == 0 ||
       !nncl__option_on(&ctx->options, NNCL__OPT_GEMM_PREPACK))
@@ -490,9 +490,10 @@ static nncl_status pack_constant(nncl_context *ctx, const struct nncl__gemm *g, 
   cl_mem raw = NULL, packed = NULL;
   cl_kernel kp = NULL;
   const char *kname = rows ? "gemm_pack_a" : "gemm_pack_b";
-  /* read where it lies on host-unified devices (CPUs): the pack is its only reader, so no copy */
-  nncl_status st = nncl__buffer_over_host(ctx, host_data, bytes,
-                                          rows ? "GEMM constant A" : "GEMM constant B", &raw);
+  /* in place: read where it lies on host-unified devices (CPUs), the pack being its only reader */
+  const char *what = rows ? "GEMM constant A" : "GEMM constant B";
+  nncl_status st = in_place ? nncl__buffer_over_host(ctx, host_data, bytes, what, &raw)
+                            : nncl__buffer_from_host(ctx, host_data, bytes, what, &raw);
   if (st == NNCL_OK)
     st = nncl__buffer_create(ctx, items * g->k * panels * tile * sizeof(float),
                              rows ? "GEMM packed constant A" : "GEMM packed constant B", &packed);
@@ -523,12 +524,12 @@ static nncl_status pack_constant(nncl_context *ctx, const struct nncl__gemm *g, 
 
 nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
                               size_t b_bytes, cl_mem *out) {
-  return pack_constant(ctx, g, false, b_host, b_bytes, out);
+  return pack_constant(ctx, g, false, b_host, b_bytes, false, out);
 }
 
 nncl_status nncl__gemm_pack_a(nncl_context *ctx, const struct nncl__gemm *g, const void *a_host,
-                              size_t a_bytes, cl_mem *out) {
-  return pack_constant(ctx, g, true, a_host, a_bytes, out);
+                              size_t a_bytes, bool in_place, cl_mem *out) {
+  return pack_constant(ctx, g, true, a_host, a_bytes, in_place, out);
 }
 
 nncl_status nncl__gemm_panel_height(nncl_context *ctx, int *mr) {
