@@ -20,6 +20,8 @@
    -D ROWS_FIRST=0|1  gemm_tile: gid0 walks row panels (1) or column panels (0); consecutive
                   work-groups share the panel of the other operand, which should be the larger one
                   (read from memory once) while all panels of the smaller stay cached
+   -D A_SHARED=0|1  gemm_tile: one matrix of A panels serves every batch item (a constant A with
+                  batch stride 0, packed once at plan time)
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
    -D NNCL_HALF_STORE  A, B, C, bias and residual are float16 (common/storage.cl); the panels and
@@ -59,6 +61,9 @@
 #endif
 #ifndef ROWS_FIRST
 #define ROWS_FIRST 0
+#endif
+#ifndef A_SHARED
+#define A_SHARED 0
 #endif
 
 #define GEMM_CAT_(a, b) a##b
@@ -201,7 +206,7 @@ __kernel void gemm_tile(__global const float *ap, __global const float *bp, cons
   const int z = get_global_id(2);
   const int mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
   if (q >= np || p >= mp) return;
-  __global const float *pa = ap + ((long)z * mp + p) * K * MR;
+  __global const float *pa = ap + ((long)(A_SHARED ? 0 : z) * mp + p) * K * MR;
   __global const float *pb = bp + ((long)z * np + q) * K * NR;
   VT acc[MR];
   for (int r = 0; r < MR; r++) acc[r] = (VT)0.0f;

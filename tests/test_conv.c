@@ -3,7 +3,9 @@
    and 4, asymmetric pads, auto_pad, dilation 2, groups 2/4/depthwise with multiplier, batch 3,
    C and K off every tile size, AlexNet conv1 (11x11/4) and ResNet conv1 (7x7/2) at reduced size,
    1-D convs; the fused epilogue; weights computed at run time; the autotune file; bad parameters;
-   the GEMM-based algorithms with both of the engine's B layouts (plain columns, packed panels).
+   the GEMM-based algorithms with both of the engine's B layouts (plain columns, packed panels)
+   and their constant weights packed once at plan time (launch count and bits against packing
+   every run).
    Tolerance (max |got - want| / max |want|): 1e-4 for direct, GEMM, im2col, depthwise and
    F(2x2,3x3); 1e-3 for F(4x4,3x3). Measured on PoCL: see the report printed by winograd_error. */
 #include <math.h>
@@ -549,4 +551,92 @@ Test(conv, bad_parameters) {
   cr_assert(strstr(nncl_context_last_error(tu_ctx()), "[1, 2, 4, 4, 4]"));
   nncl_array_free(&x);
   nncl_array_free(&w);
+}
+
+/* One run of the case with algo forced, gemm.impl packed and gemm.prepack as given: the output
+   and the kernels one enqueue launched. */
+static nncl_array run_prepack(const struct ccase *k, const char *algo,
+                              const struct op_epilogue *epi, const char *prepack,
+                              unsigned long long *launches) {
+  struct nncl__attr attrs[8];
+  int64_t store[16];
+  int na = make_attrs(k, attrs, store);
+  nncl_array x = TU_RAND(5, k->N, k->C, k->H, k->W);
+  nncl_array w = TU_RAND(6, k->K, k->C / k->groups, k->R, k->S), b = TU_RAND(7, k->K), res = {0};
+  struct conv_ref_geom g = ref_geom(k);
+  int64_t oh, ow;
+  conv_ref_out_size(&g, 0, &oh, &ow);
+  if (epi && epi->has_residual) res = TU_RAND(8, k->N, k->K, oh, ow);
+  const nncl_array *in[3] = {&x, &w, &b};
+  tu_set_option("conv.algo", algo);
+  tu_set_option("gemm.impl", "packed");
+  tu_set_option("gemm.prepack", prepack);
+  struct op_instance *oi;
+  nncl_status st = op_instance_create(tu_ctx(), "Conv", 17, attrs, na, 3, in, 1, epi,
+                                      epi && epi->has_residual ? &res : NULL, &oi);
+  cr_assert_eq(st, NNCL_OK, "%s: %s", algo, nncl_context_last_error(tu_ctx()));
+  cr_assert_str_eq(op_instance_call(oi)->algo, algo);
+  nncl_stats s0, s1;
+  nncl_context_stats(tu_ctx(), &s0);
+  cr_assert_eq(op_instance_enqueue(oi), NNCL_OK, "%s", nncl_context_last_error(tu_ctx()));
+  nncl_context_stats(tu_ctx(), &s1);
+  *launches = s1.kernel_launches - s0.kernel_launches;
+  nncl_array out;
+  cr_assert_eq(op_instance_read(oi, &out), NNCL_OK);
+  /* the reference too, so a path that is wrong both ways cannot pass */
+  size_t ny = (size_t)nncl_shape_numel(&out.shape);
+  float *want = malloc(ny * sizeof *want);
+  cr_assert(want);
+  conv_ref(&g, x.data, w.data, b.data, epi, res.data, want);
+  char what[160];
+  snprintf(what, sizeof what, "%s gemm.prepack=%s N%lld C%lld K%lld %lldx%lld s%lld g%lld", algo,
+           prepack, (long long)k->N, (long long)k->C, (long long)k->K, (long long)k->R,
+           (long long)k->S, (long long)k->sh, (long long)k->groups);
+  tu_assert_close((const float *)out.data, want, ny, 1e-4, 1e-5, what);
+  op_instance_destroy(oi);
+  tu_set_option("conv.algo", NULL);
+  tu_set_option("gemm.impl", NULL);
+  tu_set_option("gemm.prepack", NULL);
+  free(want);
+  nncl_array_free(&x);
+  nncl_array_free(&w);
+  nncl_array_free(&b);
+  nncl_array_free(&res);
+  return out;
+}
+
+/* Constant weights of a conv our packed GEMM runs are packed into its row panels once at plan
+   time: a run launches one gemm_pack_a fewer per group than with gemm.prepack=0, and gives the
+   same bits (the same kernels over the same panels), at Kg off the 6-row panel, groups 2 and 3,
+   batch 3 (one packed A for every image), strided 1x1 (unfold) and 3x3 im2col, bias, activation
+   and residual fused. Both runs also match the reference (rtol 1e-4, atol 1e-5: float sums of at
+   most 27 products of values in [-1, 1)). */
+Test(conv, gemm_weights_packed_once) {
+  const struct ccase cases[] = {
+      {3, 12, 5, 7, 14, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 1, 0, NULL},
+      {2, 16, 9, 9, 13, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, NULL},
+      {3, 9, 7, 6, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 0, NULL},
+      {1, 3, 8, 9, 20, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, 1, 1, 0, NULL},
+  };
+  const struct op_epilogue relu_res = {.act = OP_ACT_RELU, .has_residual = 1};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const struct ccase *k = &cases[i];
+    const char *algo = k->R == 1 ? "gemm" : "im2col";
+    const struct op_epilogue *epi = i % 2 ? &relu_res : NULL;
+    unsigned long long once, every;
+    nncl_array a = run_prepack(k, algo, epi, "1", &once);
+    nncl_array b = run_prepack(k, algo, epi, "0", &every);
+    cr_assert_eq(
+        every - once, (unsigned long long)k->groups,
+        "%s case %zu: %llu launches with W packed at plan time, %llu without (groups %lld)", algo,
+        i, once, every, (long long)k->groups);
+    const size_t n = (size_t)nncl_shape_numel(&a.shape);
+    const float *pa = a.data, *pb = b.data;
+    for (size_t j = 0; j < n; j++)
+      cr_assert(memcmp(&pa[j], &pb[j], 4) == 0,
+                "%s case %zu: element %zu is %.9g packed once, %.9g packed every run", algo, i, j,
+                pa[j], pb[j]);
+    nncl_array_free(&a);
+    nncl_array_free(&b);
+  }
 }

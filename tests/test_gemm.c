@@ -3,7 +3,7 @@
    epilogue and shape errors; then the matrix-product engine itself: every implementation forced
    on odd sizes, tails, k = 0 and 1, batches (one operand broadcast), offsets and padded leading
    dims, beta != 0 and the fused bias + relu + residual (PACKED also with B packed once, as
-   constant weights are), and the planner's choice checked against
+   constant weights are, and A packed once, bit for bit the same), and the planner's choice checked against
    its own recorded timings. Tolerance: rtol 1e-4, atol 1e-5 (float vs double accumulation of at
    most 100 products of values in [-1, 1)). */
 #include <math.h>
@@ -187,6 +187,44 @@ static cl_mem eng_upload(const float *x, size_t n) {
   return m;
 }
 
+/* A packed once too (as a conv's constant weights are), with g's B packed at plan time or not:
+   the very bits of `plain` (the same kernels over the same panels), and a run launches no
+   gemm_pack_a: gemm_tile alone, or gemm_pack_b and gemm_tile. */
+static void check_a_packed(struct nncl__gemm *g, const float *a, size_t na, const float *c0,
+                           const float *plain, size_t nc, const char *what) {
+  nncl_context *ctx = tu_ctx();
+  float *got = malloc(nc * 4);
+  cr_assert(got);
+  cl_mem b_packed = g->b_packed;
+  tu_set_option("gemm.impl", "packed");
+  nncl_status st = nncl__gemm_pack_a(ctx, g, a, na * 4, false, &g->a_packed);
+  cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+  cr_assert(g->a_packed, "%s: A was not packed", what);
+  for (int with_b = 1; with_b >= 0; with_b--) {
+    g->b_packed = with_b ? b_packed : NULL;
+    st = nncl__gemm_prepare(ctx, g, NULL);
+    nncl_stats s0, s1;
+    nncl_context_stats(ctx, &s0);
+    if (st == NNCL_OK) st = nncl__buffer_upload(ctx, g->c, 0, c0, nc * 4);
+    if (st == NNCL_OK) st = nncl__gemm_run(ctx, g);
+    nncl_context_stats(ctx, &s1);
+    if (st == NNCL_OK) st = nncl__buffer_download(ctx, g->c, 0, got, nc * 4);
+    cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+    const unsigned long long launches = s1.kernel_launches - s0.kernel_launches;
+    cr_assert_eq(launches, with_b ? 1 : 2, "%s, A packed%s: %llu launches", what,
+                 with_b ? "" : " (B not)", launches);
+    for (size_t i = 0; i < nc; i++)
+      cr_assert(memcmp(&got[i], &plain[i], 4) == 0,
+                "%s, A packed%s: element %zu is %.9g, packing every run gave %.9g", what,
+                with_b ? "" : " (B not)", i, got[i], plain[i]);
+  }
+  tu_set_option("gemm.impl", NULL);
+  g->b_packed = b_packed;
+  nncl__buffer_release(g->a_packed);
+  g->a_packed = NULL;
+  free(got);
+}
+
 /* One forced product with offsets, padded leading dims and batch strides; with `fused`, beta 0.75,
    a per-column bias (scaled 0.5), relu and a residual. Compares the whole C buffer, so a write
    outside the m x n corners (into the padding) fails too. Returns the implementation that ran. */
@@ -284,6 +322,7 @@ static int check_engine(int impl, const struct eng_case *t, int ta, int tb, int 
                  (unsigned long long)(s1.kernel_launches - s0.kernel_launches));
     strncat(what, ", B packed at plan time", sizeof what - strlen(what) - 1);
     tu_assert_close(got, want, nc, RTOL, ATOL, what);
+    check_a_packed(&g, a, na, c0, got, nc, what);
     nncl__buffer_release(g.b_packed);
   }
   nncl__buffer_release(g.a);
@@ -357,5 +396,92 @@ Test(gemm_engine, choice_is_the_measured_faster) {
     cr_assert_eq(nncl__gemm_prepare(ctx, &g, &again), NNCL_OK);
     cr_assert(again.impl == ch.impl && again.t_ours_s == ch.t_ours_s &&
               again.t_clblast_s == ch.t_clblast_s);
+  }
+}
+
+/* graph.precision's float16 storage: A packed once from its half copy gives the bits of packing
+   it every run, at a batch with A broadcast (packed once for all items) and one without, M and N
+   off the tile, with a bias. Against the reference on the same half inputs, the only error left
+   is the half store of C (unit roundoff 2^-11 = 4.9e-4) over float accumulation of 19 exact
+   products (~1e-6): rtol 1e-3, atol 1e-5. */
+Test(gemm_engine, packed_a_half_storage) {
+  nncl_context *ctx = tu_ctx();
+  const int64_t m = 13, n = 21, k = 19, batch = 3;
+  for (int bcast = 0; bcast < 2; bcast++) {
+    const int64_t sa = bcast ? 0 : m * k;
+    const size_t na = (size_t)((bcast ? 1 : batch) * m * k), nb = (size_t)(batch * k * n);
+    const size_t nc = (size_t)(batch * m * n);
+    float *a = malloc(na * 4), *b = malloc(nb * 4), *bias = malloc((size_t)n * 4);
+    float *want = malloc(nc * 4), *got = malloc(nc * 4);
+    uint16_t *ah = malloc(na * 2), *bh = malloc(nb * 2), *biash = malloc((size_t)n * 2);
+    uint16_t *c_plain = malloc(nc * 2), *c_packed = malloc(nc * 2);
+    cr_assert(a && b && bias && want && got && ah && bh && biash && c_plain && c_packed);
+    tu_fill(a, na, 7, -1.0f, 1.0f);
+    tu_fill(b, nb, 8, -1.0f, 1.0f);
+    tu_fill(bias, (size_t)n, 9, -1.0f, 1.0f);
+    /* the reference sees the half-rounded operands the device holds */
+    for (size_t i = 0; i < na; i++) a[i] = nncl__half_to_float(ah[i] = nncl__half_from_float(a[i]));
+    for (size_t i = 0; i < nb; i++) b[i] = nncl__half_to_float(bh[i] = nncl__half_from_float(b[i]));
+    for (int64_t j = 0; j < n; j++)
+      bias[j] = nncl__half_to_float(biash[j] = nncl__half_from_float(bias[j]));
+    ref_gemm_batched(0, 0, m, n, k, batch, 1.0f, a, k, sa, b, n, k * n, 0.0f, want, n, m * n);
+    for (size_t i = 0; i < nc; i++) want[i] += bias[i % (size_t)n];
+    struct nncl__gemm g = {.m = (size_t)m,
+                           .n = (size_t)n,
+                           .k = (size_t)k,
+                           .batch = (size_t)batch,
+                           .alpha = 1.0f,
+                           .lda = (size_t)k,
+                           .a_stride = (size_t)sa,
+                           .ldb = (size_t)n,
+                           .b_stride = (size_t)(k * n),
+                           .ldc = (size_t)n,
+                           .c_stride = (size_t)(m * n),
+                           .has_bias = true,
+                           .bias_cs = 1,
+                           .bias_scale = 1.0f,
+                           .half_storage = true};
+    nncl_status st = nncl__buffer_from_host(ctx, ah, na * 2, "test A", &g.a);
+    if (st == NNCL_OK) st = nncl__buffer_from_host(ctx, bh, nb * 2, "test B", &g.b);
+    if (st == NNCL_OK) st = nncl__buffer_from_host(ctx, biash, (size_t)n * 2, "test bias", &g.bias);
+    if (st == NNCL_OK) st = nncl__buffer_create(ctx, nc * 2, "test C", &g.c);
+    if (st == NNCL_OK) st = nncl__gemm_run(ctx, &g);
+    if (st == NNCL_OK) st = nncl__buffer_download(ctx, g.c, 0, c_plain, nc * 2);
+    if (st == NNCL_OK) st = nncl__gemm_pack_a(ctx, &g, ah, na * 2, true, &g.a_packed);
+    cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+    cr_assert(g.a_packed, "half storage: A was not packed");
+    nncl_stats s0, s1;
+    st = nncl__gemm_prepare(ctx, &g, NULL);
+    nncl_context_stats(ctx, &s0);
+    if (st == NNCL_OK) st = nncl__gemm_run(ctx, &g);
+    nncl_context_stats(ctx, &s1);
+    if (st == NNCL_OK) st = nncl__buffer_download(ctx, g.c, 0, c_packed, nc * 2);
+    cr_assert_eq(st, NNCL_OK, "%s", nncl_context_last_error(ctx));
+    cr_assert_eq(s1.kernel_launches - s0.kernel_launches, 2,
+                 "half storage, A packed: gemm_pack_b and gemm_tile only, got %llu launches",
+                 (unsigned long long)(s1.kernel_launches - s0.kernel_launches));
+    for (size_t i = 0; i < nc; i++) {
+      cr_assert_eq(c_packed[i], c_plain[i],
+                   "half storage%s, A packed: element %zu is 0x%04x, packing every run gave 0x%04x",
+                   bcast ? " (A broadcast)" : "", i, c_packed[i], c_plain[i]);
+      got[i] = nncl__half_to_float(c_packed[i]);
+    }
+    tu_assert_close(got, want, nc, 1e-3, 1e-5,
+                    bcast ? "half storage (A broadcast), A packed" : "half storage, A packed");
+    nncl__buffer_release(g.a);
+    nncl__buffer_release(g.b);
+    nncl__buffer_release(g.c);
+    nncl__buffer_release(g.bias);
+    nncl__buffer_release(g.a_packed);
+    free(a);
+    free(b);
+    free(bias);
+    free(want);
+    free(got);
+    free(ah);
+    free(bh);
+    free(biash);
+    free(c_plain);
+    free(c_packed);
   }
 }

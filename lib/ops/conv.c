@@ -391,6 +391,8 @@ static void state_free(struct conv_state *s) {
   if (!s) return;
   nncl__buffer_release(s->w);
   nncl__buffer_release(s->taps);
+  for (int64_t gg = 0; s->a_packed && gg < s->g.groups; gg++) nncl__buffer_release(s->a_packed[gg]);
+  free(s->a_packed);
   free(s);
 }
 

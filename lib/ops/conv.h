@@ -56,6 +56,7 @@ struct conv_state {
   int rowtile;               /* direct: tiles are runs of one output row */
   int pack_input;            /* 0: the input is used in place (1x1, stride 1, no pads) */
   int panel;                 /* gemm/im2col: unfold into the GEMM engine's B panels this wide */
+  cl_mem *a_packed;          /* gemm/im2col: constant W packed per group at plan time, or NULL */
   size_t xp_floats;          /* per-chunk floats of the packed input (with slack) */
   /* Winograd */
   int wm, alpha;  /* output tile m, alpha = m + 2 */

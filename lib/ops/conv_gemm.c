@@ -6,8 +6,11 @@
    chunks of images. Bias, activation and residual ride in the product's epilogue (no pass after
    it), and the engine's choice, kernels and scratch are settled at plan time. W is read as given
    (ONNX [K][C/g][R][S] is already the row-major [K][C/g*R*S] matrix), so constant and computed
-   weights work alike. */
+   weights work alike; constant W is packed into the engine's row panels once per group at plan
+   time (nncl__gemm_pack_a) when its packed kernel runs the product, so a run re-packs nothing. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "conv.h"
 
@@ -41,7 +44,8 @@ static struct nncl__gemm product(const struct op_call *c, const struct conv_stat
                          .c = c->out[0].mem,
                          .c_off = c_off,
                          .ldc = npix,
-                         .c_stride = ktot * npix};
+                         .c_stride = ktot * npix,
+                         .a_packed = s->a_packed ? s->a_packed[gg] : NULL};
   if (g->has_bias) {
     /* one bias per output channel: a row of C */
     p.has_bias = true;
@@ -59,6 +63,31 @@ static struct nncl__gemm product(const struct op_call *c, const struct conv_stat
   return p;
 }
 
+/* Constant weights go into the engine's row panels once, one buffer per group (a group's rows
+   start mid-panel unless Kg is a multiple of MR, and gemm_tile reads panels from offset 0).
+   Leaves s->a_packed NULL when W is computed, in a dry plan, or when the engine does not run the
+   product as PACKED (CLBlast, GEMV and the GPU kernel read W as it is). */
+static nncl_status pack_weights(struct op_call *c, struct conv_state *s, size_t b_stride) {
+  const float *w = conv_host_weights(c);
+  if (!w || c->ctx->plan_dry) return NNCL_OK;
+  const int64_t groups = s->g.groups;
+  cl_mem *packed = calloc((size_t)groups, sizeof *packed);
+  if (!packed) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "packed conv weights");
+  const bool in_place = strcmp(op_option(c, NNCL__OPT_GRAPH_HOST_WEIGHTS), "1") == 0;
+  nncl_status st = NNCL_OK;
+  for (int64_t gg = 0; gg < groups && st == NNCL_OK; gg++) {
+    const struct nncl__gemm p = product(c, s, gg, 0, s->chunk, NULL, 0, b_stride);
+    st = nncl__gemm_pack_a(c->ctx, &p, w, nncl_array_bytes(c->in[1].host), in_place, &packed[gg]);
+  }
+  if (st == NNCL_OK && packed[0]) {
+    s->a_packed = packed;
+    return NNCL_OK;
+  }
+  for (int64_t gg = 0; gg < groups; gg++) nncl__buffer_release(packed[gg]);
+  free(packed);
+  return st;
+}
+
 nncl_status conv_gemm_plan(struct op_call *c, struct conv_state *s) {
   const struct conv_geom *g = &s->g;
   op_epilogue_options(&c->epi, s->opts, sizeof s->opts);
@@ -70,6 +99,7 @@ nncl_status conv_gemm_plan(struct op_call *c, struct conv_state *s) {
   s->chunk = needs_unfold(s) ? conv_chunk(g->N, per_image) : g->N;
   /* the engine measures and builds for the shapes runs will use: a full chunk, and the last
      (shorter) one when the batch does not divide */
+  NNCL_TRY(pack_weights(c, s, ctot * npix));
   struct nncl__gemm p = product(c, s, 0, 0, s->chunk, NULL, 0, ctot * npix);
   struct nncl__gemm_choice ch;
   NNCL_TRY(nncl__gemm_prepare(c->ctx, &p, &ch));

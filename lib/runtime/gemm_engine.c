@@ -146,15 +146,19 @@ static int rows_first(const struct nncl__gemm_memo *mm, const struct nncl__gemm 
   return packed_a_bytes(mm, g) < packed_b_bytes(mm, g);
 }
 
+/* gemm_tile reads one matrix of A panels for every batch item: a constant A packed at plan time
+   with batch stride 0 (a conv's weights over its images) is packed once, not once per item. */
+static int a_shared(const struct nncl__gemm *g) { return g->a_packed && g->a_stride == 0; }
+
 static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo *mm,
                            const struct nncl__gemm *g, int impl, char *buf, size_t len) {
   int mr = impl == NNCL_GEMM_GEMV ? (int)g->m : mm->mr;
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
   snprintf(buf, len,
            "-DMR=%d -DNR=%d -DGV=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d "
-           "-DRPT=4 -DROWS_FIRST=%d %s%s",
+           "-DRPT=4 -DROWS_FIRST=%d -DA_SHARED=%d %s%s",
            mr, nr, gemv_vectors(g), g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias,
-           local_ts(ctx), impl == NNCL_GEMM_PACKED && rows_first(mm, g),
+           local_ts(ctx), impl == NNCL_GEMM_PACKED && rows_first(mm, g), a_shared(g),
            g->epi_options ? g->epi_options : "", g->half_storage ? " -DNNCL_HALF_STORE" : "");
 }
 
@@ -204,7 +208,7 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
   }
   /* PACKED: pack both operands into the scratch (B unless packed at plan time), then one register
      tile per work-item. */
-  if (packed_a_bytes(mm, g) > mm->ws_a_bytes ||
+  if ((!g->a_packed && packed_a_bytes(mm, g) > mm->ws_a_bytes) ||
       (!g->b_packed && packed_b_bytes(mm, g) > mm->ws_b_bytes))
     return nncl__error(ctx, NNCL_ERR_STATE,
                        "GEMM m=%zu n=%zu k=%zu batch=%zu: packing scratch was not prepared", g->m,
@@ -218,9 +222,10 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
   if (g->k > 0) {
     const size_t lk = g->k >= 64 ? 64 : 1;
     size_t ga[3] = {g->k, mp, batch}, gb[3] = {g->k, np, batch}, l[3] = {lk, 1, 1};
-    NNCL_TRY(NNCL_LAUNCH(ctx, kpa, "gemm_pack_a", 3, ga, l, NNCL_ARG(g->a), NNCL_ARG(a_off),
-                         NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(mm->ws_a), NNCL_ARG(M),
-                         NNCL_ARG(K)));
+    if (!g->a_packed)
+      NNCL_TRY(NNCL_LAUNCH(ctx, kpa, "gemm_pack_a", 3, ga, l, NNCL_ARG(g->a), NNCL_ARG(a_off),
+                           NNCL_ARG(lda), NNCL_ARG(a_st), NNCL_ARG(mm->ws_a), NNCL_ARG(M),
+                           NNCL_ARG(K)));
     if (!g->b_packed)
       NNCL_TRY(NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(g->b), NNCL_ARG(b_off),
                            NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(mm->ws_b), NNCL_ARG(N),
@@ -230,7 +235,7 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
      GPU never gets here (it takes gemm_local). */
   size_t gt[3] = {np, mp, batch}, lt[3] = {1, 1, 1};
   if (rows_first(mm, g)) gt[0] = mp, gt[1] = np;
-  cl_mem wa = mm->ws_a ? mm->ws_a : g->a;
+  cl_mem wa = g->a_packed ? g->a_packed : mm->ws_a ? mm->ws_a : g->a;
   cl_mem wb = g->b_packed ? g->b_packed : mm->ws_b ? mm->ws_b : g->b;
   return NNCL_LAUNCH(ctx, kt, "gemm_tile", 3, gt, lt, NNCL_ARG(wa), NNCL_ARG(wb), NNCL_ARG(K),
                      OUT_ARGS);
@@ -290,7 +295,7 @@ static nncl_status ready(nncl_context *ctx, const struct nncl__gemm *g, int impl
   struct nncl__gemm_memo *mm;
   NNCL_TRY(memo_get(ctx, &mm));
   if (impl == NNCL_GEMM_PACKED) {
-    NNCL_TRY(grow(ctx, &mm->ws_a, &mm->ws_a_bytes, packed_a_bytes(mm, g)));
+    if (!g->a_packed) NNCL_TRY(grow(ctx, &mm->ws_a, &mm->ws_a_bytes, packed_a_bytes(mm, g)));
     NNCL_TRY(grow(ctx, &mm->ws_b, &mm->ws_b_bytes, packed_b_bytes(mm, g)));
   }
   if (impl == NNCL_GEMM_CLBLAST) {
@@ -464,31 +469,49 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
   return NNCL_OK;
 }
 
-nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
-                              size_t b_bytes, cl_mem *out) {
+/* Packs a constant operand (A when `rows`, else B; host_data laid out as g->a or g->b would hold
+   it) into a new buffer with the engine's own pack kernel, so the panel layout has one
+   definition. *out stays NULL unless g runs as PACKED. */
+static nncl_status pack_constant(nncl_context *ctx, const struct nncl__gemm *g, bool rows,
+                                 const void *host_data, size_t bytes, bool in_place, cl_mem *out) {
   *out = NULL;
-  if (ctx->plan_dry || g->k == 0 || g->n == 0) return NNCL_OK;
+  if (ctx->plan_dry || g->k == 0 || (rows ? g->m : g->n) == 0 ||
+      !nncl__option_on(&ctx->options, NNCL__OPT_GEMM_PREPACK))
+    return NNCL_OK;
   struct nncl__gemm_choice ch;
   NNCL_TRY(resolve(ctx, g, &ch));
   if (ch.impl != NNCL_GEMM_PACKED) return NNCL_OK;
   struct nncl__gemm_memo *mm;
   NNCL_TRY(memo_get(ctx, &mm));
-  char opts[512];
-  kernel_options(ctx, mm, g, NNCL_GEMM_PACKED, opts, sizeof opts);
-  cl_kernel kpb;
-  NNCL_TRY(nncl__kernel_get(ctx, "gemm", opts, "gemm_pack_b", &kpb));
+  /* an A repeated over the batch (stride 0) is packed once: gemm_tile reads it with A_SHARED */
+  const size_t items = rows && g->a_stride == 0 ? 1 : batch_of(g);
+  const size_t tile = (size_t)(rows ? mm->mr : mm->nr), len = rows ? g->m : g->n;
+  const size_t panels = (len + tile - 1) / tile;
   cl_mem raw = NULL, packed = NULL;
-  nncl_status st = nncl__buffer_create(ctx, b_bytes ? b_bytes : 4, "GEMM constant B", &raw);
-  if (st == NNCL_OK) st = nncl__buffer_upload(ctx, raw, 0, b_host, b_bytes);
+  cl_kernel kp = NULL;
+  const char *kname = rows ? "gemm_pack_a" : "gemm_pack_b";
+  /* in place: read where it lies on host-unified devices (CPUs), the pack being its only reader */
+  const char *what = rows ? "GEMM constant A" : "GEMM constant B";
+  nncl_status st = in_place ? nncl__buffer_over_host(ctx, host_data, bytes, what, &raw)
+                            : nncl__buffer_from_host(ctx, host_data, bytes, what, &raw);
   if (st == NNCL_OK)
-    st = nncl__buffer_create(ctx, packed_b_bytes(mm, g), "GEMM packed constant B", &packed);
-  const long b_off = (long)g->b_off, ldb = (long)g->ldb, b_st = (long)g->b_stride;
-  const cl_int N = (cl_int)g->n, K = (cl_int)g->k;
-  const size_t np = (g->n + (size_t)mm->nr - 1) / (size_t)mm->nr, lk = g->k >= 64 ? 64 : 1;
-  size_t gb[3] = {g->k, np, batch_of(g)}, l[3] = {lk, 1, 1};
+    st = nncl__buffer_create(ctx, items * g->k * panels * tile * sizeof(float),
+                             rows ? "GEMM packed constant A" : "GEMM packed constant B", &packed);
+  if (st == NNCL_OK) {
+    /* the program the runs use (A_SHARED follows a_packed), so no second one is built */
+    struct nncl__gemm run_g = *g;
+    if (rows) run_g.a_packed = packed;
+    char opts[512];
+    kernel_options(ctx, mm, &run_g, NNCL_GEMM_PACKED, opts, sizeof opts);
+    st = nncl__kernel_get(ctx, "gemm", opts, kname, &kp);
+  }
+  const long off = (long)(rows ? g->a_off : g->b_off), ld = (long)(rows ? g->lda : g->ldb);
+  const long stride = (long)(rows ? g->a_stride : g->b_stride);
+  const cl_int L = (cl_int)len, K = (cl_int)g->k;
+  size_t gp[3] = {g->k, panels, items}, l[3] = {g->k >= 64 ? 64 : 1, 1, 1};
   if (st == NNCL_OK)
-    st = NNCL_LAUNCH(ctx, kpb, "gemm_pack_b", 3, gb, l, NNCL_ARG(raw), NNCL_ARG(b_off),
-                     NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(packed), NNCL_ARG(N), NNCL_ARG(K));
+    st = NNCL_LAUNCH(ctx, kp, kname, 3, gp, l, NNCL_ARG(raw), NNCL_ARG(off), NNCL_ARG(ld),
+                     NNCL_ARG(stride), NNCL_ARG(packed), NNCL_ARG(L), NNCL_ARG(K));
   if (st == NNCL_OK) st = nncl_context_finish(ctx); /* raw goes before the plan ends */
   nncl__buffer_release(raw);
   if (st != NNCL_OK) {
@@ -496,6 +519,23 @@ nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, con
     return st;
   }
   *out = packed;
+  return NNCL_OK;
+}
+
+nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
+                              size_t b_bytes, cl_mem *out) {
+  return pack_constant(ctx, g, false, b_host, b_bytes, false, out);
+}
+
+nncl_status nncl__gemm_pack_a(nncl_context *ctx, const struct nncl__gemm *g, const void *a_host,
+                              size_t a_bytes, bool in_place, cl_mem *out) {
+  return pack_constant(ctx, g, true, a_host, a_bytes, in_place, out);
+}
+
+nncl_status nncl__gemm_panel_height(nncl_context *ctx, int *mr) {
+  struct nncl__gemm_memo *mm;
+  NNCL_TRY(memo_get(ctx, &mm));
+  *mr = mm->mr;
   return NNCL_OK;
 }
 

@@ -246,6 +246,9 @@ struct nncl__gemm {
   size_t res_off;
   const char *epi_options; /* NULL or "": no activation, no residual */
   cl_mem b_packed;         /* B already in PACKED's panels (nncl__gemm_pack_b), or NULL */
+  /* A already in PACKED's row panels (nncl__gemm_pack_a), or NULL; with a_stride 0 one matrix of
+     panels serves every batch item. prepare reads it as a flag (it selects the kernel form). */
+  cl_mem a_packed;
   /* A, B, C, bias and residual are float16 (graph.precision's storage, kernels/common/storage.cl),
      arithmetic float: only PACKED has that form, so it always runs */
   bool half_storage;
@@ -266,6 +269,16 @@ nncl_status nncl__gemm_prepare(nncl_context *ctx, const struct nncl__gemm *g,
    *out is NULL when another implementation runs g, and in a dry plan. */
 nncl_status nncl__gemm_pack_b(nncl_context *ctx, const struct nncl__gemm *g, const void *b_host,
                               size_t b_bytes, cl_mem *out);
+/* The same for an A that never changes (a conv's or a MatMul's weights, a_host laid out as g->a
+   would hold it): packed once into *out ([batch][ceil(M/MR)][K][MR], zero rows past M; one batch
+   item when g->a_stride is 0), which runs pass as g->a_packed, so they launch no gemm_pack_a.
+   *out is NULL when another implementation runs g, and in a dry plan. in_place (the graph's
+   graph.host_weights): the pack reads a_host where it lies on host-unified devices, else a copy.
+   Call it before nncl__gemm_prepare with g->a_packed set, so the scratch for A is not grown. */
+nncl_status nncl__gemm_pack_a(nncl_context *ctx, const struct nncl__gemm *g, const void *a_host,
+                              size_t a_bytes, bool in_place, cl_mem *out);
+/* Rows MR of PACKED's A panels on this device. */
+nncl_status nncl__gemm_panel_height(nncl_context *ctx, int *mr);
 /* Columns NR of PACKED's B panels on this device: a caller that writes B straight into panels
    ([batch][ceil(N/NR)][K][NR], zero columns past N) passes that buffer as g->b_packed. */
 nncl_status nncl__gemm_panel_width(nncl_context *ctx, int *nr);
