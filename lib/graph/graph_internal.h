@@ -159,8 +159,10 @@ nncl_status pass_fuse_layernorm(nncl_graph *g, struct plan *p); /* pass_layernor
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
-nncl_status plan_schedule(nncl_graph *g, struct plan *p);       /* schedule.c: dead nodes, order */
-nncl_status pass_place(nncl_graph *g, struct plan *p); /* pass_place.c: devices, transfers */
+/* pass_layernorm.c: after pass_fuse_epilogues, so a MatMul's epilogue takes a residual Add first */
+nncl_status pass_fuse_add_layernorm(nncl_graph *g, struct plan *p);
+nncl_status plan_schedule(nncl_graph *g, struct plan *p); /* schedule.c: dead nodes, order */
+nncl_status pass_place(nncl_graph *g, struct plan *p);    /* pass_place.c: devices, transfers */
 /* pass_place.c: node `failed` of p failed to build its kernel on its device (the context's last
    error holds the build log). NNCL_OK when it was placed there automatically and another device
    may take it (remembered in g->refused_builds: plan again), else an error naming the node, the
