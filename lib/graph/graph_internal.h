@@ -159,10 +159,8 @@ nncl_status pass_fuse_layernorm(nncl_graph *g, struct plan *p); /* pass_layernor
 nncl_status pass_fuse_attention(nncl_graph *g, struct plan *p); /* pass_attention.c */
 nncl_status pass_rnn_layout(nncl_graph *g, struct plan *p);     /* pass_rnn.c */
 nncl_status pass_fuse_epilogues(nncl_graph *g, struct plan *p); /* pass_fuse.c */
-/* pass_layernorm.c: after pass_fuse_epilogues, so a MatMul's epilogue takes a residual Add first */
-nncl_status pass_fuse_add_layernorm(nncl_graph *g, struct plan *p);
-nncl_status plan_schedule(nncl_graph *g, struct plan *p); /* schedule.c: dead nodes, order */
-nncl_status pass_place(nncl_graph *g, struct plan *p);    /* pass_place.c: devices, transfers */
+nncl_status plan_schedule(nncl_graph *g, struct plan *p);       /* schedule.c: dead nodes, order */
+nncl_status pass_place(nncl_graph *g, struct plan *p); /* pass_place.c: devices, transfers */
 /* pass_place.c: node `failed` of p failed to build its kernel on its device (the context's last
    error holds the build log). NNCL_OK when it was placed there automatically and another device
    may take it (remembered in g->refused_builds: plan again), else an error naming the node, the
@@ -171,6 +169,8 @@ nncl_status pass_place_build_failed(nncl_graph *g, const struct plan *p, int fai
 nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
 /* pass_fuse_elementwise.c: after pass_fuse_epilogues, so Conv/Gemm take an activation first */
 nncl_status pass_fuse_elementwise(nncl_graph *g, struct plan *p);
+/* pass_layernorm.c: after pass_fuse_epilogues, so a MatMul's epilogue takes a residual Add first */
+nncl_status pass_fuse_add_layernorm(nncl_graph *g, struct plan *p);
 /* pass_precision.c: graph.precision: float16 storage (Casts at the edges) or a refusal naming why */
 nncl_status pass_precision(nncl_graph *g, struct plan *p);
 
