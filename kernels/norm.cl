@@ -147,13 +147,23 @@ __kernel void norm_instance_rows(__global const float *x, __global const float *
 
 /* LayerNormalization: one work-group per row of n elements (the axes from `axis` on). Scale and
    bias have np elements indexed by i % np (a trailing-suffix broadcast); has_bias = 0 means no
-   bias. Bit 0 of stats writes mean[row], bit 1 writes invstd[row]. */
+   bias. Bit 0 of stats writes mean[row], bit 1 writes invstd[row]. has_res: x + res is normalized
+   (a residual Add fused by pass_layernorm.c; res is x's shape). */
 __kernel void norm_layer(__global const float *x, __global const float *scale,
                          __global const float *bias, __global float *y, __global float *mean,
                          __global float *invstd, const uint n, const uint np, const int has_bias,
-                         const int stats, const float eps, __local float *tmp) {
+                         const int stats, const float eps, __local float *tmp,
+                         __global const float *res, const int has_res) {
   const uint row = get_group_id(0), l = get_local_id(0), ls = get_local_size(0);
   __global const float *xr = x + (size_t)row * n;
+  if (has_res) {
+    /* a fused residual Add: the sum goes into y's row, the one the statistics then read */
+    __global const float *rr = res + (size_t)row * n;
+    __global float *sr = y + (size_t)row * n;
+    for (uint i = l; i < n; i += ls) sr[i] = xr[i] + rr[i];
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    xr = sr;
+  }
   const float2 st = norm_row_stats(xr, n, tmp);
   const float inv = 1.0f / sqrt(st.y + eps);
   if (l == 0) {
@@ -175,7 +185,8 @@ __kernel void norm_layer(__global const float *x, __global const float *scale,
   }
 }
 
-/* LayerNormalization on CPUs: one work-item per row, rows up to `rows`; otherwise as norm_layer.
+/* LayerNormalization on CPUs: one work-item per row, rows up to `rows`; otherwise as norm_layer
+   (has_res: x + res is normalized, the fused residual Add of pass_layernorm.c).
    The row (a few KB for transformer widths) is read three times from the core's own cache with
    8-wide vector loads: the sum for the mean, the corrected two-pass deviations, then the write,
    so there is no barrier and no local memory. Sums run in eight lanes (the row split in eight
@@ -183,13 +194,20 @@ __kernel void norm_layer(__global const float *x, __global const float *scale,
 __kernel void norm_layer_rows(__global const float *x, __global const float *scale,
                               __global const float *bias, __global float *y, __global float *mean,
                               __global float *invstd, const uint n, const uint np,
-                              const int has_bias, const int stats, const float eps,
-                              const uint rows) {
+                              const int has_bias, const int stats, const float eps, const uint rows,
+                              __global const float *res, const int has_res) {
   const uint row = get_global_id(0);
   GUARD(row, rows);
   __global const float *xr = x + (size_t)row * n;
   __global float *yr = y + (size_t)row * n;
   const uint n8 = n / 8 * 8;
+  if (has_res) {
+    /* a fused residual Add: the sum goes into y's row (still in cache), read from there after */
+    __global const float *rr = res + (size_t)row * n;
+    for (uint i = 0; i < n8; i += 8) vstore8(vload8(0, xr + i) + vload8(0, rr + i), 0, yr + i);
+    for (uint i = n8; i < n; i++) yr[i] = xr[i] + rr[i];
+    xr = yr;
+  }
   float m, var;
   norm_row_moments8(xr, n, &m, &var);
   const float inv = 1.0f / sqrt(var + eps);

@@ -171,3 +171,101 @@ Test(layernorm_pass, leaves_other_patterns) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
 }
+
+/* ---- Add + LayerNormalization: the residual Add folds into the norm (pass_fuse_add_layernorm) ---- */
+
+enum res_kind { RES_FUSE, RES_SUM_OUTPUT, RES_SUM_READ, RES_BROADCAST };
+
+/* LayerNormalization(Add(a, r)) over the last axis of [3, 5, 37]; kind says what else the sum
+   does (is a graph output, feeds a Relu that is one) or whether r broadcasts ([37]). */
+static nncl_graph *make_res(enum res_kind kind, const nncl_array *sc, const nncl_array *b) {
+  nncl_graph *g;
+  cr_assert_eq(nncl_graph_create(tu_ctx(), &g), NNCL_OK);
+  nncl_graph_set_opset(g, 17);
+  nncl_shape xs = {.rank = 3, .dims = {xd[0], xd[1], xd[2]}};
+  nncl_shape rs = kind == RES_BROADCAST ? (nncl_shape){.rank = 1, .dims = {xd[2]}} : xs;
+  cr_assert_eq(nncl_graph_add_input(g, "a", NNCL_FLOAT32, &xs), NNCL_OK);
+  cr_assert_eq(nncl_graph_add_input(g, "r", NNCL_FLOAT32, &rs), NNCL_OK);
+  nncl_array s2, b2;
+  cr_assert_eq(nncl_array_alloc(&s2, NNCL_FLOAT32, &sc->shape), NNCL_OK);
+  cr_assert_eq(nncl_array_alloc(&b2, NNCL_FLOAT32, &b->shape), NNCL_OK);
+  memcpy(s2.data, sc->data, nncl_array_bytes(sc));
+  memcpy(b2.data, b->data, nncl_array_bytes(b));
+  add_const(g, "w", s2);
+  add_const(g, "b", b2);
+  node(g, "Add", "add_res", 2, (const char *[]){"a", "r"}, "s", NULL);
+  node(g, "LayerNormalization", "ln", 3, (const char *[]){"s", "w", "b"}, "y", NULL);
+  cr_assert_eq(nncl_graph_add_output(g, "y"), NNCL_OK);
+  if (kind == RES_SUM_OUTPUT) cr_assert_eq(nncl_graph_add_output(g, "s"), NNCL_OK);
+  if (kind == RES_SUM_READ) {
+    node(g, "Relu", "relu", 1, (const char *[]){"s"}, "q", NULL);
+    cr_assert_eq(nncl_graph_add_output(g, "q"), NNCL_OK);
+  }
+  return g;
+}
+
+/* The sum is formed in float32 as the Add would (so fused and unfused normalize the same row),
+   then normalized by the double reference: rtol/atol 1e-4 as the cases above. Both kernels of
+   the op run (layernorm.algo rows and group); the fused plan holds the LayerNormalization alone,
+   its fused list naming the Add, and a pattern that must keep the sum keeps its Add. */
+static void run_res_case(enum res_kind kind, const char *what, int want_kernels_fused) {
+  const int64_t rows = xd[0] * xd[1], len = xd[2];
+  nncl_array a = tu_rand(81, 3, xd),
+             r = kind == RES_BROADCAST ? tu_rand(82, 1, &xd[2]) : tu_rand(82, 3, xd);
+  nncl_array sc = tu_rand(83, 1, &xd[2]), b = tu_rand(84, 1, &xd[2]);
+  float *s = malloc((size_t)(rows * len) * sizeof *s),
+        *want = malloc((size_t)(rows * len) * sizeof *want);
+  for (int64_t i = 0; i < rows * len; i++)
+    s[i] = ((float *)a.data)[i] + ((float *)r.data)[kind == RES_BROADCAST ? i % len : i];
+  norm_ref_layer(s, rows, len, sc.data, b.data, len, 1e-5, want, NULL, NULL);
+  const char *algos[] = {"rows", "group"};
+  for (int al = 0; al < 2; al++)
+    for (int fuse = 1; fuse >= 0; fuse--) {
+      nncl_graph *g = make_res(kind, &sc, &b);
+      cr_assert_eq(nncl_graph_set_option(g, "graph.fusion", fuse ? "1" : "0"), NNCL_OK);
+      cr_assert_eq(nncl_graph_set_option(g, "graph.fuse_elementwise", "0"), NNCL_OK);
+      cr_assert_eq(nncl_graph_set_option(g, "layernorm.algo", algos[al]), NNCL_OK);
+      cr_assert_eq(nncl_graph_set_input(g, "a", &a), NNCL_OK);
+      cr_assert_eq(nncl_graph_set_input(g, "r", &r), NNCL_OK);
+      char w[160];
+      snprintf(w, sizeof w, "%s (fusion %s, layernorm.algo %s)", what, fuse ? "on" : "off",
+               algos[al]);
+      cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s: %s", w, nncl_context_last_error(tu_ctx()));
+      nncl_graph_summary sum;
+      cr_assert_eq(nncl_graph_summarize(g, &sum), NNCL_OK);
+      const int want_kernels = fuse ? want_kernels_fused : 2 + (kind == RES_SUM_READ);
+      cr_assert_eq(sum.n_kernel_nodes, want_kernels, "%s: %d kernel nodes, expected %d", w,
+                   sum.n_kernel_nodes, want_kernels);
+      for (int i = 0; i < nncl_graph_num_planned_nodes(g); i++) {
+        nncl_node_info info;
+        cr_assert_eq(nncl_graph_planned_node(g, i, &info), NNCL_OK);
+        if (!strcmp(info.op_type, "LayerNormalization"))
+          cr_assert_eq(strstr(info.fused, "Add(residual)") != NULL, fuse && want_kernels == 1,
+                       "%s: fused '%s'", w, info.fused);
+      }
+      nncl_array y;
+      cr_assert_eq(nncl_graph_get_output_by_name(g, "y", &y), NNCL_OK);
+      tu_assert_close((float *)y.data, want, (size_t)(rows * len), 1e-4, 1e-4, w);
+      nncl_array_free(&y);
+      if (kind == RES_SUM_OUTPUT) {
+        cr_assert_eq(nncl_graph_get_output_by_name(g, "s", &y), NNCL_OK);
+        tu_assert_close((float *)y.data, s, (size_t)(rows * len), 0.0, 0.0, w);
+        nncl_array_free(&y);
+      }
+      nncl_graph_destroy(g);
+    }
+  free(s);
+  free(want);
+  nncl_array_free(&a);
+  nncl_array_free(&r);
+  nncl_array_free(&sc);
+  nncl_array_free(&b);
+}
+
+Test(layernorm_pass, fuses_residual_add) { run_res_case(RES_FUSE, "Add + LayerNormalization", 1); }
+
+Test(layernorm_pass, keeps_needed_sum) {
+  run_res_case(RES_SUM_OUTPUT, "sum also a graph output", 2);
+  run_res_case(RES_SUM_READ, "sum also read by a Relu", 3);
+  run_res_case(RES_BROADCAST, "residual broadcast over rows", 2);
+}

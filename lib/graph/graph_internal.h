@@ -171,6 +171,8 @@ nncl_status pass_place_build_failed(nncl_graph *g, const struct plan *p, int fai
 nncl_status plan_memory(nncl_graph *g, struct plan *p); /* memplan.c */
 /* pass_fuse_elementwise.c: after pass_fuse_epilogues, so Conv/Gemm take an activation first */
 nncl_status pass_fuse_elementwise(nncl_graph *g, struct plan *p);
+/* pass_layernorm.c: after pass_fuse_epilogues, so a MatMul's epilogue takes a residual Add first */
+nncl_status pass_fuse_add_layernorm(nncl_graph *g, struct plan *p);
 /* pass_precision.c: graph.precision: float16 storage (Casts at the edges) or a refusal naming why */
 nncl_status pass_precision(nncl_graph *g, struct plan *p);
 

@@ -230,3 +230,36 @@ nncl_status pass_fuse_layernorm(nncl_graph *g, struct plan *p) {
   }
   return NNCL_OK;
 }
+
+/* The residual Add in front of a LayerNormalization (a Transformer's norm(x + sublayer(x))) folds
+   into it: the node reads both addends (input 0 and its residual) and its kernel writes the sum
+   into its output row before normalizing it, so the sum costs no tensor and no launch. Only when
+   the Add adds two float32 tensors of X's shape (no broadcast) and the LayerNormalization is the
+   sum's only reader (another reader, or a graph output, needs the sum written: left alone). Runs
+   after pass_fuse_epilogues, so a MatMul's epilogue takes a residual Add before this does. */
+nncl_status pass_fuse_add_layernorm(nncl_graph *g, struct plan *p) {
+  if (!nncl__option_on(&p->opts, NNCL__OPT_GRAPH_FUSION)) return NNCL_OK;
+  for (int i = 0; i < p->n_n; i++) {
+    struct pnode *n = &p->n[i];
+    if (!n->alive || n->op != OP_LAYER_NORMALIZATION || n->res >= 0 || n->in[0] < 0) continue;
+    const int x = n->in[0], ai = p->v[x].producer;
+    if (ai < 0 || !p->n[ai].alive) continue;
+    struct pnode *a = &p->n[ai];
+    if (a->op != OP_ADD || a->n_in != 2 || a->n_out != 1 || a->res >= 0 || a->fused[0]) continue;
+    const int l = a->in[0], r = a->in[1];
+    if (l < 0 || r < 0 || p->v[x].dtype != NNCL_FLOAT32 || p->v[l].dtype != NNCL_FLOAT32 ||
+        p->v[r].dtype != NNCL_FLOAT32 || !plan_same_shape(&p->v[l].shape, &p->v[x].shape) ||
+        !plan_same_shape(&p->v[r].shape, &p->v[x].shape))
+      continue;
+    int slot = -1;
+    if (plan_sole_consumer(g, p, x, &slot) != i || slot != 0) continue;
+    n->in[0] = l;
+    n->res = r;
+    n->epi.has_residual = 1;
+    a->alive = 0;
+    p->n_fused++;
+    const size_t used = strlen(n->fused);
+    snprintf(n->fused + used, sizeof n->fused - used, "%sAdd(residual)", used ? "+" : "");
+  }
+  return NNCL_OK;
+}

@@ -470,6 +470,7 @@ static nncl_status plan_passes(nncl_graph *g, struct plan *p, int dry, int *fail
   if (st == NNCL_OK) st = pass_fuse_attention(g, p);
   if (st == NNCL_OK) st = pass_rnn_layout(g, p);
   if (st == NNCL_OK) st = pass_fuse_epilogues(g, p);
+  if (st == NNCL_OK) st = pass_fuse_add_layernorm(g, p);
   if (st == NNCL_OK) st = pass_fuse_elementwise(g, p);
   if (st == NNCL_OK) st = plan_schedule(g, p);
   if (st == NNCL_OK) st = pass_place(g, p);

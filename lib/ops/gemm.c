@@ -2,7 +2,9 @@
    CLBlast, whichever was measured faster for the shape), with Gemm's bias, the fused activation
    and the residual applied by the engine. MatMul folds batch dimensions into M when B is not
    batched (the common Linear-on-a-sequence case), uses strided batching when the batch layout
-   allows it, and one product per output item (own offsets) otherwise. */
+   allows it, and one product per output item (own offsets) otherwise. A MatMul may carry a bias
+   vector over the last axis as input 2 (internal attribute nncl.bias, set by pass_fuse.c when it
+   folds a Linear layer's Add), added by the engine like Gemm's C. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +251,16 @@ static nncl_status matmul_infer(struct op_call *c) {
   }
   if (a->rank > 1) o.dims[o.rank++] = va.rows;
   if (b->rank > 1) o.dims[o.rank++] = vb.cols;
+  if (op_has_input(c, 2)) {
+    /* ONNX MatMul has two inputs; a third is only the fused bias (pass_fuse.c) */
+    const nncl_shape *bs = &c->in[2].shape;
+    if (!op_attr_int(c, "nncl.bias", 0))
+      return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "MatMul takes 2 inputs, got 3");
+    if (o.rank < 1 || nncl_shape_numel(bs) != o.dims[o.rank - 1] || bs->rank < 1 ||
+        bs->dims[bs->rank - 1] != o.dims[o.rank - 1])
+      return op_error(c, NNCL_ERR_SHAPE, "fused bias %s is not a vector over the last axis of %s",
+                      OP_SHAPE_STR(bs, sa), OP_SHAPE_STR(&o, sb));
+  }
   c->out[0].dtype = NNCL_FLOAT32;
   c->out[0].shape = o;
   return check_residual(c);
@@ -312,6 +324,12 @@ static nncl_status matmul_plan(struct op_call *c, size_t *ws) {
       s->c_offs[item] = item * s->m * s->n;
     }
   }
+  if (op_has_input(c, 2)) {
+    s->has_c = true; /* the fused bias: one row, broadcast over rows and batch items */
+    s->beta = 1.0f;
+    s->c_rs = 0;
+    s->c_cs = 1;
+  }
   return plan_product(c, s);
 }
 
@@ -322,11 +340,12 @@ static void matmul_cost(const struct op_call *c, struct op_cost *o) {
   double k = (double)a->dims[a->rank - 1];
   o->flops = 2.0 * (double)nncl_shape_numel(&c->out[0].shape) * k;
   o->bytes = 4.0 * ((double)nncl_shape_numel(a) + (double)nncl_shape_numel(&c->in[1].shape) +
-                    (double)nncl_shape_numel(&c->out[0].shape));
+                    (double)nncl_shape_numel(&c->out[0].shape) +
+                    (op_has_input(c, 2) ? (double)nncl_shape_numel(&c->in[2].shape) : 0.0));
 }
 
 const struct op_def op_matmul = {.min_in = 2,
-                                 .max_in = 2,
+                                 .max_in = 3,
                                  .min_out = 1,
                                  .max_out = 1,
                                  .flags = OP_EPILOGUE | OP_HALF_STORAGE,

@@ -1,6 +1,7 @@
 /* norm.c: BatchNormalization (inference and training mode), InstanceNormalization, LayerNormalization (opset 17,
    optional Mean/InvStdDev outputs) and LRN on float32 tensors (kernels/norm.cl). Shapes and
-   parameters are checked in infer; plan fetches the kernel and sizes the launch. */
+   parameters are checked in infer; plan fetches the kernel and sizes the launch. A LayerNormalization
+   may carry a fused residual (op_call.res, pass_layernorm.c): it normalizes X + res. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,13 @@ static nncl_status layer_params(const struct op_call *c, int i, const char *name
   return NNCL_OK;
 }
 
+static int same_shape(const nncl_shape *a, const nncl_shape *b) {
+  if (a->rank != b->rank) return 0;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
+}
+
 static nncl_status infer_layer(struct op_call *c) {
   NNCL_TRY(check_x(c, 1));
   const nncl_shape *xs = &c->in[0].shape;
@@ -137,6 +145,12 @@ static nncl_status infer_layer(struct op_call *c) {
       return op_error(c, NNCL_ERR_UNSUPPORTED, "Scale %s and B %s must have the same element count",
                       OP_SHAPE_STR(&c->in[1].shape, a), OP_SHAPE_STR(&c->in[2].shape, b));
     }
+  }
+  if (c->epi.has_residual &&
+      (!c->res || c->res->dtype != NNCL_FLOAT32 || !same_shape(&c->res->shape, xs))) {
+    char a[128], b[128];
+    return op_error(c, NNCL_ERR_SHAPE, "fused residual %s must be float32 of X's shape %s",
+                    c->res ? OP_SHAPE_STR(&c->res->shape, a) : "(none)", OP_SHAPE_STR(xs, b));
   }
   int64_t stash = op_attr_int(c, "stash_type", 1);
   if (stash != 1)
@@ -279,7 +293,9 @@ static nncl_status plan_kind(struct op_call *c, enum norm_kind kind, size_t *ws)
       st->local = op_local_1d(c);
       break;
     }
-    if (st->rows && !f) NNCL_TRY(plan_split(c, st, ws));
+    /* the split path's chunk statistics read X alone: with a fused residual the work-group
+       kernel writes the sum first instead */
+    if (st->rows && !f && !c->epi.has_residual) NNCL_TRY(plan_split(c, st, ws));
     if (st->split) return NNCL_OK;
     break;
   }
@@ -408,18 +424,21 @@ static nncl_status enqueue(struct op_call *c) {
     cl_mem bias = has_bias ? in[2].mem : in[1].mem; /* unused when !has_bias */
     cl_mem mean = stats & 1 ? c->out[1].mem : c->out[0].mem,
            inv = stats & 2 ? c->out[2].mem : c->out[0].mem;
+    cl_int has_res = c->epi.has_residual != 0;
+    cl_mem res = has_res ? c->res->mem : in[0].mem; /* unused when !has_res */
     if (st->rows_kernel) {
       size_t gr = op_round_up(st->rows, st->local);
       return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &gr, &st->local, NNCL_ARG(in[0].mem),
                          NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem),
                          NNCL_ARG(mean), NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np),
-                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps),
-                         NNCL_ARG(st->rows));
+                         NNCL_ARG(has_bias), NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_ARG(st->rows),
+                         NNCL_ARG(res), NNCL_ARG(has_res));
     }
     return NNCL_LAUNCH(c->ctx, st->kernel, c->op_type, 1, &g, &st->local, NNCL_ARG(in[0].mem),
                        NNCL_ARG(in[1].mem), NNCL_ARG(bias), NNCL_ARG(c->out[0].mem), NNCL_ARG(mean),
                        NNCL_ARG(inv), NNCL_ARG(st->row_len), NNCL_ARG(st->np), NNCL_ARG(has_bias),
-                       NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb));
+                       NNCL_ARG(stats), NNCL_ARG(st->eps), NNCL_LOCAL(lb), NNCL_ARG(res),
+                       NNCL_ARG(has_res));
   }
   case NORM_LRN: {
     size_t g[3], l[3];
