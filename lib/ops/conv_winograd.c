@@ -135,15 +135,16 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     cl_int P = (cl_int)(nimg * tiles);
     cl_long xoff = (cl_long)(n0 * g->C * g->H * g->W), yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
-    /* wide groups: the per-item work is small, and CPU devices pay per work-group */
-    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {PPAD % 64 == 0   ? 64
-                                                       : PPAD % 32 == 0 ? 32
-                                                                        : 16,
-                                                       1};
-    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 2, gi, li, NNCL_ARG(c->in[0].mem),
+    /* one work-item per 4 tiles of a tile row (the kernel's TG); a work-group per channel plane
+       of one image (at most 256 items: large planes split by rows), so few groups cost dispatch
+       and each reads one plane */
+    cl_int TGS = (cl_int)((s->tw + 3) / 4), NC = (cl_int)(nimg * g->C);
+    size_t l0 = TGS < 256 ? (size_t)TGS : 256, l1 = 256 / l0 < (size_t)TH ? 256 / l0 : (size_t)TH;
+    size_t gi[3] = {(size_t)TGS, (size_t)TH, (size_t)NC}, li[3] = {l0, l1, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 3, gi, li, NNCL_ARG(c->in[0].mem),
                          NNCL_ARG(ws), NNCL_ARG(xoff), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
-                         NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P),
-                         NNCL_ARG(PPAD)));
+                         NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(TGS),
+                         NNCL_ARG(NC), NNCL_ARG(P), NNCL_ARG(PPAD)));
     if (s->use_blas) {
       NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C,
                                            1.0f, s->w, 0, (size_t)C, (size_t)K * (size_t)C, ws, 0,
