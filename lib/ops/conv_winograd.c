@@ -152,9 +152,11 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
                                            (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
     } else {
       cl_long mo = (cl_long)moff;
-      /* a few row tiles per work-group: each tile is only C deep, so one per group would spend
-         a large share of the time in work-group dispatch on CPU devices */
-      size_t l0 = KT % 8 == 0 ? 8 : KT % 4 == 0 ? 4 : KT % 2 == 0 ? 2 : 1;
+      /* several row tiles per work-group: each tile is only C deep, so one per group would spend
+         a large share of the time in work-group dispatch on CPU devices; KT is rounded up to the
+         group (the kernel skips the extra items) rather than falling to groups of 1 when it is
+         odd, as the 64- and 256-channel layers' 11 and 43 are */
+      size_t l0 = KT <= 16 ? (size_t)KT : 8;
       size_t gg[3] = {(size_t)KT, (size_t)PPAD / (16 * (size_t)s->nv), a2}, lg[3] = {l0, 1, 1};
       NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_winograd_gemm", 3, gg, lg, NNCL_ARG(s->w),
                            NNCL_ARG(ws), NNCL_ARG(ws), NNCL_ARG(C), NNCL_ARG(KT), NNCL_ARG(PPAD),
