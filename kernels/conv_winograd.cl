@@ -18,16 +18,17 @@
 #endif
 #define ALPHA (WM + 2)
 
-/* B^T applied to ALPHA values at stride st (in place). */
-inline void wino_bt(float *d, const int st) {
+/* B^T applied to ALPHA values at stride st (in place), four tiles at once (one per lane). */
+inline void wino_bt(float4 *d, const int st) {
 #if WM == 2
-  const float d0 = d[0], d1 = d[st], d2 = d[2 * st], d3 = d[3 * st];
+  const float4 d0 = d[0], d1 = d[st], d2 = d[2 * st], d3 = d[3 * st];
   d[0] = d0 - d2;
   d[st] = d1 + d2;
   d[2 * st] = d2 - d1;
   d[3 * st] = d1 - d3;
 #else
-  const float d0 = d[0], d1 = d[st], d2 = d[2 * st], d3 = d[3 * st], d4 = d[4 * st], d5 = d[5 * st];
+  const float4 d0 = d[0], d1 = d[st], d2 = d[2 * st], d3 = d[3 * st], d4 = d[4 * st],
+               d5 = d[5 * st];
   d[0] = 4.0f * d0 - 5.0f * d2 + d4;
   d[st] = -4.0f * (d1 + d2) + d3 + d4;
   d[2 * st] = 4.0f * (d1 - d2) - d3 + d4;
@@ -53,39 +54,68 @@ inline void wino_at(float *m, const int st) {
 #endif
 }
 
-/* gid0 = p in [0, PPAD), gid1 = c. Tiles p >= P (padding of the gemm width) are written as 0.
-   X is image-chunk relative through xoff. */
+/* B^T d B of four horizontally adjacent tiles at once, one per float4 lane: the lanes of one
+   step read the same row at columns WM apart, so a tile row's inputs come from one contiguous run
+   of RUN floats (on CPUs a scalar-per-tile form vectorised across work-items became masked
+   gathers: the 64-channel 56x56 layer spent 4x its product's time here). */
+#define TG 4
+#define RUN (TG * WM + 2)
+
+/* gid0 = group of TG tiles along a tile row (TGS per row), gid1 = tile row th, gid2 = n*C + c.
+   Writes V[xi][c][p] for the group's tiles p = (n*TH + th)*TW + tw; the first work-item of each
+   channel also zeroes the columns P..PPAD the gemm reads as padding. X is image-chunk relative
+   through xoff. */
 __kernel void conv_winograd_input(__global const float *x, __global float *v, const long xoff,
                                   const int C, const int H, const int W, const int PT, const int PL,
-                                  const int TH, const int TW, const int P, const int PPAD) {
-  const int p = get_global_id(0), c = get_global_id(1);
-  if (p >= PPAD || c >= C) return;
-  float d[ALPHA * ALPHA];
-  if (p < P) {
-    const int n = p / (TH * TW), t = p % (TH * TW), th = t / TW, tw = t % TW;
-    const int ih0 = th * WM - PT, iw0 = tw * WM - PL;
-    __global const float *xc = x + xoff + ((long)n * C + c) * H * W;
+                                  const int TH, const int TW, const int TGS, const int NC,
+                                  const int P, const int PPAD) {
+  const int g = get_global_id(0), th = get_global_id(1), nc = get_global_id(2);
+  if (g >= TGS || th >= TH || nc >= NC) return;
+  const int n = nc / C, c = nc % C, tw0 = g * TG;
+  const int ih0 = th * WM - PT, iw0 = tw0 * WM - PL;
+  __global const float *xc = x + xoff + (long)nc * H * W;
+  const int inside = iw0 >= 0 && iw0 + RUN <= W;
+  float4 d[ALPHA * ALPHA];
 #pragma unroll
-    for (int i = 0; i < ALPHA; i++) {
-      const int ih = ih0 + i;
-      const int rowok = ih >= 0 && ih < H;
+  for (int i = 0; i < ALPHA; i++) {
+    const int ih = ih0 + i;
+    float r[RUN];
+    if (ih < 0 || ih >= H) {
 #pragma unroll
-      for (int j = 0; j < ALPHA; j++) {
-        const int iw = iw0 + j;
-        d[i * ALPHA + j] = rowok && iw >= 0 && iw < W ? xc[(long)ih * W + iw] : 0.0f;
-      }
+      for (int q = 0; q < RUN; q++) r[q] = 0.0f;
+    } else if (inside) {
+      __global const float *xr = xc + (long)ih * W + iw0;
+#pragma unroll
+      for (int q = 0; q < RUN; q++) r[q] = xr[q];
+    } else {
+      __global const float *xr = xc + (long)ih * W;
+#pragma unroll
+      for (int q = 0; q < RUN; q++) r[q] = iw0 + q >= 0 && iw0 + q < W ? xr[iw0 + q] : 0.0f;
     }
 #pragma unroll
-    for (int j = 0; j < ALPHA; j++) wino_bt(d + j, ALPHA);
+    for (int j = 0; j < ALPHA; j++)
+      d[i * ALPHA + j] = (float4)(r[j], r[WM + j], r[2 * WM + j], r[3 * WM + j]);
+  }
 #pragma unroll
-    for (int i = 0; i < ALPHA; i++) wino_bt(d + i * ALPHA, 1);
+  for (int j = 0; j < ALPHA; j++) wino_bt(d + j, ALPHA);
+#pragma unroll
+  for (int i = 0; i < ALPHA; i++) wino_bt(d + i * ALPHA, 1);
+  const long plane = (long)C * PPAD;
+  __global float *vc = v + (long)c * PPAD + ((long)n * TH + th) * TW + tw0;
+  const int valid = min(TW - tw0, TG);
+  if (valid == TG) {
+#pragma unroll
+    for (int xi = 0; xi < ALPHA * ALPHA; xi++) vstore4(d[xi], 0, vc + xi * plane);
   } else {
 #pragma unroll
-    for (int i = 0; i < ALPHA * ALPHA; i++) d[i] = 0.0f;
+    for (int xi = 0; xi < ALPHA * ALPHA; xi++) {
+      const float e[TG] = {d[xi].s0, d[xi].s1, d[xi].s2, d[xi].s3};
+      for (int t = 0; t < valid; t++) vc[xi * plane + t] = e[t];
+    }
   }
-  const long plane = (long)C * PPAD;
-#pragma unroll
-  for (int xi = 0; xi < ALPHA * ALPHA; xi++) v[xi * plane + (long)c * PPAD + p] = d[xi];
+  if (g == 0 && th == 0 && n == 0)
+    for (int xi = 0; xi < ALPHA * ALPHA; xi++)
+      for (int q = P; q < PPAD; q++) v[xi * plane + (long)c * PPAD + q] = 0.0f;
 }
 
 /* M[xi][KPAD][PPAD] = U[xi] V[xi]; U packed as [xi][KT][C][MR]. gid0 = m tile, gid1 = column

@@ -172,6 +172,19 @@ Test(conv, winograd_wide_channels) {
   check(&k, ALGOS("direct", "winograd2", "winograd4", "im2col"), NULL);
 }
 
+Test(conv, winograd_tile_groups) {
+  /* the input transform reads four tiles per work-item: rows of 41 give groups wholly inside the
+     image (one contiguous read per row), groups at either border (checked reads) and a last
+     group of 3 tiles (F(4x4): 11 tiles a row); batch 2, a residual and ReLU fused */
+  struct ccase k = {2, 5, 9, 41, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
+  struct op_epilogue relu_res = {.act = OP_ACT_RELU, .has_residual = 1};
+  check(&k, ALGOS("winograd2", "winograd4"), &relu_res);
+  /* 101 output channels: 17 register-tile rows (MR 6) or 13 (MR 8), past the 16 a product
+     work-group takes whole, so the rows round up to groups of 8 and the extra items skip */
+  struct ccase wide = {1, 3, 6, 7, 101, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL};
+  check(&wide, ALGOS("winograd2", "winograd4"), NULL);
+}
+
 Test(conv, direct_row_tiles) {
   /* rows of 30, 31 and 32 outputs: the direct kernel tiles by output row and stores full tiles
      as vectors (with and without a residual), partial tiles element by element */

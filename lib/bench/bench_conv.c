@@ -1,5 +1,5 @@
 /* bench_conv.c: `nncl bench conv`: the fixed table of real convolution layers (ResNet-18, the
-   1x1s of ResNet-50, VGG-16, AlexNet conv1, MobileNetV2 stem, pointwise and depthwise, a
+   1x1s and 3x3s of ResNet-50, VGG-16, AlexNet conv1, MobileNetV2 stem, pointwise and depthwise, a
    DeconvNet-style upsampling layer), each timed through the real op path with every eligible
    algorithm forced in turn, the heuristic's pick, and the CLBlast SGEMM of the layer's implicit
    GEMM size as the same-run yardstick. */
@@ -30,6 +30,13 @@ static const nncl_bench_conv_layer layers[] = {
     {"resnet50", "layer3 1x1 256->1024", 0, 256, 14, 14, 1024, 1, 1, 1, 0, 1, 0, 0},
     {"resnet50", "layer4 1x1 2048->512", 0, 2048, 7, 7, 512, 1, 1, 1, 0, 1, 0, 0},
     {"resnet50", "layer4 1x1 512->2048", 0, 512, 7, 7, 2048, 1, 1, 1, 0, 1, 0, 0},
+    {"resnet50", "layer1 3x3 64->64", 0, 64, 56, 56, 64, 3, 3, 1, 1, 1, 0, 0},
+    {"resnet50", "layer2.0 3x3/2 128->128", 0, 128, 56, 56, 128, 3, 3, 2, 1, 1, 0, 0},
+    {"resnet50", "layer2 3x3 128->128", 0, 128, 28, 28, 128, 3, 3, 1, 1, 1, 0, 0},
+    {"resnet50", "layer3.0 3x3/2 256->256", 0, 256, 28, 28, 256, 3, 3, 2, 1, 1, 0, 0},
+    {"resnet50", "layer3 3x3 256->256", 0, 256, 14, 14, 256, 3, 3, 1, 1, 1, 0, 0},
+    {"resnet50", "layer4.0 3x3/2 512->512", 0, 512, 14, 14, 512, 3, 3, 2, 1, 1, 0, 0},
+    {"resnet50", "layer4 3x3 512->512", 0, 512, 7, 7, 512, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv1_1 3x3 3->64", 0, 3, 224, 224, 64, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv1_2 3x3 64->64", 0, 64, 224, 224, 64, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv2_1 3x3 64->128", 0, 64, 112, 112, 128, 3, 3, 1, 1, 1, 0, 0},

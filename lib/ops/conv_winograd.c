@@ -1,5 +1,5 @@
 /* conv_winograd.c: Winograd F(2x2,3x3) and F(4x4,3x3) (kernels/conv_winograd.cl). The filter
-   transform U = G g G^T runs once at plan time on the host (in double precision) and stays on the
+   transform U = G g G^T runs once at plan time on the host (float, vectorised) and stays on the
    device with the node. Enqueue: input transform, ALPHA^2 batched products (own register-tiled
    kernel, or CLBlast strided-batched SGEMM on GPUs), output transform with the fused epilogue.
    The batch is processed in chunks so the workspace stays bounded. */
@@ -8,48 +8,68 @@
 
 #include "conv.h"
 
-static const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-static const double g4[6][3] = {{1.0 / 4, 0, 0},
-                                {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                {0, 0, 1}};
+/* G of F(2x2,3x3) and F(4x4,3x3), in float: U = G g G^T in float differs from the double
+   product by a few ulps, far inside the F(4x4) tolerance (the transformed input's rounding
+   dominates), and the float loops below vectorise. */
+static const float g2[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+static const float g4[6][3] = {{1.0f / 4, 0, 0},
+                               {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                               {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                               {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                               {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                               {0, 0, 1}};
 
-/* U for every (k, c), laid out for the gemm stage: packed [xi][KT][C][MR] for the own kernel,
-   row-major [xi][K][C] for CLBlast. */
 /* Floats of the transformed filter. */
 static size_t filter_floats(const struct conv_state *s) {
   return (size_t)(s->alpha * s->alpha) * (size_t)(s->use_blas ? s->g.K : s->kpad) * (size_t)s->g.C;
 }
 
+/* Filters transformed per block of FB output channels at once: the innermost loops run over the
+   block, so they vectorise (the scalar double version was ~130 ms of ResNet-18's plan). */
+#define FB 8
+
+/* U = G g G^T for output channels [k0, k0 + FB) of input channel c (rows past K are zero):
+   u[xi][m] for tap xi of ALPHA^2 and block row m. */
+static void transform_block(const struct conv_geom *g, const float *w, const float (*G)[3], int a,
+                            int64_t k0, int64_t c, float u[36][FB]) {
+  float f[9][FB], t[6][3][FB];
+  for (int e = 0; e < 9; e++)
+    for (int m = 0; m < FB; m++) f[e][m] = k0 + m < g->K ? w[((k0 + m) * g->C + c) * 9 + e] : 0.0f;
+  for (int i = 0; i < a; i++)
+    for (int j = 0; j < 3; j++)
+      for (int m = 0; m < FB; m++)
+        t[i][j][m] = G[i][0] * f[j][m] + G[i][1] * f[3 + j][m] + G[i][2] * f[6 + j][m];
+  for (int i = 0; i < a; i++)
+    for (int j = 0; j < a; j++)
+      for (int m = 0; m < FB; m++)
+        u[i * a + j][m] = t[i][0][m] * G[j][0] + t[i][1][m] * G[j][1] + t[i][2][m] * G[j][2];
+}
+
+/* U for every (k, c), laid out for the gemm stage: packed [xi][KT][C][MR] for the own kernel,
+   row-major [xi][K][C] for CLBlast. */
 static float *filter_transform(const struct conv_state *s, const float *w, size_t *n_out) {
   const struct conv_geom *g = &s->g;
   int a = s->alpha, a2 = a * a;
-  const int64_t mr = s->mr, kt = s->kpad / mr;
+  const int64_t mr = s->mr, krows = s->use_blas ? g->K : s->kpad;
   size_t n = filter_floats(s);
   float *u = nncl__host_alloc(n * sizeof *u); /* given to the device by conv_adopt */
   if (!u) return NULL;
-  const double(*G)[3] = s->wm == 2 ? g2 : g4;
-  for (int64_t k = 0; k < g->K; k++)
+  const float(*G)[3] = s->wm == 2 ? g2 : g4;
+  size_t xstride = (size_t)krows * (size_t)g->C;
+  float r[36][FB];
+  for (int64_t k0 = 0; k0 < krows; k0 += FB)
     for (int64_t c = 0; c < g->C; c++) {
-      const float *f = w + (k * g->C + c) * 9;
-      double t[6][3], r[6][6];
-      for (int i = 0; i < a; i++)
-        for (int j = 0; j < 3; j++)
-          t[i][j] = G[i][0] * f[0 * 3 + j] + G[i][1] * f[1 * 3 + j] + G[i][2] * f[2 * 3 + j];
-      for (int i = 0; i < a; i++)
-        for (int j = 0; j < a; j++)
-          r[i][j] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-      for (int xi = 0; xi < a2; xi++) {
-        size_t idx =
-            s->use_blas
-                ? ((size_t)xi * (size_t)g->K + (size_t)k) * (size_t)g->C + (size_t)c
-                : (((size_t)xi * (size_t)kt + (size_t)(k / mr)) * (size_t)g->C + (size_t)c) *
-                          (size_t)mr +
-                      (size_t)(k % mr);
-        u[idx] = (float)r[xi / a][xi % a];
+      transform_block(g, w, G, a, k0, c, r);
+      int64_t mend = krows - k0 < FB ? krows - k0 : FB;
+      size_t at[FB]; /* where row k0 + m of tap 0 goes; tap xi adds xi * xstride */
+      for (int64_t m = 0; m < mend; m++) {
+        size_t k = (size_t)(k0 + m);
+        at[m] = s->use_blas
+                    ? k * (size_t)g->C + (size_t)c
+                    : ((k / (size_t)mr) * (size_t)g->C + (size_t)c) * (size_t)mr + k % (size_t)mr;
       }
+      for (int xi = 0; xi < a2; xi++)
+        for (int64_t m = 0; m < mend; m++) u[(size_t)xi * xstride + at[m]] = r[xi][m];
     }
   *n_out = n;
   return u;
@@ -115,15 +135,16 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
     int64_t nimg = g->N - n0 < s->chunk ? g->N - n0 : s->chunk;
     cl_int P = (cl_int)(nimg * tiles);
     cl_long xoff = (cl_long)(n0 * g->C * g->H * g->W), yoff = (cl_long)(n0 * g->K * g->OH * g->OW);
-    /* wide groups: the per-item work is small, and CPU devices pay per work-group */
-    size_t gi[2] = {(size_t)PPAD, (size_t)C}, li[2] = {PPAD % 64 == 0   ? 64
-                                                       : PPAD % 32 == 0 ? 32
-                                                                        : 16,
-                                                       1};
-    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 2, gi, li, NNCL_ARG(c->in[0].mem),
+    /* one work-item per 4 tiles of a tile row (the kernel's TG); a work-group per channel plane
+       of one image (at most 256 items: large planes split by rows), so few groups cost dispatch
+       and each reads one plane */
+    cl_int TGS = (cl_int)((s->tw + 3) / 4), NC = (cl_int)(nimg * g->C);
+    size_t l0 = TGS < 256 ? (size_t)TGS : 256, l1 = 256 / l0 < (size_t)TH ? 256 / l0 : (size_t)TH;
+    size_t gi[3] = {(size_t)TGS, (size_t)TH, (size_t)NC}, li[3] = {l0, l1, 1};
+    NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[0], "conv_winograd_input", 3, gi, li, NNCL_ARG(c->in[0].mem),
                          NNCL_ARG(ws), NNCL_ARG(xoff), NNCL_ARG(C), NNCL_ARG(H), NNCL_ARG(W),
-                         NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(P),
-                         NNCL_ARG(PPAD)));
+                         NNCL_ARG(PT), NNCL_ARG(PL), NNCL_ARG(TH), NNCL_ARG(TW), NNCL_ARG(TGS),
+                         NNCL_ARG(NC), NNCL_ARG(P), NNCL_ARG(PPAD)));
     if (s->use_blas) {
       NNCL_TRY(nncl__sgemm_strided_batched(c->ctx, false, false, (size_t)K, (size_t)PPAD, (size_t)C,
                                            1.0f, s->w, 0, (size_t)C, (size_t)K * (size_t)C, ws, 0,
@@ -131,9 +152,11 @@ nncl_status conv_winograd_enqueue(struct op_call *c, struct conv_state *s) {
                                            (size_t)PPAD, (size_t)KPAD * (size_t)PPAD, a2));
     } else {
       cl_long mo = (cl_long)moff;
-      /* a few row tiles per work-group: each tile is only C deep, so one per group would spend
-         a large share of the time in work-group dispatch on CPU devices */
-      size_t l0 = KT % 8 == 0 ? 8 : KT % 4 == 0 ? 4 : KT % 2 == 0 ? 2 : 1;
+      /* several row tiles per work-group: each tile is only C deep, so one per group would spend
+         a large share of the time in work-group dispatch on CPU devices; KT is rounded up to the
+         group (the kernel skips the extra items) rather than falling to groups of 1 when it is
+         odd, as the 64- and 256-channel layers' 11 and 43 are */
+      size_t l0 = KT <= 16 ? (size_t)KT : 8;
       size_t gg[3] = {(size_t)KT, (size_t)PPAD / (16 * (size_t)s->nv), a2}, lg[3] = {l0, 1, 1};
       NNCL_TRY(NNCL_LAUNCH(c->ctx, s->k[1], "conv_winograd_gemm", 3, gg, lg, NNCL_ARG(s->w),
                            NNCL_ARG(ws), NNCL_ARG(ws), NNCL_ARG(C), NNCL_ARG(KT), NNCL_ARG(PPAD),
