@@ -26,6 +26,7 @@ struct rnn_state {
   int layout, lbr;
   int kernel_layout; /* rnn.cl's layout: 0, 1 (ONNX) or 2 (nncl.y_layout) */
   int fused;         /* the step path: rnn_step_fused (1) or GEMM + gate kernel (0) */
+  int vgates;        /* rnn_step_fused's gates on whole vectors (option rnn.gates=vector) */
   int can_fuse;      /* all but GRU without linear_before_reset */
   int r_const;       /* R is a constant (packed at plan time) */
   cl_kernel step, reset, fused_step, pack;
@@ -358,8 +359,8 @@ static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
   char dev[256], key[512], val[16];
   nncl__tune_device_key(c->ctx, dev, sizeof dev);
   /* not the sequence length: a step costs the same at any */
-  snprintf(key, sizeof key, "%s|%s|b%zu|h%zu|d%zu|rconst%d", dev, c->op_type, s->batch, s->hidden,
-           s->dirs, s->r_const);
+  snprintf(key, sizeof key, "%s|%s|b%zu|h%zu|d%zu|rconst%d%s", dev, c->op_type, s->batch, s->hidden,
+           s->dirs, s->r_const, s->vgates ? "|vgates" : "");
   if (nncl__tune_lookup(c->ctx, "rnn_step.txt", key, val, sizeof val) &&
       (strcmp(val, "fused") == 0 || strcmp(val, "gemm") == 0)) {
     s->fused = strcmp(val, "fused") == 0;
@@ -431,10 +432,11 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->lbr = s->cell == CELL_GRU && op_attr_int(c, "linear_before_reset", 0) != 0;
   char opts[1024];
   NNCL_TRY(nncl__rnn_kernel_options(c, s->cell, (int)s->dirs, 0, opts, sizeof opts));
+  s->vgates = strcmp(op_option(c, NNCL__OPT_RNN_GATES), "vector") == 0;
   const size_t ol = strlen(opts);
-  int o =
-      snprintf(opts + ol, sizeof opts - ol, " -DRNN_VW=%d -DRNN_BT=%d -DRNN_KB=%d -DRNN_MAXB=%d",
-               RNN_VW, rnn_bt[s->cell], RNN_KB, RNN_MAXB);
+  int o = snprintf(opts + ol, sizeof opts - ol,
+                   " -DRNN_VW=%d -DRNN_BT=%d -DRNN_KB=%d -DRNN_MAXB=%d -DRNN_VGATES=%d", RNN_VW,
+                   rnn_bt[s->cell], RNN_KB, RNN_MAXB, s->vgates);
   if (o <= 0 || (size_t)o >= sizeof opts - ol)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");
   const char *mode = op_option(c, NNCL__OPT_RNN_STEP);
