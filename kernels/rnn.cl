@@ -251,7 +251,9 @@ __kernel void rnn_step(__global const float *xw, const uint xw_off, __global con
    -D RNN_BT=2      batch rows per register tile (NGATES * RNN_BT vector accumulators)
    -D RNN_KB=64     k block: RNN_KB * NGATES * RNN_VW floats of the panel stay in L1 while the
                     item walks all its batch tiles
-   -D RNN_MAXB=16   most batch rows per item (a multiple of RNN_BT: the private partial sums) */
+   -D RNN_MAXB=16   most batch rows per item (a multiple of RNN_BT: the private partial sums)
+   -D RNN_VGATES=0|1  the gate activations on whole vectors (1, option rnn.gates=vector) or lane
+                    by lane through the scalar forms (0, default) */
 #ifndef RNN_VW
 #define RNN_VW 8
 #endif
@@ -264,16 +266,33 @@ __kernel void rnn_step(__global const float *xw, const uint xw_off, __global con
 #ifndef RNN_MAXB
 #define RNN_MAXB 16
 #endif
+#ifndef RNN_VGATES
+#define RNN_VGATES 0
+#endif
 #define RNN_CAT_(a, b) a##b
 #define RNN_CAT(a, b) RNN_CAT_(a, b)
 #define VT RNN_CAT(float, RNN_VW)
 #define VLOAD RNN_CAT(vload, RNN_VW)
 #define VSTORE RNN_CAT(vstore, RNN_VW)
 
-/* The activations on whole vectors, lane by lane through the scalar forms: vector built-ins
-   (exp, log1p on floatN) round differently in the last bit on PoCL, and a fused gate must give
-   the unfused op's bits (test_activation_fusion). The lanes cost little beside the recurrent
-   product. */
+/* The activations on whole vectors, by default lane by lane through the scalar forms: vector
+   built-ins (exp, log1p on floatN) round differently in the last bit on PoCL, and a fused gate
+   must give the unfused op's bits (test_activation_fusion). That costs: the scalar exp/tanh calls
+   took more than half of the fused LSTM step (H512 B16) against a step without them, so
+   RNN_VGATES evaluates each expression on the whole vector instead (opt-in: last-bit
+   differences). */
+#if RNN_VGATES
+#define RNN_ACT_VFN(fn, sfn)                                                                       \
+  inline VT fn(VT x, float alpha, float beta) { return RNN_CAT(sfn, _vexpr)(x, alpha, beta); }
+#define RNN_ACT_VX(fn, expr)                                                                       \
+  inline VT fn##_vexpr(VT x, float alpha, float beta) { return expr; }
+RNN_ACT_VX(rnn_act_f0, ACT_F0)
+RNN_ACT_VX(rnn_act_g0, ACT_G0)
+RNN_ACT_VX(rnn_act_h0, ACT_H0)
+RNN_ACT_VX(rnn_act_f1, ACT_F1)
+RNN_ACT_VX(rnn_act_g1, ACT_G1)
+RNN_ACT_VX(rnn_act_h1, ACT_H1)
+#else
 #define RNN_ACT_VFN(fn, sfn)                                                                       \
   inline VT fn(VT x, float alpha, float beta) {                                                    \
     float l[RNN_VW];                                                                               \
@@ -281,6 +300,7 @@ __kernel void rnn_step(__global const float *xw, const uint xw_off, __global con
     for (uint i = 0; i < RNN_VW; i++) l[i] = sfn(l[i], alpha, beta);                               \
     return VLOAD(0, l);                                                                            \
   }
+#endif
 RNN_ACT_VFN(rnn_vact_f0, rnn_act_f0)
 RNN_ACT_VFN(rnn_vact_g0, rnn_act_g0)
 RNN_ACT_VFN(rnn_vact_h0, rnn_act_h0)

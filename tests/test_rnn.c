@@ -145,17 +145,21 @@ static void run_case(const struct tc *t, uint32_t seed) {
     y = p2;
   }
 
-  /* both step paths (GRU without linear_before_reset has only the GEMM one) */
-  static const char *paths[] = {"fused", "gemm"};
-  for (int pi = 0; pi < 2; pi++) {
+  /* both step paths (GRU without linear_before_reset has only the GEMM one), the fused one also
+     with its gates on whole vectors (rnn.gates=vector: last-bit differences from the scalar
+     built-ins, far inside the tolerance) */
+  static const char *paths[] = {"fused", "gemm", "fused"}, *gates[] = {"exact", "exact", "vector"};
+  for (int pi = 0; pi < 3; pi++) {
     nncl_array out[3];
     tu_set_option("rnn.step", paths[pi]);
+    tu_set_option("rnn.gates", gates[pi]);
     tu_run_op(cell_name[t->cell], 14, attrs, na, n_in, in, n_out, out);
     tu_set_option("rnn.step", NULL);
+    tu_set_option("rnn.gates", NULL);
     char what[220];
-    snprintf(what, sizeof what, "%s %s layout=%d%s S=%d B=%d I=%d H=%d lens=%d step=%s",
+    snprintf(what, sizeof what, "%s %s layout=%d%s S=%d B=%d I=%d H=%d lens=%d step=%s gates=%s",
              cell_name[t->cell], t->dir, t->layout, t->y_sbd ? " y_layout=1" : "", (int)S, (int)B,
-             (int)I, (int)H, t->lens != NULL, paths[pi]);
+             (int)I, (int)H, t->lens != NULL, paths[pi], gates[pi]);
     cr_assert_eq((size_t)nncl_shape_numel(&out[0].shape), ny, "%s: Y size", what);
     if (t->layout)
       cr_assert(out[0].shape.dims[0] == B && out[0].shape.dims[1] == S &&

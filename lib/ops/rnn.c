@@ -1,6 +1,6 @@
 /* rnn.c: ONNX RNN, LSTM and GRU (opsets 7-17, every attribute and input) through one driver.
-   Per layer: one GEMM per direction for the input projection X.W^T of all time steps, then per
-   time step either
+   Per layer: one GEMM per direction for the input projection X.W^T of all time steps (a constant W
+   packed once at plan time), then per time step either
    - fused: one kernel (rnn_step_fused in kernels/rnn.cl) that does the recurrent product H.R^T
      against R packed per panel of units and finishes the gates in registers, both directions in
      the same launch; or
@@ -26,9 +26,13 @@ struct rnn_state {
   int layout, lbr;
   int kernel_layout; /* rnn.cl's layout: 0, 1 (ONNX) or 2 (nncl.y_layout) */
   int fused;         /* the step path: rnn_step_fused (1) or GEMM + gate kernel (0) */
+  int vgates;        /* rnn_step_fused's gates on whole vectors (option rnn.gates=vector) */
   int can_fuse;      /* all but GRU without linear_before_reset */
   int r_const;       /* R is a constant (packed at plan time) */
   cl_kernel step, reset, fused_step, pack;
+  /* W of each direction in the GEMM engine's panels for the input projection, packed once at plan
+     time when W is a constant and the product runs PACKED (nncl__gemm_pack_b), else NULL */
+  cl_mem w_packed[2];
   /* R's panels for the recurrent GEMMs (0: all gates, or GRU's z and r; 1: GRU's h gate),
      packed once at plan time when R is a constant (nncl__gemm_pack_b), else NULL */
   cl_mem r_packed[2];
@@ -355,8 +359,8 @@ static nncl_status choose_path(struct op_call *c, struct rnn_state *s) {
   char dev[256], key[512], val[16];
   nncl__tune_device_key(c->ctx, dev, sizeof dev);
   /* not the sequence length: a step costs the same at any */
-  snprintf(key, sizeof key, "%s|%s|b%zu|h%zu|d%zu|rconst%d", dev, c->op_type, s->batch, s->hidden,
-           s->dirs, s->r_const);
+  snprintf(key, sizeof key, "%s|%s|b%zu|h%zu|d%zu|rconst%d%s", dev, c->op_type, s->batch, s->hidden,
+           s->dirs, s->r_const, s->vgates ? "|vgates" : "");
   if (nncl__tune_lookup(c->ctx, "rnn_step.txt", key, val, sizeof val) &&
       (strcmp(val, "fused") == 0 || strcmp(val, "gemm") == 0)) {
     s->fused = strcmp(val, "fused") == 0;
@@ -390,6 +394,27 @@ static struct nncl__gemm recurrent_product(const struct rnn_state *s, cl_mem r, 
                                            size_t a_off, size_t lda, size_t a_stride, size_t row0,
                                            size_t n, cl_mem out, size_t out_off, size_t ldo);
 
+/* Direction d's input projection of every step, XW[d] = X . W[d]^T (rows of X in its own order,
+   time- or batch-major); also what plan packs W for, so both see one shape. */
+static struct nncl__gemm projection(const struct rnn_state *s, size_t d, cl_mem x, cl_mem w,
+                                    cl_mem ws) {
+  const size_t gh = s->gates * s->hidden, rows = s->seq * s->batch;
+  return (struct nncl__gemm){.trans_b = true,
+                             .m = rows,
+                             .n = gh,
+                             .k = s->in,
+                             .alpha = 1.0f,
+                             .a = x,
+                             .lda = s->in,
+                             .b = w,
+                             .b_off = d * gh * s->in,
+                             .ldb = s->in,
+                             .c = ws,
+                             .c_off = s->xw_off + d * rows * gh,
+                             .ldc = gh,
+                             .b_packed = s->w_packed[d]};
+}
+
 static nncl_status plan(struct op_call *c, size_t *ws) {
   struct rnn_state *s = calloc(1, sizeof *s);
   if (!s) return op_error(c, NNCL_ERR_OUT_OF_HOST_MEMORY, "state");
@@ -407,10 +432,11 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   s->lbr = s->cell == CELL_GRU && op_attr_int(c, "linear_before_reset", 0) != 0;
   char opts[1024];
   NNCL_TRY(nncl__rnn_kernel_options(c, s->cell, (int)s->dirs, 0, opts, sizeof opts));
+  s->vgates = strcmp(op_option(c, NNCL__OPT_RNN_GATES), "vector") == 0;
   const size_t ol = strlen(opts);
-  int o =
-      snprintf(opts + ol, sizeof opts - ol, " -DRNN_VW=%d -DRNN_BT=%d -DRNN_KB=%d -DRNN_MAXB=%d",
-               RNN_VW, rnn_bt[s->cell], RNN_KB, RNN_MAXB);
+  int o = snprintf(opts + ol, sizeof opts - ol,
+                   " -DRNN_VW=%d -DRNN_BT=%d -DRNN_KB=%d -DRNN_MAXB=%d -DRNN_VGATES=%d", RNN_VW,
+                   rnn_bt[s->cell], RNN_KB, RNN_MAXB, s->vgates);
   if (o <= 0 || (size_t)o >= sizeof opts - ol)
     return op_error(c, NNCL_ERR_INVALID_ARGUMENT, "kernel options too long");
   const char *mode = op_option(c, NNCL__OPT_RNN_STEP);
@@ -436,7 +462,12 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   NNCL_TRY(warm_blas(c, s->dirs > 1));
   const nncl_array *r = c->in[IN_R].host;
   if (can_fuse && r && !c->ctx->plan_dry) NNCL_TRY(pack_panels(c, s, r->data));
-  /* The recurrent weights never change: packed once here, not in every step's product. */
+  /* The weights never change: packed once here, not in every run's products. */
+  const nncl_array *w = c->in[IN_W].host;
+  for (size_t d = 0; w && s->seq * s->batch > 0 && d < s->dirs; d++) {
+    const struct nncl__gemm g = projection(s, d, NULL, NULL, NULL);
+    NNCL_TRY(nncl__gemm_pack_b(c->ctx, &g, w->data, nncl_array_bytes(w), &s->w_packed[d]));
+  }
   const size_t gh = s->gates * s->hidden;
   for (int k = 0; r && k < 1 + two_products; k++) {
     const size_t row0 = k ? 2 * s->hidden : 0,
@@ -469,8 +500,10 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
 static void release(struct op_call *c) {
   struct rnn_state *s = c->state;
   if (!s) return;
-  nncl__buffer_release(s->r_packed[0]);
-  nncl__buffer_release(s->r_packed[1]);
+  for (int k = 0; k < 2; k++) {
+    nncl__buffer_release(s->w_packed[k]);
+    nncl__buffer_release(s->r_packed[k]);
+  }
   nncl__buffer_release(s->r_panels);
   free(s);
   c->state = NULL;
@@ -592,8 +625,7 @@ static nncl_status steps(struct op_call *c, const struct rnn_state *s, const str
 
 static nncl_status enqueue(struct op_call *c) {
   const struct rnn_state *s = c->state;
-  const size_t gh = s->gates * s->hidden, nstate = s->dirs * s->batch * s->hidden;
-  const size_t rows = s->seq * s->batch;
+  const size_t nstate = s->dirs * s->batch * s->hidden;
 #define IN_MEM(i) (op_has_input(c, i) ? c->in[i].mem : NULL)
   const struct rnn_bufs b = {.x = c->in[IN_X].mem,
                              .w = c->in[IN_W].mem,
@@ -612,9 +644,10 @@ static nncl_status enqueue(struct op_call *c) {
   NNCL_TRY(init_state(c, b.h0, hs.hb[0], hs.hb_off[0], nstate));
   if (s->cell == CELL_LSTM) NNCL_TRY(init_state(c, b.c0, hs.cst, hs.c_off, nstate));
   if (s->seq == 0 || s->batch == 0) return NNCL_OK;
-  for (size_t d = 0; d < s->dirs; d++)
-    NNCL_TRY(nncl__sgemm(c->ctx, false, true, rows, gh, s->in, 1.0f, b.x, 0, s->in, b.w,
-                         d * gh * s->in, s->in, 0.0f, b.ws, s->xw_off + d * rows * gh, gh));
+  for (size_t d = 0; d < s->dirs; d++) {
+    const struct nncl__gemm g = projection(s, d, b.x, b.w, b.ws);
+    NNCL_TRY(nncl__gemm_run(c->ctx, &g));
+  }
   return steps(c, s, &b, &hs, s->seq);
 }
 
