@@ -68,6 +68,35 @@ __attribute__((always_inline)) inline float16 dw_load(__global const float *x, c
   return vload16(0, v);
 }
 
+/* Stores the first `valid` (< 16) lanes of a run at y + o through the epilogue, evaluated on the
+   whole vector, then written as 8-, 4-, 2- and 1-float pieces by the bits of valid: a row shorter
+   than a run (MobileNet's 14- and 7-wide maps) leaves through three stores, not 14 scalar ones. */
+__attribute__((always_inline)) inline void dw_store_part(__global float *y,
+                                                         __global const float *res, const long o,
+                                                         const float16 acc, const float bk,
+                                                         const int valid) {
+  float r[16] = {0};
+#if HAS_RES
+  for (int j = 0; j < valid; j++) r[j] = res[o + j];
+#endif
+  float v[16];
+  vstore16(epi_apply16(acc + bk, vload16(0, r)), 0, v);
+  int j = 0;
+  if (valid & 8) {
+    vstore8(vload8(0, v), 0, y + o);
+    j = 8;
+  }
+  if (valid & 4) {
+    vstore4(vload4(0, v + j), 0, y + o + j);
+    j += 4;
+  }
+  if (valid & 2) {
+    vstore2(vload2(0, v + j), 0, y + o + j);
+    j += 2;
+  }
+  if (valid & 1) y[o + j] = v[j];
+}
+
 /* The MR channels' 16 outputs of output row oh from column ow0 (a run), through the epilogue. */
 __attribute__((always_inline)) inline void
 dw_run(__global const float *x, __global const float *const *wk, __global const float *bias,
@@ -100,7 +129,11 @@ dw_run(__global const float *x, __global const float *const *wk, __global const 
 #else
     const float bk = 0.0f;
 #endif
-    conv_store_row(y, res, ybase + ((long)m * OH + oh) * OW + ow0, &acc[m], bk, OW - ow0);
+    const long o = ybase + ((long)m * OH + oh) * OW + ow0;
+    if (OW - ow0 >= 16)
+      conv_store_row(y, res, o, &acc[m], bk, 16);
+    else
+      dw_store_part(y, res, o, acc[m], bk, OW - ow0);
   }
 }
 
