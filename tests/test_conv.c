@@ -2,10 +2,10 @@
    naive reference in tests/ref/conv_ref.c, on awkward shapes: odd sizes, 1x1 images, stride 2
    and 4, asymmetric pads, auto_pad, dilation 2, groups 2/4/depthwise with multiplier, batch 3,
    C and K off every tile size, AlexNet conv1 (11x11/4) and ResNet conv1 (7x7/2) at reduced size,
-   1-D convs; the fused epilogue; weights computed at run time; the autotune file; bad parameters;
-   the GEMM-based algorithms with both of the engine's B layouts (plain columns, packed panels)
-   and their constant weights packed once at plan time (launch count and bits against packing
-   every run).
+   1-D convs; depthwise and narrow (C/group <= 4) reading X in place, pads in the kernel; the
+   fused epilogue; weights computed at run time; the autotune file; bad parameters; the GEMM-based
+   algorithms with both of the engine's B layouts (plain columns, packed panels) and their constant
+   weights packed once at plan time (launch count and bits against packing every run).
    Tolerance (max |got - want| / max |want|): 1e-4 for direct, GEMM, im2col, depthwise and
    F(2x2,3x3); 1e-3 for F(4x4,3x3). Measured on PoCL: see the report printed by winograd_error. */
 #include <math.h>
@@ -23,8 +23,8 @@ struct ccase {
   const char *auto_pad; /* NULL: explicit pads */
 };
 
-static const char *const all_algos[] = {"direct", "winograd2", "winograd4",
-                                        "gemm",   "im2col",    "depthwise"};
+static const char *const all_algos[] = {"direct", "winograd2", "winograd4", "gemm",
+                                        "im2col", "depthwise", "narrow"};
 
 static struct conv_ref_geom ref_geom(const struct ccase *k) {
   struct conv_ref_geom g = {k->N,  k->C,  k->H,  k->W,  k->K,  k->R,  k->S,      k->sh, k->sw,
@@ -254,6 +254,44 @@ Test(conv, depthwise_vector_epilogues) {
   /* alternate the two widths to keep the number of kernel builds down */
   for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
     check(i % 2 ? &k16 : &k, ALGOS("depthwise"), &e[i]);
+}
+
+Test(conv, depthwise_in_kernel_pads) {
+  /* conv_depthwise.cl reads X in place: every run of 16 outputs is interior (plain vectors),
+     border (masked vectors) or at the tensor's ends (lane gather). Widths off the vector (37, 35
+     outputs), rows narrower than one run (5), 1x1 maps, stride 1, 2 and 3 (the gather path),
+     pads 0..2, dilation 2, multiplier 2, batch 3, each against the naive reference */
+  struct ccase k[] = {
+      {3, 5, 9, 37, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, 1, 0, NULL},
+      {2, 6, 11, 70, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6, 1, 0, NULL},
+      {1, 4, 8, 71, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 4, 1, 0, NULL},
+      {2, 3, 1, 1, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 0, NULL},
+      {1, 7, 5, 5, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7, 1, 0, NULL},
+      {2, 4, 10, 40, 8, 5, 5, 1, 1, 2, 2, 4, 4, 2, 2, 4, 1, 0, NULL},
+      {1, 3, 9, 50, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3, 1, 0, NULL},
+  };
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) check(&k[i], ALGOS("depthwise"), NULL);
+  /* MobileNetV2's fused epilogue: bias + Clip(0, 6), and + residual on a stride-1 block */
+  struct op_epilogue clip = {.act = OP_ACT_CLIP, .alpha = 0.0f, .beta = 6.0f},
+                     res = {.act = OP_ACT_CLIP, .alpha = 0.0f, .beta = 6.0f, .has_residual = 1};
+  check(&k[1], ALGOS("depthwise"), &clip);
+  check(&k[0], ALGOS("depthwise"), &res);
+}
+
+Test(conv, narrow_stems) {
+  /* the narrow algorithm (<= 4 input channels per group): MobileNetV2's stem 3x3/2 pad 1,
+     SqueezeNet's unpadded one, ResNet's 7x7/2 pad 3 (reduced maps), K off its register tile
+     (10, 7), 2 input channels per group, batch 2, the fused epilogue, a 1-D conv */
+  struct ccase k[] = {
+      {2, 3, 33, 35, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, NULL},
+      {1, 3, 31, 40, 7, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, NULL},
+      {1, 3, 30, 38, 8, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, 0, 0, NULL},
+      {2, 4, 9, 21, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 0, NULL},
+      {1, 2, 1, 45, 5, 1, 5, 1, 1, 1, 1, 0, 2, 0, 2, 1, 1, 1, NULL},
+  };
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) check(&k[i], ALGOS("narrow"), NULL);
+  struct op_epilogue e = {.act = OP_ACT_RELU, .has_residual = 1, .residual_after_act = 1};
+  check(&k[0], ALGOS("narrow"), &e);
 }
 
 Test(conv, pointwise_1x1) {

@@ -1,8 +1,8 @@
 /* bench_conv.c: `nncl bench conv`: the fixed table of real convolution layers (ResNet-18, the
-   1x1s and 3x3s of ResNet-50, VGG-16, AlexNet conv1, MobileNetV2 stem, pointwise and depthwise, a
-   DeconvNet-style upsampling layer), each timed through the real op path with every eligible
-   algorithm forced in turn, the heuristic's pick, and the CLBlast SGEMM of the layer's implicit
-   GEMM size as the same-run yardstick. */
+   1x1s and 3x3s of ResNet-50, VGG-16, AlexNet conv1, SqueezeNet conv1, MobileNetV2 stem, pointwise
+   and depthwise, a DeconvNet-style upsampling layer), each timed through the real op path with
+   every eligible algorithm forced in turn, the heuristic's pick, and the CLBlast SGEMM of the
+   layer's implicit GEMM size as the same-run yardstick. */
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +47,7 @@ static const nncl_bench_conv_layer layers[] = {
     {"vgg16", "conv4_2 3x3 512->512", 0, 512, 28, 28, 512, 3, 3, 1, 1, 1, 0, 0},
     {"vgg16", "conv5 3x3 512->512", 0, 512, 14, 14, 512, 3, 3, 1, 1, 1, 0, 0},
     {"alexnet", "conv1 11x11/4 3->64", 0, 3, 224, 224, 64, 11, 11, 4, 2, 1, 0, 1},
+    {"squeezenet", "conv1 3x3/2 3->64", 0, 3, 224, 224, 64, 3, 3, 2, 0, 1, 0, 0},
     {"mobilenetv2", "stem 3x3/2 3->32", 0, 3, 224, 224, 32, 3, 3, 2, 1, 1, 0, 0},
     {"mobilenetv2", "pw 16->96 @112", 0, 16, 112, 112, 96, 1, 1, 1, 0, 1, 0, 0},
     {"mobilenetv2", "pw 96->24 @56", 0, 96, 56, 56, 24, 1, 1, 1, 0, 1, 0, 0},
@@ -149,11 +150,12 @@ nncl_status nncl_bench_conv_run(nncl_context *ctx, const nncl_bench_conv_layer *
   r->out_w = ow;
   NNCL_TRY(time_layer(ctx, l, batch, NULL, runs, r->picked, sizeof r->picked, &r->picked_seconds));
   r->picked_gflops = r->flops / r->picked_seconds * 1e-9;
-  static const char *const conv_algos[] = {"direct", "winograd2", "winograd4",
-                                           "gemm",   "im2col",    "depthwise"};
+  static const char *const conv_algos[] = {"direct", "winograd2", "winograd4", "gemm",
+                                           "im2col", "depthwise", "narrow"};
   static const char *const convt_algos[] = {"direct", "gemm"};
   const char *const *names = l->transpose ? convt_algos : conv_algos;
-  int n_names = l->transpose ? 2 : 6;
+  int n_names = l->transpose ? (int)(sizeof convt_algos / sizeof *convt_algos)
+                             : (int)(sizeof conv_algos / sizeof *conv_algos);
   for (int i = 0; all_algos && i < n_names && r->n_algos < NNCL_BENCH_CONV_MAX_ALGOS; i++) {
     char ran[32];
     double t;

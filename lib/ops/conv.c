@@ -318,6 +318,7 @@ int conv_eligible(const struct op_call *c, const struct conv_geom *g, enum conv_
   case CONV_GEMM:
     return g->R == 1 && g->S == 1 && g->pt == 0 && g->pl == 0 && g->pb == 0 && g->pr == 0;
   case CONV_DEPTHWISE: return g->groups == g->C && g->Cg == 1 && g->groups > 1;
+  case CONV_NARROW: return g->Cg <= 4;
   default: return 0;
   }
 }
@@ -360,7 +361,8 @@ static enum conv_algo forced(const struct op_call *c, const struct conv_geom *g)
 static nncl_status plan_algo(struct op_call *c, struct conv_state *s) {
   switch (s->algo) {
   case CONV_DIRECT: return conv_direct_plan(c, s);
-  case CONV_DEPTHWISE: return conv_depthwise_plan(c, s);
+  case CONV_DEPTHWISE:
+  case CONV_NARROW: return conv_depthwise_plan(c, s);
   case CONV_WINOGRAD2:
   case CONV_WINOGRAD4: return conv_winograd_plan(c, s);
   case CONV_GEMM:
@@ -376,7 +378,8 @@ static nncl_status enqueue(struct op_call *c) {
   if (!s) return op_error(c, NNCL_ERR_STATE, "enqueue before plan");
   switch (s->algo) {
   case CONV_DIRECT: return conv_direct_enqueue(c, s);
-  case CONV_DEPTHWISE: return conv_depthwise_enqueue(c, s);
+  case CONV_DEPTHWISE:
+  case CONV_NARROW: return conv_depthwise_enqueue(c, s);
   case CONV_WINOGRAD2:
   case CONV_WINOGRAD4: return conv_winograd_enqueue(c, s);
   case CONV_GEMM:

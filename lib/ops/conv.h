@@ -14,6 +14,7 @@
   X(CONV_GEMM, "gemm")           /* 1x1: one product per image (strided: subsampled) */            \
   X(CONV_IM2COL, "im2col")       /* im2col + the GEMM engine */                                    \
   X(CONV_DEPTHWISE, "depthwise") /* groups == C */                                                 \
+  X(CONV_NARROW, "narrow")       /* <= 4 input channels per group (stems), direct from X */        \
   X(CONVT_DIRECT, "direct")      /* ConvTranspose: gather, no atomics */                           \
   X(CONVT_GEMM, "gemm")          /* ConvTranspose: GEMM + col2im */
 
