@@ -4,7 +4,8 @@
    contiguous:
      gemm_pack_a: A -> Ap[batch][M/MR][K][MR]   (zero rows past M)
      gemm_pack_b: B -> Bp[batch][N/NR][K][NR]   (zero columns past N)
-     gemm_tile:   one MR x NR tile of C per work-item (work-group of 1), K in one sweep
+     gemm_tile:   TPI MR x NR tiles of C per work-item (work-group of 1) sharing one panel, K in
+                  one sweep per tile
    gemm_direct reads A and B where they are (no workspace, for small products), gemm_gemv streams
    B once for M <= 8 rows (batch-1 fully connected layers) and gemm_local is the GPU variant (a
    work-group of TS x TS items shares A and B tiles through local memory).
@@ -20,6 +21,9 @@
    -D ROWS_FIRST=0|1  gemm_tile: gid0 walks row panels (1) or column panels (0); consecutive
                   work-groups share the panel of the other operand, which should be the larger one
                   (read from memory once) while all panels of the smaller stay cached
+   -D TPI=1       gemm_tile: tiles per work-item, along the row panels (REUSE_B=1: one B panel,
+                  TPI A panels) or the column panels (REUSE_B=0: one A panel, TPI B panels)
+   -D REUSE_B=0|1 gemm_tile: which panel the item's tiles share (the one that fits L1)
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
    -D NNCL_HALF_STORE  A, B, C, bias and residual are float16 (common/storage.cl); the panels and
@@ -59,6 +63,12 @@
 #endif
 #ifndef ROWS_FIRST
 #define ROWS_FIRST 0
+#endif
+#ifndef TPI
+#define TPI 1
+#endif
+#ifndef REUSE_B
+#define REUSE_B 1
 #endif
 
 #define GEMM_CAT_(a, b) a##b
@@ -119,18 +129,6 @@ inline void gemm_put(float v, const int i, const int j, const long cz, const lon
 #endif
 }
 
-/* Writes an MR x NR register tile at rows i0.., columns j0.. of batch item z, cropped to M x N.
-   Whole rows store one vector when nothing lane-wise is needed. */
-inline void gemm_store_tile(VT *acc, const int i0, const int j0, const int z, GEMM_OUT_ARGS) {
-  const long cz = c_off + (long)z * c_stride, rz = res_off + (long)z * c_stride;
-  for (int r = 0; r < MR && i0 + r < M; r++) {
-    float lanes[NR];
-    VSTORE(acc[r], 0, lanes);
-    for (int l = 0; l < NR && j0 + l < N; l++)
-      gemm_put(lanes[l], i0 + r, j0 + l, cz, rz, GEMM_OUT_PASS);
-  }
-}
-
 /* The fused activation on a row vector: whole-vector when the expression allows it (ACT_VEC),
    else lane by lane through the scalar form, so fused and unfused give the same bits. */
 inline VT gemm_act(VT v) {
@@ -146,18 +144,60 @@ inline VT gemm_act(VT v) {
 #endif
 }
 
-/* Full tiles without bias, beta or residual: alpha, activation, one vector store per row. */
-inline void gemm_store_tile_fast(VT *acc, const int i0, const int j0, const int z, __global FBUF *c,
-                                 const long c_off, const long ldc, const long c_stride,
-                                 const float alpha) {
-  __global FBUF *o = c + c_off + (long)z * c_stride + (long)i0 * ldc + j0;
-  for (int r = 0; r < MR; r++) {
-    VT v = acc[r] * alpha;
-    TSTORE(gemm_act(v), 0, o + (long)r * ldc);
-  }
+/* epi_apply on a row vector (r: the residual row, ignored without HAS_RES). */
+inline VT gemm_epi_vec(VT v, VT r) {
+#if NR == 16
+  return epi_apply16(v, r);
+#elif HAS_RES
+  float lv[NR], lr[NR];
+  VSTORE(v, 0, lv);
+  VSTORE(r, 0, lr);
+  for (int l = 0; l < NR; l++) lv[l] = epi_apply(lv[l], lr[l]);
+  return VLOAD(0, lv);
+#else
+  return gemm_act(v);
+#endif
 }
 
-#define GEMM_FAST_STORE (!BETA_NZ && !HAS_BIAS && !HAS_RES)
+/* Writes an MR x NR register tile at rows i0.., columns j0.. of batch item z, cropped to M x N.
+   A row that lies whole inside C is finished as one vector (alpha, beta C, the bias row or a
+   broadcast bias element, the epilogue) and stored with one vector store, in gemm_put's order
+   of operations; edge rows go element by element through gemm_put. */
+inline void gemm_store_tile(VT *acc, const int i0, const int j0, const int z, GEMM_OUT_ARGS) {
+  const long cz = c_off + (long)z * c_stride, rz = res_off + (long)z * c_stride;
+  const bool whole = j0 + NR <= N;
+  for (int r = 0; r < MR && i0 + r < M; r++) {
+    const int i = i0 + r;
+    if (whole) {
+      __global FBUF *o = c + cz + (long)i * ldc + j0;
+      VT v = acc[r] * alpha;
+#if BETA_NZ
+      v += beta * TLOAD(0, o);
+#endif
+#if HAS_BIAS
+      const long bat = bias_off + i * bias_rs + j0 * bias_cs;
+      if (bias_cs == 0)
+        v += bias_scale * (VT)FLOAD(bias, bat);
+      else if (bias_cs == 1)
+        v += bias_scale * TLOAD(0, bias + bat);
+      else {
+        float lb[NR];
+        for (int l = 0; l < NR; l++) lb[l] = FLOAD(bias, bat + l * bias_cs);
+        v += bias_scale * VLOAD(0, lb);
+      }
+#endif
+#if HAS_RES
+      TSTORE(gemm_epi_vec(v, TLOAD(0, res + rz + (long)i * ldc + j0)), 0, o);
+#else
+      TSTORE(gemm_epi_vec(v, (VT)0.0f), 0, o);
+#endif
+      continue;
+    }
+    float lanes[NR];
+    VSTORE(acc[r], 0, lanes);
+    for (int l = 0; l < NR && j0 + l < N; l++) gemm_put(lanes[l], i, j0 + l, cz, rz, GEMM_OUT_PASS);
+  }
+}
 
 /* gid0 = k, gid1 = row panel, gid2 = batch item. */
 __kernel void gemm_pack_a(__global const FBUF *a, const long a_off, const long lda,
@@ -193,32 +233,41 @@ __kernel void gemm_pack_b(__global const FBUF *b, const long b_off, const long l
   }
 }
 
-/* gid0 = column panel, gid1 = row panel (swapped with ROWS_FIRST), gid2 = batch item; work-group
-   (1, 1, 1). */
+/* gid0 = column panel (group), gid1 = row panel (group), swapped with ROWS_FIRST; gid2 = batch
+   item; work-group (1, 1, 1). An item computes TPI tiles along one axis against one panel of the
+   other, which stays in L1 between them (BLIS's loop around the micro-kernel): PoCL's cost per
+   work-group is paid once per TPI tiles, and only the streamed panels come from L2. */
 __kernel void gemm_tile(__global const float *ap, __global const float *bp, const int K,
                         GEMM_OUT_ARGS) {
-  const int q = get_global_id(ROWS_FIRST ? 1 : 0), p = get_global_id(ROWS_FIRST ? 0 : 1);
+  const int gq = get_global_id(ROWS_FIRST ? 1 : 0), gp = get_global_id(ROWS_FIRST ? 0 : 1);
   const int z = get_global_id(2);
   const int mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
-  if (q >= np || p >= mp) return;
-  __global const float *pa = ap + ((long)z * mp + p) * K * MR;
-  __global const float *pb = bp + ((long)z * np + q) * K * NR;
-  VT acc[MR];
-  for (int r = 0; r < MR; r++) acc[r] = (VT)0.0f;
-  for (int k = 0; k < K; k++) {
-    const VT bv = VLOAD(0, pb);
-#pragma unroll
-    for (int r = 0; r < MR; r++) acc[r] = fma((VT)pa[r], bv, acc[r]);
-    pa += MR;
-    pb += NR;
-  }
-#if GEMM_FAST_STORE
-  if ((p + 1) * MR <= M && (q + 1) * NR <= N) {
-    gemm_store_tile_fast(acc, p * MR, q * NR, z, c, c_off, ldc, c_stride, alpha);
-    return;
-  }
+#if REUSE_B
+  const int t_end = min(TPI, mp - gp * TPI);
+  if (gq >= np) return;
+#else
+  const int t_end = min(TPI, np - gq * TPI);
+  if (gp >= mp) return;
 #endif
-  gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
+  for (int t = 0; t < t_end; t++) {
+#if REUSE_B
+    const int p = gp * TPI + t, q = gq;
+#else
+    const int p = gp, q = gq * TPI + t;
+#endif
+    __global const float *pa = ap + ((long)z * mp + p) * K * MR;
+    __global const float *pb = bp + ((long)z * np + q) * K * NR;
+    VT acc[MR];
+    for (int r = 0; r < MR; r++) acc[r] = (VT)0.0f;
+    for (int k = 0; k < K; k++) {
+      const VT bv = VLOAD(0, pb);
+#pragma unroll
+      for (int r = 0; r < MR; r++) acc[r] = fma((VT)pa[r], bv, acc[r]);
+      pa += MR;
+      pb += NR;
+    }
+    gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
+  }
 }
 
 #ifndef NNCL_HALF_STORE

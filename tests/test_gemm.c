@@ -3,7 +3,8 @@
    epilogue and shape errors; then the matrix-product engine itself: every implementation forced
    on odd sizes, tails, k = 0 and 1, batches (one operand broadcast), offsets and padded leading
    dims, beta != 0 and the fused bias + relu + residual (PACKED also with B packed once, as
-   constant weights are), and the planner's choice checked against
+   constant weights are, and with several tiles per work-item sharing either panel), and the
+   planner's choice checked against
    its own recorded timings. Tolerance: rtol 1e-4, atol 1e-5 (float vs double accumulation of at
    most 100 products of values in [-1, 1)). */
 #include <math.h>
@@ -319,6 +320,10 @@ static const struct eng_case general_cases[] = {
     {1, 1, 1, 1, 0},    {7, 33, 13, 1, 0}, {12, 32, 64, 1, 0}, {13, 17, 1, 1, 0},
     {37, 70, 29, 1, 0}, {9, 5, 0, 1, 0},   {5, 19, 11, 3, 0},  {20, 9, 31, 2, 1},
 };
+/* PACKED's several tiles per work-item: the shared panel B's (K small) with a last group short of
+   tiles and a batch, and A's (K past B's L1 budget) with a short last group of column panels. */
+static const struct eng_case tile_cases[] = {
+    {100, 20, 40, 2, 0}, {50, 40, 400, 1, 0}, {13, 70, 390, 2, 1}, {77, 33, 7, 1, 0}};
 static const struct eng_case skinny_cases[] = {
     {1, 1, 1, 1, 0}, {1, 37, 100, 1, 0}, {3, 16, 9, 1, 0}, {8, 45, 23, 1, 0},
     {2, 5, 0, 1, 0}, {4, 21, 13, 3, 0},  {1, 7, 17, 2, 1},
@@ -326,6 +331,14 @@ static const struct eng_case skinny_cases[] = {
 #define N_OF(x) (sizeof(x) / sizeof((x)[0]))
 
 Test(gemm_engine, packed) { check_impl(NNCL_GEMM_PACKED, general_cases, N_OF(general_cases)); }
+Test(gemm_engine, packed_tiles) {
+  static const char *const tiles[] = {"2", "4", "auto"};
+  for (int i = 0; i < 3; i++) {
+    tu_set_option("gemm.tiles", tiles[i]);
+    check_impl(NNCL_GEMM_PACKED, tile_cases, N_OF(tile_cases));
+  }
+  tu_set_option("gemm.tiles", NULL);
+}
 Test(gemm_engine, gemv) { check_impl(NNCL_GEMM_GEMV, skinny_cases, N_OF(skinny_cases)); }
 Test(gemm_engine, local) { check_impl(NNCL_GEMM_LOCAL, general_cases, N_OF(general_cases)); }
 Test(gemm_engine, clblast) { check_impl(NNCL_GEMM_CLBLAST, general_cases, N_OF(general_cases)); }
