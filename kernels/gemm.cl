@@ -4,8 +4,7 @@
    contiguous:
      gemm_pack_a: A -> Ap[batch][M/MR][K][MR]   (zero rows past M)
      gemm_pack_b: B -> Bp[batch][N/NR][K][NR]   (zero columns past N)
-     gemm_tile:   TPI MR x NR tiles of C per work-item (work-group of 1) sharing one panel, K in
-                  one sweep per tile
+     gemm_tile:   one MR x NR tile of C per work-item (work-group of 1), K in one sweep
    gemm_direct reads A and B where they are (no workspace, for small products), gemm_gemv streams
    B once for M <= 8 rows (batch-1 fully connected layers) and gemm_local is the GPU variant (a
    work-group of TS x TS items shares A and B tiles through local memory).
@@ -21,9 +20,6 @@
    -D ROWS_FIRST=0|1  gemm_tile: gid0 walks row panels (1) or column panels (0); consecutive
                   work-groups share the panel of the other operand, which should be the larger one
                   (read from memory once) while all panels of the smaller stay cached
-   -D TPI=1       gemm_tile: tiles per work-item, along the row panels (REUSE_B=1: one B panel,
-                  TPI A panels) or the column panels (REUSE_B=0: one A panel, TPI B panels)
-   -D REUSE_B=0|1 gemm_tile: which panel the item's tiles share (the one that fits L1)
    -D TS=16       gemm_local: tile side (work-group TS x TS, each item RPT x RPT outputs)
    -D RPT=4       gemm_local: outputs per item along each side
    -D NNCL_HALF_STORE  A, B, C, bias and residual are float16 (common/storage.cl); the panels and
@@ -63,12 +59,6 @@
 #endif
 #ifndef ROWS_FIRST
 #define ROWS_FIRST 0
-#endif
-#ifndef TPI
-#define TPI 1
-#endif
-#ifndef REUSE_B
-#define REUSE_B 1
 #endif
 
 #define GEMM_CAT_(a, b) a##b
@@ -233,41 +223,26 @@ __kernel void gemm_pack_b(__global const FBUF *b, const long b_off, const long l
   }
 }
 
-/* gid0 = column panel (group), gid1 = row panel (group), swapped with ROWS_FIRST; gid2 = batch
-   item; work-group (1, 1, 1). An item computes TPI tiles along one axis against one panel of the
-   other, which stays in L1 between them (BLIS's loop around the micro-kernel): PoCL's cost per
-   work-group is paid once per TPI tiles, and only the streamed panels come from L2. */
+/* gid0 = column panel, gid1 = row panel (swapped with ROWS_FIRST), gid2 = batch item; work-group
+   (1, 1, 1). */
 __kernel void gemm_tile(__global const float *ap, __global const float *bp, const int K,
                         GEMM_OUT_ARGS) {
-  const int gq = get_global_id(ROWS_FIRST ? 1 : 0), gp = get_global_id(ROWS_FIRST ? 0 : 1);
+  const int q = get_global_id(ROWS_FIRST ? 1 : 0), p = get_global_id(ROWS_FIRST ? 0 : 1);
   const int z = get_global_id(2);
   const int mp = (M + MR - 1) / MR, np = (N + NR - 1) / NR;
-#if REUSE_B
-  const int t_end = min(TPI, mp - gp * TPI);
-  if (gq >= np) return;
-#else
-  const int t_end = min(TPI, np - gq * TPI);
-  if (gp >= mp) return;
-#endif
-  for (int t = 0; t < t_end; t++) {
-#if REUSE_B
-    const int p = gp * TPI + t, q = gq;
-#else
-    const int p = gp, q = gq * TPI + t;
-#endif
-    __global const float *pa = ap + ((long)z * mp + p) * K * MR;
-    __global const float *pb = bp + ((long)z * np + q) * K * NR;
-    VT acc[MR];
-    for (int r = 0; r < MR; r++) acc[r] = (VT)0.0f;
-    for (int k = 0; k < K; k++) {
-      const VT bv = VLOAD(0, pb);
+  if (q >= np || p >= mp) return;
+  __global const float *pa = ap + ((long)z * mp + p) * K * MR;
+  __global const float *pb = bp + ((long)z * np + q) * K * NR;
+  VT acc[MR];
+  for (int r = 0; r < MR; r++) acc[r] = (VT)0.0f;
+  for (int k = 0; k < K; k++) {
+    const VT bv = VLOAD(0, pb);
 #pragma unroll
-      for (int r = 0; r < MR; r++) acc[r] = fma((VT)pa[r], bv, acc[r]);
-      pa += MR;
-      pb += NR;
-    }
-    gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
+    for (int r = 0; r < MR; r++) acc[r] = fma((VT)pa[r], bv, acc[r]);
+    pa += MR;
+    pb += NR;
   }
+  gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
 }
 
 #ifndef NNCL_HALF_STORE

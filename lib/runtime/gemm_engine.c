@@ -146,42 +146,16 @@ static int rows_first(const struct nncl__gemm_memo *mm, const struct nncl__gemm 
   return packed_a_bytes(mm, g) < packed_b_bytes(mm, g);
 }
 
-/* The panel gemm_tile's tiles share: B's (TPI A panels streamed past it) while it fits L1 with
-   room to spare, since an A panel is the narrower stream (MR < NR floats per k); else A's, whose
-   panel is the smaller one (K up to ~1000 on a 32 KiB L1). */
-#define TILE_L1_BYTES (24u << 10)
-static bool reuse_b(const struct nncl__gemm_memo *mm, const struct nncl__gemm *g) {
-  return g->k * (size_t)mm->nr * 4 <= TILE_L1_BYTES || g->k * (size_t)mm->mr * 4 > TILE_L1_BYTES;
-}
-
-/* gemm_tile's tiles per work-item: the gemm.tiles option, else the most (up to 8) that still
-   leave 8 work-groups per compute unit to balance. A work-group of 1 item costs PoCL about a
-   microsecond to schedule, as much as a 6 x 16 tile's work at K = 256 on this class of CPU. */
-static int tiles_per_item(const nncl_context *ctx, const struct nncl__gemm_memo *mm,
-                          const struct nncl__gemm *g) {
-  const char *v = nncl__option_value(&ctx->options, NNCL__OPT_GEMM_TILES);
-  if (strcmp(v, "auto") != 0) return atoi(v);
-  const size_t mp = (g->m + (size_t)mm->mr - 1) / (size_t)mm->mr;
-  const size_t np = (g->n + (size_t)mm->nr - 1) / (size_t)mm->nr;
-  const size_t along = reuse_b(mm, g) ? mp : np, across = (reuse_b(mm, g) ? np : mp) * batch_of(g);
-  const size_t want = 8 * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
-  int t = 8;
-  while (t > 1 && ((along + (size_t)t - 1) / (size_t)t) * across < want) t /= 2;
-  return t;
-}
-
 static void kernel_options(const nncl_context *ctx, const struct nncl__gemm_memo *mm,
                            const struct nncl__gemm *g, int impl, char *buf, size_t len) {
   int mr = impl == NNCL_GEMM_GEMV ? (int)g->m : mm->mr;
   int nr = impl == NNCL_GEMM_GEMV ? 16 : mm->nr;
-  const bool packed = impl == NNCL_GEMM_PACKED;
   snprintf(buf, len,
            "-DMR=%d -DNR=%d -DGV=%d -DTRANS_A=%d -DTRANS_B=%d -DBETA_NZ=%d -DHAS_BIAS=%d -DTS=%d "
-           "-DRPT=4 -DROWS_FIRST=%d -DTPI=%d -DREUSE_B=%d %s%s",
+           "-DRPT=4 -DROWS_FIRST=%d %s%s",
            mr, nr, gemv_vectors(g), g->trans_a, g->trans_b, g->beta != 0.0f, g->has_bias,
-           local_ts(ctx), packed && rows_first(mm, g), packed ? tiles_per_item(ctx, mm, g) : 1,
-           !packed || reuse_b(mm, g), g->epi_options ? g->epi_options : "",
-           g->half_storage ? " -DNNCL_HALF_STORE" : "");
+           local_ts(ctx), impl == NNCL_GEMM_PACKED && rows_first(mm, g),
+           g->epi_options ? g->epi_options : "", g->half_storage ? " -DNNCL_HALF_STORE" : "");
 }
 
 /* The kernels of each implementation of ours, in launch order. */
@@ -252,14 +226,10 @@ static nncl_status run_ours(nncl_context *ctx, const struct nncl__gemm *g, int i
                            NNCL_ARG(ldb), NNCL_ARG(b_st), NNCL_ARG(mm->ws_b), NNCL_ARG(N),
                            NNCL_ARG(K)));
   }
-  /* TPI tiles per work-group of one item, along the axis whose panels stream past the shared
-     one: PoCL runs a work-group per core and vectorises the item's body; a GPU never gets here
-     (it takes gemm_local). */
-  const size_t tpi = (size_t)tiles_per_item(ctx, mm, g);
-  const size_t gq = reuse_b(mm, g) ? np : (np + tpi - 1) / tpi;
-  const size_t gp = reuse_b(mm, g) ? (mp + tpi - 1) / tpi : mp;
-  size_t gt[3] = {gq, gp, batch}, lt[3] = {1, 1, 1};
-  if (rows_first(mm, g)) gt[0] = gp, gt[1] = gq;
+  /* One tile per work-group: PoCL runs a work-group per core and vectorises the item's body; a
+     GPU never gets here (it takes gemm_local). */
+  size_t gt[3] = {np, mp, batch}, lt[3] = {1, 1, 1};
+  if (rows_first(mm, g)) gt[0] = mp, gt[1] = np;
   cl_mem wa = mm->ws_a ? mm->ws_a : g->a;
   cl_mem wb = g->b_packed ? g->b_packed : mm->ws_b ? mm->ws_b : g->b;
   return NNCL_LAUNCH(ctx, kt, "gemm_tile", 3, gt, lt, NNCL_ARG(wa), NNCL_ARG(wb), NNCL_ARG(K),
