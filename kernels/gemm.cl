@@ -119,6 +119,18 @@ inline void gemm_put(float v, const int i, const int j, const long cz, const lon
 #endif
 }
 
+/* Writes an MR x NR register tile at rows i0.., columns j0.. of batch item z, cropped to M x N.
+   Whole rows store one vector when nothing lane-wise is needed. */
+inline void gemm_store_tile(VT *acc, const int i0, const int j0, const int z, GEMM_OUT_ARGS) {
+  const long cz = c_off + (long)z * c_stride, rz = res_off + (long)z * c_stride;
+  for (int r = 0; r < MR && i0 + r < M; r++) {
+    float lanes[NR];
+    VSTORE(acc[r], 0, lanes);
+    for (int l = 0; l < NR && j0 + l < N; l++)
+      gemm_put(lanes[l], i0 + r, j0 + l, cz, rz, GEMM_OUT_PASS);
+  }
+}
+
 /* The fused activation on a row vector: whole-vector when the expression allows it (ACT_VEC),
    else lane by lane through the scalar form, so fused and unfused give the same bits. */
 inline VT gemm_act(VT v) {
@@ -134,60 +146,18 @@ inline VT gemm_act(VT v) {
 #endif
 }
 
-/* epi_apply on a row vector (r: the residual row, ignored without HAS_RES). */
-inline VT gemm_epi_vec(VT v, VT r) {
-#if NR == 16
-  return epi_apply16(v, r);
-#elif HAS_RES
-  float lv[NR], lr[NR];
-  VSTORE(v, 0, lv);
-  VSTORE(r, 0, lr);
-  for (int l = 0; l < NR; l++) lv[l] = epi_apply(lv[l], lr[l]);
-  return VLOAD(0, lv);
-#else
-  return gemm_act(v);
-#endif
-}
-
-/* Writes an MR x NR register tile at rows i0.., columns j0.. of batch item z, cropped to M x N.
-   A row that lies whole inside C is finished as one vector (alpha, beta C, the bias row or a
-   broadcast bias element, the epilogue) and stored with one vector store, in gemm_put's order
-   of operations; edge rows go element by element through gemm_put. */
-inline void gemm_store_tile(VT *acc, const int i0, const int j0, const int z, GEMM_OUT_ARGS) {
-  const long cz = c_off + (long)z * c_stride, rz = res_off + (long)z * c_stride;
-  const bool whole = j0 + NR <= N;
-  for (int r = 0; r < MR && i0 + r < M; r++) {
-    const int i = i0 + r;
-    if (whole) {
-      __global FBUF *o = c + cz + (long)i * ldc + j0;
-      VT v = acc[r] * alpha;
-#if BETA_NZ
-      v += beta * TLOAD(0, o);
-#endif
-#if HAS_BIAS
-      const long bat = bias_off + i * bias_rs + j0 * bias_cs;
-      if (bias_cs == 0)
-        v += bias_scale * (VT)FLOAD(bias, bat);
-      else if (bias_cs == 1)
-        v += bias_scale * TLOAD(0, bias + bat);
-      else {
-        float lb[NR];
-        for (int l = 0; l < NR; l++) lb[l] = FLOAD(bias, bat + l * bias_cs);
-        v += bias_scale * VLOAD(0, lb);
-      }
-#endif
-#if HAS_RES
-      TSTORE(gemm_epi_vec(v, TLOAD(0, res + rz + (long)i * ldc + j0)), 0, o);
-#else
-      TSTORE(gemm_epi_vec(v, (VT)0.0f), 0, o);
-#endif
-      continue;
-    }
-    float lanes[NR];
-    VSTORE(acc[r], 0, lanes);
-    for (int l = 0; l < NR && j0 + l < N; l++) gemm_put(lanes[l], i, j0 + l, cz, rz, GEMM_OUT_PASS);
+/* Full tiles without bias, beta or residual: alpha, activation, one vector store per row. */
+inline void gemm_store_tile_fast(VT *acc, const int i0, const int j0, const int z, __global FBUF *c,
+                                 const long c_off, const long ldc, const long c_stride,
+                                 const float alpha) {
+  __global FBUF *o = c + c_off + (long)z * c_stride + (long)i0 * ldc + j0;
+  for (int r = 0; r < MR; r++) {
+    VT v = acc[r] * alpha;
+    TSTORE(gemm_act(v), 0, o + (long)r * ldc);
   }
 }
+
+#define GEMM_FAST_STORE (!BETA_NZ && !HAS_BIAS && !HAS_RES)
 
 /* gid0 = k, gid1 = row panel, gid2 = batch item. */
 __kernel void gemm_pack_a(__global const FBUF *a, const long a_off, const long lda,
@@ -242,6 +212,12 @@ __kernel void gemm_tile(__global const float *ap, __global const float *bp, cons
     pa += MR;
     pb += NR;
   }
+#if GEMM_FAST_STORE
+  if ((p + 1) * MR <= M && (q + 1) * NR <= N) {
+    gemm_store_tile_fast(acc, p * MR, q * NR, z, c, c_off, ldc, c_stride, alpha);
+    return;
+  }
+#endif
   gemm_store_tile(acc, p * MR, q * NR, z, GEMM_OUT_PASS);
 }
 

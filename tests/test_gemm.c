@@ -325,8 +325,8 @@ static const struct eng_case general_cases[] = {
     {13, 17, 1, 1, 0, 0, 0}, {37, 70, 29, 1, 0, 0, 0}, {9, 5, 0, 1, 0, 0, 0},
     {5, 19, 11, 3, 0, 0, 0}, {20, 9, 31, 2, 1, 0, 0},
 };
-/* The bias layouts of the whole-row vector store: one per row (a conv's), a strided row, and a
-   strided [M, N] matrix, each with whole panels and an edge panel. */
+/* The fused bias's other layouts: one per row (a conv's), a strided row, and a strided [M, N]
+   matrix, each with whole panels and an edge panel. */
 static const struct eng_case bias_cases[] = {
     {13, 40, 9, 2, 0, 1, 0}, {7, 35, 6, 1, 0, 0, 3}, {9, 33, 5, 1, 1, 40, 2}};
 static const struct eng_case skinny_cases[] = {

@@ -13,7 +13,7 @@
 
 #define MEMO_FILE "gemm_autotune.txt"
 /* Part of every remembered key: bump it when a kernel changes enough to change the choice. */
-#define GEMM_TUNE_VERSION 3
+#define GEMM_TUNE_VERSION 2
 #define GEMV_MAX_M 8
 
 struct memo_entry {
