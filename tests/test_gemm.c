@@ -3,7 +3,8 @@
    epilogue and shape errors; then the matrix-product engine itself: every implementation forced
    on odd sizes, tails, k = 0 and 1, batches (one operand broadcast), offsets and padded leading
    dims, beta != 0 and the fused bias + relu + residual (PACKED also with B packed once, as
-   constant weights are, and A packed once, bit for bit the same), and the planner's choice checked against
+   constant weights are, and A packed once, bit for bit the same; with a bias per row, strided
+   along a row, and a strided matrix), and the planner's choice checked against
    its own recorded timings. Tolerance: rtol 1e-4, atol 1e-5 (float vs double accumulation of at
    most 100 products of values in [-1, 1)). */
 #include <math.h>
@@ -177,7 +178,8 @@ Test(matmul, shape_errors) {
 
 struct eng_case {
   int64_t m, n, k, batch;
-  int bcast_a; /* A's batch stride 0 */
+  int bcast_a;              /* A's batch stride 0 */
+  int64_t bias_rs, bias_cs; /* the fused bias's strides; both 0: one per column (0, 1) */
 };
 
 static cl_mem eng_upload(const float *x, size_t n) {
@@ -235,16 +237,18 @@ static int check_engine(int impl, const struct eng_case *t, int ta, int tb, int 
   const int64_t lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1, ldc = n + 3;
   const int64_t sa = t->bcast_a ? 0 : (ta ? k : m) * lda + 4, sb = (tb ? n : k) * ldb + 2;
   const int64_t sc = m * ldc + 5, a_off = 3, b_off = 5, c_off = 7, res_off = 2;
+  const int64_t brs = t->bias_rs, bcs = t->bias_rs || t->bias_cs ? t->bias_cs : 1;
+  const size_t nbias = (size_t)(m * brs + n * bcs + 1);
   const size_t na = (size_t)(a_off + (batch - 1) * sa + (ta ? k : m) * lda);
   const size_t nb = (size_t)(b_off + (batch - 1) * sb + (tb ? n : k) * ldb);
   const size_t nc = (size_t)(c_off + (batch - 1) * sc + m * ldc);
   float *a = malloc(na * 4), *b = malloc(nb * 4), *c0 = malloc(nc * 4), *want = malloc(nc * 4);
-  float *got = malloc(nc * 4), *bias = malloc((size_t)n * 4 + 4), *res = malloc((nc + 2) * 4);
+  float *got = malloc(nc * 4), *bias = malloc(nbias * 4), *res = malloc((nc + 2) * 4);
   cr_assert(a && b && c0 && want && got && bias && res);
   tu_fill(a, na, seed, -1.0f, 1.0f);
   tu_fill(b, nb, seed + 1, -1.0f, 1.0f);
   tu_fill(c0, nc, seed + 2, -1.0f, 1.0f);
-  tu_fill(bias, (size_t)n + 1, seed + 3, -1.0f, 1.0f);
+  tu_fill(bias, nbias, seed + 3, -1.0f, 1.0f);
   tu_fill(res, nc + 2, seed + 4, -1.0f, 1.0f);
   const float alpha = 0.5f, beta = fused ? 0.75f : 0.0f;
   memcpy(want, c0, nc * 4);
@@ -255,7 +259,7 @@ static int check_engine(int impl, const struct eng_case *t, int ta, int tb, int 
       for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) {
           const int64_t at = z * sc + i * ldc + j;
-          float v = want[c_off + at] + 0.5f * bias[j] + res[res_off + c_off + at];
+          float v = want[c_off + at] + 0.5f * bias[i * brs + j * bcs] + res[res_off + c_off + at];
           want[c_off + at] = v > 0.0f ? v : 0.0f;
         }
   char epi[200];
@@ -283,8 +287,9 @@ static int check_engine(int impl, const struct eng_case *t, int ta, int tb, int 
                          .c_stride = (size_t)sc};
   if (fused) {
     g.has_bias = g.has_res = true;
-    g.bias = eng_upload(bias, (size_t)n + 1);
-    g.bias_cs = 1;
+    g.bias = eng_upload(bias, nbias);
+    g.bias_rs = (size_t)brs;
+    g.bias_cs = (size_t)bcs;
     g.bias_scale = 0.5f;
     g.res = eng_upload(res, nc + 2);
     g.res_off = (size_t)(res_off + c_off);
@@ -355,16 +360,25 @@ static void check_impl(int impl, const struct eng_case *cases, size_t n_cases) {
 }
 
 static const struct eng_case general_cases[] = {
-    {1, 1, 1, 1, 0},    {7, 33, 13, 1, 0}, {12, 32, 64, 1, 0}, {13, 17, 1, 1, 0},
-    {37, 70, 29, 1, 0}, {9, 5, 0, 1, 0},   {5, 19, 11, 3, 0},  {20, 9, 31, 2, 1},
+    {1, 1, 1, 1, 0, 0, 0},   {7, 33, 13, 1, 0, 0, 0},  {12, 32, 64, 1, 0, 0, 0},
+    {13, 17, 1, 1, 0, 0, 0}, {37, 70, 29, 1, 0, 0, 0}, {9, 5, 0, 1, 0, 0, 0},
+    {5, 19, 11, 3, 0, 0, 0}, {20, 9, 31, 2, 1, 0, 0},
 };
+/* The fused bias's other layouts: one per row (a conv's), a strided row, and a strided [M, N]
+   matrix, each with whole panels and an edge panel. */
+static const struct eng_case bias_cases[] = {
+    {13, 40, 9, 2, 0, 1, 0}, {7, 35, 6, 1, 0, 0, 3}, {9, 33, 5, 1, 1, 40, 2}};
 static const struct eng_case skinny_cases[] = {
-    {1, 1, 1, 1, 0}, {1, 37, 100, 1, 0}, {3, 16, 9, 1, 0}, {8, 45, 23, 1, 0},
-    {2, 5, 0, 1, 0}, {4, 21, 13, 3, 0},  {1, 7, 17, 2, 1},
+    {1, 1, 1, 1, 0, 0, 0},   {1, 37, 100, 1, 0, 0, 0}, {3, 16, 9, 1, 0, 0, 0},
+    {8, 45, 23, 1, 0, 0, 0}, {2, 5, 0, 1, 0, 0, 0},    {4, 21, 13, 3, 0, 0, 0},
+    {1, 7, 17, 2, 1, 0, 0},
 };
 #define N_OF(x) (sizeof(x) / sizeof((x)[0]))
 
 Test(gemm_engine, packed) { check_impl(NNCL_GEMM_PACKED, general_cases, N_OF(general_cases)); }
+Test(gemm_engine, packed_bias_layouts) {
+  check_impl(NNCL_GEMM_PACKED, bias_cases, N_OF(bias_cases));
+}
 Test(gemm_engine, gemv) { check_impl(NNCL_GEMM_GEMV, skinny_cases, N_OF(skinny_cases)); }
 Test(gemm_engine, local) { check_impl(NNCL_GEMM_LOCAL, general_cases, N_OF(general_cases)); }
 Test(gemm_engine, clblast) { check_impl(NNCL_GEMM_CLBLAST, general_cases, N_OF(general_cases)); }
