@@ -35,6 +35,7 @@ static struct nncl__gemm product(const struct op_call *c, const struct conv_stat
                          .batch = (size_t)nimg,
                          .alpha = 1.0f,
                          .a = c->in[1].mem,
+                         .a_const = conv_host_weights(c) != NULL, /* pack_weights packs it */
                          .a_off = (size_t)gg * kg * crs,
                          .lda = crs,
                          .b = b,

@@ -80,6 +80,7 @@ static struct nncl__gemm product(const struct op_call *c, const struct gemm_stat
                          .c_stride = s->m * s->n,
                          .epi_options = s->has_epi ? s->epi_opts : NULL,
                          .b_packed = s->b_packed,
+                         .b_const = c->in[1].host && s->mode != MM_OFFSETS,
                          .half_storage = c->out[0].dtype == NNCL_FLOAT16};
   if (s->has_c) {
     g.has_bias = true;

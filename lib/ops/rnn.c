@@ -29,6 +29,7 @@ struct rnn_state {
   int vgates;        /* rnn_step_fused's gates on whole vectors (option rnn.gates=vector) */
   int can_fuse;      /* all but GRU without linear_before_reset */
   int r_const;       /* R is a constant (packed at plan time) */
+  int w_const;       /* W is a constant (packed at plan time) */
   cl_kernel step, reset, fused_step, pack;
   /* W of each direction in the GEMM engine's panels for the input projection, packed once at plan
      time when W is a constant and the product runs PACKED (nncl__gemm_pack_b), else NULL */
@@ -412,7 +413,8 @@ static struct nncl__gemm projection(const struct rnn_state *s, size_t d, cl_mem 
                              .c = ws,
                              .c_off = s->xw_off + d * rows * gh,
                              .ldc = gh,
-                             .b_packed = s->w_packed[d]};
+                             .b_packed = s->w_packed[d],
+                             .b_const = s->w_const};
 }
 
 static nncl_status plan(struct op_call *c, size_t *ws) {
@@ -444,6 +446,7 @@ static nncl_status plan(struct op_call *c, size_t *ws) {
   const int can_fuse = s->can_fuse = !(s->cell == CELL_GRU && !s->lbr);
   const int two_products = !can_fuse;
   s->r_const = c->in[IN_R].host != NULL;
+  s->w_const = c->in[IN_W].host != NULL;
   lay_out(s);
   NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_step", &s->step));
   if (two_products) NNCL_TRY(nncl__kernel_get(c->ctx, "rnn", opts, "rnn_gru_reset", &s->reset));
@@ -540,7 +543,8 @@ static struct nncl__gemm recurrent_product(const struct rnn_state *s, cl_mem r, 
                              .c_off = out_off,
                              .ldc = ldo,
                              .c_stride = dirs > 1 ? s->batch * gh : 0,
-                             .b_packed = s->r_packed[row0 > 0]};
+                             .b_packed = s->r_packed[row0 > 0],
+                             .b_const = s->r_const};
 }
 
 static nncl_status recurrent_gemm(struct op_call *c, const struct rnn_state *s,

@@ -17,7 +17,7 @@
 #define GEMV_MAX_M 8
 
 struct memo_entry {
-  bool ta, tb;
+  bool ta, tb, ac, bc; /* ac/bc: const_packs()'s flags */
   size_t m, n, k, batch;
   struct nncl__gemm_choice choice;
 };
@@ -117,6 +117,13 @@ static size_t packed_a_bytes(const struct nncl__gemm_memo *mm, const struct nncl
 static size_t packed_b_bytes(const struct nncl__gemm_memo *mm, const struct nncl__gemm *g) {
   size_t np = (g->n + (size_t)mm->nr - 1) / (size_t)mm->nr;
   return batch_of(g) * g->k * np * (size_t)mm->nr * sizeof(float);
+}
+
+/* Whether A (bit 0) and B (bit 1) of g are packed at plan time rather than in every run: the
+   choice is timed that way and remembered apart. */
+static int const_packs(const nncl_context *ctx, const struct nncl__gemm *g) {
+  if (!nncl__option_on(&ctx->options, NNCL__OPT_GEMM_PREPACK)) return 0;
+  return (g->a_const ? 1 : 0) | (g->b_const ? 2 : 0);
 }
 
 static nncl_status grow(nncl_context *ctx, cl_mem *buf, size_t *have, size_t need) {
@@ -349,7 +356,24 @@ static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, in
   size_t a_bytes = (g->a_stride ? batch : 1) * shape->m * shape->k * 4 + 4;
   size_t b_bytes = (g->b_stride ? batch : 1) * shape->k * shape->n * 4 + 4;
   size_t c_bytes = batch * shape->m * shape->n * 4 + 4;
-  nncl_status st = ready(ctx, g, impl);
+  /* operands packed at plan time are timed as already packed (zeros: the time is the same) */
+  const int cp = impl == NNCL_GEMM_PACKED ? const_packs(ctx, shape) : 0;
+  struct nncl__gemm_memo *mm;
+  nncl_status st = memo_get(ctx, &mm);
+  size_t ap_bytes = 0, bp_bytes = 0;
+  if (st == NNCL_OK && (cp & 1)) {
+    struct nncl__gemm one = *g;
+    if (!g->a_stride) one.batch = 1; /* one A for every item: packed once, read A_SHARED */
+    ap_bytes = packed_a_bytes(mm, &one);
+    st = nncl__buffer_create(ctx, ap_bytes, "GEMM timing packed A", &g->a_packed);
+    if (st == NNCL_OK) st = nncl__buffer_fill_zero(ctx, g->a_packed, 0, ap_bytes);
+  }
+  if (st == NNCL_OK && (cp & 2)) {
+    bp_bytes = packed_b_bytes(mm, g);
+    st = nncl__buffer_create(ctx, bp_bytes, "GEMM timing packed B", &g->b_packed);
+    if (st == NNCL_OK) st = nncl__buffer_fill_zero(ctx, g->b_packed, 0, bp_bytes);
+  }
+  if (st == NNCL_OK) st = ready(ctx, g, impl);
   if (st == NNCL_OK) st = nncl__buffer_create(ctx, a_bytes, "GEMM timing operand", &g->a);
   if (st == NNCL_OK) st = nncl__buffer_create(ctx, b_bytes, "GEMM timing operand", &g->b);
   if (st == NNCL_OK) st = nncl__buffer_create(ctx, c_bytes, "GEMM timing result", &g->c);
@@ -364,21 +388,25 @@ static nncl_status measure(nncl_context *ctx, const struct nncl__gemm *shape, in
   nncl__buffer_release(g->a);
   nncl__buffer_release(g->b);
   nncl__buffer_release(g->c);
+  nncl__buffer_release(g->a_packed);
+  nncl__buffer_release(g->b_packed);
   return st;
 }
 
 static void tune_key(const nncl_context *ctx, const struct nncl__gemm *g, char *buf, size_t len) {
   char dev[800];
   nncl__tune_device_key(ctx, dev, sizeof dev);
-  snprintf(buf, len, "%s|gemm%d|ta%d_tb%d_m%zu_n%zu_k%zu_b%zu", dev, GEMM_TUNE_VERSION, g->trans_a,
-           g->trans_b, g->m, g->n, g->k, batch_of(g));
+  snprintf(buf, len, "%s|gemm%d|ta%d_tb%d_m%zu_n%zu_k%zu_b%zu_p%d", dev, GEMM_TUNE_VERSION,
+           g->trans_a, g->trans_b, g->m, g->n, g->k, batch_of(g), const_packs(ctx, g));
 }
 
-static struct memo_entry *memo_find(struct nncl__gemm_memo *mm, const struct nncl__gemm *g) {
+static struct memo_entry *memo_find(const nncl_context *ctx, struct nncl__gemm_memo *mm,
+                                    const struct nncl__gemm *g) {
+  const int cp = const_packs(ctx, g);
   for (size_t i = 0; i < mm->count; i++) {
     struct memo_entry *e = &mm->e[i];
     if (e->ta == g->trans_a && e->tb == g->trans_b && e->m == g->m && e->n == g->n &&
-        e->k == g->k && e->batch == batch_of(g))
+        e->k == g->k && e->batch == batch_of(g) && e->ac == (cp & 1) && e->bc == ((cp & 2) != 0))
       return e;
   }
   return NULL;
@@ -399,6 +427,8 @@ static nncl_status memo_add(nncl_context *ctx, struct nncl__gemm_memo *mm,
                                            .n = g->n,
                                            .k = g->k,
                                            .batch = batch_of(g),
+                                           .ac = const_packs(ctx, g) & 1,
+                                           .bc = (const_packs(ctx, g) & 2) != 0,
                                            .choice = *ch};
   return NNCL_OK;
 }
@@ -408,7 +438,7 @@ static nncl_status choose(nncl_context *ctx, const struct nncl__gemm *g,
                           struct nncl__gemm_choice *out) {
   struct nncl__gemm_memo *mm;
   NNCL_TRY(memo_get(ctx, &mm));
-  const struct memo_entry *e = memo_find(mm, g);
+  const struct memo_entry *e = memo_find(ctx, mm, g);
   if (e) {
     *out = e->choice;
     return NNCL_OK;

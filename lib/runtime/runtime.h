@@ -246,6 +246,10 @@ struct nncl__gemm {
   size_t res_off;
   const char *epi_options; /* NULL or "": no activation, no residual */
   cl_mem b_packed;         /* B already in PACKED's panels (nncl__gemm_pack_b), or NULL */
+  /* A (B) is a constant its caller packs at plan time when PACKED runs (nncl__gemm_pack_a/_b,
+     gemm.prepack on): the choice then times PACKED without that operand's pack, as runs will be.
+     Set it alike at plan and at run (it is part of the remembered choice's key). */
+  bool a_const, b_const;
   /* A already in PACKED's row panels (nncl__gemm_pack_a), or NULL; with a_stride 0 one matrix of
      panels serves every batch item. prepare reads it as a flag (it selects the kernel form). */
   cl_mem a_packed;
