@@ -5,13 +5,17 @@
    double-precision naive reference within rtol 1e-5, atol 1e-5 (k = 24 float32 products summed:
    a few ulps of the largest partial sum, |x|,|w| <= 1), as must the unfused graph's. Patterns
    that must not fold (bias not a constant, a bias varying along another axis than the last, the
-   product also read elsewhere, a Gemm that already has its C) keep the Add as its own node. */
+   product also read elsewhere, a Gemm that already has its C) keep the Add as its own node.
+   Under graph.precision=fp16-storage the folded bias is read as half too: the reference then takes
+   the operands rounded to half as the graph stores them, and the tolerance is two half roundings
+   (the output's, and the unfused graph's product before its Add). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nncl/graph.h"
+#include "runtime.h"
 #include "test_util.h"
 
 #define B 2
@@ -109,7 +113,15 @@ static void reference(const struct lin_case *t, const float *x, const float *w, 
     }
 }
 
-static void run_case(const struct lin_case *t) {
+/* Every element of a rounded to the nearest float16 value, as half storage keeps it. */
+static void round_half(nncl_array *a) {
+  float *v = a->data;
+  for (int64_t i = 0; i < nncl_shape_numel(&a->shape); i++)
+    v[i] = nncl__half_to_float(nncl__half_from_float(v[i]));
+}
+
+/* half: run under graph.precision=fp16-storage */
+static void run_case(const struct lin_case *t, int half) {
   const int64_t wd[2] = {N, K}, xd[3] = {B, S, K}, rd[3] = {B, S, N};
   nncl_array wn = tu_rand(71, 2, wd), x = tu_rand(72, 3, xd), r = tu_rand(73, 3, rd);
   nncl_array c = TU_RAND(74, N);
@@ -117,6 +129,10 @@ static void run_case(const struct lin_case *t) {
                     : t->bias == BIAS_VEC3 ? TU_RAND(75, 1, 1, N)
                                            : TU_RAND(75, N);
   /* MatMul reads W^T [K, N]; Gemm reads W [N, K] with transB */
+  if (half) {
+    nncl_array *all[] = {&wn, &x, &r, &c, &bias};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) round_half(all[i]);
+  }
   nncl_array wt = tu_zeros(NNCL_FLOAT32, 2, (int64_t[]){K, N});
   for (int j = 0; j < N; j++)
     for (int k = 0; k < K; k++) ((float *)wt.data)[k * N + j] = ((float *)wn.data)[j * K + k];
@@ -131,16 +147,20 @@ static void run_case(const struct lin_case *t) {
     cr_assert_eq(nncl_graph_set_option(g, "graph.fusion", fuse ? "1" : "0"), NNCL_OK);
     /* the counts are this pass's: an Add left over stays its own node */
     cr_assert_eq(nncl_graph_set_option(g, "graph.fuse_elementwise", "0"), NNCL_OK);
+    if (half) cr_assert_eq(nncl_graph_set_option(g, "graph.precision", "fp16-storage"), NNCL_OK);
     cr_assert_eq(nncl_graph_set_input(g, "x", &x), NNCL_OK);
     if (t->residual) cr_assert_eq(nncl_graph_set_input(g, "r", &r), NNCL_OK);
     if (t->bias == BIAS_INPUT) cr_assert_eq(nncl_graph_set_input(g, "bias", &bias), NNCL_OK);
     cr_assert_eq(nncl_graph_run(g), NNCL_OK, "%s: %s", t->what, nncl_context_last_error(tu_ctx()));
     char what[160];
-    snprintf(what, sizeof what, "%s (fusion %s)", t->what, fuse ? "on" : "off");
+    snprintf(what, sizeof what, "%s (fusion %s%s)", t->what, fuse ? "on" : "off",
+             half ? ", fp16-storage" : "");
     nncl_graph_summary sum;
     cr_assert_eq(nncl_graph_summarize(g, &sum), NNCL_OK);
     const int unfused = 1 + (t->bias != BIAS_NONE) + t->residual + t->relu;
-    const int want_kernels = fuse ? t->want_kernels : unfused;
+    /* half storage adds a Cast at each float32 graph input (x, r) and at the output */
+    const int casts = half ? 2 + t->residual : 0;
+    const int want_kernels = (fuse ? t->want_kernels : unfused) + casts;
     cr_assert_eq(sum.n_kernel_nodes, want_kernels, "%s: %d kernel nodes, expected %d", what,
                  sum.n_kernel_nodes, want_kernels);
     if (fuse && t->want_fuse) {
@@ -155,7 +175,12 @@ static void run_case(const struct lin_case *t) {
     }
     nncl_array y;
     cr_assert_eq(nncl_graph_get_output_by_name(g, "y", &y), NNCL_OK);
-    tu_assert_close((float *)y.data, want, (size_t)(B * S * N), 1e-5, 1e-5, what);
+    /* half: the output rounded to half (2^-11 relative) and, unfused, the product too before its
+       Add (2^-11 of |product|, which is at most 24 and typically under 6, absolute) */
+    if (half)
+      tu_assert_close((float *)y.data, want, (size_t)(B * S * N), 1e-3, 3e-3, what);
+    else
+      tu_assert_close((float *)y.data, want, (size_t)(B * S * N), 1e-5, 1e-5, what);
     nncl_array_free(&y);
     nncl_graph_destroy(g);
   }
@@ -176,7 +201,17 @@ Test(linear_fusion, folds_bias_activation_residual) {
       {"MatMul + [1, 1, N] bias", 0, 0, BIAS_VEC3, 0, 1, 0, 1, "Add(bias)"},
       {"Gemm + bias + Relu", 1, 0, BIAS_VEC, 0, 1, 0, 1, "Add(bias)"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], 0);
+}
+
+/* the same folds with every tensor stored as float16: the bias is read through the half path */
+Test(linear_fusion, folds_under_half_storage) {
+  static const struct lin_case cases[] = {
+      {"MatMul + bias", 0, 0, BIAS_VEC, 0, 0, 0, 1, "Add(bias)"},
+      {"MatMul + bias + residual + Relu", 0, 0, BIAS_VEC, 1, 1, 0, 1, "Add(bias)+Add+Relu"},
+      {"Gemm + bias + Relu", 1, 0, BIAS_VEC, 0, 1, 0, 1, "Add(bias)"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], 1);
 }
 
 Test(linear_fusion, leaves_other_patterns) {
@@ -188,5 +223,5 @@ Test(linear_fusion, leaves_other_patterns) {
       /* Gemm with C: the Add stays, and nothing after it reaches the Gemm */
       {"Gemm that has its C", 1, 1, BIAS_VEC, 0, 1, 0, 3, NULL},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], 0);
 }
