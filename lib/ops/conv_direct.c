@@ -71,10 +71,9 @@ static float *pack_weights_host(const struct conv_geom *g, const float *w, int64
       for (int64_t cc = 0; cc < g->Cg; cc++)
         for (int64_t t = 0; t < ntaps; t++)
           for (int64_t m = 0; m < mr; m++) {
-            int64_t kk = mt * mr + m;
-            if (kk >= g->Kg) continue;
+            int64_t kk = mt * mr + m; /* rows past Kg are the last panel's zeros */
             p[(((gg * kt + mt) * g->Cg + cc) * ntaps + t) * mr + m] =
-                w[((gg * g->Kg + kk) * g->Cg + cc) * ntaps + t];
+                kk < g->Kg ? w[((gg * g->Kg + kk) * g->Cg + cc) * ntaps + t] : 0.0f;
           }
   return p;
 }

@@ -102,7 +102,7 @@ void *nncl__host_alloc(size_t bytes) {
   size_t padded = (bytes + NNCL_ARRAY_ALIGN - 1) / NNCL_ARRAY_ALIGN * NNCL_ARRAY_ALIGN;
   if (!padded) padded = NNCL_ARRAY_ALIGN;
   void *p = aligned_alloc(NNCL_ARRAY_ALIGN, padded);
-  if (p) memset(p, 0, padded);
+  if (p) memset((char *)p + bytes, 0, padded - bytes);
   return p;
 }
 

@@ -191,8 +191,10 @@ nncl_status nncl__buffer_from_host(nncl_context *ctx, const void *src, size_t by
    must stay allocated and unchanged until the buffer is released. */
 nncl_status nncl__buffer_over_host(nncl_context *ctx, const void *src, size_t bytes,
                                    const char *what, cl_mem *out);
-/* A zeroed host block aligned to NNCL_ARRAY_ALIGN (size rounded up to it), for data that
-   nncl__buffer_adopt hands to the device; NULL when out of memory. Freed by free(). */
+/* A host block aligned to NNCL_ARRAY_ALIGN (size rounded up to it), for data that
+   nncl__buffer_adopt hands to the device; NULL when out of memory. Freed by free(). The caller
+   writes every one of its `bytes` (they are not cleared: that would be a second pass over every
+   transformed weight); the rounding past them is zeroed. */
 void *nncl__host_alloc(size_t bytes);
 /* A buffer made from a host block the caller gives away (from nncl__host_alloc), such as weights
    transformed at plan time: with in_place on a device with host-unified memory, the buffer is the
